@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# Both create .venv, install procflow with its dev tools and make sure Graphviz's
+# `dot` is installed (apt-get when root, otherwise a precise message).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup graphviz demo test lint-code bench clean
+
+setup: $(STAMP) graphviz
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+graphviz:
+	@bash scripts/ensure-graphviz.sh
+
+demo: setup
+	$(BIN)/procflow lint processes/
+	$(BIN)/procflow diagram processes/ -o diagrams/ -f svg
+	$(BIN)/procflow diagram processes/ -o diagrams/ -f png
+	$(BIN)/procflow analyze processes/customer-service.yaml
+	$(BIN)/procflow simulate processes/customer-service.yaml --cases 5000 --runs 5 --seed 1
+	$(BIN)/procflow compare processes/customer-service.yaml --change changes/hire-support-agent.yaml --cases 5000 --runs 5 --seed 1
+
+test: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/lint_bench.py
+	$(BIN)/python benchmarks/analyze_bench.py
+	$(BIN)/python benchmarks/diagram_bench.py
+	$(BIN)/python benchmarks/sim_bench.py
+	$(BIN)/python benchmarks/log_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,96 @@
+"""procflow: process-as-code for operations teams.
+
+Declare a business process as a small YAML state machine, then lint it,
+draw it, analyze its load, simulate it and what-if changes to it, run live
+cases on it and hold it against real event logs::
+
+    import procflow
+    p = procflow.load("processes/customer-service.yaml")
+    findings = procflow.lint(p)
+    a = procflow.analyze(p)
+    r = procflow.simulate(p, cases=10_000, runs=20, seed=1)
+
+The public API is this module's ``__all__``; everything else is private and
+may change. Names are imported on first use so that ``import procflow``
+(and the command line) starts fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+#: Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "Arrivals": "procflow.model",
+    "Change": "procflow.model",
+    "Goal": "procflow.model",
+    "Owner": "procflow.model",
+    "Process": "procflow.model",
+    "Step": "procflow.model",
+    "Transition": "procflow.model",
+    "json_schema": "procflow.model",
+    "load": "procflow.loader",
+    "load_change": "procflow.loader",
+    "load_text": "procflow.loader",
+    "Finding": "procflow.findings",
+    "Severity": "procflow.findings",
+    "CaseError": "procflow.errors",
+    "ConfigError": "procflow.errors",
+    "EventLogError": "procflow.errors",
+    "FileAccessError": "procflow.errors",
+    "GraphvizNotFound": "procflow.errors",
+    "InvalidTrigger": "procflow.errors",
+    "Position": "procflow.errors",
+    "Problem": "procflow.errors",
+    "ProcessError": "procflow.errors",
+    "ProcflowError": "procflow.errors",
+    "RenderError": "procflow.errors",
+    "SimulationError": "procflow.errors",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'procflow' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
+    from procflow.errors import (
+        CaseError,
+        ConfigError,
+        EventLogError,
+        FileAccessError,
+        GraphvizNotFound,
+        InvalidTrigger,
+        Position,
+        Problem,
+        ProcessError,
+        ProcflowError,
+        RenderError,
+        SimulationError,
+    )
+    from procflow.findings import Finding, Severity
+    from procflow.loader import load, load_change, load_text
+    from procflow.model import (
+        Arrivals,
+        Change,
+        Goal,
+        Owner,
+        Process,
+        Step,
+        Transition,
+        json_schema,
+    )

@@ -1,0 +1,75 @@
+"""The ``procflow`` command line: a click group and ``main(argv) -> int``.
+
+Commands live one per module in this package and return their exit code.
+:func:`main` is the only place that turns procflow errors into messages and
+exit codes (SPEC section 3): 0 success, 1 findings or goals missed, 2 bad
+usage, configuration or input. No traceback is ever shown for bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+
+import click
+from rich.markup import escape
+
+from procflow import __version__
+from procflow.cli.console import make_console
+from procflow.errors import ProcessError, ProcflowError
+
+#: Modules of this package that define ``commands`` (a list of click commands).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="procflow")
+def cli() -> None:
+    """procflow: process-as-code for operations teams.
+
+    Lint, draw, analyze and simulate business processes declared as YAML.
+    """
+
+
+for _name in COMMAND_MODULES:
+    for _command in import_module(f"procflow.cli.{_name}").commands:
+        cli.add_command(_command)
+
+
+def report_error(error: ProcflowError) -> None:
+    """Print a procflow error to stderr: one line per problem, with positions."""
+    console = make_console(stderr=True)
+    if isinstance(error, ProcessError) and error.problems:
+        for problem in error.problems:
+            console.print(
+                f"[path]{escape(str(problem.position))}[/path]: "
+                f"[code]{problem.code}[/code] {escape(problem.message)}"
+            )
+        console.print(f"[error]error:[/error] {escape(error.summary)}")
+    else:
+        console.print(f"[error]error:[/error] {escape(str(error))}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name="procflow", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except ProcflowError as exc:
+        report_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,460 @@
+"""The duration distributions of SPEC 1.3, as validated, immutable values.
+
+A distribution is written either as a call -- ``exponential(6m)``,
+``uniform(2m, 10m)``, a bare ``6m`` meaning fixed -- or as a mapping
+``{dist: exponential, mean: 6m}``. Both forms are parsed here into one of
+the classes below, whose parameters are seconds. Parameter checks live in
+the parser, not in the classes, because only the parser knows *where* in
+the text a bad argument stands (the ``offset`` that lint turns into a
+column).
+
+Each class knows its own ``mean`` and ``variance`` (of the variable that is
+actually sampled: the normal is truncated at 0, so its mean is the mean of
+the truncated variable), which is all the analytic model needs; sampling
+lives with the simulator.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from procflow.units import UnitError, format_duration, parse_duration
+
+
+class _Dist(BaseModel):
+    """Common behaviour; subclasses set ``dist`` and their parameters (seconds)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The parameter names in call order, e.g. ``("min", "mode", "max")``.
+    params: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def mean(self) -> float:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    @property
+    def variance(self) -> float:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(max(self.variance, 0.0))
+
+    @property
+    def scv(self) -> float:
+        """Squared coefficient of variation, variance / mean² (1 for exponential)."""
+        mean = self.mean
+        return self.variance / (mean * mean) if mean > 0 else 0.0
+
+    def args(self) -> tuple[float, ...]:
+        """The parameters in call order, in seconds."""
+        return tuple(float(getattr(self, name)) for name in self.params)
+
+    def __str__(self) -> str:
+        dist: str = self.dist  # type: ignore[attr-defined]
+        return f"{dist}({', '.join(format_duration(a, 6) for a in self.args())})"
+
+
+class Fixed(_Dist):
+    """Always the same duration."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float
+    params: ClassVar[tuple[str, ...]] = ("value",)
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def variance(self) -> float:
+        return 0.0
+
+    def __str__(self) -> str:
+        return format_duration(self.value, 6)
+
+
+class Exponential(_Dist):
+    """Memoryless durations with the given mean."""
+
+    dist: Literal["exponential"] = "exponential"
+    mean_: float = Field(alias="mean")
+    params: ClassVar[tuple[str, ...]] = ("mean_",)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.mean_ * self.mean_
+
+
+class Uniform(_Dist):
+    """Any duration between ``min`` and ``max`` equally likely."""
+
+    dist: Literal["uniform"] = "uniform"
+    min: float
+    max: float
+    params: ClassVar[tuple[str, ...]] = ("min", "max")
+
+    @property
+    def mean(self) -> float:
+        return (self.min + self.max) / 2.0
+
+    @property
+    def variance(self) -> float:
+        return (self.max - self.min) ** 2 / 12.0
+
+
+class Triangular(_Dist):
+    """Between ``min`` and ``max``, most likely ``mode``: the three-point estimate."""
+
+    dist: Literal["triangular"] = "triangular"
+    min: float
+    mode: float
+    max: float
+    params: ClassVar[tuple[str, ...]] = ("min", "mode", "max")
+
+    @property
+    def mean(self) -> float:
+        return (self.min + self.mode + self.max) / 3.0
+
+    @property
+    def variance(self) -> float:
+        a, c, b = self.min, self.mode, self.max
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
+
+
+def _phi(x: float) -> float:
+    return math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def _big_phi(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+class Normal(_Dist):
+    """Normal with ``mean`` and ``sd``, truncated at 0: negative draws are redrawn.
+
+    ``mean`` and ``variance`` are those of the truncated variable, so they
+    differ from the parameters when ``sd`` is large next to ``mu``.
+    """
+
+    dist: Literal["normal"] = "normal"
+    mu: float = Field(alias="mean")
+    sigma: float = Field(alias="sd")
+    params: ClassVar[tuple[str, ...]] = ("mu", "sigma")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def _truncation(self) -> tuple[float, float]:
+        alpha = -self.mu / self.sigma
+        tail = 1.0 - _big_phi(alpha)
+        hazard = _phi(alpha) / tail if tail > 0 else -alpha
+        return alpha, hazard
+
+    @property
+    def mean(self) -> float:
+        if self.sigma == 0:
+            return max(self.mu, 0.0)
+        _alpha, hazard = self._truncation()
+        return self.mu + self.sigma * hazard
+
+    @property
+    def variance(self) -> float:
+        if self.sigma == 0:
+            return 0.0
+        alpha, hazard = self._truncation()
+        return self.sigma**2 * (1.0 + alpha * hazard - hazard * hazard)
+
+
+class Lognormal(_Dist):
+    """Right-skewed durations, given by the ``mean`` and ``sd`` of the duration itself."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    mean_: float = Field(alias="mean")
+    sd_: float = Field(alias="sd")
+    params: ClassVar[tuple[str, ...]] = ("mean_", "sd_")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.sd_ * self.sd_
+
+    @property
+    def log_params(self) -> tuple[float, float]:
+        """``(mu, sigma)`` of the underlying normal, as numpy's ``lognormal`` wants them."""
+        sigma2 = math.log1p((self.sd_ / self.mean_) ** 2)
+        return math.log(self.mean_) - sigma2 / 2.0, math.sqrt(sigma2)
+
+
+class Gamma(_Dist):
+    """Gamma durations given by ``mean`` and ``sd`` (shape = mean²/sd², scale = sd²/mean)."""
+
+    dist: Literal["gamma"] = "gamma"
+    mean_: float = Field(alias="mean")
+    sd_: float = Field(alias="sd")
+    params: ClassVar[tuple[str, ...]] = ("mean_", "sd_")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.sd_ * self.sd_
+
+    @property
+    def shape_scale(self) -> tuple[float, float]:
+        """``(shape, scale)`` as numpy's ``gamma`` wants them."""
+        return (self.mean_ / self.sd_) ** 2, self.sd_**2 / self.mean_
+
+
+class Empirical(_Dist):
+    """Resample the observed durations with equal probability."""
+
+    dist: Literal["empirical"] = "empirical"
+    values: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return math.fsum(self.values) / len(self.values)
+
+    @property
+    def variance(self) -> float:
+        mean = self.mean
+        return math.fsum((v - mean) ** 2 for v in self.values) / len(self.values)
+
+    def args(self) -> tuple[float, ...]:
+        return self.values
+
+
+AnyDistribution = (
+    Fixed | Exponential | Uniform | Triangular | Normal | Lognormal | Gamma | Empirical
+)
+
+#: Names a user may write, with the mapping keys / call arguments each takes.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "fixed": ("value",),
+    "exponential": ("mean",),
+    "uniform": ("min", "max"),
+    "triangular": ("min", "mode", "max"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("mean", "sd"),
+    "gamma": ("mean", "sd"),
+    "empirical": ("values",),
+}
+_CLASSES: dict[str, type[_Dist]] = {
+    "fixed": Fixed,
+    "exponential": Exponential,
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "normal": Normal,
+    "lognormal": Lognormal,
+    "gamma": Gamma,
+    "empirical": Empirical,
+}
+_CALL_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.DOTALL)
+
+
+def _error(message: str, offset: int = 0, key: str | None = None) -> PydanticCustomError:
+    """A schema error that remembers where in the value it is (offset or sub-key)."""
+    context: dict[str, Any] = {"offset": offset}
+    if key is not None:
+        context["key"] = key
+    return PydanticCustomError("procflow", message, context)
+
+
+def _names() -> str:
+    return ", ".join(SIGNATURES)
+
+
+def _check(name: str, values: dict[str, float], where: dict[str, tuple[int, str | None]]) -> None:
+    """Parameter sanity per distribution; ``where`` locates each parameter for the error."""
+
+    def fail(param: str, message: str) -> PydanticCustomError:
+        offset, key = where.get(param, (0, None))
+        return _error(f"{name}: {message}", offset, key)
+
+    if name == "exponential" and values["mean"] <= 0:
+        raise fail("mean", "the mean must be greater than 0")
+    if name == "uniform" and values["min"] > values["max"]:
+        raise fail(
+            "min",
+            f"min ({format_duration(values['min'])}) is greater than max "
+            f"({format_duration(values['max'])})",
+        )
+    if name == "triangular":
+        low, mode, high = values["min"], values["mode"], values["max"]
+        if low > high:
+            raise fail(
+                "min", f"min ({format_duration(low)}) is greater than max ({format_duration(high)})"
+            )
+        if not low <= mode <= high:
+            raise fail(
+                "mode",
+                f"the mode ({format_duration(mode)}) must lie between min "
+                f"({format_duration(low)}) and max ({format_duration(high)})",
+            )
+    if name in ("lognormal", "gamma") and values["mean"] <= 0:
+        raise fail("mean", "the mean must be greater than 0")
+    if name == "gamma" and values["sd"] <= 0:
+        raise fail("sd", "the sd must be greater than 0 (use fixed(...) for no variation)")
+
+
+def _build(name: str, raw: list[tuple[Any, int, str | None]]) -> _Dist:
+    """Make the distribution ``name`` from ``(value, offset, key)`` arguments."""
+    params = SIGNATURES[name]
+    if name == "empirical":
+        if not raw:
+            raise _error("empirical needs at least one observation, e.g. empirical(3m, 5m)")
+        observed = []
+        for value, offset, key in raw:
+            try:
+                observed.append(parse_duration(value))
+            except UnitError as exc:
+                raise _error(f"empirical: {exc}", offset + exc.offset, key) from None
+        return Empirical(values=tuple(observed))
+    if len(raw) != len(params):
+        what = ", ".join(params)
+        raise _error(
+            f"{name} takes {len(params)} argument{'s' if len(params) > 1 else ''} "
+            f"({what}), got {len(raw)}"
+        )
+    values: dict[str, float] = {}
+    where: dict[str, tuple[int, str | None]] = {}
+    for param, (value, offset, key) in zip(params, raw, strict=True):
+        try:
+            values[param] = parse_duration(value)
+        except UnitError as exc:
+            raise _error(f"{name}: {param}: {exc}", offset + exc.offset, key) from None
+        where[param] = (offset, key)
+    _check(name, values, where)
+    cls = _CLASSES[name]
+    return cls.model_validate({"dist": name, **values})
+
+
+def _split_args(body: str, base: int) -> list[tuple[str, int, None]]:
+    """Split ``"2m, 10m"`` into ``[("2m", base), ("10m", base+4)]`` keeping offsets."""
+    if not body.strip():
+        return []
+    parts: list[tuple[str, int, None]] = []
+    start = 0
+    for index, char in enumerate(body + ","):
+        if char == ",":
+            piece = body[start:index]
+            lead = len(piece) - len(piece.lstrip())
+            parts.append((piece.strip(), base + start + lead, None))
+            start = index + 1
+    return parts
+
+
+def parse_distribution(value: Any) -> Any:
+    """Turn the text or mapping form into a distribution instance (pydantic before-validator)."""
+    if isinstance(value, _Dist):
+        return value
+    if isinstance(value, str):
+        match = _CALL_RE.match(value)
+        if match is None:
+            try:
+                return Fixed(value=parse_duration(value))
+            except UnitError as exc:
+                raise _error(
+                    f"{exc}; or write a distribution: {_names()} (e.g. exponential(6m))",
+                    exc.offset,
+                ) from None
+        name = match.group(1)
+        if name not in SIGNATURES:
+            raise _error(f"unknown distribution {name!r}: use one of {_names()}", match.start(1))
+        return _build(name, list(_split_args(match.group(2), match.start(2))))
+    if isinstance(value, Mapping):
+        name = value.get("dist")
+        if name is None:
+            raise _error(f"a distribution mapping needs 'dist' (one of {_names()})")
+        if name not in SIGNATURES:
+            raise _error(f"unknown distribution {name!r}: use one of {_names()}", key="dist")
+        params = SIGNATURES[name]
+        unknown = [k for k in value if k != "dist" and k not in params]
+        if unknown:
+            raise _error(
+                f"{name} takes {', '.join(params)}; unknown key {unknown[0]!r}", key=str(unknown[0])
+            )
+        missing = [p for p in params if p not in value]
+        if missing:
+            raise _error(f"{name} needs {', '.join(params)}; {missing[0]!r} is missing")
+        if name == "empirical":
+            observed = value["values"]
+            if not isinstance(observed, Sequence) or isinstance(observed, str):
+                raise _error("empirical: 'values' must be a list of durations", key="values")
+            return _build(name, [(v, 0, "values") for v in observed])
+        return _build(name, [(value[p], 0, p) for p in params])
+    if isinstance(value, bool) or value is None:
+        raise _error(f"expected a duration or distribution such as exponential(6m), got {value!r}")
+    if isinstance(value, int | float):
+        try:
+            parse_duration(value)
+        except UnitError as exc:
+            raise _error(str(exc)) from None
+    raise _error(
+        f"expected a duration or distribution such as exponential(6m), got {type(value).__name__}"
+    )
+
+
+_DURATION_PATTERN = r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(s|m|min|h|d)\s*$"
+_DISTRIBUTION_JSON_SCHEMA: dict[str, Any] = {
+    "title": "Distribution",
+    "description": (
+        "A duration ('6m': fixed) or a distribution: "
+        + ", ".join(f"{n}({', '.join(p)})" for n, p in SIGNATURES.items())
+        + "; or the mapping form {dist: exponential, mean: 6m}."
+    ),
+    "anyOf": [
+        {"type": "string", "pattern": _DURATION_PATTERN},
+        {
+            "type": "string",
+            "pattern": r"^\s*(" + "|".join(SIGNATURES) + r")\s*\(.*\)\s*$",
+        },
+        *[
+            {
+                "type": "object",
+                "properties": {
+                    "dist": {"const": name},
+                    **{
+                        p: (
+                            {"type": "array", "items": {"type": "string"}, "minItems": 1}
+                            if p == "values"
+                            else {"type": "string", "pattern": _DURATION_PATTERN}
+                        )
+                        for p in params
+                    },
+                },
+                "required": ["dist", *params],
+                "additionalProperties": False,
+            }
+            for name, params in SIGNATURES.items()
+        ],
+    ],
+}
+
+Distribution = Annotated[
+    AnyDistribution,
+    Field(discriminator="dist"),
+    BeforeValidator(parse_distribution),
+    WithJsonSchema(_DISTRIBUTION_JSON_SCHEMA),
+]
+"""A duration distribution field: accepts the call text, the mapping form or an instance."""
+
+DURATION_JSON_SCHEMA: dict[str, Any] = {"type": "string", "pattern": _DURATION_PATTERN}

@@ -1,0 +1,657 @@
+"""The process model of SPEC section 1, as pydantic v2 models.
+
+These models are the single definition of what a process file may say:
+the loader validates YAML data against them, ``procflow schema`` prints the
+JSON Schema generated from them, and every engine (lint, analyze, simulate,
+render, live cases) reads the validated objects. Validation here is about
+*shape* (types, units, parameters); whether the parts fit together (a
+target step exists, an owner is declared, probabilities sum to 1) is the
+linter's job, so one file can report all of its problems at once.
+
+Models are frozen: a process is a value. What-if changes make new
+processes (:meth:`Process.apply`, :meth:`Process.with_changes`) from the
+document the process was validated from, as JSON Merge Patch (RFC 7386).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from procflow.distributions import DURATION_JSON_SCHEMA, Distribution
+from procflow.errors import Position, Problem, ProcessError
+from procflow.source import Locator, NullSource, PatchedSource, Path, problems_from_errors
+from procflow.units import UnitError, format_duration, format_number, parse_duration, parse_rate
+
+ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+"""Ids of processes, steps, owners, triggers and goals."""
+
+#: Metrics a goal may name; ``step_time`` and ``utilization`` take an argument.
+METRICS: tuple[str, ...] = (
+    "cycle_time",
+    "wait_time",
+    "step_time",
+    "throughput",
+    "utilization",
+    "rework_rate",
+    "cost_per_case",
+    "wip",
+)
+#: Metrics that are distributions and therefore need a ``stat``.
+DISTRIBUTION_METRICS = frozenset({"cycle_time", "wait_time", "step_time"})
+#: Metrics whose target is a duration.
+DURATION_METRICS = DISTRIBUTION_METRICS
+STATS: tuple[str, ...] = ("mean", "p50", "p90", "p95", "p99")
+
+_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+def _rate(value: Any) -> Any:
+    try:
+        return parse_rate(value)
+    except UnitError as exc:
+        raise PydanticCustomError("procflow", str(exc), {"offset": exc.offset}) from None
+
+
+PerSecond = Annotated[
+    float,
+    BeforeValidator(_rate),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*\d+(\.\d*)?\s*/\s*(s|m|min|h|d)\s*$",
+            "description": "A rate such as '12/h' (cases per hour).",
+        }
+    ),
+]
+"""A rate: written ``12/h``, held as events per second."""
+
+
+class Owner(BaseModel):
+    """A role that does or answers for work: a staff pool of ``capacity``, or external."""
+
+    model_config = _CONFIG
+
+    title: str | None = None
+    description: str | None = None
+    capacity: int = Field(default=1, ge=1, description="People working in parallel.")
+    external: bool = Field(
+        default=False, description="Not staff (customer, supplier): a pure delay, no queue."
+    )
+    cost_per_hour: float | None = Field(default=None, ge=0)
+
+
+class Arrivals(BaseModel):
+    """How cases arrive: Poisson at ``rate``, or inter-arrival times drawn from ``every``."""
+
+    model_config = _CONFIG
+
+    rate: PerSecond | None = Field(default=None, description="Poisson arrivals, e.g. '8/h'.")
+    every: Distribution | None = Field(
+        default=None, description="Inter-arrival time distribution, e.g. 'exponential(5m)'."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Arrivals:
+        if (self.rate is None) == (self.every is None):
+            raise PydanticCustomError(
+                "procflow",
+                "give either 'rate' (e.g. rate: 8/h) or 'every' (e.g. every: exponential(5m)), "
+                "not both and not neither",
+                {},
+            )
+        return self
+
+    @property
+    def mean_interarrival(self) -> float:
+        """Mean seconds between arrivals."""
+        if self.rate is not None:
+            return 1.0 / self.rate
+        assert self.every is not None
+        return self.every.mean
+
+    @property
+    def rate_per_second(self) -> float:
+        mean = self.mean_interarrival
+        return 1.0 / mean if mean > 0 else math.inf
+
+    @property
+    def rate_per_hour(self) -> float:
+        return self.rate_per_second * 3600.0
+
+    @property
+    def scv(self) -> float:
+        """Squared coefficient of variation of inter-arrival times (1 for Poisson)."""
+        return 1.0 if self.every is None else self.every.scv
+
+
+class Transition(BaseModel):
+    """One outgoing edge of a step: where to, how likely, and whether it sends work back."""
+
+    model_config = _CONFIG
+
+    to: Id
+    p: float | None = Field(default=None, ge=0.0, le=1.0, description="Probability.")
+    feedback: bool = Field(
+        default=False, description="Marks an edge that sends work back (rework, reopen)."
+    )
+    max: int | None = Field(
+        default=None, ge=1, description="How often one case may take this edge."
+    )
+    description: str | None = None
+
+    _trigger: str = PrivateAttr(default="next")
+
+    @property
+    def trigger(self) -> str:
+        """The trigger name: ``next`` for the ``next:`` form, else the key under ``on:``."""
+        return self._trigger
+
+
+def _short_transition(value: Any) -> Any:
+    return {"to": value} if isinstance(value, str) else value
+
+
+TransitionSpec = Annotated[
+    Transition,
+    BeforeValidator(_short_transition, json_schema_input_type=Id | Transition),
+]
+
+
+class Step(BaseModel):
+    """A step of the process: who owns it, how long it takes and where it leads."""
+
+    model_config = _CONFIG
+
+    title: str | None = None
+    description: str | None = None
+    owner: Id | None = None
+    duration: Distribution | None = None
+    next: Id | None = Field(default=None, description="The one unconditional next step.")
+    on: dict[Id, TransitionSpec] | None = Field(
+        default=None, description="Named transitions: trigger -> step or {to, p, feedback, max}."
+    )
+    end: bool = Field(default=False, description="An end step: the case is done.")
+    consulted: list[Id] = Field(default_factory=list)
+    informed: list[Id] = Field(default_factory=list)
+    activity: str | None = Field(default=None, description="The name of this step in event logs.")
+
+    _transitions: tuple[Transition, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _collect_transitions(self) -> Step:
+        if self.next is not None and self.on is not None:
+            raise PydanticCustomError(
+                "procflow",
+                "has both 'next' and 'on': use 'next' for one unconditional transition "
+                "or 'on' for named ones",
+                {"key": "on", "part": "key"},
+            )
+        edges: list[Transition] = []
+        if self.next is not None:
+            edges.append(Transition(to=self.next))
+        for trigger, transition in (self.on or {}).items():
+            edge = transition.model_copy()
+            edge._trigger = trigger
+            edges.append(edge)
+        self._transitions = tuple(edges)
+        return self
+
+    @property
+    def transitions(self) -> tuple[Transition, ...]:
+        """Outgoing transitions in file order, each knowing its trigger."""
+        return self._transitions
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        return tuple(t.trigger for t in self._transitions)
+
+
+_TARGET_RE = re.compile(r"^\s*(<=|>=|<|>|==|=)\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal's target: ``<= 24h`` is ``Target("<=", 86400.0, "duration")``.
+
+    ``kind`` is ``duration`` (seconds), ``rate`` (per hour), ``percent``
+    (held as a fraction) or ``number``.
+    """
+
+    op: str
+    value: float
+    kind: str
+    text: str
+
+    def met_by(self, observed: float) -> bool:
+        """Whether an observed or estimated value meets the target."""
+        if math.isnan(observed):
+            return False
+        return {
+            "<=": observed <= self.value,
+            "<": observed < self.value,
+            ">=": observed >= self.value,
+            ">": observed > self.value,
+            "==": math.isclose(observed, self.value, rel_tol=1e-9, abs_tol=1e-12),
+        }[self.op]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_target(value: Any) -> Target:
+    """Parse ``"<= 24h"``, ``">= 0.9"``, ``"> 10/h"`` or ``"<= 85%"``."""
+    if isinstance(value, Target):
+        return value
+    if not isinstance(value, str):
+        shown = format_number(value) if isinstance(value, int | float) else repr(value)
+        raise PydanticCustomError(
+            "procflow",
+            f'a target is a comparison in quotes, such as "<= 24h" or ">= 0.9"; got {shown}',
+            {},
+        )
+    match = _TARGET_RE.match(value)
+    if match is None:
+        raise PydanticCustomError(
+            "procflow",
+            f'target {value!r} needs a comparison: write "<= {value.strip()}" or '
+            f'">= {value.strip()}"',
+            {},
+        )
+    op, amount = match.groups()
+    op = "==" if op == "=" else op
+    offset = match.start(2)
+    text = amount.strip()
+    try:
+        if text.endswith("%"):
+            return Target(op, float(text[:-1]) / 100.0, "percent", value.strip())
+        if "/" in text:
+            return Target(op, parse_rate(text) * 3600.0, "rate", value.strip())
+        try:
+            number = float(text)
+        except ValueError:
+            return Target(op, parse_duration(text), "duration", value.strip())
+        if not math.isfinite(number):
+            raise UnitError(f"target {text!r} is not a finite number")
+        return Target(op, number, "number", value.strip())
+    except UnitError as exc:
+        raise PydanticCustomError(
+            "procflow", f"target: {exc}", {"offset": offset + exc.offset}
+        ) from None
+
+
+TargetSpec = Annotated[
+    Target,
+    BeforeValidator(parse_target),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*(<=|>=|<|>|==|=)\s*\S.*$",
+            "description": "A comparison: '<= 24h', '>= 0.9', '> 10/h', '<= 85%'.",
+        }
+    ),
+]
+
+
+def parse_metric(metric: str) -> tuple[str, str | None]:
+    """Split ``"step_time:triage"`` into ``("step_time", "triage")``."""
+    name, _, argument = metric.partition(":")
+    return name.strip(), (argument.strip() or None) if _ else None
+
+
+_METRIC_TARGET_KINDS: dict[str, frozenset[str]] = {
+    "cycle_time": frozenset({"duration"}),
+    "wait_time": frozenset({"duration"}),
+    "step_time": frozenset({"duration"}),
+    "throughput": frozenset({"number", "rate"}),
+    "utilization": frozenset({"number", "percent"}),
+    "rework_rate": frozenset({"number", "percent"}),
+    "cost_per_case": frozenset({"number"}),
+    "wip": frozenset({"number"}),
+}
+
+
+class Goal(BaseModel):
+    """A SMART goal: a metric, a statistic, a target and a deadline, with an owner."""
+
+    model_config = _CONFIG
+
+    id: Id
+    title: str | None = None
+    description: str | None = None
+    metric: str | None = Field(
+        default=None,
+        description="cycle_time, wait_time, step_time:<step>, throughput, "
+        "utilization:<owner>, rework_rate, cost_per_case or wip.",
+    )
+    stat: Literal["mean", "p50", "p90", "p95", "p99"] | None = None
+    target: TargetSpec | None = None
+    deadline: Annotated[date, Field(strict=False)] | None = None
+    owner: Id | None = None
+
+    @model_validator(mode="after")
+    def _target_fits_metric(self) -> Goal:
+        if self.metric is None or self.target is None:
+            return self
+        name, _argument = parse_metric(self.metric)
+        kinds = _METRIC_TARGET_KINDS.get(name)
+        if kinds is not None and self.target.kind not in kinds:
+            wanted = {
+                "duration": 'a duration such as "<= 24h"',
+                "rate": 'a rate such as ">= 10/h"',
+                "number": "a number",
+                "percent": 'a percentage such as "<= 85%"',
+            }
+            options = " or ".join(wanted[k] for k in sorted(kinds))
+            raise PydanticCustomError(
+                "procflow",
+                f"the target of metric {self.metric!r} must be {options}, not {self.target.text!r}",
+                {"key": "target"},
+            )
+        return self
+
+    @property
+    def metric_name(self) -> str | None:
+        return parse_metric(self.metric)[0] if self.metric else None
+
+    @property
+    def metric_argument(self) -> str | None:
+        return parse_metric(self.metric)[1] if self.metric else None
+
+
+class Process(BaseModel):
+    """A business process: owners, arrivals, steps with their transitions, and goals."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        strict=True,
+        title="procflow process",
+        json_schema_extra={
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://procflow.dev/schema/process.json",
+        },
+    )
+
+    process: Id = Field(description="The process id.")
+    title: str | None = None
+    description: str | None = None
+    owner: Id | None = Field(default=None, description="Accountable for the whole process.")
+    roster: str | None = Field(
+        default=None, description="A shared owners file, relative to this file."
+    )
+    owners: dict[Id, Owner] = Field(default_factory=dict)
+    arrivals: Arrivals | None = None
+    start: Id = Field(description="The first step.")
+    steps: dict[Id, Step] = Field(min_length=1)
+    goals: list[Goal] = Field(default_factory=list)
+
+    _source: Locator = PrivateAttr(default_factory=NullSource)
+    _document: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.process
+
+    @property
+    def source(self) -> Locator:
+        """Where each part of the process was written (``source.locate(path)``)."""
+        return self._source
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """A copy of the data this process was validated from (roster owners merged in)."""
+        return copy.deepcopy(self._document)
+
+    def edges(self) -> Iterator[tuple[str, Transition]]:
+        """Every transition as ``(from_step, transition)``, in file order."""
+        for step_id, step in self.steps.items():
+            for transition in step.transitions:
+                yield step_id, transition
+
+    def position(
+        self, path: Sequence[str | int], part: Literal["key", "value"] = "key"
+    ) -> Position:
+        """The file position of a part of the process, e.g. ``("steps", "triage")``."""
+        return self._source.locate(path, part)
+
+    def with_changes(self, patch: Mapping[str, Any], name: str = "<patch>") -> Process:
+        """A new process with ``patch`` (JSON Merge Patch, ``None`` deletes) applied."""
+        patched = merge_patch(self._document, patch)
+        source = PatchedSource(self._source, NullSource(name), patch, ())
+        return validate_process(patched, source)
+
+    def apply(self, change: Change) -> Process:
+        """A new process with a change file's patch applied; errors point into the change."""
+        patched = merge_patch(self._document, change.patch)
+        source = PatchedSource(self._source, change.source, change.patch, ("patch",))
+        return validate_process(patched, source)
+
+
+class Change(BaseModel):
+    """A what-if scenario: a JSON Merge Patch on a process document."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    change: Id = Field(description="The change id.")
+    title: str | None = None
+    description: str | None = None
+    patch: dict[str, Any] = Field(description="JSON Merge Patch; null deletes a key.")
+
+    _source: Locator = PrivateAttr(default_factory=lambda: NullSource("<change>"))
+
+    @property
+    def id(self) -> str:
+        return self.change
+
+    @property
+    def source(self) -> Locator:
+        return self._source
+
+
+class Roster(BaseModel):
+    """A shared owners file: a top-level ``owners:`` mapping."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    owners: dict[Id, Owner]
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON Merge Patch; returns a new value and leaves both inputs untouched.
+
+    >>> merge_patch({"a": 1, "b": {"c": 2}}, {"b": {"c": None, "d": 3}})
+    {'a': 1, 'b': {'d': 3}}
+    """
+    if not isinstance(patch, Mapping):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+# --------------------------------------------------------------------------
+# validation with positions
+
+
+def describe(path: Path, data: Any = None) -> str:
+    """Name the part of a process a path points at: ``step 'triage'``, ``goal 'fast'``."""
+    if not path:
+        return ""
+    head = path[0]
+    if head == "steps" and len(path) >= 2:
+        step = f"step {path[1]!r}"
+        if len(path) >= 4 and path[2] == "on":
+            return f"transition {path[3]!r} of {step}"
+        if len(path) >= 3 and path[2] == "next":
+            return f"transition 'next' of {step}"
+        return step
+    if head == "owners" and len(path) >= 2:
+        return f"owner {path[1]!r}"
+    if head == "goals" and len(path) >= 2:
+        goal = path[1]
+        try:
+            name = data["goals"][goal]["id"] if data is not None else None
+        except (KeyError, IndexError, TypeError):
+            name = None
+        return f"goal {name!r}" if isinstance(name, str) else f"goal #{int(goal) + 1}"
+    if head == "arrivals":
+        return "arrivals"
+    if head == "patch":
+        return f"patch {'.'.join(str(p) for p in path[1:])}".strip()
+    return ""
+
+
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "process": tuple(Process.model_fields),
+    "owner": tuple(Owner.model_fields),
+    "step": tuple(Step.model_fields),
+    "transition": tuple(Transition.model_fields),
+    "goal": tuple(Goal.model_fields),
+    "arrivals": tuple(Arrivals.model_fields),
+    "change": tuple(Change.model_fields),
+}
+
+
+def _allowed_keys(path: Path) -> Sequence[str]:
+    if not path:
+        return _FIELDS["process"]
+    if path[0] == "steps" and len(path) == 2:
+        return _FIELDS["step"]
+    if path[0] == "steps" and len(path) == 4:
+        return _FIELDS["transition"]
+    if path[0] == "owners" and len(path) == 2:
+        return _FIELDS["owner"]
+    if path[0] == "goals" and len(path) == 2:
+        return _FIELDS["goal"]
+    if path == ("arrivals",):
+        return _FIELDS["arrivals"]
+    return ()
+
+
+def _not_a_mapping(data: Any, locator: Locator, what: str, keys: str) -> ProcessError:
+    shown = "empty" if data is None else f"a {type(data).__name__}"
+    if isinstance(data, list):
+        shown = "a list"
+    elif isinstance(data, str):
+        shown = "a single text value"
+    return ProcessError(
+        [
+            Problem(
+                "PF002",
+                f"a {what} file must be a mapping with {keys}; this file is {shown}",
+                locator.locate(()),
+            )
+        ]
+    )
+
+
+def validate_process(data: Any, locator: Locator) -> Process:
+    """Validate plain data as a process; raise :class:`ProcessError` with every problem."""
+    if not isinstance(data, Mapping):
+        raise _not_a_mapping(data, locator, "process", "'process', 'start' and 'steps'")
+    try:
+        process = Process.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from_errors(
+            exc.errors(include_url=False),
+            data,
+            locator,
+            lambda path: describe(path, data),
+            _allowed_keys,
+        )
+        raise ProcessError(problems) from None
+    process._source = locator
+    process._document = dict(data)
+    return process
+
+
+def validate_change(data: Any, locator: Locator) -> Change:
+    """Validate plain data as a change file."""
+    if not isinstance(data, Mapping):
+        raise _not_a_mapping(data, locator, "change", "'change' and 'patch'")
+    try:
+        change = Change.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from_errors(
+            exc.errors(include_url=False),
+            data,
+            locator,
+            lambda path: describe(path, data),
+            lambda path: _FIELDS["change"] if not path else (),
+        )
+        raise ProcessError(problems) from None
+    change._source = locator
+    return change
+
+
+def validate_roster(data: Any, locator: Locator) -> Roster:
+    """Validate plain data as a roster (shared owners) file."""
+    if not isinstance(data, Mapping):
+        raise _not_a_mapping(data, locator, "roster", "a top-level 'owners' mapping")
+    try:
+        return Roster.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from_errors(
+            exc.errors(include_url=False),
+            data,
+            locator,
+            lambda path: describe(path, data),
+            lambda path: ("owners",) if not path else _allowed_keys(path),
+        )
+        raise ProcessError(problems) from None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a process file, generated from :class:`Process`."""
+    return Process.model_json_schema(by_alias=True)
+
+
+__all__ = [
+    "DISTRIBUTION_METRICS",
+    "DURATION_JSON_SCHEMA",
+    "ID_PATTERN",
+    "METRICS",
+    "STATS",
+    "Arrivals",
+    "Change",
+    "Goal",
+    "Owner",
+    "Process",
+    "Roster",
+    "Step",
+    "Target",
+    "Transition",
+    "describe",
+    "format_duration",
+    "json_schema",
+    "merge_patch",
+    "parse_metric",
+    "parse_target",
+    "validate_change",
+    "validate_process",
+    "validate_roster",
+]

@@ -1,0 +1,139 @@
+"""The rule framework: a rule is metadata plus a check; it knows nothing of output.
+
+A rule is a function decorated with :func:`rule`, which records its stable
+code (``PF###``, the hundreds digit is the family), its kebab-case name and
+default severity, and takes its documentation from the docstring. The check
+receives a :class:`LintContext` and yields :class:`Violation` values that
+point at a *model path* such as ``("steps", "triage")``; the lint engine
+turns paths into file positions, applies severity overrides and
+suppressions, and collects everything into findings. A check that raises
+becomes a finding too (the engine's business), never an aborted run.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from procflow.findings import Severity
+
+if TYPE_CHECKING:
+    from procflow.model import Process
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a check reports: a message about ``subject``, located at ``path``.
+
+    ``part`` says whether the position is the key (a step, owner, transition:
+    the line of its key) or the value (a bad value itself).
+    """
+
+    message: str
+    subject: str | None
+    path: tuple[str | int, ...] = ()
+    part: Literal["key", "value"] = "key"
+
+
+Check = Callable[["LintContext"], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A lint rule: stable code and name, default severity, documentation, check."""
+
+    code: str
+    name: str
+    severity: Severity
+    check: Check = field(compare=False, repr=False)
+    summary: str = ""
+    doc: str = ""
+
+    @property
+    def family(self) -> str:
+        """``PF1`` for PF101: the prefix select/ignore match on."""
+        return self.code[:3]
+
+
+#: Every registered rule by code. Filled as the rule modules are imported.
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity) -> Callable[[Check], Check]:
+    """Register a check as rule ``code``/``name``; its docstring is the rule's documentation.
+
+    The first docstring line is the one-line summary shown by ``procflow rules``.
+    """
+
+    def register(check: Check) -> Check:
+        if code in REGISTRY:
+            raise RuntimeError(f"rule code {code} registered twice")
+        doc = inspect.cleandoc(check.__doc__ or "")
+        summary = doc.splitlines()[0] if doc else ""
+        REGISTRY[code] = Rule(code, name, severity, check, summary, doc)
+        return check
+
+    return register
+
+
+@dataclass
+class LintSettings:
+    """Rule parameters that configuration may set."""
+
+    bottleneck_threshold: float = 0.85
+    today: date = field(default_factory=date.today)
+
+
+class LintContext:
+    """What a check may look at: the process, settings and lazily built analyses.
+
+    The graph and the analytic model are computed once per process, on first
+    use, and shared by every rule that needs them.
+    """
+
+    def __init__(self, process: Process, settings: LintSettings | None = None) -> None:
+        self.process = process
+        self.settings = settings or LintSettings()
+
+    @cached_property
+    def graph(self) -> Any:
+        """The networkx view of the process (:func:`procflow.graph.process_graph`)."""
+        from procflow.graph import process_graph
+
+        return process_graph(self.process)
+
+    @cached_property
+    def analysis(self) -> Any:
+        """The analytic model, or ``None`` when arrivals or durations are missing."""
+        from procflow.analyze import analyze_or_none
+
+        return analyze_or_none(self.process)
+
+
+def path_of_step(step: str) -> tuple[str, ...]:
+    return ("steps", step)
+
+
+def path_of_owner(owner: str) -> tuple[str, ...]:
+    return ("owners", owner)
+
+
+def path_of_transition(process: Process, step: str, trigger: str) -> tuple[str, ...]:
+    """The key of a transition: the ``next`` key, or ``on.<trigger>``."""
+    if trigger == "next" and process.steps[step].next is not None:
+        return ("steps", step, "next")
+    return ("steps", step, "on", trigger)
+
+
+def path_of_goal(index: int) -> tuple[str | int, ...]:
+    return ("goals", index)
+
+
+def first_in_file_order(process: Process, steps: Sequence[str]) -> str:
+    """The step of ``steps`` declared first in the file."""
+    order = {step: index for index, step in enumerate(process.steps)}
+    return min(steps, key=lambda s: order.get(s, len(order)))
