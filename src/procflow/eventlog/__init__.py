@@ -1,0 +1,1 @@
+"""Event logs: reading CSV/XES logs, writing CSV, conformance and calibration."""
