@@ -131,8 +131,8 @@ class SourceMap:
         if offset and node is value_node:
             style = getattr(node, "style", None)
             end = node.end_mark
-            if end.line == mark.line and style in (None, "'", '"'):
-                column += offset + (1 if style else 0)
+            if end.line == mark.line and style in (None, "", "'", '"'):
+                column += offset + (1 if style in ("'", '"') else 0)
         return Position(self._file, line, column)
 
     def span(self, path: Sequence[str | int]) -> tuple[int, int] | None:
