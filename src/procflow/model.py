@@ -62,7 +62,7 @@ DISTRIBUTION_METRICS = frozenset({"cycle_time", "wait_time", "step_time"})
 DURATION_METRICS = DISTRIBUTION_METRICS
 STATS: tuple[str, ...] = ("mean", "p50", "p90", "p95", "p99")
 
-_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
+_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 def _rate(value: Any) -> Any:
