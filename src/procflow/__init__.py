@@ -35,6 +35,12 @@ _EXPORTS: dict[str, str] = {
     "load": "procflow.loader",
     "load_change": "procflow.loader",
     "load_text": "procflow.loader",
+    "lint": "procflow.lint",
+    "lint_file": "procflow.lint",
+    "lint_paths": "procflow.lint",
+    "ensure_runnable": "procflow.lint",
+    "LintReport": "procflow.lint",
+    "LintConfig": "procflow.config",
     "Finding": "procflow.findings",
     "Severity": "procflow.findings",
     "CaseError": "procflow.errors",
@@ -82,7 +88,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         RenderError,
         SimulationError,
     )
+    from procflow.config import LintConfig
     from procflow.findings import Finding, Severity
+    from procflow.lint import LintReport, ensure_runnable, lint, lint_file, lint_paths
     from procflow.loader import load, load_change, load_text
     from procflow.model import (
         Arrivals,
