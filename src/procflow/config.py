@@ -39,6 +39,8 @@ CONFIG_FILES: tuple[str, ...] = ("procflow.toml", "pyproject.toml")
 #: The keys ``[tool.procflow.lint]`` / ``[lint]`` may hold.
 KEYS: tuple[str, ...] = ("select", "ignore", "severity", "bottleneck-threshold", "fail-on")
 DEFAULT_BOTTLENECK_THRESHOLD = 0.85
+#: The origin of the selection layer that command-line options make.
+CLI_ORIGIN = "the command line"
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class LintConfig:
         bottleneck_threshold: float | None = None,
         fail_on: Severity | None = None,
         today: date | None = None,
-        origin: str = "the command line",
+        origin: str = CLI_ORIGIN,
     ) -> LintConfig:
         """A copy with command-line options on top: they win over the file."""
         config = self
@@ -139,7 +141,7 @@ class LintConfig:
 
 
 def check_threshold(value: float, where: str) -> float:
-    """A bottleneck threshold is a utilization strictly between 0 and 1 (inclusive of 1)."""
+    """A bottleneck threshold is a utilization above 0 and at most 1."""
     if not 0.0 < value <= 1.0:
         raise ConfigError(
             f"{where}: bottleneck-threshold must be a utilization in (0, 1], such as 0.85; "

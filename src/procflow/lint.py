@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from procflow.config import LintConfig, Selection
+from procflow.config import CLI_ORIGIN, LintConfig, Selection
 from procflow.errors import ConfigError, Position, Problem, ProcessError
 from procflow.findings import Finding, Severity
 from procflow.loader import (
@@ -128,9 +128,10 @@ def enabled_rules(config: LintConfig, rules: Sequence[Rule] | None = None) -> li
 
 def _apply_layer(layer: Selection, catalog: Sequence[Rule], enabled: dict[str, bool]) -> None:
     origin = layer.origin or "configuration"
+    cli = origin == CLI_ORIGIN
     if layer.select is not None:
-        _check_selectors(layer.select, catalog, f"{origin} select")
-    _check_selectors(layer.ignore, catalog, f"{origin} ignore")
+        _check_selectors(layer.select, catalog, "--select" if cli else f"{origin} select")
+    _check_selectors(layer.ignore, catalog, "--ignore" if cli else f"{origin} ignore")
     if layer.select is None and not layer.ignore:
         return
     for rule in catalog:
@@ -151,7 +152,8 @@ def _apply_layer(layer: Selection, catalog: Sequence[Rule], enabled: dict[str, b
 
 def _severities(config: LintConfig, catalog: Sequence[Rule]) -> dict[str, Severity]:
     """Effective severity per code: the most specific override, else the rule's default."""
-    _check_selectors(config.severity, catalog, f"{config.origin or 'configuration'} severity")
+    for selector in config.severity:  # command-line overrides are merged in: name both
+        _check_selectors([selector], catalog, f"{config.path or '--severity'}: severity")
     result: dict[str, Severity] = {}
     for rule in catalog:
         level, best = rule.severity, -1
@@ -168,6 +170,7 @@ class Plan:
     """A configuration resolved against the catalog: what runs, at which severity."""
 
     rules: tuple[Rule, ...]
+    selected: tuple[Rule, ...]
     names: Mapping[str, str]
     severity: Mapping[str, Severity]
     enabled: frozenset[str]
@@ -185,6 +188,7 @@ class Plan:
         )
         return cls(
             rules=tuple(r for r in chosen if r.code not in LOADER_RULES),
+            selected=tuple(chosen),
             names={r.code: r.name for r in catalog},
             severity=_severities(config, catalog),
             enabled=frozenset(r.code for r in chosen),
@@ -449,7 +453,10 @@ def lint_file(
 
 @dataclass(frozen=True)
 class LintReport:
-    """The result of linting files: which files, which findings (sorted), and the verdict."""
+    """The result of linting files: which files, which findings (sorted), and the verdict.
+
+    ``rules`` are the rules that were selected (for SARIF's rule catalog).
+    """
 
     files: tuple[str, ...]
     findings: tuple[Finding, ...]
@@ -519,7 +526,7 @@ def lint_paths(
         files.append(name or ("<stdin>" if path == STDIN else path))
         findings.extend(lint_file(path, plan, name=name))
     findings.sort()
-    return LintReport(tuple(files), tuple(findings), plan.fail_on, plan.rules)
+    return LintReport(tuple(files), tuple(findings), plan.fail_on, plan.selected)
 
 
 # --------------------------------------------------------------------------

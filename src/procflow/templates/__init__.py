@@ -1,0 +1,1 @@
+"""Templates shipped with procflow (the starter process of ``procflow new``)."""
