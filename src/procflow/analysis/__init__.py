@@ -1,0 +1,35 @@
+"""The analytic model of a process (SPEC section 4): instant queueing math, no simulation.
+
+* :mod:`~procflow.analysis.routing` -- expected visits from an absorbing Markov
+  chain, ``max`` bounds unrolled exactly into the state;
+* :mod:`~procflow.analysis.queueing` -- Erlang C, Allen–Cunneen, QNA;
+* :mod:`~procflow.analysis.analyzer` -- :func:`analyze`, putting them together;
+* :mod:`~procflow.analysis.goals` -- goals held against the estimates;
+* :mod:`~procflow.analysis.results` -- the immutable result and its JSON shape.
+"""
+
+from __future__ import annotations
+
+from procflow.analysis.analyzer import BOTTLENECK_THRESHOLD, analyze, analyze_or_none
+from procflow.analysis.results import (
+    Analysis,
+    CycleTime,
+    GoalEstimate,
+    OwnerFigures,
+    Routing,
+    StepFigures,
+    StepShare,
+)
+
+__all__ = [
+    "BOTTLENECK_THRESHOLD",
+    "Analysis",
+    "CycleTime",
+    "GoalEstimate",
+    "OwnerFigures",
+    "Routing",
+    "StepFigures",
+    "StepShare",
+    "analyze",
+    "analyze_or_none",
+]

@@ -1,0 +1,238 @@
+"""Goals held against the analytic model: an estimate where the metric allows, and PF503's reasons.
+
+Means are estimable from the model; percentiles (p50, p90, ...) need the
+whole distribution of cycle or waiting time, which the model does not give,
+so their estimate is ``None`` -- ``procflow simulate`` measures them.
+
+A goal is *infeasible* (PF503) when no amount of luck or good queueing
+makes it reachable with the process as declared:
+
+* a cycle-time (or step-time) target below the floor: no case can be faster
+  than the fastest path at the shortest durations the distributions allow;
+* a mean cycle-time target below the fastest path at mean durations -- the
+  mean over cases can never be lower (waits only add, and every route costs
+  at least the cheapest one);
+* an estimate more than :data:`FAR` times the target (for times and WIP):
+  not a proof, but no tuning short of redesign closes such a gap;
+* utilization, throughput, rework rate and cost per case are fixed by the
+  declared arrivals, probabilities, durations and capacities, so a miss is a
+  miss in theory too.
+"""
+
+from __future__ import annotations
+
+from procflow.analysis.queueing import required_servers
+from procflow.analysis.results import Analysis, GoalEstimate
+from procflow.model import DISTRIBUTION_METRICS, Goal, Target
+from procflow.units import format_duration, format_number
+
+#: An estimate this many times worse than the target makes the goal infeasible.
+FAR = 2.0
+
+_EXACT_METRICS = frozenset({"utilization", "throughput", "rework_rate", "cost_per_case"})
+
+
+def _percent(value: float) -> str:
+    return f"{format_number(value * 100.0, 3)}%"
+
+
+def _shown(metric: str, value: float) -> str:
+    if metric in DISTRIBUTION_METRICS:
+        return format_duration(value)
+    if metric in ("utilization", "rework_rate"):
+        return _percent(value)
+    if metric == "throughput":
+        return f"{format_number(value)}/h"
+    return format_number(value)
+
+
+def _below(target: Target, bound: float) -> bool:
+    """An upper-bound target (``<=``/``<``) that ``bound`` already violates."""
+    if target.op == "<=":
+        return bound > target.value
+    if target.op == "<":
+        return bound >= target.value
+    return False
+
+
+def estimate_goal(goal: Goal, analysis: Analysis) -> GoalEstimate:
+    """Estimate one goal's metric from the model and judge it."""
+    target = goal.target
+    shown_target = target.text if target is not None else None
+    name, argument = goal.metric_name, goal.metric_argument
+    if name is None or target is None:
+        return GoalEstimate(
+            goal.id,
+            goal.metric,
+            goal.stat,
+            target=shown_target,
+            estimate=None,
+            met=None,
+            exact=False,
+            note="not SMART: a goal needs a metric and a target to be estimated",
+        )
+    stat = goal.stat or ("mean" if name not in DISTRIBUTION_METRICS else None)
+    estimate, exact, note = _estimate(name, argument, stat, analysis)
+    met: bool | None = None
+    if estimate is not None:
+        met = target.met_by(estimate)
+    elif name in DISTRIBUTION_METRICS | {"wip"} and not analysis.stable and note is not None:
+        met = False  # an overloaded owner: times and WIP grow without bound
+    infeasible = _infeasible(name, argument, stat, target, estimate, met, analysis)
+    return GoalEstimate(
+        goal.id,
+        goal.metric,
+        goal.stat,
+        target=shown_target,
+        estimate=estimate,
+        met=met,
+        exact=exact and estimate is not None,
+        note=note,
+        infeasible=infeasible,
+    )
+
+
+def _overloaded_note(analysis: Analysis) -> str:
+    owners = ", ".join(repr(o) for o in analysis.overloaded)
+    return f"{owners} overloaded: queues grow without bound"
+
+
+def _estimate(
+    name: str, argument: str | None, stat: str | None, analysis: Analysis
+) -> tuple[float | None, bool, str | None]:
+    """``(estimate, exact, note)`` for one metric."""
+    exact = analysis.exact
+    if name in DISTRIBUTION_METRICS and stat != "mean":
+        if not analysis.stable:
+            return None, False, _overloaded_note(analysis)
+        what = stat or "a percentile"
+        return None, False, f"{what} is not estimable analytically: use procflow simulate"
+    if name == "cycle_time":
+        if analysis.cycle_time.expected is None:
+            return None, False, _overloaded_note(analysis)
+        return analysis.cycle_time.expected, exact, None
+    if name == "wait_time":
+        if analysis.wait_time is None:
+            return None, False, _overloaded_note(analysis)
+        return analysis.wait_time, exact, None
+    if name == "step_time":
+        step = analysis.steps.get(argument or "")
+        if step is None:
+            return None, False, f"unknown step {argument!r}"
+        per_visit = step.time_per_visit
+        if per_visit is None:
+            return None, False, _overloaded_note(analysis)
+        owner = analysis.owners.get(step.owner or "")
+        return per_visit, owner is None or owner.exact, None
+    if name == "utilization":
+        owner = analysis.owners.get(argument or "")
+        if owner is None:
+            return None, False, f"unknown owner {argument!r}"
+        if owner.utilization is None:
+            return None, False, f"owner {owner.id!r} is external: it has no utilization"
+        return owner.utilization, analysis.routing.exact, None
+    if name == "throughput":
+        return analysis.throughput_per_hour, analysis.routing.exact, None
+    if name == "rework_rate":
+        return analysis.rework_rate, analysis.routing.exact, None
+    if name == "cost_per_case":
+        if analysis.cost_per_case is None:
+            return None, False, "no owner declares cost_per_hour"
+        return analysis.cost_per_case, analysis.routing.exact, None
+    if name == "wip":
+        if analysis.wip is None:
+            return None, False, _overloaded_note(analysis)
+        return analysis.wip, exact, None
+    return None, False, f"unknown metric {name!r}"
+
+
+def _infeasible(
+    name: str,
+    argument: str | None,
+    stat: str | None,
+    target: Target,
+    estimate: float | None,
+    met: bool | None,
+    analysis: Analysis,
+) -> str | None:
+    """Why the goal cannot be met even in theory, or ``None``."""
+    cycle = analysis.cycle_time
+    path = " -> ".join(cycle.fastest_path)
+    if name == "cycle_time":
+        if cycle.floor is not None and _below(target, cycle.floor):
+            return (
+                f"no case can finish in under {format_duration(cycle.floor)} "
+                f"(the fastest path {path} at the shortest possible durations)"
+            )
+        if stat == "mean" and cycle.minimum is not None and _below(target, cycle.minimum):
+            return (
+                f"even with no waiting the mean cycle time is at least "
+                f"{format_duration(cycle.minimum)} (the fastest path {path})"
+            )
+    if name == "step_time":
+        step = analysis.steps.get(argument or "")
+        if step is not None and step.service_min is not None and _below(target, step.service_min):
+            return f"step {step.id!r} never takes less than {format_duration(step.service_min)}"
+        if (
+            step is not None
+            and stat == "mean"
+            and step.service_mean is not None
+            and _below(target, step.service_mean)
+        ):
+            return (
+                f"step {step.id!r} takes {format_duration(step.service_mean)} on average "
+                "before any waiting"
+            )
+    if name == "wip" and cycle.minimum is not None:
+        least = analysis.arrival_rate_per_hour / 3600.0 * cycle.minimum
+        if _below(target, least):
+            return (
+                f"with {format_number(analysis.arrival_rate_per_hour)}/h arriving, even with "
+                f"no waiting there are {format_number(least, 3)} cases in progress on average"
+            )
+    if name in _EXACT_METRICS and met is False and estimate is not None:
+        return _fixed_miss(name, argument, target, estimate, analysis)
+    if (
+        name in (*DISTRIBUTION_METRICS, "wip")
+        and estimate is not None
+        and target.op in ("<=", "<")
+        and target.value > 0
+        and estimate >= FAR * target.value
+    ):
+        return (
+            f"the expected {name.replace('_', ' ')} {_shown(name, estimate)} is more than "
+            f"{format_number(FAR)}x the target {target.text}"
+        )
+    return None
+
+
+def _fixed_miss(
+    name: str, argument: str | None, target: Target, estimate: float, analysis: Analysis
+) -> str:
+    """The reason a metric fixed by the declaration misses its target."""
+    if name == "utilization":
+        owner = analysis.owners[argument or ""]
+        text = (
+            f"the declared arrivals load owner {owner.id!r} to {_percent(estimate)} "
+            f"of its capacity {owner.capacity}"
+        )
+        if target.op in ("<=", "<") and target.value > 0:
+            wanted = target.value if target.op == "<" else target.value + 1e-12
+            needed = required_servers(owner.load, wanted)
+            return f"{text}; {needed} would be needed for {target.text}"
+        return text
+    if name == "throughput":
+        if analysis.stable:
+            return (
+                f"cases arrive at {format_number(analysis.arrival_rate_per_hour)}/h: "
+                "throughput cannot exceed the arrival rate"
+            )
+        return f"the overloaded owners cap throughput at {format_number(estimate)}/h"
+    if name == "rework_rate":
+        return f"the declared probabilities give a rework rate of {_percent(estimate)}"
+    return f"the declared durations and costs give {format_number(estimate)} per case"
+
+
+def estimate_goals(goals: list[Goal], analysis: Analysis) -> tuple[GoalEstimate, ...]:
+    """Every goal of a process, in file order."""
+    return tuple(estimate_goal(goal, analysis) for goal in goals)
