@@ -1,0 +1,480 @@
+"""PF1xx: the shape of the step graph -- targets, start, reachability, ends.
+
+These rules say whether a case can get from ``start`` to an end step at
+all. Each one reports its own problem only: an unknown target is PF101,
+and the rules about reachability and traps do not report it again as an
+unreachable step or a trap; with an unknown ``start`` (PF102) nothing is
+reported as unreachable; without any end step (PF107) no step is reported
+as unable to reach one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import networkx as nx
+
+from procflow.findings import Severity
+from procflow.graph import Edge, process_edges, step_edges, traps, unreachable_steps
+from procflow.model import Process, Step
+from procflow.rules import did_you_mean, plural, quote_list
+from procflow.rules.base import (
+    LintContext,
+    Violation,
+    path_of_step,
+    path_of_transition,
+    rule,
+)
+
+
+def describe_transition(edge: Edge) -> str:
+    """``transition 'fixed' of step 'escalate'`` (or ``'next' of step ...``)."""
+    return f"transition {edge.trigger!r} of step {edge.source!r}"
+
+
+def is_dead_end(step: Step) -> bool:
+    """A non-end step with nowhere to go once its bounded feedback edges are used up.
+
+    True when the step has no transition at all, or when every transition
+    it has is a feedback edge with a ``max`` (SPEC 1.1).
+    """
+    if step.end:
+        return False
+    if step.next is not None:
+        return False
+    if not step.on:
+        return True
+    return all(t.feedback and t.max is not None for t in step.on.values())
+
+
+# --------------------------------------------------------------------------
+
+
+@rule("PF101", "unknown-target", Severity.ERROR)
+def unknown_target(ctx: LintContext) -> Iterator[Violation]:
+    """A transition points to a step that does not exist.
+
+    ## What it does
+    Checks that the target of every transition -- `next: x`, `on: {t: x}`
+    or `on: {t: {to: x}}` -- is a step of the process, and suggests the
+    closest step id when the target looks like a typo.
+
+    ## Why is this bad?
+    A case that takes the transition has nowhere to go: analysis and
+    simulation cannot run, and a live case would fail at that point.
+
+    ## Example
+    ```yaml
+    steps:
+      escalate:
+        owner: tier2
+        on:
+          fixed: resolv
+      resolve:
+        owner: support-agent
+        next: closed
+    ```
+
+    ## Use instead
+    ```yaml
+    steps:
+      escalate:
+        owner: tier2
+        on:
+          fixed: resolve
+      resolve:
+        owner: support-agent
+        next: closed
+    ```
+    """
+    process = ctx.process
+    steps = process.steps
+    raw: dict[str, Any] | None = None
+    for edge in process_edges(process):
+        if edge.target in steps:
+            continue
+        path = path_of_transition(process, edge.source, edge.trigger)
+        if path[2] == "on":  # the long form {to: x} points at x, the short form is x
+            if raw is None:
+                raw = _raw_steps(process)
+            if isinstance(_get(raw, edge.source, "on", edge.trigger), dict):
+                path = (*path, "to")
+        yield Violation(
+            f"{describe_transition(edge)} goes to {edge.target!r}, which is not a step"
+            f"{did_you_mean(edge.target, steps)}: point it at an existing step or add "
+            f"step {edge.target!r}",
+            edge.source,
+            path,
+            "value",
+        )
+
+
+def _raw_steps(process: Process) -> dict[str, Any]:
+    steps = process.document.get("steps")
+    return steps if isinstance(steps, dict) else {}
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+@rule("PF102", "unknown-start", Severity.ERROR)
+def unknown_start(ctx: LintContext) -> Iterator[Violation]:
+    """`start` names no step.
+
+    ## What it does
+    Checks that `start` is the id of a step of the process.
+
+    ## Why is this bad?
+    Every case begins at `start`. If it is not a step, no case can begin:
+    nothing can be analyzed, simulated or run.
+
+    ## Example
+    ```yaml
+    start: intak
+    steps:
+      intake:
+        owner: support-agent
+        next: triage
+    ```
+
+    ## Use instead
+    ```yaml
+    start: intake
+    steps:
+      intake:
+        owner: support-agent
+        next: triage
+    ```
+    """
+    process = ctx.process
+    if process.start not in process.steps:
+        first = next(iter(process.steps))
+        hint = did_you_mean(process.start, process.steps) or f" (the first step is {first!r})"
+        yield Violation(
+            f"start {process.start!r} is not a step{hint}: name the step where every case begins",
+            process.start,
+            ("start",),
+            "value",
+        )
+
+
+@rule("PF103", "unreachable-step", Severity.ERROR)
+def unreachable_step(ctx: LintContext) -> Iterator[Violation]:
+    """A step cannot be reached from `start`.
+
+    ## What it does
+    Follows every transition from `start` and reports each step no case
+    can ever get to. The message says whether no transition leads to the
+    step at all, or only transitions from steps that are unreachable
+    themselves. Nothing is reported while `start` is unknown (PF102).
+
+    ## Why is this bad?
+    An unreachable step is dead weight that readers take for part of the
+    process -- or, more often, a step that lost its incoming transition
+    when the process was edited, so work that should pass through it
+    silently skips it.
+
+    ## Example
+    ```yaml
+    start: intake
+    steps:
+      intake:
+        owner: support-agent
+        next: resolve
+      quality-check:           # nothing leads here any more
+        owner: support-lead
+        next: resolve
+      resolve:
+        owner: support-agent
+        next: closed
+    ```
+
+    ## Use instead
+    ```yaml
+    start: intake
+    steps:
+      intake:
+        owner: support-agent
+        next: quality-check
+      quality-check:
+        owner: support-lead
+        next: resolve
+      resolve:
+        owner: support-agent
+        next: closed
+    ```
+    """
+    process = ctx.process
+    if process.start not in process.steps:
+        return
+    graph = ctx.graph
+    unreachable = unreachable_steps(graph)
+    for step_id in unreachable:
+        sources = list(dict.fromkeys(graph.predecessors(step_id)))
+        if len(sources) == 1:
+            why = f"only step {sources[0]!r} leads to it, and that is unreachable too"
+        elif sources:
+            why = f"only steps {quote_list(sources)} lead to it, and they are unreachable too"
+        else:
+            why = "no transition leads to it"
+        yield Violation(
+            f"step {step_id!r} cannot be reached from start {process.start!r}: {why}; "
+            "add a transition to it or remove it",
+            step_id,
+            path_of_step(step_id),
+        )
+
+
+@rule("PF104", "dead-end", Severity.ERROR)
+def dead_end(ctx: LintContext) -> Iterator[Violation]:
+    """A non-end step has no outgoing transition.
+
+    ## What it does
+    Reports a step that is not marked `end: true` and has no transition
+    (`next:` or `on:`), or whose only transitions are feedback edges with
+    `max:` -- once a case has used them up, nowhere is left to go.
+
+    ## Why is this bad?
+    A case that reaches the step is stuck forever: it never finishes, and
+    analysis and simulation cannot say where it goes next.
+
+    ## Example
+    ```yaml
+    steps:
+      approve:
+        owner: manager
+        on:
+          rework: {to: draft, feedback: true, max: 2}
+      archive:
+        owner: clerk
+    ```
+
+    ## Use instead
+    ```yaml
+    steps:
+      approve:
+        owner: manager
+        on:
+          approved: archive
+          rework: {to: draft, feedback: true, max: 2}
+      archive:
+        owner: clerk
+        next: done
+      done:
+        end: true
+    ```
+    """
+    for step_id, step in ctx.process.steps.items():
+        if not is_dead_end(step):
+            continue
+        if step.next is None and not step.on:
+            message = (
+                f"step {step_id!r} has no outgoing transition and is not an end step: "
+                "add `next:` or `on:`, or mark it `end: true` if the case is done there"
+            )
+        else:
+            edges = step_edges(step_id, step)
+            bounded = quote_list([f"{e.trigger} (max {e.max})" for e in edges], quote="")
+            message = (
+                f"step {step_id!r} only has bounded feedback transitions ({bounded}): once a "
+                "case has used them up it is stuck; add a transition that moves work forward"
+            )
+        yield Violation(message, step_id, path_of_step(step_id))
+
+
+def _broken_steps(process: Process) -> set[str]:
+    """Steps another rule already reports as having nowhere (known) to go."""
+    steps = process.steps
+    broken = set()
+    for step_id, step in steps.items():
+        if is_dead_end(step) or any(e.target not in steps for e in step_edges(step_id, step)):
+            broken.add(step_id)
+    return broken
+
+
+def _is_real_trap(graph: Any, group: list[str], broken: set[str]) -> bool:
+    """Whether ``group`` holds a loop with no exit that no other rule explains.
+
+    A group is a trap of its own when one of its terminal strongly connected
+    components is a cycle none of whose steps is a dead end (PF104) or has
+    an unknown target (PF101); a group that only runs into such steps is
+    reported by those rules.
+    """
+    sub = graph.subgraph(group)
+    condensed = nx.condensation(sub)
+    for component in condensed:
+        if condensed.out_degree(component):
+            continue
+        members = condensed.nodes[component]["members"]
+        is_cycle = len(members) > 1 or any(sub.has_edge(m, m) for m in members)
+        if is_cycle and not (members & broken):
+            return True
+    return False
+
+
+@rule("PF105", "no-way-out", Severity.ERROR)
+def no_way_out(ctx: LintContext) -> Iterator[Violation]:
+    """Some steps can never reach an end step: a loop with no exit.
+
+    ## What it does
+    Finds the steps from which no path leads to an end step: a loop with
+    no exit, and every chain of steps that leads only into one. One
+    finding per trap, at its first step in file order, naming every step
+    that cannot reach an end. (Steps that are stuck only because of a dead
+    end, PF104, or an unknown target, PF101, are left to those rules; a
+    process with no end step at all is PF107.)
+
+    ## Why is this bad?
+    A case that enters the trap goes round for ever and never finishes:
+    it piles up as work in progress, and analysis and simulation of the
+    process cannot converge.
+
+    ## Example
+    ```yaml
+    steps:
+      review:
+        owner: editor
+        next: revise
+      revise:
+        owner: author
+        next: review           # and back to revise, for ever
+      published:
+        end: true
+    ```
+
+    ## Use instead
+    ```yaml
+    steps:
+      review:
+        owner: editor
+        on:
+          accept: published
+          revise: revise
+      revise:
+        owner: author
+        next: review
+      published:
+        end: true
+    ```
+    """
+    process = ctx.process
+    if not any(step.end for step in process.steps.values()):
+        return
+    groups = traps(ctx.graph)
+    if not groups:
+        return
+    broken = _broken_steps(process)
+    for group in groups:
+        if not _is_real_trap(ctx.graph, group, broken):
+            continue
+        first = group[0]
+        noun = plural(len(group), "step")
+        verb = "it" if len(group) == 1 else "them"
+        yield Violation(
+            f"{noun} {quote_list(group, limit=12)} can never reach an end step: a case that "
+            f"enters {verb} never finishes; give one of {verb} a transition that leads "
+            "towards an end step",
+            first,
+            path_of_step(first),
+        )
+
+
+@rule("PF106", "end-has-exit", Severity.ERROR)
+def end_has_exit(ctx: LintContext) -> Iterator[Violation]:
+    """An end step has outgoing transitions.
+
+    ## What it does
+    Reports a step marked `end: true` that also has `next:` or `on:`
+    transitions.
+
+    ## Why is this bad?
+    A case is done when it reaches an end step, so the transitions are
+    never taken. Either the step is not really the end (remove
+    `end: true`) or the transitions are left over from an edit.
+
+    ## Example
+    ```yaml
+    steps:
+      closed:
+        end: true
+        next: survey
+    ```
+
+    ## Use instead
+    ```yaml
+    steps:
+      closed:
+        owner: support-agent
+        next: survey
+      survey:
+        end: true
+    ```
+    """
+    for step_id, step in ctx.process.steps.items():
+        if not step.end:
+            continue
+        key = "next" if step.next is not None else "on" if step.on else None
+        if key is None:
+            continue
+        yield Violation(
+            f"end step {step_id!r} has outgoing transitions (`{key}:`), but a case is done "
+            "at an end step so they are never taken: remove them, or remove `end: true`",
+            step_id,
+            ("steps", step_id, key),
+        )
+
+
+@rule("PF107", "no-end", Severity.ERROR)
+def no_end(ctx: LintContext) -> Iterable[Violation]:
+    """The process has no end step.
+
+    ## What it does
+    Checks that at least one step is marked `end: true`.
+
+    ## Why is this bad?
+    Without an end step no case can ever finish: cycle time, throughput
+    and every goal are undefined, and simulated work piles up for ever.
+
+    ## Example
+    ```yaml
+    steps:
+      resolve:
+        owner: support-agent
+        next: confirm
+      confirm:
+        owner: customer
+        next: resolve
+    ```
+
+    ## Use instead
+    ```yaml
+    steps:
+      resolve:
+        owner: support-agent
+        next: confirm
+      confirm:
+        owner: customer
+        on:
+          accepted: closed
+          reopened: {to: resolve, feedback: true, max: 3}
+      closed:
+        end: true
+    ```
+    """
+    process = ctx.process
+    if any(step.end for step in process.steps.values()):
+        return ()
+    return [
+        Violation(
+            f"process {process.id!r} has no end step: mark the step where a case is done "
+            "with `end: true`",
+            None,
+            ("steps",),
+        )
+    ]
