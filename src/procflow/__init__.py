@@ -41,6 +41,8 @@ _EXPORTS: dict[str, str] = {
     "ensure_runnable": "procflow.lint",
     "LintReport": "procflow.lint",
     "LintConfig": "procflow.config",
+    "analyze": "procflow.analyze",
+    "Analysis": "procflow.analyze",
     "Finding": "procflow.findings",
     "Severity": "procflow.findings",
     "CaseError": "procflow.errors",
@@ -74,6 +76,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
+    from procflow.analyze import Analysis, analyze
+    from procflow.config import LintConfig
     from procflow.errors import (
         CaseError,
         ConfigError,
@@ -88,7 +92,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         RenderError,
         SimulationError,
     )
-    from procflow.config import LintConfig
     from procflow.findings import Finding, Severity
     from procflow.lint import LintReport, ensure_runnable, lint, lint_file, lint_paths
     from procflow.loader import load, load_change, load_text
