@@ -1,0 +1,370 @@
+"""The DOT back-end: a :class:`~procflow.render.spec.Diagram` as Graphviz source text.
+
+The text is written by hand rather than through ``graphviz.Digraph`` for
+two reasons. *Exact, stable bytes*: every statement is emitted in the
+diagram's (file) order with fixed attribute order, so the same process
+always gives byte-identical DOT that diffs well in git. *Escaping we
+control*: ``graphviz.Digraph`` passes any string that looks like ``<...>``
+through as an HTML label, so a step titled ``<B>x</B>`` would change the
+drawing; here every piece of user text goes through exactly one of two
+escapers -- :func:`html` for HTML-like labels, :func:`quote` for quoted
+strings -- and nothing else reaches the output. The ``graphviz`` package is
+still what runs ``dot`` (see :mod:`procflow.render.layout`).
+
+Layout choices, for readability at 30+ steps: left to right
+(``rankdir=LR``), one cluster per owner with ``newrank=true`` so ranks run
+across lanes, feedback edges ``constraint=false`` so loops do not stretch
+the ranks, and edges drawn under nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from procflow.render import palette as P
+from procflow.render.palette import Key
+from procflow.render.spec import Badge, Diagram, Edge, Lane, Node
+
+START_NODE = "_start"
+"""The start marker's node name; step ids start with a lower-case letter, so it cannot clash."""
+FRAME_CLUSTER = "cluster__frame"
+"""A borderless cluster around the drawing whose bottom label is the legend and the notes."""
+
+_INDENT = "  "
+
+
+def quote(text: str) -> str:
+    """``text`` as a DOT double-quoted string that Graphviz shows literally.
+
+    Backslashes are doubled (so ``\\N``, ``\\G`` or ``\\l`` in a title are not
+    expanded), quotes are escaped and newlines become centred line breaks.
+
+    >>> print(quote('say "hi" \\\\ bye'))
+    "say \\"hi\\" \\\\ bye"
+    """
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def html(text: str) -> str:
+    """``text`` escaped for the inside of a Graphviz HTML-like label.
+
+    >>> html('<b>"Tom" & Jerry\\'s</b>')
+    '&lt;b&gt;&quot;Tom&quot; &amp; Jerry&#39;s&lt;/b&gt;'
+    """
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
+
+
+def _attrs(pairs: list[tuple[str, str]]) -> str:
+    """``[a=1, b="x"]``; values are already quoted or HTML (``<...>``)."""
+    return "[" + ", ".join(f"{key}={value}" for key, value in pairs) + "]"
+
+
+def _lines(lines: tuple[str, ...], bold: bool = False) -> str:
+    parts = [html(line) for line in lines]
+    if bold:
+        parts = [f"<B>{part}</B>" if part else part for part in parts]
+    return "<BR/>".join(parts)
+
+
+def _small(text: str, color: str = P.FAINT, size: int = 9) -> str:
+    return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{html(text)}</FONT>'
+
+
+def _badge_cell(badge: Badge) -> str:
+    style = P.MARK_STYLE[badge.mark]
+    return (
+        f'<TD BGCOLOR="{style.badge}" CELLPADDING="2">'
+        f'<FONT POINT-SIZE="8" COLOR="#ffffff"><B>{html(badge.text)}</B></FONT></TD>'
+    )
+
+
+def _label_table(rows: list[str], badge: Badge | None, align: str = "CENTER") -> str:
+    """An HTML label: the given rows, and the badge as a row of its own."""
+    if badge is None:
+        if align == "LEFT":
+            return "<" + "".join(f'{row}<BR ALIGN="LEFT"/>' for row in rows) + ">"
+        return "<" + "<BR/>".join(rows) + ">"
+    cells = "".join(f'<TR><TD ALIGN="{align}">{row}</TD></TR>' for row in rows)
+    badge_row = f'<TR><TD ALIGN="{align}"><TABLE BORDER="0" CELLSPACING="0"><TR>'
+    badge_row += _badge_cell(badge) + "</TR></TABLE></TD></TR>"
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+        f"{cells}{badge_row}</TABLE>>"
+    )
+
+
+# --------------------------------------------------------------------------
+# statements
+
+
+def _node(node: Node) -> str:
+    rows = [_lines(node.title, bold=True)]
+    if node.detail:
+        rows.append(_small(node.detail))
+    attrs: list[tuple[str, str]] = [("label", _label_table(rows, node.badge))]
+    fill, border, penwidth = P.PAPER, P.MUTED, "1.2"
+    if node.start:
+        fill, border, penwidth = P.START_FILL, P.START_BORDER, "2.5"
+    if node.end:
+        attrs.append(("shape", "box"))
+        attrs.append(("peripheries", "2"))
+        fill, border = P.END_FILL, P.END_BORDER
+    if node.missing:
+        attrs.append(("style", quote("dashed,rounded,filled")))
+        border = P.MISSING_BORDER
+    if node.badge is not None:
+        style = P.MARK_STYLE[node.badge.mark]
+        fill, border = style.fill, style.border
+        penwidth = "2.5" if node.start else "2"
+    if fill != P.PAPER:
+        attrs.append(("fillcolor", quote(fill)))
+    if border != P.MUTED:
+        attrs.append(("color", quote(border)))
+    if penwidth != "1.2":
+        attrs.append(("penwidth", penwidth))
+    tooltip = node.tooltip
+    if node.badge is not None:
+        tooltip += "\n" + "\n".join(node.badge.messages)
+    attrs.append(("tooltip", quote(tooltip)))
+    return f"{quote(node.id)} {_attrs(attrs)};"
+
+
+def _lane(lane: Lane, nodes: tuple[Node, ...]) -> Iterator[str]:
+    name = quote(f"cluster_{lane.id}")
+    rows = [f"<B>{html(lane.title)}</B>", _small(lane.caption, P.MUTED)]
+    fill, border, style, penwidth = P.LANE_FILL, P.LANE_BORDER, "rounded,filled", "1"
+    if lane.external:
+        fill, border, style = P.EXTERNAL_FILL, P.EXTERNAL_BORDER, "dashed,rounded,filled"
+    if lane.level is not None:
+        fill = P.LEVEL_FILL[lane.level]
+    if lane.badge is not None:
+        border, penwidth = P.MARK_STYLE[lane.badge.mark].border, "2"
+    if lane.bottleneck:
+        border, penwidth = P.BOTTLENECK_BORDER, "3"
+    tooltip = lane.tooltip
+    if lane.badge is not None:
+        tooltip += "\n" + "\n".join(lane.badge.messages)
+    attrs: list[tuple[str, str]] = [
+        ("label", _label_table(rows, lane.badge, align="LEFT")),
+        ("labelloc", "t"),
+        ("labeljust", "l"),
+        ("peripheries", "1"),
+        ("style", quote(style)),
+        ("fillcolor", quote(fill)),
+        ("color", quote(border)),
+        ("penwidth", penwidth),
+        ("tooltip", quote(tooltip)),
+    ]
+    yield f"subgraph {name} {{"
+    yield f"{_INDENT}graph {_attrs(attrs)};"
+    for node in nodes:
+        yield _INDENT + _node(node)
+    yield "}"
+
+
+def _edge(edge: Edge, missing: frozenset[str]) -> str:
+    attrs: list[tuple[str, str]] = []
+    if edge.caption:
+        attrs.append(("label", quote(edge.caption)))
+    if edge.feedback:
+        attrs += [
+            ("style", "dashed"),
+            ("color", quote(P.FEEDBACK)),
+            ("fontcolor", quote(P.FEEDBACK)),
+            ("penwidth", "1.4"),
+            ("constraint", "false"),
+        ]
+    elif edge.target in missing:
+        attrs += [("color", quote(P.MISSING_BORDER)), ("style", "dashed")]
+    attrs.append(("tooltip", quote(edge.tooltip)))
+    return f"{quote(edge.source)} -> {quote(edge.target)} {_attrs(attrs)};"
+
+
+def _legend_sample(key: Key) -> str:
+    """The swatch drawn beside a legend entry."""
+
+    def box(fill: str, border: str, style: str = "ROUNDED", width: int = 1) -> str:
+        return (
+            f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="{width}" STYLE="{style}" '
+            'WIDTH="34" HEIGHT="14"> </TD>'
+        )
+
+    def line(color: str, glyph: str) -> str:
+        return f'<TD WIDTH="34"><FONT COLOR="{color}"><B>{glyph}</B></FONT></TD>'
+
+    level_fill = {
+        Key.LOW: P.LEVEL_FILL[P.Level.LOW],
+        Key.BUSY: P.LEVEL_FILL[P.Level.BUSY],
+        Key.HIGH: P.LEVEL_FILL[P.Level.HIGH],
+        Key.OVERLOADED: P.LEVEL_FILL[P.Level.OVERLOADED],
+    }
+    mark = {Key.ERROR: P.Mark.ERROR, Key.WARNING: P.Mark.WARNING, Key.INFO: P.Mark.INFO}
+    if key is Key.START:
+        return box(P.START_FILL, P.START_BORDER, width=2)
+    if key is Key.STEP:
+        return box(P.PAPER, P.MUTED)
+    if key is Key.END:
+        return box(P.END_FILL, P.END_BORDER, style="SOLID", width=2)
+    if key is Key.MISSING:
+        return box(P.PAPER, P.MISSING_BORDER, style="DASHED")
+    if key is Key.TRANSITION:
+        return line(P.EDGE, "\u2014\u2014\u25b6")
+    if key is Key.FEEDBACK:
+        return line(P.FEEDBACK, "- - \u25b6")
+    if key is Key.LANE:
+        return box(P.LANE_FILL, P.LANE_BORDER)
+    if key is Key.EXTERNAL:
+        return box(P.EXTERNAL_FILL, P.EXTERNAL_BORDER, style="DASHED")
+    if key in mark:
+        style = P.MARK_STYLE[mark[key]]
+        return (
+            f'<TD BGCOLOR="{style.badge}" WIDTH="34">'
+            '<FONT POINT-SIZE="8" COLOR="#ffffff"><B>PF</B></FONT></TD>'
+        )
+    if key in level_fill:
+        return box(level_fill[key], P.LANE_BORDER)
+    return box(P.PAPER, P.BOTTLENECK_BORDER, width=3)  # Key.BOTTLENECK
+
+
+#: Legend entries per row: the legend sits under a wide left-to-right drawing.
+LEGEND_COLUMNS = 3
+
+
+def _legend_table(diagram: Diagram) -> str:
+    cells = [
+        f'{_legend_sample(key)}<TD ALIGN="LEFT">{_small(P.LEGEND_TEXT[key], P.INK, 9)}</TD>'
+        for key in diagram.legend
+    ]
+    rows = [
+        "<TR>" + "".join(cells[i : i + LEGEND_COLUMNS]) + "</TR>"
+        for i in range(0, len(cells), LEGEND_COLUMNS)
+    ]
+    span = 2 * min(len(cells), LEGEND_COLUMNS)
+    head = f'<TR><TD COLSPAN="{span}" ALIGN="LEFT"><B>Legend</B></TD></TR>'
+    return (
+        '<TABLE BORDER="1" COLOR="#cbd5e0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2" '
+        f'BGCOLOR="#ffffff">{head}{"".join(rows)}</TABLE>'
+    )
+
+
+def _notes_table(diagram: Diagram) -> str:
+    rows = ['<TR><TD ALIGN="LEFT"><B>Notes</B></TD></TR>']
+    rows += [f'<TR><TD ALIGN="LEFT">{_small(note, P.INK, 9)}</TD></TR>' for note in diagram.notes]
+    return (
+        '<TABLE BORDER="1" COLOR="#cbd5e0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2" '
+        f'BGCOLOR="#fffdf5">{"".join(rows)}</TABLE>'
+    )
+
+
+def _footer(diagram: Diagram) -> str | None:
+    """Legend and notes, one above the other, as the label under the drawing (or None)."""
+    tables = []
+    if diagram.legend:
+        tables.append(_legend_table(diagram))
+    if diagram.notes:
+        tables.append(_notes_table(diagram))
+    if not tables:
+        return None
+    rows = "".join(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{table}</TD></TR>' for table in tables)
+    return f'<<TABLE BORDER="0" CELLSPACING="6">{rows}</TABLE>>'
+
+
+def _title(diagram: Diagram) -> str:
+    rows = [f'<FONT POINT-SIZE="16"><B>{html(diagram.title)}</B></FONT>']
+    rows.append(_small(diagram.subtitle, P.MUTED, 10))
+    rows += [_small(goal, P.MUTED, 9) for goal in diagram.goals]
+    return "<" + '<BR ALIGN="LEFT"/>'.join(rows) + '<BR ALIGN="LEFT"/>>'
+
+
+def to_dot(diagram: Diagram) -> str:
+    """DOT source for ``diagram``: deterministic, every user string escaped."""
+    graph_attrs: list[tuple[str, str]] = [
+        ("rankdir", "LR"),
+        ("newrank", "true"),
+        ("nodesep", "0.3"),
+        ("ranksep", "0.45"),
+        ("pad", "0.3"),
+        ("outputorder", "edgesfirst"),
+        ("fontname", quote(P.FONT)),
+        ("fontcolor", quote(P.INK)),
+        ("label", _title(diagram)),
+        ("labelloc", "t"),
+        ("labeljust", "l"),
+        ("tooltip", quote(diagram.title)),
+    ]
+    node_attrs: list[tuple[str, str]] = [
+        ("shape", "box"),
+        ("style", quote("rounded,filled")),
+        ("fillcolor", quote(P.PAPER)),
+        ("color", quote(P.MUTED)),
+        ("penwidth", "1.2"),
+        ("fontname", quote(P.FONT)),
+        ("fontsize", "11"),
+        ("fontcolor", quote(P.INK)),
+        ("margin", quote("0.14,0.07")),
+    ]
+    edge_attrs: list[tuple[str, str]] = [
+        ("color", quote(P.EDGE)),
+        ("fontname", quote(P.FONT)),
+        ("fontsize", "9"),
+        ("fontcolor", quote(P.MUTED)),
+        ("arrowsize", "0.7"),
+    ]
+    out = [
+        f"// {diagram.id}: generated by procflow diagram; edit the process file, not this one",
+        f"digraph {quote(diagram.id)} {{",
+        f"{_INDENT}graph {_attrs(graph_attrs)};",
+        f"{_INDENT}node {_attrs(node_attrs)};",
+        f"{_INDENT}edge {_attrs(edge_attrs)};",
+        "",
+    ]
+    start_attrs: list[tuple[str, str]] = [
+        ("shape", "circle"),
+        ("label", '""'),
+        ("width", "0.22"),
+        ("style", "filled"),
+        ("fillcolor", quote(P.START_BORDER)),
+        ("color", quote(P.START_BORDER)),
+        ("tooltip", quote("cases start here")),
+    ]
+    body = [f"{START_NODE} {_attrs(start_attrs)};"]
+    for lane in diagram.lanes:
+        body.extend(_lane(lane, diagram.lane_nodes(lane)))
+    body.extend(_node(node) for node in diagram.free_nodes)
+    footer = _footer(diagram)
+    if footer is None:
+        out.extend(_INDENT + line for line in body)
+    else:
+        # The legend is the bottom label of a borderless cluster around the
+        # whole drawing: placed under it without taking part in the layout.
+        frame: list[tuple[str, str]] = [
+            ("label", footer),
+            ("labelloc", "b"),
+            ("labeljust", "l"),
+            ("peripheries", "0"),
+            ("style", '""'),
+            ("tooltip", quote("legend")),
+        ]
+        out.append(f"{_INDENT}subgraph {FRAME_CLUSTER} {{")
+        out.append(f"{_INDENT * 2}graph {_attrs(frame)};")
+        out.extend(_INDENT * 2 + line for line in body)
+        out.append(f"{_INDENT}}}")
+    out.append("")
+    start_edge: list[tuple[str, str]] = [("color", quote(P.START_BORDER)), ("penwidth", "1.5")]
+    if diagram.arrivals:
+        start_edge.insert(0, ("label", quote(diagram.arrivals)))
+    start_edge.append(
+        ("tooltip", quote("arrivals" + (f" {diagram.arrivals}" if diagram.arrivals else "")))
+    )
+    out.append(f"{_INDENT}{START_NODE} -> {quote(diagram.start)} {_attrs(start_edge)};")
+    missing = frozenset(node.id for node in diagram.nodes if node.missing)
+    out.extend(_INDENT + _edge(edge, missing) for edge in diagram.edges)
+    out.append("}")
+    return "\n".join(out) + "\n"

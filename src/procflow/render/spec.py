@@ -1,0 +1,393 @@
+"""The neutral diagram spec: what a process diagram shows, before any drawing language.
+
+:func:`build_diagram` turns a :class:`~procflow.model.Process` (and, for
+``--highlight``, lint findings and utilization) into a :class:`Diagram`:
+lanes, nodes, edges, notes and the legend keys in use, all as plain,
+immutable values in file order. The DOT and Mermaid back-ends only
+*draw* a Diagram; every decision about content (which lanes exist, what a
+label says, which edge is a loop, what the legend must explain) is made
+here once, so the two outputs cannot disagree, and the content can be
+tested without any drawing language at all.
+
+Everything is ordered by the process file -- owners as declared, steps as
+written, transitions as listed -- and nothing depends on dict or set
+iteration of computed data, so the same file always gives the same diagram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from procflow.findings import Finding, Severity
+from procflow.model import Goal, Process, Transition
+from procflow.render.palette import LEVEL_KEY, MARK_KEY, Key, Level, Mark, level_of
+from procflow.render.text import duration_text, edge_caption, one_line, percent, rate_text, wrap
+
+#: Rules whose subject is an owner even when a step has the same id.
+OWNER_CODES = frozenset({"PF203", "PF204", "PF501", "PF502"})
+#: At most this many notes are listed under a highlighted diagram.
+MAX_NOTES = 8
+
+_SEVERITY_MARK = {
+    Severity.ERROR: Mark.ERROR,
+    Severity.WARNING: Mark.WARNING,
+    Severity.INFO: Mark.INFO,
+}
+
+
+@dataclass(frozen=True)
+class Badge:
+    """The lint findings about one step or owner: the worst severity and the codes."""
+
+    mark: Mark
+    codes: tuple[str, ...]
+    messages: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.codes)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A step (or a placeholder for a step a transition names but nobody wrote)."""
+
+    id: str
+    title: tuple[str, ...]
+    detail: str | None = None
+    lane: str | None = None
+    start: bool = False
+    end: bool = False
+    missing: bool = False
+    tooltip: str = ""
+    badge: Badge | None = None
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A swimlane: one owner, with the steps it owns (ids, in file order)."""
+
+    id: str
+    title: str
+    caption: str
+    nodes: tuple[str, ...]
+    external: bool = False
+    declared: bool = True
+    level: Level | None = None
+    utilization: float | None = None
+    bottleneck: bool = False
+    badge: Badge | None = None
+    tooltip: str = ""
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A transition from one step to another."""
+
+    source: str
+    target: str
+    caption: str | None = None
+    feedback: bool = False
+    tooltip: str = ""
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """Everything a back-end needs to draw one process."""
+
+    id: str
+    title: str
+    subtitle: str
+    goals: tuple[str, ...]
+    start: str
+    arrivals: str | None
+    lanes: tuple[Lane, ...]
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    notes: tuple[str, ...] = ()
+    legend: tuple[Key, ...] = ()
+    highlight: bool = False
+
+    def lane_nodes(self, lane: Lane) -> tuple[Node, ...]:
+        by_id = {node.id: node for node in self.nodes}
+        return tuple(by_id[node_id] for node_id in lane.nodes)
+
+    @property
+    def free_nodes(self) -> tuple[Node, ...]:
+        """Nodes outside every lane (owner-less steps, missing steps, or ``--no-lanes``)."""
+        return tuple(node for node in self.nodes if node.lane is None)
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """What ``--highlight`` marks: lint findings, utilization per owner, the bottleneck.
+
+    ``utilization`` is empty and ``bottleneck`` ``None`` when the analytic
+    model cannot run (no arrivals or durations); ``analysis_note`` then says why.
+    """
+
+    findings: Sequence[Finding] = ()
+    utilization: Mapping[str, float] = field(default_factory=dict)
+    bottleneck: str | None = None
+    analysis_note: str | None = None
+
+
+def build_diagram(
+    process: Process,
+    *,
+    lanes: bool = True,
+    highlights: Highlights | None = None,
+    legend: bool = True,
+) -> Diagram:
+    """The diagram of ``process``; ``highlights`` marks findings and load (``--highlight``)."""
+    step_badges, owner_badges, notes = _assign_findings(process, highlights, lanes)
+    lane_list = _lanes(process, highlights, owner_badges) if lanes else ()
+    lane_of = {node_id: lane.id for lane in lane_list for node_id in lane.nodes}
+
+    nodes: list[Node] = []
+    for step_id, step in process.steps.items():
+        detail = duration_text(step.duration)
+        if not step.end and detail is None:
+            detail = "no duration"
+        if not lanes and step.owner is not None:
+            owner = process.owners.get(step.owner)
+            who = step.owner + (" (external)" if owner is not None and owner.external else "")
+            detail = f"{who} \u00b7 {detail}" if detail else who
+        nodes.append(
+            Node(
+                id=step_id,
+                title=wrap(step.title or step_id),
+                detail=detail,
+                lane=lane_of.get(step_id),
+                start=step_id == process.start,
+                end=step.end,
+                tooltip=_step_tooltip(process, step_id),
+                badge=step_badges.get(step_id),
+            )
+        )
+
+    missing: list[str] = []
+    known = set(process.steps)
+    wanted = [process.start, *(t.to for _, t in process.edges())]
+    for target in wanted:
+        if target not in known and target not in missing:
+            missing.append(target)
+    nodes.extend(
+        Node(
+            id=target,
+            title=wrap(target),
+            detail="not a step",
+            missing=True,
+            start=target == process.start,
+            tooltip=f"{target}: no step has this id",
+        )
+        for target in missing
+    )
+
+    edges = tuple(
+        Edge(
+            source=source,
+            target=transition.to,
+            caption=edge_caption(transition),
+            feedback=transition.feedback,
+            tooltip=_edge_tooltip(source, transition),
+        )
+        for source, transition in process.edges()
+    )
+
+    arrivals = None
+    if process.arrivals is not None:
+        arrivals = rate_text(process.arrivals.rate_per_second)
+    subtitle = process.id + (f" \u00b7 arrivals {arrivals}" if arrivals else "")
+    if highlights is not None and highlights.bottleneck is not None:
+        subtitle += f" \u00b7 bottleneck: {highlights.bottleneck}"
+    diagram = Diagram(
+        id=process.id,
+        title=one_line(process.title or process.id),
+        subtitle=subtitle,
+        goals=tuple(_goal_text(goal) for goal in process.goals),
+        start=process.start,
+        arrivals=arrivals,
+        lanes=lane_list,
+        nodes=tuple(nodes),
+        edges=edges,
+        notes=notes,
+        highlight=highlights is not None,
+    )
+    if not legend:
+        return diagram
+    return replace(diagram, legend=_legend_keys(diagram))
+
+
+# --------------------------------------------------------------------------
+# lanes
+
+
+def _lanes(
+    process: Process, highlights: Highlights | None, badges: Mapping[str, Badge]
+) -> tuple[Lane, ...]:
+    members: dict[str, list[str]] = {}
+    for step_id, step in process.steps.items():
+        if step.owner is not None:
+            members.setdefault(step.owner, []).append(step_id)
+    order = [owner for owner in process.owners if owner in members]
+    order += [owner for owner in members if owner not in process.owners]
+    result: list[Lane] = []
+    for owner_id in order:
+        owner = process.owners.get(owner_id)
+        parts: list[str] = []
+        title = owner_id
+        if owner is not None and owner.title:
+            title = one_line(owner.title)
+            parts.append(owner_id)
+        external = owner is not None and owner.external
+        if owner is None:
+            parts.append("not declared in owners")
+        elif external:
+            parts.append("external \u00b7 no queue")
+        else:
+            parts.append(f"capacity {owner.capacity}")
+        level = None
+        utilization = None
+        bottleneck = False
+        if highlights is not None and not external:
+            utilization = highlights.utilization.get(owner_id)
+            if utilization is not None:
+                level = level_of(utilization)
+                parts.append(f"{percent(utilization)} busy")
+            bottleneck = highlights.bottleneck == owner_id
+            if bottleneck:
+                parts.append("BOTTLENECK")
+        tooltip = owner_id
+        if owner is not None and owner.description:
+            tooltip += f": {one_line(owner.description)}"
+        result.append(
+            Lane(
+                id=owner_id,
+                title=title,
+                caption=" \u00b7 ".join(parts),
+                nodes=tuple(members[owner_id]),
+                external=external,
+                declared=owner is not None,
+                level=level,
+                utilization=utilization,
+                bottleneck=bottleneck,
+                badge=badges.get(owner_id),
+                tooltip=tooltip,
+            )
+        )
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------
+# findings
+
+
+def _badge(findings: Sequence[Finding]) -> Badge:
+    worst = max(finding.severity for finding in findings)
+    codes = tuple(sorted({finding.code for finding in findings}))
+    messages = tuple(f"{f.code} {one_line(f.message)}" for f in findings)
+    return Badge(_SEVERITY_MARK[worst], codes, messages)
+
+
+def _assign_findings(
+    process: Process, highlights: Highlights | None, lanes: bool
+) -> tuple[dict[str, Badge], dict[str, Badge], tuple[str, ...]]:
+    """Findings grouped onto the steps and owners they are about; the rest become notes."""
+    if highlights is None:
+        return {}, {}, ()
+    by_step: dict[str, list[Finding]] = {}
+    by_owner: dict[str, list[Finding]] = {}
+    loose: list[Finding] = []
+    drawn_owners = {step.owner for step in process.steps.values() if step.owner} if lanes else set()
+    for finding in sorted(highlights.findings):
+        subject = finding.subject
+        if subject is None:
+            loose.append(finding)
+            continue
+        is_step = subject in process.steps
+        if subject in drawn_owners and (finding.code in OWNER_CODES or not is_step):
+            by_owner.setdefault(subject, []).append(finding)
+        elif is_step:
+            by_step.setdefault(subject, []).append(finding)
+        else:
+            loose.append(finding)
+    notes: list[str] = []
+    if highlights.analysis_note:
+        notes.append(highlights.analysis_note)
+    elif not lanes and highlights.utilization:
+        busy = sorted(highlights.utilization.items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{owner} {percent(u)}" for owner, u in busy[:4])
+        notes.append(f"busiest owners: {shown}")
+    notes.extend(f"{f.code} {f.name}: {one_line(f.message)}" for f in loose)
+    if len(notes) > MAX_NOTES:
+        extra = len(notes) - (MAX_NOTES - 1)
+        notes = [*notes[: MAX_NOTES - 1], f"\u2026 and {extra} more (run procflow lint)"]
+    return (
+        {key: _badge(found) for key, found in by_step.items()},
+        {key: _badge(found) for key, found in by_owner.items()},
+        tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------
+# text
+
+
+def _step_tooltip(process: Process, step_id: str) -> str:
+    step = process.steps[step_id]
+    parts = [step_id]
+    if step.owner:
+        parts.append(f"owner {step.owner}")
+    if step.duration is not None:
+        parts.append(f"duration {step.duration}")
+    if step.consulted:
+        parts.append("consulted " + ", ".join(step.consulted))
+    if step.informed:
+        parts.append("informed " + ", ".join(step.informed))
+    text = " \u00b7 ".join(parts)
+    if step.description:
+        text += f"\n{one_line(step.description)}"
+    return text
+
+
+def _edge_tooltip(source: str, transition: Transition) -> str:
+    caption = edge_caption(transition)
+    text = f"{source} \u2192 {transition.to}" + (f": {caption}" if caption else "")
+    if transition.description:
+        text += f"\n{one_line(transition.description)}"
+    return text
+
+
+def _goal_text(goal: Goal) -> str:
+    parts = [goal.stat or "", goal.metric or "?", goal.target.text if goal.target else ""]
+    text = " ".join(part for part in parts if part)
+    if goal.deadline is not None:
+        text += f" by {goal.deadline.isoformat()}"
+    name = one_line(goal.title) if goal.title else goal.id
+    return f"goal \u2013 {name}: {one_line(text)}"
+
+
+def _legend_keys(diagram: Diagram) -> tuple[Key, ...]:
+    used: set[Key] = {Key.START, Key.TRANSITION}
+    for node in diagram.nodes:
+        if node.end:
+            used.add(Key.END)
+        elif node.missing:
+            used.add(Key.MISSING)
+        elif not node.start:
+            used.add(Key.STEP)
+        if node.badge is not None:
+            used.add(MARK_KEY[node.badge.mark])
+    if any(edge.feedback for edge in diagram.edges):
+        used.add(Key.FEEDBACK)
+    for lane in diagram.lanes:
+        used.add(Key.EXTERNAL if lane.external else Key.LANE)
+        if lane.level is not None:
+            used.add(LEVEL_KEY[lane.level])
+        if lane.bottleneck:
+            used.add(Key.BOTTLENECK)
+        if lane.badge is not None:
+            used.add(MARK_KEY[lane.badge.mark])
+    return tuple(key for key in Key if key in used)
