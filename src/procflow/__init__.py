@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "LintConfig": "procflow.config",
     "analyze": "procflow.analyze",
     "Analysis": "procflow.analyze",
+    "render": "procflow.render",
     "Finding": "procflow.findings",
     "Severity": "procflow.findings",
     "CaseError": "procflow.errors",
@@ -105,3 +106,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         Transition,
         json_schema,
     )
+    from procflow.render import render
