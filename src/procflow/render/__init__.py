@@ -15,6 +15,7 @@ PosixPath('diagrams/customer-service.svg')
 from __future__ import annotations
 
 import os
+import re
 import sys
 import types
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from procflow.errors import RenderError
 from procflow.fileio import write_atomic
+from procflow.model import ID_PATTERN
 from procflow.render.dot import to_dot
 from procflow.render.layout import IMAGE_FORMATS, DotRunner, run_dot
 from procflow.render.mermaid import to_markdown, to_mermaid
@@ -40,6 +42,8 @@ EXTENSIONS: dict[str, str] = {
     "markdown": "md",
 }
 FORMATS: tuple[str, ...] = tuple(EXTENSIONS)
+
+_SAFE_NAME = re.compile(ID_PATTERN.strip("^$"))
 
 #: File suffix -> format, for ``render(process, path)`` without ``format``.
 SUFFIXES: dict[str, str] = {
@@ -66,6 +70,24 @@ def format_for(path: str | os.PathLike[str]) -> str:
             f"{os.fspath(path)}: cannot tell the diagram format from {shown}; "
             f"use one of {known} or pass format="
         ) from None
+
+
+def output_path(folder: str | os.PathLike[str], process_id: str, format: str) -> Path:
+    """Where ``procflow diagram`` writes a process: ``<folder>/<process-id>.<ext>``.
+
+    The name comes from the process id only, and an id that is not a plain
+    name (``^[a-z][a-z0-9_-]*$``) is refused, so no process file can make
+    procflow write outside the output folder.
+    """
+    if format not in EXTENSIONS:
+        raise RenderError(f"unknown diagram format {format!r}: use one of {', '.join(FORMATS)}")
+    if not _SAFE_NAME.fullmatch(process_id):
+        raise RenderError(f"process id {process_id!r} cannot be used as a file name")
+    base = Path(folder)
+    target = base / f"{process_id}.{EXTENSIONS[format]}"
+    if target.parent != base:  # pragma: no cover - excluded by the pattern above
+        raise RenderError(f"process id {process_id!r} would write outside {os.fspath(base)}")
+    return target
 
 
 def diagram(
@@ -180,6 +202,7 @@ __all__ = [
     "build_diagram",
     "diagram",
     "format_for",
+    "output_path",
     "render",
     "render_bytes",
     "to_dot",
