@@ -350,7 +350,9 @@ def analyze(
             p_wait = queueing.erlang_c(capacity, load)
             wait = queueing.mmc_wait(capacity, load, service_mean)
             if not exact:
-                wait = queueing.allen_cunneen(wait, scv_in or 1.0, service_scv or 0.0)
+                wait = queueing.allen_cunneen(
+                    wait, 1.0 if scv_in is None else scv_in, service_scv or 0.0
+                )
         waits[owner_id] = wait
         owners[owner_id] = OwnerFigures(
             owner_id, False, capacity, load, utilization, p_wait, wait, exact, stable, top,
