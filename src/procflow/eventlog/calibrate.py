@@ -1,0 +1,384 @@
+"""Fit a process to an event log: :func:`calibrate` -> :class:`Calibration`.
+
+One replay of the log (:mod:`~procflow.eventlog.replay`) gives, per step, the
+observed durations and how often each transition was taken, and the times
+cases arrived. From them:
+
+* **durations** -- each non-end step with at least ``min_observations``
+  durations gets the best-fitting SPEC 1.3 distribution (maximum likelihood
+  per family, lowest AIC: :mod:`~procflow.eventlog.fitting`). Service times
+  (``end - start``) are used when the log has start times; a complete-only
+  log gives elapsed times (``end`` - the previous ``end`` in the case), which
+  include waiting -- the report says so. The first step of a case has no
+  elapsed time, so it keeps its declared duration in a complete-only log.
+* **probabilities** -- each step with several transitions and at least
+  ``min_observations`` departures gets ``p`` = observed frequency, rounded
+  to 2 decimals (3 from 400 departures, 4 from 40,000) by the largest
+  remainder method so they still sum to exactly 1. A transition never
+  taken gets ``p: 0.0``.
+* **arrivals** -- the rate of case arrivals between the first and the last
+  case start (``rate:``), or the fitted inter-arrival distribution when the
+  process declares ``every:``; a process without ``arrivals`` gets a rate.
+
+Anything with too few observations keeps its declared value and is listed
+under ``kept``. The new file is the original text edited at the spans the
+loader recorded (:mod:`~procflow.eventlog.yamledit`): comments, key order,
+quoting and blank lines survive. The result is loaded again before it is
+returned, so a calibration never produces a file procflow cannot read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from procflow.distributions import Fixed, _Dist, parse_distribution
+from procflow.errors import ConfigError, ProcflowError
+from procflow.eventlog.conformance import LogReport, check_log
+from procflow.eventlog.events import Event
+from procflow.eventlog.fitting import Fit, fit_all
+from procflow.eventlog.reader import EventLog
+from procflow.eventlog.replay import Measurements
+from procflow.eventlog.stats import Sample
+from procflow.eventlog.yamledit import EditError, TextEdits
+from procflow.loader import load_text
+from procflow.model import Process
+from procflow.source import ProcessSource, SourceMap
+from procflow.units import format_duration, format_number
+
+MIN_OBSERVATIONS = 30
+
+
+@dataclass(frozen=True)
+class CalibrationChange:
+    """One value calibration changed (or kept, with the reason in ``note``)."""
+
+    kind: str  # "duration", "p", "arrivals"
+    subject: str  # step id, "step.trigger", or "arrivals"
+    old: str
+    new: str
+    observations: int
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "old": self.old,
+            "new": self.new,
+            "observations": self.observations,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Calibration:
+    """The calibrated process text, what changed, what was kept and why."""
+
+    text: str
+    process: Process
+    changes: list[CalibrationChange]
+    kept: list[CalibrationChange]
+    report: LogReport
+    fits: dict[str, list[Fit]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "process": self.process.id,
+            "log": self.report.measurements.path,
+            "timing": self.report.timing,
+            "changes": [c.to_dict() for c in self.changes],
+            "kept": [c.to_dict() for c in self.kept],
+            "fits": {
+                step: [
+                    {
+                        "family": f.family,
+                        "distribution": distribution_text(f.distribution),
+                        "log_likelihood": f.log_likelihood
+                        if math.isfinite(f.log_likelihood)
+                        else None,
+                        "aic": f.aic if math.isfinite(f.aic) else None,
+                    }
+                    for f in fits
+                ]
+                for step, fits in self.fits.items()
+            },
+        }
+
+
+# --------------------------------------------------------------------------
+# formatting values the way a person writes them
+
+
+def _duration(seconds: float, digits: int) -> str:
+    return format_duration(max(seconds, 0.0), digits)
+
+
+def distribution_text(dist: _Dist, digits: int = 3) -> str:
+    """``gamma(4.12m, 2.2m)``: 3 significant digits, more when rounding would break it."""
+    for places in range(digits, 10):
+        if isinstance(dist, Fixed):
+            text = _duration(dist.value, places)
+        else:
+            args = ", ".join(_duration(a, places) for a in dist.args())
+            text = f"{dist.dist}({args})"  # type: ignore[attr-defined]
+        try:
+            parse_distribution(text)
+        except Exception:  # a rounding that breaks a parameter check: one more digit
+            continue
+        return text
+    return str(dist)
+
+
+def rate_text(per_second: float) -> str:
+    """Cases per hour when at least one an hour, else per day: ``3.5/h``, ``2.97/d``."""
+    per_hour = per_second * 3600.0
+    if per_hour >= 1.0:
+        return f"{format_number(per_hour, 3)}/h"
+    return f"{format_number(per_hour * 24.0, 3)}/d"
+
+
+def round_shares(counts: list[int], digits: int) -> list[str]:
+    """Shares of ``counts`` rounded to ``digits`` decimals that sum to exactly 1.
+
+    Largest remainder: every share is floored, then the units left over go
+    to the largest remainders (earlier transitions first on ties).
+
+    >>> round_shares([1, 1, 1], 2)
+    ['0.34', '0.33', '0.33']
+    """
+    total = sum(counts)
+    units = 10**digits
+    floors = [c * units // total for c in counts]
+    remainders = [c * units % total for c in counts]
+    left = units - sum(floors)
+    order = sorted(range(len(counts)), key=lambda i: (-remainders[i], i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [_decimal(f, digits) for f in floors]
+
+
+def _decimal(units: int, digits: int) -> str:
+    whole, frac = divmod(units, 10**digits)
+    text = f"{whole}.{frac:0{digits}d}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def _digits(departures: int) -> int:
+    if departures >= 40_000:
+        return 4
+    if departures >= 400:
+        return 3
+    return 2
+
+
+# --------------------------------------------------------------------------
+
+
+def _source_map(process: Process) -> SourceMap:
+    source: Any = process.source
+    if isinstance(source, ProcessSource):
+        source = source.main
+    if not isinstance(source, SourceMap) or not source.text:
+        raise ConfigError(
+            "calibrate edits the process file's text: load the process from a file "
+            "(procflow.load), not from a change or from Python objects"
+        )
+    return source
+
+
+def _duration_sample(m: Measurements, step_id: str, minimum: int) -> tuple[Sample, str]:
+    measure = m.steps[step_id]
+    if measure.service.n >= minimum:
+        return measure.service, "service times"
+    if measure.elapsed.n >= measure.service.n and measure.elapsed.n:
+        return measure.elapsed, "elapsed times (waiting included: the log has no start times)"
+    return measure.service, "service times"
+
+
+def calibrate(
+    process: Process,
+    log: EventLog | list[Event],
+    *,
+    min_observations: int = MIN_OBSERVATIONS,
+    durations: bool = True,
+    probabilities: bool = True,
+    arrivals: bool = True,
+) -> Calibration:
+    """Fit ``process`` to ``log``; see the module docstring for the rules.
+
+    >>> result = calibrate(procflow.load("p.yaml"), read_log("events.csv"))  # doctest: +SKIP
+    >>> print(result.text)                                                  # doctest: +SKIP
+    """
+    if min_observations < 1:
+        raise ConfigError("min_observations must be at least 1")
+    source = _source_map(process)
+    report = check_log(process, log)
+    m = report.measurements
+    edits = TextEdits(source)
+    changes: list[CalibrationChange] = []
+    kept: list[CalibrationChange] = []
+    fits: dict[str, list[Fit]] = {}
+    if durations:
+        _calibrate_durations(process, m, edits, changes, kept, fits, min_observations)
+    if probabilities:
+        _calibrate_probabilities(process, m, edits, changes, kept, min_observations)
+    if arrivals:
+        _calibrate_arrivals(process, m, edits, changes, kept, min_observations)
+    text = edits.apply()
+    try:
+        calibrated = load_text(text, source.file)
+    except ProcflowError as exc:  # pragma: no cover - an editing bug, not bad input
+        raise ProcflowError(
+            f"calibration produced an invalid process (please report): {exc}"
+        ) from exc
+    return Calibration(text, calibrated, changes, kept, report, fits)
+
+
+def _calibrate_durations(
+    process: Process,
+    m: Measurements,
+    edits: TextEdits,
+    changes: list[CalibrationChange],
+    kept: list[CalibrationChange],
+    fits: dict[str, list[Fit]],
+    minimum: int,
+) -> None:
+    for step_id, step in process.steps.items():
+        if step.end:
+            continue
+        old = distribution_text(step.duration) if step.duration is not None else "(none)"
+        sample, basis = _duration_sample(m, step_id, minimum)
+        if sample.n < minimum:
+            why = (
+                "no elapsed time for a case's first event in a complete-only log"
+                if sample.n == 0 and step_id == process.start
+                else f"{sample.n} observation{'s' if sample.n != 1 else ''} < {minimum}"
+            )
+            kept.append(CalibrationChange("duration", step_id, old, old, sample.n, why))
+            continue
+        candidates = fit_all(sample)
+        fits[step_id] = candidates
+        best = candidates[0]
+        new = distribution_text(best.distribution)
+        note = f"{basis}; {best.family} has the lowest AIC"
+        if best.family == "fixed":
+            note = f"{basis}; every observation is the same"
+        if new == old:
+            kept.append(CalibrationChange("duration", step_id, old, new, sample.n, "unchanged"))
+            continue
+        if step.duration is not None:
+            edits.replace(("steps", step_id, "duration"), new)
+        else:
+            edits.insert(("steps", step_id), "duration", new, after="owner")
+        changes.append(CalibrationChange("duration", step_id, old, new, sample.n, note))
+
+
+def _calibrate_probabilities(
+    process: Process,
+    m: Measurements,
+    edits: TextEdits,
+    changes: list[CalibrationChange],
+    kept: list[CalibrationChange],
+    minimum: int,
+) -> None:
+    for step_id, edges in m.index.out.items():
+        if len(edges) < 2:
+            continue
+        counts = [m.edge_counts[e.index] for e in edges]
+        departures = sum(counts)
+        if departures < minimum:
+            for edge in edges:
+                old = format_number(edge.p) if edge.p is not None else "-"
+                kept.append(
+                    CalibrationChange(
+                        "p",
+                        f"{step_id}.{edge.trigger}",
+                        old,
+                        old,
+                        departures,
+                        f"{departures} departure{'s' if departures != 1 else ''} < {minimum}",
+                    )
+                )
+            continue
+        shares = round_shares(counts, _digits(departures))
+        for edge, share, count in zip(edges, shares, counts, strict=True):
+            old = format_number(edge.p) if edge.p is not None else "-"
+            subject = f"{step_id}.{edge.trigger}"
+            if edge.p is not None and math.isclose(edge.p, float(share), abs_tol=1e-12):
+                kept.append(CalibrationChange("p", subject, old, share, departures, "unchanged"))
+                continue
+            path = ("steps", step_id, "on", edge.trigger)
+            _key, node, _depth = edits.source.nodes(path)
+            if node is None or _depth != len(path):
+                raise EditError(f"transition {subject} is not in the file")
+            if node.id == "scalar":
+                edits.replace(path, f"{{to: {edge.target}, p: {share}}}", raw=True)
+            elif any(k.value == "p" for k, _v in node.value):
+                edits.replace((*path, "p"), share)
+            else:
+                edits.insert(path, "p", share, after="to")
+            note = f"{count} of {departures} departures"
+            changes.append(CalibrationChange("p", subject, old, share, departures, note))
+
+
+def _calibrate_arrivals(
+    process: Process,
+    m: Measurements,
+    edits: TextEdits,
+    changes: list[CalibrationChange],
+    kept: list[CalibrationChange],
+    minimum: int,
+) -> None:
+    gaps = m.interarrival
+    declared = process.arrivals
+    if declared is None:
+        old = "(none)"
+    elif declared.rate is not None:
+        old = rate_text(declared.rate)
+    else:
+        assert declared.every is not None
+        old = distribution_text(declared.every)
+    if gaps.n + 1 < minimum or gaps.mean <= 0:
+        kept.append(
+            CalibrationChange(
+                "arrivals",
+                "arrivals",
+                old,
+                old,
+                m.case_starts,
+                f"{m.case_starts} cases < {minimum}",
+            )
+        )
+        return
+    rate = 1.0 / gaps.mean
+    note = f"{m.case_starts} case starts over {format_duration(gaps.total)}"
+    if declared is not None and declared.every is not None:
+        best = fit_all(gaps)[0]
+        new = distribution_text(best.distribution)
+        if new != old:
+            edits.replace(("arrivals", "every"), new)
+            changes.append(
+                CalibrationChange(
+                    "arrivals",
+                    "arrivals.every",
+                    old,
+                    new,
+                    gaps.n,
+                    f"{note}; {best.family} has the lowest AIC",
+                )
+            )
+        return
+    new = rate_text(rate)
+    if new == old:
+        kept.append(
+            CalibrationChange("arrivals", "arrivals.rate", old, new, m.case_starts, "unchanged")
+        )
+        return
+    if declared is None:
+        edits.insert_block("start", f"arrivals:\n  rate: {new}\n\n")
+    else:
+        edits.replace(("arrivals", "rate"), new)
+    changes.append(CalibrationChange("arrivals", "arrivals.rate", old, new, m.case_starts, note))
