@@ -13,8 +13,9 @@ still what runs ``dot`` (see :mod:`procflow.render.layout`).
 
 Layout choices, for readability at 30+ steps: left to right
 (``rankdir=LR``), one cluster per owner with ``newrank=true`` so ranks run
-across lanes, feedback edges ``constraint=false`` so loops do not stretch
-the ranks, and edges drawn under nodes.
+across lanes, loops drawn so that they never stretch or reorder
+the ranks (loops are written reversed with ``dir=back``, see :func:`_edge`),
+and edges drawn under nodes.
 """
 
 from __future__ import annotations
@@ -170,6 +171,16 @@ def _lane(lane: Lane, nodes: tuple[Node, ...]) -> Iterator[str]:
 
 
 def _edge(edge: Edge, missing: frozenset[str]) -> str:
+    """An edge statement; a loop (``edge.back``) is written reversed with ``dir=back``.
+
+    Written target -> source, a loop constrains the ranks the same way as
+    the forward path it closes, so dot keeps the flow left to right and
+    routes the loop beside it instead of across the drawing. A feedback edge
+    that points forward gets ``constraint=false`` instead: it must not pull
+    its target along. A loop between two steps that also have a forward edge
+    leaves and enters them from below, or dot would draw the two on top of
+    each other.
+    """
     attrs: list[tuple[str, str]] = []
     if edge.caption:
         attrs.append(("label", quote(edge.caption)))
@@ -179,11 +190,17 @@ def _edge(edge: Edge, missing: frozenset[str]) -> str:
             ("color", quote(P.FEEDBACK)),
             ("fontcolor", quote(P.FEEDBACK)),
             ("penwidth", "1.4"),
-            ("constraint", "false"),
         ]
+        if not edge.back:
+            attrs.append(("constraint", "false"))
     elif edge.target in missing:
         attrs += [("color", quote(P.MISSING_BORDER)), ("style", "dashed")]
     attrs.append(("tooltip", quote(edge.tooltip)))
+    if edge.back:
+        attrs.append(("dir", "back"))
+        if edge.paired:  # leave and enter below the steps, apart from the forward edge
+            attrs += [("tailport", "s"), ("headport", "s")]
+        return f"{quote(edge.target)} -> {quote(edge.source)} {_attrs(attrs)};"
     return f"{quote(edge.source)} -> {quote(edge.target)} {_attrs(attrs)};"
 
 

@@ -83,12 +83,21 @@ class Lane:
 
 @dataclass(frozen=True)
 class Edge:
-    """A transition from one step to another."""
+    """A transition from one step to another.
+
+    ``back`` says the edge runs against the flow (its target comes before
+    its source in :func:`flow_order`): a loop. Back-ends that lay out by
+    rank draw such an edge reversed, so loops never pull steps backwards.
+    ``paired`` says another edge joins the same two steps the other way
+    (``check -> fix -> check``), so the two must be drawn apart.
+    """
 
     source: str
     target: str
     caption: str | None = None
     feedback: bool = False
+    back: bool = False
+    paired: bool = False
     tooltip: str = ""
 
 
@@ -185,12 +194,16 @@ def build_diagram(
         for target in missing
     )
 
+    order = flow_order(process)
+    pairs = {(source, transition.to) for source, transition in process.edges()}
     edges = tuple(
         Edge(
             source=source,
             target=transition.to,
             caption=edge_caption(transition),
             feedback=transition.feedback,
+            back=source != transition.to and order[transition.to] < order[source],
+            paired=source != transition.to and (transition.to, source) in pairs,
             tooltip=_edge_tooltip(source, transition),
         )
         for source, transition in process.edges()
@@ -218,6 +231,43 @@ def build_diagram(
     if not legend:
         return diagram
     return replace(diagram, legend=_legend_keys(diagram))
+
+
+def flow_order(process: Process) -> dict[str, int]:
+    """A position for every step (and missing target) along the flow, start first.
+
+    A depth-first search from ``start`` that follows transitions in file
+    order but not those marked ``feedback``, numbered in reverse postorder:
+    every edge that is not a loop goes from a lower to a higher number, and
+    an edge back to a lower number closes a loop. Steps the search does not
+    reach are searched from in file order. Iterative, so 1,000-step
+    processes do not hit the recursion limit.
+    """
+    forward: dict[str, list[str]] = {step_id: [] for step_id in process.steps}
+    for source, transition in process.edges():
+        forward.setdefault(transition.to, [])
+        if not transition.feedback:
+            forward[source].append(transition.to)
+    forward.setdefault(process.start, [])
+    postorder: list[str] = []
+    visited: set[str] = set()
+    for root in (process.start, *forward):
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(forward[root]))]
+        while stack:
+            node, targets = stack[-1]
+            for target in targets:
+                if target not in visited:
+                    visited.add(target)
+                    stack.append((target, iter(forward[target])))
+                    break
+            else:
+                stack.pop()
+                postorder.append(node)
+    total = len(postorder)
+    return {node: total - 1 - index for index, node in enumerate(postorder)}
 
 
 # --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from procflow.distributions import AnyDistribution, Exponential, Fixed
+from procflow.distributions import AnyDistribution, Empirical, Exponential, Fixed
 from procflow.model import Transition
 from procflow.units import format_duration, format_number
 
@@ -70,14 +70,21 @@ def wrap(text: str, width: int = WRAP, max_lines: int = MAX_LINES) -> tuple[str,
 
 
 def duration_text(duration: AnyDistribution | None) -> str | None:
-    """A duration as people read it on a wall chart: ``6m``, ``exp 6m``, ``lognormal(4m, 2m)``."""
+    """A duration as people read it on a wall chart: ``6m``, ``exp 6m``, ``lognormal(4m, 2m)``.
+
+    Numbers keep three significant digits (``1.67d``, not ``1.66667d``).
+    """
     if duration is None:
         return None
     if isinstance(duration, Fixed):
-        return format_duration(duration.value)
+        return format_duration(duration.value, 3)
     if isinstance(duration, Exponential):
-        return f"exp {format_duration(duration.mean)}"
-    return str(duration)
+        return f"exp {format_duration(duration.mean, 3)}"
+    values = duration.args()
+    if isinstance(duration, Empirical) and len(values) > 4:
+        return f"empirical({len(values)} values, mean {format_duration(duration.mean, 3)})"
+    arguments = ", ".join(format_duration(value, 3) for value in values)
+    return f"{duration.dist}({arguments})"
 
 
 def percent(p: float) -> str:
