@@ -74,9 +74,7 @@ def process_text(steps: int, owners: int = 40) -> str:
             bound = ("", ", max: 2", ", max: 3")[stage % 3]
             out.append("    on:")
             out.append(f"      ok: {{to: {sid(i + 1)}, p: 0.85}}")
-            out.append(
-                f"      rework: {{to: {sid(i - 9)}, p: 0.15, feedback: true{bound}}}"
-            )
+            out.append(f"      rework: {{to: {sid(i - 9)}, p: 0.15, feedback: true{bound}}}")
         elif place == 6 and stage % 4 == 0:  # a nested inner loop
             out.append("    on:")
             out.append(f"      ok: {{to: {sid(i + 1)}, p: 0.8}}")
