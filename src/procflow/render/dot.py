@@ -50,11 +50,18 @@ def quote(text: str) -> str:
 def html(text: str) -> str:
     """``text`` escaped for the inside of a Graphviz HTML-like label.
 
+    Markup characters become entities, and backslashes are doubled:
+    Graphviz still expands ``\\N``, ``\\G`` and ``\\E`` inside HTML labels
+    (even written as ``&#92;N``), and reads a doubled backslash as one.
+
     >>> html('<b>"Tom" & Jerry\\'s</b>')
     '&lt;b&gt;&quot;Tom&quot; &amp; Jerry&#39;s&lt;/b&gt;'
+    >>> html(r"C:\\N")
+    'C:\\\\\\\\N'
     """
     return (
-        text.replace("&", "&amp;")
+        text.replace("\\", "\\\\")
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")

@@ -111,11 +111,11 @@ def edge_caption(transition: Transition) -> str | None:
 def rate_text(per_second: float) -> str:
     """An arrival rate in the unit people think in: ``8/h``, ``30/d`` (not ``1.25/h``).
 
-    Whole numbers per hour win, then whole numbers per day, then per hour
-    when at least one an hour, else per day.
+    Per hour when that is a round figure (one decimal at most), else per
+    day when that is whole, else per hour from one an hour, else per day.
 
-    >>> rate_text(8 / 3600), rate_text(30 / 86400), rate_text(4 / 86400), rate_text(0.5 / 3600)
-    ('8/h', '30/d', '4/d', '12/d')
+    >>> rate_text(8 / 3600), rate_text(30 / 86400), rate_text(4 / 86400), rate_text(2.5 / 3600)
+    ('8/h', '30/d', '4/d', '2.5/h')
     """
     per_hour = per_second * 3600.0
     per_day = per_second * 86400.0
@@ -123,6 +123,8 @@ def rate_text(per_second: float) -> str:
     def whole(value: float) -> bool:
         return value >= 1 and abs(value - round(value)) < 1e-6 * max(1.0, value)
 
-    if whole(per_hour) or (per_hour >= 1 and not whole(per_day)):
+    if whole(per_hour * 10) and per_hour >= 1:
         return f"{format_number(per_hour, 3)}/h"
-    return f"{format_number(per_day, 3)}/d"
+    if whole(per_day) or per_hour < 1:
+        return f"{format_number(per_day, 3)}/d"
+    return f"{format_number(per_hour, 3)}/h"
