@@ -129,10 +129,12 @@ def test_lanes_follow_owner_order_and_skip_owners_without_steps(customer_service
 def test_nodes_show_title_duration_start_and_end(customer_service):
     nodes = {node.id: node for node in build_diagram(customer_service).nodes}
     assert list(nodes) == ["intake", "triage", "escalate", "resolve", "confirm", "closed"]
-    assert nodes["intake"].start and not nodes["intake"].end
+    assert nodes["intake"].start
+    assert not nodes["intake"].end
     assert nodes["intake"].title == ("intake",)
     assert nodes["intake"].detail == "exp 6m"
-    assert nodes["closed"].end and nodes["closed"].detail is None
+    assert nodes["closed"].end
+    assert nodes["closed"].detail is None
     assert nodes["escalate"].lane == "tier2"
     assert "owner tier2" in nodes["escalate"].tooltip
 
@@ -145,7 +147,9 @@ def test_edges_carry_captions_and_mark_loops(customer_service):
     assert edges[("triage", "resolve")].caption == "simple 70%"
     assert edges[("escalate", "resolve")].caption == "fixed"
     loop = edges[("confirm", "triage")]
-    assert loop.feedback and loop.back and not loop.paired
+    assert loop.feedback
+    assert loop.back
+    assert not loop.paired
     assert loop.caption == "reopened 15% \u22643\u00d7"
     assert not any(e.back for key, e in edges.items() if key != ("confirm", "triage"))
     assert diagram.arrivals == "8/h"
@@ -206,10 +210,12 @@ def test_missing_targets_and_undeclared_owners_are_drawn_not_dropped():
     process = load_text(BROKEN, "broken.yaml")
     diagram = build_diagram(process)
     nodes = {node.id: node for node in diagram.nodes}
-    assert nodes["nowhere"].missing and nodes["nowhere"].lane is None
+    assert nodes["nowhere"].missing
+    assert nodes["nowhere"].lane is None
     assert nodes["second"].detail == "no duration"
     ghost = next(lane for lane in diagram.lanes if lane.id == "ghost")
-    assert not ghost.declared and ghost.caption == "not declared in owners"
+    assert not ghost.declared
+    assert ghost.caption == "not declared in owners"
     assert Key.MISSING in diagram.legend
     # an unmarked loop is still recognised as running against the flow
     back = [(e.source, e.target) for e in diagram.edges if e.back]
@@ -220,7 +226,8 @@ def test_missing_targets_and_undeclared_owners_are_drawn_not_dropped():
 def test_a_start_that_names_no_step_gets_a_missing_node():
     process = load_text(BROKEN.replace("start: first", "start: gone"), "broken.yaml")
     nodes = {node.id: node for node in build_diagram(process).nodes}
-    assert nodes["gone"].missing and nodes["gone"].start
+    assert nodes["gone"].missing
+    assert nodes["gone"].start
 
 
 def test_highlights_go_to_the_steps_and_owners_they_concern():
@@ -242,11 +249,15 @@ def test_highlights_go_to_the_steps_and_owners_they_concern():
     assert nodes["first"].badge is not None
     assert nodes["first"].badge.mark is Mark.ERROR
     assert nodes["first"].badge.codes == ("PF101",)
-    assert nodes["second"].badge is not None and nodes["second"].badge.mark is Mark.WARNING
-    assert lanes["clerk"].badge is not None and lanes["clerk"].badge.codes == ("PF204",)
-    assert lanes["clerk"].level is Level.HIGH and lanes["clerk"].bottleneck
+    assert nodes["second"].badge is not None
+    assert nodes["second"].badge.mark is Mark.WARNING
+    assert lanes["clerk"].badge is not None
+    assert lanes["clerk"].badge.codes == ("PF204",)
+    assert lanes["clerk"].level is Level.HIGH
+    assert lanes["clerk"].bottleneck
     assert lanes["clerk"].caption == "capacity 1 \u00b7 90% busy \u00b7 BOTTLENECK"
-    assert lanes["ghost"].level is Level.LOW and not lanes["ghost"].bottleneck
+    assert lanes["ghost"].level is Level.LOW
+    assert not lanes["ghost"].bottleneck
     # an owner without a lane, and a finding about nothing drawn, become notes
     assert [note.split(":")[0] for note in diagram.notes] == ["PF203 name", "PF603 name"]
     assert "bottleneck: clerk" in diagram.subtitle
@@ -262,8 +273,10 @@ def test_owner_rules_win_when_a_step_and_an_owner_share_an_id():
     diagram = build_diagram(process, highlights=highlights)
     lane = next(lane for lane in diagram.lanes if lane.id == "first")
     node = next(node for node in diagram.nodes if node.id == "first")
-    assert lane.badge is not None and lane.badge.codes == ("PF204",)
-    assert node.badge is not None and node.badge.codes == ("PF402",)
+    assert lane.badge is not None
+    assert lane.badge.codes == ("PF204",)
+    assert node.badge is not None
+    assert node.badge.codes == ("PF402",)
 
 
 def test_without_lanes_owner_findings_and_load_become_notes():
@@ -304,4 +317,5 @@ def test_flow_order_handles_a_thousand_steps_without_recursion():
     lines += ["  s1500:", "    end: true"]
     process = load_text("\n".join(lines) + "\n", "long.yaml")
     order = flow_order(process)
-    assert order["s0"] == 0 and order["s1500"] == 1500
+    assert order["s0"] == 0
+    assert order["s1500"] == 1500
