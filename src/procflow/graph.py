@@ -31,7 +31,7 @@ the YAML file sees, so findings and tests are deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import networkx as nx
@@ -125,11 +125,6 @@ def process_graph(process: Process) -> nx.MultiDiGraph:
 # helpers
 
 
-def _order(graph: nx.MultiDiGraph) -> dict[str, int]:
-    """Position of every step in file order (the node insertion order)."""
-    return {node: index for index, node in enumerate(graph)}
-
-
 def _in_file_order(graph: nx.MultiDiGraph, steps: Iterable[str]) -> list[str]:
     wanted = set(steps)
     return [node for node in graph if node in wanted]
@@ -139,11 +134,55 @@ def _start(graph: nx.MultiDiGraph, start: str | None) -> str | None:
     return start if start is not None else graph.graph.get("start")
 
 
+def _cached(graph: nx.MultiDiGraph, name: str, compute: Callable[[], Any]) -> Any:
+    """A value derived from ``graph``, computed once and kept in networkx's per-graph cache.
+
+    networkx clears ``__networkx_cache__`` whenever the graph's structure
+    changes through its methods, so a derived value never outlives the
+    graph it was computed from.
+    """
+    cache = getattr(graph, "__networkx_cache__", None)
+    if cache is None:  # networkx without the cache
+        return compute()
+    ours = cache.setdefault("procflow", {})
+    if name not in ours:
+        ours[name] = compute()
+    return ours[name]
+
+
+def _order(graph: nx.MultiDiGraph) -> dict[str, int]:
+    """Position of every step in file order (the node insertion order)."""
+    order: dict[str, int] = _cached(
+        graph, "order", lambda: {node: index for index, node in enumerate(graph)}
+    )
+    return order
+
+
+def _forward(graph: nx.MultiDiGraph) -> nx.DiGraph:
+    """The shared (cached) forward graph; callers must not change it."""
+    return _cached(graph, "forward", lambda: forward_graph(graph))
+
+
+def _forward_topological(graph: nx.MultiDiGraph) -> list[str] | None:
+    """A topological order of the forward graph, or ``None`` when it has a cycle."""
+
+    def compute() -> list[str] | None:
+        try:
+            return list(nx.topological_sort(_forward(graph)))
+        except nx.NetworkXUnfeasible:
+            return None
+
+    order: list[str] | None = _cached(graph, "forward-topological", compute)
+    return order
+
+
 def forward_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
     """The graph without its feedback edges, as a plain :class:`~networkx.DiGraph`.
 
     This is the process as it flows "forward": a well-formed process gives
     an acyclic graph here, because every loop contains a feedback edge.
+    Parallel transitions between two steps become one edge. The result is a
+    new graph, free to change.
 
     >>> from procflow.loader import load_text
     >>> p = load_text('''{process: p, start: a, steps: {a: {next: b},
@@ -273,9 +312,9 @@ def unmarked_cycles(graph: nx.MultiDiGraph) -> list[list[str]]:
     >>> unmarked_cycles(process_graph(p))
     [['a', 'b']]
     """
-    forward = forward_graph(graph)
-    if nx.is_directed_acyclic_graph(forward):
+    if _forward_topological(graph) is not None:
         return []
+    forward = _forward(graph)
     order = _order(graph)
     groups = [
         sorted(component, key=order.__getitem__)
@@ -396,32 +435,43 @@ class PingPong(NamedTuple):
     path: tuple[str, ...]
 
 
-def _forward_order(graph: nx.MultiDiGraph, order: dict[str, int]) -> tuple[nx.DiGraph, list[str]]:
-    """The forward graph without self loops, made acyclic, and a topological order of it.
+def _forward_order(graph: nx.MultiDiGraph) -> tuple[nx.DiGraph, list[str]]:
+    """An acyclic version of the forward graph and a topological order of it.
 
-    Should unmarked loops remain, only the edges that go down the file are
-    kept inside each strongly connected component, so every path of the
-    result visits no step twice in the original graph; edges between
-    components are all kept.
+    When the forward graph has unmarked loops, self loops are dropped and,
+    inside each strongly connected component, only the edges that go down
+    the file are kept, so that every path of the result visits no step
+    twice in the original graph; edges between components are all kept.
     """
-    forward = forward_graph(graph)
-    forward.remove_edges_from(list(nx.selfloop_edges(forward)))
-    try:
-        return forward, list(nx.topological_sort(forward))
-    except nx.NetworkXUnfeasible:
-        pass
+    forward = _forward(graph)
+    topological = _forward_topological(graph)
+    if topological is not None:
+        return forward, topological
+    order = _order(graph)
+    acyclic = forward.copy()
+    acyclic.remove_edges_from(list(nx.selfloop_edges(acyclic)))
     component_of: dict[str, int] = {}
-    for index, component in enumerate(nx.strongly_connected_components(forward)):
+    for index, component in enumerate(nx.strongly_connected_components(acyclic)):
         for node in component:
             component_of[node] = index
-    forward.remove_edges_from(
+    acyclic.remove_edges_from(
         [
             (u, v)
-            for u, v in forward.edges
+            for u, v in acyclic.edges
             if component_of[u] == component_of[v] and order[v] < order[u]
         ]
     )
-    return forward, list(nx.topological_sort(forward))
+    return acyclic, list(nx.topological_sort(acyclic))
+
+
+def _two_way_handoffs(forward: nx.DiGraph, owner_of: dict[str, Any]) -> set[tuple[str, str]]:
+    """Handoffs ``(a, b)`` whose reverse ``(b, a)`` also occurs: a ping-pong needs both."""
+    directed = set()
+    for u, v in forward.edges:
+        a, b = owner_of[u], owner_of[v]
+        if a is not None and b is not None and a != b:
+            directed.add((a, b))
+    return {(a, b) for a, b in directed if (b, a) in directed}
 
 
 def ping_pongs(graph: nx.MultiDiGraph) -> list[PingPong]:
@@ -453,9 +503,12 @@ def ping_pongs(graph: nx.MultiDiGraph) -> list[PingPong]:
     >>> ping_pongs(process_graph(p))
     [PingPong(owners=('x', 'y'), path=('a', 'b', 'c', 'd', 'e'))]
     """
-    order = _order(graph)
-    forward, topological = _forward_order(graph, order)
     owner_of: dict[str, Any] = dict(graph.nodes(data="owner"))
+    if not _two_way_handoffs(_forward(graph), owner_of):
+        return []
+    order = _order(graph)
+    forward, topological = _forward_order(graph)
+    two_way = _two_way_handoffs(forward, owner_of)
     # runs[v][p] = (length, predecessor, predecessor's key or None when the run starts there):
     # the longest run of alternating handoffs between p and owner(v) ending at v.
     runs: dict[str, dict[str, tuple[int, str, str | None]]] = {}
@@ -474,14 +527,15 @@ def ping_pongs(graph: nx.MultiDiGraph) -> list[PingPong]:
                         if length > here.get(p, (0,))[0]:
                             here[p] = (length, u, p)
                     continue
+                if (a, b) not in two_way:  # never handed back: cannot start a ping-pong
+                    continue
                 previous = before.get(b)
                 length, key = (previous[0] + 1, b) if previous else (1, None)
                 if length > here.get(a, (0,))[0]:
                     here[a] = (length, u, key)
             for p, (length, _pred, _key) in here.items():
-                pair = frozenset((p, b))
-                if length >= 3 and pair not in found:
-                    found[pair] = (v, p)
+                if length >= 3 and frozenset((p, b)) not in found:
+                    found[frozenset((p, b))] = (v, p)
         if here:
             runs[v] = here
     result: list[PingPong] = []

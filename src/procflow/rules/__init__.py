@@ -62,7 +62,7 @@ class UnknownRuleError(ConfigError):
     def __init__(self, text: str, suggestions: Sequence[str]) -> None:
         self.text = text
         self.suggestions = tuple(suggestions)
-        hint = f"; did you mean {quote_list(self.suggestions, quote='')}?" if suggestions else ""
+        hint = f"; did you mean {' or '.join(self.suggestions)}?" if suggestions else ""
         super().__init__(
             f"unknown rule {text!r}{hint} (`procflow rules` lists every code and name)"
         )

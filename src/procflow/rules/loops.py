@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import networkx as nx
 
 from procflow.findings import Severity
-from procflow.graph import process_edges, unmarked_cycles
+from procflow.graph import unmarked_cycles
 from procflow.rules import quote_list
 from procflow.rules.base import LintContext, Violation, path_of_transition, rule
 
@@ -124,14 +124,17 @@ def unbounded_loop(ctx: LintContext) -> Iterator[Violation]:
     ```
     """
     process = ctx.process
-    for edge in process_edges(process):
-        if edge.feedback and edge.max is None:
-            yield Violation(
-                f"feedback transition {edge.trigger!r} of step {edge.source!r} has no `max`: "
-                "a case may take it without limit; add e.g. `max: 3`",
-                edge.source,
-                path_of_transition(process, edge.source, edge.trigger),
-            )
+    for step_id, step in process.steps.items():
+        if not step.on:  # `next:` is never a feedback edge
+            continue
+        for trigger, transition in step.on.items():
+            if transition.feedback and transition.max is None:
+                yield Violation(
+                    f"feedback transition {trigger!r} of step {step_id!r} has no `max`: "
+                    "a case may take it without limit; add e.g. `max: 3`",
+                    step_id,
+                    ("steps", step_id, "on", trigger),
+                )
 
 
 @rule("PF303", "no-feedback", Severity.INFO)
@@ -168,7 +171,7 @@ def no_feedback(ctx: LintContext) -> Iterator[Violation]:
     ```
     """
     process = ctx.process
-    if any(edge.feedback for edge in process_edges(process)):
+    if any(t.feedback for step in process.steps.values() if step.on for t in step.on.values()):
         return
     if not nx.is_directed_acyclic_graph(ctx.graph):
         return

@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from procflow.findings import Severity
-from procflow.graph import Edge, process_edges, step_edges, traps, unreachable_steps
+from procflow.graph import Edge, step_edges, traps, unreachable_steps
 from procflow.model import Process, Step
 from procflow.rules import did_you_mean, plural, quote_list
 from procflow.rules.base import (
@@ -91,9 +91,7 @@ def unknown_target(ctx: LintContext) -> Iterator[Violation]:
     process = ctx.process
     steps = process.steps
     raw: dict[str, Any] | None = None
-    for edge in process_edges(process):
-        if edge.target in steps:
-            continue
+    for edge in _edges_to_unknown_steps(process):
         path = path_of_transition(process, edge.source, edge.trigger)
         if path[2] == "on":  # the long form {to: x} points at x, the short form is x
             if raw is None:
@@ -108,6 +106,16 @@ def unknown_target(ctx: LintContext) -> Iterator[Violation]:
             path,
             "value",
         )
+
+
+def _edges_to_unknown_steps(process: Process) -> Iterator[Edge]:
+    steps = process.steps
+    for step_id, step in steps.items():
+        if step.next is not None:
+            if step.next not in steps:
+                yield from step_edges(step_id, step)
+        elif step.on and any(t.to not in steps for t in step.on.values()):
+            yield from (edge for edge in step_edges(step_id, step) if edge.target not in steps)
 
 
 def _raw_steps(process: Process) -> dict[str, Any]:
