@@ -70,9 +70,14 @@ def erlang_b(servers: int, load: float) -> float:
         for k in range(1, servers + 1):
             blocking = load * blocking / (k + load * blocking)
         return blocking
-    # B = P(c) / sum_{k<=c} P(k) for Poisson(load) weights, in log space.
-    counts = np.arange(servers + 1, dtype=float)
-    log_factorials = np.array([math.lgamma(i + 1.0) for i in range(servers + 1)])
+    # B = P(c) / sum_{k<=c} P(k) with P the Poisson(load) weights, in log space. Terms more
+    # than ~50 standard deviations below the mode are below double precision: skip them.
+    spread = 50.0 * math.sqrt(load) + 50.0
+    low = max(0, math.floor(load - spread))
+    if servers > load + spread:  # far above the load: blocking is nil
+        return 0.0
+    counts = np.arange(low, servers + 1, dtype=float)
+    log_factorials = np.array([math.lgamma(k + 1.0) for k in range(low, servers + 1)])
     log_terms = counts * math.log(load) - log_factorials
     top = log_terms.max()
     return float(np.exp(log_terms[-1] - top) / np.exp(log_terms - top).sum())
