@@ -278,7 +278,7 @@ def test_identical_across_processes_with_different_hash_seeds():
         "sys.stdout.write(r.to_dot(r.diagram(l.load(sys.argv[1]), highlight=True)))"
     )
     outputs = set()
-    for seed in ("1", "2", "12345"):
+    for seed in ("1", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run(
             [sys.executable, "-c", code, str(FIXTURES / "employee-onboarding.yaml")],

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field, replace
 from procflow.findings import Finding, Severity
 from procflow.model import Goal, Process, Transition
 from procflow.render.palette import LEVEL_KEY, MARK_KEY, Key, Level, Mark, level_of
-from procflow.render.text import duration_text, edge_caption, one_line, percent, rate_text, wrap
+from procflow.render.text import (
+    busy_text,
+    duration_text,
+    edge_caption,
+    one_line,
+    rate_text,
+    wrap,
+)
 
 #: Rules whose subject is an owner even when a step has the same id.
 OWNER_CODES = frozenset({"PF203", "PF204", "PF501", "PF502"})
@@ -305,7 +312,7 @@ def _lanes(
             utilization = highlights.utilization.get(owner_id)
             if utilization is not None:
                 level = level_of(utilization)
-                parts.append(f"{percent(utilization)} busy")
+                parts.append(f"{busy_text(utilization)} busy")
             bottleneck = highlights.bottleneck == owner_id
             if bottleneck:
                 parts.append("BOTTLENECK")
@@ -367,8 +374,9 @@ def _assign_findings(
     if highlights.analysis_note:
         notes.append(highlights.analysis_note)
     elif not lanes and highlights.utilization:
-        busy = sorted(highlights.utilization.items(), key=lambda item: (-item[1], item[0]))
-        shown = ", ".join(f"{owner} {percent(u)}" for owner, u in busy[:4])
+        loaded = [(owner, u) for owner, u in highlights.utilization.items() if u > 0]
+        busy = sorted(loaded, key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{owner} {busy_text(u)}" for owner, u in busy[:4])
         notes.append(f"busiest owners: {shown}")
     notes.extend(f"{f.code} {f.name}: {one_line(f.message)}" for f in loose)
     if len(notes) > MAX_NOTES:

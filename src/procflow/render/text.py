@@ -92,6 +92,18 @@ def percent(p: float) -> str:
     return f"{format_number(p * 100.0, 3)}%"
 
 
+def busy_text(utilization: float) -> str:
+    """Utilization as a whole percentage, never rounded up to a misleading 100%.
+
+    >>> busy_text(0.662), busy_text(0.998), busy_text(1.2)
+    ('66%', '99.8%', '120%')
+    """
+    whole = round(utilization * 100.0)
+    if utilization < 1.0 and whole >= 100:
+        return f"{format_number(utilization * 100.0, 3)}%"
+    return f"{whole}%"
+
+
 def edge_caption(transition: Transition) -> str | None:
     """Trigger, probability and bound of a transition: ``reopened 15% ≤3×``.
 
