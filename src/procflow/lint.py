@@ -36,6 +36,7 @@ from procflow.findings import Finding, Severity
 from procflow.loader import (
     STDIN,
     Document,
+    gc_paused,
     iter_yaml_files,
     parse_process,
     parse_yaml,
@@ -313,11 +314,25 @@ def _internal_error(rule: Rule, process: Process, exc: Exception) -> Finding:
 
 
 def _check_process(process: Process, plan: Plan) -> list[Finding]:
+    try:
+        return _check_rules(process, plan)
+    finally:
+        _GATE.pop(id(process), None)
+
+
+def _check_rules(process: Process, plan: Plan) -> list[Finding]:
     context = LintContext(process, plan.settings)
     locate = process.source.locate
     findings: list[Finding] = []
+    blocking: dict[str, tuple[Rule, list[Violation]]] = {}
     for rule in plan.rules:
+        if rule.code > _LAST_BLOCKING and len(blocking) == len(BLOCKING_CODES):
+            # the analytic rules call ensure_runnable: answer it from what just ran
+            _GATE[id(process)] = (process, _blocking(process, blocking.values()))
+            blocking.clear()
         violations, error = _run_rule(rule, context)
+        if rule.code in BLOCKING_CODES:
+            blocking[rule.code] = (rule, violations)
         severity = plan.severity.get(rule.code, rule.severity)
         for violation in violations:
             try:
@@ -386,7 +401,9 @@ def lint(process: Process, config: LintConfig | Plan | None = None) -> list[Find
     []
     """
     plan = _plan(config)
-    return _finish(_check_process(process, plan), _source_texts(process.source, {}))
+    with gc_paused():
+        findings = _check_process(process, plan)
+    return _finish(findings, _source_texts(process.source, {}))
 
 
 def _process_id(data: Any) -> str | None:
@@ -444,6 +461,11 @@ def lint_file(
     that does not exist raises :class:`~procflow.errors.FileAccessError`.
     """
     plan = _plan(config)
+    with gc_paused():  # the document is freed before the collector resumes
+        return _lint_file(path, plan, name)
+
+
+def _lint_file(path: str | os.PathLike[str], plan: Plan, name: str | None) -> list[Finding]:
     try:
         document = parse_yaml(read_text(path), name) if name else read_document(path)
     except ProcessError as exc:
@@ -540,21 +562,41 @@ def _blocks(code: str, violation: Violation) -> bool:
     return True
 
 
-def blocking_problems(process: Process) -> list[Problem]:
-    """The structural errors that make running ``process`` meaningless, with positions."""
-    context = LintContext(process, LintSettings())
+#: Blocking problems of the process being linted, so that the analytic rules'
+#: call to :func:`ensure_runnable` does not run the structural rules again.
+#: Scoped to one :func:`_check_process` call (keyed by id, checked by identity).
+_GATE: dict[int, tuple[Process, list[Problem]]] = {}
+_LAST_BLOCKING = max(BLOCKING_CODES)
+
+
+def _blocking(
+    process: Process, results: Iterable[tuple[Rule, Sequence[Violation]]]
+) -> list[Problem]:
     locate = process.source.locate
     problems: list[Problem] = []
-    for rule in available_rules():
-        if rule.code not in BLOCKING_CODES or rule.severity < Severity.ERROR:
+    for rule, violations in results:
+        if rule.severity < Severity.ERROR:
             continue
-        violations, _error = _run_rule(rule, context)  # a crashing rule does not block
         for violation in violations:
             if _blocks(rule.code, violation):
                 position = locate(violation.path, violation.part)
                 problems.append(Problem(rule.code, f"{rule.name}: {violation.message}", position))
     problems.sort(key=lambda p: (p.position, p.code))
     return problems
+
+
+def blocking_problems(process: Process) -> list[Problem]:
+    """The structural errors that make running ``process`` meaningless, with positions."""
+    cached = _GATE.get(id(process))
+    if cached is not None and cached[0] is process:
+        return list(cached[1])
+    context = LintContext(process, LintSettings())
+    results = [
+        (rule, _run_rule(rule, context)[0])  # a crashing rule does not block
+        for rule in available_rules()
+        if rule.code in BLOCKING_CODES
+    ]
+    return _blocking(process, results)
 
 
 def ensure_runnable(process: Process) -> None:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -159,12 +160,14 @@ class Transition(BaseModel):
     )
     description: str | None = None
 
-    _trigger: str = PrivateAttr(default="next")
-
-    @property
+    # The trigger is not a field (a file never writes it: it is the key under
+    # ``on:``); the step stores it in the instance dict, which this
+    # non-data descriptor reads first. Cheaper than a pydantic private
+    # attribute, which costs a Python-level __getattr__ on every read.
+    @cached_property
     def trigger(self) -> str:
         """The trigger name: ``next`` for the ``next:`` form, else the key under ``on:``."""
-        return self._trigger
+        return "next"
 
 
 def _short_transition(value: Any) -> Any:
@@ -195,10 +198,8 @@ class Step(BaseModel):
     informed: list[Id] = Field(default_factory=list)
     activity: str | None = Field(default=None, description="The name of this step in event logs.")
 
-    _transitions: tuple[Transition, ...] = PrivateAttr(default=())
-
     @model_validator(mode="after")
-    def _collect_transitions(self) -> Step:
+    def _next_or_on(self) -> Step:
         if self.next is not None and self.on is not None:
             raise PydanticCustomError(
                 "procflow",
@@ -206,24 +207,27 @@ class Step(BaseModel):
                 "or 'on' for named ones",
                 {"key": "on", "part": "key"},
             )
+        return self
+
+    # Built on first use and kept in the instance dict (a cached property is
+    # not a field: it is not validated, dumped or compared).
+    @cached_property
+    def transitions(self) -> tuple[Transition, ...]:
+        """Outgoing transitions in file order, each knowing its trigger."""
         edges: list[Transition] = []
         if self.next is not None:
             edges.append(Transition(to=self.next))
         for trigger, transition in (self.on or {}).items():
-            edge = transition.model_copy()
-            edge._trigger = trigger
+            edge = transition
+            if edge.__dict__.get("trigger", trigger) != trigger:  # one object under two keys
+                edge = edge.model_copy()
+            edge.__dict__["trigger"] = trigger
             edges.append(edge)
-        self._transitions = tuple(edges)
-        return self
-
-    @property
-    def transitions(self) -> tuple[Transition, ...]:
-        """Outgoing transitions in file order, each knowing its trigger."""
-        return self._transitions
+        return tuple(edges)
 
     @property
     def triggers(self) -> tuple[str, ...]:
-        return tuple(t.trigger for t in self._transitions)
+        return tuple(t.trigger for t in self.transitions)
 
 
 _TARGET_RE = re.compile(r"^\s*(<=|>=|<|>|==|=)\s*(.+?)\s*$")
