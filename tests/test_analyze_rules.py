@@ -31,7 +31,7 @@ def test_every_capacity_rule_has_fixtures_and_docs() -> None:
         rule = REGISTRY[code]
         assert list((FIXTURES / code).glob("fire-*.yaml")), code
         assert list((FIXTURES / code).glob("quiet-*.yaml")), code
-        for part in ("What it checks", "Why it matters", "Example", "Instead"):
+        for part in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
             assert part in rule.doc, (code, part)
     assert (REGISTRY["PF501"].name, str(REGISTRY["PF501"].severity)) == (
         "overloaded-owner",

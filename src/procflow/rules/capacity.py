@@ -49,27 +49,37 @@ def _analysis(ctx: LintContext) -> Analysis | None:
 def overloaded_owner(ctx: LintContext) -> Iterable[Violation]:
     """An owner is offered more work than its capacity can do (utilization ≥ 100%).
 
-    **What it checks.** With the declared arrivals, routing and mean
-    durations, the owner's offered load -- arrival rate × Σ expected visits ×
-    mean duration over its steps, in busy people -- is at least its
-    ``capacity``.
+    ## What it does
+    Computes, from the declared arrivals, routing and mean durations, each
+    staffed owner's offered load -- arrival rate × Σ expected visits × mean
+    duration over its steps, in busy people -- and reports the owners whose
+    load is at least their `capacity`, with the capacity they would need and
+    the steps that bring the load.
 
-    **Why it matters.** Work arrives faster than the owner can finish it, so
-    the queue grows without bound: every day the backlog is longer than the
-    day before and no cycle-time goal can hold. The message says how many
-    people would be needed to keep up.
+    ## Why is this bad?
+    Work arrives faster than the owner can finish it, so the queue grows
+    without bound: every day the backlog is longer than the day before and no
+    cycle-time goal can hold, however the work is scheduled.
 
-    **Example.**
-
+    ## Example
     ```yaml
     owners:
-      tier2: {capacity: 2}            # offered load 2.35: needs 3
+      tier2: {capacity: 2}          # offered load 2.35 busy people
     arrivals: {rate: 8/h}
+    steps:
+      escalate:
+        owner: tier2
+        duration: triangular(20m, 40m, 90m)   # 0.35 visits per case
     ```
 
-    **Instead.** Raise the ``capacity`` to at least the number given (more to
-    keep waits short: see PF502), shorten the steps the owner does, route
-    fewer cases to them, or reduce rework that sends cases back to them.
+    ## Use instead
+    Raise the capacity to at least the number the message gives (more to keep
+    waits short, see PF502), or shorten the owner's steps, route fewer cases
+    to them, or cut the rework that sends cases back to them.
+    ```yaml
+    owners:
+      tier2: {capacity: 3}          # utilization 78%
+    ```
     """
     analysis = _analysis(ctx)
     if analysis is None:
@@ -94,26 +104,33 @@ def overloaded_owner(ctx: LintContext) -> Iterable[Violation]:
 def bottleneck(ctx: LintContext) -> Iterable[Violation]:
     """An owner is busy most of the time (utilization at or above the threshold, 85%).
 
-    **What it checks.** The owner's utilization -- offered load / capacity --
-    is at least ``bottleneck-threshold`` (default 0.85, configurable in
-    ``[tool.procflow.lint]``) but below 1 (at 1, PF501 fires instead).
+    ## What it does
+    Reports each staffed owner whose utilization -- offered load / capacity --
+    is at least `bottleneck-threshold` (default 0.85, set it in
+    `[tool.procflow.lint]`) but below 1 (from 1 on, PF501 fires instead). The
+    message names the steps that load the owner most and the capacity that
+    would bring it below the threshold.
 
-    **Why it matters.** Waiting grows steeply as utilization nears 100%: at
-    85% a single server makes cases wait about 5.7 times the service time on
-    average, and any surge or absence tips it over. The owner is the
-    process's bottleneck; the message names the steps that load it most,
-    which are where a change pays off.
+    ## Why is this bad?
+    Waiting grows steeply as utilization nears 100%: at 85% a single person
+    makes cases wait about 5.7 times the service time on average, and any
+    surge or absence tips the owner over. It is the process's bottleneck, and
+    its heaviest steps are where a change pays off most.
 
-    **Example.**
-
+    ## Example
     ```yaml
     owners:
-      support-agent: {capacity: 3}    # utilization 92%: cases queue for long
+      support-agent: {capacity: 4}  # 9/h x 25m = 3.75 busy: 94%
+    arrivals: {rate: 9/h}
     ```
 
-    **Instead.** Add capacity (the message's figure keeps utilization below
-    the threshold), shorten or automate the heaviest steps, or move some of
+    ## Use instead
+    Add capacity, shorten or automate the heaviest steps, or move some of
     them to another owner.
+    ```yaml
+    owners:
+      support-agent: {capacity: 5}  # 75%
+    ```
     """
     analysis = _analysis(ctx)
     if analysis is None:
@@ -139,36 +156,41 @@ def bottleneck(ctx: LintContext) -> Iterable[Violation]:
 def infeasible_goal(ctx: LintContext) -> Iterable[Violation]:
     """A goal cannot be met even in theory with the process as declared.
 
-    **What it checks.** The goal's target against what the analytic model
-    proves or fixes:
+    ## What it does
+    Holds each goal's target against what the analytic model proves or fixes:
+    a cycle-time target below the fastest path from start to an end step (at
+    the shortest possible durations for any statistic; at mean durations for
+    a `mean` target, since waits only add to it); a step-time target below
+    the step's own duration; an expected cycle, wait or step time, or WIP,
+    more than twice the target; and a utilization, throughput, rework-rate or
+    cost-per-case target that the declared arrivals, probabilities,
+    durations and capacities already decide against (`utilization:tier2 <=
+    70%` when the offered load makes it 85%, a throughput above the arrival
+    rate). The message says what makes the goal unreachable.
 
-    * a cycle-time target below the fastest path from start to an end step
-      (at the shortest possible durations for any statistic; at mean
-      durations for a ``mean`` target -- waits only add to it);
-    * a step-time target below the step's own duration;
-    * an expected cycle, wait or step time, or WIP, more than twice the target;
-    * a utilization, throughput, rework-rate or cost-per-case target that the
-      declared arrivals, probabilities, durations and capacities already
-      decide against (e.g. ``utilization:tier2 <= 70%`` when the offered load
-      makes it 85%, or a throughput above the arrival rate).
+    ## Why is this bad?
+    A goal nobody can reach is ignored, and a team chasing it pulls the wrong
+    lever: no amount of effort makes a case faster than its fastest path.
 
-    **Why it matters.** A goal nobody can reach is ignored, and a team chasing
-    it wastes effort on the wrong lever; the message says what makes it
-    unreachable.
-
-    **Example.**
-
+    ## Example
     ```yaml
     goals:
       - id: same-hour
-        metric: cycle_time      # the fastest path alone takes 4.4h
+        metric: cycle_time        # the fastest path alone takes 4.4h
         stat: mean
         target: "<= 1h"
     ```
 
-    **Instead.** Set a target the process can reach, or change the process
-    first (shorter steps, fewer hand-offs, more capacity) and let the goal
-    follow.
+    ## Use instead
+    Set a target the process can reach, or change the process first (shorter
+    steps, fewer hand-offs, more capacity) and let the goal follow.
+    ```yaml
+    goals:
+      - id: same-day
+        metric: cycle_time
+        stat: mean
+        target: "<= 8h"
+    ```
     """
     analysis = _analysis(ctx)
     if analysis is None:
