@@ -44,6 +44,10 @@ _EXPORTS: dict[str, str] = {
     "analyze": "procflow.analyze",
     "Analysis": "procflow.analyze",
     "render": "procflow.render",
+    "simulate": "procflow.sim",
+    "compare": "procflow.sim",
+    "SimulationResult": "procflow.sim",
+    "Comparison": "procflow.sim",
     "Finding": "procflow.findings",
     "Severity": "procflow.findings",
     "CaseError": "procflow.errors",
@@ -107,3 +111,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         json_schema,
     )
     from procflow.render import render
+    from procflow.sim import Comparison, SimulationResult, compare, simulate

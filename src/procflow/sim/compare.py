@@ -1,0 +1,202 @@
+"""``procflow.compare``: a baseline and what-if changes, on common random numbers.
+
+Every scenario is simulated with the same seed, so run ``r`` of the
+baseline and run ``r`` of a change see the same arrivals and, step by step,
+the same duration and routing draws (:mod:`procflow.sim.sampling`). The
+difference of a KPI is then measured run by run, and its paired-t 95 %
+interval is far narrower than two independent intervals would allow: a
+change is *significant* when that interval excludes 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from procflow.model import Change, Process
+from procflow.sim.results import (
+    JSON_VERSION,
+    SimulationResult,
+    _interval,
+    _number,
+    build_result,
+    goal_key,
+)
+from procflow.sim.runner import ProgressCallback, run_replications
+from procflow.sim.simulate import (
+    DEFAULT_CASES,
+    DEFAULT_RUNS,
+    DEFAULT_SEED,
+    Options,
+    default_warmup,
+    prepare,
+)
+from procflow.sim.stats import Difference, paired
+
+HEADLINE: tuple[str, ...] = (
+    "cycle_time.mean",
+    "cycle_time.p50",
+    "cycle_time.p90",
+    "cycle_time.p95",
+    "wait_time.mean",
+    "wait_time.p90",
+    "throughput_per_hour",
+    "wip",
+    "rework_rate",
+    "cost_per_case",
+)
+"""The KPIs every comparison shows, before utilizations and goal metrics."""
+
+
+def compared_keys(process: Process, results: Sequence[SimulationResult]) -> list[str]:
+    """Headline KPIs, then each staff owner's utilization, then the goals' own metrics."""
+    keys = list(HEADLINE)
+    for result in results:
+        for owner_id, owner in result.owners.items():
+            key = f"utilization:{owner_id}"
+            if not owner.external and key not in keys:
+                keys.append(key)
+    for goal in process.goals:
+        measured = goal_key(goal)
+        present = any(measured in r.kpis for r in results)
+        if measured is not None and measured not in keys and present:
+            keys.append(measured)
+    return keys
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What ``procflow.compare`` returns.
+
+    ``differences[name][kpi]`` is a :class:`~procflow.sim.stats.Difference`
+    (``baseline``, ``value``, ``difference``, ``ci95``, ``significant``) of
+    change ``name`` against the baseline.
+    """
+
+    baseline: SimulationResult
+    changes: dict[str, SimulationResult]
+    keys: tuple[str, ...]
+    differences: dict[str, dict[str, Difference]]
+
+    @property
+    def goals_met(self) -> bool:
+        """True when every change meets every measurable goal."""
+        return all(result.goals_met for result in self.changes.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON: the baseline's and each change's simulation, and the paired differences."""
+        base = self.baseline
+        return {
+            "version": JSON_VERSION,
+            "process": base.process,
+            "cases": base.cases,
+            "runs": base.runs,
+            "seed": base.seed,
+            "warmup": base.warmup,
+            "baseline": base.to_dict(),
+            "changes": [
+                {
+                    "change": name,
+                    "result": result.to_dict(),
+                    "differences": {
+                        key: {
+                            "baseline": _number(diff.baseline),
+                            "value": _number(diff.value),
+                            "difference": _number(diff.difference),
+                            "relative": _number(diff.relative),
+                            "ci95": _interval(diff.ci95),
+                            "significant": diff.significant,
+                        }
+                        for key, diff in self.differences[name].items()
+                    },
+                }
+                for name, result in self.changes.items()
+            ],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
+
+
+def _names(changes: Sequence[Process | Change], names: Sequence[str] | None) -> list[str]:
+    chosen: list[str] = []
+    for index, change in enumerate(changes):
+        name: str
+        if names is not None and index < len(names):
+            name = names[index]
+        elif isinstance(change, Change):
+            name = change.id
+        else:
+            name = f"change-{index + 1}"
+        base, counter = name, 2
+        while name in chosen or name == "baseline":
+            name = f"{base}-{counter}"
+            counter += 1
+        chosen.append(name)
+    return chosen
+
+
+def compare(
+    baseline: Process,
+    *changes: Process | Change,
+    names: Sequence[str] | None = None,
+    cases: int = DEFAULT_CASES,
+    runs: int = DEFAULT_RUNS,
+    seed: int | None = DEFAULT_SEED,
+    warmup: int | None = None,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    progress: ProgressCallback | None = None,
+) -> Comparison:
+    """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
+
+    A change is a changed :class:`~procflow.model.Process` (``p.apply(c)``,
+    ``p.with_changes({...})``) or a :class:`~procflow.model.Change`, applied
+    to ``baseline`` here (a change that leaves an invalid process raises
+    :class:`~procflow.errors.ProcessError` pointing into the change file).
+    ``names`` labels the changes (default: the change ids). Options are
+    those of :func:`procflow.simulate`.
+    """
+    labels = _names(changes, names)
+    processes = [
+        baseline.apply(change) if isinstance(change, Change) else change for change in changes
+    ]
+    plans = [prepare(baseline), *(prepare(process) for process in processes)]
+    if warmup is None:
+        warmup = default_warmup(baseline, cases)
+    options = Options.check(cases, runs, seed, warmup, jobs)
+    stats = run_replications(
+        plans,
+        runs=options.runs,
+        seed=options.seed,
+        cases=options.cases,
+        warmup=options.warmup,
+        jobs=options.jobs,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    base = build_result(baseline, plans[0], stats[0], seed=options.seed)
+    results = {
+        label: build_result(process, plan, runs_stats, seed=options.seed)
+        for label, process, plan, runs_stats in zip(
+            labels, processes, plans[1:], stats[1:], strict=True
+        )
+    }
+    keys = compared_keys(baseline, [base, *results.values()])
+    missing: tuple[None, ...] = (None,) * options.runs
+    differences = {
+        label: {
+            key: paired(
+                base.kpis[key].runs if key in base.kpis else missing,
+                result.kpis[key].runs if key in result.kpis else missing,
+            )
+            for key in keys
+        }
+        for label, result in results.items()
+    }
+    return Comparison(base, results, tuple(keys), differences)
+
+
+__all__ = ["HEADLINE", "Comparison", "compare", "compared_keys"]

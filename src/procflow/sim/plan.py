@@ -1,0 +1,345 @@
+"""From a :class:`~procflow.model.Process` to the plain tables the event loop runs on.
+
+The simulator never touches the pydantic model in its hot loop: a process is
+compiled once into a :class:`Plan` -- steps and owners as integer indices,
+distributions as :class:`~procflow.sim.sampling.DistSpec`, routing as
+cumulative probabilities -- which is small, immutable and picklable, so it
+can be shipped to worker processes or a Dask cluster.
+
+Compiling is also where a process is checked for what a simulation needs
+beyond a valid structure: arrivals, a duration on every step a case can
+reach, and a guarantee that every case eventually ends.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from procflow.errors import SimulationError
+from procflow.model import Process
+from procflow.sim.sampling import DistSpec, spec_of, stream_key
+
+STAFF, DELAY, END = 0, 1, 2
+"""Step kinds: a queue for a staff pool, a pure delay (external or no owner), an end."""
+
+SINGLE, CHOICE, GENERAL = 0, 1, 2
+"""Routing kinds: one plain edge; several plain edges (pre-drawn); anything with
+feedback or ``max`` edges (decided per case)."""
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One outgoing transition, compiled: target index, probability, bound, feedback."""
+
+    target: int
+    p: float
+    bound: int
+    """Index of this edge's counter among the process's bounded edges, or -1."""
+    max: int
+    feedback: bool
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """One step, compiled."""
+
+    id: str
+    key: int
+    kind: int
+    owner: int
+    """Index into :attr:`Plan.owners`, or -1 for a step without owner."""
+    duration: DistSpec | None
+    routing: int
+    edges: tuple[Edge, ...]
+
+
+@dataclass(frozen=True)
+class OwnerPlan:
+    """One owner: a staff pool of ``capacity`` servers, or external (a pure delay)."""
+
+    id: str
+    capacity: int
+    external: bool
+    cost_per_hour: float | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A process compiled for the event loop (see the module docstring)."""
+
+    process: str
+    steps: tuple[StepPlan, ...]
+    owners: tuple[OwnerPlan, ...]
+    start: int
+    interarrival: DistSpec
+    bounded: int
+    """How many bounded (``max``) edges the process has: the size of a case's counters."""
+    tracked: tuple[int, ...] = ()
+    """Steps whose per-visit time distribution is recorded (for ``step_time`` goals)."""
+
+    def step_index(self, step_id: str) -> int:
+        for index, step in enumerate(self.steps):
+            if step.id == step_id:
+                return index
+        raise KeyError(step_id)
+
+    def with_tracked(self, step_ids: tuple[str, ...]) -> Plan:
+        """The same plan, recording the per-visit time of ``step_ids``."""
+        indices = tuple(sorted({self.step_index(s) for s in step_ids}))
+        return Plan(
+            self.process,
+            self.steps,
+            self.owners,
+            self.start,
+            self.interarrival,
+            self.bounded,
+            indices,
+        )
+
+
+def _fail(process: Process, path: tuple[str | int, ...], message: str) -> SimulationError:
+    return SimulationError(f"{process.position(path)}: {message}")
+
+
+def _reachable(process: Process) -> list[str]:
+    seen = {process.start}
+    order = [process.start]
+    queue = deque(order)
+    while queue:
+        step = process.steps.get(queue.popleft())
+        if step is None:
+            continue
+        for edge in step.transitions:
+            if edge.to not in seen and edge.to in process.steps:
+                seen.add(edge.to)
+                order.append(edge.to)
+                queue.append(edge.to)
+    return order
+
+
+def _edge_probabilities(process: Process, step_id: str) -> list[float]:
+    edges = process.steps[step_id].transitions
+    given = [edge.p for edge in edges]
+    if all(p is None for p in given):
+        return [1.0 / len(edges)] * len(edges)
+    if any(p is None for p in given):
+        raise _fail(
+            process,
+            ("steps", step_id),
+            f"step {step_id!r}: give 'p' on every transition or on none",
+        )
+    total = sum(p for p in given if p is not None)
+    if total <= 0:
+        raise _fail(process, ("steps", step_id), f"step {step_id!r}: the probabilities sum to 0")
+    return [float(p) / total for p in given if p is not None]
+
+
+MAX_STATES = 200_000
+"""Routing states explored to prove that every case ends; beyond, a safe rule is used."""
+
+
+def _successors(step: StepPlan, counters: tuple[int, ...]) -> list[tuple[int, tuple[int, ...]]]:
+    """Where a case at ``step`` with ``counters`` can go next, as the engine decides it."""
+    available = [e for e in step.edges if e.bound < 0 or counters[e.bound] < e.max]
+    if any(e.p > 0 for e in available):
+        available = [e for e in available if e.p > 0]
+    found = []
+    for edge in available:
+        after = counters
+        if edge.bound >= 0:
+            after = (*counters[: edge.bound], counters[edge.bound] + 1, *counters[edge.bound + 1 :])
+        found.append((edge.target, after))
+    return found
+
+
+def _trapped(steps: tuple[StepPlan, ...], start: int, bounded: int) -> list[int] | None:
+    """Steps where a case can get stuck for ever (a loop it can never leave), exactly.
+
+    Explores the states ``(step, counters of bounded edges)`` a case can
+    reach and keeps those from which no end step can be reached. Returns
+    None when there are more than :data:`MAX_STATES` states.
+    """
+    first = (start, (0,) * bounded)
+    seen = {first}
+    queue = deque([first])
+    edges: dict[tuple[int, tuple[int, ...]], list[tuple[int, tuple[int, ...]]]] = {}
+    while queue:
+        state = queue.popleft()
+        step = steps[state[0]]
+        if step.kind == END:
+            edges[state] = []
+            continue
+        following = _successors(step, state[1])
+        edges[state] = following
+        for successor in following:
+            if successor not in seen:
+                if len(seen) >= MAX_STATES:
+                    return None
+                seen.add(successor)
+                queue.append(successor)
+    ending = {state for state in seen if steps[state[0]].kind == END}
+    changed = True
+    while changed:
+        changed = False
+        for state, following in edges.items():
+            if state not in ending and any(s in ending for s in following):
+                ending.add(state)
+                changed = True
+    return sorted({state[0] for state in seen if state not in ending})
+
+
+def _trapped_safe(steps: tuple[StepPlan, ...], reachable: list[int]) -> list[int]:
+    """A sufficient rule for huge state spaces: every step must reach an end over edges
+    without ``max`` and with ``p > 0``, which are available to a case in any state."""
+    can_end = {s for s in reachable if steps[s].kind == END}
+    changed = True
+    while changed:
+        changed = False
+        for index in reachable:
+            if index not in can_end and any(
+                e.bound < 0 and e.p > 0 and e.target in can_end for e in steps[index].edges
+            ):
+                can_end.add(index)
+                changed = True
+    return [s for s in reachable if s not in can_end]
+
+
+def _check_termination(
+    process: Process, steps: tuple[StepPlan, ...], start: int, bounded: int, reachable: list[int]
+) -> None:
+    """Refuse a process in which some cases would loop for ever (the run would never end)."""
+    trapped = _trapped(steps, start, bounded)
+    if trapped is None:
+        trapped = _trapped_safe(steps, reachable)
+        why = "cannot reach an end step over transitions without 'max' and with p > 0"
+    else:
+        why = "can be reached by cases that then can never reach an end step"
+    if trapped:
+        names = ", ".join(repr(steps[s].id) for s in trapped)
+        raise _fail(
+            process,
+            ("steps", steps[trapped[0]].id),
+            f"cases could loop for ever: {names} {why} (a bounded exit used up?)",
+        )
+
+
+def compile_process(process: Process) -> Plan:
+    """Check ``process`` for simulation and compile it into a :class:`Plan`.
+
+    Raises :class:`~procflow.errors.ProcessError` for structural errors (the
+    blocking lint errors, with positions) and
+    :class:`~procflow.errors.SimulationError` when arrivals or a duration
+    are missing or cases could loop forever.
+    """
+    from procflow.lint import ensure_runnable  # the gate shared with analyze and live cases
+
+    ensure_runnable(process)
+    if process.arrivals is None:
+        raise _fail(
+            process,
+            ("arrivals",),
+            f"process {process.id!r} has no arrivals: add e.g. 'arrivals: {{rate: 8/h}}' "
+            "to simulate it",
+        )
+    arrivals = process.arrivals
+    if arrivals.rate is not None:
+        interarrival = DistSpec("exponential", (1.0 / arrivals.rate,))
+    else:
+        assert arrivals.every is not None
+        interarrival = spec_of(arrivals.every)
+
+    reachable = _reachable(process)
+    if process.steps[process.start].end:
+        raise _fail(
+            process,
+            ("start",),
+            f"the start step {process.start!r} is an end step: cases do nothing",
+        )
+    owner_ids = list(process.owners)
+    owner_index = {name: index for index, name in enumerate(owner_ids)}
+    step_ids = list(process.steps)
+    step_index = {name: index for index, name in enumerate(step_ids)}
+    reachable_set = set(reachable)
+    missing = [
+        s for s in reachable if not process.steps[s].end and process.steps[s].duration is None
+    ]
+    if missing:
+        names = ", ".join(repr(s) for s in missing)
+        raise _fail(
+            process,
+            ("steps", missing[0]),
+            f"step{'s' if len(missing) > 1 else ''} {names} "
+            f"{'have' if len(missing) > 1 else 'has'} no duration: add e.g. "
+            "'duration: exponential(10m)' to simulate the process",
+        )
+
+    bounded = 0
+    compiled: list[StepPlan] = []
+    for step_id, step in process.steps.items():
+        owner = -1
+        if step.owner is not None:
+            if step.owner not in owner_index:
+                raise _fail(
+                    process,
+                    ("steps", step_id, "owner"),
+                    f"step {step_id!r}: owner {step.owner!r} is not declared",
+                )
+            owner = owner_index[step.owner]
+        if step.end:
+            compiled.append(StepPlan(step_id, stream_key(step_id), END, owner, None, SINGLE, ()))
+            continue
+        staff = owner >= 0 and not process.owners[owner_ids[owner]].external
+        duration = spec_of(step.duration) if step.duration is not None else None
+        edges: list[Edge] = []
+        if step_id in reachable_set:
+            probabilities = _edge_probabilities(process, step_id)
+            for edge, p in zip(step.transitions, probabilities, strict=True):
+                bound = -1
+                if edge.max is not None:
+                    bound = bounded
+                    bounded += 1
+                edges.append(
+                    Edge(step_index[edge.to], p, bound, edge.max or 0, bool(edge.feedback))
+                )
+        plain = all(e.bound < 0 and not e.feedback for e in edges)
+        if len(edges) == 1 and plain:
+            routing = SINGLE
+        elif plain:
+            routing = CHOICE
+        else:
+            routing = GENERAL
+        compiled.append(
+            StepPlan(
+                step_id,
+                stream_key(step_id),
+                STAFF if staff else DELAY,
+                owner,
+                duration,
+                routing,
+                tuple(edges),
+            )
+        )
+    owners = tuple(
+        OwnerPlan(name, owner.capacity, owner.external, owner.cost_per_hour)
+        for name, owner in process.owners.items()
+    )
+    steps = tuple(compiled)
+    start = step_index[process.start]
+    _check_termination(process, steps, start, bounded, [step_index[s] for s in reachable])
+    return Plan(process.id, steps, owners, start, interarrival, bounded)
+
+
+__all__ = [
+    "CHOICE",
+    "DELAY",
+    "END",
+    "GENERAL",
+    "SINGLE",
+    "STAFF",
+    "Edge",
+    "OwnerPlan",
+    "Plan",
+    "StepPlan",
+    "compile_process",
+]

@@ -1,0 +1,356 @@
+"""From the raw totals of each replication to KPIs, goal verdicts and the JSON of SPEC 5.
+
+Every KPI is first computed per run (a run is one independent sample of
+the process), then reported as the mean over runs with a Student-t 95 %
+interval (:mod:`procflow.sim.stats`). Quantiles are per-run quantiles of
+the run's histogram, averaged over runs.
+
+Per run:
+
+* cycle time and waiting time of each counted case: mean, p50, p90, p95, p99;
+* throughput per hour: cases completed inside the observation window
+  (see :mod:`procflow.sim.engine`) per hour of window;
+* WIP: the time-average number of cases in the system over the window;
+* utilization of a staff owner: busy server time in the window divided by
+  ``capacity`` × window length;
+* rework rate: the share of counted cases that took any feedback edge;
+* cost per case: service time × the owner's ``cost_per_hour``, summed over
+  a case's steps, averaged over counted cases (``None`` when no owner has a
+  cost);
+* per step: visits per case, mean wait and mean service per visit, and the
+  mean time per visit (wait + service, the ``step_time`` goal metric).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from procflow.model import Goal, Process
+from procflow.sim.engine import RunStats
+from procflow.sim.plan import END, Plan
+from procflow.sim.stats import Estimate, estimate
+
+JSON_VERSION = 1
+STATS: tuple[str, ...] = ("mean", "p50", "p90", "p95", "p99")
+QUANTILES: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator > 0 else None
+
+
+def run_kpis(plan: Plan, stats: RunStats) -> dict[str, float | None]:
+    """The KPIs of one replication, keyed like ``cycle_time.p90`` or ``utilization:tier2``."""
+    kpis: dict[str, float | None] = {}
+    for name, histogram in (("cycle_time", stats.cycle), ("wait_time", stats.wait)):
+        kpis[f"{name}.mean"] = histogram.mean if histogram.n else None
+        for stat, q in QUANTILES.items():
+            kpis[f"{name}.{stat}"] = histogram.quantile(q) if histogram.n else None
+    horizon = stats.horizon
+    per_hour = _ratio(stats.completed_in_window, horizon)
+    kpis["throughput_per_hour"] = per_hour * 3600.0 if per_hour is not None else None
+    kpis["wip"] = _ratio(stats.wip_area, horizon)
+    kpis["rework_rate"] = _ratio(stats.rework, stats.counted)
+    costed = False
+    cost = 0.0
+    for index, step in enumerate(plan.steps):
+        if step.owner >= 0:
+            rate = plan.owners[step.owner].cost_per_hour
+            if rate is not None:
+                costed = True
+                cost += stats.service_sum[index] * rate / 3600.0
+    kpis["cost_per_case"] = _ratio(cost, stats.counted) if costed else None
+    for index, owner in enumerate(plan.owners):
+        if not owner.external:
+            kpis[f"utilization:{owner.id}"] = _ratio(stats.busy[index], owner.capacity * horizon)
+    for index, step in enumerate(plan.steps):
+        visits = stats.visits[index]
+        prefix = f"step:{step.id}"
+        kpis[f"{prefix}.visits"] = _ratio(visits, stats.counted)
+        if step.kind == END:
+            continue
+        kpis[f"{prefix}.wait_mean"] = _ratio(stats.wait_sum[index], visits)
+        kpis[f"{prefix}.service_mean"] = _ratio(stats.service_sum[index], visits)
+        kpis[f"step_time:{step.id}.mean"] = _ratio(
+            stats.wait_sum[index] + stats.service_sum[index], visits
+        )
+        times = stats.step_time.get(index)
+        if times is not None:
+            for stat, q in QUANTILES.items():
+                kpis[f"step_time:{step.id}.{stat}"] = times.quantile(q) if times.n else None
+    return kpis
+
+
+def goal_key(goal: Goal) -> str | None:
+    """The KPI key a goal is measured by (``cycle_time.p90``), or None if it has no metric."""
+    name, argument = goal.metric_name, goal.metric_argument
+    stat = goal.stat or "mean"
+    if name in ("cycle_time", "wait_time"):
+        return f"{name}.{stat}"
+    if name == "step_time" and argument:
+        return f"step_time:{argument}.{stat}"
+    if name == "throughput":
+        return "throughput_per_hour"
+    if name == "utilization" and argument:
+        return f"utilization:{argument}"
+    if name in ("rework_rate", "cost_per_case", "wip"):
+        return name
+    return None
+
+
+def tracked_steps(process: Process) -> tuple[str, ...]:
+    """Steps whose per-visit time quantiles some goal needs."""
+    found: list[str] = []
+    for goal in process.goals:
+        argument = goal.metric_argument
+        if (
+            goal.metric_name == "step_time"
+            and argument in process.steps
+            and goal.stat not in (None, "mean")
+            and argument not in found
+        ):
+            found.append(argument)
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    """One goal, measured: its value (mean over runs) and whether it meets the target."""
+
+    id: str
+    metric: str
+    stat: str | None
+    target: str
+    value: float | None
+    ci95: tuple[float, float] | None
+    met: bool | None
+    """None when the goal cannot be measured (no metric, unknown step or owner)."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    visits: Estimate
+    wait_mean: Estimate
+    service_mean: Estimate
+
+
+@dataclass(frozen=True)
+class OwnerResult:
+    capacity: int | None
+    external: bool
+    cost_per_hour: float | None
+    utilization: Estimate
+
+
+def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
+    results = []
+    for goal in process.goals:
+        if goal.metric is None or goal.target is None:
+            continue
+        key = goal_key(goal)
+        found = kpis.get(key) if key is not None else None
+        value = found.mean if found is not None else None
+        met = goal.target.met_by(value) if value is not None else None
+        results.append(
+            GoalResult(
+                goal.id,
+                goal.metric,
+                goal.stat,
+                goal.target.text,
+                value,
+                found.ci95 if found is not None else None,
+                met,
+            )
+        )
+    return results
+
+
+def _number(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def _interval(ci: tuple[float, float] | None) -> list[float | None] | None:
+    return None if ci is None else [_number(ci[0]), _number(ci[1])]
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What ``procflow.simulate`` returns: KPIs with 95 % intervals, steps, owners, goals.
+
+    ``kpis`` maps keys such as ``cycle_time.mean``, ``cycle_time.p90``,
+    ``wait_time.mean``, ``throughput_per_hour``, ``wip``, ``rework_rate``,
+    ``cost_per_case`` and ``utilization:<owner>`` to an
+    :class:`~procflow.sim.stats.Estimate` (``mean``, ``ci95``, ``runs``).
+    Times are seconds.
+    """
+
+    process: str
+    cases: int
+    runs: int
+    warmup: int
+    seed: int
+    kpis: dict[str, Estimate]
+    steps: dict[str, StepResult]
+    owners: dict[str, OwnerResult]
+    goals: list[GoalResult]
+    per_run: list[dict[str, float | None]] = field(repr=False)
+
+    def __getitem__(self, key: str) -> Estimate:
+        return self.kpis[key]
+
+    @property
+    def goals_met(self) -> bool:
+        """True when every measurable goal meets its target."""
+        return all(goal.met is not False for goal in self.goals)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of SPEC section 5 (plus ``warmup``, ``p99`` and per-run values)."""
+
+        def block(prefix: str) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for stat in STATS:
+                out[stat] = _number(self.kpis[f"{prefix}.{stat}"].mean)
+            out["ci95"] = _interval(self.kpis[f"{prefix}.mean"].ci95)
+            out["ci95_by_stat"] = {
+                stat: _interval(self.kpis[f"{prefix}.{stat}"].ci95) for stat in STATS
+            }
+            return out
+
+        def single(key: str) -> dict[str, Any]:
+            found = self.kpis[key]
+            return {"mean": _number(found.mean), "ci95": _interval(found.ci95)}
+
+        return {
+            "version": JSON_VERSION,
+            "process": self.process,
+            "cases": self.cases,
+            "runs": self.runs,
+            "seed": self.seed,
+            "warmup": self.warmup,
+            "kpis": {
+                "cycle_time": block("cycle_time"),
+                "wait_time": block("wait_time"),
+                "throughput_per_hour": single("throughput_per_hour"),
+                "wip": single("wip"),
+                "rework_rate": single("rework_rate"),
+                "cost_per_case": single("cost_per_case"),
+            },
+            "steps": {
+                step_id: {
+                    "visits": _number(step.visits.mean),
+                    "wait_mean": _number(step.wait_mean.mean),
+                    "service_mean": _number(step.service_mean.mean),
+                    "ci95": {
+                        "visits": _interval(step.visits.ci95),
+                        "wait_mean": _interval(step.wait_mean.ci95),
+                        "service_mean": _interval(step.service_mean.ci95),
+                    },
+                }
+                for step_id, step in self.steps.items()
+            },
+            "owners": {
+                owner_id: {
+                    "utilization": _number(owner.utilization.mean),
+                    "ci95": _interval(owner.utilization.ci95),
+                    "capacity": owner.capacity,
+                    "external": owner.external,
+                    "cost_per_hour": owner.cost_per_hour,
+                }
+                for owner_id, owner in self.owners.items()
+            },
+            "goals": [
+                {
+                    "id": goal.id,
+                    "metric": goal.metric,
+                    "stat": goal.stat,
+                    "target": goal.target,
+                    "value": _number(goal.value),
+                    "ci95": _interval(goal.ci95),
+                    "met": goal.met,
+                }
+                for goal in self.goals
+            ],
+            "per_run": [
+                {"run": index + 1, **{k: _number(v) for k, v in run.items()}}
+                for index, run in enumerate(self.per_run)
+            ],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text (deterministic: the same seed gives the same bytes)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
+
+
+def build_result(
+    process: Process,
+    plan: Plan,
+    runs: Sequence[RunStats],
+    *,
+    seed: int,
+) -> SimulationResult:
+    """Aggregate the replications of one process into a :class:`SimulationResult`."""
+    per_run = [run_kpis(plan, stats) for stats in runs]
+    keys: list[str] = []
+    for run in per_run:
+        keys.extend(k for k in run if k not in keys)
+    kpis = {key: estimate([run.get(key) for run in per_run]) for key in keys}
+    missing = Estimate(None, None, ())
+    steps = {
+        step.id: StepResult(
+            kpis[f"step:{step.id}.visits"],
+            kpis.get(f"step:{step.id}.wait_mean", missing),
+            kpis.get(f"step:{step.id}.service_mean", missing),
+        )
+        for step in plan.steps
+    }
+    owners = {
+        owner.id: OwnerResult(
+            None if owner.external else owner.capacity,
+            owner.external,
+            owner.cost_per_hour,
+            kpis.get(f"utilization:{owner.id}", missing),
+        )
+        for owner in plan.owners
+    }
+    first = runs[0]
+    return SimulationResult(
+        process=plan.process,
+        cases=first.cases,
+        runs=len(runs),
+        warmup=first.warmup,
+        seed=seed,
+        kpis=kpis,
+        steps=steps,
+        owners=owners,
+        goals=_goals(process, kpis),
+        per_run=per_run,
+    )
+
+
+def kpi_keys(results: Iterable[SimulationResult]) -> list[str]:
+    """The KPI keys present in any of ``results``, in first-seen order."""
+    keys: list[str] = []
+    for result in results:
+        keys.extend(k for k in result.kpis if k not in keys)
+    return keys
+
+
+__all__ = [
+    "JSON_VERSION",
+    "STATS",
+    "GoalResult",
+    "OwnerResult",
+    "SimulationResult",
+    "StepResult",
+    "build_result",
+    "goal_key",
+    "kpi_keys",
+    "run_kpis",
+    "tracked_steps",
+]

@@ -1,0 +1,179 @@
+"""Running replications: in this process, on the machine's cores, or on a Dask cluster.
+
+A replication is a pure function of ``(plan, run, seed, cases, warmup)``
+(:func:`procflow.sim.engine.run_replication`), so where it runs does not
+change its result: in-process, in a :class:`~concurrent.futures.ProcessPoolExecutor`
+worker, or on a ``dask.distributed`` worker, the same seed gives the same
+numbers, and results are put back in run order before they are aggregated.
+
+By default (``jobs=None``) replications use every core, except for small
+simulations, where starting worker processes would cost more than it saves.
+``scheduler`` sends them to a Dask scheduler instead (``pip install
+'procflow[dask]'``); it is imported only then.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from procflow.errors import ConfigError
+from procflow.sim.engine import EventSink, RunStats, run_replication
+from procflow.sim.plan import Plan
+
+SMALL = 100_000
+"""Below this many cases in all, ``jobs=None`` runs everything in this process."""
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with ``(cases simulated so far, cases in all)``."""
+
+Task = tuple[Plan, int, int, int, int]
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _run_task(task: Task) -> RunStats:
+    plan, run, seed, cases, warmup = task
+    return run_replication(plan, run, seed, cases, warmup)
+
+
+class _Tally:
+    """Adds up progress from the tasks, whichever order they report in."""
+
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self.total = total
+        self.callback = callback
+        self.done = 0
+
+    def finished(self, cases: int) -> None:
+        self.done += cases
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+    def within(self, cases_so_far: int) -> None:
+        if self.callback is not None:
+            self.callback(self.done + cases_so_far, self.total)
+
+
+def run_replications(
+    plans: Sequence[Plan],
+    *,
+    runs: int,
+    seed: int,
+    cases: int,
+    warmup: int,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    log: EventSink | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[list[RunStats]]:
+    """Run ``runs`` replications of every plan; ``result[p][r]`` is run ``r`` of plan ``p``.
+
+    With ``log``, run 1 of the first plan is simulated in this process and
+    writes its events there.
+    """
+    tasks: list[Task] = [(plan, run, seed, cases, warmup) for plan in plans for run in range(runs)]
+    tally = _Tally(len(tasks) * cases, progress)
+    results: list[RunStats | None] = [None] * len(tasks)
+    local: list[int] = []
+    remote = list(range(len(tasks)))
+    if log is not None:
+        local.append(0)
+        remote.remove(0)
+    if scheduler is None:
+        workers = default_jobs() if jobs is None else jobs
+        if jobs is None and len(tasks) * cases < SMALL:
+            workers = 1
+        workers = min(workers, len(remote))
+        if workers <= 1:
+            local.extend(remote)
+            remote = []
+
+    pending: dict[Future[RunStats], int] = {}
+    executor: ProcessPoolExecutor | None = None
+    client: Any = None
+    try:
+        if remote and scheduler is not None:
+            client, futures = _submit_dask(scheduler, [tasks[i] for i in remote])
+            dask_pending = dict(zip(futures, remote, strict=True))
+        elif remote:
+            executor = ProcessPoolExecutor(max_workers=workers)
+            # submit everything before anything else starts a thread (see fork safety)
+            pending = {executor.submit(_run_task, tasks[i]): i for i in remote}
+        for index in sorted(local):
+            plan, run, task_seed, task_cases, task_warmup = tasks[index]
+            results[index] = run_replication(
+                plan,
+                run,
+                task_seed,
+                task_cases,
+                task_warmup,
+                log=log if index == 0 else None,
+                progress=tally.within,
+            )
+            tally.finished(task_cases)
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                results[index] = future.result()
+                tally.finished(cases)
+        if client is not None:
+            results_by_index = _gather_dask(client, dask_pending, tally, cases)
+            for index, stats in results_by_index.items():
+                results[index] = stats
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        if client is not None and not _is_client(scheduler):
+            client.close()
+    done_results = [r for r in results if r is not None]
+    assert len(done_results) == len(tasks)
+    return [done_results[p * runs : (p + 1) * runs] for p in range(len(plans))]
+
+
+def _is_client(scheduler: Any) -> bool:
+    return hasattr(scheduler, "submit") and hasattr(scheduler, "gather")
+
+
+def _submit_dask(scheduler: Any, tasks: list[Task]) -> tuple[Any, list[Any]]:
+    """Connect to ``scheduler`` (an address or a ``distributed.Client``) and submit ``tasks``."""
+    if _is_client(scheduler):
+        client = scheduler
+    else:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ConfigError(
+                "--scheduler needs dask.distributed, which is not installed: "
+                "pip install 'procflow[dask]'"
+            ) from None
+        try:
+            client = Client(str(scheduler), timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    futures = client.map(_run_task, tasks, pure=False)
+    return client, futures
+
+
+def _gather_dask(
+    client: Any, pending: dict[Any, int], tally: _Tally, cases: int
+) -> dict[int, RunStats]:
+    from distributed import as_completed
+
+    found: dict[int, RunStats] = {}
+    for future in as_completed(list(pending)):
+        found[pending[future]] = future.result()
+        tally.finished(cases)
+    return found
+
+
+__all__ = ["SMALL", "ProgressCallback", "default_jobs", "run_replications"]

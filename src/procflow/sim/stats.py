@@ -1,0 +1,165 @@
+"""Confidence intervals over replications: Student's t, without SciPy.
+
+Replications are independent and identically distributed, so a KPI's mean
+over ``R`` runs has a Student-t interval with ``R - 1`` degrees of freedom.
+A what-if comparison runs baseline and change with common random numbers,
+so its runs come in pairs; the interval of the *paired differences* is far
+narrower than comparing two independent intervals, and a difference is
+significant when that interval excludes 0.
+
+The t quantile is computed from the regularized incomplete beta function
+(continued fraction, as in Numerical Recipes), solved by bisection; it
+agrees with published tables to all printed digits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+CONFIDENCE = 0.95
+
+
+def _beta_continued_fraction(a: float, b: float, x: float) -> float:
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_continued_fraction(a, b, x) / a
+    return 1.0 - front * _beta_continued_fraction(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
+    tail = 0.5 * incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t >= 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p``-quantile of Student's t (e.g. ``t_quantile(0.975, 9)`` = 2.262).
+
+    >>> round(t_quantile(0.975, 1), 3), round(t_quantile(0.975, 9), 3)
+    (12.706, 2.262)
+    """
+    if not 0.0 < p < 1.0:
+        raise ValueError("p must lie strictly between 0 and 1")
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    low, high = 0.0, 1.0
+    while t_cdf(high, df) < p:
+        high *= 2.0
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if t_cdf(middle, df) < p:
+            low = middle
+        else:
+            high = middle
+        if high - low <= 1e-12 * max(1.0, high):
+            break
+    return 0.5 * (low + high)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A KPI over replications: the mean, its 95 % interval (None with one run) and the runs."""
+
+    mean: float | None
+    ci95: tuple[float, float] | None
+    runs: tuple[float | None, ...]
+
+    @property
+    def half_width(self) -> float | None:
+        if self.ci95 is None:
+            return None
+        return (self.ci95[1] - self.ci95[0]) / 2.0
+
+
+def estimate(values: Sequence[float | None]) -> Estimate:
+    """Mean and Student-t 95 % interval of per-run values (None when any run has none)."""
+    runs = tuple(values)
+    if not runs or any(v is None or not math.isfinite(v) for v in runs):
+        return Estimate(None, None, runs)
+    numbers = [float(v) for v in runs if v is not None]
+    mean = math.fsum(numbers) / len(numbers)
+    if len(numbers) < 2:
+        return Estimate(mean, None, runs)
+    variance = math.fsum((v - mean) ** 2 for v in numbers) / (len(numbers) - 1)
+    half = t_quantile(0.5 + CONFIDENCE / 2.0, len(numbers) - 1) * math.sqrt(variance / len(numbers))
+    return Estimate(mean, (mean - half, mean + half), runs)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A paired difference ``change - baseline`` over replications."""
+
+    baseline: float | None
+    value: float | None
+    difference: float | None
+    ci95: tuple[float, float] | None
+    significant: bool | None
+    """True when the 95 % interval of the difference excludes 0 (None with one run)."""
+
+    @property
+    def relative(self) -> float | None:
+        """The difference as a fraction of the baseline."""
+        if self.difference is None or not self.baseline:
+            return None
+        return self.difference / abs(self.baseline)
+
+
+def paired(baseline: Sequence[float | None], change: Sequence[float | None]) -> Difference:
+    """The paired-t comparison of two KPIs measured on the same seeds, run by run."""
+    base = estimate(baseline)
+    other = estimate(change)
+    if base.mean is None or other.mean is None:
+        return Difference(base.mean, other.mean, None, None, None)
+    diff = estimate([c - b for b, c in zip(base.runs, other.runs, strict=True)])  # type: ignore[operator]
+    significant = None
+    if diff.ci95 is not None:
+        low, high = diff.ci95
+        significant = low > 0.0 or high < 0.0
+    return Difference(base.mean, other.mean, diff.mean, diff.ci95, significant)
+
+
+__all__ = [
+    "CONFIDENCE",
+    "Difference",
+    "Estimate",
+    "estimate",
+    "incomplete_beta",
+    "paired",
+    "t_cdf",
+    "t_quantile",
+]
