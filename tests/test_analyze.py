@@ -698,6 +698,24 @@ goals:
     assert reasons["p90-fine"] is None
 
 
+def test_upper_percentile_goal_far_below_the_expected_mean_is_infeasible() -> None:
+    goals = """
+goals:
+  - {id: p90-far, metric: cycle_time, stat: p90, target: "<= 15m"}
+  - {id: p50-far, metric: cycle_time, stat: p50, target: "<= 15m"}
+  - {id: p90-near, metric: cycle_time, stat: p90, target: "<= 16m"}
+"""
+    a = analyze(single("rate: 9/h", "exponential(20m)", 4, goals))
+    assert a.cycle_time.expected is not None
+    assert a.cycle_time.expected == pytest.approx(30.19 * 60, rel=1e-3)  # 20m + 10.19m
+    reasons = {g.id: g.infeasible for g in a.goals}
+    assert "expected cycle time 30.19m is more than 2x the target <= 15m" in (
+        reasons["p90-far"] or ""
+    )
+    assert reasons["p50-far"] is None  # a median may sit well below the mean
+    assert reasons["p90-near"] is None
+
+
 def test_goals_of_an_overloaded_process_are_not_met() -> None:
     goals = """
 goals:
