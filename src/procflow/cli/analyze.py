@@ -44,11 +44,21 @@ def _percent(value: float | None, decimals: int = 1) -> str:
 
 
 def _duration(value: float | None) -> str:
-    return _DASH if value is None else format_duration(value, 3)
+    """``4.51m``; waits under a second read ``<1s`` rather than ``0.000209s``."""
+    if value is None:
+        return _DASH
+    if 0.0 < value < 1.0:
+        return "<1s"
+    return format_duration(value, 3)
 
 
 def _number(value: float | None, digits: int = 3) -> str:
-    return _DASH if value is None else format_number(value, digits)
+    """``3.31``, ``0.569``; large values without an exponent (``1370``)."""
+    if value is None:
+        return _DASH
+    if abs(value) >= 10 ** digits:
+        return f"{value:.0f}"
+    return format_number(value, digits)
 
 
 def _style(utilization: float, threshold: float) -> str:
