@@ -138,3 +138,42 @@ def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, "no/such/process.yaml")
     assert code == 2
     assert "no such file" in err
+
+
+def test_colour_on_request(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    code, out, _err = run(capsys, str(FIXTURES / "overloaded.yaml"))
+    assert code == 0
+    assert ANSI.search(out)
+
+
+def test_text_says_when_routing_is_approximate() -> None:
+    from procflow.analyze import analyze
+    from procflow.cli.analyze import notes
+    from procflow.loader import load_text
+
+    process = load_text(
+        """
+process: loops
+owners: {agent: {capacity: 9}}
+arrivals: {rate: 1/h}
+start: a
+steps:
+  a:
+    owner: agent
+    duration: exponential(5m)
+    on:
+      again: {to: a, p: 0.3, feedback: true, max: 4}
+      on: {to: b, p: 0.7}
+  b: {owner: agent, duration: exponential(5m), next: end}
+  end: {end: true}
+""",
+        "loops.yaml",
+    )
+    assert not any("approximate routing" in line for line in notes(analyze(process)))
+    approximate = analyze(process, max_states=3)
+    (line,) = [line for line in notes(approximate) if "approximate routing" in line]
+    assert "a --again--> a (max 4)" in line
