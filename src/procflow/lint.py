@@ -201,7 +201,7 @@ class Plan:
 # --------------------------------------------------------------------------
 # suppression comments
 
-_SUPPRESS_RE = re.compile(r"#\s*procflow:\s*(ignore-file|ignore)\b\s*(?:\[([^\]]*)\])?")
+_SUPPRESS_RE = re.compile(r"#\s*procflow:\s*(ignore-file|ignore)(?![\w-])\s*(?:\[([^\]]*)\])?")
 
 
 @dataclass
