@@ -20,7 +20,15 @@ from procflow.cli.console import make_console
 from procflow.errors import ProcessError, ProcflowError
 
 #: Modules of this package that define ``commands`` (a list of click commands).
-COMMAND_MODULES: tuple[str, ...] = ("lint", "rules", "schema", "new", "analyze", "diagram")
+COMMAND_MODULES: tuple[str, ...] = (
+    "lint",
+    "rules",
+    "schema",
+    "new",
+    "analyze",
+    "diagram",
+    "simulate",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -144,6 +144,8 @@ class OwnerResult:
     external: bool
     cost_per_hour: float | None
     utilization: Estimate
+    steps: tuple[str, ...] = ()
+    """The steps this owner works on."""
 
 
 def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
@@ -261,6 +263,7 @@ class SimulationResult:
                     "capacity": owner.capacity,
                     "external": owner.external,
                     "cost_per_hour": owner.cost_per_hour,
+                    "steps": list(owner.steps),
                 }
                 for owner_id, owner in self.owners.items()
             },
@@ -315,8 +318,9 @@ def build_result(
             owner.external,
             owner.cost_per_hour,
             kpis.get(f"utilization:{owner.id}", missing),
+            tuple(step.id for step in plan.steps if step.owner == index and step.kind != END),
         )
-        for owner in plan.owners
+        for index, owner in enumerate(plan.owners)
     }
     first = runs[0]
     return SimulationResult(

@@ -1,0 +1,350 @@
+"""``procflow simulate`` and ``procflow compare`` (SPEC sections 3 and 5).
+
+``simulate PATH [--change F]...`` runs the discrete-event simulation of a
+process (changed by the change files, in order) and prints its KPIs with
+95 % intervals; ``compare PATH --change F...`` runs the baseline and each
+change on common random numbers and shows every KPI side by side with the
+paired difference, its interval and whether it is significant.
+
+Exit codes: 0 success; 1 with ``--check-goals`` when a goal is not met
+(for ``compare``: by one of the changes); 2 bad options, a file that is
+not a valid process or change (the message names the file, line and
+column), a process that cannot be simulated (no arrivals, no duration).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from procflow.cli.console import make_console
+from procflow.errors import ProcessError, SimulationError
+from procflow.loader import display_name, load, load_change
+from procflow.model import Change, Process
+
+_DELAY = 1.0
+"""Seconds a simulation runs before a progress bar appears."""
+
+
+class ProgressBar:
+    """A rich progress bar on stderr, shown only on a terminal and only after a second."""
+
+    def __init__(self, enabled: bool, label: str) -> None:
+        self.enabled = enabled
+        self.label = label
+        self.started = time.monotonic()
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._progress is None:
+            if time.monotonic() - self.started < _DELAY or done >= total:
+                return
+            console = make_console(stderr=True)
+            self._progress = Progress(
+                TextColumn("[dim]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,.0f}/{task.total:,.0f} cases"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            self._task = self._progress.add_task(self.label, total=total)
+            self._progress.start()
+        self._progress.update(self._task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def _progress_bar(output_format: str, label: str) -> ProgressBar:
+    enabled = output_format == "text" and sys.stderr.isatty()
+    return ProgressBar(enabled, label)
+
+
+def _print(console: Console, renderable: RenderableType) -> None:
+    with console.capture() as captured:
+        console.print(renderable)
+    # rich pads table cells to the column width; drop the trailing blanks
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    console.file.flush()
+
+
+def _changes(paths: Sequence[str]) -> list[tuple[str, Change]]:
+    return [(display_name(path), load_change(path)) for path in paths]
+
+
+def _apply(process: Process, name: str, change: Change) -> Process:
+    """``process`` with ``change`` applied and checked; errors name the change file."""
+    from procflow.sim.simulate import prepare
+
+    summary = f"{name}: change {change.id!r} leaves process {process.id!r} "
+    try:
+        changed = process.apply(change)
+        prepare(changed)
+    except ProcessError as exc:
+        raise ProcessError(exc.problems, summary + "invalid") from None
+    except SimulationError as exc:
+        raise SimulationError(f"{exc} ({summary}unable to run)") from None
+    return changed
+
+
+def _owners_of(process: Process) -> dict[str, str | None]:
+    shown: dict[str, str | None] = {}
+    for step_id, step in process.steps.items():
+        if step.end:
+            shown[step_id] = None
+        elif step.owner is None:
+            shown[step_id] = ""
+        else:
+            owner = process.owners.get(step.owner)
+            external = owner is not None and owner.external
+            shown[step_id] = f"{step.owner} (external)" if external else step.owner
+    return shown
+
+
+def _write_json(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def _common(function: Any) -> Any:
+    """The options ``simulate`` and ``compare`` share."""
+    options = [
+        click.option(
+            "--cases",
+            type=click.IntRange(min=1),
+            default=10_000,
+            show_default=True,
+            help="Cases arriving in each run.",
+        ),
+        click.option(
+            "--runs",
+            type=click.IntRange(min=1),
+            default=10,
+            show_default=True,
+            help="Independent replications (the 95% intervals are over runs).",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="The same seed gives the same results.",
+        ),
+        click.option(
+            "--warmup",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Cases at the start of each run not counted [default: a tenth of --cases].",
+        ),
+        click.option(
+            "--jobs",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Worker processes for the runs [default: the machine's cores].",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Send the runs to a Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+            "(pip install 'procflow[dask]').",
+        ),
+        click.option(
+            "--check-goals",
+            is_flag=True,
+            help="Exit 1 when a goal of the process is not met.",
+        ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="text: tables to read; json: every number (seconds, rates per hour).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@click.command("simulate")
+@click.argument("path", metavar="PATH")
+@click.option(
+    "--change",
+    "change_paths",
+    multiple=True,
+    metavar="FILE",
+    help="Apply this change file (JSON Merge Patch) first; repeatable, applied in order.",
+)
+@_common
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="EVENTS.csv",
+    help="Write the event log of the first run (case, step, owner, start, end).",
+)
+def simulate_command(
+    path: str,
+    change_paths: tuple[str, ...],
+    cases: int,
+    runs: int,
+    seed: int,
+    warmup: int | None,
+    jobs: int | None,
+    scheduler: str | None,
+    check_goals: bool,
+    output_format: str,
+    log_path: str | None,
+) -> int:
+    """Simulate a process: cycle time, waiting, throughput, utilization, goals.
+
+    PATH is a process file, or '-' to read one from standard input.
+
+    \b
+    Examples:
+      procflow simulate processes/customer-service.yaml
+      procflow simulate processes/customer-service.yaml --cases 50000 --runs 20 --seed 7
+      procflow simulate processes/customer-service.yaml --change changes/hire-support-agent.yaml
+      procflow simulate processes/customer-service.yaml --log events.csv --runs 1
+    """
+    from procflow.sim import simulate
+
+    process = load(path)
+    changes = _changes(change_paths)
+    for name, change in changes:
+        process = _apply(process, name, change)
+    bar = _progress_bar(output_format, f"simulating {process.id}")
+    try:
+        result = simulate(
+            process,
+            cases=cases,
+            runs=runs,
+            seed=seed,
+            warmup=warmup,
+            jobs=jobs,
+            scheduler=scheduler,
+            log=log_path,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    if output_format == "json":
+        document = result.to_dict()
+        document["file"] = display_name(path)
+        document["changes"] = [{"change": change.id, "file": name} for name, change in changes]
+        _write_json(document)
+    else:
+        from procflow.sim.report import simulation_report
+
+        console = make_console()
+        _print(
+            console,
+            simulation_report(
+                result,
+                source=display_name(path),
+                owners=_owners_of(process),
+                changes=[change.id for _name, change in changes],
+            ),
+        )
+        if log_path is not None:
+            console.print(f"[dim]event log of run 1 written to[/dim] {log_path}")
+    return 1 if check_goals and not result.goals_met else 0
+
+
+@click.command("compare")
+@click.argument("path", metavar="PATH")
+@click.option(
+    "--change",
+    "change_paths",
+    multiple=True,
+    required=True,
+    metavar="FILE",
+    help="A change file (JSON Merge Patch) to compare with the baseline; repeatable.",
+)
+@_common
+def compare_command(
+    path: str,
+    change_paths: tuple[str, ...],
+    cases: int,
+    runs: int,
+    seed: int,
+    warmup: int | None,
+    jobs: int | None,
+    scheduler: str | None,
+    check_goals: bool,
+    output_format: str,
+) -> int:
+    """Compare a process with what-if changes on common random numbers.
+
+    Runs the baseline and every change with the same seed and shows each KPI
+    side by side with the difference, its 95% interval (paired over runs)
+    and whether it is significant.
+
+    \b
+    Examples:
+      procflow compare processes/customer-service.yaml --change changes/hire-support-agent.yaml
+      procflow compare processes/customer-service.yaml \\
+          --change changes/hire-support-agent.yaml --change changes/halve-reopens.yaml --runs 20
+    """
+    from procflow.sim import compare
+
+    baseline = load(path)
+    changes = _changes(change_paths)
+    changed = [_apply(baseline, name, change) for name, change in changes]
+    names = [change.id for _name, change in changes]
+    bar = _progress_bar(output_format, f"comparing {len(changes) + 1} scenarios")
+    try:
+        comparison = compare(
+            baseline,
+            *changed,
+            names=names,
+            cases=cases,
+            runs=runs,
+            seed=seed,
+            warmup=warmup,
+            jobs=jobs,
+            scheduler=scheduler,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    labels = list(comparison.changes)
+    if output_format == "json":
+        document = comparison.to_dict()
+        document["file"] = display_name(path)
+        for entry, (name, change) in zip(document["changes"], changes, strict=True):
+            entry["file"] = name
+            entry["description"] = change.description or change.title
+        _write_json(document)
+    else:
+        from procflow.sim.report import comparison_report
+
+        descriptions = {
+            label: f"{change.description or change.title or ''} ({name})".strip()
+            for label, (name, change) in zip(labels, changes, strict=True)
+        }
+        _print(
+            make_console(),
+            comparison_report(comparison, source=display_name(path), descriptions=descriptions),
+        )
+    return 1 if check_goals and not comparison.goals_met else 0
+
+
+commands = [simulate_command, compare_command]

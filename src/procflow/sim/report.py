@@ -1,0 +1,384 @@
+"""Text reports of simulations and comparisons, as rich renderables.
+
+Tables a person reads at a glance: figures formatted as durations
+(``5.5h``), rates (``8/h``) and percentages, intervals as ``low – high``,
+utilization as a bar, goals as yes/no; in a comparison, differences that
+are significant are coloured by whether they are an improvement. Colour
+and alignment on a terminal, plain text when piped (the console decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from procflow.sim.compare import Comparison
+from procflow.sim.results import SimulationResult
+from procflow.sim.stats import Difference, Estimate
+from procflow.units import format_duration, format_number
+
+DASH = "-"
+_BAR = 20
+
+_LABELS: dict[str, str] = {
+    "cycle_time": "cycle time",
+    "wait_time": "waiting per case",
+    "throughput_per_hour": "throughput",
+    "wip": "WIP",
+    "rework_rate": "rework rate",
+    "cost_per_case": "cost per case",
+}
+LOWER_IS_BETTER = ("cycle_time", "wait_time", "step_time", "wip", "rework_rate", "cost_per_case")
+
+
+def kind_of(key: str) -> str:
+    """How a KPI is shown: ``duration``, ``rate``, ``percent`` or ``number``."""
+    base = key.partition(".")[0].partition(":")[0]
+    if base in ("cycle_time", "wait_time", "step_time"):
+        return "duration"
+    if base == "throughput_per_hour":
+        return "rate"
+    if base in ("utilization", "rework_rate"):
+        return "percent"
+    return "number"
+
+
+def label_of(key: str) -> str:
+    """``cycle_time.p90`` -> ``cycle time p90``; ``utilization:tier2`` -> ``utilization tier2``."""
+    head, _, stat = key.partition(".")
+    base, _, argument = head.partition(":")
+    text = _LABELS.get(base, base.replace("_", " "))
+    if argument:
+        text = f"{text} {argument}"
+    if stat:
+        text = f"{text} {stat}"
+    return text
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    if value is None:
+        return DASH
+    shown = f"{value * 100.0:.{decimals}f}"
+    if "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    return f"{shown}%"
+
+
+def show(key: str, value: float | None) -> str:
+    """A KPI value as a person reads it."""
+    if value is None:
+        return DASH
+    kind = kind_of(key)
+    if kind == "duration":
+        return format_duration(value, 3)
+    if kind == "rate":
+        return f"{format_number(value, 3)}/h"
+    if kind == "percent":
+        return percent(value)
+    return format_number(value, 3)
+
+
+def show_delta(key: str, value: float | None) -> str:
+    """A signed difference: ``+4.2m``, ``-1.3 pp``, ``+0.5/h``."""
+    if value is None:
+        return DASH
+    sign = "+" if value > 0 else ("-" if value < 0 else "±")
+    magnitude = abs(value)
+    kind = kind_of(key)
+    if kind == "percent":
+        return f"{sign}{format_number(magnitude * 100.0, 3)} pp"
+    return sign + show(key, magnitude)
+
+
+def interval(key: str, ci: tuple[float, float] | None, *, delta: bool = False) -> str:
+    if ci is None:
+        return DASH
+    render = show_delta if delta else show
+    return f"{render(key, ci[0])} … {render(key, ci[1])}"
+
+
+def _table(title: str) -> Table:
+    return Table(title=title, title_justify="left", title_style="bold", box=None, padding=(0, 1))
+
+
+def header(result: SimulationResult, source: str | None, extra: str = "") -> Text:
+    text = Text()
+    text.append(result.process, style="bold")
+    if source:
+        text.append(f"  {source}", style="dim")
+    counted = result.cases - result.warmup
+    line = (
+        f"{result.runs} run{'s' if result.runs != 1 else ''} × {result.cases:,} cases "
+        f"({result.warmup:,} warm-up, {counted:,} counted) · seed {result.seed}"
+    )
+    text.append(f"\n{line}{extra}", style="dim")
+    return text
+
+
+def kpi_table(result: SimulationResult) -> Table:
+    """The headline KPIs: mean, 95 % interval of the mean, and quantiles."""
+    table = _table("Key figures")
+    table.add_column("")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI", justify="right")
+    for stat in ("p50", "p90", "p95", "p99"):
+        table.add_column(stat, justify="right")
+    for base in ("cycle_time", "wait_time"):
+        mean = result.kpis[f"{base}.mean"]
+        table.add_row(
+            _LABELS[base],
+            Text(show(base, mean.mean), style="bold"),
+            interval(base, mean.ci95),
+            *(
+                show(base, result.kpis[f"{base}.{stat}"].mean)
+                for stat in ("p50", "p90", "p95", "p99")
+            ),
+        )
+    for key in ("throughput_per_hour", "wip", "rework_rate", "cost_per_case"):
+        found = result.kpis[key]
+        if key == "cost_per_case" and found.mean is None:
+            continue
+        table.add_row(
+            _LABELS[key], Text(show(key, found.mean), style="bold"), interval(key, found.ci95)
+        )
+    return table
+
+
+def _bar(utilization: float | None) -> Text:
+    if utilization is None:
+        return Text(DASH)
+    filled = min(_BAR, round(min(max(utilization, 0.0), 1.0) * _BAR))
+    style = (
+        "bold red"
+        if utilization >= 0.95
+        else "red"
+        if utilization >= 0.85
+        else ("yellow" if utilization >= 0.7 else "green")
+    )
+    text = Text()
+    text.append("█" * filled, style=style)
+    text.append("░" * (_BAR - filled), style="dim")
+    text.append(f" {percent(utilization):>6}", style=style)
+    return text
+
+
+def owners_table(result: SimulationResult) -> Table:
+    """Staff owners by utilization, then external owners."""
+    table = _table("Owners")
+    table.add_column("owner")
+    table.add_column("capacity", justify="right")
+    table.add_column("utilization")
+    table.add_column("95% CI", justify="right")
+    staff = sorted(
+        ((i, o) for i, o in result.owners.items() if not o.external and o.steps),
+        key=lambda item: -(item[1].utilization.mean or 0.0),
+    )
+    for owner_id, owner in staff:
+        table.add_row(
+            owner_id,
+            str(owner.capacity),
+            _bar(owner.utilization.mean),
+            interval("utilization", owner.utilization.ci95),
+        )
+    for owner_id, owner in result.owners.items():
+        if owner.external and owner.steps:
+            table.add_row(owner_id, "external", Text("pure delay, no queue", style="dim"), "")
+    idle = [owner_id for owner_id, owner in result.owners.items() if not owner.steps]
+    if idle:
+        table.add_row(Text(", ".join(idle), style="dim"), "", Text("own no step", style="dim"), "")
+    return table
+
+
+def steps_table(result: SimulationResult, owners: dict[str, str | None]) -> Table:
+    """Steps in file order: visits per case, mean wait and service per visit."""
+    table = _table("Steps")
+    for column in ("step", "owner", "visits", "wait", "95% CI", "service"):
+        table.add_column(column, justify="left" if column in ("step", "owner") else "right")
+    for step_id, step in result.steps.items():
+        owner = owners.get(step_id)
+        visits = step.visits.mean
+        if step.wait_mean.mean is None and step.service_mean.mean is None:
+            shown_visits = DASH if visits is None else format_number(visits, 4)
+            if visits == 0:
+                shown_visits = "0 (never)"
+            table.add_row(
+                step_id, Text("end" if owner is None else owner, style="dim"), shown_visits
+            )
+            continue
+        table.add_row(
+            step_id,
+            owner or Text("(none: delay)", style="dim"),
+            DASH if visits is None else format_number(visits, 4),
+            show("wait_time", step.wait_mean.mean),
+            interval("wait_time", step.wait_mean.ci95),
+            show("wait_time", step.service_mean.mean),
+        )
+    return table
+
+
+def goals_table(result: SimulationResult) -> Table:
+    table = _table("Goals")
+    for column in ("goal", "metric", "target", "value", "95% CI", "met"):
+        table.add_column(column, justify="right" if column in ("value", "95% CI") else "left")
+    for goal in result.goals:
+        metric = goal.metric + (f" {goal.stat}" if goal.stat else "")
+        key = (
+            goal.metric if goal.metric.partition(":")[0] != "throughput" else "throughput_per_hour"
+        )
+        table.add_row(
+            goal.id,
+            metric,
+            goal.target,
+            show(key, goal.value),
+            interval(key, goal.ci95),
+            _met(goal.met),
+        )
+    return table
+
+
+def _met(met: bool | None) -> Text:
+    if met is True:
+        return Text("yes", style="ok")
+    if met is False:
+        return Text("no", style="error")
+    return Text("cannot measure", style="dim")
+
+
+def simulation_report(
+    result: SimulationResult,
+    *,
+    source: str | None = None,
+    owners: dict[str, str | None] | None = None,
+    changes: Sequence[str] = (),
+) -> RenderableType:
+    """The whole text report of ``procflow simulate``."""
+    extra = f" · with {', '.join(changes)}" if changes else ""
+    parts: list[RenderableType] = [header(result, source, extra), Text(), kpi_table(result)]
+    parts += [Text(), owners_table(result), Text(), steps_table(result, owners or {})]
+    if result.goals:
+        parts += [Text(), goals_table(result)]
+    return Group(*parts)
+
+
+def _better(key: str, diff: Difference) -> str:
+    """The style of a difference: green better, red worse, dim not significant."""
+    if not diff.significant or diff.difference is None:
+        return "dim"
+    base = key.partition(".")[0].partition(":")[0]
+    if base == "utilization":
+        return "cyan"
+    lower = base in LOWER_IS_BETTER
+    improved = diff.difference < 0 if lower else diff.difference > 0
+    return "green" if improved else "red"
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """Each KPI: baseline, each change's value, the paired difference, its 95 % CI, significance.
+
+    One row per KPI and change (the baseline shown once per KPI), so the
+    table stays as wide with five changes as with one.
+    """
+    several = len(comparison.changes) > 1
+    table = _table("Baseline vs changes (paired over runs, common random numbers)")
+    table.add_column("")
+    table.add_column("baseline", justify="right", no_wrap=True)
+    if several:
+        table.add_column("change")
+        table.add_column("value", justify="right", no_wrap=True)
+    else:
+        table.add_column(next(iter(comparison.changes)), justify="right", no_wrap=True)
+    table.add_column("difference", justify="right", no_wrap=True)
+    table.add_column("95% CI of difference", justify="right", no_wrap=True)
+    table.add_column("significant")
+    for key in comparison.keys:
+        base = comparison.baseline.kpis.get(key)
+        base_value = base.mean if base is not None else None
+        diffs = [comparison.differences[name][key] for name in comparison.changes]
+        if all(not v for v in (base_value, *(d.value for d in diffs))):
+            continue  # nothing to compare: no value, or zero everywhere
+        for position, (name, diff) in enumerate(zip(comparison.changes, diffs, strict=True)):
+            style = _better(key, diff)
+            first = position == 0
+            row: list[str | Text] = [
+                label_of(key) if first else "",
+                show(key, base_value) if first else "",
+            ]
+            if several:
+                row.append(Text(name, style="dim"))
+            row.append(show(key, diff.value))
+            row.append(Text(show_delta(key, diff.difference), style=style))
+            row.append(Text(interval(key, diff.ci95, delta=True), style=style))
+            if diff.significant is None:
+                row.append(Text(DASH, style="dim"))
+            else:
+                row.append(Text("yes" if diff.significant else "no", style=style))
+            table.add_row(*row, end_section=several and position == len(diffs) - 1)
+    return table
+
+
+def comparison_goals(comparison: Comparison) -> Table | None:
+    base = comparison.baseline
+    if not base.goals:
+        return None
+    table = _table("Goals")
+    table.add_column("goal")
+    table.add_column("target")
+    table.add_column("baseline", justify="right")
+    for name in comparison.changes:
+        table.add_column(name, justify="right")
+    for index, goal in enumerate(base.goals):
+        key = (
+            goal.metric if goal.metric.partition(":")[0] != "throughput" else "throughput_per_hour"
+        )
+        metric = goal.metric + (f" {goal.stat}" if goal.stat else "")
+        row: list[str | Text] = [f"{goal.id} ({metric})", goal.target]
+        for result in (base, *comparison.changes.values()):
+            found = result.goals[index] if index < len(result.goals) else None
+            if found is None:
+                row.append(Text(DASH, style="dim"))
+                continue
+            cell = Text(show(key, found.value) + " ")
+            cell.append_text(_met(found.met))
+            row.append(cell)
+        table.add_row(*row)
+    return table
+
+
+def comparison_report(
+    comparison: Comparison,
+    *,
+    source: str | None = None,
+    descriptions: dict[str, str] | None = None,
+) -> RenderableType:
+    """The whole text report of ``procflow compare``."""
+    count = len(comparison.changes)
+    extra = f" · baseline and {count} change{'s' if count != 1 else ''}, same random numbers"
+    parts: list[RenderableType] = [header(comparison.baseline, source, extra)]
+    for name, text in (descriptions or {}).items():
+        parts.append(Text.assemble(("  " + name, "bold"), (f": {text}", "dim")))
+    parts += [Text(), comparison_table(comparison)]
+    goals = comparison_goals(comparison)
+    if goals is not None:
+        parts += [Text(), goals]
+    return Group(*parts)
+
+
+def estimate_text(key: str, found: Estimate) -> str:
+    """``5.5h (5.4h … 5.6h)``."""
+    if found.ci95 is None:
+        return show(key, found.mean)
+    return f"{show(key, found.mean)} ({interval(key, found.ci95)})"
+
+
+__all__ = [
+    "comparison_report",
+    "estimate_text",
+    "kind_of",
+    "label_of",
+    "show",
+    "show_delta",
+    "simulation_report",
+]
