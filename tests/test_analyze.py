@@ -12,6 +12,7 @@ import math
 import random
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 import procflow
@@ -853,3 +854,48 @@ def test_customer_service_example_figures() -> None:
     assert a.bottleneck == "support-agent"
     assert a.stable
     assert isinstance(a, procflow.Analysis)
+
+
+def test_qna_splitting_a_regular_stream_makes_it_more_random() -> None:
+    # regular arrivals (SCV 0) pass a pure delay unchanged, then split 50/50:
+    # each half has SCV p * 0 + (1 - p) = 0.5 (Whitt's splitting rule)
+    p = load_text(
+        """
+process: split
+owners: {left: {capacity: 1}, right: {capacity: 1}}
+arrivals: {every: 10m}
+start: route
+steps:
+  route:
+    duration: 1m
+    on: {l: {to: a, p: 0.5}, r: {to: b, p: 0.5}}
+  a: {owner: left, duration: exponential(5m), next: end}
+  b: {owner: right, duration: exponential(5m), next: end}
+  end: {end: true}
+""",
+        "split.yaml",
+    )
+    a = analyze(p)
+    assert a.arrival_scv == 0.0
+    assert a.owners["left"].arrival_scv == pytest.approx(0.5)
+    assert a.owners["right"].arrival_scv == pytest.approx(0.5)
+    mmc = queueing.mmc_wait(1, 0.25, 300.0)
+    assert a.owners["left"].wait_mean == pytest.approx(mmc * (0.5 + 1.0) / 2)
+
+
+def test_solve_blocks_matches_a_dense_solve() -> None:
+    from procflow.analysis.linear import solve_blocks
+
+    rng = random.Random(3)
+    n = 30
+    entries = [(rng.randrange(n), rng.randrange(n), rng.random() * 0.3) for _ in range(60)]
+    source = [s for s, _t, _c in entries]
+    target = [t for _s, t, _c in entries]
+    coefficient = [c for _s, _t, c in entries]
+    rhs = [rng.random() for _ in range(n)]
+    matrix = np.eye(n)
+    for s, t, c in entries:
+        matrix[t, s] -= c
+    assert solve_blocks(n, source, target, coefficient, rhs) == pytest.approx(
+        np.linalg.solve(matrix, np.array(rhs)), rel=1e-9
+    )

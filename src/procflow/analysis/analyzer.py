@@ -284,31 +284,43 @@ def analyze(
         node_of[step_id] = len(stations)
         stations.append(queueing.Station(0.0, None, scvs[step_id] or 0.0))
         station_owner.append(None)
-    matrix = np.zeros((len(stations), len(stations)))
+    source: list[int] = []
+    target: list[int] = []
+    rates: list[float] = []
     for (u, v), flow in flows.items():
-        if u in node_of and v in node_of:
-            matrix[node_of[u], node_of[v]] += flow
+        if u in node_of and v in node_of and flow > 0.0:
+            source.append(node_of[u])
+            target.append(node_of[v])
+            rates.append(flow)
     external = np.zeros(len(stations))
     if process.start in node_of:
         external[node_of[process.start]] = 1.0
-    arrival_scv = queueing.arrival_scvs(stations, matrix, external, process.arrivals.scv)
+    arrival_scv = queueing.arrival_scvs(
+        stations,
+        np.array(source, dtype=np.intp),
+        np.array(target, dtype=np.intp),
+        np.array(rates),
+        external,
+        process.arrivals.scv,
+    )
 
-    # exactness: Poisson in, and every staffed station upstream is exponential with one mean
-    product_form = {
-        i: _exponential_one_mean(process, owned[o], visits)
+    # exactness: Poisson in, and no staffed station upstream (itself included) breaks
+    # product form -- everything downstream of one that does is tainted
+    tainted = [
+        i
         for i, o in enumerate(station_owner)
-        if o is not None
-    }
-    upstream: dict[int, set[int]] = {j: {j} for j in range(len(stations))}
-    predecessors = [np.nonzero(matrix[:, j] > 0.0)[0].tolist() for j in range(len(stations))]
-    for j in range(len(stations)):
-        frontier = [j]
-        while frontier:
-            node = frontier.pop()
-            for i in predecessors[node]:
-                if i not in upstream[j]:
-                    upstream[j].add(i)
-                    frontier.append(i)
+        if o is not None and not _exponential_one_mean(process, owned[o], visits)
+    ]
+    downstream: list[list[int]] = [[] for _ in stations]
+    for i, j in zip(source, target, strict=True):
+        downstream[i].append(j)
+    not_product_form = set(tainted)
+    frontier = list(tainted)
+    while frontier:
+        for j in downstream[frontier.pop()]:
+            if j not in not_product_form:
+                not_product_form.add(j)
+                frontier.append(j)
 
     # --- per owner: figures -------------------------------------------------
     owners: dict[str, OwnerFigures] = {}
@@ -335,11 +347,7 @@ def analyze(
         capacity = owner.capacity
         utilization = load / capacity
         stable = utilization < 1.0
-        exact = (
-            poisson
-            and chain.exact
-            and (station is None or all(product_form.get(i, True) for i in upstream[station]))
-        )
+        exact = poisson and chain.exact and (station is None or station not in not_product_form)
         p_wait: float | None
         wait: float | None
         if not stable:

@@ -38,9 +38,10 @@ closer to Poisson), merges them (ditto), and queues smooth or burst them.
   the arrival rate), which is the QNA "hybrid" of the asymptotic and the
   stationary-interval methods.
 
-These equations are linear in the unknown arrival SCVs and are solved in one
-``numpy.linalg.solve``. With Poisson arrivals and exponential durations every
-SCV is 1 and the figures are exactly M/M/c.
+These equations are linear in the unknown arrival SCVs; they are solved
+block by block like the visits (only loops couple stations). With Poisson
+arrivals and exponential durations every SCV is 1 and the figures are
+exactly M/M/c.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from procflow.analysis.linear import solve_blocks
 
 #: Above this many servers Erlang B is computed in log space, vectorized.
 _RECURSION_LIMIT = 2000
@@ -137,46 +140,53 @@ class Station:
 
 def arrival_scvs(
     stations: Sequence[Station],
-    flows: np.ndarray,
+    source: np.ndarray,
+    target: np.ndarray,
+    rate: np.ndarray,
     external: np.ndarray,
     external_scv: float,
 ) -> np.ndarray:
     """SCV of the arrival stream at every station (QNA, see the module docstring).
 
-    ``flows[i, j]`` is the rate from station ``i`` to ``j``; ``external[j]`` the
-    rate of new cases entering at ``j``. Rates only matter relative to each other.
+    Entry ``k`` is a flow of ``rate[k]`` from station ``source[k]`` to
+    ``target[k]``; ``external[j]`` is the rate of new cases entering at ``j``.
+    Rates only matter relative to each other. The linear system is solved
+    block by block (:func:`~procflow.analysis.linear.solve_blocks`), so
+    thousands of stations cost little.
     """
     n = len(stations)
     if n == 0:
         return np.zeros(0)
-    arrivals = external + flows.sum(axis=0)
-    departures = arrivals  # every case that arrives at a station leaves it
-    matrix = np.eye(n)
-    rhs = np.ones(n)
-    for j in range(n):
-        if arrivals[j] <= 0.0:
-            continue
-        q_external = external[j] / arrivals[j]
-        q = flows[:, j] / arrivals[j]
-        nu = 1.0 / (q_external**2 + float(np.dot(q, q)))
-        rho_j = min(stations[j].utilization, 1.0) if stations[j].servers is not None else 0.0
-        weight = 1.0 / (1.0 + 4.0 * (1.0 - rho_j) ** 2 * (nu - 1.0))
-        constant = q_external * external_scv
-        for i in range(n):
-            if flows[i, j] <= 0.0:
-                continue
-            p = flows[i, j] / departures[i]
-            station = stations[i]
-            if station.servers is None:
-                rho, x = 0.0, 1.0
-            else:
-                rho = min(station.utilization, 1.0)
-                x = 1.0 + (max(station.service_scv, 0.2) - 1.0) / math.sqrt(station.servers)
-            constant += q[i] * ((1.0 - p) + p * rho * rho * x)
-            matrix[j, i] -= weight * q[i] * p * (1.0 - rho * rho)
-        rhs[j] = 1.0 - weight + weight * constant
+    source = np.asarray(source, dtype=np.intp)
+    target = np.asarray(target, dtype=np.intp)
+    rate = np.asarray(rate, dtype=float)
+    staffed = np.array([s.servers is not None for s in stations])
+    rho = np.array([min(s.utilization, 1.0) if s.servers is not None else 0.0 for s in stations])
+    x = np.array(
+        [
+            1.0 + (max(s.service_scv, 0.2) - 1.0) / math.sqrt(s.servers)
+            if s.servers is not None
+            else 1.0
+            for s in stations
+        ]
+    )
+    arrivals = external + np.bincount(target, weights=rate, minlength=n)
+    reached = arrivals > 0.0
+    safe = np.where(reached, arrivals, 1.0)
+    p = rate / safe[source]  # share of the source's departures (every arrival departs)
+    q = rate / safe[target]  # share of the target's arrivals
+    q_external = external / safe
+    nu = 1.0 / np.maximum(q_external**2 + np.bincount(target, weights=q * q, minlength=n), 1e-300)
+    rho_target = np.where(staffed, rho, 0.0)
+    weight = 1.0 / (1.0 + 4.0 * (1.0 - rho_target) ** 2 * (nu - 1.0))
+    passed = q * ((1.0 - p) + p * rho[source] ** 2 * x[source])
+    constant = q_external * external_scv + np.bincount(target, weights=passed, minlength=n)
+    rhs = np.where(reached, 1.0 - weight + weight * constant, 1.0)
+    coefficient = np.where(reached[target], weight[target] * q * p * (1.0 - rho[source] ** 2), 0.0)
     try:
-        solution = np.linalg.solve(matrix, rhs)
-    except np.linalg.LinAlgError:  # pragma: no cover - (I - B) is diagonally dominant
+        solution = solve_blocks(
+            n, source.tolist(), target.tolist(), coefficient.tolist(), rhs.tolist()
+        )
+    except np.linalg.LinAlgError:  # pragma: no cover - every loop leaks variability
         return np.ones(n)
     return np.asarray(np.maximum(solution, 0.0))

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from procflow.analysis.linear import strongly_connected
 from procflow.errors import Problem, ProcessError
 from procflow.model import Process
 
@@ -113,61 +114,6 @@ class Chain:
     def exact(self) -> bool:
         """False when bounds had to be dropped to keep the state space small."""
         return not self.dropped
-
-
-# --------------------------------------------------------------------------
-# strongly connected components (iterative Tarjan)
-
-
-def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list[int]]:
-    """SCCs of the graph ``0..n-1``, in *reverse* topological order (Tarjan).
-
-    Iterative, so deep processes do not hit Python's recursion limit.
-    """
-    index = [-1] * n
-    low = [0] * n
-    on_stack = [False] * n
-    stack: list[int] = []
-    components: list[list[int]] = []
-    counter = 0
-    for root in range(n):
-        if index[root] != -1:
-            continue
-        work: list[tuple[int, int]] = [(root, 0)]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack[root] = True
-        while work:
-            node, position = work[-1]
-            children = successors[node]
-            if position < len(children):
-                work[-1] = (node, position + 1)
-                child = children[position]
-                if index[child] == -1:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack[child] = True
-                    work.append((child, 0))
-                elif on_stack[child] and index[child] < low[node]:
-                    low[node] = index[child]
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                if low[node] < low[parent]:
-                    low[parent] = low[node]
-            if low[node] == index[node]:
-                component: list[int] = []
-                while True:
-                    member = stack.pop()
-                    on_stack[member] = False
-                    component.append(member)
-                    if member == node:
-                        break
-                components.append(component)
-    return components
 
 
 # --------------------------------------------------------------------------
