@@ -152,7 +152,7 @@ def test_graph_is_left_to_right_with_lanes_and_a_start_marker():
 
 def lane_block(source: str, lane: str) -> str:
     start = source.index(f'subgraph "cluster_{lane}" {{')
-    return source[start : source.index("\n    }", start)]
+    return source[start : source.index("\n  }", start)]
 
 
 def test_external_lanes_are_dashed_and_say_so():
@@ -225,7 +225,7 @@ def test_legend_explains_what_is_drawn_and_can_be_left_out():
     assert "missing step" not in source  # nothing is missing here
     bare = dot_of(FIXTURES / "customer-service.yaml", legend=False)
     assert "Legend" not in bare
-    assert "cluster__frame" not in bare
+    assert "<B>Notes</B>" not in bare
 
 
 def test_highlight_marks_steps_and_lanes_with_badges():

@@ -28,8 +28,6 @@ from procflow.render.spec import Badge, Diagram, Edge, Lane, Node
 
 START_NODE = "_start"
 """The start marker's node name; step ids start with a lower-case letter, so it cannot clash."""
-FRAME_CLUSTER = "cluster__frame"
-"""A borderless cluster around the drawing whose bottom label is the legend and the notes."""
 
 _INDENT = "  "
 
@@ -287,24 +285,26 @@ def _notes_table(diagram: Diagram) -> str:
     )
 
 
-def _footer(diagram: Diagram) -> str | None:
-    """Legend and notes, one above the other, as the label under the drawing (or None)."""
-    tables = []
+def _title_block(diagram: Diagram) -> str:
+    rows = [f'<FONT POINT-SIZE="16"><B>{html(diagram.title)}</B></FONT>']
+    rows.append(_small(diagram.subtitle, P.MUTED, 10))
+    rows += [_small(goal, P.MUTED, 9) for goal in diagram.goals]
+    return "".join(f'{row}<BR ALIGN="LEFT"/>' for row in rows)
+
+
+def _header(diagram: Diagram) -> str:
+    """The graph label: title, legend and notes side by side above the drawing.
+
+    The root graph's label is placed outside everything dot draws, edges
+    included, so no loop can ever run across the legend.
+    """
+    tables = [_title_block(diagram)]
     if diagram.legend:
         tables.append(_legend_table(diagram))
     if diagram.notes:
         tables.append(_notes_table(diagram))
-    if not tables:
-        return None
-    rows = "".join(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{table}</TD></TR>' for table in tables)
-    return f'<<TABLE BORDER="0" CELLSPACING="6">{rows}</TABLE>>'
-
-
-def _title(diagram: Diagram) -> str:
-    rows = [f'<FONT POINT-SIZE="16"><B>{html(diagram.title)}</B></FONT>']
-    rows.append(_small(diagram.subtitle, P.MUTED, 10))
-    rows += [_small(goal, P.MUTED, 9) for goal in diagram.goals]
-    return "<" + '<BR ALIGN="LEFT"/>'.join(rows) + '<BR ALIGN="LEFT"/>>'
+    cells = "".join(f'<TD ALIGN="LEFT" VALIGN="TOP">{table}</TD>' for table in tables)
+    return f'<<TABLE BORDER="0" CELLSPACING="10" CELLPADDING="0"><TR>{cells}</TR></TABLE>>'
 
 
 def to_dot(diagram: Diagram) -> str:
@@ -318,7 +318,7 @@ def to_dot(diagram: Diagram) -> str:
         ("outputorder", "edgesfirst"),
         ("fontname", quote(P.FONT)),
         ("fontcolor", quote(P.INK)),
-        ("label", _title(diagram)),
+        ("label", _header(diagram)),
         ("labelloc", "t"),
         ("labeljust", "l"),
         ("tooltip", quote(diagram.title)),
@@ -362,24 +362,7 @@ def to_dot(diagram: Diagram) -> str:
     for lane in diagram.lanes:
         body.extend(_lane(lane, diagram.lane_nodes(lane)))
     body.extend(_node(node) for node in diagram.free_nodes)
-    footer = _footer(diagram)
-    if footer is None:
-        out.extend(_INDENT + line for line in body)
-    else:
-        # The legend is the bottom label of a borderless cluster around the
-        # whole drawing: placed under it without taking part in the layout.
-        frame: list[tuple[str, str]] = [
-            ("label", footer),
-            ("labelloc", "b"),
-            ("labeljust", "l"),
-            ("peripheries", "0"),
-            ("style", '""'),
-            ("tooltip", quote("legend")),
-        ]
-        out.append(f"{_INDENT}subgraph {FRAME_CLUSTER} {{")
-        out.append(f"{_INDENT * 2}graph {_attrs(frame)};")
-        out.extend(_INDENT * 2 + line for line in body)
-        out.append(f"{_INDENT}}}")
+    out.extend(_INDENT + line for line in body)
     out.append("")
     start_edge: list[tuple[str, str]] = [("color", quote(P.START_BORDER)), ("penwidth", "1.5")]
     if diagram.arrivals:
