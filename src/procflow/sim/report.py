@@ -78,13 +78,22 @@ def show(key: str, value: float | None) -> str:
         return f"{format_number(value, 3)}/h"
     if kind == "percent":
         return percent(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
     return format_number(value, 3)
 
 
-def show_delta(key: str, value: float | None) -> str:
-    """A signed difference: ``+4.2m``, ``-1.3 pp``, ``+0.5/h``."""
+NEGLIGIBLE = 1e-4
+"""Differences below this fraction of the baseline are shown as ``±0`` (JSON keeps them)."""
+
+
+def show_delta(key: str, value: float | None, scale: float | None = None) -> str:
+    """A signed difference: ``+4.2m``, ``-1.3 pp``, ``+0.5/h``; ``±0`` when negligible
+    next to ``scale`` (the baseline)."""
     if value is None:
         return DASH
+    if scale and abs(value) < NEGLIGIBLE * abs(scale):
+        value = 0.0
     sign = "+" if value > 0 else ("-" if value < 0 else "±")
     magnitude = abs(value)
     kind = kind_of(key)
@@ -93,11 +102,14 @@ def show_delta(key: str, value: float | None) -> str:
     return sign + show(key, magnitude)
 
 
-def interval(key: str, ci: tuple[float, float] | None, *, delta: bool = False) -> str:
+def interval(
+    key: str, ci: tuple[float, float] | None, *, delta: bool = False, scale: float | None = None
+) -> str:
     if ci is None:
         return DASH
-    render = show_delta if delta else show
-    return f"{render(key, ci[0])} … {render(key, ci[1])}"
+    if delta:
+        return f"{show_delta(key, ci[0], scale)} … {show_delta(key, ci[1], scale)}"
+    return f"{show(key, ci[0])} … {show(key, ci[1])}"
 
 
 def _table(title: str) -> Table:
@@ -309,8 +321,8 @@ def comparison_table(comparison: Comparison) -> Table:
             if several:
                 row.append(Text(name, style="dim"))
             row.append(show(key, diff.value))
-            row.append(Text(show_delta(key, diff.difference), style=style))
-            row.append(Text(interval(key, diff.ci95, delta=True), style=style))
+            row.append(Text(show_delta(key, diff.difference, base_value), style=style))
+            row.append(Text(interval(key, diff.ci95, delta=True, scale=base_value), style=style))
             if diff.significant is None:
                 row.append(Text(DASH, style="dim"))
             else:
