@@ -177,12 +177,13 @@ def _forward_topological(graph: nx.MultiDiGraph) -> list[str] | None:
 
 
 def forward_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
-    """The graph without its feedback edges, as a plain :class:`~networkx.DiGraph`.
+    """The transitions a case takes going forward, as a plain :class:`~networkx.DiGraph`.
 
-    This is the process as it flows "forward": a well-formed process gives
-    an acyclic graph here, because every loop contains a feedback edge.
-    Parallel transitions between two steps become one edge. The result is a
-    new graph, free to change.
+    Feedback edges are left out, and so are transitions out of end steps
+    (a case is done at an end step, so it never takes them; PF106 reports
+    them). A well-formed process gives an acyclic graph here, because
+    every loop contains a feedback edge. Parallel transitions between two
+    steps become one edge. The result is a new graph, free to change.
 
     >>> from procflow.loader import load_text
     >>> p = load_text('''{process: p, start: a, steps: {a: {next: b},
@@ -190,10 +191,11 @@ def forward_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
     >>> sorted(forward_graph(process_graph(p)).edges)
     [('a', 'b'), ('b', 'c')]
     """
+    ends = dict(graph.nodes(data="end"))
     forward = nx.DiGraph()
     forward.add_nodes_from(graph)
     forward.add_edges_from(
-        (u, v) for u, v, feedback in graph.edges(data="feedback") if not feedback
+        (u, v) for u, v, feedback in graph.edges(data="feedback") if not (feedback or ends[u])
     )
     return forward
 
@@ -300,8 +302,9 @@ def feedback_edges(graph: nx.MultiDiGraph) -> list[tuple[str, str, str]]:
 def unmarked_cycles(graph: nx.MultiDiGraph) -> list[list[str]]:
     """Loops that remain when feedback edges are removed, one per strongly connected component.
 
-    Each returned group is a strongly connected component of the graph
-    without feedback edges that contains a cycle (two or more steps, or one
+    Each returned group is a strongly connected component of the
+    :func:`forward_graph` (no feedback edges, no exits of end steps) that
+    contains a cycle (two or more steps, or one
     step with a transition to itself): somewhere in it an edge that sends
     work back is not marked ``feedback: true``. Groups are in file order,
     ordered by their first step.
