@@ -899,3 +899,21 @@ def test_solve_blocks_matches_a_dense_solve() -> None:
     assert solve_blocks(n, source, target, coefficient, rhs) == pytest.approx(
         np.linalg.solve(matrix, np.array(rhs)), rel=1e-9
     )
+
+
+def test_qna_treats_parallel_flows_between_two_stations_as_one_stream() -> None:
+    stations = [queueing.Station(0.7, 2, 0.3), queueing.Station(0.5, 1, 2.0)]
+    external = np.array([1.0, 0.0])
+    whole = queueing.arrival_scvs(
+        stations, np.array([0, 1]), np.array([1, 0]), np.array([0.8, 0.2]), external, 0.5
+    )
+    parts = queueing.arrival_scvs(
+        stations,
+        np.array([0, 0, 1, 1]),
+        np.array([1, 1, 0, 0]),
+        np.array([0.3, 0.5, 0.1, 0.1]),
+        external,
+        0.5,
+    )
+    assert parts == pytest.approx(whole, rel=1e-12)
+    assert 0.0 < whole[1] < 2.0

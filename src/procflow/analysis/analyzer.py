@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -177,6 +177,240 @@ def _exponential_one_mean(process: Process, steps: list[str], visits: Mapping[st
     return len(means) <= 1
 
 
+@dataclass(frozen=True)
+class _Durations:
+    """Per step: mean, SCV and shortest possible duration (end steps take no time)."""
+
+    mean: dict[str, float | None]
+    scv: dict[str, float | None]
+    minimum: dict[str, float | None]
+
+    @classmethod
+    def of(cls, process: Process) -> _Durations:
+        mean: dict[str, float | None] = {}
+        scv: dict[str, float | None] = {}
+        minimum: dict[str, float | None] = {}
+        for step_id, step in process.steps.items():
+            if step.end:
+                mean[step_id], scv[step_id], minimum[step_id] = 0.0, 0.0, 0.0
+            elif step.duration is None:
+                mean[step_id] = scv[step_id] = minimum[step_id] = None
+            else:
+                mean[step_id] = step.duration.mean
+                scv[step_id] = step.duration.scv
+                minimum[step_id] = lower_bound(step.duration)
+        return cls(mean, scv, minimum)
+
+
+def _service_mix(
+    steps: list[str], visits: Mapping[str, float], durations: _Durations
+) -> tuple[float | None, float | None]:
+    """Mean and SCV of an owner's service time: the visit-weighted mixture of its steps."""
+    weight = math.fsum(visits[s] for s in steps)
+    if weight <= 0.0:
+        return None, None
+    means = [durations.mean[s] or 0.0 for s in steps]
+    mean = math.fsum(visits[s] * m for s, m in zip(steps, means, strict=True)) / weight
+    second = math.fsum(
+        visits[s] * ((durations.scv[s] or 0.0) + 1.0) * m * m
+        for s, m in zip(steps, means, strict=True)
+    )
+    return mean, (second / weight / (mean * mean) - 1.0) if mean > 0.0 else 0.0
+
+
+def _network(
+    process: Process,
+    owned: Mapping[str, list[str]],
+    visits: Mapping[str, float],
+    flows: Mapping[tuple[str, str], float],
+    loads: Mapping[str, float],
+    service_scv: Mapping[str, float | None],
+    durations: _Durations,
+) -> tuple[dict[str, float], set[str]]:
+    """QNA over the stations: ``(arrival SCV per staffed owner, owners not of product form)``.
+
+    Stations are the staffed owners that get work and every visited pure-delay
+    step. An owner is not of product form when it, or any staffed owner
+    upstream of it, is not exponential with one mean: one forward sweep from
+    those owners marks everything downstream.
+    """
+    assert process.arrivals is not None
+    node_of: dict[str, int] = {}
+    stations: list[queueing.Station] = []
+    station_owner: list[str | None] = []
+    for owner_id, owner in process.owners.items():
+        if owner.external or math.fsum(visits[s] for s in owned[owner_id]) <= 0.0:
+            continue
+        for step_id in owned[owner_id]:
+            node_of[step_id] = len(stations)
+        scv = service_scv[owner_id] or 0.0
+        stations.append(queueing.Station(loads[owner_id] / owner.capacity, owner.capacity, scv))
+        station_owner.append(owner_id)
+    for step_id, step in process.steps.items():
+        if step.end or step_id in node_of or visits[step_id] <= 0.0:
+            continue
+        node_of[step_id] = len(stations)
+        stations.append(queueing.Station(0.0, None, durations.scv[step_id] or 0.0))
+        station_owner.append(None)
+    source: list[int] = []
+    target: list[int] = []
+    rates: list[float] = []
+    for (u, v), flow in flows.items():
+        if u in node_of and v in node_of and flow > 0.0:
+            source.append(node_of[u])
+            target.append(node_of[v])
+            rates.append(flow)
+    external = np.zeros(len(stations))
+    if process.start in node_of:
+        external[node_of[process.start]] = 1.0
+    scvs = queueing.arrival_scvs(
+        stations,
+        np.array(source, dtype=np.intp),
+        np.array(target, dtype=np.intp),
+        np.array(rates),
+        external,
+        process.arrivals.scv,
+    )
+    downstream: list[list[int]] = [[] for _ in stations]
+    for i, j in zip(source, target, strict=True):
+        downstream[i].append(j)
+    frontier = [
+        i
+        for i, o in enumerate(station_owner)
+        if o is not None and not _exponential_one_mean(process, owned[o], visits)
+    ]
+    tainted = set(frontier)
+    while frontier:
+        for j in downstream[frontier.pop()]:
+            if j not in tainted:
+                tainted.add(j)
+                frontier.append(j)
+    arrival_scv = {o: float(scvs[i]) for i, o in enumerate(station_owner) if o is not None}
+    not_product_form = {o for i in tainted if (o := station_owner[i]) is not None}
+    return arrival_scv, not_product_form
+
+
+def _owner_figures(
+    process: Process,
+    owned: Mapping[str, list[str]],
+    step_loads: Mapping[str, float],
+    visits: Mapping[str, float],
+    durations: _Durations,
+    flows: Mapping[tuple[str, str], float],
+    *,
+    rate: float,
+    exact_routing: bool,
+    threshold: float,
+) -> dict[str, OwnerFigures]:
+    """Load, utilization and waiting of every owner, in declaration order."""
+    assert process.arrivals is not None
+    poisson = process.arrivals.every is None or isinstance(process.arrivals.every, Exponential)
+    loads = {o: math.fsum(step_loads[s] for s in steps) for o, steps in owned.items()}
+    service = {o: _service_mix(steps, visits, durations) for o, steps in owned.items()}
+    arrival_scv, not_product_form = _network(
+        process,
+        owned,
+        visits,
+        flows,
+        loads,
+        {o: scv for o, (_m, scv) in service.items()},
+        durations,
+    )
+    owners: dict[str, OwnerFigures] = {}
+    for owner_id, owner in process.owners.items():
+        steps, load = owned[owner_id], loads[owner_id]
+        shares = sorted(((s, step_loads[s]) for s in steps if step_loads[s] > 0.0), key=_second)
+        top = tuple(StepShare(s, x, x / load) for s, x in shares)
+        per_hour = rate * 3600.0 * math.fsum(visits[s] for s in steps)
+        mean, scv = service[owner_id]
+        scv_in = arrival_scv.get(owner_id)
+        if owner.external:
+            owners[owner_id] = OwnerFigures(
+                owner_id, True, None, load, None, 0.0, 0.0, True, True, top, per_hour, mean, scv,
+                scv_in, None, None, owner.cost_per_hour,
+            )  # fmt: skip
+            continue
+        utilization = load / owner.capacity
+        stable = utilization < 1.0
+        exact = poisson and exact_routing and owner_id not in not_product_form
+        p_wait: float | None = None
+        wait: float | None = None
+        if stable and (load <= 0.0 or mean is None):
+            p_wait = wait = 0.0
+        elif stable and mean is not None:
+            p_wait = queueing.erlang_c(owner.capacity, load)
+            wait = queueing.mmc_wait(owner.capacity, load, mean)
+            if not exact:
+                wait = queueing.allen_cunneen(wait, 1.0 if scv_in is None else scv_in, scv or 0.0)
+        owners[owner_id] = OwnerFigures(
+            owner_id, False, owner.capacity, load, utilization, p_wait, wait, exact, stable, top,
+            per_hour, mean, scv, scv_in, queueing.required_servers(load, 1.0),
+            queueing.required_servers(load, threshold), owner.cost_per_hour,
+        )  # fmt: skip
+    return owners
+
+
+def _second(item: tuple[str, float]) -> float:
+    """Sort key: the larger load first."""
+    return -item[1]
+
+
+def _step_figures(
+    process: Process,
+    visits: Mapping[str, float],
+    durations: _Durations,
+    owners: Mapping[str, OwnerFigures],
+) -> dict[str, StepFigures]:
+    """Visits, service and wait of every step; pure delays and end steps never wait."""
+    figures: dict[str, StepFigures] = {}
+    for step_id, step in process.steps.items():
+        delay = not step.end and (step.owner is None or process.owners[step.owner].external)
+        wait: float | None = 0.0
+        if not step.end and not delay and step.owner is not None:
+            wait = owners[step.owner].wait_mean
+        figures[step_id] = StepFigures(
+            step_id,
+            step.owner,
+            visits[step_id],
+            durations.mean[step_id],
+            durations.scv[step_id],
+            durations.minimum[step_id],
+            wait,
+            step.end,
+            delay,
+        )
+    return figures
+
+
+def _cycle_time(
+    process: Process,
+    chain: Chain,
+    steps: Mapping[str, StepFigures],
+    durations: _Durations,
+    *,
+    stable: bool,
+    exact: bool,
+) -> tuple[CycleTime, float | None]:
+    """Expected cycle time (``None`` when unstable), the fastest path, and the wait per case."""
+    active = [s for s in steps.values() if not s.end and s.visits > 0.0]
+    expected: float | None = None
+    wait_time: float | None = None
+    if stable:
+        wait_time = math.fsum(s.visits * (s.wait_mean or 0.0) for s in active)
+        expected = wait_time + math.fsum(s.visits * (s.service_mean or 0.0) for s in active)
+    is_end = [process.steps[s].end for s in chain.steps]
+    fastest = fastest_path(chain, [durations.mean[s] or 0.0 for s in chain.steps], is_end)
+    floor = fastest_path(chain, [durations.minimum[s] or 0.0 for s in chain.steps], is_end)
+    cycle_time = CycleTime(
+        expected,
+        fastest[0] if fastest else None,
+        floor[0] if floor else None,
+        exact,
+        tuple(fastest[1]) if fastest else (),
+    )
+    return cycle_time, wait_time
+
+
 def analyze(
     process: Process,
     *,
@@ -224,216 +458,56 @@ def analyze(
         raise ProcessError(missing, f"{process.source.file}: the process cannot be analyzed")
     state_visits = solve_visits(chain)
     visits = step_visits(chain, state_visits)
-    flows = step_flows(chain, state_visits)
-    poisson = process.arrivals.every is None or isinstance(process.arrivals.every, Exponential)
-
-    # --- per step: durations ------------------------------------------------
-    means: dict[str, float | None] = {}
-    scvs: dict[str, float | None] = {}
-    minimums: dict[str, float | None] = {}
-    for step_id, step in process.steps.items():
-        duration = None if step.end else step.duration
-        means[step_id] = duration.mean if duration is not None else None
-        scvs[step_id] = duration.scv if duration is not None else None
-        minimums[step_id] = lower_bound(duration) if duration is not None else None
-    if any(step.end for step in process.steps.values()):
-        for step_id, step in process.steps.items():
-            if step.end:
-                means[step_id], minimums[step_id] = 0.0, 0.0
-
-    def load_of(step_id: str) -> float:
-        return rate * visits[step_id] * (means[step_id] or 0.0)
-
-    # --- per owner: load ----------------------------------------------------
+    durations = _Durations.of(process)
+    step_loads = {s: rate * visits[s] * (durations.mean[s] or 0.0) for s in process.steps}
     owned: dict[str, list[str]] = {owner: [] for owner in process.owners}
     for step_id, step in process.steps.items():
         if step.owner is not None and not step.end:
             owned[step.owner].append(step_id)
-    staffed = [o for o, owner in process.owners.items() if not owner.external]
 
-    service: dict[str, tuple[float | None, float | None]] = {}
-    for owner_id, steps in owned.items():
-        weight = math.fsum(visits[s] for s in steps)
-        if weight <= 0.0:
-            service[owner_id] = (None, None)
-            continue
-        mean = math.fsum(visits[s] * (means[s] or 0.0) for s in steps) / weight
-        second = (
-            math.fsum(visits[s] * ((scvs[s] or 0.0) + 1.0) * (means[s] or 0.0) ** 2 for s in steps)
-            / weight
-        )
-        service[owner_id] = (mean, second / (mean * mean) - 1.0 if mean > 0.0 else 0.0)
-
-    # --- QNA: arrival variability at every station --------------------------
-    node_of: dict[str, int] = {}
-    stations: list[queueing.Station] = []
-    station_owner: list[str | None] = []
-    for owner_id in staffed:
-        if math.fsum(visits[s] for s in owned[owner_id]) > 0.0:
-            owner = process.owners[owner_id]
-            utilization = math.fsum(load_of(s) for s in owned[owner_id]) / owner.capacity
-            for s in owned[owner_id]:
-                node_of[s] = len(stations)
-            stations.append(
-                queueing.Station(utilization, owner.capacity, service[owner_id][1] or 0.0)
-            )
-            station_owner.append(owner_id)
-    for step_id, step in process.steps.items():
-        if step.end or step_id in node_of or visits[step_id] <= 0.0:
-            continue
-        node_of[step_id] = len(stations)
-        stations.append(queueing.Station(0.0, None, scvs[step_id] or 0.0))
-        station_owner.append(None)
-    source: list[int] = []
-    target: list[int] = []
-    rates: list[float] = []
-    for (u, v), flow in flows.items():
-        if u in node_of and v in node_of and flow > 0.0:
-            source.append(node_of[u])
-            target.append(node_of[v])
-            rates.append(flow)
-    external = np.zeros(len(stations))
-    if process.start in node_of:
-        external[node_of[process.start]] = 1.0
-    arrival_scv = queueing.arrival_scvs(
-        stations,
-        np.array(source, dtype=np.intp),
-        np.array(target, dtype=np.intp),
-        np.array(rates),
-        external,
-        process.arrivals.scv,
+    owners = _owner_figures(
+        process,
+        owned,
+        step_loads,
+        visits,
+        durations,
+        step_flows(chain, state_visits),
+        rate=rate,
+        exact_routing=chain.exact,
+        threshold=bottleneck_threshold,
     )
-
-    # exactness: Poisson in, and no staffed station upstream (itself included) breaks
-    # product form -- everything downstream of one that does is tainted
-    tainted = [
-        i
-        for i, o in enumerate(station_owner)
-        if o is not None and not _exponential_one_mean(process, owned[o], visits)
-    ]
-    downstream: list[list[int]] = [[] for _ in stations]
-    for i, j in zip(source, target, strict=True):
-        downstream[i].append(j)
-    not_product_form = set(tainted)
-    frontier = list(tainted)
-    while frontier:
-        for j in downstream[frontier.pop()]:
-            if j not in not_product_form:
-                not_product_form.add(j)
-                frontier.append(j)
-
-    # --- per owner: figures -------------------------------------------------
-    owners: dict[str, OwnerFigures] = {}
-    waits: dict[str, float | None] = {}
-    for owner_id, owner in process.owners.items():
-        steps = owned[owner_id]
-        load = math.fsum(load_of(s) for s in steps)
-        contributions = sorted(
-            ((s, load_of(s)) for s in steps if load_of(s) > 0.0), key=lambda item: -item[1]
-        )
-        top = tuple(StepShare(s, x, x / load) for s, x in contributions)
-        arrivals_per_hour = rate * 3600.0 * math.fsum(visits[s] for s in steps)
-        service_mean, service_scv = service[owner_id]
-        station = node_of.get(steps[0]) if steps else None
-        scv_in = float(arrival_scv[station]) if station is not None and load > 0.0 else None
-        if owner.external:
-            owners[owner_id] = OwnerFigures(
-                owner_id, True, None, load, None, 0.0, 0.0, True, True, top,
-                arrivals_per_hour, service_mean, service_scv, scv_in, None, None,
-                owner.cost_per_hour,
-            )  # fmt: skip
-            waits[owner_id] = 0.0
-            continue
-        capacity = owner.capacity
-        utilization = load / capacity
-        stable = utilization < 1.0
-        exact = poisson and chain.exact and (station is None or station not in not_product_form)
-        p_wait: float | None
-        wait: float | None
-        if not stable:
-            p_wait = wait = None
-        elif load <= 0.0 or service_mean is None:
-            p_wait = wait = 0.0
-        else:
-            p_wait = queueing.erlang_c(capacity, load)
-            wait = queueing.mmc_wait(capacity, load, service_mean)
-            if not exact:
-                wait = queueing.allen_cunneen(
-                    wait, 1.0 if scv_in is None else scv_in, service_scv or 0.0
-                )
-        waits[owner_id] = wait
-        owners[owner_id] = OwnerFigures(
-            owner_id, False, capacity, load, utilization, p_wait, wait, exact, stable, top,
-            arrivals_per_hour, service_mean, service_scv, scv_in,
-            queueing.required_servers(load, 1.0),
-            queueing.required_servers(load, bottleneck_threshold),
-            owner.cost_per_hour,
-        )  # fmt: skip
-
-    # --- per step -----------------------------------------------------------
-    steps_out: dict[str, StepFigures] = {}
-    for step_id, step in process.steps.items():
-        delay = not step.end and (step.owner is None or process.owners[step.owner].external)
-        wait_mean: float | None = 0.0
-        if not step.end and not delay and step.owner is not None:
-            wait_mean = waits[step.owner]
-        steps_out[step_id] = StepFigures(
-            step_id,
-            step.owner,
-            visits[step_id],
-            means[step_id],
-            0.0 if step.end else scvs[step_id],
-            minimums[step_id],
-            wait_mean,
-            step.end,
-            delay,
-        )
-
-    loaded = [o for o in staffed if owners[o].load > 0.0]
-    bottleneck = max(loaded, key=lambda o: owners[o].utilization or 0.0) if loaded else None
-    stable = all(owners[o].stable for o in staffed)
-    active = [s for s in steps_out.values() if not s.end and s.visits > 0.0]
-    expected: float | None = None
-    wait_time: float | None = None
-    if stable:
-        wait_time = math.fsum(s.visits * (s.wait_mean or 0.0) for s in active)
-        expected = wait_time + math.fsum(s.visits * (s.service_mean or 0.0) for s in active)
-    is_end = [process.steps[s].end for s in chain.steps]
-    fastest = fastest_path(chain, [means[s] or 0.0 for s in chain.steps], is_end)
-    floor = fastest_path(chain, [minimums[s] or 0.0 for s in chain.steps], is_end)
-    exact_all = chain.exact and all(owners[o].exact for o in loaded)
-    cycle_time = CycleTime(
-        expected,
-        fastest[0] if fastest else None,
-        floor[0] if floor else None,
-        exact_all,
-        tuple(fastest[1]) if fastest else (),
+    steps = _step_figures(process, visits, durations, owners)
+    staffed = [o for o in owners.values() if not o.external]
+    loaded = [o for o in staffed if o.load > 0.0]
+    stable = all(o.stable for o in staffed)
+    cycle_time, wait_time = _cycle_time(
+        process,
+        chain,
+        steps,
+        durations,
+        stable=stable,
+        exact=chain.exact and all(o.exact for o in loaded),
     )
-    peak = max((owners[o].utilization or 0.0 for o in staffed), default=0.0)
-    throughput = rate * 3600.0 / max(1.0, peak)
-    costly = [o for o, owner in process.owners.items() if owner.cost_per_hour is not None]
-    cost = (
-        math.fsum(owners[o].load / rate * (owners[o].cost_per_hour or 0.0) / 3600.0 for o in costly)
-        if costly
-        else None
-    )
+    peak = max((o.utilization or 0.0 for o in staffed), default=0.0)
+    costly = [o for o in owners.values() if o.cost_per_hour is not None]
+    cost = math.fsum(o.load / rate * (o.cost_per_hour or 0.0) / 3600.0 for o in costly)
     analysis = Analysis(
         process=process.id,
         arrival_rate_per_hour=rate * 3600.0,
         arrival_scv=process.arrivals.scv,
-        poisson=poisson,
+        poisson=process.arrivals.every is None or isinstance(process.arrivals.every, Exponential),
         bottleneck_threshold=bottleneck_threshold,
-        steps=steps_out,
+        steps=steps,
         owners=owners,
-        bottleneck=bottleneck,
+        bottleneck=max(loaded, key=lambda o: o.utilization or 0.0).id if loaded else None,
         cycle_time=cycle_time,
         goals=(),
         routing=Routing(chain.size, chain.bounds, chain.dropped),
         rework_rate=rework_probability(chain),
-        throughput_per_hour=throughput,
+        throughput_per_hour=rate * 3600.0 / max(1.0, peak),
         wait_time=wait_time,
-        wip=rate * expected if expected is not None else None,
-        cost_per_case=cost,
+        wip=rate * cycle_time.expected if cycle_time.expected is not None else None,
+        cost_per_case=cost if costly else None,
     )
     return replace(analysis, goals=estimate_goals(process.goals, analysis))
 

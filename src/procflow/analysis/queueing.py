@@ -157,9 +157,16 @@ def arrival_scvs(
     n = len(stations)
     if n == 0:
         return np.zeros(0)
-    source = np.asarray(source, dtype=np.intp)
-    target = np.asarray(target, dtype=np.intp)
-    rate = np.asarray(rate, dtype=float)
+    # one stream per (source, target) pair: QNA splits and merges whole streams
+    pairs, inverse = np.unique(
+        np.stack([np.asarray(source, dtype=np.intp), np.asarray(target, dtype=np.intp)]),
+        axis=1,
+        return_inverse=True,
+    )
+    source, target = pairs[0], pairs[1]
+    rate = np.bincount(
+        inverse.ravel(), weights=np.asarray(rate, dtype=float), minlength=len(source)
+    )
     staffed = np.array([s.servers is not None for s in stations])
     rho = np.array([min(s.utilization, 1.0) if s.servers is not None else 0.0 for s in stations])
     x = np.array(
