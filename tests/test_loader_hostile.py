@@ -1,0 +1,329 @@
+"""Hostile and odd files: every one is a positioned finding, in bounded time, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from procflow.cli import main
+from procflow.errors import ProcessError
+from procflow.lint import lint_file
+from procflow.loader import MAX_BYTES, MAX_DEPTH, load, load_text, parse_yaml
+
+CLEAN = """\
+process: tiny
+owners:
+  clerk: {capacity: 2}
+start: check
+steps:
+  check:
+    owner: clerk
+    duration: 5m
+    on:
+      ok: {to: done, p: 0.9}
+      redo: {to: check, p: 0.1, feedback: true, max: 2}
+  done:
+    end: true
+"""
+
+
+@contextlib.contextmanager
+def bounded(seconds: float) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    elapsed = time.perf_counter() - start
+    assert elapsed < seconds, f"took {elapsed:.1f}s"
+
+
+def lint_cli(path: Path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["lint", "--isolated", str(path)])
+    text = out.getvalue() + err.getvalue()
+    assert "Traceback" not in text
+    return code, text
+
+
+def only_finding(path: Path) -> tuple[str, int, int, str]:
+    findings = lint_file(path)
+    assert findings, "expected a finding"
+    first = findings[0]
+    assert first.file == str(path)
+    return first.code, first.line, first.column, first.message
+
+
+def write(tmp_path: Path, data: str | bytes, name: str = "hostile.yaml") -> Path:
+    path = tmp_path / name
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def billion_laughs(levels: int = 10) -> str:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, levels):
+        name, previous = chr(97 + level), chr(96 + level)
+        lines.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
+    path = write(tmp_path, billion_laughs())
+    with bounded(5):
+        code, line, _column, message = only_finding(path)
+    assert code == "PF001"
+    assert "billion laughs" in message
+    assert line > 1
+    assert lint_cli(path)[0] == 1
+
+
+def test_shared_aliases_below_the_limit_are_fine() -> None:
+    text = CLEAN.replace(
+        "  clerk: {capacity: 2}\n", "  clerk: &pool {capacity: 2}\n  twin: *pool\n"
+    )
+    process = load_text(text.replace("start: check", "owner: twin\nstart: check"))
+    assert process.owners["twin"].capacity == 2
+
+
+def test_a_recursive_alias_is_refused() -> None:
+    with pytest.raises(ProcessError, match=r"recursive"):
+        load_text("process: &a [*a]\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "a: " + "{a: " * 100_000 + "1" + "}" * 100_000,
+        "- " * 100_000 + "x",
+    ],
+    ids=["flow-lists", "flow-maps", "block-lists"],
+)
+def test_deep_nesting_is_refused(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with bounded(10):
+        code, line, _column, message = only_finding(path)
+    assert code == "PF001"
+    assert "nesting" in message or "depth" in message
+    assert line >= 1
+
+
+def test_nesting_beyond_the_process_limit_is_refused() -> None:
+    deep = (
+        "".join("  " * i + f"k{i}:\n" for i in range(MAX_DEPTH + 5)) + "  " * (MAX_DEPTH + 5) + "v"
+    )
+    with pytest.raises(ProcessError, match=f"deeper than {MAX_DEPTH}") as caught:
+        load_text(deep, "deep.yaml")
+    assert caught.value.problems[0].position.line == MAX_DEPTH + 1
+
+
+def test_a_20_mb_file_is_refused_without_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as handle:
+        handle.write(b"process: big\nsteps:\n")
+        chunk = b"  # padding padding padding padding padding padding padding padding\n" * 1000
+        while handle.tell() < 20 * 1024 * 1024:
+            handle.write(chunk)
+    assert path.stat().st_size > MAX_BYTES
+    with bounded(2):
+        code, line, column, message = only_finding(path)
+    assert (code, line, column) == ("PF001", 1, 1)
+    assert "MB" in message
+    code, output = lint_cli(path)
+    assert code == 1
+    assert "big.yaml:1:1: PF001" in output
+
+
+def test_a_binary_file(tmp_path: Path) -> None:
+    path = write(tmp_path, bytes(range(256)) * 4)
+    code, line, column, message = only_finding(path)
+    assert (code, line, column) == ("PF001", 1, 1)
+    assert "binary" in message
+
+
+def test_a_utf16_file_is_named_as_such(tmp_path: Path) -> None:
+    path = write(tmp_path, CLEAN.encode("utf-16"))
+    code, _line, _column, message = only_finding(path)
+    assert code == "PF001"
+    assert "UTF-16" in message
+    path = write(tmp_path, CLEAN.encode("utf-16-le"), "nobom.yaml")
+    assert only_finding(path)[0] == "PF001"
+
+
+def test_invalid_utf8_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, b"process: x\nsteps:\n  a:\n    title: caf\xe9 au lait\n")
+    assert only_finding(path) == (
+        "PF001",
+        4,
+        15,
+        "not UTF-8 text: byte 0xe9 cannot be decoded (save the file as UTF-8)",
+    )
+
+
+def test_a_utf8_bom_is_fine(tmp_path: Path) -> None:
+    path = write(tmp_path, b"\xef\xbb\xbf" + CLEAN.encode("utf-8"))
+    assert lint_file(path) == []
+
+
+def test_control_characters_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "process: tiny\ntitle: bell \x07 here\n")
+    code, line, column, _message = only_finding(path)
+    assert (code, line, column) == ("PF001", 2, 13)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '!!python/object/apply:os.system ["touch {marker}"]\n',
+        'process: !!python/object/apply:os.system ["touch {marker}"]\n',
+        "process: !!python/name:os.system\n",
+        "process: !!binary aGVsbG8=\n",
+        "process: !custom thing\n",
+        "? !!python/tuple [a, b]\n: c\n",
+        "process: !!set {a, b}\n",
+    ],
+)
+def test_tags_are_refused_and_run_nothing(tmp_path: Path, text: str) -> None:
+    marker = tmp_path / "pwned"
+    path = write(tmp_path, text.replace("{marker}", str(marker)))
+    code, _line, _column, message = only_finding(path)
+    assert code == "PF001"
+    assert "tag" in message or "key" in message
+    assert not marker.exists()
+
+
+def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
+    text = CLEAN.replace(
+        "  done:\n    end: true\n", "  done:\n    end: true\n  check:\n    end: true\n"
+    )
+    path = write(tmp_path, text)
+    [finding] = [f for f in lint_file(path) if f.code == "PF003"]
+    assert (finding.line, finding.column) == (14, 3)
+    assert "duplicate key 'check' (first at line 6)" in finding.message
+
+
+def test_yaml_11_booleans_are_strings() -> None:
+    text = CLEAN.replace("ok: {to: done, p: 0.9}", "yes: {to: done, p: 0.9}").replace(
+        "redo: {to: check", "no: {to: check"
+    )
+    process = load_text(text.replace("    on:\n", "    on:\n      on: {to: done, p: 0}\n"))
+    assert process.steps["check"].triggers == ("on", "yes", "no")
+    with pytest.raises(ProcessError, match="expected true or false, got 'yes'"):
+        load_text(CLEAN.replace("end: true", "end: yes"))
+    assert load_text(CLEAN.replace("process: tiny", "process: 'off'")).id == "off"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("", "this file is empty"),
+        ("# only a comment\n", "this file is empty"),
+        ("- a\n- b\n", "this file is a list"),
+        ("just text\n", "this file is a single text value"),
+        ("42\n", "this file is a int"),
+    ],
+)
+def test_not_a_mapping(tmp_path: Path, data: str, expected: str) -> None:
+    code, line, column, message = only_finding(write(tmp_path, data))
+    assert (code, line, column) == ("PF002", 1, 1)
+    assert expected in message
+
+
+def test_multiple_documents_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, CLEAN + "---\n" + CLEAN)
+    code, line, _column, message = only_finding(path)
+    assert (code, line) == ("PF001", 14)
+    assert "another document" in message
+
+
+def test_tabs_and_bad_indentation(tmp_path: Path) -> None:
+    assert only_finding(write(tmp_path, "process: x\nsteps:\n\ta: 1\n"))[:2] == ("PF001", 3)
+    assert only_finding(write(tmp_path, "process: x\n  start: a\n", "b.yaml"))[:2] == ("PF001", 2)
+
+
+def test_complex_keys_are_refused(tmp_path: Path) -> None:
+    code, line, _column, message = only_finding(write(tmp_path, "? [a, b]\n: c\n"))
+    assert (code, line) == ("PF001", 1)
+    assert "mapping key" in message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [".nan", ".inf", "-.inf", "1e400", "-3", "0", "1.5", "'2'", "true", "~", "[2]", "{a: 1}"],
+)
+def test_odd_capacities_are_schema_findings(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, CLEAN.replace("{capacity: 2}", f"{{capacity: {value}}}"))
+    findings = lint_file(path)
+    assert [(f.code, f.line) for f in findings if f.code == "PF002"] == [("PF002", 3)]
+
+
+def test_huge_numbers_do_not_hang_or_crash(tmp_path: Path) -> None:
+    text = (
+        CLEAN.replace("{capacity: 2}", "{capacity: 100000000000000000000000000000000000000}")
+        .replace("duration: 5m", "duration: exponential(1e-300s)")
+        .replace("max: 2", "max: 100000000000000000000000000000")
+        .replace("start: check", "arrivals: {rate: 1e300/s}\nstart: check")
+    )
+    path = write(tmp_path, text)
+    with bounded(10):
+        code, output = lint_cli(path)
+    assert code in (0, 1)
+    assert "Traceback" not in output
+
+
+def test_odd_unicode(tmp_path: Path) -> None:
+    text = CLEAN.replace("process: tiny", "process: tiny\ntitle: \u202etxt.exe \U0001f600 \u00e9")
+    assert lint_file(write(tmp_path, text)) == []
+    path = write(tmp_path, CLEAN.replace("check", "chéck"), "b.yaml")
+    codes = {f.code for f in lint_file(path)}
+    assert codes == {"PF002"}
+
+
+def test_merge_keys_work() -> None:
+    text = CLEAN.replace(
+        "  check:\n    owner: clerk\n    duration: 5m\n",
+        "  check:\n    <<: {owner: clerk, duration: 5m}\n",
+    )
+    process = load_text(text)
+    assert process.steps["check"].owner == "clerk"
+
+
+def test_a_very_long_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, CLEAN.replace("process: tiny", "process: tiny\ntitle: " + "x" * 2_000_000)
+    )
+    with bounded(5):
+        assert lint_file(path) == []
+
+
+def test_a_missing_roster_is_a_finding(tmp_path: Path) -> None:
+    text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", "roster: ../nowhere/team.yaml\n")
+    path = write(tmp_path, text)
+    code, line, _column, message = only_finding(path)
+    assert (code, line) == ("PF002", 2)
+    assert "roster" in message
+
+
+def test_a_roster_that_is_hostile_too(tmp_path: Path) -> None:
+    write(tmp_path, billion_laughs(), "team.yaml")
+    text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", "roster: team.yaml\n")
+    findings = lint_file(write(tmp_path, text))
+    assert [(Path(f.file).name, f.code) for f in findings if f.code == "PF001"] == [
+        ("team.yaml", "PF001")
+    ]
+
+
+def test_load_raises_process_error_for_every_hostile_file(tmp_path: Path) -> None:
+    for index, data in enumerate([b"\x00", b"[", billion_laughs().encode(), b"\xff"]):
+        path = write(tmp_path, data, f"h{index}.yaml")
+        with pytest.raises(ProcessError) as caught:
+            load(path)
+        assert caught.value.problems[0].position.file == str(path)
+    assert parse_yaml("", "e.yaml").data is None
