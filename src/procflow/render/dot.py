@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from procflow.render import palette as P
 from procflow.render.palette import Key
 from procflow.render.spec import Badge, Diagram, Edge, Lane, Node
+from procflow.render.text import wrap
 
 START_NODE = "_start"
 """The start marker's node name; step ids start with a lower-case letter, so it cannot clash."""
@@ -255,6 +256,9 @@ def _legend_sample(key: Key) -> str:
     return box(P.PAPER, P.BOTTLENECK_BORDER, width=3)  # Key.BOTTLENECK
 
 
+#: Characters per line of a note before it wraps.
+NOTE_WRAP = 90
+
 #: Legend entries per row: the legend sits under a wide left-to-right drawing.
 LEGEND_COLUMNS = 3
 
@@ -277,11 +281,14 @@ def _legend_table(diagram: Diagram) -> str:
 
 
 def _notes_table(diagram: Diagram) -> str:
-    rows = ['<TR><TD ALIGN="LEFT"><B>Notes</B></TD></TR>']
-    rows += [f'<TR><TD ALIGN="LEFT">{_small(note, P.INK, 9)}</TD></TR>' for note in diagram.notes]
+    """One bordered cell, text from the top: a stretched cell keeps its lines together."""
+    lines = ["<B>Notes</B>"]
+    for note in diagram.notes:
+        lines += [_small(part, P.INK, 9) for part in wrap(note, NOTE_WRAP, max_lines=4)]
+    text = "".join(f'{line}<BR ALIGN="LEFT"/>' for line in lines)
     return (
-        '<TABLE BORDER="1" COLOR="#cbd5e0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2" '
-        f'BGCOLOR="#fffdf5">{"".join(rows)}</TABLE>'
+        '<TABLE BORDER="1" COLOR="#cbd5e0" CELLBORDER="0" CELLPADDING="6" BGCOLOR="#fffdf5">'
+        f'<TR><TD ALIGN="LEFT" VALIGN="TOP">{text}</TD></TR></TABLE>'
     )
 
 
