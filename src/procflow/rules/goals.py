@@ -108,7 +108,7 @@ def _reference_problem(process: Process, goal: Goal) -> str | None:
         choices = [f"{m}:<{ARGUMENTS[m]}>" if m in ARGUMENTS else m for m in METRICS]
         return (
             f"metric {metric!r} is unknown{did_you_mean(name, METRICS)}; use one of "
-            f"{quote_list(choices, limit=len(choices), quote='')}"
+            f"{', '.join(choices)}"
         )
     kind = ARGUMENTS.get(name)
     if kind is None:

@@ -80,12 +80,16 @@ def unmarked_loop(ctx: LintContext) -> Iterator[Violation]:
             if v in members and not feedback and order[v] <= order[u]
         ]
         _rank, source, trigger, target = min(back, key=lambda edge: edge[0])
-        loop = "loop" if len(group) > 1 else "self-loop"
-        steps = quote_list(group, limit=10)
+        if len(group) == 1:
+            loop = f"transition {trigger!r} of step {source!r} leads back to the step itself"
+            advice = "if it sends work back"
+        else:
+            loop = f"the loop through {quote_list(group, limit=10)} has no transition marked"
+            loop += " `feedback: true`"
+            advice = f"if {trigger!r} of step {source!r} (back to {target!r}) sends work back"
         yield Violation(
-            f"{loop} through {steps} has no transition marked `feedback: true`: if "
-            f"{trigger!r} of step {source!r} (back to {target!r}) sends work back, mark it "
-            "`feedback: true` and bound it with `max:`; otherwise point it forward",
+            f"{loop}: {advice}, mark it `feedback: true` and bound it with `max:`; "
+            "otherwise point it forward",
             source,
             path_of_transition(process, source, trigger),
         )

@@ -7,6 +7,7 @@ process ``owner``; a goal's ``utilization:<owner>`` metric names one too.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from itertools import pairwise
 
@@ -15,6 +16,7 @@ from procflow.graph import mandatory_steps, ping_pongs
 from procflow.model import Process
 from procflow.rules import did_you_mean, quote_list
 from procflow.rules.base import LintContext, Violation, path_of_owner, path_of_step, rule
+from procflow.rules.structure import has_transitions, has_unknown_targets
 
 
 def _owner_list(process: Process) -> str:
@@ -27,7 +29,9 @@ def missing_owner(ctx: LintContext) -> Iterator[Violation]:
     """A non-end step has no owner.
 
     ## What it does
-    Reports every step that is not an end step and has no `owner:`.
+    Reports every step that is not an end step and has no `owner:`. (A
+    step with no transitions at all is left to PF104: it is usually an end
+    step that lacks `end: true`.)
 
     ## Why is this bad?
     Work nobody owns is work nobody does: the step has no queue and no
@@ -54,8 +58,8 @@ def missing_owner(ctx: LintContext) -> Iterator[Violation]:
     """
     process = ctx.process
     for step_id, step in process.steps.items():
-        if step.end or step.owner is not None:
-            continue
+        if step.end or step.owner is not None or not has_transitions(step):
+            continue  # a step with no transition at all is PF104's
         yield Violation(
             f"step {step_id!r} has no owner: add `owner:` naming who does it{_owner_list(process)}",
             step_id,
@@ -168,7 +172,8 @@ def unused_owner(ctx: LintContext) -> Iterator[Violation]:
     `consulted`, `informed`), goal (`owner`, `utilization:<owner>`) or the
     process `owner` refers to. Owners that come from a shared `roster:`
     file are not reported: a roster serves many processes, and each uses
-    only some of its owners.
+    only some of its owners. An owner whose name is close to an undeclared
+    reference (a typo, PF202) counts as used by it.
 
     ## Why is this bad?
     An unused owner is usually a leftover from a removed step, or the
@@ -190,6 +195,9 @@ def unused_owner(ctx: LintContext) -> Iterator[Violation]:
     """
     process = ctx.process
     used = referenced_owners(process)
+    declared = list(process.owners)
+    for name in used - process.owners.keys():  # a mistyped reference (PF202) means its match
+        used.update(difflib.get_close_matches(name, declared, n=1, cutoff=0.6))
     shared: frozenset[str] = getattr(process.source, "roster_owners", frozenset())
     for name in process.owners:
         if name in used or name in shared:
@@ -211,7 +219,8 @@ def single_point_of_failure(ctx: LintContext) -> Iterator[Violation]:
     all reachable end steps: there is no way round them) and reports each
     one owned by a staff owner of `capacity: 1`. One finding per step, at
     the step's `owner:`, naming the step and the owner. External owners
-    (a pure delay) are not reported.
+    (a pure delay) are not reported, nor is anything while a transition
+    points to an unknown step (PF101), since the paths are not known yet.
 
     ## Why is this bad?
     When that one person is ill, on holiday or simply busy, every case in
@@ -242,8 +251,8 @@ def single_point_of_failure(ctx: LintContext) -> Iterator[Violation]:
     single = {
         name for name, owner in process.owners.items() if owner.capacity == 1 and not owner.external
     }
-    if not single or process.start not in process.steps:
-        return
+    if not single or process.start not in process.steps or has_unknown_targets(process):
+        return  # with PF101/PF102 errors the paths of a case are not known yet
     if not any(step.owner in single for step in process.steps.values()):
         return
     for step_id in mandatory_steps(ctx.graph):

@@ -9,6 +9,7 @@ from procflow.findings import Severity
 from procflow.graph import step_edges
 from procflow.rules import quote_list
 from procflow.rules.base import LintContext, Violation, path_of_step, path_of_transition, rule
+from procflow.rules.structure import has_transitions
 from procflow.units import format_number
 
 #: How far the probabilities of one step may sum from 1 (SPEC 1.1).
@@ -86,6 +87,8 @@ def missing_duration(ctx: LintContext) -> Iterator[Violation]:
 
     ## What it does
     Reports every step that is not an end step and has no `duration:`.
+    (A step with no transitions at all is left to PF104: it is usually an
+    end step that lacks `end: true`.)
 
     ## Why is this bad?
     Without durations, analysis and simulation cannot run (the capacity
@@ -109,8 +112,8 @@ def missing_duration(ctx: LintContext) -> Iterator[Violation]:
     ```
     """
     for step_id, step in ctx.process.steps.items():
-        if step.end or step.duration is not None:
-            continue
+        if step.end or step.duration is not None or not has_transitions(step):
+            continue  # a step with no transition at all is PF104's
         yield Violation(
             f"step {step_id!r} has no duration: add e.g. `duration: exponential(10m)` so the "
             "process can be analyzed and simulated",

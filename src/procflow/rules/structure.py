@@ -10,6 +10,7 @@ as unable to reach one.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -31,6 +32,11 @@ from procflow.rules.base import (
 def describe_transition(edge: Edge) -> str:
     """``transition 'fixed' of step 'escalate'`` (or ``'next' of step ...``)."""
     return f"transition {edge.trigger!r} of step {edge.source!r}"
+
+
+def has_transitions(step: Step) -> bool:
+    """Whether the step has any outgoing transition (``next:`` or a non-empty ``on:``)."""
+    return step.next is not None or bool(step.on)
 
 
 def is_dead_end(step: Step) -> bool:
@@ -118,6 +124,21 @@ def _edges_to_unknown_steps(process: Process) -> Iterator[Edge]:
             yield from (edge for edge in step_edges(step_id, step) if edge.target not in steps)
 
 
+def has_unknown_targets(process: Process) -> bool:
+    """Whether some transition points to a step that does not exist (PF101)."""
+    return next(_edges_to_unknown_steps(process), None) is not None
+
+
+def _typo_edges(process: Process) -> list[tuple[str, str]]:
+    """``(step, meant)`` for each unknown target that is close to the id of a step."""
+    edges = []
+    for edge in _edges_to_unknown_steps(process):
+        close = difflib.get_close_matches(edge.target, list(process.steps), n=1, cutoff=0.6)
+        if close:
+            edges.append((edge.source, close[0]))
+    return edges
+
+
 def _raw_steps(process: Process) -> dict[str, Any]:
     steps = process.document.get("steps")
     return steps if isinstance(steps, dict) else {}
@@ -180,7 +201,9 @@ def unreachable_step(ctx: LintContext) -> Iterator[Violation]:
     Follows every transition from `start` and reports each step no case
     can ever get to. The message says whether no transition leads to the
     step at all, or only transitions from steps that are unreachable
-    themselves. Nothing is reported while `start` is unknown (PF102).
+    themselves. Nothing is reported while `start` is unknown (PF102), and
+    a step whose id is close to a transition's unknown target (PF101) counts
+    as reached through it: fixing the typo reaches it.
 
     ## Why is this bad?
     An unreachable step is dead weight that readers take for part of the
@@ -222,6 +245,10 @@ def unreachable_step(ctx: LintContext) -> Iterator[Violation]:
     if process.start not in process.steps:
         return
     graph = ctx.graph
+    typos = _typo_edges(process)
+    if typos:  # reach what a mistyped target (PF101) most likely means, as if fixed
+        graph = graph.copy()
+        graph.add_edges_from(typos)
     unreachable = unreachable_steps(graph)
     for step_id in unreachable:
         sources = list(dict.fromkeys(graph.predecessors(step_id)))
