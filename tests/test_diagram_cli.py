@@ -145,3 +145,13 @@ def test_svg_of_every_example(tmp_path):
     assert len(files(tmp_path)) == len(examples)
     for name in files(tmp_path):
         assert (tmp_path / name).read_bytes().startswith(b"<?xml")
+
+
+def test_standard_input(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    data = Path(CS).read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    assert main(["diagram", "-", "-o", str(tmp_path), "-f", "dot"]) == 0
+    assert files(tmp_path) == ["customer-service.dot"]
