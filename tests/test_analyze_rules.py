@@ -17,7 +17,7 @@ from procflow.rules.base import REGISTRY
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 CODES = ("PF501", "PF502", "PF503")
-EXPECT = re.compile(r"^# expect: (PF\d{3}) (\d+):(\d+)\s*$", re.MULTILINE)
+EXPECT = re.compile(r"^#\s*expect:\s*(PF\d{3})\s+(\d+):(\d+)\s*$", re.MULTILINE)
 ROOT = Path(__file__).parent.parent
 
 
@@ -44,21 +44,24 @@ def test_every_capacity_rule_has_fixtures_and_docs() -> None:
     )
 
 
-@pytest.mark.parametrize("path", fixtures("fire"), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_fire_fixtures_fire_exactly_where_expected(path: Path) -> None:
-    code = path.parent.name
-    expected = {
-        (found, int(line), int(column)) for found, line, column in EXPECT.findall(path.read_text())
-    }
-    assert expected, f"{path} has no '# expect: CODE line:col' comment"
-    got = {(f.code, f.line, f.column) for f in lint_file(path, LintConfig()) if f.code == code}
-    assert got == expected
+def expected(path: Path) -> set[tuple[str, int, int]]:
+    return {(code, int(line), int(col)) for code, line, col in EXPECT.findall(path.read_text())}
 
 
-@pytest.mark.parametrize("path", fixtures("quiet"), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_quiet_fixtures_stay_quiet(path: Path) -> None:
+@pytest.mark.parametrize(
+    "path", fixtures("fire") + fixtures("quiet"), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_fixture_findings_are_exactly_the_declared_ones(path: Path) -> None:
+    """As for every rule: the ``# expect: CODE line:col`` comments list *all* findings."""
     code = path.parent.name
-    assert [str(f) for f in lint_file(path, LintConfig()) if f.code == code] == []
+    wanted = expected(path)
+    if path.name.startswith("fire-"):
+        assert code in {c for c, _l, _c in wanted}, f"{path} must expect a {code}"
+    else:
+        assert code not in {c for c, _l, _c in wanted}, f"{path} must not expect {code}"
+    findings = lint_file(path, LintConfig())
+    assert {(f.code, f.line, f.column) for f in findings} == wanted, "\n".join(map(str, findings))
+    assert len(findings) == len(wanted), "a finding is reported twice"
 
 
 def test_pf501_says_the_capacity_needed() -> None:
