@@ -56,7 +56,7 @@ def _number(value: float | None, digits: int = 3) -> str:
     """``3.31``, ``0.569``; large values without an exponent (``1370``)."""
     if value is None:
         return _DASH
-    if abs(value) >= 10 ** digits:
+    if abs(value) >= 10**digits:
         return f"{value:.0f}"
     return format_number(value, digits)
 
