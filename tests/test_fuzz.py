@@ -28,7 +28,7 @@ EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "processes").g
 TIME_LIMIT = 10.0
 
 #: More examples for a deliberate bug hunt: PROCFLOW_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py
-EXAMPLES_PER_TEST = int(os.environ.get("PROCFLOW_FUZZ_EXAMPLES", "60"))
+EXAMPLES_PER_TEST = int(os.environ.get("PROCFLOW_FUZZ_EXAMPLES", "40"))
 
 FUZZ = settings(
     max_examples=EXAMPLES_PER_TEST,
