@@ -1,10 +1,12 @@
 """Reading CSV event logs, streamed row by row.
 
-The file is never read whole: :class:`CsvLog` yields one :class:`Event` per
-completed activity while the ``csv`` module walks the file, so a log of any
-size passes through in constant memory (only lifecycle ``start`` rows
-waiting for their ``complete`` are held). Iterating twice reads the file
-twice.
+The file is never read whole: :class:`CsvLog` reads it with the ``csv``
+module a batch of rows at a time (:class:`~procflow.eventlog.batch.Batch`,
+columns of up to 32,768 rows, timestamps parsed a column at a time) and
+hands each batch on before reading the next, so a log of any size passes
+through in constant memory (only lifecycle ``start`` rows waiting for their
+``complete`` are held). Iterating yields :class:`Event` objects; iterating
+twice reads the file twice.
 
 Layout (see :mod:`procflow.eventlog.columns` for how columns are found):
 
@@ -27,13 +29,18 @@ from __future__ import annotations
 import csv
 import gzip
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from operator import itemgetter
 from typing import IO
 
+import numpy as np
+
 from procflow.errors import EventLogError, FileAccessError
+from procflow.eventlog.batch import BATCH_ROWS, Batch
 from procflow.eventlog.columns import ColumnIndex, Columns, resolve
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
-from procflow.eventlog.timestamps import make_parser
+from procflow.eventlog.timestamps import TimestampError, make_parser, parse_many
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -60,7 +67,7 @@ def sniff_delimiter(line: str) -> str:
 
 
 class CsvLog:
-    """A CSV event log; iterate it for :class:`Event` objects in file order."""
+    """A CSV event log; iterate it for :class:`Event` objects, or :meth:`batches`."""
 
     format = "csv"
 
@@ -71,11 +78,13 @@ class CsvLog:
         *,
         delimiter: str | None = None,
         time_format: str | None = None,
+        batch_rows: int = BATCH_ROWS,
     ) -> None:
         self.path = os.fspath(path)
         self.columns = columns or Columns()
         self.delimiter = delimiter
         self.time_format = time_format
+        self.batch_rows = batch_rows
         self.index: ColumnIndex | None = None
         self.skipped = 0
         """Rows skipped on the last pass (lifecycle transitions other than start/complete)."""
@@ -83,9 +92,14 @@ class CsvLog:
         """``start`` rows never completed on the last pass."""
 
     def __iter__(self) -> Iterator[Event]:
+        for batch in self.batches():
+            yield from batch.events()
+
+    def batches(self) -> Iterator[Batch]:
+        """The log as :class:`Batch` columns, in file order."""
         handle = open_text(self.path)
         try:
-            yield from self._events(handle)
+            yield from self._batches(handle)
         finally:
             handle.close()
 
@@ -107,8 +121,7 @@ class CsvLog:
                     )
         return self._fail("not UTF-8 text; save the log as UTF-8", None)
 
-    def _events(self, handle: IO[str]) -> Iterator[Event]:
-        path = self.path
+    def _header(self, handle: IO[str]) -> tuple[str, list[str]]:
         try:
             first = handle.readline()
         except UnicodeDecodeError:
@@ -118,100 +131,186 @@ class CsvLog:
         if not first.strip():
             raise self._fail("empty file: an event log needs a header row naming its columns", 1)
         delimiter = self.delimiter or sniff_delimiter(first)
-        header = next(csv.reader([first], delimiter=delimiter), [])
-        index = resolve(header, self.columns, path, 1)
+        try:
+            header = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error as exc:
+            raise self._fail(f"not valid CSV: {exc}", 1) from None
+        return delimiter, header
+
+    def _batches(self, handle: IO[str]) -> Iterator[Batch]:
+        delimiter, header = self._header(handle)
+        index = resolve(header, self.columns, self.path, 1)
         self.index = index
         reader = csv.reader(handle, delimiter=delimiter)
-        parse = make_parser(self.time_format)
         pairing = LifecyclePairing()
         self.skipped = 0
-        ci, ai, si, ei, ri, li = (
-            index.case,
-            index.activity,
-            index.start,
-            index.end,
-            index.resource,
-            index.lifecycle,
-        )
+        self.unpaired_starts = 0
         width = len(header)
-        needed = max(i for i in (ci, ai, si, ei, ri, li) if i is not None) + 1
-        rows = 0
-        line = 1
-        try:
-            for row in reader:
-                line = reader.line_num + 1  # +1: the header was read before the reader started
-                if len(row) < needed:
-                    if not row or (len(row) == 1 and not row[0].strip()):
-                        continue  # a blank line
-                    raise self._fail(
-                        f"has {len(row)} field{'s' if len(row) != 1 else ''} but the header has "
-                        f"{width} (is the delimiter {delimiter!r} right?)",
-                        line,
-                    )
-                case = row[ci]
-                activity = row[ai]
-                if not case:
-                    raise self._fail(f"empty case id in column {index.name('case')!r}", line)
-                if not activity:
-                    raise self._fail(f"empty activity in column {index.name('activity')!r}", line)
-                if li is not None:
-                    stage = row[li].strip().lower()
-                    if stage in STARTS:
-                        moment = _time(parse, row, ei if ei is not None else si, index, line, path)
-                        assert moment is not None
-                        pairing.start(case, activity, moment)
-                        continue
-                    if stage and stage not in COMPLETES:
-                        self.skipped += 1
-                        continue
-                start = _time(parse, row, si, index, line, path) if si is not None else None
-                if ei is not None:
-                    end = _time(parse, row, ei, index, line, path)
-                    assert end is not None
-                else:
-                    assert start is not None
-                    end, start = start, None
-                if li is not None:
-                    paired = pairing.complete(case, activity)
-                    if paired is not None and start is None:
-                        start = paired
-                if start is not None and start > end:
-                    assert si is not None
-                    shown_end = row[ei] if ei is not None else ""
-                    raise self._fail(
-                        f"activity {activity!r} of case {case!r} starts after it ends "
-                        f"({row[si]} > {shown_end})",
-                        line,
-                    )
-                resource = row[ri] if ri is not None else None
-                rows += 1
-                yield Event(case, activity, end, start, resource or None, line)
-        except UnicodeDecodeError:
-            raise self._not_utf8() from None
-        except csv.Error as exc:
-            raise self._fail(f"not valid CSV: {exc}", reader.line_num + 1) from None
+        used = [i for i in (index.case, index.activity, index.start, index.end,
+                            index.resource, index.lifecycle) if i is not None]  # fmt: skip
+        needed = max(used) + 1
+        consumed = 1  # physical lines read so far (the header)
+        total = 0
+        while True:
+            try:
+                rows = list(islice(reader, self.batch_rows))
+            except UnicodeDecodeError:
+                raise self._not_utf8() from None
+            except csv.Error as exc:
+                raise self._fail(f"not valid CSV: {exc}", reader.line_num + 1) from None
+            if not rows:
+                break
+            lines = _line_numbers(rows, consumed, reader.line_num + 1)
+            consumed = reader.line_num + 1
+            if min(map(len, rows)) < needed:
+                rows, lines = self._drop_blank(rows, lines, needed, width, delimiter)
+                if not rows:
+                    continue
+            batch = self._columns(rows, lines, index, pairing)
+            if len(batch):
+                total += len(batch)
+                yield batch
         self.unpaired_starts = pairing.open_count
-        if rows == 0:
+        if total == 0:
             raise self._fail("the log has no events (only a header row)", 2)
 
+    def _drop_blank(
+        self, rows: list[list[str]], lines: np.ndarray, needed: int, width: int, delimiter: str
+    ) -> tuple[list[list[str]], np.ndarray]:
+        keep: list[int] = []
+        for i, row in enumerate(rows):
+            if len(row) >= needed:
+                keep.append(i)
+            elif row and not (len(row) == 1 and not row[0].strip()):
+                count = len(row)
+                raise self._fail(
+                    f"has {count} field{'s' if count != 1 else ''} but the header has {width} "
+                    f"(is the delimiter {delimiter!r} right?)",
+                    int(lines[i]),
+                )
+        return [rows[i] for i in keep], lines[keep]
 
-def _time(
-    parse: Callable[[str], float],
-    row: list[str],
-    column: int | None,
-    index: ColumnIndex,
-    line: int,
-    path: str,
-) -> float | None:
-    """The timestamp in ``row[column]``; ``None`` for an empty start, an error otherwise."""
-    if column is None:
-        return None
-    text = row[column]
-    if not text:
-        if column == index.start and index.end is not None:
-            return None
-        raise EventLogError(path, f"empty timestamp in column {index.names[column]!r}", line)
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise EventLogError(path, f"column {index.names[column]!r}: {exc}", line) from None
+    def _times(
+        self,
+        texts: Sequence[str],
+        column: int,
+        lines: np.ndarray,
+        index: ColumnIndex,
+        empty_ok: bool,
+    ) -> np.ndarray:
+        parse = make_parser(self.time_format)
+        try:
+            values = parse_many(texts, parse)
+        except TimestampError as exc:
+            raise self._fail(
+                f"column {index.names[column]!r}: {exc}", int(lines[exc.index])
+            ) from None
+        if not empty_ok:
+            missing = np.flatnonzero(np.isnan(values))
+            if missing.size:
+                raise self._fail(
+                    f"empty timestamp in column {index.names[column]!r}", int(lines[missing[0]])
+                )
+        return values
+
+    def _columns(
+        self,
+        rows: list[list[str]],
+        lines: np.ndarray,
+        index: ColumnIndex,
+        pairing: LifecyclePairing,
+    ) -> Batch:
+        cases = list(map(itemgetter(index.case), rows))
+        activities = list(map(itemgetter(index.activity), rows))
+        if "" in cases:
+            at = cases.index("")
+            raise self._fail(f"empty case id in column {index.name('case')!r}", int(lines[at]))
+        if "" in activities:
+            at = activities.index("")
+            raise self._fail(f"empty activity in column {index.name('activity')!r}", int(lines[at]))
+        si, ei = index.start, index.end
+        start = None
+        if si is not None:
+            start = self._times(
+                list(map(itemgetter(si), rows)), si, lines, index, empty_ok=ei is not None
+            )
+        if ei is not None:
+            end = self._times(list(map(itemgetter(ei), rows)), ei, lines, index, empty_ok=False)
+        else:
+            assert start is not None
+            end, start = start, None
+        resources = (
+            list(map(itemgetter(index.resource), rows)) if index.resource is not None else None
+        )
+        if index.lifecycle is not None:
+            stages = list(map(itemgetter(index.lifecycle), rows))
+            if not {s.strip().lower() for s in set(stages)} <= COMPLETES | {""}:
+                return self._pair(cases, activities, end, start, resources, lines, stages, pairing)
+        if start is not None:
+            backwards = np.flatnonzero(start > end)
+            if backwards.size:
+                at = int(backwards[0])
+                raise self._fail(
+                    f"activity {activities[at]!r} of case {cases[at]!r} starts after it ends",
+                    int(lines[at]),
+                )
+            if np.isnan(start).all():
+                start = None
+        return Batch(cases, activities, end, start, resources, lines)
+
+    def _pair(
+        self,
+        cases: list[str],
+        activities: list[str],
+        times: np.ndarray,
+        start: np.ndarray | None,
+        resources: list[str] | None,
+        lines: np.ndarray,
+        stages: list[str],
+        pairing: LifecyclePairing,
+    ) -> Batch:
+        """Rows of lifecycle transitions: pair starts with completes, drop the others."""
+        keep: list[int] = []
+        begins = np.full(len(cases), np.nan) if start is None else start.copy()
+        for i, stage in enumerate(stages):
+            stage = stage.strip().lower()
+            if stage in STARTS:
+                pairing.start(cases[i], activities[i], float(times[i]))
+                continue
+            if stage and stage not in COMPLETES:
+                self.skipped += 1
+                continue
+            keep.append(i)
+            paired = pairing.complete(cases[i], activities[i])
+            if paired is not None and np.isnan(begins[i]):
+                begins[i] = paired
+        chosen = np.asarray(keep, dtype=np.int64)
+        kept_begins = begins[chosen]
+        kept_ends = times[chosen]
+        backwards = np.flatnonzero(kept_begins > kept_ends)
+        if backwards.size:
+            at = keep[int(backwards[0])]
+            raise self._fail(
+                f"activity {activities[at]!r} of case {cases[at]!r} completes before it starts",
+                int(lines[at]),
+            )
+        return Batch(
+            [cases[i] for i in keep],
+            [activities[i] for i in keep],
+            kept_ends,
+            None if np.isnan(kept_begins).all() else kept_begins,
+            [resources[i] for i in keep] if resources is not None else None,
+            lines[chosen],
+        )
+
+
+def _line_numbers(rows: list[list[str]], before: int, after: int) -> np.ndarray:
+    """The file line of each row: consecutive unless quoted fields span lines."""
+    if after - before == len(rows):
+        return np.arange(before + 1, after + 1, dtype=np.int64)
+    numbers = np.empty(len(rows), dtype=np.int64)
+    line = before + 1
+    for i, row in enumerate(rows):
+        numbers[i] = line
+        line += 1 + sum(field.count("\n") for field in row)
+    return numbers

@@ -7,8 +7,8 @@ moved along the process graph of its case, from ``start``. What is checked:
 * every next event must be a declared transition from the case's current
   step, and a bounded edge (``max``) may be taken at most ``max`` times per
   case (else *undeclared-transition* or *max-exceeded*);
-* activities that match no step are *unknown-activity*; events after an
-  end step are *after-end*;
+* activities that match no step are *unknown-activity* (the case stays at
+  its step); events after an end step are *after-end*;
 * at the end of the log each case must be finished: at an end step, or at a
   step with a (still allowed) transition into an end step -- end steps
   rarely appear in logs, so that last transition is inferred and counted
@@ -25,33 +25,43 @@ service, all a complete-only log can tell); per transition: how often it
 was taken; per case: cycle time (first start or end to last end) and
 whether it took a feedback edge (rework).
 
-Memory: events are never stored. Each case seen keeps a small state
-(about 200 bytes) until the end of the log, because a case's events may be
-interleaved with others' anywhere in the file; the duration summaries are
-fixed-size (:class:`~procflow.eventlog.stats.Sample`). Within a case,
-events must come in time order (by completion); a case going back in time
-is an error naming both lines, because silently re-ordering would need the
-whole log in memory.
+How: the log arrives in :class:`~procflow.eventlog.batch.Batch` columns.
+Each batch is sorted by case (stably, so each case keeps its file order)
+and then handled with numpy a column at a time; only events on bounded or
+parallel transitions, whose outcome depends on the case's earlier uses,
+are walked one by one.
+
+Memory: events are never stored. Each case seen keeps a fixed row of
+numbers (about 60 bytes, plus its id in a dictionary) until the end of the
+log, because a case's events may be interleaved with others' anywhere in
+the file; the duration summaries are fixed-size
+(:class:`~procflow.eventlog.stats.Sample`). Within a case, events must come
+in time order (by completion); a case going back in time is an error naming
+both lines, because silently re-ordering would need the whole log in memory.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import repeat
+from typing import ClassVar
+
+import numpy as np
 
 from procflow.errors import EventLogError
+from procflow.eventlog.batch import Batch, batches_of
 from procflow.eventlog.events import Event
 from procflow.eventlog.matching import StepMatcher
-from procflow.eventlog.stats import BLOCK, Sample
+from procflow.eventlog.stats import Sample
 from procflow.model import Process
 
-RESOURCE_LIMIT = 10_000
-"""Distinct resources counted per step; more are lumped together."""
+RESOURCE_LIMIT = 100_000
+"""Distinct (step, resource) pairs counted; later newcomers are lumped as '(others)'."""
 NAME_LIMIT = 10_000
-"""Distinct unknown activities and deviation kinds kept."""
+"""Distinct unknown activities named in reports."""
 
 DEVIATION_KINDS = (
     "wrong-start",
@@ -61,6 +71,7 @@ DEVIATION_KINDS = (
     "after-end",
     "not-finished",
 )
+_KIND = {name: number for number, name in enumerate(DEVIATION_KINDS, start=1)}
 
 
 @dataclass(frozen=True)
@@ -77,12 +88,15 @@ class Edge:
 
 
 class ProcessIndex:
-    """Routing tables of a process for fast replay."""
+    """Routing tables of a process for fast replay (steps and edges numbered in file order)."""
 
     def __init__(self, process: Process) -> None:
         self.process = process
         self.start = process.start
+        self.step_ids: list[str] = list(process.steps)
+        self.number = {step_id: i for i, step_id in enumerate(self.step_ids)}
         self.ends = frozenset(s for s, step in process.steps.items() if step.end)
+        self.is_end = np.array([process.steps[s].end for s in self.step_ids], dtype=bool)
         self.edges: list[Edge] = []
         self.between: dict[tuple[str, str], tuple[Edge, ...]] = {}
         self.to_end: dict[str, tuple[Edge, ...]] = {}
@@ -103,31 +117,30 @@ class ProcessIndex:
             self.out[source] = (*self.out.get(source, ()), edge)
             if transition.to in self.ends:
                 self.to_end[source] = (*self.to_end.get(source, ()), edge)
-
-
-class CaseState:
-    """What the replay remembers about one case between its events."""
-
-    __slots__ = (
-        "deviation",
-        "events",
-        "feedback",
-        "first",
-        "last_end",
-        "last_line",
-        "step",
-        "uses",
-    )
-
-    def __init__(self, first: float) -> None:
-        self.step: str | None = None
-        self.deviation: tuple[str, str | None, str | None] | None = None
-        self.first = first
-        self.last_end = -math.inf
-        self.last_line = 0
-        self.events = 0
-        self.feedback = False
-        self.uses: dict[int, int] | None = None
+        size = len(self.step_ids)
+        # route[a, b]: the one unbounded edge a -> b (>= 0), none (-1), several (-2: walked
+        # one by one), or the one bounded edge k (-10 - k: counted per case)
+        self.route = np.full((size, size), -1, dtype=np.int64)
+        for (source, target), edges in self.between.items():
+            if source not in self.number or target not in self.number:
+                continue
+            if len(edges) > 1:
+                code = -2
+            elif edges[0].max is None:
+                code = edges[0].index
+            else:
+                code = -10 - edges[0].index
+            self.route[self.number[source], self.number[target]] = code
+        self.bounded = {e.index: k for k, e in enumerate(e for e in self.edges if e.max)}
+        self.slot = np.array([self.bounded.get(e.index, -1) for e in self.edges], dtype=np.int64)
+        self.limit = np.array([e.max or 0 for e in self.edges], dtype=np.int64)
+        self.feedback = np.array([e.feedback for e in self.edges] + [False], dtype=bool)
+        self.edge_source = np.array([self.number[e.source] for e in self.edges], dtype=np.int64)
+        # the end edge a case at each step takes when the log stops there (-1: none, -2: per case)
+        self.final = np.full(size, -1, dtype=np.int64)
+        for source, edges in self.to_end.items():
+            first = edges[0]
+            self.final[self.number[source]] = first.index if first.max is None else -2
 
 
 @dataclass
@@ -192,171 +205,513 @@ class Measurements:
         self.interarrival.flush()
 
 
-def replay(process: Process, events: Iterable[Event], path: str = "<log>") -> Measurements:
-    """Replay ``events`` (in file order) on ``process``; see the module docstring."""
-    index = ProcessIndex(process)
-    match = StepMatcher(process)
-    steps = {step_id: StepMeasure() for step_id in process.steps}
-    result = Measurements(index, path, steps, [0] * len(index.edges))
-    edge_counts = result.edge_counts
-    between = index.between
-    ends = index.ends
-    start_step = index.start
-    cases: dict[str, CaseState] = {}
-    unknown = result.unknown_activities
-    total = 0
-    with_start = 0
-    overlaps = 0
-    unknown_events = 0
-    first_time = math.inf
-    last_time = -math.inf
+class _Cases:
+    """Per-case state as growable numpy columns, indexed by case number (first seen, first)."""
 
-    for event in events:
-        total += 1
-        if not total & (BLOCK - 1):
-            result.flush()
-        case = event.case
-        end = event.end
-        start = event.start
-        state = cases.get(case)
-        if state is None:
-            state = CaseState(end if start is None else start)
-            cases[case] = state
-            previous = None
+    step: np.ndarray
+    last_end: np.ndarray
+    first: np.ndarray
+    events: np.ndarray
+    last_line: np.ndarray
+    kind: np.ndarray
+    source: np.ndarray
+    target: np.ndarray
+    feedback: np.ndarray
+
+    #: column -> (fill value, dtype)
+    COLUMNS: ClassVar[dict[str, tuple[float | int | bool, type]]] = {
+        "step": (-1, np.int64),  # the last known step (-1: none yet)
+        "last_end": (-np.inf, np.float64),
+        "first": (np.nan, np.float64),
+        "events": (0, np.int64),
+        "last_line": (0, np.int64),
+        "kind": (0, np.int8),  # the first deviation (0: none)
+        "source": (-1, np.int64),
+        "target": (-1, np.int64),
+        "feedback": (False, np.bool_),
+    }
+
+    def __init__(self, bounded: int) -> None:
+        self.ids: dict[str, int] = {}
+        self.names: list[str] = []
+        self.bounded = bounded
+        self.size = 1024
+        for name, (fill, dtype) in self.COLUMNS.items():
+            setattr(self, name, np.full(self.size, fill, dtype=dtype))
+        self.uses = np.zeros((self.size, bounded), dtype=np.int32)
+
+    def _grow(self, needed: int) -> None:
+        size = self.size
+        while size < needed:
+            size *= 2
+        for name, (fill, dtype) in self.COLUMNS.items():
+            column: np.ndarray = np.full(size, fill, dtype=dtype)
+            column[: self.size] = getattr(self, name)
+            setattr(self, name, column)
+        uses = np.zeros((size, self.bounded), dtype=np.int32)
+        uses[: self.size] = self.uses
+        self.uses = uses
+        self.size = size
+
+    def numbers(self, cases: Sequence[str]) -> np.ndarray:
+        """Case numbers of a column of case ids, numbering new cases as they come."""
+        ids = self.ids
+        found = np.array(list(map(ids.get, cases, repeat(-1))), dtype=np.int64)
+        missing = np.flatnonzero(found < 0)
+        if missing.size:
+            names = self.names
+            unseen = [cases[i] for i in missing.tolist()]
+            fresh = list(dict.fromkeys(unseen))  # first appearance order, once each
+            ids.update(zip(fresh, range(len(names), len(names) + len(fresh)), strict=True))
+            names.extend(fresh)
+            found[missing] = list(map(ids.__getitem__, unseen))
+            if len(names) > self.size:
+                self._grow(len(names))
+        return found
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+class _Replay:
+    """The state of one replay; :meth:`feed` takes batches, :meth:`finish` closes the cases."""
+
+    def __init__(self, process: Process, path: str) -> None:
+        self.index = index = ProcessIndex(process)
+        self.path = path
+        self.match = StepMatcher(process)
+        self.codes: dict[str, int] = {}
+        self.unknown_names: list[str] = []
+        self.steps = [StepMeasure() for _ in index.step_ids]
+        self.cases = _Cases(len(index.bounded))
+        self.edge_counts = np.zeros(len(index.edges), dtype=np.int64)
+        self.visits = np.zeros(len(index.step_ids), dtype=np.int64)
+        self.departures = np.zeros(len(index.step_ids), dtype=np.int64)
+        self.other_departures = np.zeros(len(index.step_ids), dtype=np.int64)
+        self.resource_ids: dict[str | None, int] = {None: 0, "": 0}
+        self.no_resource = 0
+        self.resource_pairs: dict[int, int] = {}
+        self.unknown: Counter[str] = Counter()
+        self.events = 0
+        self.with_start = 0
+        self.overlaps = 0
+        self.unknown_events = 0
+        self.first_time = math.inf
+        self.last_time = -math.inf
+        self.start_code = index.number.get(process.start, -1)
+
+    # -- matching --------------------------------------------------------------
+
+    def _codes(self, activities: Sequence[str]) -> np.ndarray:
+        """Step number per activity; unknown activities get -2 - (their number)."""
+        codes = self.codes
+        found = np.array(list(map(codes.get, activities, repeat(-1))), dtype=np.int64)
+        missing = np.flatnonzero(found == -1)
+        if missing.size:
+            number = self.index.number
+            for i in missing.tolist():
+                activity = activities[i]
+                code = codes.get(activity)
+                if code is None:
+                    step = self.match(activity)
+                    if step is not None:
+                        code = number[step]
+                    else:
+                        code = -2 - len(self.unknown_names)
+                        self.unknown_names.append(activity)
+                    if len(codes) < 1_000_000:
+                        codes[activity] = code
+                found[i] = code
+        return found
+
+    # -- one batch ---------------------------------------------------------------
+
+    def feed(self, batch: Batch) -> None:
+        n = len(batch)
+        if n == 0:
+            return
+        cases = self.cases
+        number = cases.numbers(batch.cases)
+        code = self._codes(batch.activities)
+        end = np.asarray(batch.end, dtype=float)
+        start = batch.start
+        lines = np.asarray(batch.lines, dtype=np.int64)
+        self.events += n
+        self.last_time = max(self.last_time, float(end.max()))
+        if start is not None:
+            has_start = ~np.isnan(start)
+            self.with_start += int(has_start.sum())
+            earliest = np.where(has_start, start, end)
         else:
-            if end < state.last_end:
-                raise EventLogError(
-                    path,
-                    f"events out of order: case {case!r} ends {event.activity!r} at "
-                    f"{_iso(end)}, before its previous event (line {state.last_line}) at "
-                    f"{_iso(state.last_end)}; sort the log by case and time, or use --sort",
-                    event.line or None,
-                )
-            previous = state.step
-        if end > last_time:
-            last_time = end
-        step = match(event.activity)
-        if step is None:
-            unknown_events += 1
-            if len(unknown) < NAME_LIMIT or event.activity in unknown:
-                unknown[event.activity] += 1
-            if state.deviation is None:
-                state.deviation = ("unknown-activity", previous, event.activity)
-        else:
-            measure = steps[step]
-            measure.visits += 1
-            if start is not None:
-                with_start += 1
-                measure.service.add(end - start)
-                if start < first_time:
-                    first_time = start
-                if state.events:
-                    wait = start - state.last_end
-                    if wait < 0:
-                        overlaps += 1
-                        wait = 0.0
-                    measure.wait.add(wait)
-            elif end < first_time:
-                first_time = end
-            if state.events:
-                measure.elapsed.add(end - state.last_end)
-            resource = event.resource
-            if resource is not None:
-                counter = measure.resources
-                if len(counter) < RESOURCE_LIMIT or resource in counter:
-                    counter[resource] += 1
-                else:
-                    counter["(others)"] += 1
-            if previous is None:
-                if state.events == 0 and step != start_step and state.deviation is None:
-                    state.deviation = ("wrong-start", None, step)
-            elif previous in ends:
-                if state.deviation is None:
-                    state.deviation = ("after-end", previous, step)
-                steps[previous].other_departures += 1
-            else:
-                candidates = between.get((previous, step))
-                taken = None
-                if candidates is not None:
-                    for edge in candidates:
-                        if edge.max is not None:
-                            uses = state.uses
-                            if uses is None:
-                                uses = state.uses = {}
-                            used = uses.get(edge.index, 0)
-                            if used >= edge.max:
-                                continue
-                            uses[edge.index] = used + 1
-                        taken = edge
-                        break
-                if taken is not None:
-                    edge_counts[taken.index] += 1
-                    steps[previous].departures += 1
-                    if taken.feedback:
-                        state.feedback = True
-                else:
-                    steps[previous].other_departures += 1
-                    if state.deviation is None:
-                        kind = "undeclared-transition" if candidates is None else "max-exceeded"
-                        state.deviation = (kind, previous, step)
-            state.step = step
-        state.events += 1
-        state.last_end = end
-        state.last_line = event.line
+            earliest = end
+        self.first_time = min(self.first_time, float(earliest.min()))
 
-    result.events = total
-    result.with_start = with_start
-    result.overlaps = overlaps
-    result.unknown_events = unknown_events
-    result.first_time = first_time if total else math.nan
-    result.last_time = last_time if total else math.nan
-    _finish(result, cases)
-    return result
+        order = np.argsort(number, kind="stable")
+        c = number[order]
+        s = code[order]
+        e = end[order]
+        b = start[order] if start is not None else None
+        ln = lines[order]
+        positions = np.arange(n)
+        head = np.empty(n, dtype=bool)
+        head[0] = True
+        np.not_equal(c[1:], c[:-1], out=head[1:])
+        group_start = np.maximum.accumulate(np.where(head, positions, 0))
+        rank = positions - group_start
+        before = cases.events[c] + rank  # earlier events of the case, all batches
+        prev_end = np.empty(n)
+        prev_end[1:] = e[:-1]
+        prev_end[head] = cases.last_end[c[head]]
+        prev_line = np.empty(n, dtype=np.int64)
+        prev_line[1:] = ln[:-1]
+        prev_line[head] = cases.last_line[c[head]]
 
+        backwards = np.flatnonzero(e < prev_end)
+        if backwards.size:
+            at = backwards[np.argmin(order[backwards])]
+            self._out_of_order(batch, int(order[at]), float(prev_end[at]), int(prev_line[at]))
 
-def _finish(result: Measurements, cases: dict[str, CaseState]) -> None:
-    """Close every case: infer final transitions into end steps, collect per-case figures."""
-    index = result.index
-    steps = result.steps
-    deviations = result.deviations
-    examples = result.examples
-    cycle = result.cycle_time.add
-    firsts: list[float] = []
-    for case, state in cases.items():
-        step = state.step
-        if step is not None and step not in index.ends:
-            finished = False
-            for edge in index.to_end.get(step, ()):
-                if edge.max is not None and (state.uses or {}).get(edge.index, 0) >= edge.max:
+        known = s >= 0
+        has_prev = before > 0
+        # the last known step before each event (unknown activities leave the case where it was)
+        known_at = np.maximum.accumulate(np.where(known, positions, -1))
+        prior = np.empty(n, dtype=np.int64)
+        prior[0] = -1
+        prior[1:] = known_at[:-1]
+        prev_step = np.where(prior >= group_start, s[np.maximum(prior, 0)], cases.step[c])
+
+        self._durations(s, e, b, prev_end, known, has_prev)
+        self.visits += np.bincount(s[known], minlength=self.visits.size)
+
+        kind = np.zeros(n, dtype=np.int8)
+        source = np.full(n, -1, dtype=np.int64)
+        target = s.copy()  # for unknown activities: their code (< -1)
+        # unknown activities
+        unknown = ~known
+        if unknown.any():
+            kind[unknown] = _KIND["unknown-activity"]
+            source[unknown] = prev_step[unknown]
+            self._count_unknown(s[unknown])
+        # the first event of a case must be the start step
+        wrong = known & (before == 0) & (s != self.start_code)
+        kind[wrong] = _KIND["wrong-start"]
+        # transitions
+        moving = known & (prev_step >= 0)
+        if moving.any():
+            self._transitions(np.flatnonzero(moving), c, s, prev_step, kind, source)
+        # the first deviation of each case that has none yet
+        deviating = np.flatnonzero(kind)
+        if deviating.size:
+            firsts = deviating[np.unique(c[deviating], return_index=True)[1]]
+            fresh = firsts[cases.kind[c[firsts]] == 0]
+            cases.kind[c[fresh]] = kind[fresh]
+            cases.source[c[fresh]] = source[fresh]
+            cases.target[c[fresh]] = target[fresh]
+
+        # case state after this batch
+        tail = np.empty(n, dtype=bool)
+        tail[-1] = True
+        tail[:-1] = head[1:]
+        last = np.flatnonzero(tail)
+        new = head & (before == 0)
+        if new.any():
+            began = e[new] if b is None else np.where(np.isnan(b[new]), e[new], b[new])
+            cases.first[c[new]] = began
+        cases.events[c[last]] += rank[last] + 1
+        cases.last_end[c[last]] = e[last]
+        cases.last_line[c[last]] = ln[last]
+        known_last = known_at[last]
+        moved = known_last >= group_start[last]
+        cases.step[c[last[moved]]] = s[known_last[moved]]
+
+        if batch.resources is not None:
+            self._count_resources(code, batch.resources)
+
+    def _out_of_order(self, batch: Batch, at: int, previous: float, previous_line: int) -> None:
+        case = batch.cases[at]
+        where = f"line {previous_line}" if previous_line else "earlier"
+        raise EventLogError(
+            self.path,
+            f"events out of order: case {case!r} ends {batch.activities[at]!r} at "
+            f"{_iso(float(batch.end[at]))}, before its previous event ({where}) at "
+            f"{_iso(previous)}; sort the log by case and time, or use --sort",
+            int(batch.lines[at]) or None,
+        )
+
+    def _durations(
+        self,
+        s: np.ndarray,
+        e: np.ndarray,
+        b: np.ndarray | None,
+        prev_end: np.ndarray,
+        known: np.ndarray,
+        has_prev: np.ndarray,
+    ) -> None:
+        steps = self.steps
+        following = known & has_prev
+        _add_by_step(steps, "elapsed", s[following], e[following] - prev_end[following])
+        if b is None:
+            return
+        started = known & ~np.isnan(b)
+        _add_by_step(steps, "service", s[started], e[started] - b[started])
+        waited = started & has_prev
+        wait = b[waited] - prev_end[waited]
+        negative = wait < 0
+        self.overlaps += int(negative.sum())
+        _add_by_step(steps, "wait", s[waited], np.where(negative, 0.0, wait))
+
+    def _transitions(
+        self,
+        at: np.ndarray,
+        c: np.ndarray,
+        s: np.ndarray,
+        prev_step: np.ndarray,
+        kind: np.ndarray,
+        source: np.ndarray,
+    ) -> None:
+        index = self.index
+        frm = prev_step[at]
+        to = s[at]
+        source[at] = frm
+        after_end = index.is_end[frm]
+        if after_end.any():
+            kind[at[after_end]] = _KIND["after-end"]
+            np.add.at(self.other_departures, frm[after_end], 1)
+        route = np.where(after_end, -3, index.route[frm, to])
+        simple = route >= 0
+        if simple.any():
+            taken = route[simple]
+            self.edge_counts += np.bincount(taken, minlength=self.edge_counts.size)
+            np.add.at(self.departures, frm[simple], 1)
+            rework = index.feedback[taken]
+            if rework.any():
+                self.cases.feedback[c[at[simple][rework]]] = True
+        undeclared = route == -1
+        if undeclared.any():
+            kind[at[undeclared]] = _KIND["undeclared-transition"]
+            np.add.at(self.other_departures, frm[undeclared], 1)
+        bounded = route <= -10
+        if bounded.any():
+            self._bounded(at[bounded], -10 - route[bounded], c, frm[bounded], kind)
+        for position in at[route == -2].tolist():  # parallel edges: in case order
+            self._step_by_step(position, c, s, prev_step, kind)
+
+    def _bounded(
+        self, at: np.ndarray, edges: np.ndarray, c: np.ndarray, frm: np.ndarray, kind: np.ndarray
+    ) -> None:
+        """Events on a pair of steps joined by one bounded edge: allowed while uses < max."""
+        index = self.index
+        cases = c[at]
+        slots = index.slot[edges]
+        key = cases * max(len(index.bounded), 1) + slots
+        order = np.argsort(key, kind="stable")  # each (case, edge) in file order
+        ordered = key[order]
+        head = np.empty(ordered.size, dtype=bool)
+        head[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=head[1:])
+        positions = np.arange(ordered.size)
+        earlier = positions - np.maximum.accumulate(np.where(head, positions, 0))
+        used = self.cases.uses[cases[order], slots[order]] + earlier
+        allowed = np.empty(ordered.size, dtype=bool)
+        allowed[order] = used < index.limit[edges[order]]
+        if allowed.any():
+            taken = edges[allowed]
+            np.add.at(self.cases.uses, (cases[allowed], slots[allowed]), 1)
+            self.edge_counts += np.bincount(taken, minlength=self.edge_counts.size)
+            np.add.at(self.departures, frm[allowed], 1)
+            rework = index.feedback[taken]
+            if rework.any():
+                self.cases.feedback[cases[allowed][rework]] = True
+        refused = ~allowed
+        if refused.any():
+            kind[at[refused]] = _KIND["max-exceeded"]
+            np.add.at(self.other_departures, frm[refused], 1)
+
+    def _step_by_step(
+        self, position: int, c: np.ndarray, s: np.ndarray, prev_step: np.ndarray, kind: np.ndarray
+    ) -> None:
+        index = self.index
+        case = int(c[position])
+        frm = index.step_ids[int(prev_step[position])]
+        to = index.step_ids[int(s[position])]
+        uses = self.cases.uses
+        for edge in index.between[(frm, to)]:
+            if edge.max is not None:
+                slot = index.bounded[edge.index]
+                if uses[case, slot] >= edge.max:
                     continue
-                result.edge_counts[edge.index] += 1
-                steps[step].departures += 1
-                steps[edge.target].visits += 1
-                if edge.feedback:
-                    state.feedback = True
-                finished = True
-                break
-            if not finished and state.deviation is None:
-                state.deviation = ("not-finished", step, None)
-        elif step is None and state.deviation is None:  # only unknown activities
-            state.deviation = ("unknown-activity", None, None)
-        deviation = state.deviation
-        if deviation is None:
-            result.conforming += 1
-        elif deviation in deviations or len(deviations) < NAME_LIMIT:
-            deviations[deviation] += 1
-            examples.setdefault(deviation, case)
-        if state.feedback:
-            result.rework_cases += 1
-        cycle(state.last_end - state.first)
-        firsts.append(state.first)
-    result.cases = len(cases)
-    firsts.sort()
-    gaps = result.interarrival.add
-    for before, after in pairwise(firsts):
-        gaps(after - before)
-    result.case_starts = len(firsts)
-    result.flush()
+                uses[case, slot] += 1
+            self.edge_counts[edge.index] += 1
+            self.departures[int(prev_step[position])] += 1
+            if edge.feedback:
+                self.cases.feedback[case] = True
+            return
+        kind[position] = _KIND["max-exceeded"]
+        self.other_departures[int(prev_step[position])] += 1
+
+    def _count_unknown(self, codes: np.ndarray) -> None:
+        self.unknown_events += int(codes.size)
+        names = self.unknown_names
+        values, counts = np.unique(codes, return_counts=True)
+        for code, count in zip(values.tolist(), counts.tolist(), strict=True):
+            name = names[-2 - code]
+            if name in self.unknown or len(self.unknown) < NAME_LIMIT:
+                self.unknown[name] += count
+
+    def _count_resources(self, code: np.ndarray, resources: Sequence[str | None]) -> None:
+        """Count (step, resource) pairs with numpy: resources are numbered like cases."""
+        ids = self.resource_ids
+        found = np.array(list(map(ids.get, resources, repeat(-1))), dtype=np.int64)
+        missing = np.flatnonzero(found < 0)
+        if missing.size:
+            for i in missing.tolist():
+                name = resources[i]
+                number = ids.get(name)
+                if number is None:
+                    if len(ids) >= RESOURCE_LIMIT:
+                        number = ids.setdefault("(others)", len(ids))
+                    else:
+                        number = ids[name] = len(ids)
+                found[i] = number
+        wanted = (code >= 0) & (found != self.no_resource)
+        pairs = code[wanted] * (RESOURCE_LIMIT + 2) + found[wanted]
+        values, counts = np.unique(pairs, return_counts=True)
+        total = self.resource_pairs
+        for pair, count in zip(values.tolist(), counts.tolist(), strict=True):
+            total[pair] = total.get(pair, 0) + count
+
+    # -- closing ---------------------------------------------------------------
+
+    def finish(self) -> Measurements:
+        index = self.index
+        cases = self.cases
+        count = len(cases)
+        step = cases.step[:count]
+        kind = cases.kind[:count]
+        source = cases.source[:count]
+        target = cases.target[:count]
+        at_step = step >= 0
+        open_ = np.flatnonzero(at_step & ~index.is_end[np.maximum(step, 0)])
+        final = index.final[step[open_]]
+        simple = final >= 0
+        closing = open_[simple]
+        edges = final[simple]
+        self.edge_counts += np.bincount(edges, minlength=self.edge_counts.size)
+        np.add.at(self.departures, step[closing], 1)
+        targets = np.array([index.number[index.edges[i].target] for i in range(len(index.edges))])
+        if edges.size:
+            np.add.at(self.visits, targets[edges], 1)
+            cases.feedback[closing[index.feedback[edges]]] = True
+        stuck = list(open_[final == -1])
+        for case in open_[final == -2].tolist():  # the end edges are bounded: check the uses
+            if not self._close_step_by_step(case):
+                stuck.append(case)
+        stuck_array = np.asarray(stuck, dtype=np.int64)
+        undecided = stuck_array[kind[stuck_array] == 0] if stuck_array.size else stuck_array
+        kind[undecided] = _KIND["not-finished"]
+        source[undecided] = step[undecided]
+        target[undecided] = -1
+
+        result = Measurements(
+            index,
+            self.path,
+            {},
+            self.edge_counts.tolist(),
+        )
+        for i, step_id in enumerate(index.step_ids):
+            measure = self.steps[i]
+            measure.visits = int(self.visits[i])
+            measure.departures = int(self.departures[i])
+            measure.other_departures = int(self.other_departures[i])
+            result.steps[step_id] = measure
+        names: dict[int, str] = {}
+        for name, number in self.resource_ids.items():
+            if name:
+                names.setdefault(number, name)
+        for pair, n in self.resource_pairs.items():
+            step_number, resource = divmod(pair, RESOURCE_LIMIT + 2)
+            self.steps[step_number].resources[names[resource]] += n
+        result.cases = count
+        result.events = self.events
+        result.with_start = self.with_start
+        result.overlaps = self.overlaps
+        result.unknown_events = self.unknown_events
+        result.unknown_activities = self.unknown
+        result.first_time = self.first_time if self.events else math.nan
+        result.last_time = self.last_time if self.events else math.nan
+        result.conforming = int((kind == 0).sum())
+        result.rework_cases = int(cases.feedback[:count].sum())
+        self._group_deviations(result, kind, source, target)
+        result.cycle_time.extend(cases.last_end[:count] - cases.first[:count])
+        firsts = np.sort(cases.first[:count])
+        if firsts.size > 1:
+            result.interarrival.extend(np.diff(firsts))
+        result.case_starts = count
+        result.flush()
+        return result
+
+    def _close_step_by_step(self, case: int) -> bool:
+        index = self.index
+        step_id = index.step_ids[int(self.cases.step[case])]
+        for edge in index.to_end.get(step_id, ()):
+            if edge.max is not None:
+                slot = index.bounded[edge.index]
+                if self.cases.uses[case, slot] >= edge.max:
+                    continue
+            self.edge_counts[edge.index] += 1
+            self.departures[index.number[step_id]] += 1
+            self.visits[index.number[edge.target]] += 1
+            if edge.feedback:
+                self.cases.feedback[case] = True
+            return True
+        return False
+
+    def _group_deviations(
+        self, result: Measurements, kind: np.ndarray, source: np.ndarray, target: np.ndarray
+    ) -> None:
+        deviating = np.flatnonzero(kind)
+        if not deviating.size:
+            return
+        keys = np.stack([kind[deviating].astype(np.int64), source[deviating], target[deviating]])
+        unique, first, counts = np.unique(keys, axis=1, return_index=True, return_counts=True)
+        names = self.index.step_ids
+        for column in range(unique.shape[1]):
+            k, frm, to = (int(v) for v in unique[:, column])
+            label = DEVIATION_KINDS[k - 1]
+            from_name = names[frm] if frm >= 0 else None
+            if to >= 0:
+                to_name: str | None = names[to]
+            elif to <= -2:
+                to_name = self.unknown_names[-2 - to]
+            else:
+                to_name = None
+            key = (label, from_name, to_name)
+            result.deviations[key] += int(counts[column])
+            result.examples.setdefault(key, self.cases.names[int(deviating[first[column]])])
+
+
+def _add_by_step(
+    steps: list[StepMeasure], which: str, step: np.ndarray, values: np.ndarray
+) -> None:
+    """Append ``values`` to the ``which`` sample of each value's step."""
+    if not step.size:
+        return
+    order = np.argsort(step, kind="stable")
+    sorted_steps = step[order]
+    sorted_values = values[order]
+    present, first = np.unique(sorted_steps, return_index=True)
+    bounds = [*first.tolist(), sorted_steps.size]
+    for k, number in enumerate(present.tolist()):
+        sample: Sample = getattr(steps[number], which)
+        sample.extend(sorted_values[bounds[k] : bounds[k + 1]])
+
+
+def replay(process: Process, log: Iterable[Event], path: str = "<log>") -> Measurements:
+    """Replay a log (an event log, batches or events, in file order) on ``process``."""
+    state = _Replay(process, path)
+    for batch in batches_of(log):
+        state.feed(batch)
+    return state.finish()
 
 
 def _iso(seconds: float) -> str:

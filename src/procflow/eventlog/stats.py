@@ -61,7 +61,9 @@ class Sample:
     """Observed values of one quantity (e.g. the service time of one step)."""
 
     __slots__ = (
+        "_blocks",
         "_buffer",
+        "_pending",
         "_rng",
         "add",
         "logs",
@@ -74,6 +76,8 @@ class Sample:
 
     def __init__(self, seed: int = 0) -> None:
         self._buffer = array("d")
+        self._blocks: list[np.ndarray] = []
+        self._pending = 0
         self.add = self._buffer.append
         """Record one value (cheap: folded in later, see :meth:`flush`)."""
         self._rng = np.random.default_rng(seed)
@@ -85,6 +89,14 @@ class Sample:
         self.reservoir = np.empty(0, dtype=float)
 
     def extend(self, values: list[float] | np.ndarray) -> None:
+        """Record many values at once (numpy arrays are kept as blocks until folded)."""
+        if isinstance(values, np.ndarray):
+            if values.size:
+                self._blocks.append(np.asarray(values, dtype=float).ravel())
+                self._pending += values.size
+                if self._pending >= BLOCK:
+                    self.flush()
+            return
         self._buffer.extend(values)
         self.flush_if_full()
 
@@ -94,10 +106,17 @@ class Sample:
 
     def flush(self) -> None:
         """Fold the buffered values into the summaries."""
-        if not self._buffer:
+        if self._buffer:
+            self._blocks.append(np.frombuffer(self._buffer, dtype=float).copy())
+            del self._buffer[:]  # the same array object: ``add`` stays bound to it
+        if not self._blocks:
             return
-        values = np.frombuffer(self._buffer, dtype=float).copy()
-        del self._buffer[:]  # the same array object: ``add`` stays bound to it
+        values = self._blocks[0] if len(self._blocks) == 1 else np.concatenate(self._blocks)
+        self._blocks = []
+        self._pending = 0
+        self._fold(values)
+
+    def _fold(self, values: np.ndarray) -> None:
         seen = self.moments.n
         self.moments = self.moments.merge(values)
         self.minimum = min(self.minimum, float(values.min()))

@@ -21,8 +21,10 @@ Everything else is an error naming the text it could not read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+
+import numpy as np
 
 ISO_EXAMPLE = "2011-10-11 13:45:40+02:00"
 
@@ -88,3 +90,43 @@ def make_parser(time_format: str | None = None) -> Callable[[str], float]:
 def to_datetime(seconds: float) -> datetime:
     """The aware UTC datetime of epoch seconds (for reports)."""
     return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+# --------------------------------------------------------------------------
+# many at once
+
+
+class TimestampError(ValueError):
+    """A timestamp in a batch cannot be read; ``index`` is its position in the batch."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def parse_many(texts: Sequence[str], parse: Callable[[str], float] = parse_timestamp) -> np.ndarray:
+    """Seconds since the epoch for many timestamps; ``NaN`` for empty texts.
+
+    The common case -- every text ISO 8601 -- is one tight comprehension
+    over ``datetime.fromisoformat``; a batch with anything else (empty
+    texts, numbers, other formats) is parsed text by text. Raises
+    :class:`TimestampError` with the index of the first text that cannot
+    be read.
+    """
+    if parse is parse_timestamp:
+        try:
+            seconds = [
+                m.timestamp() if m.tzinfo is not None else m.replace(tzinfo=UTC).timestamp()
+                for m in map(_fromiso, texts)
+            ]
+            return np.array(seconds, dtype=float)
+        except ValueError:
+            pass
+    result = np.full(len(texts), np.nan)
+    for index, text in enumerate(texts):
+        if text:
+            try:
+                result[index] = parse(text)
+            except ValueError as exc:
+                raise TimestampError(index, str(exc)) from None
+    return result

@@ -1,0 +1,196 @@
+"""``procflow calibrate PATH LOG [-o OUT]``: fit a process to an event log.
+
+Writes a copy of the process with durations, transition probabilities and
+the arrival rate fitted from the log (the rules are in
+:mod:`procflow.eventlog.calibrate`), keeping the file's comments, key order
+and quoting, and prints what changed (old -> new, with the evidence) and
+what was kept for lack of data.
+
+Output: ``-o FILE``; by default ``<name>.calibrated.yaml`` next to PATH;
+``-o -`` writes the process to standard output (and the table to standard
+error). The input is never modified: an output path that is PATH is refused.
+Files are written atomically.
+
+Exit codes: 0 when the calibrated process was written; 2 when the process
+is not valid, the log cannot be read, or an option is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from procflow.cli.checklog import log_options, open_log
+from procflow.cli.console import make_console
+from procflow.errors import ConfigError
+from procflow.eventlog.calibrate import MIN_OBSERVATIONS, Calibration, calibrate
+from procflow.fileio import write_atomic
+from procflow.loader import STDIN, display_name, load
+
+STDOUT = "-"
+
+
+def default_output(path: str) -> str:
+    """``processes/cs.yaml`` -> ``processes/cs.calibrated.yaml``; stdin -> stdout."""
+    if path == STDIN:
+        return STDOUT
+    target = Path(path)
+    suffix = target.suffix if target.suffix in (".yaml", ".yml") else ".yaml"
+    stem = target.name[: -len(target.suffix)] if target.suffix in (".yaml", ".yml") else target.name
+    return str(target.with_name(f"{stem}.calibrated{suffix}"))
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def print_changes(result: Calibration, console: Console, output: str) -> None:
+    report = result.report
+    m = report.measurements
+    head = Text()
+    head.append(result.process.id, style="bold")
+    head.append(
+        f"  calibrated from {m.events:,} events of {m.cases:,} cases "
+        f"({_percent(report.conformance)} conform)",
+        style="dim",
+    )
+    if report.timing == "complete-only":
+        head.append(
+            "\ndurations are step times between completions (the log has no start times): "
+            "they include waiting",
+            style="dim",
+        )
+    table = Table(
+        title="Changed", title_justify="left", title_style="bold", box=None, padding=(0, 1)
+    )
+    for column in ("what", "where", "old", "new", "n", "evidence"):
+        table.add_column(column, justify="right" if column == "n" else "left")
+    for change in result.changes:
+        table.add_row(
+            change.kind,
+            change.subject,
+            change.old,
+            Text(change.new, style="bold"),
+            f"{change.observations:,}",
+            Text(change.note, style="dim"),
+        )
+    parts: list[Table | Text] = [head, Text()]
+    if result.changes:
+        parts.append(table)
+    else:
+        parts.append(Text("Nothing changed.", style="ok"))
+    kept = [k for k in result.kept if k.note != "unchanged"]
+    if kept:
+        parts += [Text(), Text("Kept as declared (too little data)", style="bold")]
+        shown = Table(box=None, padding=(0, 1))
+        for column in ("what", "where", "value", "why"):
+            shown.add_column(column)
+        for item in kept:
+            shown.add_row(item.kind, item.subject, item.old, Text(item.note, style="dim"))
+        parts.append(shown)
+    where = "standard output" if output == STDOUT else output
+    parts += [Text(), Text(f"wrote {where}", style="ok")]
+    with console.capture() as captured:
+        console.print(Group(*parts))
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    console.file.flush()
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}%" if value == value else "-"
+
+
+@click.command("calibrate")
+@click.argument("path", metavar="PATH")
+@click.argument("log_path", metavar="LOG")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Where to write the calibrated process ('-' for standard output) "
+    "[default: <name>.calibrated.yaml next to PATH].",
+)
+@click.option(
+    "--min-observations",
+    type=click.IntRange(min=1),
+    default=MIN_OBSERVATIONS,
+    show_default=True,
+    help="Observations a duration, a step's branching or the arrivals need to be fitted.",
+)
+@click.option("--no-durations", is_flag=True, help="Keep the declared durations.")
+@click.option("--no-probabilities", is_flag=True, help="Keep the declared transition p.")
+@click.option("--no-arrivals", is_flag=True, help="Keep the declared arrivals.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to report the changes (json: changes, kept values and every fit's AIC).",
+)
+@log_options
+def calibrate_command(
+    path: str,
+    log_path: str,
+    output: str | None,
+    min_observations: int,
+    no_durations: bool,
+    no_probabilities: bool,
+    no_arrivals: bool,
+    output_format: str,
+    **options: Any,
+) -> int:
+    """Fit durations, probabilities and the arrival rate of a process to an event log.
+
+    Writes a copy of PATH (comments and layout kept) and prints what changed.
+
+    \b
+    Examples:
+      procflow calibrate processes/receipt.yaml receipt.csv
+      procflow calibrate p.yaml events.csv -o p.fitted.yaml
+      procflow calibrate p.yaml events.xes -o - > fitted.yaml
+    """
+    target = output or default_output(path)
+    if target != STDOUT and path != STDIN and _same_file(target, path):
+        raise ConfigError(
+            f"refusing to overwrite the input {display_name(path)}: "
+            "calibrate writes a copy (choose another -o)"
+        )
+    process = load(path)
+    log = open_log(log_path, options)
+    result = calibrate(
+        process,
+        log,
+        min_observations=min_observations,
+        durations=not no_durations,
+        probabilities=not no_probabilities,
+        arrivals=not no_arrivals,
+    )
+    if target == STDOUT:
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
+    else:
+        write_atomic(target, result.text)
+    if output_format == "json":
+        document = {**result.to_dict(), "file": display_name(path), "output": target}
+        stream = sys.stderr if target == STDOUT else sys.stdout
+        stream.write(json.dumps(document, indent=2) + "\n")
+        stream.flush()
+    else:
+        console = make_console(stderr=target == STDOUT)
+        print_changes(result, console, target)
+    return 0
+
+
+commands = [calibrate_command]
