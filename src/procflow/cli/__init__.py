@@ -28,6 +28,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analyze",
     "diagram",
     "simulate",
+    "checklog",
+    "calibrate",
 )
 
 
