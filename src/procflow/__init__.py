@@ -48,6 +48,14 @@ _EXPORTS: dict[str, str] = {
     "compare": "procflow.sim",
     "SimulationResult": "procflow.sim",
     "Comparison": "procflow.sim",
+    "Case": "procflow.runtime",
+    "HistoryRecord": "procflow.runtime",
+    "write_cases": "procflow.runtime",
+    "read_log": "procflow.eventlog.reader",
+    "check_log": "procflow.eventlog.conformance",
+    "LogReport": "procflow.eventlog.conformance",
+    "calibrate": "procflow.eventlog.calibrate",
+    "Calibration": "procflow.eventlog.calibrate",
     "Finding": "procflow.findings",
     "Severity": "procflow.findings",
     "CaseError": "procflow.errors",
@@ -97,6 +105,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         RenderError,
         SimulationError,
     )
+    from procflow.eventlog.calibrate import Calibration, calibrate
+    from procflow.eventlog.conformance import LogReport, check_log
+    from procflow.eventlog.reader import read_log
     from procflow.findings import Finding, Severity
     from procflow.lint import LintReport, ensure_runnable, lint, lint_file, lint_paths
     from procflow.loader import load, load_change, load_text
@@ -111,4 +122,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         json_schema,
     )
     from procflow.render import render
+    from procflow.runtime import Case, HistoryRecord, write_cases
     from procflow.sim import Comparison, SimulationResult, compare, simulate
