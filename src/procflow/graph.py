@@ -101,10 +101,9 @@ def process_graph(process: Process) -> nx.MultiDiGraph:
     """
     steps = process.steps
     graph = nx.MultiDiGraph(process=process.id, start=process.start)
-    graph.add_nodes_from(
-        (step_id, {"owner": step.owner, "end": step.end, "title": step.title})
-        for step_id, step in steps.items()
-    )
+    add_node = graph.add_node  # add_nodes_from takes a slow exception path for (node, data)
+    for step_id, step in steps.items():
+        add_node(step_id, owner=step.owner, end=step.end, title=step.title)
     add_edge = graph.add_edge  # one call per edge: add_edges_from goes through slow views
     for edge in process_edges(process):
         if edge.target in steps:
@@ -507,11 +506,11 @@ def ping_pongs(graph: nx.MultiDiGraph) -> list[PingPong]:
     [PingPong(owners=('x', 'y'), path=('a', 'b', 'c', 'd', 'e'))]
     """
     owner_of: dict[str, Any] = dict(graph.nodes(data="owner"))
-    if not _two_way_handoffs(_forward(graph), owner_of):
+    two_way = _two_way_handoffs(_forward(graph), owner_of)
+    if not two_way:
         return []
     order = _order(graph)
     forward, topological = _forward_order(graph)
-    two_way = _two_way_handoffs(forward, owner_of)
     # runs[v][p] = (length, predecessor, predecessor's key or None when the run starts there):
     # the longest run of alternating handoffs between p and owner(v) ending at v.
     runs: dict[str, dict[str, tuple[int, str, str | None]]] = {}
