@@ -18,6 +18,12 @@ here enumerates paths.
 Results that are lists of steps are in file order, the order a reader of
 the YAML file sees, so findings and tests are deterministic.
 
+Views that several analyses share (the :func:`forward_graph`, its
+topological order, the file order) are computed once per graph and kept in
+networkx's per-graph cache, ``G.__networkx_cache__``, which networkx empties
+whenever the graph's structure changes through its methods. Change edge
+attributes in place (``feedback``) and you must empty it yourself.
+
 >>> from procflow.loader import load_text
 >>> p = load_text('''{process: p, start: a, owners: {x: {}, y: {}},
 ...   steps: {a: {owner: x, next: b}, b: {owner: y, on: {ok: done, redo: {to: a, feedback: true}}},

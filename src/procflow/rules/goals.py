@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from procflow.findings import Severity
 from procflow.model import DISTRIBUTION_METRICS, METRICS, STATS, Goal, Process
-from procflow.rules import did_you_mean, quote_list
+from procflow.rules import did_you_mean
 from procflow.rules.base import LintContext, Violation, path_of_goal, rule
 
 #: Metrics that take an argument, and what the argument names.
@@ -119,8 +119,9 @@ def _reference_problem(process: Process, goal: Goal) -> str | None:
         return f"metric {name!r} needs the {kind} it is about: write `metric: {name}:<{kind}>`"
     known = process.steps if kind == "step" else process.owners
     if argument not in known:
+        missing = "is not a step" if kind == "step" else "is not a declared owner"
         return (
-            f"metric {metric!r} names {kind} {argument!r}, which does not exist"
+            f"metric {metric!r} names {kind} {argument!r}, which {missing}"
             f"{did_you_mean(argument, known)}"
         )
     return None

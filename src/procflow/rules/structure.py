@@ -315,7 +315,7 @@ def dead_end(ctx: LintContext) -> Iterator[Violation]:
             )
         else:
             edges = step_edges(step_id, step)
-            bounded = quote_list([f"{e.trigger} (max {e.max})" for e in edges], quote="")
+            bounded = quote_list([f"{e.trigger!r} (max {e.max})" for e in edges], quote="")
             message = (
                 f"step {step_id!r} only has bounded feedback transitions ({bounded}): once a "
                 "case has used them up it is stuck; add a transition that moves work forward"
