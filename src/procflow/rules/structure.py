@@ -1,11 +1,16 @@
 """PF1xx: the shape of the step graph -- targets, start, reachability, ends.
 
 These rules say whether a case can get from ``start`` to an end step at
-all. Each one reports its own problem only: an unknown target is PF101,
-and the rules about reachability and traps do not report it again as an
-unreachable step or a trap; with an unknown ``start`` (PF102) nothing is
-reported as unreachable; without any end step (PF107) no step is reported
-as unable to reach one.
+all. Each reports its own problem only, so one mistake gives one finding:
+
+* an unknown target is PF101; the step its id most resembles counts as
+  reached through it (PF103), and a loop whose exit is the unknown target
+  is not a trap (PF105);
+* with an unknown ``start`` (PF102) nothing is reported as unreachable;
+* a dead end (PF104) is not reported again as a trap, nor -- when it has
+  no transition at all, usually a forgotten ``end: true`` -- as a step
+  without owner (PF201) or duration (PF402);
+* without any end step (PF107) no step is reported as unable to reach one.
 """
 
 from __future__ import annotations
