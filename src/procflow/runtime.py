@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,6 +89,25 @@ class _Token:
     """
 
 
+_RUNNABLE: dict[int, weakref.ref[Process]] = {}
+
+
+def _ensure_runnable(process: Process) -> None:
+    """``procflow.lint.ensure_runnable``, once per process object (processes are immutable)."""
+    known = _RUNNABLE.get(id(process))
+    if known is not None and known() is process:
+        return
+    from procflow.lint import ensure_runnable
+
+    ensure_runnable(process)
+    key = id(process)
+
+    def forget(_ref: weakref.ref[Process]) -> None:
+        _RUNNABLE.pop(key, None)
+
+    _RUNNABLE[key] = weakref.ref(process, forget)
+
+
 def _machine_config(process: Process, allowed: Callable[[str, str], bool]) -> dict[str, Any]:
     """transitions' declarative configuration of ``process``.
 
@@ -122,9 +142,7 @@ class Case:
         *,
         _history: list[HistoryRecord] | None = None,
     ) -> None:
-        from procflow.lint import ensure_runnable
-
-        ensure_runnable(process)
+        _ensure_runnable(process)
         self.process = process
         self.id = str(case_id) if case_id is not None else uuid.uuid4().hex[:12]
         self._clock = clock or utc_now

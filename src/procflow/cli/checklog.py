@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -33,8 +33,7 @@ from procflow.errors import ConfigError
 from procflow.eventlog.calibrate import rate_text
 from procflow.eventlog.columns import Columns
 from procflow.eventlog.conformance import LogReport, check_log
-from procflow.eventlog.events import Event
-from procflow.eventlog.reader import EventLog, group_cases, read_log
+from procflow.eventlog.reader import EventLog, read_log
 from procflow.eventlog.timestamps import to_datetime
 from procflow.loader import display_name, load
 from procflow.units import format_duration, format_number
@@ -94,22 +93,6 @@ def log_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-class _Sorted:
-    """A log whose cases are grouped and time-sorted in memory (``--sort``)."""
-
-    def __init__(self, log: EventLog) -> None:
-        self.log = log
-        self.path = log.path
-        self.format = log.format
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.log, name)
-
-    def __iter__(self) -> Iterator[Event]:
-        for events in group_cases(self.log).values():
-            yield from events
-
-
 def open_log(log_path: str, options: dict[str, Any]) -> EventLog:
     """Open LOG as the shared options say."""
     delimiter = options.get("delimiter")
@@ -125,14 +108,14 @@ def open_log(log_path: str, options: dict[str, Any]) -> EventLog:
         resource=options.get("resource_column"),
         lifecycle=options.get("lifecycle_column"),
     )
-    log = read_log(
+    return read_log(
         log_path,
         columns=columns,
         format=options.get("log_format"),
         delimiter=delimiter,
         time_format=options.get("time_format"),
+        sort=bool(options.get("sort")),
     )
-    return _Sorted(log) if options.get("sort") else log
 
 
 def parse_share(value: str, option: str) -> float:

@@ -177,6 +177,15 @@ def _digits(departures: int) -> int:
 # --------------------------------------------------------------------------
 
 
+def _written(edits: TextEdits, path: tuple[str, ...]) -> str | None:
+    """A value as the file writes it (one line, quotes dropped), or None."""
+    span = edits.source.span(path)
+    if span is None:
+        return None
+    text = " ".join(edits.text[span[0] : span[1]].split())
+    return text.strip("'\"") or None
+
+
 def _source_map(process: Process) -> SourceMap:
     source: Any = process.source
     if isinstance(source, ProcessSource):
@@ -249,7 +258,7 @@ def _calibrate_durations(
     for step_id, step in process.steps.items():
         if step.end:
             continue
-        old = distribution_text(step.duration) if step.duration is not None else "(none)"
+        old = _written(edits, ("steps", step_id, "duration")) or "(none)"
         sample, basis = _duration_sample(m, step_id, minimum)
         if sample.n < minimum:
             why = (
@@ -266,7 +275,7 @@ def _calibrate_durations(
         note = f"{basis}; {best.family} has the lowest AIC"
         if best.family == "fixed":
             note = f"{basis}; every observation is the same"
-        if new == old:
+        if step.duration is not None and new == distribution_text(step.duration):
             kept.append(CalibrationChange("duration", step_id, old, new, sample.n, "unchanged"))
             continue
         if step.duration is not None:
@@ -337,10 +346,10 @@ def _calibrate_arrivals(
     if declared is None:
         old = "(none)"
     elif declared.rate is not None:
-        old = rate_text(declared.rate)
+        old = _written(edits, ("arrivals", "rate")) or rate_text(declared.rate)
     else:
         assert declared.every is not None
-        old = distribution_text(declared.every)
+        old = _written(edits, ("arrivals", "every")) or distribution_text(declared.every)
     if gaps.n + 1 < minimum or gaps.mean <= 0:
         kept.append(
             CalibrationChange(
@@ -358,7 +367,7 @@ def _calibrate_arrivals(
     if declared is not None and declared.every is not None:
         best = fit_all(gaps)[0]
         new = distribution_text(best.distribution)
-        if new != old:
+        if new != distribution_text(declared.every):
             edits.replace(("arrivals", "every"), new)
             changes.append(
                 CalibrationChange(
@@ -372,7 +381,7 @@ def _calibrate_arrivals(
             )
         return
     new = rate_text(rate)
-    if new == old:
+    if declared is not None and declared.rate is not None and new == rate_text(declared.rate):
         kept.append(
             CalibrationChange("arrivals", "arrivals.rate", old, new, m.case_starts, "unchanged")
         )

@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from procflow.eventlog.columns import ColumnIndex
 from procflow.eventlog.events import Event
 from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Edge, Measurements, replay
@@ -474,7 +475,7 @@ def check_log(process: Process, log: EventLog | list[Event], path: str | None = 
     return report_from(
         measurements,
         getattr(log, "format", "events"),
-        index.describe() if index is not None else None,
+        index.describe() if isinstance(index, ColumnIndex) else None,
         getattr(log, "skipped", 0),
         getattr(log, "unpaired_starts", 0),
     )

@@ -132,7 +132,7 @@ class CsvLog:
             raise self._fail("empty file: an event log needs a header row naming its columns", 1)
         delimiter = self.delimiter or sniff_delimiter(first)
         try:
-            header = next(csv.reader([first], delimiter=delimiter), [])
+            header = next(csv.reader([first], delimiter=delimiter, strict=True), [])
         except csv.Error as exc:
             raise self._fail(f"not valid CSV: {exc}", 1) from None
         return delimiter, header
@@ -141,7 +141,7 @@ class CsvLog:
         delimiter, header = self._header(handle)
         index = resolve(header, self.columns, self.path, 1)
         self.index = index
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
         pairing = LifecyclePairing()
         self.skipped = 0
         self.unpaired_starts = 0
@@ -244,7 +244,7 @@ class CsvLog:
         )
         if index.lifecycle is not None:
             stages = list(map(itemgetter(index.lifecycle), rows))
-            if not {s.strip().lower() for s in set(stages)} <= COMPLETES | {""}:
+            if pairing or not {s.strip().lower() for s in set(stages)} <= COMPLETES | {""}:
                 return self._pair(cases, activities, end, start, resources, lines, stages, pairing)
         if start is not None:
             backwards = np.flatnonzero(start > end)

@@ -106,6 +106,10 @@ class LifecyclePairing:
                 del self._open[case]
         return moment
 
+    def __bool__(self) -> bool:
+        """Whether any start is still waiting for its completion."""
+        return bool(self._open)
+
     @property
     def open_count(self) -> int:
         """Starts not yet completed (reported as incomplete activities)."""

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Literal, Protocol
 
 from procflow.errors import ConfigError, FileAccessError
+from procflow.eventlog.batch import Batch, batches_from_events
 from procflow.eventlog.columns import Columns
 from procflow.eventlog.csvlog import CsvLog
 from procflow.eventlog.events import Event
@@ -25,10 +26,21 @@ Format = Literal["csv", "xes"]
 class EventLog(Protocol):
     """What :func:`read_log` returns: a re-iterable stream of events."""
 
-    path: str
-    format: str
-    skipped: int
-    unpaired_starts: int
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def format(self) -> str: ...
+
+    @property
+    def skipped(self) -> int:
+        """Lifecycle events skipped on the last pass (neither start nor complete)."""
+        ...
+
+    @property
+    def unpaired_starts(self) -> int:
+        """Lifecycle starts never completed on the last pass."""
+        ...
 
     def __iter__(self) -> Iterator[Event]: ...
 
@@ -60,11 +72,14 @@ def read_log(
     format: Format | None = None,
     delimiter: str | None = None,
     time_format: str | None = None,
+    sort: bool = False,
 ) -> EventLog:
     """Open an event log for streaming; nothing is read until it is iterated.
 
     ``columns`` (CSV only) names the case, activity, start, end, resource and
-    lifecycle columns; unnamed ones are recognised from the header.
+    lifecycle columns; unnamed ones are recognised from the header. ``sort``
+    holds the whole log in memory and yields each case's events in time
+    order (for logs that are not in time order within each case).
 
     >>> log = read_log("events.csv")          # doctest: +SKIP
     >>> for event in log:                     # doctest: +SKIP
@@ -72,13 +87,44 @@ def read_log(
     """
     name = os.fspath(path)
     kind = format or detect_format(name)
+    log: EventLog
     if kind == "xes":
         if columns is not None and columns != Columns():
             raise ConfigError("column options apply to CSV logs; an XES log names its attributes")
-        return XesLog(name, time_format=time_format)
-    if kind == "csv":
-        return CsvLog(name, columns, delimiter=delimiter, time_format=time_format)
-    raise ConfigError(f"unknown event log format {kind!r}: use csv or xes")
+        log = XesLog(name, time_format=time_format)
+    elif kind == "csv":
+        log = CsvLog(name, columns, delimiter=delimiter, time_format=time_format)
+    else:
+        raise ConfigError(f"unknown event log format {kind!r}: use csv or xes")
+    return SortedLog(log) if sort else log
+
+
+class SortedLog:
+    """A log whose cases are grouped and sorted by time in memory (``sort=True``, ``--sort``)."""
+
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+        self.path = log.path
+        self.format = log.format
+
+    @property
+    def skipped(self) -> int:
+        return self.log.skipped
+
+    @property
+    def unpaired_starts(self) -> int:
+        return self.log.unpaired_starts
+
+    @property
+    def index(self) -> object:
+        return getattr(self.log, "index", None)
+
+    def __iter__(self) -> Iterator[Event]:
+        for events in group_cases(self.log).values():
+            yield from events
+
+    def batches(self) -> Iterator[Batch]:
+        return batches_from_events(self)
 
 
 def group_cases(events: Iterator[Event] | EventLog) -> dict[str, list[Event]]:

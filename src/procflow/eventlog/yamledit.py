@@ -70,6 +70,17 @@ class TextEdits:
             return '"' + text.replace('"', '\\"') + '"'
         return text
 
+    def _keep_comment_column(self, start: int, end: int, new: str) -> tuple[int, str]:
+        """Widen or narrow the blanks before a trailing ``# comment`` so it stays in place."""
+        line_end = self.text.find("\n", end)
+        rest = self.text[end : line_end if line_end >= 0 else len(self.text)]
+        blanks = len(rest) - len(rest.lstrip(" "))
+        if blanks == 0 or not rest[blanks:].startswith("#"):
+            return end, new
+        growth = len(new) - (end - start)
+        keep = max(blanks - growth, 1)
+        return end + blanks, new + " " * keep
+
     # -- edits ----------------------------------------------------------------
 
     def replace(self, path: Sequence[str | int], text: str, *, raw: bool = False) -> None:
@@ -81,7 +92,9 @@ class TextEdits:
         in_flow = self._in_flow(path)
         if node.id == "scalar":
             new = text if raw else self._scalar_text(text, in_flow, node.style)
-            self._edits.append((node.start_mark.index, node.end_mark.index, new))
+            start, end = int(node.start_mark.index), int(node.end_mark.index)
+            end, new = self._keep_comment_column(start, end, new)
+            self._edits.append((start, end, new))
             return
         # a mapping or list value (e.g. {dist: ..., mean: ...}): replace key end .. content end
         if key is None or node is key:

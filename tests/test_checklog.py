@@ -1,0 +1,584 @@
+"""check-log: replay semantics, conformance, performance, the command line, real logs."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import procflow
+from procflow.cli import main
+from procflow.eventlog.batch import Batch, batches_from_events
+from procflow.eventlog.conformance import check_log, judge_duration, report_from
+from procflow.eventlog.events import Event
+from procflow.eventlog.matching import StepMatcher, ambiguous_names
+from procflow.eventlog.replay import replay
+from procflow.eventlog.stats import Sample
+from procflow.model import Process
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "eventlog"
+DATA = ROOT.parent / "shared" / "data"
+RECEIPT_LOG = DATA / "receipt.csv"
+RECEIPT = ROOT / "processes" / "receipt.yaml"
+
+
+def load(name: str) -> Process:
+    return procflow.load(FIXTURES / name)
+
+
+def events(rows: list[tuple[str, str, float]] | list[tuple[str, str, float, float]]) -> list[Event]:
+    out = []
+    for line, row in enumerate(rows, start=2):
+        if len(row) == 4:
+            case, activity, start, end = row  # type: ignore[misc]
+            out.append(Event(case, activity, end, start, None, line))
+        else:
+            case, activity, end = row  # type: ignore[misc]
+            out.append(Event(case, activity, end, None, None, line))
+    return out
+
+
+def deviations(report: procflow.LogReport) -> list[tuple[str, str | None, str | None, int]]:
+    return [(d.kind, d.source, d.target, d.cases) for d in report.deviations]
+
+
+# -- matching (SPEC 1.1) -------------------------------------------------------
+
+
+def test_activity_then_title_then_id() -> None:
+    process = procflow.load_text(
+        """\
+process: m
+start: a
+steps:
+  a: {title: b, activity: Alpha, next: b}
+  b: {title: Beta, next: c}
+  c: {activity: b, next: z}
+  z: {end: true}
+""",
+        "m.yaml",
+    )
+    match = StepMatcher(process)
+    assert match("Alpha") == "a"
+    assert match("b") == "c"  # activity of c beats title of a beats id of b
+    assert match("Beta") == "b"
+    assert match("z") == "z"
+    assert match("a") == "a"
+    assert match("alpha") is None  # exact comparison
+    assert ambiguous_names(process) == {}
+
+
+# -- replay semantics ------------------------------------------------------------
+
+
+def test_every_kind_of_deviation() -> None:
+    process = load("replay.yaml")
+    log = events(
+        [
+            ("ok", "Step One", 1),
+            ("ok", "Second", 2),
+            ("ok", "s3", 3),  # then finish is inferred
+            ("wrong", "Second", 1),
+            ("unknown", "Step One", 1),
+            ("unknown", "coffee", 2),
+            ("unknown", "Second", 3),
+            ("undeclared", "Step One", 1),
+            ("undeclared", "s4", 2),
+            ("max", "s1", 1),
+            ("max", "Second", 2),
+            ("max", "s1", 3),  # again (1 of 2)
+            ("max", "Second", 4),
+            ("max", "s1", 5),  # again (2 of 2)
+            ("max", "Second", 6),
+            ("max", "s1", 7),  # retry: a second edge s2 -> s1, unbounded
+            ("max", "Second", 8),
+            ("max", "s3", 9),
+            ("max", "s3", 10),  # loop (1 of 1)
+            ("max", "s3", 11),  # loop exceeded
+            ("after", "s1", 1),
+            ("after", "s3", 2),
+            ("after", "Finished", 3),
+            ("after", "s1", 4),
+            ("open", "s1", 1),
+            ("open", "Second", 2),
+        ]
+    )
+    report = check_log(process, log)
+    assert report.cases == 7
+    assert report.conforming == 1
+    assert deviations(report) == [
+        ("after-end", "finish", "s1", 1),
+        ("max-exceeded", "s3", "s3", 1),
+        ("not-finished", "s2", None, 1),
+        ("undeclared-transition", "s1", "s4", 1),
+        ("unknown-activity", "s1", "coffee", 1),
+        ("wrong-start", None, "s2", 1),
+    ]
+    m = report.measurements
+    assert m.unknown_activities == Counter({"coffee": 1})
+    counts = {(e.source, e.trigger): m.edge_counts[e.index] for e in m.index.edges}
+    assert counts[("s2", "again")] == 2
+    assert counts[("s2", "retry")] == 1
+    assert counts[("s3", "loop")] == 1
+    assert counts[("s3", "done")] == 3  # 'ok' inferred, 'after' explicit, 'max' inferred
+    assert report.rework_rate == pytest.approx(1 / 7)
+
+
+def test_a_final_step_with_a_transition_into_an_end_step_finishes_the_case() -> None:
+    process = load("replay.yaml")
+    report = check_log(process, events([("a", "s1", 1), ("a", "s3", 2), ("a", "s4", 3)]))
+    assert report.conforming == 1
+    m = report.measurements
+    stop = next(e for e in m.index.edges if e.trigger == "stop")
+    assert m.edge_counts[stop.index] == 1  # the first end edge, even though bounded
+    assert m.steps["quit"].visits == 1
+
+
+def test_events_out_of_order_name_both_lines() -> None:
+    process = load("replay.yaml")
+    log = events([("a", "s1", 10), ("b", "s1", 11), ("a", "Second", 5)])
+    with pytest.raises(procflow.EventLogError) as info:
+        check_log(process, log, path="log.csv")
+    message = str(info.value)
+    assert message.startswith("log.csv:4: events out of order: case 'a' ends 'Second' at ")
+    assert "before its previous event (line 2)" in message
+    assert "--sort" in message
+
+
+def test_durations_service_wait_and_elapsed() -> None:
+    process = load("replay.yaml")
+    report = check_log(
+        process,
+        events([("a", "s1", 0, 60), ("a", "Second", 90, 150), ("b", "s1", 100, 160)]),
+    )
+    m = report.measurements
+    assert m.steps["s1"].service.mean == 60
+    assert m.steps["s2"].service.mean == 60
+    assert m.steps["s2"].wait.mean == 30
+    assert m.steps["s2"].elapsed.mean == 90
+    assert m.steps["s1"].wait.n == 0  # a case's first event has no waiting time
+    assert report.timing == "start-end"
+    assert m.cycle_time.n == 2
+    assert m.period == 160
+
+
+# -- the vectorised replay against a plain one -------------------------------------
+
+
+def reference(process: Process, log: list[Event]) -> tuple[int, Counter[tuple], Counter[tuple]]:
+    """SPEC-by-the-letter replay, one event at a time (the code under test must agree)."""
+    steps = process.steps
+    ends = {s for s, step in steps.items() if step.end}
+    match = StepMatcher(process)
+    states: dict[str, dict] = {}
+    edges: Counter[tuple] = Counter()
+    for event in log:
+        state = states.setdefault(
+            event.case, {"step": None, "dev": None, "uses": Counter(), "n": 0}
+        )
+        step = match(event.activity)
+        previous = state["step"]
+        if step is None:
+            state["dev"] = state["dev"] or ("unknown-activity", previous, event.activity)
+        else:
+            if previous is None:
+                if state["n"] == 0 and step != process.start:
+                    state["dev"] = state["dev"] or ("wrong-start", None, step)
+            elif previous in ends:
+                state["dev"] = state["dev"] or ("after-end", previous, step)
+            else:
+                declared = [t for t in steps[previous].transitions if t.to == step]
+                taken = None
+                for t in declared:
+                    if t.max is not None and state["uses"][(previous, t.trigger)] >= t.max:
+                        continue
+                    state["uses"][(previous, t.trigger)] += 1
+                    taken = t
+                    break
+                if taken is not None:
+                    edges[(previous, taken.trigger)] += 1
+                else:
+                    kind = "max-exceeded" if declared else "undeclared-transition"
+                    state["dev"] = state["dev"] or (kind, previous, step)
+            state["step"] = step
+        state["n"] += 1
+    found: Counter[tuple] = Counter()
+    conforming = 0
+    for state in states.values():
+        step = state["step"]
+        if step is not None and step not in ends:
+            final = next((t for t in steps[step].transitions if t.to in ends), None)
+            if final is not None:
+                edges[(step, final.trigger)] += 1
+            else:
+                state["dev"] = state["dev"] or ("not-finished", step, None)
+        if state["dev"] is None:
+            conforming += 1
+        else:
+            found[state["dev"]] += 1
+    return conforming, found, edges
+
+
+def random_log(process: Process, rng: random.Random, cases: int) -> list[Event]:
+    names = {
+        step_id: [n for n in (step.activity, step.title, step_id) if n]
+        for step_id, step in process.steps.items()
+    }
+    every = [n for ns in names.values() for n in ns]
+    rows: list[tuple[float, str, str]] = []
+    for number in range(cases):
+        case = f"c{number}"
+        clock = rng.uniform(0, 1000)
+        step = process.start
+        for _ in range(rng.randint(1, 12)):
+            roll = rng.random()
+            if roll < 0.04:
+                activity = rng.choice(["???", "coffee"])
+            elif roll < 0.08:
+                activity = rng.choice(every)
+            else:
+                activity = rng.choice(names[step])
+            clock += rng.choice([0.0, rng.expovariate(1.0)])
+            rows.append((clock, case, activity))
+            transitions = process.steps[step].transitions
+            if not transitions or rng.random() < 0.05:
+                break
+            step = rng.choice(transitions).to
+    rows.sort(key=lambda r: r[0])
+    return [
+        Event(case, activity, t, None, None, i + 2) for i, (t, case, activity) in enumerate(rows)
+    ]
+
+
+class Batched:
+    """A log that hands the replay batches of a chosen size."""
+
+    def __init__(self, log: list[Event], size: int) -> None:
+        self.log = log
+        self.size = size
+        self.path = "<random>"
+
+    def batches(self) -> Iterator[Batch]:
+        return batches_from_events(self.log, self.size)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.log)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_vectorised_replay_agrees_with_the_reference(seed: int) -> None:
+    process = load("replay.yaml")
+    rng = random.Random(seed)
+    log = random_log(process, rng, cases=rng.randint(1, 300))
+    conforming, found, edges = reference(process, log)
+    m = replay(process, Batched(log, rng.choice([1, 2, 7, 64, 100_000])))
+    assert m.conforming == conforming
+    assert m.deviations == found
+    assert {(e.source, e.trigger): m.edge_counts[e.index] for e in m.index.edges} == {
+        (e.source, e.trigger): edges[(e.source, e.trigger)] for e in m.index.edges
+    }
+    assert m.events == len(log)
+    assert m.cases == len({e.case for e in log})
+
+
+# -- measured performance ------------------------------------------------------------
+
+
+def test_branching_is_judged_with_a_wilson_interval() -> None:
+    process = procflow.load(ROOT / "processes" / "customer-service.yaml")
+    log: list[tuple[str, str, float]] = []
+    for i in range(200):
+        case = f"c{i}"
+        path = ["intake", "triage", "resolve" if i % 2 else "escalate"]
+        if i % 2 == 0:
+            path.append("resolve")
+        path += ["confirm"]
+        log += [(case, step, i * 100 + k) for k, step in enumerate(path)]
+    report = check_log(process, events(log))
+    assert report.conformance == 1.0
+    by_trigger = {(b.edge.source, b.edge.trigger): b for b in report.branches}
+    simple = by_trigger[("triage", "simple")]
+    assert (simple.observed, simple.departures, simple.share) == (100, 200, 0.5)
+    assert not simple.consistent  # declared 0.7 is outside the 99% interval around 0.5
+    accepted = by_trigger[("confirm", "accepted")]
+    assert accepted.observed == 200  # inferred at the end of every case
+    assert not accepted.consistent
+
+
+def test_declared_durations_contradicted_by_service_times() -> None:
+    sample = Sample()
+    sample.extend(np.full(100, 600.0) + np.linspace(-30, 30, 100))
+    assert judge_duration(600.0, sample, "service")[0] == "consistent"
+    assert judge_duration(360.0, sample, "service")[0] == "contradicted"
+    assert judge_duration(900.0, sample, "service")[0] == "contradicted"
+    # elapsed time includes waiting: only a declared mean above it is a contradiction
+    assert judge_duration(360.0, sample, "elapsed")[0] == "consistent"
+    assert judge_duration(900.0, sample, "elapsed")[0] == "contradicted"
+    small = Sample()
+    small.extend(np.full(5, 10.0))
+    assert judge_duration(600.0, small, "service")[0] == "too-few"
+
+
+def test_owner_workload_and_bottleneck_with_service_times() -> None:
+    process = procflow.load(ROOT / "processes" / "customer-service.yaml")
+    rows: list[tuple[str, str, float, float]] = []
+    for i in range(50):
+        t = i * 3600.0
+        rows += [
+            (f"c{i}", "intake", t, t + 600),
+            (f"c{i}", "triage", t + 600, t + 900),
+            (f"c{i}", "resolve", t + 900, t + 1800),
+            (f"c{i}", "confirm", t + 1800, t + 3000),
+        ]
+    report = check_log(process, events(rows))
+    loads = {o.owner: o for o in report.owners}
+    agent = loads["support-agent"]
+    assert agent.events == 150
+    assert agent.busy == pytest.approx(50 * (600 + 300 + 900))
+    period = 49 * 3600 + 3000
+    assert agent.utilization == pytest.approx(50 * 1800 / period / 5)
+    assert loads["customer"].external
+    assert loads["customer"].utilization is None
+    assert report.bottleneck_owner == "support-agent"
+    assert report.bottleneck_step == "confirm"  # where most time goes
+
+
+def test_report_json_shape() -> None:
+    process = load("replay.yaml")
+    report = check_log(process, events([("a", "s1", 1), ("a", "s3", 2), ("b", "zzz", 3)]))
+    data = report.to_dict()
+    assert data["version"] == 1
+    assert data["process"] == "replay-test"
+    assert set(data) >= {
+        "log",
+        "conformance",
+        "unknown_activities",
+        "steps",
+        "owners",
+        "transitions",
+        "durations",
+        "rework_rate",
+        "cycle_time",
+        "arrivals",
+        "bottleneck",
+    }
+    assert data["conformance"]["cases"] == 2
+    assert data["conformance"]["conforming"] == 1
+    assert data["conformance"]["deviations"][0]["kind"] == "unknown-activity"
+    assert data["unknown_activities"] == {"zzz": 1}
+    json.dumps(data)  # serialisable: no NaN objects, no numpy types
+
+
+def test_report_from_measurements_is_reusable() -> None:
+    process = load("replay.yaml")
+    m = replay(process, events([("a", "s1", 1)]))
+    assert report_from(m).cases == 1
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def write_log(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(["case,activity,timestamp", *rows]) + "\n")
+    return path
+
+
+def test_cli_text_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = write_log(tmp_path / "log.csv", ["a,s1,1", "a,s3,2", "b,s1,3", "b,zzz,4"])
+    process = str(FIXTURES / "replay.yaml")
+    assert main(["check-log", process, str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "Conformance  1 of 2 cases (50%) follow the process" in out
+    assert "activity 'zzz' matches no step after 's1'" in out
+    assert "unknown activities: 'zzz' (1)" in out
+    assert "Steps" in out
+    assert "Owners (declared) and the resources the log shows" in out
+    assert "\x1b[" not in out  # plain when piped
+    assert main(["check-log", process, str(log), "--min-conformance", "0.5"]) == 0
+    assert main(["check-log", process, str(log), "--min-conformance", "60%"]) == 1
+    err = capsys.readouterr().err
+    assert "conformance 50% is below --min-conformance 60%" in err
+    assert main(["check-log", process, str(log), "--min-conformance", "150%"]) == 2
+
+
+def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = write_log(tmp_path / "log.csv", ["a,s1,1", "a,s3,2"])
+    assert main(["check-log", str(FIXTURES / "replay.yaml"), str(log), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["conformance"]["share"] == 1.0
+    assert data["file"].endswith("replay.yaml")
+    assert data["log"]["columns"]["activity"] == "activity"
+
+
+def test_cli_column_flags_and_sort(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "odd.csv"
+    log.write_text("ticket;what;closed\nx;s3;5\nx;s1;1\n")
+    process = str(FIXTURES / "replay.yaml")
+    args = ["check-log", process, str(log), "--case-column", "ticket",
+            "--activity-column", "what", "--timestamp-column", "closed"]  # fmt: skip
+    assert main(args) == 2
+    assert "events out of order" in capsys.readouterr().err
+    assert main([*args, "--sort", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["conformance"]["conforming"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty file"),
+        ("case,activity,timestamp\nc,s1,yesterday\n", "cannot read timestamp 'yesterday'"),
+        ("case,what,timestamp\nc,s1,1\n", "no activity column"),
+        ("case,activity,timestamp\nc,s1,5\nc,Second,1\n", "events out of order"),
+    ],
+)
+def test_cli_bad_logs_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    log = tmp_path / "bad.csv"
+    log.write_text(content)
+    assert main(["check-log", str(FIXTURES / "replay.yaml"), str(log)]) == 2
+    err = capsys.readouterr().err
+    assert f"{log}:" in err
+    assert message in err
+
+
+def test_cli_bad_log_has_no_traceback(tmp_path: Path) -> None:
+    log = tmp_path / "bad.csv"
+    log.write_text("case,activity,timestamp\nc,s1,5\nc,s1,oops\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "procflow", "check-log", str(FIXTURES / "replay.yaml"), str(log)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: {log}:3: column 'timestamp': cannot read timestamp")
+
+
+def test_cli_invalid_process_and_missing_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("process: x\nsteps: 3\n")
+    log = write_log(tmp_path / "log.csv", ["a,s1,1"])
+    assert main(["check-log", str(bad), str(log)]) == 2
+    assert "PF002" in capsys.readouterr().err
+    assert main(["check-log", str(FIXTURES / "replay.yaml"), str(tmp_path / "none.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+# -- real, public logs -----------------------------------------------------------------
+
+needs_data = pytest.mark.skipif(not RECEIPT_LOG.exists(), reason="../shared/data is not available")
+
+
+@needs_data
+def test_receipt_process_on_the_real_log() -> None:
+    report = check_log(procflow.load(RECEIPT), procflow.read_log(RECEIPT_LOG))
+    assert (report.measurements.events, report.cases) == (8577, 1434)
+    assert report.timing == "complete-only"
+    assert report.conforming == 883  # 61.6%: the log runs two sub-processes in either order
+    top = report.deviations[0]
+    assert (top.kind, top.source, top.target, top.cases) == (
+        "undeclared-transition", "confirmation", "stop-advice", 239,
+    )  # fmt: skip
+    assert report.measurements.unknown_events == 0
+    assert report.bottleneck_step == "stop-advice"
+    assert report.step_time_shares()["stop-advice"] == pytest.approx(0.394, abs=0.001)
+    assert report.rework_rate == pytest.approx(82 / 1434)
+    assert all(b.consistent for b in report.branches if b.departures >= 100)
+    assert not [d for d in report.durations if d.verdict == "contradicted"]
+
+
+@needs_data
+def test_receipt_process_lints_clean() -> None:
+    lint = procflow.lint(procflow.load(RECEIPT))
+    assert [f.code for f in lint if f.severity >= procflow.Severity.WARNING] == []
+
+
+@needs_data
+def test_running_example_xes() -> None:
+    report = check_log(
+        load("running-example.yaml"), procflow.read_log(DATA / "running-example.xes")
+    )
+    assert (report.measurements.events, report.cases, report.conforming) == (42, 6, 3)
+    assert deviations(report) == [
+        ("undeclared-transition", "register", "check-ticket", 2),
+        ("undeclared-transition", "reinitiate", "check-ticket", 1),
+    ]
+    assert report.rework_rate == pytest.approx(2 / 6)
+    loads = {o.owner: o for o in report.owners}
+    assert loads["deciders"].top[0] == ("Sara", 12)  # decide 9 times, reinitiate 3 times
+
+
+@needs_data
+def test_reviewing_xes() -> None:
+    report = check_log(load("reviewing.yaml"), procflow.read_log(DATA / "reviewing.xes"))
+    assert (report.measurements.events, report.cases) == (2278, 100)
+    assert report.timing == "start-end"
+    assert report.conforming == 16  # the three reviews run in parallel, in any order
+    assert report.rework_rate == pytest.approx(0.93)
+    invites = [
+        e for e in procflow.read_log(DATA / "reviewing.xes") if e.activity == "invite reviewers"
+    ]
+    expected = sum(e.end - (e.start or e.end) for e in invites) / len(invites)
+    assert report.measurements.steps["invite"].service.mean == pytest.approx(expected)
+    assert report.measurements.steps["invite"].service.n == 100
+
+
+# -- bounded memory ----------------------------------------------------------------------------
+
+MEMORY_PROBE = """
+import resource, sys
+from procflow.loader import load
+from procflow.eventlog.reader import read_log
+from procflow.eventlog.conformance import check_log
+report = check_log(load(sys.argv[1]), read_log(sys.argv[2]))
+assert report.measurements.events == int(sys.argv[3]), report.measurements.events
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _looping_log(path: Path, cases: int, rounds: int) -> int:
+    """A log of ``cases`` cases interleaved, each going round the loop ``rounds`` times."""
+    rows = ["case,step,start,end"]
+    t = 0
+    for _ in range(rounds):
+        for case in range(cases):
+            rows.append(f"c{case},draft,{t},{t + 1}")
+            rows.append(f"c{case},review,{t + 1},{t + 2}")
+        t += 3
+    path.write_text("\n".join(rows) + "\n")
+    return len(rows) - 1
+
+
+def test_memory_follows_cases_not_events(tmp_path: Path) -> None:
+    process = tmp_path / "loop.yaml"
+    process.write_text(
+        "process: loop\nowners: {clerk: {capacity: 3}}\nstart: draft\nsteps:\n"
+        "  draft: {owner: clerk, duration: 1s, next: review}\n"
+        "  review: {owner: clerk, duration: 1s,\n"
+        "           on: {ok: done, again: {to: draft, feedback: true}}}\n"
+        "  done: {end: true}\n"
+    )
+    peaks = []
+    for rounds in (5, 100):
+        log = tmp_path / f"loop-{rounds}.csv"
+        count = _looping_log(log, 1000, rounds)
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_PROBE, str(process), str(log), str(count)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        peaks.append(int(out.stdout.strip()) / 1024)
+    small, large = peaks
+    # 20x the events (10,000 -> 200,000 rows, 0.2 -> 4.5 MB) in the same 1,000 cases
+    assert large - small < 12, f"peak RSS grew from {small:.0f} MB to {large:.0f} MB"

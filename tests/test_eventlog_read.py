@@ -1,0 +1,424 @@
+"""Reading event logs: CSV and XES, columns, timestamps, lifecycles, and bad logs."""
+
+from __future__ import annotations
+
+import gzip
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import procflow
+from procflow import EventLogError, FileAccessError
+from procflow.eventlog.columns import Columns
+from procflow.eventlog.csvlog import CsvLog, sniff_delimiter
+from procflow.eventlog.events import Event
+from procflow.eventlog.reader import detect_format, group_cases, read_log
+from procflow.eventlog.timestamps import TimestampError, parse_many, parse_timestamp
+from procflow.eventlog.xes import XesLog
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+RECEIPT = DATA / "receipt.csv"
+RUNNING = DATA / "running-example.xes"
+REVIEWING = DATA / "reviewing.xes"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- timestamps -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1970-01-01T00:00:00Z", 0.0),
+        ("1970-01-01T00:00:00+00:00", 0.0),
+        ("1970-01-01 02:00:00+02:00", 0.0),
+        ("1970-01-01T00:01:30.5", 90.5),  # no offset: UTC
+        ("1970-01-02", 86400.0),
+        ("2011-10-11 13:45:40.276000+02:00", 1318333540.276),
+        ("2027-01-04T08:30:00.000+00:00", 1799051400.0),
+        ("90", 90.0),
+        ("1318333540.276", 1318333540.276),
+        (" 2011-10-11T11:45:40.276Z ", 1318333540.276),
+    ],
+)
+def test_timestamp_rules(text: str, seconds: float) -> None:
+    assert parse_timestamp(text) == pytest.approx(seconds, abs=1e-6)
+    assert parse_many([text])[0] == pytest.approx(seconds, abs=1e-6)
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2011-13-01", "11/10/2011", "nan", "inf", "1e999"])
+def test_unreadable_timestamps_say_what_is_expected(text: str) -> None:
+    with pytest.raises(ValueError, match="expected ISO 8601"):
+        parse_timestamp(text)
+    with pytest.raises(TimestampError) as info:
+        parse_many(["2011-01-01T00:00:00Z", text])
+    assert info.value.index == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)),
+            st.sampled_from([None, 0, 60, 120, -300, 330]),
+            st.sampled_from(["T", " "]),
+            st.sampled_from(["seconds", "milliseconds", "microseconds"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_parse_many_agrees_with_datetime(
+    values: list[tuple[datetime, int | None, str, str]],
+) -> None:
+    texts = []
+    expected = []
+    for moment, offset, sep, spec in values:
+        keep = {"seconds": 1_000_000, "milliseconds": 1000, "microseconds": 1}[spec]
+        moment = moment.replace(microsecond=moment.microsecond // keep * keep)
+        aware = moment.replace(
+            tzinfo=UTC if offset is None else timezone(timedelta(minutes=offset))
+        )
+        shown = aware.isoformat(sep=sep, timespec=spec)
+        if offset is None:
+            shown = shown.removesuffix("+00:00")
+        texts.append(shown)
+        expected.append(aware.timestamp())
+    assert np.allclose(parse_many(texts), expected, rtol=0, atol=1e-6)
+
+
+def test_a_time_format_replaces_the_rules(tmp_path: Path) -> None:
+    log = write(tmp_path / "eu.csv", "case;activity;time\nc1;a;11-10-2011 13:45\n")
+    events = list(CsvLog(log, time_format="%d-%m-%Y %H:%M"))
+    assert events[0].end == datetime(2011, 10, 11, 13, 45, tzinfo=UTC).timestamp()
+    with pytest.raises(EventLogError, match=r"eu\.csv:2: column 'time': .*'%Y'"):
+        list(CsvLog(log, time_format="%Y"))
+
+
+# -- CSV --------------------------------------------------------------------
+
+
+def test_procflow_layout_is_recognised(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "sim.csv",
+        "case,step,owner,start,end\n"
+        "1,intake,agent,2027-01-04T08:00:00.000+00:00,2027-01-04T08:06:00.000+00:00\n"
+        "1,triage,,2027-01-04T08:10:00.000+00:00,2027-01-04T08:12:00.000+00:00\n",
+    )
+    reader = CsvLog(log)
+    events = list(reader)
+    assert events == [
+        Event("1", "intake", 1799049960.0, 1799049600.0, "agent"),
+        Event("1", "triage", 1799050320.0, 1799050200.0, None),
+    ]
+    assert [e.line for e in events] == [2, 3]
+    assert reader.index is not None
+    assert reader.index.describe() == {
+        "case": "case",
+        "activity": "step",
+        "start": "start",
+        "end": "end",
+        "resource": "owner",
+        "lifecycle": None,
+    }
+
+
+def test_pm4py_columns_are_recognised_and_extra_columns_ignored(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "pm4py.csv",
+        "case:startdate,case:concept:name,concept:instance,concept:name,org:group,"
+        "org:resource,time:timestamp\n"
+        "2011-10-11,case-1,task-1,Confirmation of receipt,Group 1,R1,"
+        "2011-10-11 13:45:40.276000+02:00\n",
+    )
+    (event,) = list(CsvLog(log))
+    assert (event.case, event.activity, event.resource) == (
+        "case-1",
+        "Confirmation of receipt",
+        "R1",
+    )
+    assert event.start is None
+    assert event.end == pytest.approx(1318333540.276)
+
+
+def test_columns_can_be_named(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "custom.csv",
+        "Ticket ID,What,Began,Closed At,Agent\nT1,intake,1000,1300,ann\n",
+    )
+    columns = Columns(case="ticket id", activity="What", start="Began", end="Closed At",
+                      resource="Agent")  # fmt: skip
+    (event,) = list(CsvLog(log, columns))
+    assert (event.case, event.activity, event.start, event.end, event.resource) == (
+        "T1", "intake", 1000.0, 1300.0, "ann",
+    )  # fmt: skip
+    with pytest.raises(EventLogError, match=r"no column 'nope' \(--case-column\)"):
+        list(CsvLog(log, Columns(case="nope")))
+
+
+def test_a_single_start_column_gives_instants(tmp_path: Path) -> None:
+    log = write(tmp_path / "starts.csv", "case,activity,start_time\nc,a,100\nc,b,250\n")
+    events = list(CsvLog(log))
+    assert [(e.start, e.end) for e in events] == [(None, 100.0), (None, 250.0)]
+
+
+@pytest.mark.parametrize(
+    ("header", "delimiter"),
+    [("a,b;c", ","), ("a;b;c", ";"), ("a\tb\tc", "\t"), ("a|b|c", "|"), ("abc", ",")],
+)
+def test_delimiter_sniffing(header: str, delimiter: str) -> None:
+    assert sniff_delimiter(header) == delimiter
+
+
+def test_lifecycle_rows_are_paired(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "life.csv",
+        "case,activity,lifecycle:transition,timestamp\n"
+        "c1,a,start,10\n"
+        "c2,a,start,12\n"
+        "c1,a,complete,20\n"
+        "c1,b,schedule,21\n"
+        "c1,b,START,22\n"
+        "c2,a,complete,30\n"
+        "c1,b,complete,40\n"
+        "c1,c,complete,45\n"
+        "c1,d,start,50\n",
+    )
+    reader = CsvLog(log)
+    events = [(e.case, e.activity, e.start, e.end) for e in reader]
+    assert events == [
+        ("c1", "a", 10.0, 20.0),
+        ("c2", "a", 12.0, 30.0),
+        ("c1", "b", 22.0, 40.0),
+        ("c1", "c", None, 45.0),
+    ]
+    assert reader.skipped == 1
+    assert reader.unpaired_starts == 1
+
+
+def test_pairs_across_batches(tmp_path: Path) -> None:
+    rows = ["case,activity,lifecycle,time"]
+    for i in range(50):
+        rows.append(f"c{i},a,start,{i}")
+    for i in range(50):
+        rows.append(f"c{i},a,complete,{100 + i}")
+    log = write(tmp_path / "life.csv", "\n".join(rows) + "\n")
+    events = list(CsvLog(log, batch_rows=7))
+    assert [(e.case, e.start, e.end) for e in events] == [
+        (f"c{i}", float(i), 100.0 + i) for i in range(50)
+    ]
+
+
+def test_gzip_logs_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("case,activity,timestamp\nc,a,1\n")
+    assert detect_format(str(path)) == "csv"
+    assert [e.end for e in read_log(path)] == [1.0]
+
+
+def test_quoted_fields_spanning_lines_keep_line_numbers(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "quoted.csv",
+        'case,activity,timestamp,note\nc,a,1,"two\nlines"\nc,b,2,x\nc,c,oops,x\n',
+    )
+    with pytest.raises(EventLogError) as info:
+        list(CsvLog(log))
+    assert info.value.row == 5
+    assert str(info.value).startswith(f"{log}:5: column 'timestamp': cannot read timestamp 'oops'")
+
+
+# -- bad CSV logs: a clear message with the file and line ---------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        ("", 1, "empty file: an event log needs a header row"),
+        ("\n\n", 1, "empty file"),
+        ("case,activity,timestamp\n", 2, "the log has no events (only a header row)"),
+        ("who,what\nc,a\n", 1, "no case column: name it with --case-column"),
+        ("case,what\nc,a\n", 1, "no activity column: name it with --activity-column"),
+        ("case,activity\nc,a\n", 1, "no timestamp column: name it with --timestamp-column"),
+        ("case,activity,timestamp\nc,a,1\nc,b\n", 3, "has 2 fields but the header has 3"),
+        ("case,activity,timestamp\nc,a,1\n,b,2\n", 3, "empty case id in column 'case'"),
+        ("case,activity,timestamp\nc,,2\n", 2, "empty activity in column 'activity'"),
+        ("case,activity,timestamp\nc,a,\n", 2, "empty timestamp in column 'timestamp'"),
+        (
+            "case,activity,timestamp\nc,a,2011-10-11\nc,b,11/10/2011\n",
+            3,
+            "column 'timestamp': cannot read timestamp '11/10/2011': expected ISO 8601",
+        ),
+        (
+            "case,activity,start,end\nc,a,20,10\n",
+            2,
+            "activity 'a' of case 'c' starts after it ends",
+        ),
+        ('case,activity,timestamp\nc,"a,1\n', 2, "not valid CSV"),
+    ],
+)
+def test_bad_csv_logs(tmp_path: Path, content: str, line: int, message: str) -> None:
+    log = write(tmp_path / "bad.csv", content)
+    with pytest.raises(EventLogError) as info:
+        list(CsvLog(log))
+    assert info.value.row == line
+    assert str(info.value).startswith(f"{log}:{line}: ")
+    assert message in str(info.value)
+
+
+def test_blank_lines_are_skipped(tmp_path: Path) -> None:
+    log = write(tmp_path / "blank.csv", "case,activity,timestamp\n\nc,a,1\n\n\nc,b,2\n")
+    assert [(e.activity, e.line) for e in CsvLog(log)] == [("a", 3), ("b", 6)]
+
+
+def test_non_utf8_is_reported_on_its_line(tmp_path: Path) -> None:
+    log = tmp_path / "latin1.csv"
+    rows = ["case,activity,timestamp"] + [f"c,a{i},{i}" for i in range(3000)]
+    rows.insert(2000, "c,caf\xe9,1")
+    log.write_bytes("\n".join(rows).encode("latin-1"))
+    with pytest.raises(EventLogError, match=r"latin1\.csv:2001: not UTF-8 text \(byte 0xe9"):
+        list(CsvLog(log))
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(FileAccessError, match="no such file"):
+        list(CsvLog(tmp_path / "absent.csv"))
+    with pytest.raises(FileAccessError, match="is a directory"):
+        list(CsvLog(tmp_path))
+
+
+def test_group_cases_sorts_each_case(tmp_path: Path) -> None:
+    log = write(tmp_path / "g.csv", "case,activity,timestamp\nx,b,5\ny,a,1\nx,a,2\n")
+    cases = group_cases(read_log(log))
+    assert {k: [e.activity for e in v] for k, v in cases.items()} == {"x": ["a", "b"], "y": ["a"]}
+
+
+# -- XES ------------------------------------------------------------------------
+
+needs_data = pytest.mark.skipif(not RUNNING.exists(), reason="../shared/data is not available")
+
+
+@needs_data
+def test_running_example_xes() -> None:
+    log = read_log(RUNNING)
+    assert log.format == "xes"
+    events = list(log)
+    assert len(events) == 42
+    assert len({e.case for e in events}) == 6
+    first = events[0]
+    assert (first.case, first.activity, first.resource) == ("3", "register request", "Pete")
+    assert (
+        first.end == datetime(2010, 12, 30, 14, 32, tzinfo=timezone(timedelta(hours=1))).timestamp()
+    )
+    assert all(e.start is None for e in events)
+
+
+@needs_data
+def test_reviewing_xes_pairs_start_and_complete() -> None:
+    log = XesLog(REVIEWING)
+    events = list(log)
+    assert len(events) == 2278  # 3,730 events: 1,452 starts paired into their completes
+    assert sum(e.start is not None for e in events) == 1452
+    assert log.unpaired_starts == 0
+    assert log.traces == 100
+    invite = events[0]
+    assert (invite.case, invite.activity) == ("1", "invite reviewers")
+    assert invite.end - (invite.start or 0) == 5 * 86400
+
+
+def test_namespaced_xes_and_trace_without_name(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "ns.xes",
+        '<?xml version="1.0"?>\n<!-- a comment -->\n'
+        '<log xmlns="http://www.xes-standard.org/" xes.version="1.0">'
+        '<global scope="event"><string key="concept:name" value="x"/></global>'
+        "<trace><event><string key='concept:name' value='a'/>"
+        "<date key='time:timestamp' value='2020-01-01T00:00:00Z'/>"
+        "<list key='nested'><string key='concept:name' value='ignored'/></list>"
+        "</event></trace></log>",
+    )
+    (event,) = list(read_log(log))
+    assert (event.case, event.activity, event.end) == ("trace-1", "a", 1577836800.0)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty file"),
+        ("<log><trace>", "not valid XML"),
+        ("<html></html>", "the root element is <html>, not <log>"),
+        ("<log></log>", "the log has no events"),
+        (
+            '<?xml version="1.0"?>\n<!DOCTYPE log [<!ENTITY a "aaaa">]>\n<log/>',
+            "refusing a document type declaration",
+        ),
+        (
+            "<!-- <trick -->\n<!DOCTYPE log SYSTEM 'file:///etc/passwd'>\n<log/>",
+            "refusing a document type declaration",
+        ),
+        (
+            "<log><trace><event><string key='concept:name' value='a'/></event></trace></log>",
+            "trace 'trace-1', event 1 ('a'): no time:timestamp",
+        ),
+        (
+            "<log><trace><event><date key='time:timestamp' value='2020-01-01'/></event>"
+            "</trace></log>",
+            "no concept:name",
+        ),
+        (
+            "<log><trace><string key='concept:name' value='T'/><event>"
+            "<string key='concept:name' value='a'/><date key='time:timestamp' value='soon'/>"
+            "</event></trace></log>",
+            "trace 'T', event 1 ('a'): cannot read timestamp 'soon'",
+        ),
+    ],
+)
+def test_bad_xes_logs(tmp_path: Path, content: str, message: str) -> None:
+    log = write(tmp_path / "bad.xes", content)
+    with pytest.raises(EventLogError) as info:
+        list(read_log(log))
+    assert str(info.value).startswith(str(log))
+    assert message in str(info.value)
+
+
+def test_billion_laughs_is_refused_before_parsing(tmp_path: Path) -> None:
+    entities = "".join(
+        f'<!ENTITY l{i} "{"&l" + str(i - 1) + ";" if i else "ha"}'
+        + ("&l" + str(i - 1) + ";") * 9
+        + '">'
+        if i
+        else '<!ENTITY l0 "ha">'
+        for i in range(10)
+    )
+    log = write(
+        tmp_path / "bomb.xes", f"<?xml version='1.0'?><!DOCTYPE log [{entities}]><log>&l9;</log>"
+    )
+    with pytest.raises(EventLogError, match="document type declaration"):
+        list(read_log(log))
+
+
+def test_format_detection(tmp_path: Path) -> None:
+    assert detect_format("x.XES") == "xes"
+    assert detect_format("x.xes.gz") == "xes"
+    assert detect_format("x.tsv") == "csv"
+    sniffed = write(tmp_path / "log.data", "  <log/>")
+    assert detect_format(str(sniffed)) == "xes"
+    assert detect_format(str(write(tmp_path / "other.data", "case,activity"))) == "csv"
+    with pytest.raises(procflow.ConfigError, match="column options apply to CSV"):
+        read_log(tmp_path / "x.xes", columns=Columns(case="id"))
+
+
+def test_events_compare_by_value() -> None:
+    assert Event("c", "a", 1.0) == Event("c", "a", 1.0, None, None, 99)
+    assert Event("c", "a", 1.0) != Event("c", "b", 1.0)
+    assert "activity='a'" in repr(Event("c", "a", 1.0))
+    assert not math.isnan(Event("c", "a", 1.0).end)
