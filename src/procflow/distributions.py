@@ -343,8 +343,7 @@ def _build(name: str, raw: list[tuple[Any, int, str | None]]) -> _Dist:
             raise _error(f"{name}: {param}: {exc}", offset + exc.offset, key) from None
         where[param] = (offset, key)
     _check(name, values, where)
-    cls = _CLASSES[name]
-    return cls.model_validate({"dist": name, **values})
+    return _CLASSES[name](**values)  # the aliases are the parameter names
 
 
 def _split_args(body: str, base: int) -> list[tuple[str, int, None]]:
@@ -352,13 +351,11 @@ def _split_args(body: str, base: int) -> list[tuple[str, int, None]]:
     if not body.strip():
         return []
     parts: list[tuple[str, int, None]] = []
-    start = 0
-    for index, char in enumerate(body + ","):
-        if char == ",":
-            piece = body[start:index]
-            lead = len(piece) - len(piece.lstrip())
-            parts.append((piece.strip(), base + start + lead, None))
-            start = index + 1
+    start = base
+    for piece in body.split(","):
+        stripped = piece.lstrip()
+        parts.append((stripped.rstrip(), start + len(piece) - len(stripped), None))
+        start += len(piece) + 1
     return parts
 
 

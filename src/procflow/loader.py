@@ -59,6 +59,8 @@ MAX_NODES = 2_000_000
 STDIN = "-"
 _TAG = "tag:yaml.org,2002:"
 _PLAIN = "!procflow/plain"
+_STR = _TAG + "str"
+_BUILDING: Any = ("building",)  # memo marker of a collection whose children are being built
 _ALLOWED_TAGS = frozenset(
     {_TAG + name for name in ("str", "int", "float", "bool", "null", "map", "seq")} | {_PLAIN}
 )
@@ -297,7 +299,7 @@ class _Builder:
 
     def build(self, node: Any, depth: int = 0) -> Any:
         kind = type(node)
-        if kind is ScalarNode:
+        if kind is ScalarNode:  # the hot path: most nodes are plain scalars
             self.count += 1
             tag = node.tag
             if tag == _PLAIN:
@@ -307,7 +309,10 @@ class _Builder:
             return _explicit(node, self.name)
         key = id(node)
         memo = self.memo.get(key)
-        if memo is not None:  # an alias: share the value, but count its full size
+        if memo is not None:
+            if memo is _BUILDING:
+                raise self.fail(node, "an alias refers to the node that contains it (recursive)")
+            # an alias: share the value, but count its full size
             self.count += memo[1]
             if self.count > MAX_NODES:
                 raise self.fail(
@@ -316,21 +321,20 @@ class _Builder:
                     "file?); write the values out or use fewer nested aliases",
                 )
             return memo[0]
-        if key in self.building:
-            raise self.fail(node, "an alias refers to the node that contains it (recursive)")
         if depth >= MAX_DEPTH:
             raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels")
         if node.tag not in _ALLOWED_TAGS:
             raise self.fail(node, self._tag_message(node.tag))
-        self.building.add(key)
+        self.memo[key] = _BUILDING
         start = self.count
         self.count += 1
         value: Any
         if kind is MappingNode:
             value = self._mapping(node, depth + 1)
         else:
-            value = [self.build(child, depth + 1) for child in node.value]
-        self.building.discard(key)
+            build = self.build
+            inner = depth + 1
+            value = [build(child, inner) for child in node.value]
         self.memo[key] = (value, self.count - start)
         if self.count > MAX_NODES:
             raise self.fail(node, f"the document has more than {MAX_NODES:,} nodes")
@@ -338,35 +342,40 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        merged: dict[str, Any] = {}
+        merged: dict[str, Any] | None = None
+        build = self.build
         for key_node, value_node in node.value:
             if type(key_node) is not ScalarNode:
                 raise self.fail(key_node, "a mapping key must be a plain name, not a list or map")
             name = key_node.value
-            if name == "<<" and key_node.tag == _PLAIN:
-                merged.update(self._merge(value_node, depth))
-                continue
-            if key_node.tag not in (_PLAIN, _TAG + "str"):
-                raise self.fail(key_node, self._tag_message(key_node.tag))
-            self.count += 1
-            line = key_node.start_mark.line + 1
+            tag = key_node.tag
+            if tag == _PLAIN:
+                if name == "<<":
+                    merged = merged or {}
+                    merged.update(self._merge(value_node, depth))
+                    continue
+            elif tag != _STR:
+                raise self.fail(key_node, self._tag_message(tag))
             if name in result:
-                mark = key_node.start_mark
-                self.problems.append(
-                    Problem(
-                        "PF003",
-                        f"duplicate key {name!r} (first at line {first_line[name]}): YAML keeps "
-                        "only the last one, so the first would be silently lost",
-                        Position(self.name, mark.line + 1, mark.column + 1),
-                    )
-                )
-            first_line.setdefault(name, line)
-            result[name] = self.build(value_node, depth)
+                self._duplicate(node, key_node, name)
+            result[name] = build(value_node, depth)
+        self.count += len(node.value)  # the keys
         if merged:
             for name, value in merged.items():
                 result.setdefault(name, value)
         return result
+
+    def _duplicate(self, node: MappingNode, key_node: ScalarNode, name: str) -> None:
+        first = next(k for k, _v in node.value if getattr(k, "value", None) == name)
+        mark = key_node.start_mark
+        self.problems.append(
+            Problem(
+                "PF003",
+                f"duplicate key {name!r} (first at line {first.start_mark.line + 1}): YAML keeps "
+                "only the last one, so the first would be silently lost",
+                Position(self.name, mark.line + 1, mark.column + 1),
+            )
+        )
 
     def _merge(self, node: Any, depth: int) -> dict[str, Any]:
         """YAML merge keys (``<<: *defaults``): earlier sources win, explicit keys win."""
