@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import yaml
 
 from procflow.cli import cli
@@ -17,7 +18,7 @@ def test_the_hook() -> None:
     assert hook["id"] == "procflow-lint"
     assert hook["entry"] == "procflow lint"
     assert hook["language"] == "python"
-    assert "lint" in cli.commands
+    assert "lint" in cli.list_commands(click.Context(cli))
     files = re.compile(hook["files"])
     for path in ("processes/cs.yaml", "ops/processes/onboarding.yml", "processes/sub/x.yaml"):
         assert files.search(path), path

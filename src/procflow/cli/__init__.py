@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -33,18 +34,48 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """Imports a command's module when the command is used, not at start-up.
+
+    ``procflow lint`` in a pre-commit hook should not pay for importing the
+    simulator and the event-log readers. ``check-log`` lives in ``checklog``;
+    a name that matches no module loads them all (as ``--help`` does).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: set[str] = set()
+
+    def _load(self, modules: Sequence[str]) -> None:
+        for name in modules:
+            if name not in self._loaded:
+                self._loaded.add(name)
+                for command in import_module(f"procflow.cli.{name}").commands:
+                    self.add_command(command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = cmd_name.replace("-", "").replace("_", "")
+        if cmd_name not in self.commands and module in COMMAND_MODULES:
+            self._load([module])
+        if cmd_name not in self.commands:
+            self._load(COMMAND_MODULES)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load(COMMAND_MODULES)
+        return super().list_commands(ctx)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="procflow")
 def cli() -> None:
     """procflow: process-as-code for operations teams.
 
     Lint, draw, analyze and simulate business processes declared as YAML.
     """
-
-
-for _name in COMMAND_MODULES:
-    for _command in import_module(f"procflow.cli.{_name}").commands:
-        cli.add_command(_command)
 
 
 def report_error(error: ProcflowError) -> None:
