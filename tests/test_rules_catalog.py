@@ -45,14 +45,15 @@ SPEC = {
 }
 CAPACITY = {"PF501", "PF502", "PF503"}
 
-#: The four parts every rule's documentation has, in this order (ruff's style;
-#: the capacity family words its headings a little differently). The example
-#: and what to write instead are YAML blocks.
+#: The four parts of every rule's documentation, in this order (ruff's style).
+#: The example and what to write instead are YAML blocks.
 PARTS = {
-    "what it checks": re.compile(r"what it (does|checks)", re.IGNORECASE),
-    "why it matters": re.compile(r"why (is this bad|it matters)", re.IGNORECASE),
-    "an example": re.compile(r"example\W*\n\s*```yaml\n.+?```", re.IGNORECASE | re.DOTALL),
-    "what to write instead": re.compile(r"instead.*?```yaml\n.+?```", re.IGNORECASE | re.DOTALL),
+    "what it does": re.compile(r"^## What it does\n\S", re.MULTILINE),
+    "why it is bad": re.compile(r"^## Why is this bad\?\n\S", re.MULTILINE),
+    "an example": re.compile(r"^## Example\n((?!## ).*\n)*?```yaml\n[\s\S]+?```", re.MULTILINE),
+    "what to write instead": re.compile(
+        r"^## Use instead\n((?!## ).*\n)*?```yaml\n[\s\S]+?```", re.MULTILINE
+    ),
 }
 
 

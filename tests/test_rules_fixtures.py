@@ -5,8 +5,7 @@
 comment is one finding, and a fixture's findings must be exactly the ones it
 declares -- of every code, not only the rule under test -- so a fixture also
 pins that a problem is reported once, by the rule it belongs to, and not
-again by another. (The capacity rules' fixtures, PF5xx, are exercised by
-``test_analyze_rules.py``.)
+again by another.
 
 Everything goes through the lint engine, as ``procflow lint`` does.
 """
@@ -23,14 +22,11 @@ from procflow.lint import lint_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 EXPECT = re.compile(r"^#\s*expect:\s*(PF\d{3})\s+(\d+):(\d+)\s*$", re.MULTILINE)
-CAPACITY = ("PF501", "PF502", "PF503")
 
 
 def rule_fixtures() -> list[Path]:
     return sorted(
-        path
-        for path in FIXTURES.glob("PF*/*.yaml")
-        if path.parent.name not in CAPACITY and path.name.startswith(("fire-", "quiet-"))
+        path for path in FIXTURES.glob("PF*/*.yaml") if path.name.startswith(("fire-", "quiet-"))
     )
 
 
