@@ -28,6 +28,7 @@ import contextlib
 import gc
 import glob
 import math
+import operator
 import os
 import re
 import sys
@@ -60,6 +61,8 @@ STDIN = "-"
 _TAG = "tag:yaml.org,2002:"
 _PLAIN = "!procflow/plain"
 _STR = _TAG + "str"
+_SEQ = _TAG + "seq"
+_MAP = _TAG + "map"
 _BUILDING: Any = ("building",)  # memo marker of a collection whose children are being built
 _ALLOWED_TAGS = frozenset(
     {_TAG + name for name in ("str", "int", "float", "bool", "null", "map", "seq")} | {_PLAIN}
@@ -76,8 +79,13 @@ class _ComposeOnly(_BaseLoader):  # type: ignore[misc]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
-            return _PLAIN if implicit[0] else _TAG + "str"
-        return _TAG + ("seq" if kind is SequenceNode else "map")
+            return _PLAIN if implicit[0] else _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    # PyYAML calls these for every node to support path resolvers, which we do
+    # not use; C-level no-ops instead of two Python calls per node.
+    descend_resolver = staticmethod(operator.is_)  # (parent, index) -> ignored
+    ascend_resolver = staticmethod(tuple)  # () -> ignored
 
 
 @dataclass
