@@ -16,6 +16,7 @@ lives with the simulator.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -364,19 +365,36 @@ def parse_distribution(value: Any) -> Any:
     if isinstance(value, _Dist):
         return value
     if isinstance(value, str):
-        match = _CALL_RE.match(value)
-        if match is None:
-            try:
-                return Fixed(value=parse_duration(value))
-            except UnitError as exc:
-                raise _error(
-                    f"{exc}; or write a distribution: {_names()} (e.g. exponential(6m))",
-                    exc.offset,
-                ) from None
-        name = match.group(1)
-        if name not in SIGNATURES:
-            raise _error(f"unknown distribution {name!r}: use one of {_names()}", match.start(1))
-        return _build(name, list(_split_args(match.group(2), match.start(2))))
+        return _parse_text(value)
+    return _parse_other(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> _Dist:
+    """The text form, memoized.
+
+    Distributions are immutable values and the same few texts
+    (``exponential(6m)``, ``10m``) recur across the steps and files of a
+    repository. Errors are raised afresh each time (``lru_cache`` keeps no
+    exceptions).
+    """
+    match = _CALL_RE.match(value)
+    if match is None:
+        try:
+            return Fixed(value=parse_duration(value))
+        except UnitError as exc:
+            raise _error(
+                f"{exc}; or write a distribution: {_names()} (e.g. exponential(6m))",
+                exc.offset,
+            ) from None
+    name = match.group(1)
+    if name not in SIGNATURES:
+        raise _error(f"unknown distribution {name!r}: use one of {_names()}", match.start(1))
+    return _build(name, list(_split_args(match.group(2), match.start(2))))
+
+
+def _parse_other(value: Any) -> Any:
+    """The mapping form, and the errors for values that are neither text nor a mapping."""
     if isinstance(value, Mapping):
         name = value.get("dist")
         if name is None:

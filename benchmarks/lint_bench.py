@@ -1,0 +1,251 @@
+"""How fast is ``procflow lint`` next to merely parsing the same YAML with libyaml?
+
+Parsing is the floor: every linter has to read the file. This script
+generates two workloads into a temporary folder,
+
+(a) 1,000 process files of 50 steps each, and
+(b) one process of 10,000 steps,
+
+both realistic (owners with capacities, distributions of every kind,
+branches with probabilities, bounded feedback loops, goals), and times, in
+the same run and on the same files:
+
+* ``parse``: ``yaml.compose(text, Loader=yaml.CSafeLoader)`` of every file
+  (reading the file included), the floor;
+* ``load``: procflow's loader alone (compose, convert, validate);
+* ``lint``: ``procflow lint`` in-process (:func:`procflow.lint.lint_paths`);
+* ``lint (cli)``: the whole ``procflow lint`` command as a subprocess
+  (interpreter start-up and imports included);
+
+each the best of ``--repeat`` runs, and prints the ratio lint/parse.
+Targets: lint <= 2.5x parse on both workloads, and the 10,000-step process
+linted in under 2 s on one core.
+
+Run: ``python benchmarks/lint_bench.py [--repeat 5] [--files 1000] [--steps 10000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+
+def duration(i: int) -> str:
+    """A varied, realistic duration for step ``i`` (every form of SPEC 1.3, varied numbers)."""
+    a, b = 2 + i % 37, 1 + i % 11
+    return (
+        f"exponential({a}m)",
+        f"lognormal({a}m, {b}m)",
+        f"triangular({b}m, {b + a}m, {2 * a + b}m)",
+        f"uniform({b}m, {a + b}m)",
+        f"{a}m",
+        f"gamma({a}m, {b}m)",
+        f"normal({a + b}m, {b}m)",
+        f"{{dist: exponential, mean: {a}m}}",
+    )[i % 8]
+
+
+def process_text(name: str, steps: int, owners: int | None = None) -> str:
+    """A realistic, structurally sound process of ``steps`` steps as YAML text."""
+    owners = owners or max(3, steps // 10)
+    roles = [f"role-{k:03d}" for k in range(owners)]
+    out = [
+        f"process: {name}",
+        f"title: Generated process {name}",
+        "description: A generated process for the lint benchmark.",
+        f"owner: {roles[0]}",
+        "",
+        "owners:",
+    ]
+    for k, role in enumerate(roles):
+        out.append(f"  {role}:")
+        out.append(f"    capacity: {50 + k % 7}")
+        if k % 5 == 1:
+            out.append(f"    cost_per_hour: {30 + k % 20}")
+    out.append("  customer:")
+    out.append("    external: true")
+    out += ["", "arrivals:", "  rate: 2/d", "", "start: s00000", "", "steps:"]
+
+    def sid(i: int) -> str:
+        return f"s{i:05d}"
+
+    for i in range(steps):
+        out.append(f"  {sid(i)}:")
+        if i == steps - 1:
+            out.append("    title: Done")
+            out.append("    end: true")
+            break
+        if i % 4 == 0:
+            out.append(f"    title: Step number {i}")
+        if i % 9 == 0:
+            out.append(f"    activity: T{i:05d} Work on the case")
+        owner = "customer" if i % 13 == 12 else roles[i % owners]
+        out.append(f"    owner: {owner}")
+        out.append(f"    duration: {duration(i)}")
+        if i % 17 == 8:
+            out.append(f"    informed: [{roles[(i + 1) % owners]}]")
+        last = steps - 1
+        if i % 10 == 9 and i >= 10:
+            out.append("    on:")
+            out.append(f"      ok: {{to: {sid(i + 1)}, p: 0.9}}")
+            out.append(f"      rework: {{to: {sid(i - 5)}, p: 0.1, feedback: true, max: 2}}")
+        elif i % 7 == 3 and i + 2 <= last:
+            out.append("    on:")
+            out.append("      simple:")
+            out.append(f"        to: {sid(i + 1)}")
+            out.append("        p: 0.6")
+            out.append(f"      complex: {{to: {sid(i + 2)}, p: 0.4}}")
+        elif i % 11 == 5:
+            out.append("    on:")
+            out.append(f"      done: {sid(i + 1)}")
+        else:
+            out.append(f"    next: {sid(i + 1)}")
+    out += [
+        "",
+        "goals:",
+        "  - id: fast",
+        "    metric: cycle_time",
+        "    stat: p90",
+        '    target: "<= 400d"',
+        "    deadline: 2099-12-31",
+        f"    owner: {roles[0]}",
+        "  - id: throughput",
+        "    metric: throughput",
+        '    target: ">= 1/d"',
+        "    deadline: 2099-12-31",
+        "  - id: first-step",
+        "    metric: step_time:s00000",
+        "    stat: mean",
+        '    target: "<= 1h"',
+        "    deadline: 2099-12-31",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def generate(folder: Path, files: int, steps: int, big_steps: int) -> tuple[Path, Path]:
+    """Write workload (a) into ``folder/many`` and (b) into ``folder/big.yaml``."""
+    many = folder / "many"
+    many.mkdir()
+    for index in range(files):
+        name = f"generated-{index:04d}"
+        (many / f"{name}.yaml").write_text(process_text(name, steps), encoding="utf-8")
+    big = folder / "big.yaml"
+    big.write_text(process_text("generated-big", big_steps, owners=60), encoding="utf-8")
+    return many, big
+
+
+def best_of(repeat: int, work: Callable[[], object]) -> float:
+    """The fastest of ``repeat`` runs, in seconds (the machine is shared: the minimum is fair)."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def parse_files(paths: list[Path]) -> None:
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            yaml.compose(handle.read(), Loader=yaml.CSafeLoader)
+
+
+def load_files(paths: list[Path]) -> None:
+    from procflow.loader import parse_process, read_document
+
+    for path in paths:
+        parse_process(read_document(path))
+
+
+def lint_paths(paths: list[Path]) -> int:
+    from procflow.lint import lint_paths as run
+
+    return len(run([str(p) for p in paths]).findings)
+
+
+def lint_cli(paths: list[Path]) -> None:
+    command = [sys.executable, "-m", "procflow", "lint", "--isolated", *map(str, paths)]
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def rule_times(path: Path) -> list[tuple[str, float]]:
+    """Seconds per rule on one process, in run order (shared context, as lint runs them)."""
+    from procflow.lint import Plan
+    from procflow.loader import gc_paused, load
+    from procflow.rules.base import LintContext
+
+    plan = Plan.build()
+    process = load(path)
+    context = LintContext(process, plan.settings)
+    times = []
+    with gc_paused():
+        for rule in plan.rules:
+            start = time.perf_counter()
+            list(rule.check(context))
+            times.append((f"{rule.code} {rule.name}", time.perf_counter() - start))
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--big-steps", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as promised
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="procflow-bench-") as tmp:
+        many, big = generate(Path(tmp), args.files, args.steps, args.big_steps)
+        many_files = sorted(many.glob("*.yaml"))
+        lint_paths([big])  # warm up: imports and rule registration are not what we measure
+        findings = {"a": lint_paths([many]), "b": lint_paths([big])}
+        for label, paths, walk in (
+            (f"(a) {args.files} files x {args.steps} steps", many_files, [many]),
+            (f"(b) 1 file x {args.big_steps} steps", [big], [big]),
+        ):
+            size = sum(p.stat().st_size for p in paths) / 1e6
+            parse = best_of(args.repeat, lambda p=paths: parse_files(p))  # type: ignore[misc]
+            load = best_of(args.repeat, lambda p=paths: load_files(p))  # type: ignore[misc]
+            lint = best_of(args.repeat, lambda w=walk: lint_paths(w))  # type: ignore[misc]
+            cli = best_of(max(1, args.repeat // 2), lambda w=walk: lint_cli(w))  # type: ignore[misc]
+            rows.append((label, size, parse, load, lint, cli))
+        slowest = sorted(rule_times(big), key=lambda item: -item[1])[:5]
+    python = sys.version.split()[0]
+    print(f"procflow lint benchmark (best of {args.repeat}; one core; Python {python})")
+    header = (
+        f"{'workload':<28} {'MB':>5} {'parse':>8} {'load':>8} {'lint':>8} {'lint/parse':>10} "
+        f"{'lint (cli)':>10} {'cli/parse':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for label, size, parse, load, lint, cli in rows:
+        print(
+            f"{label:<28} {size:>5.1f} {parse:>7.3f}s {load:>7.3f}s {lint:>7.3f}s "
+            f"{lint / parse:>9.2f}x {cli:>9.3f}s {cli / parse:>8.2f}x"
+        )
+    print(
+        "parse = yaml.compose(CSafeLoader) of every file; load = procflow's loader "
+        "(compose, convert, validate);"
+    )
+    print("lint = procflow lint in-process; lint (cli) = the whole command in a new interpreter")
+    print(f"findings: (a) {findings['a']}, (b) {findings['b']}")
+    print("slowest rules on (b): " + ", ".join(f"{name} {t:.3f}s" for name, t in slowest))
+    ok = all(lint / parse <= 2.5 for _l, _s, parse, _d, lint, _c in rows) and rows[1][4] < 2.0
+    print("targets (lint <= 2.5x parse on both, (b) lint < 2 s): " + ("met" if ok else "NOT met"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
