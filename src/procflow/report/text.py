@@ -64,7 +64,7 @@ def render(report: LintReport) -> str:
 def print_report(report: LintReport, console: Console) -> None:
     """Print the report on ``console``: coloured on a terminal, plain when piped."""
     for finding in report.findings:
-        console.print(markup(finding))
+        console.print(markup(finding), soft_wrap=True)  # one finding, one line: let it wrap
     if report.failed:
         style = "error"
     elif report.findings:
