@@ -537,10 +537,31 @@ def load_change(path: str | os.PathLike[str]) -> Change:
     return change
 
 
-def iter_yaml_files(paths: list[str]) -> Iterator[str]:
-    """Expand directories (recursively, ``*.yaml``/``*.yml``, sorted) and keep files as given.
+#: Folders never walked into: tool state, caches and installed packages hold YAML
+#: that is not a process. (Hidden folders, such as .git and .github, are skipped too.)
+SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
+YAML_SUFFIXES = (".yaml", ".yml")
 
-    A path that does not exist raises :class:`FileAccessError`.
+
+def _walk_yaml(root: str) -> list[str]:
+    """``*.yaml``/``*.yml`` files under ``root``, sorted, pruning hidden and tool folders."""
+    found: list[str] = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = [f for f in folders if not f.startswith(".") and f not in SKIPPED_FOLDERS]
+        found.extend(
+            os.path.normpath(os.path.join(folder, name))
+            for name in files
+            if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+        )
+    return sorted(found, key=lambda p: FsPath(p).parts)
+
+
+def iter_yaml_files(paths: list[str]) -> Iterator[str]:
+    """Expand folders (recursively, ``*.yaml``/``*.yml``, sorted) and globs; keep files as given.
+
+    Walking a folder skips hidden folders and files (``.git``, ``.github``,
+    ``.venv``) and :data:`SKIPPED_FOLDERS`; a glob keeps the YAML files it
+    matches. A path that does not exist raises :class:`FileAccessError`.
     """
     for path in paths:
         if path == STDIN:
@@ -548,16 +569,15 @@ def iter_yaml_files(paths: list[str]) -> Iterator[str]:
             continue
         candidate = FsPath(path)
         if candidate.is_dir():
-            found = sorted(
-                p for p in candidate.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-            )
-            yield from (str(p) for p in found)
+            yield from _walk_yaml(path)
         elif candidate.exists():
             yield path
         elif any(char in path for char in "*?["):
             matches = sorted(glob.glob(path, recursive=True))
             if not matches:
                 raise FileAccessError(path, "no files match this pattern")
-            yield from iter_yaml_files(matches)
+            yield from iter_yaml_files(
+                [m for m in matches if os.path.isdir(m) or m.endswith(YAML_SUFFIXES)]
+            )
         else:
             raise FileAccessError(path, "no such file or directory")
