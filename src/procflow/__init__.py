@@ -79,7 +79,11 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'procflow' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    imported = import_module(module)
+    # ``procflow.lint`` is both a function and its module; importing the module
+    # binds the module here anyway, so the (callable) module is the one answer.
+    same = module == f"{__name__}.{name}" and callable(imported)
+    value = imported if same else getattr(imported, name)
     globals()[name] = value
     return value
 
