@@ -490,3 +490,20 @@ def test_catalog_includes_loader_codes() -> None:
     assert catalog["PF001"] == "yaml-syntax"
     assert catalog["PF002"] == "schema"
     assert catalog["PF003"] == "duplicate-key"
+
+
+def test_procflow_lint_is_also_the_module() -> None:
+    code = (
+        "import procflow\n"
+        "procflow.lint\n"
+        "import procflow.lint\n"
+        "from procflow import lint\n"
+        "assert lint is procflow.lint\n"
+        "assert callable(procflow.lint) and procflow.lint.lint_paths\n"
+        "print(procflow.lint.lint_paths.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "lint_paths"
