@@ -108,10 +108,15 @@ def _specificity(selector: str, rule: Rule) -> int:
 def _check_selectors(selectors: Iterable[str], rules: Sequence[Rule], where: str) -> None:
     for selector in selectors:
         if not any(_specificity(selector, r) >= 0 for r in rules):
-            known = ", ".join(r.code for r in rules)
+            import difflib
+
+            names = [r.code for r in rules] + [r.name for r in rules]
+            close = difflib.get_close_matches(selector, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"{where}: unknown rule {selector!r}: use a code ({known}), "
-                "a code prefix such as PF2, a rule name, or ALL"
+                f"{where}: unknown rule {selector!r}{hint}: use a code such as PF203, a prefix "
+                "such as PF2, a rule name such as unused-owner, or ALL (`procflow rules` "
+                "lists them)"
             )
 
 
