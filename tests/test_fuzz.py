@@ -301,7 +301,7 @@ def semantic_mutation(draw: st.DrawFn) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-@settings(FUZZ, max_examples=EXAMPLES_PER_TEST * 3)
+@FUZZ
 @given(semantic_mutation())
 def test_rewired_examples_through_lint(text: str) -> None:
     code, _output = lint_text(text.encode("utf-8"))

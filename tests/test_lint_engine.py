@@ -93,9 +93,7 @@ def test_procflow_lint_is_callable_on_a_process() -> None:
     "statement",
     [
         "import procflow; f = procflow.lint",
-        "import procflow.lint; import procflow; f = procflow.lint",
         "from procflow.lint import lint_paths; import procflow; f = procflow.lint",
-        "from procflow import lint as f",
     ],
 )
 def test_procflow_lint_is_callable_whatever_was_imported_first(statement: str) -> None:
