@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import math
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -94,6 +96,53 @@ def test_parse_many_agrees_with_datetime(
         texts.append(shown)
         expected.append(aware.timestamp())
     assert np.allclose(parse_many(texts), expected, rtol=0, atol=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from([None, "Z", 0, 60, 120, -300, 330, -570]),
+    st.sampled_from(["T", " "]),
+    st.sampled_from(["seconds", "milliseconds", "microseconds"]),
+    st.sampled_from(["%H:%M", "%H%M", "%H"]),
+)
+def test_columns_of_one_layout_are_decoded_exactly(
+    values: list[datetime], offset: int | str | None, sep: str, spec: str, shown_offset: str
+) -> None:
+    texts, expected = [], []
+    for moment in values:
+        if offset is None or offset == "Z":
+            aware = moment.replace(tzinfo=UTC)
+            text = aware.replace(tzinfo=None).isoformat(sep=sep, timespec=spec)
+            text += "Z" if offset == "Z" else ""
+        else:
+            zone = timezone(timedelta(minutes=offset))
+            aware = moment.replace(tzinfo=zone)
+            text = aware.replace(tzinfo=None).isoformat(sep=sep, timespec=spec)
+            hours, minutes = divmod(abs(offset), 60)
+            if shown_offset == "%H" and minutes:
+                continue
+            sign = "-" if offset < 0 else "+"
+            forms = {"%H:%M": f"{hours:02d}:{minutes:02d}", "%H%M": f"{hours:02d}{minutes:02d}"}
+            text += sign + forms.get(shown_offset, f"{hours:02d}")
+        texts.append(text)
+        expected.append(datetime.fromisoformat(text).replace(tzinfo=aware.tzinfo).timestamp())
+    if texts:
+        assert np.allclose(parse_many(texts), expected, rtol=0, atol=2e-6)
+
+
+def test_a_bad_date_in_a_column_of_one_layout_is_found() -> None:
+    column = ["2012-02-29T10:00:00Z", "2011-02-29T10:00:00Z", "2011-03-01T10:00:00Z"]
+    with pytest.raises(TimestampError) as info:
+        parse_many(column)
+    assert info.value.index == 1
+    assert "'2011-02-29T10:00:00Z'" in str(info.value)
+    fine = parse_many(["2011-12-31 23:59:59.5+01:00", "2011-12-31 23:59:59.5-01:00"])
+    assert fine.tolist() == [1325372399.5, 1325379599.5]
 
 
 def test_a_time_format_replaces_the_rules(tmp_path: Path) -> None:
@@ -212,10 +261,35 @@ def test_pairs_across_batches(tmp_path: Path) -> None:
     for i in range(50):
         rows.append(f"c{i},a,complete,{100 + i}")
     log = write(tmp_path / "life.csv", "\n".join(rows) + "\n")
-    events = list(CsvLog(log, batch_rows=7))
+    events = list(CsvLog(log, chunk_chars=40))
     assert [(e.case, e.start, e.end) for e in events] == [
         (f"c{i}", float(i), 100.0 + i) for i in range(50)
     ]
+
+
+@pytest.mark.parametrize("chunk_chars", [1, 17, 64, 1 << 19])
+@pytest.mark.parametrize("quoting", [csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
+@pytest.mark.parametrize("terminator", ["\n", "\r\n"])
+def test_split_and_csv_paths_agree(
+    tmp_path: Path, chunk_chars: int, quoting: int, terminator: str
+) -> None:
+    rng = random.Random(chunk_chars * 7 + quoting)
+    rows = [("case", "activity", "start", "end", "note")]
+    for i in range(300):
+        note = rng.choice(["", "plain", "with, comma", 'say "hi"', "two\nlines"])
+        rows.append((f"c{i % 13}", f"act {i % 5}", str(i), str(i + 0.5), note))
+    log = tmp_path / "log.csv"
+    with open(log, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, quoting=quoting, lineterminator=terminator).writerows(rows)
+    events = list(CsvLog(log, chunk_chars=chunk_chars))
+    assert [(e.case, e.activity, e.start, e.end) for e in events] == [
+        (case, activity, float(start), float(end)) for case, activity, start, end, _ in rows[1:]
+    ]
+    lines = [e.line for e in events]
+    assert lines[0] == 2
+    assert lines == sorted(lines)
+    newlines = sum(r[4].count("\n") for r in rows[1:])
+    assert lines[-1] == 301 + newlines - rows[-1][4].count("\n")
 
 
 def test_gzip_logs_are_read(tmp_path: Path) -> None:

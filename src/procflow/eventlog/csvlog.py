@@ -1,12 +1,18 @@
-"""Reading CSV event logs, streamed row by row.
+"""Reading CSV event logs, streamed a chunk at a time.
 
-The file is never read whole: :class:`CsvLog` reads it with the ``csv``
-module a batch of rows at a time (:class:`~procflow.eventlog.batch.Batch`,
-columns of up to 32,768 rows, timestamps parsed a column at a time) and
-hands each batch on before reading the next, so a log of any size passes
-through in constant memory (only lifecycle ``start`` rows waiting for their
-``complete`` are held). Iterating yields :class:`Event` objects; iterating
-twice reads the file twice.
+The file is never read whole: :class:`CsvLog` reads about half a megabyte
+of text at a time (always whole lines), turns it into columns and hands a
+:class:`~procflow.eventlog.batch.Batch` on before reading the next, so a log
+of any size passes through in constant memory (only lifecycle ``start``
+rows waiting for their ``complete`` are held). Iterating yields
+:class:`Event` objects; iterating twice reads the file twice.
+
+Two ways to split a chunk into fields: a chunk without a quote character
+(most exports) is split with ``str.split`` and its columns taken by
+slicing -- after checking that every line has as many fields as the header;
+a chunk with quotes (or ragged or blank lines) goes through the ``csv``
+module, which knows quoted delimiters and line breaks. Both give the same
+result.
 
 Layout (see :mod:`procflow.eventlog.columns` for how columns are found):
 
@@ -20,29 +26,32 @@ Layout (see :mod:`procflow.eventlog.columns` for how columns are found):
 The delimiter is the most frequent of ``,`` ``;`` tab and ``|`` in the header
 line unless given. Files ending in ``.gz`` are decompressed on the fly.
 Every problem is an :class:`~procflow.errors.EventLogError` naming the file
-and the line (``csv`` line numbers count physical lines, so they match an
-editor even when a quoted field spans lines).
+and the line (physical lines, so they match an editor even when a quoted
+field spans lines).
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import io
 import os
 from collections.abc import Iterator, Sequence
-from itertools import islice
+from itertools import repeat
 from operator import itemgetter
 from typing import IO
 
 import numpy as np
 
 from procflow.errors import EventLogError, FileAccessError
-from procflow.eventlog.batch import BATCH_ROWS, Batch
+from procflow.eventlog.batch import Batch
 from procflow.eventlog.columns import ColumnIndex, Columns, resolve
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
 from procflow.eventlog.timestamps import TimestampError, make_parser, parse_many
 
 DELIMITERS = (",", ";", "\t", "|")
+CHUNK_CHARS = 1 << 19
+"""Characters read at a time (whole lines are kept together: about 6,000 rows)."""
 
 
 def open_text(path: str) -> IO[str]:
@@ -78,13 +87,13 @@ class CsvLog:
         *,
         delimiter: str | None = None,
         time_format: str | None = None,
-        batch_rows: int = BATCH_ROWS,
+        chunk_chars: int = CHUNK_CHARS,
     ) -> None:
         self.path = os.fspath(path)
         self.columns = columns or Columns()
         self.delimiter = delimiter
         self.time_format = time_format
-        self.batch_rows = batch_rows
+        self.chunk_chars = chunk_chars
         self.index: ColumnIndex | None = None
         self.skipped = 0
         """Rows skipped on the last pass (lifecycle transitions other than start/complete)."""
@@ -121,6 +130,8 @@ class CsvLog:
                     )
         return self._fail("not UTF-8 text; save the log as UTF-8", None)
 
+    # -- reading ---------------------------------------------------------------
+
     def _header(self, handle: IO[str]) -> tuple[str, list[str]]:
         try:
             first = handle.readline()
@@ -141,7 +152,6 @@ class CsvLog:
         delimiter, header = self._header(handle)
         index = resolve(header, self.columns, self.path, 1)
         self.index = index
-        reader = csv.reader(handle, delimiter=delimiter, strict=True)
         pairing = LifecyclePairing()
         self.skipped = 0
         self.unpaired_starts = 0
@@ -149,24 +159,12 @@ class CsvLog:
         used = [i for i in (index.case, index.activity, index.start, index.end,
                             index.resource, index.lifecycle) if i is not None]  # fmt: skip
         needed = max(used) + 1
-        consumed = 1  # physical lines read so far (the header)
         total = 0
-        while True:
-            try:
-                rows = list(islice(reader, self.batch_rows))
-            except UnicodeDecodeError:
-                raise self._not_utf8() from None
-            except csv.Error as exc:
-                raise self._fail(f"not valid CSV: {exc}", reader.line_num + 1) from None
-            if not rows:
-                break
-            lines = _line_numbers(rows, consumed, reader.line_num + 1)
-            consumed = reader.line_num + 1
-            if min(map(len, rows)) < needed:
-                rows, lines = self._drop_blank(rows, lines, needed, width, delimiter)
-                if not rows:
-                    continue
-            batch = self._columns(rows, lines, index, pairing)
+        for chunk, line in self._chunks(handle):
+            columns, lines = self._split(chunk, line, delimiter, width, needed)
+            if not lines.size:
+                continue
+            batch = self._columns(columns, lines, index, pairing)
             if len(batch):
                 total += len(batch)
                 yield batch
@@ -174,21 +172,74 @@ class CsvLog:
         if total == 0:
             raise self._fail("the log has no events (only a header row)", 2)
 
-    def _drop_blank(
-        self, rows: list[list[str]], lines: np.ndarray, needed: int, width: int, delimiter: str
-    ) -> tuple[list[list[str]], np.ndarray]:
-        keep: list[int] = []
-        for i, row in enumerate(rows):
-            if len(row) >= needed:
-                keep.append(i)
-            elif row and not (len(row) == 1 and not row[0].strip()):
-                count = len(row)
-                raise self._fail(
-                    f"has {count} field{'s' if count != 1 else ''} but the header has {width} "
-                    f"(is the delimiter {delimiter!r} right?)",
-                    int(lines[i]),
-                )
-        return [rows[i] for i in keep], lines[keep]
+    def _chunks(self, handle: IO[str]) -> Iterator[tuple[str, int]]:
+        """Text of whole lines (and whole quoted fields), with the line number it starts on."""
+        carry = ""
+        line = 2  # the header was line 1
+        while True:
+            try:
+                block = handle.read(self.chunk_chars)
+            except UnicodeDecodeError:
+                raise self._not_utf8() from None
+            except (OSError, EOFError) as exc:
+                raise self._fail(f"cannot be read: {exc}", line) from None
+            if not block:
+                if carry:
+                    yield (carry if carry.endswith("\n") else carry + "\n"), line
+                return
+            text = carry + block
+            cut = text.rfind("\n") + 1
+            # a line break inside a quoted field does not end a row: read on
+            if cut == 0 or text.count('"', 0, cut) % 2:
+                carry = text
+                continue
+            chunk, carry = text[:cut], text[cut:]
+            yield chunk, line
+            line += chunk.count("\n")
+
+    def _split(
+        self, chunk: str, line: int, delimiter: str, width: int, needed: int
+    ) -> tuple[list[Sequence[str]], np.ndarray]:
+        """The first ``needed`` columns of a chunk of whole lines, and each row's line."""
+        if "\r" in chunk:
+            chunk = chunk.replace("\r\n", "\n")
+        if '"' not in chunk and "\r" not in chunk:
+            lines = chunk.split("\n")
+            lines.pop()  # after the last line break
+            if set(map(str.count, lines, repeat(delimiter))) == {width - 1}:
+                fields = chunk.replace("\n", delimiter).split(delimiter)
+                columns: list[Sequence[str]] = [fields[j:-1:width] for j in range(needed)]
+                return columns, np.arange(line, line + len(lines), dtype=np.int64)
+        return self._split_csv(chunk, line, delimiter, width, needed)
+
+    def _split_csv(
+        self, chunk: str, line: int, delimiter: str, width: int, needed: int
+    ) -> tuple[list[Sequence[str]], np.ndarray]:
+        """The same with the ``csv`` module: quotes, ragged and blank lines."""
+        reader = csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True)
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        before = 0
+        try:
+            for row in reader:
+                first, before = line + before, reader.line_num
+                if len(row) < needed:
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue  # a blank line
+                    count = len(row)
+                    raise self._fail(
+                        f"has {count} field{'s' if count != 1 else ''} but the header has "
+                        f"{width} (is the delimiter {delimiter!r} right?)",
+                        first,
+                    )
+                rows.append(row)
+                numbers.append(first)
+        except csv.Error as exc:
+            raise self._fail(f"not valid CSV: {exc}", line + before) from None
+        columns: list[Sequence[str]] = [list(map(itemgetter(j), rows)) for j in range(needed)]
+        return columns, np.asarray(numbers, dtype=np.int64)
+
+    # -- columns to a batch ------------------------------------------------------
 
     def _times(
         self,
@@ -215,35 +266,31 @@ class CsvLog:
 
     def _columns(
         self,
-        rows: list[list[str]],
+        columns: list[Sequence[str]],
         lines: np.ndarray,
         index: ColumnIndex,
         pairing: LifecyclePairing,
     ) -> Batch:
-        cases = list(map(itemgetter(index.case), rows))
-        activities = list(map(itemgetter(index.activity), rows))
+        cases = columns[index.case]
+        activities = columns[index.activity]
         if "" in cases:
-            at = cases.index("")
+            at = list(cases).index("")
             raise self._fail(f"empty case id in column {index.name('case')!r}", int(lines[at]))
         if "" in activities:
-            at = activities.index("")
+            at = list(activities).index("")
             raise self._fail(f"empty activity in column {index.name('activity')!r}", int(lines[at]))
         si, ei = index.start, index.end
         start = None
         if si is not None:
-            start = self._times(
-                list(map(itemgetter(si), rows)), si, lines, index, empty_ok=ei is not None
-            )
+            start = self._times(columns[si], si, lines, index, empty_ok=ei is not None)
         if ei is not None:
-            end = self._times(list(map(itemgetter(ei), rows)), ei, lines, index, empty_ok=False)
+            end = self._times(columns[ei], ei, lines, index, empty_ok=False)
         else:
             assert start is not None
             end, start = start, None
-        resources = (
-            list(map(itemgetter(index.resource), rows)) if index.resource is not None else None
-        )
+        resources = columns[index.resource] if index.resource is not None else None
         if index.lifecycle is not None:
-            stages = list(map(itemgetter(index.lifecycle), rows))
+            stages = columns[index.lifecycle]
             if pairing or not {s.strip().lower() for s in set(stages)} <= COMPLETES | {""}:
                 return self._pair(cases, activities, end, start, resources, lines, stages, pairing)
         if start is not None:
@@ -260,13 +307,13 @@ class CsvLog:
 
     def _pair(
         self,
-        cases: list[str],
-        activities: list[str],
+        cases: Sequence[str],
+        activities: Sequence[str],
         times: np.ndarray,
         start: np.ndarray | None,
-        resources: list[str] | None,
+        resources: Sequence[str] | None,
         lines: np.ndarray,
-        stages: list[str],
+        stages: Sequence[str],
         pairing: LifecyclePairing,
     ) -> Batch:
         """Rows of lifecycle transitions: pair starts with completes, drop the others."""
@@ -302,15 +349,3 @@ class CsvLog:
             [resources[i] for i in keep] if resources is not None else None,
             lines[chosen],
         )
-
-
-def _line_numbers(rows: list[list[str]], before: int, after: int) -> np.ndarray:
-    """The file line of each row: consecutive unless quoted fields span lines."""
-    if after - before == len(rows):
-        return np.arange(before + 1, after + 1, dtype=np.int64)
-    numbers = np.empty(len(rows), dtype=np.int64)
-    line = before + 1
-    for i, row in enumerate(rows):
-        numbers[i] = line
-        line += 1 + sum(field.count("\n") for field in row)
-    return numbers

@@ -256,7 +256,7 @@ class _Cases:
     def numbers(self, cases: Sequence[str]) -> np.ndarray:
         """Case numbers of a column of case ids, numbering new cases as they come."""
         ids = self.ids
-        found = np.array(list(map(ids.get, cases, repeat(-1))), dtype=np.int64)
+        found = np.fromiter(map(ids.get, cases, repeat(-1)), dtype=np.int64, count=len(cases))
         missing = np.flatnonzero(found < 0)
         if missing.size:
             names = self.names
@@ -305,7 +305,9 @@ class _Replay:
     def _codes(self, activities: Sequence[str]) -> np.ndarray:
         """Step number per activity; unknown activities get -2 - (their number)."""
         codes = self.codes
-        found = np.array(list(map(codes.get, activities, repeat(-1))), dtype=np.int64)
+        found = np.fromiter(
+            map(codes.get, activities, repeat(-1)), dtype=np.int64, count=len(activities)
+        )
         missing = np.flatnonzero(found == -1)
         if missing.size:
             number = self.index.number
@@ -561,7 +563,9 @@ class _Replay:
     def _count_resources(self, code: np.ndarray, resources: Sequence[str | None]) -> None:
         """Count (step, resource) pairs with numpy: resources are numbered like cases."""
         ids = self.resource_ids
-        found = np.array(list(map(ids.get, resources, repeat(-1))), dtype=np.int64)
+        found = np.fromiter(
+            map(ids.get, resources, repeat(-1)), dtype=np.int64, count=len(resources)
+        )
         missing = np.flatnonzero(found < 0)
         if missing.size:
             for i in missing.tolist():

