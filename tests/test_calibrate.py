@@ -468,3 +468,18 @@ def test_default_output_names() -> None:
     assert default_output("p.yml") == "p.calibrated.yml"
     assert default_output("noext") == "noext.calibrated.yaml"
     assert default_output("-") == "-"
+
+
+def test_a_calibration_that_cannot_run_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "unk.yaml"
+    source.write_text(
+        "process: unk\nstart: a\nsteps:\n  a: {on: {x: b, y: nowhere}}\n  b: {end: true}\n"
+    )
+    log = tmp_path / "l.csv"
+    log.write_text("case,activity,timestamp\nc,a,1\n")
+    target = tmp_path / "out.yaml"
+    assert main(["calibrate", str(source), str(log), "-o", str(target)]) == 2
+    assert "PF101" in capsys.readouterr().err
+    assert not target.exists()

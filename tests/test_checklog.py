@@ -582,3 +582,12 @@ def test_memory_follows_cases_not_events(tmp_path: Path) -> None:
     small, large = peaks
     # 20x the events (10,000 -> 200,000 rows, 0.2 -> 4.5 MB) in the same 1,000 cases
     assert large - small < 12, f"peak RSS grew from {small:.0f} MB to {large:.0f} MB"
+
+
+def test_a_process_lint_would_refuse_can_still_be_checked(tmp_path: Path) -> None:
+    process = procflow.load_text(
+        "process: unk\nstart: a\nsteps:\n  a: {on: {x: b, y: nowhere}}\n  b: {end: true}\n",
+        "unk.yaml",
+    )
+    report = check_log(process, events([("c", "a", 1), ("d", "a", 2), ("d", "b", 3)]))
+    assert (report.cases, report.conforming) == (2, 2)

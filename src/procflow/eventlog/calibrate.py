@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from procflow.distributions import Fixed, _Dist, parse_distribution
-from procflow.errors import ConfigError, ProcflowError
+from procflow.errors import ConfigError, ProcessError, ProcflowError
 from procflow.eventlog.conformance import LogReport, check_log
 from procflow.eventlog.events import Event
 from procflow.eventlog.fitting import Fit, fit_all
@@ -42,6 +42,7 @@ from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements
 from procflow.eventlog.stats import Sample
 from procflow.eventlog.yamledit import EditError, TextEdits
+from procflow.lint import ensure_runnable
 from procflow.loader import load_text
 from procflow.model import Process
 from procflow.source import ProcessSource, SourceMap
@@ -239,10 +240,11 @@ def calibrate(
     text = edits.apply()
     try:
         calibrated = load_text(text, source.file)
-    except ProcflowError as exc:  # pragma: no cover - an editing bug, not bad input
+    except ProcessError as exc:  # pragma: no cover - an editing bug, not bad input
         raise ProcflowError(
             f"calibration produced an invalid process (please report): {exc}"
         ) from exc
+    ensure_runnable(calibrated)  # the same gate analyze and simulate apply
     return Calibration(text, calibrated, changes, kept, report, fits)
 
 

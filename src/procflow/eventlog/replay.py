@@ -602,8 +602,8 @@ class _Replay:
         edges = final[simple]
         self.edge_counts += np.bincount(edges, minlength=self.edge_counts.size)
         np.add.at(self.departures, step[closing], 1)
-        targets = np.array([index.number[index.edges[i].target] for i in range(len(index.edges))])
-        if edges.size:
+        targets = np.array([index.number.get(e.target, -1) for e in index.edges], dtype=np.int64)
+        if edges.size:  # (edges into end steps: their targets exist)
             np.add.at(self.visits, targets[edges], 1)
             cases.feedback[closing[index.feedback[edges]]] = True
         stuck = list(open_[final == -1])
