@@ -141,17 +141,21 @@ def run_reference(
     window_start = arrival_times[warmup]
     window_end = arrival_times[-1] if arrival_times[-1] > window_start else math.inf
 
-    events: list[tuple[float, int, str, Any]] = []
+    # Events at the same instant: completions and ends of delays first, then
+    # arrivals at staff steps in case order, then new cases (in case order).
+    events: list[tuple[float, int, int, int, str, Any]] = []
     sequence = 0
 
     def schedule(time: float, kind: str, payload: Any) -> None:
         nonlocal sequence
         sequence += 1
-        heappush(events, (time, sequence, kind, payload))
+        if kind == "staff":
+            heappush(events, (time, 1, payload[0].number, sequence, kind, payload))
+        else:
+            heappush(events, (time, 0, 0, sequence, kind, payload))
 
     for number, time in enumerate(arrival_times):
-        # arrivals are scheduled after anything else at the same instant
-        heappush(events, (time, cases * 10**9 + number, "arrive", number))
+        heappush(events, (time, 2, number, 0, "arrive", number))
 
     busy = [0] * len(owners)
     queues: list[deque[tuple[_Case, int, float]]] = [deque() for _ in owners]
@@ -225,7 +229,7 @@ def run_reference(
             queues[owner].append((case, index, now))
 
     while events:
-        now, _seq, kind, payload = heappop(events)
+        now, _priority, _order, _seq, kind, payload = heappop(events)
         if kind == "arrive":
             case = _Case(payload, now, counters=[0] * plan.bounded)
             changes.append((now, +1))
