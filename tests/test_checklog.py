@@ -130,6 +130,7 @@ def test_every_kind_of_deviation() -> None:
     assert counts[("s3", "loop")] == 1
     assert counts[("s3", "done")] == 3  # 'ok' inferred, 'after' explicit, 'max' inferred
     assert report.rework_rate == pytest.approx(1 / 7)
+    assert report.expected_rework_rate is None  # no arrivals: nothing to compare with
 
 
 def test_a_final_step_with_a_transition_into_an_end_step_finishes_the_case() -> None:
@@ -311,6 +312,9 @@ def test_branching_is_judged_with_a_wilson_interval() -> None:
     accepted = by_trigger[("confirm", "accepted")]
     assert accepted.observed == 200  # inferred at the end of every case
     assert not accepted.consistent
+    assert report.rework_rate == 0.0
+    assert report.expected_rework_rate == pytest.approx(0.15)  # what the routing implies
+    assert report.to_dict()["rework_rate"]["expected"] == pytest.approx(0.15)
 
 
 def test_declared_durations_contradicted_by_service_times() -> None:

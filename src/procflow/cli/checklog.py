@@ -394,6 +394,9 @@ def summary_lines(report: LogReport) -> Text:
     text.append(
         f"{_percent(report.rework_rate)} of cases took a feedback edge ({m.rework_cases:,})"
     )
+    expected = report.expected_rework_rate
+    if expected is not None:
+        text.append(f"; the declared routing implies {_percent(expected)}")
     text.append("\nArrivals    ", style="bold")
     rate = report.arrival_rate
     declared = report.process.arrivals

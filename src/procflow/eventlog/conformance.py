@@ -22,14 +22,18 @@ declares:
 * **bottleneck** -- with service times, the staff owner with the highest
   observed utilization; always, the step where cases spend the largest
   share of their time (waiting included).
+* **rework** -- the share of cases that took a feedback edge, next to the
+  share the declared routing implies (from :func:`procflow.analyze`, when
+  the process has arrivals and durations).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from procflow.errors import ProcflowError
 from procflow.eventlog.columns import ColumnIndex
 from procflow.eventlog.events import Event
 from procflow.eventlog.reader import EventLog
@@ -191,6 +195,7 @@ class LogReport:
     owners: list[OwnerLoad]
     skipped: int = 0
     unpaired_starts: int = 0
+    _expected_rework: float | None = field(default=None, repr=False)
 
     @property
     def process(self) -> Process:
@@ -214,6 +219,19 @@ class LogReport:
     def rework_rate(self) -> float:
         cases = self.measurements.cases
         return self.measurements.rework_cases / cases if cases else math.nan
+
+    @property
+    def expected_rework_rate(self) -> float | None:
+        """The rework rate the declared routing implies (``procflow.analyze``), if computable."""
+        if self._expected_rework is None:
+            try:
+                from procflow.analyze import analyze
+
+                rate = analyze(self.process).rework_rate
+            except ProcflowError:  # no arrivals or durations: nothing to compare with
+                rate = math.nan
+            self._expected_rework = rate
+        return None if math.isnan(self._expected_rework) else self._expected_rework
 
     @property
     def timing(self) -> str:
@@ -303,7 +321,11 @@ class LogReport:
             "owners": {o.owner: o.to_dict() for o in self.owners},
             "transitions": [b.to_dict() for b in self.branches],
             "durations": [d.to_dict() for d in self.durations],
-            "rework_rate": {"observed": _num(self.rework_rate), "cases": m.rework_cases},
+            "rework_rate": {
+                "observed": _num(self.rework_rate),
+                "cases": m.rework_cases,
+                "expected": self.expected_rework_rate,
+            },
             "cycle_time": m.cycle_time.summary(),
             "arrivals": {
                 "observed_per_hour": rate * 3600.0 if rate is not None else None,
