@@ -601,15 +601,15 @@ def test_xes_events_out_of_order_name_the_trace_and_event(tmp_path: Path) -> Non
     log = tmp_path / "ooo.xes"
     log.write_text(
         '<log><trace><string key="concept:name" value="T1"/>'
-        '<event><string key="concept:name" value="s1"/>'
-        '<date key="time:timestamp" value="2020-01-02T00:00:00Z"/></event>'
         '<event><string key="concept:name" value="s3"/>'
+        '<date key="time:timestamp" value="2020-01-02T00:00:00Z"/></event>'
+        '<event><string key="concept:name" value="s1"/>'
         '<date key="time:timestamp" value="2020-01-01T00:00:00Z"/></event></trace></log>'
     )
     with pytest.raises(procflow.EventLogError) as info:
         check_log(load("replay.yaml"), procflow.read_log(log))
     assert info.value.row is None
-    assert "event 2 of case 'T1' ('s3') ends at 2020-01-01" in str(info.value)
+    assert "event 2 of case 'T1' ('s1') ends at 2020-01-01" in str(info.value)
     assert "(event 1 of the trace)" in str(info.value)
     report = check_log(load("replay.yaml"), procflow.read_log(log, sort=True))
     assert report.conforming == 1
