@@ -14,6 +14,7 @@ simulations, where starting worker processes would cost more than it saves.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -25,6 +26,8 @@ from procflow.sim.plan import Plan
 
 SMALL = 100_000
 """Below this many cases in all, ``jobs=None`` runs everything in this process."""
+DASK_TIMEOUT = "10s"
+"""How long to try to reach a Dask scheduler before giving up."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with ``(cases simulated so far, cases in all)``."""
@@ -140,6 +143,11 @@ def run_replications(
     return [done_results[p * runs : (p + 1) * runs] for p in range(len(plans))]
 
 
+def _distributed() -> Any:
+    """``dask.distributed``, imported only when a scheduler is used (an optional extra)."""
+    return importlib.import_module("distributed")
+
+
 def _is_client(scheduler: Any) -> bool:
     return hasattr(scheduler, "submit") and hasattr(scheduler, "gather")
 
@@ -150,14 +158,14 @@ def _submit_dask(scheduler: Any, tasks: list[Task]) -> tuple[Any, list[Any]]:
         client = scheduler
     else:
         try:
-            from distributed import Client
+            distributed = _distributed()
         except ImportError:
             raise ConfigError(
                 "--scheduler needs dask.distributed, which is not installed: "
                 "pip install 'procflow[dask]'"
             ) from None
         try:
-            client = Client(str(scheduler), timeout="10s")
+            client = distributed.Client(str(scheduler), timeout=DASK_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     futures = client.map(_run_task, tasks, pure=False)
@@ -167,8 +175,7 @@ def _submit_dask(scheduler: Any, tasks: list[Task]) -> tuple[Any, list[Any]]:
 def _gather_dask(
     client: Any, pending: dict[Any, int], tally: _Tally, cases: int
 ) -> dict[int, RunStats]:
-    from distributed import as_completed
-
+    as_completed = _distributed().as_completed
     found: dict[int, RunStats] = {}
     for future in as_completed(list(pending)):
         found[pending[future]] = future.result()
