@@ -613,3 +613,11 @@ def test_xes_events_out_of_order_name_the_trace_and_event(tmp_path: Path) -> Non
     assert "(event 1 of the trace)" in str(info.value)
     report = check_log(load("replay.yaml"), procflow.read_log(log, sort=True))
     assert report.conforming == 1
+
+
+def test_json_never_carries_nan() -> None:
+    from procflow.cli.checklog import finite
+
+    data = {"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": (2, -float("inf"))}, "e": "x"}
+    assert finite(data) == {"a": None, "b": [1.0, None], "c": {"d": [2, None]}, "e": "x"}
+    json.dumps(finite(data), allow_nan=False)

@@ -28,7 +28,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from procflow.cli.checklog import log_options, open_log
+from procflow.cli.checklog import finite, log_options, open_log
 from procflow.cli.console import make_console
 from procflow.errors import ConfigError
 from procflow.eventlog.calibrate import MIN_OBSERVATIONS, Calibration, calibrate
@@ -185,7 +185,7 @@ def calibrate_command(
     if output_format == "json":
         document = {**result.to_dict(), "file": display_name(path), "output": target}
         stream = sys.stderr if target == STDOUT else sys.stdout
-        stream.write(json.dumps(document, indent=2) + "\n")
+        stream.write(json.dumps(finite(document), indent=2, allow_nan=False) + "\n")
         stream.flush()
     else:
         console = make_console(stderr=target == STDOUT)

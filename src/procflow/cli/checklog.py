@@ -118,6 +118,17 @@ def open_log(log_path: str, options: dict[str, Any]) -> EventLog:
     )
 
 
+def finite(value: Any) -> Any:
+    """The same data with every NaN or infinite number as ``null``: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
+
+
 def parse_share(value: str, option: str) -> float:
     """``0.9``, ``90%`` -> 0.9; a ConfigError for anything outside [0, 1]."""
     text = value.strip()
@@ -489,7 +500,7 @@ def check_log_command(
         document = {**report.to_dict(), "file": display_name(path)}
         if threshold is not None:
             document["min_conformance"] = threshold
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.write(json.dumps(finite(document), indent=2, allow_nan=False) + "\n")
         sys.stdout.flush()
     else:
         print_report(report, make_console(), display_name(path), log_path, top)
