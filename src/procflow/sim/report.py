@@ -109,7 +109,8 @@ def interval(
         return DASH
     if delta:
         return f"{show_delta(key, ci[0], scale)} … {show_delta(key, ci[1], scale)}"
-    return f"{show(key, ci[0])} … {show(key, ci[1])}"
+    # every KPI is a non-negative quantity: a t interval reaching below 0 shows 0
+    return f"{show(key, max(ci[0], 0.0))} … {show(key, ci[1])}"
 
 
 def _table(title: str) -> Table:
@@ -225,7 +226,7 @@ def steps_table(result: SimulationResult, owners: dict[str, str | None]) -> Tabl
             owner or Text("(none: delay)", style="dim"),
             DASH if visits is None else format_number(visits, 4),
             show("wait_time", step.wait_mean.mean),
-            interval("wait_time", step.wait_mean.ci95),
+            "" if step.wait_mean.ci95 == (0.0, 0.0) else interval("wait_time", step.wait_mean.ci95),
             show("wait_time", step.service_mean.mean),
         )
     return table
