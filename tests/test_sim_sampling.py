@@ -1,0 +1,214 @@
+"""The simulator's building blocks: random streams, distributions, histograms, intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from procflow.distributions import parse_distribution
+from procflow.loader import load_text
+from procflow.sim import simulate
+from procflow.sim.histogram import Histogram
+from procflow.sim.sampling import (
+    BLOCK,
+    DURATIONS,
+    ArrivalTimes,
+    Buffer,
+    DistSpec,
+    drawer,
+    generator,
+    spec_of,
+    stream_key,
+)
+from procflow.sim.stats import estimate, paired, t_cdf, t_quantile
+
+DISTRIBUTIONS = [
+    "fixed(6m)",
+    "exponential(6m)",
+    "uniform(2m, 10m)",
+    "triangular(2m, 5m, 15m)",
+    "normal(10m, 2m)",
+    "normal(2m, 3m)",  # heavily truncated: a third of the raw draws are negative
+    "lognormal(10m, 4m)",
+    "gamma(10m, 4m)",
+    "empirical(3m, 5m, 5m, 9m)",
+]
+
+
+@pytest.mark.parametrize("text", DISTRIBUTIONS)
+def test_sampling_matches_the_distribution(text: str) -> None:
+    """Sample mean and variance agree with procflow.distributions (truncation included)."""
+    dist = parse_distribution(text)
+    values = drawer(spec_of(dist), np.random.default_rng(7))(400_000)
+    assert values.min() >= 0.0
+    assert values.mean() == pytest.approx(dist.mean, rel=0.01)
+    assert values.var() == pytest.approx(dist.variance, rel=0.03, abs=1e-9)
+    if text.startswith("empirical"):
+        assert set(np.unique(values)) == {180.0, 300.0, 540.0}
+        assert (values == 300.0).mean() == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.mark.parametrize("text", DISTRIBUTIONS)
+def test_the_kth_draw_does_not_depend_on_block_sizes(text: str) -> None:
+    spec = spec_of(parse_distribution(text))
+    whole = drawer(spec, np.random.default_rng(3))(1_000)
+    draw = drawer(spec, np.random.default_rng(3))
+    pieces = np.concatenate([draw(1), draw(10), draw(333), draw(656)])
+    assert np.array_equal(whole, pieces)
+
+
+def test_degenerate_distributions_become_fixed() -> None:
+    assert spec_of(parse_distribution("uniform(5m, 5m)")) == DistSpec("fixed", (300.0,))
+    assert spec_of(parse_distribution("triangular(5m, 5m, 5m)")) == DistSpec("fixed", (300.0,))
+    assert spec_of(parse_distribution("normal(5m, 0s)")) == DistSpec("fixed", (300.0,))
+    assert spec_of(parse_distribution("lognormal(5m, 0s)")) == DistSpec("fixed", (300.0,))
+    assert spec_of(parse_distribution("empirical(5m, 5m)")) == DistSpec("fixed", (300.0,))
+
+
+def test_buffer_hands_out_the_stream_in_order_and_counts_it() -> None:
+    spec = spec_of(parse_distribution("exponential(6m)"))
+    expected = drawer(spec, generator(1, 0, DURATIONS, 5))(BLOCK + 10)
+    buffer = Buffer(drawer(spec, generator(1, 0, DURATIONS, 5)))
+    taken = []
+    for _ in range(BLOCK + 10):
+        if not buffer.values:
+            buffer.refill()
+        taken.append(buffer.values.pop())
+    assert taken == expected.tolist()
+    assert buffer.consumed == BLOCK + 10
+    assert buffer.consumed_sum() == pytest.approx(float(expected.sum()), rel=1e-12)
+
+
+def test_streams_are_independent_and_reproducible() -> None:
+    a = generator(1, 0, DURATIONS, stream_key("triage")).random(5)
+    again = generator(1, 0, DURATIONS, stream_key("triage")).random(5)
+    other_step = generator(1, 0, DURATIONS, stream_key("resolve")).random(5)
+    other_run = generator(1, 1, DURATIONS, stream_key("triage")).random(5)
+    other_seed = generator(2, 0, DURATIONS, stream_key("triage")).random(5)
+    assert np.array_equal(a, again)
+    for different in (other_step, other_run, other_seed):
+        assert not np.array_equal(a, different)
+    # run r is SeedSequence(seed).spawn(runs)[r]
+    assert np.random.SeedSequence(1).spawn(3)[2].spawn_key == (2,)
+
+
+def test_arrival_times_replay_and_locate() -> None:
+    spec = DistSpec("exponential", (300.0,))
+    arrivals = ArrivalTimes(4, 0, spec, 10_000)
+    source = arrivals.source()
+    times: list[float] = []
+    while True:
+        block = source()
+        if block == [math.inf]:
+            break
+        times.extend(reversed([t for t in block if t != math.inf]))
+    assert len(times) == 10_000
+    assert times == sorted(times)
+    assert arrivals.at(0, 4_999, 9_999) == [times[0], times[4_999], times[9_999]]
+    assert times[-1] / 10_000 == pytest.approx(300.0, rel=0.03)
+
+
+# -- histograms ------------------------------------------------------------------------
+
+
+def test_histogram_quantiles_are_within_one_percent() -> None:
+    rng = np.random.default_rng(5)
+    values = np.concatenate([np.zeros(3_000), rng.lognormal(8.0, 1.5, 50_000)])
+    histogram = Histogram()
+    for chunk in np.array_split(values, 7):
+        histogram.add(chunk)
+    assert histogram.n == len(values)
+    assert histogram.mean == pytest.approx(values.mean(), rel=1e-12)
+    for q in (0.01, 0.05, 0.5, 0.9, 0.95, 0.99):
+        assert histogram.quantile(q) == pytest.approx(np.quantile(values, q), rel=0.01, abs=1e-9)
+    assert histogram.quantile(0.0) == 0.0
+    assert histogram.quantile(1.0) == values.max()
+
+
+def test_histograms_merge_exactly() -> None:
+    rng = np.random.default_rng(6)
+    a, b = rng.exponential(60.0, 1_000), rng.exponential(600.0, 1_000)
+    first, second, both = Histogram(), Histogram(), Histogram()
+    first.add(a)
+    second.add(b)
+    both.add(np.concatenate([a, b]))
+    first.merge(second)
+    assert np.array_equal(first.counts, both.counts)
+    assert first.quantile(0.9) == both.quantile(0.9)
+    assert math.isnan(Histogram().quantile(0.5))
+
+
+# -- intervals -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("df", "value"),
+    [(1, 12.7062), (2, 4.3027), (4, 2.7764), (9, 2.2622), (19, 2.0930), (100, 1.9840)],
+)
+def test_t_quantiles_match_the_tables(df: int, value: float) -> None:
+    assert t_quantile(0.975, df) == pytest.approx(value, abs=1e-4)
+    assert t_cdf(t_quantile(0.975, df), df) == pytest.approx(0.975, abs=1e-10)
+    assert t_quantile(0.025, df) == pytest.approx(-value, abs=1e-4)
+
+
+def test_estimates_and_paired_differences() -> None:
+    found = estimate([1.0, 2.0, 3.0])
+    assert found.mean == 2.0
+    assert found.ci95 == pytest.approx((2.0 - 2.4841, 2.0 + 2.4841), abs=1e-4)
+    assert estimate([5.0]).ci95 is None
+    assert estimate([1.0, None]).mean is None
+    diff = paired([10.0, 12.0, 11.0], [8.0, 10.5, 9.0])
+    assert diff.difference == pytest.approx(-5.5 / 3)
+    assert diff.significant is True
+    same = paired([1.0, 2.0], [1.0, 2.0])
+    assert (same.difference, same.ci95, same.significant) == (0.0, (0.0, 0.0), False)
+    assert paired([1.0], [2.0]).significant is None
+
+
+# -- edges of the options --------------------------------------------------------------------
+
+TINY = """\
+process: tiny
+owners:
+  clerk: {capacity: 1}
+arrivals:
+  rate: 6/h
+start: work
+steps:
+  work:
+    owner: clerk
+    duration: exponential(5m)
+    next: done
+  done:
+    end: true
+goals:
+  - id: unknown-step
+    metric: step_time:nowhere
+    stat: p90
+    target: "<= 1h"
+  - id: quick
+    metric: wip
+    target: "<= 5"
+"""
+
+
+def test_a_single_case_and_a_single_run() -> None:
+    result = simulate(load_text(TINY, "tiny.yaml"), cases=1, runs=1, seed=2)
+    assert result.warmup == 0
+    assert result["cycle_time.mean"].mean == result["cycle_time.p90"].mean
+    assert result["cycle_time.mean"].ci95 is None
+    assert result["utilization:clerk"].mean == pytest.approx(1.0)  # busy all its window
+    document = result.to_dict()
+    assert document["kpis"]["cycle_time"]["ci95"] is None
+    assert document["kpis"]["cost_per_case"] == {"mean": None, "ci95": None}
+
+
+def test_a_goal_that_cannot_be_measured_is_not_a_failure() -> None:
+    result = simulate(load_text(TINY, "tiny.yaml"), cases=500, runs=2, seed=2)
+    goals = {goal.id: goal for goal in result.goals}
+    assert goals["unknown-step"].met is None
+    assert goals["unknown-step"].value is None
+    assert goals["quick"].met is True
+    assert result.goals_met
