@@ -214,3 +214,17 @@ def test_scheduler_without_dask_is_a_clear_error(
     )
     assert code == 2
     assert "pip install 'procflow[dask]'" in err
+
+
+def test_an_overloaded_owner_is_noted(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    change = tmp_path / "overload.yaml"
+    change.write_text("change: overload\npatch:\n  owners:\n    tier2: {capacity: 1}\n")
+    args = [EXAMPLE, "--change", str(change), "--cases", "1500", "--runs", "2"]
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert out.splitlines()[-1].startswith("note: tier2 is overloaded (offered load 235%")
+    _, out, _ = run(capsys, *args, "--format", "json")
+    (note,) = json.loads(out)["notes"]
+    assert "needs a capacity of at least 3" in note
+    _, out, _ = run(capsys, EXAMPLE, "--cases", "500", "--runs", "1", "--format", "json")
+    assert json.loads(out)["notes"] == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from procflow.model import Change, Process
@@ -31,6 +31,7 @@ from procflow.sim.simulate import (
     DEFAULT_SEED,
     Options,
     default_warmup,
+    overload_notes,
     prepare,
 )
 from procflow.sim.stats import Difference, paired
@@ -177,9 +178,15 @@ def compare(
         scheduler=scheduler,
         progress=progress,
     )
-    base = build_result(baseline, plans[0], stats[0], seed=options.seed)
+    base = replace(
+        build_result(baseline, plans[0], stats[0], seed=options.seed),
+        notes=overload_notes(baseline),
+    )
     results = {
-        label: build_result(process, plan, runs_stats, seed=options.seed)
+        label: replace(
+            build_result(process, plan, runs_stats, seed=options.seed),
+            notes=overload_notes(process),
+        )
         for label, process, plan, runs_stats in zip(
             labels, processes, plans[1:], stats[1:], strict=True
         )

@@ -273,7 +273,16 @@ def simulation_report(
     parts += [Text(), owners_table(result), Text(), steps_table(result, owners or {})]
     if result.goals:
         parts += [Text(), goals_table(result)]
+    parts += [_note(note) for note in result.notes]
     return Group(*parts)
+
+
+def _note(text: str, scenario: str | None = None) -> Text:
+    line = Text("note: ", style="warning")
+    if scenario:
+        line.append(f"{scenario}: ", style="bold")
+    line.append(text)
+    return line
 
 
 def _better(key: str, diff: Difference) -> str:
@@ -376,6 +385,8 @@ def comparison_report(
     goals = comparison_goals(comparison)
     if goals is not None:
         parts += [Text(), goals]
+    scenarios = {"baseline": comparison.baseline, **comparison.changes}
+    parts += [_note(note, name) for name, result in scenarios.items() for note in result.notes]
     return Group(*parts)
 
 

@@ -202,6 +202,8 @@ class SimulationResult:
     owners: dict[str, OwnerResult]
     goals: list[GoalResult]
     per_run: list[dict[str, float | None]] = field(repr=False)
+    notes: tuple[str, ...] = ()
+    """What a reader must know to trust the figures (e.g. an overloaded owner)."""
 
     def __getitem__(self, key: str) -> Estimate:
         return self.kpis[key]
@@ -279,6 +281,7 @@ class SimulationResult:
                 }
                 for goal in self.goals
             ],
+            "notes": list(self.notes),
             "per_run": [
                 {"run": index + 1, **{k: _number(v) for k, v in run.items()}}
                 for index, run in enumerate(self.per_run)

@@ -6,7 +6,7 @@ import math
 import os
 import secrets
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from procflow.errors import ConfigError
@@ -85,6 +85,30 @@ def default_warmup(process: Process, cases: int) -> int:
     return max(least, min(covering, cases // 2))
 
 
+def overload_notes(process: Process) -> tuple[str, ...]:
+    """Warnings for owners whose offered load reaches their capacity (no steady state)."""
+    from procflow.analyze import analyze_or_none
+
+    analysis = analyze_or_none(process)
+    if analysis is None:
+        return ()
+    notes = []
+    for owner in analysis.owners.values():
+        if not owner.external and not owner.stable:
+            utilization = owner.utilization or 0.0
+            needed = (
+                f"; it needs a capacity of at least {owner.required_capacity}"
+                if owner.required_capacity
+                else ""
+            )
+            notes.append(
+                f"{owner.id} is overloaded (offered load {utilization:.0%} of its capacity): "
+                f"its queue grows through every run, so waiting and cycle time grow with "
+                f"--cases{needed}"
+            )
+    return tuple(notes)
+
+
 def prepare(process: Process) -> Plan:
     """Check and compile ``process`` for simulation, recording what its goals need."""
     return compile_process(process).with_tracked(tracked_steps(process))
@@ -147,7 +171,8 @@ def simulate(
             log=sink,
             progress=progress,
         )
-    return build_result(process, plan, runs_stats, seed=options.seed)
+    result = build_result(process, plan, runs_stats, seed=options.seed)
+    return replace(result, notes=overload_notes(process))
 
 
 __all__ = ["DEFAULT_CASES", "DEFAULT_RUNS", "DEFAULT_SEED", "Options", "prepare", "simulate"]
