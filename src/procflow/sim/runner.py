@@ -124,7 +124,8 @@ def run_replications(
             )
             tally.finished(task_cases)
         while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            done, _ = wait(list(pending), timeout=0.25, return_when=FIRST_COMPLETED)
+            tally.within(0)  # let a progress bar appear and tick while workers run
             for future in done:
                 index = pending.pop(future)
                 results[index] = future.result()
