@@ -125,6 +125,7 @@ def _common(function: Any) -> Any:
     options = [
         click.option(
             "--cases",
+            metavar="N",
             type=click.IntRange(min=1),
             default=10_000,
             show_default=True,
@@ -132,6 +133,7 @@ def _common(function: Any) -> Any:
         ),
         click.option(
             "--runs",
+            metavar="R",
             type=click.IntRange(min=1),
             default=10,
             show_default=True,
@@ -139,6 +141,7 @@ def _common(function: Any) -> Any:
         ),
         click.option(
             "--seed",
+            metavar="S",
             type=click.IntRange(min=0),
             default=0,
             show_default=True,
@@ -148,10 +151,13 @@ def _common(function: Any) -> Any:
             "--warmup",
             type=click.IntRange(min=0),
             default=None,
-            help="Cases at the start of each run not counted [default: a tenth of --cases].",
+            metavar="N",
+            help="Cases at the start of each run not counted [default: those arriving in about "
+            "three expected cycle times; at least a tenth, at most half of --cases].",
         ),
         click.option(
             "--jobs",
+            metavar="J",
             type=click.IntRange(min=1),
             default=None,
             help="Worker processes for the runs [default: the machine's cores].",
