@@ -16,7 +16,7 @@ from procflow.sim import simulate
 from procflow.sim.engine import RunStats, run_replication
 from procflow.sim.plan import CHOICE, DELAY, GENERAL, SINGLE, STAFF, compile_process
 from procflow.sim.reference import run_reference
-from procflow.sim.simulate import prepare
+from procflow.sim.simulation import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "sim"

@@ -88,7 +88,7 @@ def _changes(paths: Sequence[str]) -> list[tuple[str, Change]]:
 
 def _apply(process: Process, name: str, change: Change) -> Process:
     """``process`` with ``change`` applied and checked; errors name the change file."""
-    from procflow.sim.simulate import prepare
+    from procflow.sim.simulation import prepare
 
     summary = f"{name}: change {change.id!r} leaves process {process.id!r} "
     try:

@@ -14,9 +14,9 @@ replications in parallel, :mod:`~procflow.sim.results` and
 
 from __future__ import annotations
 
-from procflow.sim.compare import Comparison, compare
+from procflow.sim.comparison import Comparison, compare
 from procflow.sim.results import SimulationResult
-from procflow.sim.simulate import simulate
+from procflow.sim.simulation import simulate
 from procflow.sim.stats import Difference, Estimate
 
 __all__ = ["Comparison", "Difference", "Estimate", "SimulationResult", "compare", "simulate"]

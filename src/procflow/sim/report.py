@@ -15,7 +15,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from procflow.sim.compare import Comparison
+from procflow.sim.comparison import Comparison
 from procflow.sim.results import SimulationResult
 from procflow.sim.stats import Difference, Estimate
 from procflow.units import format_duration, format_number

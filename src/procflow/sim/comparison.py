@@ -25,7 +25,7 @@ from procflow.sim.results import (
     goal_key,
 )
 from procflow.sim.runner import ProgressCallback, run_replications
-from procflow.sim.simulate import (
+from procflow.sim.simulation import (
     DEFAULT_CASES,
     DEFAULT_RUNS,
     DEFAULT_SEED,
