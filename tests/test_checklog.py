@@ -22,10 +22,11 @@ from procflow.eventlog.matching import StepMatcher, ambiguous_names
 from procflow.eventlog.replay import replay
 from procflow.eventlog.stats import Sample
 from procflow.model import Process
+from shared_data import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "eventlog"
-DATA = ROOT.parent / "shared" / "data"
+DATA = SHARED_DATA
 RECEIPT_LOG = DATA / "receipt.csv"
 RECEIPT = ROOT / "processes" / "receipt.yaml"
 

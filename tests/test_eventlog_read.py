@@ -22,8 +22,9 @@ from procflow.eventlog.events import Event
 from procflow.eventlog.reader import detect_format, group_cases, read_log
 from procflow.eventlog.timestamps import TimestampError, parse_many, parse_timestamp
 from procflow.eventlog.xes import XesLog
+from shared_data import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 RECEIPT = DATA / "receipt.csv"
 RUNNING = DATA / "running-example.xes"
 REVIEWING = DATA / "reviewing.xes"
