@@ -201,7 +201,12 @@ def owners_table(result: SimulationResult) -> Table:
             table.add_row(owner_id, "external", Text("pure delay, no queue", style="dim"), "")
     idle = [owner_id for owner_id, owner in result.owners.items() if not owner.steps]
     if idle:
-        table.add_row(Text(", ".join(idle), style="dim"), "", Text("own no step", style="dim"), "")
+        table.add_row(
+            Text(", ".join(idle), style="dim"),
+            "",
+            Text("owns no step" if len(idle) == 1 else "own no steps", style="dim"),
+            "",
+        )
     return table
 
 
