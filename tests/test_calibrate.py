@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import procflow
+from helpers import CUSTOMER_SERVICE
 from procflow.cli import main
 from procflow.cli.calibrate import default_output
 from procflow.distributions import Exponential, Gamma, Lognormal, Normal, Triangular, Uniform
@@ -20,10 +21,6 @@ from procflow.eventlog.calibrate import calibrate, distribution_text, rate_text,
 from procflow.eventlog.fitting import digamma, fit_all, gamma_shape, trigamma
 from procflow.eventlog.stats import RESERVOIR, Sample, wilson_interval
 from procflow.runtime import Case, write_cases
-
-ROOT = Path(__file__).resolve().parents[1]
-CUSTOMER_SERVICE = ROOT / "processes" / "customer-service.yaml"
-
 
 # -- summaries and fitting -----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import procflow
+from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT
 from procflow.cli import main
 from procflow.eventlog.batch import Batch, batches_from_events
 from procflow.eventlog.conformance import check_log, judge_duration, report_from
@@ -24,11 +25,10 @@ from procflow.eventlog.stats import Sample
 from procflow.model import Process
 from shared_data import SHARED_DATA
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "eventlog"
 DATA = SHARED_DATA
 RECEIPT_LOG = DATA / "receipt.csv"
-RECEIPT = ROOT / "processes" / "receipt.yaml"
+RECEIPT = PROCESSES / "receipt.yaml"
 
 
 def load(name: str) -> Process:
@@ -295,7 +295,7 @@ def test_vectorised_replay_agrees_with_the_reference(seed: int) -> None:
 
 
 def test_branching_is_judged_with_a_wilson_interval() -> None:
-    process = procflow.load(ROOT / "processes" / "customer-service.yaml")
+    process = procflow.load(CUSTOMER_SERVICE)
     log: list[tuple[str, str, float]] = []
     for i in range(200):
         case = f"c{i}"
@@ -333,7 +333,7 @@ def test_declared_durations_contradicted_by_service_times() -> None:
 
 
 def test_owner_workload_and_bottleneck_with_service_times() -> None:
-    process = procflow.load(ROOT / "processes" / "customer-service.yaml")
+    process = procflow.load(CUSTOMER_SERVICE)
     rows: list[tuple[str, str, float, float]] = []
     for i in range(50):
         t = i * 3600.0

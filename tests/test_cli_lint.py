@@ -11,26 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from procflow.cli import main
+from helpers import CLEAN, PROCESSES, run, write
 
-ROOT = Path(__file__).resolve().parent.parent
-PROCESSES = ROOT / "processes"
-
-CLEAN = """\
-process: tiny
-owners:
-  clerk: {capacity: 2}
-start: check
-steps:
-  check:
-    owner: clerk
-    duration: 5m
-    on:
-      ok: {to: done, p: 0.9}
-      redo: {to: check, p: 0.1, feedback: true, max: 2}
-  done:
-    end: true
-"""
 WARNING = CLEAN.replace("  clerk: {capacity: 2}\n", "  clerk: {capacity: 2}\n  idle: {}\n")
 ERROR = CLEAN.replace("process: tiny\n", "process: tiny\nowner: clerk\n").replace(
     "    owner: clerk", "    owner: ghost"
@@ -40,24 +22,14 @@ INFO = CLEAN.replace(", max: 2", "")  # PF302 unbounded-loop
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated working folder (no configuration file above it is picked up)."""
+    """An isolated working folder (no configuration file above it is picked up).
+
+    It is the working directory, given as a relative path: the files written
+    in it are named on the command line (and in the output) as ``a.yaml``.
+    """
     monkeypatch.chdir(tmp_path)
     (tmp_path / "procflow.toml").write_text("[lint]\n", encoding="utf-8")
-    return tmp_path
-
-
-def write(folder: Path, name: str, text: str) -> str:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return str(path.relative_to(folder))
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+    return Path()
 
 
 # --------------------------------------------------------------------------
@@ -67,14 +39,14 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def test_clean_files_exit_0(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(folder, "p/a.yaml", CLEAN)
     write(folder, "p/b.yml", CLEAN.replace("tiny", "tiny-b"))
-    code, out, _ = run(["lint", "p"], capsys)
+    code, out, _ = run(capsys, "lint", "p")
     assert code == 0
     assert out == "All 2 files clean\n"
 
 
 def test_errors_exit_1(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(folder, "a.yaml", ERROR)
-    code, out, _ = run(["lint", path], capsys)
+    code, out, _ = run(capsys, "lint", path)
     assert code == 1
     assert out.startswith("a.yaml:8:12: PF202 unknown-owner: ")
     assert out.endswith("Found 1 error in 1 of 1 file\n")
@@ -84,12 +56,12 @@ def test_warnings_exit_0_unless_fail_on_warning(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(folder, "a.yaml", WARNING)
-    assert run(["lint", path], capsys)[0] == 0
-    assert run(["lint", path, "--fail-on", "warning"], capsys)[0] == 1
-    assert run(["lint", path, "--fail-on", "info"], capsys)[0] == 1
+    assert run(capsys, "lint", path)[0] == 0
+    assert run(capsys, "lint", path, "--fail-on", "warning")[0] == 1
+    assert run(capsys, "lint", path, "--fail-on", "info")[0] == 1
     info = write(folder, "b.yaml", INFO)
-    assert run(["lint", info, "--fail-on", "warning"], capsys)[0] == 0
-    assert run(["lint", info, "--fail-on", "info"], capsys)[0] == 1
+    assert run(capsys, "lint", info, "--fail-on", "warning")[0] == 0
+    assert run(capsys, "lint", info, "--fail-on", "info")[0] == 1
 
 
 @pytest.mark.parametrize(
@@ -99,7 +71,7 @@ def test_broken_files_exit_1_with_a_finding(
     folder: Path, capsys: pytest.CaptureFixture[str], text: str
 ) -> None:
     path = write(folder, "bad.yaml", text)
-    code, out, _ = run(["lint", path], capsys)
+    code, out, _ = run(capsys, "lint", path)
     assert code == 1
     assert out.startswith("bad.yaml:")
     assert "PF00" in out
@@ -126,7 +98,7 @@ def test_usage_and_path_errors_exit_2(
     folder: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     write(folder, "a.yaml", CLEAN)
-    code, out, err = run(args, capsys)
+    code, out, err = run(capsys, *args)
     assert code == 2
     assert message in out + err
 
@@ -134,11 +106,11 @@ def test_usage_and_path_errors_exit_2(
 def test_bad_configuration_file_exits_2(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(folder, "a.yaml", CLEAN)
     write(folder, "procflow.toml", "[lint]\nselct = ['PF1']\n")
-    code, _, err = run(["lint", "a.yaml"], capsys)
+    code, _, err = run(capsys, "lint", "a.yaml")
     assert code == 2
     assert "procflow.toml: [lint]: unknown key 'selct' (did you mean 'select'?)" in err
     write(folder, "procflow.toml", "[lint]\nselect = ['PF9']\n")
-    code, _, err = run(["lint", "a.yaml"], capsys)
+    code, _, err = run(capsys, "lint", "a.yaml")
     assert code == 2
     assert "unknown rule 'PF9'" in err
 
@@ -149,14 +121,14 @@ def test_unreadable_file_exits_2(folder: Path, capsys: pytest.CaptureFixture[str
     path = folder / "a.yaml"
     path.write_text(CLEAN, encoding="utf-8")
     path.chmod(0)
-    assert run(["lint", "a.yaml"], capsys)[0] == 2
+    assert run(capsys, "lint", "a.yaml")[0] == 2
 
 
 def test_an_empty_folder_is_clean_with_a_warning(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (folder / "empty").mkdir()
-    code, out, err = run(["lint", "empty"], capsys)
+    code, out, err = run(capsys, "lint", "empty")
     assert code == 0
     assert out == "No process files found\n"
     assert "no *.yaml or *.yml files found" in err
@@ -169,7 +141,7 @@ def test_an_empty_folder_is_clean_with_a_warning(
 def test_json_format(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(folder, "a.yaml", ERROR)
     write(folder, "b.yaml", CLEAN.replace("tiny", "other"))
-    code, out, _ = run(["lint", "a.yaml", "b.yaml", "--format", "json"], capsys)
+    code, out, _ = run(capsys, "lint", "a.yaml", "b.yaml", "--format", "json")
     assert code == 1
     data = json.loads(out)
     assert data["summary"] == {"files": 2, "errors": 1, "warnings": 0, "infos": 0}
@@ -179,7 +151,7 @@ def test_json_format(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_sarif_format(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(folder, "a.yaml", ERROR)
-    code, out, _ = run(["lint", "a.yaml", "--format", "sarif"], capsys)
+    code, out, _ = run(capsys, "lint", "a.yaml", "--format", "sarif")
     assert code == 1
     data = json.loads(out)
     assert data["version"] == "2.1.0"
@@ -188,18 +160,18 @@ def test_sarif_format(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_github_format(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(folder, "a.yaml", ERROR)
-    code, out, _ = run(["lint", "a.yaml", "--format", "github"], capsys)
+    code, out, _ = run(capsys, "lint", "a.yaml", "--format", "github")
     assert code == 1
     assert out.startswith("::error file=a.yaml,line=8,col=12,title=PF202 unknown-owner::")
 
 
 def test_output_file(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(folder, "a.yaml", ERROR)
-    code, out, _ = run(["lint", "a.yaml", "--format", "json", "-o", "out/report.json"], capsys)
+    code, out, _ = run(capsys, "lint", "a.yaml", "--format", "json", "-o", "out/report.json")
     assert code == 1
     assert out == ""
     assert json.loads((folder / "out" / "report.json").read_text())["summary"]["errors"] == 1
-    run(["lint", "a.yaml", "--output", "report.txt"], capsys)
+    run(capsys, "lint", "a.yaml", "--output", "report.txt")
     assert (folder / "report.txt").read_text().endswith("Found 1 error in 1 of 1 file\n")
     assert not list(folder.rglob("*.tmp"))
 
@@ -208,11 +180,11 @@ def test_stdin(
     folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(ERROR.encode())))
-    code, out, _ = run(["lint", "-"], capsys)
+    code, out, _ = run(capsys, "lint", "-")
     assert code == 1
     assert out.startswith("<stdin>:8:12: PF202")
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(ERROR.encode())))
-    code, out, _ = run(["lint", "-", "--stdin-filename", "processes/x.yaml"], capsys)
+    code, out, _ = run(capsys, "lint", "-", "--stdin-filename", "processes/x.yaml")
     assert out.startswith("processes/x.yaml:8:12: PF202")
 
 
@@ -224,23 +196,23 @@ def test_select_and_ignore_options(folder: Path, capsys: pytest.CaptureFixture[s
     path = write(
         folder, "a.yaml", ERROR.replace("  clerk: {capacity: 2}\n", "  clerk: {}\n  idle: {}\n")
     )
-    _, out, _ = run(["lint", path, "--format", "json"], capsys)
+    _, out, _ = run(capsys, "lint", path, "--format", "json")
     assert {f["code"] for f in json.loads(out)["findings"]} == {"PF202", "PF203"}
-    _, out, _ = run(["lint", path, "--format", "json", "--ignore", "PF202,unused-owner"], capsys)
+    _, out, _ = run(capsys, "lint", path, "--format", "json", "--ignore", "PF202,unused-owner")
     assert json.loads(out)["findings"] == []
     _, out, _ = run(
-        ["lint", path, "--format", "json", "--select", "PF2", "--ignore", "PF202"], capsys
+        capsys, "lint", path, "--format", "json", "--select", "PF2", "--ignore", "PF202"
     )
     assert [f["code"] for f in json.loads(out)["findings"]] == ["PF203"]
     _, out, _ = run(
-        ["lint", path, "--format", "json", "--select", "PF1", "--select", "unused-owner"], capsys
+        capsys, "lint", path, "--format", "json", "--select", "PF1", "--select", "unused-owner"
     )
     assert [f["code"] for f in json.loads(out)["findings"]] == ["PF203"]
 
 
 def test_severity_option(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(folder, "a.yaml", WARNING)
-    code, out, _ = run(["lint", path, "--severity", "PF203=error"], capsys)
+    code, out, _ = run(capsys, "lint", path, "--severity", "PF203=error")
     assert code == 1
     assert out.splitlines()[0].endswith("[error]")
 
@@ -257,13 +229,13 @@ def test_configuration_is_discovered_and_the_command_line_wins(
     (folder / "procflow.toml").unlink()
     path = write(folder, "p/a.yaml", INFO)
     monkeypatch.chdir(folder / "p")
-    code, out, _ = run(["lint", "a.yaml"], capsys)
+    code, out, _ = run(capsys, "lint", "a.yaml")
     assert code == 1  # PF302 raised to a warning, and warnings fail
     assert "PF302 unbounded-loop" in out
     assert out.splitlines()[0].endswith("[warning]")
-    assert run(["lint", "a.yaml", "--fail-on", "error"], capsys)[0] == 0
-    assert run(["lint", "a.yaml", "--isolated"], capsys)[0] == 0
-    assert path == "p/a.yaml"
+    assert run(capsys, "lint", "a.yaml", "--fail-on", "error")[0] == 0
+    assert run(capsys, "lint", "a.yaml", "--isolated")[0] == 0
+    assert path == Path("p/a.yaml")
 
 
 def test_config_option_overrides_discovery(
@@ -272,8 +244,8 @@ def test_config_option_overrides_discovery(
     write(folder, "procflow.toml", "[lint]\nignore = ['PF2']\n")
     write(folder, "strict.toml", "[lint]\nfail-on = 'warning'\n")
     path = write(folder, "a.yaml", WARNING)
-    assert run(["lint", path], capsys)[1] == "1 file clean\n"
-    code, out, _ = run(["lint", path, "--config", "strict.toml"], capsys)
+    assert run(capsys, "lint", path)[1] == "1 file clean\n"
+    code, out, _ = run(capsys, "lint", path, "--config", "strict.toml")
     assert code == 1
     assert "PF203" in out
 
@@ -281,14 +253,14 @@ def test_config_option_overrides_discovery(
 def test_bottleneck_threshold_option(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     busy = CLEAN.replace("start: check", "arrivals: {rate: 18/h}\nstart: check")
     path = write(folder, "a.yaml", busy)  # clerk: 18/h x 5m x 1.11 visits / 2 = 0.83 utilization
-    _, out, _ = run(["lint", path, "--format", "json"], capsys)
+    _, out, _ = run(capsys, "lint", path, "--format", "json")
     assert "PF502" not in out
-    _, out, _ = run(["lint", path, "--format", "json", "--bottleneck-threshold", "0.5"], capsys)
+    _, out, _ = run(capsys, "lint", path, "--format", "json", "--bottleneck-threshold", "0.5")
     assert "PF502" in out
 
 
 def test_example_processes_lint_without_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["lint", str(PROCESSES), "--isolated", "--format", "json"], capsys)
+    code, out, _ = run(capsys, "lint", str(PROCESSES), "--isolated", "--format", "json")
     data = json.loads(out)
     assert data["summary"]["files"] >= 5
     assert data["summary"]["errors"] == 0, data["findings"]

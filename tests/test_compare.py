@@ -9,17 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from procflow.cli import main
+from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT, run
 from procflow.errors import ProcessError
 from procflow.loader import load, load_change
 from procflow.sim import compare, simulate
 from procflow.sim.plan import compile_process
 from procflow.sim.sampling import DURATIONS, Buffer, drawer, generator
 
-ROOT = Path(__file__).resolve().parents[1]
-PROCESSES = ROOT / "processes"
 CHANGES = ROOT / "changes"
-CUSTOMER_SERVICE = PROCESSES / "customer-service.yaml"
 
 #: Every committed change file and the example process it is written for.
 CHANGE_TARGETS: dict[str, str] = {
@@ -248,15 +245,10 @@ def test_change_names() -> None:
 # -- the command line --------------------------------------------------------------------
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["compare", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_make_demo_comparison(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys,
+        "compare",
         str(CUSTOMER_SERVICE),
         "--change",
         str(CHANGES / "hire-support-agent.yaml"),
@@ -297,6 +289,7 @@ def test_make_demo_comparison(capsys: pytest.CaptureFixture[str]) -> None:
 def test_json_of_a_comparison(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         capsys,
+        "compare",
         str(CUSTOMER_SERVICE),
         "--change",
         str(CHANGES / "hire-support-agent.yaml"),
@@ -348,8 +341,10 @@ def test_compare_check_goals_looks_at_the_changes(
         """,
     )
     args = [str(CUSTOMER_SERVICE), "--cases", "1500", "--runs", "2", "--check-goals"]
-    assert run(capsys, *args, "--change", str(CHANGES / "hire-support-agent.yaml"))[0] == 0
-    code, out, _ = run(capsys, *args, "--change", str(slow))
+    assert (
+        run(capsys, "compare", *args, "--change", str(CHANGES / "hire-support-agent.yaml"))[0] == 0
+    )
+    code, out, _ = run(capsys, "compare", *args, "--change", str(slow))
     assert code == 1
     goal = next(line for line in out.splitlines() if line.startswith(" resolve-within-a-day"))
     assert "yes" in goal
@@ -357,7 +352,7 @@ def test_compare_check_goals_looks_at_the_changes(
 
 
 def test_compare_needs_a_change(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, str(CUSTOMER_SERVICE))
+    code, _, err = run(capsys, "compare", str(CUSTOMER_SERVICE))
     assert code == 2
     assert "--change" in err
 
@@ -377,7 +372,7 @@ def test_an_invalid_change_exits_2_with_its_position(
                 accepted: {to: closed, p: 0.5}
         """,
     )
-    code, out, err = run(capsys, str(CUSTOMER_SERVICE), "--change", str(change))
+    code, out, err = run(capsys, "compare", str(CUSTOMER_SERVICE), "--change", str(change))
     assert code == 2
     assert out == ""
     assert f"{change}:5:7: PF401 bad-probabilities: step 'confirm'" in err
@@ -387,6 +382,7 @@ def test_an_invalid_change_exits_2_with_its_position(
 def test_examples_of_other_processes_compare(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         capsys,
+        "compare",
         str(PROCESSES / "incident-management.yaml"),
         "--change",
         str(CHANGES / "add-engineer.yaml"),

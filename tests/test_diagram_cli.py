@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import PROCESSES
 from procflow.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 CS = str(FIXTURES / "customer-service.yaml")
 OB = str(FIXTURES / "employee-onboarding.yaml")
@@ -140,8 +140,8 @@ def test_bad_format_is_a_usage_error(capsys):
 
 @needs_dot
 def test_svg_of_every_example(tmp_path):
-    examples = sorted((ROOT / "processes").glob("*.yaml"))
-    assert main(["diagram", str(ROOT / "processes"), "-o", str(tmp_path), "-f", "svg"]) == 0
+    examples = sorted((PROCESSES).glob("*.yaml"))
+    assert main(["diagram", str(PROCESSES), "-o", str(tmp_path), "-f", "svg"]) == 0
     assert len(files(tmp_path)) == len(examples)
     for name in files(tmp_path):
         assert (tmp_path / name).read_bytes().startswith(b"<?xml")

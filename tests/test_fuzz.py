@@ -19,12 +19,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import PROCESSES
 from procflow.cli import main
 from procflow.errors import ProcessError
 from procflow.loader import parse_process, parse_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "processes").glob("*.yaml"))]
+EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted((PROCESSES).glob("*.yaml"))]
 TIME_LIMIT = 10.0
 
 #: More examples for a deliberate bug hunt: PROCFLOW_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py

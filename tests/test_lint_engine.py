@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 import procflow
+from helpers import CLEAN, CUSTOMER_SERVICE, ROOT, write
 from procflow.config import LintConfig, Selection
 from procflow.errors import ConfigError, FileAccessError, ProcessError
 from procflow.findings import Finding, Severity
@@ -30,33 +30,7 @@ from procflow.lint import (
 from procflow.loader import load_text
 from procflow.rules.base import REGISTRY, LintContext, Rule, Violation, rule
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "processes" / "customer-service.yaml"
-
-CLEAN = """\
-process: tiny
-owners:
-  clerk: {capacity: 2}
-start: check
-steps:
-  check:
-    owner: clerk
-    duration: 5m
-    on:
-      ok: {to: done, p: 0.9}
-      redo: {to: check, p: 0.1, feedback: true, max: 2}
-  done:
-    end: true
-"""
-
 UNUSED_OWNER = CLEAN.replace("  clerk: {capacity: 2}\n", "  clerk: {capacity: 2}\n  idle: {}\n")
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def codes(findings: Iterable[Finding]) -> list[str]:
@@ -82,7 +56,7 @@ def register(added: list[str], code: str, name: str, severity: Severity, check: 
 
 
 def test_procflow_lint_is_callable_on_a_process() -> None:
-    process = procflow.load(EXAMPLE)
+    process = procflow.load(CUSTOMER_SERVICE)
     findings = procflow.lint(process)
     assert isinstance(findings, list)
     assert all(isinstance(f, Finding) for f in findings)
@@ -100,7 +74,7 @@ def test_procflow_lint_is_callable_whatever_was_imported_first(statement: str) -
     code = (
         f"{statement}\n"
         "p = __import__('procflow').load_text(open(r'%s').read(), 'x.yaml')\n"
-        "print(type(f(p)).__name__)\n" % EXAMPLE
+        "print(type(f(p)).__name__)\n" % CUSTOMER_SERVICE
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
@@ -425,7 +399,7 @@ def test_suppressions_parse() -> None:
 
 
 def test_ensure_runnable_accepts_a_sound_process() -> None:
-    ensure_runnable(procflow.load(EXAMPLE))
+    ensure_runnable(procflow.load(CUSTOMER_SERVICE))
     ensure_runnable(load_text(CLEAN))
 
 

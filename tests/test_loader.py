@@ -8,24 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import CLEAN
 from procflow.errors import FileAccessError, ProcessError
 from procflow.loader import gc_paused, iter_yaml_files, load_text, parse_yaml, resolve_plain
-
-CLEAN = """\
-process: tiny
-owners:
-  clerk: {capacity: 2}
-start: check
-steps:
-  check:
-    owner: clerk
-    duration: 5m
-    on:
-      ok: {to: done, p: 0.9}
-      redo: {to: check, p: 0.1, feedback: true, max: 2}
-  done:
-    end: true
-"""
 
 
 @pytest.mark.parametrize(

@@ -10,26 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers import CLEAN, write
 from procflow.cli import main
 from procflow.errors import ProcessError
 from procflow.lint import lint_file
 from procflow.loader import MAX_BYTES, MAX_DEPTH, load, load_text, parse_yaml
-
-CLEAN = """\
-process: tiny
-owners:
-  clerk: {capacity: 2}
-start: check
-steps:
-  check:
-    owner: clerk
-    duration: 5m
-    on:
-      ok: {to: done, p: 0.9}
-      redo: {to: check, p: 0.1, feedback: true, max: 2}
-  done:
-    end: true
-"""
 
 
 @contextlib.contextmanager
@@ -57,15 +42,6 @@ def only_finding(path: Path) -> tuple[str, int, int, str]:
     return first.code, first.line, first.column, first.message
 
 
-def write(tmp_path: Path, data: str | bytes, name: str = "hostile.yaml") -> Path:
-    path = tmp_path / name
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return path
-
-
 def billion_laughs(levels: int = 10) -> str:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for level in range(1, levels):
@@ -75,7 +51,7 @@ def billion_laughs(levels: int = 10) -> str:
 
 
 def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
-    path = write(tmp_path, billion_laughs())
+    path = write(tmp_path, "hostile.yaml", billion_laughs())
     with bounded(5):
         code, line, _column, message = only_finding(path)
     assert code == "PF001"
@@ -107,7 +83,7 @@ def test_a_recursive_alias_is_refused() -> None:
     ids=["flow-lists", "flow-maps", "block-lists"],
 )
 def test_deep_nesting_is_refused(tmp_path: Path, text: str) -> None:
-    path = write(tmp_path, text)
+    path = write(tmp_path, "hostile.yaml", text)
     with bounded(10):
         code, line, _column, message = only_finding(path)
     assert code == "PF001"
@@ -142,23 +118,25 @@ def test_a_20_mb_file_is_refused_without_parsing(tmp_path: Path) -> None:
 
 
 def test_a_binary_file(tmp_path: Path) -> None:
-    path = write(tmp_path, bytes(range(256)) * 4)
+    path = write(tmp_path, "hostile.yaml", bytes(range(256)) * 4)
     code, line, column, message = only_finding(path)
     assert (code, line, column) == ("PF001", 1, 1)
     assert "binary" in message
 
 
 def test_a_utf16_file_is_named_as_such(tmp_path: Path) -> None:
-    path = write(tmp_path, CLEAN.encode("utf-16"))
+    path = write(tmp_path, "hostile.yaml", CLEAN.encode("utf-16"))
     code, _line, _column, message = only_finding(path)
     assert code == "PF001"
     assert "UTF-16" in message
-    path = write(tmp_path, CLEAN.encode("utf-16-le"), "nobom.yaml")
+    path = write(tmp_path, "nobom.yaml", CLEAN.encode("utf-16-le"))
     assert only_finding(path)[0] == "PF001"
 
 
 def test_invalid_utf8_names_line_and_column(tmp_path: Path) -> None:
-    path = write(tmp_path, b"process: x\nsteps:\n  a:\n    title: caf\xe9 au lait\n")
+    path = write(
+        tmp_path, "hostile.yaml", b"process: x\nsteps:\n  a:\n    title: caf\xe9 au lait\n"
+    )
     assert only_finding(path) == (
         "PF001",
         4,
@@ -168,12 +146,12 @@ def test_invalid_utf8_names_line_and_column(tmp_path: Path) -> None:
 
 
 def test_a_utf8_bom_is_fine(tmp_path: Path) -> None:
-    path = write(tmp_path, b"\xef\xbb\xbf" + CLEAN.encode("utf-8"))
+    path = write(tmp_path, "hostile.yaml", b"\xef\xbb\xbf" + CLEAN.encode("utf-8"))
     assert lint_file(path) == []
 
 
 def test_control_characters_are_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "process: tiny\ntitle: bell \x07 here\n")
+    path = write(tmp_path, "hostile.yaml", "process: tiny\ntitle: bell \x07 here\n")
     code, line, column, _message = only_finding(path)
     assert (code, line, column) == ("PF001", 2, 13)
 
@@ -192,7 +170,7 @@ def test_control_characters_are_refused(tmp_path: Path) -> None:
 )
 def test_tags_are_refused_and_run_nothing(tmp_path: Path, text: str) -> None:
     marker = tmp_path / "pwned"
-    path = write(tmp_path, text.replace("{marker}", str(marker)))
+    path = write(tmp_path, "hostile.yaml", text.replace("{marker}", str(marker)))
     code, _line, _column, message = only_finding(path)
     assert code == "PF001"
     assert "tag" in message or "key" in message
@@ -203,7 +181,7 @@ def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
     text = CLEAN.replace(
         "  done:\n    end: true\n", "  done:\n    end: true\n  check:\n    end: true\n"
     )
-    path = write(tmp_path, text)
+    path = write(tmp_path, "hostile.yaml", text)
     [finding] = [f for f in lint_file(path) if f.code == "PF003"]
     assert (finding.line, finding.column) == (14, 3)
     assert "duplicate key 'check' (first at line 6)" in finding.message
@@ -231,25 +209,28 @@ def test_yaml_11_booleans_are_strings() -> None:
     ],
 )
 def test_not_a_mapping(tmp_path: Path, data: str, expected: str) -> None:
-    code, line, column, message = only_finding(write(tmp_path, data))
+    code, line, column, message = only_finding(write(tmp_path, "hostile.yaml", data))
     assert (code, line, column) == ("PF002", 1, 1)
     assert expected in message
 
 
 def test_multiple_documents_are_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, CLEAN + "---\n" + CLEAN)
+    path = write(tmp_path, "hostile.yaml", CLEAN + "---\n" + CLEAN)
     code, line, _column, message = only_finding(path)
     assert (code, line) == ("PF001", 14)
     assert "another document" in message
 
 
 def test_tabs_and_bad_indentation(tmp_path: Path) -> None:
-    assert only_finding(write(tmp_path, "process: x\nsteps:\n\ta: 1\n"))[:2] == ("PF001", 3)
-    assert only_finding(write(tmp_path, "process: x\n  start: a\n", "b.yaml"))[:2] == ("PF001", 2)
+    assert only_finding(write(tmp_path, "hostile.yaml", "process: x\nsteps:\n\ta: 1\n"))[:2] == (
+        "PF001",
+        3,
+    )
+    assert only_finding(write(tmp_path, "b.yaml", "process: x\n  start: a\n"))[:2] == ("PF001", 2)
 
 
 def test_complex_keys_are_refused(tmp_path: Path) -> None:
-    code, line, _column, message = only_finding(write(tmp_path, "? [a, b]\n: c\n"))
+    code, line, _column, message = only_finding(write(tmp_path, "hostile.yaml", "? [a, b]\n: c\n"))
     assert (code, line) == ("PF001", 1)
     assert "mapping key" in message
 
@@ -259,7 +240,7 @@ def test_complex_keys_are_refused(tmp_path: Path) -> None:
     [".nan", ".inf", "-.inf", "1e400", "-3", "0", "1.5", "'2'", "true", "~", "[2]", "{a: 1}"],
 )
 def test_odd_capacities_are_schema_findings(tmp_path: Path, value: str) -> None:
-    path = write(tmp_path, CLEAN.replace("{capacity: 2}", f"{{capacity: {value}}}"))
+    path = write(tmp_path, "hostile.yaml", CLEAN.replace("{capacity: 2}", f"{{capacity: {value}}}"))
     findings = lint_file(path)
     assert [(f.code, f.line) for f in findings if f.code == "PF002"] == [("PF002", 3)]
 
@@ -271,7 +252,7 @@ def test_huge_numbers_do_not_hang_or_crash(tmp_path: Path) -> None:
         .replace("max: 2", "max: 100000000000000000000000000000")
         .replace("start: check", "arrivals: {rate: 1e300/s}\nstart: check")
     )
-    path = write(tmp_path, text)
+    path = write(tmp_path, "hostile.yaml", text)
     with bounded(10):
         code, output = lint_cli(path)
     assert code in (0, 1)
@@ -280,8 +261,8 @@ def test_huge_numbers_do_not_hang_or_crash(tmp_path: Path) -> None:
 
 def test_odd_unicode(tmp_path: Path) -> None:
     text = CLEAN.replace("process: tiny", "process: tiny\ntitle: \u202etxt.exe \U0001f600 \u00e9")
-    assert lint_file(write(tmp_path, text)) == []
-    path = write(tmp_path, CLEAN.replace("check", "chéck"), "b.yaml")
+    assert lint_file(write(tmp_path, "hostile.yaml", text)) == []
+    path = write(tmp_path, "b.yaml", CLEAN.replace("check", "chéck"))
     codes = {f.code for f in lint_file(path)}
     assert codes == {"PF002"}
 
@@ -297,7 +278,9 @@ def test_merge_keys_work() -> None:
 
 def test_a_very_long_line(tmp_path: Path) -> None:
     path = write(
-        tmp_path, CLEAN.replace("process: tiny", "process: tiny\ntitle: " + "x" * 2_000_000)
+        tmp_path,
+        "hostile.yaml",
+        CLEAN.replace("process: tiny", "process: tiny\ntitle: " + "x" * 2_000_000),
     )
     with bounded(5):
         assert lint_file(path) == []
@@ -305,16 +288,16 @@ def test_a_very_long_line(tmp_path: Path) -> None:
 
 def test_a_missing_roster_is_a_finding(tmp_path: Path) -> None:
     text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", "roster: ../nowhere/team.yaml\n")
-    path = write(tmp_path, text)
+    path = write(tmp_path, "hostile.yaml", text)
     code, line, _column, message = only_finding(path)
     assert (code, line) == ("PF002", 2)
     assert "roster" in message
 
 
 def test_a_roster_that_is_hostile_too(tmp_path: Path) -> None:
-    write(tmp_path, billion_laughs(), "team.yaml")
+    write(tmp_path, "team.yaml", billion_laughs())
     text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", "roster: team.yaml\n")
-    findings = lint_file(write(tmp_path, text))
+    findings = lint_file(write(tmp_path, "hostile.yaml", text))
     assert [(Path(f.file).name, f.code) for f in findings if f.code == "PF001"] == [
         ("team.yaml", "PF001")
     ]
@@ -322,7 +305,7 @@ def test_a_roster_that_is_hostile_too(tmp_path: Path) -> None:
 
 def test_load_raises_process_error_for_every_hostile_file(tmp_path: Path) -> None:
     for index, data in enumerate([b"\x00", b"[", billion_laughs().encode(), b"\xff"]):
-        path = write(tmp_path, data, f"h{index}.yaml")
+        path = write(tmp_path, f"h{index}.yaml", data)
         with pytest.raises(ProcessError) as caught:
             load(path)
         assert caught.value.problems[0].position.file == str(path)

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import CUSTOMER_SERVICE, PROCESSES
 from procflow.errors import FileAccessError, ProcessError
 from procflow.loader import load, load_change, load_text
 from procflow.model import Process, json_schema, merge_patch
-
-ROOT = Path(__file__).resolve().parents[1]
 
 MINIMAL = """\
 process: tiny
@@ -45,7 +44,7 @@ def test_yaml_12_keys_stay_strings() -> None:
 
 
 def test_transitions_know_their_trigger_and_fields() -> None:
-    process = load(ROOT / "processes" / "customer-service.yaml")
+    process = load(CUSTOMER_SERVICE)
     reopened = process.steps["confirm"].transitions[1]
     assert (reopened.trigger, reopened.to, reopened.p, reopened.feedback, reopened.max) == (
         "reopened",
@@ -63,7 +62,7 @@ def test_transitions_know_their_trigger_and_fields() -> None:
 
 
 def test_positions_of_keys_and_values() -> None:
-    process = load(ROOT / "processes" / "customer-service.yaml")
+    process = load(CUSTOMER_SERVICE)
     assert process.position(("steps", "triage")).line == 28
     assert process.position(("steps", "triage")).column == 3
     assert process.position(("steps", "confirm", "on", "reopened")).line == 48
@@ -231,7 +230,7 @@ def test_merge_patch_rfc7386() -> None:
 
 
 def test_with_changes_makes_a_new_valid_process() -> None:
-    process = load(ROOT / "processes" / "customer-service.yaml")
+    process = load(CUSTOMER_SERVICE)
     changed = process.with_changes({"owners": {"tier2": {"capacity": 5}}, "goals": None})
     assert changed.owners["tier2"].capacity == 5
     assert changed.goals == []
@@ -245,7 +244,7 @@ def test_apply_change_errors_point_into_the_change_file(tmp_path: Path) -> None:
         "change: faster\npatch:\n  steps:\n    triage:\n      duration: exponential(-1m)\n"
     )
     change = load_change(change_file)
-    process = load(ROOT / "processes" / "customer-service.yaml")
+    process = load(CUSTOMER_SERVICE)
     with pytest.raises(ProcessError) as info:
         process.apply(change)
     (problem,) = info.value.problems
@@ -303,5 +302,5 @@ def test_json_schema_describes_the_short_forms() -> None:
 
 
 def test_example_processes_load() -> None:
-    for path in sorted((ROOT / "processes").glob("*.yaml")):
+    for path in sorted((PROCESSES).glob("*.yaml")):
         assert load(path).id == path.stem

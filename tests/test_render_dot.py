@@ -21,16 +21,16 @@ from pathlib import Path
 
 import pytest
 
+from helpers import PROCESSES
 from procflow.findings import Finding, Severity
 from procflow.loader import load, load_text
 from procflow.render import diagram, to_dot
 from procflow.render.dot import html, quote
 from procflow.render.spec import Highlights, build_diagram
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 GOLDEN = ("customer-service", "employee-onboarding")
-EXAMPLES = sorted((ROOT / "processes").glob("*.yaml"))
+EXAMPLES = sorted((PROCESSES).glob("*.yaml"))
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="Graphviz's dot is not installed (make setup installs it)"

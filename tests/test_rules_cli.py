@@ -6,14 +6,8 @@ import json
 
 import pytest
 
-from procflow.cli import main
+from helpers import run
 from procflow.rules import all_rules
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_rules_lists_the_catalog_as_an_aligned_table(capsys: pytest.CaptureFixture[str]) -> None:

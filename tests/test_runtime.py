@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 
 import procflow
+from helpers import CUSTOMER_SERVICE
 from procflow import Case, CaseError, InvalidTrigger, ProcessError
 from procflow.runtime import HistoryRecord, write_cases
-
-ROOT = Path(__file__).resolve().parents[1]
-CUSTOMER_SERVICE = ROOT / "processes" / "customer-service.yaml"
 
 LOOPY = """\
 process: loopy

@@ -9,12 +9,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from helpers import CUSTOMER_SERVICE, PROCESSES
 from procflow.cli import main
 from procflow.loader import read_document
 from procflow.model import json_schema
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "processes").glob("*.yaml"))
+EXAMPLES = sorted((PROCESSES).glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_the_starter_process_validates(validator: jsonschema.protocols.Validator
 def test_a_broken_file_fails_the_schema(
     validator: jsonschema.protocols.Validator, change: tuple[str, str], where: list[Any]
 ) -> None:
-    text = (ROOT / "processes" / "customer-service.yaml").read_text(encoding="utf-8")
+    text = (CUSTOMER_SERVICE).read_text(encoding="utf-8")
     assert change[0] in text
     from procflow.loader import parse_yaml
 

@@ -8,22 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from procflow.cli import main
+from helpers import CUSTOMER_SERVICE, ROOT, run
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "sim"
-EXAMPLE = str(ROOT / "processes" / "customer-service.yaml")
+EXAMPLE = str(CUSTOMER_SERVICE)
 LOOPS = str(FIXTURES / "loops.yaml")
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["simulate", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_text_report_is_plain_when_piped(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, EXAMPLE, "--cases", "2000", "--runs", "3", "--seed", "4")
+    code, out, err = run(
+        capsys, "simulate", EXAMPLE, "--cases", "2000", "--runs", "3", "--seed", "4"
+    )
     assert code == 0
     assert err == ""
     assert "\x1b[" not in out
@@ -41,9 +36,8 @@ def test_text_report_is_plain_when_piped(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_json_has_the_spec_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        capsys, EXAMPLE, "--cases", "2000", "--runs", "3", "--seed", "1", "--format", "json"
-    )
+    options = ["--cases", "2000", "--runs", "3", "--seed", "1", "--format", "json"]
+    code, out, _ = run(capsys, "simulate", EXAMPLE, *options)
     assert code == 0
     doc = json.loads(out)
     assert doc["version"] == 1
@@ -76,9 +70,9 @@ def test_json_has_the_spec_shape(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_same_seed_same_bytes_other_seed_other_numbers(capsys: pytest.CaptureFixture[str]) -> None:
     args = [LOOPS, "--cases", "1500", "--runs", "2", "--format", "json"]
-    _, first, _ = run(capsys, *args, "--seed", "9")
-    _, again, _ = run(capsys, *args, "--seed", "9")
-    _, other, _ = run(capsys, *args, "--seed", "10")
+    _, first, _ = run(capsys, "simulate", *args, "--seed", "9")
+    _, again, _ = run(capsys, "simulate", *args, "--seed", "9")
+    _, other, _ = run(capsys, "simulate", *args, "--seed", "10")
     assert first == again
     assert (
         json.loads(first)["kpis"]["cycle_time"]["mean"]
@@ -88,24 +82,26 @@ def test_same_seed_same_bytes_other_seed_other_numbers(capsys: pytest.CaptureFix
 
 def test_jobs_do_not_change_results(capsys: pytest.CaptureFixture[str]) -> None:
     args = [LOOPS, "--cases", "1500", "--runs", "4", "--seed", "2", "--format", "json"]
-    _, one, _ = run(capsys, *args, "--jobs", "1")
-    _, two, _ = run(capsys, *args, "--jobs", "2")
+    _, one, _ = run(capsys, "simulate", *args, "--jobs", "1")
+    _, two, _ = run(capsys, "simulate", *args, "--jobs", "2")
     assert one == two
 
 
 def test_check_goals(capsys: pytest.CaptureFixture[str]) -> None:
     # loops.yaml: 'quick-overall' (mean cycle time <= 10m) cannot be met
-    code, out, _ = run(capsys, LOOPS, "--cases", "1000", "--runs", "2", "--check-goals")
+    code, out, _ = run(capsys, "simulate", LOOPS, "--cases", "1000", "--runs", "2", "--check-goals")
     assert code == 1
     goal_lines = [line for line in out.splitlines() if line.startswith(" quick-overall")]
     assert goal_lines
     assert goal_lines[0].rstrip().endswith("no")
-    assert run(capsys, LOOPS, "--cases", "1000", "--runs", "2")[0] == 0
-    assert run(capsys, EXAMPLE, "--cases", "2000", "--runs", "2", "--check-goals")[0] == 0
+    assert run(capsys, "simulate", LOOPS, "--cases", "1000", "--runs", "2")[0] == 0
+    assert (
+        run(capsys, "simulate", EXAMPLE, "--cases", "2000", "--runs", "2", "--check-goals")[0] == 0
+    )
 
 
 def test_step_time_goal_quantile(capsys: pytest.CaptureFixture[str]) -> None:
-    _, out, _ = run(capsys, LOOPS, "--cases", "3000", "--runs", "2", "--format", "json")
+    _, out, _ = run(capsys, "simulate", LOOPS, "--cases", "3000", "--runs", "2", "--format", "json")
     doc = json.loads(out)
     goals = {g["id"]: g for g in doc["goals"]}
     review = goals["fast-review"]
@@ -121,9 +117,8 @@ def test_log_writes_every_event_of_the_first_run(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     log = tmp_path / "out" / "events.csv"
-    code, out, _ = run(
-        capsys, EXAMPLE, "--cases", "300", "--runs", "2", "--jobs", "2", "--log", str(log)
-    )
+    options = ["--cases", "300", "--runs", "2", "--jobs", "2", "--log", str(log)]
+    code, out, _ = run(capsys, "simulate", EXAMPLE, *options)
     assert code == 0
     assert "event log of run 1 written to" in out
     with open(log, newline="", encoding="utf-8") as handle:
@@ -144,8 +139,8 @@ def test_change_files_apply_before_simulating(
     change = tmp_path / "more-tier2.yaml"
     change.write_text("change: more-tier2\npatch:\n  owners:\n    tier2: {capacity: 8}\n")
     args = [EXAMPLE, "--cases", "1000", "--runs", "2", "--format", "json"]
-    _, base, _ = run(capsys, *args)
-    code, changed, _ = run(capsys, *args, "--change", str(change))
+    _, base, _ = run(capsys, "simulate", *args)
+    code, changed, _ = run(capsys, "simulate", *args, "--change", str(change))
     assert code == 0
     doc = json.loads(changed)
     assert doc["owners"]["tier2"]["capacity"] == 8
@@ -169,7 +164,7 @@ def test_change_files_apply_before_simulating(
 def test_bad_input_exits_2_without_traceback(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = run(capsys, *args)
+    code, out, err = run(capsys, "simulate", *args)
     assert code == 2
     assert message in err
     assert "Traceback" not in err + out
@@ -183,7 +178,7 @@ def test_an_invalid_change_is_reported_in_the_change_file(
         "change: bad\npatch:\n  owners:\n    tier2:\n      capacity: 0\n"
         "  steps:\n    triage:\n      next: nowhere\n      on: null\n"
     )
-    code, _, err = run(capsys, EXAMPLE, "--change", str(change))
+    code, _, err = run(capsys, "simulate", EXAMPLE, "--change", str(change))
     assert code == 2
     assert f"{change}:5:17: PF002 owner 'tier2': 0 must be at least 1" in err
     assert "Traceback" not in err
@@ -197,7 +192,7 @@ def test_a_change_that_breaks_the_structure_points_into_the_change(
         "change: break\npatch:\n  steps:\n    triage:\n      on:\n"
         "        complex: null\n        simple: {to: nowhere, p: 1}\n"
     )
-    code, _, err = run(capsys, EXAMPLE, "--change", str(change))
+    code, _, err = run(capsys, "simulate", EXAMPLE, "--change", str(change))
     assert code == 2
     assert f"{change}:7:22: PF101 unknown-target: transition 'simple'" in err
     assert f"error: {change}: change 'break' leaves process 'customer-service' invalid" in err
@@ -209,9 +204,8 @@ def test_scheduler_without_dask_is_a_clear_error(
     import sys
 
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
-    code, _, err = run(
-        capsys, EXAMPLE, "--cases", "100", "--runs", "2", "--scheduler", "tcp://127.0.0.1:1"
-    )
+    options = ["--cases", "100", "--runs", "2", "--scheduler", "tcp://127.0.0.1:1"]
+    code, _, err = run(capsys, "simulate", EXAMPLE, *options)
     assert code == 2
     assert "pip install 'procflow[dask]'" in err
 
@@ -220,11 +214,13 @@ def test_an_overloaded_owner_is_noted(capsys: pytest.CaptureFixture[str], tmp_pa
     change = tmp_path / "overload.yaml"
     change.write_text("change: overload\npatch:\n  owners:\n    tier2: {capacity: 1}\n")
     args = [EXAMPLE, "--change", str(change), "--cases", "1500", "--runs", "2"]
-    code, out, _ = run(capsys, *args)
+    code, out, _ = run(capsys, "simulate", *args)
     assert code == 0
     assert out.splitlines()[-1].startswith("note: tier2 is overloaded (offered load 235%")
-    _, out, _ = run(capsys, *args, "--format", "json")
+    _, out, _ = run(capsys, "simulate", *args, "--format", "json")
     (note,) = json.loads(out)["notes"]
     assert "needs a capacity of at least 3" in note
-    _, out, _ = run(capsys, EXAMPLE, "--cases", "500", "--runs", "1", "--format", "json")
+    _, out, _ = run(
+        capsys, "simulate", EXAMPLE, "--cases", "500", "--runs", "1", "--format", "json"
+    )
     assert json.loads(out)["notes"] == []

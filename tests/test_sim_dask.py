@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from helpers import CUSTOMER_SERVICE, ROOT
 from procflow.loader import load
 from procflow.sim import simulate
 
 distributed = pytest.importorskip("distributed")
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_local_dask_cluster_gives_identical_results() -> None:
@@ -36,6 +33,6 @@ def test_an_unreachable_scheduler_is_a_config_error(monkeypatch: pytest.MonkeyPa
     from procflow.sim import runner
 
     monkeypatch.setattr(runner, "DASK_TIMEOUT", "1s")
-    process = load(ROOT / "processes" / "customer-service.yaml")
+    process = load(CUSTOMER_SERVICE)
     with pytest.raises(ConfigError, match="cannot reach the Dask scheduler"):
         simulate(process, cases=100, runs=2, scheduler="tcp://127.0.0.1:9")

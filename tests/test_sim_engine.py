@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import load, load_text
 from procflow.sim import simulate
@@ -18,10 +19,9 @@ from procflow.sim.plan import CHOICE, DELAY, GENERAL, SINGLE, STAFF, compile_pro
 from procflow.sim.reference import run_reference
 from procflow.sim.simulation import prepare
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "sim"
 EXAMPLES = [
-    ROOT / "processes" / f"{name}.yaml"
+    PROCESSES / f"{name}.yaml"
     for name in (
         "customer-service",
         "employee-onboarding",
@@ -166,7 +166,7 @@ def test_bounded_edges_are_honoured_exactly(tmp_path: Path) -> None:
 
 def test_reopen_bound_in_customer_service(tmp_path: Path) -> None:
     log = tmp_path / "events.csv"
-    simulate(load(ROOT / "processes" / "customer-service.yaml"), cases=6_000, runs=1, log=log)
+    simulate(load(CUSTOMER_SERVICE), cases=6_000, runs=1, log=log)
     triages = Counter(row["case"] for row in _log_rows(log) if row["step"] == "triage")
     assert max(triages.values()) == 4  # one triage and at most three reopens
     assert Counter(triages.values())[4] >= 1
@@ -274,7 +274,7 @@ def test_utilization_matches_offered_load() -> None:
     """Busy time / (capacity × window) agrees with arrival rate × work per case."""
     from procflow.analyze import analyze
 
-    process = load(ROOT / "processes" / "customer-service.yaml")
+    process = load(CUSTOMER_SERVICE)
     model = analyze(process)
     result = simulate(process, cases=20_000, runs=4, seed=8)
     for owner in ("support-agent", "tier2"):
