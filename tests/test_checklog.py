@@ -617,7 +617,7 @@ def test_xes_events_out_of_order_name_the_trace_and_event(tmp_path: Path) -> Non
 
 
 def test_json_never_carries_nan() -> None:
-    from procflow.cli.checklog import finite
+    from procflow.cli.console import finite
 
     data = {"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": (2, -float("inf"))}, "e": "x"}
     assert finite(data) == {"a": None, "b": [1.0, None], "c": {"d": [2, None]}, "e": "x"}

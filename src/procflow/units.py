@@ -130,6 +130,18 @@ def format_duration(seconds: float, digits: int = 4) -> str:
     return f"{format_number(seconds, digits)}s"
 
 
+def format_percent(fraction: float, decimals: int = 1) -> str:
+    """A fraction as a percentage with at most ``decimals`` places: ``66.2%``, ``100%``.
+
+    >>> format_percent(0.662), format_percent(1.0), format_percent(0.125, 0)
+    ('66.2%', '100%', '12%')
+    """
+    shown = f"{fraction * 100.0:.{decimals}f}"
+    if "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    return f"{shown}%"
+
+
 def format_rate(per_second: float, digits: int = 4) -> str:
     """A rate per second as cases per hour: ``12/h``."""
     return f"{format_number(per_second * 3600.0, digits)}/h"

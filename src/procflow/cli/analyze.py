@@ -13,9 +13,6 @@ process, declares no arrivals, lacks a duration, or cannot be routed.
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 from rich.console import Console, Group
 from rich.markup import escape
@@ -23,30 +20,26 @@ from rich.table import Table
 from rich.text import Text
 
 from procflow.analysis import Analysis, OwnerFigures, analyze
-from procflow.cli.console import make_console
+from procflow.cli.console import (
+    DASH,
+    make_console,
+    percent,
+    print_trimmed,
+    titled_table,
+    utilization_bar,
+    write_json,
+)
+from procflow.cli.params import format_option, process_argument
 from procflow.config import check_threshold, discover_config
 from procflow.loader import display_name, load
 from procflow.model import DISTRIBUTION_METRICS
 from procflow.units import format_duration, format_number
 
-_BAR = 20
-_DASH = "-"
-
-
-def _percent(value: float | None, decimals: int = 1) -> str:
-    """``66.2%``, ``100%``, ``0.3%``: one decimal at most, no trailing zeros."""
-    if value is None:
-        return _DASH
-    shown = f"{value * 100.0:.{decimals}f}"
-    if "." in shown:
-        shown = shown.rstrip("0").rstrip(".")
-    return f"{shown}%"
-
 
 def _duration(value: float | None) -> str:
     """``4.51m``; waits under a second read ``<1s`` rather than ``0.000209s``."""
     if value is None:
-        return _DASH
+        return DASH
     if 0.0 < value < 1.0:
         return "<1s"
     return format_duration(value, 3)
@@ -55,34 +48,17 @@ def _duration(value: float | None) -> str:
 def _number(value: float | None, digits: int = 3) -> str:
     """``3.31``, ``0.569``; large values without an exponent (``1370``)."""
     if value is None:
-        return _DASH
+        return DASH
     if abs(value) >= 10**digits:
         return f"{value:.0f}"
     return format_number(value, digits)
-
-
-def _style(utilization: float, threshold: float) -> str:
-    if utilization >= 1.0:
-        return "bold red"
-    if utilization >= threshold:
-        return "red"
-    if utilization >= 0.7:
-        return "yellow"
-    return "green"
 
 
 def _bar(owner: OwnerFigures, threshold: float) -> Text:
     """``█████░░░░ 62%`` coloured by how close the owner is to the threshold."""
     if owner.utilization is None:
         return Text("external (pure delay)", style="dim")
-    utilization = owner.utilization
-    filled = min(_BAR, round(min(utilization, 1.0) * _BAR))
-    style = _style(utilization, threshold)
-    text = Text()
-    text.append("█" * filled, style=style)
-    text.append("░" * (_BAR - filled), style="dim")
-    text.append(f" {_percent(utilization):>6}", style=style)
-    return text
+    return utilization_bar(owner.utilization, threshold=threshold)
 
 
 def _owner_rows(analysis: Analysis) -> list[OwnerFigures]:
@@ -97,9 +73,7 @@ def _owner_rows(analysis: Analysis) -> list[OwnerFigures]:
 def owners_table(analysis: Analysis) -> Table:
     """Owners sorted by utilization, the bottleneck marked."""
     threshold = analysis.bottleneck_threshold
-    table = Table(
-        title="Owners", title_justify="left", title_style="bold", box=None, padding=(0, 1)
-    )
+    table = titled_table("Owners")
     table.add_column("owner")
     table.add_column("capacity", justify="right")
     table.add_column("load", justify="right")
@@ -112,31 +86,31 @@ def owners_table(analysis: Analysis) -> Table:
         name = Text(owner.id)
         if owner.id == analysis.bottleneck:
             name.append(" ◀ bottleneck", style="bottleneck")
-        top = ", ".join(f"{share.step} {_percent(share.share, 0)}" for share in owner.top_steps[:3])
+        top = ", ".join(f"{share.step} {percent(share.share, 0)}" for share in owner.top_steps[:3])
         if owner.external:
             table.add_row(
                 name, "external", _number(owner.load), _bar(owner, threshold),
-                _DASH, "0s", Text("delay", style="dim"), top,
+                DASH, "0s", Text("delay", style="dim"), top,
             )  # fmt: skip
             continue
         if not owner.stable:
             wait = Text(f"OVERLOADED: needs {owner.required_capacity}", style="bold red")
             table.add_row(
                 name, str(owner.capacity), _number(owner.load), _bar(owner, threshold),
-                _DASH, wait, "", top,
+                DASH, wait, "", top,
             )  # fmt: skip
             continue
         model = Text("exact", style="ok") if owner.exact else Text("approx", style="warning")
         table.add_row(
             name, str(owner.capacity), _number(owner.load), _bar(owner, threshold),
-            _percent(owner.p_wait), _duration(owner.wait_mean), model, top,
+            percent(owner.p_wait), _duration(owner.wait_mean), model, top,
         )  # fmt: skip
     return table
 
 
 def steps_table(analysis: Analysis) -> Table:
     """Steps in file order: visits per case, mean service, expected wait per visit."""
-    table = Table(title="Steps", title_justify="left", title_style="bold", box=None, padding=(0, 1))
+    table = titled_table("Steps")
     table.add_column("step")
     table.add_column("owner")
     table.add_column("visits", justify="right")
@@ -183,7 +157,7 @@ def cycle_lines(analysis: Analysis) -> Text:
         )
     text.append("\n  minimum   ")
     if cycle.minimum is None:
-        text.append(_DASH)
+        text.append(DASH)
     else:
         text.append(format_duration(cycle.minimum, 3), style="bold")
         path = " → ".join(cycle.fastest_path)
@@ -193,7 +167,7 @@ def cycle_lines(analysis: Analysis) -> Text:
         ("throughput", f"{format_number(analysis.throughput_per_hour, 4)}/h"),
         ("WIP", _number(analysis.wip)),
         ("waiting per case", _duration(analysis.wait_time)),
-        ("rework rate", _percent(analysis.rework_rate)),
+        ("rework rate", percent(analysis.rework_rate)),
     ]
     if analysis.cost_per_case is not None:
         rows.append(("cost per case", format_number(analysis.cost_per_case, 4)))
@@ -203,33 +177,33 @@ def cycle_lines(analysis: Analysis) -> Text:
 
 def goals_table(analysis: Analysis) -> Table:
     """Goals with the model's estimate and whether it meets the target."""
-    table = Table(title="Goals", title_justify="left", title_style="bold", box=None, padding=(0, 1))
+    table = titled_table("Goals")
     for column in ("goal", "metric", "target", "estimate", "met", "note"):
         table.add_column(column, justify="right" if column == "estimate" else "left")
     for goal in analysis.goals:
-        metric = goal.metric or _DASH
+        metric = goal.metric or DASH
         if goal.stat:
             metric += f" {goal.stat}"
         name = goal.metric.partition(":")[0] if goal.metric else ""
-        estimate = _DASH
+        estimate = DASH
         if goal.estimate is not None:
             if name in DISTRIBUTION_METRICS:
                 estimate = format_duration(goal.estimate, 3)
             elif name in ("utilization", "rework_rate"):
-                estimate = _percent(goal.estimate)
+                estimate = percent(goal.estimate)
             elif name == "throughput":
                 estimate = f"{format_number(goal.estimate, 4)}/h"
             else:
                 estimate = format_number(goal.estimate, 4)
             if not goal.exact:
                 estimate = f"≈ {estimate}"
-        met = Text(_DASH, style="dim")
+        met = Text(DASH, style="dim")
         if goal.met is True:
             met = Text("yes", style="ok")
         elif goal.met is False:
             met = Text("no", style="error")
         note = goal.infeasible or goal.note or ""
-        table.add_row(goal.id, metric, goal.target or _DASH, estimate, met, Text(note, "dim"))
+        table.add_row(goal.id, metric, goal.target or DASH, estimate, met, Text(note, "dim"))
     return table
 
 
@@ -264,10 +238,10 @@ def notes(analysis: Analysis) -> list[str]:
             if owner.capacity_below_threshold != owner.required_capacity:
                 comfortable = (
                     f" ({owner.capacity_below_threshold} to stay below "
-                    f"{_percent(analysis.bottleneck_threshold)})"
+                    f"{percent(analysis.bottleneck_threshold)})"
                 )
             lines.append(
-                f"{owner.id}: utilization {_percent(owner.utilization)} ≥ 100% — its queue grows "
+                f"{owner.id}: utilization {percent(owner.utilization)} ≥ 100% — its queue grows "
                 f"without bound; it needs a capacity of at least {owner.required_capacity}"
                 + comfortable
             )
@@ -292,25 +266,13 @@ def print_analysis(analysis: Analysis, console: Console, source: str | None = No
     parts += [steps_table(analysis), Text(), cycle_lines(analysis)]
     if analysis.goals:
         parts += [Text(), goals_table(analysis)]
-    with console.capture() as captured:
-        console.print(Group(*parts))
-        for line in notes(analysis):
-            console.print(f"[dim]note:[/dim] {escape(line)}")
-    # rich pads every table cell to the column width; drop the trailing blanks
-    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
-    console.file.flush()
+    lines = [f"[dim]note:[/dim] {escape(line)}" for line in notes(analysis)]
+    print_trimmed(console, Group(*parts), *lines)
 
 
 @click.command("analyze")
-@click.argument("path", metavar="PATH")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: tables to read; json: every number (seconds, rates per hour).",
-)
+@process_argument
+@format_option("text: tables to read; json: every number (seconds, rates per hour).")
 @click.option(
     "--bottleneck-threshold",
     type=float,
@@ -336,9 +298,7 @@ def analyze_command(output_format: str, path: str, bottleneck_threshold: float |
     process = load(path)
     analysis = analyze(process, bottleneck_threshold=threshold)
     if output_format == "json":
-        document = {**analysis.to_dict(), "file": display_name(path)}
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
-        sys.stdout.flush()
+        write_json({**analysis.to_dict(), "file": display_name(path)})
     else:
         print_analysis(analysis, make_console(), display_name(path))
     return 0

@@ -17,7 +17,6 @@ is not valid, the log cannot be read, or an option is wrong.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -28,8 +27,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from procflow.cli.checklog import finite, log_options, open_log
-from procflow.cli.console import make_console
+from procflow.cli.console import make_console, print_trimmed, titled_table, write_json
+from procflow.cli.params import format_option, log_options, open_log, process_argument
 from procflow.errors import ConfigError
 from procflow.eventlog.calibrate import MIN_OBSERVATIONS, Calibration, calibrate
 from procflow.fileio import write_atomic
@@ -71,9 +70,7 @@ def print_changes(result: Calibration, console: Console, output: str) -> None:
             "they include waiting",
             style="dim",
         )
-    table = Table(
-        title="Changed", title_justify="left", title_style="bold", box=None, padding=(0, 1)
-    )
+    table = titled_table("Changed")
     for column in ("what", "where", "old", "new", "n", "evidence"):
         table.add_column(column, justify="right" if column == "n" else "left")
     for change in result.changes:
@@ -101,18 +98,16 @@ def print_changes(result: Calibration, console: Console, output: str) -> None:
         parts.append(shown)
     where = "standard output" if output == STDOUT else output
     parts += [Text(), Text(f"wrote {where}", style="ok")]
-    with console.capture() as captured:
-        console.print(Group(*parts))
-    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
-    console.file.flush()
+    print_trimmed(console, Group(*parts))
 
 
 def _percent(value: float) -> str:
-    return f"{value * 100:.1f}%" if value == value else "-"
+    """``61.6%``, ``16.0%``: always one decimal."""
+    return f"{value:.1%}" if value == value else "-"
 
 
 @click.command("calibrate")
-@click.argument("path", metavar="PATH")
+@process_argument
 @click.argument("log_path", metavar="LOG")
 @click.option(
     "-o",
@@ -131,14 +126,7 @@ def _percent(value: float) -> str:
 @click.option("--no-durations", is_flag=True, help="Keep the declared durations.")
 @click.option("--no-probabilities", is_flag=True, help="Keep the declared transition p.")
 @click.option("--no-arrivals", is_flag=True, help="Keep the declared arrivals.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to report the changes (json: changes, kept values and every fit's AIC).",
-)
+@format_option("How to report the changes (json: changes, kept values and every fit's AIC).")
 @log_options
 def calibrate_command(
     path: str,
@@ -184,9 +172,7 @@ def calibrate_command(
         write_atomic(target, result.text)
     if output_format == "json":
         document = {**result.to_dict(), "file": display_name(path), "output": target}
-        stream = sys.stderr if target == STDOUT else sys.stdout
-        stream.write(json.dumps(finite(document), indent=2, allow_nan=False) + "\n")
-        stream.flush()
+        write_json(document, sys.stderr if target == STDOUT else sys.stdout)
     else:
         console = make_console(stderr=target == STDOUT)
         print_changes(result, console, target)

@@ -16,10 +16,7 @@ or an option is wrong.
 
 from __future__ import annotations
 
-import json
 import math
-import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -28,147 +25,42 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from procflow.cli.console import make_console
-from procflow.errors import ConfigError
+from procflow.cli.console import (
+    DASH,
+    make_console,
+    percent,
+    print_trimmed,
+    titled_table,
+    write_json,
+)
+from procflow.cli.params import (
+    format_option,
+    log_options,
+    open_log,
+    parse_share,
+    process_argument,
+)
 from procflow.eventlog.calibrate import rate_text
-from procflow.eventlog.columns import Columns
 from procflow.eventlog.conformance import LogReport, check_log
-from procflow.eventlog.reader import EventLog, read_log
 from procflow.eventlog.timestamps import to_datetime
 from procflow.loader import display_name, load
 from procflow.units import format_duration, format_number
-
-_DASH = "-"
-
-
-# --------------------------------------------------------------------------
-# options shared with calibrate
-
-
-def log_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that say how to read a log (columns, delimiter, time format, sorting)."""
-    options = [
-        click.option("--case-column", metavar="NAME", help="Column of the case id."),
-        click.option(
-            "--activity-column", metavar="NAME", help="Column of the activity (the step)."
-        ),
-        click.option("--start-column", metavar="NAME", help="Column of the start timestamp."),
-        click.option(
-            "--end-column",
-            "--timestamp-column",
-            "end_column",
-            metavar="NAME",
-            help="Column of the end (or only) timestamp.",
-        ),
-        click.option("--resource-column", metavar="NAME", help="Column of who did the work."),
-        click.option(
-            "--lifecycle-column",
-            metavar="NAME",
-            help="Column of lifecycle transitions (start/complete rows are paired).",
-        ),
-        click.option(
-            "--delimiter", metavar="CHAR", help="CSV field delimiter [default: detected]."
-        ),
-        click.option(
-            "--time-format",
-            metavar="FORMAT",
-            help="strptime format of the timestamps, e.g. '%d-%m-%Y %H:%M' "
-            "[default: ISO 8601 or seconds].",
-        ),
-        click.option(
-            "--log-format",
-            type=click.Choice(["csv", "xes"]),
-            default=None,
-            help="Format of LOG [default: from the file name, else its content].",
-        ),
-        click.option(
-            "--sort",
-            is_flag=True,
-            help="Sort each case's events by time first (holds the whole log in memory; "
-            "without it the log is streamed and must be in time order within each case).",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-def open_log(log_path: str, options: dict[str, Any]) -> EventLog:
-    """Open LOG as the shared options say."""
-    delimiter = options.get("delimiter")
-    if delimiter is not None:
-        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
-        if len(delimiter) != 1:
-            raise ConfigError(f"--delimiter must be one character, got {delimiter!r}")
-    columns = Columns(
-        case=options.get("case_column"),
-        activity=options.get("activity_column"),
-        start=options.get("start_column"),
-        end=options.get("end_column"),
-        resource=options.get("resource_column"),
-        lifecycle=options.get("lifecycle_column"),
-    )
-    return read_log(
-        log_path,
-        columns=columns,
-        format=options.get("log_format"),
-        delimiter=delimiter,
-        time_format=options.get("time_format"),
-        sort=bool(options.get("sort")),
-    )
-
-
-def finite(value: Any) -> Any:
-    """The same data with every NaN or infinite number as ``null``: JSON has no NaN."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(item) for item in value]
-    return value
-
-
-def parse_share(value: str, option: str) -> float:
-    """``0.9``, ``90%`` -> 0.9; a ConfigError for anything outside [0, 1]."""
-    text = value.strip()
-    try:
-        share = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
-    except ValueError:
-        raise ConfigError(f"{option} must be a share such as 0.9 or 90%, got {value!r}") from None
-    if not 0.0 <= share <= 1.0 or math.isnan(share):
-        raise ConfigError(f"{option} must be between 0 and 1 (or 0% and 100%), got {value!r}")
-    return share
-
 
 # --------------------------------------------------------------------------
 # text rendering
 
 
-def _percent(value: float | None, decimals: int = 1) -> str:
-    if value is None or math.isnan(value):
-        return _DASH
-    shown = f"{value * 100.0:.{decimals}f}"
-    if "." in shown:
-        shown = shown.rstrip("0").rstrip(".")
-    return f"{shown}%"
-
-
 def _duration(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return _DASH
+        return DASH
     return format_duration(value, 4 if abs(value) >= 100 * 86400 else 3)
-
-
-def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", title_style="bold", box=None, padding=(0, 1))
 
 
 def _date(seconds: float) -> str:
     try:
         return to_datetime(seconds).strftime("%Y-%m-%d %H:%M")
     except (OverflowError, OSError, ValueError):
-        return _DASH
+        return DASH
 
 
 def header(report: LogReport, path: str, log_path: str) -> Text:
@@ -204,7 +96,7 @@ def conformance_part(report: LogReport, top: int) -> list[Table | Text]:
     line.append("Conformance  ", style="bold")
     share = report.conformance
     style = "ok" if share >= 0.9 else ("warning" if share >= 0.6 else "error")
-    line.append(f"{m.conforming:,} of {m.cases:,} cases ({_percent(share)})", style=style)
+    line.append(f"{m.conforming:,} of {m.cases:,} cases ({percent(share)})", style=style)
     line.append(" follow the process")
     parts: list[Table | Text] = [line]
     if not report.deviations:
@@ -218,7 +110,7 @@ def conformance_part(report: LogReport, top: int) -> list[Table | Text]:
     for deviation in report.deviations[:top]:
         table.add_row(
             f"{deviation.cases:,}",
-            _percent(deviation.cases / m.cases if m.cases else None),
+            percent(deviation.cases / m.cases if m.cases else None),
             deviation.kind,
             deviation.message,
             Text(deviation.example, style="dim"),
@@ -241,12 +133,12 @@ def conformance_part(report: LogReport, top: int) -> list[Table | Text]:
     return parts
 
 
-def steps_table(report: LogReport) -> Table:
+def stepstitled_table(report: LogReport) -> Table:
     m = report.measurements
     service = report.timing == "start-end"
     shares = report.step_time_shares()
     bottleneck = report.bottleneck_step
-    table = _table("Steps")
+    table = titled_table("Steps")
     table.add_column("step")
     table.add_column("owner")
     table.add_column("events", justify="right")
@@ -267,30 +159,30 @@ def steps_table(report: LogReport) -> Table:
         name = Text(step_id)
         if step_id == bottleneck:
             name.append(" ◀ bottleneck", style="bottleneck")
-        declared = _duration(step.duration.mean) if step.duration is not None else _DASH
-        per_case = format_number(measure.visits / m.cases, 3) if m.cases else _DASH
+        declared = _duration(step.duration.mean) if step.duration is not None else DASH
+        per_case = format_number(measure.visits / m.cases, 3) if m.cases else DASH
         sample = measure.service if service else measure.elapsed
         row: list[str | Text] = [
             name,
-            step.owner or _DASH,
+            step.owner or DASH,
             f"{measure.visits:,}",
             per_case,
             declared,
-            _duration(sample.mean) if sample.n else _DASH,
+            _duration(sample.mean) if sample.n else DASH,
         ]
         if service:
-            row.append(_duration(measure.wait.mean) if measure.wait.n else _DASH)
+            row.append(_duration(measure.wait.mean) if measure.wait.n else DASH)
         row += [
-            _duration(sample.quantile(0.5)) if sample.n else _DASH,
-            _duration(sample.quantile(0.9)) if sample.n else _DASH,
-            _percent(shares.get(step_id, 0.0)),
+            _duration(sample.quantile(0.5)) if sample.n else DASH,
+            _duration(sample.quantile(0.9)) if sample.n else DASH,
+            percent(shares.get(step_id, 0.0)),
         ]
         table.add_row(*row)
     return table
 
 
-def transitions_table(report: LogReport) -> Table:
-    table = _table("Branching (observed share of departures vs declared p)")
+def transitionstitled_table(report: LogReport) -> Table:
+    table = titled_table("Branching (observed share of departures vs declared p)")
     for column in ("from", "trigger", "to", "declared", "observed", "share", "99% interval", ""):
         table.add_column(column, justify="right" if column in ("observed",) else "left")
     for check in report.branches:
@@ -308,17 +200,17 @@ def transitions_table(report: LogReport) -> Table:
             to,
             declared,
             f"{check.observed:,}/{check.departures:,}",
-            _percent(check.share),
-            f"{_percent(check.low)} – {_percent(check.high)}",
+            percent(check.share),
+            f"{percent(check.low)} – {percent(check.high)}",
             verdict,
         )
     return table
 
 
-def owners_table(report: LogReport) -> Table:
+def ownerstitled_table(report: LogReport) -> Table:
     measured = report.timing == "start-end"
     bottleneck = report.bottleneck_owner
-    table = _table("Owners (declared) and the resources the log shows")
+    table = titled_table("Owners (declared) and the resources the log shows")
     table.add_column("owner")
     table.add_column("capacity", justify="right")
     table.add_column("events", justify="right")
@@ -332,9 +224,9 @@ def owners_table(report: LogReport) -> Table:
         if owner.owner == bottleneck:
             name.append(" ◀ bottleneck", style="bottleneck")
         capacity = (
-            "external" if owner.external else (str(owner.capacity) if owner.capacity else _DASH)
+            "external" if owner.external else (str(owner.capacity) if owner.capacity else DASH)
         )
-        top = ", ".join(f"{r} ({n:,})" for r, n in owner.top) or _DASH
+        top = ", ".join(f"{r} ({n:,})" for r, n in owner.top) or DASH
         row: list[str | Text] = [
             name,
             capacity,
@@ -344,7 +236,7 @@ def owners_table(report: LogReport) -> Table:
         ]
         if measured:
             row.append(_duration(owner.busy))
-            row.append(_percent(owner.utilization))
+            row.append(percent(owner.utilization))
         table.add_row(*row)
     return table
 
@@ -386,14 +278,14 @@ def summary_lines(report: LogReport) -> Text:
         shares = report.step_time_shares()
         text.append(step, style="bottleneck")
         text.append(
-            f": {_percent(shares[step])} of the time inside cases passes before it completes"
+            f": {percent(shares[step])} of the time inside cases passes before it completes"
         )
     else:
-        text.append(_DASH)
+        text.append(DASH)
     owner = report.bottleneck_owner
     if owner is not None:
         load = next(o for o in report.owners if o.owner == owner)
-        text.append(f"; busiest owner {owner} at {_percent(load.utilization)} observed utilization")
+        text.append(f"; busiest owner {owner} at {percent(load.utilization)} observed utilization")
     cycle = m.cycle_time
     text.append("\nCycle time  ", style="bold")
     if cycle.n:
@@ -402,16 +294,14 @@ def summary_lines(report: LogReport) -> Text:
             f"p90 {_duration(cycle.quantile(0.9))} (first to last event of a case)"
         )
     text.append("\nRework      ", style="bold")
-    text.append(
-        f"{_percent(report.rework_rate)} of cases took a feedback edge ({m.rework_cases:,})"
-    )
+    text.append(f"{percent(report.rework_rate)} of cases took a feedback edge ({m.rework_cases:,})")
     expected = report.expected_rework_rate
     if expected is not None:
-        text.append(f"; the declared routing implies {_percent(expected)}")
+        text.append(f"; the declared routing implies {percent(expected)}")
     text.append("\nArrivals    ", style="bold")
     rate = report.arrival_rate
     declared = report.process.arrivals
-    text.append(f"observed {rate_text(rate) if rate else _DASH}")
+    text.append(f"observed {rate_text(rate) if rate else DASH}")
     if declared is not None:
         text.append(f", declared {rate_text(declared.rate_per_second)}")
     return text
@@ -435,31 +325,20 @@ def notes(report: LogReport) -> list[str]:
 def print_report(report: LogReport, console: Console, path: str, log_path: str, top: int) -> None:
     parts: list[Table | Text] = [header(report, path, log_path), Text()]
     parts += conformance_part(report, top)
-    parts += [Text(), steps_table(report)]
+    parts += [Text(), stepstitled_table(report)]
     if report.branches:
-        parts += [Text(), transitions_table(report)]
-    parts += [Text(), owners_table(report), Text()]
+        parts += [Text(), transitionstitled_table(report)]
+    parts += [Text(), ownerstitled_table(report), Text()]
     parts += durations_part(report)
     parts += [Text(), summary_lines(report)]
-    with console.capture() as captured:
-        console.print(Group(*parts))
-        for line in notes(report):
-            console.print(f"[dim]note:[/dim] {escape(line)}")
-    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
-    console.file.flush()
+    lines = [f"[dim]note:[/dim] {escape(line)}" for line in notes(report)]
+    print_trimmed(console, Group(*parts), *lines)
 
 
 @click.command("check-log")
-@click.argument("path", metavar="PATH")
+@process_argument
 @click.argument("log_path", metavar="LOG")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: tables to read; json: every number (times in seconds).",
-)
+@format_option("text: tables to read; json: every number (times in seconds).")
 @click.option(
     "--min-conformance",
     metavar="SHARE",
@@ -500,15 +379,14 @@ def check_log_command(
         document = {**report.to_dict(), "file": display_name(path)}
         if threshold is not None:
             document["min_conformance"] = threshold
-        sys.stdout.write(json.dumps(finite(document), indent=2, allow_nan=False) + "\n")
-        sys.stdout.flush()
+        write_json(document)
     else:
         print_report(report, make_console(), display_name(path), log_path, top)
     if threshold is not None and not report.conformance >= threshold:
         if output_format == "text":
             make_console(stderr=True).print(
-                f"[error]conformance {_percent(report.conformance)} is below "
-                f"--min-conformance {_percent(threshold)}[/error]"
+                f"[error]conformance {percent(report.conformance)} is below "
+                f"--min-conformance {percent(threshold)}[/error]"
             )
         return 1
     return 0

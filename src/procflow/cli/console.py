@@ -2,17 +2,25 @@
 
 rich decides whether the stream is a terminal; ``NO_COLOR`` turns colour off
 and ``FORCE_COLOR`` on, as in other tools. Every command gets its consoles
-from here so they all behave the same way.
+from here so they all behave the same way, and builds its text report from
+the same pieces (titled tables, utilization bars, ``-`` for a missing
+figure); ``--format json`` output goes through :func:`write_json`.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
 from rich.theme import Theme
+
+from procflow.units import format_percent
 
 THEME = Theme(
     {
@@ -44,3 +52,75 @@ def make_console(stream: TextIO | None = None, *, stderr: bool = False) -> Conso
         soft_wrap=not is_terminal,
         width=None if is_terminal else 200,
     )
+
+
+# --------------------------------------------------------------------------
+# the pieces of the text reports
+
+DASH = "-"
+"""What a table shows for a figure that does not exist."""
+
+BAR_CELLS = 20
+
+
+def titled_table(title: str) -> Table:
+    """A borderless table under a bold title, columns one space apart."""
+    return Table(title=title, title_justify="left", title_style="bold", box=None, padding=(0, 1))
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    """:func:`~procflow.units.format_percent`, or :data:`DASH` for a missing (None, NaN) figure."""
+    if value is None or math.isnan(value):
+        return DASH
+    return format_percent(value, decimals)
+
+
+def utilization_bar(utilization: float, *, threshold: float = 0.85, critical: float = 1.0) -> Text:
+    """``█████████████░░░░░░░  66.2%``: green, yellow from 70%, red from ``threshold``,
+    bold red from ``critical``."""
+    if utilization >= critical:
+        style = "bold red"
+    elif utilization >= threshold:
+        style = "red"
+    elif utilization >= 0.7:
+        style = "yellow"
+    else:
+        style = "green"
+    filled = min(BAR_CELLS, round(min(max(utilization, 0.0), 1.0) * BAR_CELLS))
+    text = Text()
+    text.append("█" * filled, style=style)
+    text.append("░" * (BAR_CELLS - filled), style="dim")
+    text.append(f" {percent(utilization):>6}", style=style)
+    return text
+
+
+def print_trimmed(console: Console, *renderables: RenderableType) -> None:
+    """Print on ``console`` without the blanks rich pads every table cell with."""
+    with console.capture() as captured:
+        for renderable in renderables:
+            console.print(renderable)
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    console.file.flush()
+
+
+# --------------------------------------------------------------------------
+# JSON
+
+
+def finite(value: Any) -> Any:
+    """The same data with every NaN or infinite number as ``None``: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
+
+
+def write_json(document: Any, stream: TextIO | None = None, *, ensure_ascii: bool = True) -> None:
+    """``document`` as indented, valid JSON (see :func:`finite`) on ``stream`` (stdout)."""
+    target = stream if stream is not None else sys.stdout
+    text = json.dumps(finite(document), indent=2, allow_nan=False, ensure_ascii=ensure_ascii)
+    target.write(text + "\n")
+    target.flush()

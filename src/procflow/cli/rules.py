@@ -9,7 +9,6 @@ exits 2 and suggests the closest ones.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -18,7 +17,8 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
-from procflow.cli.console import make_console
+from procflow.cli.console import make_console, print_trimmed, write_json
+from procflow.cli.params import format_option
 from procflow.rules import all_rules, get_rule
 from procflow.rules.base import Rule
 
@@ -38,24 +38,13 @@ def rule_dict(rule: Rule, *, doc: bool = False) -> dict[str, Any]:
     return data
 
 
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
 @click.command("rules")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="A table, or JSON for scripts.",
-)
+@format_option("A table, or JSON for scripts.")
 def rules_command(output_format: str) -> int:
     """List every lint rule: code, name, default severity and summary."""
     catalog = all_rules()
     if output_format == "json":
-        _dump({"version": 1, "rules": [rule_dict(r) for r in catalog]})
+        write_json({"version": 1, "rules": [rule_dict(r) for r in catalog]}, ensure_ascii=False)
         return 0
     console = make_console()
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
@@ -75,32 +64,18 @@ def rules_command(output_format: str) -> int:
         f"[dim]{len(catalog)} rules; `procflow rule CODE` shows what a rule checks, why, "
         "and what to write instead.[/dim]"
     )
-    if console.is_terminal:
-        console.print(table)
-        console.print(footer)
-        return 0
-    with console.capture() as captured:  # piped: no padding after the last column
-        console.print(table)
-        console.print(footer)
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    print_trimmed(console, table, footer)
     return 0
 
 
 @click.command("rule")
 @click.argument("rule_id", metavar="CODE|NAME")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="The documentation as text (Markdown), or JSON.",
-)
+@format_option("The documentation as text (Markdown), or JSON.")
 def rule_command(rule_id: str, output_format: str) -> int:
     """Show what a rule checks, why, and what to write instead (`procflow rule PF105`)."""
     found = get_rule(rule_id)  # UnknownRuleError is a ConfigError: exit 2 with suggestions
     if output_format == "json":
-        _dump({"version": 1, **rule_dict(found, doc=True)})
+        write_json({"version": 1, **rule_dict(found, doc=True)}, ensure_ascii=False)
         return 0
     console = make_console()
     level = str(found.severity)

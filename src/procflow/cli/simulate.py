@@ -14,17 +14,16 @@ column), a process that cannot be simulated (no arrivals, no duration).
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import click
-from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from procflow.cli.console import make_console
+from procflow.cli.console import make_console, print_trimmed, write_json
+from procflow.cli.params import format_option, process_argument, stack
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import display_name, load, load_change
 from procflow.model import Change, Process
@@ -74,14 +73,6 @@ def _progress_bar(output_format: str, label: str) -> ProgressBar:
     return ProgressBar(enabled, label)
 
 
-def _print(console: Console, renderable: RenderableType) -> None:
-    with console.capture() as captured:
-        console.print(renderable)
-    # rich pads table cells to the column width; drop the trailing blanks
-    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
-    console.file.flush()
-
-
 def _changes(paths: Sequence[str]) -> list[tuple[str, Change]]:
     return [(display_name(path), load_change(path)) for path in paths]
 
@@ -115,81 +106,65 @@ def _owners_of(process: Process) -> dict[str, str | None]:
     return shown
 
 
-def _write_json(document: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
-    sys.stdout.flush()
-
-
-def _common(function: Any) -> Any:
-    """The options ``simulate`` and ``compare`` share."""
-    options = [
-        click.option(
-            "--cases",
-            metavar="N",
-            type=click.IntRange(min=1),
-            default=10_000,
-            show_default=True,
-            help="Cases arriving in each run.",
-        ),
-        click.option(
-            "--runs",
-            metavar="R",
-            type=click.IntRange(min=1),
-            default=10,
-            show_default=True,
-            help="Independent replications (the 95% intervals are over runs).",
-        ),
-        click.option(
-            "--seed",
-            metavar="S",
-            type=click.IntRange(min=0),
-            default=0,
-            show_default=True,
-            help="The same seed gives the same results.",
-        ),
-        click.option(
-            "--warmup",
-            type=click.IntRange(min=0),
-            default=None,
-            metavar="N",
-            help="Cases at the start of each run not counted [default: those arriving in about "
-            "three expected cycle times; at least a tenth, at most half of --cases].",
-        ),
-        click.option(
-            "--jobs",
-            metavar="J",
-            type=click.IntRange(min=1),
-            default=None,
-            help="Worker processes for the runs [default: the machine's cores].",
-        ),
-        click.option(
-            "--scheduler",
-            default=None,
-            metavar="ADDRESS",
-            help="Send the runs to a Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-            "(pip install 'procflow[dask]').",
-        ),
-        click.option(
-            "--check-goals",
-            is_flag=True,
-            help="Exit 1 when a goal of the process is not met.",
-        ),
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-            help="text: tables to read; json: every number (seconds, rates per hour).",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+_common = stack(
+    click.option(
+        "--cases",
+        metavar="N",
+        type=click.IntRange(min=1),
+        default=10_000,
+        show_default=True,
+        help="Cases arriving in each run.",
+    ),
+    click.option(
+        "--runs",
+        metavar="R",
+        type=click.IntRange(min=1),
+        default=10,
+        show_default=True,
+        help="Independent replications (the 95% intervals are over runs).",
+    ),
+    click.option(
+        "--seed",
+        metavar="S",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="The same seed gives the same results.",
+    ),
+    click.option(
+        "--warmup",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Cases at the start of each run not counted [default: those arriving in about "
+        "three expected cycle times; at least a tenth, at most half of --cases].",
+    ),
+    click.option(
+        "--jobs",
+        metavar="J",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes for the runs [default: the machine's cores].",
+    ),
+    click.option(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Send the runs to a Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(pip install 'procflow[dask]').",
+    ),
+    click.option(
+        "--check-goals",
+        is_flag=True,
+        help="Exit 1 when a goal of the process is not met.",
+    ),
+    format_option("text: tables to read; json: every number (seconds, rates per hour)."),
+)
+"""The options ``simulate`` and ``compare`` share."""
 
 
 @click.command("simulate")
-@click.argument("path", metavar="PATH")
+@process_argument
 @click.option(
     "--change",
     "change_paths",
@@ -255,12 +230,12 @@ def simulate_command(
         document = result.to_dict()
         document["file"] = display_name(path)
         document["changes"] = [{"change": change.id, "file": name} for name, change in changes]
-        _write_json(document)
+        write_json(document)
     else:
-        from procflow.sim.report import simulation_report
+        from procflow.cli.simreport import simulation_report
 
         console = make_console()
-        _print(
+        print_trimmed(
             console,
             simulation_report(
                 result,
@@ -275,7 +250,7 @@ def simulate_command(
 
 
 @click.command("compare")
-@click.argument("path", metavar="PATH")
+@process_argument
 @click.option(
     "--change",
     "change_paths",
@@ -338,15 +313,15 @@ def compare_command(
         for entry, (name, change) in zip(document["changes"], changes, strict=True):
             entry["file"] = name
             entry["description"] = change.description or change.title
-        _write_json(document)
+        write_json(document)
     else:
-        from procflow.sim.report import comparison_report
+        from procflow.cli.simreport import comparison_report
 
         descriptions = {
             label: f"{change.description or change.title or ''} ({name})".strip()
             for label, (name, change) in zip(labels, changes, strict=True)
         }
-        _print(
+        print_trimmed(
             make_console(),
             comparison_report(comparison, source=display_name(path), descriptions=descriptions),
         )

@@ -1,4 +1,4 @@
-"""Text reports of simulations and comparisons, as rich renderables.
+"""The text reports of ``procflow simulate`` and ``compare``, as rich renderables.
 
 Tables a person reads at a glance: figures formatted as durations
 (``5.5h``), rates (``8/h``) and percentages, intervals as ``low – high``,
@@ -15,13 +15,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from procflow.cli.console import DASH, percent, titled_table, utilization_bar
 from procflow.sim.comparison import Comparison
 from procflow.sim.results import SimulationResult
 from procflow.sim.stats import Difference, Estimate
 from procflow.units import format_duration, format_number
-
-DASH = "-"
-_BAR = 20
 
 _LABELS: dict[str, str] = {
     "cycle_time": "cycle time",
@@ -56,15 +54,6 @@ def label_of(key: str) -> str:
     if stat:
         text = f"{text} {stat}"
     return text
-
-
-def percent(value: float | None, decimals: int = 1) -> str:
-    if value is None:
-        return DASH
-    shown = f"{value * 100.0:.{decimals}f}"
-    if "." in shown:
-        shown = shown.rstrip("0").rstrip(".")
-    return f"{shown}%"
 
 
 def show(key: str, value: float | None) -> str:
@@ -113,10 +102,6 @@ def interval(
     return f"{show(key, max(ci[0], 0.0))} … {show(key, ci[1])}"
 
 
-def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", title_style="bold", box=None, padding=(0, 1))
-
-
 def header(result: SimulationResult, source: str | None, extra: str = "") -> Text:
     text = Text()
     text.append(result.process, style="bold")
@@ -133,7 +118,7 @@ def header(result: SimulationResult, source: str | None, extra: str = "") -> Tex
 
 def kpi_table(result: SimulationResult) -> Table:
     """The headline KPIs: mean, 95 % interval of the mean, and quantiles."""
-    table = _table("Key figures")
+    table = titled_table("Key figures")
     table.add_column("")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
@@ -161,26 +146,15 @@ def kpi_table(result: SimulationResult) -> Table:
 
 
 def _bar(utilization: float | None) -> Text:
+    """A measured utilization cannot pass 100%: bold red from 95%."""
     if utilization is None:
         return Text(DASH)
-    filled = min(_BAR, round(min(max(utilization, 0.0), 1.0) * _BAR))
-    style = (
-        "bold red"
-        if utilization >= 0.95
-        else "red"
-        if utilization >= 0.85
-        else ("yellow" if utilization >= 0.7 else "green")
-    )
-    text = Text()
-    text.append("█" * filled, style=style)
-    text.append("░" * (_BAR - filled), style="dim")
-    text.append(f" {percent(utilization):>6}", style=style)
-    return text
+    return utilization_bar(utilization, threshold=0.85, critical=0.95)
 
 
 def owners_table(result: SimulationResult) -> Table:
     """Staff owners by utilization, then external owners."""
-    table = _table("Owners")
+    table = titled_table("Owners")
     table.add_column("owner")
     table.add_column("capacity", justify="right")
     table.add_column("utilization")
@@ -212,7 +186,7 @@ def owners_table(result: SimulationResult) -> Table:
 
 def steps_table(result: SimulationResult, owners: dict[str, str | None]) -> Table:
     """Steps in file order: visits per case, mean wait and service per visit."""
-    table = _table("Steps")
+    table = titled_table("Steps")
     for column in ("step", "owner", "visits", "wait", "95% CI", "service"):
         table.add_column(column, justify="left" if column in ("step", "owner") else "right")
     for step_id, step in result.steps.items():
@@ -238,7 +212,7 @@ def steps_table(result: SimulationResult, owners: dict[str, str | None]) -> Tabl
 
 
 def goals_table(result: SimulationResult) -> Table:
-    table = _table("Goals")
+    table = titled_table("Goals")
     for column in ("goal", "metric", "target", "value", "95% CI", "met"):
         table.add_column(column, justify="right" if column in ("value", "95% CI") else "left")
     for goal in result.goals:
@@ -309,7 +283,7 @@ def comparison_table(comparison: Comparison) -> Table:
     table stays as wide with five changes as with one.
     """
     several = len(comparison.changes) > 1
-    table = _table("Baseline vs changes (paired over runs, common random numbers)")
+    table = titled_table("Baseline vs changes (paired over runs, common random numbers)")
     table.add_column("")
     table.add_column("baseline", justify="right", no_wrap=True)
     if several:
@@ -350,7 +324,7 @@ def comparison_goals(comparison: Comparison) -> Table | None:
     base = comparison.baseline
     if not base.goals:
         return None
-    table = _table("Goals")
+    table = titled_table("Goals")
     table.add_column("goal")
     table.add_column("target")
     table.add_column("baseline", justify="right")

@@ -1,0 +1,128 @@
+"""The arguments and options several commands share, written once.
+
+A command that reads a process takes it as ``PATH`` (``-`` for standard
+input: :func:`procflow.loader.load` knows); one that reports figures takes
+``--format text|json``; ``check-log`` and ``calibrate`` read an event log
+with the same column, delimiter, time-format and sorting options.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from procflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    from procflow.eventlog.reader import EventLog
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+process_argument = click.argument("path", metavar="PATH")
+"""``PATH``: a process file, or ``-`` to read one from standard input."""
+
+
+def format_option(help: str) -> Callable[[F], F]:
+    """``--format text|json`` (default text), passed to the command as ``output_format``."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
+def stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Several click decorators as one, applied in the order written (top first)."""
+
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+log_options = stack(
+    click.option("--case-column", metavar="NAME", help="Column of the case id."),
+    click.option("--activity-column", metavar="NAME", help="Column of the activity (the step)."),
+    click.option("--start-column", metavar="NAME", help="Column of the start timestamp."),
+    click.option(
+        "--end-column",
+        "--timestamp-column",
+        "end_column",
+        metavar="NAME",
+        help="Column of the end (or only) timestamp.",
+    ),
+    click.option("--resource-column", metavar="NAME", help="Column of who did the work."),
+    click.option(
+        "--lifecycle-column",
+        metavar="NAME",
+        help="Column of lifecycle transitions (start/complete rows are paired).",
+    ),
+    click.option("--delimiter", metavar="CHAR", help="CSV field delimiter [default: detected]."),
+    click.option(
+        "--time-format",
+        metavar="FORMAT",
+        help="strptime format of the timestamps, e.g. '%d-%m-%Y %H:%M' "
+        "[default: ISO 8601 or seconds].",
+    ),
+    click.option(
+        "--log-format",
+        type=click.Choice(["csv", "xes"]),
+        default=None,
+        help="Format of LOG [default: from the file name, else its content].",
+    ),
+    click.option(
+        "--sort",
+        is_flag=True,
+        help="Sort each case's events by time first (holds the whole log in memory; "
+        "without it the log is streamed and must be in time order within each case).",
+    ),
+)
+"""The options that say how to read an event log (``check-log``, ``calibrate``)."""
+
+
+def open_log(log_path: str, options: dict[str, Any]) -> EventLog:
+    """Open LOG as the :data:`log_options` say."""
+    from procflow.eventlog.columns import Columns
+    from procflow.eventlog.reader import read_log
+
+    delimiter = options.get("delimiter")
+    if delimiter is not None:
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+        if len(delimiter) != 1:
+            raise ConfigError(f"--delimiter must be one character, got {delimiter!r}")
+    columns = Columns(
+        case=options.get("case_column"),
+        activity=options.get("activity_column"),
+        start=options.get("start_column"),
+        end=options.get("end_column"),
+        resource=options.get("resource_column"),
+        lifecycle=options.get("lifecycle_column"),
+    )
+    return read_log(
+        log_path,
+        columns=columns,
+        format=options.get("log_format"),
+        delimiter=delimiter,
+        time_format=options.get("time_format"),
+        sort=bool(options.get("sort")),
+    )
+
+
+def parse_share(value: str, option: str) -> float:
+    """``0.9``, ``90%`` -> 0.9; a ConfigError for anything outside [0, 1]."""
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be a share such as 0.9 or 90%, got {value!r}") from None
+    if not 0.0 <= share <= 1.0 or math.isnan(share):
+        raise ConfigError(f"{option} must be between 0 and 1 (or 0% and 100%), got {value!r}")
+    return share
