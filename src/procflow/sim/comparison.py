@@ -12,26 +12,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from procflow.model import Change, Process
 from procflow.sim.results import (
     JSON_VERSION,
     SimulationResult,
-    _interval,
-    _number,
-    build_result,
     goal_key,
+    json_interval,
+    json_number,
 )
-from procflow.sim.runner import ProgressCallback, run_replications
+from procflow.sim.runner import ProgressCallback
 from procflow.sim.simulation import (
     DEFAULT_CASES,
     DEFAULT_RUNS,
     DEFAULT_SEED,
     Options,
-    default_warmup,
-    overload_notes,
+    aggregate,
     prepare,
 )
 from procflow.sim.stats import Difference, paired
@@ -103,11 +101,11 @@ class Comparison:
                     "result": result.to_dict(),
                     "differences": {
                         key: {
-                            "baseline": _number(diff.baseline),
-                            "value": _number(diff.value),
-                            "difference": _number(diff.difference),
-                            "relative": _number(diff.relative),
-                            "ci95": _interval(diff.ci95),
+                            "baseline": json_number(diff.baseline),
+                            "value": json_number(diff.value),
+                            "difference": json_number(diff.difference),
+                            "relative": json_number(diff.relative),
+                            "ci95": json_interval(diff.ci95),
                             "significant": diff.significant,
                         }
                         for key, diff in self.differences[name].items()
@@ -165,28 +163,11 @@ def compare(
         baseline.apply(change) if isinstance(change, Change) else change for change in changes
     ]
     plans = [prepare(baseline), *(prepare(process) for process in processes)]
-    if warmup is None:
-        warmup = default_warmup(baseline, cases)
-    options = Options.check(cases, runs, seed, warmup, jobs)
-    stats = run_replications(
-        plans,
-        runs=options.runs,
-        seed=options.seed,
-        cases=options.cases,
-        warmup=options.warmup,
-        jobs=options.jobs,
-        scheduler=scheduler,
-        progress=progress,
-    )
-    base = replace(
-        build_result(baseline, plans[0], stats[0], seed=options.seed),
-        notes=overload_notes(baseline),
-    )
+    options = Options.for_process(baseline, cases, runs, seed, warmup, jobs)
+    stats = options.replicate(plans, scheduler=scheduler, progress=progress)
+    base = aggregate(baseline, plans[0], stats[0], options)
     results = {
-        label: replace(
-            build_result(process, plan, runs_stats, seed=options.seed),
-            notes=overload_notes(process),
-        )
+        label: aggregate(process, plan, runs_stats, options)
         for label, process, plan, runs_stats in zip(
             labels, processes, plans[1:], stats[1:], strict=True
         )

@@ -171,14 +171,16 @@ def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
     return results
 
 
-def _number(value: float | None) -> float | None:
+def json_number(value: float | None) -> float | None:
+    """A figure for JSON: ``None`` (null) when missing or not finite."""
     if value is None or not math.isfinite(value):
         return None
     return value
 
 
-def _interval(ci: tuple[float, float] | None) -> list[float | None] | None:
-    return None if ci is None else [_number(ci[0]), _number(ci[1])]
+def json_interval(ci: tuple[float, float] | None) -> list[float | None] | None:
+    """A 95 % interval for JSON: ``[low, high]`` or ``None``."""
+    return None if ci is None else [json_number(ci[0]), json_number(ci[1])]
 
 
 @dataclass(frozen=True)
@@ -219,16 +221,16 @@ class SimulationResult:
         def block(prefix: str) -> dict[str, Any]:
             out: dict[str, Any] = {}
             for stat in STATS:
-                out[stat] = _number(self.kpis[f"{prefix}.{stat}"].mean)
-            out["ci95"] = _interval(self.kpis[f"{prefix}.mean"].ci95)
+                out[stat] = json_number(self.kpis[f"{prefix}.{stat}"].mean)
+            out["ci95"] = json_interval(self.kpis[f"{prefix}.mean"].ci95)
             out["ci95_by_stat"] = {
-                stat: _interval(self.kpis[f"{prefix}.{stat}"].ci95) for stat in STATS
+                stat: json_interval(self.kpis[f"{prefix}.{stat}"].ci95) for stat in STATS
             }
             return out
 
         def single(key: str) -> dict[str, Any]:
             found = self.kpis[key]
-            return {"mean": _number(found.mean), "ci95": _interval(found.ci95)}
+            return {"mean": json_number(found.mean), "ci95": json_interval(found.ci95)}
 
         return {
             "version": JSON_VERSION,
@@ -247,21 +249,21 @@ class SimulationResult:
             },
             "steps": {
                 step_id: {
-                    "visits": _number(step.visits.mean),
-                    "wait_mean": _number(step.wait_mean.mean),
-                    "service_mean": _number(step.service_mean.mean),
+                    "visits": json_number(step.visits.mean),
+                    "wait_mean": json_number(step.wait_mean.mean),
+                    "service_mean": json_number(step.service_mean.mean),
                     "ci95": {
-                        "visits": _interval(step.visits.ci95),
-                        "wait_mean": _interval(step.wait_mean.ci95),
-                        "service_mean": _interval(step.service_mean.ci95),
+                        "visits": json_interval(step.visits.ci95),
+                        "wait_mean": json_interval(step.wait_mean.ci95),
+                        "service_mean": json_interval(step.service_mean.ci95),
                     },
                 }
                 for step_id, step in self.steps.items()
             },
             "owners": {
                 owner_id: {
-                    "utilization": _number(owner.utilization.mean),
-                    "ci95": _interval(owner.utilization.ci95),
+                    "utilization": json_number(owner.utilization.mean),
+                    "ci95": json_interval(owner.utilization.ci95),
                     "capacity": owner.capacity,
                     "external": owner.external,
                     "cost_per_hour": owner.cost_per_hour,
@@ -275,15 +277,15 @@ class SimulationResult:
                     "metric": goal.metric,
                     "stat": goal.stat,
                     "target": goal.target,
-                    "value": _number(goal.value),
-                    "ci95": _interval(goal.ci95),
+                    "value": json_number(goal.value),
+                    "ci95": json_interval(goal.ci95),
                     "met": goal.met,
                 }
                 for goal in self.goals
             ],
             "notes": list(self.notes),
             "per_run": [
-                {"run": index + 1, **{k: _number(v) for k, v in run.items()}}
+                {"run": index + 1, **{k: json_number(v) for k, v in run.items()}}
                 for index, run in enumerate(self.per_run)
             ],
         }
@@ -357,6 +359,8 @@ __all__ = [
     "StepResult",
     "build_result",
     "goal_key",
+    "json_interval",
+    "json_number",
     "kpi_keys",
     "run_kpis",
     "tracked_steps",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
 from procflow.errors import ConfigError
 from procflow.model import Process
-from procflow.sim.engine import EventSink
+from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.plan import Plan, compile_process
 from procflow.sim.results import SimulationResult, build_result, tracked_steps
 from procflow.sim.runner import ProgressCallback, run_replications
@@ -59,6 +60,42 @@ class Options:
         if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
             raise ConfigError(f"jobs must be a whole number of at least 1, got {jobs!r}")
         return cls(cases, runs, seed, warmup, jobs)
+
+    @classmethod
+    def for_process(
+        cls,
+        process: Process,
+        cases: int = DEFAULT_CASES,
+        runs: int = DEFAULT_RUNS,
+        seed: int | None = DEFAULT_SEED,
+        warmup: int | None = None,
+        jobs: int | None = None,
+    ) -> Options:
+        """:meth:`check`, with the warm-up :func:`default_warmup` gives ``process`` by default."""
+        if warmup is None:
+            warmup = default_warmup(process, cases)
+        return cls.check(cases, runs, seed, warmup, jobs)
+
+    def replicate(
+        self,
+        plans: Sequence[Plan],
+        *,
+        scheduler: Any = None,
+        log: EventSink | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[list[RunStats]]:
+        """Run the replications of every plan with these options (common random numbers)."""
+        return run_replications(
+            plans,
+            runs=self.runs,
+            seed=self.seed,
+            cases=self.cases,
+            warmup=self.warmup,
+            jobs=self.jobs,
+            scheduler=scheduler,
+            log=log,
+            progress=progress,
+        )
 
 
 WARMUP_CYCLES = 3.0
@@ -114,6 +151,14 @@ def prepare(process: Process) -> Plan:
     return compile_process(process).with_tracked(tracked_steps(process))
 
 
+def aggregate(
+    process: Process, plan: Plan, runs: Sequence[RunStats], options: Options
+) -> SimulationResult:
+    """The result of the runs of one process, with notes on its overloaded owners."""
+    result = build_result(process, plan, runs, seed=options.seed)
+    return replace(result, notes=overload_notes(process))
+
+
 def _sink(log: str | os.PathLike[str] | EventSink | None) -> AbstractContextManager[Any]:
     if log is None or hasattr(log, "write_simulated"):
         return nullcontext(log)
@@ -156,23 +201,18 @@ def simulate(
     5.6...
     """
     plan = prepare(process)
-    if warmup is None:
-        warmup = default_warmup(process, cases)
-    options = Options.check(cases, runs, seed, warmup, jobs)
+    options = Options.for_process(process, cases, runs, seed, warmup, jobs)
     with _sink(log) as sink:
-        (runs_stats,) = run_replications(
-            [plan],
-            runs=options.runs,
-            seed=options.seed,
-            cases=options.cases,
-            warmup=options.warmup,
-            jobs=options.jobs,
-            scheduler=scheduler,
-            log=sink,
-            progress=progress,
-        )
-    result = build_result(process, plan, runs_stats, seed=options.seed)
-    return replace(result, notes=overload_notes(process))
+        (runs_stats,) = options.replicate([plan], scheduler=scheduler, log=sink, progress=progress)
+    return aggregate(process, plan, runs_stats, options)
 
 
-__all__ = ["DEFAULT_CASES", "DEFAULT_RUNS", "DEFAULT_SEED", "Options", "prepare", "simulate"]
+__all__ = [
+    "DEFAULT_CASES",
+    "DEFAULT_RUNS",
+    "DEFAULT_SEED",
+    "Options",
+    "aggregate",
+    "prepare",
+    "simulate",
+]
