@@ -31,7 +31,9 @@ How it is fast, and why it is still exactly that:
   durations and routing choices are popped from Python lists. The draws
   for a staff step and for the pure delays chained after it are made when
   the case arrives at that staff step (in arrival order), which is the
-  protocol :mod:`procflow.sim.reference` follows too.
+  protocol :mod:`procflow.sim.reference` follows too. (The reference is
+  an independent re-implementation to test this loop against: do not share
+  simulation code with it.)
 * **Statistics are online and bounded**: visits and service totals come
   from how much each step's duration stream was consumed, waiting from the
   queueing branch; completions are batched and folded into fixed-size

@@ -15,6 +15,14 @@ arrives at a staff step (or at the start), it draws that step's duration and
 routing, and those of the pure-delay steps it will pass through before its
 next staff or end step. Not for production use: it is several times slower
 and keeps every case in memory.
+
+Keep it independent of the engine on purpose: it shares with
+:mod:`procflow.sim.engine` only what both must agree on as inputs and
+outputs (the compiled :class:`~procflow.sim.plan.Plan`, the random streams of
+:mod:`procflow.sim.sampling`, the :class:`~procflow.sim.engine.RunStats` and
+histogram containers), never the simulation logic. Code that looks repeated
+between the two is repeated deliberately; factoring it out would make the
+engine be checked against itself.
 """
 
 from __future__ import annotations
