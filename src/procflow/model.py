@@ -18,11 +18,11 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -573,21 +573,41 @@ def _not_a_mapping(data: Any, locator: Locator, what: str, keys: str) -> Process
     )
 
 
-def validate_process(data: Any, locator: Locator) -> Process:
-    """Validate plain data as a process; raise :class:`ProcessError` with every problem."""
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _validate(
+    model: type[_Model],
+    data: Any,
+    locator: Locator,
+    shape: tuple[str, str],
+    allowed_keys: Callable[[Path], Sequence[str]],
+) -> _Model:
+    """``data`` as ``model``, or a :class:`ProcessError` with every problem, positioned.
+
+    ``shape`` names the kind of file and the keys it needs, for data that is
+    not even a mapping; ``allowed_keys`` lists the keys known at a path, for
+    the did-you-mean hint on an unknown key.
+    """
     if not isinstance(data, Mapping):
-        raise _not_a_mapping(data, locator, "process", "'process', 'start' and 'steps'")
+        raise _not_a_mapping(data, locator, *shape)
     try:
-        process = Process.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = problems_from_errors(
             exc.errors(include_url=False),
             data,
             locator,
             lambda path: describe(path, data),
-            _allowed_keys,
+            allowed_keys,
         )
         raise ProcessError(problems) from None
+
+
+def validate_process(data: Any, locator: Locator) -> Process:
+    """Validate plain data as a process; raise :class:`ProcessError` with every problem."""
+    shape = ("process", "'process', 'start' and 'steps'")
+    process = _validate(Process, data, locator, shape, _allowed_keys)
     process._source = locator
     process._document = dict(data)
     return process
@@ -595,38 +615,18 @@ def validate_process(data: Any, locator: Locator) -> Process:
 
 def validate_change(data: Any, locator: Locator) -> Change:
     """Validate plain data as a change file."""
-    if not isinstance(data, Mapping):
-        raise _not_a_mapping(data, locator, "change", "'change' and 'patch'")
-    try:
-        change = Change.model_validate(data)
-    except ValidationError as exc:
-        problems = problems_from_errors(
-            exc.errors(include_url=False),
-            data,
-            locator,
-            lambda path: describe(path, data),
-            lambda path: _FIELDS["change"] if not path else (),
-        )
-        raise ProcessError(problems) from None
+    shape = ("change", "'change' and 'patch'")
+    change = _validate(Change, data, locator, shape, lambda path: () if path else _FIELDS["change"])
     change._source = locator
     return change
 
 
 def validate_roster(data: Any, locator: Locator) -> Roster:
     """Validate plain data as a roster (shared owners) file."""
-    if not isinstance(data, Mapping):
-        raise _not_a_mapping(data, locator, "roster", "a top-level 'owners' mapping")
-    try:
-        return Roster.model_validate(data)
-    except ValidationError as exc:
-        problems = problems_from_errors(
-            exc.errors(include_url=False),
-            data,
-            locator,
-            lambda path: describe(path, data),
-            lambda path: ("owners",) if not path else _allowed_keys(path),
-        )
-        raise ProcessError(problems) from None
+    shape = ("roster", "a top-level 'owners' mapping")
+    return _validate(
+        Roster, data, locator, shape, lambda path: _allowed_keys(path) if path else ("owners",)
+    )
 
 
 def json_schema() -> dict[str, Any]:
