@@ -20,7 +20,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -33,6 +33,8 @@ class _Dist(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    #: The name, a literal in each subclass (declared here so it is the first field).
+    dist: str
     #: The parameter names in call order, e.g. ``("min", "mode", "max")``.
     params: ClassVar[tuple[str, ...]] = ()
 
@@ -59,8 +61,7 @@ class _Dist(BaseModel):
         return tuple(float(getattr(self, name)) for name in self.params)
 
     def __str__(self) -> str:
-        dist: str = self.dist  # type: ignore[attr-defined]
-        return f"{dist}({', '.join(format_duration(a, 6) for a in self.args())})"
+        return f"{self.dist}({', '.join(format_duration(a, 6) for a in self.args())})"
 
 
 class Fixed(_Dist):
@@ -177,10 +178,9 @@ class Normal(_Dist):
         return self.sigma**2 * (1.0 + alpha * hazard - hazard * hazard)
 
 
-class Lognormal(_Dist):
-    """Right-skewed durations, given by the ``mean`` and ``sd`` of the duration itself."""
+class _MeanSd(_Dist):
+    """A distribution given by the ``mean`` and ``sd`` of the duration itself."""
 
-    dist: Literal["lognormal"] = "lognormal"
     mean_: float = Field(alias="mean")
     sd_: float = Field(alias="sd")
     params: ClassVar[tuple[str, ...]] = ("mean_", "sd_")
@@ -193,6 +193,12 @@ class Lognormal(_Dist):
     @property
     def variance(self) -> float:
         return self.sd_ * self.sd_
+
+
+class Lognormal(_MeanSd):
+    """Right-skewed durations, given by the ``mean`` and ``sd`` of the duration itself."""
+
+    dist: Literal["lognormal"] = "lognormal"
 
     @property
     def log_params(self) -> tuple[float, float]:
@@ -201,22 +207,10 @@ class Lognormal(_Dist):
         return math.log(self.mean_) - sigma2 / 2.0, math.sqrt(sigma2)
 
 
-class Gamma(_Dist):
+class Gamma(_MeanSd):
     """Gamma durations given by ``mean`` and ``sd`` (shape = mean²/sd², scale = sd²/mean)."""
 
     dist: Literal["gamma"] = "gamma"
-    mean_: float = Field(alias="mean")
-    sd_: float = Field(alias="sd")
-    params: ClassVar[tuple[str, ...]] = ("mean_", "sd_")
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
-
-    @property
-    def variance(self) -> float:
-        return self.sd_ * self.sd_
 
     @property
     def shape_scale(self) -> tuple[float, float]:
@@ -229,6 +223,7 @@ class Empirical(_Dist):
 
     dist: Literal["empirical"] = "empirical"
     values: tuple[float, ...]
+    params: ClassVar[tuple[str, ...]] = ("values",)
 
     @property
     def mean(self) -> float:
@@ -247,26 +242,14 @@ AnyDistribution = (
     Fixed | Exponential | Uniform | Triangular | Normal | Lognormal | Gamma | Empirical
 )
 
-#: Names a user may write, with the mapping keys / call arguments each takes.
-SIGNATURES: dict[str, tuple[str, ...]] = {
-    "fixed": ("value",),
-    "exponential": ("mean",),
-    "uniform": ("min", "max"),
-    "triangular": ("min", "mode", "max"),
-    "normal": ("mean", "sd"),
-    "lognormal": ("mean", "sd"),
-    "gamma": ("mean", "sd"),
-    "empirical": ("values",),
-}
 _CLASSES: dict[str, type[_Dist]] = {
-    "fixed": Fixed,
-    "exponential": Exponential,
-    "uniform": Uniform,
-    "triangular": Triangular,
-    "normal": Normal,
-    "lognormal": Lognormal,
-    "gamma": Gamma,
-    "empirical": Empirical,
+    cls.model_fields["dist"].default: cls for cls in get_args(AnyDistribution)
+}
+#: Names a user may write, with the mapping keys / call arguments each takes:
+#: ``{"fixed": ("value",), "exponential": ("mean",), "uniform": ("min", "max"), ...}``.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    name: tuple(cls.model_fields[param].alias or param for param in cls.params)
+    for name, cls in _CLASSES.items()
 }
 _CALL_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.DOTALL)
 

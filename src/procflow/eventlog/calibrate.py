@@ -124,7 +124,7 @@ def distribution_text(dist: _Dist, digits: int = 3) -> str:
             text = _duration(dist.value, places)
         else:
             args = ", ".join(_duration(a, places) for a in dist.args())
-            text = f"{dist.dist}({args})"  # type: ignore[attr-defined]
+            text = f"{dist.dist}({args})"
         try:
             parse_distribution(text)
         except Exception:  # a rounding that breaks a parameter check: one more digit
