@@ -167,26 +167,7 @@ class _CallableModule(types.ModuleType):
     calls :func:`render`.
     """
 
-    def __call__(
-        self,
-        process: Process,
-        path: str | os.PathLike[str],
-        *,
-        format: str | None = None,
-        lanes: bool = True,
-        highlight: bool = False,
-        legend: bool = True,
-        runner: DotRunner | None = None,
-    ) -> Path:
-        return render(
-            process,
-            path,
-            format=format,
-            lanes=lanes,
-            highlight=highlight,
-            legend=legend,
-            runner=runner,
-        )
+    __call__ = staticmethod(render)
 
 
 sys.modules[__name__].__class__ = _CallableModule

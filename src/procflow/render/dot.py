@@ -143,18 +143,14 @@ def _node(node: Node) -> str:
     return f"{quote(node.id)} {_attrs(attrs)};"
 
 
+_LANE_PENWIDTH = {P.Weight.PLAIN: "1", P.Weight.MARKED: "2", P.Weight.BOTTLENECK: "3"}
+
+
 def _lane(lane: Lane, nodes: tuple[Node, ...]) -> Iterator[str]:
     name = quote(f"cluster_{lane.id}")
     rows = [f"<B>{html(lane.title)}</B>", _small(lane.caption, P.MUTED)]
-    fill, border, style, penwidth = P.LANE_FILL, P.LANE_BORDER, "rounded,filled", "1"
-    if lane.external:
-        fill, border, style = P.EXTERNAL_FILL, P.EXTERNAL_BORDER, "dashed,rounded,filled"
-    if lane.level is not None:
-        fill = P.LEVEL_FILL[lane.level]
-    if lane.badge is not None:
-        border, penwidth = P.MARK_STYLE[lane.badge.mark].border, "2"
-    if lane.bottleneck:
-        border, penwidth = P.BOTTLENECK_BORDER, "3"
+    look = P.lane_look(lane)
+    style = "dashed,rounded,filled" if look.dashed else "rounded,filled"
     tooltip = lane.tooltip
     if lane.badge is not None:
         tooltip += "\n" + "\n".join(lane.badge.messages)
@@ -164,9 +160,9 @@ def _lane(lane: Lane, nodes: tuple[Node, ...]) -> Iterator[str]:
         ("labeljust", "l"),
         ("peripheries", "1"),
         ("style", quote(style)),
-        ("fillcolor", quote(fill)),
-        ("color", quote(border)),
-        ("penwidth", penwidth),
+        ("fillcolor", quote(look.fill)),
+        ("color", quote(look.border)),
+        ("penwidth", _LANE_PENWIDTH[look.weight]),
         ("tooltip", quote(tooltip)),
     ]
     yield f"subgraph {name} {{"
@@ -222,13 +218,6 @@ def _legend_sample(key: Key) -> str:
     def line(color: str, glyph: str) -> str:
         return f'<TD WIDTH="34"><FONT COLOR="{color}"><B>{glyph}</B></FONT></TD>'
 
-    level_fill = {
-        Key.LOW: P.LEVEL_FILL[P.Level.LOW],
-        Key.BUSY: P.LEVEL_FILL[P.Level.BUSY],
-        Key.HIGH: P.LEVEL_FILL[P.Level.HIGH],
-        Key.OVERLOADED: P.LEVEL_FILL[P.Level.OVERLOADED],
-    }
-    mark = {Key.ERROR: P.Mark.ERROR, Key.WARNING: P.Mark.WARNING, Key.INFO: P.Mark.INFO}
     if key is Key.START:
         return box(P.START_FILL, P.START_BORDER, width=2)
     if key is Key.STEP:
@@ -245,14 +234,14 @@ def _legend_sample(key: Key) -> str:
         return box(P.LANE_FILL, P.LANE_BORDER)
     if key is Key.EXTERNAL:
         return box(P.EXTERNAL_FILL, P.EXTERNAL_BORDER, style="DASHED")
-    if key in mark:
-        style = P.MARK_STYLE[mark[key]]
+    if key in P.KEY_MARK:
+        style = P.MARK_STYLE[P.KEY_MARK[key]]
         return (
             f'<TD BGCOLOR="{style.badge}" WIDTH="34">'
             '<FONT POINT-SIZE="8" COLOR="#ffffff"><B>PF</B></FONT></TD>'
         )
-    if key in level_fill:
-        return box(level_fill[key], P.LANE_BORDER)
+    if key in P.KEY_LEVEL:
+        return box(P.LEVEL_FILL[P.KEY_LEVEL[key]], P.LANE_BORDER)
     return box(P.PAPER, P.BOTTLENECK_BORDER, width=3)  # Key.BOTTLENECK
 
 

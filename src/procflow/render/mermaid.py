@@ -85,20 +85,15 @@ def _lane(lane: Lane, nodes: tuple[Node, ...]) -> list[str]:
     return lines
 
 
+_LANE_WIDTH = {P.Weight.PLAIN: "1px", P.Weight.MARKED: "2px", P.Weight.BOTTLENECK: "4px"}
+
+
 def _lane_style(lane: Lane) -> str:
-    fill, stroke, width = P.LANE_FILL, P.LANE_BORDER, "1px"
-    extra = ""
-    if lane.external:
-        fill, stroke, extra = P.EXTERNAL_FILL, P.EXTERNAL_BORDER, ",stroke-dasharray:5 5"
-    if lane.level is not None:
-        fill = P.LEVEL_FILL[lane.level]
-    if lane.badge is not None:
-        stroke, width = P.MARK_STYLE[lane.badge.mark].border, "2px"
-    if lane.bottleneck:
-        stroke, width = P.BOTTLENECK_BORDER, "4px"
+    look = P.lane_look(lane)
+    dashes = ",stroke-dasharray:5 5" if look.dashed else ""
     return (
         f"style {mermaid_id('lane', lane.id)} "
-        f"fill:{fill},stroke:{stroke},stroke-width:{width}{extra}"
+        f"fill:{look.fill},stroke:{look.border},stroke-width:{_LANE_WIDTH[look.weight]}{dashes}"
     )
 
 
@@ -146,13 +141,11 @@ def _legend_node(key: Key) -> tuple[str, str, str]:
         Key.FEEDBACK: f"fill:{P.PAPER},stroke:{P.FEEDBACK},stroke-dasharray:4 3,color:{P.FEEDBACK}",
         Key.LANE: f"fill:{P.LANE_FILL},stroke:{P.LANE_BORDER}",
         Key.EXTERNAL: f"fill:{P.EXTERNAL_FILL},stroke:{P.EXTERNAL_BORDER},stroke-dasharray:5 5",
-        Key.ERROR: _CLASSES["error"],
-        Key.WARNING: _CLASSES["warning"],
-        Key.INFO: _CLASSES["info"],
-        Key.LOW: f"fill:{P.LEVEL_FILL[P.Level.LOW]},stroke:{P.LANE_BORDER}",
-        Key.BUSY: f"fill:{P.LEVEL_FILL[P.Level.BUSY]},stroke:{P.LANE_BORDER}",
-        Key.HIGH: f"fill:{P.LEVEL_FILL[P.Level.HIGH]},stroke:{P.LANE_BORDER}",
-        Key.OVERLOADED: f"fill:{P.LEVEL_FILL[P.Level.OVERLOADED]},stroke:{P.LANE_BORDER}",
+        **{key: _CLASSES[mark.value] for key, mark in P.KEY_MARK.items()},
+        **{
+            key: f"fill:{P.LEVEL_FILL[level]},stroke:{P.LANE_BORDER}"
+            for key, level in P.KEY_LEVEL.items()
+        },
         Key.BOTTLENECK: f"fill:{P.PAPER},stroke:{P.BOTTLENECK_BORDER},stroke-width:4px",
     }
     prefix = {Key.TRANSITION: "\u2192 ", Key.FEEDBACK: "\u21e2 "}.get(key, "")

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from procflow.render.spec import Lane
 
 FONT = "Helvetica,Arial,sans-serif"
 
@@ -97,6 +101,36 @@ MARK_STYLE: dict[Mark, MarkStyle] = {
 }
 
 
+class Weight(enum.Enum):
+    """How heavy a lane's border is; each back-end says in its own units how wide."""
+
+    PLAIN = "plain"
+    MARKED = "marked"  # a lint finding on the owner
+    BOTTLENECK = "bottleneck"
+
+
+@dataclass(frozen=True)
+class LaneLook:
+    fill: str
+    border: str
+    dashed: bool  # an external owner: a pure delay, not a staffed lane
+    weight: Weight
+
+
+def lane_look(lane: Lane) -> LaneLook:
+    """How a swimlane looks: the load level fills it, a finding and the bottleneck outline it."""
+    fill, border, dashed, weight = LANE_FILL, LANE_BORDER, False, Weight.PLAIN
+    if lane.external:
+        fill, border, dashed = EXTERNAL_FILL, EXTERNAL_BORDER, True
+    if lane.level is not None:
+        fill = LEVEL_FILL[lane.level]
+    if lane.badge is not None:
+        border, weight = MARK_STYLE[lane.badge.mark].border, Weight.MARKED
+    if lane.bottleneck:
+        border, weight = BOTTLENECK_BORDER, Weight.BOTTLENECK
+    return LaneLook(fill, border, dashed, weight)
+
+
 class Key(enum.Enum):
     """One legend entry; a diagram lists only the keys it uses, in this order."""
 
@@ -145,3 +179,7 @@ LEVEL_KEY: dict[Level, Key] = {
 }
 
 MARK_KEY: dict[Mark, Key] = {Mark.ERROR: Key.ERROR, Mark.WARNING: Key.WARNING, Mark.INFO: Key.INFO}
+
+#: The other way round: the level or mark a legend key explains.
+KEY_LEVEL: dict[Key, Level] = {key: level for level, key in LEVEL_KEY.items()}
+KEY_MARK: dict[Key, Mark] = {key: mark for mark, key in MARK_KEY.items()}
