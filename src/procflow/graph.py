@@ -54,6 +54,8 @@ __all__ = [
     "feedback_edges",
     "forward_graph",
     "handoffs",
+    "has_transitions",
+    "has_unknown_targets",
     "mandatory_steps",
     "ping_pongs",
     "process_edges",
@@ -62,6 +64,7 @@ __all__ = [
     "step_edges",
     "steps_reaching_end",
     "traps",
+    "unknown_target_edges",
     "unmarked_cycles",
     "unreachable_steps",
 ]
@@ -95,6 +98,30 @@ def process_edges(process: Process) -> Iterator[Edge]:
     """Every transition of ``process`` as an :class:`Edge`, in file order (unknown targets too)."""
     for step_id, step in process.steps.items():
         yield from step_edges(step_id, step)
+
+
+def has_transitions(step: Step) -> bool:
+    """Whether the step has any outgoing transition (``next:`` or a non-empty ``on:``)."""
+    return step.next is not None or bool(step.on)
+
+
+def unknown_target_edges(process: Process) -> Iterator[Edge]:
+    """The transitions that point to a step that does not exist, in file order.
+
+    They are the edges :func:`process_graph` leaves out (and lint reports, PF101).
+    """
+    steps = process.steps
+    for step_id, step in steps.items():
+        if step.next is not None:
+            if step.next not in steps:
+                yield from step_edges(step_id, step)
+        elif step.on and any(t.to not in steps for t in step.on.values()):
+            yield from (edge for edge in step_edges(step_id, step) if edge.target not in steps)
+
+
+def has_unknown_targets(process: Process) -> bool:
+    """Whether some transition points to a step that does not exist."""
+    return next(unknown_target_edges(process), None) is not None
 
 
 def process_graph(process: Process) -> nx.MultiDiGraph:

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from procflow.findings import Severity
-from procflow.graph import mandatory_steps, ping_pongs
+from procflow.graph import has_transitions, has_unknown_targets, mandatory_steps, ping_pongs
 from procflow.model import Process
 from procflow.rules import did_you_mean, quote_list
 from procflow.rules.base import LintContext, Violation, path_of_owner, path_of_step, rule
-from procflow.rules.structure import has_transitions, has_unknown_targets
 
 
 def _owner_list(process: Process) -> str:

@@ -6,10 +6,9 @@ import math
 from collections.abc import Iterator
 
 from procflow.findings import Severity
-from procflow.graph import step_edges
+from procflow.graph import has_transitions, step_edges
 from procflow.rules import quote_list
 from procflow.rules.base import LintContext, Violation, path_of_step, path_of_transition, rule
-from procflow.rules.structure import has_transitions
 from procflow.units import format_number
 
 #: How far the probabilities of one step may sum from 1 (SPEC 1.1).

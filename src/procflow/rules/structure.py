@@ -22,7 +22,13 @@ from typing import Any
 import networkx as nx
 
 from procflow.findings import Severity
-from procflow.graph import Edge, step_edges, traps, unreachable_steps
+from procflow.graph import (
+    Edge,
+    step_edges,
+    traps,
+    unknown_target_edges,
+    unreachable_steps,
+)
 from procflow.model import Process, Step
 from procflow.rules import did_you_mean, plural, quote_list
 from procflow.rules.base import (
@@ -37,11 +43,6 @@ from procflow.rules.base import (
 def describe_transition(edge: Edge) -> str:
     """``transition 'fixed' of step 'escalate'`` (or ``'next' of step ...``)."""
     return f"transition {edge.trigger!r} of step {edge.source!r}"
-
-
-def has_transitions(step: Step) -> bool:
-    """Whether the step has any outgoing transition (``next:`` or a non-empty ``on:``)."""
-    return step.next is not None or bool(step.on)
 
 
 def is_dead_end(step: Step) -> bool:
@@ -102,7 +103,7 @@ def unknown_target(ctx: LintContext) -> Iterator[Violation]:
     process = ctx.process
     steps = process.steps
     raw: dict[str, Any] | None = None
-    for edge in _edges_to_unknown_steps(process):
+    for edge in unknown_target_edges(process):
         path = path_of_transition(process, edge.source, edge.trigger)
         if path[2] == "on":  # the long form {to: x} points at x, the short form is x
             if raw is None:
@@ -119,25 +120,10 @@ def unknown_target(ctx: LintContext) -> Iterator[Violation]:
         )
 
 
-def _edges_to_unknown_steps(process: Process) -> Iterator[Edge]:
-    steps = process.steps
-    for step_id, step in steps.items():
-        if step.next is not None:
-            if step.next not in steps:
-                yield from step_edges(step_id, step)
-        elif step.on and any(t.to not in steps for t in step.on.values()):
-            yield from (edge for edge in step_edges(step_id, step) if edge.target not in steps)
-
-
-def has_unknown_targets(process: Process) -> bool:
-    """Whether some transition points to a step that does not exist (PF101)."""
-    return next(_edges_to_unknown_steps(process), None) is not None
-
-
 def _typo_edges(process: Process) -> list[tuple[str, str]]:
     """``(step, meant)`` for each unknown target that is close to the id of a step."""
     edges = []
-    for edge in _edges_to_unknown_steps(process):
+    for edge in unknown_target_edges(process):
         close = difflib.get_close_matches(edge.target, list(process.steps), n=1, cutoff=0.6)
         if close:
             edges.append((edge.source, close[0]))
