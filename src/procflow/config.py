@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from procflow.errors import ConfigError
+from procflow.errors import ConfigError, did_you_mean
 from procflow.findings import Severity
 
 #: Files looked for in each folder, in this order.
@@ -268,10 +268,7 @@ def parse_config(table: Mapping[str, Any], where: str, path: str | None = None) 
     """Validate a lint table (already read from TOML) into a :class:`LintConfig`."""
     unknown = [key for key in table if key not in KEYS]
     if unknown:
-        import difflib
-
-        close = difflib.get_close_matches(unknown[0], KEYS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(KEYS)}"
+        hint = did_you_mean(unknown[0], KEYS) or f"; known keys: {', '.join(KEYS)}"
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}{hint}")
     select = _strings(table["select"], f"{where} select") if "select" in table else None
     ignore = _strings(table.get("ignore", []), f"{where} ignore")

@@ -20,6 +20,7 @@ traceback to explain bad input::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -122,3 +123,14 @@ class EventLogError(ProcflowError):
         self.row = row
         where = f"{path}:{row}" if row is not None else path
         super().__init__(f"{where}: {message}")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'triage'?)`` when a choice is close to ``word``, else ``""``.
+
+    The one wording of a typo hint, in files, configuration and options alike.
+    """
+    import difflib  # only when there is something to explain
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

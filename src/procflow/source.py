@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
-from procflow.errors import Position, Problem
+from procflow.errors import Position, Problem, did_you_mean
 
 Path = tuple[str | int, ...]
 Part = Literal["key", "value"]
@@ -305,14 +305,10 @@ def problems_from_errors(
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    if choices:
+    hint = did_you_mean(word, choices)
+    if not hint and choices:
         return f"; expected one of: {', '.join(choices)}"
-    return ""
+    return hint
 
 
 def _shown(value: Any) -> str:

@@ -21,10 +21,10 @@ consistent across families.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from importlib import import_module
 
-from procflow.errors import ConfigError
+from procflow.errors import ConfigError, did_you_mean
 from procflow.rules.base import REGISTRY, Rule
 
 #: The rule family modules of this package, in code order. A module listed here
@@ -92,13 +92,7 @@ def get_rule(code_or_name: str) -> Rule:
 
 
 # --------------------------------------------------------------------------
-# message helpers shared by the rule families
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'triage'?)`` when a choice is close to ``word``, else ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+# message helpers shared by the rule families (and did_you_mean, from procflow.errors)
 
 
 def quote_list(names: Sequence[str], limit: int = 8, quote: str = "'") -> str:
