@@ -163,7 +163,7 @@ def compare(
         baseline.apply(change) if isinstance(change, Change) else change for change in changes
     ]
     plans = [prepare(baseline), *(prepare(process) for process in processes)]
-    options = Options.for_process(baseline, cases, runs, seed, warmup, jobs)
+    options = Options.check(cases, runs, seed, warmup, jobs, process=baseline)
     stats = options.replicate(plans, scheduler=scheduler, progress=progress)
     base = aggregate(baseline, plans[0], stats[0], options)
     results = {

@@ -40,13 +40,19 @@ class Options:
         seed: int | None = DEFAULT_SEED,
         warmup: int | None = None,
         jobs: int | None = None,
+        *,
+        process: Process | None = None,
     ) -> Options:
-        """Refuse impossible options with a :class:`ConfigError` (exit 2)."""
+        """Refuse impossible options with a :class:`ConfigError` (exit 2).
+
+        Without ``warmup``, the warm-up :func:`default_warmup` gives ``process``
+        (a tenth of the cases without one).
+        """
         for name, value in (("cases", cases), ("runs", runs)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
         if warmup is None:
-            warmup = cases // 10
+            warmup = cases // 10 if process is None else default_warmup(process, cases)
         if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
             raise ConfigError(f"warmup must be a whole number of at least 0, got {warmup!r}")
         if warmup >= cases:
@@ -60,21 +66,6 @@ class Options:
         if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
             raise ConfigError(f"jobs must be a whole number of at least 1, got {jobs!r}")
         return cls(cases, runs, seed, warmup, jobs)
-
-    @classmethod
-    def for_process(
-        cls,
-        process: Process,
-        cases: int = DEFAULT_CASES,
-        runs: int = DEFAULT_RUNS,
-        seed: int | None = DEFAULT_SEED,
-        warmup: int | None = None,
-        jobs: int | None = None,
-    ) -> Options:
-        """:meth:`check`, with the warm-up :func:`default_warmup` gives ``process`` by default."""
-        if warmup is None:
-            warmup = default_warmup(process, cases)
-        return cls.check(cases, runs, seed, warmup, jobs)
 
     def replicate(
         self,
@@ -201,7 +192,7 @@ def simulate(
     5.6...
     """
     plan = prepare(process)
-    options = Options.for_process(process, cases, runs, seed, warmup, jobs)
+    options = Options.check(cases, runs, seed, warmup, jobs, process=process)
     with _sink(log) as sink:
         (runs_stats,) = options.replicate([plan], scheduler=scheduler, log=sink, progress=progress)
     return aggregate(process, plan, runs_stats, options)
