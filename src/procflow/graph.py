@@ -37,7 +37,7 @@ attributes in place (``feedback``) and you must empty it yourself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import networkx as nx
@@ -155,11 +155,6 @@ def process_graph(process: Process) -> nx.MultiDiGraph:
 
 # --------------------------------------------------------------------------
 # helpers
-
-
-def _in_file_order(graph: nx.MultiDiGraph, steps: Iterable[str]) -> list[str]:
-    wanted = set(steps)
-    return [node for node in graph if node in wanted]
 
 
 def _start(graph: nx.MultiDiGraph, start: str | None) -> str | None:

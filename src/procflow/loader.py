@@ -296,7 +296,6 @@ class _Builder:
         self.name = name
         self.count = 0
         self.memo: dict[int, tuple[Any, int]] = {}
-        self.building: set[int] = set()
         self.problems: list[Problem] = []
 
     def fail(self, node: Any, message: str) -> ProcessError:

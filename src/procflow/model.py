@@ -59,8 +59,6 @@ METRICS: tuple[str, ...] = (
 )
 #: Metrics that are distributions and therefore need a ``stat``.
 DISTRIBUTION_METRICS = frozenset({"cycle_time", "wait_time", "step_time"})
-#: Metrics whose target is a duration.
-DURATION_METRICS = DISTRIBUTION_METRICS
 STATS: tuple[str, ...] = ("mean", "p50", "p90", "p95", "p99")
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)

@@ -193,9 +193,3 @@ def _fit_triangular(sample: Sample, low: float, mode: float, high: float) -> Fit
         return None
     scaled = ll * sample.n / data.size
     return Fit(Triangular(min=low, mode=mode, max=high), "triangular", scaled, 3)
-
-
-def best_fit(sample: Sample) -> Fit | None:
-    """The lowest-AIC fit, or ``None`` for an empty sample."""
-    fits = fit_all(sample)
-    return fits[0] if fits else None

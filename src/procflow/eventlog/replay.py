@@ -135,7 +135,6 @@ class ProcessIndex:
         self.slot = np.array([self.bounded.get(e.index, -1) for e in self.edges], dtype=np.int64)
         self.limit = np.array([e.max or 0 for e in self.edges], dtype=np.int64)
         self.feedback = np.array([e.feedback for e in self.edges] + [False], dtype=bool)
-        self.edge_source = np.array([self.number[e.source] for e in self.edges], dtype=np.int64)
         # the end edge a case at each step takes when the log stops there (-1: none, -2: per case)
         self.final = np.full(size, -1, dtype=np.int64)
         for source, edges in self.to_end.items():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -90,10 +89,3 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
             )
         )
         self.rows += 1
-
-    def write_many_simulated(
-        self, rows: Iterator[tuple[str | int, str, str | None, float, float]]
-    ) -> None:
-        """Many simulated events at once (``(case, step, owner, start, end)`` tuples)."""
-        for row in rows:
-            self.write_simulated(*row)

@@ -80,10 +80,6 @@ class DistSpec:
     name: str
     params: tuple[float, ...]
 
-    @property
-    def is_random(self) -> bool:
-        return self.name != "fixed"
-
 
 def spec_of(dist: AnyDistribution) -> DistSpec:
     """The numpy parameters of a procflow distribution."""
