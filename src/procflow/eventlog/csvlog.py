@@ -33,7 +33,6 @@ field spans lines).
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 from collections.abc import Iterator, Sequence
@@ -43,29 +42,16 @@ from typing import IO
 
 import numpy as np
 
-from procflow.errors import EventLogError, FileAccessError
+from procflow.errors import EventLogError
 from procflow.eventlog.batch import Batch
 from procflow.eventlog.columns import ColumnIndex, Columns, resolve
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
+from procflow.eventlog.logfile import open_binary, open_text
 from procflow.eventlog.timestamps import TimestampError, make_parser, parse_many
 
 DELIMITERS = (",", ";", "\t", "|")
 CHUNK_CHARS = 1 << 19
 """Characters read at a time (whole lines are kept together: about 6,000 rows)."""
-
-
-def open_text(path: str) -> IO[str]:
-    """Open a log for reading as UTF-8 text (``.gz`` transparently); FileAccessError if not."""
-    if os.path.isdir(path):
-        raise FileAccessError(path, "is a directory, not a file")
-    try:
-        if path.endswith(".gz"):
-            return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-        return open(path, encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise FileAccessError(path, "no such file") from None
-    except OSError as exc:
-        raise FileAccessError(path, exc.strerror or "cannot be read") from None
 
 
 def sniff_delimiter(line: str) -> str:
@@ -117,8 +103,7 @@ class CsvLog:
 
     def _not_utf8(self) -> EventLogError:
         """Find the first line that is not UTF-8 (text decoding reads ahead, so re-scan)."""
-        opener = gzip.open if self.path.endswith(".gz") else open
-        with opener(self.path, "rb") as raw:
+        with open_binary(self.path) as raw:
             for number, data in enumerate(raw, start=1):
                 try:
                     data.decode("utf-8")

@@ -8,7 +8,6 @@ or, for other names, from the first non-blank byte (``<`` means XML).
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Iterator
 from typing import Literal, Protocol
@@ -18,6 +17,7 @@ from procflow.eventlog.batch import Batch, batches_from_events
 from procflow.eventlog.columns import Columns
 from procflow.eventlog.csvlog import CsvLog
 from procflow.eventlog.events import Event
+from procflow.eventlog.logfile import open_binary
 from procflow.eventlog.xes import XesLog
 
 Format = Literal["csv", "xes"]
@@ -52,14 +52,9 @@ def detect_format(path: str) -> Format:
         return "xes"
     if lowered.endswith((".csv", ".tsv", ".txt")):
         return "csv"
-    if os.path.isdir(path):
-        raise FileAccessError(path, "is a directory, not a file")
     try:
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rb") as handle:
+        with open_binary(path) as handle:
             head = handle.read(512)
-    except FileNotFoundError:
-        raise FileAccessError(path, "no such file") from None
     except OSError as exc:
         raise FileAccessError(path, getattr(exc, "strerror", None) or str(exc)) from None
     return "xes" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") else "csv"

@@ -21,15 +21,15 @@ Files ending in ``.gz`` are decompressed on the fly.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from procflow.errors import EventLogError, FileAccessError
+from procflow.errors import EventLogError
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
+from procflow.eventlog.logfile import open_binary
 from procflow.eventlog.timestamps import make_parser
 
 CHUNK = 1 << 20
@@ -54,20 +54,8 @@ class XesLog:
         self.unpaired_starts = 0
         self.traces = 0
 
-    def _open(self) -> IO[bytes]:
-        if os.path.isdir(self.path):
-            raise FileAccessError(self.path, "is a directory, not a file")
-        try:
-            if self.path.endswith(".gz"):
-                return gzip.open(self.path, "rb")  # type: ignore[return-value]
-            return open(self.path, "rb")
-        except FileNotFoundError:
-            raise FileAccessError(self.path, "no such file") from None
-        except OSError as exc:
-            raise FileAccessError(self.path, exc.strerror or "cannot be read") from None
-
     def __iter__(self) -> Iterator[Event]:
-        handle = self._open()
+        handle = open_binary(self.path)
         try:
             yield from self._events(handle)
         finally:
