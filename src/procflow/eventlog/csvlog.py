@@ -92,11 +92,8 @@ class CsvLog:
 
     def batches(self) -> Iterator[Batch]:
         """The log as :class:`Batch` columns, in file order."""
-        handle = open_text(self.path)
-        try:
+        with open_text(self.path) as handle:
             yield from self._batches(handle)
-        finally:
-            handle.close()
 
     def _fail(self, message: str, line: int | None) -> EventLogError:
         return EventLogError(self.path, message, line)

@@ -55,11 +55,8 @@ class XesLog:
         self.traces = 0
 
     def __iter__(self) -> Iterator[Event]:
-        handle = open_binary(self.path)
-        try:
+        with open_binary(self.path) as handle:
             yield from self._events(handle)
-        finally:
-            handle.close()
 
     def _fail(self, message: str, line: int | None = None) -> EventLogError:
         return EventLogError(self.path, message, line)
