@@ -176,6 +176,18 @@ def test_output_file(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert not list(folder.rglob("*.tmp"))
 
 
+def test_output_dash_is_stdout(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``-o -`` means standard output, as for new, calibrate and diagram."""
+    write(folder, "a.yaml", ERROR)
+    code, out, _ = run(capsys, "lint", "a.yaml", "--format", "json", "-o", "-")
+    assert code == 1
+    assert json.loads(out)["summary"]["errors"] == 1
+    code, out, _ = run(capsys, "schema", "-o", "-")
+    assert code == 0
+    assert json.loads(out)["title"] == "procflow process"
+    assert not (folder / "-").exists()
+
+
 def test_stdin(
     folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -99,7 +99,7 @@ def _severity_overrides(values: tuple[str, ...]) -> dict[str, Severity]:
     "-o",
     "--output",
     metavar="FILE",
-    help="Write the report to FILE (atomically) instead of standard output.",
+    help="Write the report to FILE (atomically) instead of standard output ('-').",
 )
 @click.option(
     "--stdin-filename",
@@ -147,7 +147,7 @@ def lint_command(
     )
     plan = Plan.build(config)  # configuration errors before any file is read
     report = lint_paths(list(paths), plan, stdin_name=stdin_filename)
-    if output:
+    if output and output != "-":
         write_atomic(output, render(report, output_format))
     elif output_format == "text":
         print_report(report, make_console())

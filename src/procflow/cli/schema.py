@@ -23,11 +23,13 @@ def schema_text() -> str:
 
 
 @click.command("schema")
-@click.option("-o", "--output", metavar="FILE", help="Write the schema to FILE (atomically).")
+@click.option(
+    "-o", "--output", metavar="FILE", help="Write the schema to FILE (atomically); '-' is stdout."
+)
 def schema_command(output: str | None) -> int:
     """Print the JSON Schema of a process file (for editors)."""
     text = schema_text()
-    if output:
+    if output and output != "-":
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
