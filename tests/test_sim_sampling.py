@@ -212,3 +212,15 @@ def test_a_goal_that_cannot_be_measured_is_not_a_failure() -> None:
     assert goals["unknown-step"].value is None
     assert goals["quick"].met is True
     assert result.goals_met
+
+
+def test_nonnegative_intervals_stop_at_zero() -> None:
+    """A t interval from few runs can reach below 0: a KPI's is cut at 0, a difference's not."""
+    waits = [0.0, 0.0, 40.0]
+    assert estimate(waits).ci95 is not None
+    assert estimate(waits).ci95[0] < 0  # type: ignore[index]
+    kpi = estimate(waits, nonnegative=True)
+    assert kpi.ci95 is not None
+    assert kpi.ci95[0] == 0.0
+    assert kpi.ci95[1] == estimate(waits).ci95[1]  # type: ignore[index]
+    assert kpi.mean == pytest.approx(40 / 3)

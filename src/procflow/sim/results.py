@@ -307,7 +307,7 @@ def build_result(
     keys: list[str] = []
     for run in per_run:
         keys.extend(k for k in run if k not in keys)
-    kpis = {key: estimate([run.get(key) for run in per_run]) for key in keys}
+    kpis = {key: estimate([run.get(key) for run in per_run], nonnegative=True) for key in keys}
     missing = Estimate(None, None, ())
     steps = {
         step.id: StepResult(

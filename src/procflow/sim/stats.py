@@ -106,8 +106,13 @@ class Estimate:
         return (self.ci95[1] - self.ci95[0]) / 2.0
 
 
-def estimate(values: Sequence[float | None]) -> Estimate:
-    """Mean and Student-t 95 % interval of per-run values (None when any run has none)."""
+def estimate(values: Sequence[float | None], *, nonnegative: bool = False) -> Estimate:
+    """Mean and Student-t 95 % interval of per-run values (None when any run has none).
+
+    ``nonnegative`` quantities (times, rates, utilizations) get an interval
+    cut at 0: a t interval from a few runs can reach below 0, but a mean wait
+    of -0.1 s is not a value anyone should be shown. Differences keep theirs.
+    """
     runs = tuple(values)
     if not runs or any(v is None or not math.isfinite(v) for v in runs):
         return Estimate(None, None, runs)
@@ -117,7 +122,8 @@ def estimate(values: Sequence[float | None]) -> Estimate:
         return Estimate(mean, None, runs)
     variance = math.fsum((v - mean) ** 2 for v in numbers) / (len(numbers) - 1)
     half = t_quantile(0.5 + CONFIDENCE / 2.0, len(numbers) - 1) * math.sqrt(variance / len(numbers))
-    return Estimate(mean, (mean - half, mean + half), runs)
+    low = max(mean - half, 0.0) if nonnegative else mean - half
+    return Estimate(mean, (low, mean + half), runs)
 
 
 @dataclass(frozen=True)
