@@ -18,36 +18,37 @@ service for product form; pure delays may have any distribution). Then the
 expected cycle time Σ visits x (wait + service) is exact too. Otherwise the
 waits are Allen–Cunneen approximations and every figure that uses them says
 ``exact: false``.
+
+Cost: :func:`analyze` solves the routing and the durations (what every
+figure needs) and nothing else; :class:`_Model` computes the rest -- the
+queueing network, waits, fastest paths, rework -- the first time a figure
+asks for it. The lint rules read utilizations and goal checks only.
+
+Extreme values (a capacity of 10**30, a rate of 1e300/s, durations of
+1e-300 s) give finite figures where the arithmetic allows and ``None`` in
+JSON where it does not; an offered load beyond floating point raises a
+positioned :class:`~procflow.errors.SimulationError`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-
-import numpy as np
+from collections.abc import Iterable
+from functools import cached_property
 
 from procflow.analysis import queueing
 from procflow.analysis.goals import estimate_goals
 from procflow.analysis.results import (
     Analysis,
-    CycleTime,
+    GoalEstimate,
     OwnerFigures,
+    OwnerLoad,
     Routing,
     StepFigures,
     StepShare,
 )
-from procflow.analysis.routing import (
-    MAX_STATES,
-    Chain,
-    build_chain,
-    fastest_path,
-    rework_probability,
-    solve_visits,
-    step_flows,
-    step_visits,
-)
+from procflow.analysis.routing import MAX_STATES, Chain, build_chain, fastest_path
+from procflow.analysis.routing import rework_probability as _rework_probability
 from procflow.distributions import (
     AnyDistribution,
     Empirical,
@@ -74,102 +75,65 @@ def lower_bound(distribution: AnyDistribution) -> float:
     return 0.0  # exponential, normal (truncated at 0), lognormal, gamma
 
 
-def _structure_problems(process: Process) -> list[Problem]:
-    """The structural errors that make routing undefined (a subset of lint's errors)."""
-    problems: list[Problem] = []
-    if process.start not in process.steps:
-        problems.append(
-            Problem(
-                "PF102",
-                f"start step {process.start!r} does not exist",
-                process.position(("start",), "value"),
-            )
-        )
-    for step_id, step in process.steps.items():
-        where = ("steps", step_id)
-        if step.end and step.transitions:
-            problems.append(
-                Problem("PF106", f"end step {step_id!r} has transitions", process.position(where))
-            )
-        if not step.end and not step.transitions:
-            problems.append(
-                Problem(
-                    "PF104", f"step {step_id!r} has no outgoing transition", process.position(where)
-                )
-            )
-        if step.owner is not None and step.owner not in process.owners:
-            problems.append(
-                Problem(
-                    "PF202",
-                    f"step {step_id!r} names owner {step.owner!r}, which is not declared",
-                    process.position((*where, "owner"), "value"),
-                )
-            )
-        for transition in step.transitions:
-            if transition.to not in process.steps:
-                problems.append(
-                    Problem(
-                        "PF101",
-                        f"transition {transition.trigger!r} of step {step_id!r} points to "
-                        f"{transition.to!r}, which does not exist",
-                        process.position(where),
-                    )
-                )
-        given = [t.p for t in step.transitions if t.p is not None]
-        if given and len(given) != len(step.transitions):
-            problems.append(
-                Problem(
-                    "PF401",
-                    f"only some transitions of step {step_id!r} have 'p'",
-                    process.position(where),
-                )
-            )
-        elif given and abs(math.fsum(given) - 1.0) > 1e-6:
-            problems.append(
-                Problem(
-                    "PF401",
-                    f"the probabilities of step {step_id!r} sum to {math.fsum(given):g}, not 1",
-                    process.position(where),
-                )
-            )
-    return problems
+def _total(values: Iterable[float]) -> float:
+    """``math.fsum``, but an overflowing sum is ``inf`` instead of an ``OverflowError``."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return math.inf
 
 
-def ensure_analyzable(process: Process) -> None:
-    """Raise :class:`ProcessError` (with positions) when routing is undefined.
+def duration_figures(distribution: AnyDistribution) -> tuple[float, float]:
+    """``(mean, scv)`` of a duration, also where the textbook formulas overflow.
 
-    The lint engine's gate (:func:`procflow.lint.ensure_runnable`) decides,
-    so analysis refuses exactly what simulation refuses; a local check of the
-    few things the routing chain relies on backs it up.
+    Every family of SPEC 1.3 is a scale family: scaling all parameters by
+    ``k`` scales the mean by ``k`` and leaves the SCV alone. When a mean or
+    variance overflows or underflows (``1e300s``, ``1e-300s``), the figures
+    are computed on a copy scaled by a power of two (exact in binary) and
+    scaled back. The mean may still be ``inf`` (beyond floating point); the
+    SCV of an exponential is 1 exactly.
     """
-    from procflow.lint import ensure_runnable  # lint imports the rules, which import us
-
-    ensure_runnable(process)
-    problems = _structure_problems(process)
-    if problems:
-        raise ProcessError(problems, f"{process.source.file}: the process cannot be analyzed")
-
-
-def _missing_durations(process: Process, chain: Chain) -> list[Problem]:
-    reached = {chain.steps[u] for u in set(chain.state_step)}
-    return [
-        Problem(
-            "PF402",
-            f"step {step_id!r} has no duration: analysis needs one "
-            "(e.g. duration: exponential(6m))",
-            process.position(("steps", step_id)),
-        )
-        for step_id, step in process.steps.items()
-        if step_id in reached and not step.end and step.duration is None
-    ]
+    if type(distribution) is Exponential:
+        mean = distribution.mean_
+        return mean, 1.0 if mean > 0.0 else 0.0
+    try:
+        mean = distribution.mean
+        if mean > 0.0:
+            scv = distribution.variance / (mean * mean)
+            if math.isfinite(scv) and math.isfinite(mean) and mean * mean > 0.0:
+                return mean, scv
+        elif mean == 0.0:
+            return 0.0, 0.0
+    except (ArithmeticError, ValueError):
+        pass
+    return _scaled_figures(distribution)
 
 
-def _exponential_one_mean(process: Process, steps: list[str], visits: Mapping[str, float]) -> bool:
-    """All visited steps exponential with the same mean (FIFO product form)."""
+def _scaled_figures(distribution: AnyDistribution) -> tuple[float, float]:
+    args = distribution.args()
+    largest = max((abs(a) for a in args), default=0.0)
+    if largest <= 0.0 or not math.isfinite(largest):
+        return (0.0, 0.0) if largest <= 0.0 else (math.inf, math.inf)
+    scale = 2.0 ** -math.frexp(largest)[1]  # parameters of the copy are below 1
+    update = {
+        name: tuple(v * scale for v in value) if isinstance(value, tuple) else value * scale
+        for name in distribution.params
+        if isinstance(value := getattr(distribution, name), tuple | float | int)
+    }
+    copy = distribution.model_copy(update=update)
+    try:
+        mean = copy.mean
+        variance = copy.variance
+        scv = variance / (mean * mean) if mean > 0.0 else 0.0
+    except (ArithmeticError, ValueError):
+        return math.inf, math.inf
+    return mean / scale, scv if math.isfinite(scv) else math.inf
+
+
+def _exponential_one_mean(process: Process, steps: Iterable[str]) -> bool:
+    """All these steps exponential with the same mean (FIFO product form)."""
     means = set()
     for step_id in steps:
-        if visits[step_id] <= 0.0:
-            continue
         duration = process.steps[step_id].duration
         if not isinstance(duration, Exponential):
             return False
@@ -177,238 +141,414 @@ def _exponential_one_mean(process: Process, steps: list[str], visits: Mapping[st
     return len(means) <= 1
 
 
-@dataclass(frozen=True)
-class _Durations:
-    """Per step: mean, SCV and shortest possible duration (end steps take no time)."""
-
-    mean: dict[str, float | None]
-    scv: dict[str, float | None]
-    minimum: dict[str, float | None]
-
-    @classmethod
-    def of(cls, process: Process) -> _Durations:
-        mean: dict[str, float | None] = {}
-        scv: dict[str, float | None] = {}
-        minimum: dict[str, float | None] = {}
-        for step_id, step in process.steps.items():
-            if step.end:
-                mean[step_id], scv[step_id], minimum[step_id] = 0.0, 0.0, 0.0
-            elif step.duration is None:
-                mean[step_id] = scv[step_id] = minimum[step_id] = None
-            else:
-                mean[step_id] = step.duration.mean
-                scv[step_id] = step.duration.scv
-                minimum[step_id] = lower_bound(step.duration)
-        return cls(mean, scv, minimum)
-
-
-def _service_mix(
-    steps: list[str], visits: Mapping[str, float], durations: _Durations
-) -> tuple[float | None, float | None]:
-    """Mean and SCV of an owner's service time: the visit-weighted mixture of its steps."""
-    weight = math.fsum(visits[s] for s in steps)
-    if weight <= 0.0:
-        return None, None
-    means = [durations.mean[s] or 0.0 for s in steps]
-    mean = math.fsum(visits[s] * m for s, m in zip(steps, means, strict=True)) / weight
-    second = math.fsum(
-        visits[s] * ((durations.scv[s] or 0.0) + 1.0) * m * m
-        for s, m in zip(steps, means, strict=True)
-    )
-    return mean, (second / weight / (mean * mean) - 1.0) if mean > 0.0 else 0.0
-
-
-def _network(
-    process: Process,
-    owned: Mapping[str, list[str]],
-    visits: Mapping[str, float],
-    flows: Mapping[tuple[str, str], float],
-    loads: Mapping[str, float],
-    service_scv: Mapping[str, float | None],
-    durations: _Durations,
-) -> tuple[dict[str, float], set[str]]:
-    """QNA over the stations: ``(arrival SCV per staffed owner, owners not of product form)``.
-
-    Stations are the staffed owners that get work and every visited pure-delay
-    step. An owner is not of product form when it, or any staffed owner
-    upstream of it, is not exponential with one mean: one forward sweep from
-    those owners marks everything downstream.
-    """
-    assert process.arrivals is not None
-    node_of: dict[str, int] = {}
-    stations: list[queueing.Station] = []
-    station_owner: list[str | None] = []
-    for owner_id, owner in process.owners.items():
-        if owner.external or math.fsum(visits[s] for s in owned[owner_id]) <= 0.0:
-            continue
-        for step_id in owned[owner_id]:
-            node_of[step_id] = len(stations)
-        scv = service_scv[owner_id] or 0.0
-        stations.append(queueing.Station(loads[owner_id] / owner.capacity, owner.capacity, scv))
-        station_owner.append(owner_id)
-    for step_id, step in process.steps.items():
-        if step.end or step_id in node_of or visits[step_id] <= 0.0:
-            continue
-        node_of[step_id] = len(stations)
-        stations.append(queueing.Station(0.0, None, durations.scv[step_id] or 0.0))
-        station_owner.append(None)
-    source: list[int] = []
-    target: list[int] = []
-    rates: list[float] = []
-    for (u, v), flow in flows.items():
-        if u in node_of and v in node_of and flow > 0.0:
-            source.append(node_of[u])
-            target.append(node_of[v])
-            rates.append(flow)
-    external = np.zeros(len(stations))
-    if process.start in node_of:
-        external[node_of[process.start]] = 1.0
-    scvs = queueing.arrival_scvs(
-        stations,
-        np.array(source, dtype=np.intp),
-        np.array(target, dtype=np.intp),
-        np.array(rates),
-        external,
-        process.arrivals.scv,
-    )
-    downstream: list[list[int]] = [[] for _ in stations]
-    for i, j in zip(source, target, strict=True):
-        downstream[i].append(j)
-    frontier = [
-        i
-        for i, o in enumerate(station_owner)
-        if o is not None and not _exponential_one_mean(process, owned[o], visits)
-    ]
-    tainted = set(frontier)
-    while frontier:
-        for j in downstream[frontier.pop()]:
-            if j not in tainted:
-                tainted.add(j)
-                frontier.append(j)
-    arrival_scv = {o: float(scvs[i]) for i, o in enumerate(station_owner) if o is not None}
-    not_product_form = {o for i in tainted if (o := station_owner[i]) is not None}
-    return arrival_scv, not_product_form
-
-
-def _owner_figures(
-    process: Process,
-    owned: Mapping[str, list[str]],
-    step_loads: Mapping[str, float],
-    visits: Mapping[str, float],
-    durations: _Durations,
-    flows: Mapping[tuple[str, str], float],
-    *,
-    rate: float,
-    exact_routing: bool,
-    threshold: float,
-) -> dict[str, OwnerFigures]:
-    """Load, utilization and waiting of every owner, in declaration order."""
-    assert process.arrivals is not None
-    poisson = process.arrivals.every is None or isinstance(process.arrivals.every, Exponential)
-    loads = {o: math.fsum(step_loads[s] for s in steps) for o, steps in owned.items()}
-    service = {o: _service_mix(steps, visits, durations) for o, steps in owned.items()}
-    arrival_scv, not_product_form = _network(
-        process,
-        owned,
-        visits,
-        flows,
-        loads,
-        {o: scv for o, (_m, scv) in service.items()},
-        durations,
-    )
-    owners: dict[str, OwnerFigures] = {}
-    for owner_id, owner in process.owners.items():
-        steps, load = owned[owner_id], loads[owner_id]
-        shares = sorted(((s, step_loads[s]) for s in steps if step_loads[s] > 0.0), key=_second)
-        top = tuple(StepShare(s, x, x / load) for s, x in shares)
-        per_hour = rate * 3600.0 * math.fsum(visits[s] for s in steps)
-        mean, scv = service[owner_id]
-        scv_in = arrival_scv.get(owner_id)
-        if owner.external:
-            owners[owner_id] = OwnerFigures(
-                owner_id, True, None, load, None, 0.0, 0.0, True, True, top, per_hour, mean, scv,
-                scv_in, None, None, owner.cost_per_hour,
-            )  # fmt: skip
-            continue
-        utilization = load / owner.capacity
-        stable = utilization < 1.0
-        exact = poisson and exact_routing and owner_id not in not_product_form
-        p_wait: float | None = None
-        wait: float | None = None
-        if stable and (load <= 0.0 or mean is None):
-            p_wait = wait = 0.0
-        elif stable and mean is not None:
-            p_wait = queueing.erlang_c(owner.capacity, load)
-            wait = queueing.mmc_wait(owner.capacity, load, mean)
-            if not exact:
-                wait = queueing.allen_cunneen(wait, 1.0 if scv_in is None else scv_in, scv or 0.0)
-        owners[owner_id] = OwnerFigures(
-            owner_id, False, owner.capacity, load, utilization, p_wait, wait, exact, stable, top,
-            per_hour, mean, scv, scv_in, queueing.required_servers(load, 1.0),
-            queueing.required_servers(load, threshold), owner.cost_per_hour,
-        )  # fmt: skip
-    return owners
-
-
 def _second(item: tuple[str, float]) -> float:
     """Sort key: the larger load first."""
     return -item[1]
 
 
-def _step_figures(
-    process: Process,
-    visits: Mapping[str, float],
-    durations: _Durations,
-    owners: Mapping[str, OwnerFigures],
-) -> dict[str, StepFigures]:
-    """Visits, service and wait of every step; pure delays and end steps never wait."""
-    figures: dict[str, StepFigures] = {}
-    for step_id, step in process.steps.items():
-        delay = not step.end and (step.owner is None or process.owners[step.owner].external)
+class _Model:
+    """Routing, durations and loads of one process, and every other figure on demand.
+
+    Implements :class:`~procflow.analysis.results.Figures`; the
+    :class:`Analysis` built on it caches what it asks for.
+    """
+
+    def __init__(self, process: Process, rate: float, threshold: float, chain: Chain) -> None:
+        assert process.arrivals is not None
+        self.process = process
+        self.rate = rate
+        self.threshold = threshold
+        self.chain = chain
+        self.poisson = process.arrivals.every is None or isinstance(
+            process.arrivals.every, Exponential
+        )
+        totals = [0.0] * len(chain.steps)
+        for u, value in zip(chain.state_step, chain.visits, strict=True):
+            totals[u] += value
+        self.visits = dict(zip(chain.steps, totals, strict=True))
+        reached = set(chain.state_step)
+        owners = process.owners
+        self.owned: dict[str, list[str]] = {owner: [] for owner in owners}
+        self.mean: dict[str, float | None] = {}
+        self.scv: dict[str, float | None] = {}
+        problems: list[Problem] = []
+        for u, (step_id, step) in enumerate(process.steps.items()):
+            if step.end:
+                self.mean[step_id] = self.scv[step_id] = 0.0
+                continue
+            duration = step.duration
+            if duration is None:
+                self.mean[step_id] = self.scv[step_id] = None
+                if u in reached:
+                    problems.append(
+                        Problem(
+                            "PF402",
+                            f"step {step_id!r} has no duration: analysis needs one "
+                            "(e.g. duration: exponential(6m))",
+                            process.position(("steps", step_id)),
+                        )
+                    )
+            else:
+                self.mean[step_id], self.scv[step_id] = duration_figures(duration)
+            owner = step.owner
+            if owner is not None:
+                if owner in owners:
+                    self.owned[owner].append(step_id)
+                else:
+                    problems.append(
+                        Problem(
+                            "PF202",
+                            f"step {step_id!r} names owner {owner!r}, which is not declared",
+                            process.position(("steps", step_id, "owner"), "value"),
+                        )
+                    )
+        if problems:
+            raise ProcessError(problems, f"{process.source.file}: the process cannot be analyzed")
+        self.step_load = {s: rate * self.visits[s] * (m or 0.0) for s, m in self.mean.items()}
+        self.load = {o: _total(self.step_load[s] for s in steps) for o, steps in self.owned.items()}
+        self._check_finite()
+
+    def _check_finite(self) -> None:
+        """Refuse a process whose offered load is beyond floating point, naming the cause."""
+        for owner_id, load in self.load.items():
+            if math.isfinite(load):
+                continue
+            step_id = max(self.owned[owner_id], key=lambda s: self.step_load[s])
+            where = self.process.position(("steps", step_id, "duration"), "value")
+            raise SimulationError(
+                f"{where}: the offered load of owner {owner_id!r} (arrivals x visits x mean "
+                f"duration of step {step_id!r}) is too large to compute with: check the "
+                "arrival rate and the durations"
+            )
+
+    # ------------------------------------------------------------------
+    # what the declaration alone decides
+
+    def service(self, steps: list[str]) -> tuple[float | None, float | None]:
+        """Mean and SCV of an owner's service time: the visit-weighted mixture of its steps.
+
+        Computed from each step's share of the visits, so that huge or tiny
+        figures do not overflow on the way.
+        """
+        visits = self.visits
+        weight = _total(visits[s] for s in steps)
+        if weight <= 0.0:
+            return None, None
+        shares = [(visits[s] / weight, self.mean[s] or 0.0, self.scv[s] or 0.0) for s in steps]
+        mean = _total(share * m for share, m, _c in shares)
+        if not mean > 0.0 or not math.isfinite(mean):
+            return mean, 0.0 if mean == 0.0 else math.inf
+        second = _total(share * (c + 1.0) * (m / mean) ** 2 for share, m, c in shares)
+        return mean, second - 1.0
+
+    @cached_property
+    def loads(self) -> dict[str, OwnerLoad]:
+        rate, threshold = self.rate, self.threshold
+        figures: dict[str, OwnerLoad] = {}
+        for owner_id, owner in self.process.owners.items():
+            steps, load = self.owned[owner_id], self.load[owner_id]
+            step_load = self.step_load
+            shares = sorted(((s, step_load[s]) for s in steps if step_load[s] > 0.0), key=_second)
+            top = tuple(StepShare(s, x, x / load) for s, x in shares)
+            per_hour = rate * 3600.0 * _total(self.visits[s] for s in steps)
+            mean, scv = self.service(steps)
+            if owner.external:
+                figures[owner_id] = OwnerLoad(
+                    owner_id, True, None, load, None, True, top, per_hour, mean, scv, None,
+                    None, owner.cost_per_hour,
+                )  # fmt: skip
+                continue
+            utilization = load / owner.capacity
+            figures[owner_id] = OwnerLoad(
+                owner_id, False, owner.capacity, load, utilization, utilization < 1.0, top,
+                per_hour, mean, scv, queueing.required_servers(load, 1.0),
+                queueing.required_servers(load, threshold), owner.cost_per_hour,
+            )  # fmt: skip
+        return figures
+
+    def owner_loads(self) -> dict[str, OwnerLoad]:
+        return self.loads
+
+    def cost_per_case(self) -> float | None:
+        costly = [o for o in self.process.owners.values() if o.cost_per_hour is not None]
+        if not costly:
+            return None
+        return _total(
+            self.load[o_id] / self.rate * (owner.cost_per_hour or 0.0) / 3600.0
+            for o_id, owner in self.process.owners.items()
+            if owner.cost_per_hour is not None
+        )
+
+    def rework_rate(self) -> float:
+        return _rework_probability(self.chain)
+
+    def _path(self, cost: dict[str, float | None]) -> tuple[float, list[str]] | None:
+        process, chain = self.process, self.chain
+        is_end = [process.steps[s].end for s in chain.steps]
+        return fastest_path(chain, [cost[s] or 0.0 for s in chain.steps], is_end)
+
+    def fastest_path(self) -> tuple[float | None, tuple[str, ...]]:
+        found = self._path(self.mean)
+        return (found[0], tuple(found[1])) if found else (None, ())
+
+    def floor(self) -> float | None:
+        steps = self.process.steps
+        shortest = {
+            s: 0.0 if step.end or step.duration is None else lower_bound(step.duration)
+            for s, step in steps.items()
+        }
+        found = self._path(shortest)  # type: ignore[arg-type]
+        return found[0] if found else None
+
+    # ------------------------------------------------------------------
+    # the queueing network
+
+    @cached_property
+    def network(self) -> tuple[dict[str, float], set[str]]:
+        """QNA over the stations: ``(arrival SCV per staffed owner, owners not of product form)``.
+
+        Stations are the staffed owners that get work and every visited
+        pure-delay step. An owner is not of product form when it, or any
+        staffed owner upstream of it, is not exponential with one mean: one
+        forward sweep from those owners marks everything downstream.
+        """
+        process, chain, visits, loads = self.process, self.chain, self.visits, self.loads
+        index = {step: u for u, step in enumerate(chain.steps)}
+        node_of = [-1] * len(chain.steps)
+        stations: list[queueing.Station] = []
+        station_owner: list[str | None] = []
+        for owner_id, owner in process.owners.items():
+            steps = self.owned[owner_id]
+            if owner.external or _total(visits[s] for s in steps) <= 0.0:
+                continue
+            for step_id in steps:
+                node_of[index[step_id]] = len(stations)
+            figures = loads[owner_id]
+            stations.append(
+                queueing.Station(
+                    figures.utilization or 0.0, owner.capacity, figures.service_scv or 0.0
+                )
+            )
+            station_owner.append(owner_id)
+        for u, (step_id, step) in enumerate(process.steps.items()):
+            if step.end or node_of[u] >= 0 or visits[step_id] <= 0.0:
+                continue
+            node_of[u] = len(stations)
+            stations.append(queueing.Station(0.0, None, self.scv[step_id] or 0.0))
+            station_owner.append(None)
+        pairs: dict[tuple[int, int], float] = {}
+        state_step, state_visits, dst, prob = (
+            chain.state_step,
+            chain.visits,
+            chain.dst,
+            chain.prob,
+        )
+        for k, s in enumerate(chain.src):
+            a = node_of[state_step[s]]
+            if a < 0:
+                continue
+            b = node_of[state_step[dst[k]]]
+            if b >= 0:
+                pairs[a, b] = pairs.get((a, b), 0.0) + state_visits[s] * prob[k]
+        flows = {pair: flow for pair, flow in pairs.items() if flow > 0.0}
+        external = [0.0] * len(stations)
+        if node_of[index[process.start]] >= 0:
+            external[node_of[index[process.start]]] = 1.0
+        assert process.arrivals is not None
+        scvs = queueing.qna_arrival_scvs(stations, flows, external, process.arrivals.scv)
+        downstream: list[list[int]] = [[] for _ in stations]
+        for a, b in flows:
+            downstream[a].append(b)
+        frontier = [
+            i
+            for i, o in enumerate(station_owner)
+            if o is not None
+            and not _exponential_one_mean(process, (s for s in self.owned[o] if visits[s] > 0.0))
+        ]
+        tainted = set(frontier)
+        while frontier:
+            for j in downstream[frontier.pop()]:
+                if j not in tainted:
+                    tainted.add(j)
+                    frontier.append(j)
+        arrival_scv = {o: scvs[i] for i, o in enumerate(station_owner) if o is not None}
+        not_product_form = {o for i in tainted if (o := station_owner[i]) is not None}
+        return arrival_scv, not_product_form
+
+    @cached_property
+    def owners(self) -> dict[str, OwnerFigures]:
+        """Load, utilization and waiting of every owner, in declaration order."""
+        arrival_scv, not_product_form = self.network
+        exact_routing = self.chain.exact
+        owners: dict[str, OwnerFigures] = {}
+        for owner_id, figures in self.loads.items():
+            capacity, load = figures.capacity, figures.load
+            mean, scv = figures.service_mean, figures.service_scv
+            scv_in = arrival_scv.get(owner_id)
+            if figures.external or capacity is None:
+                owners[owner_id] = OwnerFigures(
+                    owner_id, True, None, load, None, 0.0, 0.0, True, True, figures.top_steps,
+                    figures.arrivals_per_hour, mean, scv, scv_in, None, None,
+                    figures.cost_per_hour,
+                )  # fmt: skip
+                continue
+            stable = figures.stable
+            exact = self.poisson and exact_routing and owner_id not in not_product_form
+            p_wait: float | None = None
+            wait: float | None = None
+            if stable and (load <= 0.0 or mean is None):
+                p_wait = wait = 0.0
+            elif stable and mean is not None:
+                p_wait = queueing.erlang_c(capacity, load)
+                wait = queueing.mmc_wait(capacity, load, mean)
+                if not exact:
+                    wait = queueing.allen_cunneen(
+                        wait, 1.0 if scv_in is None else scv_in, scv or 0.0
+                    )
+            owners[owner_id] = OwnerFigures(
+                owner_id, False, capacity, load, figures.utilization, p_wait, wait, exact, stable,
+                figures.top_steps, figures.arrivals_per_hour, mean, scv, scv_in,
+                figures.required_capacity, figures.capacity_below_threshold,
+                figures.cost_per_hour,
+            )  # fmt: skip
+        return owners
+
+    def owner_figures(self) -> dict[str, OwnerFigures]:
+        return self.owners
+
+    def step_ids(self) -> list[str]:
+        return list(self.process.steps)
+
+    def step_figure(self, step_id: str) -> StepFigures:
+        """Visits, service and wait of a step; pure delays and end steps never wait."""
+        step = self.process.steps[step_id]
+        delay = not step.end and (step.owner is None or self.process.owners[step.owner].external)
         wait: float | None = 0.0
         if not step.end and not delay and step.owner is not None:
-            wait = owners[step.owner].wait_mean
-        figures[step_id] = StepFigures(
-            step_id,
-            step.owner,
-            visits[step_id],
-            durations.mean[step_id],
-            durations.scv[step_id],
-            durations.minimum[step_id],
-            wait,
-            step.end,
-            delay,
+            wait = self.owners[step.owner].wait_mean
+        if step.end:
+            shortest: float | None = 0.0
+        else:
+            shortest = None if step.duration is None else lower_bound(step.duration)
+        return StepFigures(
+            step_id, step.owner, self.visits[step_id], self.mean[step_id], self.scv[step_id],
+            shortest, wait, step.end, delay,
+        )  # fmt: skip
+
+    def step_service(self, step_id: str) -> tuple[float | None, float | None] | None:
+        step = self.process.steps.get(step_id)
+        if step is None:
+            return None
+        if step.end:
+            return 0.0, 0.0
+        shortest = None if step.duration is None else lower_bound(step.duration)
+        return self.mean[step_id], shortest
+
+    @cached_property
+    def stable(self) -> bool:
+        return all(o.stable for o in self.loads.values())
+
+    @cached_property
+    def active(self) -> list[tuple[str, str | None]]:
+        """``(step, staffed owner or None)`` of every step cases spend time in, in file order."""
+        owners, visits = self.process.owners, self.visits
+        return [
+            (s, None if step.owner is None or owners[step.owner].external else step.owner)
+            for s, step in self.process.steps.items()
+            if not step.end and visits[s] > 0.0
+        ]
+
+    @cached_property
+    def service_time(self) -> float:
+        """Expected time in service per case: Σ visits x mean duration."""
+        visits, mean = self.visits, self.mean
+        return _total(visits[s] * (mean[s] or 0.0) for s, _o in self.active)
+
+    @cached_property
+    def times(self) -> tuple[float | None, float | None]:
+        """``(expected cycle time, expected waiting per case)``, ``None`` when unstable."""
+        if not self.stable:
+            return None, None
+        owners, visits = self.owners, self.visits
+        wait_time = _total(
+            visits[s] * (owners[o].wait_mean or 0.0) if o is not None else 0.0
+            for s, o in self.active
         )
-    return figures
+        return wait_time + self.service_time, wait_time
 
+    def expected_cycle_time(self) -> float | None:
+        return self.times[0]
 
-def _cycle_time(
-    process: Process,
-    chain: Chain,
-    steps: Mapping[str, StepFigures],
-    durations: _Durations,
-    *,
-    stable: bool,
-    exact: bool,
-) -> tuple[CycleTime, float | None]:
-    """Expected cycle time (``None`` when unstable), the fastest path, and the wait per case."""
-    active = [s for s in steps.values() if not s.end and s.visits > 0.0]
-    expected: float | None = None
-    wait_time: float | None = None
-    if stable:
-        wait_time = math.fsum(s.visits * (s.wait_mean or 0.0) for s in active)
-        expected = wait_time + math.fsum(s.visits * (s.service_mean or 0.0) for s in active)
-    is_end = [process.steps[s].end for s in chain.steps]
-    fastest = fastest_path(chain, [durations.mean[s] or 0.0 for s in chain.steps], is_end)
-    floor = fastest_path(chain, [durations.minimum[s] or 0.0 for s in chain.steps], is_end)
-    cycle_time = CycleTime(
-        expected,
-        fastest[0] if fastest else None,
-        floor[0] if floor else None,
-        exact,
-        tuple(fastest[1]) if fastest else (),
-    )
-    return cycle_time, wait_time
+    def wait_time(self) -> float | None:
+        return self.times[1]
+
+    def wip(self) -> float | None:
+        expected = self.times[0]
+        return self.rate * expected if expected is not None else None
+
+    def exact(self) -> bool:
+        if not self.chain.exact:
+            return False
+        return all(o.exact for o in self.owners.values() if not o.external and o.load > 0.0)
+
+    # ------------------------------------------------------------------
+    # bounds that need no queueing network
+
+    @cached_property
+    def wait_bounds(self) -> dict[str, float]:
+        """An upper bound of every staffed owner's mean wait, without solving QNA.
+
+        QNA's arrival SCV at a station is a convex combination of 1, the
+        external arrivals' SCV, the stations' departure terms ``x`` and
+        upstream arrival SCVs, so it never exceeds the largest of 1, the
+        external SCV and any ``x``. Allen–Cunneen is increasing in it, and
+        an exact (product-form) owner waits the M/M/c wait.
+        """
+        assert self.process.arrivals is not None
+        loads = self.loads
+        top = max(1.0, self.process.arrivals.scv)
+        for figures in loads.values():
+            if not figures.external and figures.capacity is not None and figures.load > 0.0:
+                scv = min(max(figures.service_scv or 0.0, 0.2), 1e300)
+                top = max(top, 1.0 + (scv - 1.0) / math.sqrt(figures.capacity))
+        bounds: dict[str, float] = {}
+        for owner_id, figures in loads.items():
+            capacity, load, mean = figures.capacity, figures.load, figures.service_mean
+            if figures.external or capacity is None or load <= 0.0 or mean is None:
+                bounds[owner_id] = 0.0
+                continue
+            mmc = queueing.mmc_wait(capacity, load, mean)
+            bounds[owner_id] = max(mmc, mmc * (top + (figures.service_scv or 0.0)) / 2.0)
+        return bounds
+
+    def mean_upper_bound(self, metric: str, argument: str | None) -> float | None:
+        if not self.stable:
+            return None
+        waits = self.wait_bounds
+        if metric == "step_time":
+            step = self.process.steps.get(argument or "")
+            if step is None:
+                return None
+            if step.end:
+                return 0.0
+            mean = self.mean[argument or ""]
+            if mean is None:
+                return None
+            owner = step.owner
+            staffed = owner is not None and not self.process.owners[owner].external
+            return mean + (waits[owner] if staffed and owner is not None else 0.0)
+        visits = self.visits
+        wait = _total(visits[s] * waits[o] for s, o in self.active if o is not None)
+        if metric == "wait_time":
+            return wait
+        if metric == "cycle_time":
+            return self.service_time + wait
+        if metric == "wip":
+            return self.rate * (self.service_time + wait)
+        return None
+
+    def goals(self, analysis: Analysis) -> tuple[GoalEstimate, ...]:
+        return estimate_goals(self.process.goals, analysis)
 
 
 def analyze(
@@ -423,6 +563,8 @@ def analyze(
     no arrivals, and :class:`~procflow.errors.ProcessError` (with the position
     of each problem) when a reachable step has no duration or the routing is
     broken (unknown targets, bad probabilities, traps).
+
+    Figures are computed when first read (see :class:`Analysis`).
 
     >>> import procflow
     >>> p = procflow.load_text('''
@@ -451,65 +593,20 @@ def analyze(
             f"{process.position(('arrivals',))}: arrivals must have a positive rate "
             "(a mean time between arrivals above 0)"
         )
-    ensure_analyzable(process)
-    chain = build_chain(process, max_states=max_states)
-    missing = _missing_durations(process, chain)
-    if missing:
-        raise ProcessError(missing, f"{process.source.file}: the process cannot be analyzed")
-    state_visits = solve_visits(chain)
-    visits = step_visits(chain, state_visits)
-    durations = _Durations.of(process)
-    step_loads = {s: rate * visits[s] * (durations.mean[s] or 0.0) for s in process.steps}
-    owned: dict[str, list[str]] = {owner: [] for owner in process.owners}
-    for step_id, step in process.steps.items():
-        if step.owner is not None and not step.end:
-            owned[step.owner].append(step_id)
+    from procflow.lint import ensure_runnable  # lint imports the rules, which import us
 
-    owners = _owner_figures(
-        process,
-        owned,
-        step_loads,
-        visits,
-        durations,
-        step_flows(chain, state_visits),
-        rate=rate,
-        exact_routing=chain.exact,
-        threshold=bottleneck_threshold,
-    )
-    steps = _step_figures(process, visits, durations, owners)
-    staffed = [o for o in owners.values() if not o.external]
-    loaded = [o for o in staffed if o.load > 0.0]
-    stable = all(o.stable for o in staffed)
-    cycle_time, wait_time = _cycle_time(
-        process,
-        chain,
-        steps,
-        durations,
-        stable=stable,
-        exact=chain.exact and all(o.exact for o in loaded),
-    )
-    peak = max((o.utilization or 0.0 for o in staffed), default=0.0)
-    costly = [o for o in owners.values() if o.cost_per_hour is not None]
-    cost = math.fsum(o.load / rate * (o.cost_per_hour or 0.0) / 3600.0 for o in costly)
-    analysis = Analysis(
+    ensure_runnable(process)  # answered from what lint already found, when lint asks
+    chain = build_chain(process, max_states=max_states)
+    model = _Model(process, rate, bottleneck_threshold, chain)
+    return Analysis(
+        model,
         process=process.id,
         arrival_rate_per_hour=rate * 3600.0,
         arrival_scv=process.arrivals.scv,
-        poisson=process.arrivals.every is None or isinstance(process.arrivals.every, Exponential),
+        poisson=model.poisson,
         bottleneck_threshold=bottleneck_threshold,
-        steps=steps,
-        owners=owners,
-        bottleneck=max(loaded, key=lambda o: o.utilization or 0.0).id if loaded else None,
-        cycle_time=cycle_time,
-        goals=(),
         routing=Routing(chain.size, chain.bounds, chain.dropped),
-        rework_rate=rework_probability(chain),
-        throughput_per_hour=rate * 3600.0 / max(1.0, peak),
-        wait_time=wait_time,
-        wip=rate * cycle_time.expected if cycle_time.expected is not None else None,
-        cost_per_case=cost if costly else None,
     )
-    return replace(analysis, goals=estimate_goals(process.goals, analysis))
 
 
 def analyze_or_none(

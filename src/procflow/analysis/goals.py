@@ -23,6 +23,8 @@ makes it reachable with the process as declared:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from procflow.analysis.queueing import required_servers
 from procflow.analysis.results import Analysis, GoalEstimate
 from procflow.model import DISTRIBUTION_METRICS, Goal, Target
@@ -30,6 +32,9 @@ from procflow.units import format_duration, format_number
 
 #: An estimate this many times worse than the target makes the goal infeasible.
 FAR = 2.0
+
+#: Relative slack between a bound and the estimate it bounds (rounding in either).
+_MARGIN = 1e-9
 
 _EXACT_METRICS = frozenset({"utilization", "throughput", "rework_rate", "cost_per_case"})
 _UPPER_PERCENTILES = frozenset({"p90", "p95", "p99"})
@@ -58,6 +63,16 @@ def _below(target: Target, bound: float) -> bool:
     return False
 
 
+def _met(
+    name: str, target: Target, estimate: float | None, note: str | None, analysis: Analysis
+) -> bool | None:
+    if estimate is not None:
+        return target.met_by(estimate)
+    if name in DISTRIBUTION_METRICS | {"wip"} and not analysis.stable and note is not None:
+        return False  # an overloaded owner: times and WIP grow without bound
+    return None
+
+
 def estimate_goal(goal: Goal, analysis: Analysis) -> GoalEstimate:
     """Estimate one goal's metric from the model and judge it."""
     target = goal.target
@@ -76,12 +91,8 @@ def estimate_goal(goal: Goal, analysis: Analysis) -> GoalEstimate:
         )
     stat = goal.stat or ("mean" if name not in DISTRIBUTION_METRICS else None)
     estimate, exact, note = _estimate(name, argument, stat, analysis)
-    met: bool | None = None
-    if estimate is not None:
-        met = target.met_by(estimate)
-    elif name in DISTRIBUTION_METRICS | {"wip"} and not analysis.stable and note is not None:
-        met = False  # an overloaded owner: times and WIP grow without bound
-    infeasible = _infeasible(name, argument, stat, target, estimate, met, analysis)
+    met = _met(name, target, estimate, note, analysis)
+    infeasible = _infeasible(name, argument, stat, target, lambda: (estimate, met), analysis)
     return GoalEstimate(
         goal.id,
         goal.metric,
@@ -95,6 +106,26 @@ def estimate_goal(goal: Goal, analysis: Analysis) -> GoalEstimate:
     )
 
 
+def infeasibility(goal: Goal, analysis: Analysis) -> str | None:
+    """Why ``goal`` cannot be met even in theory (PF503), or ``None``.
+
+    The same judgement as :func:`estimate_goal`'s ``infeasible``, estimating
+    only what the judgement needs: a cycle-time target below the fastest
+    path never solves the queueing network.
+    """
+    target = goal.target
+    name, argument = goal.metric_name, goal.metric_argument
+    if name is None or target is None:
+        return None
+    stat = goal.stat or ("mean" if name not in DISTRIBUTION_METRICS else None)
+
+    def estimate() -> tuple[float | None, bool | None]:
+        value, _exact, note = _estimate(name, argument, stat, analysis)
+        return value, _met(name, target, value, note, analysis)
+
+    return _infeasible(name, argument, stat, target, estimate, analysis)
+
+
 def _overloaded_note(analysis: Analysis) -> str:
     owners = ", ".join(repr(o) for o in analysis.overloaded)
     return f"{owners} overloaded: queues grow without bound"
@@ -104,7 +135,6 @@ def _estimate(
     name: str, argument: str | None, stat: str | None, analysis: Analysis
 ) -> tuple[float | None, bool, str | None]:
     """``(estimate, exact, note)`` for one metric."""
-    exact = analysis.exact
     if name in DISTRIBUTION_METRICS and stat != "mean":
         if not analysis.stable:
             return None, False, _overloaded_note(analysis)
@@ -113,11 +143,11 @@ def _estimate(
     if name == "cycle_time":
         if analysis.cycle_time.expected is None:
             return None, False, _overloaded_note(analysis)
-        return analysis.cycle_time.expected, exact, None
+        return analysis.cycle_time.expected, analysis.exact, None
     if name == "wait_time":
         if analysis.wait_time is None:
             return None, False, _overloaded_note(analysis)
-        return analysis.wait_time, exact, None
+        return analysis.wait_time, analysis.exact, None
     if name == "step_time":
         step = analysis.steps.get(argument or "")
         if step is None:
@@ -128,12 +158,12 @@ def _estimate(
         owner = analysis.owners.get(step.owner or "")
         return per_visit, owner is None or owner.exact, None
     if name == "utilization":
-        owner = analysis.owners.get(argument or "")
-        if owner is None:
+        loaded = analysis.loads.get(argument or "")
+        if loaded is None:
             return None, False, f"unknown owner {argument!r}"
-        if owner.utilization is None:
-            return None, False, f"owner {owner.id!r} is external: it has no utilization"
-        return owner.utilization, analysis.routing.exact, None
+        if loaded.utilization is None:
+            return None, False, f"owner {loaded.id!r} is external: it has no utilization"
+        return loaded.utilization, analysis.routing.exact, None
     if name == "throughput":
         return analysis.throughput_per_hour, analysis.routing.exact, None
     if name == "rework_rate":
@@ -145,7 +175,7 @@ def _estimate(
     if name == "wip":
         if analysis.wip is None:
             return None, False, _overloaded_note(analysis)
-        return analysis.wip, exact, None
+        return analysis.wip, analysis.exact, None
     return None, False, f"unknown metric {name!r}"
 
 
@@ -154,54 +184,63 @@ def _infeasible(
     argument: str | None,
     stat: str | None,
     target: Target,
-    estimate: float | None,
-    met: bool | None,
+    estimate: Callable[[], tuple[float | None, bool | None]],
     analysis: Analysis,
 ) -> str | None:
-    """Why the goal cannot be met even in theory, or ``None``."""
+    """Why the goal cannot be met even in theory, or ``None``.
+
+    ``estimate()`` gives the goal's ``(estimate, met)``; it is only called
+    for the checks that need it.
+    """
     cycle = analysis.cycle_time
-    path = " -> ".join(cycle.fastest_path)
     if name == "cycle_time":
         if cycle.floor is not None and _below(target, cycle.floor):
             return (
                 f"no case can finish in under {format_duration(cycle.floor)} "
-                f"(the fastest path {path} at the shortest possible durations)"
+                f"(the fastest path {_path(analysis)} at the shortest possible durations)"
             )
         if stat == "mean" and cycle.minimum is not None and _below(target, cycle.minimum):
             return (
                 f"even with no waiting the mean cycle time is at least "
-                f"{format_duration(cycle.minimum)} (the fastest path {path})"
+                f"{format_duration(cycle.minimum)} (the fastest path {_path(analysis)})"
             )
     if name == "step_time":
-        step = analysis.steps.get(argument or "")
-        if step is not None and step.service_min is not None and _below(target, step.service_min):
-            return f"step {step.id!r} never takes less than {format_duration(step.service_min)}"
-        if (
-            step is not None
-            and stat == "mean"
-            and step.service_mean is not None
-            and _below(target, step.service_mean)
-        ):
-            return (
-                f"step {step.id!r} takes {format_duration(step.service_mean)} on average "
-                "before any waiting"
-            )
-    if name == "wip" and cycle.minimum is not None:
-        least = analysis.arrival_rate_per_hour / 3600.0 * cycle.minimum
-        if _below(target, least):
-            return (
-                f"with {format_number(analysis.arrival_rate_per_hour)}/h arriving, even with "
-                f"no waiting there are {format_number(least, 3)} cases in progress on average"
-            )
-    if name in _EXACT_METRICS and met is False and estimate is not None:
-        return _fixed_miss(name, argument, target, estimate, analysis)
+        service = analysis.step_service(argument or "")
+        if service is not None:
+            mean, shortest = service
+            if shortest is not None and _below(target, shortest):
+                return f"step {argument!r} never takes less than {format_duration(shortest)}"
+            if stat == "mean" and mean is not None and _below(target, mean):
+                return (
+                    f"step {argument!r} takes {format_duration(mean)} on average before any waiting"
+                )
+    if name == "wip":
+        minimum = cycle.minimum
+        if minimum is not None:
+            least = analysis.arrival_rate_per_hour / 3600.0 * minimum
+            if _below(target, least):
+                return (
+                    f"with {format_number(analysis.arrival_rate_per_hour)}/h arriving, even "
+                    f"with no waiting there are {format_number(least, 3)} cases in progress "
+                    "on average"
+                )
+    if name in _EXACT_METRICS:
+        value, met = estimate()
+        if met is False and value is not None:
+            return _fixed_miss(name, argument, target, value, analysis)
     if name in (*DISTRIBUTION_METRICS, "wip") and target.op in ("<=", "<") and target.value > 0:
         # the mean, also for upper percentiles: a p90 lies above the mean for any
         # realistic cycle-time distribution, so a mean twice the target rules it out
-        mean = estimate
+        limit = FAR * target.value
+        if stat in _UPPER_PERCENTILES or stat == "mean" or name == "wip":
+            upper = analysis.mean_upper_bound(name, argument)
+            if upper is not None and upper < limit * (1.0 - _MARGIN):
+                return None  # far enough below without solving the queueing network
         if stat in _UPPER_PERCENTILES:
             mean = _estimate(name, argument, "mean", analysis)[0]
-        if mean is not None and mean >= FAR * target.value:
+        else:
+            mean = estimate()[0]
+        if mean is not None and mean >= limit:
             return (
                 f"the expected {name.replace('_', ' ')} {_shown(name, mean)} is more than "
                 f"{format_number(FAR)}x the target {target.text}"
@@ -209,12 +248,16 @@ def _infeasible(
     return None
 
 
+def _path(analysis: Analysis) -> str:
+    return " -> ".join(analysis.cycle_time.fastest_path)
+
+
 def _fixed_miss(
     name: str, argument: str | None, target: Target, estimate: float, analysis: Analysis
 ) -> str:
     """The reason a metric fixed by the declaration misses its target."""
     if name == "utilization":
-        owner = analysis.owners[argument or ""]
+        owner = analysis.loads[argument or ""]
         text = (
             f"the declared arrivals load owner {owner.id!r} to {_percent(estimate)} "
             f"of its capacity {owner.capacity}"

@@ -11,9 +11,51 @@ a small dense system given everything upstream of it. A process with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
+
+#: Up to this many unknowns a dense system is solved in pure Python: numpy's
+#: call overhead is larger than the arithmetic of a small system.
+SMALL_SYSTEM = 12
+
+
+def solve_dense_rows(rows: list[list[float]], rhs: Sequence[float]) -> list[float]:
+    """Solve ``rows @ x = rhs`` (``rows`` is modified); Gaussian elimination for small systems.
+
+    Partial pivoting, like LAPACK's ``gesv`` that :func:`numpy.linalg.solve`
+    uses for larger ones. A singular system gives non-finite values instead
+    of raising; callers check.
+    """
+    n = len(rows)
+    if n > SMALL_SYSTEM:
+        try:
+            return [float(v) for v in np.linalg.solve(np.array(rows), np.array(rhs, dtype=float))]
+        except np.linalg.LinAlgError:
+            return [math.nan] * n
+    b = [float(v) for v in rhs]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
+        if pivot != col:
+            rows[col], rows[pivot] = rows[pivot], rows[col]
+            b[col], b[pivot] = b[pivot], b[col]
+        head = rows[col]
+        lead = head[col]
+        if lead == 0.0:
+            return [math.nan] * n
+        for r in range(col + 1, n):
+            row = rows[r]
+            factor = row[col] / lead
+            if factor != 0.0:
+                for c in range(col + 1, n):
+                    row[c] -= factor * head[c]
+                b[r] -= factor * b[col]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        row = rows[r]
+        x[r] = (b[r] - math.fsum(row[c] * x[c] for c in range(r + 1, n))) / row[r]
+    return x
 
 
 def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list[int]]:
@@ -76,8 +118,8 @@ def solve_blocks(
 ) -> np.ndarray:
     """Solve ``x[t] = rhs[t] + Σ coefficient[k] x[source[k]]``, summed over ``target[k] = t``.
 
-    Raises ``numpy.linalg.LinAlgError`` when a block is singular (a closed loop
-    that passes everything on).
+    A singular block (a closed loop that passes everything on) gives
+    non-finite values.
     """
     outgoing: list[list[int]] = [[] for _ in range(n)]
     for k, s in enumerate(source):
@@ -101,13 +143,15 @@ def solve_blocks(
             x[m] = pending[m] / (1.0 - loop)
         else:
             local = {member: i for i, member in enumerate(members)}
-            matrix = np.eye(len(members))
-            for m in members:
+            rows = [[0.0] * len(members) for _ in members]
+            for i, m in enumerate(members):
+                rows[i][i] += 1.0
                 for k in outgoing[m]:
-                    if block_of[target[k]] == b:
-                        matrix[local[target[k]], local[m]] -= coefficient[k]
-            solution = np.linalg.solve(matrix, np.array([pending[m] for m in members]))
-            for m, value in zip(members, solution.tolist(), strict=True):
+                    j = local.get(target[k])
+                    if j is not None:
+                        rows[j][i] -= coefficient[k]
+            solution = solve_dense_rows(rows, [pending[m] for m in members])
+            for m, value in zip(members, solution, strict=True):
                 x[m] = value
         for m in members:
             value = x[m]

@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -56,6 +57,8 @@ from procflow.analysis.linear import solve_blocks
 
 #: Above this many servers Erlang B is computed in log space, vectorized.
 _RECURSION_LIMIT = 2000
+#: Above this many Poisson terms the log-space sum gives way to the normal limit.
+_LOG_TERMS = 1_000_000
 
 
 def erlang_b(servers: int, load: float) -> float:
@@ -76,14 +79,31 @@ def erlang_b(servers: int, load: float) -> float:
     # B = P(c) / sum_{k<=c} P(k) with P the Poisson(load) weights, in log space. Terms more
     # than ~50 standard deviations below the mode are below double precision: skip them.
     spread = 50.0 * math.sqrt(load) + 50.0
-    low = max(0, math.floor(load - spread))
     if servers > load + spread:  # far above the load: blocking is nil
         return 0.0
+    low = max(0, math.floor(load - spread))
+    if servers - low > _LOG_TERMS:  # an astronomically large pool: the normal limit
+        return _erlang_b_normal(servers, load)
     counts = np.arange(low, servers + 1, dtype=float)
     log_factorials = np.array([math.lgamma(k + 1.0) for k in range(low, servers + 1)])
     log_terms = counts * math.log(load) - log_factorials
     top = log_terms.max()
     return float(np.exp(log_terms[-1] - top) / np.exp(log_terms - top).sum())
+
+
+def _erlang_b_normal(servers: int, load: float) -> float:
+    """Erlang B for a huge load: Poisson(load) as a normal, with continuity correction.
+
+    ``B = P(X = c) / P(X <= c)`` for ``X ~ Poisson(a)``; with ``a`` in the
+    millions and more the normal density and distribution function give it
+    to a relative error of order ``1 / sqrt(a)``.
+    """
+    sd = math.sqrt(load)
+    z = (servers + 0.5 - load) / sd
+    below = 0.5 * math.erfc(-z / math.sqrt(2.0))
+    if below <= 0.0:
+        return 1.0
+    return min(1.0, math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) / sd / below)
 
 
 def erlang_c(servers: int, load: float) -> float:
@@ -120,10 +140,18 @@ def allen_cunneen(wait_mmc: float, arrival_scv: float, service_scv: float) -> fl
 
 
 def required_servers(load: float, utilization: float = 1.0) -> int:
-    """Smallest number of servers that keeps ``load / servers`` strictly below ``utilization``."""
+    """Smallest number of servers that keeps ``load / servers`` strictly below ``utilization``.
+
+    ``load`` must be finite. Past 2**52 servers, where floating point no
+    longer tells ``n`` from ``n + 1``, the answer is computed in exact
+    rational arithmetic.
+    """
     if load <= 0.0:
         return 1
-    servers = max(1, math.ceil(load / utilization))
+    ratio = load / utilization
+    if not ratio < 2.0**52:
+        return math.floor(Fraction(load) / Fraction(utilization)) + 1
+    servers = max(1, math.ceil(ratio))
     while load / servers >= utilization:
         servers += 1
     return servers
@@ -140,60 +168,84 @@ class Station:
 
 def arrival_scvs(
     stations: Sequence[Station],
-    source: np.ndarray,
-    target: np.ndarray,
-    rate: np.ndarray,
-    external: np.ndarray,
+    source: Sequence[int] | np.ndarray,
+    target: Sequence[int] | np.ndarray,
+    rate: Sequence[float] | np.ndarray,
+    external: Sequence[float] | np.ndarray,
     external_scv: float,
 ) -> np.ndarray:
     """SCV of the arrival stream at every station (QNA, see the module docstring).
 
     Entry ``k`` is a flow of ``rate[k]`` from station ``source[k]`` to
     ``target[k]``; ``external[j]`` is the rate of new cases entering at ``j``.
-    Rates only matter relative to each other. The linear system is solved
-    block by block (:func:`~procflow.analysis.linear.solve_blocks`), so
-    thousands of stations cost little.
+    Rates only matter relative to each other. Parallel flows between two
+    stations are one stream. See :func:`qna_arrival_scvs`.
+    """
+    flows: dict[tuple[int, int], float] = {}
+    for s, t, r in zip(source, target, rate, strict=True):
+        key = (int(s), int(t))
+        flows[key] = flows.get(key, 0.0) + float(r)
+    return np.array(
+        qna_arrival_scvs(stations, flows, [float(x) for x in external], external_scv), dtype=float
+    )
+
+
+def qna_arrival_scvs(
+    stations: Sequence[Station],
+    flows: dict[tuple[int, int], float],
+    external: Sequence[float],
+    external_scv: float,
+) -> list[float]:
+    """SCV of the arrival stream at every station, from the streams ``flows[(i, j)]``.
+
+    The linear system is solved block by block
+    (:func:`~procflow.analysis.linear.solve_blocks`), so thousands of
+    stations cost little, and in plain Python, which for the few stations of
+    a typical process is faster than setting up arrays. Infinite service
+    SCVs (a duration distribution beyond floating point) count as 1e300.
     """
     n = len(stations)
     if n == 0:
-        return np.zeros(0)
-    # one stream per (source, target) pair: QNA splits and merges whole streams
-    pairs, inverse = np.unique(
-        np.stack([np.asarray(source, dtype=np.intp), np.asarray(target, dtype=np.intp)]),
-        axis=1,
-        return_inverse=True,
-    )
-    source, target = pairs[0], pairs[1]
-    rate = np.bincount(
-        inverse.ravel(), weights=np.asarray(rate, dtype=float), minlength=len(source)
-    )
-    staffed = np.array([s.servers is not None for s in stations])
-    rho = np.array([min(s.utilization, 1.0) if s.servers is not None else 0.0 for s in stations])
-    x = np.array(
-        [
-            1.0 + (max(s.service_scv, 0.2) - 1.0) / math.sqrt(s.servers)
-            if s.servers is not None
-            else 1.0
-            for s in stations
-        ]
-    )
-    arrivals = external + np.bincount(target, weights=rate, minlength=n)
-    reached = arrivals > 0.0
-    safe = np.where(reached, arrivals, 1.0)
-    p = rate / safe[source]  # share of the source's departures (every arrival departs)
-    q = rate / safe[target]  # share of the target's arrivals
-    q_external = external / safe
-    nu = 1.0 / np.maximum(q_external**2 + np.bincount(target, weights=q * q, minlength=n), 1e-300)
-    rho_target = np.where(staffed, rho, 0.0)
-    weight = 1.0 / (1.0 + 4.0 * (1.0 - rho_target) ** 2 * (nu - 1.0))
-    passed = q * ((1.0 - p) + p * rho[source] ** 2 * x[source])
-    constant = q_external * external_scv + np.bincount(target, weights=passed, minlength=n)
-    rhs = np.where(reached, 1.0 - weight + weight * constant, 1.0)
-    coefficient = np.where(reached[target], weight[target] * q * p * (1.0 - rho[source] ** 2), 0.0)
-    try:
-        solution = solve_blocks(
-            n, source.tolist(), target.tolist(), coefficient.tolist(), rhs.tolist()
-        )
-    except np.linalg.LinAlgError:  # pragma: no cover - every loop leaks variability
-        return np.ones(n)
-    return np.asarray(np.maximum(solution, 0.0))
+        return []
+    rho = [min(s.utilization, 1.0) if s.servers is not None else 0.0 for s in stations]
+    x = [
+        1.0 + (min(max(s.service_scv, 0.2), 1e300) - 1.0) / math.sqrt(s.servers)
+        if s.servers is not None
+        else 1.0
+        for s in stations
+    ]
+    arrivals = [float(e) for e in external]
+    for (_i, j), r in flows.items():
+        arrivals[j] += r
+    squares = [(e / a) ** 2 if a > 0.0 else 0.0 for e, a in zip(external, arrivals, strict=True)]
+    for (_i, j), r in flows.items():
+        if arrivals[j] > 0.0:
+            squares[j] += (r / arrivals[j]) ** 2
+    weight = []
+    for j in range(n):
+        nu = 1.0 / max(squares[j], 1e-300)
+        staffed_rho = rho[j] if stations[j].servers is not None else 0.0
+        weight.append(1.0 / (1.0 + 4.0 * (1.0 - staffed_rho) ** 2 * (nu - 1.0)))
+    constant = [
+        e / a * external_scv if a > 0.0 else 0.0 for e, a in zip(external, arrivals, strict=True)
+    ]
+    source: list[int] = []
+    target: list[int] = []
+    coefficient: list[float] = []
+    for (i, j), r in flows.items():
+        if arrivals[j] <= 0.0:
+            continue
+        p = r / arrivals[i] if arrivals[i] > 0.0 else r  # share of i's departures
+        q = r / arrivals[j]  # share of j's arrivals
+        constant[j] += q * ((1.0 - p) + p * rho[i] ** 2 * x[i])
+        source.append(i)
+        target.append(j)
+        coefficient.append(weight[j] * q * p * (1.0 - rho[i] ** 2))
+    rhs = [
+        1.0 - w + w * c if a > 0.0 else 1.0
+        for w, c, a in zip(weight, constant, arrivals, strict=True)
+    ]
+    solution = solve_blocks(n, source, target, coefficient, rhs).tolist()
+    if not all(math.isfinite(v) for v in solution):  # pragma: no cover - every loop leaks
+        return [1.0] * n
+    return [max(v, 0.0) for v in solution]

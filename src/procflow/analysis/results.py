@@ -3,20 +3,37 @@
 Times are seconds and rates per hour in :meth:`Analysis.to_dict`. A figure
 that does not exist -- the wait at an overloaded owner, a percentile that
 cannot be computed analytically -- is ``None`` (JSON ``null``), never an
-infinite or negative number.
+infinite or negative number; so is a figure too large for floating point.
+
+:class:`Analysis` and :class:`CycleTime` compute their figures on first
+use, from a :class:`Figures` source (the model of
+:mod:`~procflow.analysis.analyzer`), and keep them: the lint rules ask
+for utilizations and goal checks and never pay for the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from procflow.analysis.routing import Bound
 
 
-@dataclass(frozen=True)
-class StepShare:
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float inside it replaced by ``None`` (valid JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite(item) for item in value]
+    return value
+
+
+class StepShare(NamedTuple):
     """How much of an owner's load one step brings: ``load`` in Erlangs, ``share`` of the total."""
 
     step: str
@@ -67,6 +84,29 @@ class StepFigures:
 
 
 @dataclass(frozen=True)
+class OwnerLoad:
+    """Per owner, what the declared arrivals and routing alone decide: load and utilization.
+
+    The part of :class:`OwnerFigures` that needs no queueing model; PF501 and
+    PF502 read nothing else. ``utilization`` is ``None`` for an external owner.
+    """
+
+    id: str
+    external: bool
+    capacity: int | None
+    load: float
+    utilization: float | None
+    stable: bool
+    top_steps: tuple[StepShare, ...]
+    arrivals_per_hour: float
+    service_mean: float | None
+    service_scv: float | None
+    required_capacity: int | None
+    capacity_below_threshold: int | None
+    cost_per_hour: float | None
+
+
+@dataclass(frozen=True)
 class OwnerFigures:
     """Per owner: offered load, utilization, waiting, and what it would take to be stable.
 
@@ -114,20 +154,47 @@ class OwnerFigures:
         }
 
 
-@dataclass(frozen=True)
 class CycleTime:
     """Expected cycle time (``None`` when an owner is overloaded) and the fastest path.
 
     ``minimum`` is the fastest path at mean durations with no waiting (no case
-    averages less); ``floor`` the same path at the shortest durations the
-    distributions allow (no single case can be faster).
+    averages less); ``floor`` the shortest time any case can take, at the
+    shortest durations the distributions allow (no single case can be
+    faster). Each figure is computed on first use.
     """
 
-    expected: float | None
-    minimum: float | None
-    floor: float | None
-    exact: bool
-    fastest_path: tuple[str, ...]
+    def __init__(self, source: Figures) -> None:
+        self._source = source
+
+    @cached_property
+    def expected(self) -> float | None:
+        return self._source.expected_cycle_time()
+
+    @cached_property
+    def _fastest(self) -> tuple[float | None, tuple[str, ...]]:
+        return self._source.fastest_path()
+
+    @property
+    def minimum(self) -> float | None:
+        return self._fastest[0]
+
+    @property
+    def fastest_path(self) -> tuple[str, ...]:
+        return self._fastest[1]
+
+    @cached_property
+    def floor(self) -> float | None:
+        return self._source.floor()
+
+    @cached_property
+    def exact(self) -> bool:
+        return self._source.exact()
+
+    def __repr__(self) -> str:
+        return (
+            f"CycleTime(expected={self.expected!r}, minimum={self.minimum!r}, "
+            f"floor={self.floor!r}, exact={self.exact!r}, fastest_path={self.fastest_path!r})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,36 +265,184 @@ class Routing:
         }
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """The analytic model of one process (SPEC section 4); see :func:`procflow.analyze`."""
+V = TypeVar("V")
 
-    process: str
-    arrival_rate_per_hour: float
-    arrival_scv: float
-    poisson: bool
-    bottleneck_threshold: float
-    steps: Mapping[str, StepFigures]
-    owners: Mapping[str, OwnerFigures]
-    bottleneck: str | None
-    cycle_time: CycleTime
-    goals: tuple[GoalEstimate, ...]
-    routing: Routing
-    rework_rate: float
-    throughput_per_hour: float
-    wait_time: float | None
-    wip: float | None
-    cost_per_case: float | None
+
+class LazyMapping(Mapping[str, V]):
+    """A read-only mapping whose values are built on first access (in ``keys`` order)."""
+
+    def __init__(self, keys: Sequence[str], build: Callable[[str], V]) -> None:
+        self._keys = keys
+        self._known = frozenset(keys)
+        self._build = build
+        self._values: dict[str, V] = {}
+
+    def __getitem__(self, key: str) -> V:
+        value = self._values.get(key)
+        if value is None:
+            if key not in self._known:
+                raise KeyError(key)
+            value = self._values[key] = self._build(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"{{{', '.join(f'{k!r}: {self[k]!r}' for k in self._keys)}}}"
+
+
+class Figures(Protocol):
+    """What :class:`Analysis` computes its figures from (the analyzer's model)."""
+
+    def owner_loads(self) -> dict[str, OwnerLoad]: ...
+
+    def owner_figures(self) -> dict[str, OwnerFigures]: ...
+
+    def step_ids(self) -> Sequence[str]: ...
+
+    def step_figure(self, step: str) -> StepFigures: ...
+
+    def mean_upper_bound(self, metric: str, argument: str | None) -> float | None: ...
+
+    def step_service(self, step: str) -> tuple[float | None, float | None] | None: ...
+
+    def expected_cycle_time(self) -> float | None: ...
+
+    def wait_time(self) -> float | None: ...
+
+    def wip(self) -> float | None: ...
+
+    def fastest_path(self) -> tuple[float | None, tuple[str, ...]]: ...
+
+    def floor(self) -> float | None: ...
+
+    def exact(self) -> bool: ...
+
+    def rework_rate(self) -> float: ...
+
+    def cost_per_case(self) -> float | None: ...
+
+    def goals(self, analysis: Analysis) -> tuple[GoalEstimate, ...]: ...
+
+
+class Analysis:
+    """The analytic model of one process (SPEC section 4); see :func:`procflow.analyze`.
+
+    Read-only. Every figure is computed on first use and kept, so asking for
+    utilizations (:attr:`loads`) does not run the queueing network, and
+    asking for the rework rate does not solve for waits.
+    """
+
+    def __init__(
+        self,
+        source: Figures,
+        *,
+        process: str,
+        arrival_rate_per_hour: float,
+        arrival_scv: float,
+        poisson: bool,
+        bottleneck_threshold: float,
+        routing: Routing,
+    ) -> None:
+        self._source = source
+        self.process = process
+        self.arrival_rate_per_hour = arrival_rate_per_hour
+        self.arrival_scv = arrival_scv
+        self.poisson = poisson
+        self.bottleneck_threshold = bottleneck_threshold
+        self.routing = routing
+
+    def __repr__(self) -> str:
+        return f"<Analysis of process {self.process!r}>"
+
+    @cached_property
+    def loads(self) -> Mapping[str, OwnerLoad]:
+        """Per owner, in declaration order: offered load and utilization (no queueing model)."""
+        return self._source.owner_loads()
+
+    @cached_property
+    def owners(self) -> Mapping[str, OwnerFigures]:
+        """Per owner, in declaration order: load, utilization, waiting."""
+        return self._source.owner_figures()
+
+    @cached_property
+    def steps(self) -> Mapping[str, StepFigures]:
+        """Per step, in file order: visits, service, wait (each built when first read)."""
+        return LazyMapping(self._source.step_ids(), self._source.step_figure)
+
+    def step_service(self, step: str) -> tuple[float | None, float | None] | None:
+        """``(mean, shortest)`` duration of ``step`` (``None`` if no such step); no waits needed."""
+        return self._source.step_service(step)
+
+    def mean_upper_bound(self, metric: str, argument: str | None = None) -> float | None:
+        """An upper bound of a mean time or WIP that needs no queueing network.
+
+        ``metric`` is ``cycle_time``, ``wait_time``, ``step_time`` (of step
+        ``argument``) or ``wip``. Waits are bounded by Erlang C with the
+        arrival variability at its QNA extremes, so a goal far above the
+        bound is decided without solving the network. ``None`` when an owner
+        is overloaded, the step is unknown, or the metric is another.
+        """
+        return self._source.mean_upper_bound(metric, argument)
+
+    @cached_property
+    def bottleneck(self) -> str | None:
+        """The staffed owner with the highest utilization among those given work."""
+        loaded = [o for o in self.loads.values() if not o.external and o.load > 0.0]
+        if not loaded:
+            return None
+        return max(loaded, key=lambda o: o.utilization or 0.0).id
+
+    @cached_property
+    def cycle_time(self) -> CycleTime:
+        return CycleTime(self._source)
+
+    @cached_property
+    def goals(self) -> tuple[GoalEstimate, ...]:
+        """Every goal held against the model, in file order."""
+        return self._source.goals(self)
+
+    @cached_property
+    def rework_rate(self) -> float:
+        """Share of cases that take at least one ``feedback: true`` edge."""
+        return self._source.rework_rate()
+
+    @cached_property
+    def throughput_per_hour(self) -> float:
+        """Cases finished per hour: the arrival rate, capped by the most overloaded owner."""
+        peak = max(
+            (o.utilization or 0.0 for o in self.loads.values() if not o.external), default=0.0
+        )
+        return self.arrival_rate_per_hour / max(1.0, peak)
+
+    @cached_property
+    def wait_time(self) -> float | None:
+        """Expected time a case spends waiting (``None`` when an owner is overloaded)."""
+        return self._source.wait_time()
+
+    @cached_property
+    def wip(self) -> float | None:
+        """Expected cases in progress, by Little's law (``None`` when an owner is overloaded)."""
+        return self._source.wip()
+
+    @cached_property
+    def cost_per_case(self) -> float | None:
+        """Owner time per case at ``cost_per_hour`` (``None`` when no owner has a cost)."""
+        return self._source.cost_per_case()
 
     @property
     def stable(self) -> bool:
         """Every staffed owner has utilization below 1."""
-        return all(owner.stable for owner in self.owners.values())
+        return all(owner.stable for owner in self.loads.values())
 
     @property
     def overloaded(self) -> list[str]:
         """Owners whose offered load reaches their capacity."""
-        return [o.id for o in self.owners.values() if not o.stable]
+        return [o.id for o in self.loads.values() if not o.stable]
 
     @property
     def exact(self) -> bool:
@@ -235,24 +450,31 @@ class Analysis:
         return self.cycle_time.exact
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of SPEC section 4 (times in seconds, rates per hour)."""
-        return {
-            "version": 1,
-            "process": self.process,
-            "arrival_rate_per_hour": self.arrival_rate_per_hour,
-            "arrival_scv": self.arrival_scv,
-            "steps": {step_id: step.to_dict() for step_id, step in self.steps.items()},
-            "owners": {owner_id: owner.to_dict() for owner_id, owner in self.owners.items()},
-            "bottleneck": self.bottleneck,
-            "bottleneck_threshold": self.bottleneck_threshold,
-            "cycle_time": self.cycle_time.to_dict(),
-            "goals": [goal.to_dict() for goal in self.goals],
-            "stable": self.stable,
-            "exact": self.exact,
-            "rework_rate": self.rework_rate,
-            "throughput_per_hour": self.throughput_per_hour,
-            "wait_time": self.wait_time,
-            "wip": self.wip,
-            "cost_per_case": self.cost_per_case,
-            "routing": self.routing.to_dict(),
-        }
+        """The JSON document of SPEC section 4 (times in seconds, rates per hour).
+
+        Numbers too large for floating point are ``None``, so the document is
+        valid JSON (``json.dumps(..., allow_nan=False)``).
+        """
+        document: dict[str, Any] = finite(
+            {
+                "version": 1,
+                "process": self.process,
+                "arrival_rate_per_hour": self.arrival_rate_per_hour,
+                "arrival_scv": self.arrival_scv,
+                "steps": {step_id: step.to_dict() for step_id, step in self.steps.items()},
+                "owners": {owner_id: owner.to_dict() for owner_id, owner in self.owners.items()},
+                "bottleneck": self.bottleneck,
+                "bottleneck_threshold": self.bottleneck_threshold,
+                "cycle_time": self.cycle_time.to_dict(),
+                "goals": [goal.to_dict() for goal in self.goals],
+                "stable": self.stable,
+                "exact": self.exact,
+                "rework_rate": self.rework_rate,
+                "throughput_per_hour": self.throughput_per_hour,
+                "wait_time": self.wait_time,
+                "wip": self.wip,
+                "cost_per_case": self.cost_per_case,
+                "routing": self.routing.to_dict(),
+            }
+        )
+        return document

@@ -26,14 +26,19 @@ the unrolled chain small:
   ``sum over components of |component| x prod(max + 1)`` states at most, and
   only the reachable ones are built.
 
-The linear system is solved block by block: the SCCs of the *unrolled* graph
-are ordered topologically (a block-triangular matrix), each block is solved
-densely with numpy given the flow into it, and its outflow is pushed
-forward. Taking a bounded edge raises a counter, so bounded loops unroll
-into a chain of small blocks and a process whose every loop is bounded is
-solved by forward substitution in linear time; a full dense solve of the
-same system (:func:`solve_dense`, kept for cross-checks and the benchmark)
-costs ``O(n^3)``.
+The linear system is block-triangular, and its blocks follow from the step
+graph without looking at the states: taking a bounded edge raises a
+counter and counters never fall inside a component, so the counter vectors
+of a component -- read as one mixed-radix number, its *layer* -- only ever
+grow. Components in topological order, their layers in increasing order,
+and within a layer the SCCs of the component without its counted edges in
+topological order: that is a topological order of the state graph's
+blocks. :func:`build_chain` walks the reachable states in exactly that
+order and solves each block as it goes (a single state divides by its exit
+probability; a loop is solved densely given the flow into it), pushing the
+outflow forward. A process whose every loop is bounded is solved by
+forward substitution in linear time; a full dense solve of the same system
+(:func:`solve_dense`, kept for cross-checks) costs ``O(n^3)``.
 
 The approximation
 -----------------
@@ -55,18 +60,20 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from procflow.analysis.linear import strongly_connected
-from procflow.errors import Problem, ProcessError
-from procflow.model import Process
+from procflow.analysis.linear import solve_dense_rows, strongly_connected
+from procflow.errors import Problem, ProcessError, SimulationError
+from procflow.model import Process, Step
 
 #: Default limit of the unrolled state space before bounds are approximated.
 MAX_STATES = 100_000
+
+#: The moves out of one state: ``(edges, probabilities, positions, leaving)``.
+Moves = tuple[list[int], list[float], list[int], float | None]
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,12 @@ class Chain:
     State ``i`` is at step ``steps[state_step[i]]``. Transition ``k`` goes from
     state ``src[k]`` to ``dst[k]`` with probability ``prob[k] > 0`` along the
     ``edge[k]``-th edge of the process (its index in ``edges``). ``blocks``
-    are the SCCs of the state graph in topological order.
+    are the SCCs of the state graph in topological order (a block may join
+    a few SCCs that only ``p: 0`` edges separate); ``visits`` the expected
+    visits of every state per case, solved while the chain was built.
     """
 
     steps: tuple[str, ...]
-    edges: tuple[tuple[str, int], ...]
     feedback: tuple[bool, ...]
     state_step: list[int]
     src: list[int]
@@ -104,7 +112,9 @@ class Chain:
     blocks: list[list[int]]
     bounds: tuple[Bound, ...]
     dropped: tuple[Bound, ...]
-    _out: list[list[int]] = field(default_factory=list, repr=False)
+    visits: list[float] = field(default_factory=list, repr=False)
+    _out: list[Sequence[int]] = field(default_factory=list, repr=False)
+    _first: list[int] = field(default_factory=list, repr=False)
 
     @property
     def size(self) -> int:
@@ -115,6 +125,16 @@ class Chain:
         """False when bounds had to be dropped to keep the state space small."""
         return not self.dropped
 
+    @property
+    def edges(self) -> tuple[tuple[str, int], ...]:
+        """Edge ``e`` is the ``k``-th transition of step ``s``: ``edges[e] == (s, k)``."""
+        first = self._first
+        return tuple(
+            (step, e - first[u])
+            for u, step in enumerate(self.steps)
+            for e in range(first[u], first[u + 1])
+        )
+
 
 # --------------------------------------------------------------------------
 # building the unrolled chain
@@ -124,33 +144,157 @@ def _problem(process: Process, code: str, message: str, path: tuple[str | int, .
     return Problem(code, message, process.position(path))
 
 
+def _trigger(step: Step, k: int) -> str:
+    """The trigger of a step's ``k``-th transition (``next`` or the key under ``on``)."""
+    if step.next is not None:
+        return "next"
+    return list(step.on or {})[k]
+
+
+@dataclass
+class _Graph:
+    """The step graph as flat lists: the edges of step ``u`` are ``first[u]`` to ``first[u+1]``.
+
+    ``successors`` lists the target of every edge per step, for the SCCs;
+    ``bounded`` the ``(step, edge)`` of every edge with ``max``.
+    """
+
+    steps: list[str]
+    end: list[bool]
+    first: list[int]
+    target: list[int]
+    weight: list[float | None]
+    bound: list[int | None]
+    feedback: list[bool]
+    successors: list[list[int]]
+    start: int
+    bounded: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, process: Process) -> _Graph:
+        """Read every transition once (the ``next``/``on`` fields, no model objects built).
+
+        Raises the PF101, PF102, PF106 and PF401 problems the lint gate would
+        have caught: routing is undefined with them.
+        """
+        steps = list(process.steps)
+        position = {step: i for i, step in enumerate(steps)}
+        end: list[bool] = []
+        first: list[int] = []
+        target: list[int] = []
+        weight: list[float | None] = []
+        bound: list[int | None] = []
+        feedback: list[bool] = []
+        successors: list[list[int]] = []
+        bounded: list[tuple[int, int]] = []
+        problems: list[Problem] = []
+        if process.start not in position:
+            problems.append(
+                Problem(
+                    "PF102",
+                    f"start step {process.start!r} does not exist",
+                    process.position(("start",), "value"),
+                )
+            )
+        for u, (step_id, step) in enumerate(process.steps.items()):
+            end.append(step.end)
+            here = len(target)
+            first.append(here)
+            if step.next is not None:
+                v = position.get(step.next, -1)
+                target.append(v)
+                successors.append([v])
+                weight.append(None)
+                bound.append(None)
+                feedback.append(False)
+            elif step.on:
+                given, total = 0, 0.0
+                for transition in step.on.values():
+                    target.append(position.get(transition.to, -1))
+                    p = transition.p
+                    weight.append(p)
+                    most = transition.max
+                    bound.append(most)
+                    feedback.append(transition.feedback)
+                    if p is not None:
+                        given += 1
+                        total += p
+                    if most is not None:
+                        bounded.append((u, len(bound) - 1))
+                successors.append(target[here:])
+                if given and (given != len(step.on) or abs(total - 1.0) > 1e-6):
+                    problems += _probability_problems(process, step_id, step)
+            else:
+                successors.append([])
+        first.append(len(target))
+        if problems:
+            raise ProcessError(problems, f"{process.source.file}: the process cannot be analyzed")
+        return cls(
+            steps, end, first, target, weight, bound, feedback, successors,
+            position[process.start], bounded,
+        )  # fmt: skip
+
+
+def _unknown_targets(
+    process: Process, step_id: str, step: Step, position: dict[str, int]
+) -> list[Problem]:
+    """PF101: transitions to steps that do not exist."""
+    targets = [step.next] if step.next is not None else [t.to for t in (step.on or {}).values()]
+    return [
+        _problem(
+            process,
+            "PF101",
+            f"transition {_trigger(step, k)!r} of step {step_id!r} points to {to!r}, "
+            "which does not exist",
+            ("steps", step_id),
+        )
+        for k, to in enumerate(targets)
+        if to not in position
+    ]
+
+
+def _probability_problems(process: Process, step_id: str, step: Step) -> list[Problem]:
+    """PF401: some but not all transitions give ``p``, or the ``p`` do not sum to 1."""
+    given = [t.p for t in (step.on or {}).values() if t.p is not None]
+    if len(given) != len(step.on or {}):
+        message = f"only some transitions of step {step_id!r} have 'p'"
+    elif abs(math.fsum(given) - 1.0) > 1e-6:
+        message = f"the probabilities of step {step_id!r} sum to {math.fsum(given):g}, not 1"
+    else:
+        return []
+    return [_problem(process, "PF401", message, ("steps", step_id))]
+
+
 def _tracked_bounds(
-    process: Process, steps: list[str], component_of: list[int], max_states: int
-) -> tuple[dict[tuple[int, int], tuple[int, int]], list[int], tuple[Bound, ...], tuple[Bound, ...]]:
+    process: Process,
+    graph: _Graph,
+    component_of: list[int],
+    sizes_of: list[int],
+    max_states: int,
+) -> tuple[dict[int, int], dict[int, list[int]], tuple[Bound, ...], tuple[Bound, ...]]:
     """Choose the bounded edges to unroll; drop the least binding ones past ``max_states``.
 
-    Returns ``(slot, width, kept, dropped)``: ``slot[(step, edge)] = (component,
-    position)`` in that component's counter tuple; ``width[component]`` is the
-    tuple length.
+    Returns ``(slot, caps, kept, dropped)``: ``slot[edge]`` is the position of
+    a counted edge in its component's counter vector, ``caps[component]`` the
+    ``max`` of each counter in that order.
     """
-    position = {step: i for i, step in enumerate(steps)}
-    sizes: dict[int, int] = {}
-    for component in component_of:
-        sizes[component] = sizes.get(component, 0) + 1
     candidates: dict[int, list[tuple[int, int, int]]] = {}
-    for u, step_id in enumerate(steps):
-        for k, transition in enumerate(process.steps[step_id].transitions):
-            target = position.get(transition.to)
-            if transition.max is None or target is None:
-                continue
-            if component_of[target] == component_of[u]:
-                candidates.setdefault(component_of[u], []).append((u, k, transition.max))
+    target, bounds = graph.target, graph.bound
+    for u, e in graph.bounded:
+        c = component_of[u]
+        if component_of[target[e]] == c:
+            most = bounds[e]
+            assert most is not None
+            candidates.setdefault(c, []).append((u, e, most))
+    if not candidates:
+        return {}, {}, (), ()
+    sizes = {c: sizes_of[c] for c in candidates}
 
     def states(component: int) -> float:
-        return sizes[component] * math.prod(m + 1 for _u, _k, m in candidates[component])
+        return sizes[component] * math.prod(m + 1 for _u, _e, m in candidates[component])
 
     dropped: list[tuple[int, int, int]] = []
-    total = sum(sizes.values()) + sum(states(c) - sizes[c] for c in candidates)
+    total = len(component_of) + sum(states(c) - sizes[c] for c in candidates)
     while total > max_states and any(candidates.values()):
         worst = max((c for c in candidates if candidates[c]), key=states)
         before = states(worst)
@@ -158,220 +302,482 @@ def _tracked_bounds(
         dropped.append(candidates[worst].pop(largest))
         total += states(worst) - before
 
-    def bound(u: int, k: int) -> Bound:
-        transition = process.steps[steps[u]].transitions[k]
-        assert transition.max is not None
-        return Bound(steps[u], transition.trigger, transition.to, transition.max)
+    def bound(u: int, e: int, most: int) -> Bound:
+        step_id = graph.steps[u]
+        k = e - graph.first[u]
+        return Bound(step_id, _trigger(process.steps[step_id], k), graph.steps[target[e]], most)
 
-    slot: dict[tuple[int, int], tuple[int, int]] = {}
-    width = [0] * (max(component_of) + 1 if component_of else 0)
+    slot: dict[int, int] = {}
+    caps: dict[int, list[int]] = {}
     kept: list[Bound] = []
     for component, edges in candidates.items():
-        for i, (u, k, _m) in enumerate(edges):
-            slot[(u, k)] = (component, i)
-            kept.append(bound(u, k))
-        width[component] = len(edges)
-    return slot, width, tuple(kept), tuple(bound(u, k) for u, k, _m in dropped)
+        if edges:
+            caps[component] = [most for _u, _e, most in edges]
+        for i, (u, e, most) in enumerate(edges):
+            slot[e] = i
+            kept.append(bound(u, e, most))
+    return slot, caps, tuple(kept), tuple(bound(u, e, m) for u, e, m in dropped)
+
+
+def _layer_blocks(
+    graph: _Graph,
+    components: list[list[int]],
+    component_of: list[int],
+    slot: dict[int, int],
+    caps: dict[int, list[int]],
+) -> dict[int, list[list[int]]]:
+    """Per component with counters: its SCCs without the counted edges, in topological order.
+
+    ``p: 0`` edges are left out (no case takes them), unless the step may fall
+    back on them once its counted edges are used up (SPEC 1.1 renormalizes
+    to equal shares when only ``p: 0`` edges remain).
+    """
+    members = [u for c in caps for u in components[c]]
+    local = {u: i for i, u in enumerate(members)}
+    first, target, weight = graph.first, graph.target, graph.weight
+    successors: list[list[int]] = []
+    for u in members:
+        edges = range(first[u], first[u + 1])
+        counted = any(e in slot for e in edges)
+        fallback = counted and all(weight[e] == 0.0 for e in edges if e not in slot)
+        successors.append(
+            [
+                local[target[e]]
+                for e in edges
+                if e not in slot
+                and component_of[target[e]] == component_of[u]
+                and (fallback or weight[e] != 0.0)
+            ]
+        )
+    blocks: dict[int, list[list[int]]] = {c: [] for c in caps}
+    for block in reversed(strongly_connected(len(members), successors)):
+        steps = [members[i] for i in block]
+        blocks[component_of[steps[0]]].append(steps)
+    return blocks
 
 
 def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
-    """Unroll the routing of ``process`` into a Markov chain (see the module docstring).
+    """Unroll the routing of ``process`` into a Markov chain and solve its visits.
 
-    The process must be structurally sound (targets exist, probabilities
-    valid); a state from which nothing is left to take -- every remaining edge
-    used up -- raises :class:`ProcessError` (PF104) at that step, and a set of
-    states that can never reach an end raises PF105.
+    See the module docstring. Unknown targets or start and inconsistent
+    probabilities raise :class:`ProcessError` (PF101, PF102, PF401); a state
+    from which nothing is left to take -- every remaining edge used up --
+    raises PF104 at that step, and states that can never reach an end raise
+    PF105. A loop that cases leave with a probability too small to compute
+    with (visits beyond floating point) raises :class:`SimulationError`.
     """
-    steps = list(process.steps)
-    position = {step: i for i, step in enumerate(steps)}
-    successors = [
-        [position[t.to] for t in process.steps[s].transitions if t.to in position] for s in steps
-    ]
-    components = strongly_connected(len(steps), successors)
-    component_of = [0] * len(steps)
+    graph = _Graph.of(process)
+    steps, end, first, target, weight = (
+        graph.steps,
+        graph.end,
+        graph.first,
+        graph.target,
+        graph.weight,
+    )
+    n = len(steps)
+    components = strongly_connected(n, graph.successors)
+    components.reverse()  # topological order
+    component_of = [0] * n
+    local = [0] * n
     for c, members in enumerate(components):
-        for member in members:
+        for i, member in enumerate(members):
             component_of[member] = c
-    slot, width, kept, dropped = _tracked_bounds(process, steps, component_of, max_states)
+            local[member] = i
+    slot: dict[int, int] = {}
+    caps: dict[int, list[int]] = {}
+    kept: tuple[Bound, ...] = ()
+    dropped: tuple[Bound, ...] = ()
+    if graph.bounded:
+        sizes = [len(members) for members in components]
+        slot, caps, kept, dropped = _tracked_bounds(process, graph, component_of, sizes, max_states)
+    counted = [False] * n
+    for u, e in graph.bounded:
+        if e in slot:
+            counted[u] = True
+    sub_blocks = _layer_blocks(graph, components, component_of, slot, caps) if caps else {}
 
-    edges: list[tuple[str, int]] = []
-    edge_id: dict[tuple[int, int], int] = {}
-    feedback: list[bool] = []
-    for u, step_id in enumerate(steps):
-        for k, transition in enumerate(process.steps[step_id].transitions):
-            edge_id[(u, k)] = len(edges)
-            edges.append((step_id, k))
-            feedback.append(transition.feedback)
+    # State (u, layer) lives at position base[c] + layer * |c| + local[u] of flat lists;
+    # at0[u] is its position in layer 0.
+    base: list[int] = []
+    layers: list[int] = []
+    strides: list[list[int]] = []
+    total = 0
+    for c, members in enumerate(components):
+        stride, count = [], 1
+        for most in caps.get(c, ()):
+            stride.append(count)
+            count *= most + 1
+        base.append(total)
+        layers.append(count)
+        strides.append(stride)
+        total += count * len(members)
+    at0 = [base[component_of[u]] + local[u] for u in range(n)]
 
-    start = position[process.start]
-    index: dict[tuple[int, tuple[int, ...]], int] = {}
+    cache: dict[int, Moves] = {}
+
+    def moves(u: int, layer: int) -> Moves:
+        """``(edges, probabilities, positions, leaving)`` of step ``u`` in ``layer``.
+
+        ``leaving`` is the probability of moving to another state, ``None``
+        when the step has no self loop in this layer.
+        """
+        if not counted[u]:
+            found = cache.get(u)
+            if found is None:
+                found = cache[u] = _moves(u, range(first[u], first[u + 1]), 0)
+            if layer == 0 or not found[0]:
+                return found
+            shift = layer * len(components[component_of[u]])
+            c = component_of[u]
+            positions = [
+                t + shift if component_of[target[e]] == c else t
+                for e, t in zip(found[0], found[2], strict=True)
+            ]
+            return found[0], found[1], positions, found[3]
+        c = component_of[u]
+        stride, cap = strides[c], caps[c]
+        available = [
+            e
+            for e in range(first[u], first[u + 1])
+            if (i := slot.get(e, -1)) < 0 or layer // stride[i] % (cap[i] + 1) < cap[i]
+        ]
+        return _moves(u, available, layer)
+
+    def _moves(u: int, edges: Sequence[int], layer: int) -> Moves:
+        weights = [1.0 if (w := weight[e]) is None else w for e in edges]
+        share = math.fsum(weights)
+        if share <= 0.0:  # only p = 0 edges are left: equal shares (SPEC 1.1)
+            weights, share = [1.0] * len(weights), float(len(weights))
+        c = component_of[u]
+        size = len(components[c])
+        here = base[c] + layer * size + local[u]
+        taken, probabilities, positions = [], [], []
+        for e, w in zip(edges, weights, strict=True):
+            if w <= 0.0:
+                continue
+            v = target[e]
+            taken.append(e)
+            probabilities.append(w / share)
+            if component_of[v] != c:
+                positions.append(at0[v])
+            elif (i := slot.get(e, -1)) >= 0:
+                positions.append(base[c] + (layer + strides[c][i]) * size + local[v])
+            else:
+                positions.append(base[c] + layer * size + local[v])
+        leaving: float | None = None
+        if here in positions:
+            leaving = math.fsum(
+                p for p, t in zip(probabilities, positions, strict=True) if t != here
+            )
+        return taken, probabilities, positions, leaving
+
+    state_of = [-1] * total
+    inflow = [0.0] * total
     state_step: list[int] = []
     src: list[int] = []
     dst: list[int] = []
     prob: list[float] = []
     via: list[int] = []
+    nothing = range(0)
+    out: list[Sequence[int]] = []
+    visits: list[float] = []
+    blocks: list[list[int]] = []
+    traps: list[list[int]] = []
 
-    def state(u: int, counters: tuple[int, ...]) -> int:
-        key = (u, counters)
-        found = index.get(key)
-        if found is None:
-            found = index[key] = len(state_step)
-            state_step.append(u)
-            queue.append(key)
-        return found
+    def dead_end(u: int) -> ProcessError:
+        return ProcessError(
+            [
+                _problem(
+                    process,
+                    "PF104",
+                    f"step {steps[u]!r} is a dead end once its bounded edges are used up: "
+                    "add a transition without 'max'",
+                    ("steps", steps[u]),
+                )
+            ]
+        )
 
-    queue: deque[tuple[int, tuple[int, ...]]] = deque()
-    first = state(start, (0,) * width[component_of[start]])
-    while queue:
-        u, counters = queue.popleft()
-        here = index[(u, counters)]
-        step = process.steps[steps[u]]
-        if step.end:
+    def solve_block(members: list[int], layer: int, offset: int) -> None:
+        """Solve a block of several states (a loop) densely, given the flow into it."""
+        inside = {offset + local[u]: u for u in members}
+        index: dict[int, int] = {}
+        order: list[int] = []
+        for q in inside:
+            if state_of[q] >= 0:
+                index[q] = len(order)
+                order.append(q)
+        if not order:
+            return
+        taken: list[Moves] = []
+        i = 0
+        while i < len(order):  # states reached only from inside the block come in here
+            q = order[i]
+            u = inside[q]
+            found = moves(u, layer)
+            edges, probabilities, positions, _leaving = found
+            if not edges:
+                raise dead_end(u)
+            s = state_of[q]
+            k0 = len(dst)
+            for e, t in zip(edges, positions, strict=True):
+                state = state_of[t]
+                if state < 0:
+                    state = state_of[t] = len(state_step)
+                    state_step.append(target[e])
+                    visits.append(0.0)
+                    out.append(nothing)
+                dst.append(state)
+                if t in inside and t not in index:
+                    index[t] = len(order)
+                    order.append(t)
+            src.extend([s] * len(edges))
+            prob.extend(probabilities)
+            via.extend(edges)
+            out[s] = range(k0, len(dst))
+            taken.append(found)
+            i += 1
+        states = [state_of[q] for q in order]
+        blocks.append(states)
+        stuck = _stuck(index, [found[2] for found in taken])
+        if stuck:
+            traps.append([states[i] for i in stuck])
+            return
+        rows = [[0.0] * len(order) for _ in order]
+        for i, (_edges, probabilities, positions, _leaving) in enumerate(taken):
+            rows[i][i] += 1.0
+            for p, t in zip(probabilities, positions, strict=True):
+                j = index.get(t)
+                if j is not None:
+                    rows[j][i] -= p
+        solution = solve_dense_rows(rows, [inflow[q] for q in order])
+        for i, (_edges, probabilities, positions, _leaving) in enumerate(taken):
+            value = solution[i]
+            visits[states[i]] = value
+            for p, t in zip(probabilities, positions, strict=True):
+                if t not in index:
+                    inflow[t] += value * p
+
+    def solve_one(u: int, layer: int, q: int) -> None:
+        """Visits of the state of step ``u`` at position ``q``: its inflow over its exit share."""
+        s = state_of[q]
+        if s < 0:
+            return
+        blocks.append([s])
+        arriving = inflow[q]
+        if end[u]:
+            visits[s] = arriving
+            return
+        edges, probabilities, positions, leaving = moves(u, layer)
+        if not edges:
+            raise dead_end(u)
+        if leaving is None:
+            value = arriving
+        elif leaving > 0.0:
+            value = arriving / leaving
+        else:
+            traps.append([s])
+            return
+        visits[s] = value
+        k0 = len(dst)
+        for e, p, t in zip(edges, probabilities, positions, strict=True):
+            state = state_of[t]
+            if state < 0:
+                state = state_of[t] = len(state_step)
+                state_step.append(target[e])
+                visits.append(0.0)
+                out.append(nothing)
+            dst.append(state)
+            if t != q:
+                inflow[t] += value * p
+        src.extend([s] * len(edges))
+        prob.extend(probabilities)
+        via.extend(edges)
+        out[s] = range(k0, len(dst))
+
+    origin = graph.start
+    state_of[at0[origin]] = 0
+    state_step.append(origin)
+    visits.append(0.0)
+    out.append(nothing)
+    inflow[at0[origin]] = 1.0
+    for c, members in enumerate(components):
+        if c in caps:  # a loop with counted edges: layer by layer, its sub-blocks in order
+            size = len(members)
+            for layer in range(layers[c]):
+                offset = base[c] + layer * size
+                if max(state_of[offset : offset + size]) < 0:
+                    continue  # no state of this layer is reached (layers only ever grow)
+                for block in sub_blocks[c]:
+                    if len(block) == 1:
+                        solve_one(block[0], layer, offset + local[block[0]])
+                    else:
+                        solve_block(block, layer, offset)
             continue
-        available: list[tuple[int, float | None, int | None]] = []
-        for k, transition in enumerate(step.transitions):
-            place = slot.get((u, k))
-            if place is not None:
-                assert transition.max is not None
-                if counters[place[1]] >= transition.max:
-                    continue
-            available.append((k, transition.p, None if place is None else place[1]))
-        if not available:
-            raise ProcessError(
-                [
-                    _problem(
-                        process,
-                        "PF104",
-                        f"step {steps[u]!r} is a dead end once its bounded edges are used up: "
-                        "add a transition without 'max'",
-                        ("steps", steps[u]),
-                    )
-                ]
-            )
-        weights = [p if p is not None else 1.0 for _k, p, _s in available]
-        total = math.fsum(weights)
-        if total <= 0.0:  # only p = 0 edges remain: take them with equal shares
-            weights, total = [1.0] * len(available), float(len(available))
-        for (k, _p, counter), weight in zip(available, weights, strict=True):
-            if weight <= 0.0:
-                continue
-            v = position[step.transitions[k].to]
-            if component_of[v] == component_of[u]:
-                after = counters
-                if counter is not None:
-                    after = (*counters[:counter], counters[counter] + 1, *counters[counter + 1 :])
-            else:
-                after = (0,) * width[component_of[v]]
-            target = state(v, after)
-            src.append(here)
-            dst.append(target)
-            prob.append(weight / total)
-            via.append(edge_id[(u, k)])
+        if len(members) > 1:
+            solve_block(members, 0, base[c])
+            continue
+        # One step, one layer: most of a process. Inlined for one-way steps.
+        u = members[0]
+        q = base[c]
+        s = state_of[q]
+        if s < 0:
+            continue
+        if end[u] or first[u + 1] - first[u] != 1:
+            solve_one(u, 0, q)
+            continue
+        e = first[u]
+        t = at0[target[e]]
+        if t == q:  # a step whose only way on is itself
+            blocks.append([s])
+            traps.append([s])
+            continue
+        blocks.append([s])
+        value = visits[s] = inflow[q]
+        state = state_of[t]
+        if state < 0:
+            state = state_of[t] = len(state_step)
+            state_step.append(target[e])
+            visits.append(0.0)
+            out.append(nothing)
+        out[s] = range(len(dst), len(dst) + 1)
+        dst.append(state)
+        src.append(s)
+        prob.append(1.0)
+        via.append(e)
+        inflow[t] += value
 
-    n = len(state_step)
-    out: list[list[int]] = [[] for _ in range(n)]
-    for k, s in enumerate(src):
-        out[s].append(k)
-    state_successors = [[dst[k] for k in ks] for ks in out]
-    blocks = strongly_connected(n, state_successors)
-    blocks.reverse()
-    chain = Chain(
+    if traps:
+        raise ProcessError([_trap(process, steps, state_step, kept, t) for t in traps])
+    _check_finite(process, steps, state_step, visits, blocks)
+    return Chain(
         steps=tuple(steps),
-        edges=tuple(edges),
-        feedback=tuple(feedback),
+        feedback=tuple(graph.feedback),
         state_step=state_step,
         src=src,
         dst=dst,
         prob=prob,
         edge=via,
-        start=first,
+        start=0,
         blocks=blocks,
         bounds=kept,
         dropped=dropped,
+        visits=visits,
         _out=out,
+        _first=first,
     )
-    _check_absorbing(process, chain)
-    return chain
 
 
-def _check_absorbing(process: Process, chain: Chain) -> None:
-    """Raise PF105 when some reachable states can never reach an end step."""
-    block_of = [0] * chain.size
-    for b, members in enumerate(chain.blocks):
-        for member in members:
-            block_of[member] = b
-    traps: list[list[int]] = []
-    for b, members in enumerate(chain.blocks):
-        if len(members) == 1 and process.steps[chain.steps[chain.state_step[members[0]]]].end:
-            continue
-        leaves = any(block_of[chain.dst[k]] != b for m in members for k in chain._out[m])
-        if not leaves:
-            traps.append(members)
-    if not traps:
+def _stuck(index: dict[int, int], positions: list[list[int]]) -> list[int]:
+    """States of a block (by local index) from which no move ever leaves the block."""
+    predecessors: list[list[int]] = [[] for _ in positions]
+    frontier = []
+    for i, targets in enumerate(positions):
+        for t in targets:
+            j = index.get(t)
+            if j is None:
+                frontier.append(i)
+            elif j != i:
+                predecessors[j].append(i)
+    leaves = [False] * len(positions)
+    for i in frontier:
+        leaves[i] = True
+    while frontier:
+        for i in predecessors[frontier.pop()]:
+            if not leaves[i]:
+                leaves[i] = True
+                frontier.append(i)
+    return [i for i, ok in enumerate(leaves) if not ok]
+
+
+def _trap(
+    process: Process,
+    steps: list[str],
+    state_step: list[int],
+    bounds: tuple[Bound, ...],
+    states: list[int],
+) -> Problem:
+    names = sorted({state_step[s] for s in states})
+    shown = ", ".join(repr(steps[u]) for u in names)
+    return _problem(
+        process,
+        "PF105",
+        f"cases are trapped in {shown}: no way out to an end step"
+        + (" once the bounded edges are used up" if bounds else ""),
+        ("steps", steps[names[0]]),
+    )
+
+
+def _check_finite(
+    process: Process,
+    steps: list[str],
+    state_step: list[int],
+    visits: list[float],
+    blocks: list[list[int]],
+) -> None:
+    """Raise when a loop is left so rarely that its visits overflow floating point."""
+    if math.isfinite(sum(visits)):
         return
-    problems = []
-    for members in traps:
-        names = sorted({chain.steps[chain.state_step[m]] for m in members}, key=chain.steps.index)
-        shown = ", ".join(repr(name) for name in names)
-        problems.append(
-            _problem(
-                process,
-                "PF105",
-                f"cases are trapped in {shown}: no way out to an end step"
-                + (" once the bounded edges are used up" if chain.bounds else ""),
-                ("steps", names[0]),
+    for block in blocks:
+        if not all(math.isfinite(visits[s]) for s in block):
+            step = steps[min(state_step[s] for s in block)]
+            raise SimulationError(
+                f"{process.position(('steps', step))}: cases leave the loop through step "
+                f"{step!r} so rarely that the expected visits exceed floating point: "
+                "give its exits a larger probability"
             )
-        )
-    raise ProcessError(problems)
 
 
 # --------------------------------------------------------------------------
-# solving for visits
+# visits, flows, rework, fastest path
 
 
 def solve_visits(chain: Chain, *, skip: Callable[[int], bool] | None = None) -> np.ndarray:
     """Expected visits of every state per case, block by block in topological order.
 
     ``skip(edge)`` removes the transitions along process edge ``edge`` (they
-    lead out of the chain), which is how rework is measured.
+    lead out of the chain), which is how rework is measured. Without
+    ``skip`` this solves the system again from the chain's transitions (the
+    same numbers as ``chain.visits``).
     """
     n = chain.size
     inflow = [0.0] * n
     inflow[chain.start] = 1.0
     visits = [0.0] * n
+    dst, prob, edge, out = chain.dst, chain.prob, chain.edge, chain._out
+    kept = [True] * len(dst) if skip is None else [not skip(e) for e in edge]
     block_of = [0] * n
     for b, members in enumerate(chain.blocks):
         for member in members:
             block_of[member] = b
-    dst, prob, edge, out = chain.dst, chain.prob, chain.edge, chain._out
     for b, members in enumerate(chain.blocks):
         if len(members) == 1:
             x = members[0]
-            loop = 0.0
-            for k in out[x]:
-                if dst[k] == x and not (skip is not None and skip(edge[k])):
-                    loop += prob[k]
-            value = inflow[x] / (1.0 - loop)
+            arriving = inflow[x]
+            ks = out[x]
+            if any(dst[k] == x and kept[k] for k in ks):  # leaving: every other move, skipped too
+                leaving = math.fsum(prob[k] for k in ks if dst[k] != x or not kept[k])
+                value = arriving / leaving if leaving > 0.0 else math.inf
+            else:
+                value = arriving
             visits[x] = value
-            if value == 0.0:
-                continue
-            for k in out[x]:
-                if dst[k] != x and not (skip is not None and skip(edge[k])):
-                    inflow[dst[k]] += value * prob[k]
+            if value != 0.0:
+                for k in ks:
+                    if dst[k] != x and kept[k]:
+                        inflow[dst[k]] += value * prob[k]
             continue
         local = {member: i for i, member in enumerate(members)}
-        size = len(members)
-        matrix = np.eye(size)
-        rhs = np.array([inflow[m] for m in members])
-        for m in members:
+        rows = [[0.0] * len(members) for _ in members]
+        for i, m in enumerate(members):
+            rows[i][i] += 1.0
             for k in out[m]:
-                if block_of[dst[k]] == b and not (skip is not None and skip(edge[k])):
-                    matrix[local[dst[k]], local[m]] -= prob[k]
-        solution = np.linalg.solve(matrix, rhs)
-        for m, value in zip(members, solution.tolist(), strict=True):
+                j = local.get(dst[k])
+                if j is not None and kept[k]:
+                    rows[j][i] -= prob[k]
+        solution = solve_dense_rows(rows, [inflow[m] for m in members])
+        for m, value in zip(members, solution, strict=True):
             visits[m] = value
             for k in out[m]:
-                if block_of[dst[k]] != b and not (skip is not None and skip(edge[k])):
+                if block_of[dst[k]] != b and kept[k]:
                     inflow[dst[k]] += value * prob[k]
     return np.array(visits)
 
@@ -379,7 +785,7 @@ def solve_visits(chain: Chain, *, skip: Callable[[int], bool] | None = None) -> 
 def solve_dense(chain: Chain) -> np.ndarray:
     """The same visits from one dense ``numpy.linalg.solve`` of ``(I - Q)^T v = e_start``.
 
-    ``O(n^3)``: kept to cross-check :func:`solve_visits` and for the benchmark.
+    ``O(n^3)``: kept to cross-check :func:`build_chain` and :func:`solve_visits`.
     """
     n = chain.size
     matrix = np.eye(n)
@@ -389,20 +795,23 @@ def solve_dense(chain: Chain) -> np.ndarray:
     return np.asarray(np.linalg.solve(matrix, rhs))
 
 
-def step_visits(chain: Chain, state_visits: np.ndarray) -> dict[str, float]:
+def step_visits(chain: Chain, state_visits: Sequence[float] | np.ndarray) -> dict[str, float]:
     """Sum state visits per step; every step of the process appears (0 if never visited)."""
-    totals = np.bincount(
-        np.array(chain.state_step, dtype=np.intp), weights=state_visits, minlength=len(chain.steps)
-    )
-    return {step: float(totals[i]) for i, step in enumerate(chain.steps)}
+    totals = [0.0] * len(chain.steps)
+    for u, value in zip(chain.state_step, state_visits, strict=True):
+        totals[u] += value
+    return {step: float(total) for step, total in zip(chain.steps, totals, strict=True)}
 
 
-def step_flows(chain: Chain, state_visits: np.ndarray) -> dict[tuple[str, str], float]:
+def step_flows(
+    chain: Chain, state_visits: Sequence[float] | np.ndarray
+) -> dict[tuple[str, str], float]:
     """Expected number of moves per case from one step to another."""
     flows: dict[tuple[str, str], float] = {}
+    steps, state_step, dst, prob = chain.steps, chain.state_step, chain.dst, chain.prob
     for k, s in enumerate(chain.src):
-        key = (chain.steps[chain.state_step[s]], chain.steps[chain.state_step[chain.dst[k]]])
-        flows[key] = flows.get(key, 0.0) + float(state_visits[s]) * chain.prob[k]
+        key = (steps[state_step[s]], steps[state_step[dst[k]]])
+        flows[key] = flows.get(key, 0.0) + float(state_visits[s]) * prob[k]
     return flows
 
 
@@ -411,10 +820,12 @@ def rework_probability(chain: Chain) -> float:
     if not any(chain.feedback):
         return 0.0
     feedback = chain.feedback
-    clean = solve_visits(chain, skip=lambda e: feedback[e])
+    clean = solve_visits(chain, skip=lambda e: feedback[e]).tolist()
     total = math.fsum(
-        float(clean[s]) * chain.prob[k] for k, s in enumerate(chain.src) if feedback[chain.edge[k]]
+        clean[s] * chain.prob[k] for k, s in enumerate(chain.src) if feedback[chain.edge[k]]
     )
+    if not math.isfinite(total):
+        return 1.0
     return min(max(total, 0.0), 1.0)
 
 
@@ -431,20 +842,21 @@ def fastest_path(
     previous = [-1] * chain.size
     best[chain.start] = 0.0
     heap = [(0.0, chain.start)]
+    state_step, out, dst = chain.state_step, chain._out, chain.dst
     while heap:
         distance, x = heapq.heappop(heap)
         if distance > best[x]:
             continue
-        u = chain.state_step[x]
+        u = state_step[x]
         if is_end[u]:
             path = []
             while x != -1:
-                path.append(chain.steps[chain.state_step[x]])
+                path.append(chain.steps[state_step[x]])
                 x = previous[x]
             return distance, path[::-1]
-        for k in chain._out[x]:
-            y = chain.dst[k]
-            candidate = distance + cost[u]
+        candidate = distance + cost[u]
+        for k in out[x]:
+            y = dst[k]
             if candidate < best[y]:
                 best[y] = candidate
                 previous[y] = x

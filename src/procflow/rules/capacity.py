@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from procflow.analysis import Analysis, OwnerFigures
+from procflow.analysis import Analysis, OwnerLoad
+from procflow.analysis.goals import infeasibility
 from procflow.analysis.queueing import required_servers
 from procflow.findings import Severity
 from procflow.rules.base import LintContext, Violation, path_of_goal, path_of_owner, rule
@@ -23,7 +24,7 @@ def _percent(value: float) -> str:
     return f"{shown}%"
 
 
-def _top_steps(owner: OwnerFigures, most: int = 3) -> str:
+def _top_steps(owner: OwnerLoad, most: int = 3) -> str:
     """``'resolve' (57%), 'intake' (24%)``: the steps bringing most of the load."""
     shown = [f"{s.step!r} ({_percent(s.share)})" for s in owner.top_steps[:most]]
     rest = len(owner.top_steps) - most
@@ -32,7 +33,7 @@ def _top_steps(owner: OwnerFigures, most: int = 3) -> str:
     return ", ".join(shown)
 
 
-def _comfortable(owner: OwnerFigures, threshold: float) -> str:
+def _comfortable(owner: OwnerLoad, threshold: float) -> str:
     """`` (5 to stay below 85%)`` when that is more than the bare minimum."""
     comfortable = required_servers(owner.load, threshold)
     if comfortable == owner.required_capacity:
@@ -85,7 +86,7 @@ def overloaded_owner(ctx: LintContext) -> Iterable[Violation]:
     if analysis is None:
         return
     threshold = ctx.settings.bottleneck_threshold
-    for owner in analysis.owners.values():
+    for owner in analysis.loads.values():
         if owner.external or owner.stable or owner.utilization is None:
             continue
         yield Violation(
@@ -136,7 +137,7 @@ def bottleneck(ctx: LintContext) -> Iterable[Violation]:
     if analysis is None:
         return
     threshold = ctx.settings.bottleneck_threshold
-    for owner in analysis.owners.values():
+    for owner in analysis.loads.values():
         utilization = owner.utilization
         if owner.external or utilization is None or not threshold <= utilization < 1.0:
             continue
@@ -195,11 +196,13 @@ def infeasible_goal(ctx: LintContext) -> Iterable[Violation]:
     analysis = _analysis(ctx)
     if analysis is None:
         return
-    for index, goal in enumerate(analysis.goals):
-        if goal.infeasible is None:
+    for index, goal in enumerate(ctx.process.goals):
+        reason = infeasibility(goal, analysis)
+        if reason is None:
             continue
+        target = goal.target.text if goal.target is not None else None
         yield Violation(
-            f"goal {goal.id!r} ({goal.metric} {goal.target}) cannot be met: {goal.infeasible}",
+            f"goal {goal.id!r} ({goal.metric} {target}) cannot be met: {reason}",
             goal.id,
             path_of_goal(index),
         )
