@@ -38,6 +38,7 @@ from functools import cached_property
 
 from procflow.analysis import queueing
 from procflow.analysis.goals import estimate_goals
+from procflow.analysis.linear import safe_sum as _total
 from procflow.analysis.results import (
     Analysis,
     GoalEstimate,
@@ -73,14 +74,6 @@ def lower_bound(distribution: AnyDistribution) -> float:
     if isinstance(distribution, Empirical):
         return min(distribution.values)
     return 0.0  # exponential, normal (truncated at 0), lognormal, gamma
-
-
-def _total(values: Iterable[float]) -> float:
-    """``math.fsum``, but an overflowing sum is ``inf`` instead of an ``OverflowError``."""
-    try:
-        return math.fsum(values)
-    except OverflowError:
-        return math.inf
 
 
 def duration_figures(distribution: AnyDistribution) -> tuple[float, float]:
@@ -159,9 +152,9 @@ class _Model:
         self.rate = rate
         self.threshold = threshold
         self.chain = chain
-        self.poisson = process.arrivals.every is None or isinstance(
-            process.arrivals.every, Exponential
-        )
+        every = process.arrivals.every
+        self.poisson = every is None or isinstance(every, Exponential)
+        self.arrival_scv = 1.0 if every is None else duration_figures(every)[1]
         totals = [0.0] * len(chain.steps)
         for u, value in zip(chain.state_step, chain.visits, strict=True):
             totals[u] += value
@@ -355,7 +348,7 @@ class _Model:
         if node_of[index[process.start]] >= 0:
             external[node_of[index[process.start]]] = 1.0
         assert process.arrivals is not None
-        scvs = queueing.qna_arrival_scvs(stations, flows, external, process.arrivals.scv)
+        scvs = queueing.qna_arrival_scvs(stations, flows, external, self.arrival_scv)
         downstream: list[list[int]] = [[] for _ in stations]
         for a, b in flows:
             downstream[a].append(b)
@@ -506,7 +499,7 @@ class _Model:
         """
         assert self.process.arrivals is not None
         loads = self.loads
-        top = max(1.0, self.process.arrivals.scv)
+        top = max(1.0, min(self.arrival_scv, 1e300))
         for figures in loads.values():
             if not figures.external and figures.capacity is not None and figures.load > 0.0:
                 scv = min(max(figures.service_scv or 0.0, 0.2), 1e300)
@@ -602,7 +595,7 @@ def analyze(
         model,
         process=process.id,
         arrival_rate_per_hour=rate * 3600.0,
-        arrival_scv=process.arrivals.scv,
+        arrival_scv=model.arrival_scv,
         poisson=model.poisson,
         bottleneck_threshold=bottleneck_threshold,
         routing=Routing(chain.size, chain.bounds, chain.dropped),

@@ -12,13 +12,26 @@ a small dense system given everything upstream of it. A process with
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 #: Up to this many unknowns a dense system is solved in pure Python: numpy's
 #: call overhead is larger than the arithmetic of a small system.
 SMALL_SYSTEM = 12
+
+
+def safe_sum(values: Iterable[float]) -> float:
+    """``math.fsum``, except that a sum beyond floating point is ``inf`` (or ``nan``), not an error.
+
+    ``fsum`` raises ``OverflowError`` when finite terms overflow and
+    ``ValueError`` for ``inf - inf``; callers here check the result instead.
+    """
+    items = list(values)
+    try:
+        return math.fsum(items)
+    except (OverflowError, ValueError):
+        return sum(items)
 
 
 def solve_dense_rows(rows: list[list[float]], rhs: Sequence[float]) -> list[float]:
@@ -54,7 +67,10 @@ def solve_dense_rows(rows: list[list[float]], rhs: Sequence[float]) -> list[floa
     x = [0.0] * n
     for r in range(n - 1, -1, -1):
         row = rows[r]
-        x[r] = (b[r] - math.fsum(row[c] * x[c] for c in range(r + 1, n))) / row[r]
+        rest = b[r]
+        for c in range(r + 1, n):
+            rest -= row[c] * x[c]
+        x[r] = rest / row[r]
     return x
 
 
@@ -140,7 +156,8 @@ def solve_blocks(
             for k in outgoing[m]:
                 if target[k] == m:
                     loop += coefficient[k]
-            x[m] = pending[m] / (1.0 - loop)
+            kept = 1.0 - loop
+            x[m] = pending[m] / kept if kept != 0.0 else math.nan  # a loop passing all on
         else:
             local = {member: i for i, member in enumerate(members)}
             rows = [[0.0] * len(members) for _ in members]

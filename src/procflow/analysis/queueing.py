@@ -207,6 +207,7 @@ def qna_arrival_scvs(
     n = len(stations)
     if n == 0:
         return []
+    external_scv = min(external_scv, 1e300)
     rho = [min(s.utilization, 1.0) if s.servers is not None else 0.0 for s in stations]
     x = [
         1.0 + (min(max(s.service_scv, 0.2), 1e300) - 1.0) / math.sqrt(s.servers)

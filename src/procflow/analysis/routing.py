@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from procflow.analysis.linear import solve_dense_rows, strongly_connected
+from procflow.analysis.linear import safe_sum, solve_dense_rows, strongly_connected
 from procflow.errors import Problem, ProcessError, SimulationError
 from procflow.model import Process, Step
 
@@ -483,6 +483,7 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     visits: list[float] = []
     blocks: list[list[int]] = []
     traps: list[list[int]] = []
+    unstable: list[list[int]] = []
 
     def dead_end(u: int) -> ProcessError:
         return ProcessError(
@@ -549,13 +550,21 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
                 j = index.get(t)
                 if j is not None:
                     rows[j][i] -= p
-        solution = solve_dense_rows(rows, [inflow[q] for q in order])
+        entering = [inflow[q] for q in order]
+        solution = solve_dense_rows(rows, entering)
+        leaving = []
         for i, (_edges, probabilities, positions, _leaving) in enumerate(taken):
             value = solution[i]
             visits[states[i]] = value
             for p, t in zip(probabilities, positions, strict=True):
                 if t not in index:
                     inflow[t] += value * p
+                    leaving.append(value * p)
+        # every case that enters a loop leaves it: when the solve lost that balance (a loop
+        # left with a probability near the underflow limit) its visits are not to be trusted
+        arrived = safe_sum(entering)
+        if min(solution) < 0.0 or not abs(safe_sum(leaving) - arrived) <= 1e-6 * arrived:
+            unstable.append(states)
 
     def solve_one(u: int, layer: int, q: int) -> None:
         """Visits of the state of step ``u`` at position ``q``: its inflow over its exit share."""
@@ -648,7 +657,7 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
 
     if traps:
         raise ProcessError([_trap(process, steps, state_step, kept, t) for t in traps])
-    _check_finite(process, steps, state_step, visits, blocks)
+    _check_finite(process, steps, state_step, visits, blocks, unstable)
     return Chain(
         steps=tuple(steps),
         feedback=tuple(graph.feedback),
@@ -713,16 +722,17 @@ def _check_finite(
     state_step: list[int],
     visits: list[float],
     blocks: list[list[int]],
+    unstable: list[list[int]],
 ) -> None:
-    """Raise when a loop is left so rarely that its visits overflow floating point."""
-    if math.isfinite(sum(visits)):
+    """Raise when a loop is left so rarely that its visits are beyond floating point."""
+    if not unstable and math.isfinite(sum(visits)):
         return
-    for block in blocks:
-        if not all(math.isfinite(visits[s]) for s in block):
+    for block in unstable + blocks:
+        if block in unstable or not all(math.isfinite(visits[s]) for s in block):
             step = steps[min(state_step[s] for s in block)]
             raise SimulationError(
                 f"{process.position(('steps', step))}: cases leave the loop through step "
-                f"{step!r} so rarely that the expected visits exceed floating point: "
+                f"{step!r} so rarely that the expected visits are beyond floating point: "
                 "give its exits a larger probability"
             )
 
@@ -821,12 +831,12 @@ def rework_probability(chain: Chain) -> float:
         return 0.0
     feedback = chain.feedback
     clean = solve_visits(chain, skip=lambda e: feedback[e]).tolist()
-    total = math.fsum(
+    flow = safe_sum(
         clean[s] * chain.prob[k] for k, s in enumerate(chain.src) if feedback[chain.edge[k]]
     )
-    if not math.isfinite(total):
+    if not math.isfinite(flow):
         return 1.0
-    return min(max(total, 0.0), 1.0)
+    return min(max(flow, 0.0), 1.0)
 
 
 def fastest_path(

@@ -1,0 +1,362 @@
+"""The analytic model at the edges of floating point: huge and tiny numbers never crash it.
+
+Schema-valid but extreme processes -- a capacity of 10**30, a rate of
+1e300/s, durations of 1e300 s and 1e-300 s, probabilities of 1e-300,
+thousands of owners, utilization exactly 1 -- must give finite figures or
+``None`` (JSON ``null``), ``stable: false`` when overloaded, or a positioned
+:class:`~procflow.errors.ProcflowError`; never an arithmetic exception, a
+hang, NaN or infinity in JSON, or an "internal error" finding from lint.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from procflow.analyze import analyze, analyze_or_none
+from procflow.cli import main
+from procflow.cli.analyze import print_analysis
+from procflow.errors import ProcflowError, SimulationError
+from procflow.lint import lint
+from procflow.loader import load_text
+from procflow.model import Process
+
+EXAMPLES = int(os.environ.get("PROCFLOW_FUZZ_EXAMPLES", "60"))
+
+
+def desk(arrivals: str, duration: str, capacity: int | str, extra: str = "") -> Process:
+    return load_text(
+        f"""
+process: desk
+owners: {{agent: {{capacity: {capacity}, cost_per_hour: 40}}}}
+arrivals: {{{arrivals}}}
+start: serve
+steps:
+  serve:
+    owner: agent
+    duration: "{duration}"
+    on:
+      ok: {{to: done, p: 0.9}}
+      redo: {{to: serve, p: 0.1, feedback: true}}
+  done: {{end: true}}
+goals:
+  - {{id: ct, metric: cycle_time, stat: mean, target: "<= 1h"}}
+  - {{id: ct90, metric: cycle_time, stat: p90, target: "<= 1h"}}
+  - {{id: busy, metric: utilization:agent, target: "<= 80%"}}
+  - {{id: cost, metric: cost_per_case, target: "<= 5"}}
+  - {{id: few, metric: wip, target: "<= 5"}}
+  - {{id: step, metric: step_time:serve, stat: mean, target: "<= 10m"}}
+{extra}""",
+        "desk.yaml",
+    )
+
+
+def check(process: Process) -> None:
+    """analyze returns or raises ProcflowError; JSON is valid; lint has no internal errors."""
+    started = time.perf_counter()
+    try:
+        analysis = analyze(process)
+    except ProcflowError:
+        assert analyze_or_none(process) is None
+    else:
+        text = json.dumps(analysis.to_dict(), allow_nan=False)
+        assert "NaN" not in text
+        assert "Infinity" not in text
+        console = Console(file=io.StringIO(), width=160, color_system=None)
+        print_analysis(analysis, console, "x.yaml")
+    findings = lint(process)
+    assert not [f for f in findings if "internal error" in f.message], findings
+    assert time.perf_counter() - started < 10.0
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "duration", "capacity"),
+    [
+        ("rate: 9/h", "exponential(20m)", 10**30),
+        ("rate: 1e300/s", "exponential(20m)", 4),
+        ("rate: 9/h", "exponential(1e300s)", 4),
+        ("rate: 9/h", "exponential(1e-300s)", 4),
+        ("rate: 9/h", "1e-300s", 4),
+        ("rate: 1e300/s", "1e300s", 10**30),
+        ("rate: 1e-300/s", "exponential(1e-300s)", 4),
+        ("every: 1e-300s", "exponential(20m)", 4),
+        ("every: 1e300s", "exponential(20m)", 4),
+        ('every: "lognormal(1e-300s, 1e300s)"', "lognormal(1e-300s, 1e300s)", 2),
+        ("rate: 9/h", "normal(1e300s, 1e300s)", 10**30),
+        ("rate: 9/h", "gamma(1e300s, 1e-300s)", 3),
+        ("rate: 9/h", "uniform(1e-300s, 1e300s)", 3),
+        ("rate: 9/h", "triangular(0s, 1e-300s, 1e300s)", 3),
+        ("rate: 1e300/s", "exponential(20m)", 10**30),
+    ],
+)
+def test_extreme_values_never_crash(arrivals: str, duration: str, capacity: int) -> None:
+    check(desk(arrivals, duration, capacity))
+
+
+def test_huge_load_is_overloaded_with_a_capacity_that_would_do() -> None:
+    a = analyze(desk("rate: 1e300/s", "exponential(20m)", 4))
+    agent = a.owners["agent"]
+    assert not a.stable
+    assert agent.utilization is not None
+    assert agent.utilization > 1e300
+    assert agent.required_capacity is not None
+    assert agent.load < agent.required_capacity <= agent.load * (1 + 1e-12)
+    data = a.to_dict()
+    assert data["owners"]["agent"]["wait_mean"] is None
+    assert data["cycle_time"]["expected"] is None
+
+
+def test_a_billion_servers_near_capacity() -> None:
+    # 8.9e5/s x 1000 s / 0.9 = 9.9e8 busy servers of 1e9: Erlang B in its normal limit
+    agent = analyze(desk("rate: 8.9e5/s", "exponential(1000s)", 10**9)).owners["agent"]
+    assert agent.stable
+    assert agent.utilization == pytest.approx(0.98889, rel=1e-4)
+    assert agent.p_wait is not None
+    assert 0.0 <= agent.p_wait < 1e-6  # a pool this large hardly ever makes anyone wait
+    assert agent.wait_mean is not None
+    assert agent.wait_mean < 1e-3
+
+
+def test_huge_capacity_is_stable_and_waits_nothing() -> None:
+    agent = analyze(desk("rate: 9/h", "exponential(20m)", 10**30)).owners["agent"]
+    assert agent.stable
+    assert agent.p_wait == 0.0
+    assert agent.wait_mean == 0.0
+
+
+def test_tiny_durations_give_tiny_times_not_errors() -> None:
+    a = analyze(desk("rate: 9/h", "1e-300s", 4))
+    assert a.steps["serve"].service_scv == 0.0
+    expected = a.cycle_time.expected
+    assert expected is not None
+    assert 0.0 < expected < 1e-299
+
+
+def test_offered_load_beyond_floating_point_is_a_positioned_error() -> None:
+    with pytest.raises(SimulationError, match=r"desk\.yaml:\d+:\d+: the offered load of owner"):
+        analyze(desk("rate: 1e300/s", "1e300s", 4))
+
+
+def test_utilization_exactly_one_is_overloaded() -> None:
+    agent = analyze(desk("rate: 6/h", "exponential(18m)", 2)).owners["agent"]
+    assert agent.utilization == pytest.approx(1.0, rel=1e-12)
+    assert not agent.stable
+    assert agent.wait_mean is None
+    assert agent.required_capacity == 3
+
+
+def test_a_loop_left_with_probability_1e_300() -> None:
+    p = load_text(
+        """
+process: sticky
+owners: {agent: {capacity: 4}}
+arrivals: {rate: 1e-280/s}
+start: serve
+steps:
+  serve:
+    owner: agent
+    duration: 1s
+    on:
+      ok: {to: done, p: 1e-300}
+      redo: {to: serve, p: 1.0, feedback: true}
+  done: {end: true}
+""",
+        "sticky.yaml",
+    )
+    a = analyze(p)
+    assert a.steps["serve"].visits == pytest.approx(1e300, rel=1e-9)
+    assert a.owners["agent"].utilization == pytest.approx(1e300 * 1e-280 / 4, rel=1e-9)
+    json.dumps(a.to_dict(), allow_nan=False)
+
+
+def test_a_loop_left_too_rarely_for_floating_point_is_a_positioned_error() -> None:
+    p = load_text(
+        """
+process: sticky
+owners: {agent: {capacity: 4}}
+arrivals: {rate: 1/h}
+start: a
+steps:
+  a:
+    owner: agent
+    duration: 1s
+    on:
+      ok: {to: done, p: 1e-300}
+      on: {to: b, p: 1.0}
+  b:
+    owner: agent
+    duration: 1s
+    on:
+      ok: {to: done, p: 1e-300}
+      back: {to: a, p: 1.0, feedback: true}
+  done: {end: true}
+""",
+        "sticky.yaml",
+    )
+    check(p)
+
+
+def test_ten_thousand_owners() -> None:
+    owners = "\n".join(f"  o{i}: {{capacity: {1 + i % 3}}}" for i in range(10_000))
+    steps = "\n".join(
+        f"  s{i}: {{owner: o{i * 97 % 10_000}, duration: exponential({1 + i % 5}m), next: "
+        f"{'s' + str(i + 1) if i < 199 else 'done'}}}"
+        for i in range(200)
+    )
+    p = load_text(
+        f"process: many\nowners:\n{owners}\narrivals: {{rate: 10/h}}\nstart: s0\n"
+        f"steps:\n{steps}\n  done: {{end: true}}\n",
+        "many.yaml",
+    )
+    started = time.perf_counter()
+    a = analyze(p)
+    assert len(a.owners) == 10_000
+    json.dumps(a.to_dict(), allow_nan=False)
+    assert time.perf_counter() - started < 5.0
+
+
+def test_cli_json_is_valid_for_extreme_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(
+        "process: huge\nowners: {agent: {capacity: 2}}\narrivals: {rate: 1e300/s}\n"
+        "start: a\nsteps:\n  a: {owner: agent, duration: 1e8s, next: done}\n"
+        "  done: {end: true}\n",
+        encoding="utf-8",
+    )
+    assert main(["analyze", str(path), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert data["stable"] is False
+    assert "Infinity" not in out
+    assert "NaN" not in out
+    assert main(["lint", "--isolated", str(path)]) == 1
+    assert "internal error" not in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# random valid processes with wild numbers
+
+WILD = [
+    "1e-300",
+    "1e-30",
+    "1e-9",
+    "0.001",
+    "1",
+    "7",
+    "20",
+    "3600",
+    "1e9",
+    "1e30",
+    "1e150",
+    "1e300",
+]
+CAPACITIES = [1, 2, 3, 50, 2001, 10**6, 10**30]
+TIMES = ['"<= 1h"', '"<= 1e-300s"', '"< 1e300s"', '">= 1m"']
+TARGETS = {
+    "cycle_time": TIMES,
+    "wait_time": TIMES,
+    "step_time:s0": TIMES,
+    "wip": ['"<= 3"', '"<= 1e-300"', '"<= 1e300"'],
+    "throughput": ['">= 1/h"', '">= 1e300/s"'],
+    "rework_rate": ['"<= 10%"', '"<= 0"'],
+    "cost_per_case": ['"<= 3"', '"<= 1e300"'],
+    "utilization:o0": ['"<= 50%"', '"<= 100%"'],
+}
+
+
+@st.composite
+def wild_duration(draw: st.DrawFn) -> str:
+    a, b, c = sorted(float(draw(st.sampled_from(WILD))) for _ in range(3))
+    kind = draw(st.sampled_from(["fixed", "exp", "uni", "tri", "norm", "logn", "gamma", "emp"]))
+    if kind == "emp":
+        return f"{{dist: empirical, values: [{a:g}s, {c:g}s, {c:g}s]}}"
+    return {
+        "fixed": f"{a:g}s",
+        "exp": f"exponential({c:g}s)",
+        "uni": f"uniform({a:g}s, {c:g}s)",
+        "tri": f"triangular({a:g}s, {b:g}s, {c:g}s)",
+        "norm": f"normal({b:g}s, {c:g}s)",
+        "logn": f"lognormal({b:g}s, {c:g}s)",
+        "gamma": f"gamma({c:g}s, {b:g}s)",
+    }[kind].join('""')
+
+
+@st.composite
+def wild_process(draw: st.DrawFn) -> str:
+    size = draw(st.integers(min_value=1, max_value=7))
+    owners = draw(st.integers(min_value=1, max_value=4))
+    lines = ["process: wild", "owners:"]
+    for k in range(owners):
+        external = draw(st.booleans()) and k > 0
+        if external:
+            lines.append(f"  o{k}: {{external: true}}")
+        else:
+            capacity = draw(st.sampled_from(CAPACITIES))
+            cost = draw(st.sampled_from(["", ", cost_per_hour: 1e300", ", cost_per_hour: 30"]))
+            lines.append(f"  o{k}: {{capacity: {capacity}{cost}}}")
+    if draw(st.booleans()):
+        lines.append(f"arrivals: {{rate: {draw(st.sampled_from(WILD))}/s}}")
+    else:
+        lines.append(f"arrivals: {{every: {draw(wild_duration())}}}")
+    lines += ["start: s0", "steps:"]
+    for i in range(size):
+        owner = draw(st.integers(min_value=-1, max_value=owners - 1))
+        head = f"  s{i}: {{duration: {draw(wild_duration())}"
+        if owner >= 0:
+            head += f", owner: o{owner}"
+        forward = f"s{i + 1}" if i + 1 < size else "done"
+        if i == 0 or not draw(st.booleans()):
+            lines.append(f"{head}, next: {forward}}}")
+            continue
+        back = f"s{draw(st.integers(min_value=0, max_value=i))}"
+        tiny = draw(st.sampled_from(["1e-300", "1e-9", "0.1", "0.5"]))
+        bound = draw(st.sampled_from(["", ", max: 1", ", max: 3", ", max: 1000"]))
+        rest = repr(1.0 - float(tiny))
+        p_on, p_back = (tiny, rest) if draw(st.booleans()) else (rest, tiny)
+        lines.append(
+            f"{head}, on: {{on: {{to: {forward}, p: {p_on}}}, "
+            f"back: {{to: {back}, p: {p_back}, feedback: true{bound}}}}}}}"
+        )
+    lines.append("  done: {end: true}")
+    metric = draw(st.sampled_from(sorted(TARGETS)))
+    stat = draw(st.sampled_from(["", ", stat: mean", ", stat: p90"]))
+    target = draw(st.sampled_from(TARGETS[metric]))
+    lines += ["goals:", f"  - {{id: g, metric: {metric}{stat}, target: {target}}}"]
+    return "\n".join(lines) + "\n"
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(wild_process())
+def test_random_wild_processes(text: str) -> None:
+    try:
+        process = load_text(text, "wild.yaml")
+    except ProcflowError:
+        return  # a parameter combination the schema refuses: not our concern here
+    check(process)
+    try:
+        analysis = analyze(process)
+    except ProcflowError:
+        return
+    for owner in analysis.owners.values():
+        assert owner.load >= 0.0
+        assert math.isfinite(owner.load)
+        if owner.utilization is not None:
+            assert owner.stable == (owner.utilization < 1.0)
+    for step in analysis.steps.values():
+        assert step.visits >= 0.0
+    assert 0.0 <= analysis.rework_rate <= 1.0
