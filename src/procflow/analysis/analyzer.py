@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from functools import cached_property
+from functools import cached_property, partial
 
 from procflow.analysis import queueing
 from procflow.analysis.goals import estimate_goals
@@ -42,6 +42,7 @@ from procflow.analysis.linear import safe_sum as _total
 from procflow.analysis.results import (
     Analysis,
     GoalEstimate,
+    OwnerDetails,
     OwnerFigures,
     OwnerLoad,
     Routing,
@@ -67,12 +68,13 @@ BOTTLENECK_THRESHOLD = 0.85
 
 def lower_bound(distribution: AnyDistribution) -> float:
     """The shortest duration a distribution can produce (0 for unbounded-below shapes)."""
-    if isinstance(distribution, Fixed):
-        return distribution.value
-    if isinstance(distribution, Uniform | Triangular):
-        return distribution.min
-    if isinstance(distribution, Empirical):
-        return min(distribution.values)
+    kind = type(distribution)
+    if kind is Fixed:
+        return distribution.value  # type: ignore[union-attr]
+    if kind is Uniform or kind is Triangular:
+        return distribution.min  # type: ignore[union-attr]
+    if kind is Empirical:
+        return min(distribution.values)  # type: ignore[union-attr]
     return 0.0  # exponential, normal (truncated at 0), lognormal, gamma
 
 
@@ -84,11 +86,14 @@ def duration_figures(distribution: AnyDistribution) -> tuple[float, float]:
     variance overflows or underflows (``1e300s``, ``1e-300s``), the figures
     are computed on a copy scaled by a power of two (exact in binary) and
     scaled back. The mean may still be ``inf`` (beyond floating point); the
-    SCV of an exponential is 1 exactly.
+    SCV of an exponential is 1 exactly, of a fixed duration 0.
     """
-    if type(distribution) is Exponential:
-        mean = distribution.mean_
+    kind = type(distribution)
+    if kind is Exponential:
+        mean = distribution.mean_  # type: ignore[union-attr]
         return mean, 1.0 if mean > 0.0 else 0.0
+    if kind is Fixed:
+        return distribution.value, 0.0  # type: ignore[union-attr]
     try:
         mean = distribution.mean
         if mean > 0.0:
@@ -164,14 +169,15 @@ class _Model:
         self.owned: dict[str, list[str]] = {owner: [] for owner in owners}
         self.mean: dict[str, float | None] = {}
         self.scv: dict[str, float | None] = {}
+        self.shortest: dict[str, float | None] = {}
         problems: list[Problem] = []
         for u, (step_id, step) in enumerate(process.steps.items()):
             if step.end:
-                self.mean[step_id] = self.scv[step_id] = 0.0
+                self.mean[step_id] = self.scv[step_id] = self.shortest[step_id] = 0.0
                 continue
             duration = step.duration
             if duration is None:
-                self.mean[step_id] = self.scv[step_id] = None
+                self.mean[step_id] = self.scv[step_id] = self.shortest[step_id] = None
                 if u in reached:
                     problems.append(
                         Problem(
@@ -183,6 +189,7 @@ class _Model:
                     )
             else:
                 self.mean[step_id], self.scv[step_id] = duration_figures(duration)
+                self.shortest[step_id] = lower_bound(duration)
             owner = step.owner
             if owner is not None:
                 if owner in owners:
@@ -235,29 +242,42 @@ class _Model:
         return mean, second - 1.0
 
     @cached_property
+    def mix(self) -> dict[str, tuple[float | None, float | None]]:
+        """Per owner, the mean and SCV of its service time (see :meth:`service`)."""
+        return {owner_id: self.service(steps) for owner_id, steps in self.owned.items()}
+
+    @cached_property
     def loads(self) -> dict[str, OwnerLoad]:
-        rate, threshold = self.rate, self.threshold
         figures: dict[str, OwnerLoad] = {}
         for owner_id, owner in self.process.owners.items():
-            steps, load = self.owned[owner_id], self.load[owner_id]
-            step_load = self.step_load
-            shares = sorted(((s, step_load[s]) for s in steps if step_load[s] > 0.0), key=_second)
-            top = tuple(StepShare(s, x, x / load) for s, x in shares)
-            per_hour = rate * 3600.0 * _total(self.visits[s] for s in steps)
-            mean, scv = self.service(steps)
+            load = self.load[owner_id]
+            details = partial(self.details, owner_id)
             if owner.external:
                 figures[owner_id] = OwnerLoad(
-                    owner_id, True, None, load, None, True, top, per_hour, mean, scv, None,
-                    None, owner.cost_per_hour,
-                )  # fmt: skip
+                    owner_id, True, None, load, None, True, owner.cost_per_hour, details
+                )
                 continue
             utilization = load / owner.capacity
             figures[owner_id] = OwnerLoad(
-                owner_id, False, owner.capacity, load, utilization, utilization < 1.0, top,
-                per_hour, mean, scv, queueing.required_servers(load, 1.0),
-                queueing.required_servers(load, threshold), owner.cost_per_hour,
+                owner_id, False, owner.capacity, load, utilization, utilization < 1.0,
+                owner.cost_per_hour, details,
             )  # fmt: skip
         return figures
+
+    def details(self, owner_id: str) -> OwnerDetails:
+        """The steps that bring an owner's load, its service mix, the capacity that would do."""
+        steps, load = self.owned[owner_id], self.load[owner_id]
+        step_load = self.step_load
+        shares = sorted(((s, step_load[s]) for s in steps if step_load[s] > 0.0), key=_second)
+        top = tuple(StepShare(s, x, x / load) for s, x in shares)
+        per_hour = self.rate * 3600.0 * _total(self.visits[s] for s in steps)
+        mean, scv = self.mix[owner_id]
+        if self.process.owners[owner_id].external:
+            return OwnerDetails(top, per_hour, mean, scv, None, None)
+        return OwnerDetails(
+            top, per_hour, mean, scv, queueing.required_servers(load, 1.0),
+            queueing.required_servers(load, self.threshold),
+        )  # fmt: skip
 
     def owner_loads(self) -> dict[str, OwnerLoad]:
         return self.loads
@@ -285,12 +305,7 @@ class _Model:
         return (found[0], tuple(found[1])) if found else (None, ())
 
     def floor(self) -> float | None:
-        steps = self.process.steps
-        shortest = {
-            s: 0.0 if step.end or step.duration is None else lower_bound(step.duration)
-            for s, step in steps.items()
-        }
-        found = self._path(shortest)  # type: ignore[arg-type]
+        found = self._path(self.shortest)
         return found[0] if found else None
 
     # ------------------------------------------------------------------
@@ -319,7 +334,7 @@ class _Model:
             figures = loads[owner_id]
             stations.append(
                 queueing.Station(
-                    figures.utilization or 0.0, owner.capacity, figures.service_scv or 0.0
+                    figures.utilization or 0.0, owner.capacity, self.mix[owner_id][1] or 0.0
                 )
             )
             station_owner.append(owner_id)
@@ -376,7 +391,7 @@ class _Model:
         owners: dict[str, OwnerFigures] = {}
         for owner_id, figures in self.loads.items():
             capacity, load = figures.capacity, figures.load
-            mean, scv = figures.service_mean, figures.service_scv
+            mean, scv = self.mix[owner_id]
             scv_in = arrival_scv.get(owner_id)
             if figures.external or capacity is None:
                 owners[owner_id] = OwnerFigures(
@@ -419,23 +434,15 @@ class _Model:
         wait: float | None = 0.0
         if not step.end and not delay and step.owner is not None:
             wait = self.owners[step.owner].wait_mean
-        if step.end:
-            shortest: float | None = 0.0
-        else:
-            shortest = None if step.duration is None else lower_bound(step.duration)
         return StepFigures(
             step_id, step.owner, self.visits[step_id], self.mean[step_id], self.scv[step_id],
-            shortest, wait, step.end, delay,
+            self.shortest[step_id], wait, step.end, delay,
         )  # fmt: skip
 
     def step_service(self, step_id: str) -> tuple[float | None, float | None] | None:
-        step = self.process.steps.get(step_id)
-        if step is None:
+        if step_id not in self.mean:
             return None
-        if step.end:
-            return 0.0, 0.0
-        shortest = None if step.duration is None else lower_bound(step.duration)
-        return self.mean[step_id], shortest
+        return self.mean[step_id], self.shortest[step_id]
 
     @cached_property
     def stable(self) -> bool:
@@ -498,20 +505,21 @@ class _Model:
         an exact (product-form) owner waits the M/M/c wait.
         """
         assert self.process.arrivals is not None
-        loads = self.loads
+        loads, mix = self.loads, self.mix
         top = max(1.0, min(self.arrival_scv, 1e300))
-        for figures in loads.values():
+        for owner_id, figures in loads.items():
             if not figures.external and figures.capacity is not None and figures.load > 0.0:
-                scv = min(max(figures.service_scv or 0.0, 0.2), 1e300)
-                top = max(top, 1.0 + (scv - 1.0) / math.sqrt(figures.capacity))
+                served = min(max(mix[owner_id][1] or 0.0, 0.2), 1e300)
+                top = max(top, 1.0 + (served - 1.0) / math.sqrt(figures.capacity))
         bounds: dict[str, float] = {}
         for owner_id, figures in loads.items():
-            capacity, load, mean = figures.capacity, figures.load, figures.service_mean
+            capacity, load = figures.capacity, figures.load
+            mean, scv = mix[owner_id]
             if figures.external or capacity is None or load <= 0.0 or mean is None:
                 bounds[owner_id] = 0.0
                 continue
             mmc = queueing.mmc_wait(capacity, load, mean)
-            bounds[owner_id] = max(mmc, mmc * (top + (figures.service_scv or 0.0)) / 2.0)
+            bounds[owner_id] = max(mmc, mmc * (top + (scv or 0.0)) / 2.0)
         return bounds
 
     def mean_upper_bound(self, metric: str, argument: str | None) -> float | None:

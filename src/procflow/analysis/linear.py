@@ -12,7 +12,7 @@ a small dense system given everything upstream of it. A process with
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -22,16 +22,16 @@ SMALL_SYSTEM = 12
 
 
 def safe_sum(values: Iterable[float]) -> float:
-    """``math.fsum``, except that a sum beyond floating point is ``inf`` (or ``nan``), not an error.
+    """``math.fsum`` of non-negative terms, ``inf`` when the sum is beyond floating point.
 
-    ``fsum`` raises ``OverflowError`` when finite terms overflow and
-    ``ValueError`` for ``inf - inf``; callers here check the result instead.
+    ``fsum`` raises ``OverflowError`` when finite terms overflow (and
+    ``ValueError`` for ``inf - inf``, which non-negative terms cannot give);
+    callers here check the result instead.
     """
-    items = list(values)
     try:
-        return math.fsum(items)
+        return math.fsum(values)
     except (OverflowError, ValueError):
-        return sum(items)
+        return math.inf
 
 
 def solve_dense_rows(rows: list[list[float]], rhs: Sequence[float]) -> list[float]:
@@ -88,40 +88,38 @@ def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list
     for root in range(n):
         if index[root] != -1:
             continue
-        work: list[tuple[int, int]] = [(root, 0)]
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
         on_stack[root] = True
+        work: list[tuple[int, Iterator[int]]] = [(root, iter(successors[root]))]
         while work:
-            node, position = work[-1]
-            children = successors[node]
-            if position < len(children):
-                work[-1] = (node, position + 1)
-                child = children[position]
-                if index[child] == -1:
+            node, children = work[-1]
+            for child in children:
+                if index[child] == -1:  # descend; come back to the rest of the children later
                     index[child] = low[child] = counter
                     counter += 1
                     stack.append(child)
                     on_stack[child] = True
-                    work.append((child, 0))
-                elif on_stack[child] and index[child] < low[node]:
+                    work.append((child, iter(successors[child])))
+                    break
+                if on_stack[child] and index[child] < low[node]:
                     low[node] = index[child]
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                if low[node] < low[parent]:
-                    low[parent] = low[node]
-            if low[node] == index[node]:
-                component: list[int] = []
-                while True:
-                    member = stack.pop()
-                    on_stack[member] = False
-                    component.append(member)
-                    if member == node:
-                        break
-                components.append(component)
+            else:  # every child done
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    if low[node] < low[parent]:
+                        low[parent] = low[node]
+                if low[node] == index[node]:
+                    component: list[int] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack[member] = False
+                        component.append(member)
+                        if member == node:
+                            break
+                    components.append(component)
     return components
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -83,12 +83,25 @@ class StepFigures:
         }
 
 
-@dataclass(frozen=True)
+class OwnerDetails(NamedTuple):
+    """The figures of an owner's load that only a report or a finding reads."""
+
+    top_steps: tuple[StepShare, ...]
+    arrivals_per_hour: float
+    service_mean: float | None
+    service_scv: float | None
+    required_capacity: int | None
+    capacity_below_threshold: int | None
+
+
+@dataclass(frozen=True, eq=False)
 class OwnerLoad:
     """Per owner, what the declared arrivals and routing alone decide: load and utilization.
 
     The part of :class:`OwnerFigures` that needs no queueing model; PF501 and
     PF502 read nothing else. ``utilization`` is ``None`` for an external owner.
+    The details (the steps that bring the load, the capacity that would do,
+    the service mix) are worked out when first read.
     """
 
     id: str
@@ -97,13 +110,39 @@ class OwnerLoad:
     load: float
     utilization: float | None
     stable: bool
-    top_steps: tuple[StepShare, ...]
-    arrivals_per_hour: float
-    service_mean: float | None
-    service_scv: float | None
-    required_capacity: int | None
-    capacity_below_threshold: int | None
     cost_per_hour: float | None
+    details: Callable[[], OwnerDetails] = field(repr=False)
+
+    @cached_property
+    def _details(self) -> OwnerDetails:
+        return self.details()
+
+    @property
+    def top_steps(self) -> tuple[StepShare, ...]:
+        """The steps that bring load, the largest first."""
+        return self._details.top_steps
+
+    @property
+    def arrivals_per_hour(self) -> float:
+        return self._details.arrivals_per_hour
+
+    @property
+    def service_mean(self) -> float | None:
+        return self._details.service_mean
+
+    @property
+    def service_scv(self) -> float | None:
+        return self._details.service_scv
+
+    @property
+    def required_capacity(self) -> int | None:
+        """The smallest capacity with utilization below 1."""
+        return self._details.required_capacity
+
+    @property
+    def capacity_below_threshold(self) -> int | None:
+        """The smallest capacity with utilization below the bottleneck threshold."""
+        return self._details.capacity_below_threshold
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,8 @@ from procflow.model import Process, Step
 #: Default limit of the unrolled state space before bounds are approximated.
 MAX_STATES = 100_000
 
-#: The moves out of one state: ``(edges, probabilities, positions, leaving)``.
-Moves = tuple[list[int], list[float], list[int], float | None]
+#: The moves out of one state: ``(edges, probabilities, positions, flags, leaving)``.
+Moves = tuple[list[int], list[float], list[int], list[int], float | None]
 
 
 @dataclass(frozen=True)
@@ -416,24 +416,18 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     cache: dict[int, Moves] = {}
 
     def moves(u: int, layer: int) -> Moves:
-        """``(edges, probabilities, positions, leaving)`` of step ``u`` in ``layer``.
+        """``(edges, probabilities, positions, flags, leaving)`` of step ``u`` in ``layer``.
 
-        ``leaving`` is the probability of moving to another state, ``None``
-        when the step has no self loop in this layer.
+        A position flagged 1 is in layer 0: add ``layer * |component|``. A
+        step without counted edges moves alike in every layer (computed
+        once); ``leaving`` is the probability of moving to another state,
+        ``None`` when the step has no self loop.
         """
         if not counted[u]:
             found = cache.get(u)
             if found is None:
                 found = cache[u] = _moves(u, range(first[u], first[u + 1]), 0)
-            if layer == 0 or not found[0]:
-                return found
-            shift = layer * len(components[component_of[u]])
-            c = component_of[u]
-            positions = [
-                t + shift if component_of[target[e]] == c else t
-                for e, t in zip(found[0], found[2], strict=True)
-            ]
-            return found[0], found[1], positions, found[3]
+            return found
         c = component_of[u]
         stride, cap = strides[c], caps[c]
         available = [
@@ -450,8 +444,9 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
             weights, share = [1.0] * len(weights), float(len(weights))
         c = component_of[u]
         size = len(components[c])
-        here = base[c] + layer * size + local[u]
-        taken, probabilities, positions = [], [], []
+        shifted = not counted[u]  # positions in layer 0, shifted when used
+        here = base[c] + (0 if shifted else layer * size) + local[u]
+        taken, probabilities, positions, flags = [], [], [], []
         for e, w in zip(edges, weights, strict=True):
             if w <= 0.0:
                 continue
@@ -460,16 +455,19 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
             probabilities.append(w / share)
             if component_of[v] != c:
                 positions.append(at0[v])
+                flags.append(0)
             elif (i := slot.get(e, -1)) >= 0:
                 positions.append(base[c] + (layer + strides[c][i]) * size + local[v])
+                flags.append(0)
             else:
-                positions.append(base[c] + layer * size + local[v])
+                positions.append(base[c] + (0 if shifted else layer * size) + local[v])
+                flags.append(1 if shifted else 0)
         leaving: float | None = None
         if here in positions:
             leaving = math.fsum(
                 p for p, t in zip(probabilities, positions, strict=True) if t != here
             )
-        return taken, probabilities, positions, leaving
+        return taken, probabilities, positions, flags, leaving
 
     state_of = [-1] * total
     inflow = [0.0] * total
@@ -498,7 +496,7 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
             ]
         )
 
-    def solve_block(members: list[int], layer: int, offset: int) -> None:
+    def solve_block(members: list[int], layer: int, offset: int, shift: int) -> None:
         """Solve a block of several states (a loop) densely, given the flow into it."""
         inside = {offset + local[u]: u for u in members}
         index: dict[int, int] = {}
@@ -509,15 +507,16 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
                 order.append(q)
         if not order:
             return
-        taken: list[Moves] = []
+        taken: list[tuple[list[float], list[int]]] = []
         i = 0
         while i < len(order):  # states reached only from inside the block come in here
             q = order[i]
             u = inside[q]
-            found = moves(u, layer)
-            edges, probabilities, positions, _leaving = found
+            edges, probabilities, positions, flags, _leaving = moves(u, layer)
             if not edges:
                 raise dead_end(u)
+            if shift:
+                positions = [t + shift if f else t for t, f in zip(positions, flags, strict=True)]
             s = state_of[q]
             k0 = len(dst)
             for e, t in zip(edges, positions, strict=True):
@@ -535,16 +534,16 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
             prob.extend(probabilities)
             via.extend(edges)
             out[s] = range(k0, len(dst))
-            taken.append(found)
+            taken.append((probabilities, positions))
             i += 1
         states = [state_of[q] for q in order]
         blocks.append(states)
-        stuck = _stuck(index, [found[2] for found in taken])
+        stuck = _stuck(index, [positions for _p, positions in taken])
         if stuck:
             traps.append([states[i] for i in stuck])
             return
         rows = [[0.0] * len(order) for _ in order]
-        for i, (_edges, probabilities, positions, _leaving) in enumerate(taken):
+        for i, (probabilities, positions) in enumerate(taken):
             rows[i][i] += 1.0
             for p, t in zip(probabilities, positions, strict=True):
                 j = index.get(t)
@@ -553,7 +552,7 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         entering = [inflow[q] for q in order]
         solution = solve_dense_rows(rows, entering)
         leaving = []
-        for i, (_edges, probabilities, positions, _leaving) in enumerate(taken):
+        for i, (probabilities, positions) in enumerate(taken):
             value = solution[i]
             visits[states[i]] = value
             for p, t in zip(probabilities, positions, strict=True):
@@ -566,7 +565,7 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         if min(solution) < 0.0 or not abs(safe_sum(leaving) - arrived) <= 1e-6 * arrived:
             unstable.append(states)
 
-    def solve_one(u: int, layer: int, q: int) -> None:
+    def solve_one(u: int, layer: int, q: int, shift: int) -> None:
         """Visits of the state of step ``u`` at position ``q``: its inflow over its exit share."""
         s = state_of[q]
         if s < 0:
@@ -576,7 +575,7 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         if end[u]:
             visits[s] = arriving
             return
-        edges, probabilities, positions, leaving = moves(u, layer)
+        edges, probabilities, positions, flags, leaving = moves(u, layer)
         if not edges:
             raise dead_end(u)
         if leaving is None:
@@ -588,7 +587,9 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
             return
         visits[s] = value
         k0 = len(dst)
-        for e, p, t in zip(edges, probabilities, positions, strict=True):
+        for e, p, t, f in zip(edges, probabilities, positions, flags, strict=True):
+            if f:
+                t += shift
             state = state_of[t]
             if state < 0:
                 state = state_of[t] = len(state_step)
@@ -603,6 +604,13 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         via.extend(edges)
         out[s] = range(k0, len(dst))
 
+    # the layer-0 position a one-way step (one edge, not counted) always leads to, else -1
+    one_way = [
+        at0[target[first[u]]]
+        if first[u + 1] - first[u] == 1 and not end[u] and not counted[u]
+        else -1
+        for u in range(n)
+    ]
     origin = graph.start
     state_of[at0[origin]] = 0
     state_step.append(origin)
@@ -616,14 +624,42 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
                 offset = base[c] + layer * size
                 if max(state_of[offset : offset + size]) < 0:
                     continue  # no state of this layer is reached (layers only ever grow)
+                shift = layer * size
                 for block in sub_blocks[c]:
-                    if len(block) == 1:
-                        solve_one(block[0], layer, offset + local[block[0]])
-                    else:
-                        solve_block(block, layer, offset)
+                    if len(block) > 1:
+                        solve_block(block, layer, offset, shift)
+                        continue
+                    u = block[0]
+                    q = offset + local[u]
+                    s = state_of[q]
+                    if s < 0:
+                        continue
+                    t = one_way[u]
+                    if t < 0:
+                        solve_one(u, layer, q, shift)
+                        continue
+                    if component_of[target[first[u]]] == c:
+                        t += shift
+                    if t == q:
+                        solve_one(u, layer, q, shift)  # its only way on is itself: a trap
+                        continue
+                    blocks.append([s])  # one way on: all that arrives moves on
+                    value = visits[s] = inflow[q]
+                    state = state_of[t]
+                    if state < 0:
+                        state = state_of[t] = len(state_step)
+                        state_step.append(target[first[u]])
+                        visits.append(0.0)
+                        out.append(nothing)
+                    out[s] = range(len(dst), len(dst) + 1)
+                    dst.append(state)
+                    src.append(s)
+                    prob.append(1.0)
+                    via.append(first[u])
+                    inflow[t] += value
             continue
         if len(members) > 1:
-            solve_block(members, 0, base[c])
+            solve_block(members, 0, base[c], 0)
             continue
         # One step, one layer: most of a process. Inlined for one-way steps.
         u = members[0]
@@ -631,15 +667,11 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         s = state_of[q]
         if s < 0:
             continue
-        if end[u] or first[u + 1] - first[u] != 1:
-            solve_one(u, 0, q)
+        t = one_way[u]
+        if t < 0 or t == q:
+            solve_one(u, 0, q, 0)
             continue
         e = first[u]
-        t = at0[target[e]]
-        if t == q:  # a step whose only way on is itself
-            blocks.append([s])
-            traps.append([s])
-            continue
         blocks.append([s])
         value = visits[s] = inflow[q]
         state = state_of[t]
