@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from functools import cached_property, partial
+from typing import NamedTuple
 
 from procflow.analysis import queueing
 from procflow.analysis.goals import estimate_goals
@@ -144,6 +145,50 @@ def _second(item: tuple[str, float]) -> float:
     return -item[1]
 
 
+class _StepData(NamedTuple):
+    """The per-step figures an owner's details are computed from."""
+
+    visits: dict[str, float]
+    mean: dict[str, float | None]
+    scv: dict[str, float | None]
+    load: dict[str, float]
+    rate: float
+    threshold: float
+
+
+def _service(steps: list[str], data: _StepData) -> tuple[float | None, float | None]:
+    """Mean and SCV of an owner's service time: the visit-weighted mixture of its steps.
+
+    Computed from each step's share of the visits, so that huge or tiny
+    figures do not overflow on the way.
+    """
+    visits = data.visits
+    weight = _total(visits[s] for s in steps)
+    if weight <= 0.0:
+        return None, None
+    shares = [(visits[s] / weight, data.mean[s] or 0.0, data.scv[s] or 0.0) for s in steps]
+    mean = _total(share * m for share, m, _c in shares)
+    if not mean > 0.0 or not math.isfinite(mean):
+        return mean, 0.0 if mean == 0.0 else math.inf
+    second = _total(share * (c + 1.0) * (m / mean) ** 2 for share, m, c in shares)
+    return mean, second - 1.0
+
+
+def _owner_details(steps: list[str], load: float, data: _StepData, external: bool) -> OwnerDetails:
+    """The steps that bring an owner's load, its service mix, the capacity that would do."""
+    step_load = data.load
+    shares = sorted(((s, step_load[s]) for s in steps if step_load[s] > 0.0), key=_second)
+    top = tuple(StepShare(s, x, x / load) for s, x in shares)
+    per_hour = data.rate * 3600.0 * _total(data.visits[s] for s in steps)
+    mean, scv = _service(steps, data)
+    if external:
+        return OwnerDetails(top, per_hour, mean, scv, None, None)
+    return OwnerDetails(
+        top, per_hour, mean, scv, queueing.required_servers(load, 1.0),
+        queueing.required_servers(load, data.threshold),
+    )  # fmt: skip
+
+
 class _Model:
     """Routing, durations and loads of one process, and every other figure on demand.
 
@@ -207,6 +252,7 @@ class _Model:
         self.step_load = {s: rate * self.visits[s] * (m or 0.0) for s, m in self.mean.items()}
         self.load = {o: _total(self.step_load[s] for s in steps) for o, steps in self.owned.items()}
         self._check_finite()
+        self.figures = _StepData(self.visits, self.mean, self.scv, self.step_load, rate, threshold)
 
     def _check_finite(self) -> None:
         """Refuse a process whose offered load is beyond floating point, naming the cause."""
@@ -224,34 +270,21 @@ class _Model:
     # ------------------------------------------------------------------
     # what the declaration alone decides
 
-    def service(self, steps: list[str]) -> tuple[float | None, float | None]:
-        """Mean and SCV of an owner's service time: the visit-weighted mixture of its steps.
-
-        Computed from each step's share of the visits, so that huge or tiny
-        figures do not overflow on the way.
-        """
-        visits = self.visits
-        weight = _total(visits[s] for s in steps)
-        if weight <= 0.0:
-            return None, None
-        shares = [(visits[s] / weight, self.mean[s] or 0.0, self.scv[s] or 0.0) for s in steps]
-        mean = _total(share * m for share, m, _c in shares)
-        if not mean > 0.0 or not math.isfinite(mean):
-            return mean, 0.0 if mean == 0.0 else math.inf
-        second = _total(share * (c + 1.0) * (m / mean) ** 2 for share, m, c in shares)
-        return mean, second - 1.0
-
     @cached_property
     def mix(self) -> dict[str, tuple[float | None, float | None]]:
-        """Per owner, the mean and SCV of its service time (see :meth:`service`)."""
-        return {owner_id: self.service(steps) for owner_id, steps in self.owned.items()}
+        """Per owner, the mean and SCV of its service time (see :func:`_service`)."""
+        return {owner_id: _service(steps, self.figures) for owner_id, steps in self.owned.items()}
 
     @cached_property
     def loads(self) -> dict[str, OwnerLoad]:
         figures: dict[str, OwnerLoad] = {}
         for owner_id, owner in self.process.owners.items():
             load = self.load[owner_id]
-            details = partial(self.details, owner_id)
+            # the details read the model's figures, not the model: no reference cycle, so
+            # lint's models are freed as soon as a file is done, without the collector
+            details = partial(
+                _owner_details, self.owned[owner_id], load, self.figures, owner.external
+            )
             if owner.external:
                 figures[owner_id] = OwnerLoad(
                     owner_id, True, None, load, None, True, owner.cost_per_hour, details
@@ -263,21 +296,6 @@ class _Model:
                 owner.cost_per_hour, details,
             )  # fmt: skip
         return figures
-
-    def details(self, owner_id: str) -> OwnerDetails:
-        """The steps that bring an owner's load, its service mix, the capacity that would do."""
-        steps, load = self.owned[owner_id], self.load[owner_id]
-        step_load = self.step_load
-        shares = sorted(((s, step_load[s]) for s in steps if step_load[s] > 0.0), key=_second)
-        top = tuple(StepShare(s, x, x / load) for s, x in shares)
-        per_hour = self.rate * 3600.0 * _total(self.visits[s] for s in steps)
-        mean, scv = self.mix[owner_id]
-        if self.process.owners[owner_id].external:
-            return OwnerDetails(top, per_hour, mean, scv, None, None)
-        return OwnerDetails(
-            top, per_hour, mean, scv, queueing.required_servers(load, 1.0),
-            queueing.required_servers(load, self.threshold),
-        )  # fmt: skip
 
     def owner_loads(self) -> dict[str, OwnerLoad]:
         return self.loads
