@@ -253,6 +253,7 @@ class _Model:
         self.load = {o: _total(self.step_load[s] for s in steps) for o, steps in self.owned.items()}
         self._check_finite()
         self.figures = _StepData(self.visits, self.mean, self.scv, self.step_load, rate, threshold)
+        self._wait_bounds: dict[bool, dict[str, float]] = {}
 
     def _check_finite(self) -> None:
         """Refuse a process whose offered load is beyond floating point, naming the cause."""
@@ -513,37 +514,53 @@ class _Model:
     # bounds that need no queueing network
 
     @cached_property
-    def wait_bounds(self) -> dict[str, float]:
-        """An upper bound of every staffed owner's mean wait, without solving QNA.
+    def arrival_scv_bound(self) -> float:
+        """An upper bound of the QNA arrival SCV at every station.
 
         QNA's arrival SCV at a station is a convex combination of 1, the
         external arrivals' SCV, the stations' departure terms ``x`` and
         upstream arrival SCVs, so it never exceeds the largest of 1, the
-        external SCV and any ``x``. Allen–Cunneen is increasing in it, and
-        an exact (product-form) owner waits the M/M/c wait.
+        external SCV and any ``x``.
         """
-        assert self.process.arrivals is not None
-        loads, mix = self.loads, self.mix
+        mix = self.mix
         top = max(1.0, min(self.arrival_scv, 1e300))
-        for owner_id, figures in loads.items():
+        for owner_id, figures in self.loads.items():
             if not figures.external and figures.capacity is not None and figures.load > 0.0:
                 served = min(max(mix[owner_id][1] or 0.0, 0.2), 1e300)
                 top = max(top, 1.0 + (served - 1.0) / math.sqrt(figures.capacity))
+        return top
+
+    def wait_bounds(self, refined: bool) -> dict[str, float]:
+        """An upper bound of every staffed owner's mean wait, without solving QNA.
+
+        Allen–Cunneen is increasing in the arrival SCV (bounded by
+        :attr:`arrival_scv_bound`), and an exact (product-form) owner waits
+        the M/M/c wait. ``refined`` computes Erlang C; otherwise it is
+        bounded by 1, which costs nothing and decides most goals.
+        """
+        cached = self._wait_bounds.get(refined)
+        if cached is not None:
+            return cached
+        top = self.arrival_scv_bound
         bounds: dict[str, float] = {}
-        for owner_id, figures in loads.items():
+        for owner_id, figures in self.loads.items():
             capacity, load = figures.capacity, figures.load
-            mean, scv = mix[owner_id]
+            mean, scv = self.mix[owner_id]
             if figures.external or capacity is None or load <= 0.0 or mean is None:
                 bounds[owner_id] = 0.0
                 continue
-            mmc = queueing.mmc_wait(capacity, load, mean)
+            # the M/M/c wait, or its bound with Erlang C <= 1
+            mmc = queueing.mmc_wait(capacity, load, mean) if refined else mean / (capacity - load)
             bounds[owner_id] = max(mmc, mmc * (top + (scv or 0.0)) / 2.0)
+        self._wait_bounds[refined] = bounds
         return bounds
 
-    def mean_upper_bound(self, metric: str, argument: str | None) -> float | None:
+    def mean_upper_bound(
+        self, metric: str, argument: str | None, *, refined: bool = True
+    ) -> float | None:
         if not self.stable:
             return None
-        waits = self.wait_bounds
+        waits = self.wait_bounds(refined)
         if metric == "step_time":
             step = self.process.steps.get(argument or "")
             if step is None:

@@ -233,9 +233,12 @@ def _infeasible(
         # realistic cycle-time distribution, so a mean twice the target rules it out
         limit = FAR * target.value
         if stat in _UPPER_PERCENTILES or stat == "mean" or name == "wip":
-            upper = analysis.mean_upper_bound(name, argument)
-            if upper is not None and upper < limit * (1.0 - _MARGIN):
-                return None  # far enough below without solving the queueing network
+            for refined in (False, True):  # without, then with Erlang C
+                upper = analysis.mean_upper_bound(name, argument, refined=refined)
+                if upper is None:
+                    break
+                if upper < limit * (1.0 - _MARGIN):
+                    return None  # far enough below without solving the queueing network
         if stat in _UPPER_PERCENTILES:
             mean = _estimate(name, argument, "mean", analysis)[0]
         else:

@@ -345,7 +345,9 @@ class Figures(Protocol):
 
     def step_figure(self, step: str) -> StepFigures: ...
 
-    def mean_upper_bound(self, metric: str, argument: str | None) -> float | None: ...
+    def mean_upper_bound(
+        self, metric: str, argument: str | None, *, refined: bool = True
+    ) -> float | None: ...
 
     def step_service(self, step: str) -> tuple[float | None, float | None] | None: ...
 
@@ -417,16 +419,19 @@ class Analysis:
         """``(mean, shortest)`` duration of ``step`` (``None`` if no such step); no waits needed."""
         return self._source.step_service(step)
 
-    def mean_upper_bound(self, metric: str, argument: str | None = None) -> float | None:
+    def mean_upper_bound(
+        self, metric: str, argument: str | None = None, *, refined: bool = True
+    ) -> float | None:
         """An upper bound of a mean time or WIP that needs no queueing network.
 
         ``metric`` is ``cycle_time``, ``wait_time``, ``step_time`` (of step
-        ``argument``) or ``wip``. Waits are bounded by Erlang C with the
-        arrival variability at its QNA extremes, so a goal far above the
-        bound is decided without solving the network. ``None`` when an owner
-        is overloaded, the step is unknown, or the metric is another.
+        ``argument``) or ``wip``. Waits are bounded by Allen–Cunneen with the
+        arrival variability at its QNA maximum and Erlang C (``refined``) or
+        1 (cheaper, looser), so a goal far above the bound is decided without
+        solving the network. ``None`` when an owner is overloaded, the step
+        is unknown, or the metric is another.
         """
-        return self._source.mean_upper_bound(metric, argument)
+        return self._source.mean_upper_bound(metric, argument, refined=refined)
 
     @cached_property
     def bottleneck(self) -> str | None:
