@@ -327,6 +327,17 @@ class _Model:
         found = self._path(self.shortest)
         return found[0] if found else None
 
+    def path_upper_bound(self, shortest: bool) -> float | None:
+        """At least the fastest path's time (at shortest or mean durations), or ``None``.
+
+        Without ``p: 0`` transitions every path a case can take without
+        repeating a step is open to it, and the fastest path repeats none,
+        so it takes at most the sum over all steps.
+        """
+        if self.chain.zero_edges:
+            return None
+        return _total(t or 0.0 for t in (self.shortest if shortest else self.mean).values())
+
     # ------------------------------------------------------------------
     # the queueing network
 

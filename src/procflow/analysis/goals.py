@@ -193,13 +193,18 @@ def _infeasible(
     for the checks that need it.
     """
     cycle = analysis.cycle_time
-    if name == "cycle_time":
-        if cycle.floor is not None and _below(target, cycle.floor):
+    at_most = target.op in ("<=", "<")
+    if name == "cycle_time" and at_most:
+        if _possible(analysis, target, shortest=True):
+            pass
+        elif cycle.floor is not None and _below(target, cycle.floor):
             return (
                 f"no case can finish in under {format_duration(cycle.floor)} "
                 f"(the fastest path {_path(analysis)} at the shortest possible durations)"
             )
-        if stat == "mean" and cycle.minimum is not None and _below(target, cycle.minimum):
+        if stat != "mean" or _possible(analysis, target, shortest=False):
+            pass
+        elif cycle.minimum is not None and _below(target, cycle.minimum):
             return (
                 f"even with no waiting the mean cycle time is at least "
                 f"{format_duration(cycle.minimum)} (the fastest path {_path(analysis)})"
@@ -214,7 +219,7 @@ def _infeasible(
                 return (
                     f"step {argument!r} takes {format_duration(mean)} on average before any waiting"
                 )
-    if name == "wip":
+    if name == "wip" and at_most and not _possible(analysis, target, shortest=False, wip=True):
         minimum = cycle.minimum
         if minimum is not None:
             least = analysis.arrival_rate_per_hour / 3600.0 * minimum
@@ -228,7 +233,7 @@ def _infeasible(
         value, met = estimate()
         if met is False and value is not None:
             return _fixed_miss(name, argument, target, value, analysis)
-    if name in (*DISTRIBUTION_METRICS, "wip") and target.op in ("<=", "<") and target.value > 0:
+    if name in (*DISTRIBUTION_METRICS, "wip") and at_most and target.value > 0:
         # the mean, also for upper percentiles: a p90 lies above the mean for any
         # realistic cycle-time distribution, so a mean twice the target rules it out
         limit = FAR * target.value
@@ -249,6 +254,16 @@ def _infeasible(
                 f"{format_number(FAR)}x the target {target.text}"
             )
     return None
+
+
+def _possible(analysis: Analysis, target: Target, *, shortest: bool, wip: bool = False) -> bool:
+    """The target is at or above a cheap upper bound of the fastest path: no need to search it."""
+    bound = analysis.path_upper_bound(shortest=shortest)
+    if bound is None:
+        return False
+    if wip:
+        bound *= analysis.arrival_rate_per_hour / 3600.0
+    return not _below(target, bound * (1.0 + _MARGIN))
 
 
 def _path(analysis: Analysis) -> str:

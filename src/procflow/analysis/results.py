@@ -361,6 +361,8 @@ class Figures(Protocol):
 
     def floor(self) -> float | None: ...
 
+    def path_upper_bound(self, shortest: bool) -> float | None: ...
+
     def exact(self) -> bool: ...
 
     def rework_rate(self) -> float: ...
@@ -418,6 +420,13 @@ class Analysis:
     def step_service(self, step: str) -> tuple[float | None, float | None] | None:
         """``(mean, shortest)`` duration of ``step`` (``None`` if no such step); no waits needed."""
         return self._source.step_service(step)
+
+    def path_upper_bound(self, *, shortest: bool) -> float | None:
+        """An upper bound of the fastest path (``floor`` or ``minimum``), without searching it.
+
+        ``None`` when no cheap bound holds (a transition has ``p: 0``).
+        """
+        return self._source.path_upper_bound(shortest)
 
     def mean_upper_bound(
         self, metric: str, argument: str | None = None, *, refined: bool = True

@@ -99,6 +99,7 @@ class Chain:
     are the SCCs of the state graph in topological order (a block may join
     a few SCCs that only ``p: 0`` edges separate); ``visits`` the expected
     visits of every state per case, solved while the chain was built.
+    ``zero_edges`` says that some transition has ``p: 0``.
     """
 
     steps: tuple[str, ...]
@@ -113,6 +114,7 @@ class Chain:
     bounds: tuple[Bound, ...]
     dropped: tuple[Bound, ...]
     visits: list[float] = field(default_factory=list, repr=False)
+    zero_edges: bool = False
     _out: list[Sequence[int]] = field(default_factory=list, repr=False)
     _first: list[int] = field(default_factory=list, repr=False)
 
@@ -703,6 +705,7 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         bounds=kept,
         dropped=dropped,
         visits=visits,
+        zero_edges=0.0 in weight,
         _out=out,
         _first=first,
     )
