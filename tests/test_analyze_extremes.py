@@ -115,6 +115,14 @@ def test_huge_load_is_overloaded_with_a_capacity_that_would_do() -> None:
     assert data["cycle_time"]["expected"] is None
 
 
+def test_pf501_states_absurd_loads_compactly() -> None:
+    p = desk("rate: 1e300/s", "exponential(20m)", 4)
+    (finding,) = [f for f in lint(p) if f.code == "PF501"]
+    assert "utilization 3.33e+304%" in finding.message
+    assert "at least 1.33e+303" in finding.message
+    assert max(len(word) for word in finding.message.split()) < 20
+
+
 def test_a_billion_servers_near_capacity() -> None:
     # 8.9e5/s x 1000 s / 0.9 = 9.9e8 busy servers of 1e9: Erlang B in its normal limit
     agent = analyze(desk("rate: 8.9e5/s", "exponential(1000s)", 10**9)).owners["agent"]

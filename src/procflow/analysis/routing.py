@@ -62,6 +62,7 @@ import heapq
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import numpy as np
 
@@ -400,19 +401,18 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
 
     # State (u, layer) lives at position base[c] + layer * |c| + local[u] of flat lists;
     # at0[u] is its position in layer 0.
-    base: list[int] = []
-    layers: list[int] = []
-    strides: list[list[int]] = []
-    total = 0
-    for c, members in enumerate(components):
+    layers = [1] * len(components)
+    strides: dict[int, list[int]] = {}
+    for c, maxima in caps.items():  # counters as one mixed-radix number
         stride, count = [], 1
-        for most in caps.get(c, ()):
+        for most in maxima:
             stride.append(count)
             count *= most + 1
-        base.append(total)
-        layers.append(count)
-        strides.append(stride)
-        total += count * len(members)
+        layers[c] = count
+        strides[c] = stride
+    spans = [count * len(members) for count, members in zip(layers, components, strict=True)]
+    base = [0, *accumulate(spans)]
+    total = base.pop()
     at0 = [base[component_of[u]] + local[u] for u in range(n)]
 
     cache: dict[int, Moves] = {}

@@ -20,8 +20,17 @@ from procflow.units import format_number
 
 
 def _percent(value: float) -> str:
+    if value >= 1e4:  # an absurd load: 3e+302%, not 300 digits
+        return f"{format_number(value * 100.0, 3)}%"
     shown = f"{value * 100.0:.1f}".rstrip("0").rstrip(".")
     return f"{shown}%"
+
+
+def _count(value: int | None) -> str:
+    """A capacity: exact up to a billion billions, then ``1.2e+303``."""
+    if value is None:
+        return "-"
+    return str(value) if value < 10**18 else format_number(float(value), 3)
 
 
 def _top_steps(owner: OwnerLoad, most: int = 3) -> str:
@@ -38,7 +47,7 @@ def _comfortable(owner: OwnerLoad, threshold: float) -> str:
     comfortable = required_servers(owner.load, threshold)
     if comfortable == owner.required_capacity:
         return f", which also keeps it below {_percent(threshold)}"
-    return f" ({comfortable} to stay below {_percent(threshold)})"
+    return f" ({_count(comfortable)} to stay below {_percent(threshold)})"
 
 
 def _analysis(ctx: LintContext) -> Analysis | None:
@@ -93,7 +102,7 @@ def overloaded_owner(ctx: LintContext) -> Iterable[Violation]:
             f"owner {owner.id!r} is overloaded: offered load "
             f"{format_number(owner.load, 3)} against capacity {owner.capacity} "
             f"(utilization {_percent(owner.utilization)}), so its queue grows without bound; "
-            f"it needs a capacity of at least {owner.required_capacity}"
+            f"it needs a capacity of at least {_count(owner.required_capacity)}"
             f"{_comfortable(owner, threshold)}; "
             f"load comes from {_top_steps(owner)}",
             owner.id,
@@ -146,7 +155,7 @@ def bottleneck(ctx: LintContext) -> Iterable[Violation]:
             f"owner {owner.id!r} is a bottleneck{marker}: utilization "
             f"{_percent(utilization)} with capacity {owner.capacity} "
             f"(threshold {_percent(threshold)}); most load comes from {_top_steps(owner)}; "
-            f"a capacity of {required_servers(owner.load, threshold)} would bring it below "
+            f"a capacity of {_count(required_servers(owner.load, threshold))} would bring it below "
             f"{_percent(threshold)}",
             owner.id,
             path_of_owner(owner.id),
