@@ -14,10 +14,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Sequence
 
-import numpy as np
-
 #: Up to this many unknowns a dense system is solved in pure Python: numpy's
-#: call overhead is larger than the arithmetic of a small system.
+#: call overhead is larger than the arithmetic of a small system (and a
+#: process whose loops are all small never imports numpy).
 SMALL_SYSTEM = 12
 
 
@@ -43,6 +42,8 @@ def solve_dense_rows(rows: list[list[float]], rhs: Sequence[float]) -> list[floa
     """
     n = len(rows)
     if n > SMALL_SYSTEM:
+        import numpy as np  # here only: ~50 ms to import, and most processes never need it
+
         try:
             return [float(v) for v in np.linalg.solve(np.array(rows), np.array(rhs, dtype=float))]
         except np.linalg.LinAlgError:
@@ -129,7 +130,7 @@ def solve_blocks(
     target: Sequence[int],
     coefficient: Sequence[float],
     rhs: Sequence[float],
-) -> np.ndarray:
+) -> list[float]:
     """Solve ``x[t] = rhs[t] + Σ coefficient[k] x[source[k]]``, summed over ``target[k] = t``.
 
     A singular block (a closed loop that passes everything on) gives
@@ -175,4 +176,4 @@ def solve_blocks(
             for k in outgoing[m]:
                 if block_of[target[k]] != b:
                     pending[target[k]] += coefficient[k] * value
-    return np.array(x)
+    return x

@@ -50,10 +50,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from procflow.analysis.linear import solve_blocks
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Above this many servers Erlang B is computed in log space, vectorized.
 _RECURSION_LIMIT = 2000
@@ -84,6 +86,8 @@ def erlang_b(servers: int, load: float) -> float:
     low = max(0, math.floor(load - spread))
     if servers - low > _LOG_TERMS:  # an astronomically large pool: the normal limit
         return _erlang_b_normal(servers, load)
+    import numpy as np  # here only: pools of thousands are rare, numpy takes ~50 ms to import
+
     counts = np.arange(low, servers + 1, dtype=float)
     log_factorials = np.array([math.lgamma(k + 1.0) for k in range(low, servers + 1)])
     log_terms = counts * math.log(load) - log_factorials
@@ -185,6 +189,8 @@ def arrival_scvs(
     for s, t, r in zip(source, target, rate, strict=True):
         key = (int(s), int(t))
         flows[key] = flows.get(key, 0.0) + float(r)
+    import numpy as np  # the array interface; the analysis itself calls qna_arrival_scvs
+
     return np.array(
         qna_arrival_scvs(stations, flows, [float(x) for x in external], external_scv), dtype=float
     )
@@ -246,7 +252,7 @@ def qna_arrival_scvs(
         1.0 - w + w * c if a > 0.0 else 1.0
         for w, c, a in zip(weight, constant, arrivals, strict=True)
     ]
-    solution = solve_blocks(n, source, target, coefficient, rhs).tolist()
+    solution = solve_blocks(n, source, target, coefficient, rhs)
     if not all(math.isfinite(v) for v in solution):  # pragma: no cover - every loop leaks
         return [1.0] * n
     return [max(v, 0.0) for v in solution]

@@ -63,12 +63,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from procflow.analysis.linear import safe_sum, solve_dense_rows, strongly_connected
 from procflow.errors import Problem, ProcessError, SimulationError
 from procflow.model import Process, Step
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Default limit of the unrolled state space before bounds are approximated.
 MAX_STATES = 100_000
@@ -776,7 +778,7 @@ def _check_finite(
 # visits, flows, rework, fastest path
 
 
-def solve_visits(chain: Chain, *, skip: Callable[[int], bool] | None = None) -> np.ndarray:
+def solve_visits(chain: Chain, *, skip: Callable[[int], bool] | None = None) -> list[float]:
     """Expected visits of every state per case, block by block in topological order.
 
     ``skip(edge)`` removes the transitions along process edge ``edge`` (they
@@ -824,7 +826,7 @@ def solve_visits(chain: Chain, *, skip: Callable[[int], bool] | None = None) -> 
             for k in out[m]:
                 if block_of[dst[k]] != b and kept[k]:
                     inflow[dst[k]] += value * prob[k]
-    return np.array(visits)
+    return visits
 
 
 def solve_dense(chain: Chain) -> np.ndarray:
@@ -832,6 +834,8 @@ def solve_dense(chain: Chain) -> np.ndarray:
 
     ``O(n^3)``: kept to cross-check :func:`build_chain` and :func:`solve_visits`.
     """
+    import numpy as np  # here only: a cross-check, and numpy takes ~50 ms to import
+
     n = chain.size
     matrix = np.eye(n)
     np.subtract.at(matrix, (np.array(chain.dst), np.array(chain.src)), np.array(chain.prob))
@@ -865,7 +869,7 @@ def rework_probability(chain: Chain) -> float:
     if not any(chain.feedback):
         return 0.0
     feedback = chain.feedback
-    clean = solve_visits(chain, skip=lambda e: feedback[e]).tolist()
+    clean = solve_visits(chain, skip=lambda e: feedback[e])
     flow = safe_sum(
         clean[s] * chain.prob[k] for k, s in enumerate(chain.src) if feedback[chain.edge[k]]
     )
