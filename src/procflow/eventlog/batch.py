@@ -1,11 +1,12 @@
 """Events in columns: :class:`Batch`, the unit the replay works on.
 
 Python spends most of its time on per-object overhead, so the CSV reader
-hands the replay a few tens of thousands of rows at a time as columns --
-lists of case ids, activities and resources, numpy arrays of times --
-and the replay works on whole columns with numpy. Readers that produce
-events one by one (XES, lists of :class:`~procflow.eventlog.events.Event`)
-are batched with :func:`batches_from_events`.
+hands the replay a few thousand rows at a time as columns -- case ids,
+activities and resources as :class:`Labels` (each distinct text once, a
+code per row) or plain lists, numpy arrays of times -- and the replay works
+on whole columns with numpy. Readers that produce events one by one (XES,
+lists of :class:`~procflow.eventlog.events.Event`) are batched with
+:func:`batches_from_events`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import overload
 
 import numpy as np
 
@@ -20,6 +22,50 @@ from procflow.eventlog.events import Event
 
 BATCH_ROWS = 1 << 13
 """Rows per batch: big enough for numpy to pay off, small enough to stay in the CPU caches."""
+
+
+class Labels(Sequence[str]):
+    """A column of texts as its distinct values and, per row, the number of its value.
+
+    ``names`` are the distinct texts in order of first appearance, ``codes``
+    (int64) index them: ``labels[i] == names[codes[i]]``. It reads like the
+    list of texts it stands for, but consumers that know it (the replay)
+    look up each distinct text once instead of once per row.
+    """
+
+    __slots__ = ("codes", "names")
+
+    def __init__(self, names: list[str], codes: np.ndarray) -> None:
+        self.names = names
+        self.codes = codes
+
+    def __len__(self) -> int:
+        return int(self.codes.size)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return list(map(self.names.__getitem__, self.codes[index].tolist()))
+        return self.names[int(self.codes[index])]
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self.names.__getitem__, self.codes.tolist())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.names
+
+    def __repr__(self) -> str:
+        return f"Labels({len(self.names)} names, {len(self)} rows)"
+
+
+def distinct(column: Sequence[str]) -> Sequence[str]:
+    """The distinct texts of a column (cheap for :class:`Labels`)."""
+    return column.names if isinstance(column, Labels) else list(dict.fromkeys(column))
 
 
 @dataclass

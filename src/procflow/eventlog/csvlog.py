@@ -8,9 +8,11 @@ rows waiting for their ``complete`` are held). Iterating yields
 :class:`Event` objects; iterating twice reads the file twice.
 
 Two ways to split a chunk into fields: a chunk without a quote character
-(most exports) is split with ``str.split`` and its columns taken by
-slicing -- after checking that every line has as many fields as the header;
-a chunk with quotes (or ragged or blank lines) goes through the ``csv``
+(most exports) in which every line has as many fields as the header is a
+:class:`~procflow.eventlog.plaincsv.PlainChunk`, split with numpy on its
+bytes -- timestamps decoded straight from them, case ids, activities and
+resources factorised so that only their distinct values become strings; a
+chunk with quotes (or ragged or blank lines) goes through the ``csv``
 module, which knows quoted delimiters and line breaks. Both give the same
 result.
 
@@ -36,17 +38,17 @@ import csv
 import io
 import os
 from collections.abc import Iterator, Sequence
-from itertools import repeat
 from operator import itemgetter
-from typing import IO
+from typing import IO, Protocol
 
 import numpy as np
 
 from procflow.errors import EventLogError
-from procflow.eventlog.batch import Batch
+from procflow.eventlog.batch import Batch, distinct
 from procflow.eventlog.columns import ColumnIndex, Columns, resolve
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
 from procflow.eventlog.logfile import open_binary, open_text
+from procflow.eventlog.plaincsv import PlainChunk
 from procflow.eventlog.timestamps import TimestampError, make_parser, parse_many
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -59,6 +61,35 @@ def sniff_delimiter(line: str) -> str:
     counts = {d: line.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
+
+
+class Table(Protocol):
+    """The columns of one chunk (a :class:`~.plaincsv.PlainChunk` or a :class:`RowTable`)."""
+
+    def texts(self, column: int) -> Sequence[str]: ...
+
+    def labels(self, column: int) -> Sequence[str]:
+        """A text column for the replay (:class:`~procflow.eventlog.batch.Labels` when cheap)."""
+        ...
+
+    def times(self, column: int) -> np.ndarray | None:
+        """Seconds when the column can be decoded in bulk, else ``None`` (parse the texts)."""
+        ...
+
+
+class RowTable:
+    """Columns of rows the ``csv`` module read (quoted, ragged or blank lines)."""
+
+    def __init__(self, columns: list[list[str]]) -> None:
+        self.columns = columns
+
+    def texts(self, column: int) -> list[str]:
+        return self.columns[column]
+
+    labels = texts
+
+    def times(self, column: int) -> None:
+        return None
 
 
 class CsvLog:
@@ -143,10 +174,10 @@ class CsvLog:
         needed = max(used) + 1
         total = 0
         for chunk, line in self._chunks(handle):
-            columns, lines = self._split(chunk, line, delimiter, width, needed)
+            table, lines = self._split(chunk, line, delimiter, width, needed)
             if not lines.size:
                 continue
-            batch = self._columns(columns, lines, index, pairing)
+            batch = self._columns(table, lines, index, pairing)
             if len(batch):
                 total += len(batch)
                 yield batch
@@ -181,22 +212,18 @@ class CsvLog:
 
     def _split(
         self, chunk: str, line: int, delimiter: str, width: int, needed: int
-    ) -> tuple[list[Sequence[str]], np.ndarray]:
-        """The first ``needed`` columns of a chunk of whole lines, and each row's line."""
+    ) -> tuple[Table, np.ndarray]:
+        """The columns of a chunk of whole lines, and each row's line."""
         if "\r" in chunk:
             chunk = chunk.replace("\r\n", "\n")
-        if '"' not in chunk and "\r" not in chunk:
-            lines = chunk.split("\n")
-            lines.pop()  # after the last line break
-            if set(map(str.count, lines, repeat(delimiter))) == {width - 1}:
-                fields = chunk.replace("\n", delimiter).split(delimiter)
-                columns: list[Sequence[str]] = [fields[j:-1:width] for j in range(needed)]
-                return columns, np.arange(line, line + len(lines), dtype=np.int64)
+        plain = PlainChunk.split(chunk, delimiter, width)
+        if plain is not None:
+            return plain, np.arange(line, line + plain.rows, dtype=np.int64)
         return self._split_csv(chunk, line, delimiter, width, needed)
 
     def _split_csv(
         self, chunk: str, line: int, delimiter: str, width: int, needed: int
-    ) -> tuple[list[Sequence[str]], np.ndarray]:
+    ) -> tuple[Table, np.ndarray]:
         """The same with the ``csv`` module: quotes, ragged and blank lines."""
         reader = csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True)
         rows: list[list[str]] = []
@@ -218,22 +245,23 @@ class CsvLog:
                 numbers.append(first)
         except csv.Error as exc:
             raise self._fail(f"not valid CSV: {exc}", line + before) from None
-        columns: list[Sequence[str]] = [list(map(itemgetter(j), rows)) for j in range(needed)]
-        return columns, np.asarray(numbers, dtype=np.int64)
+        columns = [list(map(itemgetter(j), rows)) for j in range(needed)]
+        return RowTable(columns), np.asarray(numbers, dtype=np.int64)
 
     # -- columns to a batch ------------------------------------------------------
 
     def _times(
         self,
-        texts: Sequence[str],
+        table: Table,
         column: int,
         lines: np.ndarray,
         index: ColumnIndex,
         empty_ok: bool,
     ) -> np.ndarray:
-        parse = make_parser(self.time_format)
         try:
-            values = parse_many(texts, parse)
+            values = table.times(column) if self.time_format is None else None
+            if values is None:
+                values = parse_many(table.texts(column), make_parser(self.time_format))
         except TimestampError as exc:
             raise self._fail(
                 f"column {index.names[column]!r}: {exc}", int(lines[exc.index])
@@ -248,13 +276,13 @@ class CsvLog:
 
     def _columns(
         self,
-        columns: list[Sequence[str]],
+        table: Table,
         lines: np.ndarray,
         index: ColumnIndex,
         pairing: LifecyclePairing,
     ) -> Batch:
-        cases = columns[index.case]
-        activities = columns[index.activity]
+        cases = table.labels(index.case)
+        activities = table.labels(index.activity)
         if "" in cases:
             at = list(cases).index("")
             raise self._fail(f"empty case id in column {index.name('case')!r}", int(lines[at]))
@@ -264,16 +292,16 @@ class CsvLog:
         si, ei = index.start, index.end
         start = None
         if si is not None:
-            start = self._times(columns[si], si, lines, index, empty_ok=ei is not None)
+            start = self._times(table, si, lines, index, empty_ok=ei is not None)
         if ei is not None:
-            end = self._times(columns[ei], ei, lines, index, empty_ok=False)
+            end = self._times(table, ei, lines, index, empty_ok=False)
         else:
             assert start is not None
             end, start = start, None
-        resources = columns[index.resource] if index.resource is not None else None
+        resources = table.labels(index.resource) if index.resource is not None else None
         if index.lifecycle is not None:
-            stages = columns[index.lifecycle]
-            if pairing or not {s.strip().lower() for s in set(stages)} <= COMPLETES | {""}:
+            stages = table.labels(index.lifecycle)
+            if pairing or not {s.strip().lower() for s in distinct(stages)} <= COMPLETES | {""}:
                 return self._pair(cases, activities, end, start, resources, lines, stages, pairing)
         if start is not None:
             backwards = np.flatnonzero(start > end)
@@ -299,6 +327,8 @@ class CsvLog:
         pairing: LifecyclePairing,
     ) -> Batch:
         """Rows of lifecycle transitions: pair starts with completes, drop the others."""
+        cases, activities = list(cases), list(activities)  # row by row: plain lists are faster
+        resources = list(resources) if resources is not None else None
         keep: list[int] = []
         begins = np.full(len(cases), np.nan) if start is None else start.copy()
         for i, stage in enumerate(stages):

@@ -52,7 +52,7 @@ from typing import ClassVar
 import numpy as np
 
 from procflow.errors import EventLogError
-from procflow.eventlog.batch import Batch, batches_of
+from procflow.eventlog.batch import Batch, Labels, batches_of
 from procflow.eventlog.events import Event
 from procflow.eventlog.matching import StepMatcher
 from procflow.eventlog.stats import Sample
@@ -254,6 +254,12 @@ class _Cases:
 
     def numbers(self, cases: Sequence[str]) -> np.ndarray:
         """Case numbers of a column of case ids, numbering new cases as they come."""
+        if isinstance(cases, Labels):  # each distinct id once, in order of first appearance
+            numbers: np.ndarray = self._number(cases.names)[cases.codes]
+            return numbers
+        return self._number(cases)
+
+    def _number(self, cases: Sequence[str]) -> np.ndarray:
         ids = self.ids
         found = np.fromiter(map(ids.get, cases, repeat(-1)), dtype=np.int64, count=len(cases))
         missing = np.flatnonzero(found < 0)
@@ -304,6 +310,12 @@ class _Replay:
 
     def _codes(self, activities: Sequence[str]) -> np.ndarray:
         """Step number per activity; unknown activities get -2 - (their number)."""
+        if isinstance(activities, Labels):  # each distinct name once, in order of appearance
+            codes: np.ndarray = self._code(activities.names)[activities.codes]
+            return codes
+        return self._code(activities)
+
+    def _code(self, activities: Sequence[str]) -> np.ndarray:
         codes = self.codes
         found = np.fromiter(
             map(codes.get, activities, repeat(-1)), dtype=np.int64, count=len(activities)
@@ -568,6 +580,18 @@ class _Replay:
 
     def _count_resources(self, code: np.ndarray, resources: Sequence[str | None]) -> None:
         """Count (step, resource) pairs with numpy: resources are numbered like cases."""
+        if isinstance(resources, Labels):  # each distinct name once, in order of appearance
+            found = self._resource_numbers(resources.names)[resources.codes]
+        else:
+            found = self._resource_numbers(resources)
+        wanted = (code >= 0) & (found != self.no_resource)
+        pairs = code[wanted] * (RESOURCE_LIMIT + 2) + found[wanted]
+        values, counts = np.unique(pairs, return_counts=True)
+        total = self.resource_pairs
+        for pair, count in zip(values.tolist(), counts.tolist(), strict=True):
+            total[pair] = total.get(pair, 0) + count
+
+    def _resource_numbers(self, resources: Sequence[str | None]) -> np.ndarray:
         ids = self.resource_ids
         found = np.fromiter(
             map(ids.get, resources, repeat(-1)), dtype=np.int64, count=len(resources)
@@ -583,12 +607,7 @@ class _Replay:
                     else:
                         number = ids[name] = len(ids)
                 found[i] = number
-        wanted = (code >= 0) & (found != self.no_resource)
-        pairs = code[wanted] * (RESOURCE_LIMIT + 2) + found[wanted]
-        values, counts = np.unique(pairs, return_counts=True)
-        total = self.resource_pairs
-        for pair, count in zip(values.tolist(), counts.tolist(), strict=True):
-            total[pair] = total.get(pair, 0) + count
+        return found
 
     # -- closing ---------------------------------------------------------------
 

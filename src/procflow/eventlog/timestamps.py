@@ -104,31 +104,65 @@ class TimestampError(ValueError):
         self.index = index
 
 
-_ZERO = ord("0")
 _DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
 _DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+_DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+_TEN = np.int64(10)
+
+
+def _char(text: str) -> int:
+    """A character as :func:`decode_fixed` sees it (its code minus ``"0"``'s, as a byte)."""
+    return (ord(text) - 48) & 0xFF
 
 
 def _number(digits: np.ndarray, first: int, count: int) -> np.ndarray:
     value: np.ndarray = digits[first].astype(np.int64)
     for row in range(first + 1, first + count):
-        value = value * 10 + digits[row]
+        value = value * _TEN + digits[row]
     return value
 
 
-def _fixed_layout(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds for rows of ASCII codes laid out as ``YYYY-MM-DD[T ]HH:MM:SS[.f+][offset]``.
+def decode_fixed(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds for timestamps laid out as ``YYYY-MM-DD[T ]HH:MM:SS[.f+][offset]``.
 
-    ``codes`` is ``(n, width)`` uint8, one timestamp per row, all of one width.
-    Returns ``(seconds, ok)``; rows that are not valid (``ok`` False) are left
-    to the one-by-one parser, which says what is wrong with them.
+    ``chars`` is ``(width, n)`` uint8 ASCII codes, one timestamp per
+    *column*, all of one width (at least 19): position-major, so that every
+    character position is a contiguous row and each step below is one numpy
+    operation on ``n`` small integers. The layout (fraction digits, offset
+    form) is read from the first timestamp; the others are checked against
+    it. Returns ``(seconds, ok)``; timestamps that are not valid (``ok``
+    False) are left to the one-by-one parser, which says what is wrong.
     """
-    count, width = codes.shape
-    digits = codes.T.astype(np.int16) - _ZERO  # one row per character position
-    ok = ((digits[list(_DIGITS)] >= 0) & (digits[list(_DIGITS)] <= 9)).all(axis=0)
-    ok &= (codes[:, 4] == 45) & (codes[:, 7] == 45) & (codes[:, 13] == 58) & (codes[:, 16] == 58)
-    ok &= (codes[:, 10] == 84) | (codes[:, 10] == 32)  # "T" or " "
+    width, count = chars.shape
+    digits = chars - np.uint8(48)  # "0".."9" -> 0..9; every other character wraps above 9
+    first = digits[:, 0] if count else np.zeros(width, dtype=np.uint8)
+    numeric = list(_DATE_DIGITS)
+    exact = [(4, "-"), (7, "-"), (13, ":"), (16, ":")]
+    position = 19
+    if width > 20 and first[19] == _char("."):
+        end = 20
+        while end < width and first[end] <= 9:
+            end += 1
+        exact.append((19, "."))
+        numeric += range(20, end)
+        position = end
+    rest = width - position
+    if rest == 1:
+        exact.append((position, "Z"))
+    elif rest in (3, 5, 6):  # +HH, +HHMM, +HH:MM
+        numeric += [position + 1, position + 2]
+        if rest == 5:
+            numeric += [position + 3, position + 4]
+        elif rest == 6:
+            numeric += [position + 4, position + 5]
+            exact.append((position + 3, ":"))
+    elif rest != 0:
+        return np.zeros(count), np.zeros(count, dtype=bool)
+    ok = digits[numeric].max(axis=0) <= 9
+    places, wanted = zip(*exact, strict=True)
+    expected = np.array([_char(c) for c in wanted], dtype=np.uint8)[:, None]
+    ok &= (digits[list(places)] ^ expected).max(axis=0) == 0
+    ok &= (digits[10] == _char("T")) | (digits[10] == _char(" "))
     year, month, day = _number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2)
     hour, minute, second = _number(digits, 11, 2), _number(digits, 14, 2), _number(digits, 17, 2)
     ok &= (month >= 1) & (month <= 12)
@@ -140,36 +174,20 @@ def _fixed_layout(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     days = 365 * y + y // 4 - y // 100 + y // 400 + _DAYS_BEFORE_MONTH[month]
     days += (leap & (month > 2)) + day - 719163  # 0001-01-01 .. 1970-01-01
     seconds = days * 86400.0 + (hour * 3600 + minute * 60 + second)
-    position = 19
-    if width > 20 and codes[0, 19] == 46:  # ".fff..."
-        end = 20
-        while end < width and 0 <= digits[end, 0] <= 9:
-            end += 1
-        fraction = digits[20:end]
-        ok &= (codes[:, 19] == 46) & ((fraction >= 0) & (fraction <= 9)).all(axis=0)
-        seconds += _number(digits, 20, end - 20) / float(10 ** (end - 20))
-        position = end
-    rest = width - position
-    if rest == 0:
+    if position > 19:
+        seconds += _number(digits, 20, position - 20) / float(10 ** (position - 20))
+    if rest <= 1:
         return seconds, ok
-    if rest == 1:
-        return seconds, ok & (codes[:, position] == 90)  # "Z"
-    sign = codes[:, position]
-    ok &= (sign == 43) | (sign == 45)  # "+" or "-"
-    if rest == 6:  # +HH:MM
-        ok &= codes[:, position + 3] == 58
-        minutes = _number(digits, position + 4, 2)
-    elif rest == 5:  # +HHMM
-        minutes = _number(digits, position + 3, 2)
-    elif rest == 3:  # +HH
+    sign = digits[position]
+    ok &= (sign == _char("+")) | (sign == _char("-"))
+    hours = _number(digits, position + 1, 2)
+    if rest == 3:
         minutes = np.zeros(count, dtype=np.int64)
     else:
-        return seconds, np.zeros(count, dtype=bool)
-    hours = _number(digits, position + 1, 2)
-    offset = digits[position + 1 : position + 3]
-    ok &= ((offset >= 0) & (offset <= 9)).all(axis=0) & (hours <= 23) & (minutes <= 59)
+        minutes = _number(digits, position + rest - 2, 2)
+    ok &= (hours <= 23) & (minutes <= 59)
     shift = (hours * 3600 + minutes * 60).astype(np.float64)
-    return np.where(sign == 45, seconds + shift, seconds - shift), ok
+    return np.where(sign == _char("-"), seconds + shift, seconds - shift), ok
 
 
 def _one_by_one(texts: Sequence[str]) -> list[float]:
@@ -190,38 +208,37 @@ def parse_many(texts: Sequence[str], parse: Callable[[str], float] = parse_times
     that cannot be read.
     """
     count = len(texts)
-    result = np.full(count, np.nan)
     if parse is parse_timestamp and count:
         widths = set(map(len, texts))
-        if len(widths) == 1:
-            width = widths.pop()
-            fast = None
-            if width >= 19:
-                try:
-                    raw = "".join(texts).encode("ascii")
-                except UnicodeEncodeError:
-                    raw = b""
-                if raw:
-                    codes = np.frombuffer(raw, dtype=np.uint8).reshape(count, width)
-                    seconds, ok = _fixed_layout(codes)
-                    if ok.all():
-                        return seconds
-                    fast = ok
-            if fast is None:
-                try:
-                    return np.array(_one_by_one(texts), dtype=float)
-                except ValueError:
-                    pass
-            else:
-                result[fast] = seconds[fast]
-                slow = np.flatnonzero(~fast).tolist()
-                return _fill(result, texts, slow, parse)
-        else:
+        if len(widths) == 1 and (width := widths.pop()) >= 19:
             try:
-                return np.array(_one_by_one(texts), dtype=float)
-            except ValueError:
-                pass
-    return _fill(result, texts, range(count), parse)
+                raw = "".join(texts).encode("ascii")
+            except UnicodeEncodeError:
+                raw = b""
+            if raw:
+                codes = np.frombuffer(raw, dtype=np.uint8).reshape(count, width)
+                return parse_fixed(np.ascontiguousarray(codes.T), texts)
+        try:
+            return np.array(_one_by_one(texts), dtype=float)
+        except ValueError:
+            pass
+    return _fill(np.full(count, np.nan), texts, range(count), parse)
+
+
+def parse_fixed(chars: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """Seconds for a column of ASCII timestamps of one width, ``(width, n)`` characters.
+
+    What :func:`parse_many` does with such a column, for readers that hold
+    the characters already (the CSV reader gathers them straight from the
+    file's bytes). Timestamps not of the column's layout are read from
+    ``texts`` one by one (only those are looked up).
+    """
+    seconds, ok = decode_fixed(chars)
+    if ok.all():
+        return seconds
+    result = np.full(ok.size, np.nan)
+    result[ok] = seconds[ok]
+    return _fill(result, texts, np.flatnonzero(~ok).tolist(), parse_timestamp)
 
 
 def _fill(
