@@ -54,6 +54,8 @@ from procflow.eventlog.timestamps import TimestampError, make_parser, parse_many
 DELIMITERS = (",", ";", "\t", "|")
 CHUNK_CHARS = 1 << 19
 """Characters read at a time (whole lines are kept together: about 6,000 rows)."""
+CARRY_LIMIT = 1 << 22
+"""Characters held at most while looking for the end of a row by counting quotes."""
 
 
 def sniff_delimiter(line: str) -> str:
@@ -61,6 +63,14 @@ def sniff_delimiter(line: str) -> str:
     counts = {d: line.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
+
+
+def _line_breaks(text: str) -> int:
+    r"""Line ends in ``text``: ``\n``, ``\r\n`` or a lone ``\r``, as ``csv`` counts them."""
+    breaks = text.count("\n")
+    if "\r" in text:
+        breaks += text.count("\r") - text.count("\r\n")
+    return breaks
 
 
 class Table(Protocol):
@@ -173,7 +183,7 @@ class CsvLog:
                             index.resource, index.lifecycle) if i is not None]  # fmt: skip
         needed = max(used) + 1
         total = 0
-        for chunk, line in self._chunks(handle):
+        for chunk, line in self._chunks(handle, delimiter):
             table, lines = self._split(chunk, line, delimiter, width, needed)
             if not lines.size:
                 continue
@@ -185,10 +195,19 @@ class CsvLog:
         if total == 0:
             raise self._fail("the log has no events (only a header row)", 2)
 
-    def _chunks(self, handle: IO[str]) -> Iterator[tuple[str, int]]:
-        """Text of whole lines (and whole quoted fields), with the line number it starts on."""
+    def _chunks(self, handle: IO[str], delimiter: str) -> Iterator[tuple[str, int]]:
+        """Text of whole lines (and whole quoted fields), with the line number it starts on.
+
+        A chunk ends at the last line break of what was read, unless that
+        break is inside a quoted field (an odd number of quotes before it):
+        then more is read. A quote in an unquoted field (``27" monitor``)
+        or a file with only ``\\r`` line ends would have that go on to the end
+        of the file; past :data:`CARRY_LIMIT` characters the rows are found
+        exactly (:meth:`_row_end`), so memory stays bounded.
+        """
         carry = ""
         line = 2  # the header was line 1
+        limit = max(CARRY_LIMIT, 2 * self.chunk_chars)
         while True:
             try:
                 block = handle.read(self.chunk_chars)
@@ -203,12 +222,38 @@ class CsvLog:
             text = carry + block
             cut = text.rfind("\n") + 1
             # a line break inside a quoted field does not end a row: read on
-            if cut == 0 or text.count('"', 0, cut) % 2:
-                carry = text
-                continue
+            if cut == 0 or ('"' in text and text.count('"', 0, cut) % 2):
+                if len(text) <= limit:
+                    carry = text
+                    continue
+                cut = self._row_end(text, delimiter, line)
             chunk, carry = text[:cut], text[cut:]
             yield chunk, line
-            line += chunk.count("\n")
+            line += _line_breaks(chunk)
+
+    def _row_end(self, text: str, delimiter: str, line: int) -> int:
+        """Where the last complete row of ``text`` ends, as the ``csv`` module reads it."""
+        pieces: list[int] = []  # lengths of the physical lines (ends: \n, \r\n or \r)
+
+        def physical() -> Iterator[str]:
+            for piece in io.StringIO(text, newline=""):
+                pieces.append(len(piece))
+                yield piece
+
+        reader = csv.reader(physical(), delimiter=delimiter, strict=True)
+        complete = 0
+        try:
+            for _ in reader:
+                complete = reader.line_num
+        except csv.Error:
+            pass  # a quoted field open at the end (or bad CSV, reported when parsed)
+        if complete == len(pieces) and not text.endswith("\n"):
+            complete -= 1  # the last line may go on in the next read
+        if complete <= 0:
+            raise self._fail(
+                f"a row longer than {len(text):,} characters (is a quote never closed?)", line
+            )
+        return sum(pieces[:complete])
 
     def _split(
         self, chunk: str, line: int, delimiter: str, width: int, needed: int

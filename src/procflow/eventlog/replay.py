@@ -44,9 +44,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from typing import ClassVar
 
 import numpy as np
@@ -252,27 +252,42 @@ class _Cases:
         self.uses = uses
         self.size = size
 
-    def numbers(self, cases: Sequence[str]) -> np.ndarray:
-        """Case numbers of a column of case ids, numbering new cases as they come."""
-        if isinstance(cases, Labels):  # each distinct id once, in order of first appearance
-            numbers: np.ndarray = self._number(cases.names)[cases.codes]
-            return numbers
-        return self._number(cases)
+    def numbers(self, cases: Sequence[str], distinct: bool = False) -> np.ndarray:
+        """Case numbers of a column of case ids, numbering new cases as they come.
 
-    def _number(self, cases: Sequence[str]) -> np.ndarray:
+        ``distinct``: the ids are all different (the names of :class:`Labels`).
+        """
         ids = self.ids
         found = np.fromiter(map(ids.get, cases, repeat(-1)), dtype=np.int64, count=len(cases))
-        missing = np.flatnonzero(found < 0)
-        if missing.size:
+        missing = found < 0
+        if missing.any():
             names = self.names
-            unseen = [cases[i] for i in missing.tolist()]
-            fresh = list(dict.fromkeys(unseen))  # first appearance order, once each
-            ids.update(zip(fresh, range(len(names), len(names) + len(fresh)), strict=True))
+            first = len(names)
+            if distinct:
+                fresh = list(compress(cases, missing.tolist()))
+                found[missing] = np.arange(first, first + len(fresh))
+            else:
+                unseen = list(compress(cases, missing.tolist()))
+                fresh = list(dict.fromkeys(unseen))  # first appearance order, once each
+            ids.update(zip(fresh, range(first, first + len(fresh)), strict=True))
             names.extend(fresh)
-            found[missing] = list(map(ids.__getitem__, unseen))
+            if not distinct:
+                found[missing] = list(map(ids.__getitem__, unseen))
             if len(names) > self.size:
                 self._grow(len(names))
         return found
+
+    def order(self, cases: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(numbers, order)``: the case numbers and the rows sorted by case, stably."""
+        if not isinstance(cases, Labels):
+            numbers = self.numbers(cases)
+            return numbers, np.argsort(numbers, kind="stable")
+        # each distinct id looked up once; rows sorted by the rank of their case's number,
+        # a small integer, so that numpy's stable sort is a radix sort
+        distinct = self.numbers(cases.names, distinct=True)
+        rank = np.empty(distinct.size, dtype=np.uint16 if distinct.size <= 1 << 16 else np.int64)
+        rank[np.argsort(distinct)] = np.arange(distinct.size)
+        return distinct[cases.codes], np.argsort(rank[cases.codes], kind="stable")
 
     def __len__(self) -> int:
         return len(self.names)
@@ -345,7 +360,7 @@ class _Replay:
         if n == 0:
             return
         cases = self.cases
-        number = cases.numbers(batch.cases)
+        number, order = cases.order(batch.cases)
         code = self._codes(batch.activities)
         end = np.asarray(batch.end, dtype=float)
         start = batch.start
@@ -360,7 +375,6 @@ class _Replay:
             earliest = end
         self.first_time = min(self.first_time, float(earliest.min()))
 
-        order = np.argsort(number, kind="stable")
         c = number[order]
         s = code[order]
         e = end[order]
@@ -467,18 +481,21 @@ class _Replay:
         known: np.ndarray,
         has_prev: np.ndarray,
     ) -> None:
-        steps = self.steps
-        following = known & has_prev
-        _add_by_step(steps, "elapsed", s[following], e[following] - prev_end[following])
+        by_step = _ByStep(s, known, self.steps)
+        by_step.add("elapsed", known & has_prev, lambda rows: e[rows] - prev_end[rows])
         if b is None:
             return
         started = known & ~np.isnan(b)
-        _add_by_step(steps, "service", s[started], e[started] - b[started])
-        waited = started & has_prev
-        wait = b[waited] - prev_end[waited]
-        negative = wait < 0
-        self.overlaps += int(negative.sum())
-        _add_by_step(steps, "wait", s[waited], np.where(negative, 0.0, wait))
+        by_step.add("service", started, lambda rows: e[rows] - b[rows])
+
+        def wait(rows: np.ndarray) -> np.ndarray:
+            wait = b[rows] - prev_end[rows]
+            negative = wait < 0
+            self.overlaps += int(negative.sum())
+            clipped: np.ndarray = np.where(negative, 0.0, wait)
+            return clipped
+
+        by_step.add("wait", started & has_prev, wait)
 
     def _transitions(
         self,
@@ -719,20 +736,32 @@ class _Replay:
             result.examples.setdefault(key, self.cases.names[int(deviating[first[column]])])
 
 
-def _add_by_step(
-    steps: list[StepMeasure], which: str, step: np.ndarray, values: np.ndarray
-) -> None:
-    """Append ``values`` to the ``which`` sample of each value's step."""
-    if not step.size:
-        return
-    order = np.argsort(step, kind="stable")
-    sorted_steps = step[order]
-    sorted_values = values[order]
-    present, first = np.unique(sorted_steps, return_index=True)
-    bounds = [*first.tolist(), sorted_steps.size]
-    for k, number in enumerate(present.tolist()):
-        sample: Sample = getattr(steps[number], which)
-        sample.extend(sorted_values[bounds[k] : bounds[k + 1]])
+class _ByStep:
+    """The rows of a batch by step, stably: how each step's samples receive their values."""
+
+    def __init__(self, s: np.ndarray, known: np.ndarray, steps: list[StepMeasure]) -> None:
+        self.s = s
+        self.steps = steps
+        key = np.where(known, s, -1)  # unknown activities first, never chosen
+        small = np.int16 if len(steps) < 1 << 15 else np.int64  # int16: a radix sort
+        self.order = np.argsort(key.astype(small), kind="stable")
+
+    def add(
+        self, which: str, chosen: np.ndarray, values_of: Callable[[np.ndarray], np.ndarray]
+    ) -> None:
+        """Append ``values_of(rows)`` of the ``chosen`` rows to their step's ``which`` sample."""
+        rows = self.order[chosen[self.order]]
+        if not rows.size:
+            return
+        counts = np.bincount(self.s[rows], minlength=len(self.steps))
+        ends = np.cumsum(counts)
+        values = values_of(rows)
+        present = np.flatnonzero(counts)
+        for number, low, high in zip(
+            present.tolist(), (ends - counts)[present].tolist(), ends[present].tolist(), strict=True
+        ):
+            sample: Sample = getattr(self.steps[number], which)
+            sample.extend(values[low:high])
 
 
 def replay(process: Process, log: Iterable[Event], path: str = "<log>") -> Measurements:
