@@ -8,6 +8,7 @@ usage, configuration or input. No traceback is ever shown for bad input.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -40,6 +41,13 @@ class _LazyGroup(click.Group):
     ``procflow lint`` in a pre-commit hook should not pay for importing the
     simulator and the event-log readers. ``check-log`` lives in ``checklog``;
     a name that matches no module loads them all (as ``--help`` does).
+
+    The collector is paused while a command module is imported: an import
+    makes a great many long-lived objects (functions, classes, pydantic
+    schemas) and no garbage, yet each collection walks them all -- about
+    30 ms of a 300 ms ``procflow lint``. Afterwards they are frozen
+    (:func:`gc.freeze`), out of reach of later collections; module-level
+    objects live as long as the process anyway.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -50,7 +58,15 @@ class _LazyGroup(click.Group):
         for name in modules:
             if name not in self._loaded:
                 self._loaded.add(name)
-                for command in import_module(f"procflow.cli.{name}").commands:
+                collecting = gc.isenabled()
+                gc.disable()
+                try:
+                    module = import_module(f"procflow.cli.{name}")
+                finally:
+                    if collecting:
+                        gc.enable()
+                gc.freeze()
+                for command in module.commands:
                     self.add_command(command)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
