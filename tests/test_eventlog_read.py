@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 import procflow
 from procflow import EventLogError, FileAccessError
+from procflow.eventlog import csvlog
+from procflow.eventlog.batch import Labels
 from procflow.eventlog.columns import Columns
 from procflow.eventlog.csvlog import CsvLog, sniff_delimiter
 from procflow.eventlog.events import Event
@@ -144,6 +146,15 @@ def test_a_bad_date_in_a_column_of_one_layout_is_found() -> None:
     assert "'2011-02-29T10:00:00Z'" in str(info.value)
     fine = parse_many(["2011-12-31 23:59:59.5+01:00", "2011-12-31 23:59:59.5-01:00"])
     assert fine.tolist() == [1325372399.5, 1325379599.5]
+
+
+@pytest.mark.parametrize("offset", ["+01:-5", "+01:3 ", "+01.0x", "+1x00"])
+def test_an_offset_that_is_not_digits_is_not_decoded(offset: str) -> None:
+    """Columns of one layout are decoded in bulk; an offset of other characters is not."""
+    column = ["2011-12-31T23:59:59+01:00", "2011-12-31T23:59:59" + offset]
+    with pytest.raises(TimestampError) as info:
+        parse_many(column)
+    assert info.value.index == 1
 
 
 def test_a_time_format_replaces_the_rules(tmp_path: Path) -> None:
@@ -291,6 +302,110 @@ def test_split_and_csv_paths_agree(
     assert lines == sorted(lines)
     newlines = sum(r[4].count("\n") for r in rows[1:])
     assert lines[-1] == 301 + newlines - rows[-1][4].count("\n")
+
+
+@pytest.mark.parametrize("chunk_chars", [64, 1000, 1 << 19])
+def test_numpy_split_and_csv_module_agree_on_every_kind_of_field(
+    tmp_path: Path, chunk_chars: int
+) -> None:
+    """Unquoted chunks are split with numpy, quoted ones with csv: the same events either way."""
+    rng = random.Random(chunk_chars)
+    cases = ["c1", "c12345678", "case-ünïcode-7", "x" * 15, "y" * 16, "z" * 40, "w" * 90, "7"]
+    activities = ["a", "intake", "resolve-remote", "Prüfung", "Genehmigung erteilt!", "q" * 70]
+    resources = ["", "bob", "alice-in-accounts", "søren"]
+    rows = [("case", "activity", "start", "end", "resource")]
+    moment = datetime(2027, 1, 4, tzinfo=UTC)
+    for i in range(400):
+        moment += timedelta(seconds=rng.uniform(0, 600))
+        began = (moment - timedelta(seconds=30)).isoformat(timespec="milliseconds")
+        ended = moment.isoformat(timespec="milliseconds")
+        if i % 97 == 5:
+            ended = str(round(moment.timestamp(), 3))  # a number: a chunk of several widths
+        if i % 89 == 7:
+            began = ""  # no start: the start column has several widths
+        row = (rng.choice(cases), rng.choice(activities), began, ended, rng.choice(resources))
+        rows.append(row)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="utf-8")
+    quoted = tmp_path / "quoted.csv"
+    with open(quoted, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+
+    def read(path: Path) -> list[tuple[object, ...]]:
+        log = CsvLog(path, chunk_chars=chunk_chars)
+        return [(e.case, e.activity, e.start, e.end, e.resource, e.line) for e in log]
+
+    expected = read(quoted)
+    assert read(plain) == expected
+    assert len(expected) == 400
+    assert {e[0] for e in expected} == set(cases)
+    assert {e[1] for e in expected} == set(activities)
+    assert expected[-1][5] == 401
+    # the numpy path decodes timestamps exactly as fromisoformat does
+    first = rows[1]
+    assert expected[0][3] == datetime.fromisoformat(first[3]).timestamp()
+
+
+def test_plain_chunks_factorise_text_columns(tmp_path: Path) -> None:
+    text = (
+        "case,activity,timestamp,resource\n"
+        "c2,b,2027-01-04T10:00:00Z,ann\n"
+        "c1,a,2027-01-04T10:01:00Z,\n"
+        "c2,a,2027-01-04T10:02:00Z,ann\n"
+        "c3,a,2027-01-04T10:03:00Z,ann\n"
+    )
+    (batch,) = CsvLog(write(tmp_path / "log.csv", text)).batches()
+    assert isinstance(batch.cases, Labels)
+    assert batch.cases.names == ["c2", "c1", "c3"]  # in order of first appearance
+    assert batch.cases.codes.tolist() == [0, 1, 0, 2]
+    assert list(batch.cases) == ["c2", "c1", "c2", "c3"]
+    assert batch.cases[-1] == "c3"
+    assert batch.cases[1:3] == ["c1", "c2"]
+    assert "c1" in batch.cases
+    assert "c4" not in batch.cases
+    assert batch.resources is not None
+    assert list(batch.resources) == ["ann", "", "ann", "ann"]
+    assert list(batch.activities) == ["b", "a", "a", "a"]
+    assert batch.end.tolist() == [1799056800.0 + 60 * i for i in range(4)]
+    # a NUL byte would be ambiguous in zero-padded words: such a chunk is read as strings
+    (batch,) = CsvLog(write(tmp_path / "nul.csv", text.replace("c3,a", "c3,a\x00b"))).batches()
+    assert not isinstance(batch.activities, Labels)
+    assert list(batch.activities) == ["b", "a", "a", "a\x00b"]
+
+
+@pytest.mark.parametrize("kind", ["stray quote", "CR line ends"])
+def test_a_row_end_never_found_by_counting_quotes_keeps_memory_bounded(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a line break outside quotes, rows are found exactly past CARRY_LIMIT characters.
+
+    Counting quotes would carry the rest of the file as one chunk: all of
+    it in memory at once.
+    """
+    monkeypatch.setattr(csvlog, "CARRY_LIMIT", 2000)
+    rows = ["case,activity,timestamp"]
+    names = ["27-inch monitor", '27" monitor']
+    rows += [f"c{i},{names[i == 3]},{i}" for i in range(3000)]
+    end = "\r" if kind == "CR line ends" else "\n"
+    log = write(tmp_path / "log.csv", end.join(rows) + end)
+    reader = CsvLog(log, chunk_chars=100)
+    assert max(len(batch) for batch in reader.batches()) < 200
+    events = list(reader)
+    assert [(e.case, e.end, e.line) for e in events] == [(f"c{i}", i, i + 2) for i in range(3000)]
+    assert events[3].activity == '27" monitor'
+
+
+def test_an_unclosed_quote_is_an_error_not_the_rest_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csvlog, "CARRY_LIMIT", 2000)
+    rows = ["case,activity,timestamp", "c0,a,0", 'c1,"never closed,1']
+    rows += [f"c{i},a,{i}" for i in range(2, 3000)]
+    log = write(tmp_path / "log.csv", "\n".join(rows) + "\n")
+    with pytest.raises(EventLogError) as info:
+        list(CsvLog(log, chunk_chars=100))
+    assert info.value.row == 3
+    assert "is a quote never closed?" in str(info.value)
 
 
 def test_gzip_logs_are_read(tmp_path: Path) -> None:
