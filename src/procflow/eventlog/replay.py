@@ -597,15 +597,29 @@ class _Replay:
 
     def _count_resources(self, code: np.ndarray, resources: Sequence[str | None]) -> None:
         """Count (step, resource) pairs with numpy: resources are numbered like cases."""
-        if isinstance(resources, Labels):  # each distinct name once, in order of appearance
-            found = self._resource_numbers(resources.names)[resources.codes]
+        if isinstance(resources, Labels):
+            # each distinct name looked up once; the pairs counted on the batch's own small
+            # numbers (a bincount), then turned into the log's
+            numbers = self._resource_numbers(resources.names)
+            distinct = len(resources.names)
+            wanted = (code >= 0) & (numbers[resources.codes] != self.no_resource)
+            local = np.bincount(
+                code[wanted] * distinct + resources.codes[wanted],
+                minlength=len(self.steps) * distinct,
+            )
+            seen = np.flatnonzero(local)
+            steps, names = np.divmod(seen, distinct)
+            pairs = steps * (RESOURCE_LIMIT + 2) + numbers[names]
+            weights = local[seen]
         else:
             found = self._resource_numbers(resources)
-        wanted = (code >= 0) & (found != self.no_resource)
-        pairs = code[wanted] * (RESOURCE_LIMIT + 2) + found[wanted]
-        values, counts = np.unique(pairs, return_counts=True)
+            wanted = (code >= 0) & (found != self.no_resource)
+            pairs = code[wanted] * (RESOURCE_LIMIT + 2) + found[wanted]
+            weights = None
+        values, inverse = np.unique(pairs, return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=weights, minlength=values.size)
         total = self.resource_pairs
-        for pair, count in zip(values.tolist(), counts.tolist(), strict=True):
+        for pair, count in zip(values.tolist(), counts.astype(np.int64).tolist(), strict=True):
             total[pair] = total.get(pair, 0) + count
 
     def _resource_numbers(self, resources: Sequence[str | None]) -> np.ndarray:

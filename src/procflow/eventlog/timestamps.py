@@ -106,6 +106,12 @@ class TimestampError(ValueError):
 
 _DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
 _DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_YEARS = np.arange(10_000)
+_LEAP = ((_YEARS % 4 == 0) & (_YEARS % 100 != 0)) | (_YEARS % 400 == 0)
+_DAYS_BEFORE_YEAR = (
+    365 * (_YEARS - 1) + (_YEARS - 1) // 4 - (_YEARS - 1) // 100 + (_YEARS - 1) // 400
+)
+_DAYS_BEFORE_YEAR -= 719_163  # days from 0001-01-01 to 1970-01-01: epoch days of 1 January
 _DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
 _TEN = np.int64(10)
 
@@ -165,14 +171,12 @@ def decode_fixed(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok &= (digits[10] == _char("T")) | (digits[10] == _char(" "))
     year, month, day = _number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2)
     hour, minute, second = _number(digits, 11, 2), _number(digits, 14, 2), _number(digits, 17, 2)
-    ok &= (month >= 1) & (month <= 12)
-    month = np.clip(month, 1, 12)
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    ok &= (year >= 1) & (month >= 1) & (month <= 12)
+    year[~ok] = month[~ok] = 1  # refused already: any date will do for the tables below
+    leap = _LEAP[year]
     ok &= (day >= 1) & (day <= _DAYS_IN_MONTH[month] - ((month == 2) & ~leap))
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    y = year - 1
-    days = 365 * y + y // 4 - y // 100 + y // 400 + _DAYS_BEFORE_MONTH[month]
-    days += (leap & (month > 2)) + day - 719163  # 0001-01-01 .. 1970-01-01
+    days = _DAYS_BEFORE_YEAR[year] + _DAYS_BEFORE_MONTH[month] + (leap & (month > 2)) + day
     seconds = days * 86400.0 + (hour * 3600 + minute * 60 + second)
     if position > 19:
         seconds += _number(digits, 20, position - 20) / float(10 ** (position - 20))
