@@ -38,6 +38,7 @@ import csv
 import io
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import IO, Protocol
 
@@ -71,6 +72,19 @@ def _line_breaks(text: str) -> int:
     if "\r" in text:
         breaks += text.count("\r") - text.count("\r\n")
     return breaks
+
+
+@dataclass
+class Chunk:
+    """Whole lines of a log: their text and the line the first one is on.
+
+    ``breaks``, the number of line breaks in ``text``, is set by whoever
+    already knows it (a plain chunk has one row a line), else counted.
+    """
+
+    text: str
+    line: int
+    breaks: int | None = None
 
 
 class Table(Protocol):
@@ -183,8 +197,8 @@ class CsvLog:
                             index.resource, index.lifecycle) if i is not None]  # fmt: skip
         needed = max(used) + 1
         total = 0
-        for chunk, line in self._chunks(handle, delimiter):
-            table, lines = self._split(chunk, line, delimiter, width, needed)
+        for chunk in self._chunks(handle, delimiter):
+            table, lines = self._split(chunk, delimiter, width, needed)
             if not lines.size:
                 continue
             batch = self._columns(table, lines, index, pairing)
@@ -195,7 +209,7 @@ class CsvLog:
         if total == 0:
             raise self._fail("the log has no events (only a header row)", 2)
 
-    def _chunks(self, handle: IO[str], delimiter: str) -> Iterator[tuple[str, int]]:
+    def _chunks(self, handle: IO[str], delimiter: str) -> Iterator[Chunk]:
         """Text of whole lines (and whole quoted fields), with the line number it starts on.
 
         A chunk ends at the last line break of what was read, unless that
@@ -217,7 +231,7 @@ class CsvLog:
                 raise self._fail(f"cannot be read: {exc}", line) from None
             if not block:
                 if carry:
-                    yield (carry if carry.endswith("\n") else carry + "\n"), line
+                    yield Chunk(carry if carry.endswith("\n") else carry + "\n", line)
                 return
             text = carry + block
             cut = text.rfind("\n") + 1
@@ -227,9 +241,10 @@ class CsvLog:
                     carry = text
                     continue
                 cut = self._row_end(text, delimiter, line)
-            chunk, carry = text[:cut], text[cut:]
-            yield chunk, line
-            line += _line_breaks(chunk)
+            chunk = Chunk(text[:cut], line)
+            carry = text[cut:]
+            yield chunk
+            line += chunk.breaks if chunk.breaks is not None else _line_breaks(chunk.text)
 
     def _row_end(self, text: str, delimiter: str, line: int) -> int:
         """Where the last complete row of ``text`` ends, as the ``csv`` module reads it."""
@@ -256,15 +271,17 @@ class CsvLog:
         return sum(pieces[:complete])
 
     def _split(
-        self, chunk: str, line: int, delimiter: str, width: int, needed: int
+        self, chunk: Chunk, delimiter: str, width: int, needed: int
     ) -> tuple[Table, np.ndarray]:
         """The columns of a chunk of whole lines, and each row's line."""
-        if "\r" in chunk:
-            chunk = chunk.replace("\r\n", "\n")
-        plain = PlainChunk.split(chunk, delimiter, width)
+        text, line = chunk.text, chunk.line
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        plain = PlainChunk.split(text, delimiter, width)
         if plain is not None:
+            chunk.breaks = plain.rows  # one row a line: no need to count them again
             return plain, np.arange(line, line + plain.rows, dtype=np.int64)
-        return self._split_csv(chunk, line, delimiter, width, needed)
+        return self._split_csv(text, line, delimiter, width, needed)
 
     def _split_csv(
         self, chunk: str, line: int, delimiter: str, width: int, needed: int
