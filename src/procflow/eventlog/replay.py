@@ -26,10 +26,13 @@ was taken; per case: cycle time (first start or end to last end) and
 whether it took a feedback edge (rework).
 
 How: the log arrives in :class:`~procflow.eventlog.batch.Batch` columns.
-Each batch is sorted by case (stably, so each case keeps its file order)
-and then handled with numpy a column at a time; only events on bounded or
-parallel transitions, whose outcome depends on the case's earlier uses,
-are walked one by one.
+Case ids, activities and resources that come as
+:class:`~procflow.eventlog.batch.Labels` (the CSV reader's unquoted chunks)
+are looked up once per distinct value, not once per event. Each batch is
+sorted by case (stably, so each case keeps its file order) and then handled
+with numpy a column at a time; only events on bounded or parallel
+transitions, whose outcome depends on the case's earlier uses, are walked
+one by one.
 
 Memory: events are never stored. Each case seen keeps a fixed row of
 numbers and its id in a dictionary (about 300 bytes in all, measured) until
