@@ -15,11 +15,14 @@ the same run and on the same files:
 * ``load``: procflow's loader alone (compose, convert, validate);
 * ``lint``: ``procflow lint`` in-process (:func:`procflow.lint.lint_paths`);
 * ``lint (cli)``: the whole ``procflow lint`` command as a subprocess
-  (interpreter start-up and imports included);
+  (interpreter start-up and imports included), with its bytecode cached as
+  in an installed package (pip compiles modules when it installs them; a
+  checkout run under ``PYTHONDONTWRITEBYTECODE`` would recompile procflow's
+  modules on every run, ~60 ms that no user pays);
 
-each the best of ``--repeat`` runs, and prints the ratio lint/parse.
-Targets: lint <= 2.5x parse on both workloads, and the 10,000-step process
-linted in under 2 s on one core.
+each the best of ``--repeat`` interleaved runs, and prints the ratio lint/parse.
+Targets: lint <= 2.5x parse on both workloads, in-process and as a command,
+and the 10,000-step process linted in under 2 s on one core.
 
 Run: ``python benchmarks/lint_bench.py [--repeat 5] [--files 1000] [--steps 10000]``.
 """
@@ -180,9 +183,18 @@ def lint_paths(paths: list[Path], ignore: tuple[str, ...] = ()) -> int:
     return len(run([str(p) for p in paths], LintConfig(ignore=ignore)).findings)
 
 
-def lint_cli(paths: list[Path]) -> None:
+def installed(cache: Path) -> dict[str, str]:
+    """The environment of a new interpreter that reads and writes bytecode in ``cache``."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def lint_cli(paths: list[Path], env: dict[str, str]) -> None:
     command = [sys.executable, "-m", "procflow", "lint", "--isolated", *map(str, paths)]
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
 
 
 def rule_times(path: Path) -> list[tuple[str, float]]:
@@ -217,20 +229,22 @@ def main(argv: list[str] | None = None) -> int:
         many, big = generate(Path(tmp), args.files, args.steps, args.big_steps)
         many_files = sorted(many.glob("*.yaml"))
         lint_paths([big])  # warm up: imports and rule registration are not what we measure
+        env = installed(Path(tmp) / "pycache")
+        lint_cli([big], env)  # compiles the bytecode, as installing the package does
         findings = {"a": lint_paths([many]), "b": lint_paths([big])}
         for label, paths, walk in (
             (f"(a) {args.files} files x {args.steps} steps", many_files, [many]),
             (f"(b) 1 file x {args.big_steps} steps", [big], [big]),
         ):
             size = sum(p.stat().st_size for p in paths) / 1e6
-            parse, load, lint, structural = best_of(
+            parse, load, lint, structural, cli = best_of(
                 args.repeat,
                 lambda p=paths: parse_files(p),  # type: ignore[misc]
                 lambda p=paths: load_files(p),  # type: ignore[misc]
                 lambda w=walk: lint_paths(w),  # type: ignore[misc]
                 lambda w=walk: lint_paths(w, ("PF5",)),  # type: ignore[misc]
+                lambda w=walk: lint_cli(w, env),  # type: ignore[misc]
             )
-            [cli] = best_of(max(1, args.repeat // 2), lambda w=walk: lint_cli(w))  # type: ignore[misc]
             rows.append((label, size, parse, load, lint, cli, structural))
         slowest = sorted(rule_times(big), key=lambda item: -item[1])[:5]
     python = sys.version.split()[0]
@@ -250,12 +264,18 @@ def main(argv: list[str] | None = None) -> int:
         "parse = yaml.compose(CSafeLoader) of every file; load = procflow's loader "
         "(compose, convert, validate);"
     )
-    print("lint = procflow lint in-process; lint (cli) = the whole command in a new interpreter;")
+    print(
+        "lint = procflow lint in-process; lint (cli) = the whole command in a new interpreter "
+        "(bytecode cached);"
+    )
     print("no PF5xx = lint/parse without the analytic rules (PF501-PF503: queueing model)")
     print(f"findings: (a) {findings['a']}, (b) {findings['b']}")
     print("slowest rules on (b): " + ", ".join(f"{name} {t:.3f}s" for name, t in slowest))
-    ok = all(row[4] / row[2] <= 2.5 for row in rows) and rows[1][4] < 2.0
-    print("targets (lint <= 2.5x parse on both, (b) lint < 2 s): " + ("met" if ok else "NOT met"))
+    ok = all(max(row[4], row[5]) / row[2] <= 2.5 for row in rows) and rows[1][4] < 2.0
+    print(
+        "targets (lint and lint (cli) <= 2.5x parse on both, (b) lint < 2 s): "
+        + ("met" if ok else "NOT met")
+    )
     return 0
 
 

@@ -8,10 +8,12 @@ usage, configuration or input. No traceback is ever shown for bad input.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 import click
@@ -42,12 +44,16 @@ class _LazyGroup(click.Group):
     simulator and the event-log readers. ``check-log`` lives in ``checklog``;
     a name that matches no module loads them all (as ``--help`` does).
 
-    The collector is paused while a command module is imported: an import
-    makes a great many long-lived objects (functions, classes, pydantic
-    schemas) and no garbage, yet each collection walks them all -- about
-    30 ms of a 300 ms ``procflow lint``. Afterwards they are frozen
-    (:func:`gc.freeze`), out of reach of later collections; module-level
-    objects live as long as the process anyway.
+    The garbage collector is kept off what the imports make: a command's
+    modules make a great many long-lived objects (functions, classes,
+    pydantic schemas) and no garbage, yet each collection walks them all.
+    :func:`_import_frozen` pauses it during the import and freezes the
+    objects after it (:func:`gc.freeze`); module-level objects live as long
+    as the process anyway. Once a command has loaded, the process freezes
+    everything again at exit, so the last collection does not walk every
+    object just before the operating system frees the memory. That is ~30 ms
+    of collections while importing and ~70 ms at exit: ``procflow lint`` of
+    one file took 370 ms with them, 280 ms without.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -57,16 +63,10 @@ class _LazyGroup(click.Group):
     def _load(self, modules: Sequence[str]) -> None:
         for name in modules:
             if name not in self._loaded:
+                if not self._loaded:
+                    atexit.register(gc.freeze)
                 self._loaded.add(name)
-                collecting = gc.isenabled()
-                gc.disable()
-                try:
-                    module = import_module(f"procflow.cli.{name}")
-                finally:
-                    if collecting:
-                        gc.enable()
-                gc.freeze()
-                for command in module.commands:
+                for command in _import_frozen(f"procflow.cli.{name}").commands:
                     self.add_command(command)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -80,6 +80,19 @@ class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load(COMMAND_MODULES)
         return super().list_commands(ctx)
+
+
+def _import_frozen(name: str) -> ModuleType:
+    """Import module ``name`` with the collector paused, then freeze every object."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        module = import_module(name)
+    finally:
+        if collecting:
+            gc.enable()
+    gc.freeze()
+    return module
 
 
 @click.group(
