@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
 # Both create .venv, install procflow with its dev tools and make sure Graphviz's
-# `dot` is installed (apt-get when root, otherwise a precise message).
+# `dot` is installed (apt-get when root, otherwise a precise message). The dask
+# extra is installed too, so the test of `--scheduler` runs against a real cluster.
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,10 +12,10 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP) graphviz
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(STAMP)
 
 graphviz:
