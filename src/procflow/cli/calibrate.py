@@ -28,7 +28,13 @@ from rich.table import Table
 from rich.text import Text
 
 from procflow.cli.console import make_console, print_trimmed, titled_table, write_json
-from procflow.cli.params import format_option, log_options, open_log, process_argument
+from procflow.cli.params import (
+    format_option,
+    log_argument,
+    log_options,
+    open_log,
+    process_argument,
+)
 from procflow.errors import ConfigError
 from procflow.eventlog.calibrate import MIN_OBSERVATIONS, Calibration, calibrate
 from procflow.fileio import write_atomic
@@ -108,7 +114,7 @@ def _percent(value: float) -> str:
 
 @click.command("calibrate")
 @process_argument
-@click.argument("log_path", metavar="LOG")
+@log_argument
 @click.option(
     "-o",
     "--output",

@@ -35,6 +35,7 @@ from procflow.cli.console import (
 )
 from procflow.cli.params import (
     format_option,
+    log_argument,
     log_options,
     open_log,
     parse_share,
@@ -337,7 +338,7 @@ def print_report(report: LogReport, console: Console, path: str, log_path: str, 
 
 @click.command("check-log")
 @process_argument
-@click.argument("log_path", metavar="LOG")
+@log_argument
 @format_option("text: tables to read; json: every number (times in seconds).")
 @click.option(
     "--min-conformance",

@@ -8,7 +8,9 @@ with the same column, delimiter, time-format and sorting options.
 
 from __future__ import annotations
 
+import glob
 import math
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,8 +23,37 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-process_argument = click.argument("path", metavar="PATH")
-"""``PATH``: a process file, or ``-`` to read one from standard input."""
+
+def expand(value: str) -> list[str]:
+    """The files a glob pattern matches (sorted), else ``[value]`` as given.
+
+    A name that exists, ``-`` and a pattern that matches nothing pass through
+    unchanged, so the reader reports them with its usual message.
+    """
+    if value == "-" or os.path.lexists(value) or not any(c in value for c in "*?["):
+        return [value]
+    return sorted(glob.glob(value, recursive=True)) or [value]
+
+
+def one_file(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A path as given, or the one file a glob pattern matches (SPEC 3: commands take globs).
+
+    A pattern that matches several files is a usage error (exit 2) naming a few.
+    """
+    matches = expand(value)
+    if len(matches) == 1:
+        return matches[0]
+    shown = ", ".join(matches[:3]) + (", ..." if len(matches) > 3 else "")
+    raise click.BadParameter(
+        f"{value!r} matches {len(matches)} files ({shown}); this command reads one", ctx, param
+    )
+
+
+process_argument = click.argument("path", metavar="PATH", callback=one_file)
+"""``PATH``: a process file (or a glob matching one), or ``-`` to read one from standard input."""
+
+log_argument = click.argument("log_path", metavar="LOG", callback=one_file)
+"""``LOG``: an event log file (CSV or XES), or a glob matching one."""
 
 
 def format_option(help: str) -> Callable[[F], F]:

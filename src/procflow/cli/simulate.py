@@ -23,7 +23,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from procflow.cli.console import make_console, print_trimmed, write_json
-from procflow.cli.params import format_option, process_argument, stack
+from procflow.cli.params import expand, format_option, process_argument, stack
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import display_name, load, load_change
 from procflow.model import Change, Process
@@ -74,7 +74,10 @@ def _progress_bar(output_format: str, label: str) -> ProgressBar:
 
 
 def _changes(paths: Sequence[str]) -> list[tuple[str, Change]]:
-    return [(display_name(path), load_change(path)) for path in paths]
+    """Each change file (a glob adds every file it matches, sorted), loaded and named."""
+    return [
+        (display_name(path), load_change(path)) for pattern in paths for path in expand(pattern)
+    ]
 
 
 def _apply(process: Process, name: str, change: Change) -> Process:
@@ -170,7 +173,8 @@ _common = stack(
     "change_paths",
     multiple=True,
     metavar="FILE",
-    help="Apply this change file (JSON Merge Patch) first; repeatable, applied in order.",
+    help="Apply this change file (JSON Merge Patch) first; repeatable, applied in order "
+    "(a glob adds every file it matches, sorted).",
 )
 @_common
 @click.option(
@@ -257,7 +261,8 @@ def simulate_command(
     multiple=True,
     required=True,
     metavar="FILE",
-    help="A change file (JSON Merge Patch) to compare with the baseline; repeatable.",
+    help="A change file (JSON Merge Patch) to compare with the baseline; repeatable "
+    "(a glob adds every file it matches).",
 )
 @_common
 def compare_command(
