@@ -18,11 +18,13 @@ here enumerates paths.
 Results that are lists of steps are in file order, the order a reader of
 the YAML file sees, so findings and tests are deterministic.
 
-Views that several analyses share (the :func:`forward_graph`, its
-topological order, the file order) are computed once per graph and kept in
-networkx's per-graph cache, ``G.__networkx_cache__``, which networkx empties
-whenever the graph's structure changes through its methods. Change edge
-attributes in place (``feedback``) and you must empty it yourself.
+The analyses run on a :class:`StepGraph`, the same graph as flat lists of
+step indices: lint builds one per process and never imports networkx. The
+functions that take a networkx graph convert it once and keep the
+conversion in networkx's per-graph cache, ``G.__networkx_cache__``, which
+networkx empties whenever the graph's structure changes through its
+methods. Change edge or node attributes in place (``feedback``, ``owner``)
+and you must empty it yourself.
 
 >>> from procflow.loader import load_text
 >>> p = load_text('''{process: p, start: a, owners: {x: {}, y: {}},
@@ -37,18 +39,20 @@ attributes in place (``feedback``) and you must empty it yourself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import networkx as nx
-
 if TYPE_CHECKING:
+    import networkx as nx
+
     from procflow.model import Process, Step
 
 __all__ = [
     "Edge",
     "Handoff",
     "PingPong",
+    "StepGraph",
     "dominators",
     "end_steps",
     "feedback_edges",
@@ -132,6 +136,8 @@ def process_graph(process: Process) -> nx.MultiDiGraph:
     unknown steps are left out. ``G.graph`` holds ``process`` (the id) and
     ``start``.
     """
+    import networkx as nx  # here only: the lint path never builds a networkx graph
+
     steps = process.steps
     graph = nx.MultiDiGraph(process=process.id, start=process.start)
     add_node = graph.add_node  # add_nodes_from takes a slow exception path for (node, data)
@@ -154,11 +160,520 @@ def process_graph(process: Process) -> nx.MultiDiGraph:
 
 
 # --------------------------------------------------------------------------
-# helpers
+# the step graph as plain lists
 
 
-def _start(graph: nx.MultiDiGraph, start: str | None) -> str | None:
-    return start if start is not None else graph.graph.get("start")
+class StepGraph:
+    """The step graph as lists of step indices: what the analyses below walk.
+
+    The same graph as :func:`process_graph` -- steps in file order (index
+    ``i`` is ``nodes[i]``), one edge per transition to a known step -- kept
+    as flat lists instead of networkx's dicts of dicts. Lint builds one per
+    process (:meth:`of`) and runs every analysis on it: building it costs a
+    few microseconds per step, a networkx graph ten times that, and the
+    lint path then never imports networkx (~100 ms). The networkx-facing
+    functions below convert a graph once (:meth:`of_networkx`, cached per
+    graph) and call the same methods, so both give the same answers.
+
+    Edges are in insertion order: transitions in file order for :meth:`of`,
+    networkx's edge order for :meth:`of_networkx`. Where networkx's own
+    iteration order decided a result (which of several loops' transitions
+    is reported, the topological order a search follows), the methods here
+    follow the same order, so results do not depend on which view built them.
+    """
+
+    def __init__(
+        self,
+        nodes: list[Any],
+        owner: list[Any],
+        end: list[bool],
+        start: Any,
+        edges: Iterable[tuple[int, int, Any, bool]],
+    ) -> None:
+        self.nodes = nodes
+        self.index: dict[Any, int] = {node: i for i, node in enumerate(nodes)}
+        self.owner = owner
+        self.end = end
+        self.start = start
+        n = len(nodes)
+        #: ``out[u]``: the edges of step ``u`` as ``(target, key, feedback)``, in insertion order
+        self.out: list[list[tuple[int, Any, bool]]] = [[] for _ in range(n)]
+        for u, v, key, feedback in edges:
+            self.out[u].append((v, key, feedback))
+
+    @classmethod
+    def of(cls, process: Process) -> StepGraph:
+        """The step graph of ``process``, read from its ``next``/``on`` fields."""
+        steps = process.steps
+        nodes = list(steps)
+        graph = cls.__new__(cls)
+        graph.nodes = nodes
+        index = graph.index = {node: i for i, node in enumerate(nodes)}
+        graph.owner = [step.owner for step in steps.values()]
+        graph.end = [step.end for step in steps.values()]
+        graph.start = process.start
+        out: list[list[tuple[int, Any, bool]]] = []
+        for step in steps.values():
+            if step.next is not None:
+                v = index.get(step.next)
+                out.append([] if v is None else [(v, "next", False)])
+            elif step.on:
+                out.append(
+                    [
+                        (index[t.to], trigger, t.feedback)
+                        for trigger, t in step.on.items()
+                        if t.to in index
+                    ]
+                )
+            else:
+                out.append([])
+        graph.out = out
+        return graph
+
+    @classmethod
+    def of_networkx(cls, graph: nx.MultiDiGraph) -> StepGraph:
+        """The step graph of a networkx graph (attributes ``owner``, ``end``, ``feedback``)."""
+        nodes = list(graph)
+        index = {node: i for i, node in enumerate(nodes)}
+        owner = [data.get("owner") for _node, data in graph.nodes(data=True)]
+        end = [bool(data.get("end")) for _node, data in graph.nodes(data=True)]
+        edges = (
+            (index[u], index[v], key, bool(feedback))
+            for u, v, key, feedback in graph.edges(keys=True, data="feedback")
+        )
+        return cls(nodes, owner, end, graph.graph.get("start"), edges)
+
+    def _position(self, start: Any) -> int:
+        """Index of ``start`` (default: the process start), -1 when it is not a step."""
+        node = self.start if start is None else start
+        try:
+            return self.index.get(node, -1)
+        except TypeError:  # unhashable
+            return -1
+
+    @cached_property
+    def successors(self) -> list[list[int]]:
+        """Targets of every step's edges (repeated for parallel edges)."""
+        return [[v for v, _key, _feedback in edges] for edges in self.out]
+
+    @cached_property
+    def forward(self) -> list[list[int]]:
+        """Successors along the :func:`forward_graph`: no feedback edges, no exits of end steps.
+
+        Each target once, in the order networkx's ``DiGraph`` would hold them
+        (first appearance among *all* the step's edges).
+        """
+        result: list[list[int]] = []
+        for u, edges in enumerate(self.out):
+            if self.end[u] or not edges:
+                result.append([])
+                continue
+            if len(edges) == 1:
+                v, _key, feedback = edges[0]
+                result.append([] if feedback else [v])
+                continue
+            kept: dict[int, bool] = {}
+            for v, _key, feedback in edges:
+                kept[v] = kept.get(v, False) or not feedback
+            result.append([v for v, forward in kept.items() if forward])
+        return result
+
+    @cached_property
+    def forward_topological(self) -> list[int] | None:
+        """A topological order of the forward graph (networkx's), ``None`` when it has a cycle."""
+        return _topological(self.forward)
+
+    # ------------------------------------------------------------------
+    # reachability
+
+    def reached(self, start: Any = None, extra: Iterable[tuple[int, int]] = ()) -> list[bool]:
+        """Which steps a case can reach from ``start`` along any edge (and the ``extra`` ones)."""
+        n = len(self.nodes)
+        seen = [False] * n
+        origin = self._position(start)
+        if origin < 0:
+            return seen
+        successors = self.successors
+        more: dict[int, list[int]] = {}
+        for u, v in extra:
+            more.setdefault(u, []).append(v)
+        seen[origin] = True
+        stack = [origin]
+        while stack:
+            u = stack.pop()
+            for v in successors[u]:
+                if not seen[v]:
+                    seen[v] = True
+                    stack.append(v)
+            for v in more.get(u, ()):
+                if not seen[v]:
+                    seen[v] = True
+                    stack.append(v)
+        return seen
+
+    @cached_property
+    def sources(self) -> list[list[int]]:
+        """The steps with an edge to each step, each once, in file order."""
+        sources: list[list[int]] = [[] for _ in self.nodes]
+        for u, targets in enumerate(self.successors):
+            for v in targets:
+                if not sources[v] or sources[v][-1] != u:
+                    sources[v].append(u)
+        return sources
+
+    def predecessors(self, node: Any, extra: Iterable[tuple[int, int]] = ()) -> list[Any]:
+        """Steps with an edge to ``node``, each once: in file order, then the ``extra`` sources."""
+        v = self.index[node]
+        found = dict.fromkeys(self.sources[v])
+        found.update(dict.fromkeys(u for u, t in extra if t == v))
+        return [self.nodes[u] for u in found]
+
+    def reaching_end(self) -> list[bool]:
+        """Which steps have some path (along any edge) to an end step, end steps included."""
+        n = len(self.nodes)
+        reverse: list[list[int]] = [[] for _ in range(n)]
+        for u, targets in enumerate(self.successors):
+            for v in targets:
+                reverse[v].append(u)
+        reach = list(self.end)
+        stack = [u for u in range(n) if reach[u]]
+        while stack:
+            v = stack.pop()
+            for u in reverse[v]:
+                if not reach[u]:
+                    reach[u] = True
+                    stack.append(u)
+        return reach
+
+    def traps(self) -> list[list[Any]]:
+        """Weakly connected groups of the steps that cannot reach an end (see :func:`traps`)."""
+        reach = self.reaching_end()
+        if all(reach):
+            return []
+        n = len(self.nodes)
+        neighbours: list[list[int]] = [[] for _ in range(n)]
+        for u, targets in enumerate(self.successors):
+            if reach[u]:
+                continue
+            for v in targets:
+                if not reach[v]:
+                    neighbours[u].append(v)
+                    neighbours[v].append(u)
+        group_of = [-1] * n
+        groups: list[list[int]] = []
+        for root in range(n):  # in file order: groups come out ordered by their first step
+            if reach[root] or group_of[root] >= 0:
+                continue
+            group_of[root] = len(groups)
+            members, stack = [root], [root]
+            while stack:
+                for v in neighbours[stack.pop()]:
+                    if group_of[v] < 0:
+                        group_of[v] = group_of[root]
+                        members.append(v)
+                        stack.append(v)
+            groups.append(members)
+        return [[self.nodes[u] for u in sorted(group)] for group in groups]
+
+    def has_closed_loop(self, group: Iterable[Any], avoid: set[Any]) -> bool:
+        """Whether ``group`` holds a loop with no way on inside ``group``, and none in ``avoid``.
+
+        That is a terminal strongly connected component of the subgraph on
+        ``group`` that is a cycle (two or more steps, or a self loop).
+        """
+        members = [self.index[node] for node in group]
+        local = {u: i for i, u in enumerate(members)}
+        successors = [[local[v] for v in self.successors[u] if v in local] for u in members]
+        components = _strongly_connected(len(members), successors)
+        component_of = [0] * len(members)
+        for c, component in enumerate(components):
+            for i in component:
+                component_of[i] = c
+        for c, component in enumerate(components):
+            if any(component_of[j] != c for i in component for j in successors[i]):
+                continue
+            is_cycle = len(component) > 1 or component[0] in successors[component[0]]
+            if is_cycle and not any(self.nodes[members[i]] in avoid for i in component):
+                return True
+        return False
+
+    def is_acyclic(self) -> bool:
+        """Whether no cycle at all goes through the graph (feedback edges and self loops count)."""
+        return _topological(self.successors) is not None
+
+    # ------------------------------------------------------------------
+    # loops
+
+    def unmarked_cycles(self) -> list[list[Any]]:
+        """See :func:`unmarked_cycles`."""
+        if self.forward_topological is not None:
+            return []
+        forward = self.forward
+        groups = [
+            sorted(component)
+            for component in _strongly_connected(len(forward), forward)
+            if len(component) > 1 or component[0] in forward[component[0]]
+        ]
+        groups.sort()
+        return [[self.nodes[u] for u in group] for group in groups]
+
+    def edges_from(self, node: Any) -> list[tuple[Any, Any, bool]]:
+        """``(target, key, feedback)`` of ``node``'s edges, grouped by target as in networkx."""
+        grouped: dict[int, list[tuple[Any, bool]]] = {}
+        for v, key, feedback in self.out[self.index[node]]:
+            grouped.setdefault(v, []).append((key, feedback))
+        return [(self.nodes[v], k, f) for v, pairs in grouped.items() for k, f in pairs]
+
+    # ------------------------------------------------------------------
+    # dominance
+
+    def immediate_dominators(self, start: Any = None) -> list[int]:
+        """``idom[u]`` of every step (-1 when unreachable; the start is its own).
+
+        Cooper, Harvey and Kennedy's iterative algorithm over the reverse
+        postorder, as networkx computes it; the dominator tree is unique.
+        """
+        n = len(self.nodes)
+        idom = [-1] * n
+        origin = self._position(start)
+        if origin < 0:
+            return idom
+        successors = self.successors
+        postorder: list[int] = []
+        seen = [False] * n
+        seen[origin] = True
+        work: list[tuple[int, Iterator[int]]] = [(origin, iter(successors[origin]))]
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if not seen[child]:
+                    seen[child] = True
+                    work.append((child, iter(successors[child])))
+                    break
+            else:
+                work.pop()
+                postorder.append(node)
+        rank = [-1] * n
+        for i, u in enumerate(postorder):
+            rank[u] = i
+        predecessors: list[list[int]] = [[] for _ in range(n)]
+        for u in postorder:
+            for v in successors[u]:
+                predecessors[v].append(u)
+        idom[origin] = origin
+        order = postorder[::-1][1:]
+        changed = True
+        while changed:
+            changed = False
+            for u in order:
+                new = -1
+                for p in predecessors[u]:
+                    if idom[p] < 0:
+                        continue
+                    if new < 0:
+                        new = p
+                        continue
+                    a, b = p, new
+                    while a != b:
+                        while rank[a] < rank[b]:
+                            a = idom[a]
+                        while rank[b] < rank[a]:
+                            b = idom[b]
+                    new = a
+                if idom[u] != new:
+                    idom[u] = new
+                    changed = True
+        return idom
+
+    def mandatory_steps(self, start: Any = None) -> list[Any]:
+        """See :func:`mandatory_steps`."""
+        idom = self.immediate_dominators(start)
+        ends = [u for u, end in enumerate(self.end) if end and idom[u] >= 0]
+        if not ends:
+            return []
+
+        def chain(u: int) -> list[int]:
+            steps = [u]
+            while idom[u] != u:
+                u = idom[u]
+                steps.append(u)
+            return steps
+
+        common = chain(ends[0])
+        on_chain = set(common)
+        for end in ends[1:]:
+            u = end
+            while u not in on_chain:
+                u = idom[u]
+            common = chain(u)  # the nearest common dominator and everything above it
+            on_chain = set(common)
+        common.reverse()
+        return [self.nodes[u] for u in common]
+
+    # ------------------------------------------------------------------
+    # ownership
+
+    def _forward_order(self) -> tuple[list[list[int]], list[int]]:
+        """An acyclic version of the forward graph and a topological order of it.
+
+        When the forward graph has unmarked loops, self loops are dropped and,
+        inside each strongly connected component, only the edges that go down
+        the file are kept, so that every path of the result visits no step
+        twice in the original graph; edges between components are all kept.
+        """
+        forward = self.forward
+        topological = self.forward_topological
+        if topological is not None:
+            return forward, topological
+        component_of = [0] * len(forward)
+        for c, component in enumerate(_strongly_connected(len(forward), forward)):
+            for u in component:
+                component_of[u] = c
+        acyclic = [
+            [v for v in targets if not (component_of[v] == component_of[u] and v <= u)]
+            for u, targets in enumerate(forward)
+        ]
+        order = _topological(acyclic)
+        assert order is not None
+        return acyclic, order
+
+    def ping_pongs(self) -> list[PingPong]:
+        """See :func:`ping_pongs`."""
+        owner_of = self.owner
+        forward = self.forward
+        directed = set()
+        for u, targets in enumerate(forward):
+            a = owner_of[u]
+            if a is None:
+                continue
+            for v in targets:
+                b = owner_of[v]
+                if b is not None and a != b:
+                    directed.add((a, b))
+        two_way = {(a, b) for a, b in directed if (b, a) in directed}
+        if not two_way:
+            return []
+        successors, topological = self._forward_order()
+        predecessors: list[list[int]] = [[] for _ in successors]
+        for u, targets in enumerate(successors):  # in file order, as networkx keeps them
+            for v in targets:
+                predecessors[v].append(u)
+        # runs[v][p] = (length, predecessor, predecessor's key or None when the run starts
+        # there): the longest run of alternating handoffs between p and owner(v) ending at v.
+        runs: list[dict[Any, tuple[int, int, Any]] | None] = [None] * len(successors)
+        found: dict[frozenset[Any], tuple[int, Any]] = {}
+        for v in topological:
+            b = owner_of[v]
+            if b is None:
+                continue
+            here: dict[Any, tuple[int, int, Any]] = {}
+            for u in predecessors[v]:
+                a = owner_of[u]
+                if a is None:
+                    continue
+                before = runs[u] or {}
+                if a == b:  # same owner: the turn goes on, runs carry over
+                    for p, (length, _pred, _key) in before.items():
+                        if length > here.get(p, (0,))[0]:
+                            here[p] = (length, u, p)
+                    continue
+                if (a, b) not in two_way:  # never handed back: cannot start a ping-pong
+                    continue
+                previous = before.get(b)
+                length, key = (previous[0] + 1, b) if previous else (1, None)
+                if length > here.get(a, (0,))[0]:
+                    here[a] = (length, u, key)
+            for p, (length, _pred, _key) in here.items():
+                if length >= 3 and frozenset((p, b)) not in found:
+                    found[frozenset((p, b))] = (v, p)
+            if here:
+                runs[v] = here
+        result: list[tuple[int, PingPong]] = []
+        for v, p in found.values():
+            path = [v]
+            state: tuple[int, Any] | None = (v, p)
+            while state is not None:
+                run = runs[state[0]]
+                assert run is not None
+                _length, pred, key = run[state[1]]
+                path.append(pred)
+                state = (pred, key) if key is not None else None
+            path.reverse()
+            owners = (owner_of[path[0]], owner_of[path[-1]])
+            result.append((path[0], PingPong(owners, tuple(self.nodes[u] for u in path))))
+        result.sort(key=lambda item: (item[0], item[1].owners))
+        return [ping for _first, ping in result]
+
+
+def _topological(successors: Sequence[Sequence[int]]) -> list[int] | None:
+    """networkx's topological order (Kahn, generation by generation); ``None`` on a cycle."""
+    n = len(successors)
+    indegree = [0] * n
+    for targets in successors:
+        for v in targets:
+            indegree[v] += 1
+    generation = [u for u in range(n) if not indegree[u]]
+    order: list[int] = []
+    while generation:
+        order += generation
+        following = []
+        for u in generation:
+            for v in successors[u]:
+                indegree[v] -= 1
+                if not indegree[v]:
+                    following.append(v)
+        generation = following
+    return order if len(order) == n else None
+
+
+def _strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Strongly connected components of ``0..n-1`` (Tarjan, iterative), reverse topological."""
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    stack: list[int] = []
+    components: list[list[int]] = []
+    counter = 0
+    for root in range(n):
+        if index[root] != -1:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        work: list[tuple[int, Iterator[int]]] = [(root, iter(successors[root]))]
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if index[child] == -1:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack[child] = True
+                    work.append((child, iter(successors[child])))
+                    break
+                if on_stack[child] and index[child] < low[node]:
+                    low[node] = index[child]
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    if low[node] < low[parent]:
+                        low[parent] = low[node]
+                if low[node] == index[node]:
+                    component: list[int] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack[member] = False
+                        component.append(member)
+                        if member == node:
+                            break
+                    components.append(component)
+    return components
+
+
+# --------------------------------------------------------------------------
+# the analyses on a networkx graph
 
 
 def _cached(graph: nx.MultiDiGraph, name: str, compute: Callable[[], Any]) -> Any:
@@ -177,30 +692,10 @@ def _cached(graph: nx.MultiDiGraph, name: str, compute: Callable[[], Any]) -> An
     return ours[name]
 
 
-def _order(graph: nx.MultiDiGraph) -> dict[str, int]:
-    """Position of every step in file order (the node insertion order)."""
-    order: dict[str, int] = _cached(
-        graph, "order", lambda: {node: index for index, node in enumerate(graph)}
-    )
-    return order
-
-
-def _forward(graph: nx.MultiDiGraph) -> nx.DiGraph:
-    """The shared (cached) forward graph; callers must not change it."""
-    return _cached(graph, "forward", lambda: forward_graph(graph))
-
-
-def _forward_topological(graph: nx.MultiDiGraph) -> list[str] | None:
-    """A topological order of the forward graph, or ``None`` when it has a cycle."""
-
-    def compute() -> list[str] | None:
-        try:
-            return list(nx.topological_sort(_forward(graph)))
-        except nx.NetworkXUnfeasible:
-            return None
-
-    order: list[str] | None = _cached(graph, "forward-topological", compute)
-    return order
+def _steps(graph: nx.MultiDiGraph) -> StepGraph:
+    """The :class:`StepGraph` of a networkx graph, kept in its cache."""
+    steps: StepGraph = _cached(graph, "steps", lambda: StepGraph.of_networkx(graph))
+    return steps
 
 
 def forward_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
@@ -218,6 +713,8 @@ def forward_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
     >>> sorted(forward_graph(process_graph(p)).edges)
     [('a', 'b'), ('b', 'c')]
     """
+    import networkx as nx
+
     ends = dict(graph.nodes(data="end"))
     forward = nx.DiGraph()
     forward.add_nodes_from(graph)
@@ -246,12 +743,8 @@ def reachable_steps(graph: nx.MultiDiGraph, start: str | None = None) -> set[str
     >>> sorted(reachable_steps(process_graph(p)))
     ['a', 'b']
     """
-    start = _start(graph, start)
-    if start is None or start not in graph:
-        return set()
-    reached: set[str] = nx.descendants(graph, start)
-    reached.add(start)
-    return reached
+    steps = _steps(graph)
+    return {node for node, seen in zip(steps.nodes, steps.reached(start), strict=True) if seen}
 
 
 def unreachable_steps(graph: nx.MultiDiGraph, start: str | None = None) -> list[str]:
@@ -265,17 +758,14 @@ def unreachable_steps(graph: nx.MultiDiGraph, start: str | None = None) -> list[
     >>> unreachable_steps(process_graph(p))
     ['c']
     """
-    reached = reachable_steps(graph, start)
-    return [node for node in graph if node not in reached]
+    steps = _steps(graph)
+    return [node for node, seen in zip(steps.nodes, steps.reached(start), strict=True) if not seen]
 
 
 def steps_reaching_end(graph: nx.MultiDiGraph) -> set[str]:
     """Steps from which some path leads to an end step (end steps included)."""
-    ends = end_steps(graph)
-    if not ends:
-        return set()
-    reverse = graph.reverse(copy=False)
-    return {node for layer in nx.bfs_layers(reverse, ends) for node in layer}
+    steps = _steps(graph)
+    return {node for node, reach in zip(steps.nodes, steps.reaching_end(), strict=True) if reach}
 
 
 def traps(graph: nx.MultiDiGraph) -> list[list[str]]:
@@ -296,16 +786,7 @@ def traps(graph: nx.MultiDiGraph) -> list[list[str]]:
     >>> traps(process_graph(p))
     [['b', 'c']]
     """
-    reaching = steps_reaching_end(graph)
-    if len(reaching) == len(graph):
-        return []
-    stuck = graph.subgraph(node for node in graph if node not in reaching)
-    order = _order(graph)
-    groups = [
-        sorted(component, key=order.__getitem__)
-        for component in nx.weakly_connected_components(stuck)
-    ]
-    return sorted(groups, key=lambda group: order[group[0]])
+    return _steps(graph).traps()
 
 
 # --------------------------------------------------------------------------
@@ -342,16 +823,7 @@ def unmarked_cycles(graph: nx.MultiDiGraph) -> list[list[str]]:
     >>> unmarked_cycles(process_graph(p))
     [['a', 'b']]
     """
-    if _forward_topological(graph) is not None:
-        return []
-    forward = _forward(graph)
-    order = _order(graph)
-    groups = [
-        sorted(component, key=order.__getitem__)
-        for component in nx.strongly_connected_components(forward)
-        if len(component) > 1 or forward.has_edge(*(2 * tuple(component)))
-    ]
-    return sorted(groups, key=lambda group: order[group[0]])
+    return _steps(graph).unmarked_cycles()
 
 
 # --------------------------------------------------------------------------
@@ -371,13 +843,10 @@ def dominators(graph: nx.MultiDiGraph, start: str | None = None) -> dict[str, st
     >>> dominators(process_graph(p))
     {'a': None, 'b': 'a', 'c': 'a', 'd': 'a'}
     """
-    start = _start(graph, start)
-    if start is None or start not in graph:
-        return {}
-    idom: dict[str, str | None] = dict(nx.immediate_dominators(graph, start))
-    idom[start] = None  # networkx < 3.5 maps start to itself, newer versions leave it out
-    order = _order(graph)
-    return dict(sorted(idom.items(), key=lambda item: order[item[0]]))
+    steps = _steps(graph)
+    idom = steps.immediate_dominators(start)
+    nodes = steps.nodes
+    return {nodes[u]: None if d == u else nodes[d] for u, d in enumerate(idom) if d >= 0}
 
 
 def mandatory_steps(graph: nx.MultiDiGraph, start: str | None = None) -> list[str]:
@@ -395,28 +864,7 @@ def mandatory_steps(graph: nx.MultiDiGraph, start: str | None = None) -> list[st
     >>> mandatory_steps(process_graph(p))
     ['a', 'b', 'e', 'f']
     """
-    idom = dominators(graph, start)
-    ends = [step for step in end_steps(graph) if step in idom]
-    if not ends:
-        return []
-
-    def chain(step: str | None) -> list[str]:
-        steps: list[str] = []
-        while step is not None:
-            steps.append(step)
-            step = idom[step]
-        return steps
-
-    common = chain(ends[0])
-    on_chain = set(common)
-    for end in ends[1:]:
-        step: str | None = end
-        while step is not None and step not in on_chain:
-            step = idom[step]
-        common = chain(step)  # the nearest common dominator and everything above it
-        on_chain = set(common)
-    common.reverse()
-    return common
+    return _steps(graph).mandatory_steps(start)
 
 
 # --------------------------------------------------------------------------
@@ -465,45 +913,6 @@ class PingPong(NamedTuple):
     path: tuple[str, ...]
 
 
-def _forward_order(graph: nx.MultiDiGraph) -> tuple[nx.DiGraph, list[str]]:
-    """An acyclic version of the forward graph and a topological order of it.
-
-    When the forward graph has unmarked loops, self loops are dropped and,
-    inside each strongly connected component, only the edges that go down
-    the file are kept, so that every path of the result visits no step
-    twice in the original graph; edges between components are all kept.
-    """
-    forward = _forward(graph)
-    topological = _forward_topological(graph)
-    if topological is not None:
-        return forward, topological
-    order = _order(graph)
-    acyclic = forward.copy()
-    acyclic.remove_edges_from(list(nx.selfloop_edges(acyclic)))
-    component_of: dict[str, int] = {}
-    for index, component in enumerate(nx.strongly_connected_components(acyclic)):
-        for node in component:
-            component_of[node] = index
-    acyclic.remove_edges_from(
-        [
-            (u, v)
-            for u, v in acyclic.edges
-            if component_of[u] == component_of[v] and order[v] < order[u]
-        ]
-    )
-    return acyclic, list(nx.topological_sort(acyclic))
-
-
-def _two_way_handoffs(forward: nx.DiGraph, owner_of: dict[str, Any]) -> set[tuple[str, str]]:
-    """Handoffs ``(a, b)`` whose reverse ``(b, a)`` also occurs: a ping-pong needs both."""
-    directed = set()
-    for u, v in forward.edges:
-        a, b = owner_of[u], owner_of[v]
-        if a is not None and b is not None and a != b:
-            directed.add((a, b))
-    return {(a, b) for a, b in directed if (b, a) in directed}
-
-
 def ping_pongs(graph: nx.MultiDiGraph) -> list[PingPong]:
     """Pairs of owners between whom work goes back and forth: A -> B -> A -> B.
 
@@ -533,50 +942,4 @@ def ping_pongs(graph: nx.MultiDiGraph) -> list[PingPong]:
     >>> ping_pongs(process_graph(p))
     [PingPong(owners=('x', 'y'), path=('a', 'b', 'c', 'd', 'e'))]
     """
-    owner_of: dict[str, Any] = dict(graph.nodes(data="owner"))
-    two_way = _two_way_handoffs(_forward(graph), owner_of)
-    if not two_way:
-        return []
-    order = _order(graph)
-    forward, topological = _forward_order(graph)
-    # runs[v][p] = (length, predecessor, predecessor's key or None when the run starts there):
-    # the longest run of alternating handoffs between p and owner(v) ending at v.
-    runs: dict[str, dict[str, tuple[int, str, str | None]]] = {}
-    found: dict[frozenset[str], tuple[str, str]] = {}
-    for v in topological:
-        b = owner_of[v]
-        here: dict[str, tuple[int, str, str | None]] = {}
-        if b is not None:
-            for u in forward.pred[v]:
-                a = owner_of[u]
-                if a is None:
-                    continue
-                before = runs.get(u, {})
-                if a == b:  # same owner: the turn goes on, runs carry over
-                    for p, (length, _pred, _key) in before.items():
-                        if length > here.get(p, (0,))[0]:
-                            here[p] = (length, u, p)
-                    continue
-                if (a, b) not in two_way:  # never handed back: cannot start a ping-pong
-                    continue
-                previous = before.get(b)
-                length, key = (previous[0] + 1, b) if previous else (1, None)
-                if length > here.get(a, (0,))[0]:
-                    here[a] = (length, u, key)
-            for p, (length, _pred, _key) in here.items():
-                if length >= 3 and frozenset((p, b)) not in found:
-                    found[frozenset((p, b))] = (v, p)
-        if here:
-            runs[v] = here
-    result: list[PingPong] = []
-    for v, p in found.values():
-        path = [v]
-        state: tuple[str, str] | None = (v, p)
-        while state is not None:
-            _length, pred, key = runs[state[0]][state[1]]
-            path.append(pred)
-            state = (pred, key) if key is not None else None
-        path.reverse()
-        first, second = owner_of[path[0]], owner_of[path[-1]]
-        result.append(PingPong((first, second), tuple(path)))
-    return sorted(result, key=lambda ping: (order[ping.path[0]], ping.owners))
+    return _steps(graph).ping_pongs()

@@ -107,6 +107,17 @@ class LintContext:
         return process_graph(self.process)
 
     @cached_property
+    def step_graph(self) -> Any:
+        """The step graph as plain lists (:class:`procflow.graph.StepGraph`).
+
+        What the structural rules walk: the same graph as :attr:`graph`, built
+        and searched in a fraction of the time, without importing networkx.
+        """
+        from procflow.graph import StepGraph
+
+        return StepGraph.of(self.process)
+
+    @cached_property
     def analysis(self) -> Any:
         """The analytic model, or ``None`` when arrivals or durations are missing."""
         from procflow.analyze import analyze_or_none

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import networkx as nx
-
 from procflow.findings import Severity
-from procflow.graph import unmarked_cycles
+from procflow.graph import StepGraph
 from procflow.rules import quote_list
 from procflow.rules.base import LintContext, Violation, path_of_transition, rule
 
@@ -66,17 +64,18 @@ def unmarked_loop(ctx: LintContext) -> Iterator[Violation]:
         end: true
     ```
     """
-    graph = ctx.graph
-    groups = unmarked_cycles(graph)
+    graph: StepGraph = ctx.step_graph
+    groups = graph.unmarked_cycles()
     if not groups:
         return
     process = ctx.process
-    order = {step: index for index, step in enumerate(process.steps)}
+    order = graph.index
     for group in groups:
         members = set(group)
         back = [
             (order[u], u, key, v)
-            for u, v, key, feedback in graph.edges(group, keys=True, data="feedback")
+            for u in group
+            for v, key, feedback in graph.edges_from(u)
             if v in members and not feedback and order[v] <= order[u]
         ]
         _rank, source, trigger, target = min(back, key=lambda edge: edge[0])
@@ -177,7 +176,7 @@ def no_feedback(ctx: LintContext) -> Iterator[Violation]:
     process = ctx.process
     if any(t.feedback for step in process.steps.values() if step.on for t in step.on.values()):
         return
-    if not nx.is_directed_acyclic_graph(ctx.graph):
+    if not ctx.step_graph.is_acyclic():
         return
     yield Violation(
         f"process {process.id!r} has no feedback loop: if work is ever sent back (a "

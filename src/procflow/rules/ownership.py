@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from procflow.findings import Severity
-from procflow.graph import has_transitions, has_unknown_targets, mandatory_steps, ping_pongs
+from procflow.graph import has_transitions, has_unknown_targets
 from procflow.model import Process
 from procflow.rules import did_you_mean, quote_list
 from procflow.rules.base import LintContext, Violation, path_of_owner, path_of_step, rule
@@ -254,7 +254,7 @@ def single_point_of_failure(ctx: LintContext) -> Iterator[Violation]:
         return  # with PF101/PF102 errors the paths of a case are not known yet
     if not any(step.owner in single for step in process.steps.values()):
         return
-    for step_id in mandatory_steps(ctx.graph):
+    for step_id in ctx.step_graph.mandatory_steps():
         owner = process.steps[step_id].owner
         if owner is None or owner not in single:
             continue
@@ -309,7 +309,7 @@ def ping_pong(ctx: LintContext) -> Iterator[Violation]:
     owned = {step.owner for step in process.steps.values() if step.owner is not None}
     if len(owned) < 2:
         return
-    for found in ping_pongs(ctx.graph):
+    for found in ctx.step_graph.ping_pongs():
         first, second = found.owners
         shown = " → ".join(
             f"{step} ({process.steps[step].owner})" for step in _turns(process, found.path)

@@ -19,16 +19,8 @@ import difflib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import networkx as nx
-
 from procflow.findings import Severity
-from procflow.graph import (
-    Edge,
-    step_edges,
-    traps,
-    unknown_target_edges,
-    unreachable_steps,
-)
+from procflow.graph import Edge, StepGraph, step_edges, unknown_target_edges
 from procflow.model import Process, Step
 from procflow.rules import did_you_mean, plural, quote_list
 from procflow.rules.base import (
@@ -235,14 +227,14 @@ def unreachable_step(ctx: LintContext) -> Iterator[Violation]:
     process = ctx.process
     if process.start not in process.steps:
         return
-    graph = ctx.graph
-    typos = _typo_edges(process)
-    if typos:  # reach what a mistyped target (PF101) most likely means, as if fixed
-        graph = graph.copy()
-        graph.add_edges_from(typos)
-    unreachable = unreachable_steps(graph)
+    graph: StepGraph = ctx.step_graph
+    index = graph.index
+    # reach what a mistyped target (PF101) most likely means, as if fixed
+    typos = [(index[source], index[meant]) for source, meant in _typo_edges(process)]
+    reached = graph.reached(extra=typos)
+    unreachable = [step for step, seen in zip(graph.nodes, reached, strict=True) if not seen]
     for step_id in unreachable:
-        sources = list(dict.fromkeys(graph.predecessors(step_id)))
+        sources = graph.predecessors(step_id, typos)
         if len(sources) == 1:
             why = f"only step {sources[0]!r} leads to it, and that is unreachable too"
         elif sources:
@@ -324,7 +316,7 @@ def _broken_steps(process: Process) -> set[str]:
     return broken
 
 
-def _is_real_trap(graph: Any, group: list[str], broken: set[str]) -> bool:
+def _is_real_trap(graph: StepGraph, group: list[str], broken: set[str]) -> bool:
     """Whether ``group`` holds a loop with no exit that no other rule explains.
 
     A group is a trap of its own when one of its terminal strongly connected
@@ -332,16 +324,7 @@ def _is_real_trap(graph: Any, group: list[str], broken: set[str]) -> bool:
     an unknown target (PF101); a group that only runs into such steps is
     reported by those rules.
     """
-    sub = graph.subgraph(group)
-    condensed = nx.condensation(sub)
-    for component in condensed:
-        if condensed.out_degree(component):
-            continue
-        members = condensed.nodes[component]["members"]
-        is_cycle = len(members) > 1 or any(sub.has_edge(m, m) for m in members)
-        if is_cycle and not (members & broken):
-            return True
-    return False
+    return graph.has_closed_loop(group, broken)
 
 
 @rule("PF105", "no-way-out", Severity.ERROR)
@@ -392,12 +375,13 @@ def no_way_out(ctx: LintContext) -> Iterator[Violation]:
     process = ctx.process
     if not any(step.end for step in process.steps.values()):
         return
-    groups = traps(ctx.graph)
+    graph: StepGraph = ctx.step_graph
+    groups = graph.traps()
     if not groups:
         return
     broken = _broken_steps(process)
     for group in groups:
-        if not _is_real_trap(ctx.graph, group, broken):
+        if not _is_real_trap(graph, group, broken):
             continue
         first = group[0]
         noun = plural(len(group), "step")
