@@ -1,6 +1,6 @@
 """The analytic model at the edges of floating point: huge and tiny numbers never crash it.
 
-Schema-valid but extreme processes -- a capacity of 10**30, a rate of
+Schema-valid but extreme processes -- a capacity of 10**15 (the largest allowed), a rate of
 1e300/s, durations of 1e300 s and 1e-300 s, probabilities of 1e-300,
 thousands of owners, utilization exactly 1 -- must give finite figures or
 ``None`` (JSON ``null``), ``stable: false`` when overloaded, or a positioned
@@ -81,21 +81,21 @@ def check(process: Process) -> None:
 @pytest.mark.parametrize(
     ("arrivals", "duration", "capacity"),
     [
-        ("rate: 9/h", "exponential(20m)", 10**30),
+        ("rate: 9/h", "exponential(20m)", 10**15),
         ("rate: 1e300/s", "exponential(20m)", 4),
         ("rate: 9/h", "exponential(1e300s)", 4),
         ("rate: 9/h", "exponential(1e-300s)", 4),
         ("rate: 9/h", "1e-300s", 4),
-        ("rate: 1e300/s", "1e300s", 10**30),
+        ("rate: 1e300/s", "1e300s", 10**15),
         ("rate: 1e-300/s", "exponential(1e-300s)", 4),
         ("every: 1e-300s", "exponential(20m)", 4),
         ("every: 1e300s", "exponential(20m)", 4),
         ('every: "lognormal(1e-300s, 1e300s)"', "lognormal(1e-300s, 1e300s)", 2),
-        ("rate: 9/h", "normal(1e300s, 1e300s)", 10**30),
+        ("rate: 9/h", "normal(1e300s, 1e300s)", 10**15),
         ("rate: 9/h", "gamma(1e300s, 1e-300s)", 3),
         ("rate: 9/h", "uniform(1e-300s, 1e300s)", 3),
         ("rate: 9/h", "triangular(0s, 1e-300s, 1e300s)", 3),
-        ("rate: 1e300/s", "exponential(20m)", 10**30),
+        ("rate: 1e300/s", "exponential(20m)", 10**15),
     ],
 )
 def test_extreme_values_never_crash(arrivals: str, duration: str, capacity: int) -> None:
@@ -135,7 +135,7 @@ def test_a_billion_servers_near_capacity() -> None:
 
 
 def test_huge_capacity_is_stable_and_waits_nothing() -> None:
-    agent = analyze(desk("rate: 9/h", "exponential(20m)", 10**30)).owners["agent"]
+    agent = analyze(desk("rate: 9/h", "exponential(20m)", 10**15)).owners["agent"]
     assert agent.stable
     assert agent.p_wait == 0.0
     assert agent.wait_mean == 0.0
@@ -269,7 +269,7 @@ WILD = [
     "1e150",
     "1e300",
 ]
-CAPACITIES = [1, 2, 3, 50, 2001, 10**6, 10**30]
+CAPACITIES = [1, 2, 3, 50, 2001, 10**6, 10**15]
 TIMES = ['"<= 1h"', '"<= 1e-300s"', '"< 1e300s"', '">= 1m"']
 TARGETS = {
     "cycle_time": TIMES,

@@ -247,7 +247,7 @@ def test_odd_capacities_are_schema_findings(tmp_path: Path, value: str) -> None:
 
 def test_huge_numbers_do_not_hang_or_crash(tmp_path: Path) -> None:
     text = (
-        CLEAN.replace("{capacity: 2}", "{capacity: 100000000000000000000000000000000000000}")
+        CLEAN.replace("{capacity: 2}", "{capacity: 1000000000000000}")
         .replace("duration: 5m", "duration: exponential(1e-300s)")
         .replace("max: 2", "max: 100000000000000000000000000000")
         .replace("start: check", "arrivals: {rate: 1e300/s}\nstart: check")
@@ -257,6 +257,25 @@ def test_huge_numbers_do_not_hang_or_crash(tmp_path: Path) -> None:
         code, output = lint_cli(path)
     assert code in (0, 1)
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_integers_beyond_floats_and_int_parsing_are_schema_findings(
+    tmp_path: Path, digits: int
+) -> None:
+    """Over 4,300 digits Python's int() refuses; over 308 float() overflows: still PF002."""
+    huge = "9" * digits
+    capacity = write(tmp_path, "cap.yaml", CLEAN.replace("{capacity: 2}", f"{{capacity: {huge}}}"))
+    assert only_finding(capacity)[:3] == ("PF002", 3, 21)
+    duration = write(tmp_path, "dur.yaml", CLEAN.replace("duration: 5m", f"duration: {huge}"))
+    code, line, _column, message = only_finding(duration)
+    assert (code, line) == ("PF002", 8)
+    assert "has no unit" in message
+    assert len(message) < 200
+    assert lint_cli(capacity)[0] == 1
+    process = CLEAN.replace("{capacity: 2}", f"{{capacity: {huge}}}")
+    with pytest.raises(ProcessError, match=r"at most 1000000000000000|whole number"):
+        load_text(process.replace("start:", "arrivals: {rate: 1/h}\nstart:"), "cap.yaml")
 
 
 def test_odd_unicode(tmp_path: Path) -> None:

@@ -246,7 +246,10 @@ def resolve_plain(text: str) -> Any:
     if text in _FALSES:
         return False
     if _INT_RE.match(text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # over Python's 4,300-digit limit: as large as a float gets
+            return float(text)
     if _OCT_RE.match(text):
         return int(text[2:], 8)
     if _HEX_RE.match(text):

@@ -61,6 +61,9 @@ METRICS: tuple[str, ...] = (
 DISTRIBUTION_METRICS = frozenset({"cycle_time", "wait_time", "step_time"})
 STATS: tuple[str, ...] = ("mean", "p50", "p90", "p95", "p99")
 
+MAX_CAPACITY = 10**15
+"""The largest staff pool: beyond it a capacity is a typo, and 10**15 is still exact as a float."""
+
 _CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
@@ -92,7 +95,12 @@ class Owner(BaseModel):
 
     title: str | None = None
     description: str | None = None
-    capacity: int = Field(default=1, ge=1, description="People working in parallel.")
+    capacity: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_CAPACITY,
+        description="People working in parallel (at most 10**15: exact as a float).",
+    )
     external: bool = Field(
         default=False, description="Not staff (customer, supplier): a pure delay, no queue."
     )

@@ -45,6 +45,15 @@ def _unit_seconds(unit: str, text: str) -> float:
         ) from None
 
 
+def _number_text(value: float) -> str | None:
+    """A number as a message can show it, or ``None`` for one too long to repeat."""
+    try:
+        text = f"{value:g}"
+    except OverflowError:  # an int too large for a float
+        return None
+    return text if len(text) <= 24 else None
+
+
 def parse_duration(value: object) -> float:
     """Seconds in a duration such as ``"6m"``; a bare number is refused.
 
@@ -56,7 +65,9 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool) or value is None:
         raise UnitError(f"expected a duration such as '6m', got {value!r}")
     if isinstance(value, int | float):
-        shown = f"{value:g}"
+        shown = _number_text(value)
+        if shown is None:
+            raise UnitError("a plain number has no unit: write it with s, m, h or d, e.g. 6m")
         raise UnitError(
             f"duration {shown} has no unit: write {shown}s, {shown}m, {shown}h or {shown}d"
         )
