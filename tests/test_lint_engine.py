@@ -479,3 +479,28 @@ def test_procflow_lint_is_also_the_module() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "lint_paths"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("process: [unclosed\n", "PF001"),
+        ("", "PF002"),
+        (CLEAN.replace("owner: clerk", "onwer: clerk"), "PF002"),
+    ],
+)
+@pytest.mark.parametrize(
+    "config",
+    [
+        LintConfig(select=("PF3",)),
+        LintConfig(ignore=("PF001", "PF002", "schema")),
+        LintConfig(select=("PF1",), severity={"PF0": Severity.INFO}),
+    ],
+)
+def test_a_file_that_is_not_a_process_is_never_selected_away(
+    tmp_path: Path, text: str, code: str, config: LintConfig
+) -> None:
+    """Like ruff's syntax errors: select, ignore, severity and comments keep PF001/PF002."""
+    path = write(tmp_path, "broken.yaml", text + "# procflow: ignore-file[PF0]\n")
+    findings = lint_paths([str(path)], config).findings
+    assert [(f.code, f.severity) for f in findings][:1] == [(code, Severity.ERROR)]

@@ -64,6 +64,12 @@ LOADER_RULES: dict[str, tuple[str, Severity, str]] = {
     ),
 }
 
+#: A file that is not YAML or not a valid process never passes lint: every
+#: other command would refuse it (SPEC 3: such a file "is reported as PF001/
+#: PF002 findings, so exit 1"). Like ruff's syntax errors, these two are always
+#: on and always errors; select, ignore, severity and comments do not touch them.
+ALWAYS_ON: frozenset[str] = frozenset({"PF001", "PF002"})
+
 #: Rules whose error findings make analysis, simulation and live cases meaningless.
 #: PF201 (missing owner) is not among them: an owner-less step is a pure delay.
 BLOCKING_CODES: frozenset[str] = frozenset(
@@ -129,7 +135,7 @@ def enabled_rules(config: LintConfig, rules: Sequence[Rule] | None = None) -> li
     enabled = {r.code: True for r in catalog}
     for layer in config.selections:
         _apply_layer(layer, catalog, enabled)
-    return [r for r in catalog if enabled[r.code]]
+    return [r for r in catalog if enabled[r.code] or r.code in ALWAYS_ON]
 
 
 def _apply_layer(layer: Selection, catalog: Sequence[Rule], enabled: dict[str, bool]) -> None:
@@ -167,7 +173,7 @@ def _severities(config: LintConfig, catalog: Sequence[Rule]) -> dict[str, Severi
             spec = _specificity(selector, rule)
             if spec > best:
                 level, best = override, spec
-        result[rule.code] = level
+        result[rule.code] = Severity.ERROR if rule.code in ALWAYS_ON else level
     return result
 
 
@@ -283,7 +289,7 @@ def _apply_suppressions(findings: list[Finding], texts: Mapping[str, str]) -> li
         if suppressions is None:
             text = texts.get(finding.file, "")
             suppressions = parsed[finding.file] = Suppressions.parse(text)
-        if not suppressions or not suppressions.silences(finding):
+        if not suppressions or finding.code in ALWAYS_ON or not suppressions.silences(finding):
             kept.append(finding)
     return kept
 

@@ -28,6 +28,9 @@ def yaml_syntax(ctx: LintContext) -> Iterable[Violation]:
     anything but plain data. The finding points at the first place the
     reader could not get past.
 
+    Always on: `--select`, `--ignore`, severity overrides and
+    `# procflow: ignore` comments do not silence it (as ruff's syntax errors).
+
     ## Why is this bad?
     Nothing else can be checked in a file that cannot be read: no step,
     owner or goal in it exists for procflow. Other files are still linted.
@@ -65,6 +68,10 @@ def schema(ctx: LintContext) -> Iterable[Violation]:
     `next` and `on` on the same step, goal targets that do not fit their
     metric. Every problem in the file is reported, each at the value or
     key it is about.
+
+    Always on, like PF001: `--select`, `--ignore`, severity overrides and
+    ignore comments do not silence it, because every other command would
+    refuse the file.
 
     ## Why is this bad?
     A process that does not match the schema cannot be analyzed,
