@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CUSTOMER_SERVICE, PROCESSES
+from helpers import CLEAN, CUSTOMER_SERVICE, PROCESSES
 from procflow.errors import FileAccessError, ProcessError
 from procflow.loader import load, load_change, load_text
 from procflow.model import Process, json_schema, merge_patch
@@ -304,3 +304,14 @@ def test_json_schema_describes_the_short_forms() -> None:
 def test_example_processes_load() -> None:
     for path in sorted((PROCESSES).glob("*.yaml")):
         assert load(path).id == path.stem
+
+
+@pytest.mark.parametrize("every", ["0m", "uniform(0m, 0m)", "empirical(0m, 0m)", "normal(0m, 0m)"])
+def test_arrivals_every_zero_on_average_is_refused_at_the_value(every: str) -> None:
+    text = CLEAN.replace("start:", f"arrivals: {{every: '{every}'}}\nstart:")
+    with pytest.raises(ProcessError) as caught:
+        load_text(text, "zero.yaml")
+    (problem,) = caught.value.problems
+    assert problem.code == "PF002"
+    assert "between arrivals must be positive" in problem.message
+    assert (problem.position.line, problem.position.column) == (4, 19)

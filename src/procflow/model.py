@@ -33,6 +33,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -116,6 +117,18 @@ class Arrivals(BaseModel):
     every: Distribution | None = Field(
         default=None, description="Inter-arrival time distribution, e.g. 'exponential(5m)'."
     )
+
+    @field_validator("every")
+    @classmethod
+    def _positive_interval(cls, every: Distribution | None) -> Distribution | None:
+        if every is not None and not every.mean > 0.0:
+            raise PydanticCustomError(
+                "procflow",
+                "the mean time between arrivals must be positive (got {every}): an interval "
+                "of zero would bring every case at once",
+                {"every": str(every)},
+            )
+        return every
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Arrivals:
