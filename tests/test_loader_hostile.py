@@ -13,7 +13,7 @@ import pytest
 from helpers import CLEAN, write
 from procflow.cli import main
 from procflow.errors import ProcessError
-from procflow.lint import lint_file
+from procflow.lint import lint_file, lint_paths
 from procflow.loader import MAX_BYTES, MAX_DEPTH, load, load_text, parse_yaml
 
 
@@ -311,6 +311,42 @@ def test_a_missing_roster_is_a_finding(tmp_path: Path) -> None:
     code, line, _column, message = only_finding(path)
     assert (code, line) == ("PF002", 2)
     assert "roster" in message
+
+
+def test_one_bad_roster_entry_is_the_only_finding(tmp_path: Path) -> None:
+    """No PF202 cascade: the roster's own error says why its owners are missing."""
+    write(tmp_path, "teams/desk.yaml", "owners: {clerk: {capacity: 0}, lead: {capacity: 1}}\n")
+    text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", "roster: teams/desk.yaml\n")
+    path = write(tmp_path, "desk.yaml", text)
+    report = lint_paths([str(path)])
+    assert [(f.code, Path(f.file).name, f.line) for f in report.findings] == [
+        ("PF002", "desk.yaml", 1)
+    ]
+    assert report.findings[0].file.endswith("teams/desk.yaml")
+    assert f"roster of {path}" in report.findings[0].message
+    assert report.summary()["files"] == 2  # the process and the roster it read
+
+
+def test_a_process_cannot_be_its_own_roster(tmp_path: Path) -> None:
+    text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", "roster: self.yaml\n")
+    path = write(tmp_path, "self.yaml", text)
+    assert only_finding(path)[:2] == ("PF002", 2)
+    assert "its own roster" in only_finding(path)[3]
+    assert len(lint_file(path)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("process: [x]\nstart: a\nsteps: {a: {end: true}}\n", "process: expected text, got a list"),
+        ("process: x\nstart: a\nsteps: {}\n", "steps: expected at least 1 entry, got 0"),
+        ("process: x\nroster: 42\nstart: a\nsteps: {a: {end: true}}\n", "roster: expected text"),
+    ],
+)
+def test_top_level_schema_messages_name_their_key(tmp_path: Path, text: str, message: str) -> None:
+    schema = [f.message for f in lint_file(write(tmp_path, "top.yaml", text)) if f.code == "PF002"]
+    assert len(schema) == 1
+    assert schema[0].startswith(message)
 
 
 def test_a_roster_that_is_hostile_too(tmp_path: Path) -> None:

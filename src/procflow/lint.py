@@ -516,6 +516,11 @@ class LintReport:
         return len({f.file for f in self.findings})
 
     @property
+    def files_checked(self) -> int:
+        """The files linted, plus any roster a process read that has findings of its own."""
+        return len(set(self.files) | {f.file for f in self.findings})
+
+    @property
     def failed(self) -> bool:
         """Whether any finding is at or above ``fail_on``."""
         return any(f.severity >= self.fail_on for f in self.findings)
@@ -528,7 +533,7 @@ class LintReport:
     def summary(self) -> dict[str, int]:
         """The ``summary`` object of the JSON output."""
         return {
-            "files": len(self.files),
+            "files": self.files_checked,
             "errors": self.errors,
             "warnings": self.warnings,
             "infos": self.infos,

@@ -461,6 +461,13 @@ def _roster_path(document: Document, roster: str) -> str:
     return os.path.join(os.path.dirname(document.path), roster)
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either is missing, or standard input
+        return False
+
+
 def _merge_roster(document: Document) -> tuple[Any, ProcessSource, list[Problem]]:
     """Merge a roster's owners into the process data; process entries replace roster ones."""
     data = document.data
@@ -469,9 +476,24 @@ def _merge_roster(document: Document) -> tuple[Any, ProcessSource, list[Problem]
         return data, source, []
     roster_ref = data["roster"]
     where = document.source.locate(("roster",))
-    if not isinstance(roster_ref, str) or not roster_ref.strip():
+    if not isinstance(roster_ref, str):
+        return data, source, []  # the schema reports "roster: expected text, got ..."
+    if not roster_ref.strip():
         return data, source, [Problem("PF002", "roster: expected a file path", where)]
     path = _roster_path(document, roster_ref)
+    if _same_file(path, document.path):
+        return (
+            data,
+            source,
+            [
+                Problem(
+                    "PF002",
+                    "roster: a process file cannot be its own roster "
+                    "(a roster holds only 'owners:')",
+                    where,
+                )
+            ],
+        )
     try:
         roster_document = read_document(path)
     except FileAccessError as exc:
@@ -481,7 +503,9 @@ def _merge_roster(document: Document) -> tuple[Any, ProcessSource, list[Problem]
     try:
         roster = validate_roster(roster_document.data, roster_document.source)
     except ProcessError as exc:
-        return data, source, [*roster_document.problems, *exc.problems]
+        reader = f"roster of {display_name(document.path)}"
+        named = [Problem(p.code, f"{reader}: {p.message}", p.position) for p in exc.problems]
+        return data, source, [*roster_document.problems, *named]
     del roster  # validated; the raw entries are merged so changes can patch them
     roster_owners = dict(roster_document.data["owners"])
     own = data.get("owners")
@@ -507,6 +531,10 @@ def parse_process(document: Document) -> tuple[Process | None, list[Problem]]:
             process = validate_process(data, source)
         except ProcessError as exc:
             return None, [*problems, *exc.problems]
+    if any(problem.code != "PF003" for problem in roster_problems):
+        # Without its roster's owners the process is not the one written: checking
+        # it would blame every step for an unknown owner. The roster's problems say it.
+        return None, problems
     return process, problems
 
 

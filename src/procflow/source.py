@@ -292,6 +292,8 @@ def problems_from_errors(
             message = _plain(kind, raw_message, error.get("input"), context)
         else:
             message = _plain(kind, raw_message, error.get("input"), context)
+        if not where and len(path) == 1 and kind not in ("missing", "extra_forbidden"):
+            where = str(path[0])  # a top-level key: name it ("process: expected text, ...")
         if where:
             message = f"{where}: {message}"
         if not complete and kind != "missing":
@@ -365,6 +367,9 @@ def _plain(kind: str, message: str, value: Any, context: Mapping[str, Any]) -> s
         }[kind]
         limit = next(iter(context.values()), "")
         return f"{_shown(value)} must be {word} {limit}"
-    if kind in ("too_short", "too_long"):
-        return message[0].lower() + message[1:]
+    if kind in ("too_short", "too_long") and "actual_length" in context:
+        word = "at least" if kind == "too_short" else "at most"
+        limit = context.get("min_length" if kind == "too_short" else "max_length")
+        entries = "entry" if limit == 1 else "entries"
+        return f"expected {word} {limit} {entries}, got {context['actual_length']}"
     return message[0].lower() + message[1:] if message else "invalid value"

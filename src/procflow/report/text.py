@@ -36,7 +36,8 @@ def summary(report: LintReport) -> str:
         )
         if count
     ]
-    return f"Found {', '.join(parts)} in {report.files_with_findings} of {_plural(files, 'file')}"
+    checked = _plural(report.files_checked, "file")
+    return f"Found {', '.join(parts)} in {report.files_with_findings} of {checked}"
 
 
 def line(finding: Finding) -> str:
