@@ -173,3 +173,34 @@ def test_python_callers_may_pass_lists_and_strings() -> None:
     assert config.select == ("PF1",)
     assert config.ignore == ("PF105",)
     assert config.fail_on is Severity.WARNING
+
+
+def test_a_procflow_toml_without_a_lint_table_does_not_shadow_pyproject(tmp_path: Path) -> None:
+    """SPEC 2: the first file that *has a procflow section* wins."""
+    write(tmp_path / "pyproject.toml", "[tool.procflow.lint]\nignore = ['PF302']\n")
+    write(tmp_path / "a" / "procflow.toml", "[other]\nx = 1\n")
+    assert find_config_file(tmp_path / "a") == tmp_path / "pyproject.toml"
+    assert discover_config(tmp_path / "a").ignore == ("PF302",)
+
+
+def test_a_broken_procflow_toml_is_still_found_and_reported(tmp_path: Path) -> None:
+    write(tmp_path / "procflow.toml", "[lint\n")
+    assert find_config_file(tmp_path) == tmp_path / "procflow.toml"
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        discover_config(tmp_path)
+
+
+def test_config_file_may_hold_a_copy_of_the_pyproject_section(tmp_path: Path) -> None:
+    path = write(tmp_path / "custom.toml", "[tool.procflow.lint]\nignore = ['PF203']\n")
+    assert load_config(path).ignore == ("PF203",)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("custom.toml", "[other]\nx = 1\n"), ("pyproject.toml", "[tool.ruff]\n")]
+)
+def test_a_config_file_without_a_procflow_section_is_an_error(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    """``--config FILE`` that procflow would silently ignore is a mistake worth saying."""
+    with pytest.raises(ConfigError, match="no procflow section"):
+        load_config(write(tmp_path / name, text))

@@ -9,8 +9,9 @@ the engine knows which rules exist.
 
 Discovery walks up from the current directory; in each folder
 ``procflow.toml`` is looked at before ``pyproject.toml``, and the first file
-that has a procflow section wins (a pyproject.toml without
-``[tool.procflow]`` is skipped). ``--config FILE`` names the file instead.
+that has a procflow section wins (``[lint]`` in procflow.toml,
+``[tool.procflow]`` in pyproject.toml; a file without one is skipped).
+``--config FILE`` names the file instead, and must have such a section.
 
 Rule selection follows ruff: selectors are codes (``PF203``), code
 prefixes (``PF2``, ``PF``), rule names (``unused-owner``) or ``ALL``. Within
@@ -172,46 +173,56 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _section(path: Path, data: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, str]:
-    """The lint table of a file (``None`` when the file has no procflow section), and its name."""
-    if path.name == "pyproject.toml":
-        tool = data.get("tool")
-        procflow = tool.get("procflow") if isinstance(tool, Mapping) else None
+    """The lint table of a file (``None`` when it has no procflow section), and its name.
+
+    ``pyproject.toml`` is read at ``[tool.procflow.lint]``, any other file at
+    ``[lint]``, or at ``[tool.procflow.lint]`` when that is what it holds (a
+    copy of a pyproject section passed with ``--config``).
+    """
+    tool = data.get("tool")
+    procflow = tool.get("procflow") if isinstance(tool, Mapping) else None
+    if path.name == "pyproject.toml" or ("lint" not in data and procflow is not None):
+        name = "[tool.procflow.lint]"
         if procflow is None:
-            return None, "[tool.procflow.lint]"
+            return None, name
         if not isinstance(procflow, Mapping):
             raise ConfigError(f"{path}: [tool.procflow] must be a table")
         lint = procflow.get("lint", {})
-        name = "[tool.procflow.lint]"
     else:
-        lint = data.get("lint", {})
         name = "[lint]"
+        if "lint" not in data:
+            return None, name
+        lint = data["lint"]
     if not isinstance(lint, Mapping):
         raise ConfigError(f"{path}: {name} must be a table")
     return lint, name
 
 
 def find_config_file(start: str | os.PathLike[str] | None = None) -> Path | None:
-    """The first ``procflow.toml`` or pyproject.toml with ``[tool.procflow]``, walking up."""
+    """The first ``procflow.toml`` or ``pyproject.toml`` with a procflow section, walking up."""
     folder = Path(start if start is not None else Path.cwd()).resolve()
     for candidate_folder in (folder, *folder.parents):
         for name in CONFIG_FILES:
             candidate = candidate_folder / name
             if not candidate.is_file():
                 continue
-            if name == "procflow.toml":
-                return candidate
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8-sig"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                # an unrelated broken pyproject.toml is not ours to judge, unless it names us
+                # a broken procflow.toml is ours; an unrelated broken pyproject.toml is
+                # not ours to judge, unless it names us: load_config reports either
                 try:
-                    if "procflow" in candidate.read_text(encoding="utf-8", errors="replace"):
-                        return candidate
+                    text = candidate.read_text(encoding="utf-8", errors="replace")
                 except OSError:
-                    pass
+                    continue
+                if name == "procflow.toml" or "procflow" in text:
+                    return candidate
                 continue
-            tool = data.get("tool")
-            if isinstance(tool, Mapping) and "procflow" in tool:
+            try:
+                table, _name = _section(candidate, data)
+            except ConfigError:
+                return candidate  # a malformed section is ours: load_config says what is wrong
+            if table is not None:
                 return candidate
     return None
 
@@ -226,7 +237,12 @@ def load_config(path: str | os.PathLike[str]) -> LintConfig:
     file = Path(path)
     data = _read_toml(file)
     table, name = _section(file, data)
-    return parse_config(table or {}, f"{file}: {name}", path=str(file))
+    if table is None:
+        raise ConfigError(
+            f"{file}: no procflow section: write the settings under {name}"
+            + ("" if name == "[tool.procflow.lint]" else " (or [tool.procflow.lint])")
+        )
+    return parse_config(table, f"{file}: {name}", path=str(file))
 
 
 def discover_config(start: str | os.PathLike[str] | None = None) -> LintConfig:
