@@ -115,7 +115,7 @@ def test_hostile_text_cannot_change_the_dot_structure():
     assert len(statements.findall(hostile)) == len(statements.findall(benign))
     # markup in titles is escaped in HTML labels, and quoted in tooltips
     assert "<B>Evil &lt;B&gt;bold&lt;/B&gt; &quot;quote&quot; \\\\N" in hostile
-    assert 'tooltip="Evil <B>bold</B> \\"quote\\" \\\\N {x} -> y & z"' in hostile
+    assert 'tooltip="Evil <B>bold</B> \\"quote\\" \\\\\\\\N {x} -> y & z"' in hostile
 
 
 @needs_dot
@@ -131,6 +131,23 @@ def test_hostile_text_renders_as_text_and_dot_parses_it():
     assert 'fill="red"' not in svg
     # the escString sequences in the end step's title stay literal
     assert "\\G \\E \\T \\H \\L \\l \\r" in svg
+    # tooltips are unescaped twice by Graphviz: \N stays \N there too, not the node's name
+    tip = 'xlink:title="Evil &lt;B&gt;bold&lt;/B&gt; &quot;quote&quot; \\N {x} &#45;&gt; y &amp; z"'
+    assert tip in svg
+
+
+@needs_dot
+def test_characters_xml_forbids_do_not_break_the_svg() -> None:
+    """U+FFFE, U+FFFF and control characters (YAML escapes make them) become U+FFFD."""
+    text = (
+        "process: odd\nstart: first\nsteps:\n"
+        '  first: {title: "x\\uFFFEy\\x01z\\uFFFF", duration: 5m, next: done}\n'
+        "  done: {end: true}\n"
+    )
+    assert "x\ufffey" in (load_text(text, "odd.yaml").steps["first"].title or "")
+    svg = run_dot(to_dot(build_diagram(load_text(text, "odd.yaml"))), "svg")
+    assert "x\ufffdy" in svg
+    assert "z\ufffd" in svg
 
 
 # --------------------------------------------------------------------------

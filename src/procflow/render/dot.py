@@ -20,6 +20,7 @@ and edges drawn under nodes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from procflow.render import palette as P
@@ -42,8 +43,31 @@ def quote(text: str) -> str:
     >>> print(quote('say "hi" \\\\ bye'))
     "say \\"hi\\" \\\\ bye"
     """
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    escaped = xml_safe(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
+
+
+def tooltip(text: str) -> str:
+    """``text`` as a DOT tooltip string that Graphviz shows literally.
+
+    Graphviz unescapes a tooltip twice (the string, then ``\\N``/``\\G``
+    expansion), so a backslash takes four: ``\\N`` in a description must
+    not turn into the node's name in the SVG.
+    """
+    return quote(text.replace("\\", "\\\\"))
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (control characters, U+FFFE, U+FFFF).
+
+    Graphviz writes SVG and parses HTML-like labels as XML: one such
+    character in a title (YAML's ``"\\x01"`` or ``"\\uFFFE"`` escapes make
+    them) fails the whole layout. Each becomes U+FFFD, the replacement character.
+    """
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def html(text: str) -> str:
@@ -59,7 +83,8 @@ def html(text: str) -> str:
     'C:\\\\\\\\N'
     """
     return (
-        text.replace("\\", "\\\\")
+        xml_safe(text)
+        .replace("\\", "\\\\")
         .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
@@ -136,10 +161,10 @@ def _node(node: Node) -> str:
         attrs.append(("color", quote(border)))
     if penwidth != "1.2":
         attrs.append(("penwidth", penwidth))
-    tooltip = node.tooltip
+    tip = node.tooltip
     if node.badge is not None:
-        tooltip += "\n" + "\n".join(node.badge.messages)
-    attrs.append(("tooltip", quote(tooltip)))
+        tip += "\n" + "\n".join(node.badge.messages)
+    attrs.append(("tooltip", tooltip(tip)))
     return f"{quote(node.id)} {_attrs(attrs)};"
 
 
@@ -151,9 +176,9 @@ def _lane(lane: Lane, nodes: tuple[Node, ...]) -> Iterator[str]:
     rows = [f"<B>{html(lane.title)}</B>", _small(lane.caption, P.MUTED)]
     look = P.lane_look(lane)
     style = "dashed,rounded,filled" if look.dashed else "rounded,filled"
-    tooltip = lane.tooltip
+    tip = lane.tooltip
     if lane.badge is not None:
-        tooltip += "\n" + "\n".join(lane.badge.messages)
+        tip += "\n" + "\n".join(lane.badge.messages)
     attrs: list[tuple[str, str]] = [
         ("label", _label_table(rows, lane.badge, align="LEFT")),
         ("labelloc", "t"),
@@ -163,7 +188,7 @@ def _lane(lane: Lane, nodes: tuple[Node, ...]) -> Iterator[str]:
         ("fillcolor", quote(look.fill)),
         ("color", quote(look.border)),
         ("penwidth", _LANE_PENWIDTH[look.weight]),
-        ("tooltip", quote(tooltip)),
+        ("tooltip", tooltip(tip)),
     ]
     yield f"subgraph {name} {{"
     yield f"{_INDENT}graph {_attrs(attrs)};"
@@ -197,7 +222,7 @@ def _edge(edge: Edge, missing: frozenset[str]) -> str:
             attrs.append(("constraint", "false"))
     elif edge.target in missing:
         attrs += [("color", quote(P.MISSING_BORDER)), ("style", "dashed")]
-    attrs.append(("tooltip", quote(edge.tooltip)))
+    attrs.append(("tooltip", tooltip(edge.tooltip)))
     if edge.back:
         attrs.append(("dir", "back"))
         if edge.paired:  # leave and enter below the steps, apart from the forward edge
@@ -317,7 +342,7 @@ def to_dot(diagram: Diagram) -> str:
         ("label", _header(diagram)),
         ("labelloc", "t"),
         ("labeljust", "l"),
-        ("tooltip", quote(diagram.title)),
+        ("tooltip", tooltip(diagram.title)),
     ]
     node_attrs: list[tuple[str, str]] = [
         ("shape", "box"),
@@ -352,7 +377,7 @@ def to_dot(diagram: Diagram) -> str:
         ("style", "filled"),
         ("fillcolor", quote(P.START_BORDER)),
         ("color", quote(P.START_BORDER)),
-        ("tooltip", quote("cases start here")),
+        ("tooltip", tooltip("cases start here")),
     ]
     body = [f"{START_NODE} {_attrs(start_attrs)};"]
     for lane in diagram.lanes:
@@ -364,7 +389,7 @@ def to_dot(diagram: Diagram) -> str:
     if diagram.arrivals:
         start_edge.insert(0, ("label", quote(diagram.arrivals)))
     start_edge.append(
-        ("tooltip", quote("arrivals" + (f" {diagram.arrivals}" if diagram.arrivals else "")))
+        ("tooltip", tooltip("arrivals" + (f" {diagram.arrivals}" if diagram.arrivals else "")))
     )
     out.append(f"{_INDENT}{START_NODE} -> {quote(diagram.start)} {_attrs(start_edge)};")
     missing = frozenset(node.id for node in diagram.nodes if node.missing)
