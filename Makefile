@@ -35,13 +35,19 @@ test: setup
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-bench: setup
+bench: setup $(VENV)/prosimos/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/lint_bench.py
 	$(BIN)/python benchmarks/analyze_bench.py
 	$(BIN)/python benchmarks/diagram_bench.py
 	$(BIN)/python benchmarks/sim_bench.py
 	$(BIN)/python benchmarks/log_bench.py
+
+# Prosimos (a peer in sim_bench.py) pins pandas<3, so it gets a venv of its own.
+$(VENV)/prosimos/.installed: benchmarks/peers/requirements-prosimos.txt
+	$(PYTHON) -m venv $(VENV)/prosimos
+	$(VENV)/prosimos/bin/python -m pip install --quiet -r benchmarks/peers/requirements-prosimos.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
