@@ -315,3 +315,22 @@ def test_arrivals_every_zero_on_average_is_refused_at_the_value(every: str) -> N
     assert problem.code == "PF002"
     assert "between arrivals must be positive" in problem.message
     assert (problem.position.line, problem.position.column) == (4, 19)
+
+
+def test_a_change_file_that_is_not_a_mapping_is_called_a_change(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("- 1\n- 2\n", encoding="utf-8")
+    with pytest.raises(ProcessError) as caught:
+        load_change(path)
+    assert caught.value.summary == f"{path}: not a valid change file"
+    assert "a change file must be a mapping" in caught.value.problems[0].message
+
+
+def test_a_key_a_change_deletes_is_reported_in_the_change_file(tmp_path: Path) -> None:
+    path = tmp_path / "drop-steps.yaml"
+    path.write_text("change: drop-steps\npatch:\n  steps: null\n", encoding="utf-8")
+    with pytest.raises(ProcessError) as caught:
+        load(CUSTOMER_SERVICE).apply(load_change(path))
+    (problem,) = caught.value.problems
+    assert problem.message == "missing required key 'steps'"
+    assert (problem.position.file, problem.position.line) == (str(path), 3)

@@ -588,7 +588,8 @@ def _not_a_mapping(data: Any, locator: Locator, what: str, keys: str) -> Process
                 f"a {what} file must be a mapping with {keys}; this file is {shown}",
                 locator.locate(()),
             )
-        ]
+        ],
+        f"{locator.file}: not a valid {what} file",
     )
 
 
@@ -620,7 +621,7 @@ def _validate(
             lambda path: describe(path, data),
             allowed_keys,
         )
-        raise ProcessError(problems) from None
+        raise ProcessError(problems, f"{locator.file}: not a valid {shape[0]} file") from None
 
 
 def validate_process(data: Any, locator: Locator) -> Process:

@@ -282,6 +282,10 @@ def problems_from_errors(
             missing = loc[-1] if loc else "?"
             message = f"missing required key {missing!r}"
             part = "key"
+            if loc and len(path) == len(loc) - 1:
+                # locators fall back to the nearest existing node; a change that deleted
+                # the key (``steps: null``) is found where the patch says so
+                path = (*path, missing)
         elif kind == "extra_forbidden":
             key = path[-1] if path else "?"
             allowed = list(allowed_keys(path[:-1])) if allowed_keys else []
