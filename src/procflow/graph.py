@@ -200,6 +200,8 @@ class StepGraph:
         self.out: list[list[tuple[int, Any, bool]]] = [[] for _ in range(n)]
         for u, v, key, feedback in edges:
             self.out[u].append((v, key, feedback))
+        #: whether a transition was left out for pointing to an unknown step (:meth:`of` only)
+        self.unknown_targets = False
 
     @classmethod
     def of(cls, process: Process) -> StepGraph:
@@ -213,21 +215,28 @@ class StepGraph:
         graph.end = [step.end for step in steps.values()]
         graph.start = process.start
         out: list[list[tuple[int, Any, bool]]] = []
+        unknown = False
         for step in steps.values():
             if step.next is not None:
                 v = index.get(step.next)
-                out.append([] if v is None else [(v, "next", False)])
+                if v is None:
+                    unknown = True
+                    out.append([])
+                else:
+                    out.append([(v, "next", False)])
             elif step.on:
-                out.append(
-                    [
-                        (index[t.to], trigger, t.feedback)
-                        for trigger, t in step.on.items()
-                        if t.to in index
-                    ]
-                )
+                edges = [
+                    (index[t.to], trigger, t.feedback)
+                    for trigger, t in step.on.items()
+                    if t.to in index
+                ]
+                if len(edges) < len(step.on):
+                    unknown = True
+                out.append(edges)
             else:
                 out.append([])
         graph.out = out
+        graph.unknown_targets = unknown
         return graph
 
     @classmethod

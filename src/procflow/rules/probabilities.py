@@ -53,6 +53,11 @@ def bad_probabilities(ctx: LintContext) -> Iterator[Violation]:
     for step_id, step in process.steps.items():
         if not step.on:  # `next:` carries no probability
             continue
+        given_p = [t.p for t in step.on.values() if t.p is not None]
+        if not given_p or (
+            len(given_p) == len(step.on) and abs(math.fsum(given_p) - 1.0) <= TOLERANCE
+        ):
+            continue  # none given, or all given and summing to 1: nothing to report
         edges = step_edges(step_id, step)
         given = [edge for edge in edges if edge.p is not None]
         if not given:

@@ -93,6 +93,8 @@ def unknown_target(ctx: LintContext) -> Iterator[Violation]:
     ```
     """
     process = ctx.process
+    if not ctx.step_graph.unknown_targets:  # found while the step graph was built
+        return
     steps = process.steps
     raw: dict[str, Any] | None = None
     for edge in unknown_target_edges(process):
@@ -230,7 +232,11 @@ def unreachable_step(ctx: LintContext) -> Iterator[Violation]:
     graph: StepGraph = ctx.step_graph
     index = graph.index
     # reach what a mistyped target (PF101) most likely means, as if fixed
-    typos = [(index[source], index[meant]) for source, meant in _typo_edges(process)]
+    typos = (
+        [(index[source], index[meant]) for source, meant in _typo_edges(process)]
+        if graph.unknown_targets
+        else []
+    )
     reached = graph.reached(extra=typos)
     unreachable = [step for step, seen in zip(graph.nodes, reached, strict=True) if not seen]
     for step_id in unreachable:
