@@ -334,3 +334,13 @@ def test_a_key_a_change_deletes_is_reported_in_the_change_file(tmp_path: Path) -
     (problem,) = caught.value.problems
     assert problem.message == "missing required key 'steps'"
     assert (problem.position.file, problem.position.line) == (str(path), 3)
+
+
+def test_goal_ids_are_unique() -> None:
+    goal = "  - {id: fast, metric: cycle_time, target: '< 1h', deadline: 2030-01-01}\n"
+    text = CLEAN + "goals:\n" + goal + goal.replace("cycle_time", "wait_time")
+    with pytest.raises(ProcessError) as caught:
+        load_text(text, "goals.yaml")
+    (problem,) = caught.value.problems
+    assert "goal id 'fast' is already used by goal 1" in problem.message
+    assert (problem.position.line, problem.position.column) == (CLEAN.count("\n") + 3, 10)

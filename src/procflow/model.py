@@ -428,6 +428,21 @@ class Process(BaseModel):
     steps: dict[Id, Step] = Field(min_length=1)
     goals: list[Goal] = Field(default_factory=list)
 
+    @field_validator("goals")
+    @classmethod
+    def _unique_goal_ids(cls, goals: list[Goal]) -> list[Goal]:
+        first: dict[str, int] = {}
+        for index, goal in enumerate(goals):
+            if goal.id in first:
+                raise PydanticCustomError(
+                    "procflow",
+                    "goal id '{id}' is already used by goal {first} of the list: reports and "
+                    "JSON name goals by id, so give each its own",
+                    {"id": goal.id, "first": first[goal.id] + 1, "key": [index, "id"]},
+                )
+            first[goal.id] = index
+        return goals
+
     _source: Locator = PrivateAttr(default_factory=NullSource)
     _document: dict[str, Any] = PrivateAttr(default_factory=dict)
 

@@ -274,7 +274,9 @@ def problems_from_errors(
             message = raw_message
             offset = int(context.get("offset", 0) or 0)
             sub_key = context.get("key")
-            if sub_key is not None:
+            if isinstance(sub_key, list | tuple):  # a path below the field: [index, "id"]
+                path = (*path, *sub_key)
+            elif sub_key is not None:
                 path = (*path, sub_key)
             if context.get("part") == "key":
                 part = "key"
