@@ -88,3 +88,20 @@ def test_a_broken_file_fails_the_schema(
     assert any(list(e.absolute_path)[: len(where)] == where for e in errors), [
         (list(e.absolute_path), e.message) for e in errors
     ]
+
+
+@pytest.mark.parametrize(
+    ("where", "change"),
+    [
+        ("a step id", lambda d: d["steps"].update({"Bad-Id": {"end": True}})),
+        ("an owner id", lambda d: d["owners"].update({"1": {"capacity": 1}})),
+        ("next and on", lambda d: d["steps"]["intake"].update({"on": {"x": {"to": "triage"}}})),
+    ],
+)
+def test_the_schema_refuses_what_the_loader_refuses(
+    validator: jsonschema.protocols.Validator, where: str, change: Any
+) -> None:
+    data = data_of(CUSTOMER_SERVICE)
+    assert "next" in data["steps"]["intake"]
+    change(data)
+    assert list(validator.iter_errors(data)), where

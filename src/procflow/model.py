@@ -665,8 +665,30 @@ def validate_roster(data: Any, locator: Locator) -> Roster:
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema (2020-12) of a process file, generated from :class:`Process`."""
-    return Process.model_json_schema(by_alias=True)
+    """The JSON Schema (2020-12) of a process file, generated from :class:`Process`.
+
+    Two rules the loader enforces are added where pydantic cannot say them:
+    a mapping keyed by ids (``steps``, ``owners``, ``on``) has no other keys
+    (so ``Bad-Id`` fails in an editor too), and a step has ``next`` or
+    ``on``, not both.
+    """
+    schema = Process.model_json_schema(by_alias=True)
+    _closed_id_maps(schema)
+    step = schema.get("$defs", {}).get("Step")
+    if step is not None:
+        step["not"] = {"required": ["next", "on"]}
+    return schema
+
+
+def _closed_id_maps(node: Any) -> None:
+    if isinstance(node, dict):
+        if "patternProperties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for value in node.values():
+            _closed_id_maps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _closed_id_maps(value)
 
 
 __all__ = [
