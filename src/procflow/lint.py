@@ -626,8 +626,8 @@ def ensure_runnable(process: Process) -> None:
     if problems:
         raise ProcessError(
             problems,
-            f"{process.source.file}: process {process.id!r} cannot be run until these "
-            f"{'errors are' if len(problems) > 1 else 'error is'} fixed "
+            f"{process.source.file}: process {process.id!r} cannot be run until "
+            f"{'these errors are' if len(problems) > 1 else 'this error is'} fixed "
             f"(procflow lint {process.source.file})",
         )
 
