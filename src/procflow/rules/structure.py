@@ -369,8 +369,8 @@ def no_way_out(ctx: LintContext) -> Iterator[Violation]:
       review:
         owner: editor
         on:
-          accept: published
-          revise: revise
+          accept: {to: published, p: 0.8}
+          revise: {to: revise, p: 0.2, feedback: true, max: 3}
       revise:
         owner: author
         next: review
