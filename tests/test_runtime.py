@@ -325,3 +325,14 @@ def test_other_offsets_are_kept_in_history(loopy: procflow.Process) -> None:
     case.trigger("next")
     restored = Case.from_json(loopy, case.to_json())
     assert restored.history[0].entered.utcoffset() == timedelta(hours=2)
+
+
+def test_a_history_record_unpacks_as_the_spec_writes_it(process: procflow.Process) -> None:
+    """SPEC 6: ``history`` of ``(step, owner, entered, left)``; the trigger is an attribute."""
+    clock = Clock(step=timedelta(minutes=7))
+    case = Case(process, "T-9", clock)
+    case.trigger("next")
+    step, owner, entered, left = case.history[0]
+    assert (step, owner) == ("intake", "support-agent")
+    assert left - entered == timedelta(minutes=7)
+    assert case.history[0].trigger == "next"

@@ -34,7 +34,7 @@ import json
 import os
 import uuid
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -70,6 +70,10 @@ class HistoryRecord:
     entered: datetime
     left: datetime | None = None
     trigger: str | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        """Unpacks as SPEC 6's ``(step, owner, entered, left)``; ``trigger`` is read by name."""
+        return iter((self.step, self.owner, self.entered, self.left))
 
     def to_dict(self) -> dict[str, Any]:
         return {
