@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from procflow.model import Change, Process
+from procflow.sim.budget import check_budget
 from procflow.sim.results import (
     JSON_VERSION,
     SimulationResult,
@@ -164,6 +165,7 @@ def compare(
     ]
     plans = [prepare(baseline), *(prepare(process) for process in processes)]
     options = Options.check(cases, runs, seed, warmup, jobs, process=baseline)
+    check_budget([baseline, *processes], cases=options.cases, runs=options.runs)
     stats = options.replicate(plans, scheduler=scheduler, progress=progress)
     base = aggregate(baseline, plans[0], stats[0], options)
     results = {

@@ -66,6 +66,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from procflow.errors import SimulationError
+from procflow.sim.budget import MAX_VISITS, count
 from procflow.sim.histogram import Histogram
 from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, SINGLE, STAFF, Plan
 from procflow.sim.sampling import (
@@ -190,8 +192,15 @@ def run_replication(
     warmup: int,
     log: EventSink | None = None,
     progress: Progress | None = None,
+    max_visits: int = MAX_VISITS,
 ) -> RunStats:
-    """Simulate run ``run`` of ``plan``: ``cases`` arrivals, the first ``warmup`` not counted."""
+    """Simulate run ``run`` of ``plan``: ``cases`` arrivals, the first ``warmup`` not counted.
+
+    Raises :class:`~procflow.errors.SimulationError` once the run has made
+    more than ``max_visits`` step visits (the backstop of
+    :mod:`procflow.sim.budget`: checked when a step's block of draws runs
+    out, so it costs nothing per event).
+    """
     if cases < 1 or not 0 <= warmup < cases:
         raise ValueError("need cases >= 1 and 0 <= warmup < cases")
     steps = plan.steps
@@ -290,7 +299,23 @@ def run_replication(
     counted_table = table(warm=False)
     warm_table = table(warm=True)
     kinds = [row[0] for row in counted_table]
-    refill_duration = [b.refill if b is not None else None for b in durations]
+    live = [b for b in durations if b is not None]
+
+    def refiller(index: int, buffer: Buffer) -> Callable[[], None]:
+        def refill() -> None:
+            buffer.refill()
+            made = sum(b.consumed for b in live)
+            if made > max_visits:
+                raise SimulationError(
+                    f"process {plan.process!r}: run {run + 1} passed {count(max_visits)} step "
+                    f"visits (step {steps[index].id!r} alone {count(buffer.consumed)}) before "
+                    f"its {count(cases)} cases ended: cases almost never leave a loop; make "
+                    "leaving it more likely, bound it with 'max:', or simulate fewer --cases"
+                )
+
+        return refill
+
+    refill_duration = [refiller(i, b) if b is not None else None for i, b in enumerate(durations)]
     refill_route = [b.refill if b is not None else None for b in routes]
     wait_all = [0.0] * nsteps
 

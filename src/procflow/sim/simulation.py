@@ -12,6 +12,7 @@ from typing import Any
 
 from procflow.errors import ConfigError
 from procflow.model import Process
+from procflow.sim.budget import check_budget
 from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.plan import Plan, compile_process
 from procflow.sim.results import SimulationResult, build_result, tracked_steps
@@ -182,7 +183,9 @@ def simulate(
 
     Raises :class:`~procflow.errors.ProcessError` when the process has
     structural errors, :class:`~procflow.errors.SimulationError` when it
-    lacks arrivals or durations, :class:`~procflow.errors.ConfigError` for
+    lacks arrivals or durations or would need more than
+    :data:`~procflow.sim.budget.MAX_VISITS` step visits (a loop cases
+    almost never leave), :class:`~procflow.errors.ConfigError` for
     impossible options.
 
     >>> import procflow
@@ -193,6 +196,7 @@ def simulate(
     """
     plan = prepare(process)
     options = Options.check(cases, runs, seed, warmup, jobs, process=process)
+    check_budget([process], cases=options.cases, runs=options.runs)
     with _sink(log) as sink:
         (runs_stats,) = options.replicate([plan], scheduler=scheduler, log=sink, progress=progress)
     return aggregate(process, plan, runs_stats, options)
