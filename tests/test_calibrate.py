@@ -181,7 +181,11 @@ def _draw(dist: object, rng: np.random.Generator) -> float:
 def assert_recovered(
     declared: procflow.Process, report: procflow.LogReport, fitted: procflow.Process
 ) -> None:
-    """Probabilities and mean durations within 4 standard errors of the declared ones."""
+    """Probabilities and mean durations within 4 standard errors of the declared ones.
+
+    A probability's standard error is that of a share of the *free* departures (every
+    bounded transition of the step still available): the ones calibrate counts.
+    """
     m = report.measurements
     for step_id, step in declared.steps.items():
         if step.end:
@@ -192,7 +196,7 @@ def assert_recovered(
         assert new is not None
         error = step.duration.sd / math.sqrt(n)
         assert abs(new.mean - step.duration.mean) < 4 * error + 0.005 * step.duration.mean, step_id
-        departures = m.steps[step_id].departures
+        departures = m.steps[step_id].free_departures
         for old, fit in zip(step.transitions, fitted.steps[step_id].transitions, strict=True):
             if old.p is None or len(step.transitions) < 2:
                 continue
@@ -263,6 +267,77 @@ def test_round_trip_through_the_simulator(tmp_path: Path) -> None:
     assert result.report.conformance == 1.0
     assert_recovered(declared, result.report, fitted)
     assert_recovered(declared, result.report, result.process)
+
+
+BOUNDED_LOOP = """\
+process: bounded-loop
+owners:
+  desk: {capacity: 3}
+arrivals:
+  rate: 4/h
+start: prepare
+steps:
+  prepare:
+    owner: desk
+    duration: exponential(10m)
+    next: review
+  review:
+    owner: desk
+    duration: exponential(10m)
+    on:
+      ok: {to: done, p: 0.5}
+      redo: {to: prepare, p: 0.3, feedback: true, max: 2}
+      escalate: {to: expert, p: 0.2}
+  expert:
+    owner: desk
+    duration: exponential(5m)
+    on:
+      back: {to: review, p: 0.5, max: 1}
+      close: {to: done, p: 0.5}
+  done:
+    end: true
+"""
+
+
+def test_a_bounded_loop_calibrates_back_to_its_declared_p(tmp_path: Path) -> None:
+    """SPEC 1.1: a used-up ``max`` edge is skipped and the other ``p`` renormalized.
+
+    Departures made after that do not follow the declared ``p``; counting them pulled
+    ``redo`` down (0.3 -> 0.27 here) and ``back`` down (0.5 -> 0.45). Calibrate counts
+    only departures with every transition available, so a log the process itself
+    generated gives back its own ``p``, within 3 standard errors.
+    """
+    source = tmp_path / "loop.yaml"
+    source.write_text(BOUNDED_LOOP)
+    declared = procflow.load(source)
+    log = tmp_path / "loop.csv"
+    simulate = ["simulate", str(source), "--cases", "4000", "--runs", "1", "--seed", "3"]
+    assert main([*simulate, "--log", str(log)]) == 0
+    out = tmp_path / "fitted.yaml"
+    assert main(["calibrate", str(source), str(log), "-o", str(out)]) == 0
+    fitted = procflow.load(out)
+    result = calibrate(declared, procflow.read_log(log))
+    assert result.report.conformance == 1.0
+    m = result.report.measurements
+    for step_id in ("review", "expert"):
+        measure = m.steps[step_id]
+        free = measure.free_departures
+        assert 0 < free < measure.departures  # some departures came after a bound was used up
+        for old, new in zip(
+            declared.steps[step_id].transitions, fitted.steps[step_id].transitions, strict=True
+        ):
+            assert old.p is not None
+            assert new.p is not None
+            error = math.sqrt(old.p * (1 - old.p) / free)
+            assert abs(new.p - old.p) < 3 * error + 0.0005, (step_id, old.trigger, new.p)
+            # the share among all departures is far off: what the bug reported
+            taken = m.edge_counts[
+                next(e.index for e in m.index.out[step_id] if e.trigger == old.trigger)
+            ]
+            if old.max is not None:
+                assert old.p - taken / measure.departures > 3 * error
+    notes = {c.subject: c.note for c in result.changes + result.kept if c.kind == "p"}
+    assert "departures with every transition available" in notes["review.redo"]
 
 
 # -- editing the text ----------------------------------------------------------------

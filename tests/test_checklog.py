@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import subprocess
 import sys
@@ -176,13 +177,28 @@ def test_durations_service_wait_and_elapsed() -> None:
 # -- the vectorised replay against a plain one -------------------------------------
 
 
-def reference(process: Process, log: list[Event]) -> tuple[int, Counter[tuple], Counter[tuple]]:
-    """SPEC-by-the-letter replay, one event at a time (the code under test must agree)."""
+def reference(
+    process: Process, log: list[Event]
+) -> tuple[int, Counter[tuple], Counter[tuple], Counter[tuple]]:
+    """SPEC-by-the-letter replay, one event at a time (the code under test must agree).
+
+    Returns (conforming cases, first deviations, edges taken, edges taken at a free
+    departure: every bounded transition of the step still available to the case).
+    """
     steps = process.steps
     ends = {s for s, step in steps.items() if step.end}
     match = StepMatcher(process)
     states: dict[str, dict] = {}
     edges: Counter[tuple] = Counter()
+    free: Counter[tuple] = Counter()
+
+    def is_free(state: dict, step: str) -> bool:
+        return all(
+            state["uses"][(step, t.trigger)] < t.max
+            for t in steps[step].transitions
+            if t.max is not None
+        )
+
     for event in log:
         state = states.setdefault(
             event.case, {"step": None, "dev": None, "uses": Counter(), "n": 0}
@@ -199,6 +215,7 @@ def reference(process: Process, log: list[Event]) -> tuple[int, Counter[tuple], 
                 state["dev"] = state["dev"] or ("after-end", previous, step)
             else:
                 declared = [t for t in steps[previous].transitions if t.to == step]
+                available = is_free(state, previous)
                 taken = None
                 for t in declared:
                     if t.max is not None and state["uses"][(previous, t.trigger)] >= t.max:
@@ -208,6 +225,7 @@ def reference(process: Process, log: list[Event]) -> tuple[int, Counter[tuple], 
                     break
                 if taken is not None:
                     edges[(previous, taken.trigger)] += 1
+                    free[(previous, taken.trigger)] += available
                 else:
                     kind = "max-exceeded" if declared else "undeclared-transition"
                     state["dev"] = state["dev"] or (kind, previous, step)
@@ -221,13 +239,14 @@ def reference(process: Process, log: list[Event]) -> tuple[int, Counter[tuple], 
             final = next((t for t in steps[step].transitions if t.to in ends), None)
             if final is not None:
                 edges[(step, final.trigger)] += 1
+                free[(step, final.trigger)] += is_free(state, step)
             else:
                 state["dev"] = state["dev"] or ("not-finished", step, None)
         if state["dev"] is None:
             conforming += 1
         else:
             found[state["dev"]] += 1
-    return conforming, found, edges
+    return conforming, found, edges, free
 
 
 def random_log(process: Process, rng: random.Random, cases: int) -> list[Event]:
@@ -306,13 +325,20 @@ def test_vectorised_replay_agrees_with_the_reference(seed: int, kind: type[Batch
     process = load("replay.yaml")
     rng = random.Random(seed)
     log = random_log(process, rng, cases=rng.randint(1, 300))
-    conforming, found, edges = reference(process, log)
+    conforming, found, edges, free = reference(process, log)
     m = replay(process, kind(log, rng.choice([1, 2, 7, 64, 100_000])))
     assert m.conforming == conforming
     assert m.deviations == found
     assert {(e.source, e.trigger): m.edge_counts[e.index] for e in m.index.edges} == {
         (e.source, e.trigger): edges[(e.source, e.trigger)] for e in m.index.edges
     }
+    assert {(e.source, e.trigger): m.free_counts[e.index] for e in m.index.edges} == {
+        (e.source, e.trigger): free[(e.source, e.trigger)] for e in m.index.edges
+    }
+    for step_id, measure in m.steps.items():
+        out = [e for e in m.index.edges if e.source == step_id]
+        assert measure.departures == sum(edges[(step_id, e.trigger)] for e in out)
+        assert measure.free_departures == sum(free[(step_id, e.trigger)] for e in out)
     assert m.events == len(log)
     assert m.cases == len({e.case for e in log})
 
@@ -375,6 +401,84 @@ def test_branching_is_judged_with_a_wilson_interval() -> None:
     assert report.rework_rate == 0.0
     assert report.expected_rework_rate == pytest.approx(0.15)  # what the routing implies
     assert report.to_dict()["rework_rate"]["expected"] == pytest.approx(0.15)
+
+
+BOUNDED_REDO = """\
+process: p
+owners: {a: {capacity: 2}}
+arrivals: {rate: 1/h}
+start: one
+steps:
+  one: {owner: a, duration: exponential(10m), next: two}
+  two:
+    owner: a
+    duration: exponential(10m)
+    on:
+      ok:   {to: done, p: 0.5}
+      redo: {to: one, p: 0.5, feedback: true, max: 1}
+  done: {end: true}
+"""
+
+
+def test_branch_shares_count_only_departures_with_every_transition_available() -> None:
+    """After a case has used up ``redo`` (max 1), its ``ok`` was forced: not a draw of p."""
+    process = procflow.load_text(BOUNDED_REDO, "p.yaml")
+    log = events(
+        [
+            ("a", "one", 1), ("a", "two", 2), ("a", "one", 3), ("a", "two", 4),  # redo, then ok
+            ("b", "one", 5), ("b", "two", 6),  # ok, inferred at the end, redo still available
+            ("c", "one", 7), ("c", "two", 8), ("c", "one", 9),  # redo; stops at one
+        ]
+    )  # fmt: skip
+    report = check_log(process, log)
+    assert deviations(report) == [("not-finished", "one", None, 1)]  # c: 'one' has no way out
+    m = report.measurements
+    by_trigger = {b.edge.trigger: b for b in report.branches}
+    ok, redo = by_trigger["ok"], by_trigger["redo"]
+    assert (ok.taken, redo.taken, ok.all_departures) == (2, 2, 4)
+    assert (ok.observed, redo.observed, ok.departures) == (1, 2, 3)
+    assert ok.share == pytest.approx(1 / 3)
+    assert ok.basis == redo.basis == "departures with every transition available"
+    assert (m.steps["two"].departures, m.steps["two"].free_departures) == (4, 3)
+    assert (m.steps["one"].departures, m.steps["one"].free_departures) == (4, 4)
+    transitions = report.to_dict()["transitions"]
+    assert {(t["trigger"], t["observed"], t["departures"], t["taken"], t["all_departures"])
+            for t in transitions} == {("ok", 1, 3, 2, 4), ("redo", 2, 3, 2, 4)}  # fmt: skip
+    # a step without a bounded transition counts every departure, and says so
+    plain = check_log(procflow.load(CUSTOMER_SERVICE), events([("x", "intake", 1)]))
+    assert {b.basis for b in plain.branches if b.edge.source == "triage"} == {"all departures"}
+
+
+def test_a_simulated_bounded_loop_shows_no_branch_deviation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The simulator's own log, checked against its process: declared p inside every interval.
+
+    Counting the ``ok`` departures forced after ``redo`` was used up put ``ok`` at 2/3 and
+    flagged both transitions as differing.
+    """
+    source = tmp_path / "pmax.yaml"
+    source.write_text(BOUNDED_REDO)
+    log = tmp_path / "pmax.csv"
+    simulate = ["simulate", str(source), "--cases", "3000", "--runs", "1", "--seed", "7"]
+    assert main([*simulate, "--log", str(log)]) == 0
+    capsys.readouterr()
+    assert main(["check-log", str(source), str(log), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["conformance"]["share"] == 1.0
+    transitions = {t["trigger"]: t for t in data["transitions"]}
+    assert set(transitions) == {"ok", "redo"}
+    for t in transitions.values():
+        assert t["consistent"], t
+        assert t["basis"] == "departures with every transition available"
+        assert t["departures"] == 3000  # every case leaves 'two' once with 'redo' available
+        assert t["all_departures"] == 3000 + transitions["redo"]["taken"]
+        assert t["ci99"][0] <= 0.5 <= t["ci99"][1]
+        assert abs(t["share"] - 0.5) < 3 * math.sqrt(0.25 / 3000)
+    assert main(["check-log", str(source), str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "differs" not in out
+    assert "only departures with every transition available" in out
 
 
 def test_declared_durations_contradicted_by_service_times() -> None:

@@ -184,6 +184,9 @@ def stepstitled_table(report: LogReport) -> Table:
 
 def transitionstitled_table(report: LogReport) -> Table:
     table = titled_table("Branching (observed share of departures vs declared p)")
+    if any(check.bounded_step for check in report.branches):
+        table.caption = "at a step with a max, only departures with every transition available"
+        table.caption_justify = "left"
     for column in ("from", "trigger", "to", "declared", "observed", "share", "99% interval", ""):
         table.add_column(column, justify="right" if column in ("observed",) else "left")
     for check in report.branches:

@@ -15,7 +15,14 @@ cases arrived. From them:
   ``min_observations`` departures gets ``p`` = observed frequency, rounded
   to 2 decimals (3 from 400 departures, 4 from 40,000) by the largest
   remainder method so they still sum to exactly 1. A transition never
-  taken gets ``p: 0.0``.
+  taken gets ``p: 0.0``. At a step with a bounded transition (``max``) the
+  frequencies come only from departures where every bounded transition was
+  still available to the case: once a case has used one up, SPEC 1.1
+  renormalizes the remaining ``p``, and counting those departures would
+  shift ``p`` away from the bounded edge (a ``redo`` with ``p: 0.5, max: 1``
+  would come out near 0.33). Those departures follow the declared ``p``
+  exactly, so the log of a simulated process calibrates back to its own
+  ``p`` (:mod:`~procflow.eventlog.replay` explains the estimate).
 * **arrivals** -- the rate of case arrivals between the first and the last
   case start (``rate:``), or the fitted inter-arrival distribution when the
   process declares ``every:``; a process without ``arrivals`` gets a rate.
@@ -298,9 +305,12 @@ def _calibrate_probabilities(
     for step_id, edges in m.index.out.items():
         if len(edges) < 2:
             continue
-        counts = [m.edge_counts[e.index] for e in edges]
+        bounded = any(e.max is not None for e in edges)
+        counts = [m.free_counts[e.index] for e in edges]
         departures = sum(counts)
+        basis = "departures with every transition available" if bounded else "departures"
         if departures < minimum:
+            noun = basis if departures != 1 else basis.replace("departures", "departure")
             for edge in edges:
                 old = format_number(edge.p) if edge.p is not None else "-"
                 kept.append(
@@ -310,7 +320,7 @@ def _calibrate_probabilities(
                         old,
                         old,
                         departures,
-                        f"{departures} departure{'s' if departures != 1 else ''} < {minimum}",
+                        f"{departures} {noun} < {minimum}",
                     )
                 )
             continue
@@ -331,7 +341,7 @@ def _calibrate_probabilities(
                 edits.replace((*path, "p"), share)
             else:
                 edits.insert(path, "p", share, after="to")
-            note = f"{count} of {departures} departures"
+            note = f"{count} of {departures} {basis}"
             changes.append(CalibrationChange("p", subject, old, share, departures, note))
 
 

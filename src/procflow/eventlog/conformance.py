@@ -16,6 +16,11 @@ declares:
 * **branching** -- each transition's observed share of the departures from
   its step, with a 99 % Wilson interval; the declared ``p`` (or the equal
   share when none is declared) is *inconsistent* when it falls outside.
+  At a step with a bounded transition (``max``) only the departures where
+  every bounded transition was still available to the case count: after a
+  case has used one up, SPEC 1.1 renormalizes the remaining ``p``, so those
+  departures do not follow the declared ones (see
+  :mod:`~procflow.eventlog.replay` for why this estimate is unbiased).
 * **owners** -- events and distinct resources per declared owner; with
   service times, the busy time and the observed utilization
   (busy time / log period / capacity).
@@ -94,9 +99,22 @@ class Deviation:
         }
 
 
+FREE_BASIS = "departures with every transition available"
+"""What branch shares are computed from at a step with a bounded transition."""
+ALL_BASIS = "all departures"
+"""What branch shares are computed from at a step without one."""
+
+
 @dataclass(frozen=True)
 class BranchCheck:
-    """One transition of a step with several: declared vs observed share."""
+    """One transition of a step with several: declared vs observed share.
+
+    ``observed`` of ``departures`` are the counts the share is computed from:
+    at a step with a bounded transition (``bounded_step``), the departures
+    at which every bounded transition of the step was still available to the
+    case; elsewhere, all departures. ``taken`` of ``all_departures`` count
+    every departure, including those made after a bound was used up.
+    """
 
     edge: Edge
     declared: float
@@ -104,6 +122,14 @@ class BranchCheck:
     departures: int
     low: float
     high: float
+    taken: int
+    all_departures: int
+    bounded_step: bool
+
+    @property
+    def basis(self) -> str:
+        """What ``observed`` / ``departures`` count (:data:`FREE_BASIS` or :data:`ALL_BASIS`)."""
+        return FREE_BASIS if self.bounded_step else ALL_BASIS
 
     @property
     def share(self) -> float:
@@ -123,9 +149,12 @@ class BranchCheck:
             "p_declared": self.edge.p is not None,
             "observed": self.observed,
             "departures": self.departures,
+            "basis": self.basis,
             "share": _num(self.share),
             "ci99": [self.low, self.high],
             "consistent": self.consistent,
+            "taken": self.taken,
+            "all_departures": self.all_departures,
         }
 
 
@@ -366,12 +395,26 @@ def _branches(m: Measurements) -> list[BranchCheck]:
     for edges in m.index.out.values():
         if len(edges) < 2:
             continue
-        departures = sum(m.edge_counts[e.index] for e in edges)
+        bounded = any(e.max is not None for e in edges)
+        departures = sum(m.free_counts[e.index] for e in edges)
+        every = sum(m.edge_counts[e.index] for e in edges)
         for edge in edges:
             declared = edge.p if edge.p is not None else 1.0 / len(edges)
-            observed = m.edge_counts[edge.index]
+            observed = m.free_counts[edge.index]
             low, high = wilson_interval(observed, departures)
-            checks.append(BranchCheck(edge, declared, observed, departures, low, high))
+            checks.append(
+                BranchCheck(
+                    edge,
+                    declared,
+                    observed,
+                    departures,
+                    low,
+                    high,
+                    m.edge_counts[edge.index],
+                    every,
+                    bounded,
+                )
+            )
     return checks
 
 

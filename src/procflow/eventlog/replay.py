@@ -25,6 +25,21 @@ service, all a complete-only log can tell); per transition: how often it
 was taken; per case: cycle time (first start or end to last end) and
 whether it took a feedback edge (rework).
 
+Branching under ``max``: SPEC 1.1 skips a bounded edge once a case has used
+it up and renormalizes the remaining ``p``, so a departure made after that
+is not a draw from the declared ``p``. Each transition is therefore counted
+twice: every time it was taken (:attr:`Measurements.edge_counts`), and only
+at *free* departures, those where every bounded edge of the step was still
+available to the case (:attr:`Measurements.free_counts`). Whether a
+departure is free depends only on the case's past, never on the choice made
+there, so the free departures are a plain multinomial sample of the
+declared ``p``: their shares estimate it without bias, and a binomial
+(Wilson) interval per transition applies. The departures left out carry
+information only when at least two transitions remain available; using them
+would need a choice model fitted iteratively (maximum likelihood of
+``p_e / sum of p over the available set``), for a small gain on
+rare step shapes, and would lose the simple per-transition interval.
+
 How: the log arrives in :class:`~procflow.eventlog.batch.Batch` columns.
 Case ids, activities and resources that come as
 :class:`~procflow.eventlog.batch.Labels` (the CSV reader's unquoted chunks)
@@ -135,6 +150,14 @@ class ProcessIndex:
                 code = -10 - edges[0].index
             self.route[self.number[source], self.number[target]] = code
         self.bounded = {e.index: k for k, e in enumerate(e for e in self.edges if e.max)}
+        bounded_edges = [e for e in self.edges if e.max]
+        # per slot (bounded edge): its source step and its max
+        self.slot_source = np.array([self.number[e.source] for e in bounded_edges], dtype=np.int64)
+        self.slot_limit = np.array([e.max or 0 for e in bounded_edges], dtype=np.int64)
+        # guarded[a]: step a has a bounded edge, so its departures are free only while unused up
+        self.guarded = np.zeros(size, dtype=bool)
+        self.guarded[self.slot_source] = True
+        self.edge_source = np.array([self.number[e.source] for e in self.edges], dtype=np.int64)
         self.slot = np.array([self.bounded.get(e.index, -1) for e in self.edges], dtype=np.int64)
         self.limit = np.array([e.max or 0 for e in self.edges], dtype=np.int64)
         self.feedback = np.array([e.feedback for e in self.edges] + [False], dtype=bool)
@@ -156,6 +179,10 @@ class StepMeasure:
     resources: Counter[str] = field(default_factory=Counter)
     departures: int = 0
     """Times a case left the step by a declared transition (observed or inferred at the end)."""
+    free_departures: int = 0
+    """Of those, the departures at which every bounded transition of the step was still
+    available to the case (all of them at a step without ``max``): the ones that follow
+    the declared ``p``."""
     other_departures: int = 0
     """Times a case left the step to somewhere the process does not declare."""
 
@@ -168,6 +195,10 @@ class Measurements:
     path: str
     steps: dict[str, StepMeasure]
     edge_counts: list[int]
+    """Times each edge (by :attr:`Edge.index`) was taken."""
+    free_counts: list[int]
+    """Times each edge was taken at a free departure (every bounded edge of its step still
+    available): the counts that estimate the declared ``p``."""
     cases: int = 0
     events: int = 0
     conforming: int = 0
@@ -309,8 +340,8 @@ class _Replay:
         self.steps = [StepMeasure() for _ in index.step_ids]
         self.cases = _Cases(len(index.bounded))
         self.edge_counts = np.zeros(len(index.edges), dtype=np.int64)
+        self.free_counts = np.zeros(len(index.edges), dtype=np.int64)
         self.visits = np.zeros(len(index.step_ids), dtype=np.int64)
-        self.departures = np.zeros(len(index.step_ids), dtype=np.int64)
         self.other_departures = np.zeros(len(index.step_ids), dtype=np.int64)
         self.resource_ids: dict[str | None, int] = {None: 0, "": 0}
         self.no_resource = 0
@@ -429,7 +460,7 @@ class _Replay:
         # transitions
         moving = known & (prev_step >= 0)
         if moving.any():
-            self._transitions(np.flatnonzero(moving), c, s, prev_step, kind, source)
+            self._transitions(np.flatnonzero(moving), c, s, prev_step, kind, source, group_start)
         # the first deviation of each case that has none yet
         deviating = np.flatnonzero(kind)
         if deviating.size:
@@ -508,40 +539,98 @@ class _Replay:
         prev_step: np.ndarray,
         kind: np.ndarray,
         source: np.ndarray,
+        group_start: np.ndarray,
     ) -> None:
+        """Count the transitions into the events at ``at`` (rows sorted by case)."""
         index = self.index
         frm = prev_step[at]
         to = s[at]
         source[at] = frm
+        watched = np.flatnonzero(index.guarded[frm]) if index.bounded else None
+        # the uses of the watched departures' cases as the batch begins (before any is counted)
+        uses_before = self.cases.uses[c[at[watched]]] if watched is not None else None
         after_end = index.is_end[frm]
         if after_end.any():
             kind[at[after_end]] = _KIND["after-end"]
             np.add.at(self.other_departures, frm[after_end], 1)
         route = np.where(after_end, -3, index.route[frm, to])
-        simple = route >= 0
-        if simple.any():
-            taken = route[simple]
-            self.edge_counts += np.bincount(taken, minlength=self.edge_counts.size)
-            np.add.at(self.departures, frm[simple], 1)
-            rework = index.feedback[taken]
-            if rework.any():
-                self.cases.feedback[c[at[simple][rework]]] = True
+        taken = np.maximum(route, -1)  # the edge each event arrived by (-1: none yet)
         undeclared = route == -1
         if undeclared.any():
             kind[at[undeclared]] = _KIND["undeclared-transition"]
             np.add.at(self.other_departures, frm[undeclared], 1)
-        bounded = route <= -10
-        if bounded.any():
-            self._bounded(at[bounded], -10 - route[bounded], c, frm[bounded], kind)
-        for position in at[route == -2].tolist():  # parallel edges: in case order
-            self._step_by_step(position, c, s, prev_step, kind)
+        uses: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, slots) of bounded edges taken
+        bounded = np.flatnonzero(route <= -10)
+        if bounded.size:
+            uses.append(self._bounded(at, bounded, -10 - route[bounded], c, frm, kind, taken))
+        parallel = np.flatnonzero(route == -2)
+        if parallel.size:  # parallel edges: in case order
+            uses.append(self._step_by_step(at, parallel, c, frm, to, kind, taken))
+        declared = taken[taken >= 0]
+        counts = np.bincount(declared, minlength=self.edge_counts.size)
+        self.edge_counts += counts
+        if watched is not None and watched.size:
+            assert uses_before is not None
+            spent = watched[self._spent_before(at, watched, uses_before, uses, frm, group_start)]
+            spent = taken[spent]
+            counts -= np.bincount(spent[spent >= 0], minlength=counts.size)
+        self.free_counts += counts
+        rework = index.feedback[taken]  # (index -1: the extra False at the end)
+        if rework.any():
+            self.cases.feedback[c[at[rework]]] = True
+
+    def _spent_before(
+        self,
+        at: np.ndarray,
+        watched: np.ndarray,
+        uses_before: np.ndarray,
+        uses: list[tuple[np.ndarray, np.ndarray]],
+        frm: np.ndarray,
+        group_start: np.ndarray,
+    ) -> np.ndarray:
+        """Which ``watched`` departures (from steps with bounded edges) were *not* free.
+
+        Free: every bounded edge of the step had been used fewer than ``max`` times by
+        the case *before* this departure -- its uses as the batch began plus its uses
+        earlier in the batch. Rows are sorted by case, so the uses earlier in the same
+        case are those between the case's first row and this one: two binary searches
+        in the sorted rows of each bounded edge's uses.
+        """
+        index = self.index
+        spent = np.zeros(watched.size, dtype=bool)
+        rows = np.concatenate([r for r, _ in uses]) if uses else np.empty(0, dtype=np.int64)
+        slots = np.concatenate([k for _, k in uses]) if uses else np.empty(0, dtype=np.int64)
+        steps = frm[watched]
+        for slot, step in enumerate(index.slot_source.tolist()):
+            mine = np.flatnonzero(steps == step)
+            if not mine.size:
+                continue
+            used = uses_before[mine, slot]
+            batch_uses = np.sort(rows[slots == slot])
+            if batch_uses.size:
+                here = at[watched[mine]]
+                used = used + (
+                    np.searchsorted(batch_uses, here)
+                    - np.searchsorted(batch_uses, group_start[here])
+                )
+            spent[mine] |= used >= index.slot_limit[slot]
+        return spent
 
     def _bounded(
-        self, at: np.ndarray, edges: np.ndarray, c: np.ndarray, frm: np.ndarray, kind: np.ndarray
-    ) -> None:
-        """Events on a pair of steps joined by one bounded edge: allowed while uses < max."""
+        self,
+        at: np.ndarray,
+        which: np.ndarray,
+        edges: np.ndarray,
+        c: np.ndarray,
+        frm: np.ndarray,
+        kind: np.ndarray,
+        taken: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Events ``at[which]`` on a pair of steps joined by one bounded edge: allowed while
+        uses < max. Returns the rows and slots of the uses counted."""
         index = self.index
-        cases = c[at]
+        rows = at[which]
+        cases = c[rows]
         slots = index.slot[edges]
         key = cases * max(len(index.bounded), 1) + slots
         order = np.argsort(key, kind="stable")  # each (case, edge) in file order
@@ -555,39 +644,48 @@ class _Replay:
         allowed = np.empty(ordered.size, dtype=bool)
         allowed[order] = used < index.limit[edges[order]]
         if allowed.any():
-            taken = edges[allowed]
+            taken[which[allowed]] = edges[allowed]
             np.add.at(self.cases.uses, (cases[allowed], slots[allowed]), 1)
-            self.edge_counts += np.bincount(taken, minlength=self.edge_counts.size)
-            np.add.at(self.departures, frm[allowed], 1)
-            rework = index.feedback[taken]
-            if rework.any():
-                self.cases.feedback[cases[allowed][rework]] = True
         refused = ~allowed
         if refused.any():
-            kind[at[refused]] = _KIND["max-exceeded"]
-            np.add.at(self.other_departures, frm[refused], 1)
+            kind[rows[refused]] = _KIND["max-exceeded"]
+            np.add.at(self.other_departures, frm[which[refused]], 1)
+        return rows[allowed], slots[allowed]
 
     def _step_by_step(
-        self, position: int, c: np.ndarray, s: np.ndarray, prev_step: np.ndarray, kind: np.ndarray
-    ) -> None:
+        self,
+        at: np.ndarray,
+        which: np.ndarray,
+        c: np.ndarray,
+        frm: np.ndarray,
+        to: np.ndarray,
+        kind: np.ndarray,
+        taken: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Events ``at[which]`` between steps joined by several edges: the first edge in file
+        order that is still allowed. Returns the rows and slots of the bounded uses."""
         index = self.index
-        case = int(c[position])
-        frm = index.step_ids[int(prev_step[position])]
-        to = index.step_ids[int(s[position])]
         uses = self.cases.uses
-        for edge in index.between[(frm, to)]:
-            if edge.max is not None:
-                slot = index.bounded[edge.index]
-                if uses[case, slot] >= edge.max:
-                    continue
-                uses[case, slot] += 1
-            self.edge_counts[edge.index] += 1
-            self.departures[int(prev_step[position])] += 1
-            if edge.feedback:
-                self.cases.feedback[case] = True
-            return
-        kind[position] = _KIND["max-exceeded"]
-        self.other_departures[int(prev_step[position])] += 1
+        rows: list[int] = []
+        slots: list[int] = []
+        for i in which.tolist():
+            position = int(at[i])
+            case = int(c[position])
+            pair = (index.step_ids[int(frm[i])], index.step_ids[int(to[i])])
+            for edge in index.between[pair]:
+                if edge.max is not None:
+                    slot = index.bounded[edge.index]
+                    if uses[case, slot] >= edge.max:
+                        continue
+                    uses[case, slot] += 1
+                    rows.append(position)
+                    slots.append(slot)
+                taken[i] = edge.index
+                break
+            else:
+                kind[position] = _KIND["max-exceeded"]
+                self.other_departures[int(frm[i])] += 1
+        return np.array(rows, dtype=np.int64), np.array(slots, dtype=np.int64)
 
     def _count_unknown(self, codes: np.ndarray) -> None:
         self.unknown_events += int(codes.size)
@@ -659,8 +757,13 @@ class _Replay:
         simple = final >= 0
         closing = open_[simple]
         edges = final[simple]
-        self.edge_counts += np.bincount(edges, minlength=self.edge_counts.size)
-        np.add.at(self.departures, step[closing], 1)
+        counts = np.bincount(edges, minlength=self.edge_counts.size)
+        self.edge_counts += counts
+        if index.bounded:  # free: no bounded edge of the step used up by the case
+            guarded = index.guarded[step[closing]]
+            spent = self._spent(closing[guarded], step[closing[guarded]])
+            counts -= np.bincount(edges[guarded][spent], minlength=counts.size)
+        self.free_counts += counts
         targets = np.array([index.number.get(e.target, -1) for e in index.edges], dtype=np.int64)
         if edges.size:  # (edges into end steps: their targets exist)
             np.add.at(self.visits, targets[edges], 1)
@@ -680,11 +783,16 @@ class _Replay:
             self.path,
             {},
             self.edge_counts.tolist(),
+            self.free_counts.tolist(),
         )
+        size = len(index.step_ids)
+        departures = np.bincount(index.edge_source, self.edge_counts, minlength=size)
+        free = np.bincount(index.edge_source, self.free_counts, minlength=size)
         for i, step_id in enumerate(index.step_ids):
             measure = self.steps[i]
             measure.visits = int(self.visits[i])
-            measure.departures = int(self.departures[i])
+            measure.departures = int(departures[i])
+            measure.free_departures = int(free[i])
             measure.other_departures = int(self.other_departures[i])
             result.steps[step_id] = measure
         names: dict[int, str] = {}
@@ -713,16 +821,29 @@ class _Replay:
         result.flush()
         return result
 
+    def _spent(self, cases: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """Whether each case has used up a bounded edge of the matching step."""
+        index = self.index
+        spent = np.zeros(cases.size, dtype=bool)
+        for slot, step in enumerate(index.slot_source.tolist()):
+            mine = steps == step
+            if mine.any():
+                spent[mine] |= self.cases.uses[cases[mine], slot] >= index.slot_limit[slot]
+        return spent
+
     def _close_step_by_step(self, case: int) -> bool:
         index = self.index
-        step_id = index.step_ids[int(self.cases.step[case])]
+        number = int(self.cases.step[case])
+        step_id = index.step_ids[number]
+        spent = self._spent(np.array([case]), np.array([number]))
         for edge in index.to_end.get(step_id, ()):
             if edge.max is not None:
                 slot = index.bounded[edge.index]
                 if self.cases.uses[case, slot] >= edge.max:
                     continue
             self.edge_counts[edge.index] += 1
-            self.departures[index.number[step_id]] += 1
+            if not spent[0]:
+                self.free_counts[edge.index] += 1
             self.visits[index.number[edge.target]] += 1
             if edge.feedback:
                 self.cases.feedback[case] = True
