@@ -15,8 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import procflow
+from helpers import CUSTOMER_SERVICE
 from procflow import EventLogError, FileAccessError
-from procflow.eventlog import csvlog
+from procflow.cli import main
+from procflow.eventlog import csvlog, xes
 from procflow.eventlog.batch import Labels
 from procflow.eventlog.columns import Columns
 from procflow.eventlog.csvlog import CsvLog, sniff_delimiter
@@ -586,6 +588,74 @@ def test_bad_xes_logs(tmp_path: Path, content: str, message: str) -> None:
         list(read_log(log))
     assert str(info.value).startswith(str(log))
     assert message in str(info.value)
+
+
+XES_WITH_PROBLEMS = """\
+<log>
+ <trace><string key="concept:name" value="T"/>
+  <event><string key="concept:name" value="a"/>
+    <date key="time:timestamp" value="2020-01-01"/></event>
+  <event>
+   <string key="concept:name" value="b"/>
+   <date key="time:timestamp" value="{stamp}"/>
+  </event>
+  <évent/><event><string key="concept:name" value="c"/>{more}</event>
+ </trace>
+</log>
+"""
+
+
+@pytest.mark.parametrize("chunk", [xes.CHUNK, 7])  # 7 bytes: positions across chunk boundaries
+@pytest.mark.parametrize(
+    ("stamp", "more", "where", "message"),
+    [
+        ("soon", "", "7:4", "trace 'T', event 2 ('b'): cannot read timestamp 'soon'"),
+        ("2020-01-02", "", "9:11", "trace 'T', event 3 ('c'): no time:timestamp"),
+        ("2020-01-02", "<date key='x'/>", "9:11", "event 3 ('c'): no time:timestamp"),
+        ("2020-01-02", "<date key='time:timestamp' value='x'/>", "9:56", "event 3 ('c')"),
+    ],
+)
+def test_xes_content_errors_name_line_and_column(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+    stamp: str,
+    more: str,
+    where: str,
+    message: str,
+) -> None:
+    """The <event> (or its bad time:timestamp) is found by a second pass, on the error path."""
+    monkeypatch.setattr(xes, "CHUNK", chunk)
+    text = XES_WITH_PROBLEMS.format(stamp=stamp, more=more)
+    for log in (write(tmp_path / "bad.xes", text), tmp_path / "bad.xes.gz"):
+        if log.suffix == ".gz":
+            log.write_bytes(gzip.compress(text.encode()))
+        with pytest.raises(EventLogError) as info:
+            list(read_log(log))
+        assert str(info.value).startswith(f"{log}:{where}: "), str(info.value)
+        assert message in str(info.value)
+        assert info.value.row == int(where.split(":")[0])
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "message"),
+    [
+        ('<?xml version="1.0"?>\n<log>\n  <trace>\n    <event>\n      <string key="x"',
+         "5:7", "not valid XML: unclosed token"),
+        ("<log>\n <trace>\n </event>\n</log>", "3:4", "not valid XML: mismatched tag"),
+        ("<log>\n  <a é=1/>\n</log>", "2:8", "not valid XML: not well-formed"),  # characters
+        ("<?xml version='1.0'?>\n\n  <logx/>\n", "3:3", "the root element is <logx>"),
+    ],
+)  # fmt: skip
+def test_xes_syntax_errors_name_line_and_column(
+    tmp_path: Path, content: str, where: str, message: str
+) -> None:
+    log = write(tmp_path / "bad.xes", content)
+    with pytest.raises(EventLogError) as info:
+        list(read_log(log))
+    assert str(info.value).startswith(f"{log}:{where}: "), str(info.value)
+    assert message in str(info.value)
+    assert main(["check-log", str(CUSTOMER_SERVICE), str(log)]) == 2
 
 
 def test_billion_laughs_is_refused_before_parsing(tmp_path: Path) -> None:

@@ -17,6 +17,14 @@ Safety: a document type declaration is refused before parsing starts. DTDs
 are where entities are declared, so this rules out entity-expansion bombs
 ("billion laughs") and external entities outright; XES never needs one.
 Files ending in ``.gz`` are decompressed on the fly.
+
+Positions: a syntax error names ``file:line:column`` (expat's, column made
+1-based). An event that lacks its activity or time, or whose time cannot be
+read, also names the line and column of its ``<event>`` (or of the bad
+``time:timestamp`` attribute). The fast parser (ElementTree's C accelerator)
+does not expose positions, so they are found only when such an error
+occurs: a second, plain expat pass stops at that event
+(:func:`locate_event`). The stream parse pays nothing for it.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
+import xml.parsers.expat
 from collections.abc import Callable, Iterator
 from typing import IO
 
@@ -40,6 +49,15 @@ _COMMENTS = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.DOTALL)
 
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
+
+
+class XesError(EventLogError):
+    """An XES log that cannot be read, at a line and column (both 1-based)."""
+
+    def __init__(self, path: str, message: str, line: int, column: int) -> None:
+        super().__init__(path, message, line)
+        self.column = column
+        Exception.__init__(self, f"{path}:{line}:{column}: {message}")
 
 
 class XesLog:
@@ -60,6 +78,16 @@ class XesLog:
 
     def _fail(self, message: str, line: int | None = None) -> EventLogError:
         return EventLogError(self.path, message, line)
+
+    def _fail_at(
+        self, message: str, trace: int, event: int | None, key: str | None = None
+    ) -> EventLogError:
+        """An error about the ``event``-th event of the ``trace``-th trace (1-based), positioned
+        at its attribute ``key`` or at its start tag (the root element when ``trace`` is 0)."""
+        position = locate_event(self.path, trace, event, key)
+        if position is None:  # pragma: no cover - the first pass saw the element
+            return self._fail(message)
+        return XesError(self.path, message, *position)
 
     def _chunks(self, handle: IO[bytes]) -> Iterator[bytes]:
         """The file in chunks, after checking the prolog holds no DOCTYPE."""
@@ -120,8 +148,10 @@ class XesLog:
                     if kind == "start":
                         if not stack:
                             if name != "log":
-                                raise self._fail(
-                                    f"the root element is <{name}>, not <log>: not an XES log"
+                                raise self._fail_at(
+                                    f"the root element is <{name}>, not <log>: not an XES log",
+                                    0,
+                                    None,
                                 )
                             saw_log = True
                         if name == "trace" and len(stack) == 1:
@@ -143,8 +173,12 @@ class XesLog:
                         raw = []
             parser.close()
         except ET.ParseError as exc:
-            line = exc.position[0] if getattr(exc, "position", None) else None
-            raise self._fail(f"not valid XML: {_parse_message(exc)}", line) from None
+            message = f"not valid XML: {_parse_message(exc)}"
+            position = getattr(exc, "position", None)
+            if not position:  # pragma: no cover - expat always gives one
+                raise self._fail(message) from None
+            line, column = position
+            raise XesError(self.path, message, line, column + 1) from None
         if not saw_log:
             raise self._fail("no <log> element: not an XES log")
         if emitted == 0:
@@ -168,13 +202,17 @@ class XesLog:
         for number, (activity, stamp, stage, resource) in enumerate(raw, start=1):
             where = f"trace {case!r}, event {number}"
             if not activity:
-                raise self._fail(f"{where}: no concept:name (the activity)")
+                raise self._fail_at(f"{where}: no concept:name (the activity)", self.traces, number)
             if not stamp:
-                raise self._fail(f"{where} ({activity!r}): no time:timestamp")
+                raise self._fail_at(
+                    f"{where} ({activity!r}): no time:timestamp", self.traces, number
+                )
             try:
                 moment = parse(stamp)
             except ValueError as exc:
-                raise self._fail(f"{where} ({activity!r}): {exc}") from None
+                raise self._fail_at(
+                    f"{where} ({activity!r}): {exc}", self.traces, number, "time:timestamp"
+                ) from None
             stage = (stage or "complete").strip().lower()
             if stage in STARTS:
                 pairing.start(case, activity, moment)
@@ -209,3 +247,65 @@ def _event_attributes(
 def _parse_message(exc: ET.ParseError) -> str:
     text = str(exc)
     return text.split(": line", 1)[0] if ": line" in text else text
+
+
+class _Found(Exception):
+    """Stops :func:`locate_event`'s parse once the element is reached."""
+
+
+def locate_event(
+    path: str, trace: int, event: int | None, key: str | None = None
+) -> tuple[int, int] | None:
+    """``(line, column)``, 1-based, of an element of an XES file, or None if absent.
+
+    The ``event``-th ``<event>`` of the ``trace``-th ``<trace>`` (both 1-based, in
+    document order), or that event's child attribute whose ``key`` is ``key`` (its
+    start tag when there is none), or the root element when ``trace`` is 0. Only
+    called on the error path, after the stream parse has refused a document type
+    declaration, so this plain expat pass expands no entity.
+    """
+    parser = xml.parsers.expat.ParserCreate()
+    depth = traces = events = 0
+    at_event: tuple[int, int] | None = None
+    found: list[tuple[int, int]] = []
+
+    def here() -> tuple[int, int]:
+        return parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal depth, traces, events, at_event
+        depth += 1
+        name = tag.rpartition(":")[2]
+        if trace == 0 and depth == 1:
+            found.append(here())
+        elif depth == 2 and name == "trace":
+            traces += 1
+            events = 0
+        elif depth == 3 and name == "event" and traces == trace:
+            events += 1
+            if events == event:
+                at_event = here()
+                if key is None:
+                    found.append(at_event)
+        elif depth == 4 and at_event is not None and attributes.get("key") == key:
+            found.append(here())
+        if found:
+            raise _Found
+
+    def end(tag: str) -> None:
+        nonlocal depth, at_event
+        if depth == 3 and at_event is not None:  # the event closes without the key
+            found.append(at_event)
+            raise _Found
+        depth -= 1
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        with open_binary(path) as handle:
+            while chunk := handle.read(CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except (_Found, xml.parsers.expat.ExpatError, OSError, EOFError):
+        pass
+    return found[0] if found else None
