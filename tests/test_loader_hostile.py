@@ -365,3 +365,13 @@ def test_load_raises_process_error_for_every_hostile_file(tmp_path: Path) -> Non
             load(path)
         assert caught.value.problems[0].position.file == str(path)
     assert parse_yaml("", "e.yaml").data is None
+
+
+def test_a_named_pipe_in_a_folder_does_not_block_the_walk(tmp_path: Path) -> None:
+    import os
+
+    write(tmp_path, "ok.yaml", CLEAN)
+    os.mkfifo(tmp_path / "pipe.yaml")  # no writer: opening it would block for ever
+    with bounded(5):
+        report = lint_paths([str(tmp_path)])
+    assert report.files == (str(tmp_path / "ok.yaml"),)

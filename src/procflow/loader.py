@@ -579,9 +579,11 @@ def _walk_yaml(root: str) -> list[str]:
     for folder, folders, files in os.walk(root):
         folders[:] = [f for f in folders if not f.startswith(".") and f not in SKIPPED_FOLDERS]
         found.extend(
-            os.path.normpath(os.path.join(folder, name))
+            path
             for name in files
             if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+            # a named pipe or socket in the tree would block the walk: regular files only
+            and os.path.isfile(path := os.path.normpath(os.path.join(folder, name)))
         )
     return sorted(found, key=lambda p: FsPath(p).parts)
 
