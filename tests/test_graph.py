@@ -9,6 +9,9 @@ from __future__ import annotations
 import doctest
 import itertools
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -20,6 +23,7 @@ import procflow.graph
 from procflow.graph import (
     Handoff,
     PingPong,
+    StepGraph,
     dominators,
     end_steps,
     feedback_edges,
@@ -32,6 +36,7 @@ from procflow.graph import (
     reachable_steps,
     steps_reaching_end,
     traps,
+    unknown_target_edges,
     unmarked_cycles,
     unreachable_steps,
 )
@@ -458,3 +463,115 @@ def test_example_processes_are_well_formed_graphs(path: str) -> None:
     assert unmarked_cycles(graph) == []
     assert feedback_edges(graph)
     assert mandatory_steps(graph)[0] == graph.graph["start"]
+
+
+# --------------------------------------------------------------------------
+# the plain-list step graph lint walks
+
+
+@st.composite
+def processes_with_typos(draw: st.DrawFn) -> Process:
+    """Like :func:`processes`, with a target that may not exist and ``next:`` steps."""
+    count = draw(st.integers(min_value=2, max_value=7))
+    names = [f"s{i}" for i in range(count)]
+    steps: dict[str, Any] = {}
+    for name in names:
+        if draw(st.integers(0, 4)) == 0:
+            steps[name] = {"end": True}
+            continue
+        step: dict[str, Any] = {}
+        owner = draw(st.sampled_from(["x", "y", "z", None]))
+        if owner is not None:
+            step["owner"] = owner
+        targets = st.sampled_from([*names, "s1x", "ghost"])
+        if draw(st.booleans()):
+            step["next"] = draw(targets)
+        else:
+            step["on"] = {
+                f"t{i}": {"to": target, "feedback": draw(st.booleans()) and draw(st.booleans())}
+                for i, target in enumerate(draw(st.lists(targets, max_size=4)))
+            }
+        steps[name] = step
+    return make(steps, draw(st.sampled_from(names)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(processes_with_typos())
+def test_the_step_graph_answers_as_networkx_does(process: Process) -> None:
+    graph = process_graph(process)
+    plain = StepGraph.of(process)
+    converted = StepGraph.of_networkx(graph)
+    nodes = plain.nodes
+    assert nodes == list(graph) == converted.nodes
+    assert plain.unknown_targets == any(True for _ in unknown_target_edges(process))
+    for steps in (plain, converted):
+        assert steps.forward == converted.forward
+        forward = forward_graph(graph)
+        assert [[nodes[v] for v in targets] for targets in steps.forward] == [
+            list(forward.successors(node)) for node in nodes
+        ]
+        try:
+            expected = list(nx.topological_sort(forward))
+        except nx.NetworkXUnfeasible:
+            expected = None
+        order = steps.forward_topological
+        assert (None if order is None else [nodes[u] for u in order]) == expected
+        assert steps.is_acyclic() == nx.is_directed_acyclic_graph(graph)
+        for node in nodes:
+            assert steps.edges_from(node) == [
+                (v, key, bool(feedback))
+                for _u, v, key, feedback in graph.edges(node, keys=True, data="feedback")
+            ]
+            assert steps.predecessors(node) == list(dict.fromkeys(graph.predecessors(node)))
+        if process.start in graph:
+            idom = nx.immediate_dominators(graph, process.start)
+            found = steps.immediate_dominators()
+            assert {nodes[u]: nodes[d] for u, d in enumerate(found) if d >= 0 and u != d} == {
+                u: d for u, d in idom.items() if u != d
+            }
+        for group in steps.traps():
+            condensed = nx.condensation(graph.subgraph(group))
+            terminal_cycles = [
+                condensed.nodes[c]["members"]
+                for c in condensed
+                if not condensed.out_degree(c)
+                and (
+                    len(condensed.nodes[c]["members"]) > 1
+                    or any(graph.has_edge(m, m) for m in condensed.nodes[c]["members"])
+                )
+            ]
+            for avoid in (set(), {group[0]}):
+                assert steps.has_closed_loop(group, avoid) == any(
+                    not (members & avoid) for members in terminal_cycles
+                )
+    assert plain.ping_pongs() == ping_pongs(graph)
+    assert plain.mandatory_steps() == mandatory_steps(graph)
+    assert plain.unmarked_cycles() == unmarked_cycles(graph)
+    assert plain.traps() == traps(graph)
+
+
+def test_extra_edges_reach_and_come_last_among_predecessors() -> None:
+    process = make({"a": {"next": "b"}, "b": {"end": True}, "c": {"next": "b"}})
+    steps = StepGraph.of(process)
+    assert steps.reached() == [True, True, False]
+    assert steps.reached(extra=[(0, 2)]) == [True, True, True]
+    assert steps.predecessors("b") == ["a", "c"]
+    assert steps.predecessors("a", [(2, 0), (1, 0), (2, 0)]) == ["c", "b"]
+    assert steps.reached("nowhere") == [False, False, False]
+
+
+def test_lint_never_imports_networkx() -> None:
+    """The rules walk the plain step graph: networkx's ~100 ms import stays out of lint."""
+    code = (
+        "import io, sys\n"
+        "from contextlib import redirect_stdout\n"
+        "from procflow.cli import main\n"
+        "with redirect_stdout(io.StringIO()):\n"
+        "    code = main(['lint', '--isolated', 'processes/', 'tests/fixtures/rules'])\n"
+        "print(code, 'networkx' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert result.stdout.split() == ["1", "False"]
