@@ -10,12 +10,17 @@ By default (``jobs=None``) replications use every core, except for small
 simulations, where starting worker processes would cost more than it saves.
 ``scheduler`` sends them to a Dask scheduler instead (``pip install
 'procflow[dask]'``); it is imported only then.
+
+Ctrl-C (or a run that fails) must not wait for the other runs: workers
+ignore SIGINT, and the parent cancels what has not started and terminates
+the worker processes before the interrupt goes on (the CLI exits 130).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -41,6 +46,27 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _worker_init() -> None:
+    """Workers ignore Ctrl-C: the parent handles it and ends them (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _abandon(executor: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the worker processes now.
+
+    ``shutdown(wait=True)`` would wait for every running replication -- minutes
+    after a Ctrl-C. The pool's processes are only reachable through its private
+    ``_processes``; without it (another Python) the workers end when their run does.
+    """
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=2.0)
 
 
 def _run_task(task: Task) -> RunStats:
@@ -101,14 +127,16 @@ def run_replications(
             remote = []
 
     pending: dict[Future[RunStats], int] = {}
+    dask_pending: dict[Any, int] = {}
     executor: ProcessPoolExecutor | None = None
     client: Any = None
+    finished = False
     try:
         if remote and scheduler is not None:
             client, futures = _submit_dask(scheduler, [tasks[i] for i in remote])
             dask_pending = dict(zip(futures, remote, strict=True))
         elif remote:
-            executor = ProcessPoolExecutor(max_workers=workers)
+            executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
             # submit everything before anything else starts a thread (see fork safety)
             pending = {executor.submit(_run_task, tasks[i]): i for i in remote}
         for index in sorted(local):
@@ -134,11 +162,18 @@ def run_replications(
             results_by_index = _gather_dask(client, dask_pending, tally, cases)
             for index, stats in results_by_index.items():
                 results[index] = stats
+        finished = True
     finally:
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-        if client is not None and not _is_client(scheduler):
-            client.close()
+            if finished:
+                executor.shutdown(wait=True)
+            else:  # Ctrl-C or a failed run: do not wait for the other runs to finish
+                _abandon(executor)
+        if client is not None:
+            if not finished:
+                client.cancel(list(dask_pending))
+            if not _is_client(scheduler):
+                client.close()
     done_results = [r for r in results if r is not None]
     assert len(done_results) == len(tasks)
     return [done_results[p * runs : (p + 1) * runs] for p in range(len(plans))]
