@@ -169,9 +169,9 @@ class StepGraph:
     The same graph as :func:`process_graph` -- steps in file order (index
     ``i`` is ``nodes[i]``), one edge per transition to a known step -- kept
     as flat lists instead of networkx's dicts of dicts. Lint builds one per
-    process (:meth:`of`) and runs every analysis on it: building it costs a
-    few microseconds per step, a networkx graph ten times that, and the
-    lint path then never imports networkx (~100 ms). The networkx-facing
+    process (:meth:`of`) and runs every analysis on it: building it costs
+    under half a microsecond per step, a networkx graph ten times that, and
+    the lint path never imports networkx (~100 ms). The networkx-facing
     functions below convert a graph once (:meth:`of_networkx`, cached per
     graph) and call the same methods, so both give the same answers.
 
