@@ -56,6 +56,7 @@ def _same_stats(fast: RunStats, slow: RunStats) -> None:
     assert fast.window_end == slow.window_end
     assert _close(fast.makespan, slow.makespan)
     assert _close(fast.wip_area, slow.wip_area)
+    assert fast.arrival_span == slow.arrival_span
     assert _close(fast.cycle.total, slow.cycle.total)
     assert _close(fast.wait.total, slow.wait.total)
     assert np.array_equal(fast.cycle.counts, slow.cycle.counts)
@@ -268,6 +269,53 @@ def test_littles_law_on_examples(path: Path) -> None:
     assert throughput is not None
     assert cycle is not None
     assert wip == pytest.approx(throughput / 3600.0 * cycle, rel=0.04)
+
+
+SHORT = """\
+process: short
+owners:
+  partner: {external: true}
+arrivals:
+  every: uniform(1m, 3m)
+start: wait
+steps:
+  wait:
+    owner: partner
+    duration: exponential(20m)
+    next: done
+  done: {end: true}
+"""
+"""Arrivals 30/h, a cycle time (20m) longer than the arrivals of 5 cases (about 10m)."""
+
+
+@pytest.mark.parametrize("cases", [5, 20, 60])
+def test_throughput_of_short_runs_is_not_biased(cases: int) -> None:
+    """Counting completions inside the arrivals' window gave 0/h for 5 cases, 19/h for 20."""
+    result = simulate(load_text(SHORT, "short.yaml"), cases=cases, runs=60, seed=3, warmup=0)
+    assert result["throughput_per_hour"].mean == pytest.approx(30.0, rel=0.03)
+
+
+def test_throughput_of_an_overloaded_pool_is_what_it_can_finish() -> None:
+    """Arrivals 10/h, one clerk taking exactly 10m: 6 cases an hour leave, not 10."""
+    process = load_text(
+        """\
+process: overloaded
+owners:
+  clerk: {capacity: 1}
+arrivals: {rate: 10/h}
+start: work
+steps:
+  work:
+    owner: clerk
+    duration: 10m
+    next: done
+  done: {end: true}
+""",
+        "overloaded.yaml",
+    )
+    result = simulate(process, cases=2_000, runs=3, seed=1)
+    assert result["throughput_per_hour"].mean == pytest.approx(6.0, rel=1e-9)
+    assert result["utilization:clerk"].mean == pytest.approx(1.0, rel=1e-6)
 
 
 def test_utilization_matches_offered_load() -> None:

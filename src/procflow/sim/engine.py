@@ -44,11 +44,13 @@ On the benchmark model of ``benchmarks/sim_bench.py`` this generic loop is
 as fast as a heapq loop written by hand for that one model, and about ten
 times as fast as SimPy.
 
-Observation window. Time-based figures (utilization, WIP, throughput) are
-measured between the arrival of the first counted case (after the warm-up)
-and the arrival of the last case: after that no case arrives and the
-system drains, which is not the steady state. With a single counted case
-the window runs to the last completion instead. Busy time in the window is
+Observation window. Time-based figures (utilization, WIP) are measured
+between the arrival of the first counted case (after the warm-up) and the
+arrival of the last case: after that no case arrives and the system
+drains, which is not the steady state. With a single counted case the
+window runs to the last completion instead. Throughput is not counted in
+that window (see :func:`procflow.sim.results.throughput_per_hour`): the
+run also records the span of the counted cases' arrivals. Busy time in the window is
 computed from the consumed service time at the window's edges minus the
 work still assigned to each server after the edge (which, since every
 later start is at a server's free time, is one unbroken stretch).
@@ -119,6 +121,9 @@ class RunStats:
     """Busy server time per owner inside the window (0 for external owners)."""
     wip_area: float = 0.0
     completed_in_window: int = 0
+    arrival_span: float = 0.0
+    """From the arrival before the first counted case (or time 0) to the last arrival:
+    ``counted`` inter-arrival times, the time the counted cases took to arrive."""
     step_time: dict[int, Histogram] = field(default_factory=dict)
 
     @property
@@ -213,8 +218,9 @@ def run_replication(
     stats.busy = [0.0] * len(owners)
 
     arrivals = ArrivalTimes(seed, run, plan.interarrival, cases)
-    window_start, last_arrival = arrivals.at(warmup, cases - 1)
+    before, window_start, last_arrival = arrivals.at(max(warmup - 1, 0), warmup, cases - 1)
     window_end = last_arrival if last_arrival > window_start else INF
+    stats.arrival_span = last_arrival - (before if warmup > 0 else 0.0)
 
     # -- random streams ------------------------------------------------------
     durations: list[Buffer | None] = [None] * nsteps

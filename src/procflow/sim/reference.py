@@ -147,6 +147,7 @@ def run_reference(
     while len(arrival_times) < cases:
         arrival_times.extend(reversed([t for t in source() if t != math.inf]))
     window_start = arrival_times[warmup]
+    arrival_span = arrival_times[-1] - (arrival_times[warmup - 1] if warmup > 0 else 0.0)
     window_end = arrival_times[-1] if arrival_times[-1] > window_start else math.inf
 
     # Events at the same instant: completions and ends of delays first, then
@@ -289,6 +290,7 @@ def run_reference(
     stats.service_sum = service_sum
     stats.busy = busy_time
     stats.wip_area = area
+    stats.arrival_span = arrival_span
     stats.completed_in_window = sum(1 for e in completions if window_start <= e <= window_end)
     for index, values in step_times.items():
         histogram = Histogram()

@@ -8,8 +8,8 @@ the run's histogram, averaged over runs.
 Per run:
 
 * cycle time and waiting time of each counted case: mean, p50, p90, p95, p99;
-* throughput per hour: cases completed inside the observation window
-  (see :mod:`procflow.sim.engine`) per hour of window;
+* throughput per hour: see :func:`throughput_per_hour` -- the rate at which
+  counted cases arrived, capped by what the busiest staff pool could finish;
 * WIP: the time-average number of cases in the system over the window;
 * utilization of a staff owner: busy server time in the window divided by
   ``capacity`` × window length;
@@ -31,7 +31,7 @@ from typing import Any
 
 from procflow.model import Goal, Process
 from procflow.sim.engine import RunStats
-from procflow.sim.plan import END, Plan
+from procflow.sim.plan import END, STAFF, Plan
 from procflow.sim.stats import Estimate, estimate
 
 JSON_VERSION = 1
@@ -51,8 +51,7 @@ def run_kpis(plan: Plan, stats: RunStats) -> dict[str, float | None]:
         for stat, q in QUANTILES.items():
             kpis[f"{name}.{stat}"] = histogram.quantile(q) if histogram.n else None
     horizon = stats.horizon
-    per_hour = _ratio(stats.completed_in_window, horizon)
-    kpis["throughput_per_hour"] = per_hour * 3600.0 if per_hour is not None else None
+    kpis["throughput_per_hour"] = throughput_per_hour(plan, stats)
     kpis["wip"] = _ratio(stats.wip_area, horizon)
     kpis["rework_rate"] = _ratio(stats.rework, stats.counted)
     costed = False
@@ -83,6 +82,46 @@ def run_kpis(plan: Plan, stats: RunStats) -> dict[str, float | None]:
             for stat, q in QUANTILES.items():
                 kpis[f"step_time:{step.id}.{stat}"] = times.quantile(q) if times.n else None
     return kpis
+
+
+def throughput_per_hour(plan: Plan, stats: RunStats) -> float | None:
+    """Cases completed per hour in one run, without the bias of a short window.
+
+    Counting completions inside a window of time undercounts whenever the
+    window is not much longer than a cycle time: a case that arrives inside
+    the window finishes after it, and 5 cases whose cycle time is longer
+    than their arrivals' span gave a throughput of 0. Every counted case
+    does complete (a run ends when the last case does), so this counts
+    *cases*, not completions in a window:
+
+    * ``counted / arrival_span``: the counted cases arrived over
+      ``arrival_span`` -- from the arrival before the first of them (or time
+      0) to the last, exactly ``counted`` inter-arrival times -- so this is
+      the reciprocal of their mean inter-arrival time, with no window edge
+      to cut off;
+    * capped, for every staff owner, at ``capacity × counted / busy time``
+      (busy time = the counted cases' service on that owner): the most cases
+      that pool could finish per unit of time. A stable process never
+      reaches its cap (it is the arrival rate divided by the utilization),
+      an overloaded one does, and then throughput is the pool's completion
+      rate, not the arrival rate.
+
+    In steady state both are the long-run throughput, so Little's law
+    (WIP = throughput × mean cycle time) holds as before; ``None`` without
+    counted cases.
+    """
+    counted = stats.counted
+    if counted == 0 or stats.arrival_span <= 0.0:
+        return None
+    rate = counted / stats.arrival_span
+    work = [0.0] * len(plan.owners)
+    for index, step in enumerate(plan.steps):
+        if step.kind == STAFF:
+            work[step.owner] += stats.service_sum[index]
+    for owner, busy in zip(plan.owners, work, strict=True):
+        if not owner.external and busy > 0.0:
+            rate = min(rate, owner.capacity * counted / busy)
+    return rate * 3600.0
 
 
 def goal_key(goal: Goal) -> str | None:
