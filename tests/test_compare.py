@@ -404,3 +404,54 @@ def test_compare_is_the_same_on_one_or_two_workers() -> None:
     one = compare(process, change, cases=800, runs=3, seed=5, jobs=1)
     two = compare(process, change, cases=800, runs=3, seed=5, jobs=2)
     assert one.to_json() == two.to_json()
+
+
+def test_compare_log_writes_one_event_log_per_scenario(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = tmp_path / "out" / "events.csv"
+    args = [CUSTOMER_SERVICE, "--change", CHANGES / "skip-triage.yaml"]
+    options = ["--cases", "200", "--runs", "2", "--jobs", "2", "--seed", "3", "--log", log]
+    code, out, _ = run(capsys, "compare", *args, *options)
+    assert code == 0
+    baseline = tmp_path / "out" / "events.baseline.csv"
+    changed = tmp_path / "out" / "events.skip-triage.csv"
+    assert f"event logs of run 1 written to {baseline}, {changed}" in " ".join(out.split())
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "events.baseline.csv",
+        "events.skip-triage.csv",
+    ]  # nothing at events.csv itself, no temporary file left
+    steps = {}
+    for path in (baseline, changed):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("case,step,owner,start,end\n")
+        steps[path] = {line.split(",")[1] for line in text.splitlines()[1:]}
+        cases = {line.split(",")[0] for line in text.splitlines()[1:]}
+        assert cases == {str(n) for n in range(1, 201)}
+    assert "triage" in steps[baseline]
+    assert "triage" not in steps[changed]
+    # the same writer and the same run as simulate --log
+    alone = tmp_path / "alone.csv"
+    run(capsys, "simulate", CUSTOMER_SERVICE, *options[:-2], "--runs", "1", "--log", alone)
+    assert alone.read_bytes() == baseline.read_bytes()
+
+
+def test_scenario_log_names() -> None:
+    from procflow.sim.comparison import scenario_logs
+
+    found = scenario_logs("logs/events.csv", ["baseline", "hire", "a/b", "a-b", "../x"])
+    assert {k: str(v) for k, v in found.items()} == {
+        "baseline": "logs/events.baseline.csv",
+        "hire": "logs/events.hire.csv",
+        "a/b": "logs/events.a-b.csv",
+        "a-b": "logs/events.a-b-2.csv",
+        "../x": "logs/events.-x.csv",
+    }
+    assert str(scenario_logs("events", ["baseline"])["baseline"]) == "events.baseline.csv"
+
+
+def test_compare_api_writes_the_logs(tmp_path: Path) -> None:
+    process = load(CUSTOMER_SERVICE)
+    hire = process.apply(load_change(CHANGES / "hire-support-agent.yaml"))
+    compare(process, hire, names=["hire"], cases=100, runs=1, seed=2, log=tmp_path / "e.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.baseline.csv", "e.hire.csv"]

@@ -265,6 +265,15 @@ def simulate_command(
     "(a glob adds every file it matches).",
 )
 @_common
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="EVENTS.csv",
+    help="Write the event log of the first run of every scenario, named after EVENTS.csv: "
+    "EVENTS.baseline.csv and EVENTS.<change>.csv.",
+)
 def compare_command(
     path: str,
     change_paths: tuple[str, ...],
@@ -276,6 +285,7 @@ def compare_command(
     scheduler: str | None,
     check_goals: bool,
     output_format: str,
+    log_path: str | None,
 ) -> int:
     """Compare a process with what-if changes on common random numbers.
 
@@ -288,6 +298,8 @@ def compare_command(
       procflow compare processes/customer-service.yaml --change changes/hire-support-agent.yaml
       procflow compare processes/customer-service.yaml \\
           --change changes/hire-support-agent.yaml --change changes/halve-reopens.yaml --runs 20
+      procflow compare processes/customer-service.yaml \\
+          --change changes/hire-support-agent.yaml --log events.csv --runs 1
     """
     from procflow.sim import compare
 
@@ -307,6 +319,7 @@ def compare_command(
             warmup=warmup,
             jobs=jobs,
             scheduler=scheduler,
+            log=log_path,
             progress=bar,
         )
     finally:
@@ -326,10 +339,18 @@ def compare_command(
             label: f"{change.description or change.title or ''} ({name})".strip()
             for label, (name, change) in zip(labels, changes, strict=True)
         }
+        console = make_console()
         print_trimmed(
-            make_console(),
+            console,
             comparison_report(comparison, source=display_name(path), descriptions=descriptions),
         )
+        if log_path is not None:
+            from procflow.sim.comparison import scenario_logs
+
+            written = ", ".join(
+                str(p) for p in scenario_logs(log_path, ["baseline", *labels]).values()
+            )
+            console.print(f"[dim]event logs of run 1 written to[/dim] {written}")
     return 1 if check_goals and not comparison.goals_met else 0
 
 

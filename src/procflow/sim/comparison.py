@@ -11,8 +11,12 @@ change is *significant* when that interval excludes 0.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from procflow.model import Change, Process
@@ -138,6 +142,29 @@ def _names(changes: Sequence[Process | Change], names: Sequence[str] | None) -> 
     return chosen
 
 
+def scenario_logs(path: str | os.PathLike[str], names: Sequence[str]) -> dict[str, Path]:
+    """Where ``compare --log PATH`` writes each scenario's event log.
+
+    The scenario's name goes before the extension: ``events.csv`` gives
+    ``events.baseline.csv`` and ``events.<change>.csv`` (characters other
+    than letters, digits, ``_``, ``.`` and ``-`` become ``-``, so a name
+    never leaves the folder); without an extension, ``.csv`` is added.
+    """
+    given = Path(path)
+    stem, suffix = (given.stem, given.suffix) if given.suffix else (given.name, ".csv")
+    found: dict[str, Path] = {}
+    taken: set[str] = set()
+    for name in names:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".") or "change"
+        base, counter = safe, 2
+        while safe in taken:
+            safe = f"{base}-{counter}"
+            counter += 1
+        taken.add(safe)
+        found[name] = given.with_name(f"{stem}.{safe}{suffix}")
+    return found
+
+
 def compare(
     baseline: Process,
     *changes: Process | Change,
@@ -148,6 +175,7 @@ def compare(
     warmup: int | None = None,
     jobs: int | None = None,
     scheduler: Any = None,
+    log: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> Comparison:
     """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
@@ -157,7 +185,10 @@ def compare(
     to ``baseline`` here (a change that leaves an invalid process raises
     :class:`~procflow.errors.ProcessError` pointing into the change file).
     ``names`` labels the changes (default: the change ids). Options are
-    those of :func:`procflow.simulate`.
+    those of :func:`procflow.simulate`; ``log`` is a path from which
+    :func:`scenario_logs` names one event log of run 1 per scenario
+    (``events.baseline.csv``, ``events.<change>.csv``), each written
+    atomically.
     """
     labels = _names(changes, names)
     processes = [
@@ -166,7 +197,14 @@ def compare(
     plans = [prepare(baseline), *(prepare(process) for process in processes)]
     options = Options.check(cases, runs, seed, warmup, jobs, process=baseline)
     check_budget([baseline, *processes], cases=options.cases, runs=options.runs)
-    stats = options.replicate(plans, scheduler=scheduler, progress=progress)
+    with ExitStack() as stack:
+        sinks: list[Any] | None = None
+        if log is not None:
+            from procflow.eventlog.writer import CsvEventWriter
+
+            paths = scenario_logs(log, ["baseline", *labels]).values()
+            sinks = [stack.enter_context(CsvEventWriter(path)) for path in paths]
+        stats = options.replicate(plans, scheduler=scheduler, log=sinks, progress=progress)
     base = aggregate(baseline, plans[0], stats[0], options)
     results = {
         label: aggregate(process, plan, runs_stats, options)
@@ -189,4 +227,4 @@ def compare(
     return Comparison(base, results, tuple(keys), differences)
 
 
-__all__ = ["HEADLINE", "Comparison", "compare", "compared_keys"]
+__all__ = ["HEADLINE", "Comparison", "compare", "compared_keys", "scenario_logs"]

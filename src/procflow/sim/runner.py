@@ -101,22 +101,24 @@ def run_replications(
     warmup: int,
     jobs: int | None = None,
     scheduler: Any = None,
-    log: EventSink | None = None,
+    log: EventSink | Sequence[EventSink | None] | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[list[RunStats]]:
     """Run ``runs`` replications of every plan; ``result[p][r]`` is run ``r`` of plan ``p``.
 
-    With ``log``, run 1 of the first plan is simulated in this process and
+    With ``log`` (one sink, for the first plan, or one sink or None per
+    plan), run 1 of each plan with a sink is simulated in this process and
     writes its events there.
     """
     tasks: list[Task] = [(plan, run, seed, cases, warmup) for plan in plans for run in range(runs)]
     tally = _Tally(len(tasks) * cases, progress)
     results: list[RunStats | None] = [None] * len(tasks)
-    local: list[int] = []
-    remote = list(range(len(tasks)))
+    sinks: dict[int, EventSink] = {}
     if log is not None:
-        local.append(0)
-        remote.remove(0)
+        chosen = list(log) if isinstance(log, Sequence) else [log]
+        sinks = {p * runs: sink for p, sink in enumerate(chosen[: len(plans)]) if sink is not None}
+    local: list[int] = list(sinks)
+    remote = [index for index in range(len(tasks)) if index not in sinks]
     if scheduler is None:
         workers = default_jobs() if jobs is None else jobs
         if jobs is None and len(tasks) * cases < SMALL:
@@ -147,7 +149,7 @@ def run_replications(
                 task_seed,
                 task_cases,
                 task_warmup,
-                log=log if index == 0 else None,
+                log=sinks.get(index),
                 progress=tally.within,
             )
             tally.finished(task_cases)

@@ -73,7 +73,7 @@ class Options:
         plans: Sequence[Plan],
         *,
         scheduler: Any = None,
-        log: EventSink | None = None,
+        log: EventSink | Sequence[EventSink | None] | None = None,
         progress: ProgressCallback | None = None,
     ) -> list[list[RunStats]]:
         """Run the replications of every plan with these options (common random numbers)."""
