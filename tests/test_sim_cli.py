@@ -224,3 +224,21 @@ def test_an_overloaded_owner_is_noted(capsys: pytest.CaptureFixture[str], tmp_pa
         capsys, "simulate", EXAMPLE, "--cases", "500", "--runs", "1", "--format", "json"
     )
     assert json.loads(out)["notes"] == []
+
+
+@pytest.mark.parametrize("command", ["simulate", "compare"])
+def test_log_dash_is_a_usage_error_not_a_file_named_dash(
+    command: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    change = (
+        ["--change", str(ROOT / "changes" / "halve-reopens.yaml")] if command == "compare" else []
+    )
+    code, out, err = run(capsys, command, EXAMPLE, *change, "--cases", "10", "--log", "-")
+    assert code == 2
+    assert out == ""
+    assert "Invalid value for '--log': '-' is not supported: give a file name" in err
+    assert list(tmp_path.iterdir()) == []

@@ -109,6 +109,16 @@ def _owners_of(process: Process) -> dict[str, str | None]:
     return shown
 
 
+def _log_file(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--log`` takes a file name: ``-`` would mix the CSV into the report on standard output."""
+    if value == "-":
+        raise click.BadParameter(
+            "'-' is not supported: give a file name, e.g. --log events.csv "
+            "(standard output carries the report)"
+        )
+    return value
+
+
 _common = stack(
     click.option(
         "--cases",
@@ -182,6 +192,7 @@ _common = stack(
     "log_path",
     type=click.Path(dir_okay=False),
     default=None,
+    callback=_log_file,
     metavar="EVENTS.csv",
     help="Write the event log of the first run (case, step, owner, start, end).",
 )
@@ -270,6 +281,7 @@ def simulate_command(
     "log_path",
     type=click.Path(dir_okay=False),
     default=None,
+    callback=_log_file,
     metavar="EVENTS.csv",
     help="Write the event log of the first run of every scenario, named after EVENTS.csv: "
     "EVENTS.baseline.csv and EVENTS.<change>.csv.",
