@@ -242,3 +242,50 @@ def test_log_dash_is_a_usage_error_not_a_file_named_dash(
     assert out == ""
     assert "Invalid value for '--log': '-' is not supported: give a file name" in err
     assert list(tmp_path.iterdir()) == []
+
+
+UNMEASURABLE = """\
+process: fixed
+owners:
+  clerk: {capacity: 5}
+  courier: {external: true}
+arrivals: {rate: 2/h}
+start: a
+steps:
+  a:
+    owner: clerk
+    duration: 5m
+    next: b
+  b:
+    owner: courier
+    duration: 10m
+    next: done
+  done: {end: true}
+goals:
+  - {id: cheap, metric: cost_per_case, target: "<= 10"}
+  - {id: courier-busy, metric: utilization:courier, target: "<= 80%"}
+  - {id: fast, metric: cycle_time, target: "<= 1h"}
+"""
+
+
+def test_check_goals_warns_about_goals_it_cannot_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "fixed.yaml"
+    path.write_text(UNMEASURABLE, encoding="utf-8")
+    options = ["--cases", "300", "--runs", "2"]
+    code, out, err = run(capsys, "simulate", path, *options, "--check-goals")
+    assert code == 0  # cannot be measured is not "not met"
+    assert "cannot measure" in out
+    assert err.splitlines() == [
+        "warning: goal 'cheap' (cost_per_case) cannot be checked: no owner has a cost_per_hour",
+        "warning: goal 'courier-busy' (utilization:courier) cannot be checked: owner "
+        "'courier' is external: a pure delay without capacity",
+    ]
+    code, _, err = run(capsys, "simulate", path, *options)  # without --check-goals: quiet
+    assert (code, err) == (0, "")
+    change = tmp_path / "slow.yaml"
+    change.write_text("change: slow\npatch:\n  steps:\n    a: {duration: 50m}\n")
+    code, _, err = run(capsys, "compare", path, "--change", change, *options, "--check-goals")
+    assert code == 1  # 'fast' is not met by the change
+    assert "warning: goal 'cheap' (cost_per_case) cannot be checked (baseline, slow): " in err

@@ -210,6 +210,8 @@ def test_a_goal_that_cannot_be_measured_is_not_a_failure() -> None:
     goals = {goal.id: goal for goal in result.goals}
     assert goals["unknown-step"].met is None
     assert goals["unknown-step"].value is None
+    assert goals["unknown-step"].reason == "there is no step 'nowhere'"
+    assert goals["quick"].reason is None
     assert goals["quick"].met is True
     assert result.goals_met
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -27,6 +27,9 @@ from procflow.cli.params import expand, format_option, process_argument, stack
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import display_name, load, load_change
 from procflow.model import Change, Process
+
+if TYPE_CHECKING:
+    from procflow.sim.results import SimulationResult
 
 _DELAY = 1.0
 """Seconds a simulation runs before a progress bar appears."""
@@ -93,6 +96,30 @@ def _apply(process: Process, name: str, change: Change) -> Process:
     except SimulationError as exc:
         raise SimulationError(f"{exc} ({summary}unable to run)") from None
     return changed
+
+
+def _warn_unmeasured(scenarios: dict[str, SimulationResult]) -> None:
+    """On stderr: every goal ``--check-goals`` could not check, and why.
+
+    Such a goal does not fail the check (it is not "not met"), but a CI job
+    must not pass it silently either.
+    """
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for scenario, result in scenarios.items():
+        for goal in result.goals:
+            if goal.met is None:
+                key = (goal.id, goal.metric, goal.reason or "it has no value")
+                found.setdefault(key, []).append(scenario)
+    console = make_console(stderr=True)
+    several = len(scenarios) > 1
+    for (goal_id, metric, reason), names in found.items():
+        where = f" ({', '.join(names)})" if several else ""
+        console.print(
+            f"[warning]warning:[/warning] goal {goal_id!r} ({metric}) cannot be checked"
+            f"{where}: {reason}",
+            highlight=False,
+            markup=True,
+        )
 
 
 def _owners_of(process: Process) -> dict[str, str | None]:
@@ -261,6 +288,8 @@ def simulate_command(
         )
         if log_path is not None:
             console.print(f"[dim]event log of run 1 written to[/dim] {log_path}")
+    if check_goals:
+        _warn_unmeasured({"": result})
     return 1 if check_goals and not result.goals_met else 0
 
 
@@ -363,6 +392,8 @@ def compare_command(
                 str(p) for p in scenario_logs(log_path, ["baseline", *labels]).values()
             )
             console.print(f"[dim]event logs of run 1 written to[/dim] {written}")
+    if check_goals:
+        _warn_unmeasured({"baseline": comparison.baseline, **comparison.changes})
     return 1 if check_goals and not comparison.goals_met else 0
 
 

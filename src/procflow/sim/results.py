@@ -168,6 +168,8 @@ class GoalResult:
     ci95: tuple[float, float] | None
     met: bool | None
     """None when the goal cannot be measured (no metric, unknown step or owner)."""
+    reason: str | None = None
+    """Why the goal cannot be measured (when ``met`` is None), for a person to read."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,29 @@ class OwnerResult:
     utilization: Estimate
     steps: tuple[str, ...] = ()
     """The steps this owner works on."""
+
+
+def unmeasured_reason(process: Process, goal: Goal) -> str:
+    """Why the simulation has no value for ``goal`` (the goal is valid, the value missing)."""
+    name, argument = goal.metric_name, goal.metric_argument
+    if name == "cost_per_case" and not any(
+        o.cost_per_hour is not None for o in process.owners.values()
+    ):
+        return "no owner has a cost_per_hour"
+    if name == "step_time":
+        if not argument or argument not in process.steps:
+            return f"there is no step {argument!r}"
+        if process.steps[argument].end:
+            return f"{argument!r} is an end step: it takes no time"
+    if name == "utilization":
+        owner = process.owners.get(argument or "")
+        if owner is None:
+            return f"there is no owner {argument!r}"
+        if owner.external:
+            return f"owner {argument!r} is external: a pure delay without capacity"
+    if goal_key(goal) is None:
+        return f"the simulator does not measure {goal.metric!r}"
+    return "no run measured it (no counted case reached what it measures)"
 
 
 def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
@@ -205,6 +230,7 @@ def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
                 value,
                 found.ci95 if found is not None else None,
                 met,
+                unmeasured_reason(process, goal) if met is None else None,
             )
         )
     return results
@@ -403,4 +429,5 @@ __all__ = [
     "kpi_keys",
     "run_kpis",
     "tracked_steps",
+    "unmeasured_reason",
 ]
