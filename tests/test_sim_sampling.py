@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from helpers import CUSTOMER_SERVICE
 from procflow.distributions import parse_distribution
-from procflow.loader import load_text
-from procflow.sim import simulate
+from procflow.loader import load, load_text
+from procflow.sim import compare, simulate
 from procflow.sim.histogram import Histogram
 from procflow.sim.sampling import (
     BLOCK,
@@ -226,3 +227,80 @@ def test_nonnegative_intervals_stop_at_zero() -> None:
     assert kpi.ci95[0] == 0.0
     assert kpi.ci95[1] == estimate(waits).ci95[1]  # type: ignore[index]
     assert kpi.mean == pytest.approx(40 / 3)
+
+
+FIXED = """\
+process: fixed
+owners:
+  clerk: {capacity: 5}
+  slow: {capacity: 1}
+arrivals: {rate: 2/h}
+start: a
+steps:
+  a:
+    owner: clerk
+    duration: 5m
+    next: b
+  b:
+    owner: clerk
+    duration: 10m
+    next: done
+  done: {end: true}
+"""
+
+
+def test_quantiles_of_fixed_durations_are_exact() -> None:
+    """900 s of fixed durations, measured on a clock hours into the run, is 900 -- not
+    900.0000000000009 (float noise of ``end - arrival``, kept by the interpolation)."""
+    result = simulate(load_text(FIXED, "fixed.yaml"), cases=3_000, runs=2, seed=0)
+    document = result.to_dict()["kpis"]["cycle_time"]
+    assert [document[s] for s in ("mean", "p50", "p90", "p95", "p99")] == [900.0] * 5
+    assert document["ci95_by_stat"]["p50"] == [900.0, 900.0]
+
+
+def test_a_histogram_of_one_value_with_float_noise_gives_that_value() -> None:
+    histogram = Histogram()
+    histogram.add(np.array([899.9999999999127, 900.0000000000009, 900.0]))
+    assert [histogram.quantile(q) for q in (0.5, 0.9, 0.99)] == [900.0] * 3
+    histogram.add(np.array([1234.5678901234567]))
+    interpolated = histogram.quantile(0.99)
+    assert interpolated == pytest.approx(1234.5678901234567, rel=0.01)  # within its 1 % bin
+    assert interpolated == float(f"{interpolated:.12g}")  # 12 significant digits, no more
+    assert histogram.quantile(1.0) == 1234.5678901234567  # the observed maximum as it is
+
+
+def test_a_utilization_interval_stops_at_100_percent() -> None:
+    assert estimate([0.97, 1.0, 0.999], nonnegative=True).ci95[1] > 1.0  # type: ignore[index]
+    kpi = estimate([0.97, 1.0, 0.999], nonnegative=True, most=1.0)
+    assert kpi.ci95 is not None
+    assert kpi.ci95[1] == 1.0
+    process = load_text(
+        FIXED.replace("owner: clerk\n    duration: 10m", "owner: slow\n    duration: 40m"), "x.yaml"
+    )
+    result = simulate(process, cases=400, runs=3, seed=1)
+    _low, high = result["utilization:slow"].ci95  # type: ignore[misc]
+    assert high <= 1.0
+    assert result.to_dict()["owners"]["slow"]["ci95"][1] <= 1.0
+
+
+def test_a_path_is_loaded_and_anything_else_is_a_type_error() -> None:
+    by_path = simulate(str(CUSTOMER_SERVICE), cases=300, runs=1, seed=5)
+    assert (
+        by_path.to_json() == simulate(load(CUSTOMER_SERVICE), cases=300, runs=1, seed=5).to_json()
+    )
+    assert (
+        compare(CUSTOMER_SERVICE, load(CUSTOMER_SERVICE), cases=200, runs=1).baseline.cases == 200
+    )
+    with pytest.raises(TypeError, match=r"simulate\(\) takes a Process \(procflow.load\(path\)\)"):
+        simulate(42, cases=10, runs=1)  # type: ignore[arg-type]
+
+
+def test_huge_durations_read_as_whole_days() -> None:
+    from procflow.cli.simreport import interval, show, show_delta
+
+    day = 86400.0
+    assert show("cycle_time.mean", 1150 * day) == "1,150d"
+    assert show("cycle_time.mean", 12345.4 * day) == "12,345d"
+    assert show("cycle_time.mean", 999 * day) == "999d"
+    assert show_delta("cycle_time.mean", -1150 * day) == "-1,150d"
+    assert interval("wait_time", (1100 * day, 1200 * day)) == "1,100d … 1,200d"

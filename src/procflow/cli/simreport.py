@@ -56,12 +56,18 @@ def label_of(key: str) -> str:
     return text
 
 
+LONG = 1000 * 86400.0
+"""From here on a duration is shown as a whole number of days with separators."""
+
+
 def show(key: str, value: float | None) -> str:
     """A KPI value as a person reads it."""
     if value is None:
         return DASH
     kind = kind_of(key)
     if kind == "duration":
+        if abs(value) >= LONG:  # 1,150d, not 1.15e+03d
+            return f"{value / 86400.0:,.0f}d"
         return format_duration(value, 3)
     if kind == "rate":
         return f"{format_number(value, 3)}/h"

@@ -35,6 +35,7 @@ from procflow.sim.simulation import (
     DEFAULT_SEED,
     Options,
     aggregate,
+    as_process,
     prepare,
 )
 from procflow.sim.stats import Difference, paired
@@ -166,7 +167,7 @@ def scenario_logs(path: str | os.PathLike[str], names: Sequence[str]) -> dict[st
 
 
 def compare(
-    baseline: Process,
+    baseline: Process | str | os.PathLike[str],
     *changes: Process | Change,
     names: Sequence[str] | None = None,
     cases: int = DEFAULT_CASES,
@@ -180,7 +181,8 @@ def compare(
 ) -> Comparison:
     """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
 
-    A change is a changed :class:`~procflow.model.Process` (``p.apply(c)``,
+    ``baseline`` is a :class:`~procflow.model.Process` or the path of a
+    process file. A change is a changed :class:`~procflow.model.Process` (``p.apply(c)``,
     ``p.with_changes({...})``) or a :class:`~procflow.model.Change`, applied
     to ``baseline`` here (a change that leaves an invalid process raises
     :class:`~procflow.errors.ProcessError` pointing into the change file).
@@ -190,6 +192,7 @@ def compare(
     (``events.baseline.csv``, ``events.<change>.csv``), each written
     atomically.
     """
+    baseline = as_process(baseline, "compare")
     labels = _names(changes, names)
     processes = [
         baseline.apply(change) if isinstance(change, Change) else change for change in changes

@@ -30,6 +30,21 @@ BINS = _REGULAR + 3
 """Bin 0: exactly 0; bin 1: (0, X_MIN); bins 2..: log-spaced; the last: overflow."""
 
 
+SIGNIFICANT = 12
+"""Digits an interpolated quantile keeps: far more than its 1 % bins resolve."""
+SAME = 1e-9
+"""Samples this close (relatively) are one value measured with float noise.
+
+A cycle time is ``end - arrival`` on a clock hours into the run, so 900 s of
+fixed durations come out as 899.9999999999127 or 900.0000000000009. When all
+samples lie that close, every quantile is their mean to 12 significant digits
+(900), not a point interpolated between the noisy minimum and maximum."""
+
+
+def _significant(value: float) -> float:
+    return float(f"{value:.{SIGNIFICANT}g}")
+
+
 def bin_of(values: NDArray[np.float64]) -> NDArray[np.int64]:
     """The bin index of every value."""
     index = np.empty(values.shape, dtype=np.int64)
@@ -92,6 +107,8 @@ class Histogram:
             return self.low
         if q >= 1.0:
             return self.high
+        if self.high - self.low <= SAME * abs(self.high):  # every sample is one value
+            return self.low if self.low == self.high else _significant(self.mean)
         target = q * self.n
         cumulative = np.cumsum(self.counts)
         index = int(np.searchsorted(cumulative, target, side="left"))
@@ -102,7 +119,7 @@ class Histogram:
         high = min(high, self.high)
         fraction = (target - before) / inside if inside else 0.0
         value = low + fraction * (high - low)
-        return min(max(value, self.low), self.high)
+        return _significant(min(max(value, self.low), self.high))
 
 
 __all__ = ["BINS", "GROWTH", "X_MAX", "X_MIN", "Histogram", "bin_of"]

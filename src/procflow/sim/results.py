@@ -360,6 +360,11 @@ class SimulationResult:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
 
 
+def _most(key: str) -> float | None:
+    """The largest value a KPI can take: 1 for utilizations and the rework share."""
+    return 1.0 if key.startswith("utilization:") or key == "rework_rate" else None
+
+
 def build_result(
     process: Process,
     plan: Plan,
@@ -372,7 +377,10 @@ def build_result(
     keys: list[str] = []
     for run in per_run:
         keys.extend(k for k in run if k not in keys)
-    kpis = {key: estimate([run.get(key) for run in per_run], nonnegative=True) for key in keys}
+    kpis = {
+        key: estimate([run.get(key) for run in per_run], nonnegative=True, most=_most(key))
+        for key in keys
+    }
     missing = Estimate(None, None, ())
     steps = {
         step.id: StepResult(

@@ -159,8 +159,22 @@ def _sink(log: str | os.PathLike[str] | EventSink | None) -> AbstractContextMana
     return CsvEventWriter(log)
 
 
+def as_process(process: Process | str | os.PathLike[str], function: str) -> Process:
+    """``process``, or the process file it names, loaded."""
+    if isinstance(process, str | os.PathLike):
+        from procflow.loader import load
+
+        return load(process)
+    if not isinstance(process, Process):
+        raise TypeError(
+            f"{function}() takes a Process (procflow.load(path)) or the path of a process "
+            f"file, not {type(process).__name__}"
+        )
+    return process
+
+
 def simulate(
-    process: Process,
+    process: Process | str | os.PathLike[str],
     *,
     cases: int = DEFAULT_CASES,
     runs: int = DEFAULT_RUNS,
@@ -173,7 +187,8 @@ def simulate(
 ) -> SimulationResult:
     """Simulate ``process`` (SPEC section 5) and return KPIs with 95 % intervals.
 
-    ``cases`` arrive in each of ``runs`` independent replications; the first
+    ``process`` is a :class:`~procflow.model.Process` or the path of a
+    process file. ``cases`` arrive in each of ``runs`` independent replications; the first
     ``warmup`` are not counted (default: :func:`default_warmup`). The same ``seed`` gives
     the same result, whatever ``jobs`` (worker processes; default: the
     machine's cores) or ``scheduler`` (a Dask scheduler address or
@@ -194,6 +209,7 @@ def simulate(
     >>> r["cycle_time.mean"].mean / 3600  # doctest: +SKIP
     5.6...
     """
+    process = as_process(process, "simulate")
     plan = prepare(process)
     options = Options.check(cases, runs, seed, warmup, jobs, process=process)
     check_budget([process], cases=options.cases, runs=options.runs)
@@ -208,6 +224,7 @@ __all__ = [
     "DEFAULT_SEED",
     "Options",
     "aggregate",
+    "as_process",
     "prepare",
     "simulate",
 ]

@@ -106,12 +106,16 @@ class Estimate:
         return (self.ci95[1] - self.ci95[0]) / 2.0
 
 
-def estimate(values: Sequence[float | None], *, nonnegative: bool = False) -> Estimate:
+def estimate(
+    values: Sequence[float | None], *, nonnegative: bool = False, most: float | None = None
+) -> Estimate:
     """Mean and Student-t 95 % interval of per-run values (None when any run has none).
 
     ``nonnegative`` quantities (times, rates, utilizations) get an interval
     cut at 0: a t interval from a few runs can reach below 0, but a mean wait
     of -0.1 s is not a value anyone should be shown. Differences keep theirs.
+    Likewise an interval stops at ``most`` (1 for a utilization or a share:
+    97.9 % … 101.3 % would be a utilization no pool can have).
     """
     runs = tuple(values)
     if not runs or any(v is None or not math.isfinite(v) for v in runs):
@@ -123,7 +127,8 @@ def estimate(values: Sequence[float | None], *, nonnegative: bool = False) -> Es
     variance = math.fsum((v - mean) ** 2 for v in numbers) / (len(numbers) - 1)
     half = t_quantile(0.5 + CONFIDENCE / 2.0, len(numbers) - 1) * math.sqrt(variance / len(numbers))
     low = max(mean - half, 0.0) if nonnegative else mean - half
-    return Estimate(mean, (low, mean + half), runs)
+    high = mean + half if most is None else min(mean + half, most)
+    return Estimate(mean, (low, high), runs)
 
 
 @dataclass(frozen=True)
