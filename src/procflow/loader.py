@@ -581,7 +581,8 @@ def _walk_yaml(root: str) -> list[str]:
         found.extend(
             path
             for name in files
-            if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+            if name.endswith(YAML_SUFFIXES)
+            and not name.startswith(".")
             # a named pipe or socket in the tree would block the walk: regular files only
             and os.path.isfile(path := os.path.normpath(os.path.join(folder, name)))
         )
