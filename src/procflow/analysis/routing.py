@@ -47,9 +47,17 @@ default: several nested loops with large ``max`` in one component), bounds
 are dropped one at a time -- from the component contributing most states,
 the bound with the largest ``max`` first (a large bound is the least likely
 to be reached, so it changes the visits least) -- until the state space
-fits. A dropped bound is treated as no bound, which overstates the visits
-of its loop. :class:`Chain` lists every dropped bound and the analysis says
-``approximate`` wherever they are used.
+fits. A dropped edge is not left unbounded (several of them in one loop
+would compound into visits no case can make): it is *thinned*. Its
+uncapped expected takes ``m`` give a capped target ``r (1 - r^N) / (1 - r)``
+with ``r = m / (1 + m)`` -- the mean of a geometric count cut at ``N``,
+exact for a loop back to its own step and never above ``N`` -- and its
+weight is scaled until the chain takes it that often (secant steps on a
+log scale, fitted on a coarse chain of at most 4,096 states, then one
+unroll at full size; see :func:`_thin`). On rings of review steps that
+each send work back to the first (tests/test_analyze.py) the visits stay
+within 2% of the unrolled truth. :class:`Chain` lists every dropped bound
+and the analysis says ``approximate`` wherever they are used.
 
 Rework (the share of cases that take any ``feedback: true`` edge at least
 once) is exact too: it is the total flow through feedback edges in the same
@@ -120,6 +128,8 @@ class Chain:
     zero_edges: bool = False
     _out: list[Sequence[int]] = field(default_factory=list, repr=False)
     _first: list[int] = field(default_factory=list, repr=False)
+    _unstable: list[list[int]] = field(default_factory=list, repr=False)
+    _dropped_edges: tuple[tuple[int, int], ...] = field(default=(), repr=False)
 
     @property
     def size(self) -> int:
@@ -276,12 +286,19 @@ def _tracked_bounds(
     component_of: list[int],
     sizes_of: list[int],
     max_states: int,
-) -> tuple[dict[int, int], dict[int, list[int]], tuple[Bound, ...], tuple[Bound, ...]]:
+) -> tuple[
+    dict[int, int],
+    dict[int, list[int]],
+    tuple[Bound, ...],
+    tuple[Bound, ...],
+    tuple[tuple[int, int], ...],
+]:
     """Choose the bounded edges to unroll; drop the least binding ones past ``max_states``.
 
-    Returns ``(slot, caps, kept, dropped)``: ``slot[edge]`` is the position of
-    a counted edge in its component's counter vector, ``caps[component]`` the
-    ``max`` of each counter in that order.
+    Returns ``(slot, caps, kept, dropped, dropped_edges)``: ``slot[edge]`` is
+    the position of a counted edge in its component's counter vector,
+    ``caps[component]`` the ``max`` of each counter in that order, and
+    ``dropped_edges`` the ``(edge, max)`` of every dropped bound.
     """
     candidates: dict[int, list[tuple[int, int, int]]] = {}
     target, bounds = graph.target, graph.bound
@@ -292,7 +309,7 @@ def _tracked_bounds(
             assert most is not None
             candidates.setdefault(c, []).append((u, e, most))
     if not candidates:
-        return {}, {}, (), ()
+        return {}, {}, (), (), ()
     sizes = {c: sizes_of[c] for c in candidates}
 
     def states(component: int) -> float:
@@ -321,7 +338,13 @@ def _tracked_bounds(
         for i, (u, e, most) in enumerate(edges):
             slot[e] = i
             kept.append(bound(u, e, most))
-    return slot, caps, tuple(kept), tuple(bound(u, e, m) for u, e, m in dropped)
+    return (
+        slot,
+        caps,
+        tuple(kept),
+        tuple(bound(u, e, m) for u, e, m in dropped),
+        tuple((e, m) for _u, e, m in dropped),
+    )
 
 
 def _layer_blocks(
@@ -372,6 +395,20 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     with (visits beyond floating point) raises :class:`SimulationError`.
     """
     graph = _Graph.of(process)
+    chain = _unroll(process, graph, max_states)
+    if chain.dropped:
+        chain = _thin(process, graph, max_states, chain)
+    _check_finite(process, chain)
+    return chain
+
+
+def _unroll(
+    process: Process,
+    graph: _Graph,
+    max_states: int,
+    factors: dict[int, float] | None = None,
+) -> Chain:
+    """The chain of :func:`build_chain`; ``factors`` scale the weights of dropped bounds."""
     steps, end, first, target, weight = (
         graph.steps,
         graph.end,
@@ -379,6 +416,10 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         graph.target,
         graph.weight,
     )
+    if factors:
+        weight = list(weight)
+        for e, factor in factors.items():
+            weight[e] = (1.0 if weight[e] is None else weight[e]) * factor  # type: ignore[operator]
     n = len(steps)
     components = strongly_connected(n, graph.successors)
     components.reverse()  # topological order
@@ -392,9 +433,12 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     caps: dict[int, list[int]] = {}
     kept: tuple[Bound, ...] = ()
     dropped: tuple[Bound, ...] = ()
+    dropped_edges: tuple[tuple[int, int], ...] = ()
     if graph.bounded:
         sizes = [len(members) for members in components]
-        slot, caps, kept, dropped = _tracked_bounds(process, graph, component_of, sizes, max_states)
+        slot, caps, kept, dropped, dropped_edges = _tracked_bounds(
+            process, graph, component_of, sizes, max_states
+        )
     counted = [False] * n
     for u, e in graph.bounded:
         if e in slot:
@@ -693,7 +737,6 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
 
     if traps:
         raise ProcessError([_trap(process, steps, state_step, kept, t) for t in traps])
-    _check_finite(process, steps, state_step, visits, blocks, unstable)
     return Chain(
         steps=tuple(steps),
         feedback=tuple(graph.feedback),
@@ -710,6 +753,8 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         zero_edges=0.0 in weight,
         _out=out,
         _first=first,
+        _unstable=unstable,
+        _dropped_edges=dropped_edges,
     )
 
 
@@ -753,25 +798,110 @@ def _trap(
     )
 
 
-def _check_finite(
-    process: Process,
-    steps: list[str],
-    state_step: list[int],
-    visits: list[float],
-    blocks: list[list[int]],
-    unstable: list[list[int]],
-) -> None:
+def _check_finite(process: Process, chain: Chain) -> None:
     """Raise when a loop is left so rarely that its visits are beyond floating point."""
+    visits, blocks, unstable = chain.visits, chain.blocks, chain._unstable
     if not unstable and math.isfinite(sum(visits)):
         return
     for block in unstable + blocks:
         if block in unstable or not all(math.isfinite(visits[s]) for s in block):
-            step = steps[min(state_step[s] for s in block)]
+            step = chain.steps[min(chain.state_step[s] for s in block)]
             raise SimulationError(
                 f"{process.position(('steps', step))}: cases leave the loop through step "
                 f"{step!r} so rarely that the expected visits are beyond floating point: "
                 "give its exits a larger probability"
             )
+
+
+#: Rounds of :func:`_thin`, and the state space of the coarse chain its rounds solve.
+THIN_ROUNDS = 12
+THIN_STATES = 4096
+#: Work (sum of cubed loop sizes) of a coarse chain past which the rounds are cut.
+THIN_WORK = 10**8
+
+
+def bounded_takes(unbounded: float, most: int) -> float:
+    """Expected takes of an edge capped at ``most`` whose uncapped takes average ``unbounded``.
+
+    Reads the uncapped count as geometric (``P(K >= k) = r**k`` with mean
+    ``unbounded``): exact for a loop back to the same step, and never more
+    than ``most``.
+
+    >>> round(bounded_takes(0.25, 1), 6)  # p = 0.2 back to itself, max 1
+    0.2
+    """
+    if not math.isfinite(unbounded) or unbounded > 1e15:
+        return float(most)
+    if unbounded <= 0.0:
+        return 0.0
+    r = unbounded / (1.0 + unbounded)
+    return r * (1.0 - r**most) / (1.0 - r)
+
+
+def edge_takes(chain: Chain, edges: Sequence[int]) -> dict[int, float]:
+    """Expected times per case each of ``edges`` (indices into the process's edges) is taken."""
+    wanted = dict.fromkeys(edges, 0.0)
+    visits, prob = chain.visits, chain.prob
+    for k, e in enumerate(chain.edge):
+        if e in wanted:
+            wanted[e] += visits[chain.src[k]] * prob[k]
+    return wanted
+
+
+def _thin(process: Process, graph: _Graph, max_states: int, chain: Chain) -> Chain:
+    """The chain with each dropped bound's edge made rarer, so it is taken about as often as capped.
+
+    A dropped ``max: N`` edge would otherwise count as unbounded, and several
+    of them in one loop compound into visits no case can make. Each dropped
+    edge gets a target, :func:`bounded_takes` of its uncapped takes (never
+    more than ``N``), and a factor on its weight. The factors are fitted on
+    a coarse chain (at most :data:`THIN_STATES` states, so a few more bounds
+    are dropped and fitted there too) by secant steps on a log scale, to a
+    relative 1e-4, and the final chain is unrolled once with them.
+    """
+    coarse_states = min(max_states, THIN_STATES)
+    coarse = chain if chain.size <= coarse_states else _unroll(process, graph, coarse_states)
+    most = dict(coarse._dropped_edges)
+    edges = list(most)
+    takes = edge_takes(coarse, edges)
+    goal = {e: bounded_takes(takes[e], most[e]) for e in edges}
+    log_factor = dict.fromkeys(edges, 0.0)
+    before: dict[int, tuple[float, float]] = {}
+    # a round solves the coarse chain again: fewer rounds where its loops are large
+    work = sum(len(block) ** 3 for block in coarse.blocks) + coarse.size
+    rounds = max(3, min(THIN_ROUNDS, int(THIN_ROUNDS * THIN_WORK / work)))
+    for _ in range(rounds):
+        moved = False
+        for e in edges:
+            t, g, x = takes[e], goal[e], log_factor[e]
+            if g <= 0.0 or abs(t - g) <= 1e-4 * g:
+                continue
+            moved = True
+            if not math.isfinite(t) or t > 1e15:
+                step = -5.0  # beyond floating point: a hundred and fifty times rarer
+            else:
+                # d log(takes) / d log(factor): 1 + takes for a loop back to its own
+                # step; measured from the last round once there is one
+                slope = 1.0 + min(t, g)
+                if e in before:
+                    x0, t0 = before[e]
+                    if abs(x - x0) > 1e-12 and 0.0 < t0 < 1e15 and t > 0.0:
+                        slope = min(max((math.log(t) - math.log(t0)) / (x - x0), 0.25), 1.0 + 2 * g)
+                step = (math.log(g) - math.log(max(t, 1e-300))) / slope
+            before[e] = (x, t)
+            log_factor[e] = min(max(x + step, -40.0), 0.0)
+        if not moved:
+            break
+        coarse = _unroll(process, graph, coarse_states, _factors(log_factor))
+        takes = edge_takes(coarse, edges)
+    if coarse_states == max_states:
+        return coarse
+    _check_finite(process, coarse)  # still beyond floating point: say so before a long unroll
+    return _unroll(process, graph, max_states, _factors(log_factor))
+
+
+def _factors(log_factor: dict[int, float]) -> dict[int, float]:
+    return {e: math.exp(x) for e, x in log_factor.items() if x != 0.0}
 
 
 # --------------------------------------------------------------------------
