@@ -393,7 +393,7 @@ class StepGraph:
         members = [self.index[node] for node in group]
         local = {u: i for i, u in enumerate(members)}
         successors = [[local[v] for v in self.successors[u] if v in local] for u in members]
-        components = _strongly_connected(len(members), successors)
+        components = strongly_connected(len(members), successors)
         component_of = [0] * len(members)
         for c, component in enumerate(components):
             for i in component:
@@ -420,7 +420,7 @@ class StepGraph:
         forward = self.forward
         groups = [
             sorted(component)
-            for component in _strongly_connected(len(forward), forward)
+            for component in strongly_connected(len(forward), forward)
             if len(component) > 1 or component[0] in forward[component[0]]
         ]
         groups.sort()
@@ -535,7 +535,7 @@ class StepGraph:
         if topological is not None:
             return forward, topological
         component_of = [0] * len(forward)
-        for c, component in enumerate(_strongly_connected(len(forward), forward)):
+        for c, component in enumerate(strongly_connected(len(forward), forward)):
             for u in component:
                 component_of[u] = c
         acyclic = [
@@ -635,8 +635,12 @@ def _topological(successors: Sequence[Sequence[int]]) -> list[int] | None:
     return order if len(order) == n else None
 
 
-def _strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Strongly connected components of ``0..n-1`` (Tarjan, iterative), reverse topological."""
+def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Strongly connected components of ``0..n-1`` (Tarjan), in *reverse* topological order.
+
+    Iterative, so deep processes do not hit Python's recursion limit. The
+    step graph's checks and the analytic model's blocks both use it.
+    """
     index = [-1] * n
     low = [0] * n
     on_stack = [False] * n

@@ -12,7 +12,9 @@ a small dense system given everything upstream of it. A process with
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+
+from procflow.graph import strongly_connected
 
 #: Up to this many unknowns a dense system is solved in pure Python: numpy's
 #: call overhead is larger than the arithmetic of a small system (and a
@@ -73,55 +75,6 @@ def solve_dense_rows(rows: list[list[float]], rhs: Sequence[float]) -> list[floa
             rest -= row[c] * x[c]
         x[r] = rest / row[r]
     return x
-
-
-def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list[int]]:
-    """SCCs of the graph ``0..n-1``, in *reverse* topological order (Tarjan).
-
-    Iterative, so deep processes do not hit Python's recursion limit.
-    """
-    index = [-1] * n
-    low = [0] * n
-    on_stack = [False] * n
-    stack: list[int] = []
-    components: list[list[int]] = []
-    counter = 0
-    for root in range(n):
-        if index[root] != -1:
-            continue
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack[root] = True
-        work: list[tuple[int, Iterator[int]]] = [(root, iter(successors[root]))]
-        while work:
-            node, children = work[-1]
-            for child in children:
-                if index[child] == -1:  # descend; come back to the rest of the children later
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack[child] = True
-                    work.append((child, iter(successors[child])))
-                    break
-                if on_stack[child] and index[child] < low[node]:
-                    low[node] = index[child]
-            else:  # every child done
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    if low[node] < low[parent]:
-                        low[parent] = low[node]
-                if low[node] == index[node]:
-                    component: list[int] = []
-                    while True:
-                        member = stack.pop()
-                        on_stack[member] = False
-                        component.append(member)
-                        if member == node:
-                            break
-                    components.append(component)
-    return components
 
 
 def solve_blocks(

@@ -73,8 +73,9 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
-from procflow.analysis.linear import safe_sum, solve_dense_rows, strongly_connected
+from procflow.analysis.linear import safe_sum, solve_dense_rows
 from procflow.errors import Problem, ProcessError, SimulationError
+from procflow.graph import strongly_connected
 from procflow.model import Process, Step
 
 if TYPE_CHECKING:
