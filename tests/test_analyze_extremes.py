@@ -368,3 +368,13 @@ def test_random_wild_processes(text: str) -> None:
     for step in analysis.steps.values():
         assert step.visits >= 0.0
     assert 0.0 <= analysis.rework_rate <= 1.0
+
+
+@pytest.mark.parametrize("most", [10**6, 10**400])
+def test_a_max_beyond_any_state_space_is_thinned_without_overflow(most: int) -> None:
+    """A bound too large to unroll is dropped and thinned; a 400-digit max is not a float."""
+    process = desk("rate: 9/h", "exponential(20m)", 4).with_changes(
+        {"steps": {"serve": {"on": {"redo": {"max": most}}}}}
+    )
+    check(process)
+    assert analyze(process).steps["serve"].visits == pytest.approx(1 / 0.9)

@@ -831,12 +831,13 @@ def bounded_takes(unbounded: float, most: int) -> float:
     >>> round(bounded_takes(0.25, 1), 6)  # p = 0.2 back to itself, max 1
     0.2
     """
+    cap = float(min(most, 10**300))  # a max of 400 digits is no cap a float can tell
     if not math.isfinite(unbounded) or unbounded > 1e15:
-        return float(most)
+        return cap
     if unbounded <= 0.0:
         return 0.0
     r = unbounded / (1.0 + unbounded)
-    return r * (1.0 - r**most) / (1.0 - r)
+    return r * -math.expm1(cap * math.log(r)) / (1.0 - r)
 
 
 def edge_takes(chain: Chain, edges: Sequence[int]) -> dict[int, float]:
