@@ -307,3 +307,26 @@ def test_the_installed_command(tmp_path: Path) -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, "1 file clean\n")
+
+
+def test_a_crash_is_one_line_and_exit_2_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line of defence: a bug says it is one, and PROCFLOW_DEBUG shows the traceback."""
+    import procflow.lint
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OverflowError("int too large to convert to float")
+
+    monkeypatch.setattr(procflow.lint, "lint_paths", broken)
+    monkeypatch.setattr("procflow.cli.lint.lint_paths", broken, raising=False)
+    path = write(tmp_path, "ok.yaml", CLEAN)
+    monkeypatch.delenv("PROCFLOW_DEBUG", raising=False)
+    code, _out, err = run(capsys, "lint", path)
+    assert code == 2
+    assert "crashed running `procflow lint" in err
+    assert "OverflowError: int too large" in err
+    assert "This is a bug in procflow" in err
+    monkeypatch.setenv("PROCFLOW_DEBUG", "1")
+    with pytest.raises(OverflowError):
+        run(capsys, "lint", path)

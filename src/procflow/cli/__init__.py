@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -142,4 +143,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: say so in one line, as ruff does when it panics
+        if os.environ.get("PROCFLOW_DEBUG"):
+            raise
+        report_crash(args, exc)
+        return 2
     return result if isinstance(result, int) else 0
+
+
+def report_crash(args: Sequence[str], exc: Exception) -> None:
+    """One line for an unexpected exception: what ran, what broke, how to see more."""
+    from procflow import __version__
+
+    command = " ".join(["procflow", *args])
+    detail = f"{type(exc).__name__}: {exc}"
+    if len(detail) > 300:
+        detail = detail[:297] + "..."
+    make_console(stderr=True).print(
+        f"[error]error:[/error] procflow {__version__} crashed running `{escape(command)}` "
+        f"({escape(detail)}). This is a bug in procflow, not in your files: please report it "
+        "with the input; PROCFLOW_DEBUG=1 shows the traceback.",
+        soft_wrap=True,
+    )
