@@ -954,3 +954,15 @@ def test_dropped_bounds_are_thinned_to_their_cap_not_ignored(n: int, p: float) -
     analysis = analyze(process, max_states=300)
     assert analysis.routing.method == "approximate"
     assert analysis.steps["s0"].visits == pytest.approx(estimate["s0"])
+
+
+def test_thinned_factors_are_refined_on_the_full_chain() -> None:
+    """Past the coarse fitting chain (4,096 states) the full chain is solved again to refine."""
+    process = ring_of_reviews(7, 0.3)
+    exact = build_chain(process, max_states=10**6)
+    approx = build_chain(process, max_states=8000)
+    assert exact.exact
+    assert approx.dropped
+    assert 4096 < approx.size <= 8000
+    truth = step_visits(exact, exact.visits)["s0"]
+    assert step_visits(approx, approx.visits)["s0"] == pytest.approx(truth, rel=0.02)
