@@ -304,3 +304,43 @@ def test_huge_durations_read_as_whole_days() -> None:
     assert show("cycle_time.mean", 999 * day) == "999d"
     assert show_delta("cycle_time.mean", -1150 * day) == "-1,150d"
     assert interval("wait_time", (1100 * day, 1200 * day)) == "1,100d … 1,200d"
+
+
+def test_quantiles_that_fall_on_the_minimum_are_the_minimum() -> None:
+    """98 of 100 interviews take exactly 2h: p50 and p90 are 2h, not 2h plus part of a bin."""
+    rng = np.random.default_rng(3)
+    exact = np.full(980, 7200.0) + rng.uniform(-1e-12, 1e-12, 980) * 7200.0  # clock noise
+    late = 7200.0 + rng.uniform(10.0, 100.0, 20)
+    first, second = Histogram(), Histogram()
+    first.add(exact[:500])
+    second.add(np.concatenate([exact[500:], late]))
+    first.merge(second)
+    assert first.at_low == 980
+    assert first.quantile(0.5) == 7200.0
+    assert first.quantile(0.9) == 7200.0
+    sample = np.concatenate([exact, late])
+    assert first.quantile(0.99) == pytest.approx(np.quantile(sample, 0.99), rel=0.01)
+    assert first.quantile(0.99) > 7200.0
+
+
+def test_a_fixed_step_meets_a_goal_at_exactly_its_duration() -> None:
+    process = load_text(
+        """
+process: fixed2h
+owners: {panel: {capacity: 2}}
+arrivals: {rate: 0.1/h}
+start: interview
+steps:
+  interview: {owner: panel, duration: 2h, next: done}
+  done: {end: true}
+goals:
+  - {id: on-time, metric: "step_time:interview", stat: p90, target: "<= 2h", deadline: 2027-12-31}
+  - {id: cycle, metric: cycle_time, stat: p50, target: "<= 2h", deadline: 2027-12-31}
+""",
+        "fixed2h.yaml",
+    )
+    result = simulate(process, cases=2000, runs=3, seed=1)
+    assert [(g.id, g.value, g.met) for g in result.goals] == [
+        ("on-time", 7200.0, True),
+        ("cycle", 7200.0, True),
+    ]
