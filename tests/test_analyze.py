@@ -966,3 +966,26 @@ def test_thinned_factors_are_refined_on_the_full_chain() -> None:
     assert 4096 < approx.size <= 8000
     truth = step_visits(exact, exact.visits)["s0"]
     assert step_visits(approx, approx.visits)["s0"] == pytest.approx(truth, rel=0.02)
+
+
+def test_a_distribution_goal_without_a_stat_is_read_as_its_mean_as_simulate_does() -> None:
+    process = load_text(
+        """
+process: desk
+owners: {agent: {capacity: 2}}
+arrivals: {rate: 0.5/m}
+start: serve
+steps:
+  serve: {owner: agent, duration: 2m, next: done}
+  done: {end: true}
+goals:
+  - {id: ct, metric: cycle_time, target: "<= 1h", deadline: 2027-01-01}
+""",
+        "desk.yaml",
+    )
+    analysis = analyze(process)
+    (goal,) = analysis.goals
+    assert goal.estimate == pytest.approx(analysis.cycle_time.expected)
+    assert goal.met is True
+    simulated = procflow.simulate(process, cases=2000, runs=2, seed=1)
+    assert simulated.goals[0].value == pytest.approx(simulated.kpis["cycle_time.mean"].mean)

@@ -89,7 +89,8 @@ def estimate_goal(goal: Goal, analysis: Analysis) -> GoalEstimate:
             exact=False,
             note="not SMART: a goal needs a metric and a target to be estimated",
         )
-    stat = goal.stat or ("mean" if name not in DISTRIBUTION_METRICS else None)
+    # no stat reads as the mean, as the simulator reads it (PF601 asks the author to say so)
+    stat = goal.stat or "mean"
     estimate, exact, note = _estimate(name, argument, stat, analysis)
     met = _met(name, target, estimate, note, analysis)
     infeasible = _infeasible(name, argument, stat, target, lambda: (estimate, met), analysis)
@@ -117,7 +118,7 @@ def infeasibility(goal: Goal, analysis: Analysis) -> str | None:
     name, argument = goal.metric_name, goal.metric_argument
     if name is None or target is None:
         return None
-    stat = goal.stat or ("mean" if name not in DISTRIBUTION_METRICS else None)
+    stat = goal.stat or "mean"
 
     def estimate() -> tuple[float | None, bool | None]:
         value, _exact, note = _estimate(name, argument, stat, analysis)
