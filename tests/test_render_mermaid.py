@@ -140,3 +140,19 @@ def test_mermaid_is_stable():
     assert to_mermaid(diagram(process, highlight=True)) == to_mermaid(
         diagram(process, highlight=True)
     )
+
+
+@pytest.mark.parametrize(
+    ("title", "forbidden"),
+    [
+        ("Team A %%{init: {'theme':'dark'}}%%", "%%"),
+        ("%%{init:{}}%%x", "%%"),
+        ("area $$x^2$$", "$$"),
+        ("Goal style a:b<c;", "style a:"),
+        ("back\\nslash", "\\n"),
+    ],
+)
+def test_titles_cannot_carry_mermaid_directives_or_markup(title: str, forbidden: str) -> None:
+    """``%%{init}%%`` restyles the whole diagram, ``$$`` is KaTeX: in a title they are text."""
+    assert forbidden not in text(title)
+    assert "#" in text(title)

@@ -29,7 +29,11 @@ from procflow.render.palette import Key
 from procflow.render.spec import Diagram, Edge, Lane, Node
 
 _INDENT = "  "
-_ENTITIES = {ch: f"#{ord(ch)};" for ch in '"#&<>`|'}
+_ENTITIES = {ch: f"#{ord(ch)};" for ch in '"#&<>`|;\\'}
+#: Characters that are only markup in company: ``%%`` starts a comment or an
+#: ``%%{init}%%`` directive anywhere in the text, ``$$`` a KaTeX formula, and a
+#: line with ``style``, ``:`` and ``#`` loses its last ``;`` (an entity's end).
+_QUIRKS = (("%%", "%"), ("$$", "$"), ("style", ":"))
 _START = "pf_start"
 
 
@@ -48,7 +52,11 @@ def text(value: str) -> str:
     >>> text('say "hi" <b>#1</b> & more')
     'say #34;hi#34; #60;b#62;#35;1#60;/b#62; #38; more'
     """
-    escaped = "".join(_ENTITIES.get(ch, ch) for ch in value)
+    entities = dict(_ENTITIES)
+    for trigger, ch in _QUIRKS:
+        if trigger in value.lower():
+            entities[ch] = f"#{ord(ch)};"
+    escaped = "".join(entities.get(ch, ch) for ch in value)
     return escaped.replace("\n", "<br/>")
 
 
