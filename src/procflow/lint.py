@@ -36,6 +36,7 @@ from procflow.findings import Finding, Severity
 from procflow.loader import (
     STDIN,
     Document,
+    as_process,
     gc_paused,
     iter_yaml_files,
     parse_process,
@@ -403,14 +404,17 @@ def _plan(config: LintConfig | Plan | None) -> Plan:
     return config if isinstance(config, Plan) else Plan.build(config)
 
 
-def lint(process: Process, config: LintConfig | Plan | None = None) -> list[Finding]:
-    """Lint a loaded process: every finding of the selected rules, sorted.
+def lint(
+    process: Process | str | os.PathLike[str], config: LintConfig | Plan | None = None
+) -> list[Finding]:
+    """Lint a loaded process (or the process file a path names): every finding, sorted.
 
     >>> import procflow
     >>> p = procflow.load("processes/customer-service.yaml")  # doctest: +SKIP
     >>> [f.code for f in procflow.lint(p)]  # doctest: +SKIP
     []
     """
+    process = as_process(process, "lint")
     plan = _plan(config)
     with gc_paused():
         findings = _check_process(process, plan)
@@ -640,7 +644,9 @@ class _CallableModule(types.ModuleType):
     public API exports; calling the module calls :func:`lint`.
     """
 
-    def __call__(self, process: Process, config: LintConfig | Plan | None = None) -> list[Finding]:
+    def __call__(
+        self, process: Process | str | os.PathLike[str], config: LintConfig | Plan | None = None
+    ) -> list[Finding]:
         return lint(process, config)
 
 

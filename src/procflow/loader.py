@@ -546,6 +546,22 @@ def load_text(text: str, name: str = "<string>") -> Process:
     return process
 
 
+def as_process(process: Process | str | os.PathLike[str], function: str) -> Process:
+    """``process``, or the process file it names, loaded; a TypeError for anything else.
+
+    The public functions take a :class:`Process` or a path, and say which
+    they wanted instead of failing deep inside on a missing attribute.
+    """
+    if isinstance(process, str | os.PathLike):
+        return load(process)
+    if not isinstance(process, Process):
+        raise TypeError(
+            f"{function}() takes a Process (procflow.load(path)) or the path of a process "
+            f"file, not {type(process).__name__}"
+        )
+    return process
+
+
 def load(path: str | os.PathLike[str]) -> Process:
     """Load and validate one process file (``-`` for standard input).
 

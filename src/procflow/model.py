@@ -480,6 +480,11 @@ class Process(BaseModel):
 
     def apply(self, change: Change) -> Process:
         """A new process with a change file's patch applied; errors point into the change."""
+        if not isinstance(change, Change):
+            raise TypeError(
+                "Process.apply() takes a Change (procflow.load_change(path)), "
+                f"not {type(change).__name__}; for a plain patch use with_changes()"
+            )
         patched = merge_patch(self._document, change.patch)
         source = PatchedSource(self._source, change.source, change.patch, ("patch",))
         return validate_process(patched, source)

@@ -43,6 +43,7 @@ from typing import Any
 from transitions import Machine
 
 from procflow.errors import CaseError, InvalidTrigger
+from procflow.loader import as_process
 from procflow.model import Process
 
 Clock = Callable[[], datetime]
@@ -140,12 +141,13 @@ class Case:
 
     def __init__(
         self,
-        process: Process,
+        process: Process | str | os.PathLike[str],
         case_id: str | None = None,
         clock: Clock | None = None,
         *,
         _history: list[HistoryRecord] | None = None,
     ) -> None:
+        process = as_process(process, "Case")
         _ensure_runnable(process)
         self.process = process
         self.id = str(case_id) if case_id is not None else uuid.uuid4().hex[:12]
@@ -334,7 +336,7 @@ def _record(process: Process, case_id: str, number: int, item: Any) -> HistoryRe
     if not isinstance(item, dict):
         raise CaseError(f"{where} must be an object")
     step = item.get("step")
-    if step not in process.steps:
+    if not isinstance(step, str) or step not in process.steps:
         raise CaseError(f"{where}: {step!r} is not a step of process {process.id!r}")
     moments: dict[str, datetime | None] = {}
     for key in ("entered", "left"):
@@ -404,6 +406,8 @@ def write_cases(path: str | os.PathLike[str], cases: Iterable[Case]) -> int:
 
     with CsvEventWriter(path) as log:
         for case in cases:
+            if not isinstance(case, Case):
+                raise TypeError(f"write_cases() takes Case objects, not {type(case).__name__}")
             for record in case.history:
                 if record.left is not None:
                     log.write(case.id, record.step, record.owner, record.entered, record.left)

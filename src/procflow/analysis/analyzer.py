@@ -33,6 +33,7 @@ positioned :class:`~procflow.errors.SimulationError`.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from functools import cached_property, partial
 from typing import NamedTuple
@@ -61,6 +62,7 @@ from procflow.distributions import (
     Uniform,
 )
 from procflow.errors import Problem, ProcessError, ProcflowError, SimulationError
+from procflow.loader import as_process
 from procflow.model import Process
 
 #: Default utilization from which an owner counts as a bottleneck (PF502).
@@ -599,7 +601,7 @@ class _Model:
 
 
 def analyze(
-    process: Process,
+    process: Process | str | os.PathLike[str],
     *,
     bottleneck_threshold: float = BOTTLENECK_THRESHOLD,
     max_states: int = MAX_STATES,
@@ -629,6 +631,7 @@ def analyze(
     """
     if not 0.0 < bottleneck_threshold <= 1.0:
         raise ValueError("bottleneck_threshold must be in (0, 1]")
+    process = as_process(process, "analyze")
     if process.arrivals is None:
         raise SimulationError(
             f"{process.position(())}: process {process.id!r} declares no arrivals: "

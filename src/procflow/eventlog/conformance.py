@@ -35,6 +35,7 @@ declares:
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -527,13 +528,20 @@ def report_from(
     )
 
 
-def check_log(process: Process, log: EventLog | list[Event], path: str | None = None) -> LogReport:
+def check_log(
+    process: Process | str | os.PathLike[str],
+    log: EventLog | list[Event],
+    path: str | None = None,
+) -> LogReport:
     """Replay a log (from :func:`~procflow.eventlog.reader.read_log`, or a list of events).
 
     >>> report = check_log(process, read_log("events.csv"))   # doctest: +SKIP
     >>> f"{report.conformance:.0%}"                             # doctest: +SKIP
     '87%'
     """
+    from procflow.loader import as_process
+
+    process = as_process(process, "check_log")
     name = str(path or getattr(log, "path", "<events>"))
     measurements = replay(process, log, name)
     index = getattr(log, "index", None)

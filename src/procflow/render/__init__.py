@@ -131,7 +131,7 @@ def render_bytes(
 
 
 def render(
-    process: Process,
+    process: Process | str | os.PathLike[str],
     path: str | os.PathLike[str],
     *,
     format: str | None = None,
@@ -150,6 +150,9 @@ def render(
     image format is asked for and ``dot`` is missing, and
     :class:`~procflow.errors.RenderError` when ``dot`` fails.
     """
+    from procflow.loader import as_process
+
+    process = as_process(process, "render")
     chosen = format or format_for(path)
     data = render_bytes(
         process, chosen, lanes=lanes, highlight=highlight, legend=legend, runner=runner

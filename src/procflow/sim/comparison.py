@@ -193,6 +193,12 @@ def compare(
     atomically.
     """
     baseline = as_process(baseline, "compare")
+    for change in changes:
+        if not isinstance(change, Process | Change):
+            raise TypeError(
+                "compare() takes changes as changed Processes (p.apply(c)) or Changes "
+                f"(procflow.load_change(path)), not {type(change).__name__}"
+            )
     labels = _names(changes, names)
     processes = [
         baseline.apply(change) if isinstance(change, Change) else change for change in changes

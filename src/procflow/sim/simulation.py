@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from procflow.errors import ConfigError
+from procflow.loader import as_process
 from procflow.model import Process
 from procflow.sim.budget import check_budget
 from procflow.sim.engine import EventSink, RunStats
@@ -157,20 +158,6 @@ def _sink(log: str | os.PathLike[str] | EventSink | None) -> AbstractContextMana
     from procflow.eventlog.writer import CsvEventWriter
 
     return CsvEventWriter(log)
-
-
-def as_process(process: Process | str | os.PathLike[str], function: str) -> Process:
-    """``process``, or the process file it names, loaded."""
-    if isinstance(process, str | os.PathLike):
-        from procflow.loader import load
-
-        return load(process)
-    if not isinstance(process, Process):
-        raise TypeError(
-            f"{function}() takes a Process (procflow.load(path)) or the path of a process "
-            f"file, not {type(process).__name__}"
-        )
-    return process
 
 
 def simulate(

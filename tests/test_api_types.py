@@ -1,0 +1,54 @@
+"""The public API says what it wanted when given the wrong thing, and takes paths where it can."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import procflow
+from helpers import CUSTOMER_SERVICE
+from procflow.errors import CaseError
+
+PROCESS = procflow.load(CUSTOMER_SERVICE)
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("lint", lambda: procflow.lint(None)),  # type: ignore[arg-type]
+        ("analyze", lambda: procflow.analyze(None)),  # type: ignore[arg-type]
+        ("render", lambda: procflow.render({}, "x.dot")),  # type: ignore[arg-type]
+        ("Case", lambda: procflow.Case(42)),  # type: ignore[arg-type]
+        ("compare", lambda: procflow.compare(PROCESS, None)),  # type: ignore[arg-type]
+        ("apply", lambda: PROCESS.apply("changes/x.yaml")),  # type: ignore[arg-type]
+        ("check_log", lambda: procflow.check_log(None, [])),  # type: ignore[arg-type]
+        ("write_cases", lambda: procflow.write_cases("x.csv", [PROCESS])),  # type: ignore[list-item]
+    ],
+)
+def test_a_wrong_argument_is_a_type_error_that_says_what_to_pass(
+    name: str, call: Callable[[], Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match=r"takes (a Process|a Change|changes|Case objects)"):
+        call()
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_process_functions_take_a_path_too() -> None:
+    path = str(CUSTOMER_SERVICE)
+    assert procflow.lint(path) == procflow.lint(PROCESS)
+    assert procflow.analyze(path).bottleneck == procflow.analyze(PROCESS).bottleneck
+    assert procflow.Case(path).state == PROCESS.start
+
+
+def test_a_restored_history_with_a_step_that_is_not_text_is_a_case_error() -> None:
+    case = procflow.Case(PROCESS, "T-1")
+    case.trigger("next")
+    data = json.loads(case.to_json())
+    data["history"][0]["step"] = ["intake"]
+    with pytest.raises(CaseError, match="is not a step"):
+        procflow.Case.from_json(PROCESS, json.dumps(data))
