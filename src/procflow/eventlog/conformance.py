@@ -86,7 +86,10 @@ class Deviation:
         if self.kind == "after-end":
             return f"{self.target!r} after the end step {self.source!r}"
         if self.kind == "not-finished":
-            return f"stops at {self.source!r}, which has no transition into an end step"
+            return (
+                f"case not finished: its last event is {self.source!r}, "
+                "with no way to an end from there"
+            )
         return _MESSAGES.get(self.kind, self.kind)
 
     def to_dict(self) -> dict[str, Any]:
