@@ -52,3 +52,34 @@ def test_a_restored_history_with_a_step_that_is_not_text_is_a_case_error() -> No
     data["history"][0]["step"] = ["intake"]
     with pytest.raises(CaseError, match="is not a step"):
         procflow.Case.from_json(PROCESS, json.dumps(data))
+
+
+def test_an_empty_case_id_is_refused_up_front() -> None:
+    with pytest.raises(CaseError, match="non-empty"):
+        procflow.Case(PROCESS, "")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda d: d.update(version=True), "unsupported version"),
+        (lambda d: d.update(version=1.0), "unsupported version"),
+        (
+            lambda d: d["history"][1].update(entered=d["history"][0]["entered"]),
+            "one step at a time",
+        ),
+    ],
+)
+def test_tampered_case_json_is_a_case_error(tamper: Callable[[Any], None], message: str) -> None:
+    case = procflow.Case(PROCESS, "T-2")
+    case.trigger("next")
+    case.trigger(case.available_triggers[0])
+    data = json.loads(case.to_json())
+    tamper(data)
+    with pytest.raises(CaseError, match=message):
+        procflow.Case.from_json(PROCESS, json.dumps(data))
+
+
+def test_deeply_nested_case_json_is_a_case_error() -> None:
+    with pytest.raises(CaseError, match="nested too deeply"):
+        procflow.Case.from_json(PROCESS, "[" * 100_000 + "]" * 100_000)

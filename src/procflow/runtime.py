@@ -150,6 +150,8 @@ class Case:
         process = as_process(process, "Case")
         _ensure_runnable(process)
         self.process = process
+        if case_id is not None and not str(case_id).strip():
+            raise CaseError("a case id must be non-empty text (or None for a generated one)")
         self.id = str(case_id) if case_id is not None else uuid.uuid4().hex[:12]
         self._clock = clock or utc_now
         self._uses: dict[tuple[str, str], int] = {}
@@ -297,6 +299,8 @@ class Case:
                 f"cannot restore case: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg})"
             ) from None
+        except RecursionError:
+            raise CaseError("cannot restore case: the JSON is nested too deeply") from None
         return cls.from_dict(process, data, clock)
 
     @classmethod
@@ -304,7 +308,8 @@ class Case:
         """Restore a case from :meth:`to_dict` data, checking it belongs to ``process``."""
         if not isinstance(data, dict):
             raise CaseError("cannot restore case: expected a JSON object")
-        if data.get("version") != JSON_VERSION:
+        version = data.get("version")
+        if type(version) is not int or version != JSON_VERSION:
             raise CaseError(
                 f"cannot restore case: unsupported version {data.get('version')!r} "
                 f"(expected {JSON_VERSION})"
@@ -389,6 +394,11 @@ def _check_path(process: Process, case_id: str, history: list[HistoryRecord]) ->
             )
         if record.left is None or record.left < record.entered:
             raise CaseError(f"{where}: history entry {number} has no valid 'left' time")
+        if following.entered != record.left:
+            raise CaseError(
+                f"{where}: history entry {number + 1} is entered at {following.entered} but "
+                f"entry {number} was left at {record.left}: a case is at one step at a time"
+            )
     last = history[-1]
     if last.left is not None or last.trigger is not None:
         raise CaseError(f"{where}: the last history entry must not have 'left' or 'trigger'")
