@@ -83,3 +83,21 @@ def test_tampered_case_json_is_a_case_error(tamper: Callable[[Any], None], messa
 def test_deeply_nested_case_json_is_a_case_error() -> None:
     with pytest.raises(CaseError, match="nested too deeply"):
         procflow.Case.from_json(PROCESS, "[" * 100_000 + "]" * 100_000)
+
+
+def test_write_cases_refuses_shared_ids_and_an_xes_name(tmp_path: Path) -> None:
+    from procflow.errors import ConfigError
+
+    first, second = procflow.Case(PROCESS, "same"), procflow.Case(PROCESS, "same")
+    with pytest.raises(CaseError, match="share the id 'same'"):
+        procflow.write_cases(tmp_path / "log.csv", [first, second])
+    with pytest.raises(ConfigError, match="written as CSV"):
+        procflow.write_cases(tmp_path / "log.xes", [first])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_with_changes_takes_a_mapping_and_render_any_case_of_format(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="takes a mapping"):
+        PROCESS.with_changes(None)  # type: ignore[arg-type]
+    written = procflow.render(PROCESS, tmp_path / "cs.dot", format="DOT")
+    assert written.read_text(encoding="utf-8").lstrip().startswith("//")

@@ -474,6 +474,11 @@ class Process(BaseModel):
 
     def with_changes(self, patch: Mapping[str, Any], name: str = "<patch>") -> Process:
         """A new process with ``patch`` (JSON Merge Patch, ``None`` deletes) applied."""
+        if not isinstance(patch, Mapping):
+            raise TypeError(
+                "Process.with_changes() takes a mapping (a JSON Merge Patch such as "
+                f"{{'owners': {{'agent': {{'capacity': 5}}}}}}), not {type(patch).__name__}"
+            )
         patched = merge_patch(self._document, patch)
         source = PatchedSource(self._source, NullSource(name), patch, ())
         return validate_process(patched, source)

@@ -414,10 +414,16 @@ def write_cases(path: str | os.PathLike[str], cases: Iterable[Case]) -> int:
     """
     from procflow.eventlog.writer import CsvEventWriter
 
+    seen: set[str] = set()
     with CsvEventWriter(path) as log:
         for case in cases:
             if not isinstance(case, Case):
                 raise TypeError(f"write_cases() takes Case objects, not {type(case).__name__}")
+            if case.id in seen:
+                raise CaseError(
+                    f"two cases share the id {case.id!r}: their events would merge in the log"
+                )
+            seen.add(case.id)
             for record in case.history:
                 if record.left is not None:
                     log.write(case.id, record.step, record.owner, record.entered, record.left)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import IO, Any
 
+from procflow.errors import ConfigError
 from procflow.fileio import open_atomic
 
 COLUMNS: tuple[str, ...] = ("case", "step", "owner", "start", "end")
@@ -42,6 +43,10 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
     """
 
     def __init__(self, path: str | os.PathLike[str], epoch: datetime = SIMULATION_EPOCH) -> None:
+        if os.fspath(path).lower().endswith((".xes", ".xes.gz")):
+            raise ConfigError(
+                f"{os.fspath(path)}: event logs are written as CSV; name the file .csv"
+            )
         self.path = path
         self.epoch = epoch
         self.rows = 0

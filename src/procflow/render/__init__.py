@@ -153,7 +153,7 @@ def render(
     from procflow.loader import as_process
 
     process = as_process(process, "render")
-    chosen = format or format_for(path)
+    chosen = format.lower() if format else format_for(path)
     data = render_bytes(
         process, chosen, lanes=lanes, highlight=highlight, legend=legend, runner=runner
     )
