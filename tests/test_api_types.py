@@ -101,3 +101,10 @@ def test_with_changes_takes_a_mapping_and_render_any_case_of_format(tmp_path: Pa
         PROCESS.with_changes(None)  # type: ignore[arg-type]
     written = procflow.render(PROCESS, tmp_path / "cs.dot", format="DOT")
     assert written.read_text(encoding="utf-8").lstrip().startswith("//")
+
+
+def test_the_callable_modules_show_the_functions_signatures() -> None:
+    import inspect
+
+    for function in (procflow.render, procflow.analyze, procflow.lint):
+        assert next(iter(inspect.signature(function).parameters)) == "process"

@@ -6,6 +6,7 @@ implementation lives in the :mod:`procflow.analysis` package.
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 
@@ -50,7 +51,7 @@ class _CallableModule(types.ModuleType):
 
     def __call__(
         self,
-        process: Process,
+        process: Process | str | os.PathLike[str],
         *,
         bottleneck_threshold: float = BOTTLENECK_THRESHOLD,
         max_states: int = MAX_STATES,

@@ -170,7 +170,26 @@ class _CallableModule(types.ModuleType):
     calls :func:`render`.
     """
 
-    __call__ = staticmethod(render)
+    def __call__(
+        self,
+        process: Process | str | os.PathLike[str],
+        path: str | os.PathLike[str],
+        *,
+        format: str | None = None,
+        lanes: bool = True,
+        highlight: bool = False,
+        legend: bool = True,
+        runner: DotRunner | None = None,
+    ) -> Path:
+        return render(
+            process,
+            path,
+            format=format,
+            lanes=lanes,
+            highlight=highlight,
+            legend=legend,
+            runner=runner,
+        )
 
 
 sys.modules[__name__].__class__ = _CallableModule
