@@ -14,6 +14,7 @@ PosixPath('diagrams/customer-service.svg')
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
@@ -170,29 +171,12 @@ class _CallableModule(types.ModuleType):
     calls :func:`render`.
     """
 
-    def __call__(
-        self,
-        process: Process | str | os.PathLike[str],
-        path: str | os.PathLike[str],
-        *,
-        format: str | None = None,
-        lanes: bool = True,
-        highlight: bool = False,
-        legend: bool = True,
-        runner: DotRunner | None = None,
-    ) -> Path:
-        return render(
-            process,
-            path,
-            format=format,
-            lanes=lanes,
-            highlight=highlight,
-            legend=legend,
-            runner=runner,
-        )
+    __call__ = staticmethod(render)
 
 
 sys.modules[__name__].__class__ = _CallableModule
+# what inspect.signature and help() show for procflow.render: the function's, with ``process``
+sys.modules[__name__].__signature__ = inspect.signature(render)  # type: ignore[attr-defined]
 
 __all__ = [
     "EXTENSIONS",
