@@ -690,3 +690,40 @@ def test_events_compare_by_value() -> None:
     assert Event("c", "a", 1.0) != Event("c", "b", 1.0)
     assert "activity='a'" in repr(Event("c", "a", 1.0))
     assert not math.isnan(Event("c", "a", 1.0).end)
+
+
+def test_disco_style_exports_are_read_as_they_come(tmp_path: Path) -> None:
+    """``Case ID;Activity;Resource;Start Timestamp;Complete Timestamp`` with 2010/10/02 dates."""
+    from procflow.eventlog.conformance import check_log
+    from procflow.eventlog.reader import read_log
+
+    process = tmp_path / "p.yaml"
+    process.write_text(
+        "process: p\nowners: {a: {capacity: 2}}\nstart: one\nsteps:\n"
+        "  one: {owner: a, duration: 10m, next: two}\n"
+        "  two: {owner: a, duration: 10m, next: done}\n  done: {end: true}\n",
+        encoding="utf-8",
+    )
+    rows = ["Case ID;Activity;Resource;Start Timestamp;Complete Timestamp"]
+    for case in range(200):  # enough rows for the column-at-a-time decoder
+        date = f"2010/10/{2 + case // 10:02d} {7 + case % 10:02d}"
+        rows.append(f"c{case};one;ann;{date}:20:37.000;{date}:30:37.000")
+        rows.append(f"c{case};two;bob;{date}:31:00.000;{date}:40:00.500")
+    log = tmp_path / "disco.csv"
+    log.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    report = check_log(str(process), read_log(log)).to_dict()
+    assert report["conformance"]["share"] == 1.0
+    assert report["steps"]["one"]["service"]["mean"] == 600.0
+    assert report["steps"]["two"]["service"]["mean"] == 540.5
+    assert report["steps"]["two"]["wait"]["mean"] == 23.0
+
+
+def test_the_column_decoder_reads_year_first_slashed_dates() -> None:
+    from procflow.eventlog.timestamps import decode_fixed, parse_timestamp
+
+    texts = ["2010/10/02 07:20:37.000", "2010/10/02 07:21:37.500"]
+    chars = np.array([list(t.encode()) for t in texts], dtype=np.uint8).T.copy()
+    seconds, ok = decode_fixed(chars)
+    assert ok.all()
+    assert list(seconds) == [parse_timestamp(t.replace("/", "-")) for t in texts]
+    assert parse_timestamp("2010/10/02") == parse_timestamp("2010-10-02")

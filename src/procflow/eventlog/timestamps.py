@@ -6,10 +6,12 @@ The rules, in the order they are tried:
    any number of fractional digits, and an optional offset (``Z``, ``+02``,
    ``+0200``, ``+02:00``): ``2011-10-11T13:45:40Z``,
    ``2011-10-11 13:45:40.276000+02:00`` (pm4py's CSV export),
-   ``2027-01-04T08:30:00.000+00:00`` (procflow's own logs). A date alone is
-   midnight. **Without an offset, a time is taken as UTC**: only differences
-   between timestamps matter to procflow, so this is right as long as a log
-   does not mix local times across a daylight-saving change.
+   ``2027-01-04T08:30:00.000+00:00`` (procflow's own logs), and the same
+   with slashes in a year-first date (``2010/10/02 07:20:37.000``, as Disco
+   exports it). A date alone is midnight. **Without an offset, a time is
+   taken as UTC**: only differences between timestamps matter to
+   procflow, so this is right as long as a log does not mix local times
+   across a daylight-saving change.
 2. **Plain numbers** (``1318333540.276``, ``90``, ``1e3``) are seconds since an
    arbitrary epoch -- Unix time or simulation clocks alike. Milliseconds are
    not guessed: divide them first or pass ``time_format``.
@@ -21,6 +23,7 @@ Everything else is an error naming the text it could not read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -29,6 +32,7 @@ import numpy as np
 ISO_EXAMPLE = "2011-10-11 13:45:40+02:00"
 
 _fromiso = datetime.fromisoformat
+_SLASHED = re.compile(r"\d{4}/\d{2}/\d{2}")
 
 
 def parse_timestamp(text: str) -> float:
@@ -47,6 +51,8 @@ def parse_timestamp(text: str) -> float:
         stripped = text.strip()
         if stripped != text and stripped:
             return parse_timestamp(stripped)
+        if _SLASHED.match(stripped):  # 2010/10/02 07:20:37.000: year first, so unambiguous
+            return parse_timestamp(stripped.replace("/", "-", 2))
         try:
             value = float(stripped)
         except ValueError:
@@ -143,7 +149,9 @@ def decode_fixed(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     digits = chars - np.uint8(48)  # "0".."9" -> 0..9; every other character wraps above 9
     first = digits[:, 0] if count else np.zeros(width, dtype=np.uint8)
     numeric = list(_DATE_DIGITS)
-    exact = [(4, "-"), (7, "-"), (13, ":"), (16, ":")]
+    slashed = count > 0 and first[4] == _char("/") and first[7] == _char("/")
+    date = "/" if slashed else "-"  # Disco and many exports write 2010/10/02
+    exact = [(4, date), (7, date), (13, ":"), (16, ":")]
     position = 19
     if width > 20 and first[19] == _char("."):
         end = 20
