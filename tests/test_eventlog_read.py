@@ -6,6 +6,7 @@ import csv
 import gzip
 import math
 import random
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -727,3 +728,25 @@ def test_the_column_decoder_reads_year_first_slashed_dates() -> None:
     assert ok.all()
     assert list(seconds) == [parse_timestamp(t.replace("/", "-")) for t in texts]
     assert parse_timestamp("2010/10/02") == parse_timestamp("2010-10-02")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("02-10-2010 07:20", ["%d-%m-%Y %H:%M", "%m-%d-%Y %H:%M"]),
+        ("21.10.2010 07:20:37", ["%d.%m.%Y %H:%M:%S"]),
+        ("10/21/2010 7:20:37.250 PM", ["%m/%d/%Y %I:%M:%S.%f %p"]),
+        ("2010-10-21", []),
+    ],
+)
+def test_an_unreadable_day_month_timestamp_suggests_the_format(
+    text: str, expected: list[str]
+) -> None:
+    from procflow.eventlog.timestamps import make_parser, parse_timestamp, suggested_formats
+
+    assert suggested_formats(text) == expected
+    for time_format in expected:
+        assert math.isfinite(make_parser(time_format)(text))
+    if expected:
+        with pytest.raises(ValueError, match=re.escape(repr(expected[0]))):
+            parse_timestamp(text)

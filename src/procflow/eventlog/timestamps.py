@@ -65,8 +65,44 @@ def parse_timestamp(text: str) -> float:
     return moment.timestamp()
 
 
+_DAY_MONTH = re.compile(
+    r"\s*(\d{1,2})([-/.])(\d{1,2})\2(\d{4})"
+    r"(?:([ T])(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*([AaPp][Mm])?)?\s*"
+)
+
+
+def suggested_formats(text: str) -> list[str]:
+    """``--time-format`` values that would read a day-month-year or month-day-year ``text``.
+
+    >>> suggested_formats("02-10-2010 07:20")
+    ['%d-%m-%Y %H:%M', '%m-%d-%Y %H:%M']
+    >>> suggested_formats("10/21/2010 7:20:37 PM")
+    ['%m/%d/%Y %I:%M:%S %p']
+    """
+    match = _DAY_MONTH.fullmatch(text)
+    if match is None:
+        return []
+    first, sep, second, _year, between, hour, _minute, seconds, fraction, half = match.groups()
+    time = ""
+    if hour is not None:
+        time = between + ("%I" if half else "%H") + ":%M"
+        time += (":%S" if seconds else "") + (".%f" if fraction else "") + (" %p" if half else "")
+    day_first = f"%d{sep}%m{sep}%Y{time}"
+    month_first = f"%m{sep}%d{sep}%Y{time}"
+    if int(first) > 12:
+        return [day_first]
+    if int(second) > 12:
+        return [month_first]
+    return [day_first, month_first]
+
+
 def _unreadable(text: str) -> str:
     shown = text if len(text) <= 40 else text[:37] + "..."
+    formats = suggested_formats(text)
+    if formats:
+        alternative = f" (or {formats[1]!r})" if len(formats) > 1 else ""
+        ask = "day or month first? pass" if len(formats) > 1 else "pass"
+        return f"cannot read timestamp {shown!r}: {ask} --time-format {formats[0]!r}{alternative}"
     return (
         f"cannot read timestamp {shown!r}: expected ISO 8601 such as {ISO_EXAMPLE!r} "
         "or a number of seconds (or pass a --time-format)"
