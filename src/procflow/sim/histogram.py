@@ -138,7 +138,7 @@ class Histogram:
             return self.low
         if q >= 1.0:
             return self.high
-        if self.high - self.low <= SAME * abs(self.high):  # every sample is one value
+        if _same(self.low, self.high):  # every sample is one value
             return self.low if self.low == self.high else _significant(self.mean)
         target = q * self.n
         if target <= self.at_low:  # among the samples equal to the minimum
