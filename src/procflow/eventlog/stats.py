@@ -195,7 +195,7 @@ def wilson_interval(successes: int, trials: int, z: float = 2.5758) -> tuple[flo
 
     >>> lo, hi = wilson_interval(70, 100)
     >>> round(lo, 3), round(hi, 3)
-    (0.57, 0.802)
+    (0.573, 0.803)
     """
     if trials == 0:
         return 0.0, 1.0
