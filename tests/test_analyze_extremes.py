@@ -14,14 +14,15 @@ import io
 import json
 import math
 import os
-import time
+import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from complexity import counting_calls
 from procflow.analyze import analyze, analyze_or_none
 from procflow.cli import main
 from procflow.cli.analyze import print_analysis
@@ -61,8 +62,10 @@ goals:
 
 
 def check(process: Process) -> None:
-    """analyze returns or raises ProcflowError; JSON is valid; lint has no internal errors."""
-    started = time.perf_counter()
+    """analyze returns or raises ProcflowError; JSON is valid; lint has no internal errors.
+
+    That it finishes promptly is measured in benchmarks/robustness_bench.py, not asserted here.
+    """
     try:
         analysis = analyze(process)
     except ProcflowError:
@@ -75,7 +78,6 @@ def check(process: Process) -> None:
         print_analysis(analysis, console, "x.yaml")
     findings = lint(process)
     assert not [f for f in findings if "internal error" in f.message], findings
-    assert time.perf_counter() - started < 10.0
 
 
 @pytest.mark.parametrize(
@@ -213,23 +215,37 @@ steps:
     check(p)
 
 
-def test_ten_thousand_owners() -> None:
-    owners = "\n".join(f"  o{i}: {{capacity: {1 + i % 3}}}" for i in range(10_000))
+def many_owners(count: int) -> Process:
+    """200 steps in a row spread over ``count`` owners (most of them own no step)."""
+    owners = "\n".join(f"  o{i}: {{capacity: {1 + i % 3}}}" for i in range(count))
     steps = "\n".join(
-        f"  s{i}: {{owner: o{i * 97 % 10_000}, duration: exponential({1 + i % 5}m), next: "
+        f"  s{i}: {{owner: o{i * 97 % count}, duration: exponential({1 + i % 5}m), next: "
         f"{'s' + str(i + 1) if i < 199 else 'done'}}}"
         for i in range(200)
     )
-    p = load_text(
+    return load_text(
         f"process: many\nowners:\n{owners}\narrivals: {{rate: 10/h}}\nstart: s0\n"
         f"steps:\n{steps}\n  done: {{end: true}}\n",
         "many.yaml",
     )
-    started = time.perf_counter()
-    a = analyze(p)
-    assert len(a.owners) == 10_000
-    json.dumps(a.to_dict(), allow_nan=False)
-    assert time.perf_counter() - started < 5.0
+
+
+def test_ten_thousand_owners() -> None:
+    """The work grows linearly with the owners: 10x the owners, at most ~10x the calls.
+
+    Counted, not timed (benchmarks/robustness_bench.py times it): a pass per
+    pair of owners would make 100x the calls.
+    """
+    work = {}
+    analyze(many_owners(100))  # modules and caches warm before counting
+    for count in (1_000, 10_000):
+        p = many_owners(count)
+        with counting_calls() as calls:
+            a = analyze(p)
+            json.dumps(a.to_dict(), allow_nan=False)
+        assert len(a.owners) == count
+        work[count] = calls.count
+    assert work[10_000] < 12 * work[1_000], work
 
 
 def test_cli_json_is_valid_for_extreme_values(
@@ -300,6 +316,14 @@ def wild_duration(draw: st.DrawFn) -> str:
     }[kind].join('""')
 
 
+#: Why analyze may refuse a wild (valid) process: numbers no float can hold.
+REFUSALS = {
+    "load too large": r"offered load of owner 'o\d' .* is too large to compute with",
+    "visits beyond floats": r"leave the loop through step 's\d' so rarely that the expected "
+    r"visits are beyond floating point",
+}
+
+
 @st.composite
 def wild_process(draw: st.DrawFn) -> str:
     size = draw(st.integers(min_value=1, max_value=7))
@@ -351,23 +375,28 @@ def wild_process(draw: st.DrawFn) -> str:
 )
 @given(wild_process())
 def test_random_wild_processes(text: str) -> None:
-    try:
-        process = load_text(text, "wild.yaml")
-    except ProcflowError:
-        return  # a parameter combination the schema refuses: not our concern here
+    """Every wild process is valid; analyze gives sane figures or one of two positioned refusals."""
+    process = load_text(text, "wild.yaml")  # the strategy only writes valid processes
     check(process)
     try:
         analysis = analyze(process)
-    except ProcflowError:
-        return
-    for owner in analysis.owners.values():
-        assert owner.load >= 0.0
-        assert math.isfinite(owner.load)
-        if owner.utilization is not None:
-            assert owner.stable == (owner.utilization < 1.0)
-    for step in analysis.steps.values():
-        assert step.visits >= 0.0
-    assert 0.0 <= analysis.rework_rate <= 1.0
+    except SimulationError as exc:
+        message = str(exc)
+        kind = next((k for k, pattern in REFUSALS.items() if re.search(pattern, message)), None)
+        assert kind is not None, message
+        event(f"refused: {kind}")
+        assert re.match(r"wild\.yaml:\d+:\d+: ", message), message  # names the owner or step
+        assert analyze_or_none(process) is None
+    else:
+        event("analyzed")
+        for owner in analysis.owners.values():
+            assert owner.load >= 0.0
+            assert math.isfinite(owner.load)
+            if owner.utilization is not None:
+                assert owner.stable == (owner.utilization < 1.0)
+        for step in analysis.steps.values():
+            assert step.visits >= 0.0
+        assert 0.0 <= analysis.rework_rate <= 1.0
 
 
 @pytest.mark.parametrize("most", [10**6, 10**400])

@@ -1,15 +1,22 @@
-"""Hostile and odd files: every one is a positioned finding, in bounded time, never a traceback."""
+"""Hostile and odd files: every one is a positioned finding, with bounded work, never a traceback.
+
+"Bounded" is counted, not timed: each hostile file is refused with fewer Python
+calls than the input has nodes, levels or characters (tests/complexity.py);
+``benchmarks/robustness_bench.py`` times the same files in seconds.
+"""
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from complexity import counting_calls
 from helpers import CLEAN, write
 from procflow.cli import main
 from procflow.errors import ProcessError
@@ -18,11 +25,11 @@ from procflow.loader import MAX_BYTES, MAX_DEPTH, load, load_text, parse_yaml
 
 
 @contextlib.contextmanager
-def bounded(seconds: float) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    elapsed = time.perf_counter() - start
-    assert elapsed < seconds, f"took {elapsed:.1f}s"
+def bounded(calls: int) -> Iterator[None]:
+    """The block makes fewer than ``calls`` Python calls (work, not seconds)."""
+    with counting_calls() as counted:
+        yield
+    assert counted.count < calls, f"made {counted.count:,} calls"
 
 
 def lint_cli(path: Path) -> tuple[int, str]:
@@ -52,7 +59,7 @@ def billion_laughs(levels: int = 10) -> str:
 
 def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
     path = write(tmp_path, "hostile.yaml", billion_laughs())
-    with bounded(5):
+    with bounded(10_000):  # expanded, the aliases make 10**9 nodes
         code, line, _column, message = only_finding(path)
     assert code == "PF001"
     assert "billion laughs" in message
@@ -84,7 +91,7 @@ def test_a_recursive_alias_is_refused() -> None:
 )
 def test_deep_nesting_is_refused(tmp_path: Path, text: str) -> None:
     path = write(tmp_path, "hostile.yaml", text)
-    with bounded(10):
+    with bounded(20_000):  # 100,000 levels: refused long before it walks them
         code, line, _column, message = only_finding(path)
     assert code == "PF001"
     assert "nesting" in message or "depth" in message
@@ -108,7 +115,7 @@ def test_a_20_mb_file_is_refused_without_parsing(tmp_path: Path) -> None:
         while handle.tell() < 20 * 1024 * 1024:
             handle.write(chunk)
     assert path.stat().st_size > MAX_BYTES
-    with bounded(2):
+    with bounded(10_000):  # refused from its size: 300,000 lines never parsed
         code, line, column, message = only_finding(path)
     assert (code, line, column) == ("PF001", 1, 1)
     assert "MB" in message
@@ -253,7 +260,7 @@ def test_huge_numbers_do_not_hang_or_crash(tmp_path: Path) -> None:
         .replace("start: check", "arrivals: {rate: 1e300/s}\nstart: check")
     )
     path = write(tmp_path, "hostile.yaml", text)
-    with bounded(10):
+    with bounded(100_000):  # no loop over 10**15 servers or 10**29 loop rounds
         code, output = lint_cli(path)
     assert code in (0, 1)
     assert "Traceback" not in output
@@ -301,7 +308,7 @@ def test_a_very_long_line(tmp_path: Path) -> None:
         "hostile.yaml",
         CLEAN.replace("process: tiny", "process: tiny\ntitle: " + "x" * 2_000_000),
     )
-    with bounded(5):
+    with bounded(10_000):  # a 2,000,000-character line: no work per character
         assert lint_file(path) == []
 
 
@@ -367,11 +374,25 @@ def test_load_raises_process_error_for_every_hostile_file(tmp_path: Path) -> Non
     assert parse_yaml("", "e.yaml").data is None
 
 
-def test_a_named_pipe_in_a_folder_does_not_block_the_walk(tmp_path: Path) -> None:
+def test_a_named_pipe_in_a_folder_does_not_block_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     write(tmp_path, "ok.yaml", CLEAN)
-    os.mkfifo(tmp_path / "pipe.yaml")  # no writer: opening it would block for ever
-    with bounded(5):
-        report = lint_paths([str(tmp_path)])
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)  # no writer: opening it would block for ever
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def watching_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        if str(file) == str(pipe):  # fail rather than block the test for ever
+            raise AssertionError(f"opened {file}")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", watching_open)
+    report = lint_paths([str(tmp_path)])
+    monkeypatch.undo()
+    assert str(pipe) not in opened  # never opened, so it could not block
     assert report.files == (str(tmp_path / "ok.yaml"),)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -34,11 +33,11 @@ steps:
 
 
 def test_a_loop_cases_almost_never_leave_is_refused_at_once() -> None:
-    started = time.monotonic()
     with pytest.raises(SimulationError) as caught:
         simulate(load_text(LOOP, "loop3.yaml"), cases=10, runs=1)
-    assert time.monotonic() - started < 5.0
     message = str(caught.value)
+    # refused by the estimate before any run: a run that started would stop with "run 1 passed"
+    assert "passed" not in message
     assert message.startswith("loop3.yaml:7:3: ")  # the step, positioned
     assert "loop through step 's' 1,000,000,000 times each" in message
     assert "10 cases × 1 run would take about 10,000,000,000 step visits" in message
@@ -86,7 +85,6 @@ def test_too_many_cases_without_a_loop_say_so() -> None:
 def test_the_event_loop_stops_a_run_past_its_limit() -> None:
     """The backstop for processes the analytic estimate cannot cover."""
     plan = prepare(load_text(LOOP, "loop3.yaml"))
-    started = time.monotonic()
+    # the message counts the visits made: the run stopped at its limit, not 10**10 visits on
     with pytest.raises(SimulationError, match=r"run 1 passed 20,000 step visits"):
         run_replication(plan, 0, 0, 10, 0, max_visits=20_000)
-    assert time.monotonic() - started < 5.0
