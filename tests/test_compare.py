@@ -347,8 +347,8 @@ def test_compare_check_goals_looks_at_the_changes(
     code, out, _ = run(capsys, "compare", *args, "--change", str(slow))
     assert code == 1
     goal = next(line for line in out.splitlines() if line.startswith(" resolve-within-a-day"))
-    assert "yes" in goal
-    assert goal.rstrip().endswith("no")
+    assert " met " in goal
+    assert goal.rstrip().endswith("not met")
 
 
 def test_compare_needs_a_change(capsys: pytest.CaptureFixture[str]) -> None:
