@@ -19,8 +19,8 @@ from procflow.cli.simreport import kind_of, label_of, show
 from procflow.loader import load_text
 from procflow.model import DISTRIBUTION_METRICS, METRICS, Process
 from procflow.rules.goals import ARGUMENTS
-from procflow.sim import simulate
 from procflow.sim import results as sim_results
+from procflow.sim import simulate
 from procflow.sim.comparison import HEADLINE
 
 #: One goal per metric (with an argument where it takes one), on a process that has
@@ -64,8 +64,8 @@ def _process() -> Process:
 
 
 def test_the_model_reads_its_metrics_from_the_registry() -> None:
-    assert METRICS == tuple(m.name for m in metrics.REGISTRY)
-    assert DISTRIBUTION_METRICS == {"cycle_time", "wait_time", "step_time"}
+    assert tuple(m.name for m in metrics.REGISTRY) == METRICS
+    assert {"cycle_time", "wait_time", "step_time"} == DISTRIBUTION_METRICS
     assert ARGUMENTS == {"step_time": "step", "utilization": "owner"}
     assert set(metrics.REPORTED) <= set(metrics.BY_NAME)
     # SPEC 1.4: these eight, in this order
@@ -91,13 +91,15 @@ def test_every_metric_is_simulated_estimated_and_shown() -> None:
         assert measured.value is not None, metric.name
         assert measured.verdict in ("met", "not met", "uncertain"), metric.name
         key = sim_results.goal_key(goal)
-        assert key is not None and key in result.kpis, metric.name
+        assert key is not None, metric.name
+        assert key in result.kpis, metric.name
         assert metrics.metric_of_key(key) is metric
         assert kind_of(key) == metric.kind
         assert show(key, measured.value) != "-"
         # the analytic model estimates every mean; percentiles it leaves to simulate
         if metric.distribution:
-            assert estimated.estimate is None and "simulate" in (estimated.note or "")
+            assert estimated.estimate is None
+            assert "simulate" in (estimated.note or "")
         else:
             assert estimated.estimate is not None, metric.name
 
