@@ -2,9 +2,12 @@
 
 Tables a person reads at a glance: figures formatted as durations
 (``5.5h``), rates (``8/h``) and percentages, intervals as ``low – high``,
-utilization as a bar, goals as yes/no; in a comparison, differences that
-are significant are coloured by whether they are an improvement. Colour
-and alignment on a terminal, plain text when piped (the console decides).
+utilization as a bar, goals with their interval and verdict (met, not
+met, uncertain); in a comparison, differences that are significant and
+large enough to show are coloured by whether they are an improvement (the
+metric's direction, :mod:`procflow.metrics`), smaller ones read
+"negligible". Colour and alignment on a terminal, plain text when piped
+(the console decides).
 """
 
 from __future__ import annotations
