@@ -259,3 +259,12 @@ def test_strict_goals_passes_goals_met_beyond_doubt(capsys: pytest.CaptureFixtur
     options = ["--cases", "3000", "--runs", "3", "--seed", "7", "--strict-goals"]
     code, _, _ = run(capsys, "simulate", CUSTOMER_SERVICE, *options)
     assert code == 0
+
+
+def test_auto_on_an_overloaded_process_skips_a_tenth() -> None:
+    overloaded = load(MMC).with_changes({"owners": {"server": {"capacity": 2}}})
+    result = simulate(overloaded, runs=2, seed=1)
+    assert (result.cases, result.warmup) == (COUNTED + COUNTED // 10, COUNTED // 10)
+    assert result.warmup_estimate is None
+    assert result.bias == ()
+    assert any("overloaded" in note for note in result.notes)

@@ -162,6 +162,11 @@ class WarmupEstimate:
     def settled(self) -> bool:
         return self.mser is None or self.mser.settled
 
+    @property
+    def known(self) -> bool:
+        """False for an overloaded process without an analytic cycle time: nothing to estimate."""
+        return self.floor is not None or self.mser is not None
+
 
 def _overloaded(process: Process) -> bool:
     from procflow.analyze import analyze_or_none
@@ -204,8 +209,19 @@ def check_cases(cases: object) -> Cases:
 
 
 def auto_warmup(estimates: Sequence[WarmupEstimate]) -> int:
-    """The warm-up of an auto run: the largest estimate over its scenarios, in whole batches."""
-    most = max((e.cases for e in estimates), default=0)
+    """The warm-up of an auto run: the largest estimate over its scenarios, in whole batches.
+
+    A scenario with no estimate at all (an overloaded process: no steady
+    state, no expected cycle time) skips a tenth of the counted cases, as
+    ``--cases N`` does: its figures grow with the run whatever is skipped.
+    """
+    most = max(
+        (
+            e.cases if e.floor is not None or e.mser is not None else COUNTED // 10
+            for e in estimates
+        ),
+        default=0,
+    )
     return math.ceil(most / BATCH) * BATCH
 
 

@@ -205,7 +205,7 @@ def aggregate(
         result,
         notes=overload_notes(process),
         bias=bias,
-        warmup_estimate=warmup.cases if warmup is not None else None,
+        warmup_estimate=warmup.cases if warmup is not None and warmup.known else None,
     )
 
 
