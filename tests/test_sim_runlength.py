@@ -268,3 +268,16 @@ def test_auto_on_an_overloaded_process_skips_a_tenth() -> None:
     assert result.warmup_estimate is None
     assert result.bias == ()
     assert any("overloaded" in note for note in result.notes)
+
+
+def test_a_long_explicit_run_is_not_simulated_twice() -> None:
+    from procflow.sim.runlength import estimate_warmup
+
+    process = load(MMC)
+    floor = minimum_warmup(process)
+    assert floor is not None
+    found = estimate_warmup(process, prepare(process), 1, 200_000)
+    assert found.settled
+    assert found.pilot == floor + COUNTED  # the start of run 1, not all 200,000 cases
+    short = estimate_warmup(process, prepare(process), 1, 3_000)
+    assert short.pilot == 3_000

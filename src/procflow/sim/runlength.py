@@ -33,9 +33,10 @@ measures the cycle times (:func:`cycle_times`, through the event loop's
   :data:`COUNTED` cases (doubled, up to :data:`PILOTS` times, while the
   cycle times have not settled); the run then has the estimated warm-up
   plus :data:`COUNTED` counted cases;
-* explicit ``--cases``: the pilot is run 1 as asked, and a warm-up below
-  the estimate, or fewer than :data:`FEW` counted cases, gives a warning
-  (stderr and JSON ``notes``): the figures are biased.
+* explicit ``--cases``: the pilot is run 1 as asked (its start, when the
+  cycle times settle within it), and a warm-up below the estimate, or fewer
+  than :data:`FEW` counted cases, gives a warning (stderr and JSON
+  ``notes``): the figures are biased.
 
 See ``docs/run-length-and-verdicts.md``.
 """
@@ -178,25 +179,25 @@ def _overloaded(process: Process) -> bool:
 def estimate_warmup(process: Process, plan: Plan, seed: int, cases: Cases) -> WarmupEstimate:
     """The warm-up ``process`` needs, from run 1 of ``cases`` arrivals (or ``auto``).
 
-    With ``auto`` the pilot starts at the minimum warm-up plus
-    :data:`COUNTED` cases and doubles (at most :data:`PILOTS` times) until
-    MSER finds the cycle times settled. An overloaded process has no steady
-    state, so no pilot is run for it (its notes already say so).
+    The pilot is the start of run 1: the minimum warm-up plus :data:`COUNTED`
+    cases, doubled while MSER finds the cycle times unsettled -- up to
+    ``cases`` (so a long explicit run is not simulated twice over), or with
+    ``auto`` at most :data:`PILOTS` times. An overloaded process has no
+    steady state, so no pilot is run for it (its notes already say so).
     """
     floor = minimum_warmup(process)
     if _overloaded(process):
         return WarmupEstimate(floor, None, 0)
-    if not isinstance(cases, str):
-        return WarmupEstimate(floor, mser(cycle_times(plan, seed, cases)), cases)
-    pilot = (floor or 0) + COUNTED
-    found = Truncation(0, False)
-    for _attempt in range(PILOTS):
-        check_budget([process], cases=pilot, runs=1)
+    first = (floor or 0) + COUNTED
+    limit = first * 2 ** (PILOTS - 1) if isinstance(cases, str) else cases
+    pilot = min(first, limit)
+    while True:
+        if isinstance(cases, str):
+            check_budget([process], cases=pilot, runs=1)
         found = mser(cycle_times(plan, seed, pilot))
-        if found.settled:
-            break
-        pilot *= 2
-    return WarmupEstimate(floor, found, pilot)
+        if found.settled or pilot >= limit:
+            return WarmupEstimate(floor, found, pilot)
+        pilot = min(pilot * 2, limit)
 
 
 def check_cases(cases: object) -> Cases:
