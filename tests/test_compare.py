@@ -347,8 +347,8 @@ def test_compare_check_goals_looks_at_the_changes(
     code, out, _ = run(capsys, "compare", *args, "--change", str(slow))
     assert code == 1
     goal = next(line for line in out.splitlines() if line.startswith(" resolve-within-a-day"))
-    assert "yes" in goal
-    assert goal.rstrip().endswith("no")
+    assert " met " in goal
+    assert goal.rstrip().endswith("not met")
 
 
 def test_compare_needs_a_change(capsys: pytest.CaptureFixture[str]) -> None:
@@ -455,3 +455,42 @@ def test_compare_api_writes_the_logs(tmp_path: Path) -> None:
     hire = process.apply(load_change(CHANGES / "hire-support-agent.yaml"))
     compare(process, hire, names=["hire"], cases=100, runs=1, seed=2, log=tmp_path / "e.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.baseline.csv", "e.hire.csv"]
+
+
+# -- significance at the report's precision ------------------------------------------
+
+
+def test_a_difference_too_small_to_show_is_negligible_not_significant() -> None:
+    from procflow.cli.simreport import _significance, visible
+    from procflow.sim.stats import Difference
+
+    # issue 11: -0.018 out of 6,612 was flagged significant
+    wip = Difference(6612.3, 6612.282, -0.018, (-0.02, -0.016), True)
+    assert not visible("wip", wip)
+    assert _significance("wip", wip, "red").plain == "negligible"
+    # ±0 pp: a utilization that moved by a millionth of a point
+    busy = Difference(0.5, 0.5000001, 1e-7, (5e-8, 1.5e-7), True)
+    assert not visible("utilization:clerk", busy)
+    assert _significance("utilization:clerk", busy, "cyan").plain == "negligible"
+    # a difference that shows is significant as before, and not significant stays "no"
+    faster = Difference(3600.0, 3000.0, -600.0, (-700.0, -500.0), True)
+    assert visible("cycle_time.mean", faster)
+    assert _significance("cycle_time.mean", faster, "green").plain == "yes"
+    noise = Difference(3600.0, 3590.0, -10.0, (-30.0, 10.0), False)
+    assert _significance("cycle_time.mean", noise, "dim").plain == "no"
+
+
+def test_compare_json_keeps_exact_differences(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [str(CUSTOMER_SERVICE), "--cases", "1500", "--runs", "3", "--seed", "2"]
+    change = ["--change", str(CHANGES / "halve-reopens.yaml")]
+    code, out, _ = run(capsys, "compare", *args, *change, "--format", "json")
+    assert code == 0
+    differences = json.loads(out)["changes"][0]["differences"]
+    # significance in JSON is the paired-t test alone, whatever the text shows
+    assert all(d["significant"] in (True, False, None) for d in differences.values())
+    code, text, _ = run(capsys, "compare", *args, *change)
+    assert code == 0
+    for line in text.splitlines():
+        if line.rstrip().endswith(" yes"):
+            # a significant row shows a difference that is not ±0
+            assert "±0" not in line

@@ -38,6 +38,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from procflow import metrics
 from procflow.distributions import DURATION_JSON_SCHEMA, Distribution
 from procflow.errors import Position, Problem, ProcessError
 from procflow.source import Locator, NullSource, PatchedSource, Path, problems_from_errors
@@ -47,20 +48,12 @@ ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 """Ids of processes, steps, owners, triggers and goals."""
 
-#: Metrics a goal may name; ``step_time`` and ``utilization`` take an argument.
-METRICS: tuple[str, ...] = (
-    "cycle_time",
-    "wait_time",
-    "step_time",
-    "throughput",
-    "utilization",
-    "rework_rate",
-    "cost_per_case",
-    "wip",
-)
+#: Metrics a goal may name (:data:`procflow.metrics.REGISTRY`); ``step_time`` and
+#: ``utilization`` take an argument.
+METRICS: tuple[str, ...] = metrics.NAMES
 #: Metrics that are distributions and therefore need a ``stat``.
-DISTRIBUTION_METRICS = frozenset({"cycle_time", "wait_time", "step_time"})
-STATS: tuple[str, ...] = ("mean", "p50", "p90", "p95", "p99")
+DISTRIBUTION_METRICS = metrics.DISTRIBUTIONS
+STATS: tuple[str, ...] = metrics.STATS
 
 MAX_CAPACITY = 10**15
 """The largest staff pool: beyond it a capacity is a typo, and 10**15 is still exact as a float."""
@@ -341,18 +334,6 @@ def parse_metric(metric: str) -> tuple[str, str | None]:
     return name.strip(), (argument.strip() or None) if _ else None
 
 
-_METRIC_TARGET_KINDS: dict[str, frozenset[str]] = {
-    "cycle_time": frozenset({"duration"}),
-    "wait_time": frozenset({"duration"}),
-    "step_time": frozenset({"duration"}),
-    "throughput": frozenset({"number", "rate"}),
-    "utilization": frozenset({"number", "percent"}),
-    "rework_rate": frozenset({"number", "percent"}),
-    "cost_per_case": frozenset({"number"}),
-    "wip": frozenset({"number"}),
-}
-
-
 class Goal(BaseModel):
     """A SMART goal: a metric, a statistic, a target and a deadline, with an owner."""
 
@@ -363,8 +344,8 @@ class Goal(BaseModel):
     description: str | None = None
     metric: str | None = Field(
         default=None,
-        description="cycle_time, wait_time, step_time:<step>, throughput, "
-        "utilization:<owner>, rework_rate, cost_per_case or wip.",
+        description=", ".join(m.syntax for m in metrics.REGISTRY[:-1])
+        + f" or {metrics.REGISTRY[-1].syntax}.",
     )
     stat: Literal["mean", "p50", "p90", "p95", "p99"] | None = None
     target: TargetSpec | None = None
@@ -376,7 +357,8 @@ class Goal(BaseModel):
         if self.metric is None or self.target is None:
             return self
         name, _argument = parse_metric(self.metric)
-        kinds = _METRIC_TARGET_KINDS.get(name)
+        known = metrics.metric(name)
+        kinds = known.targets if known is not None else None
         if kinds is not None and self.target.kind not in kinds:
             wanted = {
                 "duration": 'a duration such as "<= 24h"',

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from procflow import metrics
 from procflow.analysis.queueing import required_servers
 from procflow.analysis.results import Analysis, GoalEstimate
 from procflow.model import DISTRIBUTION_METRICS, Goal, Target
@@ -36,7 +37,10 @@ FAR = 2.0
 #: Relative slack between a bound and the estimate it bounds (rounding in either).
 _MARGIN = 1e-9
 
-_EXACT_METRICS = frozenset({"utilization", "throughput", "rework_rate", "cost_per_case"})
+_EXACT_METRICS = frozenset(m.name for m in metrics.REGISTRY if m.fixed)
+"""Metrics the declaration fixes: a miss by the estimate is a miss in theory too."""
+_QUEUED_METRICS = frozenset(m.name for m in metrics.REGISTRY if not m.fixed)
+"""Metrics queueing adds to: they grow without bound when an owner is overloaded."""
 _UPPER_PERCENTILES = frozenset({"p90", "p95", "p99"})
 
 
@@ -45,11 +49,13 @@ def _percent(value: float) -> str:
 
 
 def _shown(metric: str, value: float) -> str:
-    if metric in DISTRIBUTION_METRICS:
+    found = metrics.metric(metric)
+    kind = found.kind if found is not None else "number"
+    if kind == "duration":
         return format_duration(value)
-    if metric in ("utilization", "rework_rate"):
+    if kind == "percent":
         return _percent(value)
-    if metric == "throughput":
+    if kind == "rate":
         return f"{format_number(value)}/h"
     return format_number(value)
 
@@ -68,7 +74,7 @@ def _met(
 ) -> bool | None:
     if estimate is not None:
         return target.met_by(estimate)
-    if name in DISTRIBUTION_METRICS | {"wip"} and not analysis.stable and note is not None:
+    if name in _QUEUED_METRICS and not analysis.stable and note is not None:
         return False  # an overloaded owner: times and WIP grow without bound
     return None
 
@@ -234,7 +240,7 @@ def _infeasible(
         value, met = estimate()
         if met is False and value is not None:
             return _fixed_miss(name, argument, target, value, analysis)
-    if name in (*DISTRIBUTION_METRICS, "wip") and at_most and target.value > 0:
+    if name in _QUEUED_METRICS and at_most and target.value > 0:
         # the mean, also for upper percentiles: a p90 lies above the mean for any
         # realistic cycle-time distribution, so a mean twice the target rules it out
         limit = FAR * target.value

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from procflow import metrics
 from procflow.analysis import Analysis, OwnerFigures, analyze
 from procflow.cli.console import (
     DASH,
@@ -32,7 +33,6 @@ from procflow.cli.console import (
 from procflow.cli.params import format_option, process_argument
 from procflow.config import check_threshold, discover_config
 from procflow.loader import display_name, load
-from procflow.model import DISTRIBUTION_METRICS
 from procflow.units import format_duration, format_number
 
 
@@ -184,14 +184,15 @@ def goals_table(analysis: Analysis) -> Table:
         metric = goal.metric or DASH
         if goal.stat:
             metric += f" {goal.stat}"
-        name = goal.metric.partition(":")[0] if goal.metric else ""
+        found = metrics.metric(goal.metric.partition(":")[0]) if goal.metric else None
+        kind = found.kind if found is not None else "number"
         estimate = DASH
         if goal.estimate is not None:
-            if name in DISTRIBUTION_METRICS:
+            if kind == "duration":
                 estimate = format_duration(goal.estimate, 3)
-            elif name in ("utilization", "rework_rate"):
+            elif kind == "percent":
                 estimate = percent(goal.estimate)
-            elif name == "throughput":
+            elif kind == "rate":
                 estimate = f"{format_number(goal.estimate, 4)}/h"
             else:
                 estimate = format_number(goal.estimate, 4)

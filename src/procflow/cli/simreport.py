@@ -2,9 +2,12 @@
 
 Tables a person reads at a glance: figures formatted as durations
 (``5.5h``), rates (``8/h``) and percentages, intervals as ``low – high``,
-utilization as a bar, goals as yes/no; in a comparison, differences that
-are significant are coloured by whether they are an improvement. Colour
-and alignment on a terminal, plain text when piped (the console decides).
+utilization as a bar, goals with their interval and verdict (met, not
+met, uncertain); in a comparison, differences that are significant and
+large enough to show are coloured by whether they are an improvement (the
+metric's direction, :mod:`procflow.metrics`), smaller ones read
+"negligible". Colour and alignment on a terminal, plain text when piped
+(the console decides).
 """
 
 from __future__ import annotations
@@ -15,40 +18,25 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from procflow import metrics
 from procflow.cli.console import DASH, percent, titled_table, utilization_bar
 from procflow.sim.comparison import Comparison
-from procflow.sim.results import SimulationResult
+from procflow.sim.results import MET, NOT_MET, UNCERTAIN, GoalResult, SimulationResult
 from procflow.sim.stats import Difference, Estimate
 from procflow.units import format_duration, format_number
 
-_LABELS: dict[str, str] = {
-    "cycle_time": "cycle time",
-    "wait_time": "waiting per case",
-    "throughput_per_hour": "throughput",
-    "wip": "WIP",
-    "rework_rate": "rework rate",
-    "cost_per_case": "cost per case",
-}
-LOWER_IS_BETTER = ("cycle_time", "wait_time", "step_time", "wip", "rework_rate", "cost_per_case")
-
 
 def kind_of(key: str) -> str:
-    """How a KPI is shown: ``duration``, ``rate``, ``percent`` or ``number``."""
-    base = key.partition(".")[0].partition(":")[0]
-    if base in ("cycle_time", "wait_time", "step_time"):
-        return "duration"
-    if base == "throughput_per_hour":
-        return "rate"
-    if base in ("utilization", "rework_rate"):
-        return "percent"
-    return "number"
+    """How a KPI is shown: ``duration``, ``rate``, ``percent`` or ``number`` (its metric's kind)."""
+    return metrics.kind_of_key(key)
 
 
 def label_of(key: str) -> str:
     """``cycle_time.p90`` -> ``cycle time p90``; ``utilization:tier2`` -> ``utilization tier2``."""
     head, _, stat = key.partition(".")
     base, _, argument = head.partition(":")
-    text = _LABELS.get(base, base.replace("_", " "))
+    found = metrics.metric_of_key(key)
+    text = found.title if found is not None else base.replace("_", " ")
     if argument:
         text = f"{text} {argument}"
     if stat:
@@ -130,10 +118,14 @@ def kpi_table(result: SimulationResult) -> Table:
     table.add_column("95% CI", justify="right")
     for stat in ("p50", "p90", "p95", "p99"):
         table.add_column(stat, justify="right")
-    for base in ("cycle_time", "wait_time"):
+    reported = [metrics.BY_NAME[name] for name in metrics.REPORTED]
+    for metric in reported:
+        if not metric.distribution:
+            continue
+        base = metric.kpi
         mean = result.kpis[f"{base}.mean"]
         table.add_row(
-            _LABELS[base],
+            metric.title,
             Text(show(base, mean.mean), style="bold"),
             interval(base, mean.ci95),
             *(
@@ -141,12 +133,15 @@ def kpi_table(result: SimulationResult) -> Table:
                 for stat in ("p50", "p90", "p95", "p99")
             ),
         )
-    for key in ("throughput_per_hour", "wip", "rework_rate", "cost_per_case"):
+    for metric in reported:
+        if metric.distribution:
+            continue
+        key = metric.kpi
         found = result.kpis[key]
-        if key == "cost_per_case" and found.mean is None:
+        if metric.optional and found.mean is None:
             continue
         table.add_row(
-            _LABELS[key], Text(show(key, found.mean), style="bold"), interval(key, found.ci95)
+            metric.title, Text(show(key, found.mean), style="bold"), interval(key, found.ci95)
         )
     return table
 
@@ -217,32 +212,38 @@ def steps_table(result: SimulationResult, owners: dict[str, str | None]) -> Tabl
     return table
 
 
+def _goal_key(goal: GoalResult) -> str:
+    """The key whose kind formats a goal's value (``throughput`` -> ``throughput_per_hour``)."""
+    name, _, argument = goal.metric.partition(":")
+    return metrics.kpi_key(name, argument or None, goal.stat) or goal.metric
+
+
 def goals_table(result: SimulationResult) -> Table:
     table = titled_table("Goals")
-    for column in ("goal", "metric", "target", "value", "95% CI", "met"):
+    for column in ("goal", "metric", "target", "value", "95% CI", "verdict"):
         table.add_column(column, justify="right" if column in ("value", "95% CI") else "left")
     for goal in result.goals:
         metric = goal.metric + (f" {goal.stat}" if goal.stat else "")
-        key = (
-            goal.metric if goal.metric.partition(":")[0] != "throughput" else "throughput_per_hour"
-        )
+        key = _goal_key(goal)
         table.add_row(
             goal.id,
             metric,
             goal.target,
             show(key, goal.value),
             interval(key, goal.ci95),
-            _met(goal.met),
+            _verdict(goal.verdict),
         )
     return table
 
 
-def _met(met: bool | None) -> Text:
-    if met is True:
-        return Text("yes", style="ok")
-    if met is False:
-        return Text("no", style="error")
-    return Text("cannot measure", style="dim")
+_VERDICT_STYLES = {MET: "ok", NOT_MET: "error", UNCERTAIN: "warning"}
+
+
+def _verdict(verdict: str | None) -> Text:
+    """``met``, ``not met``, ``uncertain`` (the interval straddles the target), or why not."""
+    if verdict is None:
+        return Text("cannot measure", style="dim")
+    return Text(verdict, style=_VERDICT_STYLES[verdict])
 
 
 def simulation_report(
@@ -270,16 +271,40 @@ def _note(text: str, scenario: str | None = None) -> Text:
     return line
 
 
+def visible(key: str, diff: Difference) -> bool:
+    """Whether a difference shows at the report's precision.
+
+    It does not when the baseline and the changed value print the same
+    (``6,612`` and ``6,612`` for a difference of -0.018) or the difference
+    prints as ``±0``: calling such a difference significant would flag noise
+    nobody can see. JSON keeps the exact figures.
+    """
+    if diff.difference is None:
+        return False
+    if show_delta(key, diff.difference, diff.baseline).startswith("±"):
+        return False
+    return show(key, diff.baseline) != show(key, diff.value)
+
+
 def _better(key: str, diff: Difference) -> str:
-    """The style of a difference: green better, red worse, dim not significant."""
-    if not diff.significant or diff.difference is None:
+    """The style of a difference: green better, red worse, dim not significant or not visible."""
+    if not diff.significant or diff.difference is None or not visible(key, diff):
         return "dim"
-    base = key.partition(".")[0].partition(":")[0]
-    if base == "utilization":
+    found = metrics.metric_of_key(key)
+    lower = found.lower_is_better if found is not None else None
+    if lower is None:
         return "cyan"
-    lower = base in LOWER_IS_BETTER
     improved = diff.difference < 0 if lower else diff.difference > 0
     return "green" if improved else "red"
+
+
+def _significance(key: str, diff: Difference, style: str) -> Text:
+    """``yes``, ``no``, ``negligible`` (significant, but too small to show) or a dash."""
+    if diff.significant is None:
+        return Text(DASH, style="dim")
+    if diff.significant and not visible(key, diff):
+        return Text("negligible", style="dim")
+    return Text("yes" if diff.significant else "no", style=style)
 
 
 def comparison_table(comparison: Comparison) -> Table:
@@ -318,10 +343,7 @@ def comparison_table(comparison: Comparison) -> Table:
             row.append(show(key, diff.value))
             row.append(Text(show_delta(key, diff.difference, base_value), style=style))
             row.append(Text(interval(key, diff.ci95, delta=True, scale=base_value), style=style))
-            if diff.significant is None:
-                row.append(Text(DASH, style="dim"))
-            else:
-                row.append(Text("yes" if diff.significant else "no", style=style))
+            row.append(_significance(key, diff, style))
             table.add_row(*row, end_section=several and position == len(diffs) - 1)
     return table
 
@@ -337,9 +359,7 @@ def comparison_goals(comparison: Comparison) -> Table | None:
     for name in comparison.changes:
         table.add_column(name, justify="right")
     for index, goal in enumerate(base.goals):
-        key = (
-            goal.metric if goal.metric.partition(":")[0] != "throughput" else "throughput_per_hour"
-        )
+        key = _goal_key(goal)
         metric = goal.metric + (f" {goal.stat}" if goal.stat else "")
         row: list[str | Text] = [f"{goal.id} ({metric})", goal.target]
         for result in (base, *comparison.changes.values()):
@@ -347,8 +367,11 @@ def comparison_goals(comparison: Comparison) -> Table | None:
             if found is None:
                 row.append(Text(DASH, style="dim"))
                 continue
-            cell = Text(show(key, found.value) + " ")
-            cell.append_text(_met(found.met))
+            shown = show(key, found.value)
+            if found.ci95 is not None:
+                shown += f" ({interval(key, found.ci95)})"
+            cell = Text(shown + " ")
+            cell.append_text(_verdict(found.verdict))
             row.append(cell)
         table.add_row(*row)
     return table
@@ -390,4 +413,5 @@ __all__ = [
     "show",
     "show_delta",
     "simulation_report",
+    "visible",
 ]

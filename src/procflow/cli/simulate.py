@@ -6,8 +6,9 @@ process (changed by the change files, in order) and prints its KPIs with
 change on common random numbers and shows every KPI side by side with the
 paired difference, its interval and whether it is significant.
 
-Exit codes: 0 success; 1 with ``--check-goals`` when a goal is not met
-(for ``compare``: by one of the changes); 2 bad options, a file that is
+Exit codes: 0 success; 1 with ``--check-goals`` when a goal's verdict is
+``not met`` (for ``compare``: by one of the changes), with ``--strict-goals``
+also when it is ``uncertain``; 2 bad options, a file that is
 not a valid process or change (the message names the file, line and
 column), a process that cannot be simulated (no arrivals, no duration).
 """
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
 
 from procflow.cli.console import make_console, print_trimmed, write_json
 from procflow.cli.params import expand, format_option, process_argument, stack
@@ -30,9 +32,32 @@ from procflow.model import Change, Process
 
 if TYPE_CHECKING:
     from procflow.sim.results import SimulationResult
+    from procflow.sim.runlength import Cases
 
 _DELAY = 1.0
 """Seconds a simulation runs before a progress bar appears."""
+
+
+class CasesType(click.ParamType):  # type: ignore[type-arg]
+    """``--cases``: ``auto`` or a whole number of at least 1."""
+
+    name = "cases"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Cases:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif str(value).strip().lower() == "auto":
+            return "auto"
+        else:
+            try:
+                number = int(str(value).replace("_", "").replace(",", ""))
+            except ValueError:
+                self.fail(f"{value!r} is neither 'auto' nor a whole number", param, ctx)
+        if number < 1:
+            self.fail(f"{value!r} is not at least 1 (or 'auto')", param, ctx)
+        return number
 
 
 class ProgressBar:
@@ -122,6 +147,29 @@ def _warn_unmeasured(scenarios: dict[str, SimulationResult]) -> None:
         )
 
 
+def _warn_bias(scenarios: dict[str, SimulationResult]) -> None:
+    """On stderr: why the figures are biased (too short a warm-up, too few cases).
+
+    JSON carries the same lines in ``notes``; they go to stderr in every format
+    so that a script reading the report cannot miss them.
+    """
+    console = make_console(stderr=True)
+    several = len(scenarios) > 1
+    for scenario, result in scenarios.items():
+        for note in result.bias:
+            where = f"{scenario}: " if several else ""
+            line = Text("warning:", style="warning")
+            line.append(f" {where}{note}")
+            console.print(line, highlight=False)
+
+
+def _exit_code(check_goals: bool, strict_goals: bool, met: bool, certain: bool) -> int:
+    """1 when ``--check-goals`` finds a goal not met, or ``--strict-goals`` one not surely met."""
+    if strict_goals:
+        return 0 if met and certain else 1
+    return 1 if check_goals and not met else 0
+
+
 def _owners_of(process: Process) -> dict[str, str | None]:
     shown: dict[str, str | None] = {}
     for step_id, step in process.steps.items():
@@ -149,11 +197,12 @@ def _log_file(_context: click.Context, _param: click.Parameter, value: str | Non
 _common = stack(
     click.option(
         "--cases",
-        metavar="N",
-        type=click.IntRange(min=1),
-        default=10_000,
+        metavar="N|auto",
+        type=CasesType(),
+        default="auto",
         show_default=True,
-        help="Cases arriving in each run.",
+        help="Cases arriving in each run; auto: the warm-up this process needs "
+        "(MSER-5, at least three expected cycle times) plus 10,000 counted cases.",
     ),
     click.option(
         "--runs",
@@ -176,8 +225,9 @@ _common = stack(
         type=click.IntRange(min=0),
         default=None,
         metavar="N",
-        help="Cases at the start of each run not counted [default: those arriving in about "
-        "three expected cycle times; at least a tenth, at most half of --cases].",
+        help="Cases at the start of each run not counted [default: with --cases auto, the "
+        "estimate; with --cases N, about three expected cycle times of arrivals, at least a "
+        "tenth and at most half of N, with a warning when that is too short].",
     ),
     click.option(
         "--jobs",
@@ -196,7 +246,13 @@ _common = stack(
     click.option(
         "--check-goals",
         is_flag=True,
-        help="Exit 1 when a goal of the process is not met.",
+        help="Exit 1 when a goal's verdict is 'not met'.",
+    ),
+    click.option(
+        "--strict-goals",
+        is_flag=True,
+        help="Exit 1 when a goal's verdict is 'not met' or 'uncertain' (its 95% interval "
+        "straddles the target).",
     ),
     format_option("text: tables to read; json: every number (seconds, rates per hour)."),
 )
@@ -226,13 +282,14 @@ _common = stack(
 def simulate_command(
     path: str,
     change_paths: tuple[str, ...],
-    cases: int,
+    cases: Cases,
     runs: int,
     seed: int,
     warmup: int | None,
     jobs: int | None,
     scheduler: str | None,
     check_goals: bool,
+    strict_goals: bool,
     output_format: str,
     log_path: str | None,
 ) -> int:
@@ -288,9 +345,10 @@ def simulate_command(
         )
         if log_path is not None:
             console.print(f"[dim]event log of run 1 written to[/dim] {log_path}")
-    if check_goals:
+    _warn_bias({"": result})
+    if check_goals or strict_goals:
         _warn_unmeasured({"": result})
-    return 1 if check_goals and not result.goals_met else 0
+    return _exit_code(check_goals, strict_goals, result.goals_met, result.goals_certain)
 
 
 @click.command("compare")
@@ -318,13 +376,14 @@ def simulate_command(
 def compare_command(
     path: str,
     change_paths: tuple[str, ...],
-    cases: int,
+    cases: Cases,
     runs: int,
     seed: int,
     warmup: int | None,
     jobs: int | None,
     scheduler: str | None,
     check_goals: bool,
+    strict_goals: bool,
     output_format: str,
     log_path: str | None,
 ) -> int:
@@ -392,9 +451,11 @@ def compare_command(
                 str(p) for p in scenario_logs(log_path, ["baseline", *labels]).values()
             )
             console.print(f"[dim]event logs of run 1 written to[/dim] {written}")
-    if check_goals:
-        _warn_unmeasured({"baseline": comparison.baseline, **comparison.changes})
-    return 1 if check_goals and not comparison.goals_met else 0
+    scenarios = {"baseline": comparison.baseline, **comparison.changes}
+    _warn_bias(scenarios)
+    if check_goals or strict_goals:
+        _warn_unmeasured(scenarios)
+    return _exit_code(check_goals, strict_goals, comparison.goals_met, comparison.goals_certain)
 
 
 commands = [simulate_command, compare_command]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from procflow import metrics
 from procflow.findings import Severity
 from procflow.model import DISTRIBUTION_METRICS, METRICS, STATS, Goal, Process
 from procflow.rules import did_you_mean
 from procflow.rules.base import LintContext, Violation, path_of_goal, rule
 
-#: Metrics that take an argument, and what the argument names.
-ARGUMENTS: dict[str, str] = {"step_time": "step", "utilization": "owner"}
+#: Metrics that take an argument, and what the argument names (from the registry).
+ARGUMENTS: dict[str, str] = {m.name: m.argument for m in metrics.REGISTRY if m.argument}
 
 
 def _known_metric(goal: Goal) -> bool:

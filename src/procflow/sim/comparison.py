@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from procflow import metrics
 from procflow.model import Change, Process
 from procflow.sim.budget import check_budget
 from procflow.sim.results import (
@@ -28,41 +29,33 @@ from procflow.sim.results import (
     json_interval,
     json_number,
 )
+from procflow.sim.runlength import Cases
 from procflow.sim.runner import ProgressCallback
 from procflow.sim.simulation import (
     DEFAULT_CASES,
     DEFAULT_RUNS,
     DEFAULT_SEED,
-    Options,
     aggregate,
     as_process,
     prepare,
+    run_length,
 )
 from procflow.sim.stats import Difference, paired
 
-HEADLINE: tuple[str, ...] = (
-    "cycle_time.mean",
-    "cycle_time.p50",
-    "cycle_time.p90",
-    "cycle_time.p95",
-    "wait_time.mean",
-    "wait_time.p90",
-    "throughput_per_hour",
-    "wip",
-    "rework_rate",
-    "cost_per_case",
-)
+HEADLINE: tuple[str, ...] = metrics.headline_keys()
 """The KPIs every comparison shows, before utilizations and goal metrics."""
 
 
 def compared_keys(process: Process, results: Sequence[SimulationResult]) -> list[str]:
     """Headline KPIs, then each staff owner's utilization, then the goals' own metrics."""
     keys = list(HEADLINE)
+    per_owner = [m for m in metrics.REGISTRY if m.argument == "owner"]
     for result in results:
         for owner_id, owner in result.owners.items():
-            key = f"utilization:{owner_id}"
-            if not owner.external and key not in keys:
-                keys.append(key)
+            for found in per_owner:
+                key = found.kpi_key(owner_id)
+                if not owner.external and key not in keys:
+                    keys.append(key)
     for goal in process.goals:
         measured = goal_key(goal)
         present = any(measured in r.kpis for r in results)
@@ -87,8 +80,13 @@ class Comparison:
 
     @property
     def goals_met(self) -> bool:
-        """True when every change meets every measurable goal."""
+        """True when no change has a goal whose verdict is ``not met`` (``--check-goals``)."""
         return all(result.goals_met for result in self.changes.values())
+
+    @property
+    def goals_certain(self) -> bool:
+        """True when every change meets every measurable goal beyond doubt (``--strict-goals``)."""
+        return all(result.goals_certain for result in self.changes.values())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON: the baseline's and each change's simulation, and the paired differences."""
@@ -170,7 +168,7 @@ def compare(
     baseline: Process | str | os.PathLike[str],
     *changes: Process | Change,
     names: Sequence[str] | None = None,
-    cases: int = DEFAULT_CASES,
+    cases: Cases = DEFAULT_CASES,
     runs: int = DEFAULT_RUNS,
     seed: int | None = DEFAULT_SEED,
     warmup: int | None = None,
@@ -204,7 +202,9 @@ def compare(
         baseline.apply(change) if isinstance(change, Change) else change for change in changes
     ]
     plans = [prepare(baseline), *(prepare(process) for process in processes)]
-    options = Options.check(cases, runs, seed, warmup, jobs, process=baseline)
+    options, estimates = run_length(
+        [baseline, *processes], plans, cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
+    )
     check_budget([baseline, *processes], cases=options.cases, runs=options.runs)
     with ExitStack() as stack:
         sinks: list[Any] | None = None
@@ -214,11 +214,11 @@ def compare(
             paths = scenario_logs(log, ["baseline", *labels]).values()
             sinks = [stack.enter_context(CsvEventWriter(path)) for path in paths]
         stats = options.replicate(plans, scheduler=scheduler, log=sinks, progress=progress)
-    base = aggregate(baseline, plans[0], stats[0], options)
+    base = aggregate(baseline, plans[0], stats[0], options, estimates[0])
     results = {
-        label: aggregate(process, plan, runs_stats, options)
-        for label, process, plan, runs_stats in zip(
-            labels, processes, plans[1:], stats[1:], strict=True
+        label: aggregate(process, plan, runs_stats, options, estimate)
+        for label, process, plan, runs_stats, estimate in zip(
+            labels, processes, plans[1:], stats[1:], estimates[1:], strict=True
         )
     }
     keys = compared_keys(baseline, [base, *results.values()])

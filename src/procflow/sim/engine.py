@@ -198,8 +198,14 @@ def run_replication(
     log: EventSink | None = None,
     progress: Progress | None = None,
     max_visits: int = MAX_VISITS,
+    observe: Callable[[NDArray[np.float64]], None] | None = None,
 ) -> RunStats:
     """Simulate run ``run`` of ``plan``: ``cases`` arrivals, the first ``warmup`` not counted.
+
+    ``observe``, when given, sees every block of completed cases before it is
+    folded into the statistics: an ``(n, 4)`` array of ``arrived, ended,
+    waited, code`` rows (code -1 for a warm-up case), in completion order
+    (:mod:`procflow.sim.runlength` estimates the warm-up from it).
 
     Raises :class:`~procflow.errors.SimulationError` once the run has made
     more than ``max_visits`` step visits (the backstop of
@@ -340,6 +346,8 @@ def run_replication(
             return
         table = np.asarray(done, dtype=np.float64).reshape(-1, 4)
         done.clear()
+        if observe is not None:
+            observe(table)
         arrived, ended, waited = table[:, 0], table[:, 1], table[:, 2]
         code: NDArray[np.int64] = table[:, 3].astype(np.int64)
         inside = np.minimum(ended, window_end) - np.maximum(arrived, window_start)

@@ -29,13 +29,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from procflow.model import Goal, Process
+from procflow import metrics
+from procflow.model import Goal, Process, Target
 from procflow.sim.engine import RunStats
 from procflow.sim.plan import END, STAFF, Plan
 from procflow.sim.stats import Estimate, estimate
 
 JSON_VERSION = 1
-STATS: tuple[str, ...] = ("mean", "p50", "p90", "p95", "p99")
+STATS: tuple[str, ...] = metrics.STATS
+STEP_TIME = "step_time"
+"""The metric whose per-visit quantiles are recorded only for the steps goals name."""
 QUANTILES: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 
 
@@ -126,19 +129,7 @@ def throughput_per_hour(plan: Plan, stats: RunStats) -> float | None:
 
 def goal_key(goal: Goal) -> str | None:
     """The KPI key a goal is measured by (``cycle_time.p90``), or None if it has no metric."""
-    name, argument = goal.metric_name, goal.metric_argument
-    stat = goal.stat or "mean"
-    if name in ("cycle_time", "wait_time"):
-        return f"{name}.{stat}"
-    if name == "step_time" and argument:
-        return f"step_time:{argument}.{stat}"
-    if name == "throughput":
-        return "throughput_per_hour"
-    if name == "utilization" and argument:
-        return f"utilization:{argument}"
-    if name in ("rework_rate", "cost_per_case", "wip"):
-        return name
-    return None
+    return metrics.kpi_key(goal.metric_name, goal.metric_argument, goal.stat)
 
 
 def tracked_steps(process: Process) -> tuple[str, ...]:
@@ -147,7 +138,7 @@ def tracked_steps(process: Process) -> tuple[str, ...]:
     for goal in process.goals:
         argument = goal.metric_argument
         if (
-            goal.metric_name == "step_time"
+            goal.metric_name == STEP_TIME
             and argument in process.steps
             and goal.stat not in (None, "mean")
             and argument not in found
@@ -167,9 +158,13 @@ class GoalResult:
     value: float | None
     ci95: tuple[float, float] | None
     met: bool | None
-    """None when the goal cannot be measured (no metric, unknown step or owner)."""
+    """The mean over runs against the target; None when the goal cannot be measured
+    (no metric, unknown step or owner)."""
     reason: str | None = None
     """Why the goal cannot be measured (when ``met`` is None), for a person to read."""
+    verdict: str | None = None
+    """:data:`MET`, :data:`NOT_MET` or :data:`UNCERTAIN` (the 95 % interval straddles
+    the target); None when the goal cannot be measured. See :func:`verdict`."""
 
 
 @dataclass(frozen=True)
@@ -189,19 +184,53 @@ class OwnerResult:
     """The steps this owner works on."""
 
 
+MET, NOT_MET, UNCERTAIN = "met", "not met", "uncertain"
+"""The verdicts on a goal (docs/run-length-and-verdicts.md)."""
+
+
+def verdict(target: Target, value: float | None, ci95: tuple[float, float] | None) -> str | None:
+    """A goal's verdict from its mean over runs and that mean's 95 % interval.
+
+    ``uncertain`` when the interval straddles the target (lies on both sides
+    of it; for ``==``, when it contains the target): more runs or cases
+    would be needed to tell. Otherwise the mean decides, as ``met`` does;
+    with one run there is no interval and the mean alone decides.
+
+    >>> from procflow.model import parse_target
+    >>> within_4h = parse_target("<= 4h")
+    >>> verdict(within_4h, 3.5 * 3600, (42 * 60, 11.3 * 3600))  # 42m ... 11.3h
+    'uncertain'
+    >>> verdict(within_4h, 3.5 * 3600, (3 * 3600, 3.9 * 3600))
+    'met'
+    >>> verdict(within_4h, 5 * 3600, (4.5 * 3600, 5.5 * 3600))
+    'not met'
+    """
+    if value is None or not math.isfinite(value):
+        return None
+    if ci95 is not None:
+        low, high = ci95
+        if target.op == "==":
+            if low <= target.value <= high and not target.met_by(value):
+                return UNCERTAIN
+        elif low < target.value < high:
+            return UNCERTAIN
+    return MET if target.met_by(value) else NOT_MET
+
+
 def unmeasured_reason(process: Process, goal: Goal) -> str:
     """Why the simulation has no value for ``goal`` (the goal is valid, the value missing)."""
     name, argument = goal.metric_name, goal.metric_argument
+    found = metrics.metric(name or "")
     if name == "cost_per_case" and not any(
         o.cost_per_hour is not None for o in process.owners.values()
     ):
         return "no owner has a cost_per_hour"
-    if name == "step_time":
+    if found is not None and found.argument == "step":
         if not argument or argument not in process.steps:
             return f"there is no step {argument!r}"
         if process.steps[argument].end:
             return f"{argument!r} is an end step: it takes no time"
-    if name == "utilization":
+    if found is not None and found.argument == "owner":
         owner = process.owners.get(argument or "")
         if owner is None:
             return f"there is no owner {argument!r}"
@@ -220,6 +249,7 @@ def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
         key = goal_key(goal)
         found = kpis.get(key) if key is not None else None
         value = found.mean if found is not None else None
+        ci95 = found.ci95 if found is not None else None
         met = goal.target.met_by(value) if value is not None else None
         results.append(
             GoalResult(
@@ -228,9 +258,10 @@ def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
                 goal.stat,
                 goal.target.text,
                 value,
-                found.ci95 if found is not None else None,
+                ci95,
                 met,
                 unmeasured_reason(process, goal) if met is None else None,
+                verdict(goal.target, value, ci95),
             )
         )
     return results
@@ -271,14 +302,24 @@ class SimulationResult:
     per_run: list[dict[str, float | None]] = field(repr=False)
     notes: tuple[str, ...] = ()
     """What a reader must know to trust the figures (e.g. an overloaded owner)."""
+    bias: tuple[str, ...] = ()
+    """Why the figures are biased: too short a warm-up, too few counted cases
+    (:func:`procflow.sim.runlength.bias_notes`). JSON lists them in ``notes``."""
+    warmup_estimate: int | None = None
+    """The warm-up the process needs (MSER-5 and the analytic floor), None when unknown."""
 
     def __getitem__(self, key: str) -> Estimate:
         return self.kpis[key]
 
     @property
     def goals_met(self) -> bool:
-        """True when every measurable goal meets its target."""
-        return all(goal.met is not False for goal in self.goals)
+        """True when no measurable goal's verdict is ``not met`` (``--check-goals``)."""
+        return all(goal.verdict != NOT_MET for goal in self.goals)
+
+    @property
+    def goals_certain(self) -> bool:
+        """True when every measurable goal is ``met`` (``--strict-goals``)."""
+        return all(goal.verdict in (MET, None) for goal in self.goals)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of SPEC section 5 (plus ``warmup``, ``p99`` and per-run values)."""
@@ -297,6 +338,7 @@ class SimulationResult:
             found = self.kpis[key]
             return {"mean": json_number(found.mean), "ci95": json_interval(found.ci95)}
 
+        reported = [metrics.BY_NAME[name] for name in metrics.REPORTED]
         return {
             "version": JSON_VERSION,
             "process": self.process,
@@ -304,14 +346,8 @@ class SimulationResult:
             "runs": self.runs,
             "seed": self.seed,
             "warmup": self.warmup,
-            "kpis": {
-                "cycle_time": block("cycle_time"),
-                "wait_time": block("wait_time"),
-                "throughput_per_hour": single("throughput_per_hour"),
-                "wip": single("wip"),
-                "rework_rate": single("rework_rate"),
-                "cost_per_case": single("cost_per_case"),
-            },
+            "warmup_estimate": self.warmup_estimate,
+            "kpis": {m.kpi: block(m.kpi) if m.distribution else single(m.kpi) for m in reported},
             "steps": {
                 step_id: {
                     "visits": json_number(step.visits.mean),
@@ -345,10 +381,11 @@ class SimulationResult:
                     "value": json_number(goal.value),
                     "ci95": json_interval(goal.ci95),
                     "met": goal.met,
+                    "verdict": goal.verdict,
                 }
                 for goal in self.goals
             ],
-            "notes": list(self.notes),
+            "notes": [*self.notes, *self.bias],
             "per_run": [
                 {"run": index + 1, **{k: json_number(v) for k, v in run.items()}}
                 for index, run in enumerate(self.per_run)
@@ -362,7 +399,8 @@ class SimulationResult:
 
 def _most(key: str) -> float | None:
     """The largest value a KPI can take: 1 for utilizations and the rework share."""
-    return 1.0 if key.startswith("utilization:") or key == "rework_rate" else None
+    found = metrics.metric_of_key(key)
+    return found.most if found is not None else None
 
 
 def build_result(
@@ -425,7 +463,10 @@ def kpi_keys(results: Iterable[SimulationResult]) -> list[str]:
 
 __all__ = [
     "JSON_VERSION",
+    "MET",
+    "NOT_MET",
     "STATS",
+    "UNCERTAIN",
     "GoalResult",
     "OwnerResult",
     "SimulationResult",
@@ -438,4 +479,5 @@ __all__ = [
     "run_kpis",
     "tracked_steps",
     "unmeasured_reason",
+    "verdict",
 ]

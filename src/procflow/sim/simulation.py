@@ -17,9 +17,21 @@ from procflow.sim.budget import check_budget
 from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.plan import Plan, compile_process
 from procflow.sim.results import SimulationResult, build_result, tracked_steps
+from procflow.sim.runlength import (
+    AUTO,
+    COUNTED,
+    WARMUP_CYCLES,
+    Cases,
+    WarmupEstimate,
+    auto_warmup,
+    bias_notes,
+    check_cases,
+    estimate_warmup,
+)
 from procflow.sim.runner import ProgressCallback, run_replications
 
-DEFAULT_CASES = 10_000
+DEFAULT_CASES: Cases = AUTO
+"""``--cases auto``: the estimated warm-up plus 10,000 counted cases (:mod:`.runlength`)."""
 DEFAULT_RUNS = 10
 DEFAULT_SEED = 0
 
@@ -37,7 +49,7 @@ class Options:
     @classmethod
     def check(
         cls,
-        cases: int = DEFAULT_CASES,
+        cases: int = COUNTED,
         runs: int = DEFAULT_RUNS,
         seed: int | None = DEFAULT_SEED,
         warmup: int | None = None,
@@ -91,18 +103,15 @@ class Options:
         )
 
 
-WARMUP_CYCLES = 3.0
-"""The default warm-up covers this many expected cycle times of arrivals."""
-
-
 def default_warmup(process: Process, cases: int) -> int:
-    """Cases to leave uncounted when ``--warmup`` is not given.
+    """Cases to leave uncounted when ``--cases N`` is given without ``--warmup``.
 
     A run starts empty; until the cases that arrived first have had time to
     finish, queues and the number of cases in the system are below their
     steady state. The default skips the arrivals of about three expected
     cycle times (from the analytic model), at least a tenth of the cases and
-    at most half of them.
+    at most half of them; when that is less than the process needs, the
+    result says so (:func:`procflow.sim.runlength.bias_notes`).
     """
     from procflow.analyze import analyze_or_none
 
@@ -144,12 +153,60 @@ def prepare(process: Process) -> Plan:
     return compile_process(process).with_tracked(tracked_steps(process))
 
 
+def run_length(
+    processes: Sequence[Process],
+    plans: Sequence[Plan],
+    *,
+    cases: object,
+    runs: int,
+    seed: int | None,
+    warmup: int | None,
+    jobs: int | None,
+) -> tuple[Options, list[WarmupEstimate]]:
+    """The options of a run of ``processes`` (a baseline and its changes) and their warm-ups.
+
+    ``cases="auto"``: the warm-up is the largest estimate over the
+    processes (or ``warmup`` when given), plus :data:`~.runlength.COUNTED`
+    counted cases. Explicit ``cases``: as given, and the estimates tell
+    :func:`aggregate` whether to warn about bias.
+    """
+    chosen = check_cases(cases)
+    if isinstance(chosen, str):
+        first = Options.check(COUNTED + (warmup or 0), runs, seed, warmup or 0, jobs)
+        estimates = [
+            estimate_warmup(process, plan, first.seed, AUTO)
+            for process, plan in zip(processes, plans, strict=True)
+        ]
+        skip = warmup if warmup is not None else auto_warmup(estimates)
+        return Options.check(skip + COUNTED, runs, first.seed, skip, jobs), estimates
+    options = Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
+    check_budget(processes, cases=options.cases, runs=options.runs)
+    estimates = [
+        estimate_warmup(process, plan, options.seed, options.cases)
+        for process, plan in zip(processes, plans, strict=True)
+    ]
+    return options, estimates
+
+
 def aggregate(
-    process: Process, plan: Plan, runs: Sequence[RunStats], options: Options
+    process: Process,
+    plan: Plan,
+    runs: Sequence[RunStats],
+    options: Options,
+    warmup: WarmupEstimate | None = None,
 ) -> SimulationResult:
-    """The result of the runs of one process, with notes on its overloaded owners."""
+    """The result of the runs of one process, with notes on its overloaded owners
+    and on bias from too short a warm-up or too few counted cases."""
     result = build_result(process, plan, runs, seed=options.seed)
-    return replace(result, notes=overload_notes(process))
+    bias = (
+        bias_notes(warmup, cases=options.cases, warmup=options.warmup) if warmup is not None else ()
+    )
+    return replace(
+        result,
+        notes=overload_notes(process),
+        bias=bias,
+        warmup_estimate=warmup.cases if warmup is not None and warmup.known else None,
+    )
 
 
 def _sink(log: str | os.PathLike[str] | EventSink | None) -> AbstractContextManager[Any]:
@@ -163,7 +220,7 @@ def _sink(log: str | os.PathLike[str] | EventSink | None) -> AbstractContextMana
 def simulate(
     process: Process | str | os.PathLike[str],
     *,
-    cases: int = DEFAULT_CASES,
+    cases: Cases = DEFAULT_CASES,
     runs: int = DEFAULT_RUNS,
     seed: int | None = DEFAULT_SEED,
     warmup: int | None = None,
@@ -176,7 +233,11 @@ def simulate(
 
     ``process`` is a :class:`~procflow.model.Process` or the path of a
     process file. ``cases`` arrive in each of ``runs`` independent replications; the first
-    ``warmup`` are not counted (default: :func:`default_warmup`). The same ``seed`` gives
+    ``warmup`` are not counted. ``cases="auto"`` (the default) runs the warm-up the
+    process needs (MSER-5 on run 1's cycle times, at least three expected cycle times
+    of arrivals) plus 10,000 counted cases; with a number of ``cases``, ``warmup``
+    defaults to :func:`default_warmup` and the result's ``notes`` say when the figures
+    are biased (docs/run-length-and-verdicts.md). The same ``seed`` gives
     the same result, whatever ``jobs`` (worker processes; default: the
     machine's cores) or ``scheduler`` (a Dask scheduler address or
     ``distributed.Client``) runs it; ``seed=None`` draws a fresh seed, which
@@ -198,11 +259,13 @@ def simulate(
     """
     process = as_process(process, "simulate")
     plan = prepare(process)
-    options = Options.check(cases, runs, seed, warmup, jobs, process=process)
+    options, (estimate,) = run_length(
+        [process], [plan], cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
+    )
     check_budget([process], cases=options.cases, runs=options.runs)
     with _sink(log) as sink:
         (runs_stats,) = options.replicate([plan], scheduler=scheduler, log=sink, progress=progress)
-    return aggregate(process, plan, runs_stats, options)
+    return aggregate(process, plan, runs_stats, options, estimate)
 
 
 __all__ = [
@@ -213,5 +276,6 @@ __all__ = [
     "aggregate",
     "as_process",
     "prepare",
+    "run_length",
     "simulate",
 ]
