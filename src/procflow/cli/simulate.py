@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from procflow.cli.console import make_console, print_trimmed, write_json
+from procflow.cli.console import make_console, print_trimmed, safe, write_json
 from procflow.cli.params import expand, format_option, process_argument, stack
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import display_name, load, load_change
@@ -116,7 +116,7 @@ def _warn_unmeasured(scenarios: dict[str, SimulationResult]) -> None:
         where = f" ({', '.join(names)})" if several else ""
         console.print(
             f"[warning]warning:[/warning] goal {goal_id!r} ({metric}) cannot be checked"
-            f"{where}: {reason}",
+            f"{safe(where)}: {safe(reason)}",
             highlight=False,
             markup=True,
         )
@@ -287,7 +287,7 @@ def simulate_command(
             ),
         )
         if log_path is not None:
-            console.print(f"[dim]event log of run 1 written to[/dim] {log_path}")
+            console.print(f"[dim]event log of run 1 written to[/dim] {safe(log_path)}")
     if check_goals:
         _warn_unmeasured({"": result})
     return 1 if check_goals and not result.goals_met else 0
@@ -391,7 +391,7 @@ def compare_command(
             written = ", ".join(
                 str(p) for p in scenario_logs(log_path, ["baseline", *labels]).values()
             )
-            console.print(f"[dim]event logs of run 1 written to[/dim] {written}")
+            console.print(f"[dim]event logs of run 1 written to[/dim] {safe(written)}")
     if check_goals:
         _warn_unmeasured({"baseline": comparison.baseline, **comparison.changes})
     return 1 if check_goals and not comparison.goals_met else 0
