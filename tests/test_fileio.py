@@ -153,3 +153,16 @@ def test_the_signal_handler_is_only_installed_while_writing(tmp_path: Path) -> N
         handle.write("x")
         assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_standard_output_on_a_full_disk_is_said_plainly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def full(text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(sys.stdout, "write", full)
+    assert main(["schema"]) == 2
+    err = capsys.readouterr().err
+    assert "error: standard output: cannot write: No space left on device" in err
+    assert "bug" not in err

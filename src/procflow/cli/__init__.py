@@ -22,7 +22,7 @@ import click
 
 from procflow import __version__
 from procflow.cli.console import error_text, make_console, safe, safe_message
-from procflow.errors import ProcessError, ProcflowError
+from procflow.errors import FileAccessError, ProcessError, ProcflowError
 from procflow.safetext import printable_lines
 
 #: Modules of this package that define ``commands`` (a list of click commands).
@@ -147,12 +147,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: say so in one line, as ruff does when it panics
-        if os.environ.get("PROCFLOW_DEBUG"):
-            raise
-        report_crash(args, exc)
+    except OSError as exc:
+        from procflow.fileio import WRITE_ERRNOS
+
+        if exc.errno not in WRITE_ERRNOS or exc.filename is not None:
+            return _crash(args, exc)
+        # standard output on a full disk (a redirect): files name themselves (fileio)
+        report_error(FileAccessError("standard output", f"cannot write: {exc.strerror}"))
         return 2
+    except Exception as exc:  # a bug: say so in one line, as ruff does when it panics
+        return _crash(args, exc)
     return result if isinstance(result, int) else 0
+
+
+def _crash(args: Sequence[str], exc: Exception) -> int:
+    if os.environ.get("PROCFLOW_DEBUG"):
+        raise exc
+    report_crash(args, exc)
+    return 2
 
 
 def report_crash(args: Sequence[str], exc: Exception) -> None:
