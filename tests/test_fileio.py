@@ -143,8 +143,67 @@ def test_sigterm_during_a_log_leaves_no_temporary_file(tmp_path: Path) -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
-    assert code == -signal.SIGTERM  # ended by the signal, as before
+    assert code == 128 + signal.SIGTERM  # as a shell reports a process the signal ended
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_sigterm_with_workers_ends_them_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    log = tmp_path / "events.csv.gz"
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from procflow.cli import main; sys.exit(main())",
+        "simulate",
+        str(CUSTOMER_SERVICE),
+        *("--cases", "3000000", "--runs", "4", "--jobs", "2", "--log", str(log)),
+    ]
+    child = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60.0
+        while time.monotonic() < deadline:
+            workers = _children(child.pid)
+            if len(workers) >= 2 and list(tmp_path.glob(".events.csv.gz.*.tmp")):
+                break
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the workers never started"
+        child.send_signal(signal.SIGTERM)
+        code = child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert code == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+    deadline = time.monotonic() + 10.0
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            if f"\nPPid:\t{pid}\n" in status:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in state
 
 
 def test_the_signal_handler_is_only_installed_while_writing(tmp_path: Path) -> None:

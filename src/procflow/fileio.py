@@ -21,7 +21,12 @@ Signals: Ctrl-C (``KeyboardInterrupt``) unwinds through the ``with`` block
 and removes the temporary file. SIGTERM and SIGHUP would kill the process
 without unwinding, so while a temporary file is open (in the main thread,
 when no other handler is installed) a handler removes the temporary files
-of this process and then dies of the same signal, as it would have.
+of this process and raises :class:`Terminated`, a ``SystemExit`` with the
+shell's code for the signal (143 for SIGTERM): everything unwinds as for
+Ctrl-C -- worker processes are ended, other temporary files removed -- and
+the process exits with that code and no traceback. A process forked while
+the handler was installed (a worker) dies of the signal at once, as it would
+have, and never touches its parent's files.
 """
 
 from __future__ import annotations
@@ -174,12 +179,21 @@ def _default_mode() -> int:
 # SIGTERM / SIGHUP: remove the temporary files, then die of the signal
 
 
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP arrived while a file was being written: unwind, then exit 128 + signal."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(128 + number)
+        self.signal = number
+
+
 class _Pending:
     """The temporary files this process has open, and the signal handlers guarding them."""
 
     def __init__(self) -> None:
         self.names: dict[str, int] = {}  # temporary file -> the pid that made it
         self.previous: dict[int, Any] = {}
+        self.owner = 0  # the pid that installed the handlers
 
     def add(self, name: str) -> None:
         if not self.names:
@@ -194,6 +208,7 @@ class _Pending:
     def _install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
+        self.owner = os.getpid()
         for number in _SIGNALS:
             with contextlib.suppress(ValueError, OSError):
                 if signal.getsignal(number) is signal.SIG_DFL:
@@ -222,7 +237,14 @@ _pending = _Pending()
 
 
 def _on_signal(number: int, frame: FrameType | None) -> None:
-    """Remove this process's temporary files, then let ``number`` end the process as usual."""
-    _pending.remove_own()
-    signal.signal(number, signal.SIG_DFL)
-    os.kill(os.getpid(), number)
+    """Remove this process's temporary files, then unwind (:class:`Terminated`).
+
+    In a process forked from the one that installed the handler (a worker),
+    die of the signal at once, as without the handler.
+    """
+    if os.getpid() != _pending.owner:
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+        return
+    _pending.remove_own()  # at once: unwinding may take a moment (ending workers)
+    raise Terminated(number)
