@@ -251,3 +251,13 @@ def test_no_command_module_imports_rich_markup_escape_directly() -> None:
         if path.name != "console.py" and "from rich.markup import escape" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_error_messages_keep_to_one_line_but_install_instructions() -> None:
+    from procflow.cli.console import error_text
+    from procflow.errors import ConfigError, GraphvizNotFound
+
+    assert error_text(ConfigError(f"bad{FORGED}")) == "bad\\n::error file=evil.yaml,line=1::pwned"
+    assert error_text(GraphvizNotFound("install it:\n  apt-get install graphviz\x1b")) == (
+        "install it:\n  apt-get install graphviz\\x1b"
+    )

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
+from procflow.errors import GraphvizNotFound
 from procflow.safetext import json_text, printable, printable_lines
 from procflow.units import format_percent
 
@@ -78,17 +79,20 @@ def safe_message(text: str) -> str:
 
 
 def error_text(error: Exception) -> str:
-    """``str(error)``, its file name (``error.path``) shown by :func:`printable`.
+    """``str(error)`` with control characters escaped, line breaks too.
 
-    A file name is the one piece of an error message that is not quoted with
-    ``repr`` (which escapes control characters already): a line break in it
-    must not start a new line of output.
+    procflow's messages are one line (but for :class:`GraphvizNotFound`'s
+    install instructions, whose lines are kept), so a line break in one came
+    from data -- usually a file name, the one piece of a message not quoted
+    with ``repr`` -- and must not start a new line of output.
     """
     text = str(error)
-    path = getattr(error, "path", None)
-    if isinstance(path, str) and path and printable(path) != path:
-        text = text.replace(path, printable(path))
-    return text
+    if isinstance(error, GraphvizNotFound):
+        path = getattr(error, "path", None)
+        if isinstance(path, str) and path:
+            text = text.replace(path, printable(path))
+        return printable_lines(text)
+    return printable(text)
 
 
 class DataTable(Table):
