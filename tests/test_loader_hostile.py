@@ -396,3 +396,42 @@ def test_a_named_pipe_in_a_folder_does_not_block_the_walk(
     monkeypatch.undo()
     assert str(pipe) not in opened  # never opened, so it could not block
     assert report.files == (str(tmp_path / "ok.yaml"),)
+
+
+@pytest.mark.parametrize(
+    ("roster", "reason"),
+    [
+        ("/etc/passwd", "not an absolute one"),
+        ("/tmp/team.yaml", "not an absolute one"),
+        ("C:\\\\teams\\\\team.yaml", "not an absolute one"),
+        ("~/team.yaml", "'~' is not expanded"),
+        ("../secret.txt", "a roster is a YAML file"),
+    ],
+)
+def test_a_roster_path_that_is_refused(tmp_path: Path, roster: str, reason: str) -> None:
+    write(tmp_path, "secret.txt", "root:x:0:0:root:/root:/bin/bash\n")
+    write(tmp_path, "team.yaml", "owners: {clerk: {capacity: 2}}\n")
+    text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", f'roster: "{roster}"\n')
+    path = write(tmp_path / "p", "p.yaml", text)
+    findings = lint_file(path)
+    assert [(f.code, f.file, f.line) for f in findings] == [("PF002", str(path), 2)]
+    assert reason in findings[0].message
+    assert "root:" not in findings[0].message
+
+
+def test_a_yaml_file_that_is_not_a_roster_is_not_echoed(tmp_path: Path) -> None:
+    write(tmp_path, "config.yaml", "password: hunter2\napi_token: abc123\n")
+    text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", "roster: ../config.yaml\n")
+    path = write(tmp_path / "p", "p.yaml", text)
+    findings = lint_file(path)
+    assert [(f.code, f.file, f.line) for f in findings] == [("PF002", str(path), 2)]
+    message = findings[0].message
+    assert "not a roster file" in message
+    for secret in ("password", "hunter2", "api_token", "abc123"):
+        assert secret not in message
+
+
+def test_a_roster_in_a_parent_folder_is_read(tmp_path: Path) -> None:
+    write(tmp_path, "team.yaml", "owners: {clerk: {capacity: 2}}\n")
+    text = CLEAN.replace("owners:\n  clerk: {capacity: 2}\n", "roster: ../team.yaml\n")
+    assert lint_file(write(tmp_path / "p", "p.yaml", text)) == []

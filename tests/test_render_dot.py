@@ -336,3 +336,64 @@ def test_dot_renders_every_example_with_every_step(path):
 
 def test_examples_exist():
     assert len(EXAMPLES) >= 5
+
+
+# --------------------------------------------------------------------------
+# texts longer than Graphviz takes
+
+
+def _long_texts(tmp_path: Path) -> Path:
+    """customer-service with 17.5 KB titles and descriptions everywhere, backslashes and quotes."""
+    big = '"' + 'word\\\\N \\"q\\" ' * 1500 + 'the end"'
+    text = (PROCESSES / "customer-service.yaml").read_text()
+    text = text.replace("title: Customer service tickets", f"title: {big}")
+    text = text.replace(
+        "description: Inbound tickets from intake to a confirmed resolution.",
+        f"description: {big}",
+    )
+    text = text.replace(
+        "  intake:\n    owner: support-agent\n",
+        f"  intake:\n    title: {big}\n    description: {big}\n    owner: support-agent\n",
+    )
+    text = text.replace("    capacity: 5 ", f"    title: {big}\n    capacity: 5 ")
+    text = text.replace(
+        "      fixed: resolve ", f"      fixed: {{to: resolve, description: {big}}}"
+    )
+    path = tmp_path / "long.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_long_quoted_string_is_split_into_pieces_dot_accepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from procflow.render import dot
+
+    text = ("a\\b " + '"' + "é" * 3) * 3000
+    quoted = quote(text)
+    pieces = re.findall(r'"((?:[^"\\]|\\.)*)"', quoted)
+    assert len(pieces) > 1
+    assert quoted == " + ".join(f'"{piece}"' for piece in pieces)
+    assert all(len(piece.encode()) < 16384 for piece in pieces)
+    monkeypatch.setattr(dot, "QUOTED_CHUNK", 10**9)
+    assert '"' + "".join(pieces) + '"' == quote(text)  # the same text, only cut
+
+
+@needs_dot
+def test_long_descriptions_and_titles_lay_out_with_the_full_text_in_tooltips(
+    tmp_path: Path,
+) -> None:
+    from procflow.cli import main
+
+    path = _long_texts(tmp_path)
+    process = load(path)
+    assert process.steps["intake"].description is not None
+    source = to_dot(diagram(process))
+    svg = run_dot(source, "svg")
+    plain = unescape(svg)
+    description = process.steps["intake"].description
+    assert description in plain  # in the intake node's tooltip, whole
+    assert process.title is not None
+    assert process.title in plain  # the graph's tooltip keeps the shortened title
+    assert max(len(line) for line in plain.splitlines() if "<text" in line) < 400
+    assert main(["diagram", str(path), "-f", "svg", "-o", str(tmp_path / "out")]) == 0

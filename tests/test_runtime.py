@@ -336,3 +336,33 @@ def test_a_history_record_unpacks_as_the_spec_writes_it(process: procflow.Proces
     assert (step, owner) == ("intake", "support-agent")
     assert left - entered == timedelta(minutes=7)
     assert case.history[0].trigger == "next"
+
+
+def test_a_huge_version_number_is_a_case_error(process: procflow.Process) -> None:
+    text = Case(process, "v").to_json().replace('"version": 1', '"version": ' + "9" * 5000)
+    with pytest.raises(CaseError, match="cannot restore case: not valid JSON"):
+        Case.from_json(process, text)
+    data = Case(process, "v").to_dict()
+    data["version"] = 10**5000
+    with pytest.raises(CaseError, match="unsupported version a number too long to show"):
+        Case.from_dict(process, data)
+
+
+def test_a_history_beyond_the_year_9999_in_utc_is_refused(process: procflow.Process) -> None:
+    data = Case(process, "late").to_dict()
+    data["history"][0]["entered"] = "9999-12-31T23:59:00-05:00"  # 10000-01-01 in UTC
+    with pytest.raises(CaseError, match="'entered' is after the year 9999 in UTC"):
+        Case.from_dict(process, data)
+
+
+def test_a_case_restored_in_the_future_says_so_when_triggered(process: procflow.Process) -> None:
+    data = Case(process, "soon").to_dict()
+    data["history"][0]["entered"] = "9999-12-31T23:59:00+00:00"
+    case = Case.from_dict(process, data, clock=lambda: datetime(2027, 1, 4, tzinfo=UTC))
+    with pytest.raises(CaseError, match="restored with a history in the future"):
+        case.trigger(case.available_triggers[0])
+    late = Case.from_dict(
+        process, data, clock=lambda: datetime(9999, 12, 31, 23, 59, 30, tzinfo=UTC)
+    )
+    late.trigger(late.available_triggers[0])  # a clock at the end of time still works
+    assert late.history[0].left == datetime(9999, 12, 31, 23, 59, 30, tzinfo=UTC)

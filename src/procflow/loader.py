@@ -28,6 +28,7 @@ import contextlib
 import gc
 import glob
 import math
+import ntpath
 import operator
 import os
 import re
@@ -461,6 +462,26 @@ def _roster_path(document: Document, roster: str) -> str:
     return os.path.join(os.path.dirname(document.path), roster)
 
 
+_NOT_A_ROSTER = "not a roster file (a roster holds a top-level 'owners:' mapping and nothing else)"
+
+
+def _refused_roster(roster: str) -> str:
+    """Why ``roster:`` may not name ``roster`` (``""`` when it may).
+
+    A roster is a YAML file named relative to the process file -- never an
+    absolute path, which would tie the process to one machine and let a
+    process file make procflow read any file (``/etc/passwd``). ``..`` is
+    allowed: rosters are shared by processes in several folders.
+    """
+    if os.path.isabs(roster) or ntpath.isabs(roster) or ntpath.splitdrive(roster)[0]:
+        return "give a path relative to this file, not an absolute one"
+    if roster.startswith("~"):
+        return "give a path relative to this file ('~' is not expanded)"
+    if not roster.lower().endswith((".yaml", ".yml")):
+        return "a roster is a YAML file, named .yaml or .yml"
+    return ""
+
+
 def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -480,6 +501,9 @@ def _merge_roster(document: Document) -> tuple[Any, ProcessSource, list[Problem]
         return data, source, []  # the schema reports "roster: expected text, got ..."
     if not roster_ref.strip():
         return data, source, [Problem("PF002", "roster: expected a file path", where)]
+    refused = _refused_roster(roster_ref)
+    if refused:
+        return data, source, [Problem("PF002", f"roster {roster_ref!r}: {refused}", where)]
     path = _roster_path(document, roster_ref)
     if _same_file(path, document.path):
         return (
@@ -500,6 +524,10 @@ def _merge_roster(document: Document) -> tuple[Any, ProcessSource, list[Problem]
         return data, source, [Problem("PF002", f"roster {roster_ref!r}: {exc.reason}", where)]
     except ProcessError as exc:
         return data, source, list(exc.problems)
+    if not isinstance(roster_document.data, dict) or "owners" not in roster_document.data:
+        # not a roster at all: say so without repeating any of its content
+        message = f"roster {roster_ref!r}: {_NOT_A_ROSTER}"
+        return data, source, [Problem("PF002", message, where)]
     try:
         roster = validate_roster(roster_document.data, roster_document.source)
     except ProcessError as exc:

@@ -263,7 +263,8 @@ class Case:
         if now < last.entered:
             raise CaseError(
                 f"case {self.id!r}: the clock went back in time ({now.isoformat()} is before "
-                f"{last.entered.isoformat()}, when {step!r} was entered)"
+                f"{last.entered.isoformat()}, when {step!r} was entered), or the case was "
+                "restored with a history in the future"
             )
         if not self._model_call("trigger", name):  # pragma: no cover - checked above
             raise InvalidTrigger(step, name, allowed)
@@ -301,6 +302,8 @@ class Case:
             ) from None
         except RecursionError:
             raise CaseError("cannot restore case: the JSON is nested too deeply") from None
+        except ValueError as exc:  # an integer of more digits than Python converts
+            raise CaseError(f"cannot restore case: not valid JSON ({exc})") from None
         return cls.from_dict(process, data, clock)
 
     @classmethod
@@ -311,12 +314,12 @@ class Case:
         version = data.get("version")
         if type(version) is not int or version != JSON_VERSION:
             raise CaseError(
-                f"cannot restore case: unsupported version {data.get('version')!r} "
+                f"cannot restore case: unsupported version {_shown(version)} "
                 f"(expected {JSON_VERSION})"
             )
         if data.get("process") != process.id:
             raise CaseError(
-                f"cannot restore case: it belongs to process {data.get('process')!r}, "
+                f"cannot restore case: it belongs to process {_shown(data.get('process'))}, "
                 f"not {process.id!r}"
             )
         case_id = data.get("case")
@@ -334,6 +337,15 @@ class Case:
                 f"ends at {history[-1].step!r}"
             )
         return cls(process, case_id, clock, _history=history)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, shortened: restored data can be any size (an int of 5,000 digits)."""
+    try:
+        text = repr(value)
+    except ValueError:  # more digits than Python converts to text
+        return "a number too long to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _record(process: Process, case_id: str, number: int, item: Any) -> HistoryRecord:
@@ -357,6 +369,10 @@ def _record(process: Process, case_id: str, number: int, item: Any) -> HistoryRe
             raise CaseError(f"{where}: {key!r} is not an ISO 8601 timestamp: {value!r}") from None
         if moment.tzinfo is None:
             raise CaseError(f"{where}: {key!r} has no UTC offset: {value!r}")
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00: no clock can ever be later
+            raise CaseError(f"{where}: {key!r} is after the year 9999 in UTC: {value!r}") from None
         moments[key] = moment
     trigger = item.get("trigger")
     if trigger is not None and not isinstance(trigger, str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -18,11 +19,11 @@ from types import ModuleType
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from procflow import __version__
-from procflow.cli.console import make_console
-from procflow.errors import ProcessError, ProcflowError
+from procflow.cli.console import error_text, make_console, safe, safe_message
+from procflow.errors import FileAccessError, ProcessError, ProcflowError
+from procflow.safetext import printable_lines
 
 #: Modules of this package that define ``commands`` (a list of click commands).
 COMMAND_MODULES: tuple[str, ...] = (
@@ -114,12 +115,12 @@ def report_error(error: ProcflowError) -> None:
     if isinstance(error, ProcessError) and error.problems:
         for problem in error.problems:
             console.print(
-                f"[path]{escape(str(problem.position))}[/path]: "
-                f"[code]{problem.code}[/code] {escape(problem.message)}"
+                f"[path]{safe(problem.position)}[/path]: "
+                f"[code]{problem.code}[/code] {safe(problem.message)}"
             )
-        console.print(f"[error]error:[/error] {escape(error.summary)}")
+        console.print(f"[error]error:[/error] {safe(error.summary)}")
     else:
-        console.print(f"[error]error:[/error] {escape(str(error))}")
+        console.print(f"[error]error:[/error] {safe_message(error_text(error))}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,7 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()  # click's message may quote an argument: no control character
+        exc.show(file=shown)
+        sys.stderr.write(printable_lines(shown.getvalue()))
+        sys.stderr.flush()
         return int(exc.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)
@@ -143,12 +147,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: say so in one line, as ruff does when it panics
-        if os.environ.get("PROCFLOW_DEBUG"):
-            raise
-        report_crash(args, exc)
+    except OSError as exc:
+        from procflow.fileio import WRITE_ERRNOS
+
+        if exc.errno not in WRITE_ERRNOS or exc.filename is not None:
+            return _crash(args, exc)
+        # standard output on a full disk (a redirect): files name themselves (fileio)
+        report_error(FileAccessError("standard output", f"cannot write: {exc.strerror}"))
         return 2
+    except Exception as exc:  # a bug: say so in one line, as ruff does when it panics
+        return _crash(args, exc)
     return result if isinstance(result, int) else 0
+
+
+def _crash(args: Sequence[str], exc: Exception) -> int:
+    if os.environ.get("PROCFLOW_DEBUG"):
+        raise exc
+    report_crash(args, exc)
+    return 2
 
 
 def report_crash(args: Sequence[str], exc: Exception) -> None:
@@ -160,8 +176,8 @@ def report_crash(args: Sequence[str], exc: Exception) -> None:
     if len(detail) > 300:
         detail = detail[:297] + "..."
     make_console(stderr=True).print(
-        f"[error]error:[/error] procflow {__version__} crashed running `{escape(command)}` "
-        f"({escape(detail)}). This is a bug in procflow, not in your files: please report it "
+        f"[error]error:[/error] procflow {__version__} crashed running `{safe(command)}` "
+        f"({safe(detail)}). This is a bug in procflow, not in your files: please report it "
         "with the input; PROCFLOW_DEBUG=1 shows the traceback.",
         soft_wrap=True,
     )

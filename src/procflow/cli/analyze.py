@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import click
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -26,6 +25,7 @@ from procflow.cli.console import (
     make_console,
     percent,
     print_trimmed,
+    safe,
     titled_table,
     utilization_bar,
     write_json,
@@ -33,6 +33,7 @@ from procflow.cli.console import (
 from procflow.cli.params import format_option, process_argument
 from procflow.config import check_threshold, discover_config
 from procflow.loader import display_name, load
+from procflow.safetext import printable
 from procflow.units import format_duration, format_number
 
 
@@ -254,7 +255,7 @@ def print_analysis(analysis: Analysis, console: Console, source: str | None = No
     header = Text()
     header.append(analysis.process, style="bold")
     if source:
-        header.append(f"  {source}", style="dim")
+        header.append(f"  {printable(source)}", style="dim")
     arrivals = f"arrivals {format_number(analysis.arrival_rate_per_hour, 4)}/h"
     arrivals += (
         " (Poisson)" if analysis.poisson else f" (SCV {format_number(analysis.arrival_scv)})"
@@ -267,7 +268,7 @@ def print_analysis(analysis: Analysis, console: Console, source: str | None = No
     parts += [steps_table(analysis), Text(), cycle_lines(analysis)]
     if analysis.goals:
         parts += [Text(), goals_table(analysis)]
-    lines = [f"[dim]note:[/dim] {escape(line)}" for line in notes(analysis)]
+    lines = [f"[dim]note:[/dim] {safe(line)}" for line in notes(analysis)]
     print_trimmed(console, Group(*parts), *lines)
 
 

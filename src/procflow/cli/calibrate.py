@@ -27,7 +27,14 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from procflow.cli.console import make_console, print_trimmed, titled_table, write_json
+from procflow.cli.console import (
+    DataTable,
+    literal,
+    make_console,
+    print_trimmed,
+    titled_table,
+    write_json,
+)
 from procflow.cli.params import (
     format_option,
     log_argument,
@@ -96,14 +103,14 @@ def print_changes(result: Calibration, console: Console, output: str) -> None:
     kept = [k for k in result.kept if k.note != "unchanged"]
     if kept:
         parts += [Text(), Text("Kept as declared (too little data)", style="bold")]
-        shown = Table(box=None, padding=(0, 1))
+        shown = DataTable(box=None, padding=(0, 1))
         for column in ("what", "where", "value", "why"):
             shown.add_column(column)
         for item in kept:
             shown.add_row(item.kind, item.subject, item.old, Text(item.note, style="dim"))
         parts.append(shown)
     where = "standard output" if output == STDOUT else output
-    parts += [Text(), Text(f"wrote {where}", style="ok")]
+    parts += [Text(), literal(f"wrote {where}", style="ok")]
     print_trimmed(console, Group(*parts))
 
 

@@ -21,15 +21,17 @@ from typing import Any
 
 import click
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from procflow.cli.console import (
     DASH,
+    DataTable,
+    literal,
     make_console,
     percent,
     print_trimmed,
+    safe,
     titled_table,
     write_json,
 )
@@ -45,6 +47,7 @@ from procflow.eventlog.calibrate import rate_text
 from procflow.eventlog.conformance import LogReport, check_log
 from procflow.eventlog.timestamps import to_datetime
 from procflow.loader import display_name, load
+from procflow.safetext import printable
 from procflow.units import format_duration, format_number
 
 # --------------------------------------------------------------------------
@@ -68,7 +71,7 @@ def header(report: LogReport, path: str, log_path: str) -> Text:
     m = report.measurements
     text = Text()
     text.append(report.process.id, style="bold")
-    text.append(f"  {path}  ←  {log_path}", style="dim")
+    text.append(f"  {printable(path)}  ←  {printable(log_path)}", style="dim")
     facts = [
         report.log_format,
         f"{m.events:,} events",
@@ -86,7 +89,9 @@ def header(report: LogReport, path: str, log_path: str) -> Text:
     else:
         text.append("\nstart and end times: service and waiting are measured apart", style="dim")
     if report.columns:
-        used = "  ".join(f"{role}={name}" for role, name in report.columns.items() if name)
+        used = "  ".join(
+            f"{role}={printable(name)}" for role, name in report.columns.items() if name
+        )
         text.append(f"\ncolumns: {used}", style="dim")
     return text
 
@@ -102,7 +107,7 @@ def conformance_part(report: LogReport, top: int) -> list[Table | Text]:
     parts: list[Table | Text] = [line]
     if not report.deviations:
         return parts
-    table = Table(box=None, padding=(0, 1), show_header=True)
+    table = DataTable(box=None, padding=(0, 1), show_header=True)
     table.add_column("cases", justify="right")
     table.add_column("share", justify="right")
     table.add_column("kind")
@@ -114,7 +119,7 @@ def conformance_part(report: LogReport, top: int) -> list[Table | Text]:
             percent(deviation.cases / m.cases if m.cases else None),
             deviation.kind,
             deviation.message,
-            Text(deviation.example, style="dim"),
+            literal(deviation.example, style="dim"),
         )
     rest = report.deviations[top:]
     if rest:
@@ -128,9 +133,9 @@ def conformance_part(report: LogReport, top: int) -> list[Table | Text]:
     parts.append(table)
     unknown = m.unknown_activities
     if unknown:
-        shown = ", ".join(f"{escape(name)!r} ({count})" for name, count in unknown.most_common(5))
+        shown = ", ".join(f"{name!r} ({count})" for name, count in unknown.most_common(5))
         more = f", ... {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        parts.append(Text(f"unknown activities: {shown}{more}", style="warning"))
+        parts.append(literal(f"unknown activities: {shown}{more}", style="warning"))
     return parts
 
 
@@ -230,7 +235,7 @@ def ownerstitled_table(report: LogReport) -> Table:
         capacity = (
             "external" if owner.external else (str(owner.capacity) if owner.capacity else DASH)
         )
-        top = ", ".join(f"{r} ({n:,})" for r, n in owner.top) or DASH
+        top = ", ".join(f"{printable(r)} ({n:,})" for r, n in owner.top) or DASH
         row: list[str | Text] = [
             name,
             capacity,
@@ -257,7 +262,7 @@ def durations_part(report: LogReport) -> list[Table | Text]:
                 style="ok",
             ),
         ]
-    table = Table(box=None, padding=(0, 1))
+    table = DataTable(box=None, padding=(0, 1))
     for column in ("step", "declared", "declared mean", "observed mean", "n", "measured"):
         table.add_column(column, justify="right" if "mean" in column or column == "n" else "left")
     for check in contradicted:
@@ -335,7 +340,7 @@ def print_report(report: LogReport, console: Console, path: str, log_path: str, 
     parts += [Text(), ownerstitled_table(report), Text()]
     parts += durations_part(report)
     parts += [Text(), summary_lines(report)]
-    lines = [f"[dim]note:[/dim] {escape(line)}" for line in notes(report)]
+    lines = [f"[dim]note:[/dim] {safe(line)}" for line in notes(report)]
     print_trimmed(console, Group(*parts), *lines)
 
 

@@ -9,17 +9,22 @@ figure); ``--format json`` output goes through :func:`write_json`.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any, TextIO
 
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.markup import escape
+from rich.segment import Segment
+from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
+from procflow.errors import GraphvizNotFound
+from procflow.safetext import json_text, printable, printable_lines
 from procflow.units import format_percent
 
 THEME = Theme(
@@ -36,13 +41,89 @@ THEME = Theme(
 )
 
 
+class DataConsole(Console):
+    """A rich console that never writes a control character it was not asked to.
+
+    Styles, cursor moves and line breaks are rich's own; any other control
+    character in the text it renders (an escape sequence in a name that
+    was printed without :func:`literal`) is written as a visible escape.
+    """
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None:
+                text = printable_lines(segment.text)
+                if text is not segment.text:
+                    segment = Segment(text, segment.style)
+            yield segment
+
+
+def literal(value: object, style: StyleType = "") -> Text:
+    """``value`` as text shown exactly as written: no markup, control characters escaped."""
+    return Text(printable(value), style=style)
+
+
+def safe(value: object) -> str:
+    """``value`` for a place in a markup string: ``[`` escaped, control characters escaped."""
+    return escape(printable(value))
+
+
+def safe_message(text: str) -> str:
+    """One of procflow's own messages (which may hold data) for a markup string.
+
+    Like :func:`safe`, but its line breaks are kept: some messages have several lines.
+    """
+    return escape(printable_lines(text))
+
+
+def error_text(error: Exception) -> str:
+    """``str(error)`` with control characters escaped, line breaks too.
+
+    procflow's messages are one line (but for :class:`GraphvizNotFound`'s
+    install instructions, whose lines are kept), so a line break in one came
+    from data -- usually a file name, the one piece of a message not quoted
+    with ``repr`` -- and must not start a new line of output.
+    """
+    text = str(error)
+    if isinstance(error, GraphvizNotFound):
+        path = getattr(error, "path", None)
+        if isinstance(path, str) and path:
+            text = text.replace(path, printable(path))
+        return printable_lines(text)
+    return printable(text)
+
+
+class DataTable(Table):
+    """A table whose plain-string cells are data: shown by :func:`literal`, never as markup.
+
+    Cells that need a style are given as ``Text`` (or :func:`literal`) already.
+    """
+
+    def add_row(
+        self,
+        *renderables: RenderableType | None,
+        style: StyleType | None = None,
+        end_section: bool = False,
+    ) -> None:
+        cells = [literal(cell) if isinstance(cell, str) else cell for cell in renderables]
+        super().add_row(*cells, style=style, end_section=end_section)
+
+    def add_column(self, header: RenderableType = "", *args: Any, **kwargs: Any) -> None:
+        super().add_column(literal(header) if isinstance(header, str) else header, *args, **kwargs)
+
+
 def make_console(stream: TextIO | None = None, *, stderr: bool = False) -> Console:
-    """A rich console for ``stream`` (stdout by default) that is plain when not a terminal."""
+    """A rich console for ``stream`` (stdout by default) that is plain when not a terminal.
+
+    It is a :class:`DataConsole`: no control character from data reaches the stream.
+    """
     target = stream if stream is not None else (sys.stderr if stderr else sys.stdout)
     force = os.environ.get("FORCE_COLOR")
     no_color = "NO_COLOR" in os.environ
     is_terminal = target.isatty() if hasattr(target, "isatty") else False
-    return Console(
+    return DataConsole(
         file=target,
         theme=THEME,
         force_terminal=True if force and not no_color else None,
@@ -63,9 +144,11 @@ DASH = "-"
 BAR_CELLS = 20
 
 
-def titled_table(title: str) -> Table:
-    """A borderless table under a bold title, columns one space apart."""
-    return Table(title=title, title_justify="left", title_style="bold", box=None, padding=(0, 1))
+def titled_table(title: str) -> DataTable:
+    """A borderless :class:`DataTable` under a bold title, columns one space apart."""
+    return DataTable(
+        title=literal(title), title_justify="left", title_style="bold", box=None, padding=(0, 1)
+    )
 
 
 def percent(value: float | None, decimals: int = 1) -> str:
@@ -119,8 +202,12 @@ def finite(value: Any) -> Any:
 
 
 def write_json(document: Any, stream: TextIO | None = None, *, ensure_ascii: bool = True) -> None:
-    """``document`` as indented, valid JSON (see :func:`finite`) on ``stream`` (stdout)."""
+    """``document`` as indented, valid JSON (see :func:`finite`) on ``stream`` (stdout).
+
+    Control and bidirectional characters in strings are ``\\u`` escapes
+    (:func:`procflow.safetext.json_text`): the data read back exactly.
+    """
     target = stream if stream is not None else sys.stdout
-    text = json.dumps(finite(document), indent=2, allow_nan=False, ensure_ascii=ensure_ascii)
+    text = json_text(finite(document), ensure_ascii=ensure_ascii)
     target.write(text + "\n")
     target.flush()

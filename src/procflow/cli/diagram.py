@@ -17,9 +17,8 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.markup import escape
 
-from procflow.cli.console import make_console
+from procflow.cli.console import error_text, make_console, safe, safe_message
 from procflow.errors import ConfigError, FileAccessError, ProcessError, RenderError
 from procflow.fileio import write_atomic
 from procflow.loader import iter_yaml_files, load
@@ -104,14 +103,14 @@ def diagram(
             continue
         except FileAccessError as exc:
             failed = True
-            err.print(f"[error]error:[/error] {escape(str(exc))}")
+            err.print(f"[error]error:[/error] {safe_message(error_text(exc))}")
             continue
         first = seen.get(process.id)
         if first is not None:
             failed = True
             err.print(
-                f"[error]error:[/error] [path]{escape(path)}[/path]: process id "
-                f"{escape(repr(process.id))} is also declared in {escape(first)}; their "
+                f"[error]error:[/error] [path]{safe(path)}[/path]: process id "
+                f"{safe(repr(process.id))} is also declared in {safe(first)}; their "
                 "diagrams would overwrite each other (give each process its own id)"
             )
             continue
@@ -134,13 +133,15 @@ def diagram(
             write_atomic(target, data)
         except RenderError as exc:
             failed = True
-            err.print(f"[error]error:[/error] {escape(seen[process.id])}: {escape(str(exc))}")
+            err.print(
+                f"[error]error:[/error] {safe(seen[process.id])}: {safe_message(error_text(exc))}"
+            )
             continue
         written += 1
-        out.print(f"wrote [path]{escape(str(target))}[/path]")
+        out.print(f"wrote [path]{safe(target)}[/path]")
     if written > 1:
         extension = EXTENSIONS[output_format]
-        out.print(f"[ok]{written} diagrams[/ok] ({extension}) in {escape(output)}")
+        out.print(f"[ok]{written} diagrams[/ok] ({extension}) in {safe(output)}")
     return 2 if failed else 0
 
 

@@ -17,7 +17,7 @@ from string import Template
 
 import click
 
-from procflow.cli.console import make_console
+from procflow.cli.console import make_console, safe
 from procflow.errors import ConfigError, FileAccessError
 from procflow.fileio import write_atomic
 from procflow.model import ID_PATTERN
@@ -69,8 +69,10 @@ def new_command(name: str, output: str | None, force: bool) -> int:
         raise FileAccessError(str(target), "already exists; use --force to overwrite it")
     write_atomic(target, text)
     console = make_console()
-    console.print(f"[ok]Wrote[/ok] [path]{target}[/path]")
-    console.print(f"Next: edit it, then run [code]procflow lint {target}[/code]", highlight=False)
+    console.print(f"[ok]Wrote[/ok] [path]{safe(target)}[/path]")
+    console.print(
+        f"Next: edit it, then run [code]procflow lint {safe(target)}[/code]", highlight=False
+    )
     return 0
 
 

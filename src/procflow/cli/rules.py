@@ -14,10 +14,9 @@ from typing import Any
 
 import click
 from rich.markdown import Markdown
-from rich.markup import escape
 from rich.table import Table
 
-from procflow.cli.console import make_console, print_trimmed, write_json
+from procflow.cli.console import make_console, print_trimmed, safe, write_json
 from procflow.cli.params import format_option
 from procflow.rules import all_rules, get_rule
 from procflow.rules.base import Rule
@@ -58,7 +57,7 @@ def rules_command(output_format: str) -> int:
             rule.code,
             rule.name,
             f"[{_SEVERITY_STYLE[level]}]{level}[/]",
-            escape(rule.summary),
+            safe(rule.summary),
         )
     footer = (
         f"[dim]{len(catalog)} rules; `procflow rule CODE` shows what a rule checks, why, "

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from procflow import metrics
 from procflow.cli.console import DASH, percent, titled_table, utilization_bar
+from procflow.safetext import printable
 from procflow.sim.comparison import Comparison
 from procflow.sim.results import MET, NOT_MET, UNCERTAIN, GoalResult, SimulationResult
 from procflow.sim.stats import Difference, Estimate
@@ -100,7 +101,7 @@ def header(result: SimulationResult, source: str | None, extra: str = "") -> Tex
     text = Text()
     text.append(result.process, style="bold")
     if source:
-        text.append(f"  {source}", style="dim")
+        text.append(f"  {printable(source)}", style="dim")
     counted = result.cases - result.warmup
     line = (
         f"{result.runs} run{'s' if result.runs != 1 else ''} × {result.cases:,} cases "
@@ -388,7 +389,7 @@ def comparison_report(
     extra = f" · baseline and {count} change{'s' if count != 1 else ''}, same random numbers"
     parts: list[RenderableType] = [header(comparison.baseline, source, extra)]
     for name, text in (descriptions or {}).items():
-        parts.append(Text.assemble(("  " + name, "bold"), (f": {text}", "dim")))
+        parts.append(Text.assemble(("  " + name, "bold"), (f": {printable(text)}", "dim")))
     parts += [Text(), comparison_table(comparison)]
     goals = comparison_goals(comparison)
     if goals is not None:

@@ -24,7 +24,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
-from procflow.cli.console import make_console, print_trimmed, write_json
+from procflow.cli.console import make_console, print_trimmed, safe, write_json
 from procflow.cli.params import expand, format_option, process_argument, stack
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import display_name, load, load_change
@@ -141,7 +141,7 @@ def _warn_unmeasured(scenarios: dict[str, SimulationResult]) -> None:
         where = f" ({', '.join(names)})" if several else ""
         console.print(
             f"[warning]warning:[/warning] goal {goal_id!r} ({metric}) cannot be checked"
-            f"{where}: {reason}",
+            f"{safe(where)}: {safe(reason)}",
             highlight=False,
             markup=True,
         )
@@ -344,7 +344,7 @@ def simulate_command(
             ),
         )
         if log_path is not None:
-            console.print(f"[dim]event log of run 1 written to[/dim] {log_path}")
+            console.print(f"[dim]event log of run 1 written to[/dim] {safe(log_path)}")
     _warn_bias({"": result})
     if check_goals or strict_goals:
         _warn_unmeasured({"": result})
@@ -450,7 +450,7 @@ def compare_command(
             written = ", ".join(
                 str(p) for p in scenario_logs(log_path, ["baseline", *labels]).values()
             )
-            console.print(f"[dim]event logs of run 1 written to[/dim] {written}")
+            console.print(f"[dim]event logs of run 1 written to[/dim] {safe(written)}")
     scenarios = {"baseline": comparison.baseline, **comparison.changes}
     _warn_bias(scenarios)
     if check_goals or strict_goals:

@@ -172,6 +172,7 @@ def resolve(header: Sequence[str], columns: Columns, path: str, line: int = 1) -
             f"the header has: {_shown(names)}",
             line,
         )
+    _refuse_ambiguous(names, found, path, line)
     case_index = found["case"]
     activity_index = found["activity"]
     assert case_index is not None
@@ -185,6 +186,31 @@ def resolve(header: Sequence[str], columns: Columns, path: str, line: int = 1) -
         lifecycle=found["lifecycle"],
         names=names,
     )
+
+
+def _refuse_ambiguous(
+    names: Sequence[str], found: dict[str, int | None], path: str, line: int
+) -> None:
+    """Refuse a header where a column procflow reads has a namesake: which one is meant?
+
+    ``case,case`` would otherwise read the first and ignore the second
+    silently. Names are compared as :func:`normalize` does; columns procflow
+    does not read may share a name (and unnamed ones often do).
+    """
+    for index in sorted(i for i in found.values() if i is not None):
+        key = normalize(names[index])
+        for other, name in enumerate(names):
+            if other != index and normalize(name) == key:
+                first, second = sorted((index, other))
+                same = f"both named {names[first]!r}"
+                if names[second] != names[first]:
+                    same += f" (as {names[second]!r})"
+                raise EventLogError(
+                    path,
+                    f"columns {first + 1} and {second + 1} are {same}: which one to read is "
+                    "unclear, rename one",
+                    line,
+                )
 
 
 def _shown(names: Sequence[str]) -> str:

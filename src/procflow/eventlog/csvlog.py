@@ -27,6 +27,10 @@ Layout (see :mod:`procflow.eventlog.columns` for how columns are found):
 
 The delimiter is the most frequent of ``,`` ``;`` tab and ``|`` in the header
 line unless given. Files ending in ``.gz`` are decompressed on the fly.
+Case ids, activities and resources that a writer protected from
+spreadsheets (``'=SUM(A1)``: a ``'`` before ``=`` ``+`` ``-`` ``@``, tab or
+carriage return, see :func:`~procflow.eventlog.writer.protect_cell`) are read
+without that one ``'``, so procflow's own logs read back exactly.
 Every problem is an :class:`~procflow.errors.EventLogError` naming the file
 and the line (physical lines, so they match an editor even when a quoted
 field spans lines).
@@ -45,12 +49,13 @@ from typing import IO, Protocol
 import numpy as np
 
 from procflow.errors import EventLogError
-from procflow.eventlog.batch import Batch, distinct
+from procflow.eventlog.batch import Batch, Labels, distinct
 from procflow.eventlog.columns import ColumnIndex, Columns, resolve
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
 from procflow.eventlog.logfile import open_binary, open_text
 from procflow.eventlog.plaincsv import PlainChunk
 from procflow.eventlog.timestamps import TimestampError, make_parser, parse_many
+from procflow.eventlog.writer import unprotect_cell
 
 DELIMITERS = (",", ";", "\t", "|")
 CHUNK_CHARS = 1 << 19
@@ -114,6 +119,24 @@ class RowTable:
 
     def times(self, column: int) -> None:
         return None
+
+
+def unprotected(column: Sequence[str]) -> Sequence[str]:
+    """``column`` with :func:`~procflow.eventlog.writer.unprotect_cell` applied to each text.
+
+    A :class:`Labels` column is changed in its distinct names only (unless two
+    of them become one, then it is a list); an unaffected column is returned as is.
+    """
+    if isinstance(column, Labels):
+        if not any(name[:1] == "'" for name in column.names):
+            return column
+        names = [unprotect_cell(name) for name in column.names]
+        if len(set(names)) == len(names):
+            return Labels(names, column.codes)
+        return [names[code] for code in column.codes.tolist()]
+    if not any(text[:1] == "'" for text in column):
+        return column
+    return [unprotect_cell(text) for text in column]
 
 
 class CsvLog:
@@ -343,8 +366,8 @@ class CsvLog:
         index: ColumnIndex,
         pairing: LifecyclePairing,
     ) -> Batch:
-        cases = table.labels(index.case)
-        activities = table.labels(index.activity)
+        cases = unprotected(table.labels(index.case))
+        activities = unprotected(table.labels(index.activity))
         if "" in cases:
             at = list(cases).index("")
             raise self._fail(f"empty case id in column {index.name('case')!r}", int(lines[at]))
@@ -360,7 +383,9 @@ class CsvLog:
         else:
             assert start is not None
             end, start = start, None
-        resources = table.labels(index.resource) if index.resource is not None else None
+        resources = (
+            unprotected(table.labels(index.resource)) if index.resource is not None else None
+        )
         if index.lifecycle is not None:
             stages = table.labels(index.lifecycle)
             if pairing or not {s.strip().lower() for s in distinct(stages)} <= COMPLETES | {""}:

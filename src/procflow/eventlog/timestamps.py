@@ -14,7 +14,10 @@ The rules, in the order they are tried:
    across a daylight-saving change.
 2. **Plain numbers** (``1318333540.276``, ``90``, ``1e3``) are seconds since an
    arbitrary epoch -- Unix time or simulation clocks alike. Milliseconds are
-   not guessed: divide them first or pass ``time_format``.
+   not guessed: divide them first or pass ``time_format``. A number outside
+   the span of calendar dates (:data:`MIN_SECONDS` to :data:`MAX_SECONDS`,
+   years 1 to 9999 as Unix time) is refused: ``-1e20`` is not a time, and
+   rates computed from it would be nonsense.
 3. With an explicit ``time_format`` (``strptime`` codes such as
    ``%d-%m-%Y %H:%M:%S``), only that format is accepted.
 
@@ -30,6 +33,11 @@ from datetime import UTC, datetime
 import numpy as np
 
 ISO_EXAMPLE = "2011-10-11 13:45:40+02:00"
+
+MIN_SECONDS = -62_135_596_800.0
+"""0001-01-01T00:00:00Z as Unix time: the earliest numeric timestamp read."""
+MAX_SECONDS = 253_402_300_799.0
+"""9999-12-31T23:59:59Z as Unix time: the latest numeric timestamp read."""
 
 _fromiso = datetime.fromisoformat
 _SLASHED = re.compile(r"\d{4}/\d{2}/\d{2}")
@@ -59,6 +67,13 @@ def parse_timestamp(text: str) -> float:
             raise ValueError(_unreadable(text)) from None
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(_unreadable(text)) from None
+        if not MIN_SECONDS <= value <= MAX_SECONDS:
+            shown = stripped if len(stripped) <= 40 else stripped[:37] + "..."
+            raise ValueError(
+                f"timestamp {shown!r} is out of range: a number is read as seconds since "
+                f"1970 and must lie between {MIN_SECONDS:.0f} (year 1) and "
+                f"{MAX_SECONDS:.0f} (year 9999)"
+            ) from None
         return value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

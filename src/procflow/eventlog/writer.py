@@ -6,13 +6,26 @@ timestamp format and reads back with ``check-log`` and ``calibrate``:
 
 ``case,step,owner,start,end`` -- timestamps in ISO 8601 with milliseconds
 and a UTC offset. Simulated time (seconds from 0) is placed on the calendar
-from :data:`SIMULATION_EPOCH`, a Monday, so logs look like real ones.
+from :data:`SIMULATION_EPOCH`, a Monday, so logs look like real ones. A path
+ending in ``.gz`` is written gzip-compressed (the readers decompress it).
+
+Spreadsheet formulas: a cell that starts with ``=`` ``+`` ``-`` ``@``, a tab
+or a carriage return would be run as a formula by a spreadsheet opening the
+log (``=HYPERLINK(...)``, OWASP "CSV injection"). Such a cell is written with
+a leading ``'``, as spreadsheets expect, and so is a cell that already starts
+with ``'`` before one of those characters, so that the readers
+(:func:`unprotect_cell`) can take exactly one ``'`` off again and every value
+reads back as it was written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gzip
+import io
 import os
+import re
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -24,6 +37,30 @@ from procflow.fileio import open_atomic
 COLUMNS: tuple[str, ...] = ("case", "step", "owner", "start", "end")
 SIMULATION_EPOCH = datetime(2027, 1, 4, 0, 0, 0, tzinfo=UTC)
 """Where simulated time 0 falls on the calendar (a Monday, midnight UTC)."""
+
+
+FORMULA_START = frozenset("=+-@\t\r")
+"""First characters that make a spreadsheet read a cell as a formula."""
+_PROTECTED = re.compile(r"'*[=+\-@\t\r]")
+_PREFIXED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def protect_cell(value: str) -> str:
+    """``value`` with a ``'`` in front when a spreadsheet would read it as a formula.
+
+    >>> protect_cell('=HYPERLINK("http://x")'), protect_cell("intake"), protect_cell("'=1")
+    ('\'=HYPERLINK("http://x")', 'intake', "''=1")
+    """
+    return "'" + value if _PROTECTED.match(value) else value
+
+
+def unprotect_cell(value: str) -> str:
+    """The value :func:`protect_cell` was given: one leading ``'`` off a protected cell.
+
+    >>> unprotect_cell("'=1"), unprotect_cell("''=1"), unprotect_cell("'quoted'")
+    ('=1', "'=1", "'quoted'")
+    """
+    return value[1:] if _PREFIXED.match(value) else value
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -52,11 +89,21 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
         self.rows = 0
         self._context: AbstractContextManager[IO[Any]] | None = None
         self._writer: Any = None
+        self._quoting: Any = None
+        self._zipped: gzip.GzipFile | None = None
+        self._text: io.TextIOWrapper | None = None
 
     def __enter__(self) -> CsvEventWriter:
-        self._context = open_atomic(self.path, "w", newline="")
+        compressed = os.fspath(self.path).lower().endswith(".gz")
+        self._context = open_atomic(self.path, "wb" if compressed else "w", newline="")
         handle = self._context.__enter__()
+        if compressed:  # the name and time left out of the header: the same log, the same bytes
+            self._zipped = gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0)
+            handle = self._text = io.TextIOWrapper(self._zipped, encoding="utf-8", newline="")
         self._writer = csv.writer(handle, lineterminator="\n")
+        # csv quotes a field with a line feed but (before Python 3.12) not one with a lone
+        # carriage return, which readers take for a line end: such rows are quoted whole
+        self._quoting = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self._writer.writerow(COLUMNS)
         return self
 
@@ -67,16 +114,26 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
         trace: TracebackType | None,
     ) -> None:
         assert self._context is not None
-        self._context.__exit__(kind, error, trace)
-        self._context = None
+        context, self._context = self._context, None
+        text, zipped, self._text, self._zipped = self._text, self._zipped, None, None
+        if text is not None and zipped is not None:
+            try:
+                text.close()  # flushes, writes the gzip trailer; the file itself stays open
+            except BaseException as failure:
+                with contextlib.suppress(Exception):
+                    zipped.close()  # inert from now on, even if the trailer could not go out
+                if error is None:
+                    context.__exit__(type(failure), failure, failure.__traceback__)
+                    raise
+        context.__exit__(kind, error, trace)
 
     def write(
         self, case: str, step: str, owner: str | None, start: datetime, end: datetime
     ) -> None:
         """One event with calendar timestamps."""
-        self._writer.writerow(
-            (case, step, owner or "", format_timestamp(start), format_timestamp(end))
-        )
+        row = (protect_cell(case), protect_cell(step), protect_cell(owner or ""))
+        writer = self._quoting if any("\r" in cell for cell in row) else self._writer
+        writer.writerow((*row, format_timestamp(start), format_timestamp(end)))
         self.rows += 1
 
     def write_simulated(
@@ -84,7 +141,12 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
     ) -> None:
         """One event with simulation times in seconds from the epoch."""
         epoch = self.epoch
-        self._writer.writerow(
+        writer = self._writer
+        if not isinstance(case, int):
+            case = protect_cell(case)
+            if "\r" in case:
+                writer = self._quoting
+        writer.writerow(
             (
                 case,
                 step,

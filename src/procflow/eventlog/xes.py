@@ -1,9 +1,10 @@
-"""Reading XES (IEEE 1849) event logs, stream-parsed.
+"""Reading XES (IEEE 1849) event logs, stream-parsed, with defusedxml.
 
-The file is fed to :class:`xml.etree.ElementTree.XMLPullParser` in chunks;
-each ``<event>`` is read and removed from the tree as soon as it closes and
-each ``<trace>`` as soon as its events are handed on, so memory holds one
-trace at a time, never the document.
+The file is fed in chunks to defusedxml's SAX parser (expat underneath);
+no tree is built. Of each ``<event>`` only the four attributes procflow
+uses are kept, and each trace's events are handed on when the trace closes,
+so memory holds one trace's events at a time, never the document, and
+nothing of what is nested inside attributes (lists, containers).
 
 What is read, per the XES standard extensions: the trace's ``concept:name``
 is the case id (``trace-<n>`` when missing); an event's ``concept:name`` is
@@ -13,28 +14,32 @@ the activity, ``time:timestamp`` its time, ``org:resource`` who did it and
 no lifecycle means ``complete``. Nested attributes (lists, containers) and
 extensions' other attributes are ignored. Namespaced and plain tags both work.
 
-Safety: a document type declaration is refused before parsing starts. DTDs
-are where entities are declared, so this rules out entity-expansion bombs
-("billion laughs") and external entities outright; XES never needs one.
-Files ending in ``.gz`` are decompressed on the fly.
+Safety: ``defusedxml`` refuses a document type declaration wherever it
+appears (before the root, after comments of any length), and with it every
+entity declaration and external reference: no entity-expansion bomb
+("billion laughs"), no reading of local files; XES never needs a DTD.
+Elements nested deeper than :data:`MAX_DEPTH` are refused as soon as the
+parser reaches them (XES attributes nest a few levels; a million nested
+``<list>`` elements are an attack on memory, not a log). Files ending in
+``.gz`` are decompressed on the fly.
 
-Positions: a syntax error names ``file:line:column`` (expat's, column made
-1-based). An event that lacks its activity or time, or whose time cannot be
-read, also names the line and column of its ``<event>`` (or of the bad
-``time:timestamp`` attribute). The fast parser (ElementTree's C accelerator)
-does not expose positions, so they are found only when such an error
-occurs: a second, plain expat pass stops at that event
-(:func:`locate_event`). The stream parse pays nothing for it.
+Positions: every error names ``file:line:column`` (1-based): a syntax
+error, a refused DTD, an element nested too deep, an event that lacks its
+activity or time (its ``<event>`` tag) or whose time cannot be read (its
+``time:timestamp`` attribute).
 """
 
 from __future__ import annotations
 
 import os
-import re
-import xml.etree.ElementTree as ET
-import xml.parsers.expat
 from collections.abc import Callable, Iterator
 from typing import IO
+from xml.sax import SAXParseException
+from xml.sax.handler import ContentHandler
+from xml.sax.xmlreader import AttributesImpl, Locator
+
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml.expatreader import DefusedExpatParser
 
 from procflow.errors import EventLogError
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
@@ -42,13 +47,12 @@ from procflow.eventlog.logfile import open_binary
 from procflow.eventlog.timestamps import make_parser
 
 CHUNK = 1 << 20
-_PROLOG_LIMIT = 1 << 20
-_START_TAG = re.compile(rb"<[A-Za-z_]")
-_COMMENTS = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.DOTALL)
+MAX_DEPTH = 64
+"""Deepest element nesting read (``<log>`` is 1, an event's attribute 4)."""
 
 
 def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+    return tag.rpartition(":")[2]
 
 
 class XesError(EventLogError):
@@ -58,6 +62,103 @@ class XesError(EventLogError):
         super().__init__(path, message, line)
         self.column = column
         Exception.__init__(self, f"{path}:{line}:{column}: {message}")
+
+
+class _RawEvent:
+    """What one ``<event>`` says, and where its tag and its timestamp are."""
+
+    __slots__ = ("activity", "at", "resource", "stage", "stamp", "stamp_at")
+
+    def __init__(self, at: tuple[int, int]) -> None:
+        self.at = at
+        self.activity: str | None = None
+        self.stamp: str | None = None
+        self.stage: str | None = None
+        self.resource: str | None = None
+        self.stamp_at = at
+
+
+class _Handler(ContentHandler):
+    """Turns parse events into finished traces: ``(case, [raw events])`` in :attr:`ready`."""
+
+    def __init__(self, log: XesLog) -> None:
+        super().__init__()
+        self.log = log
+        self.locator: Locator | None = None
+        self.depth = 0
+        self.saw_log = False
+        self.in_trace = False
+        self.case: str | None = None
+        self.events: list[_RawEvent] = []
+        self.event: _RawEvent | None = None
+        self.ready: list[tuple[str | None, list[_RawEvent]]] = []
+
+    def setDocumentLocator(self, locator: Locator) -> None:
+        self.locator = locator
+
+    def here(self) -> tuple[int, int]:
+        locator = self.locator
+        if locator is None:  # pragma: no cover - expat always sets one
+            return 1, 1
+        return locator.getLineNumber() or 1, (locator.getColumnNumber() or 0) + 1
+
+    def startElement(self, name: str, attrs: AttributesImpl) -> None:
+        depth = self.depth = self.depth + 1
+        if depth == 4:
+            event = self.event
+            if event is not None:
+                key = attrs.get("key")
+                if key == "concept:name":
+                    event.activity = attrs.get("value")
+                elif key == "time:timestamp":
+                    event.stamp = attrs.get("value")
+                    event.stamp_at = self.here()
+                elif key == "lifecycle:transition":
+                    event.stage = attrs.get("value")
+                elif key == "org:resource":
+                    event.resource = attrs.get("value")
+            return
+        if depth == 3:
+            if self.in_trace:
+                if _local(name) == "event":
+                    self.event = _RawEvent(self.here())
+                elif self.case is None and attrs.get("key") == "concept:name":
+                    self.case = attrs.get("value")
+            return
+        if depth == 2:
+            if _local(name) == "trace":
+                self.in_trace = True
+                self.case = None
+                self.events = []
+                self.log.traces += 1
+            return
+        if depth == 1:
+            if _local(name) != "log":
+                raise XesError(
+                    self.log.path,
+                    f"the root element is <{name}>, not <log>: not an XES log",
+                    *self.here(),
+                )
+            self.saw_log = True
+            return
+        if depth > MAX_DEPTH:
+            raise XesError(
+                self.log.path,
+                f"elements nested more than {MAX_DEPTH} deep: XES attributes nest a few "
+                "levels, this is not a log procflow reads",
+                *self.here(),
+            )
+
+    def endElement(self, name: str) -> None:
+        depth = self.depth
+        self.depth = depth - 1
+        if depth == 3 and self.event is not None:
+            self.events.append(self.event)
+            self.event = None
+        elif depth == 2 and self.in_trace:
+            self.ready.append((self.case, self.events))
+            self.in_trace = False
+            self.events = []
 
 
 class XesLog:
@@ -79,18 +180,8 @@ class XesLog:
     def _fail(self, message: str, line: int | None = None) -> EventLogError:
         return EventLogError(self.path, message, line)
 
-    def _fail_at(
-        self, message: str, trace: int, event: int | None, key: str | None = None
-    ) -> EventLogError:
-        """An error about the ``event``-th event of the ``trace``-th trace (1-based), positioned
-        at its attribute ``key`` or at its start tag (the root element when ``trace`` is 0)."""
-        position = locate_event(self.path, trace, event, key)
-        if position is None:  # pragma: no cover - the first pass saw the element
-            return self._fail(message)
-        return XesError(self.path, message, *position)
-
     def _chunks(self, handle: IO[bytes]) -> Iterator[bytes]:
-        """The file in chunks, after checking the prolog holds no DOCTYPE."""
+        """The file in chunks, after the checks an XML parser would word badly."""
         try:
             head = handle.read(CHUNK)
         except (OSError, EOFError) as exc:
@@ -99,26 +190,7 @@ class XesLog:
             raise self._fail("empty file: an XES log needs a <log> element", 1)
         if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise self._fail("UTF-16 XES is not supported: save the log as UTF-8", 1)
-        prolog = head
-        while _START_TAG.search(_COMMENTS.sub(b"", prolog)) is None and len(prolog) < _PROLOG_LIMIT:
-            more = handle.read(CHUNK)
-            if not more:
-                break
-            prolog += more
-        cleaned = _COMMENTS.sub(b"", prolog)
-        root = _START_TAG.search(cleaned)
-        before = (cleaned if root is None else cleaned[: root.start()]).upper()
-        if b"<!DOCTYPE" in before or b"<!ENTITY" in before:
-            marker = prolog.upper().find(b"<!DOCTYPE")
-            line = prolog[: max(marker, 0)].count(b"\n") + 1
-            raise self._fail(
-                "refusing a document type declaration (<!DOCTYPE ...>): XES needs none, and "
-                "DTD entities can expand without bound",
-                line,
-            )
-        if root is None:
-            raise self._fail("no root element found: this is not an XES log", None)
-        yield prolog
+        yield head
         while True:
             try:
                 chunk = handle.read(CHUNK)
@@ -129,91 +201,55 @@ class XesLog:
             yield chunk
 
     def _events(self, handle: IO[bytes]) -> Iterator[Event]:
-        parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
+        parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        handler = _Handler(self)
+        parser.setContentHandler(handler)
+        handler.setDocumentLocator(parser)  # the parser is its own locator (feed() sets none)
         parse = make_parser(self.time_format)
         self.skipped = 0
         self.unpaired_starts = 0
         self.traces = 0
-        stack: list[ET.Element] = []
-        trace: ET.Element | None = None
-        raw: list[tuple[str | None, str | None, str | None, str | None]] = []
-        saw_log = False
         emitted = 0
         try:
             for chunk in self._chunks(handle):
                 parser.feed(chunk)
-                for kind, element in parser.read_events():  # type: ignore[misc]
-                    assert isinstance(element, ET.Element)
-                    name = _local(element.tag)
-                    if kind == "start":
-                        if not stack:
-                            if name != "log":
-                                raise self._fail_at(
-                                    f"the root element is <{name}>, not <log>: not an XES log",
-                                    0,
-                                    None,
-                                )
-                            saw_log = True
-                        if name == "trace" and len(stack) == 1:
-                            trace = element
-                            raw = []
-                            self.traces += 1
-                        stack.append(element)
-                        continue
-                    stack.pop()
-                    if name == "event" and trace is not None and len(stack) == 2:
-                        raw.append(_event_attributes(element))
-                        trace.remove(element)
-                    elif name == "trace" and element is trace:
-                        events = self._trace_events(trace, raw, parse)
-                        emitted += len(events)
-                        yield from events
-                        stack[0].remove(trace)
-                        trace = None
-                        raw = []
+                for case, raw in handler.ready:
+                    events = self._trace_events(case, raw, parse)
+                    emitted += len(events)
+                    yield from events
+                handler.ready.clear()
             parser.close()
-        except ET.ParseError as exc:
-            message = f"not valid XML: {_parse_message(exc)}"
-            position = getattr(exc, "position", None)
-            if not position:  # pragma: no cover - expat always gives one
-                raise self._fail(message) from None
-            line, column = position
-            raise XesError(self.path, message, line, column + 1) from None
-        if not saw_log:
+        except SAXParseException as exc:
+            line, column = exc.getLineNumber() or 1, (exc.getColumnNumber() or 0) + 1
+            raise XesError(self.path, f"not valid XML: {exc.getMessage()}", line, column) from None
+        except DefusedXmlException as exc:
+            raise XesError(self.path, _refusal(exc), *handler.here()) from None
+        if not handler.saw_log:
             raise self._fail("no <log> element: not an XES log")
         if emitted == 0:
             raise self._fail("the log has no events")
 
     def _trace_events(
-        self,
-        trace: ET.Element,
-        raw: list[tuple[str | None, str | None, str | None, str | None]],
-        parse: Callable[[str], float],
+        self, case: str | None, raw: list[_RawEvent], parse: Callable[[str], float]
     ) -> list[Event]:
-        case = None
-        for child in trace:
-            if _local(child.tag) != "event" and child.get("key") == "concept:name":
-                case = child.get("value")
-                break
         if not case:
             case = f"trace-{self.traces}"
         pairing = LifecyclePairing()
         events: list[Event] = []
-        for number, (activity, stamp, stage, resource) in enumerate(raw, start=1):
+        for number, item in enumerate(raw, start=1):
+            activity, stamp = item.activity, item.stamp
             where = f"trace {case!r}, event {number}"
             if not activity:
-                raise self._fail_at(f"{where}: no concept:name (the activity)", self.traces, number)
+                raise XesError(self.path, f"{where}: no concept:name (the activity)", *item.at)
             if not stamp:
-                raise self._fail_at(
-                    f"{where} ({activity!r}): no time:timestamp", self.traces, number
-                )
+                raise XesError(self.path, f"{where} ({activity!r}): no time:timestamp", *item.at)
             try:
                 moment = parse(stamp)
             except ValueError as exc:
-                raise self._fail_at(
-                    f"{where} ({activity!r}): {exc}", self.traces, number, "time:timestamp"
+                raise XesError(
+                    self.path, f"{where} ({activity!r}): {exc}", *item.stamp_at
                 ) from None
-            stage = (stage or "complete").strip().lower()
+            stage = (item.stage or "complete").strip().lower()
             if stage in STARTS:
                 pairing.start(case, activity, moment)
                 continue
@@ -221,91 +257,17 @@ class XesLog:
                 self.skipped += 1
                 continue
             start = pairing.complete(case, activity)
-            events.append(Event(case, activity, moment, start, resource or None, number))
+            events.append(Event(case, activity, moment, start, item.resource or None, number))
         self.unpaired_starts += pairing.open_count
         return events
 
 
-def _event_attributes(
-    element: ET.Element,
-) -> tuple[str | None, str | None, str | None, str | None]:
-    """``(concept:name, time:timestamp, lifecycle:transition, org:resource)`` of an event."""
-    activity = stamp = stage = resource = None
-    for child in element:
-        key = child.get("key")
-        if key == "concept:name":
-            activity = child.get("value")
-        elif key == "time:timestamp":
-            stamp = child.get("value")
-        elif key == "lifecycle:transition":
-            stage = child.get("value")
-        elif key == "org:resource":
-            resource = child.get("value")
-    return activity, stamp, stage, resource
-
-
-def _parse_message(exc: ET.ParseError) -> str:
-    text = str(exc)
-    return text.split(": line", 1)[0] if ": line" in text else text
-
-
-class _Found(Exception):
-    """Stops :func:`locate_event`'s parse once the element is reached."""
-
-
-def locate_event(
-    path: str, trace: int, event: int | None, key: str | None = None
-) -> tuple[int, int] | None:
-    """``(line, column)``, 1-based, of an element of an XES file, or None if absent.
-
-    The ``event``-th ``<event>`` of the ``trace``-th ``<trace>`` (both 1-based, in
-    document order), or that event's child attribute whose ``key`` is ``key`` (its
-    start tag when there is none), or the root element when ``trace`` is 0. Only
-    called on the error path, after the stream parse has refused a document type
-    declaration, so this plain expat pass expands no entity.
-    """
-    parser = xml.parsers.expat.ParserCreate()
-    depth = traces = events = 0
-    at_event: tuple[int, int] | None = None
-    found: list[tuple[int, int]] = []
-
-    def here() -> tuple[int, int]:
-        return parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
-
-    def start(tag: str, attributes: dict[str, str]) -> None:
-        nonlocal depth, traces, events, at_event
-        depth += 1
-        name = tag.rpartition(":")[2]
-        if trace == 0 and depth == 1:
-            found.append(here())
-        elif depth == 2 and name == "trace":
-            traces += 1
-            events = 0
-        elif depth == 3 and name == "event" and traces == trace:
-            events += 1
-            if events == event:
-                at_event = here()
-                if key is None:
-                    found.append(at_event)
-        elif depth == 4 and at_event is not None and attributes.get("key") == key:
-            found.append(here())
-        if found:
-            raise _Found
-
-    def end(tag: str) -> None:
-        nonlocal depth, at_event
-        if depth == 3 and at_event is not None:  # the event closes without the key
-            found.append(at_event)
-            raise _Found
-        depth -= 1
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    try:
-        with open_binary(path) as handle:
-            while chunk := handle.read(CHUNK):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-    except (_Found, xml.parsers.expat.ExpatError, OSError, EOFError):
-        pass
-    return found[0] if found else None
+def _refusal(exc: DefusedXmlException) -> str:
+    """What a refused DTD, entity or external reference is called in the message."""
+    if isinstance(exc, DTDForbidden):
+        what = "a document type declaration (<!DOCTYPE ...>)"
+    elif isinstance(exc, EntitiesForbidden):
+        what = "an entity declaration (<!ENTITY ...>)"
+    else:
+        what = "an external reference"
+    return f"refusing {what}: XES needs none, and DTD entities can expand without bound"

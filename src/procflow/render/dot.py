@@ -8,8 +8,10 @@ control*: ``graphviz.Digraph`` passes any string that looks like ``<...>``
 through as an HTML label, so a step titled ``<B>x</B>`` would change the
 drawing; here every piece of user text goes through exactly one of two
 escapers -- :func:`html` for HTML-like labels, :func:`quote` for quoted
-strings -- and nothing else reaches the output. The ``graphviz`` package is
-still what runs ``dot`` (see :mod:`procflow.render.layout`).
+strings -- and nothing else reaches the output. A quoted string longer than
+Graphviz's scanner takes (a 17 KB description in a tooltip) is written as
+pieces joined with ``+``, so the full text still reaches the tooltip. The
+``graphviz`` package is still what runs ``dot`` (see :mod:`procflow.render.layout`).
 
 Layout choices, for readability at 30+ steps: left to right
 (``rankdir=LR``), one cluster per owner with ``newrank=true`` so ranks run
@@ -44,7 +46,26 @@ def quote(text: str) -> str:
     "say \\"hi\\" \\\\ bye"
     """
     escaped = xml_safe(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    if len(escaped) <= QUOTED_CHUNK:
+        return f'"{escaped}"'
+    return " + ".join(f'"{piece}"' for piece in _pieces(escaped))
+
+
+QUOTED_CHUNK = 4000
+"""Characters per DOT quoted string: Graphviz's scanner refuses one longer than 16,384 bytes
+(4,000 characters are at most 16,000 bytes of UTF-8); longer texts are joined with ``+``."""
+
+
+def _pieces(escaped: str) -> Iterator[str]:
+    """``escaped`` in pieces of at most :data:`QUOTED_CHUNK` characters, no escape split."""
+    start = 0
+    while start < len(escaped):
+        end = min(start + QUOTED_CHUNK, len(escaped))
+        if end < len(escaped):
+            backslashes = len(escaped[start:end]) - len(escaped[start:end].rstrip("\\"))
+            end -= backslashes % 2  # never end a piece between a backslash and what it escapes
+        yield escaped[start:end]
+        start = end
 
 
 def tooltip(text: str) -> str:
@@ -342,7 +363,7 @@ def to_dot(diagram: Diagram) -> str:
         ("label", _header(diagram)),
         ("labelloc", "t"),
         ("labeljust", "l"),
-        ("tooltip", tooltip(diagram.title)),
+        ("tooltip", tooltip(diagram.tooltip or diagram.title)),
     ]
     node_attrs: list[tuple[str, str]] = [
         ("shape", "box"),

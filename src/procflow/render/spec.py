@@ -23,6 +23,7 @@ from procflow.findings import Finding, Severity
 from procflow.model import Goal, Process, Transition
 from procflow.render.palette import LEVEL_KEY, MARK_KEY, Key, Level, Mark, level_of
 from procflow.render.text import (
+    MAX_LINES,
     busy_text,
     duration_text,
     edge_caption,
@@ -124,6 +125,8 @@ class Diagram:
     notes: tuple[str, ...] = ()
     legend: tuple[Key, ...] = ()
     highlight: bool = False
+    tooltip: str = ""
+    """The title block's tooltip: the full title and goals when the drawing shortens them."""
 
     def lane_nodes(self, lane: Lane) -> tuple[Node, ...]:
         by_id = {node.id: node for node in self.nodes}
@@ -222,11 +225,14 @@ def build_diagram(
     subtitle = process.id + (f" \u00b7 arrivals {arrivals}" if arrivals else "")
     if highlights is not None and highlights.bottleneck is not None:
         subtitle += f" \u00b7 bottleneck: {highlights.bottleneck}"
+    title = one_line(process.title or process.id)
+    goals = [_goal_text(goal) for goal in process.goals]
+    full = [text for text in (title, *goals) if len(text) > LABEL_CHARS]
     diagram = Diagram(
         id=process.id,
-        title=one_line(process.title or process.id),
+        title=shorten(title),
         subtitle=subtitle,
-        goals=tuple(_goal_text(goal) for goal in process.goals),
+        goals=tuple(shorten(goal) for goal in goals),
         start=process.start,
         arrivals=arrivals,
         lanes=lane_list,
@@ -234,6 +240,7 @@ def build_diagram(
         edges=edges,
         notes=notes,
         highlight=highlights is not None,
+        tooltip="\n".join(full) if full else title,
     )
     if not legend:
         return diagram
@@ -317,12 +324,14 @@ def _lanes(
             if bottleneck:
                 parts.append("BOTTLENECK")
         tooltip = owner_id
+        if len(title) > LABEL_CHARS:
+            tooltip += f" ({title})"
         if owner is not None and owner.description:
             tooltip += f": {one_line(owner.description)}"
         result.append(
             Lane(
                 id=owner_id,
-                title=title,
+                title=shorten(title),
                 caption=" \u00b7 ".join(parts),
                 nodes=tuple(members[owner_id]),
                 external=external,
@@ -393,6 +402,22 @@ def _assign_findings(
 # text
 
 
+LABEL_CHARS = 200
+"""Longest one-line text drawn (process, owner and goal titles); the tooltip keeps the rest.
+
+Graphviz cannot lay out a label longer than 16 KB, and a title that long
+is not readable in a drawing anyway."""
+
+
+def shorten(text: str, limit: int = LABEL_CHARS) -> str:
+    """``text``, or its first ``limit - 1`` characters and an ellipsis.
+
+    >>> shorten("x" * 10, 5)
+    'xxxx\u2026'
+    """
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def _step_tooltip(process: Process, step_id: str) -> str:
     step = process.steps[step_id]
     parts = [step_id]
@@ -405,6 +430,8 @@ def _step_tooltip(process: Process, step_id: str) -> str:
     if step.informed:
         parts.append("informed " + ", ".join(step.informed))
     text = " \u00b7 ".join(parts)
+    if step.title and len(wrap(step.title, max_lines=len(step.title))) > MAX_LINES:
+        text += f"\n{one_line(step.title)}"  # the label shows only its first lines
     if step.description:
         text += f"\n{one_line(step.description)}"
     return text

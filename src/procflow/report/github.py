@@ -3,13 +3,16 @@
 ``::error file=F,line=L,col=C,title=PF201 missing-owner::message`` -- info
 findings become ``notice`` annotations. Values are escaped as the runner
 expects (``%`` ``\\r`` ``\\n`` everywhere; ``:`` and ``,`` in properties), so a
-message can never end an annotation early or inject another command.
+message can never end an annotation early or inject another command. Other
+control characters (an escape sequence in a file name) are shown as
+backslash escapes first (:func:`procflow.safetext.printable_breaks`).
 """
 
 from __future__ import annotations
 
 from procflow.findings import Finding, Severity
 from procflow.lint import LintReport
+from procflow.safetext import printable_breaks
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -27,13 +30,14 @@ def escape_property(text: str) -> str:
 def annotation(finding: Finding) -> str:
     properties = ",".join(
         [
-            f"file={escape_property(finding.file)}",
+            f"file={escape_property(printable_breaks(finding.file))}",
             f"line={finding.line}",
             f"col={finding.column}",
-            f"title={escape_property(f'{finding.code} {finding.name}')}",
+            f"title={escape_property(printable_breaks(f'{finding.code} {finding.name}'))}",
         ]
     )
-    return f"::{_COMMAND[finding.severity]} {properties}::{escape_data(finding.message)}"
+    message = escape_data(printable_breaks(finding.message))
+    return f"::{_COMMAND[finding.severity]} {properties}::{message}"
 
 
 def render(report: LintReport) -> str:

@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from procflow.lint import LintReport
+from procflow.safetext import json_text
 
 VERSION = 1
 
@@ -26,4 +26,4 @@ def document(report: LintReport) -> dict[str, Any]:
 
 
 def render(report: LintReport) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(document(report)) + "\n"

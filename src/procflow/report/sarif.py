@@ -10,7 +10,6 @@ documentation, and one ``result`` per finding whose location is the file
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,6 +19,7 @@ from procflow import __version__
 from procflow.findings import Finding, Severity
 from procflow.lint import LintReport, available_rules
 from procflow.rules.base import Rule
+from procflow.safetext import json_text
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -123,4 +123,4 @@ def _none(context: Any) -> tuple[()]:
 
 
 def render(report: LintReport) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(document(report)) + "\n"

@@ -3,6 +3,10 @@
 The line format is the one of SPEC section 3, which editors and CI log
 viewers turn into links. On a terminal the same lines are coloured
 (:func:`print_report`); piped or written to a file they are plain.
+
+File names and messages are shown literally, control characters escaped
+(:func:`procflow.safetext.printable`): a file named ``a\n::error ...`` must
+not start a line that a CI runner reads as a command, nor ``[/x]`` end a style.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from rich.markup import escape
 
 from procflow.findings import Finding, Severity
 from procflow.lint import LintReport
+from procflow.safetext import printable
 
 _STYLE = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 
@@ -41,16 +46,20 @@ def summary(report: LintReport) -> str:
 
 
 def line(finding: Finding) -> str:
-    """One finding as plain text."""
-    return str(finding)
+    """One finding as plain text (``str(finding)`` with its texts made printable)."""
+    return (
+        f"{printable(finding.file)}:{finding.line}:{finding.column}: {finding.code} "
+        f"{printable(finding.name)}: {printable(finding.message)} [{finding.severity}]"
+    )
 
 
 def markup(finding: Finding) -> str:
     """One finding as rich markup (coloured path, code and severity)."""
     style = _STYLE[finding.severity]
     return (
-        f"[path]{escape(finding.file)}:{finding.line}:{finding.column}[/path]: "
-        f"[code]{finding.code}[/code] {escape(finding.name)}: {escape(finding.message)} "
+        f"[path]{escape(printable(finding.file))}:{finding.line}:{finding.column}[/path]: "
+        f"[code]{finding.code}[/code] {escape(printable(finding.name))}: "
+        f"{escape(printable(finding.message))} "
         f"[{style}]\\[{finding.severity}][/{style}]"
     )
 
