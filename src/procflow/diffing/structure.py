@@ -37,7 +37,6 @@ SourcePath = tuple[str | int, ...]
 
 #: Collections whose entries are not named by stripping a plural ``s``.
 _SINGULAR = {"on": "transition", "transitions": "transition"}
-_RATE_METADATA = tuple(get_args(PerSecond)[1:])
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class _Place:
         self, name: str, info: FieldInfo | None, record: bool, old: SourcePath, new: SourcePath
     ) -> _Place:
         """The place of field ``name``; a record at the top (``arrivals``) is its own subject."""
-        rate = info is not None and any(m in _RATE_METADATA for m in info.metadata)
+        rate = info is not None and _is_rate(info)
         if not self.path and record:
             return _Place((name,), old, new, name, None, rate)
         key = name if self.key is None else f"{self.key}.{name}"
@@ -152,6 +151,19 @@ class _Walk:
         if raw is not MISSING and raw is not None:
             return show_raw(raw)
         return show_model(value, rate=place.rate)
+
+
+def _is_rate(info: FieldInfo) -> bool:
+    """Whether a field holds a rate (``PerSecond``, possibly optional): shown per hour."""
+    if any(m in get_args(PerSecond)[1:] for m in info.metadata):
+        return True
+    return _mentions(info.annotation, PerSecond)
+
+
+def _mentions(annotation: Any, wanted: Any) -> bool:
+    if annotation == wanted:
+        return True
+    return any(_mentions(argument, wanted) for argument in get_args(annotation))
 
 
 def _is_record(value: Any) -> bool:
