@@ -121,7 +121,7 @@ def _commit(folder: str, revision: str) -> str:
     try:
         return _git(folder, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").strip()
     except ConfigError as exc:
-        if "git repository" in str(exc):
+        if "git repository" in str(exc) or "git command" in str(exc):
             raise
         raise ConfigError(f"unknown git revision {revision!r}") from None
 
