@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 
 import procflow
 from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT
@@ -356,3 +357,73 @@ def test_the_api_is_public_and_takes_paths(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="diff"):
         procflow.diff(base_process := procflow.load(CUSTOMER_SERVICE), 42)  # type: ignore[arg-type]
     assert base_process.id == "customer-service"
+
+
+class Shift(BaseModel):
+    """A record with an id, as later issues add (calendars, shifts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    start: str
+    end: str
+
+
+class Calendar(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timezone: str = "UTC"
+    shifts: list[Shift] = Field(default_factory=list)
+    holidays: list[str] = Field(default_factory=list)
+
+
+class FutureProcess(Process):
+    """The model with keys it does not have yet: the diff needs no new code for them."""
+
+    calendars: dict[str, Calendar] = Field(default_factory=dict)
+
+
+def test_keys_the_model_gains_later_are_diffed_without_new_code(base: Process) -> None:
+    document = base.document
+    document["calendars"] = {
+        "office": {"shifts": [{"id": "early", "start": "08:00", "end": "12:00"}]},
+        "old": {"timezone": "Europe/Paris"},
+    }
+    old = FutureProcess.model_validate(document)
+    document["calendars"] = {
+        "office": {
+            "timezone": "Europe/Berlin",
+            "shifts": [
+                {"id": "early", "start": "08:00", "end": "13:00"},
+                {"id": "late", "start": "13:00", "end": "17:00"},
+            ],
+            "holidays": ["2027-01-01"],
+        },
+        "new": {},
+    }
+    new = FutureProcess.model_validate(document)
+    assert listed(diff(old, new)) == [
+        ("changed", "timezone of calendar 'office'", "UTC", "Europe/Berlin"),
+        ("changed", "end of shift 'early' of calendar 'office'", "12:00", "13:00"),
+        (
+            "added",
+            "shift 'late' of calendar 'office'",
+            None,
+            "{id: late, start: 13:00, end: 17:00}",
+        ),
+        ("changed", "holidays of calendar 'office'", "[]", "[2027-01-01]"),
+        ("added", "calendar 'new'", None, "{}"),
+        ("removed", "calendar 'old'", "{timezone: Europe/Paris}", None),
+    ]
+
+
+def test_goal_estimates_and_verdicts_are_kpis(base: Process) -> None:
+    mean_goal = edited(("stat: p90 ", "stat: mean "))
+    tighter = edited(("stat: p90 ", "stat: mean "), ('target: "<= 24h"', 'target: "<= 1h"'))
+    result = diff(mean_goal, tighter)
+    (goal,) = [k for k in result.kpis if k.kpi == "goal:resolve-within-a-day"]
+    expected = analyze(mean_goal).cycle_time.expected
+    assert (goal.old, goal.new) == (expected, expected)
+    assert (goal.old_met, goal.new_met) == (True, False)
+    assert goal.changed
+    assert goal.label == "goal resolve-within-a-day (mean cycle_time <= 1h)"

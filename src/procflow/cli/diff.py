@@ -31,12 +31,17 @@ _STYLES = {"added": "green", "removed": "red", "changed": "yellow"}
 _SIGNS = {"added": "+", "removed": "-", "changed": "~"}
 
 
+def _files(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Each path as given, or the one file a glob matches (as every command reads paths)."""
+    return tuple(one_file(ctx, param, path) for path in value)
+
+
 @click.command("diff")
 @click.argument(
     "paths",
     nargs=-1,
     metavar="OLD NEW",
-    callback=lambda c, p, v: tuple(one_file(c, p, x) for x in v),
+    callback=_files,
 )
 @click.option(
     "--git",
@@ -194,7 +199,7 @@ def text_report(result: ProcessDiff) -> RenderableType:
                     style="warning",
                 ),
             ]
-    rows = [k for k in result.kpis if k.old is not None or k.new is not None]
+    rows = [k for k in result.kpis if k.known]
     if rows:
         table = titled_table("Effect on the analytic KPIs")
         for column, justify in (

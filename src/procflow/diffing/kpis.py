@@ -92,7 +92,7 @@ def analytic_effects(
     effects: list[KpiEffect] = []
     for key in keys:
         label, unit, old_value, old_met = before.get(key) or (*after[key][:2], None, None)
-        _label, _unit, new_value, new_met = after.get(key) or (label, unit, None, None)
+        label, unit, new_value, new_met = after.get(key) or (label, unit, None, None)
         effects.append(KpiEffect(key, label, unit, old_value, new_value, old_met, new_met))
     return tuple(effects), old_error, new_error
 

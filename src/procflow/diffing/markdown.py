@@ -90,7 +90,7 @@ def _kpis(result: ProcessDiff) -> list[str]:
         if version.analysis_error is not None:
             lines.append(f"The {side} version cannot be analyzed: {code(version.analysis_error)}")
             lines.append("")
-    rows = [effect for effect in result.kpis if effect.old is not None or effect.new is not None]
+    rows = [effect for effect in result.kpis if effect.known]
     if not rows:
         return lines
     lines += ["#### Effect on the analytic KPIs", ""]

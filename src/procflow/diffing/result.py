@@ -89,6 +89,12 @@ class KpiEffect:
         return None
 
     @property
+    def known(self) -> bool:
+        """Whether either version has a figure or a verdict to show."""
+        values = (self.old, self.new, self.old_met, self.new_met)
+        return any(value is not None for value in values)
+
+    @property
     def changed(self) -> bool:
         return self.old != self.new or self.old_met != self.new_met
 
