@@ -34,7 +34,7 @@ def code(text: str | None) -> str:
 
 def plain(text: str) -> str:
     """Text of procflow's own making (labels), escaped for a table cell all the same."""
-    escaped = re.sub(r"([\\`*_{}\[\]<>()#+!|~&@])", r"\\\1", text)
+    escaped = re.sub(r"([\\`*_\[\]<>|~&@])", r"\\\1", text)
     return re.sub(r"\s*[\r\n]+\s*", " ", escaped)
 
 
@@ -96,7 +96,8 @@ def _kpis(result: ProcessDiff) -> list[str]:
     lines += ["#### Effect on the analytic KPIs", ""]
     lines += ["| KPI | old | new | difference |", "|---|--:|--:|--:|"]
     for effect in rows:
-        label = plain(effect.label)
+        # a goal's label quotes its metric and target from the file: literal, in code
+        label = code(effect.label) if effect.kpi.startswith("goal:") else plain(effect.label)
         if effect.changed:
             label = f"**{label}**"
         change = difference(effect.unit, effect.difference)
