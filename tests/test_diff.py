@@ -208,9 +208,14 @@ def test_transition_removed_by_hand(base: Process) -> None:
 
 def test_transition_target_changed_by_hand(base: Process) -> None:
     new = edited(("fixed: resolve", "fixed: confirm"))
-    assert listed(diff(base, new)) == [
+    result = diff(base, new)
+    assert listed(result) == [
         ("changed", "to of transition 'fixed' of step 'escalate'", "resolve", "confirm"),
     ]
+    # the short form has no 'to:' key: the change is at the target it writes
+    line = line_of(TEXT, "fixed: resolve")
+    column = TEXT.splitlines()[line - 1].index("resolve") + 1
+    assert result.changes[0].position == Position("new.yaml", line, column)
 
 
 def test_transition_fields_added_and_removed(base: Process) -> None:
@@ -427,3 +432,21 @@ def test_goal_estimates_and_verdicts_are_kpis(base: Process) -> None:
     assert (goal.old_met, goal.new_met) == (True, False)
     assert goal.changed
     assert goal.label == "goal resolve-within-a-day (mean cycle_time <= 1h)"
+
+
+@pytest.mark.parametrize("change_file", sorted(CHANGES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_committed_change_file_is_found_where_it_is_written(change_file: Path) -> None:
+    """Whatever a change file adds or changes is placed in the change file; nothing else moves."""
+    change = procflow.load_change(change_file)
+    target = next(
+        p for p in PROCESSES.glob("*.yaml") if f"processes/{p.name}" in change_file.read_text()
+    )
+    old = procflow.load(target)
+    result = diff(old, old.apply(change))
+    assert result.changes
+    for entry in result.changes:
+        if entry.kind == "removed":
+            assert entry.position.file == str(target), entry
+        else:
+            assert entry.position.file == str(change_file), entry
+        assert entry.path[0] in change.patch, entry

@@ -14,6 +14,7 @@ valid process (with positions), a git error with ``--git``.
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 
 import click
@@ -147,8 +148,6 @@ def _versions(
     """OLD and NEW loaded (from git when asked), and the temporary names to show as ``REV:path``."""
     if revision is None:
         return load(paths[0]), load(paths[1]), {}
-    import os
-
     from procflow.diffing.git import checkout, parse_revisions
 
     path = paths[0]

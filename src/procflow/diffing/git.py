@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from procflow.errors import ConfigError, Problem, ProcessError
 from procflow.loader import load
@@ -97,8 +97,6 @@ def checkout(revision: str, path: str) -> Iterator[tuple[Process, dict[str, str]
 
 
 def _renamed(problems: tuple[Problem, ...], names: dict[str, str]) -> list[Problem]:
-    from dataclasses import replace
-
     return [
         replace(p, position=replace(p.position, file=names.get(p.position.file, p.position.file)))
         for p in problems

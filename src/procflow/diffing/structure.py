@@ -111,8 +111,8 @@ class _Walk:
 
     def records(self, old: BaseModel, new: BaseModel, place: _Place) -> None:
         info = type(new).model_fields
-        old_fields = dict(_fields(old, place.old))
-        for name, (value, new_path) in _fields(new, place.new):
+        old_fields = dict(_fields(old, place.old, self.old.document))
+        for name, (value, new_path) in _fields(new, place.new, self.new.document):
             before, old_path = old_fields.pop(name)
             record = _is_record(before) or _is_record(value)
             field = place.field(name, info.get(name), record, old_path, new_path)
@@ -170,15 +170,23 @@ def _is_record(value: Any) -> bool:
     return isinstance(value, BaseModel) and "dist" not in type(value).model_fields
 
 
-def _fields(model: BaseModel, at: SourcePath) -> Iterator[tuple[str, tuple[Any, SourcePath]]]:
-    """``(name, (value, source path))`` per field; a step's ``next``, ``on`` are ``transitions``."""
+def _fields(
+    model: BaseModel, at: SourcePath, document: Any
+) -> Iterator[tuple[str, tuple[Any, SourcePath]]]:
+    """``(name, (value, source path))`` per field; a step's ``next``, ``on`` are ``transitions``.
+
+    A record written in a short form (``fixed: resolve`` for ``{to: resolve}``)
+    has no keys of its own in the file: its fields are placed at the short value.
+    """
+    raw = lookup(document, at)
+    short = raw is not MISSING and not isinstance(raw, Mapping)
     for name in type(model).model_fields:
         if isinstance(model, Step) and name == "next":
             continue
         if isinstance(model, Step) and name == "on":
             yield "transitions", (_StepTransitions(model), at)
             continue
-        yield name, (getattr(model, name), (*at, name))
+        yield name, (getattr(model, name), at if short else (*at, name))
 
 
 class _StepTransitions:
