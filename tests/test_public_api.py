@@ -49,6 +49,7 @@ PUBLIC = [
     "calibrate",
     "check_log",
     "compare",
+    "diff",
     "ensure_runnable",
     "json_schema",
     "lint",

@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "compare": "procflow.sim",
     "SimulationResult": "procflow.sim",
     "Comparison": "procflow.sim",
+    "diff": "procflow.diffing",
     "Case": "procflow.runtime",
     "HistoryRecord": "procflow.runtime",
     "write_cases": "procflow.runtime",
@@ -95,6 +96,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow.analyze import Analysis, analyze
     from procflow.config import LintConfig
+    from procflow.diffing import diff
     from procflow.errors import (
         CaseError,
         ConfigError,

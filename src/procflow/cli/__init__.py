@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "checklog",
     "calibrate",
+    "diff",
 )
 
 
