@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +42,7 @@ from typing import Any
 from transitions import Machine
 
 from procflow.errors import CaseError, InvalidTrigger
+from procflow.gate import runnable
 from procflow.loader import as_process
 from procflow.model import Process
 
@@ -94,25 +94,6 @@ class _Token:
     """
 
 
-_RUNNABLE: dict[int, weakref.ref[Process]] = {}
-
-
-def _ensure_runnable(process: Process) -> None:
-    """``procflow.lint.ensure_runnable``, once per process object (processes are immutable)."""
-    known = _RUNNABLE.get(id(process))
-    if known is not None and known() is process:
-        return
-    from procflow.lint import ensure_runnable
-
-    ensure_runnable(process)
-    key = id(process)
-
-    def forget(_ref: weakref.ref[Process]) -> None:
-        _RUNNABLE.pop(key, None)
-
-    _RUNNABLE[key] = weakref.ref(process, forget)
-
-
 def _machine_config(process: Process, allowed: Callable[[str, str], bool]) -> dict[str, Any]:
     """transitions' declarative configuration of ``process``.
 
@@ -148,7 +129,7 @@ class Case:
         _history: list[HistoryRecord] | None = None,
     ) -> None:
         process = as_process(process, "Case")
-        _ensure_runnable(process)
+        runnable(process)  # the gate: raises ProcessError with every blocking problem
         self.process = process
         if case_id is not None and not str(case_id).strip():
             raise CaseError("a case id must be non-empty text (or None for a generated one)")

@@ -62,6 +62,7 @@ from procflow.distributions import (
     Uniform,
 )
 from procflow.errors import Problem, ProcessError, ProcflowError, SimulationError
+from procflow.gate import runnable
 from procflow.loader import as_process
 from procflow.model import Process
 
@@ -643,9 +644,7 @@ def analyze(
             f"{process.position(('arrivals',))}: arrivals must have a positive rate "
             "(a mean time between arrivals above 0)"
         )
-    from procflow.lint import ensure_runnable  # lint imports the rules, which import us
-
-    ensure_runnable(process)  # answered from what lint already found, when lint asks
+    runnable(process)  # the gate; answered from what lint already found, when lint asks
     chain = build_chain(process, max_states=max_states)
     model = _Model(process, rate, bottleneck_threshold, chain)
     return Analysis(
