@@ -19,12 +19,12 @@ import procflow.compiled
 import procflow.digraph
 import procflow.gate
 from helpers import CLEAN, CUSTOMER_SERVICE
+from procflow._lint import lint
 from procflow.compiled import CompiledProcess, StepKind
 from procflow.config import LintConfig
 from procflow.errors import ProcessError
 from procflow.findings import Severity
 from procflow.gate import BLOCKING_CODES, blocking_problems, ensure_runnable, runnable
-from procflow.lint import lint
 from procflow.loader import load, load_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
@@ -229,6 +229,14 @@ def test_the_gate_imports_neither_the_linter_nor_the_maths() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "[]"
+
+
+def test_the_library_never_switches_the_garbage_collector() -> None:
+    """Only the command line may tune the collector (procflow.cli.collector)."""
+    src = Path(procflow.gate.__file__).parent
+    for path in src.rglob("*.py"):
+        if "cli" not in path.relative_to(src).parts:
+            assert "gc.disable" not in path.read_text(), path
 
 
 def test_no_module_level_caches_of_runnable_processes() -> None:

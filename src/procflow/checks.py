@@ -43,6 +43,7 @@ __all__ = [
     "describe_transition",
     "is_dead_end",
     "violations",
+    "without_duration",
 ]
 
 #: How far the probabilities of one step may sum from 1.
@@ -301,6 +302,24 @@ def bad_probabilities(process: Process, compiled: CompiledProcess) -> Iterator[V
                 step_id,
                 ("steps", step_id, "on"),
             )
+
+
+# --------------------------------------------------------------------------
+# PF402: durations (not blocking: analysis and simulation need them on reachable steps)
+
+
+def without_duration(compiled: CompiledProcess) -> list[int]:
+    """Non-end steps that have transitions but no ``duration:``, in file order.
+
+    The PF402 rule reports them all; analysis and simulation refuse to run
+    when a step a case can reach is among them. (A step with no transition
+    at all is a dead end, PF104, and blocks anyway.)
+    """
+    return [
+        u
+        for u in range(compiled.size)
+        if not compiled.end[u] and compiled.duration[u] is None and compiled.outgoing[u]
+    ]
 
 
 # --------------------------------------------------------------------------

@@ -82,8 +82,14 @@ def runnable(process: Process) -> CompiledProcess:
     """``process`` compiled, once no blocking error is left: the proof that it may run.
 
     Raises :class:`ProcessError` with every blocking problem and its
-    position (the message names the ``procflow lint`` command to run).
+    position (the message names the ``procflow lint`` command to run), and
+    :class:`TypeError` for anything but a :class:`~procflow.model.Process`
+    (paths are loaded by the public API, :mod:`procflow`, not here).
     """
+    if not isinstance(process, Process):
+        raise TypeError(
+            f"takes a Process (procflow.load(path) gives one), not {type(process).__name__}"
+        )
     problems = blocking_problems(process)
     if problems:
         raise ProcessError(

@@ -106,7 +106,7 @@ class LintContext:
     @cached_property
     def analysis(self) -> Any:
         """The analytic model, or ``None`` when arrivals or durations are missing."""
-        from procflow.analyze import analyze_or_none
+        from procflow.analysis import analyze_or_none
 
         return analyze_or_none(self.process)
 

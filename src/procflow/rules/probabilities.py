@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from procflow import checks
-from procflow.checks import violations
+from procflow.checks import violations, without_duration
+from procflow.compiled import CompiledProcess
 from procflow.findings import Severity
-from procflow.graph import has_transitions
 from procflow.rules.base import LintContext, Violation, path_of_step, rule
 
 #: How far the probabilities of one step may sum from 1 (SPEC 1.1); the check is PF401's.
@@ -81,9 +81,8 @@ def missing_duration(ctx: LintContext) -> Iterator[Violation]:
       next: resolve
     ```
     """
-    for step_id, step in ctx.process.steps.items():
-        if step.end or step.duration is not None or not has_transitions(step):
-            continue  # a step with no transition at all is PF104's
+    compiled = CompiledProcess.of(ctx.process)
+    for step_id in compiled.step_ids(without_duration(compiled)):
         yield Violation(
             f"step {step_id!r} has no duration: add e.g. `duration: exponential(10m)` so the "
             "process can be analyzed and simulated",

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import os
 import re
-import sys
-import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -530,11 +529,15 @@ def lint_paths(
     config: LintConfig | Plan | None = None,
     *,
     stdin_name: str | None = None,
+    around_file: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> LintReport:
     """Lint files, folders (walked for ``*.yaml``/``*.yml``) and globs; ``-`` is standard input.
 
     Raises :class:`~procflow.errors.FileAccessError` for a path that does not
     exist or cannot be read; everything wrong *inside* a file is a finding.
+    ``around_file`` is entered around the linting of each file: the seam
+    where the command line tunes the garbage collector (the library itself
+    never switches it).
     """
     plan = _plan(config)
     seen: set[str] = set()
@@ -547,26 +550,11 @@ def lint_paths(
         seen.add(key)
         name = stdin_name if path == STDIN and stdin_name else None
         files.append(name or ("<stdin>" if path == STDIN else path))
-        findings.extend(lint_file(path, plan, name=name))
+        with around_file():
+            findings.extend(lint_file(path, plan, name=name))
     findings.sort()
     return LintReport(tuple(files), tuple(findings), plan.fail_on, plan.selected)
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``procflow.lint(process)`` work even after ``import procflow.lint``.
-
-    Importing the submodule makes Python bind it as the package attribute
-    ``procflow.lint``, shadowing the function of the same name that the
-    public API exports; calling the module calls :func:`lint`.
-    """
-
-    def __call__(
-        self, process: Process | str | os.PathLike[str], config: LintConfig | Plan | None = None
-    ) -> list[Finding]:
-        return lint(process, config)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "BLOCKING_CODES",
