@@ -220,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def loop_bench(steps: int, repeat: int, sparse: Callable[[object], np.ndarray] | None) -> None:
     """The single-loop workload: analyze, procflow's sparse block solve, numpy dense, scipy."""
+    from procflow.analysis import analyze
     from procflow.analysis.routing import build_chain, solve_dense, solve_visits, step_visits
-    from procflow.analyze import analyze
     from procflow.loader import load_text
 
     q = 1e-4

@@ -787,6 +787,28 @@ def test_structural_errors_raise_with_positions() -> None:
     assert analyze_or_none(p) is None
 
 
+def test_the_routing_reads_the_gate_and_checks_nothing_again() -> None:
+    """build_chain goes through the runnable gate: its errors, with the gate's positions."""
+    p = chain_process(
+        """
+  a:
+    owner: agent
+    duration: 5m
+    on:
+      yes: {to: end, p: 0.5}
+      no: {to: end, p: 0.4}
+  end: {end: true}
+"""
+    )
+    with pytest.raises(ProcessError) as info:
+        build_chain(p)
+    assert [problem.code for problem in info.value.problems] == ["PF401"]
+    (problem,) = info.value.problems
+    assert problem.message.startswith("bad-probabilities: ")  # the gate's check, named
+    assert "sum to 0.9 (0.5 + 0.4)" in problem.message
+    assert problem.position.file == "x.yaml"
+
+
 def test_dead_end_once_bounds_are_used_up() -> None:
     p = chain_process(
         """

@@ -17,9 +17,8 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from procflow.analysis import linear
+from procflow.analysis import analyze, linear
 from procflow.analysis.routing import build_chain, solve_dense, solve_visits, step_visits
-from procflow.analyze import analyze
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import load_text
 from procflow.model import Process

@@ -76,9 +76,11 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
 
 from procflow.analysis.linear import safe_sum, solve_loop
+from procflow.compiled import CompiledProcess
+from procflow.digraph import strongly_connected
 from procflow.errors import Problem, ProcessError, SimulationError
-from procflow.graph import strongly_connected
-from procflow.model import Process, Step
+from procflow.gate import runnable
+from procflow.model import Process
 
 if TYPE_CHECKING:
     import numpy as np
@@ -127,7 +129,7 @@ class Chain:
     visits: list[float] = field(default_factory=list, repr=False)
     zero_edges: bool = False
     _out: list[Sequence[int]] = field(default_factory=list, repr=False)
-    _first: list[int] = field(default_factory=list, repr=False)
+    _first: Sequence[int] = field(default_factory=list, repr=False)
     _unstable: list[list[int]] = field(default_factory=list, repr=False)
     _dropped_edges: tuple[tuple[int, int], ...] = field(default=(), repr=False)
 
@@ -159,129 +161,49 @@ def _problem(process: Process, code: str, message: str, path: tuple[str | int, .
     return Problem(code, message, process.position(path))
 
 
-def _trigger(step: Step, k: int) -> str:
-    """The trigger of a step's ``k``-th transition (``next`` or the key under ``on``)."""
-    if step.next is not None:
-        return "next"
-    return list(step.on or {})[k]
-
-
 @dataclass
 class _Graph:
-    """The step graph as flat lists: the edges of step ``u`` are ``first[u]`` to ``first[u+1]``.
+    """The compiled step graph as columns: step ``u``'s edges are ``first[u]`` to ``first[u+1]``.
 
-    ``successors`` lists the target of every edge per step, for the SCCs;
-    ``bounded`` the ``(step, edge)`` of every edge with ``max``.
+    Read from the :class:`~procflow.compiled.CompiledProcess` the runnable gate
+    returned (so every target and the start exist and the probabilities are
+    consistent: nothing here checks them again), as plain sequences for the
+    unrolling's inner loops. ``successors`` lists the target of every edge
+    per step, for the SCCs; ``bounded`` the ``(step, edge)`` of every edge
+    with ``max``.
     """
 
-    steps: list[str]
-    end: list[bool]
-    first: list[int]
+    steps: tuple[str, ...]
+    end: Sequence[bool]
+    first: Sequence[int]
     target: list[int]
     weight: list[float | None]
     bound: list[int | None]
     feedback: list[bool]
-    successors: list[list[int]]
+    trigger: list[str]
+    successors: Sequence[Sequence[int]]
     start: int
     bounded: list[tuple[int, int]]
 
     @classmethod
-    def of(cls, process: Process) -> _Graph:
-        """Read every transition once (the ``next``/``on`` fields, no model objects built).
-
-        Raises the PF101, PF102, PF106 and PF401 problems the lint gate would
-        have caught: routing is undefined with them.
-        """
-        steps = list(process.steps)
-        position = {step: i for i, step in enumerate(steps)}
-        end: list[bool] = []
-        first: list[int] = []
-        target: list[int] = []
-        weight: list[float | None] = []
-        bound: list[int | None] = []
-        feedback: list[bool] = []
-        successors: list[list[int]] = []
-        bounded: list[tuple[int, int]] = []
-        problems: list[Problem] = []
-        if process.start not in position:
-            problems.append(
-                Problem(
-                    "PF102",
-                    f"start step {process.start!r} does not exist",
-                    process.position(("start",), "value"),
-                )
-            )
-        for u, (step_id, step) in enumerate(process.steps.items()):
-            end.append(step.end)
-            here = len(target)
-            first.append(here)
-            if step.next is not None:
-                v = position.get(step.next, -1)
-                target.append(v)
-                successors.append([v])
-                weight.append(None)
-                bound.append(None)
-                feedback.append(False)
-            elif step.on:
-                given, total = 0, 0.0
-                for transition in step.on.values():
-                    target.append(position.get(transition.to, -1))
-                    p = transition.p
-                    weight.append(p)
-                    most = transition.max
-                    bound.append(most)
-                    feedback.append(transition.feedback)
-                    if p is not None:
-                        given += 1
-                        total += p
-                    if most is not None:
-                        bounded.append((u, len(bound) - 1))
-                successors.append(target[here:])
-                if given and (given != len(step.on) or abs(total - 1.0) > 1e-6):
-                    problems += _probability_problems(process, step_id, step)
-            else:
-                successors.append([])
-        first.append(len(target))
-        if problems:
-            raise ProcessError(problems, f"{process.source.file}: the process cannot be analyzed")
+    def of(cls, compiled: CompiledProcess) -> _Graph:
+        edges = compiled.edges
         return cls(
-            steps, end, first, target, weight, bound, feedback, successors,
-            position[process.start], bounded,
-        )  # fmt: skip
-
-
-def _unknown_targets(
-    process: Process, step_id: str, step: Step, position: dict[str, int]
-) -> list[Problem]:
-    """PF101: transitions to steps that do not exist."""
-    targets = [step.next] if step.next is not None else [t.to for t in (step.on or {}).values()]
-    return [
-        _problem(
-            process,
-            "PF101",
-            f"transition {_trigger(step, k)!r} of step {step_id!r} points to {to!r}, "
-            "which does not exist",
-            ("steps", step_id),
+            steps=compiled.steps,
+            end=compiled.end,
+            first=compiled.first,
+            target=[e.target for e in edges],
+            weight=[e.p for e in edges],
+            bound=[e.max for e in edges],
+            feedback=[e.feedback for e in edges],
+            trigger=[e.trigger for e in edges],
+            successors=compiled.successors,
+            start=compiled.start,
+            bounded=[(edges[e].source, e) for e in compiled.bounded],
         )
-        for k, to in enumerate(targets)
-        if to not in position
-    ]
-
-
-def _probability_problems(process: Process, step_id: str, step: Step) -> list[Problem]:
-    """PF401: some but not all transitions give ``p``, or the ``p`` do not sum to 1."""
-    given = [t.p for t in (step.on or {}).values() if t.p is not None]
-    if len(given) != len(step.on or {}):
-        message = f"only some transitions of step {step_id!r} have 'p'"
-    elif abs(math.fsum(given) - 1.0) > 1e-6:
-        message = f"the probabilities of step {step_id!r} sum to {math.fsum(given):g}, not 1"
-    else:
-        return []
-    return [_problem(process, "PF401", message, ("steps", step_id))]
 
 
 def _tracked_bounds(
-    process: Process,
     graph: _Graph,
     component_of: list[int],
     sizes_of: list[int],
@@ -325,9 +247,7 @@ def _tracked_bounds(
         total += states(worst) - before
 
     def bound(u: int, e: int, most: int) -> Bound:
-        step_id = graph.steps[u]
-        k = e - graph.first[u]
-        return Bound(step_id, _trigger(process.steps[step_id], k), graph.steps[target[e]], most)
+        return Bound(graph.steps[u], graph.trigger[e], graph.steps[target[e]], most)
 
     slot: dict[int, int] = {}
     caps: dict[int, list[int]] = {}
@@ -387,14 +307,18 @@ def _layer_blocks(
 def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     """Unroll the routing of ``process`` into a Markov chain and solve its visits.
 
-    See the module docstring. Unknown targets or start and inconsistent
-    probabilities raise :class:`ProcessError` (PF101, PF102, PF401); a state
-    from which nothing is left to take -- every remaining edge used up --
-    raises PF104 at that step, and states that can never reach an end raise
-    PF105. A loop that cases leave with a probability too small to compute
-    with (visits beyond floating point) raises :class:`SimulationError`.
+    See the module docstring. The process goes through the runnable gate
+    (:func:`procflow.gate.runnable`, answered from its memo when analyze or
+    lint has asked already), which raises :class:`ProcessError` for the
+    structural errors (unknown targets or start, bad probabilities, ...);
+    the routing reads the compiled process the gate returns and checks none
+    of that again. What only the unrolled chain shows is raised here: a
+    state from which nothing is left to take -- every remaining edge used up
+    -- raises PF104 at that step, and states that can never reach an end
+    raise PF105. A loop that cases leave with a probability too small to
+    compute with (visits beyond floating point) raises :class:`SimulationError`.
     """
-    graph = _Graph.of(process)
+    graph = _Graph.of(runnable(process))
     chain = _unroll(process, graph, max_states)
     if chain.dropped:
         chain = _thin(process, graph, max_states, chain)
@@ -498,7 +422,7 @@ class StateLayout:
         if graph.bounded:
             sizes = [len(members) for members in components]
             slot, caps, kept, dropped, dropped_edges = _tracked_bounds(
-                process, graph, component_of, sizes, max_states
+                graph, component_of, sizes, max_states
             )
         counted = [False] * n
         for u, e in graph.bounded:
@@ -825,7 +749,7 @@ class _Unroller:
     def chain(self) -> Chain:
         layout = self.layout
         return Chain(
-            steps=tuple(layout.graph.steps),
+            steps=layout.graph.steps,
             feedback=tuple(layout.graph.feedback),
             state_step=self.state_step,
             src=self.src,
@@ -872,7 +796,7 @@ def _stuck(index: dict[int, int], positions: list[list[int]]) -> list[int]:
 
 def _trap(
     process: Process,
-    steps: list[str],
+    steps: Sequence[str],
     state_step: list[int],
     bounds: tuple[Bound, ...],
     states: list[int],
