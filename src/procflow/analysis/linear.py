@@ -21,7 +21,7 @@ import heapq
 import math
 from collections.abc import Iterable, Sequence
 
-from procflow.graph import strongly_connected
+from procflow.digraph import strongly_connected
 
 #: Up to this many unknowns a dense system is solved in pure Python: numpy's
 #: call overhead is larger than the arithmetic of a small system (and a

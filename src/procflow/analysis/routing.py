@@ -11,8 +11,9 @@ fundamental matrix ``N = (I - Q)^-1``).
 
 ``max: N`` on an edge makes routing depend on history: once a case has
 taken the edge ``N`` times the edge is skipped and the remaining ``p`` are
-renormalized (SPEC 1.1). That is still a Markov chain on a larger state:
-``(step, how often each bounded edge has been taken)``. Unrolling the
+renormalized (docs/analysis-method.md, section 1). That is still a Markov
+chain on a larger state: ``(step, how often each bounded edge has been
+taken)``. Unrolling the
 counters into the state makes the bounds **exact**. Two observations keep
 the unrolled chain small:
 
@@ -35,10 +36,17 @@ and within a layer the SCCs of the component without its counted edges in
 topological order: that is a topological order of the state graph's
 blocks. :func:`build_chain` walks the reachable states in exactly that
 order and solves each block as it goes (a single state divides by its exit
-probability; a loop is solved densely given the flow into it), pushing the
-outflow forward. A process whose every loop is bounded is solved by
-forward substitution in linear time; a full dense solve of the same system
-(:func:`solve_dense`, kept for cross-checks) costs ``O(n^3)``.
+probability; a loop is one linear system given the flow into it, solved by
+:func:`~procflow.analysis.linear.solve_loop`: densely up to 200 states,
+by sparse elimination beyond), pushing the outflow forward. A process whose
+every loop is bounded is solved by forward substitution in linear time; a
+full dense solve of the same system (:func:`solve_dense`, kept for
+cross-checks) costs ``O(n^3)``.
+
+The pieces: :class:`_Graph` is the compiled process's edges as columns;
+:class:`StateLayout` says where each state ``(step, counters)`` lives in
+flat lists and what its :class:`Moves` are; :class:`_Unroller` walks the
+blocks in order and solves them.
 
 The approximation
 -----------------
@@ -277,7 +285,7 @@ def _layer_blocks(
     """Per component with counters: its SCCs without the counted edges, in topological order.
 
     ``p: 0`` edges are left out (no case takes them), unless the step may fall
-    back on them once its counted edges are used up (SPEC 1.1 renormalizes
+    back on them once its counted edges are used up (the format renormalizes
     to equal shares when only ``p: 0`` edges remain).
     """
     members = [u for c in caps for u in components[c]]
@@ -482,7 +490,7 @@ class StateLayout:
         local = self.local
         weights = [1.0 if (w := weight[e]) is None else w for e in edges]
         share = math.fsum(weights)
-        if share <= 0.0:  # only p = 0 edges are left: equal shares (SPEC 1.1)
+        if share <= 0.0:  # only p = 0 edges are left: equal shares, as documented
             weights, share = [1.0] * len(weights), float(len(weights))
         c = component_of[u]
         size = len(self.components[c])
