@@ -209,7 +209,8 @@ def eliminate(passes: Passes, rhs: Sequence[float], exits: Sequence[float]) -> l
     are stable here because the visit systems are M-matrices (column
     diagonally dominant); a pivot that is not positive stops the
     elimination (``None``), as does fill beyond what a dense solve would
-    cost (``n**3 / 10**4`` updates).
+    cost (``n**3 / 200,000`` updates, at least 50,000: a pure-Python update
+    costs about what 200,000 flops of LAPACK do).
     """
     n = len(passes)
     out: list[dict[int, float]] = [{} for _ in range(n)]
@@ -226,7 +227,7 @@ def eliminate(passes: Passes, rhs: Sequence[float], exits: Sequence[float]) -> l
     heap = [(len(into[i]) * len(out[i]), i) for i in range(n)]
     heapq.heapify(heap)
     done = [False] * n
-    budget, work = max(n**3 // 10_000, 100_000), 0
+    budget, work = max(n**3 // 200_000, 50_000), 0
     while heap:
         cost, k = heapq.heappop(heap)
         if done[k]:
