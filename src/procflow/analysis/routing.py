@@ -46,7 +46,8 @@ cross-checks) costs ``O(n^3)``.
 The pieces: :class:`_Graph` is the compiled process's edges as columns;
 :class:`StateLayout` says where each state ``(step, counters)`` lives in
 flat lists and what its :class:`Moves` are; :class:`_Unroller` walks the
-blocks in order and solves them.
+blocks in order and solves them; :func:`_thin` fits the weights of dropped
+bounds.
 
 The approximation
 -----------------
@@ -529,6 +530,10 @@ class _Unroller:
     block is solved the moment it is reached -- everything upstream of it is
     final by then -- and its outflow pushed forward; the transitions are
     recorded as parallel lists (``src``, ``dst``, ``prob``, ``via``).
+
+    Block kinds: :meth:`solve_step` (one state; one way on passes all on),
+    :meth:`solve_one` (one state, its inflow over its exit share) and
+    :meth:`solve_block` (several states: one linear system).
     """
 
     def __init__(self, process: Process, layout: StateLayout) -> None:
@@ -567,7 +572,7 @@ class _Unroller:
             if c in layout.caps:  # a loop with counted edges: layer by layer
                 self.walk_layers(c)
             elif len(members) > 1:
-                self.solve_loop(members, 0, layout.base[c], 0)
+                self.solve_block(members, 0, layout.base[c], 0)
             else:  # one step, one layer: most of a process
                 u = members[0]
                 self.solve_step(u, 0, layout.base[c], 0, layout.one_way[u])
@@ -588,7 +593,7 @@ class _Unroller:
             shift = layer * size
             for block in layout.sub_blocks[c]:
                 if len(block) > 1:
-                    self.solve_loop(block, layer, offset, shift)
+                    self.solve_block(block, layer, offset, shift)
                     continue
                 u = block[0]
                 t = one_way[u]
@@ -650,7 +655,7 @@ class _Unroller:
         self.via.extend(edges)
         self.out[s] = range(k0, len(dst))
 
-    def solve_loop(self, members: list[int], layer: int, offset: int, shift: int) -> None:
+    def solve_block(self, members: list[int], layer: int, offset: int, shift: int) -> None:
         """A block of several states (a loop) in ``layer``, solved given the flow into it."""
         inside = {offset + self.layout.local[u]: u for u in members}
         index: dict[int, int] = {}
