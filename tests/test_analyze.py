@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 
 import procflow
-from procflow.analysis import queueing
+from procflow.analysis import analyze, analyze_or_none, queueing
 from procflow.analysis.routing import build_chain, solve_dense, solve_visits, step_visits
-from procflow.analyze import analyze, analyze_or_none
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import load_text
 from procflow.model import Process
@@ -786,6 +785,28 @@ def test_structural_errors_raise_with_positions() -> None:
     assert any(problem.code == "PF101" for problem in info.value.problems)
     assert all(problem.position.file == "x.yaml" for problem in info.value.problems)
     assert analyze_or_none(p) is None
+
+
+def test_the_routing_reads_the_gate_and_checks_nothing_again() -> None:
+    """build_chain goes through the runnable gate: its errors, with the gate's positions."""
+    p = chain_process(
+        """
+  a:
+    owner: agent
+    duration: 5m
+    on:
+      yes: {to: end, p: 0.5}
+      no: {to: end, p: 0.4}
+  end: {end: true}
+"""
+    )
+    with pytest.raises(ProcessError) as info:
+        build_chain(p)
+    assert [problem.code for problem in info.value.problems] == ["PF401"]
+    (problem,) = info.value.problems
+    assert problem.message.startswith("bad-probabilities: ")  # the gate's check, named
+    assert "sum to 0.9 (0.5 + 0.4)" in problem.message
+    assert problem.position.file == "x.yaml"
 
 
 def test_dead_end_once_bounds_are_used_up() -> None:

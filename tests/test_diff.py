@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import procflow
 from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT
-from procflow.analyze import analyze
+from procflow.analysis import analyze
 from procflow.diffing import ProcessDiff, diff
 from procflow.errors import Position
 from procflow.model import Process

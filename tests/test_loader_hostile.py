@@ -18,9 +18,9 @@ import pytest
 
 from complexity import counting_calls
 from helpers import CLEAN, write
+from procflow._lint import lint_file, lint_paths
 from procflow.cli import main
 from procflow.errors import ProcessError
-from procflow.lint import lint_file, lint_paths
 from procflow.loader import MAX_BYTES, MAX_DEPTH, load, load_text, parse_yaml
 
 

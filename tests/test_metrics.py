@@ -14,7 +14,7 @@ import pytest
 
 from helpers import ROOT
 from procflow import metrics
-from procflow.analyze import analyze
+from procflow.analysis import analyze
 from procflow.cli.simreport import kind_of, label_of, show
 from procflow.loader import load_text
 from procflow.model import DISTRIBUTION_METRICS, METRICS, Process

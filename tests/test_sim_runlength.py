@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from helpers import CUSTOMER_SERVICE, ROOT, run
-from procflow.analyze import analyze
+from procflow.analysis import analyze
 from procflow.errors import ConfigError
 from procflow.loader import load, load_text
 from procflow.model import parse_target

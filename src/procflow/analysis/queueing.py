@@ -66,8 +66,19 @@ _LOG_TERMS = 1_000_000
 def erlang_b(servers: int, load: float) -> float:
     """Blocking probability of M/M/c/c with offered load ``load`` (Erlangs).
 
-    >>> round(erlang_b(4, 3.0), 4)
+    >>> round(erlang_b(4, 3.0), 4)  # the textbook table value
     0.2061
+    >>> erlang_b(1, 1.0)  # one server: a / (1 + a)
+    0.5
+
+    Past 2,000 servers it is computed in log space; it agrees with the
+    recursion to nine digits:
+
+    >>> b = 1.0
+    >>> for k in range(1, 2501):
+    ...     b = 2400.0 * b / (k + 2400.0 * b)
+    >>> math.isclose(erlang_b(2500, 2400.0), b, rel_tol=1e-9)
+    True
     """
     if servers < 0:
         raise ValueError("servers must be >= 0")
@@ -115,6 +126,10 @@ def erlang_c(servers: int, load: float) -> float:
 
     >>> round(erlang_c(4, 3.0), 4)
     0.5094
+    >>> erlang_c(1, 0.5)  # M/M/1: an arrival waits with probability rho
+    0.5
+    >>> erlang_c(4, 4.0)  # no spare capacity: everyone waits
+    1.0
     """
     if load <= 0.0:
         return 0.0
@@ -130,6 +145,10 @@ def mmc_wait(servers: int, load: float, service_mean: float) -> float:
 
     >>> round(mmc_wait(4, 3.0, 20.0), 2)   # 9/h, 20 minutes, 4 servers
     10.19
+    >>> mmc_wait(1, 0.5, 10.0)  # M/M/1: rho / (1 - rho) x service
+    10.0
+    >>> mmc_wait(2, 2.0, 10.0)
+    inf
     """
     if load <= 0.0 or service_mean <= 0.0:
         return 0.0
@@ -139,7 +158,14 @@ def mmc_wait(servers: int, load: float, service_mean: float) -> float:
 
 
 def allen_cunneen(wait_mmc: float, arrival_scv: float, service_scv: float) -> float:
-    """Allen–Cunneen's GI/G/c mean wait from the M/M/c one."""
+    """Allen–Cunneen's GI/G/c mean wait from the M/M/c one.
+
+    Exact for M/G/1 (the Pollaczek–Khinchine formula): a fixed service time
+    halves the M/M/1 wait.
+
+    >>> allen_cunneen(10.0, 1.0, 0.0)  # M/D/1 at rho = 0.5, service 10
+    5.0
+    """
     return wait_mmc * (arrival_scv + service_scv) / 2.0
 
 
@@ -149,6 +175,9 @@ def required_servers(load: float, utilization: float = 1.0) -> int:
     ``load`` must be finite. Past 2**52 servers, where floating point no
     longer tells ``n`` from ``n + 1``, the answer is computed in exact
     rational arithmetic.
+
+    >>> required_servers(3.0), required_servers(3.0, 0.7), required_servers(4.0)
+    (4, 5, 5)
     """
     if load <= 0.0:
         return 1
@@ -205,10 +234,24 @@ def qna_arrival_scvs(
     """SCV of the arrival stream at every station, from the streams ``flows[(i, j)]``.
 
     The linear system is solved block by block
-    (:func:`~procflow.analysis.linear.solve_blocks`), so thousands of
-    stations cost little, and in plain Python, which for the few stations of
-    a typical process is faster than setting up arrays. Infinite service
-    SCVs (a duration distribution beyond floating point) count as 1e300.
+    (:func:`~procflow.analysis.linear.solve_blocks`; a loop of thousands of
+    stations sparsely), so thousands of stations cost little, and in plain
+    Python, which for the few stations of a typical process is faster than
+    setting up arrays. Infinite service SCVs (a duration distribution beyond
+    floating point) count as 1e300.
+
+    Regular arrivals (SCV 0) through a pure delay, half of them split off
+    to a second station: splitting makes the stream more random,
+    ``p cd² + 1 - p = 0.5``:
+
+    >>> delay, desk = Station(0.0, None, 1.0), Station(0.5, 1, 1.0)
+    >>> qna_arrival_scvs([delay, desk], {(0, 1): 0.5}, [1.0, 0.0], 0.0)
+    [0.0, 0.5]
+
+    With Poisson arrivals and exponential service every SCV stays 1 (M/M/c):
+
+    >>> qna_arrival_scvs([Station(0.8, 1, 1.0), desk], {(0, 1): 1.0}, [1.0, 0.0], 1.0)
+    [1.0, 1.0]
     """
     n = len(stations)
     if n == 0:

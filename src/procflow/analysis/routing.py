@@ -11,8 +11,9 @@ fundamental matrix ``N = (I - Q)^-1``).
 
 ``max: N`` on an edge makes routing depend on history: once a case has
 taken the edge ``N`` times the edge is skipped and the remaining ``p`` are
-renormalized (SPEC 1.1). That is still a Markov chain on a larger state:
-``(step, how often each bounded edge has been taken)``. Unrolling the
+renormalized (docs/analysis-method.md, section 1). That is still a Markov
+chain on a larger state: ``(step, how often each bounded edge has been
+taken)``. Unrolling the
 counters into the state makes the bounds **exact**. Two observations keep
 the unrolled chain small:
 
@@ -35,10 +36,18 @@ and within a layer the SCCs of the component without its counted edges in
 topological order: that is a topological order of the state graph's
 blocks. :func:`build_chain` walks the reachable states in exactly that
 order and solves each block as it goes (a single state divides by its exit
-probability; a loop is solved densely given the flow into it), pushing the
-outflow forward. A process whose every loop is bounded is solved by
-forward substitution in linear time; a full dense solve of the same system
-(:func:`solve_dense`, kept for cross-checks) costs ``O(n^3)``.
+probability; a loop is one linear system given the flow into it, solved by
+:func:`~procflow.analysis.linear.solve_loop`: densely up to 200 states,
+by sparse elimination beyond), pushing the outflow forward. A process whose
+every loop is bounded is solved by forward substitution in linear time; a
+full dense solve of the same system (:func:`solve_dense`, kept for
+cross-checks) costs ``O(n^3)``.
+
+The pieces: :class:`_Graph` is the compiled process's edges as columns;
+:class:`StateLayout` says where each state ``(step, counters)`` lives in
+flat lists and what its :class:`Moves` are; :class:`_Unroller` walks the
+blocks in order and solves them; :func:`_thin` fits the weights of dropped
+bounds.
 
 The approximation
 -----------------
@@ -73,21 +82,20 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from procflow.analysis.linear import safe_sum, solve_dense_rows
+from procflow.analysis.linear import safe_sum, solve_loop
+from procflow.compiled import CompiledProcess
+from procflow.digraph import strongly_connected
 from procflow.errors import Problem, ProcessError, SimulationError
-from procflow.graph import strongly_connected
-from procflow.model import Process, Step
+from procflow.gate import runnable
+from procflow.model import Process
 
 if TYPE_CHECKING:
     import numpy as np
 
 #: Default limit of the unrolled state space before bounds are approximated.
 MAX_STATES = 100_000
-
-#: The moves out of one state: ``(edges, probabilities, positions, flags, leaving)``.
-Moves = tuple[list[int], list[float], list[int], list[int], float | None]
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ class Chain:
     visits: list[float] = field(default_factory=list, repr=False)
     zero_edges: bool = False
     _out: list[Sequence[int]] = field(default_factory=list, repr=False)
-    _first: list[int] = field(default_factory=list, repr=False)
+    _first: Sequence[int] = field(default_factory=list, repr=False)
     _unstable: list[list[int]] = field(default_factory=list, repr=False)
     _dropped_edges: tuple[tuple[int, int], ...] = field(default=(), repr=False)
 
@@ -162,129 +170,49 @@ def _problem(process: Process, code: str, message: str, path: tuple[str | int, .
     return Problem(code, message, process.position(path))
 
 
-def _trigger(step: Step, k: int) -> str:
-    """The trigger of a step's ``k``-th transition (``next`` or the key under ``on``)."""
-    if step.next is not None:
-        return "next"
-    return list(step.on or {})[k]
-
-
 @dataclass
 class _Graph:
-    """The step graph as flat lists: the edges of step ``u`` are ``first[u]`` to ``first[u+1]``.
+    """The compiled step graph as columns: step ``u``'s edges are ``first[u]`` to ``first[u+1]``.
 
-    ``successors`` lists the target of every edge per step, for the SCCs;
-    ``bounded`` the ``(step, edge)`` of every edge with ``max``.
+    Read from the :class:`~procflow.compiled.CompiledProcess` the runnable gate
+    returned (so every target and the start exist and the probabilities are
+    consistent: nothing here checks them again), as plain sequences for the
+    unrolling's inner loops. ``successors`` lists the target of every edge
+    per step, for the SCCs; ``bounded`` the ``(step, edge)`` of every edge
+    with ``max``.
     """
 
-    steps: list[str]
-    end: list[bool]
-    first: list[int]
+    steps: tuple[str, ...]
+    end: Sequence[bool]
+    first: Sequence[int]
     target: list[int]
     weight: list[float | None]
     bound: list[int | None]
     feedback: list[bool]
-    successors: list[list[int]]
+    trigger: list[str]
+    successors: Sequence[Sequence[int]]
     start: int
     bounded: list[tuple[int, int]]
 
     @classmethod
-    def of(cls, process: Process) -> _Graph:
-        """Read every transition once (the ``next``/``on`` fields, no model objects built).
-
-        Raises the PF101, PF102, PF106 and PF401 problems the lint gate would
-        have caught: routing is undefined with them.
-        """
-        steps = list(process.steps)
-        position = {step: i for i, step in enumerate(steps)}
-        end: list[bool] = []
-        first: list[int] = []
-        target: list[int] = []
-        weight: list[float | None] = []
-        bound: list[int | None] = []
-        feedback: list[bool] = []
-        successors: list[list[int]] = []
-        bounded: list[tuple[int, int]] = []
-        problems: list[Problem] = []
-        if process.start not in position:
-            problems.append(
-                Problem(
-                    "PF102",
-                    f"start step {process.start!r} does not exist",
-                    process.position(("start",), "value"),
-                )
-            )
-        for u, (step_id, step) in enumerate(process.steps.items()):
-            end.append(step.end)
-            here = len(target)
-            first.append(here)
-            if step.next is not None:
-                v = position.get(step.next, -1)
-                target.append(v)
-                successors.append([v])
-                weight.append(None)
-                bound.append(None)
-                feedback.append(False)
-            elif step.on:
-                given, total = 0, 0.0
-                for transition in step.on.values():
-                    target.append(position.get(transition.to, -1))
-                    p = transition.p
-                    weight.append(p)
-                    most = transition.max
-                    bound.append(most)
-                    feedback.append(transition.feedback)
-                    if p is not None:
-                        given += 1
-                        total += p
-                    if most is not None:
-                        bounded.append((u, len(bound) - 1))
-                successors.append(target[here:])
-                if given and (given != len(step.on) or abs(total - 1.0) > 1e-6):
-                    problems += _probability_problems(process, step_id, step)
-            else:
-                successors.append([])
-        first.append(len(target))
-        if problems:
-            raise ProcessError(problems, f"{process.source.file}: the process cannot be analyzed")
+    def of(cls, compiled: CompiledProcess) -> _Graph:
+        edges = compiled.edges
         return cls(
-            steps, end, first, target, weight, bound, feedback, successors,
-            position[process.start], bounded,
-        )  # fmt: skip
-
-
-def _unknown_targets(
-    process: Process, step_id: str, step: Step, position: dict[str, int]
-) -> list[Problem]:
-    """PF101: transitions to steps that do not exist."""
-    targets = [step.next] if step.next is not None else [t.to for t in (step.on or {}).values()]
-    return [
-        _problem(
-            process,
-            "PF101",
-            f"transition {_trigger(step, k)!r} of step {step_id!r} points to {to!r}, "
-            "which does not exist",
-            ("steps", step_id),
+            steps=compiled.steps,
+            end=compiled.end,
+            first=compiled.first,
+            target=[e.target for e in edges],
+            weight=[e.p for e in edges],
+            bound=[e.max for e in edges],
+            feedback=[e.feedback for e in edges],
+            trigger=[e.trigger for e in edges],
+            successors=compiled.successors,
+            start=compiled.start,
+            bounded=[(edges[e].source, e) for e in compiled.bounded],
         )
-        for k, to in enumerate(targets)
-        if to not in position
-    ]
-
-
-def _probability_problems(process: Process, step_id: str, step: Step) -> list[Problem]:
-    """PF401: some but not all transitions give ``p``, or the ``p`` do not sum to 1."""
-    given = [t.p for t in (step.on or {}).values() if t.p is not None]
-    if len(given) != len(step.on or {}):
-        message = f"only some transitions of step {step_id!r} have 'p'"
-    elif abs(math.fsum(given) - 1.0) > 1e-6:
-        message = f"the probabilities of step {step_id!r} sum to {math.fsum(given):g}, not 1"
-    else:
-        return []
-    return [_problem(process, "PF401", message, ("steps", step_id))]
 
 
 def _tracked_bounds(
-    process: Process,
     graph: _Graph,
     component_of: list[int],
     sizes_of: list[int],
@@ -328,9 +256,7 @@ def _tracked_bounds(
         total += states(worst) - before
 
     def bound(u: int, e: int, most: int) -> Bound:
-        step_id = graph.steps[u]
-        k = e - graph.first[u]
-        return Bound(step_id, _trigger(process.steps[step_id], k), graph.steps[target[e]], most)
+        return Bound(graph.steps[u], graph.trigger[e], graph.steps[target[e]], most)
 
     slot: dict[int, int] = {}
     caps: dict[int, list[int]] = {}
@@ -360,7 +286,7 @@ def _layer_blocks(
     """Per component with counters: its SCCs without the counted edges, in topological order.
 
     ``p: 0`` edges are left out (no case takes them), unless the step may fall
-    back on them once its counted edges are used up (SPEC 1.1 renormalizes
+    back on them once its counted edges are used up (the format renormalizes
     to equal shares when only ``p: 0`` edges remain).
     """
     members = [u for c in caps for u in components[c]]
@@ -390,14 +316,18 @@ def _layer_blocks(
 def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     """Unroll the routing of ``process`` into a Markov chain and solve its visits.
 
-    See the module docstring. Unknown targets or start and inconsistent
-    probabilities raise :class:`ProcessError` (PF101, PF102, PF401); a state
-    from which nothing is left to take -- every remaining edge used up --
-    raises PF104 at that step, and states that can never reach an end raise
-    PF105. A loop that cases leave with a probability too small to compute
-    with (visits beyond floating point) raises :class:`SimulationError`.
+    See the module docstring. The process goes through the runnable gate
+    (:func:`procflow.gate.runnable`, answered from its memo when analyze or
+    lint has asked already), which raises :class:`ProcessError` for the
+    structural errors (unknown targets or start, bad probabilities, ...);
+    the routing reads the compiled process the gate returns and checks none
+    of that again. What only the unrolled chain shows is raised here: a
+    state from which nothing is left to take -- every remaining edge used up
+    -- raises PF104 at that step, and states that can never reach an end
+    raise PF105. A loop that cases leave with a probability too small to
+    compute with (visits beyond floating point) raises :class:`SimulationError`.
     """
-    graph = _Graph.of(process)
+    graph = _Graph.of(runnable(process))
     chain = _unroll(process, graph, max_states)
     if chain.dropped:
         chain = _thin(process, graph, max_states, chain)
@@ -412,91 +342,162 @@ def _unroll(
     factors: dict[int, float] | None = None,
 ) -> Chain:
     """The chain of :func:`build_chain`; ``factors`` scale the weights of dropped bounds."""
-    steps, end, first, target, weight = (
-        graph.steps,
-        graph.end,
-        graph.first,
-        graph.target,
-        graph.weight,
-    )
-    if factors:
-        weight = list(weight)
-        for e, factor in factors.items():
-            weight[e] = (1.0 if weight[e] is None else weight[e]) * factor  # type: ignore[operator]
-    n = len(steps)
-    components = strongly_connected(n, graph.successors)
-    components.reverse()  # topological order
-    component_of = [0] * n
-    local = [0] * n
-    for c, members in enumerate(components):
-        for i, member in enumerate(members):
-            component_of[member] = c
-            local[member] = i
-    slot: dict[int, int] = {}
-    caps: dict[int, list[int]] = {}
-    kept: tuple[Bound, ...] = ()
-    dropped: tuple[Bound, ...] = ()
-    dropped_edges: tuple[tuple[int, int], ...] = ()
-    if graph.bounded:
-        sizes = [len(members) for members in components]
-        slot, caps, kept, dropped, dropped_edges = _tracked_bounds(
-            process, graph, component_of, sizes, max_states
-        )
-    counted = [False] * n
-    for u, e in graph.bounded:
-        if e in slot:
-            counted[u] = True
-    sub_blocks = _layer_blocks(graph, components, component_of, slot, caps) if caps else {}
+    layout = StateLayout.of(process, graph, max_states, factors)
+    return _Unroller(process, layout).walk()
 
-    # State (u, layer) lives at position base[c] + layer * |c| + local[u] of flat lists;
-    # at0[u] is its position in layer 0.
-    layers = [1] * len(components)
-    strides: dict[int, list[int]] = {}
-    for c, maxima in caps.items():  # counters as one mixed-radix number
-        stride, count = [], 1
-        for most in maxima:
-            stride.append(count)
-            count *= most + 1
-        layers[c] = count
-        strides[c] = stride
-    spans = [count * len(members) for count, members in zip(layers, components, strict=True)]
-    base = [0, *accumulate(spans)]
-    total = base.pop()
-    at0 = [base[component_of[u]] + local[u] for u in range(n)]
 
-    cache: dict[int, Moves] = {}
+class Moves(NamedTuple):
+    """The moves out of one state, edge by edge (``p: 0`` edges left out).
 
-    def moves(u: int, layer: int) -> Moves:
-        """``(edges, probabilities, positions, flags, leaving)`` of step ``u`` in ``layer``.
+    ``positions`` are the layout positions the moves lead to; a position
+    flagged 1 in ``flags`` was computed in layer 0 and is shifted by the
+    caller to the layer of the state it leaves (a step without counted
+    edges moves alike in every layer, so its moves are computed once).
+    ``leaving`` is the probability of moving to another state, ``None``
+    when the step has no loop back to itself.
+    """
 
-        A position flagged 1 is in layer 0: add ``layer * |component|``. A
-        step without counted edges moves alike in every layer (computed
-        once); ``leaving`` is the probability of moving to another state,
-        ``None`` when the step has no self loop.
-        """
-        if not counted[u]:
-            found = cache.get(u)
+    edges: list[int]
+    probabilities: list[float]
+    positions: list[int]
+    flags: list[int]
+    leaving: float | None
+
+
+@dataclass
+class StateLayout:
+    """The unrolled state space: where the state ``(step, counters)`` lives in flat lists.
+
+    Components of the step graph (``components``, topological order) are
+    laid out one after another from ``base[c]``. A component with counted
+    edges (``caps[c]`` their maxima) reads its counter vector as one
+    mixed-radix number, its *layer* (digit ``i`` weighs ``strides[c][i]``):
+    state ``(u, layer)`` lives at ``base[c] + layer * |c| + local[u]``, and
+    ``at0[u]`` is its position in layer 0 (every other component has one
+    layer). ``sub_blocks[c]`` are the SCCs of a counted component without
+    its counted edges, in topological order: taken layer by layer they are
+    the state graph's blocks in topological order. ``one_way[u]`` is the
+    layer-0 position a step with one uncounted edge always leads to, else -1.
+    """
+
+    graph: _Graph
+    weight: list[float | None]
+    components: list[list[int]]
+    component_of: list[int]
+    local: list[int]
+    slot: dict[int, int]
+    caps: dict[int, list[int]]
+    strides: dict[int, list[int]]
+    layers: list[int]
+    base: list[int]
+    total: int
+    at0: list[int]
+    counted: list[bool]
+    one_way: list[int]
+    sub_blocks: dict[int, list[list[int]]]
+    kept: tuple[Bound, ...]
+    dropped: tuple[Bound, ...]
+    dropped_edges: tuple[tuple[int, int], ...]
+    _cache: dict[int, Moves] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        process: Process,
+        graph: _Graph,
+        max_states: int,
+        factors: dict[int, float] | None = None,
+    ) -> StateLayout:
+        """Choose the counted bounds (dropping some past ``max_states``) and lay the states out."""
+        weight = graph.weight
+        if factors:
+            weight = list(weight)
+            for e, factor in factors.items():
+                weight[e] = (1.0 if weight[e] is None else weight[e]) * factor  # type: ignore[operator]
+        n = len(graph.steps)
+        components = strongly_connected(n, graph.successors)
+        components.reverse()  # topological order
+        component_of = [0] * n
+        local = [0] * n
+        for c, members in enumerate(components):
+            for i, member in enumerate(members):
+                component_of[member] = c
+                local[member] = i
+        slot: dict[int, int] = {}
+        caps: dict[int, list[int]] = {}
+        kept: tuple[Bound, ...] = ()
+        dropped: tuple[Bound, ...] = ()
+        dropped_edges: tuple[tuple[int, int], ...] = ()
+        if graph.bounded:
+            sizes = [len(members) for members in components]
+            slot, caps, kept, dropped, dropped_edges = _tracked_bounds(
+                graph, component_of, sizes, max_states
+            )
+        counted = [False] * n
+        for u, e in graph.bounded:
+            if e in slot:
+                counted[u] = True
+        sub_blocks = _layer_blocks(graph, components, component_of, slot, caps) if caps else {}
+        layers = [1] * len(components)
+        strides: dict[int, list[int]] = {}
+        for c, maxima in caps.items():  # counters as one mixed-radix number
+            stride, count = [], 1
+            for most in maxima:
+                stride.append(count)
+                count *= most + 1
+            layers[c] = count
+            strides[c] = stride
+        spans = [count * len(members) for count, members in zip(layers, components, strict=True)]
+        base = [0, *accumulate(spans)]
+        total = base.pop()
+        at0 = [base[component_of[u]] + local[u] for u in range(n)]
+        first, target, end = graph.first, graph.target, graph.end
+        one_way = [
+            at0[target[first[u]]]
+            if first[u + 1] - first[u] == 1 and not end[u] and not counted[u]
+            else -1
+            for u in range(n)
+        ]
+        return cls(
+            graph, weight, components, component_of, local, slot, caps, strides, layers, base,
+            total, at0, counted, one_way, sub_blocks, kept, dropped, dropped_edges,
+        )  # fmt: skip
+
+    def moves(self, u: int, layer: int) -> Moves:
+        """The moves of step ``u`` in ``layer``: its edges not yet used up."""
+        first = self.graph.first
+        if not self.counted[u]:
+            found = self._cache.get(u)
             if found is None:
-                found = cache[u] = _moves(u, range(first[u], first[u + 1]), 0)
+                found = self._cache[u] = self._moves(u, range(first[u], first[u + 1]), 0)
             return found
-        c = component_of[u]
-        stride, cap = strides[c], caps[c]
+        c = self.component_of[u]
+        stride, cap, slot = self.strides[c], self.caps[c], self.slot
         available = [
             e
             for e in range(first[u], first[u + 1])
             if (i := slot.get(e, -1)) < 0 or layer // stride[i] % (cap[i] + 1) < cap[i]
         ]
-        return _moves(u, available, layer)
+        return self._moves(u, available, layer)
 
-    def _moves(u: int, edges: Sequence[int], layer: int) -> Moves:
+    def _moves(self, u: int, edges: Sequence[int], layer: int) -> Moves:
+        """Probabilities and target positions of ``edges`` of step ``u`` in ``layer``."""
+        weight, target, component_of, slot = (
+            self.weight,
+            self.graph.target,
+            self.component_of,
+            self.slot,
+        )
+        local = self.local
         weights = [1.0 if (w := weight[e]) is None else w for e in edges]
         share = math.fsum(weights)
-        if share <= 0.0:  # only p = 0 edges are left: equal shares (SPEC 1.1)
+        if share <= 0.0:  # only p = 0 edges are left: equal shares, as documented
             weights, share = [1.0] * len(weights), float(len(weights))
         c = component_of[u]
-        size = len(components[c])
-        shifted = not counted[u]  # positions in layer 0, shifted when used
-        here = base[c] + (0 if shifted else layer * size) + local[u]
+        size = len(self.components[c])
+        start = self.base[c]
+        shifted = not self.counted[u]  # positions in layer 0, shifted when used
+        here = start + (0 if shifted else layer * size) + local[u]
         taken, probabilities, positions, flags = [], [], [], []
         for e, w in zip(edges, weights, strict=True):
             if w <= 0.0:
@@ -505,104 +506,189 @@ def _unroll(
             taken.append(e)
             probabilities.append(w / share)
             if component_of[v] != c:
-                positions.append(at0[v])
+                positions.append(self.at0[v])
                 flags.append(0)
             elif (i := slot.get(e, -1)) >= 0:
-                positions.append(base[c] + (layer + strides[c][i]) * size + local[v])
+                positions.append(start + (layer + self.strides[c][i]) * size + local[v])
                 flags.append(0)
             else:
-                positions.append(base[c] + (0 if shifted else layer * size) + local[v])
+                positions.append(start + (0 if shifted else layer * size) + local[v])
                 flags.append(1 if shifted else 0)
         leaving: float | None = None
         if here in positions:
             leaving = math.fsum(
                 p for p, t in zip(probabilities, positions, strict=True) if t != here
             )
-        return taken, probabilities, positions, flags, leaving
+        return Moves(taken, probabilities, positions, flags, leaving)
 
-    state_of = [-1] * total
-    inflow = [0.0] * total
-    state_step: list[int] = []
-    src: list[int] = []
-    dst: list[int] = []
-    prob: list[float] = []
-    via: list[int] = []
-    nothing = range(0)
-    out: list[Sequence[int]] = []
-    visits: list[float] = []
-    blocks: list[list[int]] = []
-    traps: list[list[int]] = []
-    unstable: list[list[int]] = []
 
-    def dead_end(u: int) -> ProcessError:
-        return ProcessError(
-            [
-                _problem(
-                    process,
-                    "PF104",
-                    f"step {steps[u]!r} is a dead end once its bounded edges are used up: "
-                    "add a transition without 'max'",
-                    ("steps", steps[u]),
-                )
-            ]
-        )
+class _Unroller:
+    """Walks the reachable states of a :class:`StateLayout` in block order, solving as it goes.
 
-    def solve_block(members: list[int], layer: int, offset: int, shift: int) -> None:
-        """Solve a block of several states (a loop) densely, given the flow into it."""
-        inside = {offset + local[u]: u for u in members}
+    ``state_of[q]`` is the state at layout position ``q`` (-1 until reached);
+    ``inflow[q]`` the flow that has arrived there from upstream blocks. Each
+    block is solved the moment it is reached -- everything upstream of it is
+    final by then -- and its outflow pushed forward; the transitions are
+    recorded as parallel lists (``src``, ``dst``, ``prob``, ``via``).
+
+    Block kinds: :meth:`solve_step` (one state; one way on passes all on),
+    :meth:`solve_one` (one state, its inflow over its exit share) and
+    :meth:`solve_block` (several states: one linear system).
+    """
+
+    def __init__(self, process: Process, layout: StateLayout) -> None:
+        self.process = process
+        self.layout = layout
+        self.state_of = [-1] * layout.total
+        self.inflow = [0.0] * layout.total
+        self.state_step: list[int] = []
+        self.src: list[int] = []
+        self.dst: list[int] = []
+        self.prob: list[float] = []
+        self.via: list[int] = []
+        self.out: list[Sequence[int]] = []
+        self.visits: list[float] = []
+        self.blocks: list[list[int]] = []
+        self.traps: list[list[int]] = []
+        self.unstable: list[list[int]] = []
+
+    def state(self, q: int, step: int) -> int:
+        """The state at position ``q`` (at ``step``), added when first reached."""
+        s = self.state_of[q]
+        if s < 0:
+            s = self.state_of[q] = len(self.state_step)
+            self.state_step.append(step)
+            self.visits.append(0.0)
+            self.out.append(_NOTHING)
+        return s
+
+    def walk(self) -> Chain:
+        """Every reachable state, block by block in topological order; the solved chain."""
+        layout = self.layout
+        origin = layout.graph.start
+        self.state(layout.at0[origin], origin)
+        self.inflow[layout.at0[origin]] = 1.0
+        for c, members in enumerate(layout.components):
+            if c in layout.caps:  # a loop with counted edges: layer by layer
+                self.walk_layers(c)
+            elif len(members) > 1:
+                self.solve_block(members, 0, layout.base[c], 0)
+            else:  # one step, one layer: most of a process
+                u = members[0]
+                self.solve_step(u, 0, layout.base[c], 0, layout.one_way[u])
+        if self.traps:
+            raise ProcessError([self.trap(t) for t in self.traps])
+        return self.chain()
+
+    def walk_layers(self, c: int) -> None:
+        """A component with counted edges: its layers in increasing order, sub-blocks in order."""
+        layout = self.layout
+        size = len(layout.components[c])
+        state_of, local, one_way = self.state_of, layout.local, layout.one_way
+        first, target, component_of = layout.graph.first, layout.graph.target, layout.component_of
+        for layer in range(layout.layers[c]):
+            offset = layout.base[c] + layer * size
+            if max(state_of[offset : offset + size]) < 0:
+                continue  # no state of this layer is reached (layers only ever grow)
+            shift = layer * size
+            for block in layout.sub_blocks[c]:
+                if len(block) > 1:
+                    self.solve_block(block, layer, offset, shift)
+                    continue
+                u = block[0]
+                t = one_way[u]
+                if t >= 0 and component_of[target[first[u]]] == c:
+                    t += shift
+                self.solve_step(u, layer, offset + local[u], shift, t)
+
+    def solve_step(self, u: int, layer: int, q: int, shift: int, t: int) -> None:
+        """A block of one state: step ``u`` at position ``q``; ``t`` its one way on, else -1."""
+        s = self.state_of[q]
+        if s < 0:
+            return
+        if t < 0 or t == q:  # several ways on, or its only way on is itself (a trap)
+            self.solve_one(u, layer, q, shift)
+            return
+        self.blocks.append([s])  # one way on: all that arrives moves on
+        value = self.visits[s] = self.inflow[q]
+        e = self.layout.graph.first[u]
+        state = self.state(t, self.layout.graph.target[e])
+        dst = self.dst
+        self.out[s] = range(len(dst), len(dst) + 1)
+        dst.append(state)
+        self.src.append(s)
+        self.prob.append(1.0)
+        self.via.append(e)
+        self.inflow[t] += value
+
+    def solve_one(self, u: int, layer: int, q: int, shift: int) -> None:
+        """Visits of the state of step ``u`` at position ``q``: its inflow over its exit share."""
+        s = self.state_of[q]
+        if s < 0:
+            return
+        self.blocks.append([s])
+        arriving = self.inflow[q]
+        if self.layout.graph.end[u]:
+            self.visits[s] = arriving
+            return
+        edges, probabilities, positions, flags, leaving = self.layout.moves(u, layer)
+        if not edges:
+            raise self.dead_end(u)
+        if leaving is None:
+            value = arriving
+        elif leaving > 0.0:
+            value = arriving / leaving
+        else:
+            self.traps.append([s])
+            return
+        self.visits[s] = value
+        dst, inflow, target = self.dst, self.inflow, self.layout.graph.target
+        k0 = len(dst)
+        for e, p, t, f in zip(edges, probabilities, positions, flags, strict=True):
+            if f:
+                t += shift
+            dst.append(self.state(t, target[e]))
+            if t != q:
+                inflow[t] += value * p
+        self.src.extend([s] * len(edges))
+        self.prob.extend(probabilities)
+        self.via.extend(edges)
+        self.out[s] = range(k0, len(dst))
+
+    def solve_block(self, members: list[int], layer: int, offset: int, shift: int) -> None:
+        """A block of several states (a loop) in ``layer``, solved given the flow into it."""
+        inside = {offset + self.layout.local[u]: u for u in members}
         index: dict[int, int] = {}
         order: list[int] = []
         for q in inside:
-            if state_of[q] >= 0:
+            if self.state_of[q] >= 0:
                 index[q] = len(order)
                 order.append(q)
         if not order:
             return
-        taken: list[tuple[list[float], list[int]]] = []
-        i = 0
-        while i < len(order):  # states reached only from inside the block come in here
-            q = order[i]
-            u = inside[q]
-            edges, probabilities, positions, flags, _leaving = moves(u, layer)
-            if not edges:
-                raise dead_end(u)
-            if shift:
-                positions = [t + shift if f else t for t, f in zip(positions, flags, strict=True)]
-            s = state_of[q]
-            k0 = len(dst)
-            for e, t in zip(edges, positions, strict=True):
-                state = state_of[t]
-                if state < 0:
-                    state = state_of[t] = len(state_step)
-                    state_step.append(target[e])
-                    visits.append(0.0)
-                    out.append(nothing)
-                dst.append(state)
-                if t in inside and t not in index:
-                    index[t] = len(order)
-                    order.append(t)
-            src.extend([s] * len(edges))
-            prob.extend(probabilities)
-            via.extend(edges)
-            out[s] = range(k0, len(dst))
-            taken.append((probabilities, positions))
-            i += 1
-        states = [state_of[q] for q in order]
-        blocks.append(states)
+        taken = self.expand_loop(inside, index, order, layer, shift)
+        states = [self.state_of[q] for q in order]
+        self.blocks.append(states)
         stuck = _stuck(index, [positions for _p, positions in taken])
         if stuck:
-            traps.append([states[i] for i in stuck])
+            self.traps.append([states[i] for i in stuck])
             return
-        rows = [[0.0] * len(order) for _ in order]
-        for i, (probabilities, positions) in enumerate(taken):
-            rows[i][i] += 1.0
-            for p, t in zip(probabilities, positions, strict=True):
-                j = index.get(t)
-                if j is not None:
-                    rows[j][i] -= p
-        entering = [inflow[q] for q in order]
-        solution = solve_dense_rows(rows, entering)
+        passes = [
+            [
+                (j, p)
+                for p, t in zip(probabilities, positions, strict=True)
+                if (j := index.get(t)) is not None
+            ]
+            for probabilities, positions in taken
+        ]
+        exits = [
+            math.fsum(p for p, t in zip(probabilities, positions, strict=True) if t not in index)
+            for probabilities, positions in taken
+        ]
+        entering = [self.inflow[q] for q in order]
+        solution = solve_loop(passes, entering, exits)
         leaving = []
+        inflow, visits = self.inflow, self.visits
         for i, (probabilities, positions) in enumerate(taken):
             value = solution[i]
             visits[states[i]] = value
@@ -614,151 +700,89 @@ def _unroll(
         # left with a probability near the underflow limit) its visits are not to be trusted
         arrived = safe_sum(entering)
         if min(solution) < 0.0 or not abs(safe_sum(leaving) - arrived) <= 1e-6 * arrived:
-            unstable.append(states)
+            self.unstable.append(states)
 
-    def solve_one(u: int, layer: int, q: int, shift: int) -> None:
-        """Visits of the state of step ``u`` at position ``q``: its inflow over its exit share."""
-        s = state_of[q]
-        if s < 0:
-            return
-        blocks.append([s])
-        arriving = inflow[q]
-        if end[u]:
-            visits[s] = arriving
-            return
-        edges, probabilities, positions, flags, leaving = moves(u, layer)
-        if not edges:
-            raise dead_end(u)
-        if leaving is None:
-            value = arriving
-        elif leaving > 0.0:
-            value = arriving / leaving
-        else:
-            traps.append([s])
-            return
-        visits[s] = value
-        k0 = len(dst)
-        for e, p, t, f in zip(edges, probabilities, positions, flags, strict=True):
-            if f:
-                t += shift
-            state = state_of[t]
-            if state < 0:
-                state = state_of[t] = len(state_step)
-                state_step.append(target[e])
-                visits.append(0.0)
-                out.append(nothing)
-            dst.append(state)
-            if t != q:
-                inflow[t] += value * p
-        src.extend([s] * len(edges))
-        prob.extend(probabilities)
-        via.extend(edges)
-        out[s] = range(k0, len(dst))
+    def expand_loop(
+        self,
+        inside: dict[int, int],
+        index: dict[int, int],
+        order: list[int],
+        layer: int,
+        shift: int,
+    ) -> list[tuple[list[float], list[int]]]:
+        """Record the moves of a loop's states; states reached only from inside join ``order``.
 
-    # the layer-0 position a one-way step (one edge, not counted) always leads to, else -1
-    one_way = [
-        at0[target[first[u]]]
-        if first[u + 1] - first[u] == 1 and not end[u] and not counted[u]
-        else -1
-        for u in range(n)
-    ]
-    origin = graph.start
-    state_of[at0[origin]] = 0
-    state_step.append(origin)
-    visits.append(0.0)
-    out.append(nothing)
-    inflow[at0[origin]] = 1.0
-    for c, members in enumerate(components):
-        if c in caps:  # a loop with counted edges: layer by layer, its sub-blocks in order
-            size = len(members)
-            for layer in range(layers[c]):
-                offset = base[c] + layer * size
-                if max(state_of[offset : offset + size]) < 0:
-                    continue  # no state of this layer is reached (layers only ever grow)
-                shift = layer * size
-                for block in sub_blocks[c]:
-                    if len(block) > 1:
-                        solve_block(block, layer, offset, shift)
-                        continue
-                    u = block[0]
-                    q = offset + local[u]
-                    s = state_of[q]
-                    if s < 0:
-                        continue
-                    t = one_way[u]
-                    if t < 0:
-                        solve_one(u, layer, q, shift)
-                        continue
-                    if component_of[target[first[u]]] == c:
-                        t += shift
-                    if t == q:
-                        solve_one(u, layer, q, shift)  # its only way on is itself: a trap
-                        continue
-                    blocks.append([s])  # one way on: all that arrives moves on
-                    value = visits[s] = inflow[q]
-                    state = state_of[t]
-                    if state < 0:
-                        state = state_of[t] = len(state_step)
-                        state_step.append(target[first[u]])
-                        visits.append(0.0)
-                        out.append(nothing)
-                    out[s] = range(len(dst), len(dst) + 1)
-                    dst.append(state)
-                    src.append(s)
-                    prob.append(1.0)
-                    via.append(first[u])
-                    inflow[t] += value
-            continue
-        if len(members) > 1:
-            solve_block(members, 0, base[c], 0)
-            continue
-        # One step, one layer: most of a process. Inlined for one-way steps.
-        u = members[0]
-        q = base[c]
-        s = state_of[q]
-        if s < 0:
-            continue
-        t = one_way[u]
-        if t < 0 or t == q:
-            solve_one(u, 0, q, 0)
-            continue
-        e = first[u]
-        blocks.append([s])
-        value = visits[s] = inflow[q]
-        state = state_of[t]
-        if state < 0:
-            state = state_of[t] = len(state_step)
-            state_step.append(target[e])
-            visits.append(0.0)
-            out.append(nothing)
-        out[s] = range(len(dst), len(dst) + 1)
-        dst.append(state)
-        src.append(s)
-        prob.append(1.0)
-        via.append(e)
-        inflow[t] += value
+        Returns the ``(probabilities, positions)`` of each state of ``order``.
+        """
+        dst, target, state_of = self.dst, self.layout.graph.target, self.state_of
+        taken: list[tuple[list[float], list[int]]] = []
+        i = 0
+        while i < len(order):
+            q = order[i]
+            u = inside[q]
+            edges, probabilities, positions, flags, _leaving = self.layout.moves(u, layer)
+            if not edges:
+                raise self.dead_end(u)
+            if shift:
+                positions = [t + shift if f else t for t, f in zip(positions, flags, strict=True)]
+            s = state_of[q]
+            k0 = len(dst)
+            for e, t in zip(edges, positions, strict=True):
+                dst.append(self.state(t, target[e]))
+                if t in inside and t not in index:
+                    index[t] = len(order)
+                    order.append(t)
+            self.src.extend([s] * len(edges))
+            self.prob.extend(probabilities)
+            self.via.extend(edges)
+            self.out[s] = range(k0, len(dst))
+            taken.append((probabilities, positions))
+            i += 1
+        return taken
 
-    if traps:
-        raise ProcessError([_trap(process, steps, state_step, kept, t) for t in traps])
-    return Chain(
-        steps=tuple(steps),
-        feedback=tuple(graph.feedback),
-        state_step=state_step,
-        src=src,
-        dst=dst,
-        prob=prob,
-        edge=via,
-        start=0,
-        blocks=blocks,
-        bounds=kept,
-        dropped=dropped,
-        visits=visits,
-        zero_edges=0.0 in weight,
-        _out=out,
-        _first=first,
-        _unstable=unstable,
-        _dropped_edges=dropped_edges,
-    )
+    def dead_end(self, u: int) -> ProcessError:
+        step = self.layout.graph.steps[u]
+        return ProcessError(
+            [
+                _problem(
+                    self.process,
+                    "PF104",
+                    f"step {step!r} is a dead end once its bounded edges are used up: "
+                    "add a transition without 'max'",
+                    ("steps", step),
+                )
+            ]
+        )
+
+    def trap(self, states: list[int]) -> Problem:
+        return _trap(
+            self.process, self.layout.graph.steps, self.state_step, self.layout.kept, states
+        )
+
+    def chain(self) -> Chain:
+        layout = self.layout
+        return Chain(
+            steps=layout.graph.steps,
+            feedback=tuple(layout.graph.feedback),
+            state_step=self.state_step,
+            src=self.src,
+            dst=self.dst,
+            prob=self.prob,
+            edge=self.via,
+            start=0,
+            blocks=self.blocks,
+            bounds=layout.kept,
+            dropped=layout.dropped,
+            visits=self.visits,
+            zero_edges=0.0 in layout.weight,
+            _out=self.out,
+            _first=layout.graph.first,
+            _unstable=self.unstable,
+            _dropped_edges=layout.dropped_edges,
+        )
+
+
+_NOTHING = range(0)
 
 
 def _stuck(index: dict[int, int], positions: list[list[int]]) -> list[int]:
@@ -785,7 +809,7 @@ def _stuck(index: dict[int, int], positions: list[list[int]]) -> list[int]:
 
 def _trap(
     process: Process,
-    steps: list[str],
+    steps: Sequence[str],
     state_step: list[int],
     bounds: tuple[Bound, ...],
     states: list[int],
@@ -942,13 +966,17 @@ def _factors(log_factor: dict[int, float]) -> dict[int, float]:
 # visits, flows, rework, fastest path
 
 
-def solve_visits(chain: Chain, *, skip: Callable[[int], bool] | None = None) -> list[float]:
+def solve_visits(
+    chain: Chain, *, skip: Callable[[int], bool] | None = None, method: str = "auto"
+) -> list[float]:
     """Expected visits of every state per case, block by block in topological order.
 
     ``skip(edge)`` removes the transitions along process edge ``edge`` (they
     lead out of the chain), which is how rework is measured. Without
     ``skip`` this solves the system again from the chain's transitions (the
-    same numbers as ``chain.visits``).
+    same numbers as ``chain.visits``). ``method`` picks the solve of loops
+    (:func:`~procflow.analysis.linear.solve_loop`: ``"auto"``, ``"dense"``
+    or ``"sparse"``).
     """
     n = chain.size
     inflow = [0.0] * n
@@ -977,14 +1005,15 @@ def solve_visits(chain: Chain, *, skip: Callable[[int], bool] | None = None) -> 
                         inflow[dst[k]] += value * prob[k]
             continue
         local = {member: i for i, member in enumerate(members)}
-        rows = [[0.0] * len(members) for _ in members]
-        for i, m in enumerate(members):
-            rows[i][i] += 1.0
-            for k in out[m]:
-                j = local.get(dst[k])
-                if j is not None and kept[k]:
-                    rows[j][i] -= prob[k]
-        solution = solve_dense_rows(rows, [inflow[m] for m in members])
+        passes = [
+            [(j, prob[k]) for k in out[m] if (j := local.get(dst[k])) is not None and kept[k]]
+            for m in members
+        ]
+        exits = [
+            math.fsum(prob[k] for k in out[m] if not kept[k] or dst[k] not in local)
+            for m in members
+        ]
+        solution = solve_loop(passes, [inflow[m] for m in members], exits, method=method)
         for m, value in zip(members, solution, strict=True):
             visits[m] = value
             for k in out[m]:

@@ -52,7 +52,7 @@ def error_text(error: ProcflowError) -> str:
 
 def figures(process: Process) -> tuple[dict[str, tuple[str, Unit, Any, bool | None]], str | None]:
     """``kpi -> (label, unit, value, met)`` for one version, or ``({}, why not)``."""
-    from procflow.analyze import analyze
+    from procflow.analysis import analyze
 
     try:
         analysis = analyze(process)

@@ -10,8 +10,8 @@ backslash escapes first (:func:`procflow.safetext.printable_breaks`).
 
 from __future__ import annotations
 
+from procflow._lint import LintReport
 from procflow.findings import Finding, Severity
-from procflow.lint import LintReport
 from procflow.safetext import printable_breaks
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

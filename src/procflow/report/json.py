@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from procflow.lint import LintReport
+from procflow._lint import LintReport
 from procflow.safetext import json_text
 
 VERSION = 1

@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from procflow.errors import SimulationError
+from procflow.gate import ensure_runnable
 from procflow.model import Process
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
 
@@ -232,9 +233,7 @@ def compile_process(process: Process) -> Plan:
     :class:`~procflow.errors.SimulationError` when arrivals or a duration
     are missing or cases could loop forever.
     """
-    from procflow.lint import ensure_runnable  # the gate shared with analyze and live cases
-
-    ensure_runnable(process)
+    ensure_runnable(process)  # the gate shared with analyze and live cases
     if process.arrivals is None:
         raise _fail(
             process,

@@ -134,7 +134,7 @@ def minimum_warmup(process: Process) -> int | None:
     None when the analytic model has no expected cycle time (an overloaded
     owner: there is no steady state to reach, or a process it cannot solve).
     """
-    from procflow.analyze import analyze_or_none
+    from procflow.analysis import analyze_or_none
 
     analysis = analyze_or_none(process)
     expected = analysis.cycle_time.expected if analysis is not None else None
@@ -170,7 +170,7 @@ class WarmupEstimate:
 
 
 def _overloaded(process: Process) -> bool:
-    from procflow.analyze import analyze_or_none
+    from procflow.analysis import analyze_or_none
 
     analysis = analyze_or_none(process)
     return analysis is not None and not analysis.stable
