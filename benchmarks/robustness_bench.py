@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the very cases the tests use
 
 from helpers import CLEAN  # noqa: E402
+from procflow._lint import lint, lint_file  # noqa: E402
 from procflow.analysis import analyze  # noqa: E402
 from procflow.cli import main  # noqa: E402
 from procflow.errors import ProcflowError, SimulationError  # noqa: E402
-from procflow._lint import lint, lint_file  # noqa: E402
 from procflow.loader import load_text  # noqa: E402
 from procflow.model import Process  # noqa: E402
 from procflow.sim import simulate  # noqa: E402

@@ -24,6 +24,7 @@ from procflow.model import Change, Process
 from procflow.sim import Comparison, SimulationResult
 from procflow.sim.comparison import scenario_names
 from procflow.sim.engine import EventSink
+from procflow.sim.runlength import Cases
 from procflow.sim.runner import ProgressCallback
 from procflow.sim.simulation import DEFAULT_CASES, DEFAULT_RUNS, DEFAULT_SEED
 
@@ -40,7 +41,7 @@ def _sink(log: str | os.PathLike[str] | EventSink | None) -> AbstractContextMana
 def simulate(
     process: Process | str | os.PathLike[str],
     *,
-    cases: int = DEFAULT_CASES,
+    cases: Cases = DEFAULT_CASES,
     runs: int = DEFAULT_RUNS,
     seed: int | None = DEFAULT_SEED,
     warmup: int | None = None,
@@ -92,7 +93,7 @@ def compare(
     baseline: Process | str | os.PathLike[str],
     *changes: Process | Change,
     names: Sequence[str] | None = None,
-    cases: int = DEFAULT_CASES,
+    cases: Cases = DEFAULT_CASES,
     runs: int = DEFAULT_RUNS,
     seed: int | None = DEFAULT_SEED,
     warmup: int | None = None,
@@ -140,10 +141,14 @@ def scenario_logs(path: str | os.PathLike[str], names: Sequence[str]) -> dict[st
     The scenario's name goes before the extension: ``events.csv`` gives
     ``events.baseline.csv`` and ``events.<change>.csv`` (characters other
     than letters, digits, ``_``, ``.`` and ``-`` become ``-``, so a name
-    never leaves the folder); without an extension, ``.csv`` is added.
+    never leaves the folder); without an extension, ``.csv`` is added. A
+    compressed log keeps both suffixes: ``events.csv.gz`` gives
+    ``events.baseline.csv.gz``.
     """
     given = Path(path)
-    stem, suffix = (given.stem, given.suffix) if given.suffix else (given.name, ".csv")
+    suffixes = given.suffixes[-2:] if given.suffix.lower() == ".gz" else given.suffixes[-1:]
+    suffix = "".join(suffixes) or ".csv"
+    stem = given.name[: len(given.name) - len("".join(suffixes))] if suffixes else given.name
     found: dict[str, Path] = {}
     taken: set[str] = set()
     for name in names:

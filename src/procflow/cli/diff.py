@@ -207,7 +207,7 @@ def text_report(result: ProcessDiff) -> RenderableType:
             ("new", "right"),
             ("difference", "right"),
         ):
-            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+            table.add_column(column, justify=justify)
         for effect in rows:
             style = "bold" if effect.changed else ""
             table.add_row(
