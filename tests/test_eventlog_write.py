@@ -11,11 +11,10 @@ import pytest
 
 import procflow
 from helpers import CUSTOMER_SERVICE
-from procflow import Case
+from procflow import Case, write_cases
 from procflow.cli import main
 from procflow.eventlog.csvlog import CsvLog
 from procflow.eventlog.writer import CsvEventWriter, protect_cell, unprotect_cell
-from procflow.runtime import write_cases
 
 HOSTILE = [
     '=HYPERLINK("https://evil.example","click")',

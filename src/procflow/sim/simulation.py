@@ -223,9 +223,11 @@ def simulate(
     ``process`` is a loaded :class:`~procflow.model.Process` (the public
     :func:`procflow.simulate` also takes a path). ``cases`` arrive in each of
     ``runs`` independent replications; the first ``warmup`` are not counted.
-    ``cases="auto"`` (the default) runs the warm-up the process needs (MSER-5 on run 1's cycle times, at least three expected cycle times
-    of arrivals) plus 10,000 counted cases; with a number of ``cases``, ``warmup``
-    defaults to :func:`default_warmup` and the result's ``notes`` say when the figures
+    ``cases="auto"`` (the default) runs the warm-up the process needs
+    (MSER-5 on run 1's cycle times, at least three expected cycle times of
+    arrivals) plus 10,000 counted cases; with a number of ``cases``,
+    ``warmup`` defaults to :func:`default_warmup` and the result's ``notes``
+    say when the figures
     are biased (docs/run-length-and-verdicts.md). The same ``seed`` gives
     the same result, whatever ``jobs`` (worker processes; default: the
     machine's cores) or ``scheduler`` (a Dask scheduler address or
