@@ -35,6 +35,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.wording",
             "procflow.fileio",
             "procflow.distributions",
+            "procflow.safetext",
+            "procflow.metrics",
         ),
     ),
     ("model", ("procflow.model",)),
@@ -63,6 +65,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow._cases",
             "procflow._logs",
             "procflow._simulate",
+            "procflow.diffing",
             "procflow.__init__",
         ),
     ),
@@ -186,6 +189,7 @@ def test_paths_are_loaded_only_at_the_api() -> None:
         "procflow._simulate",
         "procflow._lint",
         "procflow._render",
+        "procflow.diffing",
     }
 
 

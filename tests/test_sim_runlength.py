@@ -22,7 +22,7 @@ from procflow.analysis import analyze
 from procflow.errors import ConfigError
 from procflow.loader import load, load_text
 from procflow.model import parse_target
-from procflow.sim import compare, simulate
+from procflow import compare, simulate
 from procflow.sim.results import MET, NOT_MET, UNCERTAIN, verdict
 from procflow.sim.runlength import (
     COUNTED,

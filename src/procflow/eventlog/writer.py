@@ -48,8 +48,8 @@ _PREFIXED = re.compile(r"'+[=+\-@\t\r]")
 def protect_cell(value: str) -> str:
     """``value`` with a ``'`` in front when a spreadsheet would read it as a formula.
 
-    >>> protect_cell('=HYPERLINK("http://x")'), protect_cell("intake"), protect_cell("'=1")
-    ('\'=HYPERLINK("http://x")', 'intake', "''=1")
+    >>> protect_cell("=1+1"), protect_cell("intake"), protect_cell("'=1")
+    ("'=1+1", 'intake', "''=1")
     """
     return "'" + value if _PROTECTED.match(value) else value
 
