@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from helpers import CUSTOMER_SERVICE, ROOT, run
+from procflow import compare, simulate
 from procflow.analysis import analyze
 from procflow.errors import ConfigError
 from procflow.loader import load, load_text
 from procflow.model import parse_target
-from procflow import compare, simulate
 from procflow.sim.results import MET, NOT_MET, UNCERTAIN, verdict
 from procflow.sim.runlength import (
     COUNTED,
