@@ -35,6 +35,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.wording",
             "procflow.fileio",
             "procflow.distributions",
+            # other helpers' modules, placed ahead of their merge: they import no layer above
+            "procflow.metrics",
+            "procflow.pathfilter",
+            "procflow.safetext",
         ),
     ),
     ("model", ("procflow.model",)),
