@@ -332,7 +332,7 @@ def test_a_bounded_loop_calibrates_back_to_its_declared_p(tmp_path: Path) -> Non
             assert abs(new.p - old.p) < 3 * error + 0.0005, (step_id, old.trigger, new.p)
             # the share among all departures is far off: what the bug reported
             taken = m.edge_counts[
-                next(e.index for e in m.index.out[step_id] if e.trigger == old.trigger)
+                next(e.number for e in m.index.out[step_id] if e.trigger == old.trigger)
             ]
             if old.max is not None:
                 assert old.p - taken / measure.departures > 3 * error

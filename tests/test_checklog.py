@@ -127,7 +127,9 @@ def test_every_kind_of_deviation() -> None:
     ]
     m = report.measurements
     assert m.unknown_activities == Counter({"coffee": 1})
-    counts = {(e.source, e.trigger): m.edge_counts[e.index] for e in m.index.edges}
+    counts = {
+        (m.index.step_ids[e.source], e.trigger): m.edge_counts[e.number] for e in m.index.edges
+    }
     assert counts[("s2", "again")] == 2
     assert counts[("s2", "retry")] == 1
     assert counts[("s3", "loop")] == 1
@@ -142,7 +144,7 @@ def test_a_final_step_with_a_transition_into_an_end_step_finishes_the_case() -> 
     assert report.conforming == 1
     m = report.measurements
     stop = next(e for e in m.index.edges if e.trigger == "stop")
-    assert m.edge_counts[stop.index] == 1  # the first end edge, even though bounded
+    assert m.edge_counts[stop.number] == 1  # the first end edge, even though bounded
     assert m.steps["quit"].visits == 1
 
 
@@ -329,14 +331,20 @@ def test_vectorised_replay_agrees_with_the_reference(seed: int, kind: type[Batch
     m = replay(process, kind(log, rng.choice([1, 2, 7, 64, 100_000])))
     assert m.conforming == conforming
     assert m.deviations == found
-    assert {(e.source, e.trigger): m.edge_counts[e.index] for e in m.index.edges} == {
-        (e.source, e.trigger): edges[(e.source, e.trigger)] for e in m.index.edges
+    assert {
+        (m.index.step_ids[e.source], e.trigger): m.edge_counts[e.number] for e in m.index.edges
+    } == {
+        (m.index.step_ids[e.source], e.trigger): edges[(m.index.step_ids[e.source], e.trigger)]
+        for e in m.index.edges
     }
-    assert {(e.source, e.trigger): m.free_counts[e.index] for e in m.index.edges} == {
-        (e.source, e.trigger): free[(e.source, e.trigger)] for e in m.index.edges
+    assert {
+        (m.index.step_ids[e.source], e.trigger): m.free_counts[e.number] for e in m.index.edges
+    } == {
+        (m.index.step_ids[e.source], e.trigger): free[(m.index.step_ids[e.source], e.trigger)]
+        for e in m.index.edges
     }
     for step_id, measure in m.steps.items():
-        out = [e for e in m.index.edges if e.source == step_id]
+        out = [e for e in m.index.edges if m.index.step_ids[e.source] == step_id]
         assert measure.departures == sum(edges[(step_id, e.trigger)] for e in out)
         assert measure.free_departures == sum(free[(step_id, e.trigger)] for e in out)
     assert m.events == len(log)
@@ -391,7 +399,7 @@ def test_branching_is_judged_with_a_wilson_interval() -> None:
         log += [(case, step, i * 100 + k) for k, step in enumerate(path)]
     report = check_log(process, events(log))
     assert report.conformance == 1.0
-    by_trigger = {(b.edge.source, b.edge.trigger): b for b in report.branches}
+    by_trigger = {(b.source, b.edge.trigger): b for b in report.branches}
     simple = by_trigger[("triage", "simple")]
     assert (simple.observed, simple.departures, simple.share) == (100, 200, 0.5)
     assert not simple.consistent  # declared 0.7 is outside the 99% interval around 0.5
@@ -446,7 +454,7 @@ def test_branch_shares_count_only_departures_with_every_transition_available() -
             for t in transitions} == {("ok", 1, 3, 2, 4), ("redo", 2, 3, 2, 4)}  # fmt: skip
     # a step without a bounded transition counts every departure, and says so
     plain = check_log(procflow.load(CUSTOMER_SERVICE), events([("x", "intake", 1)]))
-    assert {b.basis for b in plain.branches if b.edge.source == "triage"} == {"all departures"}
+    assert {b.basis for b in plain.branches if b.source == "triage"} == {"all departures"}
 
 
 def test_a_simulated_bounded_loop_shows_no_branch_deviation(

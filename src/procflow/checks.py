@@ -69,6 +69,18 @@ def is_dead_end(compiled: CompiledProcess, u: int) -> bool:
     return all(e.feedback and e.max is not None for e in compiled.outgoing[u])
 
 
+def dead_ends(compiled: CompiledProcess) -> list[int]:
+    """The steps :func:`is_dead_end` holds for, in file order (one pass, no call per step)."""
+    end = compiled.end
+    found = []
+    for u, edges in enumerate(compiled.outgoing):
+        if end[u] or (edges and not (edges[0].feedback and edges[0].max is not None)):
+            continue  # an end step, or a first edge that moves work on: not a dead end
+        if all(e.feedback and e.max is not None for e in edges):
+            found.append(u)
+    return found
+
+
 # --------------------------------------------------------------------------
 # PF1xx: the shape of the step graph
 
@@ -127,9 +139,8 @@ def unknown_start(process: Process, compiled: CompiledProcess) -> Iterator[Viola
 
 def dead_end(process: Process, compiled: CompiledProcess) -> Iterator[Violation]:
     """PF104: non-end steps without transitions, or with bounded feedback ones only."""
-    for u, step_id in enumerate(compiled.steps):
-        if not is_dead_end(compiled, u):
-            continue
+    for u in dead_ends(compiled):
+        step_id = compiled.steps[u]
         edges = compiled.outgoing[u]
         if not edges:
             message = (
@@ -147,11 +158,9 @@ def dead_end(process: Process, compiled: CompiledProcess) -> Iterator[Violation]
 
 def broken_steps(compiled: CompiledProcess) -> list[int]:
     """Steps PF104 or PF101 already report as having nowhere (known) to go."""
-    return [
-        u
-        for u in range(compiled.size)
-        if is_dead_end(compiled, u) or any(e.target < 0 for e in compiled.outgoing[u])
-    ]
+    broken = set(dead_ends(compiled))
+    broken.update(compiled.edges[k].source for k in compiled.unknown)
+    return sorted(broken)
 
 
 def no_way_out(process: Process, compiled: CompiledProcess) -> Iterator[Violation]:
@@ -277,9 +286,10 @@ def bad_probabilities(process: Process, compiled: CompiledProcess) -> Iterator[V
     for u, edges in enumerate(compiled.outgoing):
         if not edges or edges[0].path[2] == "next":
             continue  # `next:` carries no probability
+        values = [edge.p for edge in edges if edge.p is not None]
+        if not values or (len(values) == len(edges) and abs(math.fsum(values) - 1.0) <= TOLERANCE):
+            continue  # none given (equal shares), or all given and summing to 1
         given = [edge for edge in edges if edge.p is not None]
-        if not given:
-            continue  # none given: equal shares
         step_id = compiled.steps[u]
         if len(given) < len(edges):
             missing = [edge.trigger for edge in edges if edge.p is None]

@@ -45,13 +45,14 @@ import enum
 import weakref
 from collections.abc import Mapping, Sequence
 from functools import cached_property
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from procflow import digraph
 
 if TYPE_CHECKING:
     from procflow.distributions import AnyDistribution
-    from procflow.model import Process
+    from procflow.model import Owner, Process
 
 __all__ = ["CompiledProcess", "Edge", "OwnerInfo", "StepKind"]
 
@@ -145,16 +146,8 @@ class CompiledProcess:
     """Per step: whether it is an end step."""
     ends: tuple[int, ...]
     """The end steps' indices, in file order."""
-    kind: tuple[StepKind, ...]
-    """Per step: :class:`StepKind` (staff queue, pure delay, end)."""
     owner: tuple[str | None, ...]
     """Per step: the owner id as written, or ``None``."""
-    owner_of: tuple[int, ...]
-    """Per step: index into :attr:`owners` of its owner, -1 without a declared owner."""
-    owners: tuple[OwnerInfo, ...]
-    """The declared owners, in file order (roster owners included)."""
-    owner_index: Mapping[str, int]
-    """Owner id -> index into :attr:`owners` (read-only by convention)."""
     duration: tuple[AnyDistribution | None, ...]
     """Per step: its duration distribution, or ``None``."""
     edges: tuple[Edge, ...]
@@ -165,32 +158,24 @@ class CompiledProcess:
     """Per step: its transitions, in file order."""
     unknown: tuple[int, ...]
     """Indices (into :attr:`edges`) of transitions whose target is not a step."""
-    bounded: tuple[int, ...]
-    """Indices (into :attr:`edges`) of the transitions with ``max``, in file order."""
-    slot: tuple[int, ...]
-    """Per edge: its position among :attr:`bounded` (a case's counter), or -1."""
     _process: weakref.ref[Process]
     _memo: dict[str, Any]
+    _owners: Mapping[str, Owner]
 
     __slots__ = (
         "__dict__",  # the cached properties
         "_memo",
+        "_owners",
         "_process",
-        "bounded",
         "duration",
         "edges",
         "end",
         "ends",
         "first",
         "index",
-        "kind",
         "outgoing",
         "owner",
-        "owner_index",
-        "owner_of",
-        "owners",
         "process",
-        "slot",
         "start",
         "start_id",
         "steps",
@@ -222,67 +207,36 @@ class CompiledProcess:
 
     @classmethod
     def _build(cls, process: Process) -> CompiledProcess:
+        """Read every step and transition once (lint pays for this on every file: keep it lean)."""
         steps = process.steps
         ids = tuple(steps)
         index = {step_id: i for i, step_id in enumerate(ids)}
-        owner_index = {name: i for i, name in enumerate(process.owners)}
-        owners = tuple(
-            OwnerInfo(name, o.capacity, o.external, o.cost_per_hour)
-            for name, o in process.owners.items()
-        )
-        end: list[bool] = []
-        kind: list[StepKind] = []
-        owner: list[str | None] = []
-        owner_of: list[int] = []
-        duration: list[AnyDistribution | None] = []
+        values = steps.values()
         edges: list[Edge] = []
         first: list[int] = []
         unknown: list[int] = []
-        bounded: list[int] = []
-        slot: list[int] = []
-        new = _tuple_new
-        get = index.get
+        add, mark, new, get = edges.append, unknown.append, _tuple_new, index.get
         for u, (step_id, step) in enumerate(steps.items()):
-            first.append(len(edges))
-            end.append(step.end)
-            name = step.owner
-            owner.append(name)
-            o = owner_index.get(name, -1) if name is not None else -1
-            owner_of.append(o)
-            if step.end:
-                kind.append(StepKind.END)
-            elif o >= 0 and not owners[o].external:
-                kind.append(StepKind.STAFF)
-            else:
-                kind.append(StepKind.DELAY)
-            duration.append(step.duration)
-            if step.next is not None:
-                to = step.next
+            k = len(edges)
+            first.append(k)
+            to = step.next
+            if to is not None:
                 v = get(to, -1)
-                k = len(edges)
                 if v < 0:
-                    unknown.append(k)
-                slot.append(-1)
-                edges.append(
-                    new(Edge, (k, u, v, to, "next", None, False, None, ("steps", step_id, "next")))
-                )
+                    mark(k)
+                add(new(Edge, (k, u, v, to, "next", None, False, None, ("steps", step_id, "next"))))
             elif step.on:
                 for trigger, t in step.on.items():
                     to = t.to
                     v = get(to, -1)
-                    k = len(edges)
                     if v < 0:
-                        unknown.append(k)
-                    most = t.max
-                    if most is not None:
-                        slot.append(len(bounded))
-                        bounded.append(k)
-                    else:
-                        slot.append(-1)
+                        mark(k)
                     path = ("steps", step_id, "on", trigger)
-                    edges.append(new(Edge, (k, u, v, to, trigger, t.p, t.feedback, most, path)))
+                    add(new(Edge, (k, u, v, to, trigger, t.p, t.feedback, t.max, path)))
+                    k += 1
         first.append(len(edges))
         all_edges = tuple(edges)
+        end = tuple([step.end for step in values])
         self = object.__new__(cls)
         put = object.__setattr__
         put(self, "_process", weakref.ref(process))
@@ -290,26 +244,17 @@ class CompiledProcess:
         put(self, "process", process.process)
         put(self, "steps", ids)
         put(self, "index", index)
-        put(self, "start", index.get(process.start, -1))
+        put(self, "start", get(process.start, -1))
         put(self, "start_id", process.start)
-        put(self, "end", tuple(end))
-        put(self, "ends", tuple(u for u, e in enumerate(end) if e))
-        put(self, "kind", tuple(kind))
-        put(self, "owner", tuple(owner))
-        put(self, "owner_of", tuple(owner_of))
-        put(self, "owners", owners)
-        put(self, "owner_index", owner_index)
-        put(self, "duration", tuple(duration))
+        put(self, "end", end)
+        put(self, "ends", tuple([u for u, e in enumerate(end) if e]))
+        put(self, "owner", tuple([step.owner for step in values]))
+        put(self, "duration", tuple([step.duration for step in values]))
         put(self, "edges", all_edges)
         put(self, "first", tuple(first))
-        put(
-            self,
-            "outgoing",
-            tuple(all_edges[first[u] : first[u + 1]] for u in range(len(ids))),
-        )
+        put(self, "outgoing", tuple([all_edges[a:b] for a, b in pairwise(first)]))
         put(self, "unknown", tuple(unknown))
-        put(self, "bounded", tuple(bounded))
-        put(self, "slot", tuple(slot))
+        put(self, "_owners", process.owners)
         return self
 
     def __repr__(self) -> str:
@@ -335,7 +280,55 @@ class CompiledProcess:
         return value
 
     # ------------------------------------------------------------------
-    # derived tables, computed on first use
+    # owners, kinds and bounds, computed on first use (lint needs none of them)
+
+    @cached_property
+    def owners(self) -> tuple[OwnerInfo, ...]:
+        """The declared owners, in file order (roster owners included)."""
+        return tuple(
+            OwnerInfo(name, o.capacity, o.external, o.cost_per_hour)
+            for name, o in self._owners.items()
+        )
+
+    @cached_property
+    def owner_index(self) -> Mapping[str, int]:
+        """Owner id -> index into :attr:`owners` (read-only by convention)."""
+        return {name: i for i, name in enumerate(self._owners)}
+
+    @cached_property
+    def owner_of(self) -> tuple[int, ...]:
+        """Per step: index into :attr:`owners` of its owner, -1 without a declared owner."""
+        index = self.owner_index
+        return tuple(-1 if name is None else index.get(name, -1) for name in self.owner)
+
+    @cached_property
+    def kind(self) -> tuple[StepKind, ...]:
+        """Per step: :class:`StepKind` -- a staff queue, a pure delay, or an end."""
+        owners = self.owners
+        return tuple(
+            StepKind.END
+            if end
+            else StepKind.STAFF
+            if o >= 0 and not owners[o].external
+            else StepKind.DELAY
+            for end, o in zip(self.end, self.owner_of, strict=True)
+        )
+
+    @cached_property
+    def bounded(self) -> tuple[int, ...]:
+        """Indices (into :attr:`edges`) of the transitions with ``max``, in file order."""
+        return tuple(e.number for e in self.edges if e.max is not None)
+
+    @cached_property
+    def slot(self) -> tuple[int, ...]:
+        """Per edge: its position among :attr:`bounded` (a case's counter), or -1."""
+        slots = [-1] * len(self.edges)
+        for position, k in enumerate(self.bounded):
+            slots[k] = position
+        return tuple(slots)
+
+    # ------------------------------------------------------------------
+    # derived graph tables, computed on first use
 
     @property
     def size(self) -> int:

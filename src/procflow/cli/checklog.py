@@ -202,9 +202,9 @@ def transitionstitled_table(report: LogReport) -> Table:
         verdict = Text("ok", style="ok") if check.consistent else Text("differs", style="warning")
         if check.departures == 0:
             verdict = Text("no data", style="dim")
-        to = edge.target + (" ↺" if edge.feedback else "")
+        to = edge.to + (" ↺" if edge.feedback else "")
         table.add_row(
-            edge.source,
+            check.source,
             edge.trigger,
             to,
             declared,

@@ -306,7 +306,7 @@ def _calibrate_probabilities(
         if len(edges) < 2:
             continue
         bounded = any(e.max is not None for e in edges)
-        counts = [m.free_counts[e.index] for e in edges]
+        counts = [m.free_counts[e.number] for e in edges]
         departures = sum(counts)
         basis = "departures with every transition available" if bounded else "departures"
         if departures < minimum:
@@ -336,7 +336,7 @@ def _calibrate_probabilities(
             if node is None or _depth != len(path):
                 raise EditError(f"transition {subject} is not in the file")
             if node.id == "scalar":
-                edits.replace(path, f"{{to: {edge.target}, p: {share}}}", raw=True)
+                edits.replace(path, f"{{to: {edge.to}, p: {share}}}", raw=True)
             elif any(k.value == "p" for k, _v in node.value):
                 edits.replace((*path, "p"), share)
             else:

@@ -38,11 +38,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from procflow.compiled import Edge
 from procflow.errors import ProcflowError
 from procflow.eventlog.columns import ColumnIndex
 from procflow.eventlog.events import Event
 from procflow.eventlog.reader import EventLog
-from procflow.eventlog.replay import Edge, Measurements, replay
+from procflow.eventlog.replay import Measurements, replay
 from procflow.eventlog.stats import Sample, wilson_interval
 from procflow.eventlog.timestamps import to_datetime
 from procflow.model import Process
@@ -128,6 +129,8 @@ class BranchCheck:
     taken: int
     all_departures: int
     bounded_step: bool
+    source: str
+    """The id of the step the transition leaves (``edge.source`` is its index)."""
 
     @property
     def basis(self) -> str:
@@ -144,9 +147,9 @@ class BranchCheck:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "from": self.edge.source,
+            "from": self.source,
             "trigger": self.edge.trigger,
-            "to": self.edge.target,
+            "to": self.edge.to,
             "feedback": self.edge.feedback,
             "declared_p": self.declared,
             "p_declared": self.edge.p is not None,
@@ -399,11 +402,11 @@ def _branches(m: Measurements) -> list[BranchCheck]:
         if len(edges) < 2:
             continue
         bounded = any(e.max is not None for e in edges)
-        departures = sum(m.free_counts[e.index] for e in edges)
-        every = sum(m.edge_counts[e.index] for e in edges)
+        departures = sum(m.free_counts[e.number] for e in edges)
+        every = sum(m.edge_counts[e.number] for e in edges)
         for edge in edges:
             declared = edge.p if edge.p is not None else 1.0 / len(edges)
-            observed = m.free_counts[edge.index]
+            observed = m.free_counts[edge.number]
             low, high = wilson_interval(observed, departures)
             checks.append(
                 BranchCheck(
@@ -413,9 +416,10 @@ def _branches(m: Measurements) -> list[BranchCheck]:
                     departures,
                     low,
                     high,
-                    m.edge_counts[edge.index],
+                    m.edge_counts[edge.number],
                     every,
                     bounded,
+                    m.index.step_ids[edge.source],
                 )
             )
     return checks

@@ -62,13 +62,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from typing import ClassVar
 
 import numpy as np
 
+from procflow.compiled import CompiledProcess, Edge
 from procflow.errors import EventLogError
 from procflow.eventlog.batch import Batch, Labels, batches_of
 from procflow.eventlog.events import Event
@@ -92,48 +93,34 @@ DEVIATION_KINDS = (
 _KIND = {name: number for number, name in enumerate(DEVIATION_KINDS, start=1)}
 
 
-@dataclass(frozen=True)
-class Edge:
-    """A declared transition, numbered in file order."""
-
-    index: int
-    source: str
-    trigger: str
-    target: str
-    p: float | None
-    feedback: bool
-    max: int | None
-
-
 class ProcessIndex:
-    """Routing tables of a process for fast replay (steps and edges numbered in file order)."""
+    """Routing tables of a process for fast replay (steps and edges numbered in file order).
+
+    Read from the process's :class:`~procflow.compiled.CompiledProcess`:
+    edges are its :class:`~procflow.compiled.Edge` values (``number`` is
+    their position, ``source``/``target`` step indices, ``to`` the target's
+    id); the dictionaries here key them by step id, as events name steps.
+    """
 
     def __init__(self, process: Process) -> None:
+        compiled = CompiledProcess.of(process)
         self.process = process
+        self.compiled = compiled
         self.start = process.start
-        self.step_ids: list[str] = list(process.steps)
-        self.number = {step_id: i for i, step_id in enumerate(self.step_ids)}
-        self.ends = frozenset(s for s, step in process.steps.items() if step.end)
-        self.is_end = np.array([process.steps[s].end for s in self.step_ids], dtype=bool)
-        self.edges: list[Edge] = []
+        self.step_ids: list[str] = list(compiled.steps)
+        self.number: Mapping[str, int] = compiled.index
+        self.ends = frozenset(compiled.steps[u] for u in compiled.ends)
+        self.is_end = np.array(compiled.end, dtype=bool)
+        self.edges: list[Edge] = list(compiled.edges)
         self.between: dict[tuple[str, str], tuple[Edge, ...]] = {}
         self.to_end: dict[str, tuple[Edge, ...]] = {}
         self.out: dict[str, tuple[Edge, ...]] = {}
-        for source, transition in process.edges():
-            edge = Edge(
-                len(self.edges),
-                source,
-                transition.trigger,
-                transition.to,
-                transition.p,
-                transition.feedback,
-                transition.max,
-            )
-            self.edges.append(edge)
-            key = (source, transition.to)
+        for edge in self.edges:
+            source = compiled.steps[edge.source]
+            key = (source, edge.to)
             self.between[key] = (*self.between.get(key, ()), edge)
             self.out[source] = (*self.out.get(source, ()), edge)
-            if transition.to in self.ends:
+            if edge.to in self.ends:
                 self.to_end[source] = (*self.to_end.get(source, ()), edge)
         size = len(self.step_ids)
         # route[a, b]: the one unbounded edge a -> b (>= 0), none (-1), several (-2: walked
@@ -145,27 +132,27 @@ class ProcessIndex:
             if len(edges) > 1:
                 code = -2
             elif edges[0].max is None:
-                code = edges[0].index
+                code = edges[0].number
             else:
-                code = -10 - edges[0].index
+                code = -10 - edges[0].number
             self.route[self.number[source], self.number[target]] = code
-        self.bounded = {e.index: k for k, e in enumerate(e for e in self.edges if e.max)}
+        self.bounded = {e.number: k for k, e in enumerate(e for e in self.edges if e.max)}
         bounded_edges = [e for e in self.edges if e.max]
         # per slot (bounded edge): its source step and its max
-        self.slot_source = np.array([self.number[e.source] for e in bounded_edges], dtype=np.int64)
+        self.slot_source = np.array([e.source for e in bounded_edges], dtype=np.int64)
         self.slot_limit = np.array([e.max or 0 for e in bounded_edges], dtype=np.int64)
         # guarded[a]: step a has a bounded edge, so its departures are free only while unused up
         self.guarded = np.zeros(size, dtype=bool)
         self.guarded[self.slot_source] = True
-        self.edge_source = np.array([self.number[e.source] for e in self.edges], dtype=np.int64)
-        self.slot = np.array([self.bounded.get(e.index, -1) for e in self.edges], dtype=np.int64)
+        self.edge_source = np.array([e.source for e in self.edges], dtype=np.int64)
+        self.slot = np.array([self.bounded.get(e.number, -1) for e in self.edges], dtype=np.int64)
         self.limit = np.array([e.max or 0 for e in self.edges], dtype=np.int64)
         self.feedback = np.array([e.feedback for e in self.edges] + [False], dtype=bool)
         # the end edge a case at each step takes when the log stops there (-1: none, -2: per case)
         self.final = np.full(size, -1, dtype=np.int64)
         for source, edges in self.to_end.items():
             first = edges[0]
-            self.final[self.number[source]] = first.index if first.max is None else -2
+            self.final[self.number[source]] = first.number if first.max is None else -2
 
 
 @dataclass
@@ -195,7 +182,7 @@ class Measurements:
     path: str
     steps: dict[str, StepMeasure]
     edge_counts: list[int]
-    """Times each edge (by :attr:`Edge.index`) was taken."""
+    """Times each edge (by :attr:`Edge.number`) was taken."""
     free_counts: list[int]
     """Times each edge was taken at a free departure (every bounded edge of its step still
     available): the counts that estimate the declared ``p``."""
@@ -674,13 +661,13 @@ class _Replay:
             pair = (index.step_ids[int(frm[i])], index.step_ids[int(to[i])])
             for edge in index.between[pair]:
                 if edge.max is not None:
-                    slot = index.bounded[edge.index]
+                    slot = index.bounded[edge.number]
                     if uses[case, slot] >= edge.max:
                         continue
                     uses[case, slot] += 1
                     rows.append(position)
                     slots.append(slot)
-                taken[i] = edge.index
+                taken[i] = edge.number
                 break
             else:
                 kind[position] = _KIND["max-exceeded"]
@@ -764,7 +751,7 @@ class _Replay:
             spent = self._spent(closing[guarded], step[closing[guarded]])
             counts -= np.bincount(edges[guarded][spent], minlength=counts.size)
         self.free_counts += counts
-        targets = np.array([index.number.get(e.target, -1) for e in index.edges], dtype=np.int64)
+        targets = np.array([e.target for e in index.edges], dtype=np.int64)
         if edges.size:  # (edges into end steps: their targets exist)
             np.add.at(self.visits, targets[edges], 1)
             cases.feedback[closing[index.feedback[edges]]] = True
@@ -838,13 +825,13 @@ class _Replay:
         spent = self._spent(np.array([case]), np.array([number]))
         for edge in index.to_end.get(step_id, ()):
             if edge.max is not None:
-                slot = index.bounded[edge.index]
+                slot = index.bounded[edge.number]
                 if self.cases.uses[case, slot] >= edge.max:
                     continue
-            self.edge_counts[edge.index] += 1
+            self.edge_counts[edge.number] += 1
             if not spent[0]:
-                self.free_counts[edge.index] += 1
-            self.visits[index.number[edge.target]] += 1
+                self.free_counts[edge.number] += 1
+            self.visits[edge.target] += 1
             if edge.feedback:
                 self.cases.feedback[case] = True
             return True

@@ -17,11 +17,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from procflow.compiled import CompiledProcess
 from procflow.findings import Severity, Violation
+from procflow.graph import StepGraph, process_graph
 
 if TYPE_CHECKING:
+    import networkx as nx
+
+    from procflow.analysis import Analysis
     from procflow.model import Process
 
 
@@ -86,26 +91,30 @@ class LintContext:
         self.settings = settings or LintSettings()
 
     @cached_property
-    def graph(self) -> Any:
+    def graph(self) -> nx.MultiDiGraph:
         """The networkx view of the process (:func:`procflow.graph.process_graph`)."""
-        from procflow.graph import process_graph
-
         return process_graph(self.process)
 
     @cached_property
-    def step_graph(self) -> Any:
+    def compiled(self) -> CompiledProcess:
+        """The process's compiled form (:class:`procflow.compiled.CompiledProcess`)."""
+        return CompiledProcess.of(self.process)
+
+    @cached_property
+    def step_graph(self) -> StepGraph:
         """The step graph as plain lists (:class:`procflow.graph.StepGraph`).
 
-        What the structural rules walk: the same graph as :attr:`graph`, built
-        and searched in a fraction of the time, without importing networkx.
+        What the structural rules walk: the same graph as :attr:`graph`, a
+        view of the compiled process, searched without importing networkx.
         """
-        from procflow.graph import StepGraph
-
         return StepGraph.of(self.process)
 
     @cached_property
-    def analysis(self) -> Any:
-        """The analytic model, or ``None`` when arrivals or durations are missing."""
+    def analysis(self) -> Analysis | None:
+        """The analytic model, or ``None`` when arrivals or durations are missing.
+
+        Imported here, on first use: most rules never need the model.
+        """
         from procflow.analysis import analyze_or_none
 
         return analyze_or_none(self.process)

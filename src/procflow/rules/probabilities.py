@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator
 
 from procflow import checks
 from procflow.checks import violations, without_duration
-from procflow.compiled import CompiledProcess
 from procflow.findings import Severity
 from procflow.rules.base import LintContext, Violation, path_of_step, rule
 
@@ -81,7 +80,7 @@ def missing_duration(ctx: LintContext) -> Iterator[Violation]:
       next: resolve
     ```
     """
-    compiled = CompiledProcess.of(ctx.process)
+    compiled = ctx.compiled
     for step_id in compiled.step_ids(without_duration(compiled)):
         yield Violation(
             f"step {step_id!r} has no duration: add e.g. `duration: exponential(10m)` so the "

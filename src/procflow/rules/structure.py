@@ -164,7 +164,7 @@ def unreachable_step(ctx: LintContext) -> Iterator[Violation]:
         return
     graph: StepGraph = ctx.step_graph
     # reach what a mistyped target (PF101) most likely means, as if fixed
-    typos = _typo_edges(CompiledProcess.of(process)) if graph.unknown_targets else []
+    typos = _typo_edges(ctx.compiled) if graph.unknown_targets else []
     reached = graph.reached(extra=typos)
     unreachable = [step for step, seen in zip(graph.nodes, reached, strict=True) if not seen]
     for step_id in unreachable:
