@@ -55,11 +55,8 @@ from procflow.analysis.routing import MAX_STATES, Chain, build_chain, fastest_pa
 from procflow.analysis.routing import rework_probability as _rework_probability
 from procflow.distributions import (
     AnyDistribution,
-    Empirical,
     Exponential,
     Fixed,
-    Triangular,
-    Uniform,
 )
 from procflow.errors import Problem, ProcessError, ProcflowError, SimulationError
 from procflow.loader import as_process
@@ -70,15 +67,8 @@ BOTTLENECK_THRESHOLD = 0.85
 
 
 def lower_bound(distribution: AnyDistribution) -> float:
-    """The shortest duration a distribution can produce (0 for unbounded-below shapes)."""
-    kind = type(distribution)
-    if kind is Fixed:
-        return distribution.value  # type: ignore[union-attr]
-    if kind is Uniform or kind is Triangular:
-        return distribution.min  # type: ignore[union-attr]
-    if kind is Empirical:
-        return min(distribution.values)  # type: ignore[union-attr]
-    return 0.0  # exponential, normal (truncated at 0), lognormal, gamma
+    """The shortest duration a distribution can produce (each kind knows its own)."""
+    return distribution.lower
 
 
 def duration_figures(distribution: AnyDistribution) -> tuple[float, float]:
