@@ -15,17 +15,37 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from enum import IntEnum
 
 from procflow.errors import SimulationError
 from procflow.model import Process
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
 
-STAFF, DELAY, END = 0, 1, 2
-"""Step kinds: a queue for a staff pool, a pure delay (external or no owner), an end."""
 
-SINGLE, CHOICE, GENERAL = 0, 1, 2
-"""Routing kinds: one plain edge; several plain edges (pre-drawn); anything with
-feedback or ``max`` edges (decided per case)."""
+class StepKind(IntEnum):
+    """What a visit of a step is to the event loop."""
+
+    STAFF = 0
+    """A queue for a staff owner's pool (:mod:`procflow.sim.pools`)."""
+    DELAY = 1
+    """A pure delay: an external owner, or no owner."""
+    END = 2
+    """An end step: the case is done."""
+
+
+class Routing(IntEnum):
+    """How a case leaves a step."""
+
+    SINGLE = 0
+    """One plain edge."""
+    CHOICE = 1
+    """Several plain edges: the next steps are drawn ahead in blocks."""
+    GENERAL = 2
+    """Feedback or ``max`` edges: decided per case, from a uniform draw and its counters."""
+
+
+STAFF, DELAY, END = StepKind.STAFF, StepKind.DELAY, StepKind.END
+SINGLE, CHOICE, GENERAL = Routing.SINGLE, Routing.CHOICE, Routing.GENERAL
 
 
 @dataclass(frozen=True)
@@ -46,11 +66,11 @@ class StepPlan:
 
     id: str
     key: int
-    kind: int
+    kind: StepKind
     owner: int
     """Index into :attr:`Plan.owners`, or -1 for a step without owner."""
     duration: DistSpec | None
-    routing: int
+    routing: Routing
     edges: tuple[Edge, ...]
 
 
@@ -340,6 +360,8 @@ __all__ = [
     "Edge",
     "OwnerPlan",
     "Plan",
+    "Routing",
+    "StepKind",
     "StepPlan",
     "compile_process",
 ]
