@@ -531,15 +531,10 @@ def run_replication(
     hooks = Hooks(plan, log)
     completions = Completions(stats, hooks, (window_start, window_end), len(plan.steps))
     window = Window(plan, streams, pools, [warmup] + ([cases - 1] if window_end < INF else []))
-    _loop(
-        plan,
-        streams,
-        (_rows(plan, streams, pools, hooks, False), _rows(plan, streams, pools, hooks, True)),
-        _Arrivals(arrivals, completions, pools, progress),
-        completions,
-        window,
-        warmup,
-    )
+    tables = (_rows(plan, streams, pools, hooks, False), _rows(plan, streams, pools, hooks, True))
+    feed = _Arrivals(arrivals, completions, pools, progress)
+    _loop(_setup(plan, streams, tables, feed, completions, window, warmup))
+    completions.fold()
     if progress is not None:
         progress(cases)
     _totals(stats, plan, streams, hooks, completions, window)
@@ -575,7 +570,26 @@ class _Arrivals:
         return block
 
 
-def _loop(
+class _Setup(NamedTuple):
+    """Everything the loop reads, made by :func:`_setup`: the loop binds it to locals."""
+
+    counted_table: list[tuple[Any, ...]]
+    warm_table: list[tuple[Any, ...]]
+    kinds: list[int]
+    """Per step, what arriving there is: STAFF (an event), DELAY or END."""
+    general: list[tuple[Any, ...] | None]
+    refill_duration: Callable[[int], None]
+    refill_route: Callable[[int], None]
+    wait_all: list[float]
+    add_done: Callable[[tuple[float, float, float, int]], None]
+    start: int
+    zero: tuple[int, ...]
+    warmup: int
+    arrivals: _Arrivals
+    window: Window
+
+
+def _setup(
     plan: Plan,
     streams: Streams,
     tables: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]],
@@ -583,50 +597,67 @@ def _loop(
     completions: Completions,
     window: Window,
     warmup: int,
-) -> None:
-    """The event loop: the hot path (see the module docstring for why it looks like this).
-
-    Everything the loop touches per event is bound to a local name first;
-    events are plain-tuple :class:`Visit` values; step kinds and routing
-    kinds are compared as the ints they are. Staff steps ask their pool
-    (``take``), nothing else about owners is known here.
-    """
-    counted_table, warm_table = tables
-    staff, delay = int(StepKind.STAFF), int(StepKind.DELAY)
-    assert (staff, delay) == (RowKind.ALWAYS, RowKind.DELAY)
+) -> _Setup:
+    counted, warm = tables
     pooled = (RowKind.ALWAYS, RowKind.POOLED)
-    kinds = [staff if row[0] in pooled else row[0] for row in counted_table]  # on arrival
-    general = streams.general
-    refill_duration, refill_route = streams.refill_duration, streams.refill_route
-    wait_all = window.wait_all
-    add_done = completions.done.extend
-    single, choice = int(Routing.SINGLE), int(Routing.CHOICE)
+    kinds = [StepKind.STAFF if row[0] in pooled else row[0] for row in counted]
+    return _Setup(
+        counted,
+        warm,
+        [int(kind) for kind in kinds],
+        streams.general,
+        streams.refill_duration,
+        streams.refill_route,
+        window.wait_all,
+        completions.done.extend,
+        plan.start,
+        (0,) * plan.bounded,
+        warmup,
+        arrivals,
+        window,
+    )
+
+
+def _next_together(pending: dict[float, Any], heap: list[float], t: float, together: Any) -> Any:
+    """The first of several visits at instant ``t``; the others stay pending."""
+    item = together.pop(0)
+    if together:
+        pending[t] = together
+        heappush(heap, t)
+    return item
+
+
+# The constants the loop compares with (ints, CPython's fast path): RowKind and Routing.
+_ALWAYS, _DELAY, _STAFF, _SINGLE, _CHOICE = 0, 1, 0, 0, 1
+assert (_ALWAYS, _DELAY, _STAFF) == (RowKind.ALWAYS, RowKind.DELAY, StepKind.STAFF)
+assert (_SINGLE, _CHOICE) == (Routing.SINGLE, Routing.CHOICE)
+
+
+def _loop(setup: _Setup) -> None:
+    """The event loop, the hot path: locals only, tuples unpacked, kinds compared as ints.
+
+    A staff step's pool decides when work starts and ends (``unit(t, d)``,
+    :meth:`Pool.take <procflow.sim.pools.Pool.take>`); only for always-available
+    units is that answer written out here (see :mod:`procflow.sim.pools`).
+    """
+    counted_table, warm_table, kinds, general, refill_duration, refill_route = setup[:6]
+    wait_all, add_done, start_step, zero, warm_limit, arrivals, window = setup[6:]
     heap: list[float] = []
-    pending: dict[float, Any] = {}  # time -> Visit, or _Together
+    pending: dict[float, Any] = {}  # time -> Visit (a plain tuple), or _Together
     inf, push, pop, replace, choose = INF, heappush, heappop, heapreplace, bisect_right
-    start_step, zero, warm_limit = plan.start, (0,) * plan.bounded, warmup
-    mark, next_case = window.marks[0], 0
-    block = arrivals.next_block()
+    mark, next_case, block = window.marks[0], 0, arrivals.next_block()
     upcoming = block.pop()
     while True:
         if heap and heap[0] <= upcoming:  # the next event: a case reaches a staff step
             t = pop(heap)
             item: Any = pending.pop(t)
             if item.__class__ is _Together:  # several events at this instant
-                together = item
-                item = together.pop(0)
-                if together:
-                    pending[t] = together
-                    push(heap, t)
+                item = _next_together(pending, heap, t, item)
             s, c, a, w, r, k = item
         elif upcoming != inf:  # the next case arrives
             t = a = upcoming
-            s = start_step
-            c = next_case
+            s, c, w, r, k = start_step, next_case, 0.0, 0, zero
             next_case += 1
-            w = 0.0
-            r = 0
-            k = zero
             if c == mark:
                 mark = window.snapshot(t)
             if not block:
@@ -642,60 +673,46 @@ def _loop(
             except IndexError:
                 refill_duration(s)
                 d = dv.pop()
-            if kind == staff:  # always-available units: Pool.take for Staff, written out
+            if kind == _ALWAYS:  # Pool.take of always-available units, written out
                 f = unit[0]
-                if f > t:
-                    wait_all[s] += f - t
-                    w += f - t
-                    if hook is not None:
-                        hook(c, s, t, f, f + d, d)
-                    t = f + d
-                else:
-                    if hook is not None:
-                        hook(c, s, t, t, t + d, d)
-                    t += d
-                replace(unit, t)
-            elif kind == delay:
-                if hook is not None:
-                    hook(c, s, t, t, t + d, d)
-                t += d
+                if f <= t:
+                    f = t
+                end = f + d
+                replace(unit, end)
+            elif kind == _DELAY:
+                f, end = t, t + d
             else:  # POOLED: the seam, the pool decides
-                start, end = unit(t, d)
-                if start > t:
-                    wait_all[s] += start - t
-                    w += start - t
-                if hook is not None:
-                    hook(c, s, t, start, end, d)
-                t = end
-            if rk == single:
+                f, end = unit(t, d)
+            if f > t:  # it waited for a unit
+                wait_all[s] += f - t
+                w += f - t
+            if hook is not None:
+                hook(c, s, t, f, end, d)
+            t = end
+            if rk == _SINGLE:
                 s = rx
-            elif rk == choice:
-                try:
-                    s = rx.pop()
-                except IndexError:
-                    refill_route(s)
-                    s = rx.pop()
             else:
                 try:
-                    u = rx.pop()
+                    u = rx.pop()  # CHOICE: the next step; GENERAL: a uniform
                 except IndexError:
                     refill_route(s)
                     u = rx.pop()
-                bounds, cumulative, edges = general[s]  # General.pick, written out
-                for b, m in bounds:
-                    if k[b] >= m:  # a bounded edge is used up: renormalize
-                        edge = _renormalized(edges, u, k)
-                        break
-                else:
-                    edge = edges[choose(cumulative, u)]
-                _, s, bound, _, feedback, _, effect = edge
-                if effect:  # feedback, or a bound to count
-                    if feedback:
-                        r = 1
-                    if bound >= 0:
-                        k = _bump(k, bound)
+                if rk == _CHOICE:
+                    s = u
+                else:  # GENERAL: General.pick, written out
+                    bounds, cumulative, edges = general[s]
+                    for b, m in bounds:
+                        if k[b] >= m:  # a bounded edge is used up: renormalize
+                            edge = _renormalized(edges, u, k)
+                            break
+                    else:
+                        edge = edges[choose(cumulative, u)]
+                    _, s, bound, _, feedback, _, effect = edge
+                    if effect:  # feedback, or a bound to count
+                        r = 1 if feedback else r
+                        k = _bump(k, bound) if bound >= 0 else k
             kind = kinds[s]
-            if kind == staff:  # an event at the next staff step
+            if kind == _STAFF:  # an event at the next staff step
                 item = (s, c, a, w, r, k)
                 earlier = pending.setdefault(t, item)
                 if earlier is item:
@@ -703,14 +720,13 @@ def _loop(
                 else:
                     _at_the_same_instant(pending, t, earlier, item)
                 break
-            if kind == delay:
+            if kind == _DELAY:
                 continue
             hook = tab[s][-1]  # an end step (its row's hook): the case is done at t
             if hook is not None:
                 hook(c, s, t, t, t, 0.0)
             add_done((a, t, w, (s << 1 | r) if c >= warm_limit else -1))
             break
-    completions.fold()
 
 
 def _totals(
