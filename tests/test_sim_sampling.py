@@ -20,8 +20,10 @@ from procflow.sim.sampling import (
     Buffer,
     DistSpec,
     drawer,
-    exact_parts,
+    exact_sum,
     generator,
+    plus,
+    rounded,
     spec_of,
     stream_key,
 )
@@ -139,14 +141,18 @@ def test_a_step_visited_ten_times_draws_a_small_chunk() -> None:
     assert max(sizes) == BLOCK
 
 
-def test_exact_parts_keep_the_exact_sum() -> None:
-    rng = np.random.default_rng(1)
-    values = (rng.lognormal(3.0, 4.0, 5000)).tolist()
-    parts = exact_parts(values)
-    assert len(parts) <= 4
-    for more in ([], [1e-9, 3.0], (-rng.random(10)).tolist()):
-        assert math.fsum(more + parts) == math.fsum(more + values)
-    assert exact_parts([]) == [] == exact_parts([2.0, -2.0])
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_sums_round_like_fsum(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = np.concatenate(
+        [rng.lognormal(3.0, 6.0, 4000), [0.0, 5e-300, 1e12], rng.exponential(1e-9, 90)]
+    )
+    rng.shuffle(values)
+    total = exact_sum(values)
+    assert rounded(total) == math.fsum(values.tolist())
+    part = exact_sum(values[:1000])
+    assert rounded(plus(total, part, -1)) == math.fsum(values[1000:].tolist())
+    assert rounded(exact_sum(np.empty(0))) == 0.0
 
 
 def test_streams_are_independent_and_reproducible() -> None:

@@ -73,6 +73,7 @@ from bisect import bisect_right, insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import partial
 from heapq import heappop, heappush, heapreplace
 from typing import Any, NamedTuple, Protocol
 
@@ -89,7 +90,10 @@ from procflow.sim.sampling import (
     ROUTING,
     ArrivalTimes,
     Buffer,
-    ChoiceBuffer,
+    DistSpec,
+    Lazy,
+    Stream,
+    choices,
     drawer,
     generator,
     uniforms,
@@ -259,6 +263,20 @@ def _renormalized(
     return chosen
 
 
+def _durations(spec: DistSpec, seed: int, run: int, key: int) -> Stream:
+    return drawer(spec, generator(seed, run, DURATIONS, key))
+
+
+def _choices(
+    cumulative: tuple[float, ...], targets: tuple[int, ...], seed: int, run: int, key: int
+) -> Stream:
+    return choices(generator(seed, run, ROUTING, key), cumulative, targets)
+
+
+def _uniforms(seed: int, run: int, key: int) -> Stream:
+    return uniforms(generator(seed, run, ROUTING, key))
+
+
 class Streams:
     """The random numbers of one run: a duration and a routing stream per step.
 
@@ -282,22 +300,20 @@ class Streams:
             if step.kind == StepKind.END or not step.edges:
                 continue
             assert step.duration is not None
-            self.durations[index] = Buffer(
-                drawer(step.duration, generator(seed, run, DURATIONS, step.key))
-            )
+            key = step.key
+            self.durations[index] = Buffer(Lazy(partial(_durations, step.duration, seed, run, key)))
             if step.routing == Routing.CHOICE:
                 cumulative = []
                 running = 0.0
                 for edge in step.edges:
                     running += edge.p
                     cumulative.append(running)
-                self.routes[index] = ChoiceBuffer(
-                    generator(seed, run, ROUTING, step.key),
-                    tuple(cumulative),
-                    tuple(e.target for e in step.edges),
+                targets = tuple(e.target for e in step.edges)
+                self.routes[index] = Buffer(
+                    Lazy(partial(_choices, tuple(cumulative), targets, seed, run, key))
                 )
             elif step.routing == Routing.GENERAL:
-                self.routes[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
+                self.routes[index] = Buffer(Lazy(partial(_uniforms, seed, run, key)))
                 table = general_table(plan, index)  # plain tuples again, for the fast unpack
                 self.general[index] = (
                     table.bounds,
@@ -531,7 +547,8 @@ def run_replication(
     hooks = Hooks(plan, log)
     completions = Completions(stats, hooks, (window_start, window_end), len(plan.steps))
     window = Window(plan, streams, pools, [warmup] + ([cases - 1] if window_end < INF else []))
-    tables = (_rows(plan, streams, pools, hooks, False), _rows(plan, streams, pools, hooks, True))
+    counted = _rows(plan, streams, pools, hooks, False)
+    tables = (counted, _rows(plan, streams, pools, hooks, True) if warmup else counted)
     feed = _Arrivals(arrivals, completions, pools, progress)
     _loop(_setup(plan, streams, tables, feed, completions, window, warmup))
     completions.fold()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from procflow.errors import SimulationError
 from procflow.model import Process
@@ -173,6 +174,23 @@ def _successors(step: StepPlan, counters: tuple[int, ...]) -> list[tuple[int, tu
     return found
 
 
+def _ending(edges: dict[Any, list[Any]], ends: set[Any]) -> set[Any]:
+    """The nodes of ``edges`` (node -> successors) from which a node of ``ends`` can be
+    reached: one backward search, linear in the edges."""
+    before: dict[Any, list[Any]] = {}
+    for node, following in edges.items():
+        for successor in following:
+            before.setdefault(successor, []).append(node)
+    found = set(ends)
+    stack = list(ends)
+    while stack:
+        for node in before.get(stack.pop(), ()):
+            if node not in found:
+                found.add(node)
+                stack.append(node)
+    return found
+
+
 def _trapped(steps: tuple[StepPlan, ...], start: int, bounded: int) -> list[int] | None:
     """Steps where a case can get stuck for ever (a loop it can never leave), exactly.
 
@@ -198,37 +216,31 @@ def _trapped(steps: tuple[StepPlan, ...], start: int, bounded: int) -> list[int]
                     return None
                 seen.add(successor)
                 queue.append(successor)
-    ending = {state for state in seen if steps[state[0]].kind == END}
-    changed = True
-    while changed:
-        changed = False
-        for state, following in edges.items():
-            if state not in ending and any(s in ending for s in following):
-                ending.add(state)
-                changed = True
+    ending = _ending(edges, {state for state in seen if steps[state[0]].kind == END})
     return sorted({state[0] for state in seen if state not in ending})
 
 
 def _trapped_safe(steps: tuple[StepPlan, ...], reachable: list[int]) -> list[int]:
-    """A sufficient rule for huge state spaces: every step must reach an end over edges
+    """A sufficient rule, linear in the edges: every step must reach an end over edges
     without ``max`` and with ``p > 0``, which are available to a case in any state."""
-    can_end = {s for s in reachable if steps[s].kind == END}
-    changed = True
-    while changed:
-        changed = False
-        for index in reachable:
-            if index not in can_end and any(
-                e.bound < 0 and e.p > 0 and e.target in can_end for e in steps[index].edges
-            ):
-                can_end.add(index)
-                changed = True
+    always = {s: [e.target for e in steps[s].edges if e.bound < 0 and e.p > 0] for s in reachable}
+    can_end = _ending(always, {s for s in reachable if steps[s].kind == END})
     return [s for s in reachable if s not in can_end]
 
 
 def _check_termination(
     process: Process, steps: tuple[StepPlan, ...], start: int, bounded: int, reachable: list[int]
 ) -> None:
-    """Refuse a process in which some cases would loop for ever (the run would never end)."""
+    """Refuse a process in which some cases would loop for ever (the run would never end).
+
+    The sufficient rule comes first: when every step reaches an end over
+    edges that are always available, no case can be trapped, and the exact
+    exploration of counter states (exponential in the bounded edges) is not
+    needed. Only when it flags steps is the exact answer looked for.
+    """
+    trapped: list[int] | None = _trapped_safe(steps, reachable)
+    if not trapped:
+        return
     trapped = _trapped(steps, start, bounded)
     if trapped is None:
         trapped = _trapped_safe(steps, reachable)
