@@ -141,7 +141,9 @@ def main() -> int:
     print(f"{args.steps:,} steps, {args.cases} cases, 1 run")
     print(f"  procflow simulate (whole command): {seconds:6.2f} s   peak {megabytes:6.0f} MB")
     print(f"  compile_process alone:             {compiled:6.2f} s")
-    print(f"  one replication alone:             {replication:6.2f} s   (this process: {own:.0f} MB)")
+    print(
+        f"  one replication alone:             {replication:6.2f} s   (this process: {own:.0f} MB)"
+    )
     ok = seconds < TARGET_SECONDS and megabytes < TARGET_MB
     verdict = "met" if ok else "MISSED"
     print(f"target: under {TARGET_SECONDS:g} s and {TARGET_MB:g} MB: {verdict}")

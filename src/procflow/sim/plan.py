@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from procflow.distributions import AnyDistribution
 from procflow.errors import SimulationError
 from procflow.model import Process
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
+from procflow.units import format_duration
 
 
 class StepKind(IntEnum):
@@ -256,6 +258,41 @@ def _check_termination(
         )
 
 
+MAX_MEAN_SECONDS = 1e12
+"""The longest mean duration (of a step, or between arrivals) the simulator times: about
+31,700 years. The clock is a float of seconds; far beyond this, sums of durations lose
+whole seconds and the statistics of a run overflow."""
+
+
+def _too_long(dist: AnyDistribution) -> bool:
+    try:
+        return not dist.mean <= MAX_MEAN_SECONDS
+    except ArithmeticError:
+        return True
+
+
+def _check_durations(process: Process, reachable: list[str]) -> None:
+    """Refuse durations too long to simulate (``duration: 1e300h``), with their position."""
+    limit = format_duration(MAX_MEAN_SECONDS, 3)
+    every = process.arrivals.every if process.arrivals is not None else None
+    if every is not None and _too_long(every):
+        raise _fail(
+            process,
+            ("arrivals", "every"),
+            f"arrivals every {every} are too far apart to simulate: the simulator times "
+            f"means up to {limit}",
+        )
+    for step_id in reachable:
+        duration = process.steps[step_id].duration
+        if duration is not None and _too_long(duration):
+            raise _fail(
+                process,
+                ("steps", step_id, "duration"),
+                f"step {step_id!r}: a duration of {duration} is too long to simulate: the "
+                f"simulator times mean durations up to {limit}",
+            )
+
+
 def compile_process(process: Process) -> Plan:
     """Check ``process`` for simulation and compile it into a :class:`Plan`.
 
@@ -306,6 +343,7 @@ def compile_process(process: Process) -> Plan:
             "'duration: exponential(10m)' to simulate the process",
         )
 
+    _check_durations(process, reachable)
     bounded = 0
     compiled: list[StepPlan] = []
     for step_id, step in process.steps.items():
