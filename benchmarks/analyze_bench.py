@@ -134,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as promised
 
+    from procflow._lint import ensure_runnable
+    from procflow.analysis import analyze
     from procflow.analysis.routing import build_chain, solve_dense, solve_visits
-    from procflow.analyze import analyze
-    from procflow.lint import ensure_runnable
     from procflow.loader import load_text
 
     process = load_text(process_text(args.steps), "analyze-bench.yaml")

@@ -36,10 +36,10 @@ from collections.abc import Callable
 
 import graphviz
 
+from procflow._render import build_diagram, to_dot, to_mermaid
+from procflow._render.spec import Diagram
 from procflow.loader import load_text
 from procflow.model import Process
-from procflow.render import build_diagram, to_dot, to_mermaid
-from procflow.render.spec import Diagram
 
 DURATIONS = (
     "exponential(6m)",

@@ -13,7 +13,8 @@ the same run and on the same files:
 * ``parse``: ``yaml.compose(text, Loader=yaml.CSafeLoader)`` of every file
   (reading the file included), the floor;
 * ``load``: procflow's loader alone (compose, convert, validate);
-* ``lint``: ``procflow lint`` in-process (:func:`procflow.lint.lint_paths`);
+* ``lint``: ``procflow lint`` in-process (:func:`procflow.lint_paths`, with the
+  garbage collector paused around each file as the command pauses it);
 * ``lint (cli)``: the whole ``procflow lint`` command as a subprocess
   (interpreter start-up and imports included), with its bytecode cached as
   in an installed package (pip compiles modules when it installs them; a
@@ -170,17 +171,23 @@ def parse_files(paths: list[Path]) -> None:
 
 
 def load_files(paths: list[Path]) -> None:
+    from procflow.cli.collector import paused
     from procflow.loader import parse_process, read_document
 
     for path in paths:
-        parse_process(read_document(path))
+        with paused():  # as the lint command reads each file
+            parse_process(read_document(path))
 
 
 def lint_paths(paths: list[Path], ignore: tuple[str, ...] = ()) -> int:
+    from procflow._lint import lint_paths as run
+    from procflow.cli.collector import paused
     from procflow.config import LintConfig
-    from procflow.lint import lint_paths as run
 
-    return len(run([str(p) for p in paths], LintConfig(ignore=ignore)).findings)
+    # with the collector paused around each file, as the command does (the library never
+    # switches it itself)
+    config = LintConfig(ignore=ignore)
+    return len(run([str(p) for p in paths], config, around_file=paused).findings)
 
 
 def installed(cache: Path) -> dict[str, str]:
@@ -199,15 +206,16 @@ def lint_cli(paths: list[Path], env: dict[str, str]) -> None:
 
 def rule_times(path: Path) -> list[tuple[str, float]]:
     """Seconds per rule on one process, in run order (shared context, as lint runs them)."""
-    from procflow.lint import Plan
-    from procflow.loader import gc_paused, load
+    from procflow._lint import Plan
+    from procflow.cli.collector import paused
+    from procflow.loader import load
     from procflow.rules.base import LintContext
 
     plan = Plan.build()
     process = load(path)
     context = LintContext(process, plan.settings)
     times = []
-    with gc_paused():
+    with paused():
         for rule in plan.rules:
             start = time.perf_counter()
             list(rule.check(context))

@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 
 import procflow
-from procflow.analysis import queueing
+from procflow.analysis import analyze, analyze_or_none, queueing
 from procflow.analysis.routing import build_chain, solve_dense, solve_visits, step_visits
-from procflow.analyze import analyze, analyze_or_none
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import load_text
 from procflow.model import Process

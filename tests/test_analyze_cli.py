@@ -151,7 +151,7 @@ def test_colour_on_request(
 
 
 def test_text_says_when_routing_is_approximate() -> None:
-    from procflow.analyze import analyze
+    from procflow.analysis import analyze
     from procflow.cli.analyze import notes
     from procflow.loader import load_text
 

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from procflow.analyze import analyze, analyze_or_none
+from procflow._lint import lint
+from procflow.analysis import analyze, analyze_or_none
 from procflow.cli import main
 from procflow.cli.analyze import print_analysis
 from procflow.errors import ProcflowError, SimulationError
-from procflow.lint import lint
 from procflow.loader import load_text
 from procflow.model import Process
 

@@ -15,10 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from procflow.analysis import Analysis
+from procflow._lint import lint
+from procflow.analysis import Analysis, analyze
 from procflow.analysis.goals import estimate_goal, infeasibility
-from procflow.analyze import analyze
-from procflow.lint import lint
 from procflow.loader import load_text
 from procflow.model import Process
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import procflow
-from procflow.analyze import analyze_or_none
+from procflow._lint import lint, lint_file
+from procflow.analysis import analyze_or_none
 from procflow.config import LintConfig
-from procflow.lint import lint, lint_file
 from procflow.loader import load, load_text
 from procflow.rules import all_rules
 from procflow.rules.base import REGISTRY

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 
 import procflow
 from helpers import CUSTOMER_SERVICE
+from procflow._cases import Case, write_cases
 from procflow.cli import main
 from procflow.cli.calibrate import default_output
 from procflow.distributions import Exponential, Gamma, Lognormal, Normal, Triangular, Uniform
 from procflow.eventlog.calibrate import calibrate, distribution_text, rate_text, round_shares
 from procflow.eventlog.fitting import digamma, fit_all, gamma_shape, trigamma
 from procflow.eventlog.stats import RESERVOIR, Sample, wilson_interval
-from procflow.runtime import Case, write_cases
 
 # -- summaries and fitting -----------------------------------------------------------------
 

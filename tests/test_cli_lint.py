@@ -313,12 +313,12 @@ def test_a_crash_is_one_line_and_exit_2_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The last line of defence: a bug says it is one, and PROCFLOW_DEBUG shows the traceback."""
-    import procflow.lint
+    import procflow._lint
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OverflowError("int too large to convert to float")
 
-    monkeypatch.setattr(procflow.lint, "lint_paths", broken)
+    monkeypatch.setattr(procflow._lint, "lint_paths", broken)
     monkeypatch.setattr("procflow.cli.lint.lint_paths", broken, raising=False)
     path = write(tmp_path, "ok.yaml", CLEAN)
     monkeypatch.delenv("PROCFLOW_DEBUG", raising=False)

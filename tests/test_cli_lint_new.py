@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from procflow._lint import lint
 from procflow.cli import main
 from procflow.cli.new import starter
 from procflow.errors import ConfigError
-from procflow.lint import lint
 from procflow.loader import load_text
 
 

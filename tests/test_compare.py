@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import procflow
 from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT, run
 from procflow.errors import ProcessError
 from procflow.loader import load, load_change
@@ -79,7 +80,7 @@ def test_removing_a_step_and_rerouting_around_it() -> None:
     ]
     reopened = changed.steps["confirm"].transitions[1]
     assert (reopened.to, reopened.p, reopened.feedback, reopened.max) == ("intake", 0.15, True, 3)
-    from procflow.lint import ensure_runnable
+    from procflow._lint import ensure_runnable
 
     ensure_runnable(changed)  # structurally sound
 
@@ -437,7 +438,7 @@ def test_compare_log_writes_one_event_log_per_scenario(
 
 
 def test_scenario_log_names() -> None:
-    from procflow.sim.comparison import scenario_logs
+    from procflow._simulate import scenario_logs
 
     found = scenario_logs("logs/events.csv", ["baseline", "hire", "a/b", "a-b", "../x"])
     assert {k: str(v) for k, v in found.items()} == {
@@ -453,5 +454,7 @@ def test_scenario_log_names() -> None:
 def test_compare_api_writes_the_logs(tmp_path: Path) -> None:
     process = load(CUSTOMER_SERVICE)
     hire = process.apply(load_change(CHANGES / "hire-support-agent.yaml"))
-    compare(process, hire, names=["hire"], cases=100, runs=1, seed=2, log=tmp_path / "e.csv")
+    procflow.compare(
+        process, hire, names=["hire"], cases=100, runs=1, seed=2, log=tmp_path / "e.csv"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.baseline.csv", "e.hire.csv"]

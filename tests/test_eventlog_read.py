@@ -695,7 +695,7 @@ def test_events_compare_by_value() -> None:
 
 def test_disco_style_exports_are_read_as_they_come(tmp_path: Path) -> None:
     """``Case ID;Activity;Resource;Start Timestamp;Complete Timestamp`` with 2010/10/02 dates."""
-    from procflow.eventlog.conformance import check_log
+    from procflow import check_log
     from procflow.eventlog.reader import read_log
 
     process = tmp_path / "p.yaml"

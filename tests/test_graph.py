@@ -90,9 +90,9 @@ def test_edges_to_unknown_steps_are_left_out_but_listed_by_process_edges() -> No
     process = make({"a": {"on": {"x": "b", "y": "ghost"}}, "b": {"end": True}})
     graph = process_graph(process)
     assert sorted(graph.edges(keys=True)) == [("a", "b", "x")]
-    assert [(e.source, e.target, e.trigger) for e in process_edges(process)] == [
-        ("a", "b", "x"),
-        ("a", "ghost", "y"),
+    assert [(e.source, e.target, e.to, e.trigger) for e in process_edges(process)] == [
+        (0, 1, "b", "x"),
+        (0, -1, "ghost", "y"),
     ]
 
 

@@ -11,10 +11,7 @@ import pytest
 
 import procflow
 from helpers import CLEAN, CUSTOMER_SERVICE, ROOT, write
-from procflow.config import LintConfig, Selection
-from procflow.errors import ConfigError, FileAccessError, ProcessError
-from procflow.findings import Finding, Severity
-from procflow.lint import (
+from procflow._lint import (
     LintReport,
     Plan,
     Suppressions,
@@ -27,6 +24,9 @@ from procflow.lint import (
     lint_file,
     lint_paths,
 )
+from procflow.config import LintConfig, Selection
+from procflow.errors import ConfigError, FileAccessError, ProcessError
+from procflow.findings import Finding, Severity
 from procflow.loader import load_text
 from procflow.rules.base import REGISTRY, LintContext, Rule, Violation, rule
 
@@ -67,7 +67,7 @@ def test_procflow_lint_is_callable_on_a_process() -> None:
     "statement",
     [
         "import procflow; f = procflow.lint",
-        "from procflow.lint import lint_paths; import procflow; f = procflow.lint",
+        "from procflow._lint import lint_paths; import procflow; f = procflow.lint",
     ],
 )
 def test_procflow_lint_is_callable_whatever_was_imported_first(statement: str) -> None:
@@ -464,21 +464,22 @@ def test_catalog_includes_loader_codes() -> None:
     assert catalog["PF003"] == "duplicate-key"
 
 
-def test_procflow_lint_is_also_the_module() -> None:
+def test_procflow_lint_is_always_the_function() -> None:
+    """No module shares a public function's name, so nothing can shadow it."""
     code = (
-        "import procflow\n"
-        "procflow.lint\n"
-        "import procflow.lint\n"
-        "from procflow import lint\n"
-        "assert lint is procflow.lint\n"
-        "assert callable(procflow.lint) and procflow.lint.lint_paths\n"
-        "print(procflow.lint.lint_paths.__name__)\n"
+        "import procflow, procflow._lint, procflow._render.dot, procflow.analysis, inspect\n"
+        "for name in ('lint', 'analyze', 'render'):\n"
+        "    f = getattr(procflow, name)\n"
+        "    assert inspect.isfunction(f), name\n"
+        "    assert list(inspect.signature(f).parameters)[0] == 'process', name\n"
+        "from importlib.util import find_spec\n"
+        "print([find_spec('procflow.' + n) for n in ('lint', 'analyze', 'render')])\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "lint_paths"
+    assert done.stdout.strip() == "[None, None, None]"
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from helpers import CLEAN
+from procflow.cli.collector import paused as gc_paused
 from procflow.errors import FileAccessError, ProcessError
-from procflow.loader import gc_paused, iter_yaml_files, load_text, parse_yaml, resolve_plain
+from procflow.loader import iter_yaml_files, load_text, parse_yaml, resolve_plain
 
 
 @pytest.mark.parametrize(
@@ -90,7 +91,8 @@ def test_transitions_are_not_fields() -> None:
     assert load_text(CLEAN).steps["check"] == process.steps["check"]
 
 
-def test_gc_is_paused_inside_and_restored_after() -> None:
+def test_the_command_pauses_gc_inside_and_restores_it_after() -> None:
+    """The command line's pause (the library never switches the collector)."""
     assert gc.isenabled()
     with gc_paused():
         assert not gc.isenabled()

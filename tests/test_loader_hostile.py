@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from helpers import CLEAN, write
+from procflow._lint import lint_file, lint_paths
 from procflow.cli import main
 from procflow.errors import ProcessError
-from procflow.lint import lint_file, lint_paths
 from procflow.loader import MAX_BYTES, MAX_DEPTH, load, load_text, parse_yaml
 
 

@@ -110,3 +110,32 @@ def test_import_is_lazy() -> None:
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_thing"):
         procflow.no_such_thing  # type: ignore[attr-defined]  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "name", ["lint", "analyze", "render", "simulate", "compare", "check_log", "write_cases"]
+)
+def test_the_public_functions_are_plain_functions_with_their_own_signature_and_help(
+    name: str,
+) -> None:
+    """No module poses as a function: signature and help() are the function's own."""
+    import inspect
+    import pydoc
+
+    function = getattr(procflow, name)
+    assert inspect.isfunction(function), name
+    assert function.__module__.startswith("procflow._"), function.__module__
+    first = next(iter(inspect.signature(function).parameters))
+    assert first in {"process", "baseline", "path"}
+    text = pydoc.render_doc(function, renderer=pydoc.plaintext)
+    assert f"{name}(" in text
+    assert function.__doc__ is not None
+    assert function.__doc__.splitlines()[0] in text
+
+
+def test_case_takes_a_path_at_the_api_and_only_a_process_in_the_runtime() -> None:
+    import procflow.runtime
+
+    assert issubclass(procflow.Case, procflow.runtime.Case)
+    with pytest.raises(TypeError, match="takes a Process"):
+        procflow.runtime.Case("processes/customer-service.yaml")  # type: ignore[arg-type]

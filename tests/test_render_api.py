@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from procflow._render import format_for, output_path, render, render_bytes
+from procflow._render.layout import run_dot
 from procflow.errors import GraphvizNotFound, RenderError
 from procflow.loader import load
-from procflow.render import format_for, output_path, render, render_bytes
-from procflow.render.layout import run_dot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 needs_dot = pytest.mark.skipif(
@@ -34,7 +34,7 @@ def fake_dot(folder: Path, script: str) -> None:
 
 
 def test_public_name_is_callable_even_after_the_subpackage_is_imported(process, tmp_path):
-    import procflow.render.dot  # binds procflow.render to the subpackage
+    import procflow._render.dot  # binds procflow.render to the subpackage
 
     written = procflow.render(process, tmp_path / "cs.dot")
     assert written == tmp_path / "cs.dot"

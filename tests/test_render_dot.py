@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from helpers import PROCESSES
+from procflow._render import diagram, to_dot
+from procflow._render.dot import html, quote
+from procflow._render.spec import Highlights, build_diagram
 from procflow.findings import Finding, Severity
 from procflow.loader import load, load_text
-from procflow.render import diagram, to_dot
-from procflow.render.dot import html, quote
-from procflow.render.spec import Highlights, build_diagram
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 GOLDEN = ("customer-service", "employee-onboarding")
@@ -291,7 +291,7 @@ def test_same_input_gives_identical_dot():
 
 def test_identical_across_processes_with_different_hash_seeds():
     code = (
-        "import sys, procflow.render as r, procflow.loader as l;"
+        "import sys, procflow._render as r, procflow.loader as l;"
         "sys.stdout.write(r.to_dot(r.diagram(l.load(sys.argv[1]), highlight=True)))"
     )
     outputs = set()

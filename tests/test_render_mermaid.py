@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from procflow._render import diagram, to_markdown, to_mermaid
+from procflow._render.mermaid import mermaid_id, text
+from procflow._render.spec import Highlights, build_diagram
 from procflow.loader import load, load_text
-from procflow.render import diagram, to_markdown, to_mermaid
-from procflow.render.mermaid import mermaid_id, text
-from procflow.render.spec import Highlights, build_diagram
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 

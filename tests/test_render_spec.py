@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from procflow.distributions import parse_distribution
-from procflow.findings import Finding, Severity
-from procflow.loader import load, load_text
-from procflow.model import Transition
-from procflow.render.palette import Key, Level, Mark, level_of
-from procflow.render.spec import Highlights, build_diagram, flow_order
-from procflow.render.text import (
+from procflow._render.palette import Key, Level, Mark, level_of
+from procflow._render.spec import Highlights, build_diagram, flow_order
+from procflow._render.text import (
     clean,
     duration_text,
     edge_caption,
@@ -20,6 +16,10 @@ from procflow.render.text import (
     rate_text,
     wrap,
 )
+from procflow.distributions import parse_distribution
+from procflow.findings import Finding, Severity
+from procflow.loader import load, load_text
+from procflow.model import Transition
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 

@@ -8,9 +8,9 @@ import json
 import pytest
 from rich.console import Console
 
+from procflow._lint import LintReport
 from procflow.cli.console import THEME
 from procflow.findings import Finding, Severity
-from procflow.lint import LintReport
 from procflow.report import FORMATS, render
 from procflow.report import github as github_report
 from procflow.report import text as text_report

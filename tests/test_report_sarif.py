@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from procflow._lint import LintReport, available_rules, lint_paths
 from procflow.findings import Finding, Severity
-from procflow.lint import LintReport, available_rules, lint_paths
 from procflow.report import render
 from procflow.report.sarif import artifact_uri
 

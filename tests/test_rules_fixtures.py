@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from procflow._lint import lint_file
 from procflow.config import LintConfig
-from procflow.lint import lint_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 EXPECT = re.compile(r"^#\s*expect:\s*(PF\d{3})\s+(\d+):(\d+)\s*$", re.MULTILINE)

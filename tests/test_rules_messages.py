@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from procflow._lint import lint, lint_file, lint_paths
 from procflow.config import LintConfig
 from procflow.findings import Finding, Severity
-from procflow.lint import lint, lint_file, lint_paths
 from procflow.loader import load, load_text
 from procflow.model import Process
 from procflow.rules import all_rules

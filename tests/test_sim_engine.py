@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import procflow
 from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import load, load_text
@@ -149,7 +150,7 @@ def _log_rows(path: Path) -> list[dict[str, str]]:
 def test_bounded_edges_are_honoured_exactly(tmp_path: Path) -> None:
     """A case never takes 'rework' (max 2) more than twice: count prepares per case."""
     log = tmp_path / "events.csv"
-    simulate(load(FIXTURES / "loops.yaml"), cases=4_000, runs=1, seed=5, log=log)
+    procflow.simulate(load(FIXTURES / "loops.yaml"), cases=4_000, runs=1, seed=5, log=log)
     rows = _log_rows(log)
     assert rows[0].keys() == {"case", "step", "owner", "start", "end"}
     prepares = Counter(row["case"] for row in rows if row["step"] == "prepare")
@@ -167,7 +168,7 @@ def test_bounded_edges_are_honoured_exactly(tmp_path: Path) -> None:
 
 def test_reopen_bound_in_customer_service(tmp_path: Path) -> None:
     log = tmp_path / "events.csv"
-    simulate(load(CUSTOMER_SERVICE), cases=6_000, runs=1, log=log)
+    procflow.simulate(load(CUSTOMER_SERVICE), cases=6_000, runs=1, log=log)
     triages = Counter(row["case"] for row in _log_rows(log) if row["step"] == "triage")
     assert max(triages.values()) == 4  # one triage and at most three reopens
     assert Counter(triages.values())[4] >= 1
@@ -229,7 +230,7 @@ def _hand_visits_loops() -> dict[str, float]:
 def test_visits_match_the_analytic_model_on_loops() -> None:
     process = load(FIXTURES / "loops.yaml")
     exact = _hand_visits_loops()
-    from procflow.analyze import analyze
+    from procflow.analysis import analyze
 
     model = analyze(process)
     for step_id, visits in exact.items():
@@ -248,7 +249,7 @@ def test_visits_match_the_analytic_model_on_loops() -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_visits_match_analyze_on_examples(path: Path) -> None:
-    from procflow.analyze import analyze
+    from procflow.analysis import analyze
 
     process = load(path)
     model = analyze(process)
@@ -320,7 +321,7 @@ steps:
 
 def test_utilization_matches_offered_load() -> None:
     """Busy time / (capacity × window) agrees with arrival rate × work per case."""
-    from procflow.analyze import analyze
+    from procflow.analysis import analyze
 
     process = load(CUSTOMER_SERVICE)
     model = analyze(process)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from helpers import CUSTOMER_SERVICE
+from procflow import compare, simulate
 from procflow.distributions import parse_distribution
 from procflow.loader import load, load_text
-from procflow.sim import compare, simulate
 from procflow.sim.histogram import Histogram
 from procflow.sim.sampling import (
     BLOCK,

@@ -12,7 +12,12 @@ cases on it and hold it against real event logs::
 
 The public API is this module's ``__all__``; everything else is private and
 may change. Names are imported on first use so that ``import procflow``
-(and the command line) starts fast.
+(and the command line) starts fast. The functions that take the path of a
+process file (``lint``, ``analyze``, ``render``, ``simulate``, ``compare``,
+``check_log``, ``Case``) live in private modules (``procflow._analyze``,
+``procflow._simulate``, ...) that load the file and hand the process to
+the core, which takes objects only; no module shares a public function's
+name, so ``procflow.lint`` is always the function.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from procflow._version import __version__ as __version__
 
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -35,24 +40,24 @@ _EXPORTS: dict[str, str] = {
     "load": "procflow.loader",
     "load_change": "procflow.loader",
     "load_text": "procflow.loader",
-    "lint": "procflow.lint",
-    "lint_file": "procflow.lint",
-    "lint_paths": "procflow.lint",
-    "ensure_runnable": "procflow.lint",
-    "LintReport": "procflow.lint",
+    "lint": "procflow._lint",
+    "lint_file": "procflow._lint",
+    "lint_paths": "procflow._lint",
+    "LintReport": "procflow._lint",
+    "ensure_runnable": "procflow.gate",
     "LintConfig": "procflow.config",
-    "analyze": "procflow.analyze",
-    "Analysis": "procflow.analyze",
-    "render": "procflow.render",
-    "simulate": "procflow.sim",
-    "compare": "procflow.sim",
+    "analyze": "procflow._analyze",
+    "Analysis": "procflow.analysis",
+    "render": "procflow._render",
+    "simulate": "procflow._simulate",
+    "compare": "procflow._simulate",
     "SimulationResult": "procflow.sim",
     "Comparison": "procflow.sim",
-    "Case": "procflow.runtime",
+    "Case": "procflow._cases",
     "HistoryRecord": "procflow.runtime",
-    "write_cases": "procflow.runtime",
+    "write_cases": "procflow._cases",
     "read_log": "procflow.eventlog.reader",
-    "check_log": "procflow.eventlog.conformance",
+    "check_log": "procflow._logs",
     "LogReport": "procflow.eventlog.conformance",
     "calibrate": "procflow.eventlog.calibrate",
     "Calibration": "procflow.eventlog.calibrate",
@@ -79,11 +84,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'procflow' has no attribute {name!r}")
-    imported = import_module(module)
-    # ``procflow.lint`` is both a function and its module; importing the module
-    # binds the module here anyway, so the (callable) module is the one answer.
-    same = module == f"{__name__}.{name}" and callable(imported)
-    value = imported if same else getattr(imported, name)
+    value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 
@@ -93,7 +94,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
-    from procflow.analyze import Analysis, analyze
+    from procflow._analyze import analyze
+    from procflow._cases import Case, write_cases
+    from procflow._lint import LintReport, lint, lint_file, lint_paths
+    from procflow._logs import check_log
+    from procflow._render import render
+    from procflow._simulate import compare, simulate
+    from procflow.analysis import Analysis
     from procflow.config import LintConfig
     from procflow.errors import (
         CaseError,
@@ -110,10 +117,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         SimulationError,
     )
     from procflow.eventlog.calibrate import Calibration, calibrate
-    from procflow.eventlog.conformance import LogReport, check_log
+    from procflow.eventlog.conformance import LogReport
     from procflow.eventlog.reader import read_log
     from procflow.findings import Finding, Severity
-    from procflow.lint import LintReport, ensure_runnable, lint, lint_file, lint_paths
+    from procflow.gate import ensure_runnable
     from procflow.loader import load, load_change, load_text
     from procflow.model import (
         Arrivals,
@@ -125,6 +132,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         Transition,
         json_schema,
     )
-    from procflow.render import render
-    from procflow.runtime import Case, HistoryRecord, write_cases
-    from procflow.sim import Comparison, SimulationResult, compare, simulate
+    from procflow.runtime import HistoryRecord
+    from procflow.sim import Comparison, SimulationResult

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 class Severity(enum.IntEnum):
@@ -30,6 +30,22 @@ class Severity(enum.IntEnum):
 
     def __str__(self) -> str:
         return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a check reports: a message about ``subject``, located at ``path``.
+
+    ``path`` is a model path such as ``("steps", "triage")``; the lint engine
+    (or the runnable gate) turns it into a file position. ``part`` says
+    whether the position is the key (a step, owner, transition: the line of
+    its key) or the value (a bad value itself).
+    """
+
+    message: str
+    subject: str | None
+    path: tuple[str | int, ...] = ()
+    part: Literal["key", "value"] = "key"
 
 
 @dataclass(frozen=True, order=True)

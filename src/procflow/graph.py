@@ -39,9 +39,14 @@ and you must empty it yourself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from procflow import digraph
+from procflow.compiled import CompiledProcess, Edge
+from procflow.digraph import strongly_connected
+from procflow.digraph import topological as _topological
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -65,8 +70,8 @@ __all__ = [
     "process_edges",
     "process_graph",
     "reachable_steps",
-    "step_edges",
     "steps_reaching_end",
+    "strongly_connected",
     "traps",
     "unknown_target_edges",
     "unmarked_cycles",
@@ -74,34 +79,12 @@ __all__ = [
 ]
 
 
-class Edge(NamedTuple):
-    """One transition of a step, flattened: the fields lint and the graph need."""
+def process_edges(process: Process) -> tuple[Edge, ...]:
+    """Every transition of ``process`` as a compiled :class:`Edge`, in file order.
 
-    source: str
-    target: str
-    trigger: str
-    p: float | None
-    feedback: bool
-    max: int | None
-
-
-def step_edges(step_id: str, step: Step) -> list[Edge]:
-    """The transitions of one step as :class:`Edge` values, in file order.
-
-    Reads the public ``next``/``on`` fields directly, which is much faster
-    than :attr:`Step.transitions` on large processes.
+    Transitions to unknown steps are included, with ``target`` -1.
     """
-    if step.next is not None:
-        return [Edge(step_id, step.next, "next", None, False, None)]
-    if not step.on:
-        return []
-    return [Edge(step_id, t.to, trigger, t.p, t.feedback, t.max) for trigger, t in step.on.items()]
-
-
-def process_edges(process: Process) -> Iterator[Edge]:
-    """Every transition of ``process`` as an :class:`Edge`, in file order (unknown targets too)."""
-    for step_id, step in process.steps.items():
-        yield from step_edges(step_id, step)
+    return CompiledProcess.of(process).edges
 
 
 def has_transitions(step: Step) -> bool:
@@ -109,23 +92,18 @@ def has_transitions(step: Step) -> bool:
     return step.next is not None or bool(step.on)
 
 
-def unknown_target_edges(process: Process) -> Iterator[Edge]:
+def unknown_target_edges(process: Process) -> list[Edge]:
     """The transitions that point to a step that does not exist, in file order.
 
     They are the edges :func:`process_graph` leaves out (and lint reports, PF101).
     """
-    steps = process.steps
-    for step_id, step in steps.items():
-        if step.next is not None:
-            if step.next not in steps:
-                yield from step_edges(step_id, step)
-        elif step.on and any(t.to not in steps for t in step.on.values()):
-            yield from (edge for edge in step_edges(step_id, step) if edge.target not in steps)
+    compiled = CompiledProcess.of(process)
+    return [compiled.edges[k] for k in compiled.unknown]
 
 
 def has_unknown_targets(process: Process) -> bool:
     """Whether some transition points to a step that does not exist."""
-    return next(unknown_target_edges(process), None) is not None
+    return CompiledProcess.of(process).unknown_targets
 
 
 def process_graph(process: Process) -> nx.MultiDiGraph:
@@ -134,23 +112,24 @@ def process_graph(process: Process) -> nx.MultiDiGraph:
     Edges are keyed by trigger (``next`` for the ``next:`` form) and carry
     ``to``, ``p``, ``feedback``, ``max`` and ``trigger``; transitions to
     unknown steps are left out. ``G.graph`` holds ``process`` (the id) and
-    ``start``.
+    ``start``. A view of the compiled process, built on each call.
     """
     import networkx as nx  # here only: the lint path never builds a networkx graph
 
-    steps = process.steps
+    compiled = CompiledProcess.of(process)
     graph = nx.MultiDiGraph(process=process.id, start=process.start)
     add_node = graph.add_node  # add_nodes_from takes a slow exception path for (node, data)
-    for step_id, step in steps.items():
+    for step_id, step in process.steps.items():
         add_node(step_id, owner=step.owner, end=step.end, title=step.title)
     add_edge = graph.add_edge  # one call per edge: add_edges_from goes through slow views
-    for edge in process_edges(process):
-        if edge.target in steps:
+    steps = compiled.steps
+    for edge in compiled.edges:
+        if edge.target >= 0:
             add_edge(
-                edge.source,
-                edge.target,
+                steps[edge.source],
+                edge.to,
                 edge.trigger,
-                to=edge.target,
+                to=edge.to,
                 p=edge.p,
                 feedback=edge.feedback,
                 max=edge.max,
@@ -167,13 +146,13 @@ class StepGraph:
     """The step graph as lists of step indices: what the analyses below walk.
 
     The same graph as :func:`process_graph` -- steps in file order (index
-    ``i`` is ``nodes[i]``), one edge per transition to a known step -- kept
-    as flat lists instead of networkx's dicts of dicts. Lint builds one per
-    process (:meth:`of`) and runs every analysis on it: building it costs
-    under half a microsecond per step, a networkx graph ten times that, and
-    the lint path never imports networkx (~100 ms). The networkx-facing
-    functions below convert a graph once (:meth:`of_networkx`, cached per
-    graph) and call the same methods, so both give the same answers.
+    ``i`` is ``nodes[i]``), one edge per transition to a known step. For a
+    process (:meth:`of`) it is a thin view of the process's
+    :class:`~procflow.compiled.CompiledProcess` (:attr:`compiled`), so
+    lint never imports networkx (~100 ms) and builds nothing twice. The
+    networkx-facing functions below convert a graph once
+    (:meth:`of_networkx`, cached per graph) and call the same methods, so
+    both give the same answers.
 
     Edges are in insertion order: transitions in file order for :meth:`of`,
     networkx's edge order for :meth:`of_networkx`. Where networkx's own
@@ -181,6 +160,21 @@ class StepGraph:
     is reported, the topological order a search follows), the methods here
     follow the same order, so results do not depend on which view built them.
     """
+
+    compiled: CompiledProcess | None
+    """The compiled process this graph views (``None`` for :meth:`of_networkx`)."""
+    nodes: Sequence[Any]
+    """The steps (node ids), in order: node ``i`` is ``nodes[i]``."""
+    index: Mapping[Any, int]
+    """Node id -> index."""
+    owner: Sequence[Any]
+    """Per node: its owner, or ``None``."""
+    end: Sequence[bool]
+    """Per node: whether it is an end step."""
+    start: Any
+    """The start node as written (it may not be a node)."""
+    unknown_targets: bool
+    """Whether a transition was left out for pointing to an unknown step (:meth:`of` only)."""
 
     def __init__(
         self,
@@ -190,53 +184,31 @@ class StepGraph:
         start: Any,
         edges: Iterable[tuple[int, int, Any, bool]],
     ) -> None:
+        self.compiled = None
         self.nodes = nodes
-        self.index: dict[Any, int] = {node: i for i, node in enumerate(nodes)}
+        self.index = {node: i for i, node in enumerate(nodes)}
         self.owner = owner
         self.end = end
         self.start = start
-        n = len(nodes)
-        #: ``out[u]``: the edges of step ``u`` as ``(target, key, feedback)``, in insertion order
-        self.out: list[list[tuple[int, Any, bool]]] = [[] for _ in range(n)]
+        out: list[list[tuple[int, Any, bool]]] = [[] for _ in nodes]
         for u, v, key, feedback in edges:
-            self.out[u].append((v, key, feedback))
-        #: whether a transition was left out for pointing to an unknown step (:meth:`of` only)
+            out[u].append((v, key, feedback))
+        self.__dict__["out"] = out
         self.unknown_targets = False
 
     @classmethod
     def of(cls, process: Process) -> StepGraph:
-        """The step graph of ``process``, read from its ``next``/``on`` fields."""
-        steps = process.steps
-        nodes = list(steps)
+        """The step graph of ``process``: a view of its compiled form."""
+        compiled = CompiledProcess.of(process)
         graph = cls.__new__(cls)
-        graph.nodes = nodes
-        index = graph.index = {node: i for i, node in enumerate(nodes)}
-        graph.owner = [step.owner for step in steps.values()]
-        graph.end = [step.end for step in steps.values()]
-        graph.start = process.start
-        out: list[list[tuple[int, Any, bool]]] = []
-        unknown = False
-        for step in steps.values():
-            if step.next is not None:
-                v = index.get(step.next)
-                if v is None:
-                    unknown = True
-                    out.append([])
-                else:
-                    out.append([(v, "next", False)])
-            elif step.on:
-                edges = [
-                    (index[t.to], trigger, t.feedback)
-                    for trigger, t in step.on.items()
-                    if t.to in index
-                ]
-                if len(edges) < len(step.on):
-                    unknown = True
-                out.append(edges)
-            else:
-                out.append([])
-        graph.out = out
-        graph.unknown_targets = unknown
+        graph.compiled = compiled
+        graph.nodes = list(compiled.steps)
+        graph.index = compiled.index
+        graph.owner = list(compiled.owner)
+        graph.end = list(compiled.end)
+        graph.start = compiled.start_id
+        graph.unknown_targets = compiled.unknown_targets
+        graph.__dict__["successors"] = compiled.successors
         return graph
 
     @classmethod
@@ -261,7 +233,16 @@ class StepGraph:
             return -1
 
     @cached_property
-    def successors(self) -> list[list[int]]:
+    def out(self) -> list[list[tuple[int, Any, bool]]]:
+        """``out[u]``: step ``u``'s edges as ``(target, key, feedback)``, in insertion order."""
+        assert self.compiled is not None  # set in __init__ for the networkx view
+        return [
+            [(e.target, e.trigger, e.feedback) for e in edges if e.target >= 0]
+            for edges in self.compiled.outgoing
+        ]
+
+    @cached_property
+    def successors(self) -> Sequence[Sequence[int]]:
         """Targets of every step's edges (repeated for parallel edges)."""
         return [[v for v, _key, _feedback in edges] for edges in self.out]
 
@@ -273,7 +254,15 @@ class StepGraph:
         (first appearance among *all* the step's edges).
         """
         result: list[list[int]] = []
-        for u, edges in enumerate(self.out):
+        out: Iterable[Sequence[tuple[int, Any, bool]]] = (
+            self.out
+            if self.compiled is None
+            else (
+                [(e.target, e.trigger, e.feedback) for e in edges if e.target >= 0]
+                for edges in self.compiled.outgoing
+            )
+        )
+        for u, edges in enumerate(out):
             if self.end[u] or not edges:
                 result.append([])
                 continue
@@ -297,32 +286,13 @@ class StepGraph:
 
     def reached(self, start: Any = None, extra: Iterable[tuple[int, int]] = ()) -> list[bool]:
         """Which steps a case can reach from ``start`` along any edge (and the ``extra`` ones)."""
-        n = len(self.nodes)
-        seen = [False] * n
-        origin = self._position(start)
-        if origin < 0:
-            return seen
-        successors = self.successors
-        more: dict[int, list[int]] = {}
-        for u, v in extra:
-            more.setdefault(u, []).append(v)
-        seen[origin] = True
-        stack = [origin]
-        while stack:
-            u = stack.pop()
-            for v in successors[u]:
-                if not seen[v]:
-                    seen[v] = True
-                    stack.append(v)
-            for v in more.get(u, ()):
-                if not seen[v]:
-                    seen[v] = True
-                    stack.append(v)
-        return seen
+        return digraph.reached(self.successors, self._position(start), extra)
 
     @cached_property
-    def sources(self) -> list[list[int]]:
+    def sources(self) -> Sequence[Sequence[int]]:
         """The steps with an edge to each step, each once, in file order."""
+        if self.compiled is not None:
+            return self.compiled.predecessors
         sources: list[list[int]] = [[] for _ in self.nodes]
         for u, targets in enumerate(self.successors):
             for v in targets:
@@ -339,50 +309,14 @@ class StepGraph:
 
     def reaching_end(self) -> list[bool]:
         """Which steps have some path (along any edge) to an end step, end steps included."""
-        n = len(self.nodes)
-        reverse: list[list[int]] = [[] for _ in range(n)]
-        for u, targets in enumerate(self.successors):
-            for v in targets:
-                reverse[v].append(u)
-        reach = list(self.end)
-        stack = [u for u in range(n) if reach[u]]
-        while stack:
-            v = stack.pop()
-            for u in reverse[v]:
-                if not reach[u]:
-                    reach[u] = True
-                    stack.append(u)
-        return reach
+        if self.compiled is not None:
+            return list(self.compiled.reaching_end)
+        return digraph.reaching(self.successors, self.end)
 
     def traps(self) -> list[list[Any]]:
         """Weakly connected groups of the steps that cannot reach an end (see :func:`traps`)."""
-        reach = self.reaching_end()
-        if all(reach):
-            return []
-        n = len(self.nodes)
-        neighbours: list[list[int]] = [[] for _ in range(n)]
-        for u, targets in enumerate(self.successors):
-            if reach[u]:
-                continue
-            for v in targets:
-                if not reach[v]:
-                    neighbours[u].append(v)
-                    neighbours[v].append(u)
-        group_of = [-1] * n
-        groups: list[list[int]] = []
-        for root in range(n):  # in file order: groups come out ordered by their first step
-            if reach[root] or group_of[root] >= 0:
-                continue
-            group_of[root] = len(groups)
-            members, stack = [root], [root]
-            while stack:
-                for v in neighbours[stack.pop()]:
-                    if group_of[v] < 0:
-                        group_of[v] = group_of[root]
-                        members.append(v)
-                        stack.append(v)
-            groups.append(members)
-        return [[self.nodes[u] for u in sorted(group)] for group in groups]
+        groups = digraph.trap_groups(self.successors, self.reaching_end())
+        return [[self.nodes[u] for u in group] for group in groups]
 
     def has_closed_loop(self, group: Iterable[Any], avoid: set[Any]) -> bool:
         """Whether ``group`` holds a loop with no way on inside ``group``, and none in ``avoid``.
@@ -391,20 +325,8 @@ class StepGraph:
         ``group`` that is a cycle (two or more steps, or a self loop).
         """
         members = [self.index[node] for node in group]
-        local = {u: i for i, u in enumerate(members)}
-        successors = [[local[v] for v in self.successors[u] if v in local] for u in members]
-        components = strongly_connected(len(members), successors)
-        component_of = [0] * len(members)
-        for c, component in enumerate(components):
-            for i in component:
-                component_of[i] = c
-        for c, component in enumerate(components):
-            if any(component_of[j] != c for i in component for j in successors[i]):
-                continue
-            is_cycle = len(component) > 1 or component[0] in successors[component[0]]
-            if is_cycle and not any(self.nodes[members[i]] in avoid for i in component):
-                return True
-        return False
+        avoided = [u for u in members if self.nodes[u] in avoid]
+        return digraph.closed_loop(self.successors, members, avoided)
 
     def is_acyclic(self) -> bool:
         """Whether no cycle at all goes through the graph (feedback edges and self loops count)."""
@@ -612,77 +534,6 @@ class StepGraph:
             result.append((path[0], PingPong(owners, tuple(self.nodes[u] for u in path))))
         result.sort(key=lambda item: (item[0], item[1].owners))
         return [ping for _first, ping in result]
-
-
-def _topological(successors: Sequence[Sequence[int]]) -> list[int] | None:
-    """networkx's topological order (Kahn, generation by generation); ``None`` on a cycle."""
-    n = len(successors)
-    indegree = [0] * n
-    for targets in successors:
-        for v in targets:
-            indegree[v] += 1
-    generation = [u for u in range(n) if not indegree[u]]
-    order: list[int] = []
-    while generation:
-        order += generation
-        following = []
-        for u in generation:
-            for v in successors[u]:
-                indegree[v] -= 1
-                if not indegree[v]:
-                    following.append(v)
-        generation = following
-    return order if len(order) == n else None
-
-
-def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Strongly connected components of ``0..n-1`` (Tarjan), in *reverse* topological order.
-
-    Iterative, so deep processes do not hit Python's recursion limit. The
-    step graph's checks and the analytic model's blocks both use it.
-    """
-    index = [-1] * n
-    low = [0] * n
-    on_stack = [False] * n
-    stack: list[int] = []
-    components: list[list[int]] = []
-    counter = 0
-    for root in range(n):
-        if index[root] != -1:
-            continue
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack[root] = True
-        work: list[tuple[int, Iterator[int]]] = [(root, iter(successors[root]))]
-        while work:
-            node, children = work[-1]
-            for child in children:
-                if index[child] == -1:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack[child] = True
-                    work.append((child, iter(successors[child])))
-                    break
-                if on_stack[child] and index[child] < low[node]:
-                    low[node] = index[child]
-            else:
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    if low[node] < low[parent]:
-                        low[parent] = low[node]
-                if low[node] == index[node]:
-                    component: list[int] = []
-                    while True:
-                        member = stack.pop()
-                        on_stack[member] = False
-                        component.append(member)
-                        if member == node:
-                            break
-                    components.append(component)
-    return components
 
 
 # --------------------------------------------------------------------------

@@ -24,8 +24,6 @@ finding can point at ``file:line:col``.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import glob
 import math
 import operator
@@ -97,30 +95,6 @@ class Document:
     data: Any
     source: SourceMap
     problems: list[Problem] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------
-# speed
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a document is composed, converted and checked.
-
-    A 10,000-step file becomes hundreds of thousands of small, acyclic
-    objects (nodes, marks, dicts, models); CPython's collector would rescan
-    them again and again as they pile up, which costs more than parsing.
-    Reference counting still frees everything; the collector resumes after
-    the block (nested pauses are no-ops).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 # --------------------------------------------------------------------------
@@ -407,11 +381,6 @@ class _Builder:
 
 def parse_yaml(text: str, name: str) -> Document:
     """Compose and convert YAML text; raise :class:`ProcessError` (PF001) when it is not YAML."""
-    with gc_paused():
-        return _parse_yaml(text, name)
-
-
-def _parse_yaml(text: str, name: str) -> Document:
     try:
         root = yaml.compose(text, Loader=_ComposeOnly)
     except yaml.MarkedYAMLError as exc:
@@ -524,13 +493,12 @@ def parse_process(document: Document) -> tuple[Process | None, list[Problem]]:
     process built from the keys YAML kept, so lint can report everything.
     """
     problems = list(document.problems)
-    with gc_paused():
-        data, source, roster_problems = _merge_roster(document)
-        problems.extend(roster_problems)
-        try:
-            process = validate_process(data, source)
-        except ProcessError as exc:
-            return None, [*problems, *exc.problems]
+    data, source, roster_problems = _merge_roster(document)
+    problems.extend(roster_problems)
+    try:
+        process = validate_process(data, source)
+    except ProcessError as exc:
+        return None, [*problems, *exc.problems]
     if any(problem.code != "PF003" for problem in roster_problems):
         # Without its roster's owners the process is not the one written: checking
         # it would blame every step for an unknown owner. The roster's problems say it.

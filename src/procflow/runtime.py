@@ -24,16 +24,15 @@ and any further trigger raises :class:`~procflow.errors.CaseError`.
 Times come from an injectable ``clock`` (a callable returning aware
 datetimes; UTC now by default), so tests and replays control them. A case
 saves to JSON and restores from it (:meth:`Case.to_json`,
-:meth:`Case.from_json`), and a list of cases is written as an event log
-with :func:`write_cases` -- the CSV that ``check-log`` reads.
+:meth:`Case.from_json`), and a list of cases becomes event-log rows
+(:func:`visit_rows`) that :func:`procflow.write_cases` writes -- the CSV
+that ``check-log`` reads.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,7 +42,7 @@ from typing import Any
 from transitions import Machine
 
 from procflow.errors import CaseError, InvalidTrigger
-from procflow.loader import as_process
+from procflow.gate import runnable
 from procflow.model import Process
 
 Clock = Callable[[], datetime]
@@ -94,25 +93,6 @@ class _Token:
     """
 
 
-_RUNNABLE: dict[int, weakref.ref[Process]] = {}
-
-
-def _ensure_runnable(process: Process) -> None:
-    """``procflow.lint.ensure_runnable``, once per process object (processes are immutable)."""
-    known = _RUNNABLE.get(id(process))
-    if known is not None and known() is process:
-        return
-    from procflow.lint import ensure_runnable
-
-    ensure_runnable(process)
-    key = id(process)
-
-    def forget(_ref: weakref.ref[Process]) -> None:
-        _RUNNABLE.pop(key, None)
-
-    _RUNNABLE[key] = weakref.ref(process, forget)
-
-
 def _machine_config(process: Process, allowed: Callable[[str, str], bool]) -> dict[str, Any]:
     """transitions' declarative configuration of ``process``.
 
@@ -141,14 +121,13 @@ class Case:
 
     def __init__(
         self,
-        process: Process | str | os.PathLike[str],
+        process: Process,
         case_id: str | None = None,
         clock: Clock | None = None,
         *,
         _history: list[HistoryRecord] | None = None,
     ) -> None:
-        process = as_process(process, "Case")
-        _ensure_runnable(process)
+        runnable(process)  # the gate: raises ProcessError with every blocking problem
         self.process = process
         if case_id is not None and not str(case_id).strip():
             raise CaseError("a case id must be non-empty text (or None for a generated one)")
@@ -404,29 +383,26 @@ def _check_path(process: Process, case_id: str, history: list[HistoryRecord]) ->
         raise CaseError(f"{where}: the last history entry must not have 'left' or 'trigger'")
 
 
-def write_cases(path: str | os.PathLike[str], cases: Iterable[Case]) -> int:
-    """Write the cases' completed step visits as an event log (CSV); return the events written.
+def visit_rows(cases: Iterable[Case]) -> Iterator[tuple[str, str, str | None, datetime, datetime]]:
+    """The cases' completed step visits as event-log rows ``(case, step, owner, start, end)``.
 
-    One row per visit that has been left (``case, step, owner, start, end``,
-    where start is when the step was entered and end when it was left) and,
-    for a finished case, one zero-length row for its end step -- the layout
-    of the simulator's ``--log``, which ``check-log`` and ``calibrate`` read.
+    One row per visit that has been left (start is when the step was
+    entered, end when it was left) and, for a finished case, one
+    zero-length row for its end step -- the layout of the simulator's
+    ``--log``, which ``check-log`` and ``calibrate`` read. Writing them to a
+    file is the caller's business (:func:`procflow.write_cases`).
     """
-    from procflow.eventlog.writer import CsvEventWriter
-
     seen: set[str] = set()
-    with CsvEventWriter(path) as log:
-        for case in cases:
-            if not isinstance(case, Case):
-                raise TypeError(f"write_cases() takes Case objects, not {type(case).__name__}")
-            if case.id in seen:
-                raise CaseError(
-                    f"two cases share the id {case.id!r}: their events would merge in the log"
-                )
-            seen.add(case.id)
-            for record in case.history:
-                if record.left is not None:
-                    log.write(case.id, record.step, record.owner, record.entered, record.left)
-                elif case.process.steps[record.step].end:
-                    log.write(case.id, record.step, record.owner, record.entered, record.entered)
-        return log.rows
+    for case in cases:
+        if not isinstance(case, Case):
+            raise TypeError(f"write_cases() takes Case objects, not {type(case).__name__}")
+        if case.id in seen:
+            raise CaseError(
+                f"two cases share the id {case.id!r}: their events would merge in the log"
+            )
+        seen.add(case.id)
+        for record in case.history:
+            if record.left is not None:
+                yield case.id, record.step, record.owner, record.entered, record.left
+            elif case.process.steps[record.step].end:
+                yield case.id, record.step, record.owner, record.entered, record.entered

@@ -33,7 +33,6 @@ positioned :class:`~procflow.errors.SimulationError`.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from functools import cached_property, partial
 from typing import NamedTuple
@@ -53,13 +52,15 @@ from procflow.analysis.results import (
 )
 from procflow.analysis.routing import MAX_STATES, Chain, build_chain, fastest_path
 from procflow.analysis.routing import rework_probability as _rework_probability
+from procflow.checks import without_duration
+from procflow.compiled import CompiledProcess
 from procflow.distributions import (
     AnyDistribution,
     Exponential,
     Fixed,
 )
 from procflow.errors import Problem, ProcessError, ProcflowError, SimulationError
-from procflow.loader import as_process
+from procflow.gate import runnable
 from procflow.model import Process
 
 #: Default utilization from which an owner counts as a bottleneck (PF502).
@@ -201,51 +202,45 @@ class _Model:
         for u, value in zip(chain.state_step, chain.visits, strict=True):
             totals[u] += value
         self.visits = dict(zip(chain.steps, totals, strict=True))
-        reached = set(chain.state_step)
-        owners = process.owners
-        self.owned: dict[str, list[str]] = {owner: [] for owner in owners}
+        self._refuse_missing_durations(set(chain.state_step))
+        self.owned: dict[str, list[str]] = {owner: [] for owner in process.owners}
         self.mean: dict[str, float | None] = {}
         self.scv: dict[str, float | None] = {}
         self.shortest: dict[str, float | None] = {}
-        problems: list[Problem] = []
-        for u, (step_id, step) in enumerate(process.steps.items()):
+        for step_id, step in process.steps.items():
             if step.end:
                 self.mean[step_id] = self.scv[step_id] = self.shortest[step_id] = 0.0
                 continue
             duration = step.duration
-            if duration is None:
+            if duration is None:  # unreachable (checked above)
                 self.mean[step_id] = self.scv[step_id] = self.shortest[step_id] = None
-                if u in reached:
-                    problems.append(
-                        Problem(
-                            "PF402",
-                            f"step {step_id!r} has no duration: analysis needs one "
-                            "(e.g. duration: exponential(6m))",
-                            process.position(("steps", step_id)),
-                        )
-                    )
             else:
                 self.mean[step_id], self.scv[step_id] = duration_figures(duration)
                 self.shortest[step_id] = lower_bound(duration)
-            owner = step.owner
-            if owner is not None:
-                if owner in owners:
-                    self.owned[owner].append(step_id)
-                else:
-                    problems.append(
-                        Problem(
-                            "PF202",
-                            f"step {step_id!r} names owner {owner!r}, which is not declared",
-                            process.position(("steps", step_id, "owner"), "value"),
-                        )
-                    )
-        if problems:
-            raise ProcessError(problems, f"{process.source.file}: the process cannot be analyzed")
+            if step.owner is not None:  # declared: the gate checked it (PF202)
+                self.owned[step.owner].append(step_id)
         self.step_load = {s: rate * self.visits[s] * (m or 0.0) for s, m in self.mean.items()}
         self.load = {o: _total(self.step_load[s] for s in steps) for o, steps in self.owned.items()}
         self._check_finite()
         self.figures = _StepData(self.visits, self.mean, self.scv, self.step_load, rate, threshold)
         self._wait_bounds: dict[bool, dict[str, float]] = {}
+
+    def _refuse_missing_durations(self, reached: set[int]) -> None:
+        """PF402 on a step a case can reach: the model needs every such duration."""
+        process = self.process
+        compiled = CompiledProcess.of(process)
+        missing = [u for u in without_duration(compiled) if u in reached]
+        if missing:
+            problems = [
+                Problem(
+                    "PF402",
+                    f"step {compiled.steps[u]!r} has no duration: analysis needs one "
+                    "(e.g. duration: exponential(6m))",
+                    process.position(("steps", compiled.steps[u])),
+                )
+                for u in missing
+            ]
+            raise ProcessError(problems, f"{process.source.file}: the process cannot be analyzed")
 
     def _check_finite(self) -> None:
         """Refuse a process whose offered load is beyond floating point, naming the cause."""
@@ -591,7 +586,7 @@ class _Model:
 
 
 def analyze(
-    process: Process | str | os.PathLike[str],
+    process: Process,
     *,
     bottleneck_threshold: float = BOTTLENECK_THRESHOLD,
     max_states: int = MAX_STATES,
@@ -621,7 +616,10 @@ def analyze(
     """
     if not 0.0 < bottleneck_threshold <= 1.0:
         raise ValueError("bottleneck_threshold must be in (0, 1]")
-    process = as_process(process, "analyze")
+    if not isinstance(process, Process):
+        raise TypeError(
+            f"analyze() takes a Process (procflow.load(path)), not {type(process).__name__}"
+        )
     if process.arrivals is None:
         raise SimulationError(
             f"{process.position(())}: process {process.id!r} declares no arrivals: "
@@ -633,9 +631,7 @@ def analyze(
             f"{process.position(('arrivals',))}: arrivals must have a positive rate "
             "(a mean time between arrivals above 0)"
         )
-    from procflow.lint import ensure_runnable  # lint imports the rules, which import us
-
-    ensure_runnable(process)  # answered from what lint already found, when lint asks
+    runnable(process)  # the gate; answered from what lint already found, when lint asks
     chain = build_chain(process, max_states=max_states)
     model = _Model(process, rate, bottleneck_threshold, chain)
     return Analysis(

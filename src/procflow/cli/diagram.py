@@ -19,13 +19,13 @@ import sys
 import click
 from rich.markup import escape
 
+from procflow._render import EXTENSIONS, FORMATS, output_path, render_bytes
+from procflow._render.layout import IMAGE_FORMATS, require_dot
 from procflow.cli.console import make_console
 from procflow.errors import ConfigError, FileAccessError, ProcessError, RenderError
 from procflow.fileio import write_atomic
 from procflow.loader import iter_yaml_files, load
 from procflow.model import Process
-from procflow.render import EXTENSIONS, FORMATS, output_path, render_bytes
-from procflow.render.layout import IMAGE_FORMATS, require_dot
 
 DEFAULT_OUTPUT = "diagrams"
 

@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from procflow._lint import Plan, lint_paths
+from procflow.cli.collector import paused
 from procflow.cli.console import make_console
 from procflow.config import (
     LintConfig,
@@ -23,7 +25,6 @@ from procflow.config import (
 from procflow.errors import ConfigError
 from procflow.fileio import write_atomic
 from procflow.findings import Severity
-from procflow.lint import Plan, lint_paths
 from procflow.report import FORMATS, render
 from procflow.report.text import print_report
 
@@ -146,7 +147,7 @@ def lint_command(
         fail_on=Severity.parse(fail_on) if fail_on else None,
     )
     plan = Plan.build(config)  # configuration errors before any file is read
-    report = lint_paths(list(paths), plan, stdin_name=stdin_filename)
+    report = lint_paths(list(paths), plan, stdin_name=stdin_filename, around_file=paused)
     if output and output != "-":
         write_atomic(output, render(report, output_format))
     elif output_format == "text":

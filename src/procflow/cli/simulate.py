@@ -247,7 +247,7 @@ def simulate_command(
       procflow simulate processes/customer-service.yaml --change changes/hire-support-agent.yaml
       procflow simulate processes/customer-service.yaml --log events.csv --runs 1
     """
-    from procflow.sim import simulate
+    from procflow._simulate import simulate
 
     process = load(path)
     changes = _changes(change_paths)
@@ -342,7 +342,7 @@ def compare_command(
       procflow compare processes/customer-service.yaml \\
           --change changes/hire-support-agent.yaml --log events.csv --runs 1
     """
-    from procflow.sim import compare
+    from procflow._simulate import compare
 
     baseline = load(path)
     changes = _changes(change_paths)
@@ -386,7 +386,7 @@ def compare_command(
             comparison_report(comparison, source=display_name(path), descriptions=descriptions),
         )
         if log_path is not None:
-            from procflow.sim.comparison import scenario_logs
+            from procflow._simulate import scenario_logs
 
             written = ", ".join(
                 str(p) for p in scenario_logs(log_path, ["baseline", *labels]).values()

@@ -49,7 +49,7 @@ from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements
 from procflow.eventlog.stats import Sample
 from procflow.eventlog.yamledit import EditError, TextEdits
-from procflow.lint import ensure_runnable
+from procflow.gate import ensure_runnable
 from procflow.loader import load_text
 from procflow.model import Process
 from procflow.source import ProcessSource, SourceMap

@@ -35,7 +35,6 @@ declares:
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,7 +257,7 @@ class LogReport:
         """The rework rate the declared routing implies (``procflow.analyze``), if computable."""
         if self._expected_rework is None:
             try:
-                from procflow.analyze import analyze
+                from procflow.analysis import analyze
 
                 rate = analyze(self.process).rework_rate
             except ProcflowError:  # no arrivals or durations: nothing to compare with
@@ -532,7 +531,7 @@ def report_from(
 
 
 def check_log(
-    process: Process | str | os.PathLike[str],
+    process: Process,
     log: EventLog | list[Event],
     path: str | None = None,
 ) -> LogReport:
@@ -542,9 +541,10 @@ def check_log(
     >>> f"{report.conformance:.0%}"                             # doctest: +SKIP
     '87%'
     """
-    from procflow.loader import as_process
-
-    process = as_process(process, "check_log")
+    if not isinstance(process, Process):
+        raise TypeError(
+            f"check_log() takes a Process (procflow.load(path)), not {type(process).__name__}"
+        )
     name = str(path or getattr(log, "path", "<events>"))
     measurements = replay(process, log, name)
     index = getattr(log, "index", None)

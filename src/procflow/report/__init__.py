@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from procflow.lint import LintReport
+from procflow._lint import LintReport
 from procflow.report import github, json, sarif, text
 
 Renderer = Callable[[LintReport], str]

@@ -8,8 +8,8 @@ message can never end an annotation early or inject another command.
 
 from __future__ import annotations
 
+from procflow._lint import LintReport
 from procflow.findings import Finding, Severity
-from procflow.lint import LintReport
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from procflow.lint import LintReport
+from procflow._lint import LintReport
 
 VERSION = 1
 

@@ -16,9 +16,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from procflow import __version__
+from procflow._lint import LintReport, available_rules
+from procflow._version import __version__
 from procflow.findings import Finding, Severity
-from procflow.lint import LintReport, available_rules
 from procflow.rules.base import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from procflow._lint import LintReport
 from procflow.findings import Finding, Severity
-from procflow.lint import LintReport
 
 _STYLE = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 

@@ -26,6 +26,7 @@ from importlib import import_module
 
 from procflow.errors import ConfigError, did_you_mean
 from procflow.rules.base import REGISTRY, Rule
+from procflow.wording import plural, quote_list
 
 #: The rule family modules of this package, in code order. A module listed here
 #: that does not exist (yet) is skipped, so a family can land on its own.
@@ -89,26 +90,6 @@ def get_rule(code_or_name: str) -> Rule:
         if label not in suggestions:
             suggestions.append(label)
     raise UnknownRuleError(text, suggestions)
-
-
-# --------------------------------------------------------------------------
-# message helpers shared by the rule families (and did_you_mean, from procflow.errors)
-
-
-def quote_list(names: Sequence[str], limit: int = 8, quote: str = "'") -> str:
-    """``'a', 'b' and 'c'``; long lists end with ``and 12 more``."""
-    shown = [f"{quote}{name}{quote}" for name in names[:limit]]
-    rest = len(names) - len(shown)
-    if rest > 0:
-        return ", ".join(shown) + f" and {rest} more"
-    if len(shown) <= 1:
-        return "".join(shown)
-    return ", ".join(shown[:-1]) + " and " + shown[-1]
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """``step`` for 1, ``steps`` otherwise."""
-    return one if count == 1 else (many or one + "s")
 
 
 __all__ = [

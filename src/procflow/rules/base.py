@@ -17,26 +17,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from procflow.findings import Severity
+from procflow.findings import Severity, Violation
 
 if TYPE_CHECKING:
     from procflow.model import Process
-
-
-@dataclass(frozen=True)
-class Violation:
-    """What a check reports: a message about ``subject``, located at ``path``.
-
-    ``part`` says whether the position is the key (a step, owner, transition:
-    the line of its key) or the value (a bad value itself).
-    """
-
-    message: str
-    subject: str | None
-    path: tuple[str | int, ...] = ()
-    part: Literal["key", "value"] = "key"
 
 
 Check = Callable[["LintContext"], Iterable[Violation]]
@@ -120,7 +106,7 @@ class LintContext:
     @cached_property
     def analysis(self) -> Any:
         """The analytic model, or ``None`` when arrivals or durations are missing."""
-        from procflow.analyze import analyze_or_none
+        from procflow.analysis import analyze_or_none
 
         return analyze_or_none(self.process)
 
@@ -148,3 +134,19 @@ def first_in_file_order(process: Process, steps: Sequence[str]) -> str:
     """The step of ``steps`` declared first in the file."""
     order = {step: index for index, step in enumerate(process.steps)}
     return min(steps, key=lambda s: order.get(s, len(order)))
+
+
+__all__ = [
+    "REGISTRY",
+    "Check",
+    "LintContext",
+    "LintSettings",
+    "Rule",
+    "Violation",
+    "first_in_file_order",
+    "path_of_goal",
+    "path_of_owner",
+    "path_of_step",
+    "path_of_transition",
+    "rule",
+]

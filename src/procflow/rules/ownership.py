@@ -8,9 +8,10 @@ process ``owner``; a goal's ``utilization:<owner>`` metric names one too.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
+from procflow.checks import violations
 from procflow.findings import Severity
 from procflow.graph import has_transitions, has_unknown_targets
 from procflow.model import Process
@@ -74,7 +75,7 @@ def _unknown(process: Process, name: str, where: str) -> str:
 
 
 @rule("PF202", "unknown-owner", Severity.ERROR)
-def unknown_owner(ctx: LintContext) -> Iterator[Violation]:
+def unknown_owner(ctx: LintContext) -> Iterable[Violation]:
     """A step, goal, RACI list or the process `owner` names an owner that is not declared.
 
     ## What it does
@@ -108,40 +109,7 @@ def unknown_owner(ctx: LintContext) -> Iterator[Violation]:
         next: resolve
     ```
     """
-    process = ctx.process
-    owners = process.owners
-    if process.owner is not None and process.owner not in owners:
-        yield Violation(
-            _unknown(process, process.owner, "the process `owner`"),
-            process.owner,
-            ("owner",),
-            "value",
-        )
-    for step_id, step in process.steps.items():
-        if step.owner is not None and step.owner not in owners:
-            yield Violation(
-                _unknown(process, step.owner, f"step {step_id!r}"),
-                step.owner,
-                ("steps", step_id, "owner"),
-                "value",
-            )
-        for role in ("consulted", "informed"):
-            for index, name in enumerate(getattr(step, role)):
-                if name not in owners:
-                    yield Violation(
-                        _unknown(process, name, f"the `{role}` list of step {step_id!r}"),
-                        name,
-                        ("steps", step_id, role, index),
-                        "value",
-                    )
-    for index, goal in enumerate(process.goals):
-        if goal.owner is not None and goal.owner not in owners:
-            yield Violation(
-                _unknown(process, goal.owner, f"goal {goal.id!r}"),
-                goal.owner,
-                ("goals", index, "owner"),
-                "value",
-            )
+    return violations(ctx.process, "PF202")
 
 
 def referenced_owners(process: Process) -> set[str]:

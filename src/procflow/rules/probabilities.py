@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from procflow import checks
+from procflow.checks import violations, without_duration
+from procflow.compiled import CompiledProcess
 from procflow.findings import Severity
-from procflow.graph import has_transitions, step_edges
-from procflow.rules import quote_list
-from procflow.rules.base import LintContext, Violation, path_of_step, path_of_transition, rule
-from procflow.units import format_number
+from procflow.rules.base import LintContext, Violation, path_of_step, rule
 
-#: How far the probabilities of one step may sum from 1 (SPEC 1.1).
-TOLERANCE = 1e-6
+#: How far the probabilities of one step may sum from 1 (SPEC 1.1); the check is PF401's.
+TOLERANCE = checks.TOLERANCE
 
 
 @rule("PF401", "bad-probabilities", Severity.ERROR)
-def bad_probabilities(ctx: LintContext) -> Iterator[Violation]:
+def bad_probabilities(ctx: LintContext) -> Iterable[Violation]:
     """The probabilities of a step do not sum to 1, or only some transitions have `p`.
 
     ## What it does
@@ -49,40 +48,7 @@ def bad_probabilities(ctx: LintContext) -> Iterator[Violation]:
         complex: {to: escalate, p: 0.3}
     ```
     """
-    process = ctx.process
-    for step_id, step in process.steps.items():
-        if not step.on:  # `next:` carries no probability
-            continue
-        given_p = [t.p for t in step.on.values() if t.p is not None]
-        if not given_p or (
-            len(given_p) == len(step.on) and abs(math.fsum(given_p) - 1.0) <= TOLERANCE
-        ):
-            continue  # none given, or all given and summing to 1: nothing to report
-        edges = step_edges(step_id, step)
-        given = [edge for edge in edges if edge.p is not None]
-        if not given:
-            continue
-        if len(given) < len(edges):
-            missing = [edge.trigger for edge in edges if edge.p is None]
-            with_p = [edge.trigger for edge in given]
-            yield Violation(
-                f"step {step_id!r}: {quote_list(with_p)} "
-                f"{'has' if len(with_p) == 1 else 'have'} a probability `p` but "
-                f"{quote_list(missing)} {'has' if len(missing) == 1 else 'have'} none: give "
-                "every transition of the step a `p` (summing to 1), or none",
-                step_id,
-                path_of_transition(process, step_id, missing[0]),
-            )
-            continue
-        total = math.fsum(edge.p for edge in given if edge.p is not None)
-        if not abs(total - 1.0) <= TOLERANCE:
-            parts = " + ".join(format_number(edge.p or 0.0, 8) for edge in given)
-            yield Violation(
-                f"step {step_id!r}: the probabilities of its transitions sum to "
-                f"{format_number(total, 8)} ({parts}), not 1: adjust the `p` values",
-                step_id,
-                ("steps", step_id, "on"),
-            )
+    return violations(ctx.process, "PF401")
 
 
 @rule("PF402", "missing-duration", Severity.WARNING)
@@ -115,9 +81,8 @@ def missing_duration(ctx: LintContext) -> Iterator[Violation]:
       next: resolve
     ```
     """
-    for step_id, step in ctx.process.steps.items():
-        if step.end or step.duration is not None or not has_transitions(step):
-            continue  # a step with no transition at all is PF104's
+    compiled = CompiledProcess.of(ctx.process)
+    for step_id in compiled.step_ids(without_duration(compiled)):
         yield Violation(
             f"step {step_id!r} has no duration: add e.g. `duration: exponential(10m)` so the "
             "process can be analyzed and simulated",

@@ -17,46 +17,19 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from typing import Any
 
+from procflow.checks import violations
+from procflow.compiled import CompiledProcess
 from procflow.findings import Severity
-from procflow.graph import Edge, StepGraph, step_edges, unknown_target_edges
-from procflow.model import Process, Step
-from procflow.rules import did_you_mean, plural, quote_list
-from procflow.rules.base import (
-    LintContext,
-    Violation,
-    path_of_step,
-    path_of_transition,
-    rule,
-)
-
-
-def describe_transition(edge: Edge) -> str:
-    """``transition 'fixed' of step 'escalate'`` (or ``'next' of step ...``)."""
-    return f"transition {edge.trigger!r} of step {edge.source!r}"
-
-
-def is_dead_end(step: Step) -> bool:
-    """A non-end step with nowhere to go once its bounded feedback edges are used up.
-
-    True when the step has no transition at all, or when every transition
-    it has is a feedback edge with a ``max`` (SPEC 1.1).
-    """
-    if step.end:
-        return False
-    if step.next is not None:
-        return False
-    if not step.on:
-        return True
-    return all(t.feedback and t.max is not None for t in step.on.values())
-
+from procflow.graph import StepGraph
+from procflow.rules.base import LintContext, Violation, path_of_step, rule
+from procflow.wording import quote_list
 
 # --------------------------------------------------------------------------
 
 
 @rule("PF101", "unknown-target", Severity.ERROR)
-def unknown_target(ctx: LintContext) -> Iterator[Violation]:
+def unknown_target(ctx: LintContext) -> Iterable[Violation]:
     """A transition points to a step that does not exist.
 
     ## What it does
@@ -92,53 +65,22 @@ def unknown_target(ctx: LintContext) -> Iterator[Violation]:
         next: closed
     ```
     """
-    process = ctx.process
-    if not ctx.step_graph.unknown_targets:  # found while the step graph was built
-        return
-    steps = process.steps
-    raw: dict[str, Any] | None = None
-    for edge in unknown_target_edges(process):
-        path = path_of_transition(process, edge.source, edge.trigger)
-        if path[2] == "on":  # the long form {to: x} points at x, the short form is x
-            if raw is None:
-                raw = _raw_steps(process)
-            if isinstance(_get(raw, edge.source, "on", edge.trigger), dict):
-                path = (*path, "to")
-        yield Violation(
-            f"{describe_transition(edge)} goes to {edge.target!r}, which is not a step"
-            f"{did_you_mean(edge.target, steps)}: point it at an existing step or add "
-            f"step {edge.target!r}",
-            edge.source,
-            path,
-            "value",
-        )
+    return violations(ctx.process, "PF101")
 
 
-def _typo_edges(process: Process) -> list[tuple[str, str]]:
+def _typo_edges(compiled: CompiledProcess) -> list[tuple[int, int]]:
     """``(step, meant)`` for each unknown target that is close to the id of a step."""
     edges = []
-    for edge in unknown_target_edges(process):
-        close = difflib.get_close_matches(edge.target, list(process.steps), n=1, cutoff=0.6)
+    for k in compiled.unknown:
+        edge = compiled.edges[k]
+        close = difflib.get_close_matches(edge.to, list(compiled.steps), n=1, cutoff=0.6)
         if close:
-            edges.append((edge.source, close[0]))
+            edges.append((edge.source, compiled.index[close[0]]))
     return edges
 
 
-def _raw_steps(process: Process) -> dict[str, Any]:
-    steps = process.document.get("steps")
-    return steps if isinstance(steps, dict) else {}
-
-
-def _get(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 @rule("PF102", "unknown-start", Severity.ERROR)
-def unknown_start(ctx: LintContext) -> Iterator[Violation]:
+def unknown_start(ctx: LintContext) -> Iterable[Violation]:
     """`start` names no step.
 
     ## What it does
@@ -166,16 +108,7 @@ def unknown_start(ctx: LintContext) -> Iterator[Violation]:
         next: triage
     ```
     """
-    process = ctx.process
-    if process.start not in process.steps:
-        first = next(iter(process.steps))
-        hint = did_you_mean(process.start, process.steps) or f" (the first step is {first!r})"
-        yield Violation(
-            f"start {process.start!r} is not a step{hint}: name the step where every case begins",
-            process.start,
-            ("start",),
-            "value",
-        )
+    return violations(ctx.process, "PF102")
 
 
 @rule("PF103", "unreachable-step", Severity.ERROR)
@@ -230,13 +163,8 @@ def unreachable_step(ctx: LintContext) -> Iterator[Violation]:
     if process.start not in process.steps:
         return
     graph: StepGraph = ctx.step_graph
-    index = graph.index
     # reach what a mistyped target (PF101) most likely means, as if fixed
-    typos = (
-        [(index[source], index[meant]) for source, meant in _typo_edges(process)]
-        if graph.unknown_targets
-        else []
-    )
+    typos = _typo_edges(CompiledProcess.of(process)) if graph.unknown_targets else []
     reached = graph.reached(extra=typos)
     unreachable = [step for step, seen in zip(graph.nodes, reached, strict=True) if not seen]
     for step_id in unreachable:
@@ -256,7 +184,7 @@ def unreachable_step(ctx: LintContext) -> Iterator[Violation]:
 
 
 @rule("PF104", "dead-end", Severity.ERROR)
-def dead_end(ctx: LintContext) -> Iterator[Violation]:
+def dead_end(ctx: LintContext) -> Iterable[Violation]:
     """A non-end step has no outgoing transition.
 
     ## What it does
@@ -294,47 +222,11 @@ def dead_end(ctx: LintContext) -> Iterator[Violation]:
         end: true
     ```
     """
-    for step_id, step in ctx.process.steps.items():
-        if not is_dead_end(step):
-            continue
-        if step.next is None and not step.on:
-            message = (
-                f"step {step_id!r} has no outgoing transition and is not an end step: "
-                "add `next:` or `on:`, or mark it `end: true` if the case is done there"
-            )
-        else:
-            edges = step_edges(step_id, step)
-            bounded = quote_list([f"{e.trigger!r} (max {e.max})" for e in edges], quote="")
-            message = (
-                f"step {step_id!r} only has bounded feedback transitions ({bounded}): once a "
-                "case has used them up it is stuck; add a transition that moves work forward"
-            )
-        yield Violation(message, step_id, path_of_step(step_id))
-
-
-def _broken_steps(process: Process) -> set[str]:
-    """Steps another rule already reports as having nowhere (known) to go."""
-    steps = process.steps
-    broken = set()
-    for step_id, step in steps.items():
-        if is_dead_end(step) or any(e.target not in steps for e in step_edges(step_id, step)):
-            broken.add(step_id)
-    return broken
-
-
-def _is_real_trap(graph: StepGraph, group: list[str], broken: set[str]) -> bool:
-    """Whether ``group`` holds a loop with no exit that no other rule explains.
-
-    A group is a trap of its own when one of its terminal strongly connected
-    components is a cycle none of whose steps is a dead end (PF104) or has
-    an unknown target (PF101); a group that only runs into such steps is
-    reported by those rules.
-    """
-    return graph.has_closed_loop(group, broken)
+    return violations(ctx.process, "PF104")
 
 
 @rule("PF105", "no-way-out", Severity.ERROR)
-def no_way_out(ctx: LintContext) -> Iterator[Violation]:
+def no_way_out(ctx: LintContext) -> Iterable[Violation]:
     """Some steps can never reach an end step: a loop with no exit.
 
     ## What it does
@@ -378,31 +270,11 @@ def no_way_out(ctx: LintContext) -> Iterator[Violation]:
         end: true
     ```
     """
-    process = ctx.process
-    if not any(step.end for step in process.steps.values()):
-        return
-    graph: StepGraph = ctx.step_graph
-    groups = graph.traps()
-    if not groups:
-        return
-    broken = _broken_steps(process)
-    for group in groups:
-        if not _is_real_trap(graph, group, broken):
-            continue
-        first = group[0]
-        noun = plural(len(group), "step")
-        verb = "it" if len(group) == 1 else "them"
-        yield Violation(
-            f"{noun} {quote_list(group, limit=12)} can never reach an end step: a case that "
-            f"enters {verb} never finishes; give one of {verb} a transition that leads "
-            "towards an end step",
-            first,
-            path_of_step(first),
-        )
+    return violations(ctx.process, "PF105")
 
 
 @rule("PF106", "end-has-exit", Severity.ERROR)
-def end_has_exit(ctx: LintContext) -> Iterator[Violation]:
+def end_has_exit(ctx: LintContext) -> Iterable[Violation]:
     """An end step has outgoing transitions.
 
     ## What it does
@@ -432,18 +304,7 @@ def end_has_exit(ctx: LintContext) -> Iterator[Violation]:
         end: true
     ```
     """
-    for step_id, step in ctx.process.steps.items():
-        if not step.end:
-            continue
-        key = "next" if step.next is not None else "on" if step.on else None
-        if key is None:
-            continue
-        yield Violation(
-            f"end step {step_id!r} has outgoing transitions (`{key}:`), but a case is done "
-            "at an end step so they are never taken: remove them, or remove `end: true`",
-            step_id,
-            ("steps", step_id, key),
-        )
+    return violations(ctx.process, "PF106")
 
 
 @rule("PF107", "no-end", Severity.ERROR)
@@ -483,14 +344,4 @@ def no_end(ctx: LintContext) -> Iterable[Violation]:
         end: true
     ```
     """
-    process = ctx.process
-    if any(step.end for step in process.steps.values()):
-        return ()
-    return [
-        Violation(
-            f"process {process.id!r} has no end step: mark the step where a case is done "
-            "with `end: true`",
-            None,
-            ("steps",),
-        )
-    ]
+    return violations(ctx.process, "PF107")

@@ -11,16 +11,13 @@ change is *significant* when that interval excludes 0.
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from procflow.model import Change, Process
 from procflow.sim.budget import check_budget
+from procflow.sim.engine import EventSink
 from procflow.sim.results import (
     JSON_VERSION,
     SimulationResult,
@@ -35,7 +32,6 @@ from procflow.sim.simulation import (
     DEFAULT_SEED,
     Options,
     aggregate,
-    as_process,
     prepare,
 )
 from procflow.sim.stats import Difference, paired
@@ -125,7 +121,11 @@ class Comparison:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
 
 
-def _names(changes: Sequence[Process | Change], names: Sequence[str] | None) -> list[str]:
+def scenario_names(changes: Sequence[Process | Change], names: Sequence[str] | None) -> list[str]:
+    """The labels of the changes: ``names`` where given, else the change ids (made unique).
+
+    ``baseline`` is never a change's label; the baseline is always that.
+    """
     chosen: list[str] = []
     for index, change in enumerate(changes):
         name: str
@@ -143,31 +143,8 @@ def _names(changes: Sequence[Process | Change], names: Sequence[str] | None) -> 
     return chosen
 
 
-def scenario_logs(path: str | os.PathLike[str], names: Sequence[str]) -> dict[str, Path]:
-    """Where ``compare --log PATH`` writes each scenario's event log.
-
-    The scenario's name goes before the extension: ``events.csv`` gives
-    ``events.baseline.csv`` and ``events.<change>.csv`` (characters other
-    than letters, digits, ``_``, ``.`` and ``-`` become ``-``, so a name
-    never leaves the folder); without an extension, ``.csv`` is added.
-    """
-    given = Path(path)
-    stem, suffix = (given.stem, given.suffix) if given.suffix else (given.name, ".csv")
-    found: dict[str, Path] = {}
-    taken: set[str] = set()
-    for name in names:
-        safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".") or "change"
-        base, counter = safe, 2
-        while safe in taken:
-            safe = f"{base}-{counter}"
-            counter += 1
-        taken.add(safe)
-        found[name] = given.with_name(f"{stem}.{safe}{suffix}")
-    return found
-
-
 def compare(
-    baseline: Process | str | os.PathLike[str],
+    baseline: Process,
     *changes: Process | Change,
     names: Sequence[str] | None = None,
     cases: int = DEFAULT_CASES,
@@ -176,44 +153,41 @@ def compare(
     warmup: int | None = None,
     jobs: int | None = None,
     scheduler: Any = None,
-    log: str | os.PathLike[str] | None = None,
+    log: Sequence[EventSink | None] | None = None,
     progress: ProgressCallback | None = None,
 ) -> Comparison:
     """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
 
-    ``baseline`` is a :class:`~procflow.model.Process` or the path of a
-    process file. A change is a changed :class:`~procflow.model.Process` (``p.apply(c)``,
-    ``p.with_changes({...})``) or a :class:`~procflow.model.Change`, applied
-    to ``baseline`` here (a change that leaves an invalid process raises
+    ``baseline`` is a loaded :class:`~procflow.model.Process` (the public
+    :func:`procflow.compare` also takes a path). A change is a changed
+    :class:`~procflow.model.Process` (``p.apply(c)``, ``p.with_changes({...})``)
+    or a :class:`~procflow.model.Change`, applied to ``baseline`` here (a
+    change that leaves an invalid process raises
     :class:`~procflow.errors.ProcessError` pointing into the change file).
     ``names`` labels the changes (default: the change ids). Options are
-    those of :func:`procflow.simulate`; ``log`` is a path from which
-    :func:`scenario_logs` names one event log of run 1 per scenario
-    (``events.baseline.csv``, ``events.<change>.csv``), each written
-    atomically.
+    those of :func:`procflow.simulate`; ``log`` gives one
+    :class:`~procflow.sim.engine.EventSink` (or ``None``) per scenario, the
+    baseline first, for the events of run 1 (the public
+    :func:`procflow.compare` opens one file per scenario).
     """
-    baseline = as_process(baseline, "compare")
+    if not isinstance(baseline, Process):
+        raise TypeError(
+            f"compare() takes a Process (procflow.load(path)), not {type(baseline).__name__}"
+        )
     for change in changes:
         if not isinstance(change, Process | Change):
             raise TypeError(
                 "compare() takes changes as changed Processes (p.apply(c)) or Changes "
                 f"(procflow.load_change(path)), not {type(change).__name__}"
             )
-    labels = _names(changes, names)
+    labels = scenario_names(changes, names)
     processes = [
         baseline.apply(change) if isinstance(change, Change) else change for change in changes
     ]
     plans = [prepare(baseline), *(prepare(process) for process in processes)]
     options = Options.check(cases, runs, seed, warmup, jobs, process=baseline)
     check_budget([baseline, *processes], cases=options.cases, runs=options.runs)
-    with ExitStack() as stack:
-        sinks: list[Any] | None = None
-        if log is not None:
-            from procflow.eventlog.writer import CsvEventWriter
-
-            paths = scenario_logs(log, ["baseline", *labels]).values()
-            sinks = [stack.enter_context(CsvEventWriter(path)) for path in paths]
-        stats = options.replicate(plans, scheduler=scheduler, log=sinks, progress=progress)
+    stats = options.replicate(plans, scheduler=scheduler, log=log, progress=progress)
     base = aggregate(baseline, plans[0], stats[0], options)
     results = {
         label: aggregate(process, plan, runs_stats, options)
@@ -236,4 +210,4 @@ def compare(
     return Comparison(base, results, tuple(keys), differences)
 
 
-__all__ = ["HEADLINE", "Comparison", "compare", "compared_keys", "scenario_logs"]
+__all__ = ["HEADLINE", "Comparison", "compare", "compared_keys", "scenario_names"]

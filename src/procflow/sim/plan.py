@@ -20,6 +20,7 @@ from typing import Any
 
 from procflow.distributions import AnyDistribution
 from procflow.errors import SimulationError
+from procflow.gate import ensure_runnable
 from procflow.model import Process
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
 from procflow.units import format_duration
@@ -301,9 +302,7 @@ def compile_process(process: Process) -> Plan:
     :class:`~procflow.errors.SimulationError` when arrivals or a duration
     are missing or cases could loop forever.
     """
-    from procflow.lint import ensure_runnable  # the gate shared with analyze and live cases
-
-    ensure_runnable(process)
+    ensure_runnable(process)  # the gate shared with analyze and live cases
     if process.arrivals is None:
         raise _fail(
             process,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
 import secrets
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
 from procflow.errors import ConfigError
-from procflow.loader import as_process
 from procflow.model import Process
 from procflow.sim.budget import check_budget
 from procflow.sim.engine import EventSink, RunStats
@@ -104,7 +101,7 @@ def default_warmup(process: Process, cases: int) -> int:
     cycle times (from the analytic model), at least a tenth of the cases and
     at most half of them.
     """
-    from procflow.analyze import analyze_or_none
+    from procflow.analysis import analyze_or_none
 
     least = cases // 10
     analysis = analyze_or_none(process)
@@ -117,7 +114,7 @@ def default_warmup(process: Process, cases: int) -> int:
 
 def overload_notes(process: Process) -> tuple[str, ...]:
     """Warnings for owners whose offered load reaches their capacity (no steady state)."""
-    from procflow.analyze import analyze_or_none
+    from procflow.analysis import analyze_or_none
 
     analysis = analyze_or_none(process)
     if analysis is None:
@@ -152,16 +149,8 @@ def aggregate(
     return replace(result, notes=overload_notes(process))
 
 
-def _sink(log: str | os.PathLike[str] | EventSink | None) -> AbstractContextManager[Any]:
-    if log is None or hasattr(log, "write_simulated"):
-        return nullcontext(log)
-    from procflow.eventlog.writer import CsvEventWriter
-
-    return CsvEventWriter(log)
-
-
 def simulate(
-    process: Process | str | os.PathLike[str],
+    process: Process,
     *,
     cases: int = DEFAULT_CASES,
     runs: int = DEFAULT_RUNS,
@@ -169,19 +158,21 @@ def simulate(
     warmup: int | None = None,
     jobs: int | None = None,
     scheduler: Any = None,
-    log: str | os.PathLike[str] | EventSink | None = None,
+    log: EventSink | None = None,
     progress: ProgressCallback | None = None,
 ) -> SimulationResult:
     """Simulate ``process`` (SPEC section 5) and return KPIs with 95 % intervals.
 
-    ``process`` is a :class:`~procflow.model.Process` or the path of a
-    process file. ``cases`` arrive in each of ``runs`` independent replications; the first
-    ``warmup`` are not counted (default: :func:`default_warmup`). The same ``seed`` gives
-    the same result, whatever ``jobs`` (worker processes; default: the
+    ``process`` is a loaded :class:`~procflow.model.Process` (the public
+    :func:`procflow.simulate` also takes a path). ``cases`` arrive in each
+    of ``runs`` independent replications; the first ``warmup`` are not
+    counted (default: :func:`default_warmup`). The same ``seed`` gives the
+    same result, whatever ``jobs`` (worker processes; default: the
     machine's cores) or ``scheduler`` (a Dask scheduler address or
     ``distributed.Client``) runs it; ``seed=None`` draws a fresh seed, which
-    the result records. ``log`` (a path or an object with
-    ``write_simulated``) receives the event log of the first run.
+    the result records. ``log``, an :class:`~procflow.sim.engine.EventSink`
+    (an object with ``write_simulated``), receives the events of the first
+    run; writing them to a file is the caller's business.
 
     Raises :class:`~procflow.errors.ProcessError` when the process has
     structural errors, :class:`~procflow.errors.SimulationError` when it
@@ -196,12 +187,10 @@ def simulate(
     >>> r["cycle_time.mean"].mean / 3600  # doctest: +SKIP
     5.6...
     """
-    process = as_process(process, "simulate")
     plan = prepare(process)
     options = Options.check(cases, runs, seed, warmup, jobs, process=process)
     check_budget([process], cases=options.cases, runs=options.runs)
-    with _sink(log) as sink:
-        (runs_stats,) = options.replicate([plan], scheduler=scheduler, log=sink, progress=progress)
+    (runs_stats,) = options.replicate([plan], scheduler=scheduler, log=log, progress=progress)
     return aggregate(process, plan, runs_stats, options)
 
 
@@ -211,7 +200,6 @@ __all__ = [
     "DEFAULT_SEED",
     "Options",
     "aggregate",
-    "as_process",
     "prepare",
     "simulate",
 ]

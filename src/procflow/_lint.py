@@ -14,18 +14,18 @@ runs each one in isolation on a process, and turns what they report into
   finding points at, and ``# procflow: ignore-file[...]`` comments anywhere
   are applied last; findings are sorted by file, line, column, code.
 
-:func:`ensure_runnable` is the gate that analysis, simulation and live
-cases pass through: it raises :class:`~procflow.errors.ProcessError` when
-a structural error makes running the process meaningless.
+The runnable gate that analysis, simulation and live cases pass through
+(:func:`procflow.gate.runnable`, :func:`ensure_runnable`) lives below the
+linter: the blocking rules and the gate run the same checks
+(:mod:`procflow.checks`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
-import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,11 +33,11 @@ from typing import Any
 from procflow.config import CLI_ORIGIN, LintConfig, Selection
 from procflow.errors import ConfigError, Position, Problem, ProcessError
 from procflow.findings import Finding, Severity
+from procflow.gate import BLOCKING_CODES, blocking_problems, ensure_runnable
 from procflow.loader import (
     STDIN,
     Document,
     as_process,
-    gc_paused,
     iter_yaml_files,
     parse_process,
     parse_yaml,
@@ -70,12 +70,6 @@ LOADER_RULES: dict[str, tuple[str, Severity, str]] = {
 #: PF002 findings, so exit 1"). Like ruff's syntax errors, these two are always
 #: on and always errors; select, ignore, severity and comments do not touch them.
 ALWAYS_ON: frozenset[str] = frozenset({"PF001", "PF002"})
-
-#: Rules whose error findings make analysis, simulation and live cases meaningless.
-#: PF201 (missing owner) is not among them: an owner-less step is a pure delay.
-BLOCKING_CODES: frozenset[str] = frozenset(
-    {"PF101", "PF102", "PF104", "PF105", "PF106", "PF107", "PF202", "PF401"}
-)
 
 
 # --------------------------------------------------------------------------
@@ -326,25 +320,17 @@ def _internal_error(rule: Rule, process: Process, exc: Exception) -> Finding:
 
 
 def _check_process(process: Process, plan: Plan) -> list[Finding]:
-    try:
-        return _check_rules(process, plan)
-    finally:
-        _GATE.pop(id(process), None)
+    """Run the plan's rules on one process.
 
-
-def _check_rules(process: Process, plan: Plan) -> list[Finding]:
+    The blocking rules' results are kept on the process's compiled form
+    (:func:`procflow.checks.violations`), so the analytic rules' pass
+    through the runnable gate does not run them again.
+    """
     context = LintContext(process, plan.settings)
     locate = process.source.locate
     findings: list[Finding] = []
-    blocking: dict[str, tuple[Rule, list[Violation]]] = {}
     for rule in plan.rules:
-        if rule.code > _LAST_BLOCKING and len(blocking) == len(BLOCKING_CODES):
-            # the analytic rules call ensure_runnable: answer it from what just ran
-            _GATE[id(process)] = (process, _blocking(process, blocking.values()))
-            blocking.clear()
         violations, error = _run_rule(rule, context)
-        if rule.code in BLOCKING_CODES:
-            blocking[rule.code] = (rule, violations)
         severity = plan.severity.get(rule.code, rule.severity)
         for violation in violations:
             try:
@@ -416,8 +402,7 @@ def lint(
     """
     process = as_process(process, "lint")
     plan = _plan(config)
-    with gc_paused():
-        findings = _check_process(process, plan)
+    findings = _check_process(process, plan)
     return _finish(findings, _source_texts(process.source, {}))
 
 
@@ -476,11 +461,6 @@ def lint_file(
     that does not exist raises :class:`~procflow.errors.FileAccessError`.
     """
     plan = _plan(config)
-    with gc_paused():  # the document is freed before the collector resumes
-        return _lint_file(path, plan, name)
-
-
-def _lint_file(path: str | os.PathLike[str], plan: Plan, name: str | None) -> list[Finding]:
     try:
         document = parse_yaml(read_text(path), name) if name else read_document(path)
     except ProcessError as exc:
@@ -549,11 +529,15 @@ def lint_paths(
     config: LintConfig | Plan | None = None,
     *,
     stdin_name: str | None = None,
+    around_file: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> LintReport:
     """Lint files, folders (walked for ``*.yaml``/``*.yml``) and globs; ``-`` is standard input.
 
     Raises :class:`~procflow.errors.FileAccessError` for a path that does not
     exist or cannot be read; everything wrong *inside* a file is a finding.
+    ``around_file`` is entered around the linting of each file: the seam
+    where the command line tunes the garbage collector (the library itself
+    never switches it).
     """
     plan = _plan(config)
     seen: set[str] = set()
@@ -566,91 +550,11 @@ def lint_paths(
         seen.add(key)
         name = stdin_name if path == STDIN and stdin_name else None
         files.append(name or ("<stdin>" if path == STDIN else path))
-        findings.extend(lint_file(path, plan, name=name))
+        with around_file():
+            findings.extend(lint_file(path, plan, name=name))
     findings.sort()
     return LintReport(tuple(files), tuple(findings), plan.fail_on, plan.selected)
 
-
-# --------------------------------------------------------------------------
-# the gate for analysis, simulation and live cases
-
-
-def _blocks(code: str, violation: Violation) -> bool:
-    if code == "PF202":  # an unknown owner on a goal, RACI list or the process is harmless
-        path = violation.path
-        return len(path) >= 2 and path[0] == "steps" and not ({"consulted", "informed"} & set(path))
-    return True
-
-
-#: Blocking problems of the process being linted, so that the analytic rules'
-#: call to :func:`ensure_runnable` does not run the structural rules again.
-#: Scoped to one :func:`_check_process` call (keyed by id, checked by identity).
-_GATE: dict[int, tuple[Process, list[Problem]]] = {}
-_LAST_BLOCKING = max(BLOCKING_CODES)
-
-
-def _blocking(
-    process: Process, results: Iterable[tuple[Rule, Sequence[Violation]]]
-) -> list[Problem]:
-    locate = process.source.locate
-    problems: list[Problem] = []
-    for rule, violations in results:
-        if rule.severity < Severity.ERROR:
-            continue
-        for violation in violations:
-            if _blocks(rule.code, violation):
-                position = locate(violation.path, violation.part)
-                problems.append(Problem(rule.code, f"{rule.name}: {violation.message}", position))
-    problems.sort(key=lambda p: (p.position, p.code))
-    return problems
-
-
-def blocking_problems(process: Process) -> list[Problem]:
-    """The structural errors that make running ``process`` meaningless, with positions."""
-    cached = _GATE.get(id(process))
-    if cached is not None and cached[0] is process:
-        return list(cached[1])
-    context = LintContext(process, LintSettings())
-    results = [
-        (rule, _run_rule(rule, context)[0])  # a crashing rule does not block
-        for rule in available_rules()
-        if rule.code in BLOCKING_CODES
-    ]
-    return _blocking(process, results)
-
-
-def ensure_runnable(process: Process) -> None:
-    """Raise :class:`ProcessError` when ``process`` cannot be analyzed, simulated or run.
-
-    Unknown targets or start, dead ends, traps, end steps with exits, no end
-    step, step owners that are not declared, and bad probabilities block;
-    everything else (missing owners, unreachable steps, goals) does not.
-    """
-    problems = blocking_problems(process)
-    if problems:
-        raise ProcessError(
-            problems,
-            f"{process.source.file}: process {process.id!r} cannot be run until "
-            f"{'these errors are' if len(problems) > 1 else 'this error is'} fixed "
-            f"(procflow lint {process.source.file})",
-        )
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``procflow.lint(process)`` work even after ``import procflow.lint``.
-
-    Importing the submodule makes Python bind it as the package attribute
-    ``procflow.lint``, shadowing the function of the same name that the
-    public API exports; calling the module calls :func:`lint`.
-    """
-
-    def __call__(
-        self, process: Process | str | os.PathLike[str], config: LintConfig | Plan | None = None
-    ) -> list[Finding]:
-        return lint(process, config)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "BLOCKING_CODES",

@@ -1,4 +1,4 @@
-"""The DOT back-end: a :class:`~procflow.render.spec.Diagram` as Graphviz source text.
+"""The DOT back-end: a :class:`~procflow._render.spec.Diagram` as Graphviz source text.
 
 The text is written by hand rather than through ``graphviz.Digraph`` for
 two reasons. *Exact, stable bytes*: every statement is emitted in the
@@ -9,7 +9,7 @@ through as an HTML label, so a step titled ``<B>x</B>`` would change the
 drawing; here every piece of user text goes through exactly one of two
 escapers -- :func:`html` for HTML-like labels, :func:`quote` for quoted
 strings -- and nothing else reaches the output. The ``graphviz`` package is
-still what runs ``dot`` (see :mod:`procflow.render.layout`).
+still what runs ``dot`` (see :mod:`procflow._render.layout`).
 
 Layout choices, for readability at 30+ steps: left to right
 (``rankdir=LR``), one cluster per owner with ``newrank=true`` so ranks run
@@ -23,10 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from procflow.render import palette as P
-from procflow.render.palette import Key
-from procflow.render.spec import Badge, Diagram, Edge, Lane, Node
-from procflow.render.text import wrap
+from procflow._render import palette as P
+from procflow._render.palette import Key
+from procflow._render.spec import Badge, Diagram, Edge, Lane, Node
+from procflow._render.text import wrap
 
 START_NODE = "_start"
 """The start marker's node name; step ids start with a lower-case letter, so it cannot clash."""

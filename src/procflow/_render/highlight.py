@@ -1,6 +1,6 @@
 """What ``--highlight`` marks, gathered from the linter and the analytic model.
 
-Kept apart from :mod:`procflow.render.spec` so the spec stays a pure
+Kept apart from :mod:`procflow._render.spec` so the spec stays a pure
 function of its inputs (tests hand it made-up :class:`Highlights`), and so
 the renderer imports lint and analyze only when a highlighted diagram is
 asked for.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from procflow.render.spec import Highlights
+from procflow._render.spec import Highlights
 
 if TYPE_CHECKING:
     from procflow.model import Process
@@ -22,8 +22,8 @@ def collect_highlights(process: Process) -> Highlights:
     When the model cannot run (no arrivals, a step without a duration, a
     structural error) the lanes are not shaded and a note says why.
     """
-    from procflow.analyze import analyze_or_none
-    from procflow.lint import lint
+    from procflow._lint import lint
+    from procflow.analysis import analyze_or_none
 
     findings = tuple(lint(process))
     analysis = analyze_or_none(process)

@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from procflow.render.spec import Lane
+from typing import Protocol
 
 FONT = "Helvetica,Arial,sans-serif"
 
@@ -117,7 +114,28 @@ class LaneLook:
     weight: Weight
 
 
-def lane_look(lane: Lane) -> LaneLook:
+class _Badged(Protocol):
+    @property
+    def mark(self) -> Mark: ...
+
+
+class LaneRoles(Protocol):
+    """What :func:`lane_look` reads of a lane (:class:`procflow._render.spec.Lane` is one).
+
+    A protocol, so this module needs nothing from the spec that imports it.
+    """
+
+    @property
+    def external(self) -> bool: ...
+    @property
+    def level(self) -> Level | None: ...
+    @property
+    def badge(self) -> _Badged | None: ...
+    @property
+    def bottleneck(self) -> bool: ...
+
+
+def lane_look(lane: LaneRoles) -> LaneLook:
     """How a swimlane looks: the load level fills it, a finding and the bottleneck outline it."""
     fill, border, dashed, weight = LANE_FILL, LANE_BORDER, False, Weight.PLAIN
     if lane.external:

@@ -1,4 +1,4 @@
-"""The Mermaid back-end: a :class:`~procflow.render.spec.Diagram` as a ``flowchart LR``.
+"""The Mermaid back-end: a :class:`~procflow._render.spec.Diagram` as a ``flowchart LR``.
 
 GitHub, GitLab and most wikis render Mermaid inside Markdown, so this
 output puts the same diagram in a README or a pull request without any
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import json
 
-from procflow.render import palette as P
-from procflow.render.palette import Key
-from procflow.render.spec import Diagram, Edge, Lane, Node
+from procflow._render import palette as P
+from procflow._render.palette import Key
+from procflow._render.spec import Diagram, Edge, Lane, Node
 
 _INDENT = "  "
 _ENTITIES = {ch: f"#{ord(ch)};" for ch in '"#&<>`|;\\'}

@@ -19,10 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from procflow.findings import Finding, Severity
-from procflow.model import Goal, Process, Transition
-from procflow.render.palette import LEVEL_KEY, MARK_KEY, Key, Level, Mark, level_of
-from procflow.render.text import (
+from procflow._render.palette import LEVEL_KEY, MARK_KEY, Key, Level, Mark, level_of
+from procflow._render.text import (
     busy_text,
     duration_text,
     edge_caption,
@@ -30,6 +28,8 @@ from procflow.render.text import (
     rate_text,
     wrap,
 )
+from procflow.findings import Finding, Severity
+from procflow.model import Goal, Process, Transition
 
 #: Rules whose subject is an owner even when a step has the same id.
 OWNER_CODES = frozenset({"PF203", "PF204", "PF501", "PF502"})

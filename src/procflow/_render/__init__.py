@@ -1,10 +1,10 @@
 """Diagrams of processes: ``procflow.render(process, "diagrams/x.svg")``.
 
-A process becomes a neutral :class:`~procflow.render.spec.Diagram`
-(:mod:`~procflow.render.spec`: lanes, steps, edges, legend), which one of
-two back-ends draws: :mod:`~procflow.render.dot` writes Graphviz DOT, which
-:mod:`~procflow.render.layout` hands to the ``dot`` program for SVG, PNG
-and PDF; :mod:`~procflow.render.mermaid` writes Mermaid for Markdown.
+A process becomes a neutral :class:`~procflow._render.spec.Diagram`
+(:mod:`~procflow._render.spec`: lanes, steps, edges, legend), which one of
+two back-ends draws: :mod:`~procflow._render.dot` writes Graphviz DOT, which
+:mod:`~procflow._render.layout` hands to the ``dot`` program for SVG, PNG
+and PDF; :mod:`~procflow._render.mermaid` writes Mermaid for Markdown.
 
 >>> import procflow
 >>> p = procflow.load("processes/customer-service.yaml")  # doctest: +SKIP
@@ -14,21 +14,18 @@ PosixPath('diagrams/customer-service.svg')
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
-import sys
-import types
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from procflow._render.dot import to_dot
+from procflow._render.layout import IMAGE_FORMATS, DotRunner, run_dot
+from procflow._render.mermaid import to_markdown, to_mermaid
+from procflow._render.spec import Diagram, Highlights, build_diagram
 from procflow.errors import RenderError
 from procflow.fileio import write_atomic
 from procflow.model import ID_PATTERN
-from procflow.render.dot import to_dot
-from procflow.render.layout import IMAGE_FORMATS, DotRunner, run_dot
-from procflow.render.mermaid import to_markdown, to_mermaid
-from procflow.render.spec import Diagram, Highlights, build_diagram
 
 if TYPE_CHECKING:
     from procflow.model import Process
@@ -97,7 +94,7 @@ def diagram(
     """The neutral diagram of ``process``; ``highlight`` runs lint and the analytic model."""
     highlights = None
     if highlight:
-        from procflow.render.highlight import collect_highlights
+        from procflow._render.highlight import collect_highlights
 
         highlights = collect_highlights(process)
     return build_diagram(process, lanes=lanes, highlights=highlights, legend=legend)
@@ -162,21 +159,6 @@ def render(
     write_atomic(target, data)
     return target
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``procflow.render(process, path)`` work even after ``import procflow.render``.
-
-    Importing this subpackage binds it as the attribute ``procflow.render``,
-    shadowing the public function of the same name; calling the module
-    calls :func:`render`.
-    """
-
-    __call__ = staticmethod(render)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-# what inspect.signature and help() show for procflow.render: the function's, with ``process``
-sys.modules[__name__].__signature__ = inspect.signature(render)  # type: ignore[attr-defined]
 
 __all__ = [
     "EXTENSIONS",

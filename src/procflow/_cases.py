@@ -1,0 +1,52 @@
+"""``procflow.Case`` and ``procflow.write_cases``: live cases at the public API.
+
+The runtime (:mod:`procflow.runtime`) takes a loaded
+:class:`~procflow.model.Process` and returns data; this layer adds what a
+user of the API may also pass or want: the path of a process file instead
+of the process, and the event log written to a file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from procflow.eventlog.writer import CsvEventWriter
+from procflow.loader import as_process
+from procflow.model import Process
+from procflow.runtime import Case as _RuntimeCase
+from procflow.runtime import Clock, HistoryRecord, visit_rows
+
+__all__ = ["Case", "write_cases"]
+
+
+class Case(_RuntimeCase):
+    """One live case of a process; ``process`` may also be the path of a process file.
+
+    See :class:`procflow.runtime.Case` for triggers, history and JSON.
+    """
+
+    def __init__(
+        self,
+        process: Process | str | os.PathLike[str],
+        case_id: str | None = None,
+        clock: Clock | None = None,
+        *,
+        _history: list[HistoryRecord] | None = None,
+    ) -> None:
+        super().__init__(as_process(process, "Case"), case_id, clock, _history=_history)
+
+
+def write_cases(path: str | os.PathLike[str], cases: Iterable[_RuntimeCase]) -> int:
+    """Write the cases' completed step visits as an event log (CSV); return the events written.
+
+    One row per visit that has been left (``case, step, owner, start, end``,
+    where start is when the step was entered and end when it was left) and,
+    for a finished case, one zero-length row for its end step -- the layout
+    of the simulator's ``--log``, which ``check-log`` and ``calibrate`` read.
+    The file is written atomically: a wrong argument leaves nothing behind.
+    """
+    with CsvEventWriter(path) as log:
+        for case_id, step, owner, start, end in visit_rows(cases):
+            log.write(case_id, step, owner, start, end)
+        return log.rows

@@ -1,0 +1,424 @@
+"""The one compiled form of a process: steps, edges and owners as indexed, immutable tables.
+
+Every part of procflow that walks a process -- the lint rules, the runnable
+gate, the analytic model, the simulator's plan, event-log replay, live
+cases -- needs the same facts: the steps numbered in file order, each
+transition with its target, trigger, probability, ``feedback`` and
+``max``, which steps end a case, who owns each step and whether that owner
+is a staff pool or external, what a case can reach from the start, and the
+strongly connected components. :class:`CompiledProcess` computes them once
+per :class:`~procflow.model.Process` (:meth:`CompiledProcess.of` keeps it on
+the process object itself, so it lives and dies with the process), and
+everyone reads them from here instead of walking ``process.steps`` again.
+
+A compiled process exists for every *valid* process, runnable or not:
+transitions to steps that do not exist are kept with target ``-1`` (lint
+reports them, PF101) and an unknown ``start`` has index ``-1`` (PF102).
+:func:`procflow.gate.runnable` is the gate that returns it only when no
+blocking error is left; what passes the gate needs no checking again.
+
+Derived tables (successors, predecessors, components, reachability) are
+computed on first use and then kept: the compiled process is immutable, so
+they never go stale.
+
+>>> from procflow.loader import load_text
+>>> p = load_text('''{process: p, start: a, owners: {x: {capacity: 2}, c: {external: true}},
+...   steps: {a: {owner: x, duration: 5m, next: b},
+...           b: {owner: c, on: {ok: {to: done, p: 0.9}, redo: {to: a, p: 0.1, feedback: true}}},
+...           done: {end: true}}}''')
+>>> c = CompiledProcess.of(p)
+>>> c.steps, c.start, c.ends
+(('a', 'b', 'done'), 0, (2,))
+>>> [StepKind(k).name for k in c.kind]
+['STAFF', 'DELAY', 'END']
+>>> [(e.source, e.target, e.trigger, e.p, e.feedback) for e in c.outgoing[1]]
+[(1, 2, 'ok', 0.9, False), (1, 0, 'redo', 0.1, True)]
+>>> c.outgoing[1][1].path
+('steps', 'b', 'on', 'redo')
+>>> CompiledProcess.of(p) is c
+True
+"""
+
+from __future__ import annotations
+
+import enum
+import weakref
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from procflow import digraph
+
+if TYPE_CHECKING:
+    from procflow.distributions import AnyDistribution
+    from procflow.model import Process
+
+__all__ = ["CompiledProcess", "Edge", "OwnerInfo", "StepKind"]
+
+
+class StepKind(enum.IntEnum):
+    """What a step is to a case passing through it."""
+
+    STAFF = 0
+    """Work for a staff pool: the step's owner is declared and not external (a queue)."""
+    DELAY = 1
+    """A pure delay: the owner is external, undeclared, or the step has none (no queue)."""
+    END = 2
+    """An end step: the case is done there."""
+
+
+class Edge(NamedTuple):
+    """One transition of the process, compiled.
+
+    The one edge type of procflow: what the lint checks, the analytic
+    model, the simulator and replay read of a transition.
+    """
+
+    number: int
+    """Position among :attr:`CompiledProcess.edges` (file order)."""
+    source: int
+    """Index of the step the transition leaves."""
+    target: int
+    """Index of the step it goes to, or -1 when no step has that id (PF101)."""
+    to: str
+    """The target step id, as written (also when it is not a step)."""
+    trigger: str
+    """The trigger: the ``on:`` key, or ``"next"`` for the ``next:`` form."""
+    p: float | None
+    """The probability ``p`` as written, or ``None`` (see :attr:`CompiledProcess.probability`)."""
+    feedback: bool
+    """Whether the transition sends work back (``feedback: true``)."""
+    max: int | None
+    """How often one case may take it (``max:``), or ``None`` for no bound."""
+    path: tuple[str, ...]
+    """Model path of the transition's key, for positions: ``("steps", s, "next")``
+    or ``("steps", s, "on", trigger)``."""
+
+
+class OwnerInfo(NamedTuple):
+    """One declared owner, compiled."""
+
+    id: str
+    """The owner id (the key under ``owners:``)."""
+    capacity: int
+    """People working in parallel (the staff pool's servers)."""
+    external: bool
+    """Not staff (customer, supplier): its steps are pure delays, no queue."""
+    cost_per_hour: float | None
+    """Cost of one person for one hour, or ``None``."""
+
+
+_tuple_new = tuple.__new__
+
+#: Where :meth:`CompiledProcess.of` keeps the compiled form in a process's instance dict.
+_KEY = "_procflow_compiled"
+
+
+def _nothing() -> None:
+    """What an unpickled compiled process becomes (see :meth:`CompiledProcess.__reduce__`)."""
+
+
+# builds an Edge without NamedTuple's keyword handling
+
+
+class CompiledProcess:
+    """A valid process as indexed, immutable tables (see the module docstring).
+
+    Steps are numbered in file order; ``steps[i]`` is the id of step ``i``.
+    Per-step tables are tuples indexed by step; :attr:`edges` holds every
+    transition in file order and :attr:`outgoing` the same edges per step.
+    Build it with :meth:`of`, never directly: that is what keeps one
+    compiled process per process object.
+    """
+
+    process: str
+    """The process id."""
+    steps: tuple[str, ...]
+    """Step ids in file order: step ``i`` is ``steps[i]``."""
+    index: Mapping[str, int]
+    """Step id -> index (read-only by convention: do not change it)."""
+    start: int
+    """Index of the start step, or -1 when ``start`` names no step (PF102)."""
+    start_id: str
+    """The ``start`` step id, as written."""
+    end: tuple[bool, ...]
+    """Per step: whether it is an end step."""
+    ends: tuple[int, ...]
+    """The end steps' indices, in file order."""
+    kind: tuple[StepKind, ...]
+    """Per step: :class:`StepKind` (staff queue, pure delay, end)."""
+    owner: tuple[str | None, ...]
+    """Per step: the owner id as written, or ``None``."""
+    owner_of: tuple[int, ...]
+    """Per step: index into :attr:`owners` of its owner, -1 without a declared owner."""
+    owners: tuple[OwnerInfo, ...]
+    """The declared owners, in file order (roster owners included)."""
+    owner_index: Mapping[str, int]
+    """Owner id -> index into :attr:`owners` (read-only by convention)."""
+    duration: tuple[AnyDistribution | None, ...]
+    """Per step: its duration distribution, or ``None``."""
+    edges: tuple[Edge, ...]
+    """Every transition in file order (unknown targets included, with target -1)."""
+    first: tuple[int, ...]
+    """``edges[first[u]:first[u + 1]]`` are the transitions of step ``u`` (length n + 1)."""
+    outgoing: tuple[tuple[Edge, ...], ...]
+    """Per step: its transitions, in file order."""
+    unknown: tuple[int, ...]
+    """Indices (into :attr:`edges`) of transitions whose target is not a step."""
+    bounded: tuple[int, ...]
+    """Indices (into :attr:`edges`) of the transitions with ``max``, in file order."""
+    slot: tuple[int, ...]
+    """Per edge: its position among :attr:`bounded` (a case's counter), or -1."""
+    _process: weakref.ref[Process]
+    _memo: dict[str, Any]
+
+    __slots__ = (
+        "__dict__",  # the cached properties
+        "_memo",
+        "_process",
+        "bounded",
+        "duration",
+        "edges",
+        "end",
+        "ends",
+        "first",
+        "index",
+        "kind",
+        "outgoing",
+        "owner",
+        "owner_index",
+        "owner_of",
+        "owners",
+        "process",
+        "slot",
+        "start",
+        "start_id",
+        "steps",
+        "unknown",
+    )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a compiled process is immutable (cannot set {name!r})")
+
+    # ------------------------------------------------------------------
+    # building
+
+    @classmethod
+    def of(cls, process: Process) -> CompiledProcess:
+        """The compiled form of ``process``: built on first call, then kept on the process.
+
+        Kept like a cached property, in the process's instance dict (not a
+        field: never validated, dumped or compared), so it lives and dies
+        with the process. The process is frozen, so its compiled form never
+        goes stale; a copy of it (``model_copy``, a what-if change,
+        unpickling) compiles its own.
+        """
+        cached: CompiledProcess | None = process.__dict__.get(_KEY)
+        if cached is not None and cached._process() is process:
+            return cached
+        compiled = cls._build(process)
+        process.__dict__[_KEY] = compiled
+        return compiled
+
+    @classmethod
+    def _build(cls, process: Process) -> CompiledProcess:
+        steps = process.steps
+        ids = tuple(steps)
+        index = {step_id: i for i, step_id in enumerate(ids)}
+        owner_index = {name: i for i, name in enumerate(process.owners)}
+        owners = tuple(
+            OwnerInfo(name, o.capacity, o.external, o.cost_per_hour)
+            for name, o in process.owners.items()
+        )
+        end: list[bool] = []
+        kind: list[StepKind] = []
+        owner: list[str | None] = []
+        owner_of: list[int] = []
+        duration: list[AnyDistribution | None] = []
+        edges: list[Edge] = []
+        first: list[int] = []
+        unknown: list[int] = []
+        bounded: list[int] = []
+        slot: list[int] = []
+        new = _tuple_new
+        get = index.get
+        for u, (step_id, step) in enumerate(steps.items()):
+            first.append(len(edges))
+            end.append(step.end)
+            name = step.owner
+            owner.append(name)
+            o = owner_index.get(name, -1) if name is not None else -1
+            owner_of.append(o)
+            if step.end:
+                kind.append(StepKind.END)
+            elif o >= 0 and not owners[o].external:
+                kind.append(StepKind.STAFF)
+            else:
+                kind.append(StepKind.DELAY)
+            duration.append(step.duration)
+            if step.next is not None:
+                to = step.next
+                v = get(to, -1)
+                k = len(edges)
+                if v < 0:
+                    unknown.append(k)
+                slot.append(-1)
+                edges.append(
+                    new(Edge, (k, u, v, to, "next", None, False, None, ("steps", step_id, "next")))
+                )
+            elif step.on:
+                for trigger, t in step.on.items():
+                    to = t.to
+                    v = get(to, -1)
+                    k = len(edges)
+                    if v < 0:
+                        unknown.append(k)
+                    most = t.max
+                    if most is not None:
+                        slot.append(len(bounded))
+                        bounded.append(k)
+                    else:
+                        slot.append(-1)
+                    path = ("steps", step_id, "on", trigger)
+                    edges.append(new(Edge, (k, u, v, to, trigger, t.p, t.feedback, most, path)))
+        first.append(len(edges))
+        all_edges = tuple(edges)
+        self = object.__new__(cls)
+        put = object.__setattr__
+        put(self, "_process", weakref.ref(process))
+        put(self, "_memo", {})
+        put(self, "process", process.process)
+        put(self, "steps", ids)
+        put(self, "index", index)
+        put(self, "start", index.get(process.start, -1))
+        put(self, "start_id", process.start)
+        put(self, "end", tuple(end))
+        put(self, "ends", tuple(u for u, e in enumerate(end) if e))
+        put(self, "kind", tuple(kind))
+        put(self, "owner", tuple(owner))
+        put(self, "owner_of", tuple(owner_of))
+        put(self, "owners", owners)
+        put(self, "owner_index", owner_index)
+        put(self, "duration", tuple(duration))
+        put(self, "edges", all_edges)
+        put(self, "first", tuple(first))
+        put(
+            self,
+            "outgoing",
+            tuple(all_edges[first[u] : first[u + 1]] for u in range(len(ids))),
+        )
+        put(self, "unknown", tuple(unknown))
+        put(self, "bounded", tuple(bounded))
+        put(self, "slot", tuple(slot))
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"<CompiledProcess {self.process!r}: {len(self.steps)} steps, "
+            f"{len(self.edges)} edges, {len(self.owners)} owners>"
+        )
+
+    def __reduce__(self) -> Any:
+        """Pickled as nothing: a process unpickled elsewhere compiles itself again."""
+        return (_nothing, ())
+
+    # ------------------------------------------------------------------
+    # memoized results of checks (procflow.checks): per compiled process, never global
+
+    def memo(self, key: str) -> Any:
+        """A result kept under ``key`` by :meth:`remember` (``None`` when there is none)."""
+        return self._memo.get(key)
+
+    def remember(self, key: str, value: Any) -> Any:
+        """Keep ``value`` (an immutable result derived from this process) under ``key``."""
+        self._memo[key] = value
+        return value
+
+    # ------------------------------------------------------------------
+    # derived tables, computed on first use
+
+    @property
+    def size(self) -> int:
+        """The number of steps."""
+        return len(self.steps)
+
+    @property
+    def unknown_targets(self) -> bool:
+        """Whether some transition points to a step that does not exist (PF101)."""
+        return bool(self.unknown)
+
+    @cached_property
+    def successors(self) -> tuple[list[int], ...]:
+        """Per step: the targets of its transitions to known steps (repeats kept, file order)."""
+        return tuple([e.target for e in out if e.target >= 0] for out in self.outgoing)
+
+    @cached_property
+    def predecessors(self) -> tuple[list[int], ...]:
+        """Per step: the steps with a transition to it, each once, in file order."""
+        sources: list[list[int]] = [[] for _ in self.steps]
+        for u, targets in enumerate(self.successors):
+            for v in targets:
+                if not sources[v] or sources[v][-1] != u:
+                    sources[v].append(u)
+        return tuple(sources)
+
+    @cached_property
+    def reachable(self) -> tuple[bool, ...]:
+        """Per step: whether a case can reach it from the start (all false without a start)."""
+        return tuple(digraph.reached(self.successors, self.start))
+
+    @cached_property
+    def reach_order(self) -> tuple[int, ...]:
+        """The steps a case can reach, breadth first from the start along edges in file order."""
+        if self.start < 0:
+            return ()
+        seen = {self.start}
+        order = [self.start]
+        successors = self.successors
+        for u in order:  # grows while it is walked: a queue
+            for v in successors[u]:
+                if v not in seen:
+                    seen.add(v)
+                    order.append(v)
+        return tuple(order)
+
+    @cached_property
+    def reaching_end(self) -> tuple[bool, ...]:
+        """Per step: whether some path (along any edge) leads to an end step, ends included."""
+        return tuple(digraph.reaching(self.successors, self.end))
+
+    @cached_property
+    def components(self) -> tuple[tuple[int, ...], ...]:
+        """Strongly connected components along every edge, in reverse topological order."""
+        return tuple(tuple(c) for c in digraph.strongly_connected(len(self.steps), self.successors))
+
+    @cached_property
+    def component_of(self) -> tuple[int, ...]:
+        """Per step: the index of its component in :attr:`components`."""
+        of = [0] * len(self.steps)
+        for c, component in enumerate(self.components):
+            for u in component:
+                of[u] = c
+        return tuple(of)
+
+    @cached_property
+    def probability(self) -> tuple[float, ...]:
+        """Per edge: its ``p``, or an equal share of its step when the step gives none.
+
+        Meaningful for a runnable process (PF401 passed: all of a step's
+        edges have ``p`` or none has); an edge without ``p`` on a step where
+        others have one gets an equal share too.
+        """
+        result: list[float] = []
+        for out in self.outgoing:
+            share = 1.0 / len(out) if out else 0.0
+            result.extend(share if e.p is None else e.p for e in out)
+        return tuple(result)
+
+    def edges_between(self, source: int, target: int) -> list[Edge]:
+        """The transitions from step ``source`` to step ``target``, in file order."""
+        return [e for e in self.outgoing[source] if e.target == target]
+
+    def step_ids(self, indices: Sequence[int]) -> list[str]:
+        """The ids of the steps ``indices``."""
+        return [self.steps[u] for u in indices]
