@@ -1,7 +1,9 @@
 """From a :class:`~procflow.model.Process` to the plain tables the event loop runs on.
 
-The simulator never touches the pydantic model in its hot loop: a process is
-compiled once into a :class:`Plan` -- steps and owners as integer indices,
+The simulator never touches the pydantic model in its hot loop: a process's
+:class:`~procflow.compiled.CompiledProcess` (what the runnable gate returns:
+steps, edges, owners as indexed tables) is turned once into a :class:`Plan`
+-- steps and owners as integer indices,
 distributions as :class:`~procflow.sim.sampling.DistSpec`, routing as
 cumulative probabilities -- which is small, immutable and picklable, so it
 can be shipped to worker processes or a Dask cluster.
@@ -18,23 +20,13 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from procflow.compiled import CompiledProcess, StepKind
 from procflow.distributions import AnyDistribution
 from procflow.errors import SimulationError
-from procflow.gate import ensure_runnable
+from procflow.gate import runnable
 from procflow.model import Process
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
 from procflow.units import format_duration
-
-
-class StepKind(IntEnum):
-    """What a visit of a step is to the event loop."""
-
-    STAFF = 0
-    """A queue for a staff owner's pool (:mod:`procflow.sim.pools`)."""
-    DELAY = 1
-    """A pure delay: an external owner, or no owner."""
-    END = 2
-    """An end step: the case is done."""
 
 
 class Routing(IntEnum):
@@ -124,39 +116,6 @@ class Plan:
 
 def _fail(process: Process, path: tuple[str | int, ...], message: str) -> SimulationError:
     return SimulationError(f"{process.position(path)}: {message}")
-
-
-def _reachable(process: Process) -> list[str]:
-    seen = {process.start}
-    order = [process.start]
-    queue = deque(order)
-    while queue:
-        step = process.steps.get(queue.popleft())
-        if step is None:
-            continue
-        for edge in step.transitions:
-            if edge.to not in seen and edge.to in process.steps:
-                seen.add(edge.to)
-                order.append(edge.to)
-                queue.append(edge.to)
-    return order
-
-
-def _edge_probabilities(process: Process, step_id: str) -> list[float]:
-    edges = process.steps[step_id].transitions
-    given = [edge.p for edge in edges]
-    if all(p is None for p in given):
-        return [1.0 / len(edges)] * len(edges)
-    if any(p is None for p in given):
-        raise _fail(
-            process,
-            ("steps", step_id),
-            f"step {step_id!r}: give 'p' on every transition or on none",
-        )
-    total = sum(p for p in given if p is not None)
-    if total <= 0:
-        raise _fail(process, ("steps", step_id), f"step {step_id!r}: the probabilities sum to 0")
-    return [float(p) / total for p in given if p is not None]
 
 
 MAX_STATES = 200_000
@@ -297,41 +256,27 @@ def _check_durations(process: Process, reachable: list[str]) -> None:
 def compile_process(process: Process) -> Plan:
     """Check ``process`` for simulation and compile it into a :class:`Plan`.
 
-    Raises :class:`~procflow.errors.ProcessError` for structural errors (the
-    blocking lint errors, with positions) and
-    :class:`~procflow.errors.SimulationError` when arrivals or a duration
-    are missing or cases could loop forever.
+    The plan is read from the process's :class:`~procflow.compiled.CompiledProcess`,
+    which :func:`procflow.gate.runnable` returns once no blocking error is left:
+    structure (targets, start, dead ends), declared step owners and the
+    probabilities (all given or none, summing to 1) are the gate's guarantees
+    and are not checked again. Raises :class:`~procflow.errors.ProcessError`
+    for those, and :class:`~procflow.errors.SimulationError` for what a
+    simulation needs beyond them: arrivals, a duration on every step a case
+    can reach (one it can time), a start that is not an end, and a guarantee
+    that every case eventually ends.
     """
-    ensure_runnable(process)  # the gate shared with analyze and live cases
-    if process.arrivals is None:
-        raise _fail(
-            process,
-            ("arrivals",),
-            f"process {process.id!r} has no arrivals: add e.g. 'arrivals: {{rate: 8/h}}' "
-            "to simulate it",
-        )
-    arrivals = process.arrivals
-    if arrivals.rate is not None:
-        interarrival = DistSpec("exponential", (1.0 / arrivals.rate,))
-    else:
-        assert arrivals.every is not None
-        interarrival = spec_of(arrivals.every)
-
-    reachable = _reachable(process)
-    if process.steps[process.start].end:
+    compiled = runnable(process)
+    interarrival = _interarrival(process)
+    reachable = list(compiled.reach_order)
+    if compiled.end[compiled.start]:
         raise _fail(
             process,
             ("start",),
             f"the start step {process.start!r} is an end step: cases do nothing",
         )
-    owner_ids = list(process.owners)
-    owner_index = {name: index for index, name in enumerate(owner_ids)}
-    step_ids = list(process.steps)
-    step_index = {name: index for index, name in enumerate(step_ids)}
-    reachable_set = set(reachable)
-    missing = [
-        s for s in reachable if not process.steps[s].end and process.steps[s].duration is None
-    ]
+    ids = compiled.steps
+    missing = [ids[u] for u in reachable if not compiled.end[u] and compiled.duration[u] is None]
     if missing:
         names = ", ".join(repr(s) for s in missing)
         raise _fail(
@@ -341,62 +286,67 @@ def compile_process(process: Process) -> Plan:
             f"{'have' if len(missing) > 1 else 'has'} no duration: add e.g. "
             "'duration: exponential(10m)' to simulate the process",
         )
+    _check_durations(process, [ids[u] for u in reachable])
+    reached = compiled.reachable
+    steps = tuple(_step_plan(compiled, u, reached[u]) for u in range(len(ids)))
+    owners = tuple(OwnerPlan(*owner) for owner in compiled.owners)
+    bounded = len(compiled.bounded)
+    _check_termination(process, steps, compiled.start, bounded, reachable)
+    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded)
 
-    _check_durations(process, reachable)
-    bounded = 0
-    compiled: list[StepPlan] = []
-    for step_id, step in process.steps.items():
-        owner = -1
-        if step.owner is not None:
-            if step.owner not in owner_index:
-                raise _fail(
-                    process,
-                    ("steps", step_id, "owner"),
-                    f"step {step_id!r}: owner {step.owner!r} is not declared",
-                )
-            owner = owner_index[step.owner]
-        if step.end:
-            compiled.append(StepPlan(step_id, stream_key(step_id), END, owner, None, SINGLE, ()))
-            continue
-        staff = owner >= 0 and not process.owners[owner_ids[owner]].external
-        duration = spec_of(step.duration) if step.duration is not None else None
-        edges: list[Edge] = []
-        if step_id in reachable_set:
-            probabilities = _edge_probabilities(process, step_id)
-            for edge, p in zip(step.transitions, probabilities, strict=True):
-                bound = -1
-                if edge.max is not None:
-                    bound = bounded
-                    bounded += 1
-                edges.append(
-                    Edge(step_index[edge.to], p, bound, edge.max or 0, bool(edge.feedback))
-                )
-        plain = all(e.bound < 0 and not e.feedback for e in edges)
-        if len(edges) == 1 and plain:
-            routing = SINGLE
-        elif plain:
-            routing = CHOICE
-        else:
-            routing = GENERAL
-        compiled.append(
-            StepPlan(
-                step_id,
-                stream_key(step_id),
-                STAFF if staff else DELAY,
-                owner,
-                duration,
-                routing,
-                tuple(edges),
-            )
+
+def _interarrival(process: Process) -> DistSpec:
+    if process.arrivals is None:
+        raise _fail(
+            process,
+            ("arrivals",),
+            f"process {process.id!r} has no arrivals: add e.g. 'arrivals: {{rate: 8/h}}' "
+            "to simulate it",
         )
-    owners = tuple(
-        OwnerPlan(name, owner.capacity, owner.external, owner.cost_per_hour)
-        for name, owner in process.owners.items()
+    arrivals = process.arrivals
+    if arrivals.rate is not None:
+        return DistSpec("exponential", (1.0 / arrivals.rate,))
+    assert arrivals.every is not None
+    return spec_of(arrivals.every)
+
+
+def _step_plan(compiled: CompiledProcess, u: int, reached: bool) -> StepPlan:
+    """Step ``u`` of the compiled process, as the event loop needs it (edges only when a
+    case can reach it)."""
+    step_id = compiled.steps[u]
+    kind = compiled.kind[u]
+    if kind == StepKind.END:
+        return StepPlan(step_id, stream_key(step_id), END, compiled.owner_of[u], None, SINGLE, ())
+    duration = compiled.duration[u]
+    edges: tuple[Edge, ...] = ()
+    if reached:
+        out = compiled.outgoing[u]
+        given = [e.p for e in out]
+        if all(p is None for p in given):
+            shares = [1.0 / len(out)] * len(out)
+        else:  # all given (the gate's PF401), summing to 1 within its tolerance
+            total = sum(p for p in given if p is not None)
+            shares = [float(p) / total for p in given if p is not None]
+        edges = tuple(
+            Edge(e.target, share, compiled.slot[e.number], e.max or 0, e.feedback)
+            for e, share in zip(out, shares, strict=True)
+        )
+    plain = all(e.bound < 0 and not e.feedback for e in edges)
+    if len(edges) == 1 and plain:
+        routing = SINGLE
+    elif plain:
+        routing = CHOICE
+    else:
+        routing = GENERAL
+    return StepPlan(
+        step_id,
+        stream_key(step_id),
+        kind,
+        compiled.owner_of[u],
+        spec_of(duration) if duration is not None else None,
+        routing,
+        edges,
     )
-    steps = tuple(compiled)
-    start = step_index[process.start]
-    _check_termination(process, steps, start, bounded, [step_index[s] for s in reachable])
-    return Plan(process.id, steps, owners, start, interarrival, bounded)
 
 
 __all__ = [

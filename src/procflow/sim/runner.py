@@ -33,9 +33,9 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from importlib import metadata
 from typing import Any
 
+from procflow._version import __version__
 from procflow.errors import ConfigError
 from procflow.sim.engine import EventSink, RunStats, run_replication
 from procflow.sim.plan import Plan
@@ -263,7 +263,7 @@ def _within(seconds: float, work: Callable[[], Any]) -> Any:
 def _versions_here() -> tuple[str, str]:
     import numpy
 
-    return metadata.version("procflow"), numpy.__version__
+    return __version__, numpy.__version__
 
 
 def worker_versions() -> tuple[str, str]:
