@@ -604,6 +604,10 @@ class _Setup(NamedTuple):
     warmup: int
     arrivals: _Arrivals
     window: Window
+    heap: list[float]
+    """The event times."""
+    pending: dict[float, Any]
+    """Event time -> :class:`Visit` (a plain tuple), or :class:`_Together`."""
 
 
 def _setup(
@@ -632,7 +636,25 @@ def _setup(
         warmup,
         arrivals,
         window,
+        [],
+        {},
     )
+
+
+def _ask(
+    take: Any, hook: Hook | None, case: int, step: int, t: float, work: float
+) -> tuple[float, float]:
+    """A POOLED step's visit: the pool decides (the seam). Returns the case's new clock and
+    its waiting there."""
+    start, end = take(t, work)
+    if hook is not None:
+        hook(case, step, t, start, end, work)
+    return end, start - t if start > t else 0.0
+
+
+def _effect(reworked: int, counters: tuple[int, ...], feedback: bool, bound: int) -> Any:
+    """A case took an edge with an effect: feedback marks it reworked, a bound is counted."""
+    return (1 if feedback else reworked), (_bump(counters, bound) if bound >= 0 else counters)
 
 
 def _next_together(pending: dict[float, Any], heap: list[float], t: float, together: Any) -> Any:
@@ -651,16 +673,10 @@ assert (_SINGLE, _CHOICE) == (Routing.SINGLE, Routing.CHOICE)
 
 
 def _loop(setup: _Setup) -> None:
-    """The event loop, the hot path: locals only, tuples unpacked, kinds compared as ints.
-
-    A staff step's pool decides when work starts and ends (``unit(t, d)``,
-    :meth:`Pool.take <procflow.sim.pools.Pool.take>`); only for always-available
-    units is that answer written out here (see :mod:`procflow.sim.pools`).
-    """
+    """The event loop, the hot path: locals only, plain tuples, kinds compared as ints. A staff
+    step's pool decides when work starts and ends (:mod:`procflow.sim.pools`)."""
     counted_table, warm_table, kinds, general, refill_duration, refill_route = setup[:6]
-    wait_all, add_done, start_step, zero, warm_limit, arrivals, window = setup[6:]
-    heap: list[float] = []
-    pending: dict[float, Any] = {}  # time -> Visit (a plain tuple), or _Together
+    wait_all, add_done, start_step, zero, warm_limit, arrivals, window, heap, pending = setup[6:]
     inf, push, pop, replace, choose = INF, heappush, heappop, heapreplace, bisect_right
     mark, next_case, block = window.marks[0], 0, arrivals.next_block()
     upcoming = block.pop()
@@ -692,20 +708,26 @@ def _loop(setup: _Setup) -> None:
                 d = dv.pop()
             if kind == _ALWAYS:  # Pool.take of always-available units, written out
                 f = unit[0]
-                if f <= t:
-                    f = t
-                end = f + d
-                replace(unit, end)
+                if f > t:  # it waits for the unit free first
+                    wait_all[s] += f - t
+                    w += f - t
+                    if hook is not None:
+                        hook(c, s, t, f, f + d, d)
+                    t = f + d
+                else:
+                    if hook is not None:
+                        hook(c, s, t, t, t + d, d)
+                    t += d
+                replace(unit, t)
             elif kind == _DELAY:
-                f, end = t, t + d
+                if hook is not None:
+                    hook(c, s, t, t, t + d, d)
+                t += d
             else:  # POOLED: the seam, the pool decides
-                f, end = unit(t, d)
-            if f > t:  # it waited for a unit
-                wait_all[s] += f - t
-                w += f - t
-            if hook is not None:
-                hook(c, s, t, f, end, d)
-            t = end
+                t, waited = _ask(unit, hook, c, s, t, d)
+                if waited:
+                    wait_all[s] += waited
+                    w += waited
             if rk == _SINGLE:
                 s = rx
             else:
@@ -726,8 +748,7 @@ def _loop(setup: _Setup) -> None:
                         edge = edges[choose(cumulative, u)]
                     _, s, bound, _, feedback, _, effect = edge
                     if effect:  # feedback, or a bound to count
-                        r = 1 if feedback else r
-                        k = _bump(k, bound) if bound >= 0 else k
+                        r, k = _effect(r, k, feedback, bound)
             kind = kinds[s]
             if kind == _STAFF:  # an event at the next staff step
                 item = (s, c, a, w, r, k)
