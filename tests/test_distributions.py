@@ -121,3 +121,42 @@ def test_moments() -> None:
     assert shape * scale**2 == pytest.approx(16.0)
     assert Empirical(values=(1.0, 3.0)).variance == pytest.approx(1.0)
     assert Fixed(value=5.0).scv == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "lower", "sampler"),
+    [
+        ("6m", 360.0, ("fixed", (360.0,))),
+        ("exponential(6m)", 0.0, ("exponential", (360.0,))),
+        ("uniform(1m, 2m)", 60.0, ("uniform", (60.0, 120.0))),
+        ("uniform(2m, 2m)", 120.0, ("fixed", (120.0,))),
+        ("triangular(1m, 2m, 4m)", 60.0, ("triangular", (60.0, 120.0, 240.0))),
+        ("normal(10m, 2m)", 0.0, ("normal", (600.0, 120.0))),
+        ("normal(10m, 0s)", 600.0, ("fixed", (600.0,))),
+        ("gamma(10m, 5m)", 0.0, ("gamma", (4.0, 150.0))),
+        ("empirical(3m, 5m)", 180.0, ("empirical", (180.0, 300.0))),
+    ],
+)
+def test_each_kind_carries_its_lower_bound_and_sampler(
+    text: str, lower: float, sampler: tuple[str, tuple[float, ...]]
+) -> None:
+    from procflow.distributions import Sampler, kind, parse_distribution
+
+    dist = kind(parse_distribution(text))
+    assert dist.lower == lower
+    assert dist.sampler() == Sampler(*sampler)  # type: ignore[arg-type]
+
+
+def test_every_kind_in_the_family_has_a_sampler_and_its_checks() -> None:
+    """The closed family: every name a user may write maps to a class with all of Kind."""
+    from typing import get_args
+
+    from procflow.distributions import SIGNATURES, AnyDistribution, SamplerName
+
+    classes = get_args(AnyDistribution)
+    assert {c.model_fields["dist"].default for c in classes} == set(SIGNATURES)
+    assert set(get_args(SamplerName)) == set(SIGNATURES)
+    for cls in classes:
+        assert callable(cls.sampler)
+        assert hasattr(cls, "lower")
+        assert callable(cls.check)

@@ -15,11 +15,15 @@ from procflow.sim.histogram import Histogram
 from procflow.sim.sampling import (
     BLOCK,
     DURATIONS,
+    FIRST,
     ArrivalTimes,
     Buffer,
     DistSpec,
     drawer,
+    exact_sum,
     generator,
+    plus,
+    rounded,
     spec_of,
     stream_key,
 )
@@ -80,6 +84,75 @@ def test_buffer_hands_out_the_stream_in_order_and_counts_it() -> None:
     assert taken == expected.tolist()
     assert buffer.consumed == BLOCK + 10
     assert buffer.consumed_sum() == pytest.approx(float(expected.sum()), rel=1e-12)
+
+
+def _whole_block_sum(text: str, taken: int) -> float:
+    """``consumed_sum`` as a buffer drawing whole blocks of BLOCK computes it (the old one)."""
+    draw = drawer(spec_of(parse_distribution(text)), generator(1, 0, DURATIONS, 7))
+    done, last, values = 0.0, 0.0, []
+    for _ in range(taken):
+        if not values:
+            block = draw(BLOCK)
+            done, last = done + last, float(block.sum())
+            values = block[::-1].tolist()
+        values.pop()
+    return done + (last - math.fsum(values))
+
+
+@pytest.mark.parametrize("text", DISTRIBUTIONS)
+@pytest.mark.parametrize("taken", [1, 17, 1000, BLOCK, BLOCK + 1, 2 * BLOCK + 100])
+def test_growing_chunks_give_the_same_stream_and_sums_as_whole_blocks(
+    text: str, taken: int
+) -> None:
+    """Seeded results stay byte-identical: the same values, and the same service sums to the
+    last bit, also when the sum is asked for in the middle of a block."""
+    spec = spec_of(parse_distribution(text))
+    buffer = Buffer(drawer(spec, generator(1, 0, DURATIONS, 7)))
+    seen = []
+    for i in range(taken):
+        if not buffer.values:
+            buffer.refill()
+        seen.append(buffer.values.pop())
+        if i in (0, taken // 3):
+            buffer.consumed_sum()  # a window snapshot in mid-block
+    assert seen == drawer(spec, generator(1, 0, DURATIONS, 7))(taken).tolist()
+    assert buffer.consumed == taken
+    assert buffer.consumed_sum() == _whole_block_sum(text, taken)
+
+
+def test_a_step_visited_ten_times_draws_a_small_chunk() -> None:
+    """Memory follows use: ten visits draw FIRST values, not a whole block."""
+    buffer = Buffer(drawer(spec_of(parse_distribution("exponential(6m)")), generator(1, 0, 1, 2)))
+    for _ in range(10):
+        if not buffer.values:
+            buffer.refill()
+        buffer.values.pop()
+    assert buffer.drawn == FIRST < BLOCK
+    buffer.consumed_sum()  # looks the rest of the block ahead without keeping it
+    assert len(buffer.values) == FIRST - 10
+    sizes = []
+    for _ in range(3 * BLOCK):
+        if not buffer.values:
+            before = buffer.drawn
+            buffer.refill()
+            sizes.append(buffer.drawn - before)
+        buffer.values.pop()
+    assert sizes[:4] == [2 * FIRST, 4 * FIRST, 8 * FIRST, 16 * FIRST]
+    assert max(sizes) == BLOCK
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_sums_round_like_fsum(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = np.concatenate(
+        [rng.lognormal(3.0, 6.0, 4000), [0.0, 5e-300, 1e12], rng.exponential(1e-9, 90)]
+    )
+    rng.shuffle(values)
+    total = exact_sum(values)
+    assert rounded(total) == math.fsum(values.tolist())
+    part = exact_sum(values[:1000])
+    assert rounded(plus(total, part, -1)) == math.fsum(values[1000:].tolist())
+    assert rounded(exact_sum(np.empty(0))) == 0.0
 
 
 def test_streams_are_independent_and_reproducible() -> None:

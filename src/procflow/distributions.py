@@ -8,10 +8,15 @@ the parser, not in the classes, because only the parser knows *where* in
 the text a bad argument stands (the ``offset`` that lint turns into a
 column).
 
-Each class knows its own ``mean`` and ``variance`` (of the variable that is
-actually sampled: the normal is truncated at 0, so its mean is the mean of
-the truncated variable), which is all the analytic model needs; sampling
-lives with the simulator.
+The family is closed: :data:`AnyDistribution` lists every kind, and each
+kind carries everything the rest of procflow asks of a distribution --
+its parameter checks (:meth:`check`), its ``mean`` and ``variance`` (of the
+variable that is actually sampled: the normal is truncated at 0, so its
+mean is the mean of the truncated variable), its ``lower`` bound and its
+:meth:`sampler`, the plain data the simulator draws from. Consumers call
+these members on :data:`AnyDistribution`, so mypy checks that every kind
+has them: a new distribution without a sampler fails type checking, not a
+simulation. How to add one: ``docs/simulation-engine.md``.
 """
 
 from __future__ import annotations
@@ -19,17 +24,46 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Protocol, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from procflow.units import UnitError, format_duration, parse_duration
 
+SamplerName = Literal[
+    "fixed", "exponential", "uniform", "triangular", "normal", "lognormal", "gamma", "empirical"
+]
+"""The numpy samplers the simulator knows (:func:`procflow.sim.sampling.drawer`)."""
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """How to draw a distribution: a sampler and its numpy parameters (seconds).
+
+    Plain, picklable data, so a compiled plan can be shipped to worker
+    processes. A degenerate distribution (``uniform(5m, 5m)``) samples as
+    ``fixed``.
+    """
+
+    name: SamplerName
+    params: tuple[float, ...]
+
+
+Fail = Callable[[str, str], PydanticCustomError]
+"""``fail(param, message)``: the positioned error for a bad parameter (see :meth:`_Dist.check`)."""
+
 
 class _Dist(BaseModel):
-    """Common behaviour; subclasses set ``dist`` and their parameters (seconds)."""
+    """Common behaviour; subclasses set ``dist`` and their parameters (seconds).
+
+    Every kind also defines ``lower`` and ``sampler()``; they are not
+    declared here on purpose, so that mypy finds a kind that lacks them
+    wherever :data:`AnyDistribution` is used.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -38,13 +72,22 @@ class _Dist(BaseModel):
     #: The parameter names in call order, e.g. ``("min", "mode", "max")``.
     params: ClassVar[tuple[str, ...]] = ()
 
-    @property
-    def mean(self) -> float:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    @classmethod
+    def check(cls, values: dict[str, float], fail: Fail) -> None:
+        """Refuse impossible parameters (given by their written names) with ``fail``.
+
+        Durations are already known to be finite and non-negative here.
+        """
 
     @property
-    def variance(self) -> float:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    @abstractmethod
+    def mean(self) -> float:
+        """The mean of the sampled variable, seconds."""
+
+    @property
+    @abstractmethod
+    def variance(self) -> float:
+        """The variance of the sampled variable, seconds squared."""
 
     @property
     def sd(self) -> float:
@@ -79,6 +122,13 @@ class Fixed(_Dist):
     def variance(self) -> float:
         return 0.0
 
+    @property
+    def lower(self) -> float:
+        return self.value
+
+    def sampler(self) -> Sampler:
+        return Sampler("fixed", (self.value,))
+
     def __str__(self) -> str:
         return format_duration(self.value, 6)
 
@@ -91,6 +141,11 @@ class Exponential(_Dist):
     params: ClassVar[tuple[str, ...]] = ("mean_",)
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
+    @classmethod
+    def check(cls, values: dict[str, float], fail: Fail) -> None:
+        if values["mean"] <= 0:
+            raise fail("mean", "the mean must be greater than 0")
+
     @property
     def mean(self) -> float:
         return self.mean_
@@ -98,6 +153,22 @@ class Exponential(_Dist):
     @property
     def variance(self) -> float:
         return self.mean_ * self.mean_
+
+    @property
+    def lower(self) -> float:
+        return 0.0
+
+    def sampler(self) -> Sampler:
+        return Sampler("exponential", (self.mean_,))
+
+
+def _ordered(values: dict[str, float], fail: Fail) -> None:
+    if values["min"] > values["max"]:
+        raise fail(
+            "min",
+            f"min ({format_duration(values['min'])}) is greater than max "
+            f"({format_duration(values['max'])})",
+        )
 
 
 class Uniform(_Dist):
@@ -108,6 +179,10 @@ class Uniform(_Dist):
     max: float
     params: ClassVar[tuple[str, ...]] = ("min", "max")
 
+    @classmethod
+    def check(cls, values: dict[str, float], fail: Fail) -> None:
+        _ordered(values, fail)
+
     @property
     def mean(self) -> float:
         return (self.min + self.max) / 2.0
@@ -115,6 +190,15 @@ class Uniform(_Dist):
     @property
     def variance(self) -> float:
         return (self.max - self.min) ** 2 / 12.0
+
+    @property
+    def lower(self) -> float:
+        return self.min
+
+    def sampler(self) -> Sampler:
+        if self.min == self.max:
+            return Sampler("fixed", (self.min,))
+        return Sampler("uniform", (self.min, self.max))
 
 
 class Triangular(_Dist):
@@ -126,6 +210,17 @@ class Triangular(_Dist):
     max: float
     params: ClassVar[tuple[str, ...]] = ("min", "mode", "max")
 
+    @classmethod
+    def check(cls, values: dict[str, float], fail: Fail) -> None:
+        _ordered(values, fail)
+        low, mode, high = values["min"], values["mode"], values["max"]
+        if not low <= mode <= high:
+            raise fail(
+                "mode",
+                f"the mode ({format_duration(mode)}) must lie between min "
+                f"({format_duration(low)}) and max ({format_duration(high)})",
+            )
+
     @property
     def mean(self) -> float:
         return (self.min + self.mode + self.max) / 3.0
@@ -134,6 +229,15 @@ class Triangular(_Dist):
     def variance(self) -> float:
         a, c, b = self.min, self.mode, self.max
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
+
+    @property
+    def lower(self) -> float:
+        return self.min
+
+    def sampler(self) -> Sampler:
+        if self.min == self.max:  # numpy refuses a triangle of zero width
+            return Sampler("fixed", (self.min,))
+        return Sampler("triangular", (self.min, self.mode, self.max))
 
 
 def _phi(x: float) -> float:
@@ -177,6 +281,15 @@ class Normal(_Dist):
         alpha, hazard = self._truncation()
         return self.sigma**2 * (1.0 + alpha * hazard - hazard * hazard)
 
+    @property
+    def lower(self) -> float:
+        return max(self.mu, 0.0) if self.sigma == 0 else 0.0
+
+    def sampler(self) -> Sampler:
+        if self.sigma == 0:
+            return Sampler("fixed", (max(self.mu, 0.0),))
+        return Sampler("normal", (self.mu, self.sigma))
+
 
 class _MeanSd(_Dist):
     """A distribution given by the ``mean`` and ``sd`` of the duration itself."""
@@ -186,6 +299,11 @@ class _MeanSd(_Dist):
     params: ClassVar[tuple[str, ...]] = ("mean_", "sd_")
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
+    @classmethod
+    def check(cls, values: dict[str, float], fail: Fail) -> None:
+        if values["mean"] <= 0:
+            raise fail("mean", "the mean must be greater than 0")
+
     @property
     def mean(self) -> float:
         return self.mean_
@@ -194,11 +312,20 @@ class _MeanSd(_Dist):
     def variance(self) -> float:
         return self.sd_ * self.sd_
 
+    @property
+    def lower(self) -> float:
+        return 0.0
+
 
 class Lognormal(_MeanSd):
     """Right-skewed durations, given by the ``mean`` and ``sd`` of the duration itself."""
 
     dist: Literal["lognormal"] = "lognormal"
+
+    def sampler(self) -> Sampler:
+        if self.sd_ == 0:
+            return Sampler("fixed", (self.mean_,))
+        return Sampler("lognormal", self.log_params)
 
     @property
     def log_params(self) -> tuple[float, float]:
@@ -211,6 +338,15 @@ class Gamma(_MeanSd):
     """Gamma durations given by ``mean`` and ``sd`` (shape = mean²/sd², scale = sd²/mean)."""
 
     dist: Literal["gamma"] = "gamma"
+
+    @classmethod
+    def check(cls, values: dict[str, float], fail: Fail) -> None:
+        super().check(values, fail)
+        if values["sd"] <= 0:
+            raise fail("sd", "the sd must be greater than 0 (use fixed(...) for no variation)")
+
+    def sampler(self) -> Sampler:
+        return Sampler("gamma", self.shape_scale)
 
     @property
     def shape_scale(self) -> tuple[float, float]:
@@ -233,6 +369,15 @@ class Empirical(_Dist):
     def variance(self) -> float:
         mean = self.mean
         return math.fsum((v - mean) ** 2 for v in self.values) / len(self.values)
+
+    @property
+    def lower(self) -> float:
+        return min(self.values)
+
+    def sampler(self) -> Sampler:
+        if len(set(self.values)) == 1:
+            return Sampler("fixed", (self.values[0],))
+        return Sampler("empirical", tuple(self.values))
 
     def args(self) -> tuple[float, ...]:
         return self.values
@@ -267,36 +412,14 @@ def _names() -> str:
 
 
 def _check(name: str, values: dict[str, float], where: dict[str, tuple[int, str | None]]) -> None:
-    """Parameter sanity per distribution; ``where`` locates each parameter for the error."""
+    """Parameter sanity, by the kind's own :meth:`~_Dist.check`; ``where`` locates each
+    parameter for the error."""
 
     def fail(param: str, message: str) -> PydanticCustomError:
         offset, key = where.get(param, (0, None))
         return _error(f"{name}: {message}", offset, key)
 
-    if name == "exponential" and values["mean"] <= 0:
-        raise fail("mean", "the mean must be greater than 0")
-    if name == "uniform" and values["min"] > values["max"]:
-        raise fail(
-            "min",
-            f"min ({format_duration(values['min'])}) is greater than max "
-            f"({format_duration(values['max'])})",
-        )
-    if name == "triangular":
-        low, mode, high = values["min"], values["mode"], values["max"]
-        if low > high:
-            raise fail(
-                "min", f"min ({format_duration(low)}) is greater than max ({format_duration(high)})"
-            )
-        if not low <= mode <= high:
-            raise fail(
-                "mode",
-                f"the mode ({format_duration(mode)}) must lie between min "
-                f"({format_duration(low)}) and max ({format_duration(high)})",
-            )
-    if name in ("lognormal", "gamma") and values["mean"] <= 0:
-        raise fail("mean", "the mean must be greater than 0")
-    if name == "gamma" and values["sd"] <= 0:
-        raise fail("sd", "the sd must be greater than 0 (use fixed(...) for no variation)")
+    _CLASSES[name].check(values, fail)
 
 
 def _build(name: str, raw: list[tuple[Any, int, str | None]]) -> _Dist:
@@ -456,3 +579,25 @@ Distribution = Annotated[
 """A duration distribution field: accepts the call text, the mapping form or an instance."""
 
 DURATION_JSON_SCHEMA: dict[str, Any] = {"type": "string", "pattern": _DURATION_PATTERN}
+
+
+class Kind(Protocol):
+    """What every member of the family offers (checked by mypy over :data:`AnyDistribution`)."""
+
+    @property
+    def mean(self) -> float: ...
+
+    @property
+    def variance(self) -> float: ...
+
+    @property
+    def lower(self) -> float:
+        """The shortest duration the distribution can produce."""
+
+    def sampler(self) -> Sampler: ...
+
+
+def kind(dist: AnyDistribution) -> Kind:
+    """``dist`` as a :class:`Kind`: mypy refuses this function if a member of the family
+    lacks a member of :class:`Kind` (a new distribution without a sampler, say)."""
+    return dist

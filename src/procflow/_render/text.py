@@ -74,17 +74,19 @@ def duration_text(duration: AnyDistribution | None) -> str | None:
 
     Numbers keep three significant digits (``1.67d``, not ``1.66667d``).
     """
-    if duration is None:
-        return None
-    if isinstance(duration, Fixed):
-        return format_duration(duration.value, 3)
-    if isinstance(duration, Exponential):
-        return f"exp {format_duration(duration.mean, 3)}"
-    values = duration.args()
-    if isinstance(duration, Empirical) and len(values) > 4:
-        return f"empirical({len(values)} values, mean {format_duration(duration.mean, 3)})"
-    arguments = ", ".join(format_duration(value, 3) for value in values)
-    return f"{duration.dist}({arguments})"
+    match duration:
+        case None:
+            return None
+        case Fixed():
+            return format_duration(duration.value, 3)
+        case Exponential():
+            return f"exp {format_duration(duration.mean, 3)}"
+        case Empirical() if len(duration.values) > 4:
+            values = duration.values
+            return f"empirical({len(values)} values, mean {format_duration(duration.mean, 3)})"
+        case _:  # every kind: its name and arguments
+            arguments = ", ".join(format_duration(value, 3) for value in duration.args())
+            return f"{duration.dist}({arguments})"
 
 
 def percent(p: float) -> str:

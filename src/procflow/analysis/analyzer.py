@@ -56,11 +56,8 @@ from procflow.checks import without_duration
 from procflow.compiled import CompiledProcess
 from procflow.distributions import (
     AnyDistribution,
-    Empirical,
     Exponential,
     Fixed,
-    Triangular,
-    Uniform,
 )
 from procflow.errors import Problem, ProcessError, ProcflowError, SimulationError
 from procflow.gate import runnable
@@ -71,15 +68,8 @@ BOTTLENECK_THRESHOLD = 0.85
 
 
 def lower_bound(distribution: AnyDistribution) -> float:
-    """The shortest duration a distribution can produce (0 for unbounded-below shapes)."""
-    kind = type(distribution)
-    if kind is Fixed:
-        return distribution.value  # type: ignore[union-attr]
-    if kind is Uniform or kind is Triangular:
-        return distribution.min  # type: ignore[union-attr]
-    if kind is Empirical:
-        return min(distribution.values)  # type: ignore[union-attr]
-    return 0.0  # exponential, normal (truncated at 0), lognormal, gamma
+    """The shortest duration a distribution can produce (each kind knows its own)."""
+    return distribution.lower
 
 
 def duration_figures(distribution: AnyDistribution) -> tuple[float, float]:

@@ -127,11 +127,12 @@ def _duration(seconds: float, digits: int) -> str:
 def distribution_text(dist: _Dist, digits: int = 3) -> str:
     """``gamma(4.12m, 2.2m)``: 3 significant digits, more when rounding would break it."""
     for places in range(digits, 10):
-        if isinstance(dist, Fixed):
-            text = _duration(dist.value, places)
-        else:
-            args = ", ".join(_duration(a, places) for a in dist.args())
-            text = f"{dist.dist}({args})"
+        match dist:
+            case Fixed():  # written as a bare duration
+                text = _duration(dist.value, places)
+            case _:
+                args = ", ".join(_duration(a, places) for a in dist.args())
+                text = f"{dist.dist}({args})"
         try:
             parse_distribution(text)
         except Exception:  # a rounding that breaks a parameter check: one more digit

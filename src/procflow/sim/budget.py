@@ -1,26 +1,32 @@
-"""How much work a simulation is, known before it starts: refuse runs that would never end.
+"""How much work a simulation is, known before it starts: say what a run costs, refuse runs
+beyond the budget.
 
 A process can be valid and still take for ever to simulate: a loop that
-cases leave with a probability of ``1e-9`` per visit is a loop every case
-goes round a billion times. The event loop would grind through it for
-hours without a sign of life. The analytic routing model
-(:mod:`procflow.analysis.routing`) knows the expected visits of every
-step per case in milliseconds, so before anything runs the simulator
-multiplies them by the cases, runs and scenarios asked for and refuses,
-with a :class:`~procflow.errors.SimulationError` (exit 2) naming the step,
-when the total exceeds :data:`MAX_VISITS`.
+cases leave with a probability of ``1e-4`` per visit is a loop every case
+goes round ten thousand times, and the default 10,000 cases × 10 runs are
+then a billion step visits -- ten minutes of grinding without a sign of
+life. The analytic routing model (:mod:`procflow.analysis.routing`) knows
+the expected visits of every step per case in milliseconds, so before
+anything runs the simulator multiplies them by the cases, runs and
+scenarios asked for (:func:`estimate`) and refuses, with a
+:class:`~procflow.errors.SimulationError` (exit 2) that names the busiest
+step, says what the run would cost and how many cases fit, when the total
+exceeds the budget.
 
-One step visit is one event of the event loop (one duration drawn), so
-the budget is a budget of time: ``benchmarks/sim_bench.py`` measures about
-1.7 million step visits a second on one core (350,000 cases of 4.9 visits),
-and a loop of one staff step about 0.7 million, so :data:`MAX_VISITS` is
-10 to 25 minutes of CPU. A million cases of the customer-service model in
-10 runs is 49 million visits, far below it.
+**The budget** (:data:`BUDGET`) is 100 million step visits. One step visit
+is one event of the event loop (one duration drawn), and
+``benchmarks/sim_bench.py`` measures about 1.5 million visits a second on
+one core (:data:`VISITS_PER_SECOND`), so the budget is about a minute of
+CPU. A million cases of the customer-service model in 10 runs is 49 million
+visits, within it. A caller that knows the user asked for more on purpose
+(an explicit ``--cases``) may pass ``limit=MAX_VISITS``, the hard limit:
+about ten minutes.
 
 When the analytic estimate is not available (a process whose bounded loops
 are too many to unroll exactly, where the estimate would overstate the
-visits) the event loop enforces the same limit on every run as a backstop
-(:func:`procflow.sim.engine.run_replication`), so no run goes on for ever.
+visits) the event loop enforces :data:`MAX_VISITS` on every run as a
+backstop (:func:`procflow.sim.engine.run_replication`), so no run goes on
+for ever.
 """
 
 from __future__ import annotations
@@ -34,7 +40,15 @@ from procflow.model import Process
 from procflow.units import format_number
 
 MAX_VISITS = 10**9
-"""The most step visits (events) one simulate or compare may need, over all its runs."""
+"""The hard limit: the most step visits one simulate or compare may ever need, over all its
+runs (about ten minutes of CPU); also the event loop's backstop per run."""
+
+BUDGET = 10**8
+"""The budget of step visits a simulate or compare may need without being refused (about a
+minute of CPU): what :func:`check_budget` allows by default."""
+
+VISITS_PER_SECOND = 1_500_000
+"""Step visits the event loop makes per second on one core (``benchmarks/sim_bench.py``)."""
 
 LOOP_VISITS = 10.0
 """A step visited more often than this per case is in a loop worth naming."""
@@ -86,44 +100,102 @@ class Work:
         return max(self.visits.items(), key=lambda item: item[1])
 
 
-def check_budget(
-    processes: Sequence[Process], *, cases: int, runs: int, limit: int = MAX_VISITS
-) -> None:
-    """Refuse (``SimulationError``, exit 2) a simulation of ``processes`` over ``limit`` visits.
+@dataclass(frozen=True)
+class Cost:
+    """What a simulation will cost, from the expected visits (see :func:`estimate`)."""
 
-    Every process in ``processes`` (a baseline and its changes) is simulated
-    with ``cases`` cases in each of ``runs`` runs.
-    """
+    works: tuple[Work, ...]
+    cases: int
+    runs: int
+    scenarios: int
+
+    @property
+    def visits(self) -> float:
+        """Expected step visits over every scenario, case and run."""
+        return math.fsum(work.per_case for work in self.works) * self.cases * self.runs
+
+    @property
+    def seconds(self) -> float:
+        """About how long the event loop takes for them on one core."""
+        return self.visits / VISITS_PER_SECOND
+
+    def cases_within(self, limit: float) -> int:
+        """The most cases per run that stay within ``limit`` visits."""
+        per_case = math.fsum(work.per_case for work in self.works) * self.runs
+        return max(int(limit / per_case), 0) if per_case > 0 else self.cases
+
+
+def estimate(processes: Sequence[Process], *, cases: int, runs: int) -> Cost | None:
+    """The expected cost of simulating ``processes`` (a baseline and its changes) with
+    ``cases`` cases in each of ``runs`` runs; None when no visits can be estimated."""
     works = []
     for process in processes:
         found = expected_visits(process)
         if found:
             works.append(Work(process, found))
     if not works:
+        return None
+    return Cost(tuple(works), cases, runs, len(processes))
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "for ever"
+    if seconds < 90:
+        return f"{seconds:.0f} s" if seconds >= 1 else "under a second"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{count(seconds / 86400)} days"
+
+
+def check_budget(
+    processes: Sequence[Process], *, cases: int, runs: int, limit: int = BUDGET
+) -> None:
+    """Refuse (``SimulationError``, exit 2) a simulation of ``processes`` over ``limit`` visits.
+
+    Every process in ``processes`` (a baseline and its changes) is simulated
+    with ``cases`` cases in each of ``runs`` runs. The message names the step
+    visited most, what the run would cost and how many cases fit.
+    """
+    cost = estimate(processes, cases=cases, runs=runs)
+    if cost is None:
         return
-    total = math.fsum(work.per_case for work in works) * cases * runs
+    total = cost.visits
     if total <= limit:
         return
-    worst = max(works, key=lambda work: work.busiest[1])
+    worst = max(cost.works, key=lambda work: work.busiest[1])
     step, visits = worst.busiest
-    scenarios = f" × {len(processes)} scenarios" if len(processes) > 1 else ""
+    scenarios = f" × {cost.scenarios} scenarios" if cost.scenarios > 1 else ""
+    fits = cost.cases_within(limit)
     size = (
         f"{cases:,} case{'s' if cases != 1 else ''} × {runs} run{'s' if runs != 1 else ''}"
-        f"{scenarios} would take about {count(total)} step visits, more than the simulator's "
-        f"limit of {count(limit)}"
+        f"{scenarios} would take about {count(total)} step visits (about "
+        f"{_duration(cost.seconds)} of CPU), more than the simulator's "
+        f"{'budget' if limit == BUDGET else 'limit'} of {count(limit)}"
     )
+    fewer = f"--cases {fits} or fewer" if fits >= 1 else "fewer --cases or --runs"
     if visits > LOOP_VISITS:
         message = (
             f"cases go round the loop through step {step!r} {count(visits)} times each on "
             f"average: {size}; make leaving that loop more likely (a larger 'p' on its exit), "
-            "bound the loop with 'max:' on its feedback edge, or simulate fewer --cases/--runs"
+            f"bound the loop with 'max:' on its feedback edge, or simulate {fewer}"
         )
     else:
         message = (
-            f"a case makes {count(worst.per_case)} step visits on average: {size}; "
-            "simulate fewer --cases or --runs"
+            f"a case makes {count(worst.per_case)} step visits on average: {size}; simulate {fewer}"
         )
     raise SimulationError(f"{worst.process.position(('steps', step))}: {message}")
 
 
-__all__ = ["MAX_VISITS", "check_budget", "count", "expected_visits"]
+__all__ = [
+    "BUDGET",
+    "MAX_VISITS",
+    "VISITS_PER_SECOND",
+    "Cost",
+    "check_budget",
+    "count",
+    "estimate",
+    "expected_visits",
+]

@@ -17,7 +17,6 @@ from typing import Any
 
 from procflow import metrics
 from procflow.model import Change, Process
-from procflow.sim.budget import check_budget
 from procflow.sim.engine import EventSink
 from procflow.sim.results import (
     JSON_VERSION,
@@ -186,7 +185,6 @@ def compare(
     options, estimates = run_length(
         [baseline, *processes], plans, cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
     )
-    check_budget([baseline, *processes], cases=options.cases, runs=options.runs)
     stats = options.replicate(plans, scheduler=scheduler, log=log, progress=progress)
     base = aggregate(baseline, plans[0], stats[0], options, estimates[0])
     results = {

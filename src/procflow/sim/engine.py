@@ -3,45 +3,55 @@
 Semantics (SPEC section 5). Cases arrive per the plan's inter-arrival
 distribution and start at the start step. At a step owned by a staff pool
 a case waits first-come-first-served for one of the owner's ``capacity``
-servers, holds it for a sampled duration and releases it; a step of an
+units, holds it for a sampled duration and releases it; a step of an
 external owner or of no owner is a pure delay; then the case takes one
 outgoing transition by its probability, skipping bounded (``max``) edges
 it has used up and renormalizing the others; at an end step it completes.
 
-How it is fast, and why it is still exactly that:
+The design, in the order :func:`run_replication` sets it up
+(``docs/simulation-engine.md`` tells the whole story):
+
+* :class:`Streams`: the random numbers, one stream per step and purpose,
+  drawn in growing chunks (:mod:`procflow.sim.sampling`).
+* **Pools** (:mod:`procflow.sim.pools`): the one seam between the loop and
+  an owner. The loop asks a staff owner's pool ``take(t, work) -> (start,
+  end)`` and never how it answers -- always-available units today, units
+  with working hours next.
+* :class:`Row`: what the loop needs of a step in one tuple, one table for
+  counted cases and one for warm-up cases (:class:`Hooks` differ).
+* :class:`Completions` and :class:`Window`: the statistics, folded in
+  blocks and measured at the observation window's edges.
+* :func:`_loop`: the event loop itself.
+
+How it is fast, and why it is still exactly those semantics:
 
 * **One heap of event times** (plain floats, the cheapest thing for
-  ``heapq`` to compare) and a dict from each time to its event, a tuple
-  ``(step, case, arrived, waited, reworked, counters)``. An event means
-  "case arrives at a staff step". Events at the same instant (rare with
+  ``heapq`` to compare) and a dict from each time to its :class:`Visit`
+  (a case arriving at a staff step). Events at the same instant (rare with
   continuous durations) are kept in case order: cases that reach an owner
-  at once are served in the order they entered the system, and an
-  arriving case comes after them. Runs are deterministic.
-* **FIFO pools without queues.** Events are handled in time order, so the
-  cases arriving at one owner are handled in arrival order; each owner
-  keeps a heap of its servers' free times, and a case that arrives at
-  ``t`` starts at ``max(t, earliest free time)`` on that server. That is
-  exactly first-come-first-served with ``capacity`` servers -- no queue,
+  at once are served in the order they entered the system, and an arriving
+  case comes after them. Runs are deterministic.
+* **FIFO pools without queues** (see :mod:`procflow.sim.pools`): no queue,
   no service-completion event.
 * **Pure delays are chained**: the time of an external or owner-less step
   is added to the case's clock without an event, up to the next staff or
   end step.
 * **Arrivals are merged** from a pre-drawn sorted block, not the heap.
-* **Random numbers are drawn in blocks** (:mod:`procflow.sim.sampling`):
-  durations and routing choices are popped from Python lists. The draws
-  for a staff step and for the pure delays chained after it are made when
-  the case arrives at that staff step (in arrival order), which is the
-  protocol :mod:`procflow.sim.reference` follows too. (The reference is
-  an independent re-implementation to test this loop against: do not share
+* **Random numbers are drawn in blocks**: durations and routing choices
+  are popped from Python lists. The draws for a staff step and for the
+  pure delays chained after it are made when the case arrives at that
+  staff step (in arrival order), which is the protocol
+  :mod:`procflow.sim.reference` follows too. (The reference is an
+  independent re-implementation to test this loop against: do not share
   simulation code with it.)
 * **Statistics are online and bounded**: visits and service totals come
   from how much each step's duration stream was consumed, waiting from the
-  queueing branch; completions are batched and folded into fixed-size
+  pools' answers; completions are batched and folded into fixed-size
   histograms every :data:`~procflow.sim.sampling.BLOCK` arrivals. Memory
   does not grow with the number of cases, only with the cases in flight.
 
 On the benchmark model of ``benchmarks/sim_bench.py`` this generic loop is
-as fast as a heapq loop written by hand for that one model, and about ten
+faster than a heapq loop written by hand for that one model, and about ten
 times as fast as SimPy.
 
 Observation window. Time-based figures (utilization, WIP) are measured
@@ -50,10 +60,10 @@ arrival of the last case: after that no case arrives and the system
 drains, which is not the steady state. With a single counted case the
 window runs to the last completion instead. Throughput is not counted in
 that window (see :func:`procflow.sim.results.throughput_per_hour`): the
-run also records the span of the counted cases' arrivals. Busy time in the window is
-computed from the consumed service time at the window's edges minus the
-work still assigned to each server after the edge (which, since every
-later start is at a server's free time, is one unbroken stretch).
+run also records the span of the counted cases' arrivals. Busy time in the
+window is computed from the consumed service time at the window's edges
+minus the work still assigned to each pool after the edge
+(:meth:`~procflow.sim.pools.Pool.work_after`).
 """
 
 from __future__ import annotations
@@ -62,8 +72,10 @@ import math
 from bisect import bisect_right, insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import IntEnum
+from functools import partial
 from heapq import heappop, heappush, heapreplace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,20 +83,23 @@ from numpy.typing import NDArray
 from procflow.errors import SimulationError
 from procflow.sim.budget import MAX_VISITS, count
 from procflow.sim.histogram import Histogram
-from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, SINGLE, STAFF, Plan
+from procflow.sim.plan import OwnerPlan, Plan, Routing, StepKind
+from procflow.sim.pools import Pool, Staff
 from procflow.sim.sampling import (
     DURATIONS,
     ROUTING,
     ArrivalTimes,
     Buffer,
-    ChoiceBuffer,
+    DistSpec,
+    Lazy,
+    Stream,
+    choices,
     drawer,
     generator,
     uniforms,
 )
 
 INF = math.inf
-assert (STAFF, DELAY, SINGLE, CHOICE) == (0, 1, 0, 1), "the event loop uses these literals"
 
 
 class EventSink(Protocol):
@@ -97,6 +112,88 @@ class EventSink(Protocol):
 
 Progress = Callable[[int], None]
 """Called with the number of cases that have arrived so far, every few thousand."""
+
+Hook = Callable[[int, int, float, float, float, float], None]
+"""Called per visit with ``(case, step, arrived, start, end, work)``: logs and warm-up tallies."""
+
+
+class Visit(NamedTuple):
+    """An event: case ``case`` arrives at staff step ``step`` (the heap holds the time)."""
+
+    step: int
+    case: int
+    arrived: float
+    """When the case entered the system."""
+    waited: float
+    """Its waiting so far."""
+    reworked: int
+    """1 once it took a feedback edge."""
+    counters: tuple[int, ...]
+    """How often it took each bounded edge."""
+
+
+class RowKind(IntEnum):
+    """What a visit of a step is, as the loop dispatches it (:class:`StepKind`, with staff
+    steps split by how their pool is asked)."""
+
+    ALWAYS = 0
+    """A staff step whose units are always available: the loop answers the pool's
+    :meth:`~procflow.sim.pools.Pool.take` itself (the fast path of :mod:`procflow.sim.pools`)."""
+    DELAY = 1
+    """A pure delay."""
+    END = 2
+    """An end step."""
+    POOLED = 3
+    """A staff step whose pool is asked (:meth:`~procflow.sim.pools.Pool.take`)."""
+
+
+class Row(NamedTuple):
+    """A step as the loop needs it: one tuple, unpacked once per visit."""
+
+    kind: int
+    """:class:`RowKind`."""
+    unit: Any
+    """ALWAYS: the pool's heap of free times (:attr:`~procflow.sim.pools.Pool.always`);
+    POOLED: its :meth:`~procflow.sim.pools.Pool.take`; else None."""
+    draws: list[float] | None
+    """The step's durations, popped (None for end steps)."""
+    routing: int
+    """:class:`~procflow.sim.plan.Routing`."""
+    route: Any
+    """SINGLE: the next step; CHOICE: the list of pre-drawn next steps; GENERAL: the
+    list of uniforms."""
+    hook: Hook | None
+
+
+class Edge(NamedTuple):
+    """A GENERAL step's edge as the loop reads it."""
+
+    cumulative: float
+    target: int
+    bound: int
+    max: int
+    feedback: bool
+    p: float
+    effect: bool
+    """Taking it changes the case: feedback, or a bound to count."""
+
+
+class General(NamedTuple):
+    """How a GENERAL step (feedback or bounded edges) picks its next step."""
+
+    bounds: tuple[tuple[int, int], ...]
+    """``(counter, max)`` of its bounded edges."""
+    cumulative: list[float]
+    """Running sums of the probabilities but the last: ``bisect_right(cumulative, u)`` is
+    the edge a uniform ``u`` picks when nothing is used up."""
+    edges: tuple[Edge, ...]
+
+    def pick(self, u: float, counters: tuple[int, ...]) -> Edge:
+        """The edge ``u`` picks for a case with ``counters``."""
+        for b, m in self.bounds:
+            if counters[b] >= m:  # a bounded edge is used up: renormalize
+                return Edge._make(_renormalized(self.edges, u, counters))
+        return self.edges[bisect_right(self.cumulative, u)]
 
 
 @dataclass
@@ -131,53 +228,288 @@ class RunStats:
         return self.window_end - self.window_start
 
 
-def _general_table(plan: Plan, index: int) -> tuple[Any, ...]:
-    """``(bounds, cumulative, rows)`` for a GENERAL step.
-
-    ``bounds`` are its ``(counter, max)`` pairs; ``cumulative`` the running
-    sums of the probabilities but the last, so that ``bisect_right(cumulative,
-    u)`` is the edge a uniform ``u`` picks when nothing is used up; ``rows``
-    the edges as ``(cumulative_p, target, counter, max, feedback, p, effect)``.
-    """
-    edges = plan.steps[index].edges
-    rows = []
+def general_table(plan: Plan, index: int) -> General:
+    """The :class:`General` table of step ``index``."""
+    edges = []
     running = 0.0
-    for edge in edges:
+    for edge in plan.steps[index].edges:
         running += edge.p
         effect = edge.feedback or edge.bound >= 0
-        rows.append((running, edge.target, edge.bound, edge.max, edge.feedback, edge.p, effect))
+        edges.append(
+            Edge(running, edge.target, edge.bound, edge.max, edge.feedback, edge.p, effect)
+        )
     bounds = tuple((e.bound, e.max) for e in edges if e.bound >= 0)
-    return bounds, [row[0] for row in rows[:-1]], tuple(rows)
+    return General(bounds, [e.cumulative for e in edges[:-1]], tuple(edges))
 
 
-def _renormalized(edges: tuple[Any, ...], u: float, counters: tuple[int, ...]) -> Any:
-    """Pick among the edges not used up, their probabilities renormalized (equal if all 0)."""
-    available = [e for e in edges if e[2] < 0 or counters[e[2]] < e[3]]
-    total = math.fsum(e[5] for e in available)
+def _renormalized(
+    edges: tuple[tuple[Any, ...], ...], u: float, counters: tuple[int, ...]
+) -> tuple[Any, ...]:
+    """Pick among the edges not used up, their probabilities renormalized (equal if all 0).
+
+    ``edges`` are :class:`Edge` values or the plain tuples the loop keeps of them."""
+    named = [Edge._make(e) for e in edges]
+    available = [e for e in named if e.bound < 0 or counters[e.bound] < e.max]
+    total = math.fsum(e.p for e in available)
     if total <= 0.0:
         return available[min(int(u * len(available)), len(available) - 1)]
     x = u * total
     for edge in available:
-        if edge[5] > 0.0:
+        if edge.p > 0.0:
             chosen = edge
-            x -= edge[5]
+            x -= edge.p
             if x < 0.0:
                 return edge
     return chosen
 
 
+def _durations(spec: DistSpec, seed: int, run: int, key: int) -> Stream:
+    return drawer(spec, generator(seed, run, DURATIONS, key))
+
+
+def _choices(
+    cumulative: tuple[float, ...], targets: tuple[int, ...], seed: int, run: int, key: int
+) -> Stream:
+    return choices(generator(seed, run, ROUTING, key), cumulative, targets)
+
+
+def _uniforms(seed: int, run: int, key: int) -> Stream:
+    return uniforms(generator(seed, run, ROUTING, key))
+
+
+class Streams:
+    """The random numbers of one run: a duration and a routing stream per step.
+
+    Also the budget's backstop: every refill of a duration stream counts its
+    draws, and a run that has drawn more than ``max_visits`` durations (one
+    per visit) stops with a :class:`SimulationError`.
+    """
+
+    def __init__(self, plan: Plan, run: int, seed: int, max_visits: int, cases: int) -> None:
+        steps = plan.steps
+        self.plan = plan
+        self.run = run
+        self.cases = cases
+        self.max_visits = max_visits
+        self.drawn = 0
+        self.durations: list[Buffer | None] = [None] * len(steps)
+        self.routes: list[Buffer | None] = [None] * len(steps)
+        self.general: list[tuple[Any, ...] | None] = [None] * len(steps)
+        """Each GENERAL step's :class:`General` table, as plain tuples."""
+        for index, step in enumerate(steps):
+            if step.kind == StepKind.END or not step.edges:
+                continue
+            assert step.duration is not None
+            key = step.key
+            self.durations[index] = Buffer(Lazy(partial(_durations, step.duration, seed, run, key)))
+            if step.routing == Routing.CHOICE:
+                cumulative = []
+                running = 0.0
+                for edge in step.edges:
+                    running += edge.p
+                    cumulative.append(running)
+                targets = tuple(e.target for e in step.edges)
+                self.routes[index] = Buffer(
+                    Lazy(partial(_choices, tuple(cumulative), targets, seed, run, key))
+                )
+            elif step.routing == Routing.GENERAL:
+                self.routes[index] = Buffer(Lazy(partial(_uniforms, seed, run, key)))
+                table = general_table(plan, index)  # plain tuples again, for the fast unpack
+                self.general[index] = (
+                    table.bounds,
+                    table.cumulative,
+                    tuple(map(tuple, table.edges)),
+                )
+
+    def refill_duration(self, index: int) -> None:
+        """Refill step ``index``'s durations; stop a run past its visit budget."""
+        buffer = self.durations[index]
+        assert buffer is not None
+        before = buffer.drawn
+        buffer.refill()
+        self.drawn += buffer.drawn - before
+        if self.drawn - len(buffer.values) > self.max_visits:
+            raise SimulationError(
+                f"process {self.plan.process!r}: run {self.run + 1} passed "
+                f"{count(self.max_visits)} step visits (step {self.plan.steps[index].id!r} "
+                f"alone {count(buffer.consumed)}) before its {count(self.cases)} cases ended: "
+                "cases almost never leave a loop; make leaving it more likely, bound it with "
+                "'max:', or simulate fewer --cases"
+            )
+
+    def refill_route(self, index: int) -> None:
+        route = self.routes[index]
+        assert route is not None
+        route.refill()
+
+
+class Hooks:
+    """Per-visit work besides the loop's own: warm-up tallies, step-time goals, the log."""
+
+    def __init__(self, plan: Plan, log: EventSink | None) -> None:
+        n = len(plan.steps)
+        self.plan = plan
+        self.log = log
+        self.warm_visits = [0] * n
+        self.warm_wait = [0.0] * n
+        self.warm_service = [0.0] * n
+        self.tracked: dict[int, list[float]] = {s: [] for s in plan.tracked}
+        owners = plan.owners
+        self.names = [s.id for s in plan.steps]
+        self.owner_names = [owners[s.owner].id if s.owner >= 0 else None for s in plan.steps]
+
+    def hook(self, index: int, warm: bool) -> Hook | None:
+        """What a visit of step ``index`` by a warm-up (or counted) case must also do."""
+        sink = self.tracked.get(index) if not warm else None
+        if self.log is None and not warm and sink is None:
+            return None
+        write = self.log.write_simulated if self.log is not None else None
+        name, owner = self.names[index], self.owner_names[index]
+        visits, wait, service = self.warm_visits, self.warm_wait, self.warm_service
+
+        def hook(case: int, s: int, arrived: float, start: float, end: float, d: float) -> None:
+            if warm:
+                visits[s] += 1
+                wait[s] += start - arrived
+                service[s] += d
+            elif sink is not None:
+                sink.append(start - arrived + d)  # waiting plus work content
+            if write is not None:
+                write(case + 1, name, owner, start, end)
+
+        return hook
+
+
+def _rows(
+    plan: Plan, streams: Streams, pools: list[Pool | None], hooks: Hooks, warm: bool
+) -> list[tuple[Any, ...]]:
+    """The loop's table: one :class:`Row` per step, for warm-up or for counted cases."""
+    rows: list[Row] = []
+    for index, step in enumerate(plan.steps):
+        buffer = streams.durations[index]
+        if step.kind == StepKind.END or buffer is None:
+            hook = hooks.hook(index, warm) if hooks.log is not None else None
+            rows.append(Row(int(RowKind.END), None, None, int(Routing.SINGLE), index, hook))
+            continue
+        if step.routing == Routing.SINGLE:
+            route: Any = step.edges[0].target
+        else:
+            chosen = streams.routes[index]
+            assert chosen is not None
+            route = chosen.values
+        pool = pools[step.owner] if step.kind == StepKind.STAFF else None
+        unit: Any = None
+        if pool is None:
+            kind = RowKind.DELAY
+        elif pool.always is not None:
+            kind, unit = RowKind.ALWAYS, pool.always
+        else:
+            kind, unit = RowKind.POOLED, pool.take
+        hook = hooks.hook(index, warm)
+        # plain ints, not enum members: the loop compares them with ints (the fast path)
+        rows.append(Row(int(kind), unit, buffer.values, int(step.routing), route, hook))
+    # stored as plain tuples: CPython unpacks an exact tuple on its fast path, a subclass not
+    return [tuple(row) for row in rows]
+
+
+class Completions:
+    """Completed cases, four numbers each, folded into the statistics block by block."""
+
+    def __init__(
+        self,
+        stats: RunStats,
+        hooks: Hooks,
+        window: tuple[float, float],
+        n: int,
+        observe: Callable[[NDArray[np.float64]], None] | None = None,
+    ) -> None:
+        self.stats = stats
+        self.observe = observe
+        self.hooks = hooks
+        self.window_start, self.window_end = window
+        self.done: list[float] = []
+        """``arrived, ended, waited, code`` per case: code ``end step << 1 | reworked``,
+        or -1 for a warm-up case."""
+        self.end_counts = np.zeros(n, dtype=np.int64)
+        self.rework = 0
+        self.area = 0.0
+        self.in_window = 0
+        self.makespan = 0.0
+        self.finished = 0
+        """Cases folded so far."""
+
+    def fold(self) -> None:
+        stats = self.stats
+        for s, values in self.hooks.tracked.items():
+            stats.step_time[s].add(np.asarray(values, dtype=np.float64))
+            values.clear()
+        if not self.done:
+            return
+        table = np.asarray(self.done, dtype=np.float64).reshape(-1, 4)
+        self.done.clear()
+        if self.observe is not None:
+            self.observe(table)
+        self.finished += len(table)
+        arrived, ended, waited = table[:, 0], table[:, 1], table[:, 2]
+        code: NDArray[np.int64] = table[:, 3].astype(np.int64)
+        start, end = self.window_start, self.window_end
+        inside = np.minimum(ended, end) - np.maximum(arrived, start)
+        self.area += float(inside[inside > 0.0].sum())
+        self.in_window += int(((ended >= start) & (ended <= end)).sum())
+        self.makespan = max(self.makespan, float(ended.max()))
+        counted = code >= 0
+        if counted.any():
+            mine = code[counted]
+            stats.cycle.add(ended[counted] - arrived[counted])
+            stats.wait.add(waited[counted])
+            self.rework += int((mine & 1).sum())
+            self.end_counts[:] += np.bincount(mine >> 1, minlength=len(self.end_counts))
+
+
+class Window:
+    """Server time consumed per owner at the observation window's edges."""
+
+    def __init__(self, plan: Plan, streams: Streams, pools: list[Pool | None], marks: list[int]):
+        self.plan = plan
+        self.streams = streams
+        self.pools = pools
+        self.marks = marks
+        """The cases whose arrival is an edge (the first counted one, the last one)."""
+        self.snapshots: list[list[float]] = []
+        self.wait_all = [0.0] * len(plan.steps)
+        """Waiting per step, all cases (the loop adds to it)."""
+
+    def busy_until(self, moment: float) -> list[float]:
+        """Server time consumed up to ``moment`` per owner (see the module docstring)."""
+        busy = [0.0] * len(self.plan.owners)
+        for index, step in enumerate(self.plan.steps):
+            buffer = self.streams.durations[index]
+            if step.kind == StepKind.STAFF and buffer is not None:
+                busy[step.owner] += buffer.consumed_sum()
+        for index, pool in enumerate(self.pools):
+            if pool is not None:
+                busy[index] -= pool.work_after(moment)
+        return busy
+
+    def snapshot(self, moment: float) -> int:
+        """Take the edge at ``moment``; returns the case of the next edge (-1: none)."""
+        self.snapshots.append(self.busy_until(moment))
+        taken = len(self.snapshots)
+        return self.marks[taken] if taken < len(self.marks) else -1
+
+
 class _Together(list):  # type: ignore[type-arg]
-    """Events that fall on the same instant, in case order (see :func:`_at_the_same_instant`)."""
+    """Visits that fall on the same instant, in case order (see :func:`_at_the_same_instant`)."""
 
     __slots__ = ()
 
 
-def _case_of(item: tuple[Any, ...]) -> int:
-    return int(item[1])
+def _case_of(item: Visit) -> int:
+    return item[1]
 
 
-def _at_the_same_instant(pending: dict[float, Any], t: float, earlier: Any, item: Any) -> None:
-    """Keep simultaneous events in case order: cases that reach staff at the same instant
+def _at_the_same_instant(pending: dict[float, Any], t: float, earlier: Any, item: Visit) -> None:
+    """Keep simultaneous visits in case order: cases that reach staff at the same instant
     are served in the order they arrived in the system (rare with continuous durations)."""
     if earlier.__class__ is _Together:
         insort(earlier, item, key=_case_of)
@@ -198,9 +530,13 @@ def run_replication(
     log: EventSink | None = None,
     progress: Progress | None = None,
     max_visits: int = MAX_VISITS,
+    pool: Callable[[OwnerPlan], Pool] = Staff.of,
     observe: Callable[[NDArray[np.float64]], None] | None = None,
 ) -> RunStats:
     """Simulate run ``run`` of ``plan``: ``cases`` arrivals, the first ``warmup`` not counted.
+
+    ``pool`` makes the pool of each staff owner (:mod:`procflow.sim.pools`): the
+    seam where owners with working hours plug in.
 
     ``observe``, when given, sees every block of completed cases before it is
     folded into the statistics: an ``(n, 4)`` array of ``arrived, ended,
@@ -214,287 +550,223 @@ def run_replication(
     """
     if cases < 1 or not 0 <= warmup < cases:
         raise ValueError("need cases >= 1 and 0 <= warmup < cases")
-    steps = plan.steps
-    nsteps = len(steps)
-    owners = plan.owners
     stats = RunStats(run=run, cases=cases, warmup=warmup)
-    stats.visits = [0.0] * nsteps
-    stats.wait_sum = [0.0] * nsteps
-    stats.service_sum = [0.0] * nsteps
-    stats.busy = [0.0] * len(owners)
-
+    for s in plan.tracked:
+        stats.step_time[s] = Histogram()
     arrivals = ArrivalTimes(seed, run, plan.interarrival, cases)
     before, window_start, last_arrival = arrivals.at(max(warmup - 1, 0), warmup, cases - 1)
     window_end = last_arrival if last_arrival > window_start else INF
     stats.arrival_span = last_arrival - (before if warmup > 0 else 0.0)
 
-    # -- random streams ------------------------------------------------------
-    durations: list[Buffer | None] = [None] * nsteps
-    routes: list[Buffer | None] = [None] * nsteps
-    general: list[Any] = [None] * nsteps
-    for index, step in enumerate(steps):
-        if step.kind == END or not step.edges:
-            continue
-        assert step.duration is not None
-        durations[index] = Buffer(drawer(step.duration, generator(seed, run, DURATIONS, step.key)))
-        if step.routing == CHOICE:
-            cumulative = []
-            running = 0.0
-            for edge in step.edges:
-                running += edge.p
-                cumulative.append(running)
-            routes[index] = ChoiceBuffer(
-                generator(seed, run, ROUTING, step.key),
-                tuple(cumulative),
-                tuple(e.target for e in step.edges),
-            )
-        elif step.routing == GENERAL:
-            routes[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
-            general[index] = _general_table(plan, index)
-    pools: list[list[float] | None] = [
-        None if owner.external else [0.0] * owner.capacity for owner in owners
-    ]
+    streams = Streams(plan, run, seed, max_visits, cases)
+    pools: list[Pool | None] = [None if owner.external else pool(owner) for owner in plan.owners]
+    hooks = Hooks(plan, log)
+    completions = Completions(stats, hooks, (window_start, window_end), len(plan.steps), observe)
+    window = Window(plan, streams, pools, [warmup] + ([cases - 1] if window_end < INF else []))
+    counted = _rows(plan, streams, pools, hooks, False)
+    tables = (counted, _rows(plan, streams, pools, hooks, True) if warmup else counted)
+    feed = _Arrivals(arrivals, completions, pools, progress)
+    _loop(_setup(plan, streams, tables, feed, completions, window, warmup))
+    completions.fold()
+    if progress is not None:
+        progress(cases)
+    _totals(stats, plan, streams, hooks, completions, window)
+    return stats
 
-    # -- per-visit hooks: warm-up accounting, step-time goals, the event log --
-    warm_visits = [0] * nsteps
-    warm_wait = [0.0] * nsteps
-    warm_service = [0.0] * nsteps
-    tracked: dict[int, list[float]] = {s: [] for s in plan.tracked}
-    for s in plan.tracked:
-        stats.step_time[s] = Histogram()
-    step_names = [s.id for s in steps]
-    owner_names = [owners[s.owner].id if s.owner >= 0 else None for s in steps]
 
-    def make_hook(index: int, warm: bool) -> Callable[[int, int, float, float, float], None] | None:
-        name = step_names[index]
-        owner = owner_names[index]
-        sink = tracked.get(index) if not warm else None
-        if warm:
+class _Arrivals:
+    """The arrival times in blocks. Between blocks, statistics are folded, progress is told
+    and pools hold units for the cases that can be in the system until the next block."""
 
-            def account(case: int, s: int, arrived: float, start: float, d: float) -> None:
-                warm_visits[s] += 1
-                warm_wait[s] += start - arrived
-                warm_service[s] += d
+    def __init__(
+        self,
+        arrivals: ArrivalTimes,
+        completions: Completions,
+        pools: list[Pool | None],
+        progress: Progress | None,
+    ) -> None:
+        self.source = arrivals.source()
+        self.completions = completions
+        self.pools = [pool for pool in pools if pool is not None]
+        self.progress = progress
+        self.so_far = 0
 
-        if log is None and not warm and sink is None:
-            return None
-        write = log.write_simulated if log is not None else None
-
-        def hook(case: int, s: int, arrived: float, start: float, d: float) -> None:
-            if warm:
-                account(case, s, arrived, start, d)
-            elif sink is not None:
-                sink.append(start - arrived + d)
-            if write is not None:
-                write(case + 1, name, owner, start, start + d)
-
-        return hook
-
-    def table(warm: bool) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = []
-        for index, step in enumerate(steps):
-            buffer = durations[index]
-            route = routes[index]
-            hook = make_hook(index, warm) if step.kind != END or log is not None else None
-            if step.kind == END or buffer is None:
-                rows.append((END, None, None, SINGLE, index, hook))
-                continue
-            if step.routing == SINGLE:
-                target: Any = step.edges[0].target
-            else:
-                assert route is not None
-                target = route.values
-            pool = pools[step.owner] if step.kind == STAFF else None
-            rows.append((step.kind, pool, buffer.values, step.routing, target, hook))
-        return rows
-
-    counted_table = table(warm=False)
-    warm_table = table(warm=True)
-    kinds = [row[0] for row in counted_table]
-    live = [b for b in durations if b is not None]
-
-    def refiller(index: int, buffer: Buffer) -> Callable[[], None]:
-        def refill() -> None:
-            buffer.refill()
-            made = sum(b.consumed for b in live)
-            if made > max_visits:
-                raise SimulationError(
-                    f"process {plan.process!r}: run {run + 1} passed {count(max_visits)} step "
-                    f"visits (step {steps[index].id!r} alone {count(buffer.consumed)}) before "
-                    f"its {count(cases)} cases ended: cases almost never leave a loop; make "
-                    "leaving it more likely, bound it with 'max:', or simulate fewer --cases"
-                )
-
-        return refill
-
-    refill_duration = [refiller(i, b) if b is not None else None for i, b in enumerate(durations)]
-    refill_route = [b.refill if b is not None else None for b in routes]
-    wait_all = [0.0] * nsteps
-
-    # -- completions, folded into statistics block by block --------------------
-    done: list[float] = []
-    """Completed cases, four numbers each: arrived, ended, waited, code (see below)."""
-    end_counts = np.zeros(nsteps, dtype=np.int64)
-    totals = {"rework": 0, "area": 0.0, "in_window": 0, "makespan": 0.0}
-
-    def fold() -> None:
-        if tracked:
-            for s, values in tracked.items():
-                stats.step_time[s].add(np.asarray(values, dtype=np.float64))
-                values.clear()
-        if not done:
-            return
-        table = np.asarray(done, dtype=np.float64).reshape(-1, 4)
-        done.clear()
-        if observe is not None:
-            observe(table)
-        arrived, ended, waited = table[:, 0], table[:, 1], table[:, 2]
-        code: NDArray[np.int64] = table[:, 3].astype(np.int64)
-        inside = np.minimum(ended, window_end) - np.maximum(arrived, window_start)
-        totals["area"] += float(inside[inside > 0.0].sum())
-        totals["in_window"] += int(((ended >= window_start) & (ended <= window_end)).sum())
-        totals["makespan"] = max(totals["makespan"], float(ended.max()))
-        counted = code >= 0
-        if counted.any():
-            mine = code[counted]
-            stats.cycle.add(ended[counted] - arrived[counted])
-            stats.wait.add(waited[counted])
-            totals["rework"] += int((mine & 1).sum())
-            end_counts[:] += np.bincount(mine >> 1, minlength=nsteps)
-
-    # -- the observation window's edges -----------------------------------------
-    snapshots: list[list[float]] = []
-
-    def busy_until(moment: float) -> list[float]:
-        """Server time consumed up to ``moment`` per owner (see the module docstring)."""
-        busy = [0.0] * len(owners)
-        for index, step in enumerate(steps):
-            buffer = durations[index]
-            if step.kind == STAFF and buffer is not None:
-                busy[step.owner] += buffer.consumed_sum()
-        for index, pool in enumerate(pools):
-            if pool is not None:
-                busy[index] -= math.fsum(f - moment for f in pool if f > moment)
-        return busy
-
-    marks = [warmup] + ([cases - 1] if window_end < INF else [])
-
-    def snapshot(moment: float) -> int:
-        snapshots.append(busy_until(moment))
-        return marks[len(snapshots)] if len(snapshots) < len(marks) else -1
-
-    source = arrivals.source()
-    arrived_so_far = [0]
-
-    def next_arrivals() -> list[float]:
-        fold()
-        block = source()
-        if progress is not None:
-            progress(arrived_so_far[0])
-        arrived_so_far[0] += len(block)
+    def next_block(self) -> list[float]:
+        self.completions.fold()
+        block = self.source()
+        if self.progress is not None:
+            self.progress(self.so_far)
+        in_system = self.so_far - self.completions.finished + len(block)
+        for pool in self.pools:
+            pool.reserve(in_system)
+        self.so_far += len(block)
         return block
 
-    # -- the loop -------------------------------------------------------------------
-    inf = INF
-    heap: list[float] = []
-    pending: dict[float, Any] = {}
-    push = heappush
-    pop = heappop
-    replace = heapreplace
-    choose = bisect_right
-    start_step = plan.start
-    zero: tuple[int, ...] = (0,) * plan.bounded
-    warm_limit = warmup
-    mark = marks[0]
-    next_case = 0
-    block = next_arrivals()
-    upcoming = block.pop()
-    add_done = done.extend
 
+class _Setup(NamedTuple):
+    """Everything the loop reads, made by :func:`_setup`: the loop binds it to locals."""
+
+    counted_table: list[tuple[Any, ...]]
+    warm_table: list[tuple[Any, ...]]
+    kinds: list[int]
+    """Per step, what arriving there is: STAFF (an event), DELAY or END."""
+    general: list[tuple[Any, ...] | None]
+    refill_duration: Callable[[int], None]
+    refill_route: Callable[[int], None]
+    wait_all: list[float]
+    add_done: Callable[[tuple[float, float, float, int]], None]
+    start: int
+    zero: tuple[int, ...]
+    warmup: int
+    arrivals: _Arrivals
+    window: Window
+    heap: list[float]
+    """The event times."""
+    pending: dict[float, Any]
+    """Event time -> :class:`Visit` (a plain tuple), or :class:`_Together`."""
+
+
+def _setup(
+    plan: Plan,
+    streams: Streams,
+    tables: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]],
+    arrivals: _Arrivals,
+    completions: Completions,
+    window: Window,
+    warmup: int,
+) -> _Setup:
+    counted, warm = tables
+    pooled = (RowKind.ALWAYS, RowKind.POOLED)
+    kinds = [StepKind.STAFF if row[0] in pooled else row[0] for row in counted]
+    return _Setup(
+        counted,
+        warm,
+        [int(kind) for kind in kinds],
+        streams.general,
+        streams.refill_duration,
+        streams.refill_route,
+        window.wait_all,
+        completions.done.extend,
+        plan.start,
+        (0,) * plan.bounded,
+        warmup,
+        arrivals,
+        window,
+        [],
+        {},
+    )
+
+
+def _ask(
+    take: Any, hook: Hook | None, case: int, step: int, t: float, work: float
+) -> tuple[float, float]:
+    """A POOLED step's visit: the pool decides (the seam). Returns the case's new clock and
+    its waiting there."""
+    start, end = take(t, work)
+    if hook is not None:
+        hook(case, step, t, start, end, work)
+    return end, start - t if start > t else 0.0
+
+
+def _effect(reworked: int, counters: tuple[int, ...], feedback: bool, bound: int) -> Any:
+    """A case took an edge with an effect: feedback marks it reworked, a bound is counted."""
+    return (1 if feedback else reworked), (_bump(counters, bound) if bound >= 0 else counters)
+
+
+def _next_together(pending: dict[float, Any], heap: list[float], t: float, together: Any) -> Any:
+    """The first of several visits at instant ``t``; the others stay pending."""
+    item = together.pop(0)
+    if together:
+        pending[t] = together
+        heappush(heap, t)
+    return item
+
+
+# The constants the loop compares with (ints, CPython's fast path): RowKind and Routing.
+_ALWAYS, _DELAY, _STAFF, _SINGLE, _CHOICE = 0, 1, 0, 0, 1
+assert (_ALWAYS, _DELAY, _STAFF) == (RowKind.ALWAYS, RowKind.DELAY, StepKind.STAFF)
+assert (_SINGLE, _CHOICE) == (Routing.SINGLE, Routing.CHOICE)
+
+
+def _loop(setup: _Setup) -> None:
+    """The event loop, the hot path: locals only, plain tuples, kinds compared as ints. A staff
+    step's pool decides when work starts and ends (:mod:`procflow.sim.pools`)."""
+    counted_table, warm_table, kinds, general, refill_duration, refill_route = setup[:6]
+    wait_all, add_done, start_step, zero, warm_limit, arrivals, window, heap, pending = setup[6:]
+    inf, push, pop, replace, choose = INF, heappush, heappop, heapreplace, bisect_right
+    mark, next_case, block = window.marks[0], 0, arrivals.next_block()
+    upcoming = block.pop()
     while True:
-        if heap and heap[0] <= upcoming:
+        if heap and heap[0] <= upcoming:  # the next event: a case reaches a staff step
             t = pop(heap)
-            item = pending.pop(t)
+            item: Any = pending.pop(t)
             if item.__class__ is _Together:  # several events at this instant
-                together = item
-                item = together.pop(0)
-                if together:
-                    pending[t] = together
-                    push(heap, t)
+                item = _next_together(pending, heap, t, item)
             s, c, a, w, r, k = item
-        elif upcoming != inf:
+        elif upcoming != inf:  # the next case arrives
             t = a = upcoming
-            s = start_step
-            c = next_case
+            s, c, w, r, k = start_step, next_case, 0.0, 0, zero
             next_case += 1
-            w = 0.0
-            r = 0
-            k = zero
             if c == mark:
-                mark = snapshot(t)
-            if block:
-                upcoming = block.pop()
-            else:
-                block = next_arrivals()
-                upcoming = block.pop()
+                mark = window.snapshot(t)
+            if not block:
+                block = arrivals.next_block()
+            upcoming = block.pop()
         else:
             break
         tab = counted_table if c >= warm_limit else warm_table
-        while True:
-            kind, pool, dv, rk, rx, hook = tab[s]
+        while True:  # the case's visits up to its next staff step or its end
+            kind, unit, dv, rk, rx, hook = tab[s]
             try:
                 d = dv.pop()
             except IndexError:
-                refill_duration[s]()  # type: ignore[misc]
+                refill_duration(s)
                 d = dv.pop()
-            if kind == 0:  # STAFF
-                f = pool[0]
-                if f > t:
+            if kind == _ALWAYS:  # Pool.take of always-available units, written out
+                f = unit[0]
+                if f > t:  # it waits for the unit free first
                     wait_all[s] += f - t
                     w += f - t
                     if hook is not None:
-                        hook(c, s, t, f, d)
+                        hook(c, s, t, f, f + d, d)
                     t = f + d
                 else:
                     if hook is not None:
-                        hook(c, s, t, t, d)
+                        hook(c, s, t, t, t + d, d)
                     t += d
-                replace(pool, t)
-            else:
+                replace(unit, t)
+            elif kind == _DELAY:
                 if hook is not None:
-                    hook(c, s, t, t, d)
+                    hook(c, s, t, t, t + d, d)
                 t += d
-            if rk == 0:  # SINGLE
+            else:  # POOLED: the seam, the pool decides
+                t, waited = _ask(unit, hook, c, s, t, d)
+                if waited:
+                    wait_all[s] += waited
+                    w += waited
+            if rk == _SINGLE:
                 s = rx
-            elif rk == 1:
-                try:
-                    s = rx.pop()
-                except IndexError:
-                    refill_route[s]()  # type: ignore[misc]
-                    s = rx.pop()
             else:
                 try:
-                    u = rx.pop()
+                    u = rx.pop()  # CHOICE: the next step; GENERAL: a uniform
                 except IndexError:
-                    refill_route[s]()  # type: ignore[misc]
+                    refill_route(s)
                     u = rx.pop()
-                bounds, cumulative, rows = general[s]
-                for b, m in bounds:
-                    if k[b] >= m:  # a bounded edge is used up: renormalize
-                        row = _renormalized(rows, u, k)
-                        break
-                else:
-                    row = rows[choose(cumulative, u)]
-                s = row[1]
-                if row[6]:  # the edge has an effect: feedback, or a bound to count
-                    if row[4]:
-                        r = 1
-                    if row[2] >= 0:
-                        k = _bump(k, row[2])
+                if rk == _CHOICE:
+                    s = u
+                else:  # GENERAL: General.pick, written out
+                    bounds, cumulative, edges = general[s]
+                    for b, m in bounds:
+                        if k[b] >= m:  # a bounded edge is used up: renormalize
+                            edge = _renormalized(edges, u, k)
+                            break
+                    else:
+                        edge = edges[choose(cumulative, u)]
+                    _, s, bound, _, feedback, _, effect = edge
+                    if effect:  # feedback, or a bound to count
+                        r, k = _effect(r, k, feedback, bound)
             kind = kinds[s]
-            if kind == 1:  # DELAY
-                continue
-            if kind == 0:  # STAFF: an event at the next staff step
+            if kind == _STAFF:  # an event at the next staff step
                 item = (s, c, a, w, r, k)
                 earlier = pending.setdefault(t, item)
                 if earlier is item:
@@ -502,36 +774,46 @@ def run_replication(
                 else:
                     _at_the_same_instant(pending, t, earlier, item)
                 break
-            # an end step: the case is done at t
-            hook = tab[s][5]
+            if kind == _DELAY:
+                continue
+            hook = tab[s][-1]  # an end step (its row's hook): the case is done at t
             if hook is not None:
-                hook(c, s, t, t, 0.0)
+                hook(c, s, t, t, t, 0.0)
             add_done((a, t, w, (s << 1 | r) if c >= warm_limit else -1))
             break
 
-    fold()
-    if progress is not None:
-        progress(cases)
-    # -- totals -------------------------------------------------------------------------
-    stats.makespan = totals["makespan"]
+
+def _totals(
+    stats: RunStats,
+    plan: Plan,
+    streams: Streams,
+    hooks: Hooks,
+    completions: Completions,
+    window: Window,
+) -> None:
+    """Fill ``stats`` from what the loop left behind."""
+    stats.makespan = completions.makespan
+    snapshots = window.snapshots
     if len(snapshots) < 2:
-        snapshots.append(busy_until(stats.makespan))
-    stats.window_start = window_start
-    stats.window_end = window_end if window_end < INF else max(stats.makespan, window_start)
-    stats.busy = [end - begin for begin, end in zip(snapshots[0], snapshots[1], strict=True)]
+        snapshots.append(window.busy_until(stats.makespan))
+    stats.window_start = completions.window_start
+    end = completions.window_end
+    stats.window_end = end if end < INF else max(stats.makespan, completions.window_start)
+    stats.busy = [e - b for b, e in zip(snapshots[0], snapshots[1], strict=True)]
     stats.counted = stats.cycle.n
-    stats.rework = int(totals["rework"])
-    stats.wip_area = float(totals["area"])
-    stats.completed_in_window = int(totals["in_window"])
-    for index, step in enumerate(steps):
-        buffer = durations[index]
-        if step.kind == END:
-            stats.visits[index] = float(end_counts[index])
+    stats.rework = completions.rework
+    stats.wip_area = completions.area
+    stats.completed_in_window = completions.in_window
+    n = len(plan.steps)
+    stats.visits, stats.wait_sum, stats.service_sum = [0.0] * n, [0.0] * n, [0.0] * n
+    for index, step in enumerate(plan.steps):
+        buffer = streams.durations[index]
+        if step.kind == StepKind.END:
+            stats.visits[index] = float(completions.end_counts[index])
         elif buffer is not None:
-            stats.visits[index] = float(buffer.consumed - warm_visits[index])
-            stats.service_sum[index] = buffer.consumed_sum() - warm_service[index]
-            stats.wait_sum[index] = wait_all[index] - warm_wait[index]
-    return stats
+            stats.visits[index] = float(buffer.consumed - hooks.warm_visits[index])
+            stats.service_sum[index] = buffer.consumed_sum() - hooks.warm_service[index]
+            stats.wait_sum[index] = window.wait_all[index] - hooks.warm_wait[index]
 
 
-__all__ = ["EventSink", "Progress", "RunStats", "run_replication"]
+__all__ = ["EventSink", "Hook", "Progress", "Row", "RunStats", "Visit", "run_replication"]

@@ -1,7 +1,9 @@
 """From a :class:`~procflow.model.Process` to the plain tables the event loop runs on.
 
-The simulator never touches the pydantic model in its hot loop: a process is
-compiled once into a :class:`Plan` -- steps and owners as integer indices,
+The simulator never touches the pydantic model in its hot loop: a process's
+:class:`~procflow.compiled.CompiledProcess` (what the runnable gate returns:
+steps, edges, owners as indexed tables) is turned once into a :class:`Plan`
+-- steps and owners as integer indices,
 distributions as :class:`~procflow.sim.sampling.DistSpec`, routing as
 cumulative probabilities -- which is small, immutable and picklable, so it
 can be shipped to worker processes or a Dask cluster.
@@ -15,18 +17,31 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
 
+from procflow.compiled import CompiledProcess, StepKind
+from procflow.distributions import AnyDistribution
 from procflow.errors import SimulationError
-from procflow.gate import ensure_runnable
+from procflow.gate import runnable
 from procflow.model import Process
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
+from procflow.units import format_duration
 
-STAFF, DELAY, END = 0, 1, 2
-"""Step kinds: a queue for a staff pool, a pure delay (external or no owner), an end."""
 
-SINGLE, CHOICE, GENERAL = 0, 1, 2
-"""Routing kinds: one plain edge; several plain edges (pre-drawn); anything with
-feedback or ``max`` edges (decided per case)."""
+class Routing(IntEnum):
+    """How a case leaves a step."""
+
+    SINGLE = 0
+    """One plain edge."""
+    CHOICE = 1
+    """Several plain edges: the next steps are drawn ahead in blocks."""
+    GENERAL = 2
+    """Feedback or ``max`` edges: decided per case, from a uniform draw and its counters."""
+
+
+STAFF, DELAY, END = StepKind.STAFF, StepKind.DELAY, StepKind.END
+SINGLE, CHOICE, GENERAL = Routing.SINGLE, Routing.CHOICE, Routing.GENERAL
 
 
 @dataclass(frozen=True)
@@ -47,11 +62,11 @@ class StepPlan:
 
     id: str
     key: int
-    kind: int
+    kind: StepKind
     owner: int
     """Index into :attr:`Plan.owners`, or -1 for a step without owner."""
     duration: DistSpec | None
-    routing: int
+    routing: Routing
     edges: tuple[Edge, ...]
 
 
@@ -103,39 +118,6 @@ def _fail(process: Process, path: tuple[str | int, ...], message: str) -> Simula
     return SimulationError(f"{process.position(path)}: {message}")
 
 
-def _reachable(process: Process) -> list[str]:
-    seen = {process.start}
-    order = [process.start]
-    queue = deque(order)
-    while queue:
-        step = process.steps.get(queue.popleft())
-        if step is None:
-            continue
-        for edge in step.transitions:
-            if edge.to not in seen and edge.to in process.steps:
-                seen.add(edge.to)
-                order.append(edge.to)
-                queue.append(edge.to)
-    return order
-
-
-def _edge_probabilities(process: Process, step_id: str) -> list[float]:
-    edges = process.steps[step_id].transitions
-    given = [edge.p for edge in edges]
-    if all(p is None for p in given):
-        return [1.0 / len(edges)] * len(edges)
-    if any(p is None for p in given):
-        raise _fail(
-            process,
-            ("steps", step_id),
-            f"step {step_id!r}: give 'p' on every transition or on none",
-        )
-    total = sum(p for p in given if p is not None)
-    if total <= 0:
-        raise _fail(process, ("steps", step_id), f"step {step_id!r}: the probabilities sum to 0")
-    return [float(p) / total for p in given if p is not None]
-
-
 MAX_STATES = 200_000
 """Routing states explored to prove that every case ends; beyond, a safe rule is used."""
 
@@ -151,6 +133,23 @@ def _successors(step: StepPlan, counters: tuple[int, ...]) -> list[tuple[int, tu
         if edge.bound >= 0:
             after = (*counters[: edge.bound], counters[edge.bound] + 1, *counters[edge.bound + 1 :])
         found.append((edge.target, after))
+    return found
+
+
+def _ending(edges: dict[Any, list[Any]], ends: set[Any]) -> set[Any]:
+    """The nodes of ``edges`` (node -> successors) from which a node of ``ends`` can be
+    reached: one backward search, linear in the edges."""
+    before: dict[Any, list[Any]] = {}
+    for node, following in edges.items():
+        for successor in following:
+            before.setdefault(successor, []).append(node)
+    found = set(ends)
+    stack = list(ends)
+    while stack:
+        for node in before.get(stack.pop(), ()):
+            if node not in found:
+                found.add(node)
+                stack.append(node)
     return found
 
 
@@ -179,37 +178,31 @@ def _trapped(steps: tuple[StepPlan, ...], start: int, bounded: int) -> list[int]
                     return None
                 seen.add(successor)
                 queue.append(successor)
-    ending = {state for state in seen if steps[state[0]].kind == END}
-    changed = True
-    while changed:
-        changed = False
-        for state, following in edges.items():
-            if state not in ending and any(s in ending for s in following):
-                ending.add(state)
-                changed = True
+    ending = _ending(edges, {state for state in seen if steps[state[0]].kind == END})
     return sorted({state[0] for state in seen if state not in ending})
 
 
 def _trapped_safe(steps: tuple[StepPlan, ...], reachable: list[int]) -> list[int]:
-    """A sufficient rule for huge state spaces: every step must reach an end over edges
+    """A sufficient rule, linear in the edges: every step must reach an end over edges
     without ``max`` and with ``p > 0``, which are available to a case in any state."""
-    can_end = {s for s in reachable if steps[s].kind == END}
-    changed = True
-    while changed:
-        changed = False
-        for index in reachable:
-            if index not in can_end and any(
-                e.bound < 0 and e.p > 0 and e.target in can_end for e in steps[index].edges
-            ):
-                can_end.add(index)
-                changed = True
+    always = {s: [e.target for e in steps[s].edges if e.bound < 0 and e.p > 0] for s in reachable}
+    can_end = _ending(always, {s for s in reachable if steps[s].kind == END})
     return [s for s in reachable if s not in can_end]
 
 
 def _check_termination(
     process: Process, steps: tuple[StepPlan, ...], start: int, bounded: int, reachable: list[int]
 ) -> None:
-    """Refuse a process in which some cases would loop for ever (the run would never end)."""
+    """Refuse a process in which some cases would loop for ever (the run would never end).
+
+    The sufficient rule comes first: when every step reaches an end over
+    edges that are always available, no case can be trapped, and the exact
+    exploration of counter states (exponential in the bounded edges) is not
+    needed. Only when it flags steps is the exact answer looked for.
+    """
+    trapped: list[int] | None = _trapped_safe(steps, reachable)
+    if not trapped:
+        return
     trapped = _trapped(steps, start, bounded)
     if trapped is None:
         trapped = _trapped_safe(steps, reachable)
@@ -225,44 +218,65 @@ def _check_termination(
         )
 
 
+MAX_MEAN_SECONDS = 1e12
+"""The longest mean duration (of a step, or between arrivals) the simulator times: about
+31,700 years. The clock is a float of seconds; far beyond this, sums of durations lose
+whole seconds and the statistics of a run overflow."""
+
+
+def _too_long(dist: AnyDistribution) -> bool:
+    try:
+        return not dist.mean <= MAX_MEAN_SECONDS
+    except ArithmeticError:
+        return True
+
+
+def _check_durations(process: Process, reachable: list[str]) -> None:
+    """Refuse durations too long to simulate (``duration: 1e300h``), with their position."""
+    limit = format_duration(MAX_MEAN_SECONDS, 3)
+    every = process.arrivals.every if process.arrivals is not None else None
+    if every is not None and _too_long(every):
+        raise _fail(
+            process,
+            ("arrivals", "every"),
+            f"arrivals every {every} are too far apart to simulate: the simulator times "
+            f"means up to {limit}",
+        )
+    for step_id in reachable:
+        duration = process.steps[step_id].duration
+        if duration is not None and _too_long(duration):
+            raise _fail(
+                process,
+                ("steps", step_id, "duration"),
+                f"step {step_id!r}: a duration of {duration} is too long to simulate: the "
+                f"simulator times mean durations up to {limit}",
+            )
+
+
 def compile_process(process: Process) -> Plan:
     """Check ``process`` for simulation and compile it into a :class:`Plan`.
 
-    Raises :class:`~procflow.errors.ProcessError` for structural errors (the
-    blocking lint errors, with positions) and
-    :class:`~procflow.errors.SimulationError` when arrivals or a duration
-    are missing or cases could loop forever.
+    The plan is read from the process's :class:`~procflow.compiled.CompiledProcess`,
+    which :func:`procflow.gate.runnable` returns once no blocking error is left:
+    structure (targets, start, dead ends), declared step owners and the
+    probabilities (all given or none, summing to 1) are the gate's guarantees
+    and are not checked again. Raises :class:`~procflow.errors.ProcessError`
+    for those, and :class:`~procflow.errors.SimulationError` for what a
+    simulation needs beyond them: arrivals, a duration on every step a case
+    can reach (one it can time), a start that is not an end, and a guarantee
+    that every case eventually ends.
     """
-    ensure_runnable(process)  # the gate shared with analyze and live cases
-    if process.arrivals is None:
-        raise _fail(
-            process,
-            ("arrivals",),
-            f"process {process.id!r} has no arrivals: add e.g. 'arrivals: {{rate: 8/h}}' "
-            "to simulate it",
-        )
-    arrivals = process.arrivals
-    if arrivals.rate is not None:
-        interarrival = DistSpec("exponential", (1.0 / arrivals.rate,))
-    else:
-        assert arrivals.every is not None
-        interarrival = spec_of(arrivals.every)
-
-    reachable = _reachable(process)
-    if process.steps[process.start].end:
+    compiled = runnable(process)
+    interarrival = _interarrival(process)
+    reachable = list(compiled.reach_order)
+    if compiled.end[compiled.start]:
         raise _fail(
             process,
             ("start",),
             f"the start step {process.start!r} is an end step: cases do nothing",
         )
-    owner_ids = list(process.owners)
-    owner_index = {name: index for index, name in enumerate(owner_ids)}
-    step_ids = list(process.steps)
-    step_index = {name: index for index, name in enumerate(step_ids)}
-    reachable_set = set(reachable)
-    missing = [
-        s for s in reachable if not process.steps[s].end and process.steps[s].duration is None
-    ]
+    ids = compiled.steps
+    missing = [ids[u] for u in reachable if not compiled.end[u] and compiled.duration[u] is None]
     if missing:
         names = ", ".join(repr(s) for s in missing)
         raise _fail(
@@ -272,61 +286,67 @@ def compile_process(process: Process) -> Plan:
             f"{'have' if len(missing) > 1 else 'has'} no duration: add e.g. "
             "'duration: exponential(10m)' to simulate the process",
         )
+    _check_durations(process, [ids[u] for u in reachable])
+    reached = compiled.reachable
+    steps = tuple(_step_plan(compiled, u, reached[u]) for u in range(len(ids)))
+    owners = tuple(OwnerPlan(*owner) for owner in compiled.owners)
+    bounded = len(compiled.bounded)
+    _check_termination(process, steps, compiled.start, bounded, reachable)
+    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded)
 
-    bounded = 0
-    compiled: list[StepPlan] = []
-    for step_id, step in process.steps.items():
-        owner = -1
-        if step.owner is not None:
-            if step.owner not in owner_index:
-                raise _fail(
-                    process,
-                    ("steps", step_id, "owner"),
-                    f"step {step_id!r}: owner {step.owner!r} is not declared",
-                )
-            owner = owner_index[step.owner]
-        if step.end:
-            compiled.append(StepPlan(step_id, stream_key(step_id), END, owner, None, SINGLE, ()))
-            continue
-        staff = owner >= 0 and not process.owners[owner_ids[owner]].external
-        duration = spec_of(step.duration) if step.duration is not None else None
-        edges: list[Edge] = []
-        if step_id in reachable_set:
-            probabilities = _edge_probabilities(process, step_id)
-            for edge, p in zip(step.transitions, probabilities, strict=True):
-                bound = -1
-                if edge.max is not None:
-                    bound = bounded
-                    bounded += 1
-                edges.append(
-                    Edge(step_index[edge.to], p, bound, edge.max or 0, bool(edge.feedback))
-                )
-        plain = all(e.bound < 0 and not e.feedback for e in edges)
-        if len(edges) == 1 and plain:
-            routing = SINGLE
-        elif plain:
-            routing = CHOICE
-        else:
-            routing = GENERAL
-        compiled.append(
-            StepPlan(
-                step_id,
-                stream_key(step_id),
-                STAFF if staff else DELAY,
-                owner,
-                duration,
-                routing,
-                tuple(edges),
-            )
+
+def _interarrival(process: Process) -> DistSpec:
+    if process.arrivals is None:
+        raise _fail(
+            process,
+            ("arrivals",),
+            f"process {process.id!r} has no arrivals: add e.g. 'arrivals: {{rate: 8/h}}' "
+            "to simulate it",
         )
-    owners = tuple(
-        OwnerPlan(name, owner.capacity, owner.external, owner.cost_per_hour)
-        for name, owner in process.owners.items()
+    arrivals = process.arrivals
+    if arrivals.rate is not None:
+        return DistSpec("exponential", (1.0 / arrivals.rate,))
+    assert arrivals.every is not None
+    return spec_of(arrivals.every)
+
+
+def _step_plan(compiled: CompiledProcess, u: int, reached: bool) -> StepPlan:
+    """Step ``u`` of the compiled process, as the event loop needs it (edges only when a
+    case can reach it)."""
+    step_id = compiled.steps[u]
+    kind = compiled.kind[u]
+    if kind == StepKind.END:
+        return StepPlan(step_id, stream_key(step_id), END, compiled.owner_of[u], None, SINGLE, ())
+    duration = compiled.duration[u]
+    edges: tuple[Edge, ...] = ()
+    if reached:
+        out = compiled.outgoing[u]
+        given = [e.p for e in out]
+        if all(p is None for p in given):
+            shares = [1.0 / len(out)] * len(out)
+        else:  # all given (the gate's PF401), summing to 1 within its tolerance
+            total = sum(p for p in given if p is not None)
+            shares = [float(p) / total for p in given if p is not None]
+        edges = tuple(
+            Edge(e.target, share, compiled.slot[e.number], e.max or 0, e.feedback)
+            for e, share in zip(out, shares, strict=True)
+        )
+    plain = all(e.bound < 0 and not e.feedback for e in edges)
+    if len(edges) == 1 and plain:
+        routing = SINGLE
+    elif plain:
+        routing = CHOICE
+    else:
+        routing = GENERAL
+    return StepPlan(
+        step_id,
+        stream_key(step_id),
+        kind,
+        compiled.owner_of[u],
+        spec_of(duration) if duration is not None else None,
+        routing,
+        edges,
     )
-    steps = tuple(compiled)
-    start = step_index[process.start]
-    _check_termination(process, steps, start, bounded, [step_index[s] for s in reachable])
-    return Plan(process.id, steps, owners, start, interarrival, bounded)
 
 
 __all__ = [
@@ -339,6 +359,8 @@ __all__ = [
     "Edge",
     "OwnerPlan",
     "Plan",
+    "Routing",
+    "StepKind",
     "StepPlan",
     "compile_process",
 ]

@@ -9,7 +9,16 @@ numbers, and results are put back in run order before they are aggregated.
 By default (``jobs=None``) replications use every core, except for small
 simulations, where starting worker processes would cost more than it saves.
 ``scheduler`` sends them to a Dask scheduler instead (``pip install
-'procflow[dask]'``); it is imported only then.
+'procflow[dask]'``); it is imported only then. **Every Dask worker needs the
+same procflow and numpy as the machine that submits** (the runs are pickled
+by reference and draw from numpy's generators): before any run is sent, a
+check on every worker compares their versions and refuses a cluster whose
+workers cannot run procflow, or run another version of it or of numpy.
+Nothing waits for ever: reaching the scheduler (an address that answers but
+is not a Dask scheduler), finding a worker and checking the workers each
+have a deadline (:data:`CONNECT_SECONDS`, :data:`WORKER_SECONDS`), after
+which a :class:`~procflow.errors.ConfigError` (exit 2) says what did not
+answer.
 
 Ctrl-C (or a run that fails) must not wait for the other runs: workers
 ignore SIGINT, and the parent cancels what has not started and terminates
@@ -21,10 +30,12 @@ from __future__ import annotations
 import importlib
 import os
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from procflow._version import __version__
 from procflow.errors import ConfigError
 from procflow.sim.engine import EventSink, RunStats, run_replication
 from procflow.sim.plan import Plan
@@ -32,7 +43,12 @@ from procflow.sim.plan import Plan
 SMALL = 100_000
 """Below this many cases in all, ``jobs=None`` runs everything in this process."""
 DASK_TIMEOUT = "10s"
-"""How long to try to reach a Dask scheduler before giving up."""
+"""How long ``distributed.Client`` tries to reach a Dask scheduler before giving up."""
+CONNECT_SECONDS = 20.0
+"""The deadline for a scheduler to answer at all (an address that accepts connections but
+is not a Dask scheduler never answers its handshake)."""
+WORKER_SECONDS = 60.0
+"""The deadline for a worker to join and for every worker to pass the version check."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with ``(cases simulated so far, cases in all)``."""
@@ -191,7 +207,8 @@ def _is_client(scheduler: Any) -> bool:
 
 
 def _submit_dask(scheduler: Any, tasks: list[Task]) -> tuple[Any, list[Any]]:
-    """Connect to ``scheduler`` (an address or a ``distributed.Client``) and submit ``tasks``."""
+    """Connect to ``scheduler`` (an address or a ``distributed.Client``), check its workers
+    and submit ``tasks``."""
     if _is_client(scheduler):
         client = scheduler
     else:
@@ -203,11 +220,81 @@ def _submit_dask(scheduler: Any, tasks: list[Task]) -> tuple[Any, list[Any]]:
                 "pip install 'procflow[dask]'"
             ) from None
         try:
-            client = distributed.Client(str(scheduler), timeout=DASK_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:
+            client = _within(
+                CONNECT_SECONDS,
+                lambda: distributed.Client(str(scheduler), timeout=DASK_TIMEOUT),
+            )
+        except TimeoutError:
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {scheduler}: it did not answer within "
+                f"{CONNECT_SECONDS:g} s (is that address a Dask scheduler?)"
+            ) from None
+        except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    _check_workers(client, scheduler if not _is_client(scheduler) else client.scheduler.address)
     futures = client.map(_run_task, tasks, pure=False)
     return client, futures
+
+
+def _within(seconds: float, work: Callable[[], Any]) -> Any:
+    """``work()``, or ``TimeoutError`` when it has not returned after ``seconds``.
+
+    The work runs in a daemon thread: a Dask call that never returns is left behind
+    (it ends with the process) instead of holding the command for ever.
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="procflow-dask", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _versions_here() -> tuple[str, str]:
+    import numpy
+
+    return __version__, numpy.__version__
+
+
+def worker_versions() -> tuple[str, str]:
+    """The procflow and numpy versions where this runs: sent to every Dask worker."""
+    return _versions_here()
+
+
+def _check_workers(client: Any, where: Any) -> None:
+    """Refuse a cluster whose workers cannot run these simulations, before sending any run."""
+    need = "every worker needs the same procflow and numpy as this machine"
+    mine = _versions_here()
+    try:
+        _within(WORKER_SECONDS, lambda: client.wait_for_workers(1, timeout=WORKER_SECONDS))
+        found = _within(WORKER_SECONDS, lambda: client.run(worker_versions, on_error="return"))
+    except (TimeoutError, OSError) as exc:
+        raise ConfigError(
+            f"the Dask scheduler at {where} has no worker that answers ({exc}); {need}"
+        ) from None
+    for worker, versions in sorted(found.items()):
+        if isinstance(versions, BaseException):
+            raise ConfigError(
+                f"Dask worker {worker} of {where} cannot run procflow "
+                f"({type(versions).__name__}: {versions}); {need} "
+                f"(procflow {mine[0]}, numpy {mine[1]})"
+            )
+        if tuple(versions) != mine:
+            raise ConfigError(
+                f"Dask worker {worker} of {where} has procflow {versions[0]} and numpy "
+                f"{versions[1]}, this machine procflow {mine[0]} and numpy {mine[1]}; {need} "
+                "(the same seed must give the same numbers)"
+            )
 
 
 def _gather_dask(
@@ -221,4 +308,12 @@ def _gather_dask(
     return found
 
 
-__all__ = ["SMALL", "ProgressCallback", "default_jobs", "run_replications"]
+__all__ = [
+    "CONNECT_SECONDS",
+    "SMALL",
+    "WORKER_SECONDS",
+    "ProgressCallback",
+    "default_jobs",
+    "run_replications",
+    "worker_versions",
+]

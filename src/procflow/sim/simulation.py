@@ -166,6 +166,10 @@ def run_length(
     processes (or ``warmup`` when given), plus :data:`~.runlength.COUNTED`
     counted cases. Explicit ``cases``: as given, and the estimates tell
     :func:`aggregate` whether to warn about bias.
+
+    The run's cost is checked here, before anything long is simulated
+    (:func:`~procflow.sim.budget.check_budget`), once for the whole run:
+    within :data:`~procflow.sim.budget.BUDGET` step visits.
     """
     chosen = check_cases(cases)
     if isinstance(chosen, str):
@@ -175,7 +179,9 @@ def run_length(
             for process, plan in zip(processes, plans, strict=True)
         ]
         skip = warmup if warmup is not None else auto_warmup(estimates)
-        return Options.check(skip + COUNTED, runs, first.seed, skip, jobs), estimates
+        options = Options.check(skip + COUNTED, runs, first.seed, skip, jobs)
+        check_budget(processes, cases=options.cases, runs=options.runs)
+        return options, estimates
     options = Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
     check_budget(processes, cases=options.cases, runs=options.runs)
     estimates = [
@@ -253,7 +259,6 @@ def simulate(
     options, (estimate,) = run_length(
         [process], [plan], cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
     )
-    check_budget([process], cases=options.cases, runs=options.runs)
     (runs_stats,) = options.replicate([plan], scheduler=scheduler, log=log, progress=progress)
     return aggregate(process, plan, runs_stats, options, estimate)
 

@@ -124,11 +124,21 @@ def estimate(
     mean = math.fsum(numbers) / len(numbers)
     if len(numbers) < 2:
         return Estimate(mean, None, runs)
-    variance = math.fsum((v - mean) ** 2 for v in numbers) / (len(numbers) - 1)
-    half = t_quantile(0.5 + CONFIDENCE / 2.0, len(numbers) - 1) * math.sqrt(variance / len(numbers))
+    half = t_quantile(0.5 + CONFIDENCE / 2.0, len(numbers) - 1) * _standard_error(numbers, mean)
     low = max(mean - half, 0.0) if nonnegative else mean - half
     high = mean + half if most is None else min(mean + half, most)
     return Estimate(mean, (low, high), runs)
+
+
+def _standard_error(numbers: list[float], mean: float) -> float:
+    """The standard error of the mean; scaled when squares overflow (durations of 1e300h)."""
+    try:
+        variance = math.fsum((v - mean) ** 2 for v in numbers) / (len(numbers) - 1)
+        return math.sqrt(variance / len(numbers))
+    except OverflowError:
+        scale = max(abs(v - mean) for v in numbers)
+        spread = math.fsum(((v - mean) / scale) ** 2 for v in numbers) / (len(numbers) - 1)
+        return scale * math.sqrt(spread / len(numbers))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,154 @@
+"""How long and how much memory does ``procflow simulate`` need on a 5,000-step process?
+
+Issue 11 (scale): a 5,000-step process must simulate 10 cases in under 2 s and
+300 MB. Set-up must be linear in the steps (no fixed-point loops over every
+step, no per-refill sums over every step's buffer) and memory proportional to
+what a run uses (draw blocks that start small and grow), so a short run of a
+huge process costs little.
+
+The workload is one generated process of ``--steps`` steps (default 5,000)
+in stages of ten: 40 staffed owners and an external one, distributions of
+every kind, a branch that skips a step in every stage, a rework loop at the
+end of every stage (two in three bounded with ``max``), and a nested
+bounded inner loop in every fourth stage.
+
+Each measurement runs ``procflow simulate FILE --cases N --runs 1 --seed 1
+--format json`` in a fresh subprocess and reports the wall time and the
+peak resident memory (``ru_maxrss`` of the child) -- the whole command, the
+loading, linting and analysis included -- plus, in this process, the time
+of :func:`procflow.sim.plan.compile_process` alone and of one replication.
+
+Targets: 10 cases under 2 s and 300 MB. Exit status 1 when one is missed.
+
+Run: ``python benchmarks/sim_scale_bench.py [--steps 5000] [--cases 10]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DURATIONS = (
+    "exponential(6m)",
+    "lognormal(4m, 2m)",
+    "triangular(20m, 40m, 90m)",
+    "uniform(2m, 10m)",
+    "5m",
+    "gamma(10m, 4m)",
+    "normal(10m, 2m)",
+    "empirical(3m, 5m, 8m)",
+)
+TARGET_SECONDS = 2.0
+TARGET_MB = 300.0
+
+
+def process_text(steps: int, owners: int = 40) -> str:
+    """A sound process of ``steps`` steps in stages of ten, each with a rework loop."""
+    roles = [f"role-{k:02d}" for k in range(owners)]
+    out = ["process: sim-scale-bench", "owners:"]
+    out += [f"  {role}: {{capacity: {3 + k % 5}}}" for k, role in enumerate(roles)]
+    out += ["  customer: {external: true}", "arrivals: {rate: 4/h}", "start: s0000", "steps:"]
+    last = steps - 1
+
+    def sid(i: int) -> str:
+        return f"s{i:05d}"
+
+    out[-2] = "start: s00000"
+    for i in range(steps):
+        out.append(f"  {sid(i)}:")
+        if i == last:
+            out.append("    end: true")
+            break
+        owner = "customer" if i % 13 == 12 else roles[i % owners]
+        out.append(f"    owner: {owner}")
+        out.append(f"    duration: {DURATIONS[i % len(DURATIONS)]}")
+        stage, place = divmod(i, 10)
+        if place == 9:  # end of a stage: rework back to its start
+            bound = ("", ", max: 2", ", max: 3")[stage % 3]
+            out.append("    on:")
+            out.append(f"      ok: {{to: {sid(i + 1)}, p: 0.9}}")
+            out.append(f"      rework: {{to: {sid(i - 9)}, p: 0.1, feedback: true{bound}}}")
+        elif place == 6 and stage % 4 == 0:  # a nested inner loop
+            out.append("    on:")
+            out.append(f"      ok: {{to: {sid(i + 1)}, p: 0.8}}")
+            out.append(f"      recheck: {{to: {sid(i - 2)}, p: 0.2, feedback: true, max: 1}}")
+        elif place == 3 and i + 2 <= last:  # a branch that skips a step
+            out.append("    on:")
+            out.append(f"      simple: {{to: {sid(i + 1)}, p: 0.6}}")
+            out.append(f"      complex: {{to: {sid(i + 2)}, p: 0.4}}")
+        else:
+            out.append(f"    next: {sid(i + 1)}")
+    return "\n".join(out) + "\n"
+
+
+def command(path: Path, cases: int) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of ``procflow simulate`` in a fresh subprocess."""
+    script = (
+        "import resource, sys, time\n"
+        "from procflow.cli import main\n"
+        "start = time.perf_counter()\n"
+        "code = main(['simulate', sys.argv[1], '--cases', sys.argv[2], '--runs', '1',"
+        " '--seed', '1', '--format', 'json'])\n"
+        "elapsed = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(f'{elapsed} {peak}', file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path), str(cases)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    try:
+        seconds, megabytes = (float(x) for x in last.split())
+    except ValueError:
+        raise SystemExit(f"simulate failed:\n{done.stderr[-2000:]}") from None
+    return seconds, megabytes
+
+
+def in_process(path: Path, cases: int) -> tuple[float, float]:
+    """Seconds to compile the plan and to run one replication, in this process."""
+    from procflow.loader import load
+    from procflow.sim.engine import run_replication
+    from procflow.sim.plan import compile_process
+
+    process = load(path)
+    start = time.perf_counter()
+    plan = compile_process(process)
+    compiled = time.perf_counter() - start
+    start = time.perf_counter()
+    run_replication(plan, 0, 1, cases, 0)
+    return compiled, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--cases", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scale.yaml"
+        path.write_text(process_text(args.steps), encoding="utf-8")
+        seconds, megabytes = command(path, args.cases)
+        compiled, replication = in_process(path, args.cases)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{args.steps:,} steps, {args.cases} cases, 1 run")
+    print(f"  procflow simulate (whole command): {seconds:6.2f} s   peak {megabytes:6.0f} MB")
+    print(f"  compile_process alone:             {compiled:6.2f} s")
+    print(
+        f"  one replication alone:             {replication:6.2f} s   (this process: {own:.0f} MB)"
+    )
+    ok = seconds < TARGET_SECONDS and megabytes < TARGET_MB
+    verdict = "met" if ok else "MISSED"
+    print(f"target: under {TARGET_SECONDS:g} s and {TARGET_MB:g} MB: {verdict}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
