@@ -27,7 +27,13 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from procflow.cli.console import make_console, print_trimmed, titled_table, write_json
+from procflow.cli.console import (
+    is_quiet,
+    make_console,
+    print_trimmed,
+    titled_table,
+    write_json,
+)
 from procflow.cli.params import (
     format_option,
     log_argument,
@@ -103,7 +109,8 @@ def print_changes(result: Calibration, console: Console, output: str) -> None:
             shown.add_row(item.kind, item.subject, item.old, Text(item.note, style="dim"))
         parts.append(shown)
     where = "standard output" if output == STDOUT else output
-    parts += [Text(), Text(f"wrote {where}", style="ok")]
+    if not is_quiet():
+        parts += [Text(), Text(f"wrote {where}", style="ok")]
     print_trimmed(console, Group(*parts))
 
 

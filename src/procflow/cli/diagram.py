@@ -19,7 +19,7 @@ import sys
 import click
 from rich.markup import escape
 
-from procflow.cli.console import make_console
+from procflow.cli.console import is_quiet, make_console
 from procflow.errors import ConfigError, FileAccessError, ProcessError, RenderError
 from procflow.fileio import write_atomic
 from procflow.loader import iter_yaml_files, load
@@ -137,8 +137,9 @@ def diagram(
             err.print(f"[error]error:[/error] {escape(seen[process.id])}: {escape(str(exc))}")
             continue
         written += 1
-        out.print(f"wrote [path]{escape(str(target))}[/path]")
-    if written > 1:
+        if not is_quiet():
+            out.print(f"wrote [path]{escape(str(target))}[/path]")
+    if written > 1 and not is_quiet():
         extension = EXTENSIONS[output_format]
         out.print(f"[ok]{written} diagrams[/ok] ({extension}) in {escape(output)}")
     return 2 if failed else 0

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from procflow.cli.console import make_console
+from procflow.cli.console import is_quiet, make_console
 from procflow.config import (
     LintConfig,
     discover_config,
@@ -150,7 +150,7 @@ def lint_command(
     if output and output != "-":
         write_atomic(output, render(report, output_format))
     elif output_format == "text":
-        print_report(report, make_console())
+        print_report(report, make_console(), quiet=is_quiet())
     else:
         sys.stdout.write(render(report, output_format))
         sys.stdout.flush()
