@@ -23,7 +23,7 @@ from procflow.config import (
 from procflow.errors import ConfigError
 from procflow.fileio import write_atomic
 from procflow.findings import Severity
-from procflow.lint import Plan, lint_paths
+from procflow.lint import Plan, lint_paths, path_filter
 from procflow.report import FORMATS, render
 from procflow.report.text import print_report
 
@@ -96,6 +96,18 @@ def _severity_overrides(values: tuple[str, ...]) -> dict[str, Severity]:
     help="Utilization from which PF502 reports a bottleneck [default: 0.85].",
 )
 @click.option(
+    "--exclude",
+    multiple=True,
+    metavar="PATTERNS",
+    help="Leave out paths a folder walk or glob finds: gitignore-style patterns relative "
+    "to the working folder, added to the config's `exclude`; repeatable, comma-separated.",
+)
+@click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=None,
+    help="Leave out files that .gitignore ignores when walking folders [default: respect].",
+)
+@click.option(
     "-o",
     "--output",
     metavar="FILE",
@@ -116,6 +128,8 @@ def lint_command(
     config_path: str | None,
     isolated: bool,
     bottleneck_threshold: float | None,
+    exclude: tuple[str, ...],
+    respect_gitignore: bool | None,
     output: str | None,
     stdin_filename: str | None,
 ) -> int:
@@ -144,9 +158,11 @@ def lint_command(
         severity=_severity_overrides(severity_overrides),
         bottleneck_threshold=bottleneck_threshold,
         fail_on=Severity.parse(fail_on) if fail_on else None,
+        exclude=[p.strip() for value in exclude for p in value.split(",") if p.strip()],
+        respect_gitignore=respect_gitignore,
     )
     plan = Plan.build(config)  # configuration errors before any file is read
-    report = lint_paths(list(paths), plan, stdin_name=stdin_filename)
+    report = lint_paths(list(paths), plan, stdin_name=stdin_filename, skip=path_filter(config))
     if output and output != "-":
         write_atomic(output, render(report, output_format))
     elif output_format == "text":
