@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
@@ -98,3 +100,36 @@ def test_plain_console_writes_the_plain_report() -> None:
     stream = io.StringIO()
     text_report.print_report(report, Console(file=stream, theme=THEME, color_system=None))
     assert stream.getvalue() == render(report, "text")
+
+
+def test_a_typo_hint_is_worked_out_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Thousands of findings naming one misspelt owner ask difflib once (issue 11: 30 s)."""
+    import difflib
+
+    from procflow.errors import did_you_mean
+    from procflow.lint import lint_paths
+
+    calls: list[str] = []
+    real = difflib.get_close_matches
+
+    def counting(word: str, *args: object, **kwargs: object) -> list[str]:
+        calls.append(word)
+        return real(word, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(difflib, "get_close_matches", counting)
+    steps = "".join(
+        f"  s{i}: {{owner: clrek-unique, duration: 1m, next: s{i + 1}}}\n" for i in range(300)
+    )
+    text = (
+        "process: typos\nowners: {clerk-unique: {capacity: 9}}\narrivals: {rate: 1/h}\n"
+        f"start: s0\nsteps:\n{steps}  s300: {{end: true}}\n"
+    )
+    target = tmp_path / "typos.yaml"
+    target.write_text(text, encoding="utf-8")
+    findings = [f for f in lint_paths([str(target)]).findings if f.code == "PF202"]
+    assert len(findings) == 300
+    assert all("did you mean 'clerk-unique'?" in f.message for f in findings)
+    # once for the hint, once in PF203 (an owner misspelt everywhere is not "unused"); not 300
+    assert calls.count("clrek-unique") == 2
+    assert did_you_mean("clrek-unique", ["clerk-unique"]) == " (did you mean 'clerk-unique'?)"
+    assert did_you_mean("zzz", ["clerk-unique"]) == ""
