@@ -216,3 +216,18 @@ if __name__ == "__main__":
             for command in example.commands:
                 print(f"README.md:{command.line}\n$ {shlex.join(command.argv)}")
                 print("\n".join(run(command, folder)) + "\n")
+
+
+def test_the_vs_code_modeline_resolves_from_the_process_folder() -> None:
+    """The README's ``$schema`` path, read from ``processes/*.yaml``, is the file it writes."""
+    text = README.read_text(encoding="utf-8")
+    written = re.findall(r"procflow schema -o (\S+)", text)
+    modelines = re.findall(r"# yaml-language-server: \$schema=(\S+)", text)
+    assert written == ["process.schema.json"]
+    assert modelines
+    for target in modelines:
+        assert os.path.normpath(os.path.join("processes", target)) == written[0]
+    settings = re.search(r'"yaml\.schemas": \{"\./([^"]+)": \[([^\]]+)\]', text)
+    assert settings is not None
+    assert settings.group(1) == written[0]
+    assert '"processes/*.yaml"' in settings.group(2)

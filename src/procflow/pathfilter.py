@@ -70,9 +70,7 @@ class PathFilter:
         self, exclude: Sequence[tuple[str, Sequence[str]]] = (), *, gitignore: bool = True
     ) -> None:
         self.exclude = [
-            (os.path.abspath(base), _compile(patterns))
-            for base, patterns in exclude
-            if patterns
+            (os.path.abspath(base), _compile(patterns)) for base, patterns in exclude if patterns
         ]
         self.gitignore = gitignore
         self._folders: dict[str, bool] = {}
