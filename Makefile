@@ -2,6 +2,8 @@
 # Both create .venv, install procflow with its dev tools and make sure Graphviz's
 # `dot` is installed (apt-get when root, otherwise a precise message). The dask
 # extra is installed too, so the test of `--scheduler` runs against a real cluster.
+# The dev and bench tools are PEP 735 dependency groups in pyproject.toml, which
+# pip installs from 25.1 on (`--group`): pip is upgraded first for that reason.
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,8 +16,8 @@ setup: $(STAMP) graphviz
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e '.[dask]' --group dev
 	touch $(STAMP)
 
 graphviz:
@@ -36,7 +38,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup $(VENV)/prosimos/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/lint_bench.py
 	$(BIN)/python benchmarks/analyze_bench.py
 	$(BIN)/python benchmarks/diagram_bench.py

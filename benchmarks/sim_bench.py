@@ -39,7 +39,7 @@ Targets: procflow >= 8x SimPy and >= 100x Prosimos; 1,000,000 cases under
 model disagrees.
 
 Run: ``python benchmarks/sim_bench.py [--cases 100000] [--rounds 5]``
-(SimPy and Ciw are benchmark-only dependencies: ``pip install -e '.[bench]'``).
+(SimPy and Ciw are benchmark-only dependencies: ``pip install --group bench``).
 """
 
 from __future__ import annotations
@@ -522,7 +522,7 @@ def peak_mb(path: Path, cases: int) -> float:
 
 
 TARGETS = {"simpy": 8.0, "prosimos": 100.0}  # procflow / peer, cases per second
-INSTALL_BENCH = "not installed (pip install -e '.[bench]')"
+INSTALL_BENCH = "not installed (pip install --group bench)"
 
 
 def agreement(means: dict[str, list[float]], peer: str) -> tuple[float, float]:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from procflow.config import CLI_ORIGIN, LintConfig, Selection
 from procflow.errors import ConfigError, Position, Problem, ProcessError
@@ -37,6 +37,7 @@ from procflow.gate import BLOCKING_CODES, blocking_problems, ensure_runnable
 from procflow.loader import (
     STDIN,
     Document,
+    Skip,
     as_process,
     iter_yaml_files,
     parse_process,
@@ -46,6 +47,9 @@ from procflow.loader import (
 )
 from procflow.model import Process, validate_change, validate_roster
 from procflow.rules.base import REGISTRY, LintContext, LintSettings, Rule, Violation
+
+if TYPE_CHECKING:
+    from procflow.pathfilter import PathFilter
 
 #: The loader's own findings: code -> (name, default severity), used when the
 #: rule catalog does not (yet) register them itself.
@@ -524,12 +528,20 @@ class LintReport:
         }
 
 
+def path_filter(config: LintConfig) -> PathFilter:
+    """What walks leave out under ``config``: its ``exclude`` layers and, unless off, .gitignore."""
+    from procflow.pathfilter import PathFilter
+
+    return PathFilter(config.exclusions(), gitignore=config.respect_gitignore)
+
+
 def lint_paths(
     paths: Sequence[str | os.PathLike[str]],
     config: LintConfig | Plan | None = None,
     *,
     stdin_name: str | None = None,
     around_file: Callable[[], AbstractContextManager[object]] = nullcontext,
+    skip: Skip | None = None,
 ) -> LintReport:
     """Lint files, folders (walked for ``*.yaml``/``*.yml``) and globs; ``-`` is standard input.
 
@@ -538,12 +550,17 @@ def lint_paths(
     ``around_file`` is entered around the linting of each file: the seam
     where the command line tunes the garbage collector (the library itself
     never switches it).
+    Walks leave out what ``skip(path, is_dir)`` says; by default, with a
+    :class:`LintConfig`, its ``exclude`` patterns and ``.gitignore`` files
+    (:class:`procflow.pathfilter.PathFilter`).
     """
+    if skip is None and isinstance(config, LintConfig | None):
+        skip = path_filter(config or LintConfig())
     plan = _plan(config)
     seen: set[str] = set()
     files: list[str] = []
     findings: list[Finding] = []
-    for path in iter_yaml_files([os.fspath(p) for p in paths]):
+    for path in iter_yaml_files([os.fspath(p) for p in paths], skip):
         key = path if path == STDIN else os.path.normpath(path)
         if key in seen:
             continue

@@ -4,7 +4,7 @@ A :class:`LintConfig` is plain data -- which rules run, at which severity,
 with which parameters, and from which severity on lint fails -- so the
 engine stays a function of (rules, configuration, documents). This module
 only *reads* configuration; matching selectors against the rule catalog is
-the engine's business (:func:`procflow.lint.enabled_rules`), because only
+the engine's business (:func:`procflow._lint.enabled_rules`), because only
 the engine knows which rules exist.
 
 Discovery walks up from the current directory; in each folder
@@ -38,7 +38,15 @@ from procflow.findings import Severity
 #: Files looked for in each folder, in this order.
 CONFIG_FILES: tuple[str, ...] = ("procflow.toml", "pyproject.toml")
 #: The keys ``[tool.procflow.lint]`` / ``[lint]`` may hold.
-KEYS: tuple[str, ...] = ("select", "ignore", "severity", "bottleneck-threshold", "fail-on")
+KEYS: tuple[str, ...] = (
+    "select",
+    "ignore",
+    "severity",
+    "bottleneck-threshold",
+    "fail-on",
+    "exclude",
+    "respect-gitignore",
+)
 DEFAULT_BOTTLENECK_THRESHOLD = 0.85
 #: The origin of the selection layer that command-line options make.
 CLI_ORIGIN = "the command line"
@@ -80,6 +88,14 @@ class LintConfig:
     #: Earlier selection layers, applied before ``select``/``ignore``.
     layers: tuple[Selection, ...] = ()
     origin: str = ""
+    #: gitignore-style patterns of paths a folder walk leaves out, relative to
+    #: ``exclude_base`` (the configuration file's folder; ``None``: the working folder).
+    exclude: tuple[str, ...] = ()
+    exclude_base: str | None = None
+    #: Earlier (base, patterns) layers of ``exclude``: the file's, under the command line's.
+    exclude_layers: tuple[tuple[str | None, tuple[str, ...]], ...] = ()
+    #: Leave out what ``.gitignore`` files ignore when walking folders inside a git repository.
+    respect_gitignore: bool = True
 
     def __post_init__(self) -> None:
         # accept lists and plain strings from Python callers
@@ -91,6 +107,10 @@ class LintConfig:
             object.__setattr__(self, "ignore", (self.ignore,))
         elif not isinstance(self.ignore, tuple):
             object.__setattr__(self, "ignore", tuple(self.ignore))
+        if isinstance(self.exclude, str):
+            object.__setattr__(self, "exclude", (self.exclude,))
+        elif not isinstance(self.exclude, tuple):
+            object.__setattr__(self, "exclude", tuple(self.exclude))
         if isinstance(self.fail_on, str):
             object.__setattr__(self, "fail_on", Severity.parse(self.fail_on))
         if any(isinstance(v, str) for v in self.severity.values()):
@@ -102,6 +122,11 @@ class LintConfig:
                     for k, v in self.severity.items()
                 },
             )
+
+    def exclusions(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Every (base folder, patterns) layer of ``exclude``, bases resolved against the cwd."""
+        layers = (*self.exclude_layers, (self.exclude_base, self.exclude))
+        return tuple((base or os.getcwd(), patterns) for base, patterns in layers if patterns)
 
     @property
     def selections(self) -> tuple[Selection, ...]:
@@ -118,9 +143,26 @@ class LintConfig:
         fail_on: Severity | None = None,
         today: date | None = None,
         origin: str = CLI_ORIGIN,
+        exclude: Sequence[str] = (),
+        respect_gitignore: bool | None = None,
     ) -> LintConfig:
-        """A copy with command-line options on top: they win over the file."""
+        """A copy with command-line options on top: they win over the file.
+
+        ``exclude`` adds patterns (relative to the working folder) to the file's.
+        """
         config = self
+        if exclude:
+            config = replace(
+                config,
+                exclude_layers=(
+                    *config.exclude_layers,
+                    (config.exclude_base, config.exclude),
+                ),
+                exclude=tuple(exclude),
+                exclude_base=None,
+            )
+        if respect_gitignore is not None:
+            config = replace(config, respect_gitignore=respect_gitignore)
         if select is not None or ignore:
             config = replace(
                 config,
@@ -302,7 +344,20 @@ def parse_config(table: Mapping[str, Any], where: str, path: str | None = None) 
         raise ConfigError(f"{where} bottleneck-threshold: expected a number such as 0.85")
     check_threshold(float(threshold), f"{where} bottleneck-threshold")
     fail_on = parse_level(table.get("fail-on", "error"), f"{where} fail-on")
+    exclude = table.get("exclude", [])
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    if not isinstance(exclude, list) or not all(isinstance(v, str) for v in exclude):
+        raise ConfigError(
+            f'{where} exclude: expected a list of gitignore-style patterns such as "archive/"'
+        )
+    gitignore = table.get("respect-gitignore", True)
+    if not isinstance(gitignore, bool):
+        raise ConfigError(f"{where} respect-gitignore: expected true or false")
     return LintConfig(
+        exclude=tuple(exclude),
+        exclude_base=str(Path(path).resolve().parent) if path else None,
+        respect_gitignore=gitignore,
         select=select,
         ignore=ignore,
         severity=severity,

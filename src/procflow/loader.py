@@ -31,7 +31,7 @@ import operator
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -581,15 +581,23 @@ def load_change(path: str | os.PathLike[str]) -> Change:
 
 #: Folders never walked into: tool state, caches and installed packages hold YAML
 #: that is not a process. (Hidden folders, such as .git and .github, are skipped too.)
+#: ``skip(path, is_dir) -> bool``: a walk leaves out what it returns true for.
+Skip = Callable[[str, bool], bool]
 SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def _walk_yaml(root: str) -> list[str]:
-    """``*.yaml``/``*.yml`` files under ``root``, sorted, pruning hidden and tool folders."""
+def _walk_yaml(root: str, skip: Skip | None = None) -> list[str]:
+    """``*.yaml``/``*.yml`` files under ``root``, sorted, pruning hidden and tool folders.
+
+    ``skip(path, is_dir)`` leaves out folders and files (exclude, .gitignore).
+    """
     found: list[str] = []
     for folder, folders, files in os.walk(root):
         folders[:] = [f for f in folders if not f.startswith(".") and f not in SKIPPED_FOLDERS]
+        if skip is not None:
+            folders[:] = [f for f in folders if not skip(os.path.join(folder, f), True)]
+            files = [f for f in files if not skip(os.path.join(folder, f), False)]
         found.extend(
             path
             for name in files
@@ -601,12 +609,14 @@ def _walk_yaml(root: str) -> list[str]:
     return sorted(found, key=lambda p: FsPath(p).parts)
 
 
-def iter_yaml_files(paths: list[str]) -> Iterator[str]:
+def iter_yaml_files(paths: list[str], skip: Skip | None = None) -> Iterator[str]:
     """Expand folders (recursively, ``*.yaml``/``*.yml``, sorted) and globs; keep files as given.
 
     Walking a folder skips hidden folders and files (``.git``, ``.github``,
     ``.venv``) and :data:`SKIPPED_FOLDERS`; a glob keeps the YAML files it
     matches. A path that does not exist raises :class:`FileAccessError`.
+    ``skip(path, is_dir)`` (:class:`procflow.pathfilter.PathFilter`) also
+    leaves out what walks and globs find; files named as given are kept.
     """
     for path in paths:
         if path == STDIN:
@@ -614,7 +624,7 @@ def iter_yaml_files(paths: list[str]) -> Iterator[str]:
             continue
         candidate = FsPath(path)
         if candidate.is_dir():
-            yield from _walk_yaml(path)
+            yield from _walk_yaml(path, skip)
         elif candidate.exists():
             yield path
         elif any(char in path for char in "*?["):
@@ -622,7 +632,13 @@ def iter_yaml_files(paths: list[str]) -> Iterator[str]:
             if not matches:
                 raise FileAccessError(path, "no files match this pattern")
             yield from iter_yaml_files(
-                [m for m in matches if os.path.isdir(m) or m.endswith(YAML_SUFFIXES)]
+                [
+                    m
+                    for m in matches
+                    if (os.path.isdir(m) or m.endswith(YAML_SUFFIXES))
+                    and not (skip is not None and skip(m, os.path.isdir(m)))
+                ],
+                skip,
             )
         else:
             raise FileAccessError(path, "no such file or directory")

@@ -78,6 +78,15 @@ def json_text(document: Any, *, indent: int | None = 2, ensure_ascii: bool = Fal
     characters are written as ``\\uXXXX`` too, which decodes to the same data.
     """
     text = json.dumps(document, indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)
-    if ensure_ascii or _JSON_UNSAFE.search(text) is None:
+    return text if ensure_ascii else json_escaped(text)
+
+
+def json_escaped(text: str) -> str:
+    """JSON ``text`` with DEL, C1 and bidirectional characters written as ``\\uXXXX``.
+
+    For JSON built by hand (the lint report's fast writer): the same data, and
+    no character that could reorder or hide what a terminal or an editor shows.
+    """
+    if _JSON_UNSAFE.search(text) is None:
         return text
     return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

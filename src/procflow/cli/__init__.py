@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from procflow import __version__
-from procflow.cli.console import error_text, make_console, safe, safe_message
+from procflow.cli.console import error_text, make_console, safe, safe_message, set_quiet
 from procflow.errors import FileAccessError, ProcessError, ProcflowError
 from procflow.safetext import printable_lines
 
@@ -38,6 +38,29 @@ COMMAND_MODULES: tuple[str, ...] = (
     "calibrate",
     "diff",
 )
+
+#: Commands that print chatter (progress, summaries, "wrote FILE") that ``-q`` silences.
+QUIET_COMMANDS: frozenset[str] = frozenset(
+    {"lint", "new", "diagram", "simulate", "compare", "calibrate"}
+)
+
+
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        set_quiet(True)
+
+
+def quiet_option() -> click.Option:
+    """``-q``/``--quiet``, the same before the command (``procflow -q lint``) and after it."""
+    return click.Option(
+        ["-q", "--quiet"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_quiet,
+        help="Print only results, findings and errors: no progress bars, summaries or "
+        "'wrote FILE' lines.",
+    )
 
 
 class _LazyGroup(click.Group):
@@ -70,6 +93,10 @@ class _LazyGroup(click.Group):
                     atexit.register(gc.freeze)
                 self._loaded.add(name)
                 for command in _import_frozen(f"procflow.cli.{name}").commands:
+                    if command.name in QUIET_COMMANDS and not any(
+                        p.name == "quiet" for p in command.params
+                    ):
+                        command.params.append(quiet_option())
                     self.add_command(command)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -103,10 +130,24 @@ def _import_frozen(name: str) -> ModuleType:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="procflow")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_quiet,
+    help="Print only results, findings and errors (also accepted after the command).",
+)
 def cli() -> None:
     """procflow: process-as-code for operations teams.
 
     Lint, draw, analyze and simulate business processes declared as YAML.
+
+    \b
+    Colour: on a terminal; NO_COLOR=1 turns it off, FORCE_COLOR=1 forces it.
+    Shell completion: eval "$(_PROCFLOW_COMPLETE=bash_source procflow)" (also
+    zsh_source, fish_source).
     """
 
 
@@ -127,6 +168,7 @@ def report_error(error: ProcflowError) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    set_quiet(False)  # -q sets it again; main may run many times in one process (tests)
     try:
         result = cli.main(args=args, prog_name="procflow", standalone_mode=False)
     except click.exceptions.Exit as exc:

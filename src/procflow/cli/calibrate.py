@@ -29,6 +29,7 @@ from rich.text import Text
 
 from procflow.cli.console import (
     DataTable,
+    is_quiet,
     literal,
     make_console,
     print_trimmed,
@@ -110,7 +111,8 @@ def print_changes(result: Calibration, console: Console, output: str) -> None:
             shown.add_row(item.kind, item.subject, item.old, Text(item.note, style="dim"))
         parts.append(shown)
     where = "standard output" if output == STDOUT else output
-    parts += [Text(), literal(f"wrote {where}", style="ok")]
+    if not is_quiet():
+        parts += [Text(), literal(f"wrote {where}", style="ok")]
     print_trimmed(console, Group(*parts))
 
 

@@ -1,7 +1,12 @@
 """Terminal output: colour and alignment on a terminal, plain text when piped.
 
-rich decides whether the stream is a terminal; ``NO_COLOR`` turns colour off
-and ``FORCE_COLOR`` on, as in other tools. Every command gets its consoles
+Colour follows https://no-color.org and the FORCE_COLOR convention
+(:func:`colour_choice`): a non-empty ``NO_COLOR`` turns colour off, a
+``FORCE_COLOR`` other than empty or ``0`` turns it on even when piped, and
+otherwise colour is used on a terminal only. ``-q``/``--quiet``
+(:func:`set_quiet`) silences what is only chatter -- progress bars, "wrote
+FILE" lines, summaries -- never results, findings or errors: commands ask
+:func:`is_quiet`, or take a console with ``chatter=True``. Every command gets its consoles
 from here so they all behave the same way, and builds its text report from
 the same pieces (titled tables, utilization bars, ``-`` for a missing
 figure); ``--format json`` output goes through :func:`write_json`.
@@ -12,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -114,24 +119,67 @@ class DataTable(Table):
         super().add_column(literal(header) if isinstance(header, str) else header, *args, **kwargs)
 
 
-def make_console(stream: TextIO | None = None, *, stderr: bool = False) -> Console:
+_QUIET = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """Turn ``-q``/``--quiet`` on or off for this process (:func:`procflow.cli.main` resets it)."""
+    global _QUIET
+    _QUIET = quiet
+
+
+def is_quiet() -> bool:
+    """Whether ``-q``/``--quiet`` was given: leave out progress, summaries, "wrote FILE" lines."""
+    return _QUIET
+
+
+def colour_choice(environ: Mapping[str, str] | None = None) -> bool | None:
+    """``False`` when NO_COLOR says no colour, ``True`` when FORCE_COLOR forces it, else ``None``.
+
+    >>> colour_choice({"NO_COLOR": ""}), colour_choice({"NO_COLOR": "1", "FORCE_COLOR": "1"})
+    (None, False)
+    >>> colour_choice({"FORCE_COLOR": "0"}), colour_choice({"FORCE_COLOR": "3"})
+    (None, True)
+
+    no-color.org: NO_COLOR *present and not empty* disables colour, whatever
+    its value; an empty one is ignored (as Rich does). It wins over
+    FORCE_COLOR. FORCE_COLOR forces colour when not empty and not ``0``
+    (``FORCE_COLOR=0`` is how Node and many CI systems say "do not force").
+    """
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR", "") != "":
+        return False
+    if env.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    return None
+
+
+def make_console(
+    stream: TextIO | None = None, *, stderr: bool = False, chatter: bool = False
+) -> Console:
     """A rich console for ``stream`` (stdout by default) that is plain when not a terminal.
 
+    ``chatter=True``: the console is for chatter, and prints nothing under ``--quiet``.
     It is a :class:`DataConsole`: no control character from data reaches the stream.
     """
     target = stream if stream is not None else (sys.stderr if stderr else sys.stdout)
-    force = os.environ.get("FORCE_COLOR")
-    no_color = "NO_COLOR" in os.environ
-    is_terminal = target.isatty() if hasattr(target, "isatty") else False
+    choice = colour_choice()
+    try:
+        is_terminal = bool(target.isatty()) if hasattr(target, "isatty") else False
+    except ValueError:  # a closed stream
+        is_terminal = False
+    colour = choice if choice is not None else is_terminal
     return DataConsole(
         file=target,
         theme=THEME,
-        force_terminal=True if force and not no_color else None,
-        no_color=no_color,
-        color_system="auto" if (is_terminal or force) and not no_color else None,
+        # explicit, so Rich does not read FORCE_COLOR itself (it forces on "0" too)
+        force_terminal=is_terminal or choice is True,
+        no_color=choice is False,
+        color_system="auto" if colour else None,
         highlight=False,
         soft_wrap=not is_terminal,
         width=None if is_terminal else 200,
+        quiet=chatter and _QUIET,
     )
 
 

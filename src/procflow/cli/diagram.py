@@ -20,7 +20,7 @@ import click
 
 from procflow._render import EXTENSIONS, FORMATS, output_path, render_bytes
 from procflow._render.layout import IMAGE_FORMATS, require_dot
-from procflow.cli.console import error_text, make_console, safe, safe_message
+from procflow.cli.console import error_text, is_quiet, make_console, safe, safe_message
 from procflow.errors import ConfigError, FileAccessError, ProcessError, RenderError
 from procflow.fileio import write_atomic
 from procflow.loader import iter_yaml_files, load
@@ -138,8 +138,9 @@ def diagram(
             )
             continue
         written += 1
-        out.print(f"wrote [path]{safe(target)}[/path]")
-    if written > 1:
+        if not is_quiet():
+            out.print(f"wrote [path]{safe(target)}[/path]")
+    if written > 1 and not is_quiet():
         extension = EXTENSIONS[output_format]
         out.print(f"[ok]{written} diagrams[/ok] ({extension}) in {safe(output)}")
     return 2 if failed else 0

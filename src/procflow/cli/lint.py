@@ -12,9 +12,9 @@ import sys
 
 import click
 
-from procflow._lint import Plan, lint_paths
+from procflow._lint import Plan, lint_paths, path_filter
 from procflow.cli.collector import paused
-from procflow.cli.console import make_console
+from procflow.cli.console import is_quiet, make_console
 from procflow.config import (
     LintConfig,
     discover_config,
@@ -97,6 +97,18 @@ def _severity_overrides(values: tuple[str, ...]) -> dict[str, Severity]:
     help="Utilization from which PF502 reports a bottleneck [default: 0.85].",
 )
 @click.option(
+    "--exclude",
+    multiple=True,
+    metavar="PATTERNS",
+    help="Leave out paths a folder walk or glob finds: gitignore-style patterns relative "
+    "to the working folder, added to the config's `exclude`; repeatable, comma-separated.",
+)
+@click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=None,
+    help="Leave out files that .gitignore ignores when walking folders [default: respect].",
+)
+@click.option(
     "-o",
     "--output",
     metavar="FILE",
@@ -117,6 +129,8 @@ def lint_command(
     config_path: str | None,
     isolated: bool,
     bottleneck_threshold: float | None,
+    exclude: tuple[str, ...],
+    respect_gitignore: bool | None,
     output: str | None,
     stdin_filename: str | None,
 ) -> int:
@@ -145,13 +159,21 @@ def lint_command(
         severity=_severity_overrides(severity_overrides),
         bottleneck_threshold=bottleneck_threshold,
         fail_on=Severity.parse(fail_on) if fail_on else None,
+        exclude=[p.strip() for value in exclude for p in value.split(",") if p.strip()],
+        respect_gitignore=respect_gitignore,
     )
     plan = Plan.build(config)  # configuration errors before any file is read
-    report = lint_paths(list(paths), plan, stdin_name=stdin_filename, around_file=paused)
+    report = lint_paths(
+        list(paths),
+        plan,
+        stdin_name=stdin_filename,
+        around_file=paused,
+        skip=path_filter(config),
+    )
     if output and output != "-":
         write_atomic(output, render(report, output_format))
     elif output_format == "text":
-        print_report(report, make_console())
+        print_report(report, make_console(), quiet=is_quiet())
     else:
         sys.stdout.write(render(report, output_format))
         sys.stdout.flush()

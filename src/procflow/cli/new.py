@@ -68,7 +68,7 @@ def new_command(name: str, output: str | None, force: bool) -> int:
     if target.exists() and not force:
         raise FileAccessError(str(target), "already exists; use --force to overwrite it")
     write_atomic(target, text)
-    console = make_console()
+    console = make_console(chatter=True)
     console.print(f"[ok]Wrote[/ok] [path]{safe(target)}[/path]")
     console.print(
         f"Next: edit it, then run [code]procflow lint {safe(target)}[/code]", highlight=False

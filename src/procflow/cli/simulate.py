@@ -24,7 +24,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
-from procflow.cli.console import make_console, print_trimmed, safe, write_json
+from procflow.cli.console import is_quiet, make_console, print_trimmed, safe, write_json
 from procflow.cli.params import expand, format_option, process_argument, stack
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import display_name, load, load_change
@@ -97,7 +97,7 @@ class ProgressBar:
 
 
 def _progress_bar(output_format: str, label: str) -> ProgressBar:
-    enabled = output_format == "text" and sys.stderr.isatty()
+    enabled = output_format == "text" and sys.stderr.isatty() and not is_quiet()
     return ProgressBar(enabled, label)
 
 
@@ -343,7 +343,7 @@ def simulate_command(
                 changes=[change.id for _name, change in changes],
             ),
         )
-        if log_path is not None:
+        if log_path is not None and not is_quiet():
             console.print(f"[dim]event log of run 1 written to[/dim] {safe(log_path)}")
     _warn_bias({"": result})
     if check_goals or strict_goals:
@@ -444,7 +444,7 @@ def compare_command(
             console,
             comparison_report(comparison, source=display_name(path), descriptions=descriptions),
         )
-        if log_path is not None:
+        if log_path is not None and not is_quiet():
             from procflow._simulate import scenario_logs
 
             written = ", ".join(

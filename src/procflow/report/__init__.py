@@ -1,7 +1,7 @@
 """Four small renderers of one sorted list of findings: text, JSON, SARIF, GitHub annotations.
 
 Each renderer is a pure function ``render(report) -> str`` of a
-:class:`~procflow.lint.LintReport`; none of them lints, reads files or
+:class:`~procflow._lint.LintReport`; none of them lints, reads files or
 decides exit codes. The text renderer can also print with colour
 (:func:`procflow.report.text.print_report`).
 """
