@@ -59,6 +59,7 @@ PUBLIC = [
     "load_text",
     "read_log",
     "render",
+    "report",
     "simulate",
     "write_cases",
 ]

@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "analyze": "procflow.analyze",
     "Analysis": "procflow.analyze",
     "render": "procflow.render",
+    "report": "procflow.report",
     "simulate": "procflow.sim",
     "compare": "procflow.sim",
     "SimulationResult": "procflow.sim",
@@ -126,5 +127,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
         json_schema,
     )
     from procflow.render import render
+    from procflow.report import report
     from procflow.runtime import Case, HistoryRecord, write_cases
     from procflow.sim import Comparison, SimulationResult, compare, simulate

@@ -8,8 +8,11 @@ decides exit codes. The text renderer can also print with colour
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable
 
+from procflow.htmlreport import report
 from procflow.lint import LintReport
 from procflow.report import github, json, sarif, text
 
@@ -34,4 +37,17 @@ def render(report: LintReport, format: str = "text") -> str:
     return renderer(report)
 
 
-__all__ = ["FORMATS", "RENDERERS", "render"]
+class _CallableModule(types.ModuleType):
+    """Lets ``procflow.report(paths)`` (the HTML report) work after ``import procflow.report``.
+
+    Importing this subpackage binds it as the attribute ``procflow.report``,
+    shadowing the public function of the same name (:func:`procflow.htmlreport.report`);
+    calling the module calls that function.
+    """
+
+    __call__ = staticmethod(report)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
+__all__ = ["FORMATS", "RENDERERS", "render", "report"]
