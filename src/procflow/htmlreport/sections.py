@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import PurePath
 from typing import Any
 
 from procflow.htmlreport import page
@@ -387,4 +388,42 @@ def comparison(data: ProcessData, anchor: str) -> str:
             )
         )
         parts.append(f"<p>Goals with this change: {_verdict(met)}</p>")
+    parts.append(page.figure(_scenario_plot(data), f"{anchor}-scenarios"))
     return "\n".join(parts)
+
+
+def _scenario_plot(data: ProcessData) -> Any:
+    """Cycle time of the baseline and of each change: mean with its interval, and p90."""
+    assert data.comparison is not None
+    scenarios = {"baseline": data.comparison.baseline, **data.comparison.changes}
+    bars = [
+        Bar(
+            _mpl(PurePath(name).stem if name.endswith((".yaml", ".yml")) else name),
+            r["cycle_time.mean"].mean,
+            r["cycle_time.mean"].ci95,
+            r["cycle_time.p90"].mean,
+        )
+        for name, r in scenarios.items()
+    ]
+    lines = [(value, _mpl(text)) for value, text in _goal_lines(data, "cycle_time")]
+    largest = max(
+        [b.reference or 0.0 for b in bars]
+        + [b.ci95[1] for b in bars if b.ci95]
+        + [v for v, _ in lines]
+        + [0.0]
+    )
+    scale, unit = time_unit(largest)
+    return bar_plot(
+        bars,
+        label=f"Cycle time by scenario of {data.process.id}",
+        description=(
+            "Mean cycle time of the baseline and of each change (hatched bar, with its 95% "
+            "interval) and its 90th percentile (diamond); dashed lines are the cycle-time goals."
+        ),
+        axis=f"cycle time ({unit})",
+        scale=scale,
+        value_name="mean",
+        reference_name="p90",
+        lines=lines,
+        show=duration,
+    )
