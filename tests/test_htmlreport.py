@@ -6,6 +6,7 @@ The browser checks (no console error, no request, plots drawn) are in
 
 from __future__ import annotations
 
+import re
 import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -149,6 +150,19 @@ def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
     assert other != first
     dated = procflow.report(CUSTOMER_SERVICE, **SMALL, date="2027-01-04")
     assert "Generated 2027-01-04." in dated
+
+
+def test_several_processes_share_a_page_with_unique_ids() -> None:
+    paths = [CUSTOMER_SERVICE, ROOT / "processes/order-fulfilment.yaml"]
+    page = procflow.report(paths, **SMALL)
+    assert page.count('<section class="process"') == 2
+    assert "procflow report: 2 processes" in page
+    ids = [attrs["id"] for _, attrs in tags(page) if "id" in attrs]
+    assert len(ids) == len(set(ids)) > 100  # graphviz's node1... and matplotlib's ids prefixed
+    # and every local reference still points at an id of the page
+    defined = set(ids)
+    for reference in re.findall(r"url\(#([^)]+)\)", page):
+        assert reference in defined, reference
 
 
 def test_a_broken_process_still_gets_its_section(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from procflow.htmlreport import sections
 from procflow.htmlreport.collect import ProcessData, Settings
 from procflow.htmlreport.plots import Plot
+from procflow.htmlreport.svg import prefix_ids
 
 CSS = """
 :root { color-scheme: light; --ink: #1f2937; --muted: #4b5563; --line: #d1d5db; }
@@ -88,7 +89,7 @@ def figure(plot: Plot, anchor: str) -> str:
     return (
         f'<figure class="plot" id="{esc(anchor)}" aria-label="{esc(plot.label)}">'
         f"<figcaption>{esc(plot.label)}</figcaption>"
-        f"{plot.svg}"
+        f"{prefix_ids(plot.svg, anchor + '-')}"
         f'<p class="meta">{esc(plot.description)}</p>'
         f"<details><summary>The data of this plot</summary>{data}</details>"
         "</figure>"

@@ -15,7 +15,7 @@ from typing import Any
 from procflow.htmlreport import page
 from procflow.htmlreport.collect import ProcessData
 from procflow.htmlreport.plots import Bar, bar_plot, quantile_plot, time_unit
-from procflow.htmlreport.svg import sanitize_svg
+from procflow.htmlreport.svg import prefix_ids, sanitize_svg
 from procflow.sim import Difference
 from procflow.units import format_duration, format_number, format_percent, format_rate
 
@@ -64,6 +64,7 @@ def diagram(data: ProcessData, anchor: str) -> str:
     label = f"Swimlane diagram of process {data.process.id}"
     steps = ", ".join(data.process.steps)
     svg = sanitize_svg(data.diagram, label=label, description=f"Steps: {steps}")
+    svg = prefix_ids(svg, f"{anchor}-diagram-")
     return (
         f'{head}<figure class="diagram" id="{page.esc(anchor)}-diagram">{svg}'
         f'<figcaption class="meta">Lanes are owners; highlighted steps are the ones lint '

@@ -71,6 +71,36 @@ def _clean(element: ET.Element) -> None:
             del element.attrib[name]
 
 
+_LOCAL_REF = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
+
+
+def prefix_ids(svg: str, prefix: str) -> str:
+    """``svg`` (one ``<svg>`` element) with every id and ``#`` reference prefixed.
+
+    Graphviz names its nodes ``node1``, ``node2``... in every diagram and
+    matplotlib derives clip-path and hatch ids from their content, so two
+    pictures in one page would share ids (invalid HTML, and a reference could
+    resolve into the wrong picture). Prefixing with the figure's anchor makes
+    them unique in the page.
+    """
+    root = ET.fromstring(svg)
+    ids = {element.get("id") for element in root.iter()} - {None}
+
+    def local(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"url(#{prefix}{name})" if name in ids else match.group(0)
+
+    for element in root.iter():
+        for name, value in list(element.attrib.items()):
+            if name == "id":
+                element.set(name, prefix + value)
+            elif name in _HREFS and value[1:] in ids:
+                element.set(name, "#" + prefix + value[1:])
+            elif "url(" in value:
+                element.set(name, _LOCAL_REF.sub(local, value))
+    return ET.tostring(root, encoding="unicode")
+
+
 def sanitize_svg(text: str, *, label: str, description: str = "") -> str:
     """``text`` (an SVG document) as one safe ``<svg>`` element named ``label``.
 
