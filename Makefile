@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup graphviz demo test lint-code bench clean
 
-setup: $(STAMP) graphviz
+setup: $(STAMP) graphviz chromium
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml Makefile
 
 graphviz:
 	@bash scripts/ensure-graphviz.sh
+
+chromium:
+	@bash scripts/ensure-chromium.sh
 
 demo: setup
 	$(BIN)/procflow lint processes/

@@ -67,6 +67,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow._logs",
             "procflow._simulate",
             "procflow.diffing",
+            "procflow.htmlreport",
             "procflow.__init__",
         ),
     ),
@@ -191,6 +192,7 @@ def test_paths_are_loaded_only_at_the_api() -> None:
         "procflow._lint",
         "procflow._render",
         "procflow.diffing",
+        "procflow.htmlreport",
     }
 
 

@@ -60,6 +60,7 @@ PUBLIC = [
     "load_text",
     "read_log",
     "render",
+    "html_report",
     "simulate",
     "write_cases",
 ]

@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "analyze": "procflow._analyze",
     "Analysis": "procflow.analysis",
     "render": "procflow._render",
+    "html_report": "procflow.htmlreport",
     "simulate": "procflow._simulate",
     "compare": "procflow._simulate",
     "SimulationResult": "procflow.sim",
@@ -123,6 +124,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow.eventlog.reader import read_log
     from procflow.findings import Finding, Severity
     from procflow.gate import ensure_runnable
+    from procflow.htmlreport import html_report
     from procflow.loader import load, load_change, load_text
     from procflow.model import (
         Arrivals,

@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "checklog",
     "calibrate",
     "diff",
+    "htmlreport",
 )
 
 #: Commands that print chatter (progress, summaries, "wrote FILE") that ``-q`` silences.

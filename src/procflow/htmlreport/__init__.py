@@ -1,0 +1,80 @@
+"""``procflow report``: one self-contained HTML page about one or more processes.
+
+Per process: the diagram, lint findings, the analytic model, the
+simulation with plots and goal verdicts, and the comparison with changes.
+Everything is computed with the public API (:mod:`.collect`), plotted with
+matplotlib (:mod:`.plots`, the optional ``report`` extra), sanitized
+(:mod:`.svg`) and written as one HTML page (:mod:`.page`, :mod:`.sections`)
+that makes no request when opened, so it can be e-mailed or attached to a
+ticket. (Named ``htmlreport`` because :mod:`procflow.report` holds the lint
+report renderers.)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+from procflow.model import Change, Process
+
+ProcessLike = Process | str | os.PathLike[str]
+
+
+def _processes(items: ProcessLike | Iterable[ProcessLike]) -> list[tuple[str, Process]]:
+    from procflow.loader import load
+
+    if isinstance(items, Process | str | os.PathLike):
+        items = [items]
+    loaded: list[tuple[str, Process]] = []
+    for item in items:
+        if isinstance(item, Process):
+            loaded.append((str(item.source.file), item))
+        elif isinstance(item, str | os.PathLike):
+            loaded.append((os.fspath(item), load(item)))
+        else:
+            raise TypeError(
+                "html_report() takes Process objects or process file paths, "
+                f"not {type(item).__name__}"
+            )
+    if not loaded:
+        raise TypeError("html_report() needs at least one process")
+    return loaded
+
+
+def html_report(
+    paths_or_processes: ProcessLike | Iterable[ProcessLike],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    changes: Sequence[Change | str | os.PathLike[str]] = (),
+    cases: int = 10_000,
+    runs: int = 10,
+    seed: int = 0,
+    jobs: int | None = None,
+    date: str | None = None,
+) -> str:
+    """The HTML report of the processes (loaded from paths where given); also written to ``output``.
+
+    Each process is linted, drawn, analyzed and simulated with ``cases``,
+    ``runs`` and ``seed`` (as :func:`procflow.simulate`), and compared with
+    each of ``changes`` (``Change`` objects or change files) on common random
+    numbers. ``date`` is printed in the header when given; without it the
+    same inputs give the same bytes. Raises :class:`~procflow.errors.ProcflowError`
+    (exit 2) when matplotlib is missing (``pip install 'procflow[report]'``),
+    and the loader's errors for files that are not valid processes or changes.
+    """
+    from procflow.fileio import write_atomic
+    from procflow.htmlreport.collect import Settings, collect, load_changes
+    from procflow.htmlreport.page import page
+    from procflow.htmlreport.plots import require_matplotlib
+
+    require_matplotlib()
+    processes = _processes(paths_or_processes)
+    settings = Settings(cases, runs, seed, jobs, load_changes(changes))
+    data = [collect(name, process, settings) for name, process in processes]
+    text = page(data, settings, date)
+    if output is not None:
+        write_atomic(output, text.encode("utf-8"))
+    return text
+
+
+__all__ = ["html_report"]

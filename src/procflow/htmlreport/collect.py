@@ -1,0 +1,117 @@
+"""Everything the report shows about one process, computed with the public API only.
+
+:func:`collect` loads nothing itself beyond what it is given and calls
+``procflow.lint``, ``procflow.analyze``, ``procflow.simulate``,
+``procflow.compare`` and the diagram renderer. A process that cannot be
+analyzed or simulated (lint errors, no arrivals) still gets a section: the
+failure is kept as text and shown in the page instead of stopping the
+report, so one broken file does not hide the others.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from procflow._lint import lint
+from procflow.analysis import analyze
+from procflow.errors import GraphvizNotFound, ProcessError, ProcflowError
+from procflow.findings import Finding
+from procflow.loader import load_change
+from procflow.model import Change, Process
+from procflow.sim import Comparison, SimulationResult, compare, simulate
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every process of a report is simulated (the command's options)."""
+
+    cases: int = 10_000
+    runs: int = 10
+    seed: int = 0
+    jobs: int | None = None
+    changes: tuple[tuple[str, Change], ...] = ()
+    """(name, change) pairs, compared with each process on common random numbers."""
+
+
+@dataclass
+class ProcessData:
+    """One process's section of the report; ``*_error`` says why a part is missing."""
+
+    name: str
+    process: Process
+    findings: list[Finding]
+    diagram: str | None = None
+    diagram_error: str | None = None
+    analysis: dict[str, Any] | None = None
+    analysis_error: str | None = None
+    simulation: SimulationResult | None = None
+    simulation_error: str | None = None
+    comparison: Comparison | None = None
+    comparison_error: str | None = None
+    extras: list[Any] = field(default_factory=list)
+    """Seam for sections other commands add later (``--log LOG``: fidelity)."""
+
+
+def _message(error: ProcflowError) -> str:
+    if isinstance(error, ProcessError) and error.problems:
+        details = "; ".join(f"{p.position}: {p.code} {p.message}" for p in error.problems[:5])
+        return f"{error.summary}: {details}"
+    return str(error)
+
+
+def diagram_svg(process: Process) -> str:
+    """The Graphviz SVG of ``process`` with lanes and highlights (raises without ``dot``)."""
+    from procflow._render import diagram, to_dot
+    from procflow._render.layout import run_dot
+
+    drawn = diagram(process, lanes=True, highlight=True, legend=True)
+    return run_dot(to_dot(drawn), "svg").decode("utf-8")
+
+
+def collect(name: str, process: Process, settings: Settings) -> ProcessData:
+    """Lint, draw, analyze, simulate and compare ``process``, keeping failures as text."""
+    data = ProcessData(name, process, lint(process))
+    try:
+        data.diagram = diagram_svg(process)
+    except GraphvizNotFound:
+        data.diagram_error = "Graphviz's dot is not installed, so the diagram is missing"
+    except ProcflowError as error:
+        data.diagram_error = _message(error)
+    try:
+        data.analysis = analyze(process).to_dict()
+    except ProcflowError as error:
+        data.analysis_error = _message(error)
+    options: dict[str, Any] = {
+        "cases": settings.cases,
+        "runs": settings.runs,
+        "seed": settings.seed,
+        "jobs": settings.jobs,
+    }
+    try:
+        data.simulation = simulate(process, **options)
+    except ProcflowError as error:
+        data.simulation_error = _message(error)
+    if settings.changes and data.simulation is not None:
+        names = [change_name for change_name, _ in settings.changes]
+        changes = [change for _, change in settings.changes]
+        try:
+            data.comparison = compare(process, *changes, names=names, **options)
+        except ProcflowError as error:
+            data.comparison_error = _message(error)
+    return data
+
+
+def load_changes(
+    changes: Sequence[Change | str | os.PathLike[str]],
+) -> tuple[tuple[str, Change], ...]:
+    """Each change (a ``Change`` or a change file) with the name the page shows for it."""
+    loaded: list[tuple[str, Change]] = []
+    for change in changes:
+        if isinstance(change, Change):
+            loaded.append((change.id, change))
+        else:
+            loaded.append((os.fspath(change), load_change(change)))
+    return tuple(loaded)

@@ -1,0 +1,430 @@
+"""The parts of a process's section: diagram, findings, analysis, simulation, comparison.
+
+Each function takes the :class:`~procflow.htmlreport.collect.ProcessData`
+and returns HTML; every value from data goes through ``page.esc`` or
+``page.table`` (which escape) and every picture through the SVG sanitizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import PurePath
+from typing import Any
+
+from procflow.htmlreport import page
+from procflow.htmlreport.collect import ProcessData
+from procflow.htmlreport.plots import Bar, bar_plot, quantile_plot, time_unit
+from procflow.htmlreport.svg import prefix_ids, sanitize_svg
+from procflow.sim import Difference
+from procflow.units import format_duration, format_number, format_percent, format_rate
+
+DASH = "—"
+STATS = ("mean", "p50", "p90", "p95", "p99")
+
+
+def label(key: str) -> str:
+    """``cycle_time.p90`` -> ``cycle time p90``; ``utilization:tier2`` -> ``utilization tier2``."""
+    text = key.replace("_", " ").replace(".", " ").replace(":", " ")
+    return text.replace("wip", "WIP").replace("throughput per hour", "throughput")
+
+
+def duration(seconds: float | None) -> str:
+    return DASH if seconds is None else format_duration(seconds)
+
+
+def percent(fraction: float | None) -> str:
+    return DASH if fraction is None else format_percent(fraction)
+
+
+def interval(ci: Any, show: Any) -> str:
+    return DASH if ci is None or None in ci else f"{show(ci[0])} – {show(ci[1])}"
+
+
+def show_kpi(key: str, value: float | None) -> str:
+    """A KPI value formatted by its kind (duration, rate, percent, number)."""
+    if value is None:
+        return DASH
+    base = key.partition(".")[0].partition(":")[0]
+    if base in ("cycle_time", "wait_time", "step_time") or key.endswith(
+        (".wait_mean", ".service_mean")
+    ):
+        return format_duration(value)
+    if base == "throughput_per_hour":
+        return format_rate(value / 3600.0)
+    if base in ("utilization", "rework_rate"):
+        return format_percent(value)
+    return format_number(value)
+
+
+def diagram(data: ProcessData, anchor: str) -> str:
+    head = "<h3>Diagram</h3>"
+    if data.diagram is None:
+        return head + page.note(data.diagram_error or "no diagram")
+    label = f"Swimlane diagram of process {data.process.id}"
+    steps = ", ".join(data.process.steps)
+    svg = sanitize_svg(data.diagram, label=label, description=f"Steps: {steps}")
+    svg = prefix_ids(svg, f"{anchor}-diagram-")
+    return (
+        f'{head}<figure class="diagram" id="{page.esc(anchor)}-diagram">{svg}'
+        f'<figcaption class="meta">Lanes are owners; highlighted steps are the ones lint '
+        f"or the analysis flag.</figcaption></figure>"
+    )
+
+
+def findings(data: ProcessData) -> str:
+    head = "<h3>Lint findings</h3>"
+    if not data.findings:
+        return head + "<p>No findings.</p>"
+    rows = [
+        (f"{f.line}:{f.column}", f.code, f.name, str(f.severity), f.message) for f in data.findings
+    ]
+    return head + page.table(("line:col", "code", "rule", "severity", "message"), rows)
+
+
+def analysis(data: ProcessData) -> str:
+    head = "<h3>Analysis (queueing model)</h3>"
+    a = data.analysis
+    if a is None:
+        return head + page.note(f"No analysis: {data.analysis_error}")
+    cycle = a["cycle_time"]
+    facts = [
+        ("expected cycle time", duration(cycle["expected"])),
+        ("fastest path at mean durations", duration(cycle["minimum"])),
+        ("bottleneck", a["bottleneck"] or "none"),
+        ("throughput", show_kpi("throughput_per_hour", a["throughput_per_hour"])),
+        ("expected WIP", DASH if a["wip"] is None else format_number(a["wip"])),
+        ("rework rate", percent(a["rework_rate"])),
+        ("stable", "yes" if a["stable"] else "no: some owner is at or above 100%"),
+    ]
+    owners = [
+        (
+            owner_id,
+            DASH if o["capacity"] is None else o["capacity"],
+            "external" if o["external"] else percent(o["utilization"]),
+            duration(o["wait_mean"]),
+            "yes" if owner_id == a["bottleneck"] else "",
+        )
+        for owner_id, o in a["owners"].items()
+    ]
+    steps = [
+        (
+            step_id,
+            s["owner"] or DASH,
+            format_number(s["visits"]),
+            duration(s["service_mean"]),
+            duration(s["wait_mean"]),
+        )
+        for step_id, s in a["steps"].items()
+        if not s["end"]
+    ]
+    return (
+        head
+        + page.table(("figure", "value"), facts)
+        + "<h4>Owners</h4>"
+        + page.table(
+            ("owner", "capacity", "utilization", "mean wait", "bottleneck"),
+            owners,
+            numeric=(1, 2, 3),
+        )
+        + "<h4>Steps</h4>"
+        + page.table(
+            ("step", "owner", "visits per case", "mean duration", "mean wait"),
+            steps,
+            numeric=(2, 3, 4),
+        )
+    )
+
+
+def _goal_lines(data: ProcessData, metric: str) -> list[tuple[float, str]]:
+    lines = []
+    for goal in data.process.goals:
+        if (
+            goal.metric_name == metric
+            and goal.target is not None
+            and goal.target.kind == "duration"
+        ):
+            lines.append(
+                (goal.target.value, f"goal {goal.id}: {goal.stat or 'mean'} {goal.target}")
+            )
+    return lines
+
+
+def _mpl(text: str) -> str:
+    """Text for matplotlib: ``$`` would start mathtext."""
+    return text.replace("$", r"\$")
+
+
+def _cycle_plot(data: ProcessData) -> Any:
+    result = data.simulation
+    assert result is not None
+    points = [
+        Bar(stat, result[f"cycle_time.{stat}"].mean, result[f"cycle_time.{stat}"].ci95)
+        for stat in STATS
+    ]
+    runs = [[run.get(f"cycle_time.{stat}") for run in result.per_run] for stat in STATS]
+    lines = [(value, _mpl(text)) for value, text in _goal_lines(data, "cycle_time")]
+    return quantile_plot(
+        points,
+        runs,
+        label=f"Cycle-time distribution of {data.process.id}",
+        description=(
+            "The distribution of cycle time as its mean and quantiles (p50 to p99): each run's "
+            "value as an open circle, the mean over runs as a square with its 95% interval; "
+            "dashed lines are the cycle-time goals."
+        ),
+        lines=lines,
+        show=duration,
+    )
+
+
+def _utilization_plot(data: ProcessData) -> Any:
+    result = data.simulation
+    assert result is not None
+    analytic = (data.analysis or {}).get("owners", {})
+    bars = [
+        Bar(
+            _mpl(owner_id),
+            o.utilization.mean,
+            o.utilization.ci95,
+            analytic.get(owner_id, {}).get("utilization"),
+        )
+        for owner_id, o in result.owners.items()
+        if not o.external
+    ]
+    return bar_plot(
+        bars,
+        label=f"Utilization per owner of {data.process.id}",
+        description=(
+            "Simulated utilization of each staffed owner (hatched bar, with its 95% interval) "
+            "and the queueing model's figure (diamond); the dashed line is 100%."
+        ),
+        axis="utilization (%)",
+        scale=0.01,
+        value_name="simulated",
+        reference_name="analytic",
+        lines=[(1.0, "100% (saturated)")],
+        show=percent,
+    )
+
+
+def _waiting_plot(data: ProcessData) -> Any:
+    result = data.simulation
+    assert result is not None
+    analytic = (data.analysis or {}).get("steps", {})
+    bars = [
+        Bar(
+            _mpl(step_id),
+            s.wait_mean.mean,
+            s.wait_mean.ci95,
+            analytic.get(step_id, {}).get("wait_mean"),
+        )
+        for step_id, s in result.steps.items()
+        if s.wait_mean.mean is not None
+    ]
+    largest = max(
+        [b.ci95[1] for b in bars if b.ci95]
+        + [b.reference or 0.0 for b in bars]
+        + [b.value or 0.0 for b in bars]
+        + [0.0]
+    )
+    scale, unit = time_unit(largest)
+    return bar_plot(
+        bars,
+        label=f"Waiting per step of {data.process.id}",
+        description=(
+            "Mean wait per visit before each step starts (hatched bar, with its 95% interval) "
+            "and the queueing model's estimate (diamond)."
+        ),
+        axis=f"mean wait per visit ({unit})",
+        scale=scale,
+        value_name="simulated",
+        reference_name="analytic",
+        show=duration,
+    )
+
+
+NO_WAIT = (
+    "No waiting to plot: no step's mean wait per visit reaches a second, simulated or analytic."
+)
+
+
+def _waits(data: ProcessData) -> bool:
+    """Whether some step waits a second or more on average (else the plot would be empty)."""
+    result = data.simulation
+    assert result is not None
+    analytic = (data.analysis or {}).get("steps", {})
+    simulated = [s.wait_mean.mean or 0.0 for s in result.steps.values()]
+    estimated = [s.get("wait_mean") or 0.0 for s in analytic.values()]
+    return max([*simulated, *estimated, 0.0]) >= 1.0
+
+
+WIP_NOTE = (
+    "Work in progress over time is not plotted: the simulation result gives the time-average "
+    "WIP (above) but no time series yet."
+)
+
+
+def simulation(data: ProcessData, anchor: str) -> str:
+    head = "<h3>Simulation</h3>"
+    result = data.simulation
+    if result is None:
+        return head + page.note(f"No simulation: {data.simulation_error}")
+    keys = [
+        "cycle_time.mean",
+        "cycle_time.p90",
+        "wait_time.mean",
+        "throughput_per_hour",
+        "wip",
+        "rework_rate",
+        "cost_per_case",
+    ]
+    rows = [
+        (
+            label(key),
+            show_kpi(key, result[key].mean),
+            interval(result[key].ci95, shower(key)),
+        )
+        for key in keys
+        if key in result.kpis and result[key].mean is not None
+    ]
+    parts = [head, page.table(("KPI", "mean over runs", "95% interval"), rows, numeric=(1, 2))]
+    parts.extend(page.note(text) for text in result.notes)
+    parts.append(page.figure(_cycle_plot(data), f"{anchor}-cycle"))
+    parts.append(page.figure(_utilization_plot(data), f"{anchor}-utilization"))
+    if _waits(data):
+        parts.append(page.figure(_waiting_plot(data), f"{anchor}-waiting"))
+    else:
+        parts.append(page.note(NO_WAIT))
+    # seam: a WIP-over-time plot goes here once SimulationResult carries a series
+    parts.append(f'<div id="{page.esc(anchor)}-wip">{page.note(WIP_NOTE)}</div>')
+    parts.append(goals(data))
+    return "\n".join(parts)
+
+
+def _verdict(met: bool | None) -> str:
+    if met is None:
+        return '<span class="verdict-unknown">cannot be measured</span>'
+    if met:
+        return '<span class="verdict-met">met</span>'
+    return '<span class="verdict-missed">not met</span>'
+
+
+def goals(data: ProcessData) -> str:
+    result = data.simulation
+    head = "<h3>Goals</h3>"
+    if result is None or not result.goals:
+        return head + "<p>The process declares no measurable goal.</p>"
+    rows = []
+    for goal in result.goals:
+        key = goal.metric if goal.stat is None else f"{goal.metric}.{goal.stat}"
+        show = shower(key)
+        reason = f" ({goal.reason})" if goal.reason else ""
+        rows.append(
+            "<tr>"
+            f"<td>{page.esc(goal.id)}</td><td>{page.esc(key)}</td>"
+            f"<td>{page.esc(goal.target)}</td>"
+            f'<td class="num">{page.esc(show(goal.value))}</td>'
+            f'<td class="num">{page.esc(interval(goal.ci95, show))}</td>'
+            f"<td>{_verdict(goal.met)}{page.esc(reason)}</td>"
+            "</tr>"
+        )
+    heads = "".join(
+        f'<th scope="col">{h}</th>'
+        for h in ("goal", "metric", "target", "simulated", "95% interval", "verdict")
+    )
+    return f"{head}<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def shower(key: str) -> Callable[[float | None], str]:
+    """The formatter of KPI ``key``'s values."""
+    return partial(show_kpi, key)
+
+
+def _points(value: float | None) -> str:
+    """A difference of shares in percentage points: ``-10.8 pt``."""
+    return DASH if value is None else f"{value * 100:+.1f} pt"
+
+
+def _difference_row(key: str, d: Difference) -> tuple[str, ...]:
+    """One KPI of a comparison: baseline, changed, difference, interval, significance."""
+    if key.startswith(("utilization", "rework_rate")):
+        show_difference = _points
+    else:
+
+        def show_difference(value: float | None) -> str:
+            text = show_kpi(key, value)
+            return "+" + text if value is not None and value > 0 else text
+
+    return (
+        label(key),
+        show_kpi(key, d.baseline),
+        show_kpi(key, d.value),
+        show_difference(d.difference),
+        interval(d.ci95, show_difference),
+        "yes" if d.significant else "no",
+    )
+
+
+def comparison(data: ProcessData, anchor: str) -> str:
+    if data.comparison is None and data.comparison_error is None:
+        return ""
+    head = f'<h3 id="{page.esc(anchor)}-compare">Comparison with changes</h3>'
+    if data.comparison is None:
+        return head + page.note(f"No comparison: {data.comparison_error}")
+    parts = [
+        head,
+        "<p>Every change simulated on the same random numbers as the baseline; "
+        "a difference is significant when its paired 95% interval excludes 0.</p>",
+    ]
+    for name, diffs in data.comparison.differences.items():
+        rows = [_difference_row(key, d) for key, d in diffs.items()]
+        met = data.comparison.changes[name].goals_met
+        parts.append(f"<h4>{page.esc(name)}</h4>")
+        parts.append(
+            page.table(
+                ("KPI", "baseline", "with the change", "difference", "95% interval", "significant"),
+                rows,
+                numeric=(1, 2, 3, 4),
+            )
+        )
+        parts.append(f"<p>Goals with this change: {_verdict(met)}</p>")
+    parts.append(page.figure(_scenario_plot(data), f"{anchor}-scenarios"))
+    return "\n".join(parts)
+
+
+def _scenario_plot(data: ProcessData) -> Any:
+    """Cycle time of the baseline and of each change: mean with its interval, and p90."""
+    assert data.comparison is not None
+    scenarios = {"baseline": data.comparison.baseline, **data.comparison.changes}
+    bars = [
+        Bar(
+            _mpl(PurePath(name).stem if name.endswith((".yaml", ".yml")) else name),
+            r["cycle_time.mean"].mean,
+            r["cycle_time.mean"].ci95,
+            r["cycle_time.p90"].mean,
+        )
+        for name, r in scenarios.items()
+    ]
+    lines = [(value, _mpl(text)) for value, text in _goal_lines(data, "cycle_time")]
+    largest = max(
+        [b.reference or 0.0 for b in bars]
+        + [b.ci95[1] for b in bars if b.ci95]
+        + [v for v, _ in lines]
+        + [0.0]
+    )
+    scale, unit = time_unit(largest)
+    return bar_plot(
+        bars,
+        label=f"Cycle time by scenario of {data.process.id}",
+        description=(
+            "Mean cycle time of the baseline and of each change (hatched bar, with its 95% "
+            "interval) and its 90th percentile (diamond); dashed lines are the cycle-time goals."
+        ),
+        axis=f"cycle time ({unit})",
+        scale=scale,
+        value_name="mean",
+        reference_name="p90",
+        lines=lines,
+        show=duration,
+    )

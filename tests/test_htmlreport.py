@@ -1,0 +1,261 @@
+"""``procflow report``: the HTML page's content, escaping, sanitizing, determinism and errors.
+
+The browser checks (no console error, no request, plots drawn) are in
+``test_htmlreport_browser.py``; these run without a browser.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import procflow
+from helpers import CUSTOMER_SERVICE, ROOT, run, write
+from procflow.htmlreport.svg import sanitize_svg
+
+SMALL = {"cases": 300, "runs": 3, "seed": 1, "jobs": 1}
+HOSTILE = "<script>alert(1)</script>"
+
+HOSTILE_PROCESS = f"""\
+process: hostile
+title: "{HOSTILE} & co"
+description: "<img src=https://example.com/x.png onerror=alert(2)>"
+owners:
+  clerk: {{capacity: 2}}
+arrivals: {{rate: 6/h}}
+start: check
+steps:
+  check:
+    title: "{HOSTILE}"
+    owner: clerk
+    duration: exponential(5m)
+    next: done
+  done: {{end: true}}
+goals:
+  - id: quick
+    metric: cycle_time
+    stat: p90
+    target: "<= 1h"
+"""
+
+
+class _Tags(HTMLParser):
+    """Every start tag and attribute the browser would build from the page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+@pytest.fixture(scope="module")
+def customer_page() -> str:
+    return procflow.html_report(
+        CUSTOMER_SERVICE, changes=[ROOT / "changes/hire-support-agent.yaml"], **SMALL
+    )
+
+
+def test_the_page_has_every_part(customer_page: str) -> None:
+    for part in (
+        "Diagram",
+        "Lint findings",
+        "Analysis (queueing model)",
+        "Cycle-time distribution of customer-service",
+        "Utilization per owner of customer-service",
+        "Waiting per step of customer-service",
+        "Goals",
+        "resolve-within-a-day",
+        "Comparison with changes",
+        "Cycle time by scenario of customer-service",
+        "changes/hire-support-agent.yaml",
+        "no time series yet",  # the WIP seam says what is missing
+    ):
+        assert part in customer_page, part
+    assert customer_page.count("<svg") == 5  # diagram + four plots
+    assert customer_page.count("<details>") == 4  # one data table per plot
+
+
+def test_the_numbers_are_the_simulation_s(customer_page: str) -> None:
+    """The page shows what procflow.simulate/analyze compute, formatted, not other numbers."""
+    from procflow.htmlreport.sections import duration, percent
+
+    result = procflow.simulate(CUSTOMER_SERVICE, **SMALL)
+    analysis = procflow.analyze(CUSTOMER_SERVICE)
+    assert duration(result["cycle_time.p90"].mean) in customer_page
+    low, high = result["cycle_time.p90"].ci95
+    assert f"{duration(low)} – {duration(high)}" in customer_page
+    util = result.owners["support-agent"].utilization.mean
+    assert percent(util) in customer_page
+    assert percent(analysis.owners["support-agent"].utilization) in customer_page
+    assert duration(analysis.cycle_time.expected) in customer_page
+
+
+def test_nothing_in_the_page_can_fetch_or_run(customer_page: str) -> None:
+    for tag, attrs in tags(customer_page):
+        assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
+        for name, value in attrs.items():
+            assert not name.startswith("on"), (tag, name)
+            if name in ("href", "xlink:href", "src"):
+                assert (value or "").startswith("#"), (tag, name, value)
+    namespaces = (
+        'xmlns="http://www.w3.org/2000/svg"',
+        'xmlns:xlink="http://www.w3.org/1999/xlink"',
+    )
+    text = customer_page
+    for declaration in namespaces:
+        text = text.replace(declaration, "")
+    assert "http://" not in text
+    assert "https://" not in text
+    assert "url(http" not in customer_page
+    assert "default-src 'none'" in customer_page
+
+
+def test_hostile_titles_are_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "hostile.yaml", HOSTILE_PROCESS)
+    page = procflow.html_report(path, **SMALL)
+    assert "<script" not in page.lower()
+    assert "<img" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page  # heading and nav
+    assert "&lt;img src=https://example.com/x.png onerror=alert(2)&gt;" in page
+    # the step title reached the diagram, as text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.split('class="diagram"')[1]
+    for tag, attrs in tags(page):
+        assert tag not in ("script", "img")
+        assert not any(name.startswith("on") for name in attrs)
+
+
+def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
+    first = procflow.html_report(CUSTOMER_SERVICE, tmp_path / "a.html", **SMALL)
+    second = procflow.html_report(CUSTOMER_SERVICE, tmp_path / "b.html", **SMALL)
+    assert first == second
+    assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
+    today = datetime.now(UTC).date()
+    assert today.isoformat() not in first  # no timestamp unless asked
+    assert "Generated" not in first
+    other = procflow.html_report(CUSTOMER_SERVICE, **{**SMALL, "seed": 2})
+    assert other != first
+    dated = procflow.html_report(CUSTOMER_SERVICE, **SMALL, date="2027-01-04")
+    assert "Generated 2027-01-04." in dated
+
+
+def test_several_processes_share_a_page_with_unique_ids() -> None:
+    paths = [CUSTOMER_SERVICE, ROOT / "processes/order-fulfilment.yaml"]
+    page = procflow.html_report(paths, **SMALL)
+    assert page.count('<section class="process"') == 2
+    assert "procflow report: 2 processes" in page
+    ids = [attrs["id"] for _, attrs in tags(page) if "id" in attrs]
+    assert len(ids) == len(set(ids)) > 100  # graphviz's node1... and matplotlib's ids prefixed
+    # and every local reference still points at an id of the page
+    defined = set(ids)
+    for reference in re.findall(r"url\(#([^)]+)\)", page):
+        assert reference in defined, reference
+
+
+def test_a_broken_process_still_gets_its_section(tmp_path: Path) -> None:
+    """No arrivals: lint findings and the diagram are shown, the simulation says why not."""
+    text = HOSTILE_PROCESS.replace("arrivals: {rate: 6/h}\n", "")
+    page = procflow.html_report(write(tmp_path, "no-arrivals.yaml", text), **SMALL)
+    assert "No simulation:" in page
+    assert "No analysis:" in page
+    assert "PF" in page  # the lint finding about the missing arrivals
+
+
+def test_the_sanitizer_removes_what_could_run_or_fetch() -> None:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'onload="alert(1)"><title>G</title><script>alert(2)</script>'
+        '<a xlink:href="https://example.com" target="_blank"><text>x</text></a>'
+        '<image href="http://example.com/i.png"/><foreignObject><div/></foreignObject>'
+        '<rect style="fill: url(http://example.com/p)" fill="url(#local)"/>'
+        '<use href="#local"/></svg>'
+    )
+    clean = sanitize_svg(svg, label=HOSTILE, description="d")
+    root = ET.fromstring(clean)
+    names = {element.tag.rpartition("}")[2] for element in root.iter()}
+    assert names == {"svg", "title", "desc", "g", "text", "rect", "use"}
+    assert "example.com" not in clean
+    assert "onload" not in clean
+    assert 'fill="url(#local)"' in clean
+    assert 'href="#local"' in clean
+    assert root.find("{http://www.w3.org/2000/svg}title").text == HOSTILE  # type: ignore[union-attr]
+    assert "&lt;script&gt;" in clean
+    assert root.get("role") == "img"
+    assert root.get("aria-label") == HOSTILE
+
+
+def test_cli_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out" / "report.html"
+    code, out, err = run(
+        capsys,
+        "report",
+        str(ROOT / "processes/c*-service.yaml"),
+        "-o",
+        target,
+        "--cases",
+        "200",
+        "--runs",
+        "2",
+        "--seed",
+        "3",
+        "--jobs",
+        "1",
+        "--change",
+        ROOT / "changes/hire-support-agent.yaml",
+        "--date",
+        "today",
+    )
+    assert (code, out) == (0, "")
+    assert f"wrote {target}" in err
+    page = target.read_text(encoding="utf-8")
+    assert page == procflow.html_report(
+        CUSTOMER_SERVICE,
+        changes=[ROOT / "changes/hire-support-agent.yaml"],
+        cases=200,
+        runs=2,
+        seed=3,
+        jobs=1,
+        date="today",
+    ).replace(str(CUSTOMER_SERVICE), str(ROOT / "processes/customer-service.yaml"))
+    code, out, _ = run(capsys, "report", CUSTOMER_SERVICE, "--cases", "100", "--runs", "2")
+    assert code == 0
+    assert out.startswith("<!DOCTYPE html>")
+
+
+def test_cli_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "report", tmp_path / "missing.yaml")
+    assert code == 2
+    assert "missing.yaml" in err
+    bad = write(tmp_path, "bad.yaml", "process: x\nsteps: [\n")
+    code, _, err = run(capsys, "report", bad)
+    assert code == 2
+    assert "bad.yaml:" in err
+    code, _, err = run(capsys, "report", CUSTOMER_SERVICE, "--runs", "0")
+    assert code == 2
+    assert "--runs" in err
+    code, _, err = run(capsys, "report")
+    assert code == 2
+    assert "PATHS" in err
+
+
+def test_missing_matplotlib_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    code, out, err = run(capsys, "report", CUSTOMER_SERVICE, "--cases", "50", "--runs", "1")
+    assert code == 2
+    assert out == ""
+    assert "pip install 'procflow[report]'" in " ".join(err.split())
