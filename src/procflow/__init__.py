@@ -56,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "LogReport": "procflow.eventlog.conformance",
     "calibrate": "procflow.eventlog.calibrate",
     "Calibration": "procflow.eventlog.calibrate",
+    "fidelity": "procflow.distance.fidelity",
+    "Fidelity": "procflow.distance.result",
     "Finding": "procflow.findings",
     "Severity": "procflow.findings",
     "CaseError": "procflow.errors",
@@ -95,6 +97,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow.analyze import Analysis, analyze
     from procflow.config import LintConfig
+    from procflow.distance.fidelity import fidelity
+    from procflow.distance.result import Fidelity
     from procflow.errors import (
         CaseError,
         ConfigError,
