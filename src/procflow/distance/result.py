@@ -47,7 +47,7 @@ class Measure:
             return "within noise"
         if math.isinf(ratio):
             return "above a zero noise floor"
-        return f"{ratio:.1f}× the noise"
+        return f"{ratio:.2f}× the noise" if ratio < 2 else f"{ratio:.1f}× the noise"
 
     def to_dict(self) -> dict[str, Any]:
         ratio = self.ratio
