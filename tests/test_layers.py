@@ -55,7 +55,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("analysis", ("procflow.analysis",)),
     (
         "rules / simulation / logs / live cases",
-        ("procflow.rules", "procflow.sim", "procflow.eventlog", "procflow.runtime"),
+        (
+            "procflow.rules",
+            "procflow.sim",
+            "procflow.eventlog",
+            "procflow.runtime",
+            "procflow.distance",
+        ),
     ),
     ("lint engine", ("procflow._lint",)),
     ("reports / renderers", ("procflow.report", "procflow._render")),

@@ -63,6 +63,8 @@ _EXPORTS: dict[str, str] = {
     "LogReport": "procflow.eventlog.conformance",
     "calibrate": "procflow.eventlog.calibrate",
     "Calibration": "procflow.eventlog.calibrate",
+    "fidelity": "procflow.distance.fidelity",
+    "Fidelity": "procflow.distance.result",
     "Finding": "procflow.findings",
     "Severity": "procflow.findings",
     "CaseError": "procflow.errors",
@@ -105,6 +107,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow.analysis import Analysis
     from procflow.config import LintConfig
     from procflow.diffing import diff
+    from procflow.distance.fidelity import fidelity
+    from procflow.distance.result import Fidelity
     from procflow.errors import (
         CaseError,
         ConfigError,

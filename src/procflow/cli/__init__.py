@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "calibrate",
     "diff",
     "htmlreport",
+    "fidelity",
 )
 
 #: Commands that print chatter (progress, summaries, "wrote FILE") that ``-q`` silences.

@@ -14,14 +14,11 @@ inputs and seed give the same bytes, so two reports diff.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from procflow.htmlreport import sections
 from procflow.htmlreport.collect import ProcessData, Settings
-from procflow.htmlreport.plots import Plot
-from procflow.htmlreport.svg import prefix_ids
+from procflow.htmlreport.elements import esc
 
 CSS = """
 :root { color-scheme: light; --ink: #1f2937; --muted: #4b5563; --line: #d1d5db; }
@@ -61,43 +58,6 @@ nav ul { columns: 2; }
 """
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-
-def esc(value: object) -> str:
-    """Any value as HTML text: ``<``, ``>``, ``&`` and quotes escaped."""
-    return html.escape(str(value), quote=True)
-
-
-def table(
-    headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()
-) -> str:
-    """An HTML table; columns whose index is in ``numeric`` are right-aligned."""
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
-    body = []
-    for row in rows:
-        cells = []
-        for index, cell in enumerate(row):
-            css = ' class="num"' if index in numeric else ""
-            cells.append(f"<td{css}>{esc(cell)}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def figure(plot: Plot, anchor: str) -> str:
-    """A plot with its caption and its data table in a ``<details>`` (the text alternative)."""
-    data = table(plot.table.headers, plot.table.rows, numeric=(1, 2, 3))
-    return (
-        f'<figure class="plot" id="{esc(anchor)}" aria-label="{esc(plot.label)}">'
-        f"<figcaption>{esc(plot.label)}</figcaption>"
-        f"{prefix_ids(plot.svg, anchor + '-')}"
-        f'<p class="meta">{esc(plot.description)}</p>'
-        f"<details><summary>The data of this plot</summary>{data}</details>"
-        "</figure>"
-    )
-
-
-def note(text: str) -> str:
-    return f'<p class="note">{esc(text)}</p>'
 
 
 def process_section(data: ProcessData, anchor: str) -> str:

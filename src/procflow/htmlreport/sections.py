@@ -1,8 +1,8 @@
 """The parts of a process's section: diagram, findings, analysis, simulation, comparison.
 
 Each function takes the :class:`~procflow.htmlreport.collect.ProcessData`
-and returns HTML; every value from data goes through ``page.esc`` or
-``page.table`` (which escape) and every picture through the SVG sanitizer.
+and returns HTML; every value from data goes through ``elements.esc`` or
+``elements.table`` (which escape) and every picture through the SVG sanitizer.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import PurePath
 from typing import Any
 
-from procflow.htmlreport import page
+from procflow.htmlreport import elements
 from procflow.htmlreport.collect import ProcessData
 from procflow.htmlreport.plots import Bar, bar_plot, quantile_plot, time_unit
 from procflow.htmlreport.svg import prefix_ids, sanitize_svg
@@ -60,13 +60,13 @@ def show_kpi(key: str, value: float | None) -> str:
 def diagram(data: ProcessData, anchor: str) -> str:
     head = "<h3>Diagram</h3>"
     if data.diagram is None:
-        return head + page.note(data.diagram_error or "no diagram")
+        return head + elements.note(data.diagram_error or "no diagram")
     label = f"Swimlane diagram of process {data.process.id}"
     steps = ", ".join(data.process.steps)
     svg = sanitize_svg(data.diagram, label=label, description=f"Steps: {steps}")
     svg = prefix_ids(svg, f"{anchor}-diagram-")
     return (
-        f'{head}<figure class="diagram" id="{page.esc(anchor)}-diagram">{svg}'
+        f'{head}<figure class="diagram" id="{elements.esc(anchor)}-diagram">{svg}'
         f'<figcaption class="meta">Lanes are owners; highlighted steps are the ones lint '
         f"or the analysis flag.</figcaption></figure>"
     )
@@ -79,14 +79,14 @@ def findings(data: ProcessData) -> str:
     rows = [
         (f"{f.line}:{f.column}", f.code, f.name, str(f.severity), f.message) for f in data.findings
     ]
-    return head + page.table(("line:col", "code", "rule", "severity", "message"), rows)
+    return head + elements.table(("line:col", "code", "rule", "severity", "message"), rows)
 
 
 def analysis(data: ProcessData) -> str:
     head = "<h3>Analysis (queueing model)</h3>"
     a = data.analysis
     if a is None:
-        return head + page.note(f"No analysis: {data.analysis_error}")
+        return head + elements.note(f"No analysis: {data.analysis_error}")
     cycle = a["cycle_time"]
     facts = [
         ("expected cycle time", duration(cycle["expected"])),
@@ -120,15 +120,15 @@ def analysis(data: ProcessData) -> str:
     ]
     return (
         head
-        + page.table(("figure", "value"), facts)
+        + elements.table(("figure", "value"), facts)
         + "<h4>Owners</h4>"
-        + page.table(
+        + elements.table(
             ("owner", "capacity", "utilization", "mean wait", "bottleneck"),
             owners,
             numeric=(1, 2, 3),
         )
         + "<h4>Steps</h4>"
-        + page.table(
+        + elements.table(
             ("step", "owner", "visits per case", "mean duration", "mean wait"),
             steps,
             numeric=(2, 3, 4),
@@ -269,7 +269,7 @@ def simulation(data: ProcessData, anchor: str) -> str:
     head = "<h3>Simulation</h3>"
     result = data.simulation
     if result is None:
-        return head + page.note(f"No simulation: {data.simulation_error}")
+        return head + elements.note(f"No simulation: {data.simulation_error}")
     keys = [
         "cycle_time.mean",
         "cycle_time.p90",
@@ -288,16 +288,16 @@ def simulation(data: ProcessData, anchor: str) -> str:
         for key in keys
         if key in result.kpis and result[key].mean is not None
     ]
-    parts = [head, page.table(("KPI", "mean over runs", "95% interval"), rows, numeric=(1, 2))]
-    parts.extend(page.note(text) for text in result.notes)
-    parts.append(page.figure(_cycle_plot(data), f"{anchor}-cycle"))
-    parts.append(page.figure(_utilization_plot(data), f"{anchor}-utilization"))
+    parts = [head, elements.table(("KPI", "mean over runs", "95% interval"), rows, numeric=(1, 2))]
+    parts.extend(elements.note(text) for text in result.notes)
+    parts.append(elements.figure(_cycle_plot(data), f"{anchor}-cycle"))
+    parts.append(elements.figure(_utilization_plot(data), f"{anchor}-utilization"))
     if _waits(data):
-        parts.append(page.figure(_waiting_plot(data), f"{anchor}-waiting"))
+        parts.append(elements.figure(_waiting_plot(data), f"{anchor}-waiting"))
     else:
-        parts.append(page.note(NO_WAIT))
+        parts.append(elements.note(NO_WAIT))
     # seam: a WIP-over-time plot goes here once SimulationResult carries a series
-    parts.append(f'<div id="{page.esc(anchor)}-wip">{page.note(WIP_NOTE)}</div>')
+    parts.append(f'<div id="{elements.esc(anchor)}-wip">{elements.note(WIP_NOTE)}</div>')
     parts.append(goals(data))
     return "\n".join(parts)
 
@@ -322,11 +322,11 @@ def goals(data: ProcessData) -> str:
         reason = f" ({goal.reason})" if goal.reason else ""
         rows.append(
             "<tr>"
-            f"<td>{page.esc(goal.id)}</td><td>{page.esc(key)}</td>"
-            f"<td>{page.esc(goal.target)}</td>"
-            f'<td class="num">{page.esc(show(goal.value))}</td>'
-            f'<td class="num">{page.esc(interval(goal.ci95, show))}</td>'
-            f"<td>{_verdict(goal.met)}{page.esc(reason)}</td>"
+            f"<td>{elements.esc(goal.id)}</td><td>{elements.esc(key)}</td>"
+            f"<td>{elements.esc(goal.target)}</td>"
+            f'<td class="num">{elements.esc(show(goal.value))}</td>'
+            f'<td class="num">{elements.esc(interval(goal.ci95, show))}</td>'
+            f"<td>{_verdict(goal.met)}{elements.esc(reason)}</td>"
             "</tr>"
         )
     heads = "".join(
@@ -369,9 +369,9 @@ def _difference_row(key: str, d: Difference) -> tuple[str, ...]:
 def comparison(data: ProcessData, anchor: str) -> str:
     if data.comparison is None and data.comparison_error is None:
         return ""
-    head = f'<h3 id="{page.esc(anchor)}-compare">Comparison with changes</h3>'
+    head = f'<h3 id="{elements.esc(anchor)}-compare">Comparison with changes</h3>'
     if data.comparison is None:
-        return head + page.note(f"No comparison: {data.comparison_error}")
+        return head + elements.note(f"No comparison: {data.comparison_error}")
     parts = [
         head,
         "<p>Every change simulated on the same random numbers as the baseline; "
@@ -380,16 +380,16 @@ def comparison(data: ProcessData, anchor: str) -> str:
     for name, diffs in data.comparison.differences.items():
         rows = [_difference_row(key, d) for key, d in diffs.items()]
         met = data.comparison.changes[name].goals_met
-        parts.append(f"<h4>{page.esc(name)}</h4>")
+        parts.append(f"<h4>{elements.esc(name)}</h4>")
         parts.append(
-            page.table(
+            elements.table(
                 ("KPI", "baseline", "with the change", "difference", "95% interval", "significant"),
                 rows,
                 numeric=(1, 2, 3, 4),
             )
         )
         parts.append(f"<p>Goals with this change: {_verdict(met)}</p>")
-    parts.append(page.figure(_scenario_plot(data), f"{anchor}-scenarios"))
+    parts.append(elements.figure(_scenario_plot(data), f"{anchor}-scenarios"))
     return "\n".join(parts)
 
 
