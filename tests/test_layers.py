@@ -57,7 +57,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("procflow.rules", "procflow.sim", "procflow.eventlog", "procflow.runtime"),
     ),
     ("lint engine", ("procflow._lint",)),
-    ("reports / renderers", ("procflow.report", "procflow._render")),
+    ("reports / renderers", ("procflow.report", "procflow._render", "procflow.bpmn")),
     (
         "API",
         (

@@ -37,7 +37,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "checklog",
     "calibrate",
     "diff",
+    "bpmn",
 )
+
+#: Commands whose module is not named after them.
+COMMAND_ALIASES: dict[str, str] = {"import": "bpmn", "export": "bpmn"}
 
 
 class _LazyGroup(click.Group):
@@ -73,7 +77,7 @@ class _LazyGroup(click.Group):
                     self.add_command(command)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = cmd_name.replace("-", "").replace("_", "")
+        module = COMMAND_ALIASES.get(cmd_name, cmd_name.replace("-", "").replace("_", ""))
         if cmd_name not in self.commands and module in COMMAND_MODULES:
             self._load([module])
         if cmd_name not in self.commands:
