@@ -189,3 +189,21 @@ def test_export_needs_to(capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, "export", CUSTOMER_SERVICE)
     assert code == 2
     assert "--to" in err
+
+
+def test_a_loop_drawn_after_export_is_marked_feedback(tmp_path: Path) -> None:
+    text = exported(CUSTOMER_SERVICE, tmp_path).read_text(encoding="utf-8")
+    # in a modeler: escalate now leads back to triage (a flow without procflow's marks)
+    edited = text.replace(
+        'sourceRef="escalate" targetRef="resolve" name="fixed" procflow:trigger="fixed"',
+        'sourceRef="escalate" targetRef="triage" name="unclear"',
+    )
+    assert edited != text
+    p = procflow.load_text(import_bpmn(write(tmp_path, "edited.bpmn", edited)).text)
+    (back,) = p.steps["escalate"].transitions
+    assert (back.trigger, back.to, back.feedback) == ("unclear", "triage", True)
+    reopened = p.steps["confirm"].on
+    assert reopened is not None
+    assert reopened["reopened"].feedback
+    assert reopened["reopened"].max == 3
+    assert not any(t.feedback for t in p.steps["triage"].transitions)

@@ -8,7 +8,7 @@ the next steps becomes one transition of that step, its probability the
 product of the branch probabilities along it (so a gateway after a gateway
 stays exact), its trigger the sequence flows' names. Cycles become
 ``feedback: true`` transitions: the back edges of a depth-first search
-from the start step (for a file procflow exported, its own marks).
+from the start step (edges the file already marks, as procflow's export does, are not walked).
 
 Parallel and other gateways procflow cannot represent yet are named in a
 :class:`~procflow.bpmn.graph.Notice` and imported as an exclusive choice
@@ -419,7 +419,11 @@ class Importer:
         return ident, paths
 
     def mark_loops(self, steps: dict[str, dict[str, Any]], start: str) -> None:
-        """Mark DFS back edges ``feedback: true`` (a file without procflow's own marks)."""
+        """Mark DFS back edges ``feedback: true``; marked edges (an export's) are not walked.
+
+        So a cycle drawn in a modeler after export is marked too, and a cycle
+        procflow's marks already break is left as it was.
+        """
         state: dict[str, int] = {}
         stack: list[tuple[str, list[dict[str, Any]]]] = []
 
@@ -427,7 +431,8 @@ class Importer:
             body = steps[step]
             if "next" in body:
                 body["on"] = {"next": {"to": body.pop("next")}}
-            return list(body.get("on", {}).values())
+            # edges already marked (procflow's own export) break their cycles already
+            return [e for e in body.get("on", {}).values() if not e.get("feedback")]
 
         state[start] = 1
         stack.append((start, edges(start)))
@@ -468,8 +473,7 @@ class Importer:
         if "__end__" in self.step_of:
             steps[self.step_of["__end__"]] = {"end": True}
         self.drop_cut_off(steps, start)
-        if not self.exported:
-            self.mark_loops(steps, start)
+        self.mark_loops(steps, start)
         process = self.m.process
         name = process.get("name") or self.m.pool_name
         ident = process.get("process", PF) or slug(
