@@ -189,6 +189,7 @@ def test_paths_are_loaded_only_at_the_api() -> None:
         "procflow._simulate",
         "procflow._lint",
         "procflow._render",
+        "procflow.bpmn",
         "procflow.diffing",
     }
 

@@ -51,6 +51,8 @@ PUBLIC = [
     "compare",
     "diff",
     "ensure_runnable",
+    "export_bpmn",
+    "import_bpmn",
     "json_schema",
     "lint",
     "lint_file",

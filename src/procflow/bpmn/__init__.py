@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from procflow.bpmn.graph import Notice, read_model
 from procflow.bpmn.importer import Importer
 from procflow.bpmn.params import ParamsError, read_params
 from procflow.bpmn.xmltree import BpmnError, parse
+
+if TYPE_CHECKING:
+    from procflow.model import Process
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,19 @@ def import_bpmn(
     return BpmnImport(text, draft.process, tuple(notices), tuple(draft.warnings))
 
 
-def export_bpmn(process: object, *, params: bool = False) -> tuple[bytes, str | None]:
-    """A process as BPMN 2.0 XML bytes (and the Prosimos JSON text when ``params``)."""
-    from procflow.bpmn.exporter import export
+def export_bpmn(
+    process: Process | str | os.PathLike[str], *, params: bool = False
+) -> tuple[bytes, str | None]:
+    """A process (or the process file a path names) as BPMN 2.0 XML bytes with its diagram.
 
-    return export(process, params=params)
+    With ``params``, the second item is the Prosimos-style simulation
+    parameters as JSON text (else ``None``). Graphviz's ``dot`` lays out the
+    diagram: :class:`~procflow.errors.GraphvizNotFound` when it is missing.
+    """
+    from procflow.bpmn.exporter import export
+    from procflow.loader import as_process
+
+    return export(as_process(process, "export_bpmn"), params=params)
 
 
 __all__ = ["BpmnError", "BpmnImport", "Notice", "ParamsError", "export_bpmn", "import_bpmn"]

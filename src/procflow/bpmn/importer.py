@@ -228,7 +228,7 @@ class Importer:
     def wait_owner(self) -> str:
         if WAIT_OWNER not in self.owners:
             self.owners[WAIT_OWNER] = {
-                "title": "Waiting (timer and message events)",
+                "title": "Waiting",
                 "external": True,
             }
         return WAIT_OWNER

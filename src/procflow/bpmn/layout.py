@@ -5,12 +5,14 @@ constrain the ranks, so rework loops run backwards as people draw them);
 its x coordinates place every node. Lanes are horizontal bands of the pool
 in owner order: in its lane, each node keeps dot's top-to-bottom order and
 takes the first row where it overlaps nothing, so a lane is as tall as it
-needs. Sequence flows are routed orthogonally: forwards through the gap
-between the columns, backwards below both ends.
+needs. Sequence flows are routed orthogonally; of a few candidate routes
+(forwards: turning near the source, midway or near the target; backwards:
+below or above both ends) the one through the fewest other nodes is taken.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from procflow._render.layout import run_dot_plain
@@ -19,6 +21,8 @@ SCALE = 72.0
 """Pixels per inch of dot's coordinates (BPMN tools draw at 1 unit = 1 pixel)."""
 SIZES = {"task": (100.0, 80.0), "event": (36.0, 36.0), "gateway": (50.0, 50.0)}
 ROW = 120.0
+EMPTY = 60.0
+"""Height of a lane without nodes (an owner who only answers for the process or a goal)."""
 LABEL = 30.0
 LEFT = 160.0
 TOP = 80.0
@@ -54,7 +58,7 @@ def _dot_source(
     names = {ident: f"n{index}" for index, (ident, _kind) in enumerate(nodes)}
     lines = [
         "digraph g {",
-        "rankdir=LR; nodesep=0.4; ranksep=0.5;",
+        "rankdir=LR; nodesep=0.4; ranksep=0.8;",
         "node [shape=box, fixedsize=true];",
     ]
     for ident, kind in nodes:
@@ -97,7 +101,7 @@ def lay_out(
         for ident in members:
             x, _ = at[ident]
             w = SIZES[kinds[ident]][0]
-            span = (x - w / 2 - 20, x + w / 2 + 20)
+            span = (x - w / 2 - 10, x + w / 2 + 10)
             row = next(
                 (
                     i
@@ -114,23 +118,54 @@ def lay_out(
             cx = LEFT + 2 * LABEL + 30 + x
             cy = y + row * ROW + ROW / 2
             layout.nodes[ident] = Box(cx - bw / 2, cy - bh / 2, bw, bh)
-        height = max(len(rows), 1) * ROW
+        height = len(rows) * ROW if rows else EMPTY
         layout.lanes[lane] = Box(LEFT + LABEL, y, width - LABEL, height)
         y += height
     layout.pool = Box(LEFT, TOP, width, y - TOP)
     for flow, src, dst, _back in edges:
-        layout.edges[flow] = _route(layout.nodes[src], layout.nodes[dst])
+        others = [box for ident, box in layout.nodes.items() if ident not in (src, dst)]
+        layout.edges[flow] = _route(layout.nodes[src], layout.nodes[dst], others)
     return layout
 
 
-def _route(a: Box, b: Box) -> list[tuple[float, float]]:
-    if b.x >= a.x + a.w:  # forwards
+def _crossings(points: list[tuple[float, float]], boxes: list[Box]) -> int:
+    """How many node boxes an orthogonal polyline passes through."""
+    count = 0
+    for box in boxes:
+        for (x1, y1), (x2, y2) in itertools.pairwise(points):
+            low_x, high_x, low_y, high_y = min(x1, x2), max(x1, x2), min(y1, y2), max(y1, y2)
+            if (
+                low_x < box.x + box.w
+                and high_x > box.x
+                and low_y < box.y + box.h
+                and high_y > box.y
+            ):
+                count += 1
+                break
+    return count
+
+
+def _route(a: Box, b: Box, others: list[Box]) -> list[tuple[float, float]]:
+    """Waypoints from ``a`` to ``b``: the candidate route that crosses the fewest other nodes."""
+    if b.x >= a.x + a.w:  # forwards: turn near the source, in the middle or near the target
         start, end = (a.x + a.w, a.cy), (b.x, b.cy)
         if abs(a.cy - b.cy) < 1:
-            return [start, end]
-        middle = (start[0] + end[0]) / 2
-        return [start, (middle, a.cy), (middle, b.cy), end]
-    if abs(a.cx - b.cx) < 1:  # straight up or down
-        return [(a.cx, a.y + a.h), (b.cx, b.y)] if b.y > a.y else [(a.cx, a.y), (b.cx, b.y + b.h)]
-    below = max(a.y + a.h, b.y + b.h) + 20
-    return [(a.cx, a.y + a.h), (a.cx, below), (b.cx, below), (b.cx, b.y + b.h)]
+            candidates = [[start, end]]
+        else:
+            candidates = [
+                [start, (x, a.cy), (x, b.cy), end]
+                for x in (start[0] + 15, (start[0] + end[0]) / 2, end[0] - 15)
+            ]
+        candidates.append([(a.cx, a.y + a.h if b.cy > a.cy else a.y), (a.cx, b.cy), end])
+    elif abs(a.cx - b.cx) < 1:  # straight up or down
+        candidates = [
+            [(a.cx, a.y + a.h), (b.cx, b.y)] if b.y > a.y else [(a.cx, a.y), (b.cx, b.y + b.h)]
+        ]
+    else:  # backwards: below both ends, or above them
+        below = max(a.y + a.h, b.y + b.h) + 12
+        above = min(a.y, b.y) - 12
+        candidates = [
+            [(a.cx, a.y + a.h), (a.cx, below), (b.cx, below), (b.cx, b.y + b.h)],
+            [(a.cx, a.y), (a.cx, above), (b.cx, above), (b.cx, b.y)],
+        ]
+    return min(candidates, key=lambda points: _crossings(points, others))
