@@ -132,3 +132,25 @@ def test_missing_file_and_bad_params(capsys: pytest.CaptureFixture[str], tmp_pat
         code, _out, err = run(capsys, "import", good, "--params", params)
         assert code == 2
         assert message in err
+
+
+def test_a_chain_of_gateways_does_not_explode(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """30 diamonds in a row are 2**30 ways: refused at a bound, not unfolded."""
+    parts = ["<startEvent id='s'/><task id='a' name='A'/><endEvent id='e'/>"]
+    flows = ["<sequenceFlow id='f-s' sourceRef='s' targetRef='a'/>"]
+    previous = "a"
+    for i in range(30):
+        parts.append(f"<exclusiveGateway id='g{i}'/>")
+        flows.append(f"<sequenceFlow id='x{i}' sourceRef='{previous}' targetRef='g{i}'/>")
+        flows.append(f"<sequenceFlow id='y{i}' sourceRef='{previous}' targetRef='g{i}'/>")
+        previous = f"g{i}"
+    flows.append(f"<sequenceFlow id='f-e' sourceRef='{previous}' targetRef='e'/>")
+    flows[1] = "<sequenceFlow id='x0' sourceRef='a' targetRef='g0'/>"
+    flows[2] = "<sequenceFlow id='y0' sourceRef='s' targetRef='g0'/>"
+    text = HEAD + f"<definitions {NS}><process id='p'>\n" + "\n".join(parts + flows)
+    text += "</process></definitions>"
+    err = refused(capsys, write(tmp_path, "chain.bpmn", text))
+    assert "more than 10,000 ways through the gateways" in err
+    assert "chain.bpmn:3:" in err

@@ -264,3 +264,17 @@ def test_gateway_loop_without_activity_is_a_positioned_error(tmp_path: Path) -> 
     path = write(tmp_path, "loop.bpmn", text)
     with pytest.raises(BpmnError, match=r"loop\.bpmn:4:1: gateway g1 is on a loop of gateways"):
         import_bpmn(path)
+
+
+def test_cut_off_follows_chains_and_keeps_disconnected_steps() -> None:
+    from procflow.bpmn.steps import cut_off
+
+    steps = {
+        "a": {"next": "z"},
+        "b": {"next": "c"},  # reached only from a boundary event that was left out
+        "c": {"next": "z"},  # reached only from b
+        "d": {"next": "z"},  # reached from nothing at all: for the linter (PF103) to report
+        "z": {"end": True},
+    }
+    assert cut_off(steps, "a", {"b"}) == ["b", "c"]
+    assert cut_off(steps, "a", set()) == []

@@ -14,14 +14,13 @@ goes into procflow's namespace (:data:`~procflow.bpmn.names.PF`), so
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
 from procflow._version import __version__
 from procflow.bpmn.layout import Layout, lay_out
 from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, PF
-from procflow.bpmn.params import ALWAYS, to_prosimos
+from procflow.bpmn.params import write_params
 from procflow.model import Process
 from procflow.units import format_number
 
@@ -131,7 +130,7 @@ def export(process: object, *, params: bool = False) -> tuple[bytes, str | None]
         + ET.tostring(root, encoding="utf-8", xml_declaration=False)
         + b"\n"
     )
-    return data, (_params(process, graph) if params else None)
+    return data, (write_params(process) if params else None)
 
 
 def _definitions(process: Process, graph: _Flows, layout: Layout) -> ET.Element:
@@ -318,89 +317,3 @@ def _diagram(root: ET.Element, graph: _Flows, layout: Layout) -> None:
                 _q(DI, "waypoint"),
                 {"x": format_number(round(x, 1), 9), "y": format_number(round(y, 1), 9)},
             )
-
-
-def _params(process: Process, graph: _Flows) -> str:
-    """Prosimos-style simulation parameters for the exported model."""
-    profiles = []
-    for owner_id, owner in process.owners.items():
-        amount = 10_000 if owner.external else owner.capacity
-        profiles.append(
-            {
-                "id": owner_id,
-                "name": owner.title or owner_id,
-                "resource_list": [
-                    {
-                        "id": owner_id,
-                        "name": owner.title or owner_id,
-                        "cost_per_hour": owner.cost_per_hour or 0,
-                        "amount": amount,
-                        "calendar": "always",
-                        "assignedTasks": [
-                            s
-                            for s, st in process.steps.items()
-                            if st.owner == owner_id and not st.end
-                        ],
-                    }
-                ],
-            }
-        )
-    tasks = []
-    for step_id, step in process.steps.items():
-        if step.end or step.duration is None:
-            continue
-        resource = step.owner if step.owner in process.owners else None
-        entry = {"resource_id": resource or "unassigned", **to_prosimos(step.duration)}
-        tasks.append({"task_id": step_id, "resources": [entry]})
-    if any(not st.end and st.owner not in process.owners for st in process.steps.values()):
-        profiles.append(
-            {
-                "id": "unassigned",
-                "name": "(no owner)",
-                "resource_list": [
-                    {
-                        "id": "unassigned",
-                        "name": "(no owner)",
-                        "cost_per_hour": 0,
-                        "amount": 10_000,
-                        "calendar": "always",
-                    }
-                ],
-            }
-        )
-    gateways = []
-    for step_id, step in process.steps.items():
-        edges = step.transitions
-        if len(edges) > 1:
-            shares = (
-                [e.p for e in edges]
-                if all(e.p is not None for e in edges)
-                else [1.0 / len(edges)] * len(edges)
-            )
-            gateways.append(
-                {
-                    "gateway_id": f"Gateway_{step_id}",
-                    "probabilities": [
-                        {"path_id": f"Flow_{step_id}_{e.trigger}", "value": share}
-                        for e, share in zip(edges, shares, strict=True)
-                    ],
-                }
-            )
-    data: dict[str, Any] = {
-        "resource_profiles": profiles,
-        "resource_calendars": [{"id": "always", "name": "always", "time_periods": ALWAYS}],
-        "arrival_time_calendar": ALWAYS,
-        "task_resource_distribution": tasks,
-        "gateway_branching_probabilities": gateways,
-    }
-    if process.arrivals is not None:
-        mean = process.arrivals.mean_interarrival
-        data["arrival_time_distribution"] = (
-            to_prosimos(process.arrivals.every)
-            if process.arrivals.every is not None
-            else {
-                "distribution_name": "expon",
-                "distribution_params": [{"value": mean}, {"value": 0.0}, {"value": 1e9}],
-            }
-        )
-    return json.dumps(data, indent=2) + "\n"

@@ -18,31 +18,20 @@ parallel gateways become ``parallel``/``join`` once the model has them.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from procflow.bpmn.graph import FlowNode, Model
 from procflow.bpmn.names import BPMN, PF, TASKS, UNREPRESENTABLE_GATEWAYS
 from procflow.bpmn.params import Params
+from procflow.bpmn.steps import Path, Steps, cut_off, mark_loops, slug, transitions, unique
 from procflow.bpmn.timers import timer_duration
 from procflow.bpmn.xmltree import BpmnError
 from procflow.units import format_number
 
 WAIT_OWNER = "wait"
-
-
-@dataclass
-class Path:
-    """One way from a step to the next step, through gateways."""
-
-    target: str
-    p: float
-    names: list[str]
-    feedback: bool = False
-    max: int | None = None
-    trigger: str | None = None
+MAX_WAYS = 10_000
+"""Most ways through gateways unfolded into transitions (gateway chains multiply them)."""
 
 
 @dataclass
@@ -59,30 +48,6 @@ class Draft:
     owner: str | None = None
 
 
-def slug(text: str, fallback: str = "x") -> str:
-    """An id in the project's id pattern from any text: ``Check Invoice`` -> ``check-invoice``.
-
-    >>> slug("Prüfen & Freigeben!"), slug("42"), slug("")
-    ('prufen-freigeben', 'x-42', 'x')
-    """
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    plain = re.sub(r"[^a-z0-9_-]+", "-", plain).strip("-_")
-    plain = re.sub(r"-{2,}", "-", plain)[:60].strip("-_")
-    if not plain:
-        plain = fallback
-    if not plain[0].isalpha():
-        plain = f"{fallback}-{plain}"
-    return plain
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base}-{n}", n + 1
-    taken.add(name)
-    return name
-
-
 class Importer:
     """Builds a :class:`Draft` from a :class:`Model` and optional parameters."""
 
@@ -95,6 +60,8 @@ class Importer:
         self.owner_of_lane: dict[str, str | None] = {}
         self.owners: dict[str, dict[str, Any]] = {}
         self.noticed: set[str] = set()
+        self.ways = 0
+        self.warned: set[str] = set()
 
     def where(self, node: FlowNode) -> str:
         return f"{self.m.path}:{node.node.line}:{node.node.column}"
@@ -107,9 +74,7 @@ class Importer:
             if lane.node.get("unassigned", PF) == "true":
                 self.owner_of_lane[lane.id] = None
                 continue
-            ident = lane.node.get("owner", PF) or _unique(
-                slug(lane.name or lane.id, "owner"), taken
-            )
+            ident = lane.node.get("owner", PF) or unique(slug(lane.name or lane.id, "owner"), taken)
             taken.add(ident)
             self.owner_of_lane[lane.id] = ident
             owner: dict[str, Any] = {}
@@ -165,7 +130,7 @@ class Importer:
             base = node.node.get("step", PF) or slug(
                 node.name or node.id, "end" if node.kind == "endEvent" else "step"
             )
-            ident = _unique(base, taken)
+            ident = unique(base, taken)
             self.step_of[node.id] = ident
             steps[ident] = self.step_body(node)
         return steps
@@ -249,6 +214,11 @@ class Importer:
             )
         return name
 
+    def warn_once(self, key: str, message: str) -> None:
+        if key not in self.warned:
+            self.warned.add(key)
+            self.warnings.append(message)
+
     def notify(self, node: FlowNode, message: str) -> None:
         if node.id not in self.noticed:
             self.noticed.add(node.id)
@@ -292,15 +262,17 @@ class Importer:
             total = sum(given[f] for f in flows)
             if total > 0:
                 if abs(total - 1.0) > 1e-6:
-                    self.warnings.append(
+                    self.warn_once(
+                        node.id,
                         f"{self.where(node)}: branching probabilities of {node.id} sum to "
-                        f"{format_number(total)}: scaled to 1"
+                        f"{format_number(total)}: scaled to 1",
                     )
                 return [given[f] / total for f in flows]
-        self.warnings.append(
+        self.warn_once(
+            node.id,
             f"{self.where(node)}: no branching probabilities for {node.id}"
             + (" in the parameters" if self.params.branching else " (no --params)")
-            + f": each of its {len(flows)} ways is taken with probability 1/{len(flows)}"
+            + f": each of its {len(flows)} ways is taken with probability 1/{len(flows)}",
         )
         return [1.0 / len(flows)] * len(flows)
 
@@ -312,6 +284,15 @@ class Importer:
         bound = flow.node.get("max", PF)
         trigger = flow.node.get("trigger", PF)
         if self.is_step(target):
+            self.ways += 1
+            if self.ways > MAX_WAYS:
+                raise BpmnError(
+                    self.m.path,
+                    f"more than {MAX_WAYS:,} ways through the gateways before this element: "
+                    "a chain of gateways without activities that procflow does not unfold",
+                    target.node.line,
+                    target.node.column,
+                )
             return [
                 Path(
                     self.step_of[target.id],
@@ -352,39 +333,8 @@ class Importer:
 
     def implicit_end(self) -> str:
         if "__end__" not in self.step_of:
-            self.step_of["__end__"] = _unique("end", set(self.step_of.values()))
+            self.step_of["__end__"] = unique("end", set(self.step_of.values()))
         return self.step_of["__end__"]
-
-    def transitions(self, paths: list[Path]) -> dict[str, Any]:
-        """The ``next``/``on`` keys of a step from its paths."""
-        only = paths[0] if len(paths) == 1 else None
-        if (
-            only is not None
-            and (only.trigger or "next") == "next"
-            and not only.feedback
-            and only.max is None
-            and (not only.names or only.trigger == "next")
-        ):
-            return {"next": only.target}
-        taken: set[str] = set()
-        on: dict[str, dict[str, Any]] = {}
-        for path in paths:
-            if path.trigger:
-                base = path.trigger
-            elif path.names:
-                base = slug("-".join(path.names), "to")
-            else:
-                base = f"to-{path.target}"
-            trigger = _unique(base, taken)
-            edge: dict[str, Any] = {"to": path.target}
-            if len(paths) > 1:
-                edge["p"] = path.p
-            if path.feedback:
-                edge["feedback"] = True
-            if path.max is not None:
-                edge["max"] = path.max
-            on[trigger] = edge
-        return {"on": on}
 
     def start(self, steps: dict[str, dict[str, Any]]) -> tuple[str, list[Path]]:
         starts = [n for n in self.m.nodes.values() if n.kind == "startEvent"]
@@ -415,44 +365,8 @@ class Importer:
                 starts[0].node.line,
                 starts[0].node.column,
             )
-        ident = _unique("start", set(steps))
+        ident = unique("start", set(steps))
         return ident, paths
-
-    def mark_loops(self, steps: dict[str, dict[str, Any]], start: str) -> None:
-        """Mark DFS back edges ``feedback: true``; marked edges (an export's) are not walked.
-
-        So a cycle drawn in a modeler after export is marked too, and a cycle
-        procflow's marks already break is left as it was.
-        """
-        state: dict[str, int] = {}
-        stack: list[tuple[str, list[dict[str, Any]]]] = []
-
-        def edges(step: str) -> list[dict[str, Any]]:
-            body = steps[step]
-            if "next" in body:
-                body["on"] = {"next": {"to": body.pop("next")}}
-            # edges already marked (procflow's own export) break their cycles already
-            return [e for e in body.get("on", {}).values() if not e.get("feedback")]
-
-        state[start] = 1
-        stack.append((start, edges(start)))
-        while stack:
-            step, todo = stack[-1]
-            if not todo:
-                state[step] = 2
-                stack.pop()
-                continue
-            edge = todo.pop(0)
-            target = edge["to"]
-            if state.get(target) == 1:
-                edge["feedback"] = True
-            elif target not in state:
-                state[target] = 1
-                stack.append((target, edges(target)))
-        for body in steps.values():  # back to the short form where nothing was marked
-            on = body.get("on")
-            if on is not None and list(on) == ["next"] and list(on["next"]) == ["to"]:
-                body["next"] = body.pop("on")["next"]["to"]
 
     def build(self) -> Draft:
         self.build_owners()
@@ -462,18 +376,18 @@ class Importer:
                 paths = self.paths(node)
                 if not paths:
                     paths = [Path(self.implicit_end(), 1.0, [])]
-                steps[self.step_of[node.id]].update(self.transitions(paths))
+                steps[self.step_of[node.id]].update(transitions(paths))
         start, start_paths = self.start(steps)
         if start_paths:
             owner = self.wait_owner()
             steps = {
-                start: {"owner": owner, "duration": "0s", **self.transitions(start_paths)},
+                start: {"owner": owner, "duration": "0s", **transitions(start_paths)},
                 **steps,
             }
         if "__end__" in self.step_of:
             steps[self.step_of["__end__"]] = {"end": True}
         self.drop_cut_off(steps, start)
-        self.mark_loops(steps, start)
+        mark_loops(steps, start)
         process = self.m.process
         name = process.get("name") or self.m.pool_name
         ident = process.get("process", PF) or slug(
@@ -490,36 +404,14 @@ class Importer:
             owner=process.get("owner", PF),
         )
 
-    def drop_cut_off(self, steps: dict[str, dict[str, Any]], start: str) -> None:
+    def drop_cut_off(self, steps: Steps, start: str) -> None:
         """Leave out (and name) the steps only reached from elements that were left out."""
         node_of = {step: self.m.nodes[n] for n, step in self.step_of.items() if n in self.m.nodes}
-        removed: set[str] = set()
-        while True:
-            targets = {
-                edge if isinstance(edge, str) else edge["to"]
-                for step, body in steps.items()
-                if step not in removed
-                for edge in (
-                    [body["next"]] if "next" in body else list(body.get("on", {}).values())
-                )
-            }
-            orphans = [
-                s
-                for s in steps
-                if s not in removed
-                and s != start
-                and s not in targets
-                and s in node_of
-                and (node_of[s].cut_off or removed)
-            ]
-            if not orphans:
-                break
-            removed.update(orphans)
-        for step in removed:
+        severed = {step for step, node in node_of.items() if node.cut_off}
+        for step in cut_off(steps, start, severed):
             del steps[step]
             self.notify(
-                node_of[step],
-                "only reached from an element that is left out: left out with it",
+                node_of[step], "only reached from an element that is left out: left out with it"
             )
 
     def arrivals(self) -> dict[str, str] | None:

@@ -34,6 +34,7 @@ from typing import Any
 
 from procflow.distributions import Distribution
 from procflow.errors import ProcflowError
+from procflow.model import Process
 from procflow.units import format_duration
 
 MAX_BYTES = 16 << 20
@@ -239,3 +240,89 @@ def _resources(data: dict[str, Any], name: str, params: Params) -> None:
         for key in ("id", "name"):
             if isinstance(profile.get(key), str):
                 params.profiles[profile[key]] = members
+
+
+def write_params(process: Process) -> str:
+    """Prosimos-style simulation parameters for the exported model."""
+    profiles = []
+    for owner_id, owner in process.owners.items():
+        amount = 10_000 if owner.external else owner.capacity
+        profiles.append(
+            {
+                "id": owner_id,
+                "name": owner.title or owner_id,
+                "resource_list": [
+                    {
+                        "id": owner_id,
+                        "name": owner.title or owner_id,
+                        "cost_per_hour": owner.cost_per_hour or 0,
+                        "amount": amount,
+                        "calendar": "always",
+                        "assignedTasks": [
+                            s
+                            for s, st in process.steps.items()
+                            if st.owner == owner_id and not st.end
+                        ],
+                    }
+                ],
+            }
+        )
+    tasks = []
+    for step_id, step in process.steps.items():
+        if step.end or step.duration is None:
+            continue
+        resource = step.owner if step.owner in process.owners else None
+        entry = {"resource_id": resource or "unassigned", **to_prosimos(step.duration)}
+        tasks.append({"task_id": step_id, "resources": [entry]})
+    if any(not st.end and st.owner not in process.owners for st in process.steps.values()):
+        profiles.append(
+            {
+                "id": "unassigned",
+                "name": "(no owner)",
+                "resource_list": [
+                    {
+                        "id": "unassigned",
+                        "name": "(no owner)",
+                        "cost_per_hour": 0,
+                        "amount": 10_000,
+                        "calendar": "always",
+                    }
+                ],
+            }
+        )
+    gateways = []
+    for step_id, step in process.steps.items():
+        edges = step.transitions
+        if len(edges) > 1:
+            shares = (
+                [e.p for e in edges]
+                if all(e.p is not None for e in edges)
+                else [1.0 / len(edges)] * len(edges)
+            )
+            gateways.append(
+                {
+                    "gateway_id": f"Gateway_{step_id}",
+                    "probabilities": [
+                        {"path_id": f"Flow_{step_id}_{e.trigger}", "value": share}
+                        for e, share in zip(edges, shares, strict=True)
+                    ],
+                }
+            )
+    data: dict[str, Any] = {
+        "resource_profiles": profiles,
+        "resource_calendars": [{"id": "always", "name": "always", "time_periods": ALWAYS}],
+        "arrival_time_calendar": ALWAYS,
+        "task_resource_distribution": tasks,
+        "gateway_branching_probabilities": gateways,
+    }
+    if process.arrivals is not None:
+        mean = process.arrivals.mean_interarrival
+        data["arrival_time_distribution"] = (
+            to_prosimos(process.arrivals.every)
+            if process.arrivals.every is not None
+            else {
+                "distribution_name": "expon",
+                "distribution_params": [{"value": mean}, {"value": 0.0}, {"value": 1e9}],
+            }
+        )
+    return json.dumps(data, indent=2) + "\n"
