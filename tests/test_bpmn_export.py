@@ -207,3 +207,36 @@ def test_a_loop_drawn_after_export_is_marked_feedback(tmp_path: Path) -> None:
     assert reopened["reopened"].feedback
     assert reopened["reopened"].max == 3
     assert not any(t.feedback for t in p.steps["triage"].transitions)
+
+
+def test_export_of_a_broken_process_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "broken.yaml",
+        "process: p\nowners: {a: {}}\nstart: s\nsteps:\n  s: {owner: a, next: nowhere}\n",
+    )
+    code, out, err = run(capsys, "export", path, "--to", "bpmn")
+    assert code == 2
+    assert out == ""
+    assert "transition to 'nowhere' names no step" in err
+
+
+def test_unowned_steps_get_their_own_lane_and_come_back_unowned(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "p.yaml",
+        "process: p\nowners:\n  unassigned: {capacity: 2}\nstart: s\nsteps:\n"
+        "  s: {owner: unassigned, duration: 1m, next: w}\n  w: {duration: 1h, next: e}\n"
+        "  e: {end: true}\n",
+    )
+    data, params = export_bpmn(path, params=True)
+    text = data.decode()
+    assert 'id="Lane__none" name="(no owner)"' in text
+    assert 'id="Lane_unassigned"' in text
+    back = procflow.load_text(import_bpmn(write(tmp_path, "p.bpmn", data)).text)
+    assert back.steps["w"].owner is None
+    assert back.steps["s"].owner == "unassigned"
+    assert params is not None
+    assert {p["id"] for p in json.loads(params)["resource_profiles"]} == {"unassigned", "_no_owner"}

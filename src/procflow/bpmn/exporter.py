@@ -21,10 +21,12 @@ from procflow._version import __version__
 from procflow.bpmn.layout import Layout, lay_out
 from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, PF
 from procflow.bpmn.params import write_params
+from procflow.errors import RenderError
 from procflow.model import Process
 from procflow.units import format_number
 
-UNASSIGNED = "Lane_unassigned"
+UNASSIGNED = "Lane__none"
+"""The lane of steps without an owner (no owner id starts with ``_``, so no clash)."""
 START = "StartEvent_1"
 
 for _prefix, _uri in (("bpmn", BPMN), ("bpmndi", BPMNDI), ("dc", DC), ("di", DI), ("procflow", PF)):
@@ -110,10 +112,9 @@ def export(process: object, *, params: bool = False) -> tuple[bytes, str | None]
     known = {n for n, _, _ in graph.nodes}
     for flow in graph.flows:
         if flow["to"] not in known:
-            from procflow.errors import SimulationError
-
-            raise SimulationError(
-                f"transition to {flow['to']!r} names no step: lint the process first"
+            raise RenderError(
+                f"{process.id}: transition to {flow['to']!r} names no step; "
+                "run `procflow lint` and fix the process first"
             )
     layout = lay_out(
         graph.nodes,

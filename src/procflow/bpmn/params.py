@@ -272,16 +272,16 @@ def write_params(process: Process) -> str:
         if step.end or step.duration is None:
             continue
         resource = step.owner if step.owner in process.owners else None
-        entry = {"resource_id": resource or "unassigned", **to_prosimos(step.duration)}
+        entry = {"resource_id": resource or "_no_owner", **to_prosimos(step.duration)}
         tasks.append({"task_id": step_id, "resources": [entry]})
     if any(not st.end and st.owner not in process.owners for st in process.steps.values()):
         profiles.append(
             {
-                "id": "unassigned",
+                "id": "_no_owner",
                 "name": "(no owner)",
                 "resource_list": [
                     {
-                        "id": "unassigned",
+                        "id": "_no_owner",
                         "name": "(no owner)",
                         "cost_per_hour": 0,
                         "amount": 10_000,
