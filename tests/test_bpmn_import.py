@@ -278,3 +278,23 @@ def test_cut_off_follows_chains_and_keeps_disconnected_steps() -> None:
     }
     assert cut_off(steps, "a", {"b"}) == ["b", "c"]
     assert cut_off(steps, "a", set()) == []
+
+
+def test_prosimos_model_without_lanes_takes_owners_from_resource_profiles() -> None:
+    """The BPMN and parameters the benchmarks give Prosimos (written for it, not for import)."""
+    peers = ROOT / "benchmarks" / "peers"
+    p = imported(peers / "customer-service.bpmn", peers / "customer-service.json")
+    assert errors(p) == []
+    assert {k: v.capacity for k, v in p.owners.items() if not v.external} == {
+        "support-agent": 6,
+        "tier2": 4,
+    }
+    assert p.steps["escalate"].owner == "tier2"
+    assert p.steps["intake"].owner == "support-agent"
+    assert {t.to: t.p for t in p.steps["triage"].transitions} == {"resolve": 0.7, "escalate": 0.3}
+    reopened = [t for t in p.steps["confirm"].transitions if t.to == "triage"]
+    assert [(t.p, t.feedback) for t in reopened] == [(0.15, True)]
+    assert p.steps["confirm"].duration is not None
+    assert p.steps["confirm"].duration.mean == 4 * 3600
+    assert p.arrivals is not None
+    assert p.arrivals.rate_per_hour == pytest.approx(12.0)

@@ -153,7 +153,7 @@ class Importer:
             if node.lane is not None:
                 owner = self.owner_of_lane.get(node.lane)  # None: a lane of unowned steps
             else:
-                owner = self.default_owner()
+                owner = self.owner_from_params(node.id) or self.default_owner()
         if owner:
             body["owner"] = owner
         duration = get("duration", PF) or self.params.durations.get(node.id)
@@ -197,6 +197,24 @@ class Importer:
                 "external": True,
             }
         return WAIT_OWNER
+
+    def owner_from_params(self, task: str) -> str | None:
+        """Without lanes, the resource profile of a task's first resource is its owner."""
+        resources = self.params.task_resources.get(task) or []
+        profile = self.params.profile_of.get(resources[0]) if resources else None
+        if profile is None:
+            return None
+        ident = slug(profile, "owner")
+        if ident not in self.owners:
+            members = self.params.profiles.get(profile, [])
+            known = [self.params.resources[r] for r in members if r in self.params.resources]
+            owner: dict[str, Any] = {"title": profile} if profile != ident else {}
+            owner["capacity"] = sum(amount for amount, _ in known)
+            cost = max((c for _, c in known), default=0.0)
+            if cost > 0:
+                owner["cost_per_hour"] = cost
+            self.owners[ident] = owner
+        return ident
 
     def default_owner(self) -> str:
         name = slug(self.m.pool_name, "staff") if self.m.pool_name else "staff"

@@ -134,6 +134,8 @@ class Params:
     resources: dict[str, tuple[int, float]] = field(default_factory=dict)
     profiles: dict[str, list[str]] = field(default_factory=dict)
     task_resources: dict[str, list[str]] = field(default_factory=dict)
+    profile_of: dict[str, str] = field(default_factory=dict)
+    """Resource id -> the name (else id) of the first profile that lists it."""
     arrivals: str | None = None
     arrival_mean: float | None = None
 
@@ -240,6 +242,10 @@ def _resources(data: dict[str, Any], name: str, params: Params) -> None:
         for key in ("id", "name"):
             if isinstance(profile.get(key), str):
                 params.profiles[profile[key]] = members
+        label = profile.get("name") or profile.get("id")
+        if isinstance(label, str):
+            for member in members:
+                params.profile_of.setdefault(member, label)
 
 
 def write_params(process: Process) -> str:

@@ -62,7 +62,7 @@ def render(draft: Draft, source: str, notes: list[str]) -> str:
     if draft.owner:
         lines.append(f"owner: {draft.owner}")
     lines.append("")
-    lines.append("owners:                # one per BPMN lane")
+    lines.append("owners:                # from the lanes, else the resource profiles")
     if not draft.owners:
         lines[-1] = "owners: {}"
     for ident, owner in draft.owners.items():
