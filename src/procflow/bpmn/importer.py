@@ -132,7 +132,10 @@ class Importer:
             )
             ident = unique(base, taken)
             self.step_of[node.id] = ident
-            steps[ident] = self.step_body(node)
+            body = self.step_body(node)
+            if node.node.get("step", PF) is None and node.name and node.name != ident:
+                body = {"title": node.name, **body}  # diagrams show the BPMN's names
+            steps[ident] = body
         return steps
 
     def step_body(self, node: FlowNode) -> dict[str, Any]:
