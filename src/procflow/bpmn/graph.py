@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from procflow.bpmn.names import BPMN, IGNORED, PASS_THROUGH, TASKS, UNREPRESENTABLE_GATEWAYS
+from procflow.bpmn.names import BPMN, GATEWAYS_NOT_REPRESENTED, IGNORED, PASS_THROUGH, TASKS
 from procflow.bpmn.xmltree import BpmnError, Node
 
 
@@ -160,7 +160,7 @@ def _read_elements(process: Node, model: Model) -> None:
             tag in TASKS
             or tag in ("startEvent", "endEvent", "intermediateCatchEvent", "exclusiveGateway")
             or tag in PASS_THROUGH
-            or tag in UNREPRESENTABLE_GATEWAYS
+            or tag in GATEWAYS_NOT_REPRESENTED
         )
         if not known:
             model.notice(child, f"<{tag}> is not represented: left out")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from procflow.bpmn.graph import FlowNode, Model
-from procflow.bpmn.names import BPMN, PF, TASKS, UNREPRESENTABLE_GATEWAYS
+from procflow.bpmn.names import BPMN, GATEWAYS_NOT_REPRESENTED, PF, TASKS
 from procflow.bpmn.params import Params
 from procflow.bpmn.steps import Path, Steps, cut_off, mark_loops, slug, transitions, unique
 from procflow.bpmn.timers import timer_duration
@@ -332,7 +332,7 @@ class Importer:
                 target.node.line,
                 target.node.column,
             )
-        if target.kind in UNREPRESENTABLE_GATEWAYS:
+        if target.kind in GATEWAYS_NOT_REPRESENTED:
             what = "split" if len(target.outgoing) > 1 else "join"
             self.notify(
                 target,

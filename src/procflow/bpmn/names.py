@@ -35,11 +35,11 @@ TASKS = frozenset(
 )
 
 #: Gateways a case passes through choosing one way (collapsed into transitions).
-CHOICE_GATEWAYS = frozenset({"exclusiveGateway"})
+GATEWAYS_CHOICE = frozenset({"exclusiveGateway"})
 
 #: Gateways procflow's model cannot say yet; ``parallelGateway`` moves to a
 #: fork/join mapping once steps have ``parallel:``/``join:`` (issue 13).
-UNREPRESENTABLE_GATEWAYS = frozenset(
+GATEWAYS_NOT_REPRESENTED = frozenset(
     {"parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway"}
 )
 
