@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from procflow.bpmn.graph import FlowNode, Model
-from procflow.bpmn.names import BPMN, GATEWAYS_NOT_REPRESENTED, PF, TASKS
+from procflow.bpmn.names import BPMN, GATEWAYS_CHOICE, GATEWAYS_NOT_REPRESENTED, PF, TASKS
 from procflow.bpmn.params import Params
 from procflow.bpmn.steps import Path, Steps, cut_off, mark_loops, slug, transitions, unique
 from procflow.bpmn.timers import timer_duration
@@ -250,7 +250,7 @@ class Importer:
     def paths(self, node: FlowNode) -> list[Path]:
         """Every way from ``node`` (a step or the start event) to the next steps."""
         flows = node.outgoing
-        if len(flows) > 1 and node.kind not in ("exclusiveGateway",):
+        if len(flows) > 1 and node.kind not in GATEWAYS_CHOICE:
             conditional = any(
                 c.ns == BPMN and c.tag == "conditionExpression"
                 for f in flows
