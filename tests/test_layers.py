@@ -64,7 +64,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("lint engine", ("procflow._lint",)),
-    ("reports / renderers", ("procflow.report", "procflow._render")),
+    ("reports / renderers", ("procflow.report", "procflow._render", "procflow.bpmn")),
     (
         "API",
         (
@@ -197,6 +197,7 @@ def test_paths_are_loaded_only_at_the_api() -> None:
         "procflow._simulate",
         "procflow._lint",
         "procflow._render",
+        "procflow.bpmn",
         "procflow.diffing",
         "procflow.htmlreport",
     }

@@ -52,7 +52,10 @@ PUBLIC = [
     "compare",
     "diff",
     "ensure_runnable",
+    "export_bpmn",
     "fidelity",
+    "html_report",
+    "import_bpmn",
     "json_schema",
     "lint",
     "lint_file",
@@ -62,7 +65,6 @@ PUBLIC = [
     "load_text",
     "read_log",
     "render",
-    "html_report",
     "simulate",
     "write_cases",
 ]

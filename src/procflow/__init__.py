@@ -50,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     "Analysis": "procflow.analysis",
     "render": "procflow._render",
     "html_report": "procflow.htmlreport",
+    "import_bpmn": "procflow.bpmn",
+    "export_bpmn": "procflow.bpmn",
     "simulate": "procflow._simulate",
     "compare": "procflow._simulate",
     "SimulationResult": "procflow.sim",
@@ -105,6 +107,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow._render import render
     from procflow._simulate import compare, simulate
     from procflow.analysis import Analysis
+    from procflow.bpmn import export_bpmn, import_bpmn
     from procflow.config import LintConfig
     from procflow.diffing import diff
     from procflow.distance.fidelity import fidelity

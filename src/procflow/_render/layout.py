@@ -69,3 +69,20 @@ def _stderr(exc: graphviz.CalledProcessError) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "; ".join(lines) or f"dot exited with status {exc.returncode}"
+
+
+def run_dot_plain(source: str) -> str:
+    """Lay out ``source`` with ``dot`` and return its ``-Tplain`` text (coordinates in inches).
+
+    For callers that place shapes themselves (the BPMN export's BPMNDI) rather
+    than draw the picture ``dot`` would draw.
+    """
+    try:
+        raw = graphviz.pipe("dot", "plain", source.encode("utf-8"), quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFound(INSTALL_HINT) from None
+    except graphviz.CalledProcessError as exc:
+        raise RenderError(f"dot could not lay out the diagram: {_stderr(exc)}") from None
+    except OSError as exc:
+        raise RenderError(f"cannot run dot: {exc.strerror or exc}") from None
+    return bytes(raw).decode("utf-8", "replace")

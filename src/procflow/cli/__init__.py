@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "diff",
     "htmlreport",
     "fidelity",
+    "bpmn",
 )
 
 #: Commands that print chatter (progress, summaries, "wrote FILE") that ``-q`` silences.
@@ -63,6 +64,10 @@ def quiet_option() -> click.Option:
         help="Print only results, findings and errors: no progress bars, summaries or "
         "'wrote FILE' lines.",
     )
+
+
+#: Commands whose module is not named after them.
+COMMAND_ALIASES: dict[str, str] = {"import": "bpmn", "export": "bpmn", "report": "htmlreport"}
 
 
 class _LazyGroup(click.Group):
@@ -102,7 +107,7 @@ class _LazyGroup(click.Group):
                     self.add_command(command)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = cmd_name.replace("-", "").replace("_", "")
+        module = COMMAND_ALIASES.get(cmd_name, cmd_name.replace("-", "").replace("_", ""))
         if cmd_name not in self.commands and module in COMMAND_MODULES:
             self._load([module])
         if cmd_name not in self.commands:

@@ -1,0 +1,447 @@
+"""BPMN flow graph -> procflow process document (SPEC 7.5, ``procflow import``).
+
+The mapping (docs/bpmn.md has the table): lanes become owners, activities
+steps (``activity`` = the task's name), end events end steps, intermediate
+timer events delay steps of an external ``wait`` owner. Gateways and
+pass-through events are not steps: every path from a step through them to
+the next steps becomes one transition of that step, its probability the
+product of the branch probabilities along it (so a gateway after a gateway
+stays exact), its trigger the sequence flows' names. Cycles become
+``feedback: true`` transitions: the back edges of a depth-first search
+from the start step (edges the file already marks, as procflow's export does, are not walked).
+
+Parallel and other gateways procflow cannot represent yet are named in a
+:class:`~procflow.bpmn.graph.Notice` and imported as an exclusive choice
+with equal shares (a split) or a merge (a join); this is the seam where
+parallel gateways become ``parallel``/``join`` once the model has them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from procflow.bpmn.graph import FlowNode, Model
+from procflow.bpmn.names import BPMN, GATEWAYS_CHOICE, GATEWAYS_NOT_REPRESENTED, PF, TASKS
+from procflow.bpmn.params import Params
+from procflow.bpmn.steps import Path, Steps, cut_off, mark_loops, slug, transitions, unique
+from procflow.bpmn.timers import timer_duration
+from procflow.bpmn.xmltree import BpmnError
+from procflow.units import format_number
+
+WAIT_OWNER = "wait"
+MAX_WAYS = 10_000
+"""Most ways through gateways unfolded into transitions (gateway chains multiply them)."""
+
+
+@dataclass
+class Draft:
+    """The process as plain data plus what the writer comments on."""
+
+    process: str
+    title: str | None
+    owners: dict[str, dict[str, Any]]
+    start: str
+    steps: dict[str, dict[str, Any]]
+    arrivals: dict[str, str] | None
+    warnings: list[str] = field(default_factory=list)
+    owner: str | None = None
+
+
+class Importer:
+    """Builds a :class:`Draft` from a :class:`Model` and optional parameters."""
+
+    def __init__(self, model: Model, params: Params | None) -> None:
+        self.m = model
+        self.params = params or Params()
+        self.warnings: list[str] = []
+        self.exported = model.process.get("process", PF) is not None
+        self.step_of: dict[str, str] = {}
+        self.owner_of_lane: dict[str, str | None] = {}
+        self.owners: dict[str, dict[str, Any]] = {}
+        self.noticed: set[str] = set()
+        self.ways = 0
+        self.warned: set[str] = set()
+
+    def where(self, node: FlowNode) -> str:
+        return f"{self.m.path}:{node.node.line}:{node.node.column}"
+
+    # ---------------------------------------------------------------- owners
+
+    def build_owners(self) -> None:
+        taken: set[str] = set()
+        for lane in self.m.lanes.values():
+            if lane.node.get("unassigned", PF) == "true":
+                self.owner_of_lane[lane.id] = None
+                continue
+            ident = lane.node.get("owner", PF) or unique(slug(lane.name or lane.id, "owner"), taken)
+            taken.add(ident)
+            self.owner_of_lane[lane.id] = ident
+            owner: dict[str, Any] = {}
+            title = lane.node.get("title", PF)
+            if title is None and lane.name and lane.name != ident:
+                title = lane.name
+            if title is not None:
+                owner["title"] = title
+            if lane.node.get("description", PF) is not None:
+                owner["description"] = lane.node.get("description", PF)
+            self._owner_numbers(lane.node.get, owner, lane)
+            self.owners[ident] = owner
+
+    def _owner_numbers(self, get: Any, owner: dict[str, Any], lane: Any) -> None:
+        if get("external", PF) == "true":
+            owner["external"] = True
+            return
+        capacity, cost = get("capacity", PF), get("cost_per_hour", PF)
+        if capacity is None and lane is not None:
+            capacity, cost = self._pool_from_params(lane)
+        if capacity is not None:
+            owner["capacity"] = int(capacity)
+        if cost is not None and float(cost) > 0:
+            owner["cost_per_hour"] = float(cost)
+
+    def _pool_from_params(self, lane: Any) -> tuple[int | None, float | None]:
+        p = self.params
+        members = p.profiles.get(lane.id) or p.profiles.get(lane.name)
+        if members is None:
+            used = {
+                r
+                for n in self.m.nodes.values()
+                if n.lane == lane.id
+                for r in p.task_resources.get(n.id, [])
+            }
+            members = sorted(used)
+        known = [p.resources[r] for r in members if r in p.resources]
+        if not known:
+            return None, None
+        return sum(a for a, _ in known), max(c for _, c in known)
+
+    # ---------------------------------------------------------------- steps
+
+    def is_step(self, node: FlowNode) -> bool:
+        return node.kind in TASKS or node.kind in ("endEvent", "intermediateCatchEvent")
+
+    def build_steps(self) -> dict[str, dict[str, Any]]:
+        taken: set[str] = set()
+        steps: dict[str, dict[str, Any]] = {}
+        for node in self.m.nodes.values():
+            if not self.is_step(node):
+                continue
+            base = node.node.get("step", PF) or slug(
+                node.name or node.id, "end" if node.kind == "endEvent" else "step"
+            )
+            ident = unique(base, taken)
+            self.step_of[node.id] = ident
+            body = self.step_body(node)
+            if node.node.get("step", PF) is None and node.name and node.name != ident:
+                body = {"title": node.name, **body}  # diagrams show the BPMN's names
+            steps[ident] = body
+        return steps
+
+    def step_body(self, node: FlowNode) -> dict[str, Any]:
+        get = node.node.get
+        body: dict[str, Any] = {}
+        for key in ("title", "description"):
+            if get(key, PF) is not None:
+                body[key] = get(key, PF)
+        if node.kind == "endEvent":
+            body["end"] = True
+            return body
+        if node.kind == "intermediateCatchEvent":
+            return self.delay_body(node, body)
+        if node.kind == "subProcess" and node.node.children:
+            self.notify(node, "the inside of a sub-process is not imported: it is one step")
+        owner = get("owner", PF)
+        if owner is None:
+            if node.lane is not None:
+                owner = self.owner_of_lane.get(node.lane)  # None: a lane of unowned steps
+            else:
+                owner = self.owner_from_params(node.id) or self.default_owner()
+        if owner:
+            body["owner"] = owner
+        duration = get("duration", PF) or self.params.durations.get(node.id)
+        if duration is not None:
+            body["duration"] = duration
+        ours = get("step", PF) is not None
+        activity = get("activity", PF) if ours else (node.name or None)
+        if activity is not None:
+            body["activity"] = activity
+        return body
+
+    def delay_body(self, node: FlowNode, body: dict[str, Any]) -> dict[str, Any]:
+        body["owner"] = self.wait_owner()
+        timer = next(
+            (c for c in node.node.children if c.ns == BPMN and c.tag == "timerEventDefinition"),
+            None,
+        )
+        duration = self.params.durations.get(node.id)
+        if timer is not None and duration is None:
+            duration = timer_duration(timer, self.m.path)
+        if duration is not None:
+            body["duration"] = duration
+        elif timer is None:
+            self.warnings.append(
+                f"{self.where(node)}: {node.id} waits for an event (message, signal, ...): "
+                "imported as a delay step without a duration; give it one"
+            )
+        else:
+            self.warnings.append(
+                f"{self.where(node)}: timer {node.id} has no timeDuration procflow reads: "
+                "imported as a delay step without a duration"
+            )
+        if node.name:
+            body["activity"] = node.name
+        return body
+
+    def wait_owner(self) -> str:
+        if WAIT_OWNER not in self.owners:
+            self.owners[WAIT_OWNER] = {
+                "title": "Waiting",
+                "external": True,
+            }
+        return WAIT_OWNER
+
+    def owner_from_params(self, task: str) -> str | None:
+        """Without lanes, the resource profile of a task's first resource is its owner."""
+        resources = self.params.task_resources.get(task) or []
+        profile = self.params.profile_of.get(resources[0]) if resources else None
+        if profile is None:
+            return None
+        ident = slug(profile, "owner")
+        if ident not in self.owners:
+            members = self.params.profiles.get(profile, [])
+            known = [self.params.resources[r] for r in members if r in self.params.resources]
+            owner: dict[str, Any] = {"title": profile} if profile != ident else {}
+            owner["capacity"] = sum(amount for amount, _ in known)
+            cost = max((c for _, c in known), default=0.0)
+            if cost > 0:
+                owner["cost_per_hour"] = cost
+            self.owners[ident] = owner
+        return ident
+
+    def default_owner(self) -> str:
+        name = slug(self.m.pool_name, "staff") if self.m.pool_name else "staff"
+        if name not in self.owners:
+            owner: dict[str, Any] = {}
+            if self.m.pool_name and self.m.pool_name != name:
+                owner["title"] = self.m.pool_name
+            members = [r for rs in self.params.task_resources.values() for r in rs]
+            amounts = {r: self.params.resources[r] for r in members if r in self.params.resources}
+            if amounts:
+                owner["capacity"] = sum(a for a, _ in amounts.values())
+            self.owners[name] = owner
+            self.warnings.append(
+                f"{self.m.path}: activities outside any lane are owned by {name!r}"
+            )
+        return name
+
+    def warn_once(self, key: str, message: str) -> None:
+        if key not in self.warned:
+            self.warned.add(key)
+            self.warnings.append(message)
+
+    def notify(self, node: FlowNode, message: str) -> None:
+        if node.id not in self.noticed:
+            self.noticed.add(node.id)
+            self.m.notice(node.node, message)
+
+    # ---------------------------------------------------------------- transitions
+
+    def paths(self, node: FlowNode) -> list[Path]:
+        """Every way from ``node`` (a step or the start event) to the next steps."""
+        flows = node.outgoing
+        if len(flows) > 1 and node.kind not in GATEWAYS_CHOICE:
+            conditional = any(
+                c.ns == BPMN and c.tag == "conditionExpression"
+                for f in flows
+                for c in self.m.flows[f].node.children
+            )
+            kind = (
+                "conditional flows (an inclusive choice)"
+                if conditional
+                else ("several outgoing flows (a parallel split in BPMN)")
+            )
+            self.notify(
+                node,
+                f"{kind} cannot be represented: imported as an exclusive choice with equal shares",
+            )
+        out: list[Path] = []
+        shares = self.shares(node, flows)
+        for flow_id, share in zip(flows, shares, strict=True):
+            out.extend(self.follow(flow_id, share, [], (node.id,)))
+        return out
+
+    def shares(self, node: FlowNode, flows: list[str]) -> list[float]:
+        if len(flows) <= 1:
+            return [1.0] * len(flows)
+        given = self.params.branching.get(node.id)
+        if given is None:
+            attrs = [self.m.flows[f].node.get("p", PF) for f in flows]
+            if all(a is not None for a in attrs):
+                given = {f: float(a) for f, a in zip(flows, attrs, strict=True) if a is not None}
+        if given is not None and all(f in given for f in flows):
+            total = sum(given[f] for f in flows)
+            if total > 0:
+                if abs(total - 1.0) > 1e-6:
+                    self.warn_once(
+                        node.id,
+                        f"{self.where(node)}: branching probabilities of {node.id} sum to "
+                        f"{format_number(total)}: scaled to 1",
+                    )
+                return [given[f] / total for f in flows]
+        self.warn_once(
+            node.id,
+            f"{self.where(node)}: no branching probabilities for {node.id}"
+            + (" in the parameters" if self.params.branching else " (no --params)")
+            + f": each of its {len(flows)} ways is taken with probability 1/{len(flows)}",
+        )
+        return [1.0 / len(flows)] * len(flows)
+
+    def follow(self, flow_id: str, p: float, names: list[str], seen: tuple[str, ...]) -> list[Path]:
+        flow = self.m.flows[flow_id]
+        target = self.m.nodes[flow.target]
+        names = [*names, flow.name] if flow.name else names
+        feedback = flow.node.get("feedback", PF) == "true"
+        bound = flow.node.get("max", PF)
+        trigger = flow.node.get("trigger", PF)
+        if self.is_step(target):
+            self.ways += 1
+            if self.ways > MAX_WAYS:
+                raise BpmnError(
+                    self.m.path,
+                    f"more than {MAX_WAYS:,} ways through the gateways before this element: "
+                    "a chain of gateways without activities that procflow does not unfold",
+                    target.node.line,
+                    target.node.column,
+                )
+            return [
+                Path(
+                    self.step_of[target.id],
+                    p,
+                    names,
+                    feedback,
+                    int(bound) if bound else None,
+                    trigger,
+                )
+            ]
+        if target.id in seen:
+            raise BpmnError(
+                self.m.path,
+                f"gateway {target.id} is on a loop of gateways with no activity: a case would "
+                "circle without end",
+                target.node.line,
+                target.node.column,
+            )
+        if target.kind in GATEWAYS_NOT_REPRESENTED:
+            what = "split" if len(target.outgoing) > 1 else "join"
+            self.notify(
+                target,
+                f"{target.kind} ({what}) cannot be represented yet: imported as "
+                + ("an exclusive choice with equal shares" if what == "split" else "a merge"),
+            )
+        if not target.outgoing:
+            self.notify(target, "a gateway or event without outgoing flow: the case ends here")
+            return [Path(self.implicit_end(), p, names, feedback, None, trigger)]
+        out: list[Path] = []
+        for next_flow, share in zip(
+            target.outgoing, self.shares(target, target.outgoing), strict=True
+        ):
+            for path in self.follow(next_flow, p * share, names, (*seen, target.id)):
+                path.feedback = path.feedback or feedback
+                path.max = path.max or (int(bound) if bound else None)
+                out.append(path)
+        return out
+
+    def implicit_end(self) -> str:
+        if "__end__" not in self.step_of:
+            self.step_of["__end__"] = unique("end", set(self.step_of.values()))
+        return self.step_of["__end__"]
+
+    def start(self, steps: dict[str, dict[str, Any]]) -> tuple[str, list[Path]]:
+        starts = [n for n in self.m.nodes.values() if n.kind == "startEvent"]
+        for extra in starts[1:]:
+            self.notify(extra, "only one start event is imported: this one is left out")
+        if not starts:
+            first = next(
+                (n for n in self.m.nodes.values() if self.is_step(n) and not n.incoming), None
+            )
+            if first is None:
+                raise BpmnError(
+                    self.m.path,
+                    "the process has no start event",
+                    self.m.process.line,
+                    self.m.process.column,
+                )
+            self.warnings.append(
+                f"{self.where(first)}: no start event: the process starts at {first.id}"
+            )
+            return self.step_of[first.id], []
+        paths = self.paths(starts[0])
+        if len(paths) == 1:
+            return paths[0].target, []
+        if not paths:
+            raise BpmnError(
+                self.m.path,
+                "the start event has no outgoing flow",
+                starts[0].node.line,
+                starts[0].node.column,
+            )
+        ident = unique("start", set(steps))
+        return ident, paths
+
+    def build(self) -> Draft:
+        self.build_owners()
+        steps = self.build_steps()
+        for node in self.m.nodes.values():
+            if self.is_step(node) and node.kind != "endEvent":
+                paths = self.paths(node)
+                if not paths:
+                    paths = [Path(self.implicit_end(), 1.0, [])]
+                steps[self.step_of[node.id]].update(transitions(paths))
+        start, start_paths = self.start(steps)
+        if start_paths:
+            owner = self.wait_owner()
+            steps = {
+                start: {"owner": owner, "duration": "0s", **transitions(start_paths)},
+                **steps,
+            }
+        if "__end__" in self.step_of:
+            steps[self.step_of["__end__"]] = {"end": True}
+        self.drop_cut_off(steps, start)
+        mark_loops(steps, start)
+        process = self.m.process
+        name = process.get("name") or self.m.pool_name
+        ident = process.get("process", PF) or slug(
+            name or process.get("id") or "process", "process"
+        )
+        return Draft(
+            process=ident,
+            title=process.get("title", PF) if self.exported else (name or None),
+            owners=self.owners,
+            start=start,
+            steps=steps,
+            arrivals=self.arrivals(),
+            warnings=self.warnings,
+            owner=process.get("owner", PF),
+        )
+
+    def drop_cut_off(self, steps: Steps, start: str) -> None:
+        """Leave out (and name) the steps only reached from elements that were left out."""
+        node_of = {step: self.m.nodes[n] for n, step in self.step_of.items() if n in self.m.nodes}
+        severed = {step for step, node in node_of.items() if node.cut_off}
+        for step in cut_off(steps, start, severed):
+            del steps[step]
+            self.notify(
+                node_of[step], "only reached from an element that is left out: left out with it"
+            )
+
+    def arrivals(self) -> dict[str, str] | None:
+        own = self.m.process.get("arrivals", PF)
+        if own is not None:
+            key, _, value = own.partition(":")
+            return {key.strip(): value.strip()}
+        if self.params.arrival_mean is not None and self.params.arrival_mean > 0:
+            return {"rate": f"{format_number(3600.0 / self.params.arrival_mean, 9)}/h"}
+        if self.params.arrivals is not None:
+            return {"every": self.params.arrivals}
+        return None

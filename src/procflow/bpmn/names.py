@@ -1,0 +1,72 @@
+"""Namespaces and element kinds of BPMN 2.0, and procflow's own extension namespace.
+
+procflow writes what BPMN cannot say (a step's id, its duration distribution,
+an owner's capacity, a feedback mark and its ``max``) as attributes in its own
+namespace :data:`PF`. BPMN allows attributes of other namespaces on every
+element, so the file stays valid against the OMG schema, other tools ignore
+them, and ``procflow import`` reads them back for an exact round trip.
+"""
+
+from __future__ import annotations
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+DI = "http://www.omg.org/spec/DD/20100524/DI"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+PF = "https://procflow.dev/bpmn"
+
+#: Activities imported as steps.
+TASKS = frozenset(
+    {
+        "task",
+        "userTask",
+        "serviceTask",
+        "manualTask",
+        "scriptTask",
+        "businessRuleTask",
+        "sendTask",
+        "receiveTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+    }
+)
+
+#: Gateways a case passes through choosing one way (collapsed into transitions).
+GATEWAYS_CHOICE = frozenset({"exclusiveGateway"})
+
+#: Gateways procflow's model cannot say yet; ``parallelGateway`` moves to a
+#: fork/join mapping once steps have ``parallel:``/``join:`` (issue 13).
+GATEWAYS_NOT_REPRESENTED = frozenset(
+    {"parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway"}
+)
+
+#: Flow elements that carry no work and no choice: a case passes straight on.
+PASS_THROUGH = frozenset({"intermediateThrowEvent"})
+
+#: Elements that are not part of the flow and are read for nothing (artifacts,
+#: data, definitions a flow element refers to).
+IGNORED = frozenset(
+    {
+        "laneSet",
+        "lane",
+        "sequenceFlow",
+        "textAnnotation",
+        "association",
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "dataInputAssociation",
+        "dataOutputAssociation",
+        "documentation",
+        "extensionElements",
+        "ioSpecification",
+        "property",
+        "group",
+        "category",
+        "incoming",
+        "outgoing",
+    }
+)

@@ -1,0 +1,334 @@
+"""Prosimos-style simulation parameters (JSON) beside a BPMN model, both ways.
+
+The format is the one Prosimos (and Simod, which writes it) reads: resource
+profiles with ``amount`` and ``cost_per_hour``, calendars, the arrival
+distribution, a duration distribution per task and resource
+(``task_resource_distribution``), per intermediate event
+(``event_distribution``), and ``gateway_branching_probabilities`` per
+gateway and outgoing flow (``path_id``). Distributions are named as
+Prosimos names them; their parameters, in seconds, are:
+
+=========  ===========================  =========================
+name       ``distribution_params``      procflow
+=========  ===========================  =========================
+fix        value, 0, 1                  ``fixed(value)``
+expon      mean, min, max               ``exponential(mean)``
+uniform    min, max                     ``uniform(min, max)``
+triang     c, min, max (c = mode's      ``triangular(min, mode, max)``
+           share of the range)
+norm       mean, sd, min, max           ``normal(mean, sd)``
+lognorm    mean, variance, min, max     ``lognormal(mean, sd)``
+gamma      mean, variance, min, max     ``gamma(mean, sd)``
+=========  ===========================  =========================
+
+``empirical`` has no Prosimos counterpart and is written as ``fix`` at its mean.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from procflow.distributions import Distribution
+from procflow.errors import ProcflowError
+from procflow.model import Process
+from procflow.units import format_duration
+
+MAX_BYTES = 16 << 20
+FAR = 1_000_000_000.0
+"""The upper cut Prosimos wants on unbounded distributions (about 32 years)."""
+ALWAYS = [{"from": "MONDAY", "to": "SUNDAY", "beginTime": "00:00:00", "endTime": "23:59:59.999999"}]
+
+
+class ParamsError(ProcflowError):
+    """A simulation parameters file that cannot be read, naming the file and the entry."""
+
+
+def to_prosimos(dist: Distribution) -> dict[str, Any]:
+    """A procflow distribution as Prosimos's ``distribution_name``/``distribution_params``."""
+    name = dist.dist
+    if name == "exponential":
+        values = [dist.mean, 0.0, FAR]
+        kind = "expon"
+    elif name == "uniform":
+        values = [float(getattr(dist, "min")), float(getattr(dist, "max"))]  # noqa: B009
+        kind = "uniform"
+    elif name == "triangular":
+        low, mode, high = dist.args()
+        values = [(mode - low) / (high - low) if high > low else 0.5, low, high]
+        kind = "triang"
+    elif name == "normal":
+        values = [*dist.args(), 0.0, FAR]
+        kind = "norm"
+    elif name in ("lognormal", "gamma"):
+        mean, sd = dist.args()
+        values = [mean, sd * sd, 0.0, FAR]
+        kind = "lognorm" if name == "lognormal" else "gamma"
+    else:  # fixed, empirical
+        values = [dist.mean, 0.0, 1.0]
+        kind = "fix"
+    return {"distribution_name": kind, "distribution_params": [{"value": v} for v in values]}
+
+
+def from_prosimos(entry: Any, where: str) -> str:
+    """Prosimos's distribution entry as procflow distribution text (``exponential(6m)``)."""
+    if not isinstance(entry, dict):
+        raise ParamsError(f"{where}: a distribution must be an object")
+    kind = entry.get("distribution_name")
+    raw = entry.get("distribution_params")
+    if not isinstance(raw, list):
+        raise ParamsError(f"{where}: 'distribution_params' must be a list")
+    values: list[float] = []
+    for item in raw:
+        value = item.get("value") if isinstance(item, dict) else None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ParamsError(f"{where}: every distribution parameter needs a finite 'value'")
+        values.append(float(value))
+
+    def need(count: int) -> None:
+        if len(values) < count:
+            raise ParamsError(f"{where}: {kind!r} needs {count} parameters, got {len(values)}")
+
+    def d(seconds: float) -> str:
+        return format_duration(max(seconds, 0.0), 9)
+
+    if kind == "fix":
+        need(1)
+        return d(values[0])
+    if kind == "expon":
+        need(1)
+        return f"exponential({d(values[0])})"
+    if kind == "uniform":
+        need(2)
+        return f"uniform({d(values[0])}, {d(values[1])})"
+    if kind == "triang":
+        need(3)
+        share, low, high = values[:3]
+        return f"triangular({d(low)}, {d(low + share * (high - low))}, {d(high)})"
+    if kind == "norm":
+        need(2)
+        return f"normal({d(values[0])}, {d(values[1])})"
+    if kind in ("lognorm", "gamma"):
+        need(2)
+        name = "lognormal" if kind == "lognorm" else "gamma"
+        return f"{name}({d(values[0])}, {d(math.sqrt(max(values[1], 0.0)))})"
+    raise ParamsError(
+        f"{where}: distribution {kind!r} is not one procflow reads "
+        "(fix, expon, uniform, triang, norm, lognorm, gamma)"
+    )
+
+
+@dataclass
+class Params:
+    """What import uses of a parameters file, by BPMN element id."""
+
+    branching: dict[str, dict[str, float]] = field(default_factory=dict)
+    durations: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, tuple[int, float]] = field(default_factory=dict)
+    profiles: dict[str, list[str]] = field(default_factory=dict)
+    task_resources: dict[str, list[str]] = field(default_factory=dict)
+    profile_of: dict[str, str] = field(default_factory=dict)
+    """Resource id -> the name (else id) of the first profile that lists it."""
+    arrivals: str | None = None
+    arrival_mean: float | None = None
+
+
+def read_params(path: str | os.PathLike[str]) -> Params:
+    """Read a Prosimos-style JSON file; a :class:`ParamsError` names what is wrong."""
+    name = os.fspath(path)
+    try:
+        if os.path.getsize(name) > MAX_BYTES:
+            raise ParamsError(f"{name}: more than {MAX_BYTES:,} bytes")
+        with open(name, "rb") as handle:
+            data = json.loads(handle.read().decode("utf-8"))
+    except OSError as exc:
+        raise ParamsError(f"{name}: cannot be read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParamsError(f"{name}: not JSON: {exc}") from None
+    except RecursionError:
+        raise ParamsError(f"{name}: nested too deep") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{name}: the parameters must be a JSON object")
+    params = Params()
+    _gateways(data, name, params)
+    _tasks(data, name, params)
+    _resources(data, name, params)
+    arrival = data.get("arrival_time_distribution")
+    if arrival is not None:
+        params.arrivals = from_prosimos(arrival, f"{name}: arrival_time_distribution")
+        if arrival.get("distribution_name") == "expon":
+            params.arrival_mean = float(arrival["distribution_params"][0]["value"])
+    for index, event in enumerate(_list(data, "event_distribution", name)):
+        where = f"{name}: event_distribution[{index}]"
+        if isinstance(event, dict) and isinstance(event.get("event_id"), str):
+            params.durations[event["event_id"]] = from_prosimos(event, where)
+    return params
+
+
+def _list(data: dict[str, Any], key: str, name: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ParamsError(f"{name}: {key!r} must be a list")
+    return value
+
+
+def _gateways(data: dict[str, Any], name: str, params: Params) -> None:
+    for index, gateway in enumerate(_list(data, "gateway_branching_probabilities", name)):
+        where = f"{name}: gateway_branching_probabilities[{index}]"
+        if not isinstance(gateway, dict) or not isinstance(gateway.get("gateway_id"), str):
+            raise ParamsError(f"{where}: needs a 'gateway_id'")
+        shares: dict[str, float] = {}
+        for item in gateway.get("probabilities") or []:
+            value = item.get("value") if isinstance(item, dict) else None
+            path = item.get("path_id") if isinstance(item, dict) else None
+            if isinstance(value, str):
+                try:
+                    value = float(value)
+                except ValueError:
+                    value = None
+            if (
+                not isinstance(path, str)
+                or not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not 0.0 <= value <= 1.0
+            ):
+                raise ParamsError(
+                    f"{where}: each probability needs a 'path_id' and a 'value' in [0, 1]"
+                )
+            shares[path] = float(value)
+        params.branching[gateway["gateway_id"]] = shares
+
+
+def _tasks(data: dict[str, Any], name: str, params: Params) -> None:
+    for index, task in enumerate(_list(data, "task_resource_distribution", name)):
+        where = f"{name}: task_resource_distribution[{index}]"
+        if not isinstance(task, dict) or not isinstance(task.get("task_id"), str):
+            raise ParamsError(f"{where}: needs a 'task_id'")
+        resources = task.get("resources") or []
+        if not isinstance(resources, list) or not resources:
+            continue
+        params.durations[task["task_id"]] = from_prosimos(resources[0], f"{where}.resources[0]")
+        params.task_resources[task["task_id"]] = [
+            str(r.get("resource_id")) for r in resources if isinstance(r, dict)
+        ]
+
+
+def _resources(data: dict[str, Any], name: str, params: Params) -> None:
+    for index, profile in enumerate(_list(data, "resource_profiles", name)):
+        where = f"{name}: resource_profiles[{index}]"
+        if not isinstance(profile, dict):
+            raise ParamsError(f"{where}: must be an object")
+        members: list[str] = []
+        for resource in profile.get("resource_list") or []:
+            if not isinstance(resource, dict) or not isinstance(resource.get("id"), str):
+                raise ParamsError(f"{where}: every resource needs an 'id'")
+            amount = resource.get("amount", 1)
+            cost = resource.get("cost_per_hour", 0)
+            if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+                raise ParamsError(
+                    f"{where}: resource {resource['id']!r}: 'amount' must be a whole number >= 1"
+                )
+            if isinstance(cost, bool) or not isinstance(cost, int | float) or not cost >= 0:
+                raise ParamsError(f"{where}: resource {resource['id']!r}: bad 'cost_per_hour'")
+            params.resources[resource["id"]] = (amount, float(cost))
+            members.append(resource["id"])
+        for key in ("id", "name"):
+            if isinstance(profile.get(key), str):
+                params.profiles[profile[key]] = members
+        label = profile.get("name") or profile.get("id")
+        if isinstance(label, str):
+            for member in members:
+                params.profile_of.setdefault(member, label)
+
+
+def write_params(process: Process) -> str:
+    """Prosimos-style simulation parameters for the exported model."""
+    profiles = []
+    for owner_id, owner in process.owners.items():
+        amount = 10_000 if owner.external else owner.capacity
+        profiles.append(
+            {
+                "id": owner_id,
+                "name": owner.title or owner_id,
+                "resource_list": [
+                    {
+                        "id": owner_id,
+                        "name": owner.title or owner_id,
+                        "cost_per_hour": owner.cost_per_hour or 0,
+                        "amount": amount,
+                        "calendar": "always",
+                        "assignedTasks": [
+                            s
+                            for s, st in process.steps.items()
+                            if st.owner == owner_id and not st.end
+                        ],
+                    }
+                ],
+            }
+        )
+    tasks = []
+    for step_id, step in process.steps.items():
+        if step.end or step.duration is None:
+            continue
+        resource = step.owner if step.owner in process.owners else None
+        entry = {"resource_id": resource or "_no_owner", **to_prosimos(step.duration)}
+        tasks.append({"task_id": step_id, "resources": [entry]})
+    if any(not st.end and st.owner not in process.owners for st in process.steps.values()):
+        profiles.append(
+            {
+                "id": "_no_owner",
+                "name": "(no owner)",
+                "resource_list": [
+                    {
+                        "id": "_no_owner",
+                        "name": "(no owner)",
+                        "cost_per_hour": 0,
+                        "amount": 10_000,
+                        "calendar": "always",
+                    }
+                ],
+            }
+        )
+    gateways = []
+    for step_id, step in process.steps.items():
+        edges = step.transitions
+        if len(edges) > 1:
+            shares = (
+                [e.p for e in edges]
+                if all(e.p is not None for e in edges)
+                else [1.0 / len(edges)] * len(edges)
+            )
+            gateways.append(
+                {
+                    "gateway_id": f"Gateway_{step_id}",
+                    "probabilities": [
+                        {"path_id": f"Flow_{step_id}_{e.trigger}", "value": share}
+                        for e, share in zip(edges, shares, strict=True)
+                    ],
+                }
+            )
+    data: dict[str, Any] = {
+        "resource_profiles": profiles,
+        "resource_calendars": [{"id": "always", "name": "always", "time_periods": ALWAYS}],
+        "arrival_time_calendar": ALWAYS,
+        "task_resource_distribution": tasks,
+        "gateway_branching_probabilities": gateways,
+    }
+    if process.arrivals is not None:
+        mean = process.arrivals.mean_interarrival
+        data["arrival_time_distribution"] = (
+            to_prosimos(process.arrivals.every)
+            if process.arrivals.every is not None
+            else {
+                "distribution_name": "expon",
+                "distribution_params": [{"value": mean}, {"value": 0.0}, {"value": 1e9}],
+            }
+        )
+    return json.dumps(data, indent=2) + "\n"

@@ -1,0 +1,242 @@
+"""``procflow export --to bpmn``: schema-valid BPMN 2.0 with a diagram, and an exact round trip.
+
+Every example process is exported, validated against the OMG BPMN 2.0 XML
+Schema (the XSD files SpiffWorkflow ships; ``xmlschema`` validates; both are
+test-only dependencies), imported back, and compared with the original:
+same steps, owners, transitions, probabilities, feedback marks, bounds and
+durations. The diagram is checked for what a modeler needs to show it: a
+shape for every node inside its lane, lanes stacked inside the pool, an
+edge with waypoints for every flow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import procflow
+from helpers import CUSTOMER_SERVICE, PROCESSES, run, write
+from procflow.bpmn import export_bpmn, import_bpmn
+from procflow.bpmn.names import BPMN, BPMNDI, DC, DI
+
+xmlschema = pytest.importorskip("xmlschema")
+spiff = pytest.importorskip("SpiffWorkflow")
+
+SCHEMA_DIR = Path(spiff.__file__).parent / "bpmn" / "parser" / "schema"
+EXAMPLES = sorted(PROCESSES.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def schema() -> object:
+    return xmlschema.XMLSchema(str(SCHEMA_DIR / "BPMN20.xsd"))
+
+
+def exported(path: Path, tmp_path: Path) -> Path:
+    data, _params = export_bpmn(procflow.load(path))
+    return write(tmp_path, f"{path.stem}.bpmn", data)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_exports_schema_valid_bpmn(
+    path: Path, tmp_path: Path, schema: object
+) -> None:
+    out = exported(path, tmp_path)
+    schema.validate(str(out))  # type: ignore[attr-defined]
+
+
+def test_the_schema_check_can_fail(tmp_path: Path, schema: object) -> None:
+    text = exported(CUSTOMER_SERVICE, tmp_path).read_text(encoding="utf-8")
+    broken = text.replace("<bpmn:incoming>", "<bpmn:incomingFlow>", 1).replace(
+        "</bpmn:incoming>", "</bpmn:incomingFlow>", 1
+    )
+    assert not schema.is_valid(str(write(tmp_path, "broken.bpmn", broken)))  # type: ignore[attr-defined]
+
+
+def _comparable(process: procflow.Process) -> dict[str, object]:
+    return {
+        "id": process.id,
+        "title": process.title,
+        "owner": process.owner,
+        "start": process.start,
+        "arrivals": process.arrivals.model_dump() if process.arrivals else None,
+        "owners": {k: v.model_dump() for k, v in process.owners.items()},
+        "steps": {
+            k: {
+                **v.model_dump(exclude={"consulted", "informed", "next", "on"}),
+                "transitions": [
+                    (t.trigger, t.to, t.p, t.feedback, t.max, t.description) for t in v.transitions
+                ],
+            }
+            for k, v in process.steps.items()
+        },
+    }
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_round_trips(path: Path, tmp_path: Path) -> None:
+    original = procflow.load(path)
+    result = import_bpmn(exported(path, tmp_path))
+    assert result.notices == ()
+    assert result.warnings == ()
+    back = procflow.load_text(result.text, "back.yaml")
+    assert _comparable(back) == _comparable(original)
+    assert [f for f in procflow.lint(back) if str(f.severity) == "error"] == []
+
+
+def _boxes(root: ET.Element) -> dict[str, tuple[float, float, float, float]]:
+    out = {}
+    for shape in root.iter(f"{{{BPMNDI}}}BPMNShape"):
+        b = shape.find(f"{{{DC}}}Bounds")
+        assert b is not None
+        out[shape.get("bpmnElement", "")] = tuple(
+            float(b.get(k, "nan")) for k in ("x", "y", "width", "height")
+        )
+    return out  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_diagram_places_every_node_in_its_lane(path: Path, tmp_path: Path) -> None:
+    root = ET.parse(exported(path, tmp_path)).getroot()
+    boxes = _boxes(root)
+    pool = boxes["Participant_1"]
+    lanes = list(root.iter(f"{{{BPMN}}}lane"))
+    bands = sorted(boxes[lane.get("id", "")] for lane in lanes)
+    for (_x, y, _w, h), (_x2, y2, _w2, _h2) in itertools.pairwise(bands):
+        assert y + h == pytest.approx(y2)  # stacked bands, no gap, no overlap
+    assert bands[0][1] == pool[1]
+    assert bands[-1][1] + bands[-1][3] == pytest.approx(pool[1] + pool[3])
+    nodes = 0
+    for lane in lanes:
+        lx, ly, lw, lh = boxes[lane.get("id", "")]
+        for ref in lane.iter(f"{{{BPMN}}}flowNodeRef"):
+            x, y, w, h = boxes[ref.text or ""]
+            assert lx <= x <= x + w <= lx + lw, ref.text
+            assert ly <= y <= y + h <= ly + lh, ref.text
+            nodes += 1
+    process = root.find(f"{{{BPMN}}}process")
+    assert process is not None
+    flow_nodes = [e for e in process if e.tag.split("}")[1] not in ("laneSet", "sequenceFlow")]
+    assert nodes == len(flow_nodes)
+    edges = {e.get("bpmnElement"): e for e in root.iter(f"{{{BPMNDI}}}BPMNEdge")}
+    for flow in process.iter(f"{{{BPMN}}}sequenceFlow"):
+        points = edges[flow.get("id")].findall(f"{{{DI}}}waypoint")
+        assert len(points) >= 2
+        sx, sy, sw, sh = boxes[flow.get("sourceRef", "")]
+        first = (float(points[0].get("x", "nan")), float(points[0].get("y", "nan")))
+        assert sx <= first[0] <= sx + sw
+        assert sy <= first[1] <= sy + sh
+
+
+def test_nodes_do_not_overlap(tmp_path: Path) -> None:
+    for path in EXAMPLES:
+        boxes = _boxes(ET.parse(exported(path, tmp_path)).getroot())
+        shapes = [b for k, b in boxes.items() if not k.startswith(("Lane_", "Participant_"))]
+        for i, (x, y, w, h) in enumerate(shapes):
+            for x2, y2, w2, h2 in shapes[i + 1 :]:
+                assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, path.stem
+
+
+def test_cli_export_writes_bpmn_and_prosimos_params(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out, params = tmp_path / "cs.bpmn", tmp_path / "cs.json"
+    code, _out, err = run(
+        capsys, "export", CUSTOMER_SERVICE, "--to", "bpmn", "-o", out, "--params", params
+    )
+    assert code == 0
+    assert f"wrote {out}" in err
+    data = json.loads(params.read_text(encoding="utf-8"))
+    pools = {p["id"]: p["resource_list"][0]["amount"] for p in data["resource_profiles"]}
+    assert pools["support-agent"] == 5
+    assert pools["tier2"] == 4
+    branch = {
+        g["gateway_id"]: {p["path_id"]: p["value"] for p in g["probabilities"]}
+        for g in data["gateway_branching_probabilities"]
+    }
+    assert branch["Gateway_triage"] == {"Flow_triage_simple": 0.7, "Flow_triage_complex": 0.3}
+    assert branch["Gateway_confirm"] == {
+        "Flow_confirm_accepted": 0.85,
+        "Flow_confirm_reopened": 0.15,
+    }
+    tasks = {t["task_id"]: t["resources"][0] for t in data["task_resource_distribution"]}
+    assert tasks["intake"]["distribution_name"] == "expon"
+    assert tasks["intake"]["distribution_params"][0]["value"] == 360
+    assert tasks["escalate"]["distribution_name"] == "triang"
+    assert [p["value"] for p in tasks["escalate"]["distribution_params"]] == [2 / 7, 1200, 5400]
+    assert data["arrival_time_distribution"]["distribution_params"][0]["value"] == 450
+    # the parameters read back give the same shares to a plain BPMN without procflow's marks
+    plain = out.read_text(encoding="utf-8").replace('procflow:p="', 'procflow:x="')
+    back = procflow.load_text(import_bpmn(write(tmp_path, "plain.bpmn", plain), params).text)
+    assert {t.to: t.p for t in back.steps["triage"].transitions} == {
+        "resolve": 0.7,
+        "escalate": 0.3,
+    }
+    assert back.steps["escalate"].duration is not None
+    assert back.steps["escalate"].duration.args() == pytest.approx((1200, 2400, 5400))
+
+
+def test_cli_export_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(capsys, "export", CUSTOMER_SERVICE, "--to", "bpmn")
+    assert code == 0
+    assert out.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+
+
+def test_export_needs_to(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run(capsys, "export", CUSTOMER_SERVICE)
+    assert code == 2
+    assert "--to" in err
+
+
+def test_a_loop_drawn_after_export_is_marked_feedback(tmp_path: Path) -> None:
+    text = exported(CUSTOMER_SERVICE, tmp_path).read_text(encoding="utf-8")
+    # in a modeler: escalate now leads back to triage (a flow without procflow's marks)
+    edited = text.replace(
+        'sourceRef="escalate" targetRef="resolve" name="fixed" procflow:trigger="fixed"',
+        'sourceRef="escalate" targetRef="triage" name="unclear"',
+    )
+    assert edited != text
+    p = procflow.load_text(import_bpmn(write(tmp_path, "edited.bpmn", edited)).text)
+    (back,) = p.steps["escalate"].transitions
+    assert (back.trigger, back.to, back.feedback) == ("unclear", "triage", True)
+    reopened = p.steps["confirm"].on
+    assert reopened is not None
+    assert reopened["reopened"].feedback
+    assert reopened["reopened"].max == 3
+    assert not any(t.feedback for t in p.steps["triage"].transitions)
+
+
+def test_export_of_a_broken_process_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "broken.yaml",
+        "process: p\nowners: {a: {}}\nstart: s\nsteps:\n  s: {owner: a, next: nowhere}\n",
+    )
+    code, out, err = run(capsys, "export", path, "--to", "bpmn")
+    assert code == 2
+    assert out == ""
+    assert "transition to 'nowhere' names no step" in err
+
+
+def test_unowned_steps_get_their_own_lane_and_come_back_unowned(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "p.yaml",
+        "process: p\nowners:\n  unassigned: {capacity: 2}\nstart: s\nsteps:\n"
+        "  s: {owner: unassigned, duration: 1m, next: w}\n  w: {duration: 1h, next: e}\n"
+        "  e: {end: true}\n",
+    )
+    data, params = export_bpmn(path, params=True)
+    text = data.decode()
+    assert 'id="Lane__none" name="(no owner)"' in text
+    assert 'id="Lane_unassigned"' in text
+    back = procflow.load_text(import_bpmn(write(tmp_path, "p.bpmn", data)).text)
+    assert back.steps["w"].owner is None
+    assert back.steps["s"].owner == "unassigned"
+    assert params is not None
+    assert {p["id"] for p in json.loads(params)["resource_profiles"]} == {"unassigned", "_no_owner"}
