@@ -42,7 +42,7 @@ def test_project_urls_use_the_readme_placeholder(pyproject: dict[str, Any]) -> N
 
 def test_dev_tools_are_dependency_groups_not_extras(pyproject: dict[str, Any]) -> None:
     extras = pyproject["project"]["optional-dependencies"]
-    assert set(extras) == {"dask"}  # a user feature
+    assert set(extras) == {"dask", "report"}  # user features: --scheduler, procflow report
     groups = pyproject["dependency-groups"]
     dev = " ".join(groups["dev"])
     for tool in ("pytest", "ruff", "mypy", "jsonschema", "hypothesis"):

@@ -9,7 +9,6 @@ any characters a file name or message can hold.
 from __future__ import annotations
 
 import io
-import json
 import re
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from procflow.findings import Finding, Severity
 from procflow.report import json as json_report
 from procflow.report import render
 from procflow.report import text as text_report
+from procflow.safetext import json_text
 
 texts = st.text(max_size=30)
 findings = st.builds(
@@ -48,7 +48,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 @given(reports)
 def test_json_is_byte_for_byte_json_dumps(report: LintReport) -> None:
-    expected = json.dumps(json_report.document(report), indent=2, ensure_ascii=False) + "\n"
+    # json.dumps, then DEL, C1 and bidirectional characters as \\uXXXX (procflow.safetext)
+    expected = json_text(json_report.document(report)) + "\n"
     assert json_report.render(report) == expected
 
 

@@ -128,8 +128,8 @@ def print_report(report: LintReport, console: Console, *, quiet: bool = False) -
         on, off = _ansi(console, name)
         tags[severity] = f"{on}[{severity}]{off}"
     out = [
-        f"{path_on}{f.file}:{f.line}:{f.column}{path_off}: {code_on}{f.code}{code_off} "
-        f"{f.name}: {f.message} {tags[f.severity]}\n"
+        f"{path_on}{printable(f.file)}:{f.line}:{f.column}{path_off}: {code_on}{f.code}{code_off} "
+        f"{printable(f.name)}: {printable(f.message)} {tags[f.severity]}\n"
         for f in report.findings
     ]
     if not quiet:
