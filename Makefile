@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup graphviz demo test lint-code bench clean
+.PHONY: setup graphviz demo test lint-code bench clean pm4py-check
 
 setup: $(STAMP) graphviz chromium
 
@@ -54,5 +54,16 @@ $(VENV)/prosimos/.installed: benchmarks/peers/requirements-prosimos.txt
 	$(VENV)/prosimos/bin/python -m pip install --quiet -r benchmarks/peers/requirements-prosimos.txt
 	touch $@
 
+# pm4py (AGPL-3.0, never a dependency) in a venv of its own reads procflow's simulated XES
+# and pm4py-column CSV logs without any mapping (tests/interop/pm4py_check.py). Not in `test`.
+PM4PY_VENV := .venv-pm4py
+pm4py-check: setup $(PM4PY_VENV)/.installed
+	$(PM4PY_VENV)/bin/python tests/interop/pm4py_check.py --procflow $(BIN)/procflow
+
+$(PM4PY_VENV)/.installed: tests/interop/requirements-pm4py.txt
+	$(PYTHON) -m venv $(PM4PY_VENV)
+	$(PM4PY_VENV)/bin/python -m pip install --quiet -r tests/interop/requirements-pm4py.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) $(PM4PY_VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -85,15 +85,15 @@ def test_deeply_nested_case_json_is_a_case_error() -> None:
         procflow.Case.from_json(PROCESS, "[" * 100_000 + "]" * 100_000)
 
 
-def test_write_cases_refuses_shared_ids_and_an_xes_name(tmp_path: Path) -> None:
-    from procflow.errors import ConfigError
-
+def test_write_cases_refuses_shared_ids_in_csv_and_xes(tmp_path: Path) -> None:
     first, second = procflow.Case(PROCESS, "same"), procflow.Case(PROCESS, "same")
     with pytest.raises(CaseError, match="share the id 'same'"):
         procflow.write_cases(tmp_path / "log.csv", [first, second])
-    with pytest.raises(ConfigError, match="written as CSV"):
-        procflow.write_cases(tmp_path / "log.xes", [first])
+    with pytest.raises(CaseError, match="share the id 'same'"):
+        procflow.write_cases(tmp_path / "log.xes", [first, second])
     assert list(tmp_path.iterdir()) == []
+    assert procflow.write_cases(tmp_path / "log.xes", [first]) == 0  # XES is written now
+    assert (tmp_path / "log.xes").read_text(encoding="utf-8").startswith("<?xml")
 
 
 def test_with_changes_takes_a_mapping_and_render_any_case_of_format(tmp_path: Path) -> None:

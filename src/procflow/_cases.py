@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from procflow.eventlog.writer import CsvEventWriter
+from procflow.eventlog.sinks import event_writer
 from procflow.loader import as_process
 from procflow.model import Process
 from procflow.runtime import Case as _RuntimeCase
@@ -38,15 +38,17 @@ class Case(_RuntimeCase):
 
 
 def write_cases(path: str | os.PathLike[str], cases: Iterable[_RuntimeCase]) -> int:
-    """Write the cases' completed step visits as an event log (CSV); return the events written.
+    """Write the cases' completed step visits as an event log; return the visits written.
 
     One row per visit that has been left (``case, step, owner, start, end``,
     where start is when the step was entered and end when it was left) and,
     for a finished case, one zero-length row for its end step -- the layout
     of the simulator's ``--log``, which ``check-log`` and ``calibrate`` read.
+    A name ending in ``.xes`` or ``.xes.gz`` is written as XES (a start and a
+    complete event per visit), any other as CSV (``.gz``: compressed).
     The file is written atomically: a wrong argument leaves nothing behind.
     """
-    with CsvEventWriter(path) as log:
+    with event_writer(path) as log:
         for case_id, step, owner, start, end in visit_rows(cases):
             log.write(case_id, step, owner, start, end)
         return log.rows

@@ -3,9 +3,11 @@
 The simulator (:mod:`procflow.sim`) takes loaded processes and returns
 data; its events go to an :class:`~procflow.sim.engine.EventSink`. This
 layer adds what the public functions also accept: the path of a process
-file, and ``log=`` as a file name, which it opens here as a
-:class:`~procflow.eventlog.writer.CsvEventWriter` (written atomically when
-the run is done) and hands to the simulator as its sink.
+file, and ``log=`` as a file name, which it opens here with
+:func:`~procflow.eventlog.sinks.event_writer` -- XES for ``.xes`` and
+``.xes.gz``, else CSV with ``log_columns`` (``procflow`` or ``pm4py``),
+written atomically when the run is done -- and hands to the simulator as
+its sink.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from procflow import sim
-from procflow.eventlog.writer import CsvEventWriter
+from procflow.eventlog.sinks import event_writer
 from procflow.loader import as_process
 from procflow.model import Change, Process
 from procflow.sim import Comparison, SimulationResult
@@ -31,11 +33,13 @@ from procflow.sim.simulation import DEFAULT_CASES, DEFAULT_RUNS, DEFAULT_SEED
 __all__ = ["compare", "scenario_logs", "simulate"]
 
 
-def _sink(log: str | os.PathLike[str] | EventSink | None) -> AbstractContextManager[Any]:
-    """An event sink for ``log``: the sink itself, or a CSV writer of the file it names."""
+def _sink(
+    log: str | os.PathLike[str] | EventSink | None, process: Process | None, columns: str
+) -> AbstractContextManager[Any]:
+    """An event sink for ``log``: the sink itself, or a writer of the file it names."""
     if log is None or hasattr(log, "write_simulated"):
         return nullcontext(log)
-    return CsvEventWriter(log)
+    return event_writer(log, process, columns=columns)
 
 
 def simulate(
@@ -49,33 +53,39 @@ def simulate(
     scheduler: Any = None,
     log: str | os.PathLike[str] | EventSink | None = None,
     progress: ProgressCallback | None = None,
+    log_columns: str = "procflow",
 ) -> SimulationResult:
     """Simulate ``process`` (SPEC section 5) and return KPIs with 95 % intervals.
 
-    ``process`` is a :class:`~procflow.model.Process` or the path of a
-    process file. ``cases`` arrive in each of ``runs`` independent replications; the first
-    ``warmup`` are not counted (default: :func:`~procflow.sim.simulation.default_warmup`).
-    The same ``seed`` gives the same result, whatever ``jobs`` (worker processes; default:
-    the machine's cores) or ``scheduler`` (a Dask scheduler address or
-    ``distributed.Client``) runs it; ``seed=None`` draws a fresh seed, which
-    the result records. ``log`` (a path or an object with
-    ``write_simulated``) receives the event log of the first run.
+        ``process`` is a :class:`~procflow.model.Process` or the path of a
+        process file. ``cases`` arrive in each of ``runs`` independent replications; the first
+        ``warmup`` are not counted (default: :func:`~procflow.sim.simulation.default_warmup`).
+        The same ``seed`` gives the same result, whatever ``jobs`` (worker processes; default:
+        the machine's cores) or ``scheduler`` (a Dask scheduler address or
+        ``distributed.Client``) runs it; ``seed=None`` draws a fresh seed, which
+        the result records. ``log`` (a path or an object with
+        ``write_simulated``) receives the event log of the first run: a name
+    ending in ``.xes`` or ``.xes.gz`` is written as XES, any other as CSV whose
+    columns ``log_columns`` names (``procflow``: ``case,step,owner,start,end``;
+    ``pm4py``: ``case:concept:name,concept:name,org:resource,start_timestamp,time:timestamp``).
 
-    Raises :class:`~procflow.errors.ProcessError` when the process has
-    structural errors, :class:`~procflow.errors.SimulationError` when it
-    lacks arrivals or durations or would need more than
-    :data:`~procflow.sim.budget.MAX_VISITS` step visits (a loop cases
-    almost never leave), :class:`~procflow.errors.ConfigError` for
-    impossible options.
+        Raises :class:`~procflow.errors.ProcessError` when the process has
+        structural errors, :class:`~procflow.errors.SimulationError` when it
+        lacks arrivals or durations or would need more than
+        :data:`~procflow.sim.budget.MAX_VISITS` step visits (a loop cases
+        almost never leave), :class:`~procflow.errors.ConfigError` for
+        impossible options.
 
-    >>> import procflow
-    >>> p = procflow.load("processes/customer-service.yaml")  # doctest: +SKIP
-    >>> r = procflow.simulate(p, cases=2_000, runs=5, seed=1)  # doctest: +SKIP
-    >>> r["cycle_time.mean"].mean / 3600  # doctest: +SKIP
-    5.6...
+        >>> import procflow
+        >>> p = procflow.load("processes/customer-service.yaml")  # doctest: +SKIP
+        >>> r = procflow.simulate(p, cases=2_000, runs=5, seed=1)  # doctest: +SKIP
+        >>> r["cycle_time.mean"].mean / 3600  # doctest: +SKIP
+        5.6...
     """
     loaded = as_process(process, "simulate")
-    with _sink(log) as sink:  # written atomically: a run that fails leaves no file
+    with _sink(
+        log, loaded, log_columns
+    ) as sink:  # written atomically: a run that fails leaves no file
         return sim.simulate(
             loaded,
             cases=cases,
@@ -101,6 +111,7 @@ def compare(
     scheduler: Any = None,
     log: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
+    log_columns: str = "procflow",
 ) -> Comparison:
     """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
 
@@ -113,7 +124,7 @@ def compare(
     those of :func:`procflow.simulate`; ``log`` is a path from which
     :func:`scenario_logs` names one event log of run 1 per scenario
     (``events.baseline.csv``, ``events.<change>.csv``), each written
-    atomically.
+    atomically, as for :func:`procflow.simulate` (``log_columns``, XES).
     """
     loaded = as_process(baseline, "compare")
     options: dict[str, Any] = {
@@ -131,8 +142,20 @@ def compare(
     labels = scenario_names(changes, names)
     with ExitStack() as stack:
         paths = scenario_logs(log, ["baseline", *labels]).values()
-        sinks = [stack.enter_context(CsvEventWriter(path)) for path in paths]
+        scenarios = [loaded, *(_scenario(loaded, change) for change in changes)]
+        sinks: list[EventSink | None] = []
+        for path, scenario in zip(paths, scenarios, strict=True):
+            writer = event_writer(path, scenario, columns=log_columns)
+            stack.enter_context(writer)  # enters as itself
+            sinks.append(writer)
         return sim.compare(loaded, *changes, log=sinks, **options)
+
+
+def _scenario(baseline: Process, change: object) -> Process | None:
+    """The process a change simulates, whose step names its log uses (None: sim.compare says)."""
+    if isinstance(change, Change):
+        return baseline.apply(change)
+    return change if isinstance(change, Process) else None
 
 
 def scenario_logs(path: str | os.PathLike[str], names: Sequence[str]) -> dict[str, Path]:

@@ -535,6 +535,16 @@ def _parse_other(value: Any) -> Any:
 
 
 _DURATION_PATTERN = r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(s|m|min|h|d)\s*$"
+_PARAMETER_TEXT = {
+    "value": "The duration every visit takes, e.g. '5m'.",
+    "mean": "The mean duration, e.g. '6m'.",
+    "sd": "The standard deviation, as a duration, e.g. '2m'.",
+    "min": "The shortest duration, e.g. '2m'.",
+    "max": "The longest duration, e.g. '10m'.",
+    "mode": "The most likely duration, e.g. '4m'.",
+    "values": "Observed durations, drawn from with equal probability, e.g. ['3m', '5m'].",
+}
+"""What each parameter of the mapping form means, shown by editors (``procflow schema``)."""
 _DISTRIBUTION_JSON_SCHEMA: dict[str, Any] = {
     "title": "Distribution",
     "description": (
@@ -552,13 +562,14 @@ _DISTRIBUTION_JSON_SCHEMA: dict[str, Any] = {
             {
                 "type": "object",
                 "properties": {
-                    "dist": {"const": name},
+                    "dist": {"const": name, "description": f"The distribution family: {name}."},
                     **{
                         p: (
                             {"type": "array", "items": {"type": "string"}, "minItems": 1}
                             if p == "values"
                             else {"type": "string", "pattern": _DURATION_PATTERN}
                         )
+                        | {"description": _PARAMETER_TEXT.get(p, p)}
                         for p in params
                     },
                 },

@@ -87,8 +87,8 @@ class Owner(BaseModel):
 
     model_config = _CONFIG
 
-    title: str | None = None
-    description: str | None = None
+    title: str | None = Field(default=None, description="A short human name for the owner.")
+    description: str | None = Field(default=None, description="What the owner is for, in prose.")
     capacity: int = Field(
         default=1,
         ge=1,
@@ -98,7 +98,11 @@ class Owner(BaseModel):
     external: bool = Field(
         default=False, description="Not staff (customer, supplier): a pure delay, no queue."
     )
-    cost_per_hour: float | None = Field(default=None, ge=0)
+    cost_per_hour: float | None = Field(
+        default=None,
+        ge=0,
+        description="What one unit of capacity costs per hour (staffing cost, cost per case).",
+    )
 
 
 class Arrivals(BaseModel):
@@ -162,7 +166,7 @@ class Transition(BaseModel):
 
     model_config = _CONFIG
 
-    to: Id
+    to: Id = Field(description="The step this transition leads to.")
     p: float | None = Field(default=None, ge=0.0, le=1.0, description="Probability.")
     feedback: bool = Field(
         default=False, description="Marks an edge that sends work back (rework, reopen)."
@@ -170,7 +174,9 @@ class Transition(BaseModel):
     max: int | None = Field(
         default=None, ge=1, description="How often one case may take this edge."
     )
-    description: str | None = None
+    description: str | None = Field(
+        default=None, description="When or why cases take this transition, in prose."
+    )
 
     # The trigger is not a field (a file never writes it: it is the key under
     # ``on:``); the step stores it in the instance dict, which this
@@ -197,17 +203,27 @@ class Step(BaseModel):
 
     model_config = _CONFIG
 
-    title: str | None = None
-    description: str | None = None
-    owner: Id | None = None
-    duration: Distribution | None = None
+    title: str | None = Field(default=None, description="A short human name for the step.")
+    description: str | None = Field(default=None, description="What the step is for, in prose.")
+    owner: Id | None = Field(
+        default=None, description="The owner who does the step (an id under 'owners')."
+    )
+    duration: Distribution | None = Field(
+        default=None,
+        description="How long one visit takes: a duration ('5m', fixed) or a distribution "
+        "such as 'exponential(6m)', 'triangular(2m, 4m, 10m)', 'lognormal(1h, 20m)'.",
+    )
     next: Id | None = Field(default=None, description="The one unconditional next step.")
     on: dict[Id, TransitionSpec] | None = Field(
         default=None, description="Named transitions: trigger -> step or {to, p, feedback, max}."
     )
     end: bool = Field(default=False, description="An end step: the case is done.")
-    consulted: list[Id] = Field(default_factory=list)
-    informed: list[Id] = Field(default_factory=list)
+    consulted: list[Id] = Field(
+        default_factory=list, description="Owners consulted during the step (RACI 'C')."
+    )
+    informed: list[Id] = Field(
+        default_factory=list, description="Owners informed when the step is done (RACI 'I')."
+    )
     activity: str | None = Field(default=None, description="The name of this step in event logs.")
 
     @model_validator(mode="after")
@@ -339,18 +355,25 @@ class Goal(BaseModel):
 
     model_config = _CONFIG
 
-    id: Id
-    title: str | None = None
-    description: str | None = None
+    id: Id = Field(description="The goal id, used by reports and JSON.")
+    title: str | None = Field(default=None, description="A short human name for the goal.")
+    description: str | None = Field(default=None, description="What the goal is for, in prose.")
     metric: str | None = Field(
         default=None,
         description=", ".join(m.syntax for m in metrics.REGISTRY[:-1])
         + f" or {metrics.REGISTRY[-1].syntax}.",
     )
-    stat: Literal["mean", "p50", "p90", "p95", "p99"] | None = None
-    target: TargetSpec | None = None
-    deadline: Annotated[date, Field(strict=False)] | None = None
-    owner: Id | None = None
+    stat: Literal["mean", "p50", "p90", "p95", "p99"] | None = Field(
+        default=None,
+        description="The statistic of a distribution metric: mean or a percentile.",
+    )
+    target: TargetSpec | None = Field(
+        default=None, description="The comparison to meet: '<= 24h', '>= 0.9', '<= 85%'."
+    )
+    deadline: Annotated[date, Field(strict=False)] | None = Field(
+        default=None, description="When the goal must be met (a date, YYYY-MM-DD)."
+    )
+    owner: Id | None = Field(default=None, description="Who answers for the goal (an owner id).")
 
     @model_validator(mode="after")
     def _target_fits_metric(self) -> Goal:
@@ -398,17 +421,23 @@ class Process(BaseModel):
     )
 
     process: Id = Field(description="The process id.")
-    title: str | None = None
-    description: str | None = None
+    title: str | None = Field(default=None, description="A short human name for the process.")
+    description: str | None = Field(default=None, description="What the process is for, in prose.")
     owner: Id | None = Field(default=None, description="Accountable for the whole process.")
     roster: str | None = Field(
         default=None, description="A shared owners file, relative to this file."
     )
-    owners: dict[Id, Owner] = Field(default_factory=dict)
-    arrivals: Arrivals | None = None
+    owners: dict[Id, Owner] = Field(
+        default_factory=dict, description="The roles doing the work, by id."
+    )
+    arrivals: Arrivals | None = Field(
+        default=None, description="How cases arrive (needed to analyze and simulate)."
+    )
     start: Id = Field(description="The first step.")
-    steps: dict[Id, Step] = Field(min_length=1)
-    goals: list[Goal] = Field(default_factory=list)
+    steps: dict[Id, Step] = Field(min_length=1, description="The steps of the process, by id.")
+    goals: list[Goal] = Field(
+        default_factory=list, description="Targets the process should meet (SMART goals)."
+    )
 
     @field_validator("goals")
     @classmethod
@@ -483,8 +512,8 @@ class Change(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     change: Id = Field(description="The change id.")
-    title: str | None = None
-    description: str | None = None
+    title: str | None = Field(default=None, description="A short human name for the change.")
+    description: str | None = Field(default=None, description="What the change is for, in prose.")
     patch: dict[str, Any] = Field(description="JSON Merge Patch; null deletes a key.")
 
     _source: Locator = PrivateAttr(default_factory=lambda: NullSource("<change>"))
@@ -503,7 +532,7 @@ class Roster(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    owners: dict[Id, Owner]
+    owners: dict[Id, Owner] = Field(description="The shared owners, by id.")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -277,7 +277,17 @@ _common = stack(
     default=None,
     callback=_log_file,
     metavar="EVENTS.csv",
-    help="Write the event log of the first run (case, step, owner, start, end).",
+    help="Write the event log of the first run: CSV (case, step, owner, start, end; "
+    ".csv.gz compressed) or XES (.xes, .xes.gz).",
+)
+@click.option(
+    "--log-columns",
+    "log_columns",
+    type=click.Choice(["procflow", "pm4py"]),
+    default="procflow",
+    show_default=True,
+    help="Column names of a CSV --log: procflow (case, step, owner, start, end) or pm4py "
+    "(case:concept:name, concept:name, org:resource, start_timestamp, time:timestamp).",
 )
 def simulate_command(
     path: str,
@@ -292,6 +302,7 @@ def simulate_command(
     strict_goals: bool,
     output_format: str,
     log_path: str | None,
+    log_columns: str,
 ) -> int:
     """Simulate a process: cycle time, waiting, throughput, utilization, goals.
 
@@ -321,6 +332,7 @@ def simulate_command(
             jobs=jobs,
             scheduler=scheduler,
             log=log_path,
+            log_columns=log_columns,
             progress=bar,
         )
     finally:
@@ -371,7 +383,16 @@ def simulate_command(
     callback=_log_file,
     metavar="EVENTS.csv",
     help="Write the event log of the first run of every scenario, named after EVENTS.csv: "
-    "EVENTS.baseline.csv and EVENTS.<change>.csv.",
+    "EVENTS.baseline.csv and EVENTS.<change>.csv (.xes or .xes.gz: XES).",
+)
+@click.option(
+    "--log-columns",
+    "log_columns",
+    type=click.Choice(["procflow", "pm4py"]),
+    default="procflow",
+    show_default=True,
+    help="Column names of a CSV --log: procflow (case, step, owner, start, end) or pm4py "
+    "(case:concept:name, concept:name, org:resource, start_timestamp, time:timestamp).",
 )
 def compare_command(
     path: str,
@@ -386,6 +407,7 @@ def compare_command(
     strict_goals: bool,
     output_format: str,
     log_path: str | None,
+    log_columns: str,
 ) -> int:
     """Compare a process with what-if changes on common random numbers.
 
@@ -420,6 +442,7 @@ def compare_command(
             jobs=jobs,
             scheduler=scheduler,
             log=log_path,
+            log_columns=log_columns,
             progress=bar,
         )
     finally:

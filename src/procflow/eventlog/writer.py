@@ -1,4 +1,4 @@
-"""Writing event logs as CSV, streamed and atomic.
+"""Writing event logs as CSV, streamed and atomic; choosing CSV or XES by file name.
 
 One writer serves the simulator's ``--log``, live cases and anything else
 that produces events, so every log procflow writes has the same columns and
@@ -8,6 +8,11 @@ timestamp format and reads back with ``check-log`` and ``calibrate``:
 and a UTC offset. Simulated time (seconds from 0) is placed on the calendar
 from :data:`SIMULATION_EPOCH`, a Monday, so logs look like real ones. A path
 ending in ``.gz`` is written gzip-compressed (the readers decompress it).
+``columns="pm4py"`` (``--log-columns pm4py``) names the same five columns
+``case:concept:name,concept:name,org:resource,start_timestamp,time:timestamp``
+so that ``pm4py.format_dataframe`` reads the log with its defaults.
+:func:`~procflow.eventlog.sinks.event_writer` picks this writer or the XES one
+(:mod:`procflow.eventlog.xeswriter`) by the file's name.
 
 Spreadsheet formulas: a cell that starts with ``=`` ``+`` ``-`` ``@``, a tab
 or a carriage return would be run as a formula by a spreadsheet opening the
@@ -26,6 +31,7 @@ import gzip
 import io
 import os
 import re
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -35,6 +41,16 @@ from procflow.errors import ConfigError
 from procflow.fileio import open_atomic
 
 COLUMNS: tuple[str, ...] = ("case", "step", "owner", "start", "end")
+PM4PY_COLUMNS: tuple[str, ...] = (
+    "case:concept:name",
+    "concept:name",
+    "org:resource",
+    "start_timestamp",
+    "time:timestamp",
+)
+"""The same five columns named as pm4py names them (``pm4py.format_dataframe`` defaults)."""
+LOG_COLUMNS: dict[str, tuple[str, ...]] = {"procflow": COLUMNS, "pm4py": PM4PY_COLUMNS}
+"""``--log-columns``: the header of a CSV log, by name."""
 SIMULATION_EPOCH = datetime(2027, 1, 4, 0, 0, 0, tzinfo=UTC)
 """Where simulated time 0 falls on the calendar (a Monday, midnight UTC)."""
 
@@ -70,49 +86,36 @@ def format_timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
-    """Stream events to ``path``; the file appears (atomically) when the writer closes.
+class TextOutput:
+    """A text file written atomically, gzip-compressed when its name ends in ``.gz``.
 
-    Use ``write_simulated`` for simulation seconds and ``write`` for real datetimes::
-
-        with CsvEventWriter("events.csv") as log:
-            log.write_simulated("c1", "intake", "support-agent", 0.0, 312.5)
+    The compressed bytes are deterministic (no file name, time 0 in the gzip
+    header): the same log gives the same file. Shared by the CSV and XES writers.
     """
 
-    def __init__(self, path: str | os.PathLike[str], epoch: datetime = SIMULATION_EPOCH) -> None:
-        if os.fspath(path).lower().endswith((".xes", ".xes.gz")):
-            raise ConfigError(
-                f"{os.fspath(path)}: event logs are written as CSV; name the file .csv"
-            )
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = path
-        self.epoch = epoch
-        self.rows = 0
         self._context: AbstractContextManager[IO[Any]] | None = None
-        self._writer: Any = None
-        self._quoting: Any = None
         self._zipped: gzip.GzipFile | None = None
         self._text: io.TextIOWrapper | None = None
 
-    def __enter__(self) -> CsvEventWriter:
+    def open(self) -> IO[str]:
+        """The handle to write text to (``newline=""``: what is written is what lands)."""
         compressed = os.fspath(self.path).lower().endswith(".gz")
         self._context = open_atomic(self.path, "wb" if compressed else "w", newline="")
-        handle = self._context.__enter__()
+        handle: IO[Any] = self._context.__enter__()
         if compressed:  # the name and time left out of the header: the same log, the same bytes
             self._zipped = gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0)
             handle = self._text = io.TextIOWrapper(self._zipped, encoding="utf-8", newline="")
-        self._writer = csv.writer(handle, lineterminator="\n")
-        # csv quotes a field with a line feed but (before Python 3.12) not one with a lone
-        # carriage return, which readers take for a line end: such rows are quoted whole
-        self._quoting = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        self._writer.writerow(COLUMNS)
-        return self
+        return handle
 
-    def __exit__(
+    def close(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        """Finish the file: renamed into place when ``error`` is None, else removed."""
         assert self._context is not None
         context, self._context = self._context, None
         text, zipped, self._text, self._zipped = self._text, self._zipped, None, None
@@ -127,11 +130,69 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
                     raise
         context.__exit__(kind, error, trace)
 
+
+class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
+    """Stream events to ``path``; the file appears (atomically) when the writer closes.
+
+    Use ``write_simulated`` for simulation seconds and ``write`` for real datetimes::
+
+        with CsvEventWriter("events.csv") as log:
+            log.write_simulated("c1", "intake", "support-agent", 0.0, 312.5)
+
+    ``columns="pm4py"`` names the columns as pm4py does
+    (:data:`PM4PY_COLUMNS`) and ``names`` maps step ids to the activity
+    names written (default: the step id), see :func:`~procflow.eventlog.sinks.activity_names`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        epoch: datetime = SIMULATION_EPOCH,
+        *,
+        columns: str = "procflow",
+        names: Mapping[str, str] | None = None,
+    ) -> None:
+        if os.fspath(path).lower().endswith((".xes", ".xes.gz")):
+            raise ConfigError(
+                f"{os.fspath(path)}: an XES log is written by XesEventWriter "
+                "(procflow.eventlog.sinks.event_writer picks the writer by name)"
+            )
+        if columns not in LOG_COLUMNS:
+            raise ConfigError(
+                f"log columns {columns!r}: choose one of {', '.join(sorted(LOG_COLUMNS))}"
+            )
+        self.path = path
+        self.epoch = epoch
+        self.header = LOG_COLUMNS[columns]
+        self.names = dict(names or {})
+        self.rows = 0
+        self._output = TextOutput(path)
+        self._writer: Any = None
+        self._quoting: Any = None
+
+    def __enter__(self) -> CsvEventWriter:
+        handle = self._output.open()
+        self._writer = csv.writer(handle, lineterminator="\n")
+        # csv quotes a field with a line feed but (before Python 3.12) not one with a lone
+        # carriage return, which readers take for a line end: such rows are quoted whole
+        self._quoting = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self._writer.writerow(self.header)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._output.close(kind, error, trace)
+
     def write(
         self, case: str, step: str, owner: str | None, start: datetime, end: datetime
     ) -> None:
         """One event with calendar timestamps."""
-        row = (protect_cell(case), protect_cell(step), protect_cell(owner or ""))
+        activity = self.names.get(step, step)
+        row = (protect_cell(case), protect_cell(activity), protect_cell(owner or ""))
         writer = self._quoting if any("\r" in cell for cell in row) else self._writer
         writer.writerow((*row, format_timestamp(start), format_timestamp(end)))
         self.rows += 1
@@ -145,6 +206,10 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
         if not isinstance(case, int):
             case = protect_cell(case)
             if "\r" in case:
+                writer = self._quoting
+        if self.names:
+            step = protect_cell(self.names.get(step, step))
+            if "\r" in step:
                 writer = self._quoting
         writer.writerow(
             (

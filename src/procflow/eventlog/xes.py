@@ -11,7 +11,9 @@ is the case id (``trace-<n>`` when missing); an event's ``concept:name`` is
 the activity, ``time:timestamp`` its time, ``org:resource`` who did it and
 ``lifecycle:transition`` the stage -- ``start`` is paired with the next
 ``complete`` of the same activity in the trace, other stages are skipped,
-no lifecycle means ``complete``. Nested attributes (lists, containers) and
+no lifecycle means ``complete``. An event with a ``start_timestamp``
+attribute (pm4py's interval logs: one event per activity that carries both
+times) began then. Nested attributes (lists, containers) and
 extensions' other attributes are ignored. Namespaced and plain tags both work.
 
 Safety: ``defusedxml`` refuses a document type declaration wherever it
@@ -67,7 +69,7 @@ class XesError(EventLogError):
 class _RawEvent:
     """What one ``<event>`` says, and where its tag and its timestamp are."""
 
-    __slots__ = ("activity", "at", "resource", "stage", "stamp", "stamp_at")
+    __slots__ = ("activity", "at", "begun", "begun_at", "resource", "stage", "stamp", "stamp_at")
 
     def __init__(self, at: tuple[int, int]) -> None:
         self.at = at
@@ -76,6 +78,8 @@ class _RawEvent:
         self.stage: str | None = None
         self.resource: str | None = None
         self.stamp_at = at
+        self.begun: str | None = None
+        self.begun_at = at
 
 
 class _Handler(ContentHandler):
@@ -117,6 +121,9 @@ class _Handler(ContentHandler):
                     event.stage = attrs.get("value")
                 elif key == "org:resource":
                     event.resource = attrs.get("value")
+                elif key == "start_timestamp":
+                    event.begun = attrs.get("value")
+                    event.begun_at = self.here()
             return
         if depth == 3:
             if self.in_trace:
@@ -257,6 +264,13 @@ class XesLog:
                 self.skipped += 1
                 continue
             start = pairing.complete(case, activity)
+            if item.begun:  # an interval log: the event says when the activity began
+                try:
+                    start = parse(item.begun)
+                except ValueError as exc:
+                    raise XesError(
+                        self.path, f"{where} ({activity!r}): start_timestamp: {exc}", *item.begun_at
+                    ) from None
             events.append(Event(case, activity, moment, start, item.resource or None, number))
         self.unpaired_starts += pairing.open_count
         return events
