@@ -70,7 +70,7 @@ LOADER_RULES: dict[str, tuple[str, Severity, str]] = {
 }
 
 #: A file that is not YAML or not a valid process never passes lint: every
-#: other command would refuse it (SPEC 3: such a file "is reported as PF001/
+#: other command would refuse it (docs/exit-codes.md#per-command: such a file "is reported as PF001/
 #: PF002 findings, so exit 1"). Like ruff's syntax errors, these two are always
 #: on and always errors; select, ignore, severity and comments do not touch them.
 ALWAYS_ON: frozenset[str] = frozenset({"PF001", "PF002"})
@@ -515,7 +515,7 @@ class LintReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when nothing is at or above ``fail_on``, else 1 (SPEC section 3)."""
+        """0 when nothing is at or above ``fail_on``, else 1 (docs/exit-codes.md)."""
         return 1 if self.failed else 0
 
     def summary(self) -> dict[str, int]:

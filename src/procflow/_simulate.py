@@ -55,7 +55,7 @@ def simulate(
     progress: ProgressCallback | None = None,
     log_columns: str = "procflow",
 ) -> SimulationResult:
-    """Simulate ``process`` (SPEC section 5) and return KPIs with 95 % intervals.
+    """Simulate ``process`` (docs/simulation-engine.md) and return KPIs with 95 % intervals.
 
         ``process`` is a :class:`~procflow.model.Process` or the path of a
         process file. ``cases`` arrive in each of ``runs`` independent replications; the first

@@ -1,4 +1,4 @@
-"""The duration distributions of SPEC 1.3, as validated, immutable values.
+"""The duration distributions of docs/file-format.md#distributions, as validated, immutable values.
 
 A distribution is written either as a call -- ``exponential(6m)``,
 ``uniform(2m, 10m)``, a bare ``6m`` meaning fixed -- or as a mapping

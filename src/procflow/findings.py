@@ -50,7 +50,7 @@ class Violation:
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    """One lint finding. Sorting orders by file, line, column, code (SPEC section 3)."""
+    """One lint finding. Sorting orders by file, line, column, code (docs/commands.md)."""
 
     file: str
     line: int
@@ -63,7 +63,7 @@ class Finding:
     subject: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of SPEC section 3."""
+        """The JSON shape of a finding (docs/json.md#lint)."""
         return {
             "code": self.code,
             "name": self.name,

@@ -571,7 +571,7 @@ def load(path: str | os.PathLike[str]) -> Process:
 
 
 def load_change(path: str | os.PathLike[str]) -> Change:
-    """Load and validate a change file (SPEC 1.5)."""
+    """Load and validate a change file (docs/file-format.md#change-files)."""
     document = read_document(path)
     change = validate_change(document.data, document.source)
     if document.problems:

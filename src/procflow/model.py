@@ -1,4 +1,4 @@
-"""The process model of SPEC section 1, as pydantic v2 models.
+"""The process model of docs/file-format.md, as pydantic v2 models.
 
 These models are the single definition of what a process file may say:
 the loader validates YAML data against them, ``procflow schema`` prints the

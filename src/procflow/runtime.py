@@ -72,7 +72,7 @@ class HistoryRecord:
     trigger: str | None = None
 
     def __iter__(self) -> Iterator[Any]:
-        """Unpacks as SPEC 6's ``(step, owner, entered, left)``; ``trigger`` is read by name."""
+        """Unpacks as ``(step, owner, entered, left)`` (docs/api.md); ``trigger`` by name."""
         return iter((self.step, self.owner, self.entered, self.left))
 
     def to_dict(self) -> dict[str, Any]:

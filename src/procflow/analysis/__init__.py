@@ -1,4 +1,4 @@
-"""The analytic model of a process (SPEC section 4): instant queueing math, no simulation.
+"""The analytic model of a process (docs/analysis-method.md): instant queueing math, no simulation.
 
 * :mod:`~procflow.analysis.routing` -- expected visits from an absorbing Markov
   chain, ``max`` bounds unrolled exactly into the state;

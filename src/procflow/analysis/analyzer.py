@@ -75,7 +75,8 @@ def lower_bound(distribution: AnyDistribution) -> float:
 def duration_figures(distribution: AnyDistribution) -> tuple[float, float]:
     """``(mean, scv)`` of a duration, also where the textbook formulas overflow.
 
-    Every family of SPEC 1.3 is a scale family: scaling all parameters by
+    Every distribution family (docs/file-format.md#distributions) is a scale family: scaling all
+    parameters by
     ``k`` scales the mean by ``k`` and leaves the SCV alone. When a mean or
     variance overflows or underflows (``1e300s``, ``1e-300s``), the figures
     are computed on a copy scaled by a power of two (exact in binary) and
@@ -591,7 +592,7 @@ def analyze(
     bottleneck_threshold: float = BOTTLENECK_THRESHOLD,
     max_states: int = MAX_STATES,
 ) -> Analysis:
-    """The analytic model of SPEC section 4 for ``process``.
+    """The analytic model (docs/analysis-method.md) of ``process``.
 
     Raises :class:`~procflow.errors.SimulationError` when the process declares
     no arrivals, and :class:`~procflow.errors.ProcessError` (with the position

@@ -1,4 +1,4 @@
-"""The figures of the analytic model as immutable values, and their JSON shape (SPEC 4).
+"""The figures of the analytic model as immutable values, and their JSON (docs/json.md#analyze).
 
 Times are seconds and rates per hour in :meth:`Analysis.to_dict`. A figure
 that does not exist -- the wait at an overloaded owner, a percentile that
@@ -373,7 +373,7 @@ class Figures(Protocol):
 
 
 class Analysis:
-    """The analytic model of one process (SPEC section 4); see :func:`procflow.analyze`.
+    """The analytic model of one process (docs/analysis-method.md); see :func:`procflow.analyze`.
 
     Read-only. Every figure is computed on first use and kept, so asking for
     utilizations (:attr:`loads`) does not run the queueing network, and
@@ -503,7 +503,7 @@ class Analysis:
         return self.cycle_time.exact
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of SPEC section 4 (times in seconds, rates per hour).
+        """The JSON document of docs/json.md#analyze (times in seconds, rates per hour).
 
         Numbers too large for floating point are ``None``, so the document is
         valid JSON (``json.dumps(..., allow_nan=False)``).

@@ -1,4 +1,4 @@
-"""BPMN flow graph -> procflow process document (SPEC 7.5, ``procflow import``).
+"""BPMN flow graph -> procflow process document (docs/commands.md, ``procflow import``).
 
 The mapping (docs/bpmn.md has the table): lanes become owners, activities
 steps (``activity`` = the task's name), end events end steps, intermediate

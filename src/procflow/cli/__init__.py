@@ -2,7 +2,7 @@
 
 Commands live one per module in this package and return their exit code.
 :func:`main` is the only place that turns procflow errors into messages and
-exit codes (SPEC section 3): 0 success, 1 findings or goals missed, 2 bad
+exit codes (docs/commands.md): 0 success, 1 findings or goals missed, 2 bad
 usage, configuration or input. No traceback is ever shown for bad input.
 """
 

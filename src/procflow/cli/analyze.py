@@ -1,4 +1,4 @@
-"""``procflow analyze PATH``: the analytic model of SPEC section 4, read at a glance.
+"""``procflow analyze PATH``: the analytic model (docs/analysis-method.md), read at a glance.
 
 Text output shows the owners sorted by utilization (a bar, coloured by how
 close to the threshold it is, the bottleneck marked), the steps with their

@@ -1,4 +1,4 @@
-"""``procflow import FILE.bpmn`` and ``procflow export PATH --to bpmn`` (SPEC 7.5).
+"""``procflow import FILE.bpmn`` and ``procflow export PATH --to bpmn`` (docs/commands.md).
 
 ``import`` writes the process file (standard output unless ``-o``), names
 every BPMN element it cannot represent on standard error with its id and

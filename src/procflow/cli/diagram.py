@@ -1,4 +1,4 @@
-"""``procflow diagram PATHS...``: draw processes as swimlane diagrams (SPEC section 3).
+"""``procflow diagram PATHS...``: draw processes as swimlane diagrams (docs/commands.md).
 
 One file per process, ``<process-id>.<ext>``, in the output folder
 (``diagrams/`` unless ``-o`` says otherwise; created if missing), each

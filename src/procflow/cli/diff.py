@@ -1,4 +1,4 @@
-"""``procflow diff OLD NEW`` and ``procflow diff --git REV PATH`` (SPEC 7.5).
+"""``procflow diff OLD NEW`` and ``procflow diff --git REV PATH`` (docs/commands.md).
 
 What changed between two versions of a process (steps, transitions, owners,
 arrivals, goals, any key of the model: added, removed, changed, with old

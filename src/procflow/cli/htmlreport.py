@@ -1,4 +1,4 @@
-"""``procflow report PATHS... [-o report.html]``: the self-contained HTML report (SPEC 7.5).
+"""``procflow report PATHS... [-o report.html]``: the self-contained HTML report (docs/report.md).
 
 The command only parses options, expands globs and hands over to
 :func:`procflow.htmlreport.report`; writing is atomic. Exit codes: 0 the

@@ -1,4 +1,4 @@
-"""``procflow lint PATHS...``: lint process files like code (SPEC sections 2 and 3).
+"""``procflow lint PATHS...``: lint process files like code (docs/rules.md, docs/commands.md).
 
 Exit codes: 0 when no finding is at or above ``--fail-on``; 1 when one is
 (a file that is not YAML or not a valid process is a PF001/PF002 finding,

@@ -36,7 +36,7 @@ def expand(value: str) -> list[str]:
 
 
 def one_file(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """A path as given, or the one file a glob pattern matches (SPEC 3: commands take globs).
+    """A path as given, or the one file a glob pattern matches (commands take globs).
 
     A pattern that matches several files is a usage error (exit 2) naming a few.
     """

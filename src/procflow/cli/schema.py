@@ -1,8 +1,8 @@
 """``procflow schema``: print the JSON Schema of each file kind, for editors and CI.
 
 The schemas are generated from the pydantic models that the loader
-validates with, so they cannot drift from what procflow accepts (SPEC
-section 1). Editors such as VS Code (with the YAML extension) use them for
+validates with, so they cannot drift from what procflow accepts
+(docs/file-format.md). Editors such as VS Code (with the YAML extension) use them for
 completion, hover text and inline errors:
 ``# yaml-language-server: $schema=process.schema.json``.
 

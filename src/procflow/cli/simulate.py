@@ -1,4 +1,4 @@
-"""``procflow simulate`` and ``procflow compare`` (SPEC sections 3 and 5).
+"""``procflow simulate`` and ``procflow compare`` (docs/commands.md#simulate).
 
 ``simulate PATH [--change F]...`` runs the discrete-event simulation of a
 process (changed by the change files, in order) and prints its KPIs with

@@ -5,8 +5,8 @@ observed durations and how often each transition was taken, and the times
 cases arrived. From them:
 
 * **durations** -- each non-end step with at least ``min_observations``
-  durations gets the best-fitting SPEC 1.3 distribution (maximum likelihood
-  per family, lowest AIC: :mod:`~procflow.eventlog.fitting`). Service times
+  durations gets the best-fitting distribution (docs/file-format.md#distributions;
+  maximum likelihood per family, lowest AIC: :mod:`~procflow.eventlog.fitting`). Service times
   (``end - start``) are used when the log has start times; a complete-only
   log gives elapsed times (``end`` - the previous ``end`` in the case), which
   include waiting -- the report says so. The first step of a case has no
@@ -17,7 +17,7 @@ cases arrived. From them:
   remainder method so they still sum to exactly 1. A transition never
   taken gets ``p: 0.0``. At a step with a bounded transition (``max``) the
   frequencies come only from departures where every bounded transition was
-  still available to the case: once a case has used one up, SPEC 1.1
+  still available to the case: once a case has used one up, docs/file-format.md#transitions
   renormalizes the remaining ``p``, and counting those departures would
   shift ``p`` away from the bounded edge (a ``redo`` with ``p: 0.5, max: 1``
   would come out near 0.33). Those departures follow the declared ``p``

@@ -18,7 +18,7 @@ declares:
   share when none is declared) is *inconsistent* when it falls outside.
   At a step with a bounded transition (``max``) only the departures where
   every bounded transition was still available to the case count: after a
-  case has used one up, SPEC 1.1 renormalizes the remaining ``p``, so those
+  case has used one up, docs/file-format.md#transitions renormalizes the remaining ``p``, so those
   departures do not follow the declared ones (see
   :mod:`~procflow.eventlog.replay` for why this estimate is unbiased).
 * **owners** -- events and distinct resources per declared owner; with

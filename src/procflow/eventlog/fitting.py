@@ -1,4 +1,4 @@
-"""Fit a SPEC 1.3 duration distribution to observed durations.
+"""Fit a duration distribution (docs/file-format.md#distributions) to observed durations.
 
 The criterion: every family is **matched to the sample mean and standard
 deviation** (the method of moments), and the family under which the data

@@ -1,4 +1,4 @@
-"""Which step an event-log activity is (SPEC 1.1).
+"""Which step an event-log activity is (docs/file-format.md#transitions).
 
 A log names activities the way the organisation does (``T02 Check
 confirmation of receipt``), a process names steps by id (``check-receipt``).

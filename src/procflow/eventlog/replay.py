@@ -25,7 +25,7 @@ service, all a complete-only log can tell); per transition: how often it
 was taken; per case: cycle time (first start or end to last end) and
 whether it took a feedback edge (rework).
 
-Branching under ``max``: SPEC 1.1 skips a bounded edge once a case has used
+Branching under ``max``: docs/file-format.md#transitions skips a bounded edge once a case has used
 it up and renormalizes the remaining ``p``, so a departure made after that
 is not a draw from the declared ``p``. Each transition is therefore counted
 twice: every time it was taken (:attr:`Measurements.edge_counts`), and only

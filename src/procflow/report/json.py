@@ -1,4 +1,4 @@
-"""JSON output, exactly the shape of SPEC section 3 (versioned from day one)::
+"""JSON output, exactly the shape of docs/json.md#lint (versioned from day one)::
 
 {"version": 1,
  "findings": [{"code", "name", "severity", "file", "line", "column",

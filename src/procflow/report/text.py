@@ -1,6 +1,6 @@
 """Text output: ``file:line:col: CODE name: message [severity]`` per finding, then a summary.
 
-The line format is the one of SPEC section 3, which editors and CI log
+The line format is the one of docs/commands.md, which editors and CI log
 viewers turn into links. On a terminal the same lines are coloured
 (:func:`print_report`); piped or written to a file they are plain.
 

@@ -1,6 +1,6 @@
 """PF6xx: goals -- SMART, pointing at things that exist, still current.
 
-A goal is SMART (SPEC 1.4) when it has a metric (specific, measurable), a
+A goal is SMART (docs/file-format.md#goals) when it has a metric (specific, measurable), a
 target, a ``stat`` where the metric is a distribution (``cycle_time``,
 ``wait_time``, ``step_time:<step>``; the other metrics are means and take
 none) and a deadline (time-bound). Goals are located at their list item.

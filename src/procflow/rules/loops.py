@@ -1,6 +1,6 @@
 """PF3xx: feedback loops -- marked, bounded, and present at all.
 
-A cycle in the step graph is a feedback loop (SPEC 1.1): work sent back
+A cycle in the step graph is a feedback loop (docs/file-format.md#transitions): work sent back
 for rework, a reopened ticket, a rejected review. procflow wants each loop
 to say which edge sends work back (``feedback: true``) and how often
 (``max: N``), because analysis, simulation and diagrams treat those edges

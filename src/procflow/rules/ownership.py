@@ -1,6 +1,6 @@
 """PF2xx: who does the work -- owners declared, used, and not stretched thin.
 
-Owners are referenced in four places (SPEC 1.2): a step's ``owner``, a
+Owners are referenced in four places (docs/file-format.md#owners): a step's ``owner``, a
 step's RACI lists ``consulted``/``informed``, a goal's ``owner`` and the
 process ``owner``; a goal's ``utilization:<owner>`` metric names one too.
 """

@@ -9,7 +9,8 @@ from procflow.checks import violations, without_duration
 from procflow.findings import Severity
 from procflow.rules.base import LintContext, Violation, path_of_step, rule
 
-#: How far the probabilities of one step may sum from 1 (SPEC 1.1); the check is PF401's.
+#: How far the probabilities of one step may sum from 1 (docs/file-format.md#transitions);
+#: the check is PF401's.
 TOLERANCE = checks.TOLERANCE
 
 

@@ -1,4 +1,4 @@
-"""The discrete-event simulator and what-if comparisons (SPEC section 5).
+"""The discrete-event simulator and what-if comparisons (docs/simulation-engine.md).
 
 * :func:`simulate` -- KPIs of a process with 95 % intervals over replications;
 * :func:`compare` -- a baseline and changes on common random numbers, with

@@ -1,6 +1,6 @@
 """The event loop: one replication of a compiled process, as fast as plain Python goes.
 
-Semantics (SPEC section 5). Cases arrive per the plan's inter-arrival
+Semantics (docs/simulation-engine.md). Cases arrive per the plan's inter-arrival
 distribution and start at the start step. At a step owned by a staff pool
 a case waits first-come-first-served for one of the owner's ``capacity``
 units, holds it for a sampled duration and releases it; a step of an

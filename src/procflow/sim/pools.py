@@ -10,7 +10,7 @@ answer is made of the two questions every owner answers in its own way:
 * :meth:`Pool.finish`: when work started at ``start`` with work content
   ``work`` finishes.
 
-:class:`Staff` is the owner of SPEC section 5: ``capacity`` units that are
+:class:`Staff` is the staff owner (docs/simulation-engine.md): ``capacity`` units that are
 always available, so work finishes at ``start + work``. Working time
 (calendars: units that work office hours) is a pool that answers the two
 questions differently -- ``next_free`` moves a start into the next shift,

@@ -1,4 +1,4 @@
-"""From the raw totals of each replication to KPIs, goal verdicts and the JSON of SPEC 5.
+"""From each replication's raw totals to KPIs, goal verdicts and JSON (docs/json.md#simulate).
 
 Every KPI is first computed per run (a run is one independent sample of
 the process), then reported as the mean over runs with a Student-t 95 %
@@ -322,7 +322,7 @@ class SimulationResult:
         return all(goal.verdict in (MET, None) for goal in self.goals)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of SPEC section 5 (plus ``warmup``, ``p99`` and per-run values)."""
+        """The JSON document (docs/json.md#simulate): KPIs, steps, owners, goals, per-run values."""
 
         def block(prefix: str) -> dict[str, Any]:
             out: dict[str, Any] = {}

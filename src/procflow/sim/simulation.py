@@ -224,7 +224,7 @@ def simulate(
     log: EventSink | None = None,
     progress: ProgressCallback | None = None,
 ) -> SimulationResult:
-    """Simulate ``process`` (SPEC section 5) and return KPIs with 95 % intervals.
+    """Simulate ``process`` (docs/simulation-engine.md) and return KPIs with 95 % intervals.
 
     ``process`` is a loaded :class:`~procflow.model.Process` (the public
     :func:`procflow.simulate` also takes a path). ``cases`` arrive in each of
