@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     "compare": "procflow.sim",
     "SimulationResult": "procflow.sim",
     "Comparison": "procflow.sim",
+    "levers": "procflow._levers",
+    "LeverRanking": "procflow._levers",
     "Case": "procflow.runtime",
     "HistoryRecord": "procflow.runtime",
     "write_cases": "procflow.runtime",
@@ -93,6 +95,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
+    from procflow._levers import LeverRanking, levers
     from procflow.analyze import Analysis, analyze
     from procflow.config import LintConfig
     from procflow.errors import (
