@@ -173,10 +173,10 @@ def test_a_goal_picks_its_metric_stat_and_direction() -> None:
         ("throughput_per_hour", "higher"),
     ]
     higher = next(spec for spec in by_goal.values() if spec.better == "higher")
-    assert higher.improvement(10.0, 12.0) == 2.0
+    assert higher.improvement(2.0, 10.0) == 2.0
     closer = GoalSpec("g", "wip", None, "wip", "closer", "== 5", 5.0)
-    assert closer.improvement(8.0, 6.0) == 2.0
-    assert closer.improvement(4.0, 7.0) == -1.0
+    assert closer.improvement(-2.0, 8.0) == 2.0  # 8 -> 6: 2 closer to 5
+    assert closer.improvement(3.0, 4.0) == -1.0  # 4 -> 7: 1 further
 
 
 def test_a_rework_goal_screens_every_lever_but_the_feedback_ones() -> None:

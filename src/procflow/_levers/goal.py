@@ -61,14 +61,15 @@ class GoalSpec:
             text = f"{text} of {argument}" if name == "utilization" else f"{text} {argument}"
         return f"{self.stat} {text}" if self.stat else text
 
-    def improvement(self, baseline: float, value: float) -> float:
-        """How much better ``value`` is than ``baseline`` (positive: better), in KPI units."""
+    def improvement(self, difference: float, baseline: float) -> float:
+        """How much better ``baseline + difference`` is than ``baseline`` (positive: better)."""
         if self.better == "lower":
-            return baseline - value
+            return -difference
         if self.better == "higher":
-            return value - baseline
+            return difference
         assert self.target_value is not None
-        return abs(baseline - self.target_value) - abs(value - self.target_value)
+        target = self.target_value
+        return abs(baseline - target) - abs(baseline + difference - target)
 
     def to_dict(self) -> dict[str, Any]:
         return {

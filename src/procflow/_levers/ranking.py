@@ -26,7 +26,7 @@ from procflow.analysis import Analysis, analyze
 from procflow.errors import ConfigError, SimulationError
 from procflow.loader import load
 from procflow.model import Process
-from procflow.sim import Comparison, compare
+from procflow.sim import Comparison, Difference, compare
 
 JSON_VERSION = 1
 DEFAULT_CASES = 2_000
@@ -241,6 +241,23 @@ def levers(
     return _rank(process, spec, comparison, candidates, chosen, screened, top)
 
 
+def _effect(lever: Lever, diff: Difference | None, goal: GoalSpec) -> LeverEffect:
+    """The paired difference a simulated lever made to the goal's KPI (none without a value)."""
+    if diff is None or diff.value is None or diff.difference is None or diff.baseline is None:
+        return LeverEffect(lever, None, None)
+    return LeverEffect(
+        lever,
+        None,
+        None,
+        diff.value,
+        diff.difference,
+        diff.relative,
+        diff.ci95,
+        diff.significant,
+        goal.improvement(diff.difference, diff.baseline),
+    )
+
+
 def _rank(
     process: Process,
     spec: GoalSpec,
@@ -257,27 +274,9 @@ def _rank(
             f"{process.position(('process',))}: the simulation of {process.id!r} has no value "
             f"for {spec.label} ({spec.kpi}), so no lever can be ranked by it"
         )
-    measured: list[LeverEffect] = []
-    for lever in chosen:
-        diff = comparison.differences[lever.id].get(spec.kpi)
-        if diff is None or diff.value is None or diff.difference is None:
-            measured.append(LeverEffect(lever, None, None))
-            continue
-        measured.append(
-            LeverEffect(
-                lever,
-                None,
-                None,
-                diff.value,
-                diff.difference,
-                diff.relative,
-                diff.ci95,
-                diff.significant,
-                spec.improvement(found.mean, diff.value)
-                if spec.better == "closer"
-                else (diff.difference if spec.better == "higher" else -diff.difference),
-            )
-        )
+    measured = [
+        _effect(lever, comparison.differences[lever.id].get(spec.kpi), spec) for lever in chosen
+    ]
     order = {lever.id: index for index, lever in enumerate(candidates)}
     valued = [e for e in measured if e.improvement is not None]
     valued.sort(key=lambda e: (-(e.improvement or 0.0), order[e.lever.id]))
