@@ -361,3 +361,9 @@ def test_every_example_process_gets_valid_levers() -> None:
         p = procflow.load(path)
         for lever in all_levers(p):
             procflow.ensure_runnable(lever.apply(p))
+
+
+def test_the_same_seed_gives_the_same_ranking_whatever_the_jobs() -> None:
+    one = procflow.levers(BOTTLENECK, cases=200, runs=2, seed=5, jobs=1)
+    two = procflow.levers(procflow.load(BOTTLENECK), cases=200, runs=2, seed=5, jobs=2)
+    assert one.to_json() == two.to_json()
