@@ -159,7 +159,8 @@ def levers_report(ranking: LeverRanking, source: str | None = None) -> Renderabl
 def levers_table(ranking: LeverRanking) -> Table:
     """One row per lever, best first; screened levers last, with why they cannot matter."""
     kpi = ranking.goal.kpi
-    table = titled_table(f"Effect on {ranking.goal.label} (paired over runs)")
+    table = titled_table("")
+    table.title = Text(f"Effect on {ranking.goal.label} (paired over runs)")  # never markup
     table.add_column("rank", justify="right")
     table.add_column("lever")
     table.add_column("change")
