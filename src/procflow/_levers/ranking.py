@@ -30,7 +30,7 @@ from procflow.sim import Comparison, Difference, compare
 
 JSON_VERSION = 1
 DEFAULT_CASES = 2_000
-DEFAULT_RUNS = 10
+DEFAULT_RUNS = 5
 DEFAULT_SEED = 0
 
 Progress = Callable[[int, int], None]
