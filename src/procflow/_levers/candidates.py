@@ -155,8 +155,8 @@ def halved_feedback(
     The others keep their proportions and take up what the edge gave up;
     ``None`` when they have no probability to scale (the edge is the only way on).
 
-    >>> halved_feedback([0.7, 0.15, 0.15], 1)
-    [0.7823529411764706, 0.075, 0.1426470588235294]
+    >>> [round(p, 4) for p in halved_feedback([0.7, 0.15, 0.15], 1)]
+    [0.7618, 0.075, 0.1632]
     """
     old = probabilities[index]
     rest = 1.0 - old
