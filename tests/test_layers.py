@@ -74,6 +74,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow._simulate",
             "procflow.diffing",
             "procflow.htmlreport",
+            "procflow._levers",
             "procflow.__init__",
         ),
     ),

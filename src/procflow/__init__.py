@@ -58,6 +58,8 @@ _EXPORTS: dict[str, str] = {
     "Comparison": "procflow.sim",
     "diff": "procflow.diffing",
     "Case": "procflow._cases",
+    "levers": "procflow._levers",
+    "LeverRanking": "procflow._levers",
     "HistoryRecord": "procflow.runtime",
     "write_cases": "procflow._cases",
     "read_log": "procflow.eventlog.reader",
@@ -102,6 +104,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow._analyze import analyze
     from procflow._cases import Case, write_cases
+    from procflow._levers import LeverRanking, levers
     from procflow._lint import LintReport, lint, lint_file, lint_paths
     from procflow._logs import check_log
     from procflow._render import render

@@ -40,6 +40,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "htmlreport",
     "fidelity",
     "bpmn",
+    "levers",
 )
 
 #: Commands that print chatter (progress, summaries, "wrote FILE") that ``-q`` silences.

@@ -14,6 +14,7 @@ agrees with published tables to all printed digits.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+@functools.cache  # every interval of a run asks for the same few (p, df): solve each once
 def t_quantile(p: float, df: float) -> float:
     """The ``p``-quantile of Student's t (e.g. ``t_quantile(0.975, 9)`` = 2.262).
 
