@@ -482,7 +482,8 @@ def _plain_lines(table: Table, options: ConsoleOptions) -> list[str] | None:
     if total > options.max_width or cell_len(title.plain) > total:
         return None
     right = [column.justify == "right" for column in table.columns]
-    lines = [title.plain + " " * (total - cell_len(title.plain))]
+    # Rich pads the title line to the table's width unless soft-wrapping (a piped console)
+    lines = [title.plain + ("" if options.no_wrap else " " * (total - cell_len(title.plain)))]
     for row in zip(*columns, strict=True):
         parts = []
         for text, width, flush in zip(row, widths, right, strict=True):
