@@ -80,38 +80,120 @@ def run_reference(
     log: EventSink | None = None,
 ) -> ReferenceResult:
     """Simulate like :func:`procflow.sim.engine.run_replication`, the slow and obvious way."""
-    steps = plan.steps
-    owners = plan.owners
-    durations: list[Buffer | None] = [None] * len(steps)
-    routes: list[Buffer | None] = [None] * len(steps)
-    for index, step in enumerate(steps):
-        if step.kind == END or not step.edges:
-            continue
-        assert step.duration is not None
-        durations[index] = Buffer(drawer(step.duration, generator(seed, run, DURATIONS, step.key)))
-        if step.routing == CHOICE:
-            cumulative = list(np.cumsum([e.p for e in step.edges]))
-            routes[index] = ChoiceBuffer(
-                generator(seed, run, ROUTING, step.key),
-                tuple(float(c) for c in cumulative),
-                tuple(e.target for e in step.edges),
+    return _Reference(plan, run, seed, cases, warmup, log).run()
+
+
+def _take(buffer: Buffer | None) -> Any:
+    """The next value of a pre-drawn stream, refilling it the way the engine does."""
+    assert buffer is not None
+    if not buffer.values:
+        buffer.refill()
+    return buffer.values.pop()
+
+
+def _arrival_times(plan: Plan, run: int, seed: int, cases: int) -> list[float]:
+    """Every case's arrival time, read from the shared arrival stream up front.
+
+    Taking them all first (rather than one at a time as the engine does) is
+    the obvious way; the stream is the same, so the times are the same.
+    """
+    arrivals = ArrivalTimes(seed, run, plan.interarrival, cases)
+    times: list[float] = []
+    source = arrivals.source()
+    while len(times) < cases:
+        times.extend(reversed([t for t in source() if t != math.inf]))
+    return times
+
+
+class _Reference:
+    """One reference replication: its random streams, queues, event heap and tallies.
+
+    A class rather than one long function with closures so that each piece
+    of the textbook simulation (routing, a server starting work, a case
+    moving on, recording a finished visit) can be read on its own; the state
+    they share is the attributes set up in ``__init__``. ``run`` is the event
+    loop and, after it, the statistics.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        run: int,
+        seed: int,
+        cases: int,
+        warmup: int,
+        log: EventSink | None,
+    ) -> None:
+        self.plan = plan
+        self.steps = plan.steps
+        self.owners = plan.owners
+        self.run_number = run
+        self.cases = cases
+        self.warmup = warmup
+        self.log = log
+        self.durations: list[Buffer | None] = [None] * len(self.steps)
+        self.routes: list[Buffer | None] = [None] * len(self.steps)
+        self._open_streams(seed, run)
+
+        self.arrival_times = _arrival_times(plan, run, seed, cases)
+        times = self.arrival_times
+        self.window_start = times[warmup]
+        self.arrival_span = times[-1] - (times[warmup - 1] if warmup > 0 else 0.0)
+        self.window_end = times[-1] if times[-1] > self.window_start else math.inf
+
+        # Events at the same instant: completions and ends of delays first, then
+        # arrivals at staff steps in case order, then new cases (in case order).
+        self.events: list[tuple[float, int, int, int, str, Any]] = []
+        self.sequence = 0
+
+        self.busy = [0] * len(self.owners)
+        self.queues: list[deque[tuple[_Case, int, float]]] = [deque() for _ in self.owners]
+        self.visits = [0.0] * len(self.steps)
+        self.wait_sum = [0.0] * len(self.steps)
+        self.service_sum = [0.0] * len(self.steps)
+        self.busy_time = [0.0] * len(self.owners)
+        self.changes: list[tuple[float, int]] = []
+        self.cycle_times: list[float] = []
+        self.wait_times: list[float] = []
+        self.step_times: dict[int, list[float]] = {s: [] for s in plan.tracked}
+        self.completions: list[float] = []
+        self.rework = 0
+
+    def _open_streams(self, seed: int, run: int) -> None:
+        """One duration stream per step and one routing stream per branching step.
+
+        The streams are those of :mod:`procflow.sim.sampling`, keyed by step,
+        so that the reference draws exactly the numbers the engine draws.
+        """
+        for index, step in enumerate(self.steps):
+            if step.kind == END or not step.edges:
+                continue
+            assert step.duration is not None
+            self.durations[index] = Buffer(
+                drawer(step.duration, generator(seed, run, DURATIONS, step.key))
             )
-        elif step.routing == GENERAL:
-            routes[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
+            if step.routing == CHOICE:
+                cumulative = list(np.cumsum([e.p for e in step.edges]))
+                self.routes[index] = ChoiceBuffer(
+                    generator(seed, run, ROUTING, step.key),
+                    tuple(float(c) for c in cumulative),
+                    tuple(e.target for e in step.edges),
+                )
+            elif step.routing == GENERAL:
+                self.routes[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
 
-    def take(buffer: Buffer | None) -> Any:
-        assert buffer is not None
-        if not buffer.values:
-            buffer.refill()
-        return buffer.values.pop()
+    def route(self, case: _Case, index: int) -> int:
+        """The step a case goes to after ``index``, honouring loop bounds (``max``).
 
-    def route(case: _Case, index: int) -> int:
-        step = steps[index]
+        General routing renormalises the probabilities of the edges still
+        available to this case, and counts bounded and feedback edges taken.
+        """
+        step = self.steps[index]
         if step.routing == SINGLE:
             return step.edges[0].target
         if step.routing == CHOICE:
-            return int(take(routes[index]))
-        u = take(routes[index])
+            return int(_take(self.routes[index]))
+        u = _take(self.routes[index])
         available = [e for e in step.edges if e.bound < 0 or case.counters[e.bound] < e.max]
         total = math.fsum(e.p for e in available)
         if total <= 0:
@@ -131,172 +213,173 @@ def run_reference(
             case.counters[chosen.bound] += 1
         return chosen.target
 
-    def draw_segment(case: _Case, index: int) -> None:
-        """The draws for a staff step (or the start) and the pure delays after it."""
+    def draw_segment(self, case: _Case, index: int) -> None:
+        """The draws for a staff step (or the start) and the pure delays after it.
+
+        Drawn together, when the case arrives there, because that is the
+        order in which the engine consumes the streams.
+        """
         case.segment.clear()
         while True:
-            case.segment.append((index, take(durations[index])))
-            index = route(case, index)
-            if steps[index].kind != DELAY:
+            case.segment.append((index, _take(self.durations[index])))
+            index = self.route(case, index)
+            if self.steps[index].kind != DELAY:
                 case.then = index
                 return
 
-    arrivals = ArrivalTimes(seed, run, plan.interarrival, cases)
-    arrival_times: list[float] = []
-    source = arrivals.source()
-    while len(arrival_times) < cases:
-        arrival_times.extend(reversed([t for t in source() if t != math.inf]))
-    window_start = arrival_times[warmup]
-    arrival_span = arrival_times[-1] - (arrival_times[warmup - 1] if warmup > 0 else 0.0)
-    window_end = arrival_times[-1] if arrival_times[-1] > window_start else math.inf
-
-    # Events at the same instant: completions and ends of delays first, then
-    # arrivals at staff steps in case order, then new cases (in case order).
-    events: list[tuple[float, int, int, int, str, Any]] = []
-    sequence = 0
-
-    def schedule(time: float, kind: str, payload: Any) -> None:
-        nonlocal sequence
-        sequence += 1
+    def schedule(self, time: float, kind: str, payload: Any) -> None:
+        """Put an event on the heap; arrivals at staff steps sort after other events."""
+        self.sequence += 1
         if kind == "staff":
-            heappush(events, (time, 1, payload[0].number, sequence, kind, payload))
+            heappush(self.events, (time, 1, payload[0].number, self.sequence, kind, payload))
         else:
-            heappush(events, (time, 0, 0, sequence, kind, payload))
+            heappush(self.events, (time, 0, 0, self.sequence, kind, payload))
 
-    for number, time in enumerate(arrival_times):
-        heappush(events, (time, 2, number, 0, "arrive", number))
-
-    busy = [0] * len(owners)
-    queues: list[deque[tuple[_Case, int, float]]] = [deque() for _ in owners]
-    visits = [0.0] * len(steps)
-    wait_sum = [0.0] * len(steps)
-    service_sum = [0.0] * len(steps)
-    busy_time = [0.0] * len(owners)
-    changes: list[tuple[float, int]] = []
-    cycle_times: list[float] = []
-    wait_times: list[float] = []
-    step_times: dict[int, list[float]] = {s: [] for s in plan.tracked}
-    completions: list[float] = []
-    rework = 0
-
-    def record(case: _Case, index: int, arrived: float, start: float, end: float) -> None:
-        if log is not None:
+    def record(self, case: _Case, index: int, arrived: float, start: float, end: float) -> None:
+        """Log one finished visit and, past the warm-up, count it; clip busy time to the window."""
+        steps = self.steps
+        if self.log is not None:
             owner = steps[index].owner
-            log.write_simulated(
+            self.log.write_simulated(
                 case.number + 1,
                 steps[index].id,
-                owners[owner].id if owner >= 0 else None,
+                self.owners[owner].id if owner >= 0 else None,
                 start,
                 end,
             )
-        if case.number >= warmup:
-            visits[index] += 1
-            wait_sum[index] += start - arrived
-            service_sum[index] += end - start
-            if index in step_times:
-                step_times[index].append(end - arrived)
+        if case.number >= self.warmup:
+            self.visits[index] += 1
+            self.wait_sum[index] += start - arrived
+            self.service_sum[index] += end - start
+            if index in self.step_times:
+                self.step_times[index].append(end - arrived)
         owner = steps[index].owner
         if steps[index].kind == STAFF:
-            low = max(start, window_start)
-            high = min(end, window_end)
+            low = max(start, self.window_start)
+            high = min(end, self.window_end)
             if high > low:
-                busy_time[owner] += high - low
+                self.busy_time[owner] += high - low
 
-    def begin(case: _Case, index: int, arrived: float, now: float) -> None:
-        owner = steps[index].owner
-        busy[owner] += 1
+    def begin(self, case: _Case, index: int, arrived: float, now: float) -> None:
+        """A server of the step's owner starts the case's work; its completion is an event."""
+        owner = self.steps[index].owner
+        self.busy[owner] += 1
         case.waited += now - arrived
         _index, duration = case.segment.popleft()
-        schedule(now + duration, "done", (case, index, arrived, now))
+        self.schedule(now + duration, "done", (case, index, arrived, now))
 
-    def proceed(case: _Case, now: float) -> None:
+    def proceed(self, case: _Case, now: float) -> None:
         """Pass the remaining pure delays one event at a time, then go on."""
         if case.segment:
             index, duration = case.segment.popleft()
-            record(case, index, now, now, now + duration)
-            schedule(now + duration, "proceed", case)
+            self.record(case, index, now, now, now + duration)
+            self.schedule(now + duration, "proceed", case)
             return
         index = case.then
-        if steps[index].kind == END:
-            nonlocal rework
-            record(case, index, now, now, now)
-            changes.append((now, -1))
-            completions.append(now)
-            if case.number >= warmup:
-                cycle_times.append(now - case.arrived)
-                wait_times.append(case.waited)
-                rework += case.reworked
+        if self.steps[index].kind == END:
+            self.finish(case, index, now)
             return
-        schedule(now, "staff", (case, index))
+        self.schedule(now, "staff", (case, index))
 
-    def arrive_at_staff(case: _Case, index: int, now: float) -> None:
-        draw_segment(case, index)
-        owner = steps[index].owner
-        if busy[owner] < owners[owner].capacity:
-            begin(case, index, now, now)
+    def finish(self, case: _Case, index: int, now: float) -> None:
+        """A case reaches an end step: it leaves the system and, past the warm-up, counts."""
+        self.record(case, index, now, now, now)
+        self.changes.append((now, -1))
+        self.completions.append(now)
+        if case.number >= self.warmup:
+            self.cycle_times.append(now - case.arrived)
+            self.wait_times.append(case.waited)
+            self.rework += case.reworked
+
+    def arrive_at_staff(self, case: _Case, index: int, now: float) -> None:
+        """Draw the case's next segment, then start at once or join the owner's FIFO queue."""
+        self.draw_segment(case, index)
+        owner = self.steps[index].owner
+        if self.busy[owner] < self.owners[owner].capacity:
+            self.begin(case, index, now, now)
         else:
-            queues[owner].append((case, index, now))
+            self.queues[owner].append((case, index, now))
 
-    while events:
-        now, _priority, _order, _seq, kind, payload = heappop(events)
-        if kind == "arrive":
-            case = _Case(payload, now, counters=[0] * plan.bounded)
-            changes.append((now, +1))
-            if steps[plan.start].kind == STAFF:
-                arrive_at_staff(case, plan.start, now)
-            else:
-                draw_segment(case, plan.start)
-                proceed(case, now)
-        elif kind == "staff":
-            case, index = payload
-            arrive_at_staff(case, index, now)
-        elif kind == "done":
-            case, index, arrived, start = payload
-            record(case, index, arrived, start, now)
-            owner = steps[index].owner
-            busy[owner] -= 1
-            if queues[owner]:
-                waiting, step, since = queues[owner].popleft()
-                begin(waiting, step, since, now)
-            proceed(case, now)
-        else:  # "proceed"
-            proceed(payload, now)
+    def complete(self, case: _Case, index: int, arrived: float, start: float, now: float) -> None:
+        """A server finishes: record the visit, hand the server to the next in queue, move on."""
+        self.record(case, index, arrived, start, now)
+        owner = self.steps[index].owner
+        self.busy[owner] -= 1
+        if self.queues[owner]:
+            waiting, step, since = self.queues[owner].popleft()
+            self.begin(waiting, step, since, now)
+        self.proceed(case, now)
 
-    makespan = max(completions)
-    if window_end == math.inf:
-        window_end = max(makespan, window_start)
-        # busy time was clipped at infinity: nothing to correct
-    area = 0.0
-    population = 0
-    previous = window_start
-    for moment, change in sorted(changes):
-        low = max(previous, window_start)
-        high = min(moment, window_end)
-        if high > low:
-            area += population * (high - low)
-        population += change
-        previous = moment
+    def run(self) -> ReferenceResult:
+        """The event loop: every arrival, staff arrival, completion and delay end in time order."""
+        plan = self.plan
+        events = self.events
+        for number, time in enumerate(self.arrival_times):
+            heappush(events, (time, 2, number, 0, "arrive", number))
+        while events:
+            now, _priority, _order, _seq, kind, payload = heappop(events)
+            if kind == "arrive":
+                case = _Case(payload, now, counters=[0] * plan.bounded)
+                self.changes.append((now, +1))
+                if self.steps[plan.start].kind == STAFF:
+                    self.arrive_at_staff(case, plan.start, now)
+                else:
+                    self.draw_segment(case, plan.start)
+                    self.proceed(case, now)
+            elif kind == "staff":
+                case, index = payload
+                self.arrive_at_staff(case, index, now)
+            elif kind == "done":
+                case, index, arrived, start = payload
+                self.complete(case, index, arrived, start, now)
+            else:  # "proceed"
+                self.proceed(payload, now)
+        return self.result()
 
-    stats = RunStats(run=run, cases=cases, warmup=warmup)
-    stats.counted = len(cycle_times)
-    stats.window_start = window_start
-    stats.window_end = window_end
-    stats.makespan = makespan
-    stats.cycle.add(np.asarray(cycle_times, dtype=np.float64))
-    stats.wait.add(np.asarray(wait_times, dtype=np.float64))
-    stats.rework = rework
-    stats.visits = visits
-    stats.wait_sum = wait_sum
-    stats.service_sum = service_sum
-    stats.busy = busy_time
-    stats.wip_area = area
-    stats.arrival_span = arrival_span
-    stats.completed_in_window = sum(1 for e in completions if window_start <= e <= window_end)
-    for index, values in step_times.items():
-        histogram = Histogram()
-        histogram.add(np.asarray(values, dtype=np.float64))
-        stats.step_time[index] = histogram
-    return ReferenceResult(stats, cycle_times, wait_times, step_times)
+    def wip_area(self, window_end: float) -> float:
+        """The integral of the number of cases in the system over the window."""
+        area = 0.0
+        population = 0
+        previous = self.window_start
+        for moment, change in sorted(self.changes):
+            low = max(previous, self.window_start)
+            high = min(moment, window_end)
+            if high > low:
+                area += population * (high - low)
+            population += change
+            previous = moment
+        return area
+
+    def result(self) -> ReferenceResult:
+        """The run's statistics, in the engine's :class:`RunStats`, plus the raw values."""
+        makespan = max(self.completions)
+        window_start = self.window_start
+        window_end = self.window_end
+        if window_end == math.inf:
+            window_end = max(makespan, window_start)
+            # busy time was clipped at infinity: nothing to correct
+        stats = RunStats(run=self.run_number, cases=self.cases, warmup=self.warmup)
+        stats.counted = len(self.cycle_times)
+        stats.window_start = window_start
+        stats.window_end = window_end
+        stats.makespan = makespan
+        stats.cycle.add(np.asarray(self.cycle_times, dtype=np.float64))
+        stats.wait.add(np.asarray(self.wait_times, dtype=np.float64))
+        stats.rework = self.rework
+        stats.visits = self.visits
+        stats.wait_sum = self.wait_sum
+        stats.service_sum = self.service_sum
+        stats.busy = self.busy_time
+        stats.wip_area = self.wip_area(window_end)
+        stats.arrival_span = self.arrival_span
+        stats.completed_in_window = sum(
+            1 for e in self.completions if window_start <= e <= window_end
+        )
+        for index, values in self.step_times.items():
+            histogram = Histogram()
+            histogram.add(np.asarray(values, dtype=np.float64))
+            stats.step_time[index] = histogram
+        return ReferenceResult(stats, self.cycle_times, self.wait_times, self.step_times)
 
 
 __all__ = ["ReferenceResult", "run_reference"]
