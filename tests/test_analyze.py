@@ -668,7 +668,9 @@ def test_goals_are_estimated_where_the_metric_allows() -> None:
     assert goals["waits"].estimate == pytest.approx(wq)
     assert goals["waits"].met is False
     assert goals["serving"].estimate == pytest.approx(wq + 1200)
-    assert goals["cheap"].estimate == pytest.approx(10.0)  # 20 minutes at 30/h
+    # staffing: 4 agents at 30/h, paid busy or idle, over 9 cases/h; the work alone is 20m at 30/h
+    assert goals["cheap"].estimate == pytest.approx(4 * 30 / 9)
+    assert a.busy_cost_per_case == pytest.approx(10.0)
     assert goals["few"].estimate == pytest.approx(9 / 3600 * (wq + 1200))
     assert goals["redo"].estimate == 0.0
     assert goals["redo"].met is True

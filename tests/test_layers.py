@@ -75,6 +75,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.diffing",
             "procflow.htmlreport",
             "procflow._levers",
+            "procflow._optimize",
             "procflow.__init__",
         ),
     ),

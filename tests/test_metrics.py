@@ -68,7 +68,7 @@ def test_the_model_reads_its_metrics_from_the_registry() -> None:
     assert {"cycle_time", "wait_time", "step_time"} == DISTRIBUTION_METRICS
     assert ARGUMENTS == {"step_time": "step", "utilization": "owner"}
     assert set(metrics.REPORTED) <= set(metrics.BY_NAME)
-    # SPEC 1.4: these eight, in this order
+    # SPEC 1.4: these eight, in this order; then busy_cost_per_case (SPEC 7.1)
     assert METRICS == (
         "cycle_time",
         "wait_time",
@@ -78,6 +78,7 @@ def test_the_model_reads_its_metrics_from_the_registry() -> None:
         "rework_rate",
         "cost_per_case",
         "wip",
+        "busy_cost_per_case",
     )
 
 
@@ -117,6 +118,7 @@ def test_the_registry_fixes_what_reports_used_to_spell_out() -> None:
         "wip",
         "rework_rate",
         "cost_per_case",
+        "busy_cost_per_case",
     )
     assert metrics.kpi_key("throughput", None, None) == "throughput_per_hour"
     assert metrics.kpi_key("step_time", "triage", "p90") == "step_time:triage.p90"
@@ -126,7 +128,15 @@ def test_the_registry_fixes_what_reports_used_to_spell_out() -> None:
     assert label_of("utilization:tier2") == "utilization tier2"
     assert label_of("wait_time.p90") == "waiting per case p90"
     lower = {m.name for m in metrics.REGISTRY if m.lower_is_better}
-    assert lower == {"cycle_time", "wait_time", "step_time", "wip", "rework_rate", "cost_per_case"}
+    assert lower == {
+        "cycle_time",
+        "wait_time",
+        "step_time",
+        "wip",
+        "rework_rate",
+        "cost_per_case",
+        "busy_cost_per_case",
+    }
     assert {m.name for m in metrics.REGISTRY if m.most == 1.0} == {"utilization", "rework_rate"}
 
 

@@ -60,6 +60,8 @@ _EXPORTS: dict[str, str] = {
     "Case": "procflow._cases",
     "levers": "procflow._levers",
     "LeverRanking": "procflow._levers",
+    "optimize": "procflow._optimize",
+    "Optimization": "procflow._optimize",
     "HistoryRecord": "procflow.runtime",
     "write_cases": "procflow._cases",
     "read_log": "procflow.eventlog.reader",
@@ -107,6 +109,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow._levers import LeverRanking, levers
     from procflow._lint import LintReport, lint, lint_file, lint_paths
     from procflow._logs import check_log
+    from procflow._optimize import Optimization, optimize
     from procflow._render import render
     from procflow._simulate import compare, simulate
     from procflow.analysis import Analysis

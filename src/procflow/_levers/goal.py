@@ -31,6 +31,7 @@ _LABELS: dict[str, str] = {
     "rework_rate": "rework rate",
     "cost_per_case": "cost per case",
     "wip": "WIP",
+    "busy_cost_per_case": "busy cost per case",
 }
 
 
@@ -151,10 +152,10 @@ def _kpi(
         if owner is None or owner.external:
             raise refuse(f"{argument!r} is not a staff owner (only staff have a utilization)")
         return f"utilization:{argument}"
-    if name == "cost_per_case":
+    if name in ("cost_per_case", "busy_cost_per_case"):
         if not any(owner.cost_per_hour is not None for owner in process.owners.values()):
             raise refuse("no owner has a cost_per_hour, so there is no cost to measure")
-        return "cost_per_case"
+        return name
     if name == "throughput":
         return "throughput_per_hour"
     if name in ("rework_rate", "wip"):

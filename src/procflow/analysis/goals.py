@@ -175,10 +175,11 @@ def _estimate(
         return analysis.throughput_per_hour, analysis.routing.exact, None
     if name == "rework_rate":
         return analysis.rework_rate, analysis.routing.exact, None
-    if name == "cost_per_case":
-        if analysis.cost_per_case is None:
+    if name in ("cost_per_case", "busy_cost_per_case"):
+        value = analysis.cost_per_case if name == "cost_per_case" else analysis.busy_cost_per_case
+        if value is None:
             return None, False, "no owner declares cost_per_hour"
-        return analysis.cost_per_case, analysis.routing.exact, None
+        return value, analysis.routing.exact, None
     if name == "wip":
         if analysis.wip is None:
             return None, False, _overloaded_note(analysis)

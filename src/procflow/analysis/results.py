@@ -483,9 +483,40 @@ class Analysis:
         return self._source.wip()
 
     @cached_property
-    def cost_per_case(self) -> float | None:
-        """Owner time per case at ``cost_per_hour`` (``None`` when no owner has a cost)."""
+    def busy_cost_per_case(self) -> float | None:
+        """Busy owner time per case at ``cost_per_hour`` (``None`` when no owner has a cost)."""
         return self._source.cost_per_case()
+
+    @property
+    def staffing_cost_per_hour(self) -> float:
+        """Capacity × ``cost_per_hour`` over staff owners: paid every hour, busy or idle."""
+        return sum(
+            (o.capacity or 0) * (o.cost_per_hour or 0.0)
+            for o in self.loads.values()
+            if not o.external and o.cost_per_hour is not None
+        )
+
+    @cached_property
+    def cost_per_case(self) -> float | None:
+        """Staffing cost per completed case, plus external owners' busy cost (docs/metrics.md).
+
+        In steady state a case costs the staffing cost per hour over the
+        throughput per hour; an external owner (no capacity) is paid for its
+        busy time only. ``None`` when no owner has a cost.
+        """
+        busy = self.busy_cost_per_case
+        if busy is None:
+            return None
+        external = sum(
+            o.load * (o.cost_per_hour or 0.0) / self.arrival_rate_per_hour
+            for o in self.loads.values()
+            if o.external and o.cost_per_hour is not None and self.arrival_rate_per_hour > 0
+        )
+        staffing = self.staffing_cost_per_hour
+        if staffing == 0.0:
+            return external
+        throughput = self.throughput_per_hour
+        return external + staffing / throughput if throughput > 0 else None
 
     @property
     def stable(self) -> bool:
@@ -527,6 +558,7 @@ class Analysis:
                 "wait_time": self.wait_time,
                 "wip": self.wip,
                 "cost_per_case": self.cost_per_case,
+                "busy_cost_per_case": self.busy_cost_per_case,
                 "routing": self.routing.to_dict(),
             }
         )

@@ -41,6 +41,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fidelity",
     "bpmn",
     "levers",
+    "optimize",
 )
 
 #: Commands that print chatter (progress, summaries, "wrote FILE") that ``-q`` silences.

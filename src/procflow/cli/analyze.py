@@ -172,6 +172,8 @@ def cycle_lines(analysis: Analysis) -> Text:
     ]
     if analysis.cost_per_case is not None:
         rows.append(("cost per case", format_number(analysis.cost_per_case, 4)))
+    if analysis.busy_cost_per_case is not None:
+        rows.append(("busy cost per case", format_number(analysis.busy_cost_per_case, 4)))
     text.append("  " + "   ".join(f"{label} {value}" for label, value in rows))
     return text
 

@@ -14,9 +14,11 @@ Per run:
 * utilization of a staff owner: busy server time in the window divided by
   ``capacity`` × window length;
 * rework rate: the share of counted cases that took any feedback edge;
-* cost per case: service time × the owner's ``cost_per_hour``, summed over
-  a case's steps, averaged over counted cases (``None`` when no owner has a
-  cost);
+* cost per case: staffing cost per hour (capacity × ``cost_per_hour`` over
+  staff owners, paid busy or idle) over the throughput per hour, plus the
+  busy time of external owners at their rate; busy cost per case: service
+  time × the owner's ``cost_per_hour``, summed over a case's steps, averaged
+  over counted cases (both ``None`` when no owner has a cost);
 * per step: visits per case, mean wait and mean service per visit, and the
   mean time per visit (wait + service, the ``step_time`` goal metric).
 """
@@ -57,15 +59,7 @@ def run_kpis(plan: Plan, stats: RunStats) -> dict[str, float | None]:
     kpis["throughput_per_hour"] = throughput_per_hour(plan, stats)
     kpis["wip"] = _ratio(stats.wip_area, horizon)
     kpis["rework_rate"] = _ratio(stats.rework, stats.counted)
-    costed = False
-    cost = 0.0
-    for index, step in enumerate(plan.steps):
-        if step.owner >= 0:
-            rate = plan.owners[step.owner].cost_per_hour
-            if rate is not None:
-                costed = True
-                cost += stats.service_sum[index] * rate / 3600.0
-    kpis["cost_per_case"] = _ratio(cost, stats.counted) if costed else None
+    kpis.update(_costs(plan, stats, kpis["throughput_per_hour"]))
     for index, owner in enumerate(plan.owners):
         if not owner.external:
             kpis[f"utilization:{owner.id}"] = _ratio(stats.busy[index], owner.capacity * horizon)
@@ -85,6 +79,39 @@ def run_kpis(plan: Plan, stats: RunStats) -> dict[str, float | None]:
             for stat, q in QUANTILES.items():
                 kpis[f"step_time:{step.id}.{stat}"] = times.quantile(q) if times.n else None
     return kpis
+
+
+def _costs(plan: Plan, stats: RunStats, throughput: float | None) -> dict[str, float | None]:
+    """Cost per case (staffing) and busy cost per case of one run (docs/metrics.md).
+
+    Staff are paid for every on-duty hour of every unit of capacity, busy or
+    idle: the staffing cost per hour is capacity × ``cost_per_hour`` summed
+    over staff owners, and per case it is that over the throughput per hour.
+    An external owner has no capacity, so it is paid for its busy time only.
+    The busy cost is service hours × ``cost_per_hour`` per counted case.
+    """
+    busy = [0.0] * len(plan.owners)
+    for index, step in enumerate(plan.steps):
+        if step.owner >= 0:
+            busy[step.owner] += stats.service_sum[index]
+    costed = False
+    busy_cost = external = staffing = 0.0
+    for index, owner in enumerate(plan.owners):
+        if owner.cost_per_hour is None:
+            continue
+        costed = True
+        spent = busy[index] * owner.cost_per_hour / 3600.0
+        busy_cost += spent
+        if owner.external:
+            external += spent
+        else:
+            staffing += owner.capacity * owner.cost_per_hour
+    if not costed:
+        return {"cost_per_case": None, "busy_cost_per_case": None}
+    per_case = _ratio(external, stats.counted)
+    if per_case is not None and staffing > 0.0:
+        per_case = per_case + staffing / throughput if throughput else None
+    return {"cost_per_case": per_case, "busy_cost_per_case": _ratio(busy_cost, stats.counted)}
 
 
 def throughput_per_hour(plan: Plan, stats: RunStats) -> float | None:
@@ -221,7 +248,7 @@ def unmeasured_reason(process: Process, goal: Goal) -> str:
     """Why the simulation has no value for ``goal`` (the goal is valid, the value missing)."""
     name, argument = goal.metric_name, goal.metric_argument
     found = metrics.metric(name or "")
-    if name == "cost_per_case" and not any(
+    if name in ("cost_per_case", "busy_cost_per_case") and not any(
         o.cost_per_hour is not None for o in process.owners.values()
     ):
         return "no owner has a cost_per_hour"
@@ -285,7 +312,7 @@ class SimulationResult:
 
     ``kpis`` maps keys such as ``cycle_time.mean``, ``cycle_time.p90``,
     ``wait_time.mean``, ``throughput_per_hour``, ``wip``, ``rework_rate``,
-    ``cost_per_case`` and ``utilization:<owner>`` to an
+    ``cost_per_case``, ``busy_cost_per_case`` and ``utilization:<owner>`` to an
     :class:`~procflow.sim.stats.Estimate` (``mean``, ``ci95``, ``runs``).
     Times are seconds.
     """

@@ -1,0 +1,235 @@
+"""``procflow optimize``: the cheapest staffing at which every goal is met (docs/optimize.md).
+
+Prints the staffing table (owner, before -> after, cost per hour), the
+total cost, every goal's verdict with its 95 % interval, and the
+evaluations spent; ``-o change.yaml`` writes the staffing as a change file
+that ``procflow compare --change`` accepts.
+
+Every value that comes from the file (ids, targets) is printed literally:
+cells are :class:`rich.text.Text`, never markup.
+
+Exit codes: 0 when a staffing meets every goal; 1 when none within
+``--max-capacity`` does (the report shows the most it tried); 2 for bad
+options or a process that cannot be optimized (positions).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from procflow._optimize import (
+    DEFAULT_CASES,
+    DEFAULT_MAX_CAPACITY,
+    DEFAULT_RUNS,
+    DEFAULT_SEED,
+    Optimization,
+    optimize,
+)
+from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
+from procflow.cli.params import format_option, process_argument
+from procflow.cli.simreport import interval, show
+from procflow.fileio import write_atomic
+from procflow.loader import display_name, load
+from procflow.metrics import kpi_key
+from procflow.units import format_number
+
+
+def _owner_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise click.BadParameter("name at least one owner, e.g. --owners support-agent,tier2")
+    return names
+
+
+@click.command("optimize")
+@process_argument
+@click.option(
+    "--owners",
+    metavar="A,B",
+    default=None,
+    callback=_owner_list,
+    help="Search only these staff owners (comma-separated) [default: every staff owner].",
+)
+@click.option(
+    "--max-capacity",
+    metavar="N",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CAPACITY,
+    show_default=True,
+    help="Most units per owner the search tries; exit 1 when none up to it meets the goals.",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    default=None,
+    help="Write the staffing found as a change file for procflow compare --change.",
+)
+@click.option(
+    "--cases",
+    metavar="N",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CASES,
+    show_default=True,
+    help="Cases arriving in each run of each staffing simulated.",
+)
+@click.option(
+    "--runs",
+    metavar="R",
+    type=click.IntRange(min=2),
+    default=DEFAULT_RUNS,
+    show_default=True,
+    help="Independent replications (the 95% intervals of the verdicts are over runs).",
+)
+@click.option(
+    "--seed",
+    metavar="S",
+    type=click.IntRange(min=0),
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="Every staffing is simulated with this seed (common random numbers).",
+)
+@click.option(
+    "--jobs",
+    metavar="J",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for the runs [default: the machine's cores].",
+)
+@format_option("text: staffing, cost and goals; json: every number (docs/json.md#optimize).")
+def optimize_command(
+    path: str,
+    owners: list[str] | None,
+    max_capacity: int,
+    output: str | None,
+    cases: int,
+    runs: int,
+    seed: int,
+    jobs: int | None,
+    output_format: str,
+) -> int:
+    """Find the cheapest capacities at which every goal is met with 95% confidence.
+
+    Cost is staffing cost per hour (capacity x cost_per_hour), or head count
+    when no owner has a cost. The queueing model screens first (no owner
+    below utilization 1, Erlang C waits), then simulation with common
+    random numbers adds the unit that helps the goals most per unit of cost
+    until every goal is met, and removes units while they stay met.
+
+    PATH is a process file, or '-' to read one from standard input.
+
+    \b
+    Examples:
+      procflow optimize processes/customer-service.yaml
+      procflow optimize processes/customer-service.yaml --owners support-agent -o staff.yaml
+      procflow compare processes/customer-service.yaml --change staff.yaml
+    """
+    process = load(path)
+    found = optimize(
+        process,
+        owners=owners,
+        max_capacity=max_capacity,
+        cases=cases,
+        runs=runs,
+        seed=seed,
+        jobs=jobs,
+    )
+    if output is not None:
+        write_atomic(output, change_yaml(found))
+    if output_format == "json":
+        document = found.to_dict()
+        document["file"] = display_name(path)
+        write_json(document)
+    else:
+        print_trimmed(make_console(), optimize_report(found, display_name(path)))
+    return 0 if found.feasible else 1
+
+
+def change_yaml(found: Optimization) -> str:
+    """The change file of :meth:`Optimization.change` as YAML (strings JSON-quoted: valid YAML)."""
+    change = found.change()
+    lines = [
+        f"change: {change['change']}",
+        f"description: {json.dumps(change['description'])}",
+        "patch:",
+        "  owners:",
+    ]
+    for owner_id, fields in change["patch"]["owners"].items():
+        lines.append(f"    {json.dumps(owner_id)}: {{capacity: {fields['capacity']}}}")
+    return "\n".join(lines) + "\n"
+
+
+def optimize_report(found: Optimization, source: str | None = None) -> RenderableType:
+    """Header, staffing table, total cost, goals table and the evaluations spent."""
+    head = Text()
+    head.append(found.process, style="bold")
+    if source:
+        head.append(f"  {source}", style="dim")
+    verdict = "cheapest staffing meeting every goal" if found.feasible else "no staffing found"
+    head.append(f"\n{verdict}: ", style="bold")
+    unit = "cost/h" if found.costed else "head count"
+    head.append(f"{unit} {format_number(found.cost_before)} → {format_number(found.cost_after)}")
+    head.append(
+        f"\n{found.runs} runs × {found.cases:,} cases · seed {found.seed} · "
+        f"{found.evaluations} staffings simulated (common random numbers), "
+        f"{found.screened} analytic evaluations",
+        style="dim",
+    )
+    parts: list[RenderableType] = [head, Text(), _staffing(found), Text(), _goals(found)]
+    if not found.feasible:
+        parts.append(
+            Text.assemble(
+                ("note: ", "warning"),
+                f"no staffing meets every goal: {found.reason}; shown: the last one tried",
+            )
+        )
+    return Group(*parts)
+
+
+def _staffing(found: Optimization) -> Table:
+    table = titled_table("Staffing")
+    for name, justify in (("owner", "left"), ("before", "right"), ("after", "right")):
+        table.add_column(name, justify=justify)
+    table.add_column("cost/h per unit", justify="right")
+    table.add_column("cost/h after", justify="right")
+    for row in found.staffing:
+        style = "green" if row.after < row.before else ("yellow" if row.after > row.before else "")
+        rate = row.cost_per_hour
+        table.add_row(
+            Text(row.owner),
+            str(row.before),
+            Text(str(row.after), style=style),
+            DASH if rate is None else format_number(rate),
+            DASH if rate is None else format_number(rate * row.after),
+        )
+    return table
+
+
+def _goals(found: Optimization) -> Table:
+    table = titled_table("Goals (simulated, 95% intervals)")
+    for name in ("goal", "metric", "target", "value", "95% CI", "verdict"):
+        table.add_column(name)
+    for goal in found.goals:
+        name, _, argument = goal.metric.partition(":")
+        key = kpi_key(name, argument or None, goal.stat) or goal.metric
+        metric = goal.metric + (f" {goal.stat}" if goal.stat else "")
+        style = "green" if goal.verdict == "met" else "red"
+        table.add_row(
+            Text(goal.id),
+            Text(metric),
+            Text(goal.target),
+            show(key, goal.value),
+            interval(key, goal.ci95),
+            Text(goal.verdict or "cannot be measured", style=style),
+        )
+    return table
+
+
+commands = [optimize_command]
