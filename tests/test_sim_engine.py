@@ -6,6 +6,7 @@ import csv
 import math
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -423,3 +424,51 @@ steps:
     _same_stats(fast, slow.stats)
     again = run_replication(plan, 0, 5, 1_500, 100)
     assert again.cycle.total == fast.cycle.total
+
+
+def _long_tail(steps: int) -> str:
+    """A process of ``steps`` steps where a case almost always leaves after the first one:
+    a long chain exists, but a short run visits only a few of its steps."""
+    out = [
+        "process: long-tail",
+        "owners: {agent: {capacity: 2}, customer: {external: true}}",
+        "arrivals: {rate: 4/h}",
+        "start: t0000",
+        "steps:",
+        "  t0000:",
+        "    owner: agent",
+        "    duration: exponential(6m)",
+        "    on:",
+        "      done: {to: finish, p: 0.99}",
+        "      long: {to: t0001, p: 0.01}",
+    ]
+    for i in range(1, steps - 1):
+        nxt = f"t{i + 1:04d}" if i < steps - 2 else "finish"
+        owner = "customer" if i % 2 else "agent"
+        out.append(f'  t{i:04d}: {{owner: {owner}, duration: "lognormal(4m, 2m)", next: {nxt}}}')
+    out.append("  finish: {end: true}")
+    return "\n".join(out) + "\n"
+
+
+def test_a_short_run_totals_only_the_steps_it_visited(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: a replication's totals look at the steps its cases reached, not every step
+    of the process (3 cases of a 2,000-step process), with the reference's exact figures."""
+    from procflow.sim import engine
+
+    plan = compile_process(load_text(_long_tail(2_000), "long-tail.yaml"))
+    assert len(plan.steps) == 2_000
+    calls: list[int] = []
+    per_step = engine._step_totals
+
+    def counting(stats: RunStats, index: int, *rest: Any) -> None:
+        calls.append(index)
+        per_step(stats, index, *rest)
+
+    monkeypatch.setattr(engine, "_step_totals", counting)
+    fast = run_replication(plan, 0, 7, 3, 0)
+    visited = [i for i, v in enumerate(fast.visits) if v > 0 and plan.steps[i].edges]
+    assert 1 <= len(calls) <= 10  # far fewer than the 2,000 steps
+    assert calls == visited  # each step some case reached, once, in step order
+    assert fast.visits[plan.start] == 3.0
+    assert fast.counted == 3
+    _same_stats(fast, run_reference(plan, 0, 7, 3, 0).stats)

@@ -336,6 +336,8 @@ class Buffer:
 
     def consumed_sum(self) -> float:
         """The sum of every value handed out so far (see the class docstring)."""
+        if self._drawn == 0:  # nothing drawn: the figure below, without numpy's set-up
+            return 0.0
         if self._rest is None:
             ahead = self._draw.peek(BLOCK - self._in_block)
             self._block_sum = float(np.concatenate([*self._chunks, ahead]).sum())
