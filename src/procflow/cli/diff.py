@@ -22,7 +22,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from procflow.cli.console import make_console, print_trimmed, titled_table
-from procflow.cli.params import one_file
+from procflow.cli.params import one_file, replication_options
 from procflow.diffing import DEFAULT_CASES, DEFAULT_RUNS, ProcessDiff, diff
 from procflow.diffing.shown import DASH, difference, figure, kpi_new, kpi_old
 from procflow.loader import load
@@ -55,36 +55,14 @@ def _files(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option(
     "--simulate", is_flag=True, help="Also simulate both versions on common random numbers."
 )
-@click.option(
-    "--cases",
-    metavar="N",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CASES,
-    show_default=True,
-    help="With --simulate: cases arriving in each run.",
-)
-@click.option(
-    "--runs",
-    metavar="R",
-    type=click.IntRange(min=1),
-    default=DEFAULT_RUNS,
-    show_default=True,
-    help="With --simulate: replications (intervals are paired over runs).",
-)
-@click.option(
-    "--seed",
-    metavar="S",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="With --simulate: the seed both versions share.",
-)
-@click.option(
-    "--jobs",
-    metavar="J",
-    type=click.IntRange(min=1),
-    default=None,
-    help="With --simulate: worker processes [default: the machine's cores].",
+@replication_options(
+    cases=DEFAULT_CASES,
+    runs=DEFAULT_RUNS,
+    seed=0,
+    cases_help="With --simulate: cases arriving in each run.",
+    runs_help="With --simulate: replications (intervals are paired over runs).",
+    seed_help="With --simulate: the seed both versions share.",
+    jobs_help="With --simulate: worker processes [default: the machine's cores].",
 )
 @click.option(
     "--format",

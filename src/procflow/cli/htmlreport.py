@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from procflow.cli.params import expand
+from procflow.cli.params import expand, replication_options
 
 
 @click.command("report")
@@ -33,36 +33,13 @@ from procflow.cli.params import expand
     metavar="FILE",
     help="Compare every process with this change file; repeatable (a glob adds every match).",
 )
-@click.option(
-    "--cases",
-    metavar="N",
-    type=click.IntRange(min=1),
-    default=10_000,
-    show_default=True,
-    help="Cases arriving in each simulation run.",
-)
-@click.option(
-    "--runs",
-    metavar="R",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Independent replications (95% intervals are over runs).",
-)
-@click.option(
-    "--seed",
-    metavar="S",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="The same seed gives the same page, byte for byte.",
-)
-@click.option(
-    "--jobs",
-    metavar="J",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes for the runs [default: the machine's cores].",
+@replication_options(
+    cases=10_000,
+    runs=10,
+    seed=0,
+    cases_help="Cases arriving in each simulation run.",
+    runs_help="Independent replications (95% intervals are over runs).",
+    seed_help="The same seed gives the same page, byte for byte.",
 )
 @click.option(
     "--date",

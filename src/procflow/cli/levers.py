@@ -28,7 +28,7 @@ from rich.text import Text
 from procflow._levers import DEFAULT_CASES, DEFAULT_RUNS, DEFAULT_SEED, LeverRanking, levers
 from procflow._levers.ranking import LeverEffect
 from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
-from procflow.cli.params import format_option, process_argument
+from procflow.cli.params import format_option, process_argument, replication_options
 from procflow.cli.simreport import interval, show, show_delta
 from procflow.cli.simulate import ProgressBar
 from procflow.loader import display_name, load
@@ -51,36 +51,13 @@ from procflow.units import format_percent
     default=None,
     help="Show only the K best levers (those with no effect are still listed) [default: all].",
 )
-@click.option(
-    "--cases",
-    metavar="N",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CASES,
-    show_default=True,
-    help="Cases arriving in each run of each scenario.",
-)
-@click.option(
-    "--runs",
-    metavar="R",
-    type=click.IntRange(min=1),
-    default=DEFAULT_RUNS,
-    show_default=True,
-    help="Independent replications (the paired 95% intervals are over runs).",
-)
-@click.option(
-    "--seed",
-    metavar="S",
-    type=click.IntRange(min=0),
-    default=DEFAULT_SEED,
-    show_default=True,
-    help="The same seed gives the same ranking.",
-)
-@click.option(
-    "--jobs",
-    metavar="J",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes for the runs [default: the machine's cores].",
+@replication_options(
+    cases=DEFAULT_CASES,
+    runs=DEFAULT_RUNS,
+    seed=DEFAULT_SEED,
+    cases_help="Cases arriving in each run of each scenario.",
+    runs_help="Independent replications (the paired 95% intervals are over runs).",
+    seed_help="The same seed gives the same ranking.",
 )
 @format_option("text: a ranked table; json: every number (seconds, fractions, per hour).")
 def levers_command(

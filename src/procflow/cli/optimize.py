@@ -31,7 +31,7 @@ from procflow._optimize import (
     optimize,
 )
 from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
-from procflow.cli.params import format_option, process_argument
+from procflow.cli.params import format_option, process_argument, replication_options
 from procflow.cli.simreport import interval, show
 from procflow.fileio import write_atomic
 from procflow.loader import display_name, load
@@ -72,36 +72,14 @@ def _owner_list(ctx: click.Context, param: click.Parameter, value: str | None) -
     default=None,
     help="Write the staffing found as a change file for procflow compare --change.",
 )
-@click.option(
-    "--cases",
-    metavar="N",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CASES,
-    show_default=True,
-    help="Cases arriving in each run of each staffing simulated.",
-)
-@click.option(
-    "--runs",
-    metavar="R",
-    type=click.IntRange(min=2),
-    default=DEFAULT_RUNS,
-    show_default=True,
-    help="Independent replications (the 95% intervals of the verdicts are over runs).",
-)
-@click.option(
-    "--seed",
-    metavar="S",
-    type=click.IntRange(min=0),
-    default=DEFAULT_SEED,
-    show_default=True,
-    help="Every staffing is simulated with this seed (common random numbers).",
-)
-@click.option(
-    "--jobs",
-    metavar="J",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes for the runs [default: the machine's cores].",
+@replication_options(
+    cases=DEFAULT_CASES,
+    runs=DEFAULT_RUNS,
+    seed=DEFAULT_SEED,
+    cases_help="Cases arriving in each run of each staffing simulated.",
+    runs_help="Independent replications (the 95% intervals of the verdicts are over runs).",
+    seed_help="Every staffing is simulated with this seed (common random numbers).",
+    min_runs=2,
 )
 @format_option("text: staffing, cost and goals; json: every number (docs/json.md#optimize).")
 def optimize_command(

@@ -157,3 +157,50 @@ def parse_share(value: str, option: str) -> float:
     if not 0.0 <= share <= 1.0 or math.isnan(share):
         raise ConfigError(f"{option} must be between 0 and 1 (or 0% and 100%), got {value!r}")
     return share
+
+
+def replication_options(
+    *,
+    cases: int,
+    runs: int,
+    seed: int,
+    cases_help: str,
+    runs_help: str,
+    seed_help: str,
+    jobs_help: str = "Worker processes for the runs [default: the machine's cores].",
+    min_runs: int = 1,
+) -> Callable[[F], F]:
+    """``--cases``, ``--runs``, ``--seed`` and ``--jobs`` of a command that simulates.
+
+    One declaration for the commands built on simulation (diff, levers,
+    optimize, report); each keeps its own defaults and words.
+    """
+    return stack(
+        click.option(
+            "--cases",
+            metavar="N",
+            type=click.IntRange(min=1),
+            default=cases,
+            show_default=True,
+            help=cases_help,
+        ),
+        click.option(
+            "--runs",
+            metavar="R",
+            type=click.IntRange(min=min_runs),
+            default=runs,
+            show_default=True,
+            help=runs_help,
+        ),
+        click.option(
+            "--seed",
+            metavar="S",
+            type=click.IntRange(min=0),
+            default=seed,
+            show_default=True,
+            help=seed_help,
+        ),
+        click.option(
+            "--jobs", metavar="J", type=click.IntRange(min=1), default=None, help=jobs_help
+        ),
+    )
