@@ -46,6 +46,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "compiled process",
         (
             "procflow.digraph",
+            "procflow.forks",
             "procflow.compiled",
             "procflow.checks",
             "procflow.gate",
