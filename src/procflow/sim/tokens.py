@@ -404,12 +404,16 @@ class _Engine:
 
     def _withdraw(self, frame: _Frame, now: float) -> None:
         """Withdraw every token of ``frame`` and of the forks open inside it, in creation order."""
-        for token in list(frame.members):
+        tokens: list[_Token] = []
+        frames = [frame]
+        for open_ in frames:  # grows while it is walked
+            tokens.extend(open_.members)
+            open_.members.clear()
+            frames.extend(open_.children)
+            open_.children.clear()
+        tokens.sort(key=_number)
+        for token in tokens:
             self._abandon(token, now)
-        frame.members.clear()
-        for child in list(frame.children):
-            self._withdraw(child, now)
-        frame.children.clear()
 
     def _abandon(self, token: _Token, now: float) -> None:
         token.alive = False
@@ -550,6 +554,10 @@ class _Engine:
         stats.completed_in_window = self.in_window
         stats.arrival_span = self.arrival_span
         return stats
+
+
+def _number(token: _Token) -> int:
+    return token.number
 
 
 def _renormalized(edges: list[Any], u: float) -> Any:
