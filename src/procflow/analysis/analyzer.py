@@ -547,6 +547,9 @@ class _Model:
         expected = self.times[0]
         return self.rate * expected if expected is not None else None
 
+    def has_forks(self) -> bool:
+        return self.blocks is not None
+
     def exact(self) -> bool:
         if not self.chain.exact or self.blocks is not None:  # fork blocks are approximated
             return False
