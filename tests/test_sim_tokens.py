@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from procflow.loader import load, load_text
 from procflow.model import Process
 from procflow.sim import simulate
 from procflow.sim.engine import run_replication
+from procflow.sim.queues import Queue
 from procflow.sim.reference import run_reference
 from procflow.sim.simulation import prepare
 from procflow.sim.tokens import replication, run_tokens
@@ -177,3 +179,26 @@ def test_the_race_agrees_with_the_reference() -> None:
     slow = run_reference(plan, 0, 1, 2, 0, log=slow_log)
     assert sorted(token_log.rows) == sorted(slow_log.rows)
     _same_stats(tokens, slow.stats)
+
+
+def test_the_queue_discipline_is_a_seam() -> None:
+    """A queue that ranks the join's work first changes who is served when, not what is done;
+    a queue ranking every item alike is FIFO, the default."""
+    plan = prepare(load(FORKS / "onboarding.yaml"))
+    ready = plan.step_index("ready")
+
+    class JoinFirst(Queue):
+        def rank(self, item: Any) -> tuple[Any, ...]:
+            return (0 if item.step == ready else 1,)
+
+    class Alike(Queue):
+        def rank(self, item: Any) -> tuple[Any, ...]:
+            return (7,)
+
+    fifo = run_tokens(plan, 0, 2, 2_000, 0)
+    alike = run_tokens(plan, 0, 2, 2_000, 0, queue=lambda owner: Alike())
+    ranked = run_tokens(plan, 0, 2, 2_000, 0, queue=lambda owner: JoinFirst())
+    _same_stats(fifo, alike)
+    assert ranked.counted == fifo.counted == 2_000
+    assert ranked.visits[ready] == fifo.visits[ready] == 2_000  # every case joined once
+    assert ranked.wait_sum[ready] < fifo.wait_sum[ready]  # served first, it waits less

@@ -173,6 +173,7 @@ class _Engine:
         max_visits: int,
         pool: Callable[[OwnerPlan], Pool],
         observe: Callable[[NDArray[np.float64]], None] | None,
+        queue: Callable[[OwnerPlan], Queue],
     ) -> None:
         self.plan, self.steps, self.run_number = plan, plan.steps, run
         self.cases, self.warmup, self.log = cases, warmup, log
@@ -191,7 +192,7 @@ class _Engine:
         self.pools: list[Pool | None] = [
             None if owner.external else pool(owner) for owner in plan.owners
         ]
-        self.queues = [Queue() for _ in plan.owners]
+        self.queues = [queue(owner) for owner in plan.owners]
         self.busy_units = [0] * len(plan.owners)
         self.times = ArrivalTimes(seed, run, plan.interarrival, cases)
         before, self.window_start, last = self.times.at(max(warmup - 1, 0), warmup, cases - 1)
@@ -584,6 +585,11 @@ class _Engine:
         return stats
 
 
+def _fifo(owner: OwnerPlan) -> Queue:
+    """A first-come-first-served line for ``owner``."""
+    return Queue()
+
+
 def _number(token: _Token) -> int:
     return token.number
 
@@ -615,11 +621,15 @@ def run_tokens(
     max_visits: int = MAX_VISITS,
     pool: Callable[[OwnerPlan], Pool] = Staff.of,
     observe: Callable[[NDArray[np.float64]], None] | None = None,
+    queue: Callable[[OwnerPlan], Queue] = _fifo,
 ) -> RunStats:
     """Simulate run ``run`` of ``plan`` on tokens: ``cases`` arrivals, the first ``warmup``
     not counted. The parameters and the result are those of
-    :func:`procflow.sim.engine.run_replication`."""
+    :func:`procflow.sim.engine.run_replication`; ``queue`` makes each staff owner's waiting
+    line (:mod:`procflow.sim.queues`: the seam for other queue disciplines)."""
     if cases < 1 or not 0 <= warmup < cases:
         raise ValueError("need cases >= 1 and 0 <= warmup < cases")
-    engine = _Engine(plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe)
+    engine = _Engine(
+        plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe, queue
+    )
     return engine.run()
