@@ -1,0 +1,177 @@
+"""check-log on processes with forks: token replay accepts any interleaving of the branches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import permutations
+from pathlib import Path
+
+import pytest
+
+import procflow
+from procflow import Case
+from procflow.eventlog.conformance import check_log
+from procflow.eventlog.events import Event
+from procflow.eventlog.replay import replay
+from procflow.loader import load, load_text
+from procflow.model import Process
+
+FORKS = Path(__file__).parent / "fixtures" / "forks2"
+HOUR = 3600.0
+
+
+@pytest.fixture
+def hire() -> Process:
+    return load(FORKS / "hire.yaml")
+
+
+def events(case: str, *steps: tuple[str, float]) -> list[Event]:
+    return [Event(case, step, end * HOUR) for step, end in steps]
+
+
+def test_every_interleaving_of_the_branches_conforms(hire: Process) -> None:
+    branch_a = [("it-setup", "it")]
+    branch_b = [("hr-paperwork", "hr"), ("hr-paperwork", "hr")]  # one redo
+    log: list[Event] = []
+    count = 0
+    for number, order in enumerate(set(permutations([*branch_a, *branch_b]))):
+        if [s for s, _ in order if s == "hr-paperwork"] != ["hr-paperwork"] * 2:
+            continue
+        steps = [("approve-hire", 1.0)]
+        steps += [(step, 2.0 + k) for k, (step, _) in enumerate(order)]
+        steps.append(("ready", 10.0))
+        log += events(f"c{number}", *steps)
+        count += 1
+    assert count == 3  # it-setup first, between the two hr-paperwork visits, or last
+    report = check_log(hire, log)
+    assert report.measurements.cases == 3
+    assert report.conforming == 3
+    m = report.measurements
+    redo = next(e for e in m.index.edges if e.trigger == "redo")
+    assert m.edge_counts[redo.number] == 3
+
+
+def test_a_skipped_branch_does_not_conform_and_is_named(hire: Process) -> None:
+    log = events("c1", ("approve-hire", 1), ("hr-paperwork", 2), ("ready", 3))
+    report = check_log(hire, log)
+    assert report.conforming == 0
+    (deviation,) = report.deviations
+    assert deviation.kind == "skipped-branch"
+    assert (deviation.source, deviation.target) == ("approve-hire", "it-setup")
+    assert "branch 'it-setup' of the fork at 'approve-hire' is skipped" in deviation.message
+
+
+def test_a_branch_cut_short_before_the_join_is_named() -> None:
+    process = load_text(
+        """
+process: p
+owners: {x: {capacity: 2}}
+arrivals: {rate: 1/h}
+start: a
+steps:
+  a: {owner: x, duration: 1m, parallel: [b, c]}
+  b: {owner: x, duration: 1m, next: b2}
+  b2: {owner: x, duration: 1m, next: j}
+  c: {owner: x, duration: 1m, next: j}
+  j: {join: all, owner: x, duration: 1m, next: done}
+  done: {end: true}
+""",
+        "p.yaml",
+    )
+    report = check_log(process, events("c1", ("a", 1), ("b", 2), ("c", 3), ("j", 4)))
+    (deviation,) = report.deviations
+    assert (deviation.kind, deviation.source, deviation.target) == ("incomplete-branch", "b", "j")
+
+
+def test_elapsed_time_is_measured_within_each_branch(hire: Process) -> None:
+    log = events("c1", ("approve-hire", 1), ("hr-paperwork", 2), ("it-setup", 5), ("ready", 6))
+    log += events("c2", ("approve-hire", 1), ("it-setup", 3), ("hr-paperwork", 4), ("ready", 9))
+    m = replay(hire, log)
+    assert m.conforming == 2
+    # it-setup from the fork's end: 4h and 2h; hr-paperwork 1h and 3h; ready after the last
+    assert m.steps["it-setup"].elapsed.mean == pytest.approx(3 * HOUR)
+    assert m.steps["hr-paperwork"].elapsed.mean == pytest.approx(2 * HOUR)
+    assert m.steps["ready"].elapsed.mean == pytest.approx(3 * HOUR)  # 6-5 and 9-4
+
+
+GATEWAYS = """
+process: g
+owners: {x: {capacity: 2}}
+arrivals: {rate: 1/h}
+start: a
+steps:
+  a:
+    owner: x
+    duration: 1m
+    "on":
+      go: {to: split, p: 0.9}
+      stop: {to: stopped, p: 0.1}
+  split: {duration: 0s, parallel: [b, c]}
+  b: {owner: x, duration: 1m, next: done}
+  c: {owner: x, duration: 1m, next: done}
+  done: {join: all, end: true}
+  stopped: {end: true}
+"""
+
+
+def test_a_fork_that_does_no_work_need_not_be_in_the_log() -> None:
+    process = load_text(GATEWAYS, "g.yaml")
+    log = events("c1", ("a", 1), ("c", 2), ("b", 3))
+    log += events("c2", ("a", 1), ("split", 1), ("b", 2), ("c", 3))  # recorded: fine too
+    log += events("c3", ("a", 1))
+    log += events("c4", ("a", 1), ("b", 2))  # c never happens
+    m = replay(process, log)
+    assert m.conforming == 3
+    assert m.steps["split"].visits == 3
+    assert m.steps["done"].visits == 3  # c4's join is not reached: the branch c is missing
+    report = check_log(process, log)
+    assert [(d.kind, d.source, d.target) for d in report.deviations] == [
+        ("skipped-branch", "split", "c")
+    ]
+
+
+def test_join_first_withdraws_the_other_branches() -> None:
+    process = load(FORKS / "race.yaml")
+    log = events("c1", ("ask", 1), ("timeout", 2), ("answered", 3))
+    log += events(
+        "c2",
+        ("ask", 1),
+        ("reply", 2),
+        ("checks", 3),
+        ("check-address", 4),
+        ("check-id", 5),
+        ("checked", 6),
+        ("answered", 7),
+    )
+    log += events("c3", ("ask", 1), ("reply", 2), ("answered", 3))  # not after 'reply'
+    report = check_log(process, log)
+    assert report.conforming == 2
+    assert [(d.kind, d.source, d.target) for d in report.deviations] == [
+        ("undeclared-transition", "reply", "answered")
+    ]
+
+
+def test_cases_driven_live_make_a_log_that_conforms(hire: Process, tmp_path: Path) -> None:
+    clock_now = [datetime(2027, 1, 4, 9, tzinfo=UTC)]
+
+    def clock() -> datetime:
+        clock_now[0] += timedelta(minutes=7)
+        return clock_now[0]
+
+    cases = []
+    for number in range(3):
+        case = Case(hire, f"H-{number}", clock)
+        case.trigger("next")
+        if number % 2:
+            case.trigger("signed")
+            case.trigger("next", step="it-setup")
+        else:
+            case.trigger("next", step="it-setup")
+            case.trigger("redo")
+            case.trigger("signed")
+        case.trigger("next")
+        cases.append(case)
+    path = tmp_path / "cases.csv"
+    assert procflow.write_cases(path, cases) == 17
+    report = check_log(hire, procflow.read_log(path))
+    assert report.conforming == 3
