@@ -72,6 +72,12 @@ class Fork(NamedTuple):
     """The join's kind, ``"all"`` or ``"first"`` (``""`` without a join)."""
     region: frozenset[int]
     """Every step a branch token can be at: branches and nested blocks, not fork or join."""
+    paths: tuple[tuple[int, ...], ...]
+    """Per branch: the steps its token can be at, in walk order (a step may be in several)."""
+
+    def branch_of(self, step: int) -> int:
+        """The position of the first branch whose token can be at ``step`` (-1: none)."""
+        return next((i for i, path in enumerate(self.paths) if step in path), -1)
 
 
 class Unjoined(NamedTuple):
@@ -150,7 +156,13 @@ def fork_structure(c: Tables) -> ForkStructure:
     join_of = {
         fork.join: i for i, fork in enumerate(forks) if fork.join >= 0 and fork.join not in shared
     }
-    unjoined = tuple(u for fork in forks for u in _unjoined(c, fork, blocks[fork.step]))
+    # a fork whose branches pass a join that several forks share is PF702's problem alone
+    unjoined = tuple(
+        u
+        for fork in forks
+        if not (fork.region & shared)
+        for u in _unjoined(c, fork, blocks[fork.step])
+    )
     return ForkStructure(forks, fork_at, join_of, unjoined, stray, _crossings(c, forks))
 
 
@@ -162,7 +174,7 @@ def join_of_conflicts(stray: Sequence[StrayJoin]) -> frozenset[int]:
 def _fork(c: Tables, f: int, block: _Block) -> Fork:
     branches = tuple(e.target for e in c.outgoing[f])
     kind = (c.join[block.join] or "") if block.join >= 0 else ""
-    return Fork(f, branches, block.join, kind, block.region)
+    return Fork(f, branches, block.join, kind, block.region, block.order)
 
 
 def _block(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> _Block:

@@ -81,6 +81,17 @@ class OwnerPlan:
 
 
 @dataclass(frozen=True)
+class ForkPlan:
+    """One fork (docs/parallel-work.md): its step, branch starts in ``parallel`` order, its join."""
+
+    step: int
+    branches: tuple[int, ...]
+    join: int
+    first: bool
+    """``join: first`` (a race: the first branch to arrive wins, the others are withdrawn)."""
+
+
+@dataclass(frozen=True)
 class Plan:
     """A process compiled for the event loop (see the module docstring)."""
 
@@ -93,6 +104,8 @@ class Plan:
     """How many bounded (``max``) edges the process has: the size of a case's counters."""
     tracked: tuple[int, ...] = ()
     """Steps whose per-visit time distribution is recorded (for ``step_time`` goals)."""
+    forks: tuple[ForkPlan, ...] = ()
+    """The forks, in file order; a plan with forks runs on tokens (:mod:`procflow.sim.tokens`)."""
 
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -111,6 +124,7 @@ class Plan:
             self.interarrival,
             self.bounded,
             indices,
+            self.forks,
         )
 
 
@@ -292,7 +306,10 @@ def compile_process(process: Process) -> Plan:
     owners = tuple(OwnerPlan(*owner) for owner in compiled.owners)
     bounded = len(compiled.bounded)
     _check_termination(process, steps, compiled.start, bounded, reachable)
-    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded)
+    forks = tuple(
+        ForkPlan(f.step, f.branches, f.join, f.kind == "first") for f in compiled.forks.forks
+    )
+    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded, (), forks)
 
 
 def _interarrival(process: Process) -> DistSpec:
@@ -357,6 +374,7 @@ __all__ = [
     "SINGLE",
     "STAFF",
     "Edge",
+    "ForkPlan",
     "OwnerPlan",
     "Plan",
     "Routing",
