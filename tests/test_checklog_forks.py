@@ -175,3 +175,67 @@ def test_cases_driven_live_make_a_log_that_conforms(hire: Process, tmp_path: Pat
     assert procflow.write_cases(path, cases) == 17
     report = check_log(hire, procflow.read_log(path))
     assert report.conforming == 3
+
+
+def _simulated(process: Process, tmp_path: Path, cases: int = 1500) -> Path:
+    path = tmp_path / f"{process.id}.csv"
+    procflow.simulate(process, cases=cases, runs=1, seed=11, log=path)
+    return path
+
+
+def _branch_orders(path: Path, first: str, second: str) -> set[bool]:
+    """Per case of the log: whether ``first`` ended before ``second`` (both present)."""
+    log = procflow.read_log(path)
+    ends: dict[str, dict[str, float]] = {}
+    for event in log:
+        ends.setdefault(event.case, {}).setdefault(event.activity, event.end)
+    return {e[first] < e[second] for e in ends.values() if first in e and second in e}
+
+
+def test_a_simulated_log_of_a_parallel_process_conforms_fully(
+    hire: Process, tmp_path: Path
+) -> None:
+    path = _simulated(hire, tmp_path)
+    assert _branch_orders(path, "it-setup", "hr-paperwork") == {True, False}  # interleaved
+    report = check_log(hire, procflow.read_log(path))
+    assert report.measurements.cases == 1500
+    assert report.conforming == 1500
+    m = report.measurements
+    assert m.steps["ready"].visits == m.steps["approve-hire"].visits == 1500
+
+
+def test_a_simulated_log_with_a_race_and_nested_fork_conforms_fully(tmp_path: Path) -> None:
+    race = load(FORKS / "race.yaml")
+    path = _simulated(race, tmp_path, 800)
+    report = check_log(race, procflow.read_log(path))
+    assert report.conforming == 800
+
+
+def test_a_simulated_log_with_a_gateway_fork_conforms_with_or_without_it(
+    tmp_path: Path,
+) -> None:
+    process = load_text(GATEWAYS, "g.yaml")
+    path = _simulated(process, tmp_path, 600)
+    assert check_log(process, procflow.read_log(path)).conforming == 600
+    lines = path.read_text().splitlines()
+    without = tmp_path / "without.csv"
+    without.write_text("\n".join(line for line in lines if ",split," not in line) + "\n")
+    assert len(without.read_text().splitlines()) < len(lines)  # the gateway was recorded
+    assert check_log(process, procflow.read_log(without)).conforming == 600
+
+
+def test_dropping_a_branch_from_a_simulated_log_is_a_named_deviation(
+    hire: Process, tmp_path: Path
+) -> None:
+    path = _simulated(hire, tmp_path, 300)
+    lines = path.read_text().splitlines()
+    victims = {line.split(",")[0] for line in lines[1:] if ",it-setup," in line}
+    cut = {sorted(victims)[0], sorted(victims)[1]}
+    kept = [ln for ln in lines if not (ln.split(",")[0] in cut and ",it-setup," in ln)]
+    broken = tmp_path / "broken.csv"
+    broken.write_text("\n".join(kept) + "\n")
+    report = check_log(hire, procflow.read_log(broken))
+    assert report.conforming == 298
+    (deviation,) = report.deviations
+    assert (deviation.kind, deviation.cases) == ("skipped-branch", 2)
+    assert deviation.message.startswith("branch 'it-setup' of the fork at 'approve-hire'")
