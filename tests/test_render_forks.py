@@ -102,3 +102,36 @@ def test_dot_lays_the_gateways_out_in_svg(race: Process, tmp_path: Path) -> None
     svg = render(race, tmp_path / "race.svg").read_text()
     assert svg.count('<polygon fill="#fffbea"') == 4  # four diamonds
     assert "fork after ask: reply, timeout start at once" in svg
+
+
+def test_a_fork_or_join_step_that_does_no_work_is_drawn_as_its_gateway_alone() -> None:
+    from procflow.loader import load_text
+
+    process = load_text(
+        """
+process: g
+owners: {x: {capacity: 1}, wait: {external: true}}
+start: a
+steps:
+  a: {owner: x, duration: 1m, next: split}
+  split: {owner: wait, duration: 0s, parallel: [b, c]}
+  b: {owner: x, duration: 1m, next: meet}
+  c: {owner: x, duration: 1m, next: meet}
+  meet: {owner: wait, duration: 0s, join: all, next: done}
+  done: {end: true}
+""",
+        "g.yaml",
+    )
+    diagram = build_diagram(process)
+    gateways = {n.id: n.gateway for n in diagram.nodes if n.gateway}
+    assert gateways == {"split": "fork", "meet": "join"}
+    arrows = [(e.source, e.target) for e in diagram.edges]
+    assert arrows == [
+        ("a", "split"),
+        ("split", "b"),
+        ("split", "c"),
+        ("b", "meet"),
+        ("c", "meet"),
+        ("meet", "done"),
+    ]
+    assert '"split" [shape=diamond' in to_dot(diagram)

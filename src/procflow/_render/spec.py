@@ -30,7 +30,7 @@ from procflow._render.text import (
     wrap,
 )
 from procflow.findings import Finding, Severity
-from procflow.model import Goal, Process, Transition
+from procflow.model import Goal, Process, Step, Transition
 
 #: Rules whose subject is an owner even when a step has the same id.
 OWNER_CODES = frozenset({"PF203", "PF204", "PF501", "PF502"})
@@ -189,6 +189,7 @@ def build_diagram(
                 end=step.end,
                 tooltip=_step_tooltip(process, step_id),
                 badge=step_badges.get(step_id),
+                gateway=_own_gateway(step),
             )
         )
 
@@ -318,6 +319,16 @@ def gateway_id(step_id: str, kind: str) -> str:
     return f"{step_id}.{kind}"
 
 
+def _own_gateway(step: Step) -> str | None:
+    """The gateway kind of a step that is only a gateway: a fork or (non-end) join that does
+    no work (``duration: 0s``) is drawn as the diamond alone, without a box."""
+    if step.end or step.duration is None or step.duration.mean != 0.0:
+        return None
+    if step.parallel:
+        return "fork"
+    return _join_kind(step.join) if step.join else None
+
+
 def _join_kind(join: str) -> str:
     """The gateway kind of a ``join:`` value: ``join`` (all) or ``first``."""
     return "first" if join == "first" else "join"
@@ -336,14 +347,19 @@ def _arrows(process: Process) -> list[tuple[str, str, Transition | None]]:
     branch; every transition into a join step ends at the step's join
     gateway instead, which has one arrow into the step.
     """
-    joins = {step_id: _join_kind(step.join) for step_id, step in process.steps.items() if step.join}
+    joins = {
+        step_id: _join_kind(step.join)
+        for step_id, step in process.steps.items()
+        if step.join and _own_gateway(step) is None
+    }
     arrows: list[tuple[str, str, Transition | None]] = []
     for step_id, step in process.steps.items():
         if step_id in joins:
             arrows.append((gateway_id(step_id, joins[step_id]), step_id, None))
         if step.parallel:
-            fork = gateway_id(step_id, "fork")
-            arrows.append((step_id, fork, None))
+            fork = step_id if _own_gateway(step) else gateway_id(step_id, "fork")
+            if fork != step_id:
+                arrows.append((step_id, fork, None))
             arrows.extend((fork, branch, None) for branch in step.parallel)
             continue
         for transition in step.transitions:
@@ -358,6 +374,8 @@ def _gateway_nodes(process: Process, lane_of: Mapping[str, str]) -> list[Node]:
     """One node per fork and per join gateway, in the lane of its step."""
     nodes: list[Node] = []
     for step_id, step in process.steps.items():
+        if _own_gateway(step) is not None:
+            continue  # drawn as its own gateway
         if step.join:
             kind = _join_kind(step.join)
             tip = (
@@ -381,6 +399,9 @@ def _with_gateways(process: Process, lane: Lane) -> Lane:
     members: list[str] = []
     for step_id in lane.nodes:
         step = process.steps[step_id]
+        if _own_gateway(step) is not None:
+            members.append(step_id)
+            continue
         if step.join:
             members.append(gateway_id(step_id, _join_kind(step.join)))
         members.append(step_id)
