@@ -239,3 +239,45 @@ def test_dropping_a_branch_from_a_simulated_log_is_a_named_deviation(
     (deviation,) = report.deviations
     assert (deviation.kind, deviation.cases) == ("skipped-branch", 2)
     assert deviation.message.startswith("branch 'it-setup' of the fork at 'approve-hire'")
+
+
+def test_branch_step_times_from_a_completion_only_log_fit_the_branch(
+    hire: Process, tmp_path: Path
+) -> None:
+    """Without start times a step's time runs from its branch's previous completion."""
+    path = _simulated(hire, tmp_path, 3000)
+    log = list(procflow.read_log(path))
+    complete_only = tmp_path / "complete-only.csv"
+    complete_only.write_text(
+        "case,step,end\n" + "".join(f"{e.case},{e.activity},{e.end}\n" for e in log)
+    )
+    m = replay(hire, procflow.read_log(complete_only))
+    assert m.conforming == 3000
+    assert not m.has_starts
+    # the truth, from the simulator's own visits: each branch's previous completion
+    truth: dict[str, list[float]] = {"it-setup": [], "hr-paperwork": [], "ready": []}
+    cases: dict[str, list[Event]] = {}
+    for event in log:
+        cases.setdefault(event.case, []).append(event)
+    for events in cases.values():
+        ends = {}
+        for event in events:
+            if event.activity == "approve-hire":
+                ends["it"] = ends["hr"] = event.end
+            elif event.activity == "it-setup":
+                truth["it-setup"].append(event.end - ends["it"])
+                ends["it"] = event.end
+            elif event.activity == "hr-paperwork":
+                truth["hr-paperwork"].append(event.end - ends["hr"])
+                ends["hr"] = event.end
+            elif event.activity == "ready":
+                truth["ready"].append(event.end - max(ends["it"], ends["hr"]))
+    for step, values in truth.items():
+        assert m.steps[step].elapsed.n == len(values)
+        assert m.steps[step].elapsed.mean == pytest.approx(sum(values) / len(values)), step
+    # exponential(2h) with hardly any queueing for IT (capacity 2, two cases a day): calibrate
+    # fits the branch's own time, not the time since the other branch's last event
+    calibrated = procflow.calibrate(hire, procflow.read_log(complete_only)).process
+    duration = calibrated.steps["it-setup"].duration
+    assert duration is not None
+    assert duration.mean == pytest.approx(2 * HOUR, rel=0.08)

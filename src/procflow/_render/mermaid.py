@@ -148,7 +148,7 @@ def _node_class(node: Node) -> str:
     return "step"
 
 
-_GATEWAY_STYLE = f"fill:{P.GATEWAY_FILL},stroke:{P.GATEWAY_BORDER},color:{P.INK}"
+_BAR_STYLE = f"fill:{P.GATEWAY_FILL},stroke:{P.GATEWAY_BORDER},color:{P.INK}"
 
 
 def _legend_node(key: Key) -> tuple[str, str, str]:
@@ -163,7 +163,7 @@ def _legend_node(key: Key) -> tuple[str, str, str]:
         Key.TRANSITION: f"fill:{P.PAPER},stroke:{P.EDGE},color:{P.EDGE}",
         Key.FEEDBACK: f"fill:{P.PAPER},stroke:{P.FEEDBACK},stroke-dasharray:4 3,color:{P.FEEDBACK}",
         Key.LANE: f"fill:{P.LANE_FILL},stroke:{P.LANE_BORDER}",
-        **dict.fromkeys((Key.FORK, Key.JOIN, Key.JOIN_FIRST), _GATEWAY_STYLE),
+        **dict.fromkeys((Key.FORK, Key.JOIN, Key.JOIN_FIRST), _BAR_STYLE),
         Key.EXTERNAL: f"fill:{P.EXTERNAL_FILL},stroke:{P.EXTERNAL_BORDER},stroke-dasharray:5 5",
         **{key: _CLASSES[mark.value] for key, mark in P.KEY_MARK.items()},
         **{

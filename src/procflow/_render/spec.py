@@ -37,7 +37,7 @@ OWNER_CODES = frozenset({"PF203", "PF204", "PF501", "PF502"})
 #: At most this many notes are listed under a highlighted diagram.
 MAX_NOTES = 8
 
-_GATEWAY_KEY = {"fork": Key.FORK, "join": Key.JOIN, "first": Key.JOIN_FIRST}
+_LEGEND_KEY_OF = {"fork": Key.FORK, "join": Key.JOIN, "first": Key.JOIN_FIRST}
 
 _SEVERITY_MARK = {
     Severity.ERROR: Mark.ERROR,
@@ -584,7 +584,7 @@ def _legend_keys(diagram: Diagram) -> tuple[Key, ...]:
     used: set[Key] = {Key.START, Key.TRANSITION}
     for node in diagram.nodes:
         if node.gateway is not None:
-            used.add(_GATEWAY_KEY[node.gateway])
+            used.add(_LEGEND_KEY_OF[node.gateway])
             continue
         if node.end:
             used.add(Key.END)
