@@ -11,6 +11,7 @@ from procflow.loader import load, load_text
 from procflow.model import Process
 from procflow.sim import simulate
 from procflow.sim.engine import run_replication
+from procflow.sim.reference import run_reference
 from procflow.sim.simulation import prepare
 from procflow.sim.tokens import replication, run_tokens
 from test_sim_engine import EXAMPLES, FIXTURES, Rows, _same_stats
@@ -145,3 +146,34 @@ def test_the_same_seed_gives_the_same_run() -> None:
     b = run_tokens(plan, 1, 9, 1_000, 100, log=again)
     assert first.rows == again.rows
     _same_stats(a, b)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted(FORKS.glob("*.yaml")),
+        ROOT / "tests/fixtures/rules/PF702/quiet-each-fork-its-join.yaml",
+    ],
+    ids=lambda p: p.stem,
+)
+def test_tokens_and_the_reference_agree_exactly_on_forks(path: Path) -> None:
+    """Two independent implementations of fork and join: the same log and statistics."""
+    process = load(path)
+    if process.arrivals is None:
+        process = process.with_changes({"arrivals": {"rate": "1/h"}})
+    plan = prepare(process)
+    token_log, slow_log = Rows(), Rows()
+    tokens = run_tokens(plan, 1, 7, 3_000, 300, log=token_log)
+    slow = run_reference(plan, 1, 7, 3_000, 300, log=slow_log)
+    assert len(token_log.rows) > 15_000
+    assert sorted(token_log.rows) == sorted(slow_log.rows)
+    _same_stats(tokens, slow.stats)
+
+
+def test_the_race_agrees_with_the_reference() -> None:
+    plan = prepare(load_text(RACE, "race.yaml"))
+    token_log, slow_log = Rows(), Rows()
+    tokens = run_tokens(plan, 0, 1, 2, 0, log=token_log)
+    slow = run_reference(plan, 0, 1, 2, 0, log=slow_log)
+    assert sorted(token_log.rows) == sorted(slow_log.rows)
+    _same_stats(tokens, slow.stats)

@@ -99,7 +99,8 @@ class StrayJoin(NamedTuple):
 
 
 class Crossing(NamedTuple):
-    """PF703: a transition entering a fork's branches from outside, or leaving them elsewhere."""
+    """PF703: a transition entering a fork's branches (or its join) from outside, or leaving
+    them other than into the join."""
 
     edge: int
     """Index into the compiled edges."""
@@ -163,7 +164,7 @@ def fork_structure(c: Tables) -> ForkStructure:
         if not (fork.region & shared)
         for u in _unjoined(c, fork, blocks[fork.step])
     )
-    return ForkStructure(forks, fork_at, join_of, unjoined, stray, _crossings(c, forks))
+    return ForkStructure(forks, fork_at, join_of, unjoined, stray, _crossings(c, forks, shared))
 
 
 def join_of_conflicts(stray: Sequence[StrayJoin]) -> frozenset[int]:
@@ -258,16 +259,20 @@ def _unjoined(c: Tables, fork: Fork, block: _Block) -> list[Unjoined]:
     return found
 
 
-def _crossings(c: Tables, forks: Sequence[Fork]) -> tuple[Crossing, ...]:
-    """PF703: each crossing transition once, for the innermost fork it crosses."""
+def _crossings(c: Tables, forks: Sequence[Fork], shared: frozenset[int]) -> tuple[Crossing, ...]:
+    """PF703: each crossing transition once, for the innermost fork it crosses (transitions
+    into a join that several forks share are PF702's)."""
     found: dict[int, Crossing] = {}
     for fork in sorted(forks, key=lambda k: (len(k.region), k.step)):
         region = fork.region
         for edge in c.edges:
             u, v = edge.source, edge.target
-            if v < 0 or edge.number in found:
+            if v < 0 or edge.number in found or v in shared:
                 continue
-            if v in region and u not in region and u != fork.step:
+            outside = u not in region and u != fork.step
+            if (outside and (v in region or v == fork.join)) or u == v == fork.step:
+                # into the branches or the join from outside (the join itself included), or
+                # a fork that lists itself as a branch
                 found[edge.number] = Crossing(edge.number, fork.step, True)
             elif u in region and v not in region and v != fork.join and c.join[v] is None:
                 found[edge.number] = Crossing(edge.number, fork.step, False)
