@@ -281,3 +281,40 @@ def test_branch_step_times_from_a_completion_only_log_fit_the_branch(
     duration = calibrated.steps["it-setup"].duration
     assert duration is not None
     assert duration.mean == pytest.approx(2 * HOUR, rel=0.08)
+
+
+def test_random_interleavings_of_nested_branches_conform_and_random_logs_never_crash() -> None:
+    import random
+
+    nested = load(FORKS.parent / "forks" / "nested.yaml")
+    rng = random.Random(5)
+
+    def interleave(*branches: list[str]) -> list[str]:
+        queues = [list(b) for b in branches if b]
+        merged: list[str] = []
+        while queues:
+            queue = rng.choice(queues)
+            merged.append(queue.pop(0))
+            queues = [q for q in queues if q]
+        return merged
+
+    # open forks left, right and wait; left forks l1 and l2, joined at l-join (all);
+    # the three meet at outer (join: first): the first to arrive wins, the rest is cut
+    ends = {"l-join", "right", "wait"}
+    log: list[Event] = []
+    for number in range(200):
+        left = ["left", *interleave(["l1"], ["l2"]), "l-join"]
+        order = interleave(left, ["right"] * rng.randint(1, 3), ["wait"])
+        first = min(k for k, step in enumerate(order) if step in ends)
+        steps = ["open", *order[: rng.randint(first + 1, len(order))], "outer"]
+        log += events(f"c{number}", *((s, float(k)) for k, s in enumerate(steps)))
+    report = check_log(nested, log)
+    assert report.conforming == 200, report.deviations[:3]
+    names = [*nested.steps, "bogus"]
+    for trial in range(100):
+        noise = [
+            Event(f"n{trial}-{c}", rng.choice(names), float(k))
+            for c in range(3)
+            for k in range(rng.randint(1, 10))
+        ]
+        assert check_log(nested, noise).measurements.cases == len({e.case for e in noise})
