@@ -179,17 +179,36 @@ def _fork(c: Tables, f: int, block: _Block) -> Fork:
 
 
 def _block(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> _Block:
-    """Walk every branch of fork ``f`` up to the first join step, passing nested forks whole."""
-    known = blocks.get(f)
-    if known is not None:
-        return known
-    if f in open_:  # a fork nested in its own branches: crossing edges report it
-        return _Block(-1, frozenset(), (), ())
-    open_.add(f)
+    """Fork ``f``'s block, walking nested forks' blocks first (without recursion: forks nest
+    as deep as a file likes)."""
+    pending = [f]
+    while pending:
+        g = pending[-1]
+        if g in blocks:
+            pending.pop()
+            continue
+        open_.add(g)
+        inner = _walk(c, g, blocks, open_)
+        if inner >= 0:  # a nested fork to walk first
+            pending.append(inner)
+            continue
+        open_.discard(g)
+        pending.pop()
+    return blocks[f]
+
+
+def _walk(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> int:
+    """Walk every branch of fork ``f`` up to the first join step, passing nested forks whole.
+
+    Returns a nested fork whose block is still unknown (walk it, then ``f`` again), or -1
+    once ``f``'s block is in ``blocks``. A fork nested in its own branches (a cycle) counts
+    as a block without join: crossing edges report it.
+    """
     region: set[int] = set()
     reached: list[tuple[int, int]] = []
     order: list[tuple[int, ...]] = []
     successors, join, end, fork = c.successors, c.join, c.end, c.fork
+    empty = _Block(-1, frozenset(), (), ())
     for position, edge in enumerate(c.outgoing[f]):
         seen: set[int] = set()
         walk: list[int] = []
@@ -206,7 +225,11 @@ def _block(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> _Bl
             if end[u]:
                 continue
             if fork[u]:
-                inner = _block(c, u, blocks, open_)
+                inner = blocks.get(u)
+                if inner is None:
+                    if u not in open_:
+                        return u
+                    inner = empty
                 walk.extend(sorted(inner.region))
                 seen.update(inner.region)
                 if inner.join >= 0:
@@ -217,10 +240,8 @@ def _block(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> _Bl
             stack.extend(reversed(successors[u]))
         region.update(walk)
         order.append(tuple(walk))
-    open_.discard(f)
-    block = _Block(_choose_join(reached), frozenset(region), tuple(reached), tuple(order))
-    blocks[f] = block
-    return block
+    blocks[f] = _Block(_choose_join(reached), frozenset(region), tuple(reached), tuple(order))
+    return -1
 
 
 def _choose_join(reached: Sequence[tuple[int, int]]) -> int:

@@ -35,10 +35,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from functools import cached_property, partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from procflow.analysis import queueing
-from procflow.analysis.forks import BlockTimes, floor_through, race_visits, wait_variance
 from procflow.analysis.goals import estimate_goals
 from procflow.analysis.linear import safe_sum as _total
 from procflow.analysis.results import (
@@ -63,6 +62,9 @@ from procflow.distributions import (
 from procflow.errors import Problem, ProcessError, ProcflowError, SimulationError
 from procflow.gate import runnable
 from procflow.model import Process
+
+if TYPE_CHECKING:
+    from procflow.analysis.forks import BlockTimes
 
 #: Default utilization from which an owner counts as a bottleneck (PF502).
 BOTTLENECK_THRESHOLD = 0.85
@@ -223,6 +225,8 @@ class _Model:
                 self.owned[step.owner].append(step_id)
         compiled = CompiledProcess.of(process)
         if compiled.has_forks:  # the work a race withdraws is not done (approximate)
+            from procflow.analysis.forks import race_visits  # numpy: only for forks
+
             work = {
                 compiled.index[s]: ((m or 0.0), (m or 0.0) ** 2 * (self.scv[s] or 0.0))
                 for s, m in self.mean.items()
@@ -314,6 +318,8 @@ class _Model:
         process, chain = self.process, self.chain
         compiled = CompiledProcess.of(process)
         if compiled.has_forks:  # blocks take their slowest (or fastest) branch
+            from procflow.analysis.forks import floor_through  # numpy: only for forks
+
             return floor_through(
                 compiled,
                 [cost[s] or 0.0 for s in compiled.steps],
@@ -517,6 +523,8 @@ class _Model:
         compiled = CompiledProcess.of(self.process)
         if not compiled.has_forks:
             return None
+        from procflow.analysis.forks import BlockTimes, wait_variance  # numpy: only for forks
+
         owners = self.owners
         per_visit: dict[int, tuple[float, float]] = {}
         for s, o in self.active:

@@ -143,12 +143,11 @@ class BlockTimes:
 
     def block(self, step: int) -> Moments:
         """Mean and variance of the time from the end of fork ``step``'s work to its join."""
-        found = self._blocks.get(step)
-        if found is None:
-            fork = self.structure.forks[self.structure.fork_at[step]]
-            branches = [self.branch(fork, i) for i in range(len(fork.branches))]
-            found = self._blocks[step] = extreme_moments(branches, fork.kind != "first")
-        return found
+        if not self._blocks:  # inner blocks first (smaller regions): no recursion, any depth
+            for fork in sorted(self.structure.forks, key=lambda f: (len(f.region), f.step)):
+                branches = [self.branch(fork, i) for i in range(len(fork.branches))]
+                self._blocks[fork.step] = extreme_moments(branches, fork.kind != "first")
+        return self._blocks[step]
 
     def branch(self, fork: Fork, position: int) -> Moments:
         """Mean and variance of branch ``position``'s time, from its first step to the join."""
@@ -253,14 +252,16 @@ def floor_through(
         return math.inf, []
 
     def block(u: int) -> float:
-        if u not in memo:
-            fork = structure.forks[structure.fork_at[u]]
+        return memo[u]
+
+    for fork in sorted(structure.forks, key=lambda f: (len(f.region), f.step)):  # inner first
+        u = fork.step
+        if fork.join >= 0:
             inside = race_cost if fork.kind == "first" else cost
             times = [
                 0.0 if b == fork.join else path(b, fork.join, inside)[0] for b in fork.branches
             ]
             memo[u] = max(times) if fork.kind != "first" else min(times)
-        return memo[u]
 
     total, steps = path(compiled.start, -1)
     return (total, compiled.step_ids(steps)) if math.isfinite(total) else None
