@@ -240,3 +240,37 @@ def test_unowned_steps_get_their_own_lane_and_come_back_unowned(tmp_path: Path) 
     assert back.steps["s"].owner == "unassigned"
     assert params is not None
     assert {p["id"] for p in json.loads(params)["resource_profiles"]} == {"unassigned", "_no_owner"}
+
+
+FORKS = sorted((Path(__file__).parent / "fixtures" / "forks2").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", FORKS, ids=lambda p: p.stem)
+def test_forks_and_joins_export_as_gateways_and_round_trip(
+    path: Path, tmp_path: Path, schema: object
+) -> None:
+    out = exported(path, tmp_path)
+    schema.validate(str(out))  # type: ignore[attr-defined]
+    root = ET.parse(out).getroot()
+    process = procflow.load(path)
+    forks = [s for s, step in process.steps.items() if step.parallel]
+    joins = {s: step.join for s, step in process.steps.items() if step.join}
+    parallel = {g.get("id"): g for g in root.iter(f"{{{BPMN}}}parallelGateway")}
+    complex_ = {g.get("id"): g for g in root.iter(f"{{{BPMN}}}complexGateway")}
+    assert {f"Fork_{s}" for s in forks} | {
+        f"Join_{s}" for s, j in joins.items() if j == "all"
+    } == set(parallel)
+    assert {f"Join_{s}" for s, j in joins.items() if j == "first"} == set(complex_)
+    for step in forks:
+        gateway = parallel[f"Fork_{step}"]
+        assert gateway.get("gatewayDirection") == "Diverging"
+        branches = gateway.findall(f"{{{BPMN}}}outgoing")
+        assert len(branches) == len(process.steps[step].parallel or [])
+    shapes = {s.get("bpmnElement") for s in root.iter(f"{{{BPMNDI}}}BPMNShape")}
+    assert set(parallel) | set(complex_) <= shapes  # every gateway is drawn (BPMNDI)
+    result = import_bpmn(out)
+    assert result.notices == ()
+    assert result.warnings == ()
+    back = procflow.load_text(result.text, "back.yaml")
+    assert _comparable(back) == _comparable(process)
+    assert [f for f in procflow.lint(back) if str(f.severity) == "error"] == []

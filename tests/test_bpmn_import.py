@@ -89,26 +89,32 @@ def test_bpmn_io_file_without_lanes_names_what_it_cannot_represent(
     code, _out, err = run(capsys, "import", SUPPORT, "-o", out)
     assert code == 0
     for element, line in (
-        ("parallelGateway 'Gateway_fork'", 21),
-        ("parallelGateway 'Gateway_join'", 34),
         ("boundaryEvent 'Event_timeout'", 39),
         ("task 'Task_escalate'", 43),
     ):
         assert f"{SUPPORT}:{line}:5: warning: {element}" in err
+    assert "parallelGateway" not in err  # forks and joins are represented
     assert "no branching probabilities for Gateway_resolved (no --params)" in err
     text = out.read_text(encoding="utf-8")
     assert "# note: boundaryEvent Event_timeout (line 39)" in text
     p = procflow.load(out)
     assert errors(p) == []
-    assert list(p.owners) == ["staff"]  # no lanes: one owner, and a warning saying so
+    # no lanes: one owner, and a warning saying so; 'wait' owns the gateway steps
+    assert list(p.owners) == ["staff", "wait"]
     assert "escalate" not in p.steps  # reached only from the boundary event
     triage = p.steps["triage-ticket"]
-    # equal shares at the first gateway, and the parallel split (for now) as a choice
+    # equal shares at the first gateway; the parallel split after the choice is a gateway
+    # step that does no work, and so is the join before the merge
     assert {t.to: t.p for t in triage.transitions} == {
         "answer-question": 0.5,
-        "fix-bug": 0.25,
-        "notify-customer": 0.25,
+        "gateway_fork": 0.5,
     }
+    fork, join = p.steps["gateway_fork"], p.steps["gateway_join"]
+    assert fork.parallel == ["fix-bug", "notify-customer"]
+    assert (join.join, join.next) == ("all", "customer-confirms")
+    assert fork.duration is not None
+    assert fork.duration.mean == 0.0
+    assert p.steps["fix-bug"].next == p.steps["notify-customer"].next == "gateway_join"
     # the loop back to triage found by a depth-first search from the start
     confirm = p.steps["customer-confirms"]
     assert [(t.to, t.feedback) for t in confirm.transitions] == [
@@ -123,7 +129,8 @@ def test_strict_makes_unrepresentable_elements_errors(
     out = tmp_path / "support.yaml"
     code, _out, err = run(capsys, "import", SUPPORT, "--strict", "-o", out)
     assert code == 2
-    assert f"{SUPPORT}:21:5: error: parallelGateway 'Gateway_fork'" in err
+    assert f"{SUPPORT}:39:5: error: boundaryEvent 'Event_timeout'" in err
+    assert "parallelGateway" not in err
     assert not out.exists()
     code, _out, err = run(capsys, "import", INVOICE, "--strict", "-o", out)
     assert code == 0

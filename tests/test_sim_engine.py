@@ -22,11 +22,10 @@ from procflow.sim.reference import run_reference
 from procflow.sim.simulation import prepare
 
 FIXTURES = ROOT / "tests" / "fixtures" / "sim"
-EXAMPLES = [
+EXAMPLES = [  # the examples without forks (employee-onboarding's: tests/test_sim_tokens.py)
     PROCESSES / f"{name}.yaml"
     for name in (
         "customer-service",
-        "employee-onboarding",
         "incident-management",
         "order-fulfilment",
         "purchase-approval",

@@ -155,6 +155,7 @@ def test_the_same_seed_gives_the_same_run() -> None:
     [
         *sorted(FORKS.glob("*.yaml")),
         ROOT / "tests/fixtures/rules/PF702/quiet-each-fork-its-join.yaml",
+        ROOT / "processes/employee-onboarding.yaml",
     ],
     ids=lambda p: p.stem,
 )

@@ -15,6 +15,15 @@ user objects; this is the only module of procflow that imports
     case.trigger("complex")
     case.history[-1]                # HistoryRecord(step='escalate', owner='tier2', ...)
 
+A case can be in several steps at once: after a step with ``parallel:``
+it continues in every branch, and a step with ``join:`` brings the branches
+together again (docs/parallel-work.md#live-cases). ``case.states`` lists
+where it is, ``case.trigger(name, step=...)`` names the branch a trigger is
+for, and every history record inside a fork names its ``branch``. Each
+branch is one model of the same machine: transitions drives many models on
+one machine (``add_model``/``remove_model``), and the case adds one per
+branch at a fork and removes them at the join.
+
 A trigger that is not allowed at the current step raises
 :class:`~procflow.errors.InvalidTrigger` naming the step and the triggers
 allowed there; ``max`` on a transition is a condition of the machine, so a
@@ -70,19 +79,26 @@ class HistoryRecord:
     entered: datetime
     left: datetime | None = None
     trigger: str | None = None
+    branch: str | None = None
+    """Inside a fork, the branch of the visit: the id of the step the branch starts at
+    (the innermost branch when forks nest); ``None`` outside every fork. A visit left
+    without a ``trigger`` inside a fork was withdrawn by a ``join: first``."""
 
     def __iter__(self) -> Iterator[Any]:
         """Unpacks as ``(step, owner, entered, left)`` (docs/api.md); ``trigger`` by name."""
         return iter((self.step, self.owner, self.entered, self.left))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "step": self.step,
             "owner": self.owner,
             "entered": self.entered.isoformat(),
             "left": self.left.isoformat() if self.left is not None else None,
             "trigger": self.trigger,
         }
+        if self.branch is not None:
+            data["branch"] = self.branch
+        return data
 
 
 class _Token:
@@ -90,16 +106,43 @@ class _Token:
 
     transitions binds ``trigger`` and ``may_trigger`` (and a method per
     trigger and state) onto it; :class:`Case` only uses the first two.
+    A case has one token per branch it is in (one outside forks).
     """
+
+
+FORK_TRIGGER = "next"
+"""The trigger that finishes a fork step's work and starts its branches."""
+
+
+@dataclass(eq=False)
+class _Place:
+    """Where one token of the case is: its model, its branches and its current visit.
+
+    ``branches`` are the forks the token is inside, outermost first, each as
+    ``(fork number, fork step, branch start step)``; the fork number tells
+    two passes through the same fork apart.
+    """
+
+    token: _Token
+    branches: tuple[tuple[int, str, str], ...]
+    record: int
+
+    @property
+    def branch(self) -> str | None:
+        return self.branches[-1][2] if self.branches else None
 
 
 def _machine_config(process: Process, allowed: Callable[[str, str], bool]) -> dict[str, Any]:
     """transitions' declarative configuration of ``process``.
 
     ``allowed(step, trigger)`` is the condition of every bounded transition.
+    A fork step has no transitions in the machine: :class:`Case` starts its
+    branches itself (one new model each).
     """
     transitions: list[dict[str, Any]] = []
     for source, edge in process.edges():
+        if process.steps[source].parallel:
+            continue
         entry: dict[str, Any] = {"trigger": edge.trigger, "source": source, "dest": edge.to}
         if edge.max is not None:
             entry["conditions"] = [
@@ -137,6 +180,10 @@ class Case:
         self._limits = {
             (source, edge.trigger): edge.max for source, edge in process.edges() if edge.max
         }
+        self._forked = any(step.parallel for step in process.steps.values())
+        self._forks = 0
+        self._waiting: dict[int, list[_Place]] = {}
+        self._order: list[int] = []
         if _history:
             self._history = list(_history)
             for record in self._history[:-1]:
@@ -147,9 +194,10 @@ class Case:
             entered = self._now()
             start = process.start
             self._history = [HistoryRecord(start, process.steps[start].owner, entered)]
-        self._model = _Token()
+        first = _Token()
+        self._places = [_Place(first, (), len(self._history) - 1)]
         self._machine = Machine(
-            model=self._model,
+            model=first,
             initial=self._history[-1].step,
             **_machine_config(process, self._allowed),
         )
@@ -160,9 +208,10 @@ class Case:
         limit = self._limits.get((step, trigger))
         return limit is None or self._uses.get((step, trigger), 0) < limit
 
-    def _model_call(self, method: str, trigger: str) -> bool:
-        """Call one of the functions transitions bound onto our model."""
-        return bool(getattr(self._model, method)(trigger))
+    @staticmethod
+    def _model_call(token: _Token, method: str, trigger: str) -> bool:
+        """Call one of the functions transitions bound onto a model."""
+        return bool(getattr(token, method)(trigger))
 
     def _now(self) -> datetime:
         moment = self._clock()
@@ -174,96 +223,277 @@ class Case:
 
     # -- reading --------------------------------------------------------------
 
+    @staticmethod
+    def _step_of(place: _Place) -> str:
+        return str(getattr(place.token, _STATE_ATTRIBUTE))
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """The steps the case is at, in declaration order (one outside a fork).
+
+        A branch that has arrived at a ``join: all`` and waits for the others
+        is not at a step: :attr:`branches` shows it waiting.
+        """
+        order = self.process.steps
+        index = {step: i for i, step in enumerate(order)}
+        return tuple(sorted((self._step_of(p) for p in self._places), key=index.__getitem__))
+
     @property
     def state(self) -> str:
-        """The id of the step the case is at."""
-        return str(getattr(self._model, _STATE_ATTRIBUTE))
+        """The id of the step the case is at; inside a fork, a :class:`CaseError`.
+
+        Inside a fork the case is in several steps at once: read :attr:`states`.
+        """
+        if self._inside_fork:
+            shown = ", ".join(repr(s) for s in self.states) or "none"
+            raise CaseError(
+                f"case {self.id!r} is inside a fork, in several steps at once ({shown}): "
+                "read case.states, and name the step with case.trigger(name, step=...)"
+            )
+        return self._step_of(self._places[0])
+
+    @property
+    def _inside_fork(self) -> bool:
+        return len(self._places) != 1 or bool(self._waiting) or bool(self._places[0].branches)
+
+    @property
+    def branches(self) -> dict[str, str]:
+        """Inside forks: each open branch (named by its first step) -> the step it is at.
+
+        A branch that waits at a ``join: all`` for the others shows the join
+        step. Empty outside every fork.
+        """
+        open_: list[tuple[str, str]] = []
+        for place in self._places:
+            if place.branch is not None:
+                open_.append((place.branch, self._step_of(place)))
+        for places in self._waiting.values():
+            open_.extend((p.branch or "", self._step_of(p)) for p in places)
+        index = {step: i for i, step in enumerate(self.process.steps)}
+        return dict(sorted(open_, key=lambda item: index.get(item[0], -1)))
 
     @property
     def owner(self) -> str | None:
-        """The owner of the current step."""
+        """The owner of the current step (inside a fork: see :attr:`state`)."""
         return self.process.steps[self.state].owner
 
     @property
     def done(self) -> bool:
         """Whether the case has reached an end step."""
-        return self.process.steps[self.state].end
+        return not self._waiting and all(
+            self.process.steps[self._step_of(p)].end for p in self._places
+        )
 
-    @property
-    def available_triggers(self) -> list[str]:
-        """Triggers allowed now, in file order (used-up bounded transitions left out)."""
-        if self.done:
+    def _triggers_at(self, place: _Place) -> list[str]:
+        step = self._step_of(place)
+        body = self.process.steps[step]
+        if body.end:
             return []
-        step = self.state
+        if body.parallel:
+            return [FORK_TRIGGER]
         return [
             t.trigger
-            for t in self.process.steps[step].transitions
-            if self._allowed(step, t.trigger) and self._model_call("may_trigger", t.trigger)
+            for t in body.transitions
+            if self._allowed(step, t.trigger)
+            and self._model_call(place.token, "may_trigger", t.trigger)
         ]
 
     @property
+    def available_triggers(self) -> list[str]:
+        """Triggers allowed now, in file order (used-up bounded transitions left out).
+
+        Inside a fork: the triggers of every step the case is at, each once,
+        in the order of :attr:`states`.
+        """
+        found: list[str] = []
+        for place in self._sorted_places():
+            found.extend(t for t in self._triggers_at(place) if t not in found)
+        return found
+
+    def available_at(self, step: str) -> list[str]:
+        """The triggers allowed now at ``step`` (empty when the case is not there)."""
+        found: list[str] = []
+        for place in self._places:
+            if self._step_of(place) == step:
+                found.extend(t for t in self._triggers_at(place) if t not in found)
+        return found
+
+    def _sorted_places(self) -> list[_Place]:
+        index = {step: i for i, step in enumerate(self.process.steps)}
+        return sorted(self._places, key=lambda p: index[self._step_of(p)])
+
+    @property
     def history(self) -> tuple[HistoryRecord, ...]:
-        """Every visit so far, the current one last."""
+        """Every visit so far, in the order they began (each branch's visits carry ``branch``)."""
         return tuple(self._history)
+
+    def branch_history(self, branch: str) -> tuple[HistoryRecord, ...]:
+        """The visits of one branch (named by its first step), in order."""
+        return tuple(record for record in self._history if record.branch == branch)
 
     def uses(self, step: str, trigger: str) -> int:
         """How often this case has taken ``trigger`` out of ``step``."""
         return self._uses.get((step, trigger), 0)
 
     def __repr__(self) -> str:
-        return f"Case({self.process.id!r}, id={self.id!r}, state={self.state!r})"
+        where = f"states={self.states!r}" if self._inside_fork else f"state={self.state!r}"
+        return f"Case({self.process.id!r}, id={self.id!r}, {where})"
 
     # -- driving --------------------------------------------------------------
 
-    def trigger(self, name: str) -> str:
+    def trigger(self, name: str, step: str | None = None) -> str:
         """Take the transition ``name`` out of the current step; return the new step.
 
-        Raises :class:`CaseError` when the case is done and
-        :class:`InvalidTrigger` when ``name`` is not allowed here.
+        Inside a fork, ``step`` names the step (so the branch) the trigger is
+        for; without it the trigger must be allowed at exactly one of the
+        steps the case is at. At a fork step, ``next`` starts every branch and
+        the first branch's step is returned (:attr:`states` lists them all).
+
+        Raises :class:`CaseError` when the case is done or the trigger is
+        ambiguous, and :class:`InvalidTrigger` when ``name`` is not allowed.
         """
-        step = self.state
-        if self.done:
-            raise CaseError(
-                f"case {self.id!r} is done (at end step {step!r}); it takes no more triggers"
-            )
-        allowed = self.available_triggers
-        if name not in allowed:
-            error = InvalidTrigger(step, name, allowed)
-            limit = self._limits.get((step, name))
-            if limit is not None:
-                shown = ", ".join(repr(a) for a in allowed) or "none"
-                error.args = (
-                    f"trigger {name!r} is not allowed at step {step!r}: case {self.id!r} has "
-                    f"used it {limit} time{'s' if limit != 1 else ''}, its max; allowed: {shown}",
-                )
-            raise error
+        return self._move(self._place_for(name, step), name)
+
+    def _move(self, place: _Place, name: str) -> str:
+        """Take ``name`` out of the visit of ``place`` (allowed: checked by the caller)."""
+        at = self._step_of(place)
         now = self._now()
-        last = self._history[-1]
+        last = self._history[place.record]
         if now < last.entered:
             raise CaseError(
                 f"case {self.id!r}: the clock went back in time ({now.isoformat()} is before "
-                f"{last.entered.isoformat()}, when {step!r} was entered), or the case was "
+                f"{last.entered.isoformat()}, when {at!r} was entered), or the case was "
                 "restored with a history in the future"
             )
-        if not self._model_call("trigger", name):  # pragma: no cover - checked above
-            raise InvalidTrigger(step, name, allowed)
-        key = (step, name)
+        self._order.append(place.record)
+        if self.process.steps[at].parallel:
+            return self._fork(place, now)
+        if not self._model_call(place.token, "trigger", name):  # pragma: no cover - checked
+            raise InvalidTrigger(at, name, self._triggers_at(place))
+        key = (at, name)
         self._uses[key] = self._uses.get(key, 0) + 1
-        target = self.state
-        self._history[-1] = HistoryRecord(last.step, last.owner, last.entered, now, name)
-        self._history.append(HistoryRecord(target, self.process.steps[target].owner, now))
+        target = self._step_of(place)
+        self._close(place.record, now, name)
+        if self.process.steps[target].join and place.branches:
+            return self._arrive(place, target, now)
+        place.record = self._enter(target, now, place.branch)
         return target
+
+    def _place_for(self, name: str, step: str | None) -> _Place:
+        """The token a trigger moves: the one at ``step``, or the only one that allows it."""
+        if self.done:
+            where = ", ".join(repr(self._step_of(p)) for p in self._places)
+            raise CaseError(
+                f"case {self.id!r} is done (at end step {where}); it takes no more triggers"
+            )
+        places = self._sorted_places()
+        if step is not None:
+            places = [p for p in places if self._step_of(p) == step]
+            if not places:
+                shown = ", ".join(repr(s) for s in self.states) or "none"
+                raise CaseError(f"case {self.id!r} is not at step {step!r}; it is at {shown}")
+        able = [p for p in places if name in self._triggers_at(p)]
+        if len(able) == 1:
+            return able[0]
+        if len(able) > 1:
+            shown = ", ".join(repr(self._step_of(p)) for p in able)
+            raise CaseError(
+                f"trigger {name!r} is allowed at several steps of case {self.id!r} ({shown}): "
+                "name one with case.trigger(name, step=...)"
+            )
+        if len(places) == 1:
+            only = places[0]
+            at = self._step_of(only)
+            allowed = self._triggers_at(only)
+            error = InvalidTrigger(at, name, allowed)
+            limit = self._limits.get((at, name))
+            if limit is not None:
+                shown = ", ".join(repr(a) for a in allowed) or "none"
+                error.args = (
+                    f"trigger {name!r} is not allowed at step {at!r}: case {self.id!r} has "
+                    f"used it {limit} time{'s' if limit != 1 else ''}, its max; allowed: {shown}",
+                )
+            raise error
+        per_step = "; ".join(
+            f"at {self._step_of(p)!r}: "
+            + (", ".join(repr(t) for t in self._triggers_at(p)) or "none")
+            for p in places
+        )
+        raise CaseError(
+            f"trigger {name!r} is not allowed at any step of case {self.id!r} ({per_step})"
+        )
+
+    def _close(self, index: int, now: datetime, trigger: str | None) -> None:
+        record = self._history[index]
+        self._history[index] = HistoryRecord(
+            record.step, record.owner, record.entered, now, trigger, record.branch
+        )
+
+    def _enter(self, step: str, now: datetime, branch: str | None) -> int:
+        owner = self.process.steps[step].owner
+        self._history.append(HistoryRecord(step, owner, now, branch=branch))
+        return len(self._history) - 1
+
+    def _fork(self, place: _Place, now: datetime) -> str:
+        """Finish a fork step: one new token per branch, each at its branch's first step."""
+        at = self._step_of(place)
+        branches = self.process.steps[at].parallel or []
+        self._close(place.record, now, FORK_TRIGGER)
+        self._machine.remove_model(place.token)
+        self._places.remove(place)
+        self._forks += 1
+        for branch in branches:
+            token = _Token()
+            self._machine.add_model(token, initial=branch)
+            inner = (*place.branches, (self._forks, at, branch))
+            self._places.append(_Place(token, inner, self._enter(branch, now, branch)))
+        return branches[0]
+
+    def _arrive(self, place: _Place, join: str, now: datetime) -> str:
+        """A branch reaches the join step of its innermost fork."""
+        number, fork, _branch = place.branches[-1]
+        self._places.remove(place)
+        if self.process.steps[join].join == "first":
+            for other in [p for p in self._places if _within(p, number)]:
+                self._withdraw(other, now)
+            inner = [n for n, ps in self._waiting.items() if any(_within(p, number) for p in ps)]
+            for key in inner:  # branches of a nested fork, waiting at its join: withdrawn too
+                for waiting in self._waiting.pop(key):
+                    self._machine.remove_model(waiting.token)
+        else:
+            arrived = self._waiting.setdefault(number, [])
+            arrived.append(place)
+            if len(arrived) < len(self.process.steps[fork].parallel or []):
+                return join
+            for other in self._waiting.pop(number)[:-1]:
+                self._machine.remove_model(other.token)
+        outer = place.branches[:-1]
+        merged = _Place(place.token, outer, self._enter(join, now, outer[-1][2] if outer else None))
+        self._places.append(merged)
+        return join
+
+    def _withdraw(self, place: _Place, now: datetime) -> None:
+        """A branch that lost a ``join: first`` race: its visit ends without a trigger."""
+        self._close(place.record, now, None)
+        self._machine.remove_model(place.token)
+        self._places.remove(place)
 
     # -- saving and restoring -------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": JSON_VERSION,
             "process": self.process.id,
             "case": self.id,
-            "state": self.state,
-            "history": [record.to_dict() for record in self._history],
         }
+        if self._forked:
+            data["state"] = None if self._inside_fork else self.state
+            data["states"] = list(self.states)
+            data["order"] = list(self._order)
+        else:
+            data["state"] = self.state
+        data["history"] = [record.to_dict() for record in self._history]
+        return data
 
     def to_json(self, indent: int | None = 2) -> str:
         """The case as JSON; :meth:`from_json` restores it on the same process."""
@@ -308,6 +538,8 @@ class Case:
         if not isinstance(raw, list) or not raw:
             raise CaseError(f"cannot restore case {case_id!r}: 'history' must be a non-empty list")
         history = [_record(process, case_id, i, item) for i, item in enumerate(raw, start=1)]
+        if any(step.parallel for step in process.steps.values()):
+            return _replayed(cls, process, case_id, clock, history, data)
         _check_path(process, case_id, history)
         state = data.get("state", history[-1].step)
         if state != history[-1].step:
@@ -316,6 +548,74 @@ class Case:
                 f"ends at {history[-1].step!r}"
             )
         return cls(process, case_id, clock, _history=history)
+
+
+def _within(place: _Place, number: int) -> bool:
+    """Whether ``place`` is inside the fork numbered ``number`` (at any depth)."""
+    return any(fork == number for fork, _, _ in place.branches)
+
+
+def _replayed(
+    cls: type[Case],
+    process: Process,
+    case_id: str,
+    clock: Clock | None,
+    history: list[HistoryRecord],
+    data: dict[str, Any],
+) -> Case:
+    """A saved case of a process with forks, restored by driving a new case through it.
+
+    ``order`` lists the history entries in the order they were left; each is
+    taken again, at its own time, and the history that results must be the
+    saved one. So what the machine allows is checked by the machine itself.
+    """
+    where = f"cannot restore case {case_id!r}"
+    if history[0].step != process.start:
+        raise CaseError(
+            f"{where}: its history begins at {history[0].step!r}, not at the start step "
+            f"{process.start!r}"
+        )
+    order = data.get("order", [])
+    if not isinstance(order, list) or not all(
+        type(n) is int and 0 <= n < len(history) for n in order
+    ):
+        raise CaseError(f"{where}: 'order' must list history entries (numbered from 0)")
+    moment = [history[0].entered]
+    case = cls(process, case_id, lambda: moment[0])
+    for number in order:
+        record = history[number]
+        place = next((p for p in case._places if p.record == number), None)
+        if place is None or record.trigger is None or record.left is None:
+            raise CaseError(
+                f"{where}: history entry {number + 1} ({record.step!r}) is not a visit the "
+                "case can leave at that point"
+            )
+        moment[0] = record.left
+        try:
+            if record.trigger not in case._triggers_at(place):
+                raise InvalidTrigger(record.step, record.trigger, case._triggers_at(place))
+            case._move(place, record.trigger)
+        except CaseError as exc:
+            raise CaseError(f"{where}: history entry {number + 1}: {exc}") from None
+    for number, (saved, redone) in enumerate(zip(history, case._history, strict=False), 1):
+        if saved != redone:
+            raise CaseError(
+                f"{where}: history entry {number} ({saved.step!r}) is not what the process "
+                f"does after the entries before it (expected {redone.step!r}, entered "
+                f"{redone.entered.isoformat()}, branch {redone.branch!r})"
+            )
+    if len(history) != len(case._history):
+        raise CaseError(
+            f"{where}: its history has {len(history)} entries, but taking its triggers "
+            f"gives {len(case._history)}"
+        )
+    states = data.get("states", list(case.states))
+    if states != list(case.states):
+        raise CaseError(
+            f"{where}: 'states' is {_shown(states)} but its history ends at {list(case.states)!r}"
+        )
+    case._clock = clock or utc_now
+    return case
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -356,9 +656,13 @@ def _record(process: Process, case_id: str, number: int, item: Any) -> HistoryRe
     trigger = item.get("trigger")
     if trigger is not None and not isinstance(trigger, str):
         raise CaseError(f"{where}: 'trigger' must be a text")
+    branch = item.get("branch")
+    if branch is not None and not isinstance(branch, str):
+        raise CaseError(f"{where}: 'branch' must be a text")
     entered = moments["entered"]
     assert entered is not None
-    return HistoryRecord(step, process.steps[step].owner, entered, moments["left"], trigger)
+    owner = process.steps[step].owner
+    return HistoryRecord(step, owner, entered, moments["left"], trigger, branch)
 
 
 def _check_path(process: Process, case_id: str, history: list[HistoryRecord]) -> None:
@@ -402,8 +706,10 @@ def _check_path(process: Process, case_id: str, history: list[HistoryRecord]) ->
 def visit_rows(cases: Iterable[Case]) -> Iterator[tuple[str, str, str | None, datetime, datetime]]:
     """The cases' completed step visits as event-log rows ``(case, step, owner, start, end)``.
 
-    One row per visit that has been left (start is when the step was
-    entered, end when it was left) and, for a finished case, one
+    One row per visit that has been left by a trigger (start is when the
+    step was entered, end when it was left; a visit withdrawn by a ``join:
+    first`` did not finish its work and has none), in the order the visits
+    ended, and, for a finished case, one
     zero-length row for its end step -- the layout of the simulator's
     ``--log``, which ``check-log`` and ``calibrate`` read. Writing them to a
     file is the caller's business (:func:`procflow.write_cases`).
@@ -417,8 +723,11 @@ def visit_rows(cases: Iterable[Case]) -> Iterator[tuple[str, str, str | None, da
                 f"two cases share the id {case.id!r}: their events would merge in the log"
             )
         seen.add(case.id)
+        rows: list[tuple[str, str, str | None, datetime, datetime]] = []
         for record in case.history:
-            if record.left is not None:
-                yield case.id, record.step, record.owner, record.entered, record.left
-            elif case.process.steps[record.step].end:
-                yield case.id, record.step, record.owner, record.entered, record.entered
+            if record.left is not None and record.trigger is not None:
+                rows.append((case.id, record.step, record.owner, record.entered, record.left))
+            elif record.left is None and case.process.steps[record.step].end:
+                rows.append((case.id, record.step, record.owner, record.entered, record.entered))
+        # by completion (a log's order), stably: branches of a fork finish in any order
+        yield from sorted(rows, key=lambda row: row[4])

@@ -157,7 +157,33 @@ def _label_table(rows: list[str], badge: Badge | None, align: str = "CENTER") ->
 # statements
 
 
+#: The marker inside a gateway's diamond: BPMN's parallel gateway (+) for a fork and a
+#: ``join: all``, the complex gateway's asterisk for a ``join: first``.
+GATEWAY_MARKER = {"fork": "+", "join": "+", "first": "*"}
+
+
+def _gateway(node: Node) -> str:
+    """A fork or join: a small diamond with its marker, in the gateway colours."""
+    assert node.gateway is not None
+    marker = html(GATEWAY_MARKER[node.gateway])
+    attrs: list[tuple[str, str]] = [
+        ("shape", "diamond"),
+        ("label", f'<<FONT POINT-SIZE="20"><B>{marker}</B></FONT>>'),
+        ("width", "0.5"),
+        ("height", "0.5"),
+        ("fixedsize", "true"),
+        ("style", "filled"),
+        ("fillcolor", quote(P.GATEWAY_FILL)),
+        ("color", quote(P.GATEWAY_BORDER)),
+        ("penwidth", "1.5"),
+        ("tooltip", tooltip(node.tooltip)),
+    ]
+    return f"{quote(node.id)} {_attrs(attrs)};"
+
+
 def _node(node: Node) -> str:
+    if node.gateway is not None:
+        return _gateway(node)
     rows = [_lines(node.title, bold=True)]
     if node.detail:
         rows.append(_small(node.detail))
@@ -276,6 +302,12 @@ def _legend_sample(key: Key) -> str:
         return line(P.EDGE, "\u2014\u2014\u25b6")
     if key is Key.FEEDBACK:
         return line(P.FEEDBACK, "- - \u25b6")
+    if key in (Key.FORK, Key.JOIN, Key.JOIN_FIRST):
+        glyph = "*" if key is Key.JOIN_FIRST else "+"
+        return (
+            f'<TD WIDTH="34"><FONT POINT-SIZE="14" COLOR="{P.GATEWAY_BORDER}">'
+            f"<B>\u25c7{glyph}</B></FONT></TD>"
+        )
     if key is Key.LANE:
         return box(P.LANE_FILL, P.LANE_BORDER)
     if key is Key.EXTERNAL:

@@ -69,7 +69,19 @@ def _node_label(node: Node) -> str:
     return "<br/>".join(parts)
 
 
+def node_name(node_id: str) -> str:
+    """The Mermaid id of a step, or of a fork or join gateway (``x.fork`` -> ``fork_x``).
+
+    >>> node_name("a-b"), node_name("a-b.fork"), node_name("a-b.join")
+    ('s_a_db', 'fork_a_db', 'join_a_db')
+    """
+    step, dot, kind = node_id.rpartition(".")
+    return mermaid_id(kind, step) if dot else mermaid_id("s", node_id)
+
+
 def _node(node: Node) -> str:
+    if node.gateway is not None:  # Mermaid's fork/join bar (flowchart shape, Mermaid 11.3+)
+        return f"{node_name(node.id)}@{{ shape: {'fork' if node.gateway == 'fork' else 'join'} }}"
     name = mermaid_id("s", node.id)
     label = f'"{_node_label(node)}"'
     if node.end:
@@ -108,7 +120,7 @@ def _lane_style(lane: Lane) -> str:
 def _edge(edge: Edge) -> str:
     arrow = "-.->" if edge.feedback else "-->"
     caption = f'|"{text(edge.caption)}"|' if edge.caption else ""
-    return f"{mermaid_id('s', edge.source)} {arrow}{caption} {mermaid_id('s', edge.target)}"
+    return f"{node_name(edge.source)} {arrow}{caption} {node_name(edge.target)}"
 
 
 _CLASSES: dict[str, str] = {
@@ -136,6 +148,9 @@ def _node_class(node: Node) -> str:
     return "step"
 
 
+_BAR_STYLE = f"fill:{P.GATEWAY_FILL},stroke:{P.GATEWAY_BORDER},color:{P.INK}"
+
+
 def _legend_node(key: Key) -> tuple[str, str, str]:
     """``(id, node text, style)`` of one legend entry, drawn in the style it explains."""
     name = f"legend_{key.value}"
@@ -148,6 +163,7 @@ def _legend_node(key: Key) -> tuple[str, str, str]:
         Key.TRANSITION: f"fill:{P.PAPER},stroke:{P.EDGE},color:{P.EDGE}",
         Key.FEEDBACK: f"fill:{P.PAPER},stroke:{P.FEEDBACK},stroke-dasharray:4 3,color:{P.FEEDBACK}",
         Key.LANE: f"fill:{P.LANE_FILL},stroke:{P.LANE_BORDER}",
+        **dict.fromkeys((Key.FORK, Key.JOIN, Key.JOIN_FIRST), _BAR_STYLE),
         Key.EXTERNAL: f"fill:{P.EXTERNAL_FILL},stroke:{P.EXTERNAL_BORDER},stroke-dasharray:5 5",
         **{key: _CLASSES[mark.value] for key, mark in P.KEY_MARK.items()},
         **{
@@ -156,7 +172,13 @@ def _legend_node(key: Key) -> tuple[str, str, str]:
         },
         Key.BOTTLENECK: f"fill:{P.PAPER},stroke:{P.BOTTLENECK_BORDER},stroke-width:4px",
     }
-    prefix = {Key.TRANSITION: "\u2192 ", Key.FEEDBACK: "\u21e2 "}.get(key, "")
+    prefix = {
+        Key.TRANSITION: "\u2192 ",
+        Key.FEEDBACK: "\u21e2 ",
+        Key.FORK: "\u25ac ",
+        Key.JOIN: "\u25ac ",
+        Key.JOIN_FIRST: "\u25ac ",
+    }.get(key, "")
     if prefix:
         label = f'"{prefix}{text(P.LEGEND_TEXT[key])}"'
     return name, f"{name}[{label}]", styles[key]
@@ -199,7 +221,8 @@ def to_mermaid(diagram: Diagram) -> str:
         out.append(f"{_INDENT}classDef {name} {css}")
     groups: dict[str, list[str]] = {}
     for node in diagram.nodes:
-        groups.setdefault(_node_class(node), []).append(mermaid_id("s", node.id))
+        if node.gateway is None:  # a bar keeps Mermaid's own fork/join look
+            groups.setdefault(_node_class(node), []).append(mermaid_id("s", node.id))
     groups["startmarker"] = [_START]
     for name in _CLASSES:
         if name in groups:

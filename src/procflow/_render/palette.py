@@ -67,6 +67,9 @@ LEVEL_FILL: dict[Level, str] = {
 
 BOTTLENECK_BORDER = "#9b2c2c"
 
+GATEWAY_FILL = "#fffbea"  # fork and join gateways: BPMN's parallel gateway, a diamond with +
+GATEWAY_BORDER = "#975a16"
+
 
 def level_of(utilization: float) -> Level:
     """The load level of a utilization (``0.9`` is :attr:`Level.HIGH`)."""
@@ -158,6 +161,9 @@ class Key(enum.Enum):
     MISSING = "missing"
     TRANSITION = "transition"
     FEEDBACK = "feedback"
+    FORK = "fork"
+    JOIN = "join"
+    JOIN_FIRST = "join-first"
     LANE = "lane"
     EXTERNAL = "external"
     ERROR = "error"
@@ -177,6 +183,9 @@ LEGEND_TEXT: dict[Key, str] = {
     Key.MISSING: "missing step (a transition names no step)",
     Key.TRANSITION: "transition: trigger and probability",
     Key.FEEDBACK: "feedback loop (rework); \u2264N\u00d7 = at most N times per case",
+    Key.FORK: "fork: after the step, every branch starts at once",
+    Key.JOIN: "join: the step waits until every branch has arrived",
+    Key.JOIN_FIRST: "join (first): the first branch continues, the others are withdrawn",
     Key.LANE: "owner lane: staff pool, capacity = people in parallel",
     Key.EXTERNAL: "external owner: pure delay, no queue",
     Key.ERROR: "lint error (badge: rule codes)",

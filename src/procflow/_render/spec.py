@@ -16,7 +16,7 @@ iteration of computed data, so the same file always gives the same diagram.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from procflow._render.palette import LEVEL_KEY, MARK_KEY, Key, Level, Mark, level_of
@@ -30,12 +30,14 @@ from procflow._render.text import (
     wrap,
 )
 from procflow.findings import Finding, Severity
-from procflow.model import Goal, Process, Transition
+from procflow.model import Goal, Process, Step, Transition
 
 #: Rules whose subject is an owner even when a step has the same id.
 OWNER_CODES = frozenset({"PF203", "PF204", "PF501", "PF502"})
 #: At most this many notes are listed under a highlighted diagram.
 MAX_NOTES = 8
+
+_LEGEND_KEY_OF = {"fork": Key.FORK, "join": Key.JOIN, "first": Key.JOIN_FIRST}
 
 _SEVERITY_MARK = {
     Severity.ERROR: Mark.ERROR,
@@ -70,6 +72,9 @@ class Node:
     missing: bool = False
     tooltip: str = ""
     badge: Badge | None = None
+    gateway: str | None = None
+    """``fork``, ``join`` or ``first`` (a ``join: first``) for a parallel gateway: no step
+    of its own, drawn beside the step that forks or joins (docs/parallel-work.md)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,7 @@ def build_diagram(
     """The diagram of ``process``; ``highlights`` marks findings and load (``--highlight``)."""
     step_badges, owner_badges, notes = _assign_findings(process, highlights, lanes)
     lane_list = _lanes(process, highlights, owner_badges) if lanes else ()
+    lane_list = tuple(_with_gateways(process, lane) for lane in lane_list)
     lane_of = {node_id: lane.id for lane in lane_list for node_id in lane.nodes}
 
     nodes: list[Node] = []
@@ -183,12 +189,14 @@ def build_diagram(
                 end=step.end,
                 tooltip=_step_tooltip(process, step_id),
                 badge=step_badges.get(step_id),
+                gateway=_own_gateway(step),
             )
         )
 
+    nodes.extend(_gateway_nodes(process, lane_of))
     missing: list[str] = []
     known = set(process.steps)
-    wanted = [process.start, *(t.to for _, t in process.edges())]
+    wanted = [process.start, *(target for _, target, _ in _arrows(process) if "." not in target)]
     for target in wanted:
         if target not in known and target not in missing:
             missing.append(target)
@@ -204,19 +212,22 @@ def build_diagram(
         for target in missing
     )
 
-    order = flow_order(process)
-    pairs = {(source, transition.to) for source, transition in process.edges()}
+    arrows = _arrows(process)
+    order = _flow_order(process.start, process.steps, arrows)
+    pairs = {(source, target) for source, target, _ in arrows}
     edges = tuple(
         Edge(
             source=source,
-            target=transition.to,
-            caption=edge_caption(transition),
-            feedback=transition.feedback,
-            back=source != transition.to and order[transition.to] < order[source],
-            paired=source != transition.to and (transition.to, source) in pairs,
-            tooltip=_edge_tooltip(source, transition),
+            target=target,
+            caption=edge_caption(transition) if transition is not None else _race(source),
+            feedback=transition is not None and transition.feedback,
+            back=source != target and order[target] < order[source],
+            paired=source != target and (target, source) in pairs,
+            tooltip=_edge_tooltip(source, transition)
+            if transition is not None
+            else f"{source} \u2192 {target}",
         )
-        for source, transition in process.edges()
+        for source, target, transition in arrows
     )
 
     arrivals = None
@@ -255,17 +266,25 @@ def flow_order(process: Process) -> dict[str, int]:
     every edge that is not a loop goes from a lower to a higher number, and
     an edge back to a lower number closes a loop. Steps the search does not
     reach are searched from in file order. Iterative, so 1,000-step
-    processes do not hit the recursion limit.
+    processes do not hit the recursion limit. Fork and join gateways
+    (:func:`gateway_id`) are numbered with the steps.
     """
-    forward: dict[str, list[str]] = {step_id: [] for step_id in process.steps}
-    for source, transition in process.edges():
-        forward.setdefault(transition.to, [])
-        if not transition.feedback:
-            forward[source].append(transition.to)
-    forward.setdefault(process.start, [])
+    return _flow_order(process.start, process.steps, _arrows(process))
+
+
+def _flow_order(
+    start: str, steps: Iterable[str], arrows: Sequence[tuple[str, str, Transition | None]]
+) -> dict[str, int]:
+    forward: dict[str, list[str]] = {step_id: [] for step_id in steps}
+    for source, target, transition in arrows:
+        forward.setdefault(source, [])
+        forward.setdefault(target, [])
+        if transition is None or not transition.feedback:
+            forward[source].append(target)
+    forward.setdefault(start, [])
     postorder: list[str] = []
     visited: set[str] = set()
-    for root in (process.start, *forward):
+    for root in (start, *forward):
         if root in visited:
             continue
         visited.add(root)
@@ -282,6 +301,113 @@ def flow_order(process: Process) -> dict[str, int]:
                 postorder.append(node)
     total = len(postorder)
     return {node: total - 1 - index for index, node in enumerate(postorder)}
+
+
+# --------------------------------------------------------------------------
+# fork and join gateways (docs/parallel-work.md#diagrams)
+
+
+def gateway_id(step_id: str, kind: str) -> str:
+    """The node id of the ``fork`` after, or the ``join``/``first`` before, ``step_id``.
+
+    A dot never occurs in a step id (ids are ``[a-z][a-z0-9_-]*``), so a
+    gateway cannot clash with a step.
+
+    >>> gateway_id("approve-hire", "fork")
+    'approve-hire.fork'
+    """
+    return f"{step_id}.{kind}"
+
+
+def _own_gateway(step: Step) -> str | None:
+    """The gateway kind of a step that is only a gateway: a fork or (non-end) join that does
+    no work (``duration: 0s``) is drawn as the diamond alone, without a box."""
+    if step.end or step.duration is None or step.duration.mean != 0.0:
+        return None
+    if step.parallel:
+        return "fork"
+    return _join_kind(step.join) if step.join else None
+
+
+def _join_kind(join: str) -> str:
+    """The gateway kind of a ``join:`` value: ``join`` (all) or ``first``."""
+    return "first" if join == "first" else "join"
+
+
+def _race(source: str) -> str | None:
+    """The caption of the arrow out of a ``join: first`` gateway (Mermaid draws all bars alike)."""
+    return "first to arrive" if source.endswith(".first") else None
+
+
+def _arrows(process: Process) -> list[tuple[str, str, Transition | None]]:
+    """Every arrow of the drawing, ``(source, target, transition or None)``, in file order.
+
+    Without forks these are the process's transitions exactly. A fork step
+    gets one arrow into its fork gateway and one from the gateway into each
+    branch; every transition into a join step ends at the step's join
+    gateway instead, which has one arrow into the step.
+    """
+    joins = {
+        step_id: _join_kind(step.join)
+        for step_id, step in process.steps.items()
+        if step.join and _own_gateway(step) is None
+    }
+    arrows: list[tuple[str, str, Transition | None]] = []
+    for step_id, step in process.steps.items():
+        if step_id in joins:
+            arrows.append((gateway_id(step_id, joins[step_id]), step_id, None))
+        if step.parallel:
+            fork = step_id if _own_gateway(step) else gateway_id(step_id, "fork")
+            if fork != step_id:
+                arrows.append((step_id, fork, None))
+            arrows.extend((fork, branch, None) for branch in step.parallel)
+            continue
+        for transition in step.transitions:
+            target = transition.to
+            if target in joins:
+                target = gateway_id(target, joins[target])
+            arrows.append((step_id, target, transition))
+    return arrows
+
+
+def _gateway_nodes(process: Process, lane_of: Mapping[str, str]) -> list[Node]:
+    """One node per fork and per join gateway, in the lane of its step."""
+    nodes: list[Node] = []
+    for step_id, step in process.steps.items():
+        if _own_gateway(step) is not None:
+            continue  # drawn as its own gateway
+        if step.join:
+            kind = _join_kind(step.join)
+            tip = (
+                f"join before {step_id}: the first branch to arrive continues, the others "
+                "are withdrawn"
+                if kind == "first"
+                else f"join before {step_id}: waits until every branch has arrived"
+            )
+            gateway = gateway_id(step_id, kind)
+            nodes.append(Node(gateway, (), lane=lane_of.get(step_id), tooltip=tip, gateway=kind))
+        if step.parallel:
+            branches = ", ".join(step.parallel)
+            tip = f"fork after {step_id}: {branches} start at once"
+            gateway = gateway_id(step_id, "fork")
+            nodes.append(Node(gateway, (), lane=lane_of.get(step_id), tooltip=tip, gateway="fork"))
+    return nodes
+
+
+def _with_gateways(process: Process, lane: Lane) -> Lane:
+    """``lane`` with its steps' gateways: a join just before its step, a fork just after."""
+    members: list[str] = []
+    for step_id in lane.nodes:
+        step = process.steps[step_id]
+        if _own_gateway(step) is not None:
+            members.append(step_id)
+            continue
+        if step.join:
+            members.append(gateway_id(step_id, _join_kind(step.join)))
+        members.append(step_id)
+        if step.parallel:
+            members.append(gateway_id(step_id, "fork"))
+    return replace(lane, nodes=tuple(members)) if len(members) != len(lane.nodes) else lane
 
 
 # --------------------------------------------------------------------------
@@ -457,6 +583,9 @@ def _goal_text(goal: Goal) -> str:
 def _legend_keys(diagram: Diagram) -> tuple[Key, ...]:
     used: set[Key] = {Key.START, Key.TRANSITION}
     for node in diagram.nodes:
+        if node.gateway is not None:
+            used.add(_LEGEND_KEY_OF[node.gateway])
+            continue
         if node.end:
             used.add(Key.END)
         elif node.missing:

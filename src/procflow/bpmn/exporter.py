@@ -80,10 +80,20 @@ class _Flows:
     def _build(self) -> None:
         p = self.p
         self.nodes.append((START, "event", self.step_lane(p.start)))
-        self.flows.append({"id": "Flow_start", "from": START, "to": p.start})
+        joins = {step_id: f"Join_{step_id}" for step_id, s in p.steps.items() if s.join}
+        self.flows.append({"id": "Flow_start", "from": START, "to": joins.get(p.start, p.start)})
         for step_id, step in p.steps.items():
             lane = self.step_lane(step_id)
+            if step.join:  # every flow into a join step meets at its gateway first
+                kind = "first" if step.join == "first" else "join"
+                self.nodes.append((joins[step_id], kind, lane))
+                self.flows.append(
+                    {"id": f"Flow.join_{step_id}", "from": joins[step_id], "to": step_id}
+                )
             self.nodes.append((step_id, "event" if step.end else "task", lane))
+            if step.parallel:
+                self._fork(step_id, step.parallel, lane, joins)
+                continue
             edges = step.transitions
             source = step_id
             if len(edges) > 1:
@@ -95,11 +105,29 @@ class _Flows:
                     {
                         "id": f"Flow_{step_id}_{edge.trigger}",
                         "from": source,
-                        "to": edge.to,
+                        "to": joins.get(edge.to, edge.to),
                         "edge": edge,
                         "split": len(edges) > 1,
                     }
                 )
+
+    def _fork(self, step_id: str, branches: list[str], lane: str, joins: dict[str, str]) -> None:
+        """A fork step: a flow into a parallel gateway, and one flow from it per branch.
+
+        Gateway and flow ids of forks and joins (``Fork_x``, ``Join_x``, ``Flow.fork_x``)
+        cannot clash with a step id (lower case) or another flow's (no ``.`` in an id).
+        """
+        gateway = f"Fork_{step_id}"
+        self.nodes.append((gateway, "fork", lane))
+        self.flows.append({"id": f"Flow.fork_{step_id}", "from": step_id, "to": gateway})
+        for number, branch in enumerate(branches, 1):
+            self.flows.append(
+                {
+                    "id": f"Flow.branch_{step_id}_{number}",
+                    "from": gateway,
+                    "to": joins.get(branch, branch),
+                }
+            )
 
 
 def export(process: object, *, params: bool = False) -> tuple[bytes, str | None]:
@@ -117,7 +145,10 @@ def export(process: object, *, params: bool = False) -> tuple[bytes, str | None]
                 "run `procflow lint` and fix the process first"
             )
     layout = lay_out(
-        graph.nodes,
+        [
+            (ident, "gateway" if kind in _PARALLEL else kind, lane)
+            for ident, kind, lane in graph.nodes
+        ],
         [
             (f["id"], f["from"], f["to"], bool(f.get("edge") and f["edge"].feedback))
             for f in graph.flows
@@ -206,6 +237,15 @@ def _lanes(process: Process, graph: _Flows, parent: ET.Element) -> None:
             ET.SubElement(element, _q(BPMN, "flowNodeRef")).text = ident
 
 
+#: Gateway kinds of forks and joins -> (BPMN element, gatewayDirection). A ``join: first``
+#: is a complex gateway (BPMN's discriminator), marked ``procflow:join="first"``.
+_PARALLEL = {
+    "fork": ("parallelGateway", "Diverging"),
+    "join": ("parallelGateway", "Converging"),
+    "first": ("complexGateway", "Converging"),
+}
+
+
 def _flow_lists(graph: _Flows) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     incoming: dict[str, list[str]] = {}
     outgoing: dict[str, list[str]] = {}
@@ -223,6 +263,13 @@ def _nodes(process: Process, graph: _Flows, parent: ET.Element) -> None:
             element = ET.SubElement(parent, _q(BPMN, "startEvent"), {"id": START})
         elif kind == "gateway":
             element = ET.SubElement(parent, _q(BPMN, "exclusiveGateway"), {"id": ident})
+        elif kind in _PARALLEL:
+            tag, direction = _PARALLEL[kind]
+            element = ET.SubElement(
+                parent, _q(BPMN, tag), {"id": ident, "gatewayDirection": direction}
+            )
+            if kind == "first":  # BPMN's complex gateway: the first branch to arrive goes on
+                _pf(element, join="first")
         else:
             step = process.steps[ident]
             tag = "endEvent" if step.end else "task"

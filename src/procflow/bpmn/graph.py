@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from procflow.bpmn.names import BPMN, GATEWAYS_NOT_REPRESENTED, IGNORED, PASS_THROUGH, TASKS
+from procflow.bpmn.names import (
+    BPMN,
+    GATEWAYS_NOT_REPRESENTED,
+    GATEWAYS_PARALLEL,
+    IGNORED,
+    PASS_THROUGH,
+    TASKS,
+)
 from procflow.bpmn.xmltree import BpmnError, Node
 
 
@@ -161,6 +168,7 @@ def _read_elements(process: Node, model: Model) -> None:
             or tag in ("startEvent", "endEvent", "intermediateCatchEvent", "exclusiveGateway")
             or tag in PASS_THROUGH
             or tag in GATEWAYS_NOT_REPRESENTED
+            or tag in GATEWAYS_PARALLEL
         )
         if not known:
             model.notice(child, f"<{tag}> is not represented: left out")

@@ -10,10 +10,17 @@ stays exact), its trigger the sequence flows' names. Cycles become
 ``feedback: true`` transitions: the back edges of a depth-first search
 from the start step (edges the file already marks, as procflow's export does, are not walked).
 
-Parallel and other gateways procflow cannot represent yet are named in a
-:class:`~procflow.bpmn.graph.Notice` and imported as an exclusive choice
-with equal shares (a split) or a merge (a join); this is the seam where
-parallel gateways become ``parallel``/``join`` once the model has them.
+Parallel gateways fork and join (docs/parallel-work.md#bpmn): a step whose
+one outgoing flow enters a parallel split becomes a fork (``parallel:``
+lists the branches), and a step that only a parallel join leads to gets
+``join: all`` (``join: first`` for a complex gateway marked
+``procflow:join="first"``, procflow's own export of a race). A parallel
+gateway that sits elsewhere -- after a choice, before a merge -- becomes a
+*gateway step* of its own that does no work (``duration: 0s``, owned by the
+external ``wait`` owner): event logs need not record it. Other gateways
+procflow cannot represent are named in a :class:`~procflow.bpmn.graph.Notice`
+and imported as an exclusive choice with equal shares (a split) or a merge
+(a join).
 """
 
 from __future__ import annotations
@@ -22,7 +29,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from procflow.bpmn.graph import FlowNode, Model
-from procflow.bpmn.names import BPMN, GATEWAYS_CHOICE, GATEWAYS_NOT_REPRESENTED, PF, TASKS
+from procflow.bpmn.names import (
+    BPMN,
+    GATEWAYS_CHOICE,
+    GATEWAYS_NOT_REPRESENTED,
+    GATEWAYS_PARALLEL,
+    PF,
+    TASKS,
+)
 from procflow.bpmn.params import Params
 from procflow.bpmn.steps import Path, Steps, cut_off, mark_loops, slug, transitions, unique
 from procflow.bpmn.timers import timer_duration
@@ -62,6 +76,15 @@ class Importer:
         self.noticed: set[str] = set()
         self.ways = 0
         self.warned: set[str] = set()
+        self.taken: set[str] = set()
+        self.fork_at: dict[str, FlowNode] = {}
+        """Step node id -> the parallel split its one outgoing flow enters (the step forks)."""
+        self.join_on: dict[str, str] = {}
+        """Step node id -> ``all``/``first``: only a parallel join leads to it."""
+        self.gateway_steps: dict[str, str] = {}
+        """Gateway node id -> the id of the gateway step made for it."""
+        self.extra: dict[str, dict[str, Any]] = {}
+        """Steps made for gateways (and for branches that begin with a choice)."""
 
     def where(self, node: FlowNode) -> str:
         return f"{self.m.path}:{node.node.line}:{node.node.column}"
@@ -122,7 +145,7 @@ class Importer:
         return node.kind in TASKS or node.kind in ("endEvent", "intermediateCatchEvent")
 
     def build_steps(self) -> dict[str, dict[str, Any]]:
-        taken: set[str] = set()
+        taken = self.taken
         steps: dict[str, dict[str, Any]] = {}
         for node in self.m.nodes.values():
             if not self.is_step(node):
@@ -247,9 +270,31 @@ class Importer:
 
     # ---------------------------------------------------------------- transitions
 
+    def parallel_kind(self, node: FlowNode) -> str | None:
+        """``all`` for a parallel gateway, ``first`` for procflow's race gateway, else ``None``."""
+        if node.kind in GATEWAYS_PARALLEL:
+            return "all"
+        if node.kind == "complexGateway" and node.node.get("join", PF) == "first":
+            return "first"
+        return None
+
     def paths(self, node: FlowNode) -> list[Path]:
-        """Every way from ``node`` (a step or the start event) to the next steps."""
+        """Every way from ``node`` (a step or the start event) to the next steps.
+
+        A step whose one flow enters a parallel split has none: it forks
+        (:attr:`fork_at`), and its branches are read by :meth:`branches`.
+        """
         flows = node.outgoing
+        if len(flows) == 1 and self.is_step(node):
+            split = self.m.nodes[self.m.flows[flows[0]].target]
+            if (
+                self.parallel_kind(split) == "all"
+                and len(split.outgoing) > 1
+                and len(split.incoming) == 1
+                and not self.m.flows[flows[0]].name
+            ):
+                self.fork_at[node.id] = split
+                return []
         if len(flows) > 1 and node.kind not in GATEWAYS_CHOICE:
             conditional = any(
                 c.ns == BPMN and c.tag == "conditionExpression"
@@ -332,7 +377,13 @@ class Importer:
                 target.node.line,
                 target.node.column,
             )
-        if target.kind in GATEWAYS_NOT_REPRESENTED:
+        kind = self.parallel_kind(target)
+        if kind is not None and (
+            len(target.outgoing) > 1
+            or (len(target.incoming) > 1 and not self.joins_a_step(target, kind))
+        ):
+            return [Path(self.gateway_step(target), p, names, feedback, None, trigger)]
+        if target.kind in GATEWAYS_NOT_REPRESENTED and kind is None:
             what = "split" if len(target.outgoing) > 1 else "join"
             self.notify(
                 target,
@@ -351,6 +402,56 @@ class Importer:
                 path.max = path.max or (int(bound) if bound else None)
                 out.append(path)
         return out
+
+    def joins_a_step(self, gateway: FlowNode, kind: str) -> bool:
+        """Whether a join gateway leads straight to a step that only it leads to.
+
+        That step then gets ``join:`` (remembered in :attr:`join_on`), and
+        the ways through the gateway end at it.
+        """
+        if len(gateway.outgoing) != 1 or len(gateway.incoming) < 2:
+            return False
+        step = self.m.nodes[self.m.flows[gateway.outgoing[0]].target]
+        if not self.is_step(step):
+            return False
+        if any(self.m.flows[f].source != gateway.id for f in step.incoming):
+            return False
+        self.join_on[step.id] = kind
+        return True
+
+    def gateway_step(self, gateway: FlowNode) -> str:
+        """The id of the step that stands for ``gateway``: it forks, joins, or both."""
+        ident = self.gateway_steps.get(gateway.id)
+        if ident is not None:
+            return ident
+        ident = unique(slug(gateway.name or gateway.id, "gateway"), self.taken)
+        self.gateway_steps[gateway.id] = ident
+        body: dict[str, Any] = {"owner": self.wait_owner(), "duration": "0s"}
+        self.extra[ident] = body
+        if len(gateway.incoming) > 1:
+            body["join"] = self.parallel_kind(gateway)
+        if len(gateway.outgoing) > 1:
+            body["parallel"] = self.branches(gateway)
+        else:
+            body.update(transitions(self.paths(gateway)))
+        return ident
+
+    def branches(self, split: FlowNode) -> list[str]:
+        """The first step of each branch of a parallel split.
+
+        A branch that begins with a choice starts at a step of its own
+        that makes the choice and does no work.
+        """
+        starts: list[str] = []
+        for number, flow in enumerate(split.outgoing, 1):
+            ways = self.follow(flow, 1.0, [], (split.id,))
+            if len(ways) == 1 and not ways[0].feedback:
+                starts.append(ways[0].target)
+                continue
+            ident = unique(slug(f"{split.name or split.id}-branch-{number}", "branch"), self.taken)
+            self.extra[ident] = {"owner": self.wait_owner(), "duration": "0s", **transitions(ways)}
+            starts.append(ident)
+        return starts
 
     def implicit_end(self) -> str:
         if "__end__" not in self.step_of:
@@ -395,10 +496,18 @@ class Importer:
         for node in self.m.nodes.values():
             if self.is_step(node) and node.kind != "endEvent":
                 paths = self.paths(node)
+                split = self.fork_at.get(node.id)
+                if split is not None:
+                    steps[self.step_of[node.id]]["parallel"] = self.branches(split)
+                    continue
                 if not paths:
                     paths = [Path(self.implicit_end(), 1.0, [])]
                 steps[self.step_of[node.id]].update(transitions(paths))
         start, start_paths = self.start(steps)
+        for node_id, kind in self.join_on.items():
+            body = steps[self.step_of[node_id]]
+            steps[self.step_of[node_id]] = {"join": kind, **body}
+        steps.update(self.extra)
         if start_paths:
             owner = self.wait_owner()
             steps = {

@@ -37,11 +37,12 @@ TASKS = frozenset(
 #: Gateways a case passes through choosing one way (collapsed into transitions).
 GATEWAYS_CHOICE = frozenset({"exclusiveGateway"})
 
-#: Gateways procflow's model cannot say yet; ``parallelGateway`` moves to a
-#: fork/join mapping once steps have ``parallel:``/``join:`` (issue 13).
-GATEWAYS_NOT_REPRESENTED = frozenset(
-    {"parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway"}
-)
+#: Gateways that fork or join (docs/parallel-work.md#bpmn): a parallel gateway, and a
+#: complex gateway marked ``procflow:join="first"`` (procflow's export of ``join: first``).
+GATEWAYS_PARALLEL = frozenset({"parallelGateway"})
+
+#: Gateways procflow's model cannot say: imported as a choice (a split) or a merge (a join).
+GATEWAYS_NOT_REPRESENTED = frozenset({"inclusiveGateway", "complexGateway", "eventBasedGateway"})
 
 #: Flow elements that carry no work and no choice: a case passes straight on.
 PASS_THROUGH = frozenset({"intermediateThrowEvent"})

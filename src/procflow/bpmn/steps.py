@@ -97,7 +97,8 @@ def mark_loops(steps: dict[str, dict[str, Any]], start: str) -> None:
         if "next" in body:
             body["on"] = {"next": {"to": body.pop("next")}}
         # edges already marked (procflow's own export) break their cycles already
-        return [e for e in body.get("on", {}).values() if not e.get("feedback")]
+        walk = [e for e in body.get("on", {}).values() if not e.get("feedback")]
+        return walk + [{"to": branch} for branch in body.get("parallel", [])]  # walked only
 
     state[start] = 1
     stack.append((start, edges(start)))
@@ -123,6 +124,8 @@ def mark_loops(steps: dict[str, dict[str, Any]], start: str) -> None:
 def _targets(body: dict[str, Any]) -> list[str]:
     if "next" in body:
         return [body["next"]]
+    if "parallel" in body:
+        return list(body["parallel"])
     return [edge["to"] for edge in body.get("on", {}).values()]
 
 

@@ -34,6 +34,8 @@ def quote(text: str) -> str:
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, list):  # a fork's branches
+        return "[" + ", ".join(_scalar(item) for item in value) + "]"
     if value is True:
         return "true"
     if value is False:

@@ -81,9 +81,10 @@ def header(report: LogReport, path: str, log_path: str) -> Text:
         facts.append(f"{_date(m.first_time)} → {_date(m.last_time)}")
     text.append("\n" + " · ".join(facts), style="dim")
     if report.timing == "complete-only":
+        where = "in its branch" if m.index.compiled.has_forks else "in the case"
         text.append(
             "\ncompletion times only: a step's time is measured from the previous "
-            "completion in the case, so it includes waiting",
+            f"completion {where}, so it includes waiting",
             style="dim",
         )
     else:

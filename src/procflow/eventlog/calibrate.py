@@ -304,7 +304,7 @@ def _calibrate_probabilities(
     minimum: int,
 ) -> None:
     for step_id, edges in m.index.out.items():
-        if len(edges) < 2:
+        if len(edges) < 2 or m.index.compiled.fork[edges[0].source]:  # a fork takes every branch
             continue
         bounded = any(e.max is not None for e in edges)
         counts = [m.free_counts[e.number] for e in edges]

@@ -59,6 +59,8 @@ _MESSAGES = {
     "max-exceeded": "a bounded transition taken more often than its max",
     "after-end": "events after the case reached an end step",
     "not-finished": "the case stops at a step with no transition into an end step",
+    "skipped-branch": "a branch of a fork has no event before its join",
+    "incomplete-branch": "a branch of a fork stops before its join",
 }
 
 
@@ -85,6 +87,16 @@ class Deviation:
             return f"{self.source!r} -> {self.target!r} taken more often than its max"
         if self.kind == "after-end":
             return f"{self.target!r} after the end step {self.source!r}"
+        if self.kind == "skipped-branch":
+            return (
+                f"branch {self.target!r} of the fork at {self.source!r} is skipped: "
+                "it has no event before the branches join"
+            )
+        if self.kind == "incomplete-branch":
+            return (
+                f"a branch stops at {self.source!r} before the join {self.target!r}: "
+                "there is no transition into the join from there"
+            )
         if self.kind == "not-finished":
             return (
                 f"case not finished: its last event is {self.source!r}, "
@@ -399,8 +411,8 @@ def _deviations(m: Measurements) -> list[Deviation]:
 def _branches(m: Measurements) -> list[BranchCheck]:
     checks: list[BranchCheck] = []
     for edges in m.index.out.values():
-        if len(edges) < 2:
-            continue
+        if len(edges) < 2 or m.index.compiled.fork[edges[0].source]:
+            continue  # (a fork's branches are all taken: no shares to compare)
         bounded = any(e.max is not None for e in edges)
         departures = sum(m.free_counts[e.number] for e in edges)
         every = sum(m.edge_counts[e.number] for e in edges)

@@ -75,6 +75,7 @@ from procflow.eventlog.batch import Batch, Labels, batches_of
 from procflow.eventlog.events import Event
 from procflow.eventlog.matching import StepMatcher
 from procflow.eventlog.stats import Sample
+from procflow.eventlog.tokens import CaseTokens, Tokens
 from procflow.model import Process
 
 RESOURCE_LIMIT = 100_000
@@ -89,6 +90,8 @@ DEVIATION_KINDS = (
     "max-exceeded",
     "after-end",
     "not-finished",
+    "skipped-branch",
+    "incomplete-branch",
 )
 _KIND = {name: number for number, name in enumerate(DEVIATION_KINDS, start=1)}
 
@@ -341,6 +344,9 @@ class _Replay:
         self.first_time = math.inf
         self.last_time = -math.inf
         self.start_code = index.number.get(process.start, -1)
+        # a process with forks is replayed on tokens, event by event (docs/parallel-work.md)
+        self.tokens = Tokens(index.compiled) if index.compiled.has_forks else None
+        self.token_cases: dict[int, CaseTokens] = {}
 
     # -- matching --------------------------------------------------------------
 
@@ -421,6 +427,10 @@ class _Replay:
             self._out_of_order(batch, int(order[at]), float(prev_end[at]), int(prev_line[at]))
 
         known = s >= 0
+        if self.tokens is not None:
+            self._walk_tokens(c, s, e, b, known)
+            self._case_state(batch, code, c, e, b, ln, head, rank, before)
+            return
         has_prev = before > 0
         # the last known step before each event (unknown activities leave the case where it was)
         known_at = np.maximum.accumulate(np.where(known, positions, -1))
@@ -457,7 +467,29 @@ class _Replay:
             cases.source[c[fresh]] = source[fresh]
             cases.target[c[fresh]] = target[fresh]
 
-        # case state after this batch
+        last = self._case_state(batch, code, c, e, b, ln, head, rank, before)
+        known_last = known_at[last]
+        moved = known_last >= group_start[last]
+        cases.step[c[last[moved]]] = s[known_last[moved]]
+
+    def _case_state(
+        self,
+        batch: Batch,
+        code: np.ndarray,
+        c: np.ndarray,
+        e: np.ndarray,
+        b: np.ndarray | None,
+        ln: np.ndarray,
+        head: np.ndarray,
+        rank: np.ndarray,
+        before: np.ndarray,
+    ) -> np.ndarray:
+        """Keep each case's first start, events, last end and line; count resources.
+
+        Returns the rows that are the last of their case in the batch.
+        """
+        cases = self.cases
+        n = len(c)
         tail = np.empty(n, dtype=bool)
         tail[-1] = True
         tail[:-1] = head[1:]
@@ -469,12 +501,84 @@ class _Replay:
         cases.events[c[last]] += rank[last] + 1
         cases.last_end[c[last]] = e[last]
         cases.last_line[c[last]] = ln[last]
-        known_last = known_at[last]
-        moved = known_last >= group_start[last]
-        cases.step[c[last[moved]]] = s[known_last[moved]]
-
         if batch.resources is not None:
             self._count_resources(code, batch.resources)
+        return last
+
+    def _walk_tokens(
+        self,
+        c: np.ndarray,
+        s: np.ndarray,
+        e: np.ndarray,
+        b: np.ndarray | None,
+        known: np.ndarray,
+    ) -> None:
+        """Replay the rows (sorted by case) one by one on tokens (:mod:`.tokens`).
+
+        Each event's elapsed and waiting time are measured from the previous
+        event of its own branch, which :meth:`Tokens.move` reports.
+        """
+        tokens = self.tokens
+        assert tokens is not None
+        cases = self.cases
+        since = np.full(len(c), np.nan)
+        edge_counts, free_counts = self.edge_counts, self.free_counts
+        feedback = self.index.feedback
+        for i, (case, step, end) in enumerate(zip(c.tolist(), s.tolist(), e.tolist(), strict=True)):
+            state = self.token_cases.get(case)
+            if state is None:
+                state = self.token_cases[case] = CaseTokens()
+            if step < 0:  # an unknown activity: the case stays where it was
+                if cases.kind[case] == 0:
+                    latest = max(state.tokens, key=lambda t: t.since, default=None)
+                    cases.kind[case] = _KIND["unknown-activity"]
+                    cases.source[case] = -1 if latest is None else max(latest.step, -1)
+                    cases.target[case] = step
+                continue
+            move = tokens.move(state, step, end)
+            since[i] = move.since
+            for number, free in move.edges:
+                edge_counts[number] += 1
+                if free:
+                    free_counts[number] += 1
+                if feedback[number]:
+                    cases.feedback[case] = True
+            for passed in move.passed:
+                self.visits[passed] += 1
+            if move.kind is not None and cases.kind[case] == 0:
+                cases.kind[case] = _KIND[move.kind]
+                cases.source[case] = move.source
+                cases.target[case] = move.target
+        if not known.all():
+            self._count_unknown(s[~known])
+        self.visits += np.bincount(s[known], minlength=self.visits.size)
+        self._branch_durations(s, e, b, since, known)
+
+    def _branch_durations(
+        self,
+        s: np.ndarray,
+        e: np.ndarray,
+        b: np.ndarray | None,
+        since: np.ndarray,
+        known: np.ndarray,
+    ) -> None:
+        """Elapsed, service and waiting times, each measured within its branch."""
+        by_step = _ByStep(s, known, self.steps)
+        measured = known & ~np.isnan(since)
+        by_step.add("elapsed", measured, lambda rows: e[rows] - since[rows])
+        if b is None:
+            return
+        started = known & ~np.isnan(b)
+        by_step.add("service", started, lambda rows: e[rows] - b[rows])
+
+        def wait(rows: np.ndarray) -> np.ndarray:
+            wait = b[rows] - since[rows]
+            negative = wait < 0
+            self.overlaps += int(negative.sum())
+            clipped: np.ndarray = np.where(negative, 0.0, wait)
+            return clipped
+
+        by_step.add("wait", started & measured, wait)
 
     def _out_of_order(self, batch: Batch, at: int, previous: float, previous_line: int) -> None:
         case = batch.cases[at]
@@ -731,13 +835,43 @@ class _Replay:
     # -- closing ---------------------------------------------------------------
 
     def finish(self) -> Measurements:
-        index = self.index
         cases = self.cases
         count = len(cases)
-        step = cases.step[:count]
         kind = cases.kind[:count]
         source = cases.source[:count]
         target = cases.target[:count]
+        if self.tokens is not None:
+            self._close_tokens(kind, source, target)
+        else:
+            self._close_cases(count, kind, source, target)
+        return self._measurements(count, kind, source, target)
+
+    def _close_tokens(self, kind: np.ndarray, source: np.ndarray, target: np.ndarray) -> None:
+        """At the end of the log, each case's open branches and its last step (tokens)."""
+        tokens = self.tokens
+        assert tokens is not None
+        for case, state in self.token_cases.items():
+            move = tokens.finish(state)
+            for number, free in move.edges:
+                self.edge_counts[number] += 1
+                if free:
+                    self.free_counts[number] += 1
+                if self.index.feedback[number]:
+                    self.cases.feedback[case] = True
+            for passed in move.passed:
+                self.visits[passed] += 1
+            if move.kind is not None and kind[case] == 0:
+                kind[case] = _KIND[move.kind]
+                source[case] = move.source
+                target[case] = move.target
+
+    def _close_cases(
+        self, count: int, kind: np.ndarray, source: np.ndarray, target: np.ndarray
+    ) -> None:
+        """At the end of the log, the transition into an end step of each open case."""
+        index = self.index
+        cases = self.cases
+        step = cases.step[:count]
         at_step = step >= 0
         open_ = np.flatnonzero(at_step & ~index.is_end[np.maximum(step, 0)])
         final = index.final[step[open_]]
@@ -765,6 +899,11 @@ class _Replay:
         source[undecided] = step[undecided]
         target[undecided] = -1
 
+    def _measurements(
+        self, count: int, kind: np.ndarray, source: np.ndarray, target: np.ndarray
+    ) -> Measurements:
+        index = self.index
+        cases = self.cases
         result = Measurements(
             index,
             self.path,
