@@ -259,3 +259,19 @@ def test_missing_matplotlib_names_the_extra(
     assert code == 2
     assert out == ""
     assert "pip install 'procflow[report]'" in " ".join(err.split())
+
+
+def test_an_unreachable_scheduler_stops_the_report(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A bad --scheduler is the options' fault, not the process's: exit 2, no page."""
+    pytest.importorskip("distributed")
+    from procflow.sim import runner
+
+    monkeypatch.setattr(runner, "DASK_TIMEOUT", "1s")
+    page = tmp_path / "r.html"
+    args = ("--cases", "200", "--runs", "2", "--scheduler", "tcp://127.0.0.1:9", "-o", page)
+    code, _, err = run(capsys, "report", CUSTOMER_SERVICE, *args)
+    assert code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    assert not page.exists()

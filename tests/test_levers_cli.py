@@ -121,3 +121,15 @@ def test_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     code, _, err = run(capsys, "levers", tmp_path / "none.yaml")
     assert code == 2
     assert "none.yaml" in err
+
+
+def test_the_scheduler_option_sends_the_runs_to_dask(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    from procflow.sim import runner
+
+    monkeypatch.setattr(runner, "DASK_TIMEOUT", "1s")
+    code, _, err = run(capsys, "levers", BOTTLENECK, *QUICK, "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err

@@ -14,6 +14,7 @@ import sys
 
 import click
 
+from procflow.cli.console import is_quiet
 from procflow.cli.params import expand, replication_options
 
 
@@ -55,6 +56,7 @@ def report_command(
     runs: int,
     seed: int,
     jobs: int | None,
+    scheduler: str | None,
     date: str | None,
 ) -> int:
     """Write one self-contained HTML report: diagram, lint, analysis, simulation, goals.
@@ -77,11 +79,19 @@ def report_command(
     # seam: ``--log LOG`` (fidelity against an event log) is added here by the fidelity work
     target = None if output == "-" else output
     text = html_report(
-        files, target, changes=changes, cases=cases, runs=runs, seed=seed, jobs=jobs, date=date
+        files,
+        target,
+        changes=changes,
+        cases=cases,
+        runs=runs,
+        seed=seed,
+        jobs=jobs,
+        scheduler=scheduler,
+        date=date,
     )
     if target is None:
         sys.stdout.write(text)
-    else:
+    elif not is_quiet():
         click.echo(f"wrote {target}", err=True)
     return 0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from procflow.model import Change, Process
 
@@ -50,12 +51,13 @@ def html_report(
     runs: int = 10,
     seed: int = 0,
     jobs: int | None = None,
+    scheduler: Any = None,
     date: str | None = None,
 ) -> str:
     """The HTML report of the processes (loaded from paths where given); also written to ``output``.
 
     Each process is linted, drawn, analyzed and simulated with ``cases``,
-    ``runs`` and ``seed`` (as :func:`procflow.simulate`), and compared with
+    ``runs``, ``seed``, ``jobs`` and ``scheduler`` (as :func:`procflow.simulate`), and compared with
     each of ``changes`` (``Change`` objects or change files) on common random
     numbers. ``date`` is printed in the header when given; without it the
     same inputs give the same bytes. Raises :class:`~procflow.errors.ProcflowError`
@@ -69,7 +71,7 @@ def html_report(
 
     require_matplotlib()
     processes = _processes(paths_or_processes)
-    settings = Settings(cases, runs, seed, jobs, load_changes(changes))
+    settings = Settings(cases, runs, seed, jobs, load_changes(changes), scheduler)
     data = [collect(name, process, settings) for name, process in processes]
     text = page(data, settings, date)
     if output is not None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from procflow._lint import lint
 from procflow.analysis import analyze
-from procflow.errors import GraphvizNotFound, ProcessError, ProcflowError
+from procflow.errors import ConfigError, GraphvizNotFound, ProcessError, ProcflowError
 from procflow.findings import Finding
 from procflow.loader import load_change
 from procflow.model import Change, Process
@@ -34,6 +34,8 @@ class Settings:
     jobs: int | None = None
     changes: tuple[tuple[str, Change], ...] = ()
     """(name, change) pairs, compared with each process on common random numbers."""
+    scheduler: Any = None
+    """A Dask scheduler address or client for the runs (as :func:`procflow.simulate`)."""
 
 
 @dataclass
@@ -89,9 +91,12 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
         "runs": settings.runs,
         "seed": settings.seed,
         "jobs": settings.jobs,
+        "scheduler": settings.scheduler,
     }
     try:
         data.simulation = simulate(process, **options)
+    except ConfigError:
+        raise  # the options (an unreachable --scheduler), not this process: exit 2
     except ProcflowError as error:
         data.simulation_error = _message(error)
     if settings.changes and data.simulation is not None:
@@ -99,6 +104,8 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
         changes = [change for _, change in settings.changes]
         try:
             data.comparison = compare(process, *changes, names=names, **options)
+        except ConfigError:
+            raise
         except ProcflowError as error:
             data.comparison_error = _message(error)
     return data
