@@ -82,11 +82,11 @@ def test_the_page_has_every_part(customer_page: str) -> None:
         "Comparison with changes",
         "Cycle time by scenario of customer-service",
         "changes/hire-support-agent.yaml",
-        "no time series yet",  # the WIP seam says what is missing
+        "Work in progress over time of customer-service",
     ):
         assert part in customer_page, part
-    assert customer_page.count("<svg") == 5  # diagram + four plots
-    assert customer_page.count("<details>") == 4  # one data table per plot
+    assert customer_page.count("<svg") == 6  # diagram + five plots
+    assert customer_page.count("<details>") == 5  # one data table per plot
 
 
 def test_the_numbers_are_the_simulation_s(customer_page: str) -> None:

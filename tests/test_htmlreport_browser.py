@@ -107,8 +107,14 @@ def test_every_example_report_opens_clean(browser: Any, example: Path, tmp_path:
     assert_self_contained(seen, target.as_uri())
     html = target.read_text(encoding="utf-8")
     plots = html.count('<figure class="plot"')
-    assert plots >= 2 + bool(changes)  # cycle time, utilization (+ scenarios), waiting if any
+    assert plots >= 3 + bool(changes)  # cycle time, utilization, WIP (+ scenarios), waiting if any
     assert_drawn(page, plots)
+    wip = page.locator("figure.plot[id$='-wip'] svg")  # work in progress over time, drawn
+    assert wip.count() == 1
+    box = wip.bounding_box()
+    assert box is not None
+    assert box["width"] > 100
+    assert box["height"] > 50
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{example.stem}.png"), full_page=True)
     assert page.pdf(format="A4")[:4] == b"%PDF"  # it prints

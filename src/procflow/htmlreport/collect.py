@@ -19,6 +19,7 @@ from procflow._lint import lint
 from procflow.analysis import analyze
 from procflow.errors import ConfigError, GraphvizNotFound, ProcessError, ProcflowError
 from procflow.findings import Finding
+from procflow.htmlreport.wip import OpenCases, WipSeries, wip_series
 from procflow.loader import load_change
 from procflow.model import Change, Process
 from procflow.sim import Comparison, SimulationResult, compare, simulate
@@ -53,6 +54,8 @@ class ProcessData:
     simulation_error: str | None = None
     comparison: Comparison | None = None
     comparison_error: str | None = None
+    wip: WipSeries | None = None
+    """Open cases over the time of run 1 (:mod:`procflow.htmlreport.wip`)."""
     extras: list[Any] = field(default_factory=list)
     """Seam for sections other commands add later (``--log LOG``: fidelity)."""
 
@@ -93,8 +96,10 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
         "jobs": settings.jobs,
         "scheduler": settings.scheduler,
     }
+    run_one = OpenCases(settings.cases)  # run 1's events: the WIP-over-time plot
     try:
-        data.simulation = simulate(process, **options)
+        data.simulation = simulate(process, **options, log=run_one)
+        data.wip = wip_series(run_one, data.simulation.warmup)
     except ConfigError:
         raise  # the options (an unreachable --scheduler), not this process: exit 2
     except ProcflowError as error:

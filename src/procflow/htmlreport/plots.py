@@ -17,12 +17,14 @@ comes with a :class:`Table` of the numbers it shows (the page puts it in a
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from procflow.errors import ProcflowError
 from procflow.htmlreport.svg import sanitize_svg
+from procflow.units import format_duration, format_number
 
 INSTALL_HINT = (
     "procflow report draws its plots with matplotlib, which is not installed: "
@@ -304,3 +306,84 @@ def quantile_plot(
         ),
     )
     return Plot(label, description, _to_svg(figure, label, description), table)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a time axis to mark (hatched, named in the legend), in seconds."""
+
+    start: float
+    end: float
+    name: str
+    hatch: str
+
+
+def series_plot(
+    values: Sequence[float],
+    width: float,
+    *,
+    label: str,
+    description: str,
+    axis: str,
+    spans: Sequence[Span] = (),
+    lines: Sequence[tuple[float, str]] = (),
+    rows: int = 12,
+) -> Plot:
+    """A binned time series (``values[k]`` over ``k * width`` to the next, seconds) as stairs.
+
+    ``spans`` are hatched in grey and named (the warm-up, the drain after
+    the last arrival); ``lines`` are horizontal references, dashed and
+    dotted in turn and named. The data table gives the series in ``rows``
+    stretches of equal length: the mean and the highest bin of each.
+    """
+    edges_seconds = [k * width for k in range(len(values) + 1)]
+    scale, unit = time_unit(edges_seconds[-1])
+
+    def paint(ax: Any) -> None:
+        edges = [edge / scale for edge in edges_seconds]
+        for span in spans:
+            ax.axvspan(
+                span.start / scale,
+                span.end / scale,
+                facecolor="#f3f4f6",
+                edgecolor="#9ca3af",
+                hatch=span.hatch,
+                linewidth=0,
+                label=span.name,
+            )
+        ax.stairs(values, edges, fill=True, color=FILL, alpha=0.8)
+        ax.stairs(values, edges, color=INK, linewidth=1.0, label="open cases (mean per bin)")
+        for position, (value, text) in enumerate(lines):
+            ax.axhline(
+                value,
+                color=GOAL if position == 0 else INK,
+                linestyle=(0, (5, 3)) if position % 2 == 0 else (0, (1, 2)),
+                linewidth=1.2,
+                label=text,
+            )
+        ax.set_xlim(0, edges[-1])
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(f"time since the run started ({unit})")
+        ax.set_ylabel(axis)
+
+    figure = _draw(9, paint)
+    return Plot(
+        label, description, _to_svg(figure, label, description), _stretches(values, width, rows)
+    )
+
+
+def _stretches(values: Sequence[float], width: float, rows: int) -> Table:
+    """The series in ``rows`` stretches of (about) equal length: from, to, mean, highest bin."""
+    count = len(values)
+    cuts = sorted({round(count * i / rows) for i in range(rows + 1)})
+    body = []
+    for low, high in itertools.pairwise(cuts):
+        part = values[low:high]
+        body.append(
+            (
+                f"{format_duration(low * width)} – {format_duration(high * width)}",
+                format_number(sum(part) / len(part)),
+                format_number(max(part)),
+            )
+        )
+    return Table(("time since the run started", "mean open cases", "most in one bin"), tuple(body))
