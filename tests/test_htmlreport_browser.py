@@ -133,3 +133,25 @@ def test_hostile_titles_do_not_run_in_the_browser(browser: Any, tmp_path: Path) 
     assert HOSTILE in page.locator("figure.diagram").inner_text()
     page.screenshot(path=str(SHOTS / "hostile.png"), full_page=True)
     page.close()
+
+
+def test_a_report_with_fidelity_opens_clean(browser: Any, tmp_path: Path) -> None:
+    """With --log: the fidelity tables and the WIP per day, real and simulated, drawn."""
+    example = PROCESSES / "customer-service.yaml"
+    log = tmp_path / "events.csv"
+    procflow.simulate(example, cases=400, runs=1, seed=99, log=log)
+    target = tmp_path / "fidelity.html"
+    procflow.html_report(example, target, log=log, cases=300, runs=2, seed=1, jobs=1)
+    page, seen = open_page(browser, target)
+    assert_self_contained(seen, target.as_uri())
+    plots = target.read_text(encoding="utf-8").count('<figure class="plot"')
+    assert_drawn(page, plots)
+    figure = page.locator("figure.plot[id$='-fidelity-wip'] svg")
+    assert figure.count() == 1
+    box = figure.bounding_box()
+    assert box is not None
+    assert box["width"] > 100
+    assert box["height"] > 50
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "customer-service-fidelity.png"), full_page=True)
+    page.close()

@@ -91,4 +91,4 @@ def test_the_page_plots_it_with_its_references() -> None:
     assert "after the last arrival" in page
     assert "time-average WIP over runs: " in page
     assert "queueing model (Little's law): " in page
-    assert "mean open cases" in page  # the data table, the plot's text alternative
+    assert "open cases: mean" in page  # the data table, the plot's text alternative

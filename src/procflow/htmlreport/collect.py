@@ -2,10 +2,11 @@
 
 :func:`collect` loads nothing itself beyond what it is given and calls
 ``procflow.lint``, ``procflow.analyze``, ``procflow.simulate``,
-``procflow.compare`` and the diagram renderer. A process that cannot be
-analyzed or simulated (lint errors, no arrivals) still gets a section: the
-failure is kept as text and shown in the page instead of stopping the
-report, so one broken file does not hide the others.
+``procflow.compare``, ``procflow.fidelity`` (with a log) and the diagram
+renderer. A process that cannot be analyzed or simulated (lint errors, no
+arrivals) still gets a section: the failure is kept as text and shown in
+the page instead of stopping the report, so one broken file does not hide
+the others. What is wrong with the options or the event log stops it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from typing import Any
 
 from procflow._lint import lint
 from procflow.analysis import analyze
-from procflow.errors import ConfigError, GraphvizNotFound, ProcessError, ProcflowError
+from procflow.distance.fidelity import fidelity
+from procflow.distance.result import Fidelity
+from procflow.errors import (
+    ConfigError,
+    GraphvizNotFound,
+    ProcessError,
+    ProcflowError,
+    SimulationError,
+)
+from procflow.eventlog.reader import EventLog
 from procflow.findings import Finding
 from procflow.htmlreport.wip import OpenCases, WipSeries, wip_series
 from procflow.loader import load_change
@@ -37,6 +47,8 @@ class Settings:
     """(name, change) pairs, compared with each process on common random numbers."""
     scheduler: Any = None
     """A Dask scheduler address or client for the runs (as :func:`procflow.simulate`)."""
+    log: EventLog | None = None
+    """A real event log every process is measured against (``procflow fidelity``), if any."""
 
 
 @dataclass
@@ -56,6 +68,8 @@ class ProcessData:
     comparison_error: str | None = None
     wip: WipSeries | None = None
     """Open cases over the time of run 1 (:mod:`procflow.htmlreport.wip`)."""
+    fidelity: Fidelity | None = None
+    fidelity_error: str | None = None
     extras: list[Any] = field(default_factory=list)
     """Seam for sections other commands add later (``--log LOG``: fidelity)."""
 
@@ -113,6 +127,11 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
             raise
         except ProcflowError as error:
             data.comparison_error = _message(error)
+    if settings.log is not None:
+        try:
+            data.fidelity = fidelity(process, settings.log, runs=settings.runs, seed=settings.seed)
+        except (ProcessError, SimulationError) as error:  # this process's; a bad log stops all
+            data.fidelity_error = _message(error)
     return data
 
 

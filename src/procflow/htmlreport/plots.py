@@ -318,25 +318,37 @@ class Span:
     hatch: str
 
 
+@dataclass(frozen=True)
+class Series:
+    """One binned time series: ``values[k]`` over ``k * width`` to the next (seconds from 0)."""
+
+    name: str
+    values: Sequence[float]
+
+
 def series_plot(
-    values: Sequence[float],
+    series: Sequence[Series],
     width: float,
     *,
     label: str,
     description: str,
     axis: str,
+    origin: str = "the run started",
     spans: Sequence[Span] = (),
     lines: Sequence[tuple[float, str]] = (),
     rows: int = 12,
 ) -> Plot:
-    """A binned time series (``values[k]`` over ``k * width`` to the next, seconds) as stairs.
+    """Binned time series on one time axis, as stairs (``origin`` names time 0).
 
-    ``spans`` are hatched in grey and named (the warm-up, the drain after
-    the last arrival); ``lines`` are horizontal references, dashed and
-    dotted in turn and named. The data table gives the series in ``rows``
-    stretches of equal length: the mean and the highest bin of each.
+    The first series is filled and drawn solid, the others dashed and
+    dotted in turn; ``spans`` are hatched in grey and named (the warm-up,
+    the drain after the last arrival); ``lines`` are horizontal references,
+    dashed and dotted in turn and named. The data table gives the series in
+    ``rows`` stretches of equal length: the mean of each series and the
+    highest bin of the first.
     """
-    edges_seconds = [k * width for k in range(len(values) + 1)]
+    bins = max(len(s.values) for s in series)
+    edges_seconds = [k * width for k in range(bins + 1)]
     scale, unit = time_unit(edges_seconds[-1])
 
     def paint(ax: Any) -> None:
@@ -351,8 +363,12 @@ def series_plot(
                 linewidth=0,
                 label=span.name,
             )
-        ax.stairs(values, edges, fill=True, color=FILL, alpha=0.8)
-        ax.stairs(values, edges, color=INK, linewidth=1.0, label="open cases (mean per bin)")
+        for position, one in enumerate(series):
+            shown = edges[: len(one.values) + 1]
+            if position == 0:
+                ax.stairs(one.values, shown, fill=True, color=FILL, alpha=0.8)
+            style = ("solid", (0, (5, 2)), (0, (1, 1.5)))[min(position, 2)]
+            ax.stairs(one.values, shown, color=INK, linewidth=1.1, linestyle=style, label=one.name)
         for position, (value, text) in enumerate(lines):
             ax.axhline(
                 value,
@@ -363,27 +379,35 @@ def series_plot(
             )
         ax.set_xlim(0, edges[-1])
         ax.set_ylim(bottom=0)
-        ax.set_xlabel(f"time since the run started ({unit})")
+        ax.set_xlabel(f"time since {origin} ({unit})")
         ax.set_ylabel(axis)
 
     figure = _draw(9, paint)
-    return Plot(
-        label, description, _to_svg(figure, label, description), _stretches(values, width, rows)
-    )
+    table = _stretches(series, width, rows, origin)
+    return Plot(label, description, _to_svg(figure, label, description), table)
 
 
-def _stretches(values: Sequence[float], width: float, rows: int) -> Table:
-    """The series in ``rows`` stretches of (about) equal length: from, to, mean, highest bin."""
-    count = len(values)
+def _stretches(series: Sequence[Series], width: float, rows: int, origin: str) -> Table:
+    """The series in ``rows`` equal stretches: the mean of each series, the first's top bin."""
+    count = max(len(s.values) for s in series)
     cuts = sorted({round(count * i / rows) for i in range(rows + 1)})
     body = []
     for low, high in itertools.pairwise(cuts):
-        part = values[low:high]
+        means = []
+        for one in series:
+            part = one.values[low:high]
+            means.append(format_number(sum(part) / len(part)) if len(part) else "—")
+        first = series[0].values[low:high]
         body.append(
             (
                 f"{format_duration(low * width)} – {format_duration(high * width)}",
-                format_number(sum(part) / len(part)),
-                format_number(max(part)),
+                *means,
+                format_number(max(first)) if len(first) else "—",
             )
         )
-    return Table(("time since the run started", "mean open cases", "most in one bin"), tuple(body))
+    headers = (
+        f"time since {origin}",
+        *(f"{one.name}: mean" for one in series),
+        f"{series[0].name}: most in one bin",
+    )
+    return Table(headers, tuple(body))

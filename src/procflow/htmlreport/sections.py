@@ -14,7 +14,15 @@ from typing import Any
 
 from procflow.htmlreport import elements
 from procflow.htmlreport.collect import ProcessData
-from procflow.htmlreport.plots import Bar, Span, bar_plot, quantile_plot, series_plot, time_unit
+from procflow.htmlreport.plots import (
+    Bar,
+    Series,
+    Span,
+    bar_plot,
+    quantile_plot,
+    series_plot,
+    time_unit,
+)
 from procflow.htmlreport.svg import prefix_ids, sanitize_svg
 from procflow.htmlreport.wip import WipSeries
 from procflow.sim import Difference
@@ -296,7 +304,7 @@ def _wip_plot(data: ProcessData) -> Any:
     if analytic is not None:
         lines.append((analytic, f"queueing model (Little's law): {format_number(analytic)}"))
     return series_plot(
-        series.values,
+        [Series("open cases", series.values)],
         series.width,
         label=f"Work in progress over time of {data.process.id}",
         description=_wip_description(series, spans, lines),
