@@ -318,3 +318,21 @@ def test_a_bad_log_stops_the_report(capsys: pytest.CaptureFixture[str], tmp_path
     code, _, err = run(capsys, "report", CUSTOMER_SERVICE, "--log", tmp_path / "none.csv")
     assert code == 2
     assert "none.csv" in err
+
+
+def test_optimize_adds_the_cheapest_staffing(tmp_path: Path) -> None:
+    options = {"cases": 600, "runs": 2, "seed": 1, "jobs": 1}
+    page = procflow.html_report(CUSTOMER_SERVICE, optimize=True, **options)
+    truth = procflow.optimize(CUSTOMER_SERVICE, **options)  # the same search, the same answer
+    assert "Cheapest staffing meeting every goal" in page
+    for row in truth.staffing:
+        assert f'<td>{row.owner}</td><td class="num">{row.before}</td>' in page
+        assert f'<td class="num">{row.after}</td>' in page
+    assert f"{truth.evaluations:,} staffing" in page
+    assert "staffing cost per hour 160 → " in page
+    no_goals = HOSTILE_PROCESS.split("goals:")[0]
+    page = procflow.html_report(
+        write(tmp_path, "no-goals.yaml", no_goals), optimize=True, **options
+    )
+    assert "No optimization:" in page
+    assert "no goals with a metric and a target" in page

@@ -48,6 +48,12 @@ def _optional_file(ctx: click.Context, param: click.Parameter, value: str | None
     seed_help="The same seed gives the same page, byte for byte.",
 )
 @click.option(
+    "--optimize",
+    is_flag=True,
+    help="Also search every process's cheapest staffing meeting its goals, as procflow "
+    "optimize does (with --cases, --runs >= 2 and --seed).",
+)
+@click.option(
     "--log",
     "log_path",
     metavar="LOG",
@@ -72,6 +78,7 @@ def report_command(
     seed: int,
     jobs: int | None,
     scheduler: str | None,
+    optimize: bool,
     log_path: str | None,
     date: str | None,
     **log_settings: Any,
@@ -106,6 +113,7 @@ def report_command(
         jobs=jobs,
         scheduler=scheduler,
         log=log,
+        optimize=optimize,
         date=date,
     )
     if target is None:

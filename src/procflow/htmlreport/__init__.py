@@ -56,6 +56,7 @@ def html_report(
     jobs: int | None = None,
     scheduler: Any = None,
     log: EventLog | str | os.PathLike[str] | None = None,
+    optimize: bool = False,
     date: str | None = None,
 ) -> str:
     """The HTML report of the processes (loaded from paths where given); also written to ``output``.
@@ -64,7 +65,9 @@ def html_report(
     ``runs``, ``seed``, ``jobs`` and ``scheduler`` (as :func:`procflow.simulate`),
     compared with each of ``changes`` (``Change`` objects or change files) on
     common random numbers and, with ``log`` (an event log or its file), measured
-    against it as :func:`procflow.fidelity` does (``runs`` and ``seed``).
+    against it as :func:`procflow.fidelity` does (``runs`` and ``seed``). With
+    ``optimize=True`` each gets the cheapest staffing meeting its goals, as
+    :func:`procflow.optimize` finds it with the same options.
     ``date`` is printed in the header when given; without it the same
     inputs give the same bytes. Raises :class:`~procflow.errors.ProcflowError`
     (exit 2) when matplotlib is missing (``pip install 'procflow[report]'``),
@@ -79,7 +82,7 @@ def html_report(
     require_matplotlib()
     processes = _processes(paths_or_processes)
     events = read_log(log) if isinstance(log, str | os.PathLike) else log
-    settings = Settings(cases, runs, seed, jobs, load_changes(changes), scheduler, events)
+    settings = Settings(cases, runs, seed, jobs, load_changes(changes), scheduler, events, optimize)
     data = [collect(name, process, settings) for name, process in processes]
     text = page(data, settings, date)
     if output is not None:

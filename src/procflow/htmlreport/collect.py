@@ -2,8 +2,8 @@
 
 :func:`collect` loads nothing itself beyond what it is given and calls
 ``procflow.lint``, ``procflow.analyze``, ``procflow.simulate``,
-``procflow.compare``, ``procflow.fidelity`` (with a log) and the diagram
-renderer. A process that cannot be analyzed or simulated (lint errors, no
+``procflow.compare``, ``procflow.optimize`` and ``procflow.fidelity`` (when
+asked) and the diagram renderer. A process that cannot be analyzed or simulated (lint errors, no
 arrivals) still gets a section: the failure is kept as text and shown in
 the page instead of stopping the report, so one broken file does not hide
 the others. What is wrong with the options or the event log stops it.
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from procflow._lint import lint
+from procflow._optimize import Optimization, optimize
 from procflow.analysis import analyze
 from procflow.distance.fidelity import fidelity
 from procflow.distance.result import Fidelity
@@ -49,6 +50,8 @@ class Settings:
     """A Dask scheduler address or client for the runs (as :func:`procflow.simulate`)."""
     log: EventLog | None = None
     """A real event log every process is measured against (``procflow fidelity``), if any."""
+    optimize: bool = False
+    """Search every process's cheapest staffing meeting its goals (``procflow optimize``)."""
 
 
 @dataclass
@@ -70,6 +73,8 @@ class ProcessData:
     """Open cases over the time of run 1 (:mod:`procflow.htmlreport.wip`)."""
     fidelity: Fidelity | None = None
     fidelity_error: str | None = None
+    optimization: Optimization | None = None
+    optimization_error: str | None = None
     extras: list[Any] = field(default_factory=list)
     """Seam for sections other commands add later (``--log LOG``: fidelity)."""
 
@@ -127,6 +132,11 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
             raise
         except ProcflowError as error:
             data.comparison_error = _message(error)
+    if settings.optimize and data.simulation is not None:
+        try:
+            data.optimization = optimize(process, **options)
+        except (ProcessError, SimulationError) as error:  # e.g. no goals: this process's
+            data.optimization_error = _message(error)
     if settings.log is not None:
         try:
             data.fidelity = fidelity(process, settings.log, runs=settings.runs, seed=settings.seed)

@@ -20,6 +20,7 @@ from procflow.htmlreport import sections
 from procflow.htmlreport.collect import ProcessData, Settings
 from procflow.htmlreport.elements import esc
 from procflow.htmlreport.fidelity import fidelity
+from procflow.htmlreport.optimization import optimization
 
 CSS = """
 :root { color-scheme: light; --ink: #1f2937; --muted: #4b5563; --line: #d1d5db; }
@@ -62,7 +63,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def process_section(data: ProcessData, anchor: str) -> str:
-    """One process: heading, diagram, lint, analysis, simulation, goals, comparison, fidelity."""
+    """One process: diagram, lint, analysis, simulation, goals, comparison, staffing, fidelity."""
     process = data.process
     title = process.title or process.id
     parts = [
@@ -78,6 +79,7 @@ def process_section(data: ProcessData, anchor: str) -> str:
     parts.append(sections.analysis(data))
     parts.append(sections.simulation(data, anchor))
     parts.append(sections.comparison(data, anchor))
+    parts.append(optimization(data, anchor))
     parts.append(fidelity(data, anchor))
     for extra in data.extras:  # seam: sections added by later options
         parts.append(str(extra))
