@@ -632,14 +632,10 @@ def analyze(
             f"{process.position(('arrivals',))}: arrivals must have a positive rate "
             "(a mean time between arrivals above 0)"
         )
-    compiled = runnable(process)  # the gate; answered from what lint already found, when it asks
-    key = f"analysis:{bottleneck_threshold!r}:{max_states}"
-    cached: Analysis | None = compiled.memo(key)
-    if cached is not None:  # simulate asks up to four times (warm-up, notes); the process is frozen
-        return cached
+    runnable(process)  # the gate; answered from what lint already found, when lint asks
     chain = build_chain(process, max_states=max_states)
     model = _Model(process, rate, bottleneck_threshold, chain)
-    analysis = Analysis(
+    return Analysis(
         model,
         process=process.id,
         arrival_rate_per_hour=rate * 3600.0,
@@ -648,8 +644,6 @@ def analyze(
         bottleneck_threshold=bottleneck_threshold,
         routing=Routing(chain.size, chain.bounds, chain.dropped),
     )
-    compiled.remember(key, analysis)
-    return analysis
 
 
 def analyze_or_none(
