@@ -311,3 +311,17 @@ def test_git_missing_is_a_clear_error(
     code, _, err = run(capsys, "diff", "--git", "HEAD", "flows/cs.yaml")
     assert code == 2
     assert "--git needs the git command" in err
+
+
+def test_simulate_honours_the_scheduler_option(
+    capsys: pytest.CaptureFixture[str], pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    from procflow.sim import runner
+
+    monkeypatch.setattr(runner, "DASK_TIMEOUT", "1s")
+    args = ("--simulate", "--cases", "200", "--runs", "2", "--scheduler", "tcp://127.0.0.1:9")
+    code, out, err = run(capsys, "diff", *pair, *args, "--format", "json")
+    assert code == 2  # the options are wrong, not a version: no half-made PR comment
+    assert out == ""
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err

@@ -82,11 +82,11 @@ def test_the_page_has_every_part(customer_page: str) -> None:
         "Comparison with changes",
         "Cycle time by scenario of customer-service",
         "changes/hire-support-agent.yaml",
-        "no time series yet",  # the WIP seam says what is missing
+        "Work in progress over time of customer-service",
     ):
         assert part in customer_page, part
-    assert customer_page.count("<svg") == 5  # diagram + four plots
-    assert customer_page.count("<details>") == 4  # one data table per plot
+    assert customer_page.count("<svg") == 6  # diagram + five plots
+    assert customer_page.count("<details>") == 5  # one data table per plot
 
 
 def test_the_numbers_are_the_simulation_s(customer_page: str) -> None:
@@ -259,3 +259,80 @@ def test_missing_matplotlib_names_the_extra(
     assert code == 2
     assert out == ""
     assert "pip install 'procflow[report]'" in " ".join(err.split())
+
+
+def test_an_unreachable_scheduler_stops_the_report(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A bad --scheduler is the options' fault, not the process's: exit 2, no page."""
+    pytest.importorskip("distributed")
+    from procflow.sim import runner
+
+    monkeypatch.setattr(runner, "DASK_TIMEOUT", "1s")
+    page = tmp_path / "r.html"
+    args = ("--cases", "200", "--runs", "2", "--scheduler", "tcp://127.0.0.1:9", "-o", page)
+    code, _, err = run(capsys, "report", CUSTOMER_SERVICE, *args)
+    assert code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    assert not page.exists()
+
+
+@pytest.fixture(scope="module")
+def real_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An event log of customer-service (another seed): what a real one would look like."""
+    log = tmp_path_factory.mktemp("log") / "events.csv"
+    procflow.simulate(CUSTOMER_SERVICE, cases=600, runs=1, seed=99, log=log)
+    return log
+
+
+def test_a_log_adds_the_fidelity_of_every_process(real_log: Path) -> None:
+    from procflow.htmlreport.fidelity import _number
+
+    page = procflow.html_report(CUSTOMER_SERVICE, log=real_log, **SMALL)
+    truth = procflow.fidelity(CUSTOMER_SERVICE, real_log, runs=SMALL["runs"], seed=SMALL["seed"])
+    assert "Fidelity against the event log" in page
+    assert f"Measured against the event log {real_log}." in page
+    for measure in truth.measures:  # the page shows procflow.fidelity's numbers
+        assert f"<td>{measure.title}</td>" in page, measure.key
+        assert f'<td class="num">{_number(measure.value, measure.unit)}</td>' in page
+        assert f"<td>{measure.verdict}</td>" in page
+    assert "Work in progress per day of customer-service, real and simulated" in page
+    assert page.count("<details>") == 5  # cycle time, utilization, waiting, WIP; WIP per day
+
+
+def test_fidelity_of_a_process_that_cannot_be_simulated_is_a_note(
+    real_log: Path, tmp_path: Path
+) -> None:
+    text = HOSTILE_PROCESS.replace("arrivals: {rate: 6/h}\n", "")
+    page = procflow.html_report(write(tmp_path, "no-arrivals.yaml", text), log=real_log, **SMALL)
+    assert "No fidelity:" in page
+
+
+def test_a_bad_log_stops_the_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.csv", "case,activity,timestamp\n1,intake,yesterday\n")
+    page = tmp_path / "r.html"
+    code, _, err = run(capsys, "report", CUSTOMER_SERVICE, "--log", bad, "-o", page, "--runs", "2")
+    assert code == 2
+    assert "bad.csv:2" in err
+    assert not page.exists()
+    code, _, err = run(capsys, "report", CUSTOMER_SERVICE, "--log", tmp_path / "none.csv")
+    assert code == 2
+    assert "none.csv" in err
+
+
+def test_optimize_adds_the_cheapest_staffing(tmp_path: Path) -> None:
+    options = {"cases": 600, "runs": 2, "seed": 1, "jobs": 1}
+    page = procflow.html_report(CUSTOMER_SERVICE, optimize=True, **options)
+    truth = procflow.optimize(CUSTOMER_SERVICE, **options)  # the same search, the same answer
+    assert "Cheapest staffing meeting every goal" in page
+    for row in truth.staffing:
+        assert f'<td>{row.owner}</td><td class="num">{row.before}</td>' in page
+        assert f'<td class="num">{row.after}</td>' in page
+    assert f"{truth.evaluations:,} staffing" in page
+    assert "staffing cost per hour 160 → " in page
+    no_goals = HOSTILE_PROCESS.split("goals:")[0]
+    page = procflow.html_report(
+        write(tmp_path, "no-goals.yaml", no_goals), optimize=True, **options
+    )
+    assert "No optimization:" in page
+    assert "no goals with a metric and a target" in page

@@ -107,8 +107,14 @@ def test_every_example_report_opens_clean(browser: Any, example: Path, tmp_path:
     assert_self_contained(seen, target.as_uri())
     html = target.read_text(encoding="utf-8")
     plots = html.count('<figure class="plot"')
-    assert plots >= 2 + bool(changes)  # cycle time, utilization (+ scenarios), waiting if any
+    assert plots >= 3 + bool(changes)  # cycle time, utilization, WIP (+ scenarios), waiting if any
     assert_drawn(page, plots)
+    wip = page.locator("figure.plot[id$='-wip'] svg")  # work in progress over time, drawn
+    assert wip.count() == 1
+    box = wip.bounding_box()
+    assert box is not None
+    assert box["width"] > 100
+    assert box["height"] > 50
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{example.stem}.png"), full_page=True)
     assert page.pdf(format="A4")[:4] == b"%PDF"  # it prints
@@ -126,4 +132,26 @@ def test_hostile_titles_do_not_run_in_the_browser(browser: Any, tmp_path: Path) 
     assert page.locator("h1").inner_text().endswith(f"{HOSTILE} & co")
     assert HOSTILE in page.locator("figure.diagram").inner_text()
     page.screenshot(path=str(SHOTS / "hostile.png"), full_page=True)
+    page.close()
+
+
+def test_a_report_with_fidelity_opens_clean(browser: Any, tmp_path: Path) -> None:
+    """With --log: the fidelity tables and the WIP per day, real and simulated, drawn."""
+    example = PROCESSES / "customer-service.yaml"
+    log = tmp_path / "events.csv"
+    procflow.simulate(example, cases=400, runs=1, seed=99, log=log)
+    target = tmp_path / "fidelity.html"
+    procflow.html_report(example, target, log=log, cases=300, runs=2, seed=1, jobs=1)
+    page, seen = open_page(browser, target)
+    assert_self_contained(seen, target.as_uri())
+    plots = target.read_text(encoding="utf-8").count('<figure class="plot"')
+    assert_drawn(page, plots)
+    figure = page.locator("figure.plot[id$='-fidelity-wip'] svg")
+    assert figure.count() == 1
+    box = figure.bounding_box()
+    assert box is not None
+    assert box["width"] > 100
+    assert box["height"] > 50
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "customer-service-fidelity.png"), full_page=True)
     page.close()

@@ -121,3 +121,48 @@ def test_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     code, _, err = run(capsys, "levers", tmp_path / "none.yaml")
     assert code == 2
     assert "none.yaml" in err
+
+
+def test_the_scheduler_option_sends_the_runs_to_dask(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    from procflow.sim import runner
+
+    monkeypatch.setattr(runner, "DASK_TIMEOUT", "1s")
+    code, _, err = run(capsys, "levers", BOTTLENECK, *QUICK, "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "tty", "shown"),
+    [
+        ((), True, True),
+        ((), False, False),
+        (("--format", "json"), True, False),
+        (("-q",), True, False),
+    ],
+)
+def test_the_progress_bar_only_on_a_terminal_for_text_and_not_quiet(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    tty: bool,
+    shown: bool,
+) -> None:
+    import procflow.cli.levers as command
+
+    made: list[bool] = []
+    real = command.progress_bar
+
+    def spy(output_format: str, label: str) -> object:
+        bar = real(output_format, label)
+        made.append(bar.enabled)
+        return bar
+
+    monkeypatch.setattr(command, "progress_bar", spy)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: tty)
+    code, _, err = run(capsys, "levers", BOTTLENECK, *QUICK, *args)
+    assert code == 0, err
+    assert made == [shown]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_the_change_file_is_accepted_by_compare(
     code, out, err = run(capsys, "optimize", CUSTOMER_SERVICE, *QUICK, "-o", change)
     assert code == 0, err
     assert "cheapest staffing meeting every goal: cost/h 160 → " in out
-    assert "staffings simulated (common random numbers)" in out
+    assert re.search(r" · (1 staffing|\d+ staffings) simulated \(common random numbers\), ", out)
     assert "support-agent" in out
     assert "resolve-within-a-day" in out
     loaded = load_change(change)
@@ -162,3 +163,127 @@ def test_api_errors() -> None:
     with pytest.raises(TypeError):
         optimize(42)  # type: ignore[arg-type]
     assert procflow.Optimization is type(optimize(load_text(MMC), runs=2, cases=300, jobs=1))
+
+
+def test_progress_is_told_every_staffing_it_simulates_to_the_end() -> None:
+    told: list[tuple[dict[str, int], int, int]] = []
+    found = optimize(
+        load_text(MMC),
+        cases=600,
+        runs=2,
+        seed=3,
+        jobs=1,
+        progress=lambda staffing, done, total: told.append((dict(staffing), done, total)),
+    )
+    staffings = list(dict.fromkeys(tuple(s.items()) for s, _, _ in told))
+    assert len(staffings) == found.evaluations  # one bar per staffing simulated, none twice
+    assert all([owner for owner, _ in staffing] == ["server"] for staffing in staffings)
+    for staffing in staffings:
+        reports = [(done, total) for s, done, total in told if tuple(s.items()) == staffing]
+        assert reports[-1] == (600 * 2, 600 * 2)  # each staffing runs to its end
+        assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    final = (("server", found.staffing[0].after),)
+    assert final in staffings
+
+
+class _Recorder:
+    """A stand-in for the rich bar: what it was labelled and told."""
+
+    def __init__(self) -> None:
+        self.labels: list[str] = []
+        self.calls: list[tuple[int, int]] = []
+        self.closed = False
+
+    def relabel(self, label: str) -> None:
+        self.labels.append(label)
+
+    def __call__(self, done: int, total: int) -> None:
+        self.calls.append((done, total))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_search_bar_numbers_each_staffing_as_it_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from procflow.cli.optimize import SearchBar
+
+    monkeypatch.setenv("COLUMNS", "100")
+    recorder = _Recorder()
+    bar = SearchBar(recorder, "desk")  # type: ignore[arg-type]
+    bar({"agent": 3, "lead": 1}, 0, 100)
+    bar({"agent": 3, "lead": 1}, 100, 100)
+    bar({"agent": 4, "lead": 1}, 50, 100)
+    bar.close()
+    assert recorder.labels == [
+        "optimizing desk: staffing 1 (agent 3, lead 1)",
+        "optimizing desk: staffing 2 (agent 4, lead 1)",
+    ]
+    assert recorder.calls == [(0, 100), (100, 100), (50, 100)]
+    assert recorder.closed
+    monkeypatch.setenv("COLUMNS", "80")  # the capacities would squeeze the bar out
+    narrow = _Recorder()
+    SearchBar(narrow, "desk")({"agent": 3, "lead": 1}, 0, 100)  # type: ignore[arg-type]
+    assert narrow.labels == ["optimizing desk: staffing 1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "tty", "shown"),
+    [
+        ((), True, True),
+        ((), False, False),
+        (("--format", "json"), True, False),
+        (("-q",), True, False),
+    ],
+)
+def test_the_progress_bar_only_on_a_terminal_for_text_and_not_quiet(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    tty: bool,
+    shown: bool,
+) -> None:
+    import procflow.cli.optimize as command
+
+    made: list[bool] = []
+    real = command.progress_bar
+
+    def spy(output_format: str, label: str) -> command.ProgressBar:
+        bar = real(output_format, label)
+        made.append(bar.enabled)
+        return bar
+
+    monkeypatch.setattr(command, "progress_bar", spy)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: tty)
+    code, _, err = run(capsys, "optimize", CUSTOMER_SERVICE, *QUICK, *args)
+    assert code == 0, err
+    assert made == [shown]
+
+
+def test_an_unreachable_scheduler_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    from procflow.sim import runner
+
+    monkeypatch.setattr(runner, "DASK_TIMEOUT", "1s")
+    code, _, err = run(
+        capsys, "optimize", CUSTOMER_SERVICE, *QUICK, "--scheduler", "tcp://127.0.0.1:9"
+    )
+    assert code == 2
+    assert "cannot reach the Dask scheduler" in err
+
+
+def test_a_dask_cluster_finds_the_same_staffing() -> None:
+    distributed = pytest.importorskip("distributed")
+    local = optimize(load_text(MMC), cases=600, runs=2, seed=3, jobs=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+    ):
+        remote = optimize(
+            load_text(MMC), cases=600, runs=2, seed=3, scheduler=cluster.scheduler_address
+        )
+    assert remote.to_dict() == local.to_dict()

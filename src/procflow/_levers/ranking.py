@@ -23,6 +23,7 @@ from procflow._levers.candidates import Lever, all_levers
 from procflow._levers.goal import GoalSpec, resolve_goal
 from procflow._levers.screen import screen
 from procflow.analysis import Analysis, analyze
+from procflow.analysis.routing import share_chain
 from procflow.errors import ConfigError, SimulationError
 from procflow.loader import load
 from procflow.model import Process
@@ -226,9 +227,12 @@ def levers(
     candidates = all_levers(process)
     screened = _screened(process, analysis, spec, candidates)
     chosen = [lever for lever in candidates if lever.id not in screened]
+    scenarios = [lever.apply(process) for lever in chosen]
+    for scenario in scenarios:  # only feedback levers change the routing: one chain for the rest
+        share_chain(process, scenario)
     comparison = compare(
         process,
-        *(lever.apply(process) for lever in chosen),
+        *scenarios,
         names=[lever.id for lever in chosen],
         cases=cases,
         runs=runs,

@@ -33,6 +33,7 @@ from typing import Any
 
 from procflow._optimize.result import GoalOutcome, Optimization, Staffing
 from procflow.analysis import analyze
+from procflow.analysis.routing import share_chain
 from procflow.errors import ConfigError, SimulationError
 from procflow.loader import load
 from procflow.model import Process, Target
@@ -47,7 +48,9 @@ DEFAULT_MAX_CAPACITY = 50
 """Most units per owner the search tries (``--max-capacity``)."""
 
 Capacities = tuple[int, ...]
-Progress = Callable[[int], None]
+Progress = Callable[[Mapping[str, int], int, int], None]
+"""Called as each staffing is simulated with (its capacities per searched owner, cases done,
+cases in all of it); how many staffings the search simulates is not known in advance."""
 
 
 def _process_of(process: Process | str | os.PathLike[str]) -> Process:
@@ -117,10 +120,17 @@ def shortfall(target: Target, value: float | None, ci95: tuple[float, float] | N
 class _Search:
     """The state of one search: the process, the owners searched, and every evaluation."""
 
-    def __init__(self, process: Process, owners: list[str], options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        process: Process,
+        owners: list[str],
+        options: dict[str, Any],
+        progress: Progress | None = None,
+    ) -> None:
         self.process = process
         self.owners = owners
         self.options = options
+        self.progress = progress
         self.costed = any(o.cost_per_hour is not None for o in process.owners.values())
         self.prices = [self._price(o_id) for o_id in owners]
         self.cache: dict[Capacities, SimulationResult] = {}
@@ -135,7 +145,9 @@ class _Search:
         patch = {
             "owners": {o: {"capacity": c} for o, c in zip(self.owners, capacities, strict=True)}
         }
-        return self.process.with_changes(patch, name="<optimize>")
+        changed = self.process.with_changes(patch, name="<optimize>")
+        share_chain(self.process, changed)  # capacities leave the routing alone: one chain
+        return changed
 
     def cost(self, capacities: Capacities) -> tuple[float, int]:
         """Staffing cost per hour, then head count (the tie-break)."""
@@ -186,8 +198,17 @@ class _Search:
 
     def evaluate(self, capacities: Capacities) -> SimulationResult:
         if capacities not in self.cache:
-            self.cache[capacities] = simulate(self.staffed(capacities), **self.options)
+            staffed, told = self.staffed(capacities), self._told(capacities)
+            self.cache[capacities] = simulate(staffed, **self.options, progress=told)
         return self.cache[capacities]
+
+    def _told(self, capacities: Capacities) -> Callable[[int, int], None] | None:
+        """The simulation's progress callback for one staffing, or None without a listener."""
+        progress = self.progress
+        if progress is None:
+            return None
+        staffing = dict(zip(self.owners, capacities, strict=True))
+        return lambda done, total: progress(staffing, done, total)
 
     def gap(self, capacities: Capacities) -> float:
         result = self.evaluate(capacities)
@@ -266,6 +287,7 @@ def optimize(
     warmup: int | None = None,
     jobs: int | None = None,
     scheduler: Any = None,
+    progress: Progress | None = None,
 ) -> Optimization:
     """The cheapest capacities at which every goal of ``process`` is met (docs/optimize.md).
 
@@ -279,12 +301,13 @@ def optimize(
     :class:`~procflow.errors.SimulationError` (with positions) for a process
     that cannot be optimized, :class:`~procflow.errors.ConfigError` for bad
     options. ``feasible`` is False when no staffing within ``max_capacity``
-    meets the goals.
+    meets the goals. ``progress`` (see :data:`Progress`) is told how each
+    simulated staffing is getting on.
     """
     loaded = _process_of(process)
     searched = _searched(loaded, owners)
     _check(loaded, max_capacity, cases, runs)
-    search = _Search(loaded, searched, {})
+    search = _Search(loaded, searched, {}, progress)
     floor = search.floor(max_capacity)
     start = search.screen(floor, max_capacity)
     first = warmup if warmup is not None else default_warmup(search.staffed(floor), cases)

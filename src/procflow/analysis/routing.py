@@ -364,6 +364,28 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     return chain
 
 
+def share_chain(source: Process, target: Process, *, max_states: int = MAX_STATES) -> bool:
+    """Give ``target`` the chain of ``source`` when both have the same step graph.
+
+    The chain reads nothing but the step graph (steps, end steps, each
+    edge's target, ``p``, ``max``, feedback flag and trigger, the start), so
+    a variant of a process that changes only capacities, durations or
+    owners -- what ``levers`` and ``optimize`` simulate by the dozen -- has
+    exactly its chain; building it again costs as much as the first time
+    (seconds on a process with bounded loops). After a ``True``,
+    :func:`build_chain` of ``target`` answers from its memo; ``False``
+    (another graph) leaves ``target`` to build its own.
+    """
+    into = runnable(target)
+    key = f"chain:{max_states}"
+    if into.memo(key) is not None:
+        return True
+    if _Graph.of(runnable(source)) != _Graph.of(into):
+        return False
+    into.remember(key, build_chain(source, max_states=max_states))
+    return True
+
+
 def _unroll(
     process: Process,
     graph: _Graph,

@@ -63,6 +63,8 @@ def _files(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     runs_help="With --simulate: replications (intervals are paired over runs).",
     seed_help="With --simulate: the seed both versions share.",
     jobs_help="With --simulate: worker processes [default: the machine's cores].",
+    scheduler_help="With --simulate: send the runs to a Dask scheduler, e.g. "
+    "tcp://10.0.0.5:8786 (pip install 'procflow[dask]').",
 )
 @click.option(
     "--format",
@@ -82,6 +84,7 @@ def diff_command(
     runs: int,
     seed: int,
     jobs: int | None,
+    scheduler: str | None,
     output_format: str,
     exit_code: bool,
 ) -> int:
@@ -103,7 +106,16 @@ def diff_command(
         raise click.UsageError(f"{usage} (got {len(paths)} paths)")
     with ExitStack() as stack:
         old, new, names = _versions(stack, revision, paths)
-        result = diff(old, new, simulate=simulate, cases=cases, runs=runs, seed=seed, jobs=jobs)
+        result = diff(
+            old,
+            new,
+            simulate=simulate,
+            cases=cases,
+            runs=runs,
+            seed=seed,
+            jobs=jobs,
+            scheduler=scheduler,
+        )
     result = result.relabel(names)
     if output_format == "json":
         click.echo(result.to_json(), nl=False)

@@ -2,8 +2,8 @@
 
 The command only parses options, expands globs and hands over to
 :func:`procflow.htmlreport.report`; writing is atomic. Exit codes: 0 the
-report was written; 2 bad options, a file that is not a valid process or
-change, or matplotlib missing (the message names ``pip install
+report was written; 2 bad options, a file that is not a valid process,
+change or event log, or matplotlib missing (the message names ``pip install
 'procflow[report]'``). A process that cannot be analyzed or simulated does
 not fail the command: its section says why.
 """
@@ -11,10 +11,16 @@ not fail the command: its section says why.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
-from procflow.cli.params import expand, replication_options
+from procflow.cli.console import is_quiet
+from procflow.cli.params import expand, log_options, one_file, open_log, replication_options
+
+
+def _optional_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else one_file(ctx, param, value)
 
 
 @click.command("report")
@@ -42,6 +48,22 @@ from procflow.cli.params import expand, replication_options
     seed_help="The same seed gives the same page, byte for byte.",
 )
 @click.option(
+    "--optimize",
+    is_flag=True,
+    help="Also search every process's cheapest staffing meeting its goals, as procflow "
+    "optimize does (with --cases, --runs >= 2 and --seed).",
+)
+@click.option(
+    "--log",
+    "log_path",
+    metavar="LOG",
+    default=None,
+    callback=_optional_file,
+    help="Measure every process against this event log (CSV or XES), as procflow fidelity "
+    "does; read with the options below.",
+)
+@log_options
+@click.option(
     "--date",
     metavar="TEXT",
     default=None,
@@ -55,7 +77,11 @@ def report_command(
     runs: int,
     seed: int,
     jobs: int | None,
+    scheduler: str | None,
+    optimize: bool,
+    log_path: str | None,
     date: str | None,
+    **log_settings: Any,
 ) -> int:
     """Write one self-contained HTML report: diagram, lint, analysis, simulation, goals.
 
@@ -69,19 +95,30 @@ def report_command(
       procflow report 'processes/*.yaml' -o all.html --cases 2000 --runs 5
       procflow report processes/customer-service.yaml \\
           --change changes/hire-support-agent.yaml -o hire.html
+      procflow report processes/receipt.yaml --log receipt.csv -o receipt.html
     """
     from procflow.htmlreport import html_report
 
     files = [path for pattern in paths for path in expand(pattern)]
     changes = [path for pattern in change_paths for path in expand(pattern)]
-    # seam: ``--log LOG`` (fidelity against an event log) is added here by the fidelity work
+    log = open_log(log_path, log_settings) if log_path is not None else None
     target = None if output == "-" else output
     text = html_report(
-        files, target, changes=changes, cases=cases, runs=runs, seed=seed, jobs=jobs, date=date
+        files,
+        target,
+        changes=changes,
+        cases=cases,
+        runs=runs,
+        seed=seed,
+        jobs=jobs,
+        scheduler=scheduler,
+        log=log,
+        optimize=optimize,
+        date=date,
     )
     if target is None:
         sys.stdout.write(text)
-    else:
+    elif not is_quiet():
         click.echo(f"wrote {target}", err=True)
     return 0
 

@@ -18,8 +18,6 @@ be simulated, an unknown goal or one no simulation measures.
 
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -30,7 +28,7 @@ from procflow._levers.ranking import LeverEffect
 from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
 from procflow.cli.params import format_option, process_argument, replication_options
 from procflow.cli.simreport import interval, show, show_delta
-from procflow.cli.simulate import ProgressBar
+from procflow.cli.simulate import progress_bar
 from procflow.loader import display_name, load
 from procflow.units import format_percent
 
@@ -68,6 +66,7 @@ def levers_command(
     runs: int,
     seed: int,
     jobs: int | None,
+    scheduler: str | None,
     output_format: str,
 ) -> int:
     """Rank single changes by their effect on a goal: which lever helps most?
@@ -89,10 +88,18 @@ def levers_command(
       procflow levers processes/order-fulfilment.yaml --runs 20 --format json
     """
     process = load(path)
-    bar = ProgressBar(output_format == "text" and sys.stderr.isatty(), f"levers of {process.id}")
+    bar = progress_bar(output_format, f"levers of {process.id}")
     try:
         ranking = levers(
-            process, goal_id, top, cases=cases, runs=runs, seed=seed, jobs=jobs, progress=bar
+            process,
+            goal_id,
+            top,
+            cases=cases,
+            runs=runs,
+            seed=seed,
+            jobs=jobs,
+            scheduler=scheduler,
+            progress=bar,
         )
     finally:
         bar.close()

@@ -16,6 +16,8 @@ options or a process that cannot be optimized (positions).
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Mapping
 
 import click
 from rich.console import Group, RenderableType
@@ -33,6 +35,7 @@ from procflow._optimize import (
 from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
 from procflow.cli.params import format_option, process_argument, replication_options
 from procflow.cli.simreport import interval, show
+from procflow.cli.simulate import ProgressBar, progress_bar
 from procflow.fileio import write_atomic
 from procflow.loader import display_name, load
 from procflow.metrics import kpi_key
@@ -91,6 +94,7 @@ def optimize_command(
     runs: int,
     seed: int,
     jobs: int | None,
+    scheduler: str | None,
     output_format: str,
 ) -> int:
     """Find the cheapest capacities at which every goal is met with 95% confidence.
@@ -110,15 +114,21 @@ def optimize_command(
       procflow compare processes/customer-service.yaml --change staff.yaml
     """
     process = load(path)
-    found = optimize(
-        process,
-        owners=owners,
-        max_capacity=max_capacity,
-        cases=cases,
-        runs=runs,
-        seed=seed,
-        jobs=jobs,
-    )
+    bar = SearchBar(progress_bar(output_format, f"optimizing {process.id}"), process.id)
+    try:
+        found = optimize(
+            process,
+            owners=owners,
+            max_capacity=max_capacity,
+            cases=cases,
+            runs=runs,
+            seed=seed,
+            jobs=jobs,
+            scheduler=scheduler,
+            progress=bar,
+        )
+    finally:
+        bar.close()
     if output is not None:
         write_atomic(output, change_yaml(found))
     if output_format == "json":
@@ -128,6 +138,35 @@ def optimize_command(
     else:
         print_trimmed(make_console(), optimize_report(found, display_name(path)))
     return 0 if found.feasible else 1
+
+
+class SearchBar:
+    """The progress bar of a search: each staffing simulated in turn, numbered as it starts.
+
+    The search does not know how many staffings it will simulate, so the
+    bar fills once per staffing and its label counts them: ``optimizing
+    customer-service: staffing 3 (support-agent 5, tier2 2)`` -- without the
+    capacities when they would take more than half the terminal's width.
+    """
+
+    def __init__(self, bar: ProgressBar, process_id: str) -> None:
+        self.bar = bar
+        self.process_id = process_id
+        self.staffings: dict[tuple[tuple[str, int], ...], int] = {}
+
+    def __call__(self, staffing: Mapping[str, int], done: int, total: int) -> None:
+        key = tuple(staffing.items())
+        if key not in self.staffings:
+            self.staffings[key] = len(self.staffings) + 1
+            label = f"optimizing {self.process_id}: staffing {self.staffings[key]}"
+            units = ", ".join(f"{owner} {capacity}" for owner, capacity in key)
+            if len(label) + len(units) + 3 <= shutil.get_terminal_size().columns // 2:
+                label += f" ({units})"  # else the bar itself would be squeezed out
+            self.bar.relabel(label)
+        self.bar(done, total)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def change_yaml(found: Optimization) -> str:
@@ -156,8 +195,8 @@ def optimize_report(found: Optimization, source: str | None = None) -> Renderabl
     head.append(f"{unit} {format_number(found.cost_before)} → {format_number(found.cost_after)}")
     head.append(
         f"\n{found.runs} runs × {found.cases:,} cases · seed {found.seed} · "
-        f"{found.evaluations} staffings simulated (common random numbers), "
-        f"{found.screened} analytic evaluations",
+        f"{_count(found.evaluations, 'staffing')} simulated (common random numbers), "
+        f"{_count(found.screened, 'analytic evaluation')}",
         style="dim",
     )
     parts: list[RenderableType] = [head, Text(), _staffing(found), Text(), _goals(found)]
@@ -169,6 +208,11 @@ def optimize_report(found: Optimization, source: str | None = None) -> Renderabl
             )
         )
     return Group(*parts)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 staffing``, ``3 staffings``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _staffing(found: Optimization) -> Table:

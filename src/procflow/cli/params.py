@@ -159,6 +159,17 @@ def parse_share(value: str, option: str) -> float:
     return share
 
 
+JOBS_HELP = "Worker processes for the runs [default: the machine's cores]."
+SCHEDULER_HELP = (
+    "Send the runs to a Dask scheduler, e.g. tcp://10.0.0.5:8786 (pip install 'procflow[dask]')."
+)
+
+
+def scheduler_option(help: str = SCHEDULER_HELP) -> Callable[[F], F]:
+    """``--scheduler ADDRESS``: a Dask scheduler runs the replications (passed as ``scheduler``)."""
+    return click.option("--scheduler", default=None, metavar="ADDRESS", help=help)
+
+
 def replication_options(
     *,
     cases: int,
@@ -167,10 +178,11 @@ def replication_options(
     cases_help: str,
     runs_help: str,
     seed_help: str,
-    jobs_help: str = "Worker processes for the runs [default: the machine's cores].",
+    jobs_help: str = JOBS_HELP,
+    scheduler_help: str = SCHEDULER_HELP,
     min_runs: int = 1,
 ) -> Callable[[F], F]:
-    """``--cases``, ``--runs``, ``--seed`` and ``--jobs`` of a command that simulates.
+    """``--cases``, ``--runs``, ``--seed``, ``--jobs``, ``--scheduler``: a command that simulates.
 
     One declaration for the commands built on simulation (diff, levers,
     optimize, report); each keeps its own defaults and words.
@@ -203,4 +215,5 @@ def replication_options(
         click.option(
             "--jobs", metavar="J", type=click.IntRange(min=1), default=None, help=jobs_help
         ),
+        scheduler_option(scheduler_help),
     )

@@ -25,7 +25,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.text import Text
 
 from procflow.cli.console import is_quiet, make_console, print_trimmed, safe, write_json
-from procflow.cli.params import expand, format_option, process_argument, stack
+from procflow.cli.params import (
+    JOBS_HELP,
+    expand,
+    format_option,
+    process_argument,
+    scheduler_option,
+    stack,
+)
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import display_name, load, load_change
 from procflow.model import Change, Process
@@ -90,13 +97,20 @@ class ProgressBar:
             self._progress.start()
         self._progress.update(self._task, completed=done, total=total)
 
+    def relabel(self, label: str) -> None:
+        """Say what is being simulated now (the next scenario of a longer search)."""
+        self.label = label
+        if self._progress is not None:
+            self._progress.update(self._task, description=label)
+
     def close(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
 
 
-def _progress_bar(output_format: str, label: str) -> ProgressBar:
+def progress_bar(output_format: str, label: str) -> ProgressBar:
+    """The bar of a command: enabled for text output on a terminal, and not with ``-q``."""
     enabled = output_format == "text" and sys.stderr.isatty() and not is_quiet()
     return ProgressBar(enabled, label)
 
@@ -229,20 +243,8 @@ _common = stack(
         "estimate; with --cases N, about three expected cycle times of arrivals, at least a "
         "tenth and at most half of N, with a warning when that is too short].",
     ),
-    click.option(
-        "--jobs",
-        metavar="J",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Worker processes for the runs [default: the machine's cores].",
-    ),
-    click.option(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="Send the runs to a Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-        "(pip install 'procflow[dask]').",
-    ),
+    click.option("--jobs", metavar="J", type=click.IntRange(min=1), default=None, help=JOBS_HELP),
+    scheduler_option(),
     click.option(
         "--check-goals",
         is_flag=True,
@@ -321,7 +323,7 @@ def simulate_command(
     changes = _changes(change_paths)
     for name, change in changes:
         process = _apply(process, name, change)
-    bar = _progress_bar(output_format, f"simulating {process.id}")
+    bar = progress_bar(output_format, f"simulating {process.id}")
     try:
         result = simulate(
             process,
@@ -429,7 +431,7 @@ def compare_command(
     changes = _changes(change_paths)
     changed = [_apply(baseline, name, change) for name, change in changes]
     names = [change.id for _name, change in changes]
-    bar = _progress_bar(output_format, f"comparing {len(changes) + 1} scenarios")
+    bar = progress_bar(output_format, f"comparing {len(changes) + 1} scenarios")
     try:
         comparison = compare(
             baseline,

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from procflow.diffing.result import KpiEffect, SimulatedEffect, Simulation, Unit
-from procflow.errors import ProcessError, ProcflowError
+from procflow.errors import ConfigError, ProcessError, ProcflowError
 from procflow.model import Process
 
 _HEADLINE: tuple[tuple[str, str, Unit], ...] = (
@@ -127,6 +127,8 @@ def simulated_effects(
 
     try:
         comparison = compare(old, new, names=["new"], cases=cases, runs=runs, seed=seed, **options)
+    except ConfigError:
+        raise  # the options (an unreachable scheduler), not a version: exit 2
     except ProcflowError as exc:
         return Simulation(cases, runs, seed, (), error_text(exc))
     rows = tuple(_rows(comparison.differences["new"]))

@@ -50,11 +50,26 @@ class Timeline:
 
 def wip_curve(profile: Profile, timeline: Timeline) -> NDArray[np.float64]:
     """Open case-hours per hour of ``timeline`` (see the module docstring)."""
-    curve = np.zeros(timeline.hours + 1, dtype=np.float64)
-    if profile.cases == 0 or timeline.hours == 0:
-        return curve[: timeline.hours]
-    start = (profile.starts - timeline.origin) / HOUR
-    end = (profile.ends - timeline.origin) / HOUR
+    return open_cases(profile.starts, profile.ends, timeline.origin, HOUR, timeline.hours)
+
+
+def open_cases(
+    starts: NDArray[np.float64], ends: NDArray[np.float64], origin: float, width: float, bins: int
+) -> NDArray[np.float64]:
+    """The time-average number of open cases in each of ``bins`` bins of ``width`` seconds.
+
+    Case ``i`` is open from ``starts[i]`` to ``ends[i]`` (seconds); bin
+    ``k`` covers ``origin + k * width`` to the next. Each bin holds the
+    case-time open in it divided by ``width`` (the module docstring's
+    method, with hours generalized to any width; parts outside the bins are
+    left out). What :func:`wip_curve` computes per hour, and the report's
+    WIP-over-time plot per bin of its run.
+    """
+    curve = np.zeros(bins + 1, dtype=np.float64)
+    if len(starts) == 0 or bins == 0:
+        return curve[:bins]
+    start = np.clip((starts - origin) / width, 0.0, bins)
+    end = np.clip((ends - origin) / width, 0.0, bins)
     first = np.floor(start).astype(np.int64)
     last = np.floor(end).astype(np.int64)
     same = first == last
@@ -62,11 +77,11 @@ def wip_curve(profile: Profile, timeline: Timeline) -> NDArray[np.float64]:
     split = ~same
     np.add.at(curve, first[split], first[split] + 1 - start[split])
     np.add.at(curve, last[split], end[split] - last[split])
-    full = np.zeros(timeline.hours + 2, dtype=np.float64)
+    full = np.zeros(bins + 2, dtype=np.float64)
     np.add.at(full, first[split] + 1, 1.0)
     np.add.at(full, last[split], -1.0)
-    curve += np.cumsum(full)[: timeline.hours + 1]
-    return curve[: timeline.hours]
+    curve += np.cumsum(full)[: bins + 1]
+    return curve[:bins]
 
 
 def wip_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> float | None:

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from procflow.model import Change, Process
+
+if TYPE_CHECKING:
+    from procflow.eventlog.reader import EventLog
 
 ProcessLike = Process | str | os.PathLike[str]
 
@@ -50,18 +54,26 @@ def html_report(
     runs: int = 10,
     seed: int = 0,
     jobs: int | None = None,
+    scheduler: Any = None,
+    log: EventLog | str | os.PathLike[str] | None = None,
+    optimize: bool = False,
     date: str | None = None,
 ) -> str:
     """The HTML report of the processes (loaded from paths where given); also written to ``output``.
 
     Each process is linted, drawn, analyzed and simulated with ``cases``,
-    ``runs`` and ``seed`` (as :func:`procflow.simulate`), and compared with
-    each of ``changes`` (``Change`` objects or change files) on common random
-    numbers. ``date`` is printed in the header when given; without it the
-    same inputs give the same bytes. Raises :class:`~procflow.errors.ProcflowError`
+    ``runs``, ``seed``, ``jobs`` and ``scheduler`` (as :func:`procflow.simulate`),
+    compared with each of ``changes`` (``Change`` objects or change files) on
+    common random numbers and, with ``log`` (an event log or its file), measured
+    against it as :func:`procflow.fidelity` does (``runs`` and ``seed``). With
+    ``optimize=True`` each gets the cheapest staffing meeting its goals, as
+    :func:`procflow.optimize` finds it with the same options.
+    ``date`` is printed in the header when given; without it the same
+    inputs give the same bytes. Raises :class:`~procflow.errors.ProcflowError`
     (exit 2) when matplotlib is missing (``pip install 'procflow[report]'``),
-    and the loader's errors for files that are not valid processes or changes.
+    and the loader's errors for files that are not valid processes, changes or logs.
     """
+    from procflow.eventlog.reader import read_log
     from procflow.fileio import write_atomic
     from procflow.htmlreport.collect import Settings, collect, load_changes
     from procflow.htmlreport.page import page
@@ -69,7 +81,8 @@ def html_report(
 
     require_matplotlib()
     processes = _processes(paths_or_processes)
-    settings = Settings(cases, runs, seed, jobs, load_changes(changes))
+    events = read_log(log) if isinstance(log, str | os.PathLike) else log
+    settings = Settings(cases, runs, seed, jobs, load_changes(changes), scheduler, events, optimize)
     data = [collect(name, process, settings) for name, process in processes]
     text = page(data, settings, date)
     if output is not None:

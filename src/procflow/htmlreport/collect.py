@@ -2,10 +2,11 @@
 
 :func:`collect` loads nothing itself beyond what it is given and calls
 ``procflow.lint``, ``procflow.analyze``, ``procflow.simulate``,
-``procflow.compare`` and the diagram renderer. A process that cannot be
-analyzed or simulated (lint errors, no arrivals) still gets a section: the
-failure is kept as text and shown in the page instead of stopping the
-report, so one broken file does not hide the others.
+``procflow.compare``, ``procflow.optimize`` and ``procflow.fidelity`` (when
+asked) and the diagram renderer. A process that cannot be analyzed or simulated (lint errors, no
+arrivals) still gets a section: the failure is kept as text and shown in
+the page instead of stopping the report, so one broken file does not hide
+the others. What is wrong with the options or the event log stops it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from procflow._lint import lint
+from procflow._optimize import Optimization, optimize
 from procflow.analysis import analyze
-from procflow.errors import GraphvizNotFound, ProcessError, ProcflowError
+from procflow.distance.fidelity import fidelity
+from procflow.distance.result import Fidelity
+from procflow.errors import (
+    ConfigError,
+    GraphvizNotFound,
+    ProcessError,
+    ProcflowError,
+    SimulationError,
+)
+from procflow.eventlog.reader import EventLog
 from procflow.findings import Finding
+from procflow.htmlreport.wip import OpenCases, WipSeries, wip_series
 from procflow.loader import load_change
 from procflow.model import Change, Process
 from procflow.sim import Comparison, SimulationResult, compare, simulate
@@ -34,6 +46,12 @@ class Settings:
     jobs: int | None = None
     changes: tuple[tuple[str, Change], ...] = ()
     """(name, change) pairs, compared with each process on common random numbers."""
+    scheduler: Any = None
+    """A Dask scheduler address or client for the runs (as :func:`procflow.simulate`)."""
+    log: EventLog | None = None
+    """A real event log every process is measured against (``procflow fidelity``), if any."""
+    optimize: bool = False
+    """Search every process's cheapest staffing meeting its goals (``procflow optimize``)."""
 
 
 @dataclass
@@ -51,6 +69,12 @@ class ProcessData:
     simulation_error: str | None = None
     comparison: Comparison | None = None
     comparison_error: str | None = None
+    wip: WipSeries | None = None
+    """Open cases over the time of run 1 (:mod:`procflow.htmlreport.wip`)."""
+    fidelity: Fidelity | None = None
+    fidelity_error: str | None = None
+    optimization: Optimization | None = None
+    optimization_error: str | None = None
     extras: list[Any] = field(default_factory=list)
     """Seam for sections other commands add later (``--log LOG``: fidelity)."""
 
@@ -89,9 +113,14 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
         "runs": settings.runs,
         "seed": settings.seed,
         "jobs": settings.jobs,
+        "scheduler": settings.scheduler,
     }
+    run_one = OpenCases(settings.cases)  # run 1's events: the WIP-over-time plot
     try:
-        data.simulation = simulate(process, **options)
+        data.simulation = simulate(process, **options, log=run_one)
+        data.wip = wip_series(run_one, data.simulation.warmup)
+    except ConfigError:
+        raise  # the options (an unreachable --scheduler), not this process: exit 2
     except ProcflowError as error:
         data.simulation_error = _message(error)
     if settings.changes and data.simulation is not None:
@@ -99,8 +128,20 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
         changes = [change for _, change in settings.changes]
         try:
             data.comparison = compare(process, *changes, names=names, **options)
+        except ConfigError:
+            raise
         except ProcflowError as error:
             data.comparison_error = _message(error)
+    if settings.optimize and data.simulation is not None:
+        try:
+            data.optimization = optimize(process, **options)
+        except (ProcessError, SimulationError) as error:  # e.g. no goals: this process's
+            data.optimization_error = _message(error)
+    if settings.log is not None:
+        try:
+            data.fidelity = fidelity(process, settings.log, runs=settings.runs, seed=settings.seed)
+        except (ProcessError, SimulationError) as error:  # this process's; a bad log stops all
+            data.fidelity_error = _message(error)
     return data
 
 

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from procflow.htmlreport import sections
 from procflow.htmlreport.collect import ProcessData, Settings
 from procflow.htmlreport.elements import esc
+from procflow.htmlreport.fidelity import fidelity
+from procflow.htmlreport.optimization import optimization
 
 CSS = """
 :root { color-scheme: light; --ink: #1f2937; --muted: #4b5563; --line: #d1d5db; }
@@ -61,7 +63,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def process_section(data: ProcessData, anchor: str) -> str:
-    """One process: heading, diagram, lint, analysis, simulation, goals, comparison."""
+    """One process: diagram, lint, analysis, simulation, goals, comparison, staffing, fidelity."""
     process = data.process
     title = process.title or process.id
     parts = [
@@ -77,7 +79,9 @@ def process_section(data: ProcessData, anchor: str) -> str:
     parts.append(sections.analysis(data))
     parts.append(sections.simulation(data, anchor))
     parts.append(sections.comparison(data, anchor))
-    for extra in data.extras:  # seam: sections added by later options (fidelity)
+    parts.append(optimization(data, anchor))
+    parts.append(fidelity(data, anchor))
+    for extra in data.extras:  # seam: sections added by later options
         parts.append(str(extra))
     parts.append("</section>")
     return "\n".join(parts)
@@ -96,6 +100,7 @@ def page(processes: Sequence[ProcessData], settings: Settings, date: str | None 
         for anchor, data in zip(anchors, processes, strict=True)
     )
     changes = ", ".join(name for name, _ in settings.changes) or "none"
+    against = f" Measured against the event log {esc(settings.log.path)}." if settings.log else ""
     generated = f" Generated {esc(date)}." if date else ""
     body = "\n".join(
         process_section(data, anchor) for anchor, data in zip(anchors, processes, strict=True)
@@ -110,7 +115,7 @@ def page(processes: Sequence[ProcessData], settings: Settings, date: str | None 
         f"<header><h1>{esc(heading)}</h1>"
         f'<p class="meta">Simulated with {settings.cases:,} cases × {settings.runs} runs, '
         f"seed {settings.seed}; changes compared: {esc(changes)}. Intervals are 95% "
-        f"confidence intervals over runs.{generated}</p></header>\n"
+        f"confidence intervals over runs.{against}{generated}</p></header>\n"
         f'<nav aria-label="Processes"><ul>{toc}</ul></nav>\n<main>\n{body}\n</main>\n'
         "</body>\n</html>\n"
     )

@@ -17,12 +17,14 @@ comes with a :class:`Table` of the numbers it shows (the page puts it in a
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from procflow.errors import ProcflowError
 from procflow.htmlreport.svg import sanitize_svg
+from procflow.units import format_duration, format_number
 
 INSTALL_HINT = (
     "procflow report draws its plots with matplotlib, which is not installed: "
@@ -304,3 +306,108 @@ def quantile_plot(
         ),
     )
     return Plot(label, description, _to_svg(figure, label, description), table)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a time axis to mark (hatched, named in the legend), in seconds."""
+
+    start: float
+    end: float
+    name: str
+    hatch: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One binned time series: ``values[k]`` over ``k * width`` to the next (seconds from 0)."""
+
+    name: str
+    values: Sequence[float]
+
+
+def series_plot(
+    series: Sequence[Series],
+    width: float,
+    *,
+    label: str,
+    description: str,
+    axis: str,
+    origin: str = "the run started",
+    spans: Sequence[Span] = (),
+    lines: Sequence[tuple[float, str]] = (),
+    rows: int = 12,
+) -> Plot:
+    """Binned time series on one time axis, as stairs (``origin`` names time 0).
+
+    The first series is filled and drawn solid, the others dashed and
+    dotted in turn; ``spans`` are hatched in grey and named (the warm-up,
+    the drain after the last arrival); ``lines`` are horizontal references,
+    dashed and dotted in turn and named. The data table gives the series in
+    ``rows`` stretches of equal length: the mean of each series and the
+    highest bin of the first.
+    """
+    bins = max(len(s.values) for s in series)
+    edges_seconds = [k * width for k in range(bins + 1)]
+    scale, unit = time_unit(edges_seconds[-1])
+
+    def paint(ax: Any) -> None:
+        edges = [edge / scale for edge in edges_seconds]
+        for span in spans:
+            ax.axvspan(
+                span.start / scale,
+                span.end / scale,
+                facecolor="#f3f4f6",
+                edgecolor="#9ca3af",
+                hatch=span.hatch,
+                linewidth=0,
+                label=span.name,
+            )
+        for position, one in enumerate(series):
+            shown = edges[: len(one.values) + 1]
+            if position == 0:
+                ax.stairs(one.values, shown, fill=True, color=FILL, alpha=0.8)
+            style = ("solid", (0, (5, 2)), (0, (1, 1.5)))[min(position, 2)]
+            ax.stairs(one.values, shown, color=INK, linewidth=1.1, linestyle=style, label=one.name)
+        for position, (value, text) in enumerate(lines):
+            ax.axhline(
+                value,
+                color=GOAL if position == 0 else INK,
+                linestyle=(0, (5, 3)) if position % 2 == 0 else (0, (1, 2)),
+                linewidth=1.2,
+                label=text,
+            )
+        ax.set_xlim(0, edges[-1])
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(f"time since {origin} ({unit})")
+        ax.set_ylabel(axis)
+
+    figure = _draw(9, paint)
+    table = _stretches(series, width, rows, origin)
+    return Plot(label, description, _to_svg(figure, label, description), table)
+
+
+def _stretches(series: Sequence[Series], width: float, rows: int, origin: str) -> Table:
+    """The series in ``rows`` equal stretches: the mean of each series, the first's top bin."""
+    count = max(len(s.values) for s in series)
+    cuts = sorted({round(count * i / rows) for i in range(rows + 1)})
+    body = []
+    for low, high in itertools.pairwise(cuts):
+        means = []
+        for one in series:
+            part = one.values[low:high]
+            means.append(format_number(sum(part) / len(part)) if len(part) else "—")
+        first = series[0].values[low:high]
+        body.append(
+            (
+                f"{format_duration(low * width)} – {format_duration(high * width)}",
+                *means,
+                format_number(max(first)) if len(first) else "—",
+            )
+        )
+    headers = (
+        f"time since {origin}",
+        *(f"{one.name}: mean" for one in series),
+        f"{series[0].name}: most in one bin",
+    )
+    return Table(headers, tuple(body))

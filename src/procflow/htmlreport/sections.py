@@ -14,8 +14,17 @@ from typing import Any
 
 from procflow.htmlreport import elements
 from procflow.htmlreport.collect import ProcessData
-from procflow.htmlreport.plots import Bar, bar_plot, quantile_plot, time_unit
+from procflow.htmlreport.plots import (
+    Bar,
+    Series,
+    Span,
+    bar_plot,
+    quantile_plot,
+    series_plot,
+    time_unit,
+)
 from procflow.htmlreport.svg import prefix_ids, sanitize_svg
+from procflow.htmlreport.wip import WipSeries
 from procflow.sim import Difference
 from procflow.units import format_duration, format_number, format_percent, format_rate
 
@@ -259,10 +268,50 @@ def _waits(data: ProcessData) -> bool:
     return max([*simulated, *estimated, 0.0]) >= 1.0
 
 
-WIP_NOTE = (
-    "Work in progress over time is not plotted: the simulation result gives the time-average "
-    "WIP (above) but no time series yet."
-)
+WIP_NOTE = "No work in progress over time: no case of run 1 finished."
+STYLES = ("Dashed", "Dotted")
+"""How :func:`~procflow.htmlreport.plots.series_plot` draws its first and second line."""
+
+
+def _wip_description(series: WipSeries, spans: list[Span], lines: list[tuple[float, str]]) -> str:
+    """What the WIP plot shows, in words (its text alternative with the data table)."""
+    parts = [
+        f"Cases open in run 1 ({series.cases:,} cases), as the mean per "
+        f"{format_duration(series.width)} bin: a case is open from the start of its first step "
+        "to the end of its last (its wait before the first step is not counted)."
+    ]
+    if spans:
+        parts.append(f"Hatched: {' and '.join(span.name for span in spans)} (not in the KPIs).")
+    parts.extend(f"{style} line: {text}." for style, (_, text) in zip(STYLES, lines, strict=False))
+    return " ".join(parts)
+
+
+def _wip_plot(data: ProcessData) -> Any:
+    """Open cases over run 1, its warm-up and drain hatched, beside the WIP the page reports."""
+    series, result = data.wip, data.simulation
+    assert series is not None
+    assert result is not None
+    spans = []
+    if series.warmup_end is not None:
+        spans.append(Span(0.0, series.warmup_end, f"warm-up ({result.warmup:,} cases)", "//"))
+    if series.arrivals_end < series.span:
+        spans.append(Span(series.arrivals_end, series.span, "after the last arrival", "\\\\"))
+    lines = []
+    simulated = result["wip"].mean if "wip" in result.kpis else None
+    if simulated is not None:
+        lines.append((simulated, f"time-average WIP over runs: {format_number(simulated)}"))
+    analytic = (data.analysis or {}).get("wip")
+    if analytic is not None:
+        lines.append((analytic, f"queueing model (Little's law): {format_number(analytic)}"))
+    return series_plot(
+        [Series("open cases", series.values)],
+        series.width,
+        label=f"Work in progress over time of {data.process.id}",
+        description=_wip_description(series, spans, lines),
+        axis="open cases",
+        spans=spans,
+        lines=lines,
+    )
 
 
 def simulation(data: ProcessData, anchor: str) -> str:
@@ -296,8 +345,10 @@ def simulation(data: ProcessData, anchor: str) -> str:
         parts.append(elements.figure(_waiting_plot(data), f"{anchor}-waiting"))
     else:
         parts.append(elements.note(NO_WAIT))
-    # seam: a WIP-over-time plot goes here once SimulationResult carries a series
-    parts.append(f'<div id="{elements.esc(anchor)}-wip">{elements.note(WIP_NOTE)}</div>')
+    if data.wip is not None:
+        parts.append(elements.figure(_wip_plot(data), f"{anchor}-wip"))
+    else:
+        parts.append(f'<div id="{elements.esc(anchor)}-wip">{elements.note(WIP_NOTE)}</div>')
     parts.append(goals(data))
     return "\n".join(parts)
 
