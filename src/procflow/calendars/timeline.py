@@ -202,6 +202,29 @@ class Timeline:
         done = self.at_measure(self.measure(t) + amount)
         return done if done > t else t
 
+    @property
+    def cumulative(self) -> list[float]:
+        """Weighted time before each interval (one more entry than intervals)."""
+        return self._cum
+
+    def serve(self, t: float, work: float) -> tuple[float, float]:
+        """``(start, end)`` of ``work`` working seconds asked for at ``t``: it starts at
+        :meth:`next_open` and ends when that much open time has passed (weight-1
+        timelines: calendars). The simulator's hot path, so the usual case -- the work
+        fits in the interval it starts in -- is two comparisons and one bisect."""
+        ends = self.ends
+        if not ends or ends[-1] <= t:
+            if not self._reach(t):
+                return math.inf, math.inf
+            ends = self.ends
+        i = bisect_right(ends, t)
+        start = self.starts[i]
+        if start < t:
+            start = t
+        if work <= ends[i] - start:
+            return start, start + work
+        return start, self.at_measure(self._cum[i + 1] + work - (ends[i] - start))
+
     def between(self, a: float, b: float) -> float:
         """Weighted time in ``[a, b)``."""
         return self.measure(b) - self.measure(a) if b > a else 0.0
