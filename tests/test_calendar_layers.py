@@ -129,3 +129,37 @@ def test_check_log_reports_working_hours(
     assert working["by_weekday"]["Sat"] == 0.5
     assert main(["check-log", str(process), str(log)]) == 0
     assert "fall outside its declared hours" in capsys.readouterr().out
+
+
+def test_calibrate_fits_durations_in_working_time(tmp_path: Path) -> None:
+    """A simulated log of a calendared desk calibrates back to its working-time duration,
+    not to the elapsed time that spans nights and weekends."""
+    import procflow
+
+    text = """
+process: desk
+calendars:
+  office: {timezone: Europe/Amsterdam, hours: {mon-fri: "09:00-17:00"}}
+owners:
+  agent: {capacity: 1, calendar: office}
+arrivals: {rate: 0.5/h, calendar: office}
+start: a
+steps:
+  a: {owner: agent, duration: exponential(1.5h), next: b}
+  b: {end: true}
+"""
+    path = tmp_path / "desk.yaml"
+    path.write_text(text, encoding="utf-8")
+    log = tmp_path / "events.csv"
+    procflow.simulate(path, cases=3_000, runs=1, seed=3, jobs=1, log=log, start="2027-01-04T00:00")
+    from procflow.eventlog.reader import read_log
+
+    result = procflow.calibrate(procflow.load(path), read_log(log))
+    fitted = result.process.steps["a"].duration
+    assert fitted is not None
+    assert fitted.mean == pytest.approx(1.5 * 3600, rel=0.06)
+    # the arrivals with a calendar come back per open hour
+    arrivals = result.process.arrivals
+    assert arrivals is not None
+    assert arrivals.rate is not None
+    assert arrivals.rate * 3600 == pytest.approx(0.5, rel=0.06)

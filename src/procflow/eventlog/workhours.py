@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from procflow.calendars import zone
+from procflow.calendars import Timeline, zone
 from procflow.eventlog.events import Event
 from procflow.eventlog.matching import StepMatcher
+from procflow.eventlog.stats import Sample
 from procflow.model import Process
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -103,14 +104,7 @@ def working_hours(process: Process, events: Iterable[Event]) -> WorkingHours | N
         return result
     origin = datetime.fromtimestamp(min(s for _, s, _ in owned), UTC) - timedelta(days=2)
     base = origin.timestamp()
-    lines = {
-        owner_id: [
-            process.calendars[name].calendar.timeline(origin)
-            for name, _ in process.owners[owner_id].calendars
-            if name is not None and name in process.calendars
-        ]
-        for owner_id in calendared
-    }
+    lines = _lines(process, calendared, origin)
     for owner_id, text in calendared.items():
         result.owners[owner_id] = OwnerHours(owner_id, text)
     for owner_id, start, end in owned:
@@ -125,6 +119,51 @@ def working_hours(process: Process, events: Iterable[Event]) -> WorkingHours | N
     return result
 
 
+def working_service(process: Process, events: Iterable[Event]) -> dict[str, Sample]:
+    """Per step of an owner with a calendar, the service times of ``events`` (those with a
+    start) in *working* time: the open seconds between start and end on the calendar the
+    work started in (for shifts, the first open one; else the one with most open time).
+    What calibrate fits, since a duration is working time (docs/working-time.md)."""
+    calendared = _calendared(process)
+    if not calendared:
+        return {}
+    match = StepMatcher(process)
+    rows: list[tuple[str, str, float, float]] = []
+    for event in events:
+        step = match(event.activity)
+        owner = process.steps[step].owner if step is not None else None
+        if step is not None and owner in calendared and event.start is not None:
+            rows.append((step, owner, event.start, event.end))
+    if not rows:
+        return {}
+    origin = datetime.fromtimestamp(min(r[2] for r in rows), UTC) - timedelta(days=2)
+    base = origin.timestamp()
+    lines = _lines(process, calendared, origin)
+    samples: dict[str, Sample] = {}
+    for step, owner, start, end in rows:
+        a, b = start - base, end - base
+        spans = [(line.is_open(a), line.between(a, b)) for line in lines[owner]]
+        opened = [work for is_open, work in spans if is_open]
+        work = opened[0] if opened else max(work for _, work in spans)
+        samples.setdefault(step, Sample()).add(work)
+    for sample in samples.values():
+        sample.flush()
+    return samples
+
+
+def _lines(
+    process: Process, calendared: dict[str, str], origin: datetime
+) -> dict[str, list[Timeline]]:
+    return {
+        owner_id: [
+            process.calendars[name].calendar.timeline(origin)
+            for name, _ in process.owners[owner_id].calendars
+            if name is not None and name in process.calendars
+        ]
+        for owner_id in calendared
+    }
+
+
 def _calendared(process: Process) -> dict[str, str]:
     """Owners with a declared calendar (or shifts), and their hours in words."""
     found: dict[str, str] = {}
@@ -135,4 +174,4 @@ def _calendared(process: Process) -> dict[str, str]:
     return found
 
 
-__all__ = ["OwnerHours", "WorkingHours", "working_hours"]
+__all__ = ["OwnerHours", "WorkingHours", "working_hours", "working_service"]
