@@ -158,6 +158,10 @@ steps:
     fitted = result.process.steps["a"].duration
     assert fitted is not None
     assert fitted.mean == pytest.approx(1.5 * 3600, rel=0.06)
+    # and check-log judges the declared duration in working time too: consistent
+    (judged,) = result.report.durations
+    assert judged.verdict == "consistent"
+    assert judged.observed_mean == pytest.approx(1.5 * 3600, rel=0.06)
     # the arrivals with a calendar come back per open hour
     arrivals = result.process.arrivals
     assert arrivals is not None

@@ -35,7 +35,8 @@ declares:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from procflow.compiled import Edge
@@ -46,7 +47,7 @@ from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements, replay
 from procflow.eventlog.stats import Sample, wilson_interval
 from procflow.eventlog.timestamps import to_datetime
-from procflow.eventlog.workhours import WorkingHours, working_hours
+from procflow.eventlog.workhours import WorkingHours, working_hours, working_service
 from procflow.model import Process
 
 MIN_OBSERVATIONS = 30
@@ -565,4 +566,23 @@ def check_log(
     )
     if process.calendars:  # a second pass, only when there are hours to hold it to
         report.working = working_hours(process, log)
+        report.durations = _working_durations(report.durations, process, log)
     return report
+
+
+def _working_durations(
+    checks: list[DurationCheck], process: Process, log: Iterable[Event]
+) -> list[DurationCheck]:
+    """Service times of calendared owners judged in their working hours: a declared
+    duration is working time (docs/working-time.md), the log's end - start is elapsed."""
+    samples = working_service(process, log)
+    judged = []
+    for check in checks:
+        sample = samples.get(check.step)
+        if check.kind == "service" and sample is not None and sample.n:
+            verdict, mean, error = judge_duration(check.declared_mean, sample, "service")
+            check = replace(
+                check, n=sample.n, observed_mean=mean, standard_error=error, verdict=verdict
+            )
+        judged.append(check)
+    return judged
