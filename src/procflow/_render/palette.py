@@ -165,6 +165,7 @@ class Key(enum.Enum):
     JOIN = "join"
     JOIN_FIRST = "join-first"
     LANE = "lane"
+    HOURS = "hours"
     EXTERNAL = "external"
     ERROR = "error"
     WARNING = "warning"
@@ -187,6 +188,7 @@ LEGEND_TEXT: dict[Key, str] = {
     Key.JOIN: "join: the step waits until every branch has arrived",
     Key.JOIN_FIRST: "join (first): the first branch continues, the others are withdrawn",
     Key.LANE: "owner lane: staff pool, capacity = people in parallel",
+    Key.HOURS: "working hours under an owner: durations are working time, work pauses outside them",
     Key.EXTERNAL: "external owner: pure delay, no queue",
     Key.ERROR: "lint error (badge: rule codes)",
     Key.WARNING: "lint warning (badge: rule codes)",

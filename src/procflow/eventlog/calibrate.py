@@ -11,6 +11,9 @@ cases arrived. From them:
   log gives elapsed times (``end`` - the previous ``end`` in the case), which
   include waiting -- the report says so. The first step of a case has no
   elapsed time, so it keeps its declared duration in a complete-only log.
+  For an owner with a calendar the service times are counted in its working
+  hours (docs/working-time.md): a job from Friday 16:00 to Monday 10:00 at
+  an office open 09-17 is 2 hours of work.
 * **probabilities** -- each step with several transitions and at least
   ``min_observations`` departures gets ``p`` = observed frequency, rounded
   to 2 decimals (3 from 400 departures, 4 from 40,000) by the largest
@@ -48,6 +51,7 @@ from procflow.eventlog.fitting import Fit, fit_all
 from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements
 from procflow.eventlog.stats import Sample
+from procflow.eventlog.workhours import working_service
 from procflow.eventlog.yamledit import EditError, TextEdits
 from procflow.gate import ensure_runnable
 from procflow.loader import load_text
@@ -240,7 +244,8 @@ def calibrate(
     kept: list[CalibrationChange] = []
     fits: dict[str, list[Fit]] = {}
     if durations:
-        _calibrate_durations(process, m, edits, changes, kept, fits, min_observations)
+        working = working_service(process, log) if process.calendars else {}
+        _calibrate_durations(process, m, edits, changes, kept, fits, min_observations, working)
     if probabilities:
         _calibrate_probabilities(process, m, edits, changes, kept, min_observations)
     if arrivals:
@@ -264,12 +269,16 @@ def _calibrate_durations(
     kept: list[CalibrationChange],
     fits: dict[str, list[Fit]],
     minimum: int,
+    working: dict[str, Sample] | None = None,
 ) -> None:
     for step_id, step in process.steps.items():
         if step.end:
             continue
         old = _written(edits, ("steps", step_id, "duration")) or "(none)"
         sample, basis = _duration_sample(m, step_id, minimum)
+        measured = (working or {}).get(step_id)
+        if measured is not None and measured.n >= minimum:  # a duration is working time
+            sample, basis = measured, f"service times in {step.owner}'s working hours"
         if sample.n < minimum:
             why = (
                 "no elapsed time for a case's first event in a complete-only log"
@@ -356,6 +365,18 @@ def _calibrate_arrivals(
 ) -> None:
     gaps = m.interarrival
     declared = process.arrivals
+    if declared is not None and declared.profile is not None:
+        kept.append(
+            CalibrationChange(
+                "arrivals",
+                "arrivals.profile",
+                "profile",
+                "profile",
+                m.case_starts,
+                "a weekly arrival profile is kept as declared (docs/working-time.md)",
+            )
+        )
+        return
     if declared is None:
         old = "(none)"
     elif declared.rate is not None:
@@ -377,6 +398,14 @@ def _calibrate_arrivals(
         return
     rate = 1.0 / gaps.mean
     note = f"{m.case_starts} case starts over {format_duration(gaps.total)}"
+    calendar = (
+        process.calendars.get(declared.calendar)
+        if declared is not None and declared.calendar is not None
+        else None
+    )
+    if calendar is not None:  # the rate counts open time: the span's open share of a week
+        rate /= calendar.calendar.on_duty_share()
+        note += f" ({calendar.calendar.describe()}: per open hour)"
     if declared is not None and declared.every is not None:
         best = fit_all(gaps)[0]
         new = distribution_text(best.distribution)

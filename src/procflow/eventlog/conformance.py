@@ -35,7 +35,8 @@ declares:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from procflow.compiled import Edge
@@ -46,6 +47,7 @@ from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements, replay
 from procflow.eventlog.stats import Sample, wilson_interval
 from procflow.eventlog.timestamps import to_datetime
+from procflow.eventlog.workhours import WorkingHours, working_hours, working_service
 from procflow.model import Process
 
 MIN_OBSERVATIONS = 30
@@ -243,6 +245,9 @@ class LogReport:
     skipped: int = 0
     unpaired_starts: int = 0
     _expected_rework: float | None = field(default=None, repr=False)
+    working: WorkingHours | None = None
+    """Events by weekday and hour against the owners' calendars (processes with
+    ``calendars:`` only, docs/working-time.md)."""
 
     @property
     def process(self) -> Process:
@@ -383,7 +388,7 @@ class LogReport:
                 "time_share": shares.get(self.bottleneck_step or "", None),
                 "owner": self.bottleneck_owner,
             },
-        }
+        } | ({} if self.working is None else {"working_hours": self.working.to_dict()})
 
 
 def _num(value: float) -> float | None:
@@ -564,10 +569,32 @@ def check_log(
     name = str(path or getattr(log, "path", "<events>"))
     measurements = replay(process, log, name)
     index = getattr(log, "index", None)
-    return report_from(
+    report = report_from(
         measurements,
         getattr(log, "format", "events"),
         index.describe() if isinstance(index, ColumnIndex) else None,
         getattr(log, "skipped", 0),
         getattr(log, "unpaired_starts", 0),
     )
+    if process.calendars:  # a second pass, only when there are hours to hold it to
+        report.working = working_hours(process, log)
+        report.durations = _working_durations(report.durations, process, log)
+    return report
+
+
+def _working_durations(
+    checks: list[DurationCheck], process: Process, log: Iterable[Event]
+) -> list[DurationCheck]:
+    """Service times of calendared owners judged in their working hours: a declared
+    duration is working time (docs/working-time.md), the log's end - start is elapsed."""
+    samples = working_service(process, log)
+    judged = []
+    for check in checks:
+        sample = samples.get(check.step)
+        if check.kind == "service" and sample is not None and sample.n:
+            verdict, mean, error = judge_duration(check.declared_mean, sample, "service")
+            check = replace(
+                check, n=sample.n, observed_mean=mean, standard_error=error, verdict=verdict
+            )
+        judged.append(check)
+    return judged

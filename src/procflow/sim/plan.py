@@ -15,6 +15,7 @@ reach, and a guarantee that every case eventually ends.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
@@ -78,6 +79,8 @@ class OwnerPlan:
     capacity: int
     external: bool
     cost_per_hour: float | None
+    cost_per_step: float | None = None
+    """A fixed amount per step done (SPEC 7.1), added to both costs per case."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,9 @@ class Plan:
     """Steps whose per-visit time distribution is recorded (for ``step_time`` goals)."""
     forks: tuple[ForkPlan, ...] = ()
     """The forks, in file order; a plan with forks runs on tokens (:mod:`procflow.sim.tokens`)."""
+    working: Any = None
+    """A :class:`procflow.sim.workingtime.WorkingTime` -- calendars on a real clock -- or
+    ``None``: around the clock. (Typed ``Any``: that module builds on this one.)"""
 
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -125,7 +131,12 @@ class Plan:
             self.bounded,
             indices,
             self.forks,
+            self.working,
         )
+
+    def with_working(self, working: Any) -> Plan:
+        """The same plan on the working time ``working`` (docs/working-time.md)."""
+        return dataclasses.replace(self, working=working)
 
 
 def _fail(process: Process, path: tuple[str | int, ...], message: str) -> SimulationError:
@@ -321,6 +332,8 @@ def _interarrival(process: Process) -> DistSpec:
             "to simulate it",
         )
     arrivals = process.arrivals
+    if arrivals.profile is not None:  # unit-rate draws, mapped through the profile's intensity
+        return DistSpec("exponential", (1.0,))
     if arrivals.rate is not None:
         return DistSpec("exponential", (1.0 / arrivals.rate,))
     assert arrivals.every is not None
