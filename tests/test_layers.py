@@ -61,6 +61,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.eventlog",
             "procflow.runtime",
             "procflow.distance",
+            "procflow.discovery",
         ),
     ),
     ("lint engine", ("procflow._lint",)),
@@ -70,6 +71,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "procflow._analyze",
             "procflow._cases",
+            "procflow._discover",
             "procflow._logs",
             "procflow._simulate",
             "procflow.diffing",

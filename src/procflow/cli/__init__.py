@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "checklog",
     "calibrate",
+    "discover",
     "diff",
     "htmlreport",
     "fidelity",
@@ -46,7 +47,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 #: Commands that print chatter (progress, summaries, "wrote FILE") that ``-q`` silences.
 QUIET_COMMANDS: frozenset[str] = frozenset(
-    {"lint", "new", "diagram", "simulate", "compare", "calibrate"}
+    {"lint", "new", "diagram", "simulate", "compare", "calibrate", "discover"}
 )
 
 

@@ -8,7 +8,8 @@ simulated time 0 is placed on the real log's first arrival, so absolute,
 arrival and circadian measures compare the same calendar. Step ids name
 the simulated activities and the real log's activities are matched to
 steps as ``check-log`` matches them (``activity:``, then title, then id);
-end steps the real log never records are left out of the simulated log.
+end steps and waits (steps of an external owner without an ``activity:``)
+that the real log never records are left out of the simulated log.
 """
 
 from __future__ import annotations
@@ -137,7 +138,12 @@ def _simulate(process: Process, real: RealProfiles, seed: int) -> Profile:
     from procflow.sim import simulate
 
     seen = set(real.whole.activities)
-    skip = frozenset(k for k, s in process.steps.items() if s.end and k not in seen)
+    external = {k for k, o in process.owners.items() if o.external}
+    skip = frozenset(
+        k
+        for k, s in process.steps.items()
+        if k not in seen and (s.end or (s.owner in external and s.activity is None))
+    )
     sink = SimulatedProfile(float(real.whole.starts.min()), skip, n=real.whole.n)
     simulate(process, cases=real.whole.cases, runs=1, seed=seed, warmup=0, jobs=1, log=sink)
     return sink.profile.finish()
