@@ -27,7 +27,7 @@ from procflow.discovery.report import found_dict
 from procflow.discovery.roles import Role, discover_roles
 from procflow.discovery.table import EventTable, read_table
 from procflow.discovery.timing import Timing, estimate_timing
-from procflow.discovery.writer import END_STEP, process_text
+from procflow.discovery.writer import END_STEP, WAITING, process_text
 from procflow.errors import ConfigError
 from procflow.eventlog.events import Event
 from procflow.findings import Finding
@@ -102,7 +102,10 @@ def infer(table: EventTable, min_share: float, process_id: str | None, calendars
     taken: set[str] = {END_STEP, "begin", "waiting"}
     ids = {a: slug(table.activities[a], taken) for a in flow.activities}
     role_ids = [f"role-{i + 1}" for i in range(len(roles))]
-    owners = {a: role_ids[int(role_of[a])] for a in flow.activities}
+    owners = {
+        a: role_ids[int(role_of[a])] if role_of[a] < len(roles) else WAITING
+        for a in flow.activities
+    }
     steps = _steps(table, flow, timing, ids, owners)
     found_roles = [
         RoleFound(

@@ -86,10 +86,19 @@ def fit_duration(values: np.ndarray, seed: int = 0) -> DurationFit | None:
 
 
 def empirical_bins(data: np.ndarray, bins: int = BINS) -> Empirical:
-    """The means of ``bins`` equal-count bins of sorted ``data`` (the mean is kept)."""
-    count = min(bins, data.size)
-    parts = np.array_split(data, count)
-    values = tuple(_round(float(p.mean())) for p in parts)
+    """The means of ``bins`` equal-mass slices of sorted ``data``: the mean is kept.
+
+    A value on a slice boundary is shared between the two slices in
+    proportion, so every slice holds exactly ``n / bins`` of the data.
+    """
+    n = data.size
+    count = min(bins, n)
+    cumulative = np.concatenate([[0.0], np.cumsum(data)])
+    edges = np.arange(count + 1) * (n / count)
+    whole = np.minimum(np.floor(edges).astype(np.int64), n - 1)
+    mass = cumulative[whole] + (edges - whole) * data[whole]
+    mass[-1] = cumulative[-1]
+    values = tuple(_round(float(v)) for v in np.diff(mass) / (n / count))
     return Empirical(values=values)
 
 

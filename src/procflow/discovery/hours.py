@@ -1,11 +1,11 @@
 """When work happens: weekly hour masks, working time, calendar text.
 
 A *week mask* is 168 booleans, one per hour of the week (Monday 00-01 UTC
-first). A role's mask holds the hours that together carry
-:data:`COVERAGE` of its events, most active first (López-Pintado and
-Dumas's calendars keep the weekday x time-slot cells with enough support;
-this is the same idea with one threshold). Times are UTC, as the log
-readers give them.
+first). A role's mask holds the hours with at least :data:`SUPPORT` of the
+events of a busy hour (López-Pintado and Dumas's calendars keep the weekday
+x time-slot cells with enough support; this is the same idea with one
+threshold), and short breaks inside a day are closed. Times are UTC, as
+the log readers give them.
 
 :func:`working_seconds` measures an interval in working time of a mask in
 constant time per interval (cumulative open seconds per week), so a
@@ -20,8 +20,8 @@ import numpy as np
 
 HOURS_A_WEEK = 168
 WEEK = HOURS_A_WEEK * 3600.0
-COVERAGE = 0.95
-"""Share of a role's events its calendar's hours must hold."""
+SUPPORT = 0.1
+"""An hour is on duty with at least this share of a busy hour's events."""
 _MONDAY_OFFSET = 3 * 86400.0  # 1970-01-01 was a Thursday
 GAP_HOURS = 2
 """Breaks in a day's hours up to this long are closed (sparse logs leave holes)."""
@@ -40,16 +40,17 @@ def slot_counts(moments: np.ndarray) -> np.ndarray:
     return np.bincount(hour_of_week(finite), minlength=HOURS_A_WEEK)
 
 
-def week_mask(counts: np.ndarray, coverage: float = COVERAGE) -> np.ndarray:
-    """The fewest hours holding ``coverage`` of the events (all hours when there are none)."""
-    total = counts.sum()
-    if total == 0:
+def week_mask(counts: np.ndarray, support: float = SUPPORT) -> np.ndarray:
+    """The hours with at least ``support`` x the busy hours' events (all when there are none).
+
+    "Busy" is the 90th percentile of the hours with events, so a few very busy
+    hours do not push the quieter working hours out, and a log that works
+    around the clock keeps every hour.
+    """
+    if counts.sum() == 0:
         return np.ones(HOURS_A_WEEK, dtype=bool)
-    order = np.argsort(-counts, kind="stable")
-    cumulative = np.cumsum(counts[order])
-    needed = int(np.searchsorted(cumulative, coverage * total)) + 1
-    mask = np.zeros(HOURS_A_WEEK, dtype=bool)
-    mask[order[:needed]] = True
+    busy = float(np.quantile(counts[counts > 0], 0.9))
+    mask: np.ndarray = counts >= max(support * busy, 1e-9)
     return fill_gaps(mask)
 
 

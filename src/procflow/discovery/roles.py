@@ -11,7 +11,9 @@ several roles.
 
 A pool's size is how many of its members were *really on duty at once*:
 per clock hour, the distinct members who recorded work on the role's
-activities; the 95th percentile over the hours in which anyone did. A sum
+activities; the 95th percentile over the hours in which anyone did. With
+start times, it is at least the most activities of the role in progress at
+one moment. A sum
 of everyone ever seen would count people who left, joined later or work
 part time (the permit log's 48 people made 177 servers that way).
 Without a resource column every activity's pool is sized by the events
@@ -49,7 +51,11 @@ class Role:
 
 
 def discover_roles(table: EventTable, activities: list[int]) -> list[Role]:
-    """Roles covering ``activities`` (codes), largest first."""
+    """Roles covering ``activities`` (codes), largest first.
+
+    In a log with resources, an activity no resource ever does (a marker
+    such as "closed", a system timer) is in no role.
+    """
     n_res, n_act = len(table.resources), len(table.activities)
     hour = np.floor(table.end / 3600.0).astype(np.int64)
     if not table.has_resources or n_res == 0:
@@ -57,7 +63,8 @@ def discover_roles(table: EventTable, activities: list[int]) -> list[Role]:
     has = table.resource != NO_RESOURCE
     matrix = np.zeros((n_res, n_act), dtype=np.int64)
     np.add.at(matrix, (table.resource[has], table.activity[has]), 1)
-    groups = _cluster(matrix, activities)
+    done_by_someone = [a for a in activities if matrix[:, a].any()]
+    groups = _cluster(matrix, done_by_someone)
     per_resource = matrix.sum(axis=1)
     roles = []
     for group in groups:
@@ -106,7 +113,23 @@ def _on_duty(
     keyed = np.unique(hour[mask] * (len(table.resources) + 1) + table.resource[mask])
     _hours, per_hour = np.unique(keyed // (len(table.resources) + 1), return_counts=True)
     quantile = float(np.quantile(per_hour, ON_DUTY_QUANTILE))
-    return max(1, math.ceil(quantile - 1e-9)), int(per_hour.max())
+    busy = _most_at_once(table.start[mask], table.end[mask])
+    return max(1, math.ceil(quantile - 1e-9), busy), max(int(per_hour.max()), busy)
+
+
+def _most_at_once(start: np.ndarray, end: np.ndarray) -> int:
+    """The most activities in progress at one moment (0 without start times).
+
+    With start times a resource name may stand for a team (a simulated log
+    names the owner): overlapping work shows how many were busy at once.
+    """
+    known = ~np.isnan(start)
+    if not known.any():
+        return 0
+    moments = np.concatenate([start[known], end[known]])
+    steps = np.concatenate([np.ones(int(known.sum())), -np.ones(int(known.sum()))])
+    order = np.lexsort((steps, moments))  # at equal times an end (-1) comes first
+    return int(np.cumsum(steps[order]).max())
 
 
 def _solo(table: EventTable, activity: int, hour: np.ndarray) -> Role:

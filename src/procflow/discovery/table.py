@@ -37,8 +37,11 @@ class _Codes:
         return found
 
     def column(self, values: Sequence[str | None]) -> np.ndarray:
+        """Codes of a column; an empty or missing text is :data:`NO_RESOURCE`."""
         if isinstance(values, Labels):
-            local = np.array([self.code(n) for n in values.names], dtype=np.int32)
+            local = np.array(
+                [NO_RESOURCE if n == "" else self.code(n) for n in values.names], dtype=np.int32
+            )
             return local[values.codes] if local.size else np.empty(0, dtype=np.int32)
         return np.array(
             [NO_RESOURCE if v is None or v == "" else self.code(v) for v in values],

@@ -12,8 +12,11 @@ Per event, with ``enabled`` the previous completion in its case:
   completion (:func:`~procflow.discovery.hours.working_seconds`), so a
   task completed at 09:05 after its resource's 17:00 completion the day
   before takes the working hour it took, not sixteen hours. A case's first
-  event has no ``enabled``: it counts only when its resource completed
-  something else less than :data:`FIRST_GAP` before (else it is unknown).
+  event has no ``enabled``, and a resource's first event no previous
+  completion: such an event counts only when the one known bound is less
+  than :data:`FIRST_GAP` before it (else its processing time is unknown and
+  all of its elapsed time is waiting). A log without resources gives
+  elapsed times since ``enabled``.
 * **Contention** is the part of the wait during which the resource was
   busy with other work: the processing time of its other events completed
   inside the wait. The rest of the wait is **extraneous** (Chapela-Campa
@@ -60,20 +63,28 @@ def estimate_timing(
     enabled[1:] = table.end[:-1]
     enabled[first] = np.nan
     mask_index = role_of[table.activity]
+    previous = _previous_completion(table)
+    available = np.fmax(enabled, previous)
     if table.has_starts:
-        start = np.where(np.isnan(table.start), _availability(table, enabled), table.start)
+        start = np.where(np.isnan(table.start), available, table.start)
         basis = "start times"
-    else:
-        start = _availability(table, enabled)
+    elif table.has_resources:
+        start = available
         basis = "resource availability"
+    else:
+        start = enabled
+        basis = "elapsed times (the log names no resources)"
     elapsed = table.end - start
     processing = elapsed.copy()
-    if basis != "start times" or calendars:
+    if not table.has_starts or calendars:
         processing = _working(masks, mask_index, start, table.end)
-    if basis != "start times":
-        unknown_first = first & ~(elapsed <= FIRST_GAP)
-        processing[unknown_first] = np.nan
-        start = np.where(unknown_first, table.end, start)
+    if not table.has_starts:
+        # nothing dates the start: a first event, or a resource's first completion long
+        # after its case was ready (elapsed since enabled is no processing time)
+        undated = np.isnan(table.start) & (first | np.isnan(previous) & table.has_resources)
+        unknown = undated & ~(elapsed <= FIRST_GAP)
+        processing[unknown] = np.nan
+        start = np.where(unknown, table.end, start)
     waiting = np.maximum(start - enabled, 0.0)
     contention = np.minimum(_busy(table, enabled, start, processing), waiting)
     extraneous = waiting - contention
@@ -83,16 +94,15 @@ def estimate_timing(
     return Timing(processing, waiting, contention, extraneous, arrival, basis)
 
 
-def _availability(table: EventTable, enabled: np.ndarray) -> np.ndarray:
-    """The later of ``enabled`` and the resource's previous completion (NaN if neither)."""
+def _previous_completion(table: EventTable) -> np.ndarray:
+    """Each event's resource's previous completion (NaN for its first, or no resource)."""
     previous = np.full(len(table), np.nan)
     order = np.lexsort((table.end, table.resource))
     same = (table.resource[order][1:] == table.resource[order][:-1]) & (
         table.resource[order][1:] != NO_RESOURCE
     )
     previous[order[1:][same]] = table.end[order[:-1][same]]
-    available: np.ndarray = np.fmax(enabled, previous)
-    return available
+    return previous
 
 
 def _working(

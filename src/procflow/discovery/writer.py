@@ -17,6 +17,7 @@ from procflow.discovery.hours import DAYS, hours_text
 from procflow.discovery.model import Found, RoleFound, StepFound
 from procflow.eventlog.calibrate import distribution_text, round_shares
 from procflow.units import format_duration
+from procflow.wording import plural
 
 WAITING = "waiting"
 """The external owner of delay steps (and of the routing start step)."""
@@ -45,10 +46,10 @@ def process_text(found: Found) -> str:
     ]
     for role in found.roles:
         lines += _owner(role, found.calendars)
-    if any(s.delay is not None for s in found.steps) or len(found.starts) > 1:
+    if any(s.delay is not None or s.owner == WAITING for s in found.steps) or len(found.starts) > 1:
         lines += [
             f"  {WAITING}:",
-            "    title: Waiting no resource explains (customers, third parties, timers)",
+            "    title: Waiting no resource explains, and work no resource does",
             "    external: true",
         ]
     if found.calendars:
@@ -79,7 +80,8 @@ def _owner(role: RoleFound, calendars: bool) -> list[str]:
         names = ", ".join(role.members[:8]) + (
             f" and {len(role.members) - 8} more" if len(role.members) > 8 else ""
         )
-        lines.append(f"    description: {quoted(f'{len(role.members)} resources: {names}')}")
+        who = f"{plural(len(role.members), 'resource')}: {names}"
+        lines.append(f"    description: {quoted(who)}")
     if calendars:
         lines.append(f"    calendar: {role.id}")
     return lines
