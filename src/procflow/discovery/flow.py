@@ -14,9 +14,11 @@ Miners), and then the graph is repaired rather than left broken:
 
 Cycles are found by a depth-first search from the start, visiting the most
 frequent edges first: its back edges close every cycle, so marking them
-``feedback`` satisfies PF301. ``max`` is the most times one case took the
-edge. A back edge that is its activity's only exit is left without ``max``
-(a bounded only-exit would be a dead end once used up: PF104).
+``feedback`` satisfies PF301. A back edge that is its activity's only way
+on passes its mark to the choices inside the loop that lead to it
+(:func:`_move_marks`). ``max`` is the most times one case took the edge;
+a marked edge that is its activity's only exit has no ``max`` (a bounded
+only-exit would be a dead end once used up: PF104).
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ def _edges(
     pair: np.ndarray,
     case: np.ndarray,
 ) -> tuple[dict[int, list[Edge]], int, int]:
-    back = _back_edges(order, kept)
+    back = _move_marks(_back_edges(order, kept), kept)
     n_act = len(table.activities)
     most = _most_per_case(pair, case, {a * n_act + b for a, b in back})
     edges: dict[int, list[Edge]] = {}
@@ -215,6 +217,42 @@ def _back_edges(order: list[int], kept: dict[int, list[tuple[int, int]]]) -> set
                 state[node] = 2
                 stack.pop()
     return back
+
+
+def _move_marks(
+    back: set[tuple[int, int]], kept: dict[int, list[tuple[int, int]]]
+) -> set[tuple[int, int]]:
+    """Move a back edge's mark to the choices that lead into it, where there are some.
+
+    ``review -> decide`` closes the loop ``decide -> review -> decide`` in a
+    search that met ``decide`` first, but ``review`` has no other way on: the
+    choice to loop is made at ``decide``. Every edge into ``u`` from inside
+    the cycle (``w -> u`` with ``w`` reachable from ``u``) then carries the
+    mark instead, so every cycle through ``u -> v`` still has one, and a
+    bound on it (``max``) does not make ``u`` a dead end.
+    """
+    moved = set(back)
+    for u, v in sorted(back):
+        exits = [b for b, _c in kept[u]]
+        if len(exits) > 1:
+            continue
+        inside = _reaches(u, kept)
+        into = [(w, u) for w in inside if any(b == u for b, _c in kept[w])]
+        if into and all(len(kept[w]) > 1 for w, _u in into):
+            moved.discard((u, v))
+            moved.update(into)
+    return moved
+
+
+def _reaches(origin: int, kept: dict[int, list[tuple[int, int]]]) -> set[int]:
+    seen = {origin}
+    stack = [origin]
+    while stack:
+        for b, _c in kept[stack.pop()]:
+            if b != END and b not in seen:
+                seen.add(b)
+                stack.append(b)
+    return seen
 
 
 def _most_per_case(pair: np.ndarray, case: np.ndarray, wanted: set[int]) -> dict[int, int]:

@@ -18,8 +18,11 @@ Per event, with ``enabled`` the previous completion in its case:
   all of its elapsed time is waiting). A log without resources gives
   elapsed times since ``enabled``.
 * **Contention** is the part of the wait during which the resource was
-  busy with other work: the processing time of its other events completed
-  inside the wait. The rest of the wait is **extraneous** (Chapela-Campa
+  busy with other work. With start times: from ``enabled`` to the end of
+  the resource's busy block (its recorded intervals merged where they
+  overlap or touch) that ``enabled`` falls in, the first moment it was idle
+  (Chapela-Campa and Dumas). With completion times only: the processing
+  time of its other events completed inside the wait. The rest of the wait is **extraneous** (Chapela-Campa
   and Dumas): a customer who answers late, a ticket that closes itself
   after a fixed time. Where the model has no calendars, extraneous also
   takes the off-duty time inside the estimated processing interval, which
@@ -86,7 +89,11 @@ def estimate_timing(
         processing[unknown] = np.nan
         start = np.where(unknown, table.end, start)
     waiting = np.maximum(start - enabled, 0.0)
-    contention = np.minimum(_busy(table, enabled, start, processing), waiting)
+    if table.has_starts:
+        contention = np.minimum(_busy_until(table, enabled) - enabled, waiting).clip(min=0.0)
+        contention = np.where(np.isnan(contention), 0.0, contention)
+    else:
+        contention = np.minimum(_busy(table, enabled, start, processing), waiting)
     extraneous = waiting - contention
     if not calendars:
         extraneous = extraneous + np.nan_to_num(elapsed - processing, nan=0.0).clip(min=0.0)
@@ -113,6 +120,41 @@ def _working(
     for index in np.unique(mask_index):
         rows = known & (mask_index == index)
         result[rows] = working_seconds(masks[index], begin[rows], end[rows])
+    return result
+
+
+def _busy_until(table: EventTable, enabled: np.ndarray) -> np.ndarray:
+    """When each event's resource was next idle at or after ``enabled`` (start-time logs).
+
+    A resource's recorded intervals are merged into busy blocks (overlapping
+    or back to back); inside a block the resource was busy throughout, so a
+    wait until the block's end is contention. ``enabled`` itself where the
+    resource was idle, NaN where there is nothing to go by.
+    """
+    result = np.full(len(table), np.nan)
+    has = (table.resource != NO_RESOURCE) & ~np.isnan(table.start)
+    ask = (table.resource != NO_RESOURCE) & ~np.isnan(enabled)
+    if not has.any() or not ask.any():
+        return result
+    origin = float(np.nanmin(table.start[has]))
+    span = float(np.nanmax(table.end)) - origin + 1.0
+    rows = np.flatnonzero(has)
+    rows = rows[np.lexsort((table.start[rows], table.resource[rows]))]
+    offset = table.resource[rows].astype(float) * span
+    begin = table.start[rows] - origin + offset
+    finish = table.end[rows] - origin + offset
+    reach = np.maximum.accumulate(finish)
+    new = np.ones(rows.size, dtype=bool)
+    new[1:] = begin[1:] > reach[:-1]
+    firsts = np.flatnonzero(new)
+    block_begin = begin[firsts]
+    block_end = np.maximum.reduceat(finish, firsts)
+    query = np.flatnonzero(ask)
+    key = enabled[query] - origin + table.resource[query].astype(float) * span
+    index = np.searchsorted(block_begin, key, side="right") - 1
+    inside = (index >= 0) & (block_end[np.maximum(index, 0)] > key)
+    busy_to = np.where(inside, block_end[np.maximum(index, 0)], key)
+    result[query] = busy_to - table.resource[query].astype(float) * span + origin
     return result
 
 
