@@ -119,8 +119,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow.bpmn import export_bpmn, import_bpmn
     from procflow.config import LintConfig
     from procflow.diffing import diff
-    from procflow.distance.fidelity import fidelity
     from procflow.discovery import Discovery
+    from procflow.distance.fidelity import fidelity
     from procflow.distance.result import Fidelity
     from procflow.errors import (
         CaseError,

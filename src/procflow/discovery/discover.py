@@ -148,6 +148,24 @@ def infer(table: EventTable, min_share: float, process_id: str | None, calendars
     )
 
 
+def processing_by_activity(log: Iterable[Event]) -> dict[str, np.ndarray]:
+    """Each activity's estimated processing times (seconds; unknown ones left out).
+
+    What ``procflow calibrate`` fits for a log without start times: roles
+    and their working hours as :func:`discover` finds them, then
+    :func:`~procflow.discovery.timing.estimate_timing`.
+    """
+    table = read_table(log)
+    roles = discover_roles(table, list(range(len(table.activities))))
+    masks, role_of = _masks(table, roles)
+    timing = estimate_timing(table, masks, role_of, calendars=False)
+    result = {}
+    for code, name in enumerate(table.activities):
+        values = timing.processing[table.activity == code]
+        result[name] = values[np.isfinite(values)]
+    return result
+
+
 def _masks(table: EventTable, roles: list[Role]) -> tuple[np.ndarray, np.ndarray]:
     """Each role's week mask (plus an always-open one last) and each activity's role."""
     role_of = np.full(len(table.activities), len(roles), dtype=np.int64)

@@ -22,9 +22,9 @@ Per event, with ``enabled`` the previous completion in its case:
   the resource's busy block (its recorded intervals merged where they
   overlap or touch) that ``enabled`` falls in, the first moment it was idle
   (Chapela-Campa and Dumas). With completion times only: the processing
-  time of its other events completed inside the wait. The rest of the wait is **extraneous** (Chapela-Campa
-  and Dumas): a customer who answers late, a ticket that closes itself
-  after a fixed time. Where the model has no calendars, extraneous also
+  time of its other events completed inside the wait. The rest of the
+  wait is **extraneous**: a customer who answers late, a ticket that
+  closes itself after a fixed time. Where the model has no calendars, extraneous also
   takes the off-duty time inside the estimated processing interval, which
   a 24-hour simulation would otherwise lose.
 """
