@@ -38,7 +38,16 @@ Targets: procflow >= 8x SimPy and >= 100x Prosimos; 1,000,000 cases under
 150 MB peak RSS. Exit status 1 when a measured target is missed or a
 model disagrees.
 
-Run: ``python benchmarks/sim_bench.py [--cases 100000] [--rounds 5]``
+``--calendar`` times the working-time variant instead (docs/working-time.md):
+the same model with both staff pools working Mon-Fri 08:00-18:00 and
+cases arriving at 12/h only while the office is open (the customer still
+answers around the clock), next to the same model without calendars and
+to SimPy written the obvious way -- a working-time ``timeout`` loop per
+service that holds the unit through the closed hours, and arrivals drawn
+on the open-hours clock. Targets: the calendar model at least half the
+speed of the plain one, and the mean cycle times agree with SimPy.
+
+Run: ``python benchmarks/sim_bench.py [--cases 100000] [--rounds 5] [--calendar]``
 (SimPy and Ciw are benchmark-only dependencies: ``pip install --group bench``).
 """
 
@@ -160,6 +169,144 @@ def run_simpy(cases: int, seed: int) -> float:
     env.process(source(env))
     env.run()
     return total[0] / cases
+
+
+# -- the working-time variant (--calendar) ----------------------------------------------------
+
+CALENDAR_MODEL = MODEL.replace(
+    "owners:\n  support-agent: {capacity: 6}\n  tier2: {capacity: 4}\n",
+    'calendars:\n  office: {timezone: UTC, hours: {mon-fri: "08:00-18:00"}}\n'
+    "owners:\n  support-agent: {capacity: 6, calendar: office}\n"
+    "  tier2: {capacity: 4, calendar: office}\n",
+).replace("  rate: 12/h\n", "  rate: 12/h\n  calendar: office\n")
+CALENDAR_START = "2027-01-04T00:00+00:00"  # a Monday: simulation time 0 in both peers
+WEEK, OPEN, CLOSE, WORKDAYS = 7 * 86400.0, 8 * 3600.0, 18 * 3600.0, 5
+
+
+def next_open(t: float) -> float:
+    """The first instant at or after ``t`` when the office (Mon-Fri 08-18 UTC) is open."""
+    while True:
+        day, clock = divmod(t % WEEK, 86400.0)
+        if day < WORKDAYS and clock < CLOSE:
+            return t if clock >= OPEN else t - clock + OPEN
+        t = t - clock + 86400.0
+
+
+def open_until(t: float) -> float:
+    """When the office closes after the open instant ``t``."""
+    return t - (t % 86400.0) + CLOSE
+
+
+def run_simpy_calendar(cases: int, seed: int) -> float:
+    """The calendar model the obvious SimPy way; returns the mean cycle time (seconds)."""
+    import simpy
+
+    rnd = random.Random(seed)
+    env = simpy.Environment()
+    agents = simpy.Resource(env, AGENTS)
+    tier2 = simpy.Resource(env, TIER2)
+    mu, sigma = lognormal_params(TRIAGE_MEAN, TRIAGE_SD)
+    total = [0.0]
+
+    def work(env: simpy.Environment, seconds: float) -> simpy.events.ProcessGenerator:
+        """Hold the unit for ``seconds`` of open time: pause while the office is closed."""
+        while seconds > 0:
+            start = next_open(env.now)
+            if start > env.now:
+                yield env.timeout(start - env.now)
+            chunk = min(seconds, open_until(start) - start)
+            yield env.timeout(chunk)
+            seconds -= chunk
+
+    def serve(env: simpy.Environment, pool: Any, seconds: float) -> simpy.events.ProcessGenerator:
+        with pool.request() as request:
+            yield request
+            yield from work(env, seconds)
+
+    def case(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        arrived = env.now
+        yield from serve(env, agents, rnd.expovariate(1.0 / INTAKE))
+        reopened = 0
+        while True:
+            yield from serve(env, agents, rnd.lognormvariate(mu, sigma))
+            if rnd.random() < P_ESCALATE:
+                yield from serve(env, tier2, rnd.triangular(*ESCALATE))
+            yield from serve(env, agents, rnd.expovariate(1.0 / RESOLVE))
+            yield env.timeout(rnd.expovariate(1.0 / CONFIRM))
+            if reopened < MAX_REOPEN and rnd.random() < P_REOPEN:
+                reopened += 1
+                continue
+            break
+        total[0] += env.now - arrived
+
+    def source(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        for _ in range(cases):  # an exponential gap of open time, then the next case
+            yield from work(env, rnd.expovariate(RATE))
+            env.process(case(env))
+
+    env.process(source(env))
+    env.run()
+    return total[0] / cases
+
+
+def calendar_runner(path: Path) -> Callable[[int, int], float]:
+    import procflow
+
+    process = procflow.load(path)
+
+    def run(cases: int, seed: int) -> float:
+        result = procflow.simulate(
+            process, cases=cases, runs=1, seed=seed, warmup=0, jobs=1, start=CALENDAR_START
+        )
+        mean = result["cycle_time.mean"].mean
+        assert mean is not None
+        return mean
+
+    return run
+
+
+def calendar_main(args: argparse.Namespace, folder: Path) -> int:
+    """``--calendar``: the working-time variant beside the plain model and SimPy."""
+    plain, calendar = folder / "plain.yaml", folder / "calendar.yaml"
+    plain.write_text(MODEL, encoding="utf-8")
+    calendar.write_text(CALENDAR_MODEL, encoding="utf-8")
+    runners: dict[str, Callable[[int, int], float]] = {
+        "procflow": procflow_runner(plain),
+        "procflow-cal": calendar_runner(calendar),
+    }
+    if "simpy" not in args.skip and importlib.util.find_spec("simpy") is not None:
+        runners["simpy-cal"] = run_simpy_calendar
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    means: dict[str, list[float]] = {name: [] for name in runners}
+    print(
+        f"calendar variant (staff Mon-Fri 08-18, arrivals while open), {args.cases:,} cases, "
+        f"one run on one core, best of {args.rounds} rounds (CPU time)"
+    )
+    for round_ in range(args.rounds):
+        for name, runner in runners.items():
+            rate, mean = best_rate(runner, args.cases, round_ + 1)
+            rates[name].append(rate)
+            means[name].append(mean)
+    best = {name: max(values) for name, values in rates.items()}
+    for name in runners:
+        mean_hours = statistics.fmean(means[name]) / 3600.0
+        print(f"  {name:<13} {best[name]:>10,.0f} cases/s   mean cycle time {mean_hours:.3f}h")
+    ratio = best["procflow-cal"] / best["procflow"]
+    ok = ratio >= 0.5
+    print(f"  procflow-cal / procflow   {ratio:6.2f}x   (target >= 0.5x)")
+    if "simpy-cal" in best:
+        print(f"  procflow-cal / simpy-cal  {best['procflow-cal'] / best['simpy-cal']:6.1f}x")
+        means["procflow"], saved = means["procflow-cal"], means["procflow"]
+        gap, spread = agreement(means, "simpy-cal")
+        means["procflow"] = saved
+        agree = gap <= 4.0 * spread
+        print(
+            f"  mean cycle time: procflow-cal - simpy-cal = {gap / 60.0:.2f} min "
+            f"({'agree' if agree else 'DISAGREE'}: 4 standard errors = {4 * spread / 60.0:.2f} min)"
+        )
+        ok = ok and agree
+    print("OK" if ok else "TARGET MISSED")
+    return 0 if ok else 1
 
 
 # -- a heapq loop written for this one model ---------------------------------------------
@@ -546,7 +693,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--prosimos-python", help="an interpreter that has Prosimos")
     parser.add_argument("--skip", action="append", default=[], choices=("simpy", "ciw", "prosimos"))
+    parser.add_argument(
+        "--calendar", action="store_true", help="time the working-time variant (calendars)"
+    )
     args = parser.parse_args(argv)
+    if args.calendar:
+        with tempfile.TemporaryDirectory() as folder:
+            return calendar_main(args, Path(folder))
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "benchmark-customer-service.yaml"

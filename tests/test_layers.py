@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.metrics",
             "procflow.pathfilter",
             "procflow.safetext",
+            "procflow.calendars",
         ),
     ),
     ("model", ("procflow.model",)),

@@ -16,10 +16,13 @@ import os
 import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from procflow import sim
+from procflow.calendars import zone
+from procflow.errors import ConfigError
 from procflow.eventlog.sinks import event_writer
 from procflow.loader import as_process
 from procflow.model import Change, Process
@@ -29,17 +32,42 @@ from procflow.sim.engine import EventSink
 from procflow.sim.runlength import Cases
 from procflow.sim.runner import ProgressCallback
 from procflow.sim.simulation import DEFAULT_CASES, DEFAULT_RUNS, DEFAULT_SEED
+from procflow.sim.workingtime import default_start
 
 __all__ = ["compare", "scenario_logs", "simulate"]
 
 
 def _sink(
-    log: str | os.PathLike[str] | EventSink | None, process: Process | None, columns: str
+    log: str | os.PathLike[str] | EventSink | None,
+    process: Process | None,
+    columns: str,
+    epoch: datetime | None = None,
 ) -> AbstractContextManager[Any]:
     """An event sink for ``log``: the sink itself, or a writer of the file it names."""
     if log is None or hasattr(log, "write_simulated"):
         return nullcontext(log)
-    return event_writer(log, process, columns=columns)
+    return event_writer(log, process, columns=columns, epoch=epoch)
+
+
+def start_of(process: Process, start: str | datetime | None) -> datetime | None:
+    """When simulation time 0 falls (docs/working-time.md): ``start`` (ISO 8601 text or a
+    datetime; without an offset, in the process time zone), else for a process with
+    calendars the next Monday 00:00 in its time zone, else ``None`` (the fixed epoch)."""
+    if start is None:
+        return default_start(process) if process.uses_calendars else None
+    if isinstance(start, str):
+        try:
+            moment = datetime.fromisoformat(start.strip())
+        except ValueError:
+            raise ConfigError(
+                f"start {start!r} is not an ISO 8601 date and time, e.g. 2027-01-04T08:00 "
+                "or 2027-01-04T08:00+01:00"
+            ) from None
+    else:
+        moment = start
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(process.timezone))
+    return moment
 
 
 def simulate(
@@ -54,6 +82,7 @@ def simulate(
     log: str | os.PathLike[str] | EventSink | None = None,
     progress: ProgressCallback | None = None,
     log_columns: str = "procflow",
+    start: str | datetime | None = None,
 ) -> SimulationResult:
     """Simulate ``process`` (docs/simulation-engine.md) and return KPIs with 95 % intervals.
 
@@ -68,6 +97,9 @@ def simulate(
     ending in ``.xes`` or ``.xes.gz`` is written as XES, any other as CSV whose
     columns ``log_columns`` names (``procflow``: ``case,step,owner,start,end``;
     ``pm4py``: ``case:concept:name,concept:name,org:resource,start_timestamp,time:timestamp``).
+    ``start`` (ISO 8601 text or an aware datetime) is when simulation time 0 falls: a
+    process with calendars runs on that real clock (docs/working-time.md), and the log's
+    timestamps count from it.
 
         Raises :class:`~procflow.errors.ProcessError` when the process has
         structural errors, :class:`~procflow.errors.SimulationError` when it
@@ -83,8 +115,9 @@ def simulate(
         5.6...
     """
     loaded = as_process(process, "simulate")
+    origin = start_of(loaded, start)
     with _sink(
-        log, loaded, log_columns
+        log, loaded, log_columns, origin
     ) as sink:  # written atomically: a run that fails leaves no file
         return sim.simulate(
             loaded,
@@ -96,6 +129,7 @@ def simulate(
             scheduler=scheduler,
             log=sink,
             progress=progress,
+            start=origin,
         )
 
 

@@ -39,6 +39,17 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from procflow import metrics
+from procflow.calendars import (
+    DEFAULT_TIMEZONE,
+    Calendar,
+    HoursError,
+    TimezoneError,
+    Week,
+    check_country,
+    weekly_hours,
+    weekly_profile,
+    zone,
+)
 from procflow.distributions import DURATION_JSON_SCHEMA, Distribution
 from procflow.errors import Position, Problem, ProcessError
 from procflow.source import Locator, NullSource, PatchedSource, Path, problems_from_errors
@@ -74,12 +85,106 @@ PerSecond = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\s*\d+(\.\d*)?\s*/\s*(s|m|min|h|d)\s*$",
+            "pattern": r"^\s*\d+(\.\d*)?\s*/\s*(s|m|min|h|d|week|month)\s*$",
             "description": "A rate such as '12/h' (cases per hour).",
         }
     ),
 ]
 """A rate: written ``12/h``, held as events per second."""
+
+
+class CalendarSpec(BaseModel):
+    """A working calendar: weekly open hours in a time zone, with holidays.
+
+    See docs/working-time.md.
+    """
+
+    model_config = _CONFIG
+
+    title: str | None = Field(default=None, description="A short human name for the calendar.")
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE, description="IANA time zone, e.g. 'Europe/Amsterdam'."
+    )
+    hours: dict[str, str] = Field(
+        min_length=1,
+        description="Open hours by day: keys 'mon', 'mon-fri', 'mon,wed'; values "
+        "'09:00-12:30, 13:30-17:00' (a range may cross midnight: '22:00-06:00').",
+    )
+    holidays: list[Annotated[date, Field(strict=False)]] = Field(
+        default_factory=list, description="Whole days closed (YYYY-MM-DD)."
+    )
+    country: str | None = Field(
+        default=None, description="Also closed on this country's public holidays, e.g. 'NL'."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            zone(name)
+        except TimezoneError as exc:
+            raise PydanticCustomError("procflow", str(exc), {}) from None
+        return name
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, hours: dict[str, str]) -> dict[str, str]:
+        for key, value in hours.items():
+            try:
+                weekly_hours({key: value})
+            except HoursError as exc:
+                part = "key" if "day" in str(exc).split(" ")[:2] else "value"
+                raise PydanticCustomError(
+                    "procflow",
+                    str(exc),
+                    {"key": key, "part": part, "offset": exc.offset if part == "value" else 0},
+                ) from None
+        return hours
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, country: str | None) -> str | None:
+        if country is not None:
+            try:
+                check_country(country)
+            except ValueError as exc:
+                raise PydanticCustomError("procflow", str(exc), {}) from None
+        return country
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        """The calendar itself, for working-time arithmetic."""
+        return Calendar(
+            weekly_hours(self.hours), self.timezone, frozenset(self.holidays), self.country
+        )
+
+
+class Shift(BaseModel):
+    """Capacity that works one calendar: ``{calendar: nights, capacity: 2}``."""
+
+    model_config = _CONFIG
+
+    calendar: Id = Field(description="The calendar these units work.")
+    capacity: int = Field(default=1, ge=1, le=MAX_CAPACITY, description="Units on this shift.")
+
+
+def _percent(value: Any) -> Any:
+    """``"65%"`` -> ``0.65``; anything else is left to the field's own validation."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            raise PydanticCustomError(
+                "procflow", "{value!r} is not a percentage: write e.g. 65%", {"value": value}
+            ) from None
+    return value
+
+
+Probability = Annotated[
+    float,
+    BeforeValidator(_percent, json_schema_input_type=float | str),
+]
+"""A probability, written ``0.65`` or ``65%``."""
 
 
 class Owner(BaseModel):
@@ -103,6 +208,46 @@ class Owner(BaseModel):
         ge=0,
         description="What one unit of capacity costs per hour (staffing cost, cost per case).",
     )
+    cost_per_step: float | None = Field(
+        default=None, ge=0, description="A fixed amount paid for each step the owner does."
+    )
+    calendar: Id | None = Field(
+        default=None, description="The calendar the owner works (default: around the clock)."
+    )
+    shifts: list[Shift] | None = Field(
+        default=None,
+        min_length=1,
+        description="Capacity by calendar: [{calendar: office, capacity: 6}, ...].",
+    )
+
+    @model_validator(mode="after")
+    def _calendar_or_shifts(self) -> Owner:
+        if self.shifts is not None and self.calendar is not None:
+            raise PydanticCustomError(
+                "procflow",
+                "give either 'calendar' (all units work it) or 'shifts' (capacity by calendar), "
+                "not both",
+                {"key": "shifts", "part": "key"},
+            )
+        if self.shifts is not None and "capacity" in self.model_fields_set:
+            raise PydanticCustomError(
+                "procflow",
+                "an owner with 'shifts' takes its capacity from them: drop 'capacity'",
+                {"key": "capacity", "part": "key"},
+            )
+        return self
+
+    @property
+    def calendars(self) -> tuple[tuple[str | None, int], ...]:
+        """``(calendar or None, units)`` of each group of units (one group without shifts)."""
+        if self.shifts is not None:
+            return tuple((shift.calendar, shift.capacity) for shift in self.shifts)
+        return ((self.calendar, self.capacity),)
+
+    @property
+    def units(self) -> int:
+        """Units of capacity over all shifts."""
+        return sum(units for _, units in self.calendars)
 
 
 class Arrivals(BaseModel):
@@ -114,6 +259,40 @@ class Arrivals(BaseModel):
     every: Distribution | None = Field(
         default=None, description="Inter-arrival time distribution, e.g. 'exponential(5m)'."
     )
+    calendar: Id | None = Field(
+        default=None,
+        description="Cases arrive only while this calendar is open ('rate' and 'every' count "
+        "open time); a profile is read in its time zone and skips its holidays.",
+    )
+    profile: dict[str, PerSecond] | None = Field(
+        default=None,
+        min_length=1,
+        description="A weekly rate profile: 'mon-fri 08:00-12:00': 12/h; times not listed: "
+        "no arrivals (non-homogeneous Poisson).",
+    )
+
+    @field_validator("profile")
+    @classmethod
+    def _valid_profile(cls, profile: dict[str, float] | None) -> dict[str, float] | None:
+        if profile is None:
+            return None
+        for key in profile:
+            try:
+                weekly_profile({key: 1.0})
+            except HoursError as exc:
+                raise PydanticCustomError(
+                    "procflow", str(exc), {"key": key, "part": "key"}
+                ) from None
+        try:
+            weekly_profile(profile)
+        except HoursError as exc:
+            raise PydanticCustomError("procflow", str(exc), {}) from None
+        return profile
+
+    @cached_property
+    def profile_week(self) -> Week | None:
+        """The profile as rates by hour of the week (per second), or ``None``."""
+        return None if self.profile is None else weekly_profile(self.profile)
 
     @field_validator("every")
     @classmethod
@@ -129,7 +308,14 @@ class Arrivals(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Arrivals:
-        if (self.rate is None) == (self.every is None):
+        given = [self.rate is not None, self.every is not None, self.profile is not None]
+        if sum(given) != 1:
+            if self.profile is not None:
+                raise PydanticCustomError(
+                    "procflow",
+                    "a 'profile' gives the rates itself: drop 'rate'/'every' or the profile",
+                    {},
+                )
             raise PydanticCustomError(
                 "procflow",
                 "give either 'rate' (e.g. rate: 8/h) or 'every' (e.g. every: exponential(5m)), "
@@ -140,7 +326,13 @@ class Arrivals(BaseModel):
 
     @property
     def mean_interarrival(self) -> float:
-        """Mean seconds between arrivals."""
+        """Mean seconds between arrivals (while open, with a calendar; see
+        :func:`procflow.analysis` for the weekly mean with calendars)."""
+        if self.profile_week is not None:
+            week_total = sum(
+                (end - start) * 60.0 * rate for day in self.profile_week for start, end, rate in day
+            )
+            return 7 * 86400.0 / week_total
         if self.rate is not None:
             return 1.0 / self.rate
         assert self.every is not None
@@ -167,7 +359,9 @@ class Transition(BaseModel):
     model_config = _CONFIG
 
     to: Id = Field(description="The step this transition leads to.")
-    p: float | None = Field(default=None, ge=0.0, le=1.0, description="Probability.")
+    p: Probability | None = Field(
+        default=None, ge=0.0, le=1.0, description="Probability: 0.65 or '65%'."
+    )
     feedback: bool = Field(
         default=False, description="Marks an edge that sends work back (rework, reopen)."
     )
@@ -430,6 +624,11 @@ class Process(BaseModel):
     owners: dict[Id, Owner] = Field(
         default_factory=dict, description="The roles doing the work, by id."
     )
+    calendars: dict[Id, CalendarSpec] = Field(
+        default_factory=dict,
+        description="Working calendars by id, for owners, shifts and arrivals "
+        "(docs/working-time.md).",
+    )
     arrivals: Arrivals | None = Field(
         default=None, description="How cases arrive (needed to analyze and simulate)."
     )
@@ -460,6 +659,25 @@ class Process(BaseModel):
     @property
     def id(self) -> str:
         return self.process
+
+    @property
+    def timezone(self) -> str:
+        """The process time zone: the first calendar's, else UTC (docs/working-time.md)."""
+        for spec in self.calendars.values():
+            return spec.timezone
+        return DEFAULT_TIMEZONE
+
+    @property
+    def uses_calendars(self) -> bool:
+        """Whether any owner or the arrivals keep working time (else: around the clock)."""
+        arrivals = self.arrivals
+        if arrivals is not None and (arrivals.calendar is not None or arrivals.profile):
+            return True
+        return any(
+            calendar is not None
+            for owner in self.owners.values()
+            for calendar, _ in owner.calendars
+        )
 
     @property
     def source(self) -> Locator:
@@ -591,6 +809,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "transition": tuple(Transition.model_fields),
     "goal": tuple(Goal.model_fields),
     "arrivals": tuple(Arrivals.model_fields),
+    "calendar": tuple(CalendarSpec.model_fields),
+    "shift": tuple(Shift.model_fields),
     "change": tuple(Change.model_fields),
 }
 
@@ -608,6 +828,10 @@ def _allowed_keys(path: Path) -> Sequence[str]:
         return _FIELDS["goal"]
     if path == ("arrivals",):
         return _FIELDS["arrivals"]
+    if path[0] == "calendars" and len(path) == 2:
+        return _FIELDS["calendar"]
+    if path[0] == "owners" and len(path) == 4 and path[2] == "shifts":
+        return _FIELDS["shift"]
     return ()
 
 
@@ -719,11 +943,13 @@ __all__ = [
     "METRICS",
     "STATS",
     "Arrivals",
+    "CalendarSpec",
     "Change",
     "Goal",
     "Owner",
     "Process",
     "Roster",
+    "Shift",
     "Step",
     "Target",
     "Transition",

@@ -19,6 +19,13 @@ UNIT_SECONDS: dict[str, float] = {
     "d": 86400.0,
 }
 
+RATE_UNIT_SECONDS: dict[str, float] = {
+    **UNIT_SECONDS,
+    "week": 7 * 86400.0,
+    "month": 365 * 86400.0 / 12,
+}
+"""Units a rate may be per: durations' units, and ``week`` and ``month`` (1/12 of 365 days)."""
+
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]+)\s*$")
 _RATE_RE = re.compile(rf"^\s*({_NUMBER})\s*/\s*([a-zA-Z]+)\s*$")
@@ -33,9 +40,9 @@ class UnitError(ValueError):
         self.offset = offset
 
 
-def _unit_seconds(unit: str, text: str) -> float:
+def _unit_seconds(unit: str, text: str, units: dict[str, float] = UNIT_SECONDS) -> float:
     try:
-        return UNIT_SECONDS[unit]
+        return units[unit]
     except KeyError:
         lowered = unit.lower()
         hint = f" (did you mean '{lowered}'?)" if lowered in UNIT_SECONDS else ""
@@ -106,7 +113,7 @@ def parse_rate(value: object) -> float:
     if match is None:
         raise UnitError(f"{value!r} is not a rate: write a number per unit, such as '12/h'")
     number, unit = match.groups()
-    per_second = float(number) / _unit_seconds(unit, value)
+    per_second = float(number) / _unit_seconds(unit, value, RATE_UNIT_SECONDS)
     if not math.isfinite(per_second) or per_second <= 0:
         raise UnitError(f"rate {value!r} must be a positive number per unit")
     return per_second

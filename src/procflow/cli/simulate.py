@@ -289,6 +289,14 @@ _common = stack(
     help="Column names of a CSV --log: procflow (case, step, owner, start, end) or pm4py "
     "(case:concept:name, concept:name, org:resource, start_timestamp, time:timestamp).",
 )
+@click.option(
+    "--start",
+    "start",
+    default=None,
+    metavar="ISO-8601",
+    help="When the run starts, e.g. 2027-01-04T08:00 (without an offset: in the process "
+    "time zone) [default: the next Monday 00:00 with calendars]; the event log counts from it.",
+)
 def simulate_command(
     path: str,
     change_paths: tuple[str, ...],
@@ -303,6 +311,7 @@ def simulate_command(
     output_format: str,
     log_path: str | None,
     log_columns: str,
+    start: str | None,
 ) -> int:
     """Simulate a process: cycle time, waiting, throughput, utilization, goals.
 
@@ -334,6 +343,7 @@ def simulate_command(
             log=log_path,
             log_columns=log_columns,
             progress=bar,
+            start=start,
         )
     finally:
         bar.close()

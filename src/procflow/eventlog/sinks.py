@@ -12,10 +12,11 @@ own CSV columns keep step ids.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 from procflow.errors import ConfigError
 from procflow.eventlog.matching import StepMatcher
-from procflow.eventlog.writer import CsvEventWriter
+from procflow.eventlog.writer import SIMULATION_EPOCH, CsvEventWriter
 from procflow.eventlog.xeswriter import XesEventWriter, writable
 from procflow.model import Process
 
@@ -42,14 +43,18 @@ def event_writer(
     process: Process | None = None,
     *,
     columns: str = "procflow",
+    epoch: datetime | None = None,
 ) -> CsvEventWriter | XesEventWriter:
     """The writer for ``path``: XES for ``.xes``/``.xes.gz``, else CSV (``.gz``: gzip).
 
     With ``process``, XES logs and pm4py-column CSV logs name activities
     by :func:`activity_names` (procflow's own CSV columns keep step ids) and
     an XES log writes each case's trace as soon as it reaches an end step.
-    ``columns`` is refused for XES, whose attribute names are fixed.
+    ``columns`` is refused for XES, whose attribute names are fixed. ``epoch`` is
+    where simulation time 0 falls (default :data:`~procflow.eventlog.writer.SIMULATION_EPOCH`;
+    a process with calendars gives its start, docs/working-time.md).
     """
+    start = SIMULATION_EPOCH if epoch is None else epoch
     names = activity_names(process) if process is not None else None
     if is_xes(path):
         if columns != "procflow":
@@ -60,8 +65,10 @@ def event_writer(
         ends = [i for i, s in process.steps.items() if s.end] if process is not None else ()
         if names is not None:  # a title XML cannot carry (a control character): the id instead
             names = {step: name if writable(name) else step for step, name in names.items()}
-        return XesEventWriter(path, names=names, ends=ends)
-    return CsvEventWriter(path, columns=columns, names=names if columns != "procflow" else None)
+        return XesEventWriter(path, start, names=names, ends=ends)
+    return CsvEventWriter(
+        path, start, columns=columns, names=names if columns != "procflow" else None
+    )
 
 
 def is_xes(path: str | os.PathLike[str]) -> bool:

@@ -79,6 +79,16 @@ def unprotect_cell(value: str) -> str:
     return value[1:] if _PREFIXED.match(value) else value
 
 
+def simulated_instant(epoch: datetime, seconds: float) -> datetime:
+    """Simulation time ``seconds`` as a datetime: elapsed seconds after ``epoch``, shown in
+    ``epoch``'s zone (a process with calendars logs local times with their offsets, right
+    across a DST change: the arithmetic is done in UTC, docs/working-time.md)."""
+    zone = epoch.tzinfo
+    if zone is None or zone is UTC:
+        return epoch + timedelta(seconds=seconds)
+    return (epoch.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(zone)
+
+
 def format_timestamp(moment: datetime) -> str:
     """``2027-01-04T08:30:00.000+00:00``: ISO 8601, milliseconds, explicit offset."""
     if moment.tzinfo is None:
@@ -216,8 +226,8 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
                 case,
                 step,
                 owner or "",
-                format_timestamp(epoch + timedelta(seconds=start)),
-                format_timestamp(epoch + timedelta(seconds=end)),
+                format_timestamp(simulated_instant(epoch, start)),
+                format_timestamp(simulated_instant(epoch, end)),
             )
         )
         self.rows += 1

@@ -36,12 +36,17 @@ import os
 import re
 from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from types import TracebackType
 from typing import IO
 
 from procflow.errors import ConfigError
-from procflow.eventlog.writer import SIMULATION_EPOCH, TextOutput, format_timestamp
+from procflow.eventlog.writer import (
+    SIMULATION_EPOCH,
+    TextOutput,
+    format_timestamp,
+    simulated_instant,
+)
 
 HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1849-2016" xes.features="" xmlns="http://www.xes-standard.org/">
@@ -219,7 +224,7 @@ class XesEventWriter(AbstractContextManager["XesEventWriter"]):
     def _moment(self, value: float | datetime) -> str:
         if isinstance(value, datetime):
             return format_timestamp(value)
-        return format_timestamp(self.epoch + timedelta(seconds=value))
+        return format_timestamp(simulated_instant(self.epoch, value))
 
     def _flush(self, case: str) -> None:
         """Write one case's trace, its events in time order, and forget the case."""

@@ -98,6 +98,7 @@ from procflow.sim.sampling import (
     generator,
     uniforms,
 )
+from procflow.sim.workingtime import Shifts, map_arrivals
 
 INF = math.inf
 
@@ -222,6 +223,9 @@ class RunStats:
     """From the arrival before the first counted case (or time 0) to the last arrival:
     ``counted`` inter-arrival times, the time the counted cases took to arrive."""
     step_time: dict[int, Histogram] = field(default_factory=dict)
+    on_duty: list[float] = field(default_factory=list)
+    """With calendars: unit-seconds on duty per owner inside the window (the denominator of
+    utilization and the hours staffing cost pays); empty for a process without calendars."""
 
     @property
     def horizon(self) -> float:
@@ -562,7 +566,15 @@ def run_replication(
     stats = RunStats(run=run, cases=cases, warmup=warmup)
     for s in plan.tracked:
         stats.step_time[s] = Histogram()
-    arrivals = ArrivalTimes(seed, run, plan.interarrival, cases)
+    working = plan.working
+    clock = None
+    if working is not None:  # calendars: units with working hours, arrivals on a real clock
+        if pool == Staff.of:
+            pool = working.pool
+        line = working.arrival_timeline()
+        if line is not None:
+            clock = partial(map_arrivals, line)
+    arrivals = ArrivalTimes(seed, run, plan.interarrival, cases, clock)
     before, window_start, last_arrival = arrivals.at(max(warmup - 1, 0), warmup, cases - 1)
     window_end = last_arrival if last_arrival > window_start else INF
     stats.arrival_span = last_arrival - (before if warmup > 0 else 0.0)
@@ -666,17 +678,6 @@ def _setup(
     )
 
 
-def _ask(
-    take: Any, hook: Hook | None, case: int, step: int, t: float, work: float
-) -> tuple[float, float]:
-    """A POOLED step's visit: the pool decides (the seam). Returns the case's new clock and
-    its waiting there."""
-    start, end = take(t, work)
-    if hook is not None:
-        hook(case, step, t, start, end, work)
-    return end, start - t if start > t else 0.0
-
-
 def _effect(reworked: int, counters: tuple[int, ...], feedback: bool, bound: int) -> Any:
     """A case took an edge with an effect: feedback marks it reworked, a bound is counted."""
     return (1 if feedback else reworked), (_bump(counters, bound) if bound >= 0 else counters)
@@ -748,11 +749,14 @@ def _loop(setup: _Setup) -> None:
                 if hook is not None:
                     hook(c, s, t, t, t + d, d)
                 t += d
-            else:  # POOLED: the seam, the pool decides
-                t, waited = _ask(unit, hook, c, s, t, d)
-                if waited:
-                    wait_all[s] += waited
-                    w += waited
+            else:  # POOLED: the seam, the pool decides (Pool.take)
+                f, e = unit(t, d)
+                if hook is not None:
+                    hook(c, s, t, f, e, d)
+                if f > t:
+                    wait_all[s] += f - t
+                    w += f - t
+                t = e
             if rk == _SINGLE:
                 s = rx
             else:
@@ -809,6 +813,8 @@ def _totals(
     end = completions.window_end
     stats.window_end = end if end < INF else max(stats.makespan, completions.window_start)
     stats.busy = [e - b for b, e in zip(snapshots[0], snapshots[1], strict=True)]
+    if plan.working is not None:
+        stats.on_duty = _on_duty(window.pools, stats.window_start, stats.window_end)
     stats.counted = stats.cycle.n
     stats.rework = completions.rework
     stats.wip_area = completions.area
@@ -820,6 +826,18 @@ def _totals(
         stats.visits[index] = float(completions.end_counts[index])
     for index in sorted(streams.touched):
         _step_totals(stats, index, streams, hooks, window)
+
+
+def _on_duty(pools: list[Pool | None], start: float, end: float) -> list[float]:
+    """Unit-seconds on duty per owner in ``[start, end)`` (0 for external owners)."""
+    return [
+        0.0
+        if pool is None
+        else pool.on_duty(start, end)
+        if isinstance(pool, Shifts)
+        else pool.capacity * (end - start)
+        for pool in pools
+    ]
 
 
 def _step_totals(

@@ -15,10 +15,11 @@ reach, and a guarantee that every case eventually ends.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from procflow.compiled import CompiledProcess, StepKind
 from procflow.distributions import AnyDistribution
@@ -27,6 +28,9 @@ from procflow.gate import runnable
 from procflow.model import Process
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
 from procflow.units import format_duration
+
+if TYPE_CHECKING:
+    from procflow.sim.workingtime import WorkingTime
 
 
 class Routing(IntEnum):
@@ -93,6 +97,8 @@ class Plan:
     """How many bounded (``max``) edges the process has: the size of a case's counters."""
     tracked: tuple[int, ...] = ()
     """Steps whose per-visit time distribution is recorded (for ``step_time`` goals)."""
+    working: WorkingTime | None = None
+    """Calendars on a real clock (:mod:`procflow.sim.workingtime`); ``None``: around the clock."""
 
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -111,7 +117,12 @@ class Plan:
             self.interarrival,
             self.bounded,
             indices,
+            self.working,
         )
+
+    def with_working(self, working: WorkingTime | None) -> Plan:
+        """The same plan on the working time ``working`` (docs/working-time.md)."""
+        return dataclasses.replace(self, working=working)
 
 
 def _fail(process: Process, path: tuple[str | int, ...], message: str) -> SimulationError:
@@ -304,6 +315,8 @@ def _interarrival(process: Process) -> DistSpec:
             "to simulate it",
         )
     arrivals = process.arrivals
+    if arrivals.profile is not None:  # unit-rate draws, mapped through the profile's intensity
+        return DistSpec("exponential", (1.0,))
     if arrivals.rate is not None:
         return DistSpec("exponential", (1.0 / arrivals.rate,))
     assert arrivals.every is not None

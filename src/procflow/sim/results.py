@@ -62,7 +62,8 @@ def run_kpis(plan: Plan, stats: RunStats) -> dict[str, float | None]:
     kpis.update(_costs(plan, stats, kpis["throughput_per_hour"]))
     for index, owner in enumerate(plan.owners):
         if not owner.external:
-            kpis[f"utilization:{owner.id}"] = _ratio(stats.busy[index], owner.capacity * horizon)
+            on_duty = stats.on_duty[index] if stats.on_duty else owner.capacity * horizon
+            kpis[f"utilization:{owner.id}"] = _ratio(stats.busy[index], on_duty)
     for index, step in enumerate(plan.steps):
         visits = stats.visits[index]
         prefix = f"step:{step.id}"
@@ -104,6 +105,8 @@ def _costs(plan: Plan, stats: RunStats, throughput: float | None) -> dict[str, f
         busy_cost += spent
         if owner.external:
             external += spent
+        elif stats.on_duty:  # calendars: the on-duty unit-hours of the window, per hour
+            staffing += owner.cost_per_hour * _ratio_or_zero(stats.on_duty[index], stats.horizon)
         else:
             staffing += owner.capacity * owner.cost_per_hour
     if not costed:
@@ -112,6 +115,10 @@ def _costs(plan: Plan, stats: RunStats, throughput: float | None) -> dict[str, f
     if per_case is not None and staffing > 0.0:
         per_case = per_case + staffing / throughput if throughput else None
     return {"cost_per_case": per_case, "busy_cost_per_case": _ratio(busy_cost, stats.counted)}
+
+
+def _ratio_or_zero(a: float, b: float) -> float:
+    return a / b if b > 0.0 else 0.0
 
 
 def throughput_per_hour(plan: Plan, stats: RunStats) -> float | None:
@@ -148,9 +155,14 @@ def throughput_per_hour(plan: Plan, stats: RunStats) -> float | None:
     for index, step in enumerate(plan.steps):
         if step.kind == STAFF:
             work[step.owner] += stats.service_sum[index]
-    for owner, busy in zip(plan.owners, work, strict=True):
+    for index, (owner, busy) in enumerate(zip(plan.owners, work, strict=True)):
         if not owner.external and busy > 0.0:
-            rate = min(rate, owner.capacity * counted / busy)
+            capacity = (
+                _ratio_or_zero(stats.on_duty[index], stats.horizon)
+                if stats.on_duty
+                else owner.capacity
+            )  # with calendars: the units on duty on average
+            rate = min(rate, capacity * counted / busy)
     return rate * 3600.0
 
 

@@ -382,11 +382,21 @@ class ArrivalTimes:
     statistics), :meth:`source` replays it for the event loop.
     """
 
-    def __init__(self, seed: int, run: int, spec: DistSpec, cases: int) -> None:
+    def __init__(
+        self,
+        seed: int,
+        run: int,
+        spec: DistSpec,
+        cases: int,
+        clock: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
+    ) -> None:
         self.seed = seed
         self.run = run
         self.spec = spec
         self.cases = cases
+        self.clock = clock
+        """Maps each block of arrival times from an operational clock to real time
+        (arrivals with a calendar or profile, :mod:`procflow.sim.workingtime`)."""
 
     def _blocks(self) -> Iterator[NDArray[np.float64]]:
         draw = drawer(self.spec, generator(self.seed, self.run, ARRIVALS))
@@ -397,7 +407,7 @@ class ArrivalTimes:
             times = np.cumsum(draw(size)) + clock
             clock = float(times[-1])
             left -= size
-            yield times
+            yield times if self.clock is None else self.clock(times)
 
     def at(self, *cases: int) -> list[float]:
         """The arrival times of the given case numbers (0-based), in one pass over the stream."""

@@ -6,6 +6,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from procflow.errors import ConfigError
@@ -26,6 +27,7 @@ from procflow.sim.runlength import (
     estimate_warmup,
 )
 from procflow.sim.runner import ProgressCallback, run_replications
+from procflow.sim.workingtime import working_time
 
 DEFAULT_CASES: Cases = AUTO
 """``--cases auto``: the estimated warm-up plus 10,000 counted cases (:mod:`.runlength`)."""
@@ -145,9 +147,13 @@ def overload_notes(process: Process) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def prepare(process: Process) -> Plan:
-    """Check and compile ``process`` for simulation, recording what its goals need."""
-    return compile_process(process).with_tracked(tracked_steps(process))
+def prepare(process: Process, start: datetime | None = None) -> Plan:
+    """Check and compile ``process`` for simulation, recording what its goals need; with
+    calendars, on a real clock from ``start`` (default: the next Monday 00:00 in the
+    process time zone, docs/working-time.md)."""
+    plan = compile_process(process).with_tracked(tracked_steps(process))
+    working = working_time(process, start)
+    return plan if working is None else plan.with_working(working)
 
 
 def run_length(
@@ -223,6 +229,7 @@ def simulate(
     scheduler: Any = None,
     log: EventSink | None = None,
     progress: ProgressCallback | None = None,
+    start: datetime | None = None,
 ) -> SimulationResult:
     """Simulate ``process`` (docs/simulation-engine.md) and return KPIs with 95 % intervals.
 
@@ -240,7 +247,9 @@ def simulate(
     ``distributed.Client``) runs it; ``seed=None`` draws a fresh seed, which
     the result records. ``log``, an :class:`~procflow.sim.engine.EventSink`
     (an object with ``write_simulated``), receives the events of the first
-    run; writing them to a file is the caller's business.
+    run; writing them to a file is the caller's business. ``start`` (an aware
+    datetime) is when simulation time 0 falls for a process with calendars
+    (docs/working-time.md).
 
     Raises :class:`~procflow.errors.ProcessError` when the process has
     structural errors, :class:`~procflow.errors.SimulationError` when it
@@ -255,7 +264,7 @@ def simulate(
     >>> r["cycle_time.mean"].mean / 3600  # doctest: +SKIP
     5.6...
     """
-    plan = prepare(process)
+    plan = prepare(process, start)
     options, (estimate,) = run_length(
         [process], [plan], cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
     )
