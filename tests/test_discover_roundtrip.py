@@ -179,3 +179,49 @@ def test_simulating_the_discovered_process_runs(tmp_path: Path, discovered: Disc
     result = procflow.simulate(discovered.process, cases=300, runs=1, seed=1, warmup=0, jobs=1)
     cycle = result["cycle_time.mean"].mean
     assert cycle == pytest.approx(2 * 86400.0 + 7200.0 + 2000.0, rel=0.15)
+
+
+OFFICE = """\
+process: office
+calendars:
+  office:
+    timezone: UTC
+    hours:
+      mon-fri: "09:00-17:00"
+owners:
+  clerk: {capacity: 2, calendar: office}
+arrivals:
+  rate: 2/h
+start: handle
+steps:
+  handle:
+    owner: clerk
+    duration: exponential(10m)
+    next: done
+  done:
+    end: true
+"""
+
+
+def test_working_hours_are_recovered_as_a_calendar(tmp_path: Path) -> None:
+    model = write(tmp_path, "office.yaml", OFFICE)
+    simulated = tmp_path / "office.csv"
+    procflow.simulate(
+        model, cases=2000, runs=1, seed=5, warmup=0, jobs=1, log=simulated,
+        start="2027-01-04T00:00:00+00:00",
+    )  # fmt: skip
+    with simulated.open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["step"] != "done"]
+    people(rows)
+    log = tmp_path / "people.csv"
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ["case", "step", "owner", "start", "end"])
+        writer.writeheader()
+        writer.writerows(rows)
+    found = procflow.discover(str(log))
+    (role,) = found.found.roles
+    assert role.capacity == 2
+    calendar = found.process.owners[role.id].calendar
+    assert calendar == role.id
+    assert found.to_dict()["roles"][0]["hours"] == "mon-fri 09:00-17:00"
+    assert [f for f in found.findings if str(f.severity) == "error"] == []

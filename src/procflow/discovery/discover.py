@@ -28,6 +28,7 @@ from procflow.discovery.roles import Role, discover_roles
 from procflow.discovery.table import EventTable, read_table
 from procflow.discovery.timing import Timing, estimate_timing
 from procflow.discovery.writer import END_STEP, WAITING, process_text
+from procflow.analysis.analyzer import analyze_or_none
 from procflow.errors import ConfigError
 from procflow.eventlog.events import Event
 from procflow.findings import Finding
@@ -90,7 +91,31 @@ def discover(
     text = process_text(found)
     process = load_text(text, f"{found.process}.yaml")
     ensure_runnable(process)
+    if _carry_the_load(found, process):
+        text = process_text(found)
+        process = load_text(text, f"{found.process}.yaml")
     return Discovery(text, process, found)
+
+
+def _carry_the_load(found: Found, process: Process) -> bool:
+    """Raise a pool the discovered process would overload (PF501) to the capacity it needs.
+
+    The log shows the work was done, so a pool too small for it is an
+    under-estimate of who was on duty; the report keeps the on-duty figure
+    (``peak``) beside the raised ``capacity`` and says so.
+    """
+    analysis = analyze_or_none(process)
+    if analysis is None:
+        return False
+    raised = False
+    for role in found.roles:
+        load = analysis.loads.get(role.id)
+        if load is None or load.stable or load.required_capacity is None:
+            continue
+        role.raised_from = role.capacity
+        role.capacity = load.required_capacity
+        raised = True
+    return raised
 
 
 def infer(table: EventTable, min_share: float, process_id: str | None, calendars: bool) -> Found:

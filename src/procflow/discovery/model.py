@@ -43,6 +43,8 @@ class RoleFound:
     peak: int
     events: int
     hours: np.ndarray
+    raised_from: int | None = None
+    """The on-duty estimate, when the pool had to be raised to carry the log's work."""
 
 
 @dataclass

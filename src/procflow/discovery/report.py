@@ -100,6 +100,7 @@ def found_dict(found: Found) -> dict[str, Any]:
                 "members": r.members,
                 "capacity": r.capacity,
                 "peak": r.peak,
+                "raised_from": r.raised_from,
                 "events": r.events,
                 "hours": describe(r.hours),
                 "confidence": confidence(r.events),

@@ -38,6 +38,8 @@ import numpy as np
 from procflow.discovery.hours import working_seconds
 from procflow.discovery.table import NO_RESOURCE, EventTable
 
+MAX_SESSION = 2 * 3600.0
+"""Working time beyond which a completion-only estimate is taken for idleness, not work."""
 FIRST_GAP = 4 * 3600.0
 """The longest gap from a resource's previous completion that dates a case's first event."""
 
@@ -86,6 +88,9 @@ def estimate_timing(
         # after its case was ready (elapsed since enabled is no processing time)
         undated = np.isnan(table.start) & (first | np.isnan(previous) & table.has_resources)
         unknown = undated & ~(elapsed <= FIRST_GAP)
+        # more working time than a session since the resource's previous completion:
+        # it may as well have been idle, so that time dates nothing either
+        unknown |= np.isnan(table.start) & (processing > MAX_SESSION)
         processing[unknown] = np.nan
         start = np.where(unknown, table.end, start)
     waiting = np.maximum(start - enabled, 0.0)

@@ -74,7 +74,11 @@ def _owner(role: RoleFound, calendars: bool) -> list[str]:
         f"  {role.id}:",
         f"    title: {quoted('does ' + shown)}",
         f"    capacity: {role.capacity}"
-        f"  # on duty at once (95th percentile of hours; peak {role.peak})",
+        + (
+            f"  # on duty at once (95th percentile of hours; peak {role.peak})"
+            if role.raised_from is None
+            else f"  # raised from {role.raised_from} on duty to carry the log's work"
+        ),
     ]
     if role.members:
         names = ", ".join(role.members[:8]) + (

@@ -18,6 +18,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -144,9 +145,26 @@ def _simulate(process: Process, real: RealProfiles, seed: int) -> Profile:
         for k, s in process.steps.items()
         if k not in seen and (s.end or (s.owner in external and s.activity is None))
     )
-    sink = SimulatedProfile(float(real.whole.starts.min()), skip, n=real.whole.n)
-    simulate(process, cases=real.whole.cases, runs=1, seed=seed, warmup=0, jobs=1, log=sink)
+    origin = float(real.whole.starts.min())
+    sink = SimulatedProfile(origin, skip, n=real.whole.n)
+    # with calendars the simulated clock starts at the log's first arrival, so open hours,
+    # weekdays and the arrival profile fall on the same calendar as the real events
+    start = datetime.fromtimestamp(origin, tz=UTC) if _uses_calendars(process) else None
+    simulate(
+        process,
+        cases=real.whole.cases,
+        runs=1,
+        seed=seed,
+        warmup=0,
+        jobs=1,
+        log=sink,
+        start=start,
+    )
     return sink.profile.finish()
+
+
+def _uses_calendars(process: Process) -> bool:
+    return bool(getattr(process, "uses_calendars", False))
 
 
 def _assemble(
