@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from procflow.analysis.analyzer import analyze_or_none
 from procflow.discovery.fit import DurationFit, fit_duration
 from procflow.discovery.flow import END, Flow, discover_flow
 from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, slot_counts, week_mask
@@ -28,7 +29,6 @@ from procflow.discovery.roles import Role, discover_roles
 from procflow.discovery.table import EventTable, read_table
 from procflow.discovery.timing import Timing, estimate_timing
 from procflow.discovery.writer import END_STEP, WAITING, process_text
-from procflow.analysis.analyzer import analyze_or_none
 from procflow.errors import ConfigError
 from procflow.eventlog.events import Event
 from procflow.findings import Finding
