@@ -37,6 +37,7 @@ from procflow.discovery import Discovery
 from procflow.discovery.discover import DEFAULT_MIN_SHARE
 from procflow.fileio import write_atomic
 from procflow.units import format_duration
+from procflow.wording import plural
 
 STDOUT = "-"
 
@@ -85,12 +86,13 @@ def render_report(result: Discovery, console: Console, output: str) -> None:
         )
     arrivals = report["arrivals"]
     filtered = report["filtered"]
+    dropped, gone = filtered["edges"], len(filtered["activities"])
     lines = [
         f"arrivals: {arrivals['cases']:,} cases, "
         f"{arrivals['rate_per_hour'] * 24:.3g} a day on average",
         f"left out below {report['min_share']:.0%} of a step's departures: "
-        f"{filtered['edges']} edges ({filtered['pairs']:,} of the log's directly-follows pairs), "
-        f"{len(filtered['activities'])} activities",
+        f"{dropped} {plural(dropped, 'edge')} ({filtered['pairs']:,} of the log's "
+        f"directly-follows pairs), {gone} {plural(gone, 'activity', 'activities')}",
     ]
     if report["on_duty_total"]:
         lines.append(f"most resources on duty in one hour: {report['on_duty_total']}")

@@ -84,7 +84,7 @@ def _owner(role: RoleFound, calendars: bool) -> list[str]:
         names = ", ".join(role.members[:8]) + (
             f" and {len(role.members) - 8} more" if len(role.members) > 8 else ""
         )
-        who = f"{plural(len(role.members), 'resource')}: {names}"
+        who = f"{len(role.members)} {plural(len(role.members), 'resource')}: {names}"
         lines.append(f"    description: {quoted(who)}")
     if calendars:
         lines.append(f"    calendar: {role.id}")
