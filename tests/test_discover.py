@@ -243,3 +243,15 @@ def test_the_api_writes_atomically(tmp_path: Path) -> None:
     assert result.process.id == "permits"
     with pytest.raises(procflow.ConfigError):
         discover(looping_log(), min_share=1.5)
+
+
+def test_fidelity_observes_the_simulation_as_the_real_log_records_it() -> None:
+    from procflow.distance.fidelity import SimulatedProfile
+
+    both = SimulatedProfile(1000.0, frozenset())
+    ends = SimulatedProfile(1000.0, frozenset(), ends_only=True)
+    for sink in (both, ends):
+        sink.write_simulated(1, "a", "x", 0.0, 600.0)
+        sink.write_simulated(1, "b", "x", 600.0, 900.0)
+    assert both.profile.finish().cycle_times.tolist() == [900.0]
+    assert ends.profile.finish().cycle_times.tolist() == [300.0]

@@ -43,16 +43,21 @@ Distance = Callable[[Profile, Profile], "float | None"]
 class SimulatedProfile:
     """An event sink (``write_simulated``) that profiles a simulation's log as it runs."""
 
-    def __init__(self, origin: float, skip: frozenset[str], n: int = NGRAM) -> None:
+    def __init__(
+        self, origin: float, skip: frozenset[str], n: int = NGRAM, *, ends_only: bool = False
+    ) -> None:
         self.origin = origin
         self.skip = skip
         self.profile = LogProfile(n=n)
+        self.ends_only = ends_only
+        """Record completions only, as the real log does (docs/fidelity.md)."""
 
     def write_simulated(
         self, case: Hashable, step: str, owner: str | None, start: float, end: float
     ) -> None:
         if step not in self.skip:
-            self.profile.add(case, step, self.origin + start, self.origin + end)
+            begin = None if self.ends_only else self.origin + start
+            self.profile.add(case, step, begin, self.origin + end)
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,7 @@ def _simulate(process: Process, real: RealProfiles, seed: int) -> Profile:
         if k not in seen and (s.end or (s.owner in external and s.activity is None))
     )
     origin = float(real.whole.starts.min())
-    sink = SimulatedProfile(origin, skip, n=real.whole.n)
+    sink = SimulatedProfile(origin, skip, n=real.whole.n, ends_only=real.completion_only)
     # with calendars the simulated clock starts at the log's first arrival, so open hours,
     # weekdays and the arrival profile fall on the same calendar as the real events
     start = datetime.fromtimestamp(origin, tz=UTC) if _uses_calendars(process) else None
