@@ -83,7 +83,7 @@ def people(rows: list[dict[str, str]]) -> None:
 
 
 @pytest.fixture(scope="module")
-def discovered(tmp_path_factory: pytest.TempPathFactory) -> Discovery:
+def people_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]]:
     folder = tmp_path_factory.mktemp("roundtrip")
     model = write(folder, "roundtrip.yaml", MODEL)
     simulated = folder / "simulated.csv"
@@ -91,12 +91,51 @@ def discovered(tmp_path_factory: pytest.TempPathFactory) -> Discovery:
     with simulated.open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["step"] not in ("cooling", "closed")]
     people(rows)
+    return rows
+
+
+def log_of(rows: list[dict[str, str]], folder: Path, columns: list[str]) -> Path:
     log = folder / "people.csv"
     with log.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, ["case", "step", "owner", "start", "end"])
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+    return log
+
+
+@pytest.fixture(scope="module")
+def discovered(
+    people_rows: list[dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> Discovery:
+    folder = tmp_path_factory.mktemp("with-starts")
+    log = log_of(people_rows, folder, ["case", "step", "owner", "start", "end"])
     return procflow.discover(str(log), min_share=0.02)
+
+
+def test_completion_only_log_recovers_busy_steps_and_the_timer(
+    people_rows: list[dict[str, str]], tmp_path: Path
+) -> None:
+    """Without start times: steps whose resource is busy come back within 10%, the timer too.
+
+    Steps that follow an idle spell of their resource (a case's first step,
+    the close after the timer, the customer's answer) cannot be told from
+    idleness: their processing time is over-estimated, at most by the
+    2-hour session bound (docs/discover.md#what-it-cannot-do).
+    """
+    found = procflow.discover(str(log_of(people_rows, tmp_path, ["case", "step", "owner", "end"])))
+    steps = found.process.steps
+    assert found.found.timing == "resource availability"
+    for step_id in ("review", "decide"):
+        duration = steps[step_id].duration
+        assert duration is not None
+        assert duration.mean == pytest.approx(TRUE_MEANS[step_id], rel=0.10), step_id
+    for step_id in ("intake", "close"):
+        duration = steps[step_id].duration
+        assert duration is not None
+        assert TRUE_MEANS[step_id] < duration.mean <= 2 * 3600.0
+    wait = steps["wait-close"].duration
+    assert wait is not None
+    assert wait.mean == pytest.approx(2 * 86400.0, rel=0.10)
 
 
 def edges(process: procflow.Process) -> set[tuple[str, str]]:

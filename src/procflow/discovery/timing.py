@@ -18,11 +18,10 @@ Per event, with ``enabled`` the previous completion in its case:
   all of its elapsed time is waiting). A log without resources gives
   elapsed times since ``enabled``.
 * **Contention** is the part of the wait during which the resource was
-  busy with other work. With start times: from ``enabled`` to the end of
-  the resource's busy block (its recorded intervals merged where they
-  overlap or touch) that ``enabled`` falls in, the first moment it was idle
-  (Chapela-Campa and Dumas). With completion times only: the processing
-  time of its other events completed inside the wait. The rest of the
+  busy with other work: from ``enabled`` to the end of the resource's busy
+  block (its intervals -- recorded, or from the estimated starts -- merged
+  where they overlap or touch) that ``enabled`` falls in, the first moment
+  it was idle (Chapela-Campa and Dumas). The rest of the
   wait is **extraneous**: a customer who answers late, a ticket that
   closes itself after a fixed time. Where the model has no calendars, extraneous also
   takes the off-duty time inside the estimated processing interval, which
@@ -94,11 +93,9 @@ def estimate_timing(
         processing[unknown] = np.nan
         start = np.where(unknown, table.end, start)
     waiting = np.maximum(start - enabled, 0.0)
-    if table.has_starts:
-        contention = np.minimum(_busy_until(table, enabled) - enabled, waiting).clip(min=0.0)
-        contention = np.where(np.isnan(contention), 0.0, contention)
-    else:
-        contention = np.minimum(_busy(table, enabled, start, processing), waiting)
+    busy_to = _busy_until(table, np.where(np.isnan(table.start), start, table.start), enabled)
+    contention = np.minimum(busy_to - enabled, waiting).clip(min=0.0)
+    contention = np.where(np.isnan(contention), 0.0, contention)
     extraneous = waiting - contention
     if not calendars:
         extraneous = extraneous + np.nan_to_num(elapsed - processing, nan=0.0).clip(min=0.0)
@@ -128,8 +125,10 @@ def _working(
     return result
 
 
-def _busy_until(table: EventTable, enabled: np.ndarray) -> np.ndarray:
-    """When each event's resource was next idle at or after ``enabled`` (start-time logs).
+def _busy_until(table: EventTable, begin: np.ndarray, enabled: np.ndarray) -> np.ndarray:
+    """When each event's resource was next idle at or after ``enabled``.
+
+    ``begin`` is each event's start: recorded, or estimated.
 
     A resource's recorded intervals are merged into busy blocks (overlapping
     or back to back); inside a block the resource was busy throughout, so a
@@ -137,22 +136,22 @@ def _busy_until(table: EventTable, enabled: np.ndarray) -> np.ndarray:
     resource was idle, NaN where there is nothing to go by.
     """
     result = np.full(len(table), np.nan)
-    has = (table.resource != NO_RESOURCE) & ~np.isnan(table.start)
+    has = (table.resource != NO_RESOURCE) & ~np.isnan(begin)
     ask = (table.resource != NO_RESOURCE) & ~np.isnan(enabled)
     if not has.any() or not ask.any():
         return result
-    origin = float(np.nanmin(table.start[has]))
+    origin = float(np.nanmin(begin[has]))
     span = float(np.nanmax(table.end)) - origin + 1.0
     rows = np.flatnonzero(has)
-    rows = rows[np.lexsort((table.start[rows], table.resource[rows]))]
+    rows = rows[np.lexsort((begin[rows], table.resource[rows]))]
     offset = table.resource[rows].astype(float) * span
-    begin = table.start[rows] - origin + offset
+    opened = begin[rows] - origin + offset
     finish = table.end[rows] - origin + offset
     reach = np.maximum.accumulate(finish)
     new = np.ones(rows.size, dtype=bool)
-    new[1:] = begin[1:] > reach[:-1]
+    new[1:] = opened[1:] > reach[:-1]
     firsts = np.flatnonzero(new)
-    block_begin = begin[firsts]
+    block_begin = opened[firsts]
     block_end = np.maximum.reduceat(finish, firsts)
     query = np.flatnonzero(ask)
     key = enabled[query] - origin + table.resource[query].astype(float) * span
@@ -161,25 +160,3 @@ def _busy_until(table: EventTable, enabled: np.ndarray) -> np.ndarray:
     busy_to = np.where(inside, block_end[np.maximum(index, 0)], key)
     result[query] = busy_to - table.resource[query].astype(float) * span + origin
     return result
-
-
-def _busy(
-    table: EventTable, enabled: np.ndarray, start: np.ndarray, processing: np.ndarray
-) -> np.ndarray:
-    """Processing time of the resource's other events completed inside each wait."""
-    busy = np.zeros(len(table))
-    has = (table.resource != NO_RESOURCE) & ~np.isnan(enabled)
-    if not has.any():
-        return busy
-    order = np.lexsort((table.end, table.resource))
-    origin = float(np.nanmin(table.end))
-    span = float(np.nanmax(table.end)) - origin + 1.0
-    key = table.resource[order].astype(float) * span + (table.end[order] - origin)
-    cumulative = np.concatenate([[0.0], np.cumsum(np.nan_to_num(processing[order], nan=0.0))])
-    rows = np.flatnonzero(has)
-    base = table.resource[rows].astype(float) * span
-    low = np.searchsorted(key, base + (enabled[rows] - origin), side="right")
-    high = np.searchsorted(key, base + (start[rows] - origin), side="right")
-    busy[rows] = cumulative[high] - cumulative[low]
-    # the event itself may end at ``start`` only when it has no processing time: harmless
-    return np.maximum(busy, 0.0)
