@@ -24,8 +24,9 @@ from procflow.discovery.fit import DurationFit, fit_duration
 from procflow.discovery.flow import END, Flow, discover_flow
 from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, slot_counts, week_mask
 from procflow.discovery.model import Found, RoleFound, StepFound, slug
+from procflow.discovery.processing import role_masks
 from procflow.discovery.report import found_dict
-from procflow.discovery.roles import Role, discover_roles
+from procflow.discovery.roles import discover_roles
 from procflow.discovery.table import EventTable, read_table
 from procflow.discovery.timing import Timing, estimate_timing
 from procflow.discovery.writer import END_STEP, WAITING, process_text
@@ -42,8 +43,6 @@ MIN_DELAY = 300.0
 DELAY_RATIO = 0.25
 """... nor when it is below this share of the step's mean processing time."""
 MIN_DELAY_OBSERVATIONS = 5
-MIN_CALENDAR_EVENTS = 200
-"""A role with fewer events works the hours of the whole log (its own are too sparse)."""
 
 
 @dataclass
@@ -122,7 +121,7 @@ def infer(table: EventTable, min_share: float, process_id: str | None, calendars
     """Every estimate of ``table`` as a :class:`Found`."""
     flow = discover_flow(table, min_share)
     roles = discover_roles(table, flow.activities)
-    masks, role_of = _masks(table, roles)
+    masks, role_of = role_masks(table, roles)
     timing = estimate_timing(table, masks, role_of, calendars=calendars)
     taken: set[str] = {END_STEP, "begin", "waiting"}
     ids = {a: slug(table.activities[a], taken) for a in flow.activities}
@@ -171,40 +170,6 @@ def infer(table: EventTable, min_share: float, process_id: str | None, calendars
         ],
         on_duty_total=_on_duty_total(table),
     )
-
-
-def processing_by_activity(log: Iterable[Event]) -> dict[str, np.ndarray]:
-    """Each activity's estimated processing times (seconds; unknown ones left out).
-
-    What ``procflow calibrate`` fits for a log without start times: roles
-    and their working hours as :func:`discover` finds them, then
-    :func:`~procflow.discovery.timing.estimate_timing`.
-    """
-    table = read_table(log)
-    roles = discover_roles(table, list(range(len(table.activities))))
-    masks, role_of = _masks(table, roles)
-    timing = estimate_timing(table, masks, role_of, calendars=False)
-    result = {}
-    for code, name in enumerate(table.activities):
-        values = timing.processing[table.activity == code]
-        result[name] = values[np.isfinite(values)]
-    return result
-
-
-def _masks(table: EventTable, roles: list[Role]) -> tuple[np.ndarray, np.ndarray]:
-    """Each role's week mask (plus an always-open one last) and each activity's role."""
-    role_of = np.full(len(table.activities), len(roles), dtype=np.int64)
-    masks = np.ones((len(roles) + 1, HOURS_A_WEEK), dtype=bool)
-    everyone = week_mask(slot_counts(np.concatenate([table.end, table.start])))
-    for i, role in enumerate(roles):
-        role_of[list(role.activities)] = i
-        rows = np.isin(table.activity, role.activities)
-        if rows.sum() < MIN_CALENDAR_EVENTS:
-            masks[i] = everyone
-            continue
-        moments = np.concatenate([table.end[rows], table.start[rows]])
-        masks[i] = week_mask(slot_counts(moments))
-    return masks, role_of
 
 
 def _steps(

@@ -329,7 +329,7 @@ def _processing(process: Process, log: EventLog | list[Event]) -> dict[str, Samp
     The log is read a second time into columns (:mod:`procflow.discovery.table`);
     activities are matched to steps as the replay matches them.
     """
-    from procflow.discovery.discover import processing_by_activity
+    from procflow.discovery.processing import processing_by_activity
     from procflow.eventlog.matching import StepMatcher
 
     matcher = StepMatcher(process)
