@@ -115,6 +115,23 @@ def test_arriving_at_night_waits_for_the_morning() -> None:
     assert stats.cycle.mean == 13.5 * HOUR
 
 
+def test_an_external_owner_with_a_calendar_counts_only_its_open_hours() -> None:
+    """A supplier working Mon-Fri 09-17 takes 2 h from Friday 16:00: Monday 10:00, and it
+    has no queue: two cases at once both finish then."""
+    stats, events, plan = one_job(
+        '{mon-fri: "09:00-17:00"}',
+        at(2027, 1, 8, 16),
+        "2h",
+        owner="{external: true, calendar: office}",
+        cases=2,
+        every="1s",
+    )
+    ends = [end for _, end in staff_events(events, plan)]
+    assert ends == [at(2027, 1, 11, 10), at(2027, 1, 11, 10, 0) + timedelta(seconds=1)]
+    assert stats.wait.mean == 0.0
+    assert stats.on_duty == [0.0]
+
+
 def test_a_job_spanning_the_lunch_break() -> None:
     _, events, plan = one_job('{mon-fri: "09:00-12:30, 13:30-17:00"}', at(2027, 1, 4, 12), "1h")
     assert staff_events(events, plan) == [(at(2027, 1, 4, 12), at(2027, 1, 4, 14))]

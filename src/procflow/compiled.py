@@ -286,7 +286,7 @@ class CompiledProcess:
     def owners(self) -> tuple[OwnerInfo, ...]:
         """The declared owners, in file order (roster owners included)."""
         return tuple(
-            OwnerInfo(name, o.capacity, o.external, o.cost_per_hour)
+            OwnerInfo(name, o.units, o.external, o.cost_per_hour)
             for name, o in self._owners.items()
         )
 

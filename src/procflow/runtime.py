@@ -35,7 +35,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -114,6 +114,25 @@ def _machine_config(process: Process, allowed: Callable[[str, str], bool]) -> di
         "ignore_invalid_triggers": False,
         "send_event": False,
     }
+
+
+def working_due(
+    process: Process, owner_id: str | None, start: datetime, seconds: float
+) -> datetime | None:
+    """``seconds`` of work by ``owner_id`` from ``start``: in the working time of its
+    calendar (the earliest of its shifts), else around the clock; ``None`` if no calendar
+    of it ever opens again."""
+    owner = process.owners.get(owner_id) if owner_id is not None else None
+    calendars = [
+        process.calendars[name].calendar
+        for name, _ in (owner.calendars if owner is not None else ())
+        if name is not None and name in process.calendars
+    ]
+    if not calendars:
+        return start + timedelta(seconds=seconds)
+    found = [c.add_working_time(start, seconds) for c in calendars]
+    done = [moment for moment in found if moment is not None]
+    return min(done) if done else None
 
 
 class Case:
@@ -209,6 +228,39 @@ class Case:
     def uses(self, step: str, trigger: str) -> int:
         """How often this case has taken ``trigger`` out of ``step``."""
         return self._uses.get((step, trigger), 0)
+
+    def due(
+        self,
+        step: str | None = None,
+        *,
+        work: float | timedelta | None = None,
+        start: datetime | None = None,
+    ) -> datetime | None:
+        """When ``step`` (default: the current one) is due, in its owner's working time.
+
+        ``work`` (seconds or a timedelta; default: the mean of the step's
+        duration) counted from ``start`` (default: when the case entered the
+        step, if it is the current one, else now) over the owner's calendar
+        -- or its shifts, the earliest -- skipping closed hours, weekends and
+        holidays; an owner without a calendar works around the clock
+        (docs/working-time.md). ``None`` for an end step or a step without a
+        duration when no ``work`` is given. For SLA tracking::
+
+            if case.due() < now: escalate(case)
+        """
+        name = self.state if step is None else step
+        if name not in self.process.steps:
+            raise CaseError(f"case {self.id!r}: process {self.process.id!r} has no step {name!r}")
+        spec = self.process.steps[name]
+        if work is None:
+            if spec.end or spec.duration is None:
+                return None
+            seconds = spec.duration.mean
+        else:
+            seconds = work.total_seconds() if isinstance(work, timedelta) else float(work)
+        if start is None:
+            start = self._history[-1].entered if name == self.state else self._now()
+        return working_due(self.process, spec.owner, start, seconds)
 
     def __repr__(self) -> str:
         return f"Case({self.process.id!r}, id={self.id!r}, state={self.state!r})"

@@ -176,7 +176,19 @@ def _transition_data(edge: Transition, p: float) -> dict[str, Any]:
 
 def capacity_levers(process: Process) -> Iterator[Lever]:
     for owner_id, owner in process.owners.items():
-        if owner.external or owner.capacity >= MAX_CAPACITY:
+        if owner.external or owner.units >= MAX_CAPACITY:
+            continue
+        if owner.shifts is not None:  # one more unit on the first shift (docs/working-time.md)
+            shifts = [s.model_dump() for s in owner.shifts]
+            shifts[0]["capacity"] += 1
+            yield Lever(
+                "capacity",
+                owner_id,
+                str(owner.units),
+                str(owner.units + 1),
+                {"owners": {owner_id: {"shifts": shifts}}},
+                owner.cost_per_hour,
+            )
             continue
         yield Lever(
             "capacity",

@@ -62,8 +62,13 @@ def _process_of(process: Process | str | os.PathLike[str]) -> Process:
 
 
 def _searched(process: Process, owners: Sequence[str] | None) -> list[str]:
-    """The staff owners whose capacity the search may change (default: every one)."""
-    staff = [o_id for o_id, owner in process.owners.items() if not owner.external]
+    """The staff owners whose capacity the search may change (default: every one but
+    owners staffed by ``shifts:``, whose units are set per shift: docs/working-time.md)."""
+    staff = [
+        o_id
+        for o_id, owner in process.owners.items()
+        if not owner.external and owner.shifts is None
+    ]
     if owners is None:
         return staff
     for owner_id in owners:

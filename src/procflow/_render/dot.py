@@ -280,6 +280,8 @@ def _legend_sample(key: Key) -> str:
         return box(P.LANE_FILL, P.LANE_BORDER)
     if key is Key.EXTERNAL:
         return box(P.EXTERNAL_FILL, P.EXTERNAL_BORDER, style="DASHED")
+    if key is Key.HOURS:
+        return line(P.MUTED, "9\u201317")
     if key in P.KEY_MARK:
         style = P.MARK_STYLE[P.KEY_MARK[key]]
         return (

@@ -148,6 +148,7 @@ def _legend_node(key: Key) -> tuple[str, str, str]:
         Key.TRANSITION: f"fill:{P.PAPER},stroke:{P.EDGE},color:{P.EDGE}",
         Key.FEEDBACK: f"fill:{P.PAPER},stroke:{P.FEEDBACK},stroke-dasharray:4 3,color:{P.FEEDBACK}",
         Key.LANE: f"fill:{P.LANE_FILL},stroke:{P.LANE_BORDER}",
+        Key.HOURS: f"fill:{P.PAPER},stroke:{P.LANE_BORDER},color:{P.MUTED}",
         Key.EXTERNAL: f"fill:{P.EXTERNAL_FILL},stroke:{P.EXTERNAL_BORDER},stroke-dasharray:5 5",
         **{key: _CLASSES[mark.value] for key, mark in P.KEY_MARK.items()},
         **{

@@ -159,6 +159,7 @@ class Key(enum.Enum):
     TRANSITION = "transition"
     FEEDBACK = "feedback"
     LANE = "lane"
+    HOURS = "hours"
     EXTERNAL = "external"
     ERROR = "error"
     WARNING = "warning"
@@ -178,6 +179,7 @@ LEGEND_TEXT: dict[Key, str] = {
     Key.TRANSITION: "transition: trigger and probability",
     Key.FEEDBACK: "feedback loop (rework); \u2264N\u00d7 = at most N times per case",
     Key.LANE: "owner lane: staff pool, capacity = people in parallel",
+    Key.HOURS: "working hours under an owner: durations are working time, work pauses outside them",
     Key.EXTERNAL: "external owner: pure delay, no queue",
     Key.ERROR: "lint error (badge: rule codes)",
     Key.WARNING: "lint warning (badge: rule codes)",

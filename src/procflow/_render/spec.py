@@ -29,8 +29,9 @@ from procflow._render.text import (
     rate_text,
     wrap,
 )
+from procflow.calendars import describe_week
 from procflow.findings import Finding, Severity
-from procflow.model import Goal, Process, Transition
+from procflow.model import Goal, Owner, Process, Transition
 
 #: Rules whose subject is an owner even when a step has the same id.
 OWNER_CODES = frozenset({"PF203", "PF204", "PF501", "PF502"})
@@ -87,6 +88,8 @@ class Lane:
     bottleneck: bool = False
     badge: Badge | None = None
     tooltip: str = ""
+    hours: str | None = None
+    """The owner's working hours in words (docs/working-time.md); ``None``: around the clock."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,10 @@ def build_diagram(
     arrivals = None
     if process.arrivals is not None:
         arrivals = rate_text(process.arrivals.rate_per_second)
+        if process.arrivals.profile is not None:  # working time: a weekly profile
+            arrivals = f"{arrivals} (weekly mean of a profile)"
+        elif process.arrivals.calendar is not None:
+            arrivals = f"{arrivals} while {process.arrivals.calendar} is open"
     subtitle = process.id + (f" \u00b7 arrivals {arrivals}" if arrivals else "")
     if highlights is not None and highlights.bottleneck is not None:
         subtitle += f" \u00b7 bottleneck: {highlights.bottleneck}"
@@ -311,7 +318,10 @@ def _lanes(
         elif external:
             parts.append("external \u00b7 no queue")
         else:
-            parts.append(f"capacity {owner.capacity}")
+            parts.append(f"capacity {owner.units}")
+        hours = _hours_of(process, owner) if owner is not None else None
+        if hours is not None:
+            parts.append(hours)
         level = None
         utilization = None
         bottleneck = False
@@ -341,9 +351,26 @@ def _lanes(
                 bottleneck=bottleneck,
                 badge=badges.get(owner_id),
                 tooltip=tooltip,
+                hours=hours,
             )
         )
     return tuple(result)
+
+
+def _hours_of(process: Process, owner: Owner) -> str | None:
+    """An owner's calendar in words -- ``Mon-Fri 09:00-17:00, Europe/Amsterdam`` -- or its
+    shifts (``6 × Mon-Fri 09:00-17:00 + 2 × Mon-Sun 22:00-06:00, Europe/Amsterdam``);
+    ``None`` for one working around the clock (docs/working-time.md)."""
+    groups = [(process.calendars.get(name), units) for name, units in owner.calendars if name]
+    known = [(spec.calendar, units) for spec, units in groups if spec is not None]
+    if not known:
+        return None
+    zones = {calendar.timezone for calendar, _ in known}
+    if owner.shifts is None:
+        return known[0][0].describe()
+    texts = [f"{units} \u00d7 {describe_week(calendar.week)}" for calendar, units in known]
+    shown = " + ".join(texts)
+    return f"{shown}, {zones.pop()}" if len(zones) == 1 else shown
 
 
 # --------------------------------------------------------------------------
@@ -469,6 +496,8 @@ def _legend_keys(diagram: Diagram) -> tuple[Key, ...]:
         used.add(Key.FEEDBACK)
     for lane in diagram.lanes:
         used.add(Key.EXTERNAL if lane.external else Key.LANE)
+        if lane.hours is not None:
+            used.add(Key.HOURS)
         if lane.level is not None:
             used.add(LEVEL_KEY[lane.level])
         if lane.bottleneck:

@@ -52,6 +52,7 @@ from procflow.analysis.results import (
 )
 from procflow.analysis.routing import MAX_STATES, Chain, build_chain, fastest_path
 from procflow.analysis.routing import rework_probability as _rework_probability
+from procflow.analysis.workweek import effective_capacity, keeps_hours, weekly_rate
 from procflow.checks import without_duration
 from procflow.compiled import CompiledProcess
 from procflow.distributions import (
@@ -193,6 +194,8 @@ class _Model:
     def __init__(self, process: Process, rate: float, threshold: float, chain: Chain) -> None:
         assert process.arrivals is not None
         self.process = process
+        self.calendared = process.uses_calendars
+        """Whether owners or arrivals keep working time (docs/working-time.md#analysis)."""
         self.rate = rate
         self.threshold = threshold
         self.chain = chain
@@ -279,12 +282,26 @@ class _Model:
                     owner_id, True, None, load, None, True, owner.cost_per_hour, details
                 )
                 continue
-            utilization = load / owner.capacity
+            capacity, on_duty = owner.capacity, None
+            if self.calendared and keeps_hours(self.process, owner):  # working time: on duty
+                capacity, on_duty = owner.units, effective_capacity(self.process, owner)
+                utilization = load / on_duty
+            else:
+                utilization = load / capacity
             figures[owner_id] = OwnerLoad(
-                owner_id, False, owner.capacity, load, utilization, utilization < 1.0,
-                owner.cost_per_hour, details,
+                owner_id, False, capacity, load, utilization, utilization < 1.0,
+                owner.cost_per_hour, details, on_duty,
             )  # fmt: skip
         return figures
+
+    def _queue_load(self, owner_id: str) -> float:
+        """The load the queueing formulas see: the weekly load, or for an owner with a
+        calendar the load while on duty (utilization x units: the M/M/c whose clock stops
+        while it is off duty, docs/working-time.md#analysis)."""
+        figures = self.loads[owner_id]
+        if figures.on_duty is None or figures.capacity is None:
+            return figures.load
+        return (figures.utilization or 0.0) * figures.capacity
 
     def owner_loads(self) -> dict[str, OwnerLoad]:
         return self.loads
@@ -408,7 +425,7 @@ class _Model:
         exact_routing = self.chain.exact
         owners: dict[str, OwnerFigures] = {}
         for owner_id, figures in self.loads.items():
-            capacity, load = figures.capacity, figures.load
+            capacity, load = figures.capacity, self._queue_load(owner_id)
             mean, scv = self.mix[owner_id]
             scv_in = arrival_scv.get(owner_id)
             if figures.external or capacity is None:
@@ -420,6 +437,7 @@ class _Model:
                 continue
             stable = figures.stable
             exact = self.poisson and exact_routing and owner_id not in not_product_form
+            exact = exact and not self.calendared  # working time: approximate
             p_wait: float | None = None
             wait: float | None = None
             if stable and (load <= 0.0 or mean is None):
@@ -543,7 +561,7 @@ class _Model:
         top = self.arrival_scv_bound
         bounds: dict[str, float] = {}
         for owner_id, figures in self.loads.items():
-            capacity, load = figures.capacity, figures.load
+            capacity, load = figures.capacity, self._queue_load(owner_id)
             mean, scv = self.mix[owner_id]
             if figures.external or capacity is None or load <= 0.0 or mean is None:
                 bounds[owner_id] = 0.0
@@ -626,7 +644,7 @@ def analyze(
             f"{process.position(())}: process {process.id!r} declares no arrivals: "
             "analysis needs them (e.g. arrivals: {rate: 8/h})"
         )
-    rate = process.arrivals.rate_per_second
+    rate = weekly_rate(process) if process.uses_calendars else process.arrivals.rate_per_second
     if not math.isfinite(rate) or rate <= 0.0:
         raise SimulationError(
             f"{process.position(('arrivals',))}: arrivals must have a positive rate "

@@ -112,6 +112,9 @@ class OwnerLoad:
     stable: bool
     cost_per_hour: float | None
     details: Callable[[], OwnerDetails] = field(repr=False)
+    on_duty: float | None = None
+    """Effective capacity (units x on-duty share of the week) of an owner with a calendar;
+    ``None`` for one that works around the clock (docs/working-time.md)."""
 
     @cached_property
     def _details(self) -> OwnerDetails:
@@ -489,9 +492,10 @@ class Analysis:
 
     @property
     def staffing_cost_per_hour(self) -> float:
-        """Capacity × ``cost_per_hour`` over staff owners: paid every hour, busy or idle."""
+        """Capacity × ``cost_per_hour`` over staff owners: paid every hour, busy or idle
+        (with a calendar: every on-duty hour, the effective capacity)."""
         return sum(
-            (o.capacity or 0) * (o.cost_per_hour or 0.0)
+            (o.capacity or 0 if o.on_duty is None else o.on_duty) * (o.cost_per_hour or 0.0)
             for o in self.loads.values()
             if not o.external and o.cost_per_hour is not None
         )

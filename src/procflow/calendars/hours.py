@@ -214,7 +214,8 @@ def _day_text(week: Week, d: int) -> str:
     nxt = week[(d + 1) % 7]
     for start, end, _ in week[d]:
         before = week[(d - 1) % 7]
-        if start == 0 and before and before[-1][1] == MINUTES_PER_DAY and before[-1][0] != 0:
+        tail = start == 0 < end < MINUTES_PER_DAY
+        if tail and before and before[-1][1] == MINUTES_PER_DAY and before[-1][0] != 0:
             continue  # shown as the tail of yesterday's range over midnight
         if end == MINUTES_PER_DAY and start > 0 and nxt and nxt[0][0] == 0 and nxt[0][1] < 1440:
             ranges.append(f"{_clock(start)}-{_clock(nxt[0][1])}")

@@ -152,10 +152,13 @@ def cycle_lines(analysis: Analysis) -> Text:
         )
     else:
         text.append(format_duration(cycle.expected, 3), style="bold")
-        text.append(
-            "  exact (M/M/c network)" if cycle.exact else "  approximate (Allen–Cunneen waits)",
-            style="dim",
-        )
+        if any(o.on_duty is not None for o in analysis.loads.values()):
+            label = "  approximate (working time, waits while on duty)"
+        elif cycle.exact:
+            label = "  exact (M/M/c network)"
+        else:
+            label = "  approximate (Allen–Cunneen waits)"
+        text.append(label, style="dim")
     text.append("\n  minimum   ")
     if cycle.minimum is None:
         text.append(DASH)
@@ -219,7 +222,16 @@ def notes(analysis: Analysis) -> list[str]:
         for o in analysis.owners.values()
         if not o.external and not o.exact and o.stable and o.load > 0.0
     ]
-    if approximate and analysis.routing.exact:
+    calendared = [o.id for o in analysis.loads.values() if o.on_duty is not None]
+    if calendared:
+        lines.append(
+            "working time ("
+            + ", ".join(calendared)
+            + "): utilization is the weekly load over units × on-duty share, "
+            "waits are approximate and in working time (docs/working-time.md); run procflow "
+            "simulate for elapsed cycle times"
+        )
+    elif approximate and analysis.routing.exact:
         lines.append(
             "approx: waits use the Allen–Cunneen approximation, "
             "Wq ≈ Wq(M/M/c) × (ca² + cs²)/2, because "

@@ -46,6 +46,7 @@ from procflow.cli.params import (
 from procflow.eventlog.calibrate import rate_text
 from procflow.eventlog.conformance import LogReport, check_log
 from procflow.eventlog.timestamps import to_datetime
+from procflow.eventlog.workhours import DAY_NAMES
 from procflow.loader import display_name, load
 from procflow.safetext import printable
 from procflow.units import format_duration, format_number
@@ -250,6 +251,33 @@ def ownerstitled_table(report: LogReport) -> Table:
     return table
 
 
+#: An owner with more of its events outside its declared hours gets a note.
+OUTSIDE_NOTE = 0.05
+
+
+def working_part(report: LogReport) -> list[Table | Text]:
+    """When the events happen, against the owners' calendars (docs/working-time.md)."""
+    working = report.working
+    if working is None:
+        return []
+    shares = working.weekday_shares()
+    days = " · ".join(
+        f"{day} {percent(share)}" for day, share in zip(DAY_NAMES, shares, strict=True)
+    )
+    parts: list[Table | Text] = [Text(), Text(f"Events by weekday ({working.timezone}): {days}")]
+    if working.owners:
+        table = titled_table("Working hours: events outside each owner's declared calendar")
+        table.add_column("owner")
+        table.add_column("declared hours")
+        table.add_column("events", justify="right")
+        table.add_column("outside", justify="right")
+        for hours in working.owners.values():
+            outside = percent(hours.outside_share) if hours.events else DASH
+            table.add_row(hours.owner, hours.hours, f"{hours.events:,}", outside)
+        parts += [Text(), table]
+    return parts
+
+
 def durations_part(report: LogReport) -> list[Table | Text]:
     contradicted = [d for d in report.durations if d.verdict == "contradicted"]
     title = Text("Declared durations the log contradicts", style="bold")
@@ -328,6 +356,14 @@ def notes(report: LogReport) -> list[str]:
         lines.append(f"{report.unpaired_starts:,} lifecycle 'start' events never completed")
     if report.skipped:
         lines.append(f"{report.skipped:,} lifecycle events other than start/complete were skipped")
+    if report.working is not None:
+        for hours in report.working.owners.values():
+            if hours.events and hours.outside_share > OUTSIDE_NOTE:
+                lines.append(
+                    f"{hours.outside:,} of {hours.events:,} events of {hours.owner} "
+                    f"({percent(hours.outside_share)}) fall outside its declared hours "
+                    f"({hours.hours}): the calendar is wrong or the team works overtime"
+                )
     return lines
 
 
@@ -337,7 +373,9 @@ def print_report(report: LogReport, console: Console, path: str, log_path: str, 
     parts += [Text(), stepstitled_table(report)]
     if report.branches:
         parts += [Text(), transitionstitled_table(report)]
-    parts += [Text(), ownerstitled_table(report), Text()]
+    parts += [Text(), ownerstitled_table(report)]
+    parts += working_part(report)
+    parts += [Text()]
     parts += durations_part(report)
     parts += [Text(), summary_lines(report)]
     lines = [f"[dim]note:[/dim] {safe(line)}" for line in notes(report)]

@@ -46,6 +46,7 @@ from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements, replay
 from procflow.eventlog.stats import Sample, wilson_interval
 from procflow.eventlog.timestamps import to_datetime
+from procflow.eventlog.workhours import WorkingHours, working_hours
 from procflow.model import Process
 
 MIN_OBSERVATIONS = 30
@@ -231,6 +232,9 @@ class LogReport:
     skipped: int = 0
     unpaired_starts: int = 0
     _expected_rework: float | None = field(default=None, repr=False)
+    working: WorkingHours | None = None
+    """Events by weekday and hour against the owners' calendars (processes with
+    ``calendars:`` only, docs/working-time.md)."""
 
     @property
     def process(self) -> Process:
@@ -371,7 +375,7 @@ class LogReport:
                 "time_share": shares.get(self.bottleneck_step or "", None),
                 "owner": self.bottleneck_owner,
             },
-        }
+        } | ({} if self.working is None else {"working_hours": self.working.to_dict()})
 
 
 def _num(value: float) -> float | None:
@@ -552,10 +556,13 @@ def check_log(
     name = str(path or getattr(log, "path", "<events>"))
     measurements = replay(process, log, name)
     index = getattr(log, "index", None)
-    return report_from(
+    report = report_from(
         measurements,
         getattr(log, "format", "events"),
         index.describe() if isinstance(index, ColumnIndex) else None,
         getattr(log, "skipped", 0),
         getattr(log, "unpaired_starts", 0),
     )
+    if process.calendars:  # a second pass, only when there are hours to hold it to
+        report.working = working_hours(process, log)
+    return report

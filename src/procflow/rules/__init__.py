@@ -37,6 +37,7 @@ FAMILIES: tuple[str, ...] = (
     "loops",
     "probabilities",
     "capacity",  # PF501-PF503, written with the analytic model (procflow.analyze)
+    "workingtime",  # PF504-PF505: calendars (docs/working-time.md)
     "goals",
 )
 

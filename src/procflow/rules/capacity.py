@@ -42,6 +42,21 @@ def _top_steps(owner: OwnerLoad, most: int = 3) -> str:
     return ", ".join(shown)
 
 
+def _duty_load(owner: OwnerLoad) -> float:
+    """The load the capacity must carry: weekly, or while on duty for an owner with a
+    calendar (utilization x units, docs/working-time.md#analysis)."""
+    if owner.on_duty is None:
+        return owner.load
+    return (owner.utilization or 0.0) * (owner.capacity or 0)
+
+
+def _duty(owner: OwnerLoad) -> str:
+    """`` on duty 24% of the week`` for an owner with a calendar, else nothing."""
+    if owner.on_duty is None or not owner.capacity:
+        return ""
+    return f" on duty {_percent(owner.on_duty / owner.capacity)} of the week"
+
+
 def _comfortable(owner: OwnerLoad, threshold: float) -> str:
     """`` (5 to stay below 85%)`` when that is more than the bare minimum."""
     comfortable = required_servers(owner.load, threshold)
@@ -98,6 +113,18 @@ def overloaded_owner(ctx: LintContext) -> Iterable[Violation]:
     for owner in analysis.loads.values():
         if owner.external or owner.stable or owner.utilization is None:
             continue
+        if owner.on_duty is not None:  # working time: the load while on duty
+            yield Violation(
+                f"owner {owner.id!r} is overloaded: offered load "
+                f"{format_number(_duty_load(owner), 3)} while on duty against capacity "
+                f"{owner.capacity}{_duty(owner)} (utilization {_percent(owner.utilization)}), "
+                f"so its queue grows without bound; it needs a capacity of at least "
+                f"{_count(required_servers(_duty_load(owner), 1.0))}; "
+                f"load comes from {_top_steps(owner)}",
+                owner.id,
+                path_of_owner(owner.id),
+            )
+            continue
         yield Violation(
             f"owner {owner.id!r} is overloaded: offered load "
             f"{format_number(owner.load, 3)} against capacity {owner.capacity} "
@@ -153,10 +180,10 @@ def bottleneck(ctx: LintContext) -> Iterable[Violation]:
         marker = " (the process's bottleneck)" if owner.id == analysis.bottleneck else ""
         yield Violation(
             f"owner {owner.id!r} is a bottleneck{marker}: utilization "
-            f"{_percent(utilization)} with capacity {owner.capacity} "
+            f"{_percent(utilization)} with capacity {owner.capacity}{_duty(owner)} "
             f"(threshold {_percent(threshold)}); most load comes from {_top_steps(owner)}; "
-            f"a capacity of {_count(required_servers(owner.load, threshold))} would bring it below "
-            f"{_percent(threshold)}",
+            f"a capacity of {_count(required_servers(_duty_load(owner), threshold))} would "
+            f"bring it below {_percent(threshold)}",
             owner.id,
             path_of_owner(owner.id),
         )

@@ -216,7 +216,7 @@ def single_point_of_failure(ctx: LintContext) -> Iterator[Violation]:
     """
     process = ctx.process
     single = {
-        name for name, owner in process.owners.items() if owner.capacity == 1 and not owner.external
+        name for name, owner in process.owners.items() if owner.units == 1 and not owner.external
     }
     if not single or process.start not in process.steps or has_unknown_targets(process):
         return  # with PF101/PF102 errors the paths of a case are not known yet

@@ -98,7 +98,7 @@ from procflow.sim.sampling import (
     generator,
     uniforms,
 )
-from procflow.sim.workingtime import Shifts, map_arrivals
+from procflow.sim.workingtime import OffHours, Shifts, map_arrivals
 
 INF = math.inf
 
@@ -406,7 +406,7 @@ def _rows(
             chosen = streams.routes[index]
             assert chosen is not None
             route = chosen.values
-        pool = pools[step.owner] if step.kind == StepKind.STAFF else None
+        pool = pools[step.owner] if step.owner >= 0 else None  # None: a pure delay
         unit: Any = None
         if pool is None:
             kind = RowKind.DELAY
@@ -580,7 +580,10 @@ def run_replication(
     stats.arrival_span = last_arrival - (before if warmup > 0 else 0.0)
 
     streams = Streams(plan, run, seed, max_visits, cases)
-    pools: list[Pool | None] = [None if owner.external else pool(owner) for owner in plan.owners]
+    pools: list[Pool | None] = [
+        (None if working is None else working.external(owner)) if owner.external else pool(owner)
+        for owner in plan.owners
+    ]
     hooks = Hooks(plan, log)
     completions = Completions(stats, hooks, (window_start, window_end), len(plan.steps), observe)
     window = Window(plan, streams, pools, [warmup] + ([cases - 1] if window_end < INF else []))
@@ -832,7 +835,7 @@ def _on_duty(pools: list[Pool | None], start: float, end: float) -> list[float]:
     """Unit-seconds on duty per owner in ``[start, end)`` (0 for external owners)."""
     return [
         0.0
-        if pool is None
+        if pool is None or isinstance(pool, OffHours)
         else pool.on_duty(start, end)
         if isinstance(pool, Shifts)
         else pool.capacity * (end - start)

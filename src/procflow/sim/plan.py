@@ -19,7 +19,7 @@ import dataclasses
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from procflow.compiled import CompiledProcess, StepKind
 from procflow.distributions import AnyDistribution
@@ -28,9 +28,6 @@ from procflow.gate import runnable
 from procflow.model import Process
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
 from procflow.units import format_duration
-
-if TYPE_CHECKING:
-    from procflow.sim.workingtime import WorkingTime
 
 
 class Routing(IntEnum):
@@ -97,8 +94,9 @@ class Plan:
     """How many bounded (``max``) edges the process has: the size of a case's counters."""
     tracked: tuple[int, ...] = ()
     """Steps whose per-visit time distribution is recorded (for ``step_time`` goals)."""
-    working: WorkingTime | None = None
-    """Calendars on a real clock (:mod:`procflow.sim.workingtime`); ``None``: around the clock."""
+    working: Any = None
+    """A :class:`procflow.sim.workingtime.WorkingTime` -- calendars on a real clock -- or
+    ``None``: around the clock. (Typed ``Any``: that module builds on this one.)"""
 
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -120,7 +118,7 @@ class Plan:
             self.working,
         )
 
-    def with_working(self, working: WorkingTime | None) -> Plan:
+    def with_working(self, working: Any) -> Plan:
         """The same plan on the working time ``working`` (docs/working-time.md)."""
         return dataclasses.replace(self, working=working)
 

@@ -80,6 +80,11 @@ def run_reference(
     log: EventSink | None = None,
 ) -> ReferenceResult:
     """Simulate like :func:`procflow.sim.engine.run_replication`, the slow and obvious way."""
+    if plan.working is not None:
+        raise ValueError(
+            "the reference simulator has no working time: compare a plan with calendars "
+            "around the clock (plan.with_working(None))"
+        )
     return _Reference(plan, run, seed, cases, warmup, log).run()
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from heapq import heapify, heapreplace
 
@@ -125,6 +125,26 @@ class Shifts(Pool):
         return math.fsum(units * line.between(a, b) for line, units, _ in self._groups)
 
 
+class OffHours(Pool):
+    """An external owner with a calendar (a supplier that works weekdays): no queue, no
+    capacity -- a pure delay whose time counts only while its calendar is open."""
+
+    __slots__ = ("_line",)
+
+    def __init__(self, line: Timeline) -> None:
+        super().__init__(1)
+        self._line = line
+
+    def finish(self, start: float, work: float) -> float:
+        return self._line.add(start, work)
+
+    def take(self, t: float, work: float) -> tuple[float, float]:
+        return t, self._line.add(t, work)
+
+    def work_after(self, moment: float) -> float:
+        return 0.0  # an external owner's time is not staff time
+
+
 @dataclass(frozen=True)
 class ArrivalClock:
     """Where arrivals may happen and how fast: a week of weights, in a zone, with holidays."""
@@ -170,6 +190,13 @@ class WorkingTime:
     owners: dict[str, tuple[tuple[Calendar, int], ...]]
     """Staff owners with a calendar or shifts: their ``(calendar, units)`` groups."""
     arrivals: ArrivalClock | None
+    externals: dict[str, Calendar] = field(default_factory=dict)
+    """External owners with a calendar: their delays count open time."""
+
+    def external(self, owner: OwnerPlan) -> Pool | None:
+        """The :class:`OffHours` of a calendared external owner, else ``None`` (a delay)."""
+        calendar = self.externals.get(owner.id)
+        return None if calendar is None else OffHours(calendar.timeline(self.origin))
 
     def pool(self, owner: OwnerPlan) -> Pool:
         """The pool of ``owner``: :class:`Shifts` for a calendared owner, else :class:`Staff`."""
@@ -182,7 +209,7 @@ class WorkingTime:
         return None if self.arrivals is None else self.arrivals.timeline(self.origin)
 
     def starting(self, origin: datetime) -> WorkingTime:
-        return WorkingTime(origin, self.owners, self.arrivals)
+        return WorkingTime(origin, self.owners, self.arrivals, self.externals)
 
 
 def default_start(process: Process) -> datetime:
@@ -207,8 +234,13 @@ def working_time(process: Process, origin: datetime | None = None) -> WorkingTim
     if not process.uses_calendars:
         return None
     owners: dict[str, tuple[tuple[Calendar, int], ...]] = {}
+    externals: dict[str, Calendar] = {}
     for owner_id, owner in process.owners.items():
         if owner.external:
+            if owner.calendar is not None:
+                externals[owner_id] = _calendar(
+                    process, owner.calendar, _calendar_path(owner_id, 0, False)
+                )
             continue
         groups = owner.calendars
         if all(name is None for name, _ in groups):
@@ -218,7 +250,7 @@ def working_time(process: Process, origin: datetime | None = None) -> WorkingTim
             for i, (name, units) in enumerate(groups)
             if name is not None
         )
-    return WorkingTime(origin or default_start(process), owners, _arrival_clock(process))
+    return WorkingTime(origin or default_start(process), owners, _arrival_clock(process), externals)
 
 
 def _calendar_path(owner: str, index: int, shifts: bool) -> tuple[str | int, ...]:
@@ -246,6 +278,7 @@ def _arrival_clock(process: Process) -> ArrivalClock | None:
 
 __all__ = [
     "ArrivalClock",
+    "OffHours",
     "Shifts",
     "WorkingTime",
     "default_start",

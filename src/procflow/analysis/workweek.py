@@ -1,0 +1,107 @@
+"""The analytic model's view of working time: weekly means and hour-of-week profiles.
+
+The queueing formulas of :mod:`procflow.analysis` assume a steady state
+around the clock. With calendars (docs/working-time.md) the model uses
+
+* the **weekly mean arrival rate**: a ``rate`` with a ``calendar`` arrives
+  only while it is open (rate x open share of the week); a ``profile``
+  brings the sum of its rates over the week;
+* the **effective capacity** of an owner: units x the share of the week
+  their calendar is open, summed over shifts.
+
+Utilization is weekly load over effective capacity. Waits are then
+approximate (docs/working-time.md#analysis): an owner is treated as an
+M/M/c whose time stops while it is off duty -- exact when work arrives only
+while it works (the test of :mod:`tests.test_sim_calendars`), optimistic
+when work piles up overnight -- and its waits are in *working* time.
+
+For PF504 the week is also cut into its 168 hours: arrivals per hour
+(from the profile or the arrival calendar) against the units on duty.
+Holidays and DST are left out of these weekly figures.
+"""
+
+from __future__ import annotations
+
+from procflow.calendars import Calendar, Week
+from procflow.model import Owner, Process
+
+HOURS_OF_WEEK = 168
+
+
+def _calendar(process: Process, name: str | None) -> Calendar | None:
+    spec = process.calendars.get(name) if name is not None else None
+    return None if spec is None else spec.calendar
+
+
+def weekly_rate(process: Process) -> float:
+    """Mean arrivals per second over a week (see the module docstring)."""
+    arrivals = process.arrivals
+    assert arrivals is not None
+    if arrivals.profile_week is not None:
+        return arrivals.rate_per_second
+    calendar = _calendar(process, arrivals.calendar)
+    if calendar is None:
+        return arrivals.rate_per_second
+    return arrivals.rate_per_second * calendar.on_duty_share()
+
+
+def effective_capacity(process: Process, owner: Owner) -> float:
+    """Units x on-duty share of the week, summed over the owner's shifts."""
+    total = 0.0
+    for name, units in owner.calendars:
+        calendar = _calendar(process, name)
+        total += units * (1.0 if calendar is None else calendar.on_duty_share())
+    return total
+
+
+def keeps_hours(process: Process, owner: Owner) -> bool:
+    """Whether ``owner`` works a declared calendar (not around the clock)."""
+    return any(_calendar(process, name) is not None for name, _ in owner.calendars)
+
+
+def _hourly(week: Week) -> list[float]:
+    """A week of pieces as 168 hourly means of their weights."""
+    hours = [0.0] * HOURS_OF_WEEK
+    for day, pieces in enumerate(week):
+        for start, end, weight in pieces:
+            for hour in range(start // 60, (end + 59) // 60):
+                overlap = min(end, (hour + 1) * 60) - max(start, hour * 60)
+                if overlap > 0:
+                    hours[day * 24 + hour] += weight * overlap / 60.0
+    return hours
+
+
+def hourly_arrivals(process: Process) -> list[float] | None:
+    """Mean arrivals per second in each hour of the week (Monday 00-01 first), or ``None``
+    when arrivals are the same at every hour."""
+    arrivals = process.arrivals
+    if arrivals is None:
+        return None
+    if arrivals.profile_week is not None:
+        return _hourly(arrivals.profile_week)
+    calendar = _calendar(process, arrivals.calendar)
+    if calendar is None:
+        return None
+    rate = arrivals.rate_per_second
+    return [rate * share for share in _hourly(calendar.week)]
+
+
+def hourly_units(process: Process, owner: Owner) -> list[float]:
+    """Mean units on duty in each hour of the week."""
+    units_by_hour = [0.0] * HOURS_OF_WEEK
+    for name, units in owner.calendars:
+        calendar = _calendar(process, name)
+        shares = [1.0] * HOURS_OF_WEEK if calendar is None else _hourly(calendar.week)
+        for hour, share in enumerate(shares):
+            units_by_hour[hour] += units * share
+    return units_by_hour
+
+
+__all__ = [
+    "HOURS_OF_WEEK",
+    "effective_capacity",
+    "hourly_arrivals",
+    "hourly_units",
+    "keeps_hours",
+    "weekly_rate",
+]
