@@ -43,6 +43,8 @@ MIN_DELAY = 300.0
 DELAY_RATIO = 0.25
 """... nor when it is below this share of the step's mean processing time."""
 MIN_DELAY_OBSERVATIONS = 5
+MAX_RAISES = 12
+"""Rounds of raising overloaded pools (each at least doubles them)."""
 
 
 @dataclass
@@ -90,7 +92,9 @@ def discover(
     text = process_text(found)
     process = load_text(text, f"{found.process}.yaml")
     ensure_runnable(process)
-    if _carry_the_load(found, process):
+    for _attempt in range(MAX_RAISES):
+        if not _carry_the_load(found, process):
+            break
         text = process_text(found)
         process = load_text(text, f"{found.process}.yaml")
     return Discovery(text, process, found)
@@ -109,10 +113,12 @@ def _carry_the_load(found: Found, process: Process) -> bool:
     raised = False
     for role in found.roles:
         load = analysis.loads.get(role.id)
-        if load is None or load.stable or load.required_capacity is None:
+        if load is None or load.stable:
             continue
-        role.raised_from = role.capacity
-        role.capacity = load.required_capacity
+        if role.raised_from is None:
+            role.raised_from = role.capacity
+        needed = load.required_capacity or 0
+        role.capacity = needed if needed > role.capacity else 2 * role.capacity
         raised = True
     return raised
 
@@ -144,7 +150,8 @@ def infer(table: EventTable, min_share: float, process_id: str | None, calendars
         for i, role in enumerate(roles)
     ]
     name = process_id or slug(os.path.basename(table.path).split(".")[0] or "discovered", set())
-    rate, profile = _arrivals(timing.arrival)
+    on_duty = np.asarray(np.any(masks[: len(roles)], axis=0), dtype=bool)
+    rate, profile = _arrivals(timing.arrival, on_duty)
     start = max(flow.starts, key=lambda a: flow.starts[a])
     return Found(
         process=name,
@@ -224,8 +231,13 @@ def _steps(
     return steps
 
 
-def _arrivals(arrival: np.ndarray) -> tuple[float, np.ndarray]:
-    """The mean arrival rate (per second) and arrivals per hour for each hour of the week."""
+def _arrivals(arrival: np.ndarray, on_duty: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean arrival rate (per second) and arrivals per hour for each hour of the week.
+
+    The profile keeps the hours that hold the arrivals and in which some role
+    is on duty (work arriving when nobody works would only wait: PF504), and
+    is scaled so that the weekly volume is that of the log.
+    """
     moments = np.sort(arrival[np.isfinite(arrival)])
     profile = np.zeros(HOURS_A_WEEK)
     if moments.size < 2 or moments[-1] <= moments[0]:
@@ -236,8 +248,13 @@ def _arrivals(arrival: np.ndarray) -> tuple[float, np.ndarray]:
     hours = np.arange(np.floor(moments[0] / 3600.0), np.ceil(moments[-1] / 3600.0)) * 3600.0
     occurrences = np.bincount(hour_of_week(hours), minlength=HOURS_A_WEEK).astype(float)
     mask = week_mask(slot_counts(moments))
+    if (mask & on_duty).any():
+        mask &= on_duty
     with np.errstate(divide="ignore", invalid="ignore"):
         profile = np.where(mask & (occurrences > 0), counts / occurrences, 0.0)
+    weekly = float(profile.sum())
+    if weekly > 0:
+        profile *= rate * 3600.0 * HOURS_A_WEEK / weekly
     return rate, profile
 
 
