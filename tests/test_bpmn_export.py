@@ -62,8 +62,16 @@ def _comparable(process: procflow.Process) -> dict[str, object]:
         "title": process.title,
         "owner": process.owner,
         "start": process.start,
-        "arrivals": process.arrivals.model_dump() if process.arrivals else None,
-        "owners": {k: v.model_dump() for k, v in process.owners.items()},
+        # BPMN carries no working time (docs/bpmn.md): calendars are left out of the trip
+        "arrivals": (
+            process.arrivals.model_dump(exclude={"calendar", "profile"})
+            if process.arrivals
+            else None
+        ),
+        "owners": {
+            k: {**v.model_dump(exclude={"calendar", "shifts", "capacity"}), "units": v.units}
+            for k, v in process.owners.items()
+        },
         "steps": {
             k: {
                 **v.model_dump(exclude={"consulted", "informed", "next", "on"}),

@@ -390,3 +390,26 @@ def test_shifts_pool_answers_the_seam() -> None:
     assert pool.take(13 * HOUR, HOUR) == (14 * HOUR, 15 * HOUR)
     assert pool.work_after(14 * HOUR) == pytest.approx(2 * HOUR)  # an hour left on each
     assert pool.on_duty(0.0, 24 * HOUR) == 16 * HOUR
+
+
+def test_cost_per_step_adds_a_fixed_amount_per_step_done() -> None:
+    text = """
+process: fees
+owners:
+  agent: {capacity: 2, cost_per_hour: 30, cost_per_step: 5}
+  courier: {external: true, cost_per_step: 12}
+arrivals: {rate: 1/h}
+start: a
+steps:
+  a: {owner: agent, duration: 30m, next: b}
+  b: {owner: courier, duration: 1h, next: c}
+  c: {end: true}
+"""
+    plan = prepare(process_of(text))
+    stats = run_replication(plan, 0, 1, 2_000, 200)
+    kpis = run_kpis(plan, stats)
+    # per case: 0.5 h x 30 busy + 5 + 12 fixed
+    assert kpis["busy_cost_per_case"] == pytest.approx(15 + 5 + 12)
+    throughput = kpis["throughput_per_hour"]
+    assert throughput is not None
+    assert kpis["cost_per_case"] == pytest.approx(2 * 30 / throughput + 5 + 12)

@@ -43,7 +43,7 @@ class Slow(Pool):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_the_fast_path_and_the_seam_give_the_same_run_to_the_bit(path: Path) -> None:
-    plan = prepare(load(path))
+    plan = prepare(load(path)).with_working(None)  # around the clock: the Staff fast path
     fast_log, asked_log = Rows(), Rows()
     fast = run_replication(plan, 1, 5, 2_000, 200, log=fast_log)
     asked = run_replication(plan, 1, 5, 2_000, 200, log=asked_log, pool=lambda o: Asked(o.capacity))

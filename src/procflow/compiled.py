@@ -107,6 +107,8 @@ class OwnerInfo(NamedTuple):
     """Not staff (customer, supplier): its steps are pure delays, no queue."""
     cost_per_hour: float | None
     """Cost of one person for one hour, or ``None``."""
+    cost_per_step: float | None = None
+    """A fixed amount for each step the owner does, or ``None`` (docs/working-time.md)."""
 
 
 _tuple_new = tuple.__new__
@@ -286,7 +288,7 @@ class CompiledProcess:
     def owners(self) -> tuple[OwnerInfo, ...]:
         """The declared owners, in file order (roster owners included)."""
         return tuple(
-            OwnerInfo(name, o.units, o.external, o.cost_per_hour)
+            OwnerInfo(name, o.units, o.external, o.cost_per_hour, o.cost_per_step)
             for name, o in self._owners.items()
         )
 

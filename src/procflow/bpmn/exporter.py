@@ -199,7 +199,7 @@ def _lanes(process: Process, graph: _Flows, parent: ET.Element) -> None:
                 title=owner.title,
                 description=owner.description,
                 external=owner.external,
-                capacity=None if owner.external else owner.capacity,
+                capacity=None if owner.external else owner.units,
                 cost_per_hour=owner.cost_per_hour,
             )
         for ident in members[lane]:

@@ -252,7 +252,7 @@ def write_params(process: Process) -> str:
     """Prosimos-style simulation parameters for the exported model."""
     profiles = []
     for owner_id, owner in process.owners.items():
-        amount = 10_000 if owner.external else owner.capacity
+        amount = 10_000 if owner.external else owner.units
         profiles.append(
             {
                 "id": owner_id,

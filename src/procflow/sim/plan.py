@@ -79,6 +79,8 @@ class OwnerPlan:
     capacity: int
     external: bool
     cost_per_hour: float | None
+    cost_per_step: float | None = None
+    """A fixed amount per step done (SPEC 7.1), added to both costs per case."""
 
 
 @dataclass(frozen=True)

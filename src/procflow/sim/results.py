@@ -90,6 +90,9 @@ def _costs(plan: Plan, stats: RunStats, throughput: float | None) -> dict[str, f
     over staff owners, and per case it is that over the throughput per hour.
     An external owner has no capacity, so it is paid for its busy time only.
     The busy cost is service hours × ``cost_per_hour`` per counted case.
+    With calendars the staffing cost pays the on-duty unit-hours of the window
+    (docs/working-time.md); ``cost_per_step`` adds a fixed amount per step done
+    to both.
     """
     busy = [0.0] * len(plan.owners)
     for index, step in enumerate(plan.steps):
@@ -98,6 +101,11 @@ def _costs(plan: Plan, stats: RunStats, throughput: float | None) -> dict[str, f
     costed = False
     busy_cost = external = staffing = 0.0
     for index, owner in enumerate(plan.owners):
+        if owner.cost_per_step is not None:  # a fixed amount per step done
+            costed = True
+            done = sum(stats.visits[s] for s, step in enumerate(plan.steps) if step.owner == index)
+            busy_cost += owner.cost_per_step * done
+            external += owner.cost_per_step * done
         if owner.cost_per_hour is None:
             continue
         costed = True
