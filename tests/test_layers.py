@@ -63,6 +63,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.eventlog",
             "procflow.runtime",
             "procflow.distance",
+            "procflow.discovery",
         ),
     ),
     ("lint engine", ("procflow._lint",)),
@@ -72,6 +73,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "procflow._analyze",
             "procflow._cases",
+            "procflow._discover",
             "procflow._logs",
             "procflow._simulate",
             "procflow.diffing",

@@ -70,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "calibrate": "procflow.eventlog.calibrate",
     "Calibration": "procflow.eventlog.calibrate",
     "fidelity": "procflow.distance.fidelity",
+    "discover": "procflow._discover",
+    "Discovery": "procflow.discovery",
     "Fidelity": "procflow.distance.result",
     "Finding": "procflow.findings",
     "Severity": "procflow.findings",
@@ -106,6 +108,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow._analyze import analyze
     from procflow._cases import Case, write_cases
+    from procflow._discover import discover
     from procflow._levers import LeverRanking, levers
     from procflow._lint import LintReport, lint, lint_file, lint_paths
     from procflow._logs import check_log
@@ -116,6 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from procflow.bpmn import export_bpmn, import_bpmn
     from procflow.config import LintConfig
     from procflow.diffing import diff
+    from procflow.discovery import Discovery
     from procflow.distance.fidelity import fidelity
     from procflow.distance.result import Fidelity
     from procflow.errors import (

@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "checklog",
     "calibrate",
+    "discover",
     "diff",
     "htmlreport",
     "fidelity",
@@ -47,6 +48,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 #: Commands that print chatter (progress, summaries, "wrote FILE") that ``-q`` silences.
 QUIET_COMMANDS: frozenset[str] = frozenset(
     {"lint", "new", "diagram", "simulate", "compare", "calibrate", "levers", "optimize", "report"}
+    | {"discover"}
 )
 
 

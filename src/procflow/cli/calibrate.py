@@ -11,8 +11,10 @@ Output: ``-o FILE``; by default ``<name>.calibrated.yaml`` next to PATH;
 error). The input is never modified: an output path that is PATH is refused.
 Files are written atomically.
 
-Exit codes: 0 when the calibrated process was written; 2 when the process
-is not valid, the log cannot be read, or an option is wrong.
+Exit codes: 0 when the calibrated process was written; 1 when it was
+written but overloads an owner (PF501, reported with the owner and its
+utilization); 2 when the process is not valid, the log cannot be read, or
+an option is wrong.
 """
 
 from __future__ import annotations
@@ -44,7 +46,12 @@ from procflow.cli.params import (
     process_argument,
 )
 from procflow.errors import ConfigError
-from procflow.eventlog.calibrate import MIN_OBSERVATIONS, Calibration, calibrate
+from procflow.eventlog.calibrate import (
+    MIN_OBSERVATIONS,
+    PROCESSING_BASIS,
+    Calibration,
+    calibrate,
+)
 from procflow.fileio import write_atomic
 from procflow.loader import STDIN, display_name, load
 
@@ -78,7 +85,14 @@ def print_changes(result: Calibration, console: Console, output: str) -> None:
         f"({_percent(report.conformance)} conform)",
         style="dim",
     )
-    if report.timing == "complete-only":
+    if any(c.note.startswith(PROCESSING_BASIS) for c in result.changes):
+        head.append(
+            "\ndurations are processing times estimated from resource availability (the log "
+            "has no start times); waiting no resource explains is left out "
+            "(procflow discover models it as delay steps)",
+            style="dim",
+        )
+    elif report.timing == "complete-only":
         head.append(
             "\ndurations are step times between completions (the log has no start times): "
             "they include waiting",
@@ -110,6 +124,16 @@ def print_changes(result: Calibration, console: Console, output: str) -> None:
         for item in kept:
             shown.add_row(item.kind, item.subject, item.old, Text(item.note, style="dim"))
         parts.append(shown)
+    for overload in result.overloaded:
+        parts += [Text(), Text(overload.message(), style="error")]
+    if result.overloaded:
+        parts.append(
+            Text(
+                "the log shows more work than these owners' capacity can do: check the "
+                "capacities (people on duty at once) before using this process",
+                style="error",
+            )
+        )
     where = "standard output" if output == STDOUT else output
     if not is_quiet():
         parts += [Text(), literal(f"wrote {where}", style="ok")]
@@ -141,6 +165,12 @@ def _percent(value: float) -> str:
 @click.option("--no-durations", is_flag=True, help="Keep the declared durations.")
 @click.option("--no-probabilities", is_flag=True, help="Keep the declared transition p.")
 @click.option("--no-arrivals", is_flag=True, help="Keep the declared arrivals.")
+@click.option(
+    "--processing-time",
+    is_flag=True,
+    help="In a log without start times, fit processing times estimated from resource "
+    "availability (as discover does) instead of the time between completions.",
+)
 @format_option("How to report the changes (json: changes, kept values and every fit's AIC).")
 @log_options
 def calibrate_command(
@@ -151,6 +181,7 @@ def calibrate_command(
     no_durations: bool,
     no_probabilities: bool,
     no_arrivals: bool,
+    processing_time: bool,
     output_format: str,
     **options: Any,
 ) -> int:
@@ -179,6 +210,7 @@ def calibrate_command(
         durations=not no_durations,
         probabilities=not no_probabilities,
         arrivals=not no_arrivals,
+        processing_time=processing_time,
     )
     if target == STDOUT:
         sys.stdout.write(result.text)
@@ -191,7 +223,7 @@ def calibrate_command(
     else:
         console = make_console(stderr=target == STDOUT)
         print_changes(result, console, target)
-    return 0
+    return 1 if result.overloaded else 0
 
 
 commands = [calibrate_command]

@@ -8,7 +8,8 @@ simulated time 0 is placed on the real log's first arrival, so absolute,
 arrival and circadian measures compare the same calendar. Step ids name
 the simulated activities and the real log's activities are matched to
 steps as ``check-log`` matches them (``activity:``, then title, then id);
-end steps the real log never records are left out of the simulated log.
+end steps and waits (steps of an external owner without an ``activity:``)
+that the real log never records are left out of the simulated log.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -41,16 +43,21 @@ Distance = Callable[[Profile, Profile], "float | None"]
 class SimulatedProfile:
     """An event sink (``write_simulated``) that profiles a simulation's log as it runs."""
 
-    def __init__(self, origin: float, skip: frozenset[str], n: int = NGRAM) -> None:
+    def __init__(
+        self, origin: float, skip: frozenset[str], n: int = NGRAM, *, ends_only: bool = False
+    ) -> None:
         self.origin = origin
         self.skip = skip
         self.profile = LogProfile(n=n)
+        self.ends_only = ends_only
+        """Record completions only, as the real log does (docs/fidelity.md)."""
 
     def write_simulated(
         self, case: Hashable, step: str, owner: str | None, start: float, end: float
     ) -> None:
         if step not in self.skip:
-            self.profile.add(case, step, self.origin + start, self.origin + end)
+            begin = None if self.ends_only else self.origin + start
+            self.profile.add(case, step, begin, self.origin + end)
 
 
 @dataclass(frozen=True)
@@ -137,10 +144,32 @@ def _simulate(process: Process, real: RealProfiles, seed: int) -> Profile:
     from procflow.sim import simulate
 
     seen = set(real.whole.activities)
-    skip = frozenset(k for k, s in process.steps.items() if s.end and k not in seen)
-    sink = SimulatedProfile(float(real.whole.starts.min()), skip, n=real.whole.n)
-    simulate(process, cases=real.whole.cases, runs=1, seed=seed, warmup=0, jobs=1, log=sink)
+    external = {k for k, o in process.owners.items() if o.external}
+    skip = frozenset(
+        k
+        for k, s in process.steps.items()
+        if k not in seen and (s.end or (s.owner in external and s.activity is None))
+    )
+    origin = float(real.whole.starts.min())
+    sink = SimulatedProfile(origin, skip, n=real.whole.n, ends_only=real.completion_only)
+    # with calendars the simulated clock starts at the log's first arrival, so open hours,
+    # weekdays and the arrival profile fall on the same calendar as the real events
+    start = datetime.fromtimestamp(origin, tz=UTC) if _uses_calendars(process) else None
+    simulate(
+        process,
+        cases=real.whole.cases,
+        runs=1,
+        seed=seed,
+        warmup=0,
+        jobs=1,
+        log=sink,
+        start=start,
+    )
     return sink.profile.finish()
+
+
+def _uses_calendars(process: Process) -> bool:
+    return bool(getattr(process, "uses_calendars", False))
 
 
 def _assemble(

@@ -46,6 +46,8 @@ class RealProfiles:
     whole: Profile
     first: Profile
     second: Profile
+    completion_only: bool = False
+    """No event of the log has a start time (each time then counts as start and end)."""
 
 
 def read_profiles(
@@ -59,10 +61,12 @@ def read_profiles(
     key = split_key(seed)
     halves = (LogProfile(n=n), LogProfile(n=n))
     placed: dict[str, LogProfile] = {}
+    started = False
     for event in events:
         profile = placed.get(event.case)
         if profile is None:
             profile = placed[event.case] = halves[half_of(event.case, key)]
         profile.add(event.case, name(event.activity), event.start, event.end)
+        started = started or event.start is not None
     first, second = halves[0].finish(), halves[1].finish()
-    return RealProfiles(merge(first, second), first, second)
+    return RealProfiles(merge(first, second), first, second, completion_only=not started)

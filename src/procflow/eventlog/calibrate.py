@@ -14,6 +14,16 @@ cases arrived. From them:
   For an owner with a calendar the service times are counted in its working
   hours (docs/working-time.md): a job from Friday 16:00 to Monday 10:00 at
   an office open 09-17 is 2 hours of work.
+  With ``processing_time=True`` a complete-only log gives instead the
+  processing times ``procflow discover`` estimates from resource
+  availability (:mod:`procflow.discovery.timing`), fitted with a point
+  mass at zero where there are zeros (:mod:`procflow.discovery.fit`): the
+  owners' load is then right, but waiting no resource explains is in no
+  step (discover writes it as delay steps).
+* **overload** -- the calibrated process is analyzed; owners offered at
+  least their capacity of work (PF501) are listed in ``overloaded``, so
+  the command reports them (exit 1) instead of writing such a file
+  silently.
 * **probabilities** -- each step with several transitions and at least
   ``min_observations`` departures gets ``p`` = observed frequency, rounded
   to 2 decimals (3 from 400 departures, 4 from 40,000) by the largest
@@ -43,6 +53,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from procflow.analysis.analyzer import analyze_or_none
 from procflow.distributions import Fixed, _Dist, parse_distribution
 from procflow.errors import ConfigError, ProcessError, ProcflowError
 from procflow.eventlog.conformance import LogReport, check_log
@@ -84,6 +95,32 @@ class CalibrationChange:
         }
 
 
+@dataclass(frozen=True)
+class Overload:
+    """An owner the calibrated process offers more work than its capacity (PF501)."""
+
+    owner: str
+    capacity: int | None
+    load: float
+    utilization: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": "PF501",
+            "owner": self.owner,
+            "capacity": self.capacity,
+            "load": self.load,
+            "utilization": self.utilization,
+        }
+
+    def message(self) -> str:
+        return (
+            f"PF501 owner {self.owner!r} is overloaded in the calibrated process: offered load "
+            f"{format_number(self.load, 3)} against capacity {self.capacity} "
+            f"(utilization {self.utilization:.0%})"
+        )
+
+
 @dataclass
 class Calibration:
     """The calibrated process text, what changed, what was kept and why."""
@@ -94,6 +131,8 @@ class Calibration:
     kept: list[CalibrationChange]
     report: LogReport
     fits: dict[str, list[Fit]] = field(default_factory=dict)
+    overloaded: list[Overload] = field(default_factory=list)
+    """Owners the calibrated process overloads (PF501): reported, never written silently."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +140,7 @@ class Calibration:
             "process": self.process.id,
             "log": self.report.measurements.path,
             "timing": self.report.timing,
+            "overloaded": [o.to_dict() for o in self.overloaded],
             "changes": [c.to_dict() for c in self.changes],
             "kept": [c.to_dict() for c in self.kept],
             "fits": {
@@ -211,10 +251,18 @@ def _source_map(process: Process) -> SourceMap:
     return source
 
 
-def _duration_sample(m: Measurements, step_id: str, minimum: int) -> tuple[Sample, str]:
+PROCESSING_BASIS = "processing times estimated from resource availability (no start times)"
+
+
+def _duration_sample(
+    m: Measurements, step_id: str, minimum: int, processing: dict[str, Sample]
+) -> tuple[Sample, str]:
     measure = m.steps[step_id]
     if measure.service.n >= minimum:
         return measure.service, "service times"
+    estimated = processing.get(step_id)
+    if estimated is not None and estimated.n >= minimum:
+        return estimated, PROCESSING_BASIS
     if measure.elapsed.n >= measure.service.n and measure.elapsed.n:
         return measure.elapsed, "elapsed times (waiting included: the log has no start times)"
     return measure.service, "service times"
@@ -228,8 +276,13 @@ def calibrate(
     durations: bool = True,
     probabilities: bool = True,
     arrivals: bool = True,
+    processing_time: bool = False,
 ) -> Calibration:
     """Fit ``process`` to ``log``; see the module docstring for the rules.
+
+    ``processing_time``: in a log without start times, fit the processing
+    time estimated from resource availability (as ``procflow discover``
+    does) instead of the elapsed time between completions.
 
     >>> result = calibrate(procflow.load("p.yaml"), read_log("events.csv"))  # doctest: +SKIP
     >>> print(result.text)                                                  # doctest: +SKIP
@@ -245,7 +298,11 @@ def calibrate(
     fits: dict[str, list[Fit]] = {}
     if durations:
         working = working_service(process, log) if process.calendars else {}
-        _calibrate_durations(process, m, edits, changes, kept, fits, min_observations, working)
+        estimate = processing_time and report.timing == "complete-only"
+        processing = _processing(process, log) if estimate else {}
+        _calibrate_durations(
+            process, m, edits, changes, kept, fits, min_observations, processing, working
+        )
     if probabilities:
         _calibrate_probabilities(process, m, edits, changes, kept, min_observations)
     if arrivals:
@@ -258,7 +315,38 @@ def calibrate(
             f"calibration produced an invalid process (please report): {exc}"
         ) from exc
     ensure_runnable(calibrated)  # the same gate analyze and simulate apply
-    return Calibration(text, calibrated, changes, kept, report, fits)
+    return Calibration(text, calibrated, changes, kept, report, fits, _overloads(calibrated))
+
+
+def _overloads(process: Process) -> list[Overload]:
+    """The staffed owners the process offers at least their capacity of work (PF501)."""
+    analysis = analyze_or_none(process)
+    if analysis is None:
+        return []
+    return [
+        Overload(o.id, o.capacity, o.load, o.utilization)
+        for o in analysis.loads.values()
+        if not o.external and not o.stable and o.utilization is not None
+    ]
+
+
+def _processing(process: Process, log: EventLog | list[Event]) -> dict[str, Sample]:
+    """Per step, processing times estimated as ``procflow discover`` does (complete-only logs).
+
+    The log is read a second time into columns (:mod:`procflow.discovery.table`);
+    activities are matched to steps as the replay matches them.
+    """
+    from procflow.discovery.processing import processing_by_activity
+    from procflow.eventlog.matching import StepMatcher
+
+    matcher = StepMatcher(process)
+    samples: dict[str, Sample] = {}
+    for activity, values in processing_by_activity(log).items():
+        step = matcher(activity)
+        if step is None or values.size == 0:
+            continue
+        samples.setdefault(step, Sample()).extend(values)
+    return samples
 
 
 def _calibrate_durations(
@@ -269,16 +357,17 @@ def _calibrate_durations(
     kept: list[CalibrationChange],
     fits: dict[str, list[Fit]],
     minimum: int,
+    processing: dict[str, Sample],
     working: dict[str, Sample] | None = None,
 ) -> None:
     for step_id, step in process.steps.items():
         if step.end:
             continue
         old = _written(edits, ("steps", step_id, "duration")) or "(none)"
-        sample, basis = _duration_sample(m, step_id, minimum)
+        sample, basis = _duration_sample(m, step_id, minimum, processing)
         measured = (working or {}).get(step_id)
-        if measured is not None and measured.n >= minimum:  # a duration is working time
-            sample, basis = measured, f"service times in {step.owner}'s working hours"
+        if step_id not in processing and measured is not None and measured.n >= minimum:
+            sample, basis = measured, f"service times in {step.owner}'s working hours"  # working time
         if sample.n < minimum:
             why = (
                 "no elapsed time for a case's first event in a complete-only log"
@@ -292,8 +381,12 @@ def _calibrate_durations(
         best = candidates[0]
         new = distribution_text(best.distribution)
         note = f"{basis}; {best.family} has the lowest AIC"
+        if len(candidates) == 1 and best.family != "fixed":
+            note = f"{basis}; {best.family}, the only family that fits these values"
         if best.family == "fixed":
             note = f"{basis}; every observation is the same"
+        if basis == PROCESSING_BASIS:
+            new, note = _zero_aware(sample, basis)
         if step.duration is not None and new == distribution_text(step.duration):
             kept.append(CalibrationChange("duration", step_id, old, new, sample.n, "unchanged"))
             continue
@@ -302,6 +395,15 @@ def _calibrate_durations(
         else:
             edits.insert(("steps", step_id), "duration", new, after="owner")
         changes.append(CalibrationChange("duration", step_id, old, new, sample.n, note))
+
+
+def _zero_aware(sample: Sample, basis: str) -> tuple[str, str]:
+    """Estimated processing times are often zero: fit them as ``procflow discover`` does."""
+    from procflow.discovery.fit import fit_duration
+
+    chosen = fit_duration(sample.reservoir)
+    assert chosen is not None  # the sample has observations
+    return distribution_text(chosen.distribution), f"{basis}; {chosen.note}"
 
 
 def _calibrate_probabilities(

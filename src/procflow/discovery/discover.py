@@ -1,0 +1,269 @@
+"""``procflow.discover``: a process from an event log alone.
+
+The steps, in order: read the log into columns (:mod:`.table`); the
+filtered directly-follows graph (:mod:`.flow`); roles and pools
+(:mod:`.roles`); each role's working hours (:mod:`.hours`); processing
+time, contention and extraneous waiting per event (:mod:`.timing`);
+duration fits (:mod:`.fit`); the arrival rate and weekly profile; the
+process file (:mod:`.writer`), loaded back and passed through the
+runnable gate before it is returned. docs/discover.md explains each
+estimate and how sure the report says it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from procflow.analysis.analyzer import analyze_or_none
+from procflow.discovery.fit import DurationFit, fit_duration
+from procflow.discovery.flow import END, Flow, discover_flow
+from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, slot_counts, week_mask
+from procflow.discovery.model import Found, RoleFound, StepFound, slug
+from procflow.discovery.processing import role_masks
+from procflow.discovery.report import found_dict
+from procflow.discovery.roles import discover_roles
+from procflow.discovery.table import EventTable, read_table
+from procflow.discovery.timing import Timing, estimate_timing
+from procflow.discovery.writer import END_STEP, WAITING, process_text
+from procflow.errors import ConfigError
+from procflow.eventlog.events import Event
+from procflow.findings import Finding
+from procflow.gate import ensure_runnable
+from procflow.loader import load_text
+from procflow.model import Arrivals, Process
+
+DEFAULT_MIN_SHARE = 0.05
+MIN_DELAY = 300.0
+"""Mean extraneous wait (seconds) below which no delay step is written."""
+DELAY_RATIO = 0.25
+"""... nor when it is below this share of the step's mean processing time."""
+MIN_DELAY_OBSERVATIONS = 5
+MAX_RAISES = 12
+"""Rounds of raising overloaded pools (each at least doubles them)."""
+
+
+@dataclass
+class Discovery:
+    """The discovered process (text and loaded) and what was inferred."""
+
+    text: str
+    process: Process
+    found: Found
+    findings: tuple[Finding, ...] = ()
+    """Lint findings of ``process`` (filled in by :func:`procflow.discover`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return found_dict(self.found)
+
+
+def supports_calendars() -> bool:
+    """Whether this procflow's process model has calendars and arrival profiles."""
+    return "calendars" in Process.model_fields and "profile" in Arrivals.model_fields
+
+
+def discover(
+    log: Iterable[Event],
+    *,
+    min_share: float = DEFAULT_MIN_SHARE,
+    process_id: str | None = None,
+    calendars: bool | None = None,
+    path: str = "",
+) -> Discovery:
+    """Discover a process from ``log`` (an event log or a list of events).
+
+    ``min_share``: the smallest share of a step's departures an edge needs
+    to be kept. ``calendars``: write role calendars and the arrival profile
+    (default: when the model supports them).
+
+    >>> from procflow.eventlog.reader import read_log
+    >>> d = discover(read_log("receipt.csv"))  # doctest: +SKIP
+    >>> print(d.text)                          # doctest: +SKIP
+    """
+    if not 0.0 <= min_share < 1.0:
+        raise ConfigError(f"min_share must be at least 0 and below 1, got {min_share!r}")
+    table = read_table(log, path)
+    use_calendars = supports_calendars() if calendars is None else calendars
+    found = infer(table, min_share, process_id, use_calendars)
+    text = process_text(found)
+    process = load_text(text, f"{found.process}.yaml")
+    ensure_runnable(process)
+    for _attempt in range(MAX_RAISES):
+        if not _carry_the_load(found, process):
+            break
+        text = process_text(found)
+        process = load_text(text, f"{found.process}.yaml")
+    return Discovery(text, process, found)
+
+
+def _carry_the_load(found: Found, process: Process) -> bool:
+    """Raise a pool the discovered process would overload (PF501) to the capacity it needs.
+
+    The log shows the work was done, so a pool too small for it is an
+    under-estimate of who was on duty; the report keeps the on-duty figure
+    (``peak``) beside the raised ``capacity`` and says so.
+    """
+    analysis = analyze_or_none(process)
+    if analysis is None:
+        return False
+    raised = False
+    for role in found.roles:
+        load = analysis.loads.get(role.id)
+        if load is None or load.stable:
+            continue
+        if role.raised_from is None:
+            role.raised_from = role.capacity
+        needed = load.required_capacity or 0
+        role.capacity = needed if needed > role.capacity else 2 * role.capacity
+        raised = True
+    return raised
+
+
+def infer(table: EventTable, min_share: float, process_id: str | None, calendars: bool) -> Found:
+    """Every estimate of ``table`` as a :class:`Found`."""
+    flow = discover_flow(table, min_share)
+    roles = discover_roles(table, flow.activities)
+    masks, role_of = role_masks(table, roles)
+    timing = estimate_timing(table, masks, role_of, calendars=calendars)
+    taken: set[str] = {END_STEP, "begin", "waiting"}
+    ids = {a: slug(table.activities[a], taken) for a in flow.activities}
+    role_ids = [f"role-{i + 1}" for i in range(len(roles))]
+    owners = {
+        a: role_ids[int(role_of[a])] if role_of[a] < len(roles) else WAITING
+        for a in flow.activities
+    }
+    steps = _steps(table, flow, timing, ids, owners)
+    found_roles = [
+        RoleFound(
+            role_ids[i],
+            [table.activities[a] for a in role.activities],
+            [table.resources[r] for r in role.members],
+            role.capacity,
+            role.peak,
+            role.events,
+            masks[i],
+        )
+        for i, role in enumerate(roles)
+    ]
+    name = process_id or slug(os.path.basename(table.path).split(".")[0] or "discovered", set())
+    on_duty = np.asarray(np.any(masks[: len(roles)], axis=0), dtype=bool)
+    rate, profile = _arrivals(timing.arrival, on_duty)
+    start = max(flow.starts, key=lambda a: flow.starts[a])
+    return Found(
+        process=name,
+        log=os.path.basename(table.path),
+        events=len(table),
+        cases=flow.cases,
+        timing=timing.basis,
+        min_share=min_share,
+        start=ids[start],
+        steps=steps,
+        roles=found_roles,
+        arrivals=int(timing.arrival.size),
+        arrival_rate=rate,
+        arrival_profile=profile,
+        calendars=calendars,
+        starts=[(ids[a], c) for a, c in sorted(flow.starts.items(), key=lambda ac: -ac[1])],
+        dropped_edges=flow.dropped_edges,
+        dropped_pairs=flow.dropped_pairs,
+        dropped_activities=[table.activities[a] for a in flow.dropped_activities],
+        interleaving=[
+            (table.activities[a], table.activities[b], ab, ba)
+            for a, b, ab, ba in flow.interleaving[:10]
+        ],
+        on_duty_total=_on_duty_total(table),
+    )
+
+
+def _steps(
+    table: EventTable, flow: Flow, timing: Timing, ids: dict[int, str], owners: dict[int, str]
+) -> list[StepFound]:
+    first = table.case_first()
+    steps: list[StepFound] = []
+    for a in flow.activities:
+        rows = table.activity == a
+        later = rows & ~first
+        processing = timing.processing[later] if later.sum() >= 5 else timing.processing[rows]
+        duration = fit_duration(processing, seed=a)
+        extraneous = timing.extraneous[later]
+        delay: DurationFit | None = None
+        known = extraneous[np.isfinite(extraneous)]
+        mean_processing = duration.mean if duration is not None else 0.0
+        if known.size >= MIN_DELAY_OBSERVATIONS and float(known.mean()) >= max(
+            MIN_DELAY, DELAY_RATIO * mean_processing
+        ):
+            delay = fit_duration(known, seed=a + 7919)
+        exits = [
+            (
+                "end" if e.target == END else ids[e.target],
+                END_STEP if e.target == END else ids[e.target],
+                e.count,
+                e.feedback,
+                e.max,
+            )
+            for e in flow.edges[a]
+        ]
+        waits = timing.waiting[later]
+        steps.append(
+            StepFound(
+                id=ids[a],
+                activity=table.activities[a],
+                owner=owners[a],
+                events=int(rows.sum()),
+                duration=duration,
+                exits=exits,
+                delay=delay,
+                wait_mean=float(np.nanmean(waits)) if np.isfinite(waits).any() else 0.0,
+                contention_mean=float(np.nanmean(timing.contention[later]))
+                if np.isfinite(timing.contention[later]).any()
+                else 0.0,
+            )
+        )
+    delayed = {s.id for s in steps if s.delay is not None}
+    for step in steps:
+        step.exits = [
+            (t, f"wait-{to}" if to in delayed else to, c, f, m) for t, to, c, f, m in step.exits
+        ]
+    return steps
+
+
+def _arrivals(arrival: np.ndarray, on_duty: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean arrival rate (per second) and arrivals per hour for each hour of the week.
+
+    The profile keeps the hours that hold the arrivals and in which some role
+    is on duty (work arriving when nobody works would only wait: PF504), and
+    is scaled so that the weekly volume is that of the log.
+    """
+    moments = np.sort(arrival[np.isfinite(arrival)])
+    profile = np.zeros(HOURS_A_WEEK)
+    if moments.size < 2 or moments[-1] <= moments[0]:
+        return 1.0 / 86400.0, profile
+    span = float(moments[-1] - moments[0])
+    rate = (moments.size - 1) / span
+    counts = slot_counts(moments).astype(float)
+    hours = np.arange(np.floor(moments[0] / 3600.0), np.ceil(moments[-1] / 3600.0)) * 3600.0
+    occurrences = np.bincount(hour_of_week(hours), minlength=HOURS_A_WEEK).astype(float)
+    mask = week_mask(slot_counts(moments))
+    if (mask & on_duty).any():
+        mask &= on_duty
+    with np.errstate(divide="ignore", invalid="ignore"):
+        profile = np.where(mask & (occurrences > 0), counts / occurrences, 0.0)
+    weekly = float(profile.sum())
+    if weekly > 0:
+        profile *= rate * 3600.0 * HOURS_A_WEEK / weekly
+    return rate, profile
+
+
+def _on_duty_total(table: EventTable) -> int:
+    """The most distinct resources recording work in any one clock hour."""
+    has = table.resource >= 0
+    if not has.any():
+        return 0
+    hour = np.floor(table.end[has] / 3600.0).astype(np.int64)
+    keyed = np.unique(hour * (len(table.resources) + 1) + table.resource[has])
+    _h, counts = np.unique(keyed // (len(table.resources) + 1), return_counts=True)
+    return int(counts.max())

@@ -1,0 +1,57 @@
+"""Processing times and the working hours they are measured in, per activity.
+
+What both ``procflow discover`` and ``procflow calibrate --processing-time``
+need from a log: roles (:mod:`.roles`), each role's week mask
+(:mod:`.hours`) and the per-event estimates of :mod:`.timing`. Kept apart
+from the process writer so that calibration can use it without importing
+discovery's output side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from procflow.discovery.hours import HOURS_A_WEEK, slot_counts, week_mask
+from procflow.discovery.roles import Role, discover_roles
+from procflow.discovery.table import EventTable, read_table
+from procflow.discovery.timing import estimate_timing
+from procflow.eventlog.events import Event
+
+MIN_CALENDAR_EVENTS = 200
+"""A role with fewer events works the hours of the whole log (its own are too sparse)."""
+
+
+def processing_by_activity(log: Iterable[Event]) -> dict[str, np.ndarray]:
+    """Each activity's estimated processing times (seconds; unknown ones left out).
+
+    What ``procflow calibrate`` fits for a log without start times: roles
+    and their working hours as :func:`discover` finds them, then
+    :func:`~procflow.discovery.timing.estimate_timing`.
+    """
+    table = read_table(log)
+    roles = discover_roles(table, list(range(len(table.activities))))
+    masks, role_of = role_masks(table, roles)
+    timing = estimate_timing(table, masks, role_of, calendars=False)
+    result = {}
+    for code, name in enumerate(table.activities):
+        values = timing.processing[table.activity == code]
+        result[name] = values[np.isfinite(values)]
+    return result
+
+
+def role_masks(table: EventTable, roles: list[Role]) -> tuple[np.ndarray, np.ndarray]:
+    """Each role's week mask (plus an always-open one last) and each activity's role."""
+    role_of = np.full(len(table.activities), len(roles), dtype=np.int64)
+    masks = np.ones((len(roles) + 1, HOURS_A_WEEK), dtype=bool)
+    everyone = week_mask(slot_counts(np.concatenate([table.end, table.start])))
+    for i, role in enumerate(roles):
+        role_of[list(role.activities)] = i
+        rows = np.isin(table.activity, role.activities)
+        if rows.sum() < MIN_CALENDAR_EVENTS:
+            masks[i] = everyone
+            continue
+        moments = np.concatenate([table.end[rows], table.start[rows]])
+        masks[i] = week_mask(slot_counts(moments))
+    return masks, role_of
