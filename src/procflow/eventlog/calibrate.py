@@ -367,7 +367,7 @@ def _calibrate_durations(
         sample, basis = _duration_sample(m, step_id, minimum, processing)
         measured = (working or {}).get(step_id)
         if step_id not in processing and measured is not None and measured.n >= minimum:
-            sample, basis = measured, f"service times in {step.owner}'s working hours"  # working time
+            sample, basis = measured, f"service times in {step.owner}'s working hours"
         if sample.n < minimum:
             why = (
                 "no elapsed time for a case's first event in a complete-only log"
