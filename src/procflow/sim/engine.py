@@ -817,7 +817,7 @@ def _totals(
     stats.window_end = end if end < INF else max(stats.makespan, completions.window_start)
     stats.busy = [e - b for b, e in zip(snapshots[0], snapshots[1], strict=True)]
     if plan.working is not None:
-        stats.on_duty = _on_duty(window.pools, stats.window_start, stats.window_end)
+        stats.on_duty = on_duty(window.pools, stats.window_start, stats.window_end)
     stats.counted = stats.cycle.n
     stats.rework = completions.rework
     stats.wip_area = completions.area
@@ -831,7 +831,7 @@ def _totals(
         _step_totals(stats, index, streams, hooks, window)
 
 
-def _on_duty(pools: list[Pool | None], start: float, end: float) -> list[float]:
+def on_duty(pools: list[Pool | None], start: float, end: float) -> list[float]:
     """Unit-seconds on duty per owner in ``[start, end)`` (0 for external owners)."""
     return [
         0.0

@@ -53,6 +53,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable
+from functools import partial
 from heapq import heappop, heappush
 from typing import Any
 
@@ -61,7 +62,7 @@ from numpy.typing import NDArray
 
 from procflow.errors import SimulationError
 from procflow.sim.budget import MAX_VISITS, count
-from procflow.sim.engine import EventSink, Progress, RunStats, run_replication
+from procflow.sim.engine import EventSink, Progress, RunStats, on_duty, run_replication
 from procflow.sim.histogram import Histogram
 from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, STAFF, OwnerPlan, Plan
 from procflow.sim.pools import Pool, Staff
@@ -77,6 +78,7 @@ from procflow.sim.sampling import (
     generator,
     uniforms,
 )
+from procflow.sim.workingtime import Shifts, map_arrivals
 
 __all__ = ["Replicate", "replication", "run_tokens"]
 
@@ -189,12 +191,28 @@ class _Engine:
         self.routes: list[Buffer | None] = [None] * n
         self._streams(seed, run)
         self._tables()
+        working = plan.working
+        clock = None
+        if working is not None:  # calendars: units with working hours, arrivals on a real clock
+            if pool == Staff.of:
+                pool = working.pool
+            line = working.arrival_timeline()
+            if line is not None:
+                clock = partial(map_arrivals, line)
+        self.working = working is not None
         self.pools: list[Pool | None] = [
-            None if owner.external else pool(owner) for owner in plan.owners
+            (None if working is None else working.external(owner))
+            if owner.external
+            else pool(owner)
+            for owner in plan.owners
+        ]
+        self.delay_pools: list[Pool | None] = [
+            self.pools[step.owner] if step.kind != STAFF and step.owner >= 0 else None
+            for step in plan.steps
         ]
         self.queues = [queue(owner) for owner in plan.owners]
         self.busy_units = [0] * len(plan.owners)
-        self.times = ArrivalTimes(seed, run, plan.interarrival, cases)
+        self.times = ArrivalTimes(seed, run, plan.interarrival, cases, clock)
         before, self.window_start, last = self.times.at(max(warmup - 1, 0), warmup, cases - 1)
         self.window_end = last if last > self.window_start else math.inf
         self.arrival_span = last - (before if warmup > 0 else 0.0)
@@ -377,7 +395,7 @@ class _Engine:
     def _complete(self, work: _Work, now: float) -> None:
         token = work.token
         token.work = None
-        self._record(token, work.step, work.arrived, work.start, now)
+        self._record(token, work.step, work.arrived, work.start, now, work.duration)
         self._free_unit(self.steps[work.step].owner, now)
         self._proceed(token, now)
 
@@ -386,7 +404,9 @@ class _Engine:
         if token.segment:
             index, duration = token.segment.pop()
             token.delay = (index, now)
-            self._schedule(now + duration, _DONE, token, token)
+            pool = self.delay_pools[index]  # an external owner with a calendar: open hours only
+            end = now + duration if pool is None else pool.finish(now, duration)
+            self._schedule(end, _DONE, token, token)
             return
         if token.then == _FORK:
             self._fork(token, token.last, now)
@@ -457,7 +477,9 @@ class _Engine:
                 assert pool is not None
                 stop = max(work.start, now)
                 pool.release(work.end, stop)
-                self._record(token, work.step, work.arrived, work.start, stop)
+                span = work.end - work.start
+                done = work.duration * (stop - work.start) / span if span > 0.0 else 0.0
+                self._record(token, work.step, work.arrived, work.start, stop, done)
                 self._free_unit(owner, now)
         if token.delay is not None:
             index, start = token.delay
@@ -466,8 +488,22 @@ class _Engine:
 
     # ------------------------------------------------------------------ tallies
 
-    def _record(self, token: _Token, index: int, arrived: float, start: float, end: float) -> None:
-        """A visit is over: log it and, past the warm-up, count it; busy time inside the window."""
+    def _record(
+        self,
+        token: _Token,
+        index: int,
+        arrived: float,
+        start: float,
+        end: float,
+        work: float | None = None,
+    ) -> None:
+        """A visit is over: log it and, past the warm-up, count it; busy time inside the window.
+
+        ``work`` is the work content of a staff visit. On working time it is what service and
+        busy time count (a job paused overnight was not worked on); around the clock it is
+        ``end - start`` and the elapsed span is counted, as :mod:`procflow.sim.engine` does.
+        """
+        worked = work if self.working and work is not None else end - start
         case = token.case
         if self.log is not None:
             self.log.write_simulated(
@@ -476,7 +512,7 @@ class _Engine:
         if case.number >= self.warmup:
             self.visit_count[index] += 1
             self.wait_total[index] += start - arrived
-            self.service_total[index] += end - start
+            self.service_total[index] += worked
             if self.tracked:
                 sink = self.tracked.get(index)
                 if sink is not None:
@@ -485,6 +521,13 @@ class _Engine:
             low = start if start > self.window_start else self.window_start
             high = end if end < self.window_end else self.window_end
             if high > low:
+                if self.working:  # the work done inside the window, not the time it took
+                    pool = self.pools[self.steps[index].owner]
+                    if isinstance(pool, Shifts) and (low > start or high < end):
+                        high = pool.worked(start, end, worked, low, high)
+                    else:
+                        high = worked
+                    low = 0.0
                 self.busy_time[self.steps[index].owner] += high - low
 
     def _finish(self, token: _Token, index: int, now: float) -> None:
@@ -582,6 +625,8 @@ class _Engine:
         stats.wip_area = self.area
         stats.completed_in_window = self.in_window
         stats.arrival_span = self.arrival_span
+        if self.working:
+            stats.on_duty = on_duty(self.pools, stats.window_start, stats.window_end)
         return stats
 
 

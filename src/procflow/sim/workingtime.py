@@ -120,6 +120,18 @@ class Shifts(Pool):
             line.between(moment, f) for line, _, free in self._groups for f in free if f > moment
         )
 
+    def worked(self, start: float, end: float, work: float, a: float, b: float) -> float:
+        """The part inside ``[a, b)`` of ``work`` done from ``start`` to ``end`` on one of
+        these units: its on-duty time there, on the shift whose calendar fits the job (an
+        engine that counts busy time per visit, :mod:`procflow.sim.tokens`, clips with it)."""
+        line = self._line
+        if not self._single:
+            for candidate, _, _ in self._groups:
+                if math.isclose(candidate.between(start, end), work, rel_tol=1e-9, abs_tol=1e-6):
+                    line = candidate
+                    break
+        return line.between(max(start, a), min(end, b))
+
     def on_duty(self, a: float, b: float) -> float:
         """Unit-seconds on duty in ``[a, b)``, over every unit of every shift."""
         return math.fsum(units * line.between(a, b) for line, units, _ in self._groups)
