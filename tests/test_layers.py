@@ -38,6 +38,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.metrics",
             "procflow.pathfilter",
             "procflow.safetext",
+            "procflow.expressions",
+            "procflow.casedata",
         ),
     ),
     ("model", ("procflow.model",)),
@@ -46,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "compiled process",
         (
             "procflow.digraph",
+            "procflow.casestats",
             "procflow.compiled",
             "procflow.checks",
             "procflow.gate",

@@ -42,6 +42,10 @@ SPEC = {
     "PF601": ("goal-not-smart", "warning"),
     "PF602": ("goal-unknown-ref", "error"),
     "PF603": ("goal-expired", "info"),
+    # SPEC section 7.3: case attributes, rules, priorities
+    "PF801": ("unknown-attribute", "error"),
+    "PF802": ("no-default", "warning"),
+    "PF803": ("mixed-routing", "error"),
 }
 CAPACITY = {"PF501", "PF502", "PF503"}
 
@@ -102,6 +106,7 @@ def test_rule_families_match_their_modules() -> None:
         "PF4": "probabilities",
         "PF5": "capacity",
         "PF6": "goals",
+        "PF8": "attributes",
     }
     for rule in all_rules():
         assert rule.check.__module__ == f"procflow.rules.{modules[rule.family]}", rule.code

@@ -9,7 +9,7 @@ of the process, and the event log written to a file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from procflow.eventlog.sinks import event_writer
 from procflow.loader import as_process
@@ -32,9 +32,12 @@ class Case(_RuntimeCase):
         case_id: str | None = None,
         clock: Clock | None = None,
         *,
+        attributes: Mapping[str, float | str] | None = None,
         _history: list[HistoryRecord] | None = None,
     ) -> None:
-        super().__init__(as_process(process, "Case"), case_id, clock, _history=_history)
+        super().__init__(
+            as_process(process, "Case"), case_id, clock, attributes=attributes, _history=_history
+        )
 
 
 def write_cases(path: str | os.PathLike[str], cases: Iterable[_RuntimeCase]) -> int:

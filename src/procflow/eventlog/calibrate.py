@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from procflow.casedata import ByDuration
 from procflow.distributions import Fixed, _Dist, parse_distribution
 from procflow.errors import ConfigError, ProcessError, ProcflowError
 from procflow.eventlog.conformance import LogReport, check_log
@@ -285,6 +286,9 @@ def _calibrate_durations(
         note = f"{basis}; {best.family} has the lowest AIC"
         if best.family == "fixed":
             note = f"{basis}; every observation is the same"
+        if isinstance(step.duration, ByDuration):  # one fit per class is future work
+            kept.append(CalibrationChange("duration", step_id, old, old, sample.n, "by attribute"))
+            continue
         if step.duration is not None and new == distribution_text(step.duration):
             kept.append(CalibrationChange("duration", step_id, old, new, sample.n, "unchanged"))
             continue

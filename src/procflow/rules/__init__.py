@@ -10,6 +10,7 @@ PF3      :mod:`.loops`                 feedback loops
 PF4      :mod:`.probabilities`         branch probabilities, durations
 PF5      :mod:`.capacity`              load and bottlenecks (analytic model)
 PF6      :mod:`.goals`                 SMART goals
+PF8      :mod:`.attributes`            case attributes, rules, priorities
 =======  ============================  =====================================
 
 :func:`all_rules` imports every family module (which registers its rules)
@@ -38,6 +39,7 @@ FAMILIES: tuple[str, ...] = (
     "probabilities",
     "capacity",  # PF501-PF503, written with the analytic model (procflow.analyze)
     "goals",
+    "attributes",  # PF801-PF803: case attributes, rules, priorities
 )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from procflow.casedata import ByDuration
 from procflow.compiled import CompiledProcess, StepKind
 from procflow.distributions import AnyDistribution
 from procflow.errors import SimulationError
@@ -244,6 +245,12 @@ def _check_durations(process: Process, reachable: list[str]) -> None:
         )
     for step_id in reachable:
         duration = process.steps[step_id].duration
+        if isinstance(duration, ByDuration):
+            raise _fail(
+                process,
+                ("steps", step_id, "duration"),
+                f"step {step_id!r} has a duration by attribute: the fast engine cannot run it",
+            )
         if duration is not None and _too_long(duration):
             raise _fail(
                 process,
@@ -343,7 +350,9 @@ def _step_plan(compiled: CompiledProcess, u: int, reached: bool) -> StepPlan:
         stream_key(step_id),
         kind,
         compiled.owner_of[u],
-        spec_of(duration) if duration is not None else None,
+        spec_of(duration)
+        if duration is not None and not isinstance(duration, ByDuration)
+        else None,
         routing,
         edges,
     )
