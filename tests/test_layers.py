@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "procflow.digraph",
             "procflow.casestats",
+            "procflow.forks",
             "procflow.compiled",
             "procflow.checks",
             "procflow.gate",

@@ -103,6 +103,8 @@ def test_every_schema_problem_is_reported_with_its_position() -> None:
                 "duration",
                 "next",
                 "on",
+                "parallel",
+                "join",
                 "end",
                 "consulted",
                 "informed",

@@ -42,6 +42,11 @@ SPEC = {
     "PF601": ("goal-not-smart", "warning"),
     "PF602": ("goal-unknown-ref", "error"),
     "PF603": ("goal-expired", "info"),
+    # SPEC section 7.2: parallel work
+    "PF701": ("unjoined-branch", "error"),
+    "PF702": ("stray-join", "error"),
+    "PF703": ("crossing-edge", "error"),
+    "PF704": ("single-branch", "warning"),
     # SPEC section 7.3: case attributes, rules, priorities
     "PF801": ("unknown-attribute", "error"),
     "PF802": ("no-default", "warning"),
@@ -106,6 +111,7 @@ def test_rule_families_match_their_modules() -> None:
         "PF4": "probabilities",
         "PF5": "capacity",
         "PF6": "goals",
+        "PF7": "forks",
         "PF8": "attributes",
     }
     for rule in all_rules():

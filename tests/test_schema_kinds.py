@@ -57,7 +57,9 @@ def test_every_property_has_a_description(kind: str) -> None:
 def test_the_process_schema_counts_and_shows_enums_and_defaults() -> None:
     schema = schema_of("process")
     assert schema == json_schema()
-    assert len(list(properties(schema))) == 95  # 84 + attributes, priority, when, where, by
+    assert (
+        len(list(properties(schema))) == 97
+    )  # 84 + parallel, join + attributes, priority, when, where, by
     step = schema["$defs"]["Step"]["properties"]
     assert "exponential" in step["duration"]["description"]
     stat = schema["$defs"]["Goal"]["properties"]["stat"]

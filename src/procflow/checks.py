@@ -1,6 +1,6 @@
 """The blocking checks: the structural errors that make running a process meaningless.
 
-Eight checks, one per blocking lint code, as pure functions of a process
+Eleven checks, one per blocking lint code, as pure functions of a process
 and its :class:`~procflow.compiled.CompiledProcess`:
 
 =======  ==================  ============================================
@@ -12,6 +12,9 @@ PF106    end-has-exit        an end step has transitions
 PF107    no-end              no step is an end step
 PF202    unknown-owner       an owner that is not declared
 PF401    bad-probabilities   a step's ``p`` values are partial or do not sum to 1
+PF701    unjoined-branch     a branch of a fork never reaches the fork's join
+PF702    stray-join          a join that no fork, or several forks, reach
+PF703    crossing-edge       a transition into or out of a fork's branches
 =======  ==================  ============================================
 
 They are the single implementation of these codes: the lint rules of the
@@ -54,7 +57,10 @@ Check = Callable[[Process, CompiledProcess], Iterable[Violation]]
 
 
 def describe_transition(compiled: CompiledProcess, edge: Edge) -> str:
-    """``transition 'fixed' of step 'escalate'`` (or ``'next' of step ...``)."""
+    """``transition 'fixed' of step 'escalate'`` (or ``'next' of step ...``, or
+    ``branch 'it-setup' of fork 'approve-hire'``)."""
+    if compiled.fork[edge.source]:
+        return f"branch {edge.to!r} of fork {compiled.steps[edge.source]!r}"
     return f"transition {edge.trigger!r} of step {compiled.steps[edge.source]!r}"
 
 
@@ -94,7 +100,7 @@ def unknown_target(process: Process, compiled: CompiledProcess) -> Iterator[Viol
     for k in compiled.unknown:
         edge = compiled.edges[k]
         source = compiled.steps[edge.source]
-        path: tuple[str, ...] = edge.path
+        path: tuple[str | int, ...] = edge.path
         if path[2] == "on":  # the long form {to: x} points at x, the short form is x
             if raw is None:
                 raw = _raw_steps(process)
@@ -333,6 +339,94 @@ def without_duration(compiled: CompiledProcess) -> list[int]:
 
 
 # --------------------------------------------------------------------------
+# PF701-PF703: forks and joins (docs/parallel-work.md)
+
+
+def _branch_name(compiled: CompiledProcess, fork: int, position: int) -> str:
+    edge = compiled.outgoing[fork][position]
+    return edge.to
+
+
+def unjoined_branch(process: Process, compiled: CompiledProcess) -> Iterator[Violation]:
+    """PF701: a branch of a fork reaches an end step or a trap without passing the join."""
+    structure = compiled.forks
+    for found in structure.unjoined:
+        fork = structure.forks[structure.fork_at[found.fork]]
+        fork_id = compiled.steps[found.fork]
+        branch = _branch_name(compiled, found.fork, found.branch)
+        step = compiled.steps[found.step]
+        if fork.join < 0:
+            why = (
+                f"reaches {'end step' if compiled.end[found.step] else 'step'} {step!r} and "
+                "no step with `join:`: the branches of a fork must meet again at a join "
+                "(add `join: all` to the step where they meet)"
+            )
+        elif compiled.end[found.step]:
+            why = (
+                f"reaches end step {step!r} without passing its join "
+                f"{compiled.steps[fork.join]!r}: the case would end with the other branches "
+                "still running; lead the branch to the join"
+            )
+        else:
+            why = (
+                f"reaches step {step!r}, from which its join {compiled.steps[fork.join]!r} "
+                "can never be reached: the join would wait for it for ever"
+            )
+        yield Violation(
+            f"branch {branch!r} of fork {fork_id!r} {why}",
+            fork_id,
+            ("steps", fork_id, "parallel", found.branch),
+            "value",
+        )
+
+
+def stray_join(process: Process, compiled: CompiledProcess) -> Iterator[Violation]:
+    """PF702: a join no fork's branches reach, or that the branches of several forks reach."""
+    for found in compiled.forks.stray:
+        step = compiled.steps[found.join]
+        kind = compiled.join[found.join]
+        if not found.forks:
+            message = (
+                f"step {step!r} has `join: {kind}` but no fork's branches reach it: there is "
+                "nothing to join; remove `join:` or lead the branches of a fork to it"
+            )
+        else:
+            names = quote_list(compiled.step_ids(found.forks))
+            message = (
+                f"join {step!r} is reached by the branches of forks {names}: a join closes "
+                "the innermost open fork, so forks must nest; give each fork its own join"
+            )
+        yield Violation(message, step, ("steps", step, "join"), "value")
+
+
+def crossing_edge(process: Process, compiled: CompiledProcess) -> Iterator[Violation]:
+    """PF703: a transition enters a fork's branches from outside, or leaves them elsewhere."""
+    structure = compiled.forks
+    for found in structure.crossing:
+        edge = compiled.edges[found.edge]
+        fork = structure.forks[structure.fork_at[found.fork]]
+        fork_id = compiled.steps[found.fork]
+        inside = edge.target if found.enters else edge.source
+        position = fork.branch_of(inside)
+        branch = _branch_name(compiled, found.fork, position) if position >= 0 else "?"
+        if found.enters:
+            message = (
+                f"{describe_transition(compiled, edge)} enters branch {branch!r} of fork "
+                f"{fork_id!r} at step {compiled.steps[edge.target]!r} from outside the fork: "
+                "that work was never forked and its join would count it wrongly; route it "
+                "through the fork step"
+            )
+        else:
+            join = compiled.steps[fork.join] if fork.join >= 0 else "its join"
+            message = (
+                f"{describe_transition(compiled, edge)} leaves branch {branch!r} of fork "
+                f"{fork_id!r} for step {compiled.steps[edge.target]!r}, not for the join "
+                f"{join!r}: a branch token must end at its join; lead it there"
+            )
+        yield Violation(message, compiled.steps[edge.source], edge.path)
+
+
+# --------------------------------------------------------------------------
 # the table and the memo
 
 #: The blocking codes: code -> (rule name, check), in code order.
@@ -345,6 +439,9 @@ BLOCKING: dict[str, tuple[str, Check]] = {
     "PF107": ("no-end", no_end),
     "PF202": ("unknown-owner", unknown_owner),
     "PF401": ("bad-probabilities", bad_probabilities),
+    "PF701": ("unjoined-branch", unjoined_branch),
+    "PF702": ("stray-join", stray_join),
+    "PF703": ("crossing-edge", crossing_edge),
 }
 
 

@@ -52,6 +52,7 @@ from procflow import digraph
 from procflow.casedata import ByValue
 from procflow.casestats import Points, first_true_shares, mean_by
 from procflow.expressions import parse
+from procflow.forks import ForkStructure, fork_structure
 
 if TYPE_CHECKING:
     from procflow.casedata import Attribute
@@ -87,16 +88,17 @@ class Edge(NamedTuple):
     to: str
     """The target step id, as written (also when it is not a step)."""
     trigger: str
-    """The trigger: the ``on:`` key, or ``"next"`` for the ``next:`` form."""
+    """The trigger: the ``on:`` key, ``"next"`` for the ``next:`` form, or ``"parallel"``
+    for a branch of a fork (``path`` then ends with the branch's position in the list)."""
     p: float | None
     """The probability ``p`` as written, or ``None`` (see :attr:`CompiledProcess.probability`)."""
     feedback: bool
     """Whether the transition sends work back (``feedback: true``)."""
     max: int | None
     """How often one case may take it (``max:``), or ``None`` for no bound."""
-    path: tuple[str, ...]
-    """Model path of the transition's key, for positions: ``("steps", s, "next")``
-    or ``("steps", s, "on", trigger)``."""
+    path: tuple[str | int, ...]
+    """Model path of the transition's key, for positions: ``("steps", s, "next")``,
+    ``("steps", s, "on", trigger)`` or ``("steps", s, "parallel", i)``."""
 
 
 class OwnerInfo(NamedTuple):
@@ -173,6 +175,10 @@ class CompiledProcess:
     """Per step: whether it is an end step."""
     ends: tuple[int, ...]
     """The end steps' indices, in file order."""
+    fork: tuple[bool, ...]
+    """Per step: whether it is a fork (``parallel:``); its edges are then its branches."""
+    join: tuple[str | None, ...]
+    """Per step: its ``join`` (``"all"`` or ``"first"``), or ``None`` when it joins nothing."""
     owner: tuple[str | None, ...]
     """Per step: the owner id as written, or ``None``."""
     duration: tuple[StepDuration | None, ...]
@@ -199,7 +205,9 @@ class CompiledProcess:
         "end",
         "ends",
         "first",
+        "fork",
         "index",
+        "join",
         "outgoing",
         "owner",
         "process",
@@ -253,6 +261,14 @@ class CompiledProcess:
                 if v < 0:
                     mark(k)
                 add(new(Edge, (k, u, v, to, "next", None, False, None, ("steps", step_id, "next"))))
+            elif step.parallel:
+                for i, to in enumerate(step.parallel):
+                    v = get(to, -1)
+                    if v < 0:
+                        mark(k)
+                    path: tuple[str | int, ...] = ("steps", step_id, "parallel", i)
+                    add(new(Edge, (k, u, v, to, "parallel", None, False, None, path)))
+                    k += 1
             elif step.on:
                 for trigger, t in step.on.items():
                     to = t.to
@@ -279,6 +295,8 @@ class CompiledProcess:
         put(self, "start_id", process.start)
         put(self, "end", end)
         put(self, "ends", tuple([u for u, e in enumerate(end) if e]))
+        put(self, "fork", tuple([step.parallel is not None for step in values]))
+        put(self, "join", tuple([step.join for step in values]))
         put(self, "owner", tuple([step.owner for step in values]))
         put(self, "duration", tuple([step.duration for step in values]))
         put(self, "edges", all_edges)
@@ -426,15 +444,29 @@ class CompiledProcess:
         return tuple(of)
 
     @cached_property
+    def forks(self) -> ForkStructure:
+        """The forks, their branches and joins, and their problems (docs/parallel-work.md)."""
+        return fork_structure(self)
+
+    @property
+    def has_forks(self) -> bool:
+        """Whether some step is a fork (the simulation then runs on tokens)."""
+        return any(self.fork)
+
+    @cached_property
     def probability(self) -> tuple[float, ...]:
         """Per edge: its ``p``, or an equal share of its step when the step gives none.
 
         Meaningful for a runnable process (PF401 passed: all of a step's
         edges have ``p`` or none has); an edge without ``p`` on a step where
-        others have one gets an equal share too.
+        others have one gets an equal share too. The branches of a fork are
+        all taken: each has 1.
         """
         result: list[float] = []
-        for out in self.outgoing:
+        for u, out in enumerate(self.outgoing):
+            if self.fork[u]:  # every branch of a fork is taken
+                result.extend(1.0 for _ in out)
+                continue
             share = 1.0 / len(out) if out else 0.0
             result.extend(share if e.p is None else e.p for e in out)
         return tuple(result)

@@ -340,6 +340,19 @@ class Step(BaseModel):
     on: dict[Id, TransitionSpec] | None = Field(
         default=None, description="Named transitions: trigger -> step or {to, p, feedback, max}."
     )
+    parallel: list[Id] | None = Field(
+        default=None,
+        min_length=2,
+        description="Fork: when this step's work is done the case continues in every listed "
+        "step at once, one token per branch (two or more; replaces 'next' and 'on'). The "
+        "branches meet again at a step with 'join'.",
+    )
+    join: Literal["all", "first"] | None = Field(
+        default=None,
+        description="Join of the innermost open fork: 'all' waits until every branch has "
+        "arrived, 'first' continues with the first branch to arrive and withdraws the others "
+        "(their queued work is removed, their work in progress abandoned).",
+    )
     end: bool = Field(default=False, description="An end step: the case is done.")
     consulted: list[Id] = Field(
         default_factory=list, description="Owners consulted during the step (RACI 'C')."
@@ -357,6 +370,13 @@ class Step(BaseModel):
                 "has both 'next' and 'on': use 'next' for one unconditional transition "
                 "or 'on' for named ones",
                 {"key": "on", "part": "key"},
+            )
+        if self.parallel is not None and (self.next is not None or self.on is not None):
+            raise PydanticCustomError(
+                "procflow",
+                "has both 'parallel' and '{other}': a fork continues in every branch listed "
+                "under 'parallel', so it has no other transitions",
+                {"key": "parallel", "part": "key", "other": "next" if self.next else "on"},
             )
         return self
 
@@ -708,6 +728,8 @@ def describe(path: Path, data: Any = None) -> str:
             return f"transition {path[3]!r} of {step}"
         if len(path) >= 3 and path[2] == "next":
             return f"transition 'next' of {step}"
+        if len(path) >= 4 and path[2] == "parallel" and isinstance(path[3], int):
+            return f"branch {path[3] + 1} of {step}"
         return step
     if head == "owners" and len(path) >= 2:
         return f"owner {path[1]!r}"
@@ -836,13 +858,19 @@ def json_schema() -> dict[str, Any]:
     Two rules the loader enforces are added where pydantic cannot say them:
     a mapping keyed by ids (``steps``, ``owners``, ``on``) has no other keys
     (so ``Bad-Id`` fails in an editor too), and a step has ``next`` or
-    ``on``, not both.
+    ``on``, not both (and ``parallel`` with neither).
     """
     schema = Process.model_json_schema(by_alias=True)
     _closed_id_maps(schema)
     step = schema.get("$defs", {}).get("Step")
     if step is not None:
-        step["not"] = {"required": ["next", "on"]}
+        step["not"] = {
+            "anyOf": [
+                {"required": ["next", "on"]},
+                {"required": ["parallel", "next"]},
+                {"required": ["parallel", "on"]},
+            ]
+        }
     return schema
 
 

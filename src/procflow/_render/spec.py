@@ -29,6 +29,7 @@ from procflow._render.text import (
     rate_text,
     wrap,
 )
+from procflow.casedata import Categorical
 from procflow.findings import Finding, Severity
 from procflow.model import Goal, Process, Transition
 
@@ -455,7 +456,8 @@ def _attribute_lines(process: Process) -> tuple[str, ...]:
     priority = process.priority
     if priority is not None:
         attribute = process.attributes.get(priority.by)
-        order = priority.order or getattr(attribute, "values", ())
+        values: tuple[str, ...] = attribute.values if isinstance(attribute, Categorical) else ()
+        order = priority.order or values
         kind = "preemptive" if priority.preemptive else "non-preemptive"
         shown = " > ".join(order)
         lines.append(f"priority: {priority.by}" + (f" {shown}" if shown else "") + f" ({kind})")

@@ -10,6 +10,7 @@ PF3      :mod:`.loops`                 feedback loops
 PF4      :mod:`.probabilities`         branch probabilities, durations
 PF5      :mod:`.capacity`              load and bottlenecks (analytic model)
 PF6      :mod:`.goals`                 SMART goals
+PF7      :mod:`.forks`                 parallel work: forks and joins
 PF8      :mod:`.attributes`            case attributes, rules, priorities
 =======  ============================  =====================================
 
@@ -39,6 +40,7 @@ FAMILIES: tuple[str, ...] = (
     "probabilities",
     "capacity",  # PF501-PF503, written with the analytic model (procflow.analyze)
     "goals",
+    "forks",
     "attributes",  # PF801-PF803: case attributes, rules, priorities
 )
 

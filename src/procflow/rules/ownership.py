@@ -183,7 +183,9 @@ def single_point_of_failure(ctx: LintContext) -> Iterator[Violation]:
 
     ## What it does
     Finds the steps every finished case passes through (the dominators of
-    all reachable end steps: there is no way round them) and reports each
+    all reachable end steps: there is no way round them; inside a fork
+    with `join: all` every branch runs, so the steps each branch must pass
+    on its way to the join count too) and reports each
     one owned by a staff owner of `capacity: 1`. One finding per step, at
     the step's `owner:`, naming the step and the owner. External owners
     (a pure delay) are not reported, nor is anything while a transition
@@ -222,7 +224,7 @@ def single_point_of_failure(ctx: LintContext) -> Iterator[Violation]:
         return  # with PF101/PF102 errors the paths of a case are not known yet
     if not any(step.owner in single for step in process.steps.values()):
         return
-    for step_id in ctx.step_graph.mandatory_steps():
+    for step_id in _mandatory_steps(ctx):
         owner = process.steps[step_id].owner
         if owner is None or owner not in single:
             continue
@@ -234,6 +236,35 @@ def single_point_of_failure(ctx: LintContext) -> Iterator[Violation]:
             ("steps", step_id, "owner"),
             "value",
         )
+
+
+def _mandatory_steps(ctx: LintContext) -> list[str]:
+    """The steps every case passes through: the dominators of all end steps and, inside each
+    such fork with ``join: all``, the steps every branch passes on its way to the join (a
+    fork reaches all of its branches, docs/parallel-work.md)."""
+    graph = ctx.step_graph
+    found = list(graph.mandatory_steps())
+    compiled = ctx.compiled
+    structure = compiled.forks
+    if not structure.forks or not structure.sound:
+        return found
+    seen = set(found)
+    for step_id in found:  # grows while it is walked: nested forks are reached in turn
+        position = structure.fork_at.get(compiled.index[step_id])
+        if position is None:
+            continue
+        fork = structure.forks[position]
+        if fork.kind != "all":
+            continue  # a race: no branch is sure to run to its end
+        for branch in fork.branches:
+            idom = graph.immediate_dominators(compiled.steps[branch])
+            v = fork.join
+            while 0 <= idom[v] != v:  # from the join up to the branch start
+                v = idom[v]
+                if compiled.steps[v] not in seen:
+                    seen.add(compiled.steps[v])
+                    found.append(compiled.steps[v])
+    return found
 
 
 @rule("PF205", "ping-pong", Severity.WARNING)

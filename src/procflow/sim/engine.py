@@ -222,6 +222,9 @@ class RunStats:
     """From the arrival before the first counted case (or time 0) to the last arrival:
     ``counted`` inter-arrival times, the time the counted cases took to arrive."""
     step_time: dict[int, Histogram] = field(default_factory=dict)
+    groups: Any = None
+    """Per counted case rows for KPIs by class and outcome (:class:`procflow.sim.groups.CaseTable`),
+    from the token engine with attributes; None elsewhere."""
 
     @property
     def horizon(self) -> float:

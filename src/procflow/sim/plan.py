@@ -15,6 +15,7 @@ reach, and a guarantee that every case eventually ends.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
@@ -26,6 +27,7 @@ from procflow.distributions import AnyDistribution
 from procflow.errors import SimulationError
 from procflow.gate import runnable
 from procflow.model import Process
+from procflow.sim.caseplan import CasePlan, case_plan
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
 from procflow.units import format_duration
 
@@ -82,6 +84,17 @@ class OwnerPlan:
 
 
 @dataclass(frozen=True)
+class ForkPlan:
+    """One fork (docs/parallel-work.md): its step, branch starts in ``parallel`` order, its join."""
+
+    step: int
+    branches: tuple[int, ...]
+    join: int
+    first: bool
+    """``join: first`` (a race: the first branch to arrive wins, the others are withdrawn)."""
+
+
+@dataclass(frozen=True)
 class Plan:
     """A process compiled for the event loop (see the module docstring)."""
 
@@ -94,6 +107,11 @@ class Plan:
     """How many bounded (``max``) edges the process has: the size of a case's counters."""
     tracked: tuple[int, ...] = ()
     """Steps whose per-visit time distribution is recorded (for ``step_time`` goals)."""
+    forks: tuple[ForkPlan, ...] = ()
+    """The forks, in file order; a plan with forks runs on tokens (:mod:`procflow.sim.tokens`)."""
+    cases: CasePlan | None = None
+    """Case attributes, priorities and rules (:mod:`procflow.sim.caseplan`); a plan with them
+    runs on the token engine with attributes (:mod:`procflow.sim.attributed`)."""
 
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -112,6 +130,8 @@ class Plan:
             self.interarrival,
             self.bounded,
             indices,
+            self.forks,
+            self.cases,
         )
 
 
@@ -232,6 +252,13 @@ def _too_long(dist: AnyDistribution) -> bool:
         return True
 
 
+def _mean_or_inf(dist: AnyDistribution) -> float:
+    try:
+        return dist.mean
+    except ArithmeticError:
+        return math.inf
+
+
 def _check_durations(process: Process, reachable: list[str]) -> None:
     """Refuse durations too long to simulate (``duration: 1e300h``), with their position."""
     limit = format_duration(MAX_MEAN_SECONDS, 3)
@@ -245,12 +272,8 @@ def _check_durations(process: Process, reachable: list[str]) -> None:
         )
     for step_id in reachable:
         duration = process.steps[step_id].duration
-        if isinstance(duration, ByDuration):
-            raise _fail(
-                process,
-                ("steps", step_id, "duration"),
-                f"step {step_id!r} has a duration by attribute: the fast engine cannot run it",
-            )
+        if isinstance(duration, ByDuration):  # every class's distribution must be timeable
+            duration = max(duration.options(), key=_mean_or_inf)
         if duration is not None and _too_long(duration):
             raise _fail(
                 process,
@@ -299,7 +322,11 @@ def compile_process(process: Process) -> Plan:
     owners = tuple(OwnerPlan(*owner) for owner in compiled.owners)
     bounded = len(compiled.bounded)
     _check_termination(process, steps, compiled.start, bounded, reachable)
-    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded)
+    forks = tuple(
+        ForkPlan(f.step, f.branches, f.join, f.kind == "first") for f in compiled.forks.forks
+    )
+    cases = case_plan(process)
+    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded, (), forks, cases)
 
 
 def _interarrival(process: Process) -> DistSpec:
@@ -315,6 +342,14 @@ def _interarrival(process: Process) -> DistSpec:
         return DistSpec("exponential", (1.0 / arrivals.rate,))
     assert arrivals.every is not None
     return spec_of(arrivals.every)
+
+
+def _spec(duration: AnyDistribution | ByDuration | None) -> DistSpec | None:
+    """The sampler of a duration; of a ``by:`` duration, its ``else`` (or first) value's --
+    the token engine draws each class from its own (:mod:`procflow.sim.caseplan`)."""
+    if isinstance(duration, ByDuration):
+        return spec_of(duration.fallback if duration.fallback is not None else duration.cases[0][1])
+    return spec_of(duration) if duration is not None else None
 
 
 def _step_plan(compiled: CompiledProcess, u: int, reached: bool) -> StepPlan:
@@ -350,9 +385,7 @@ def _step_plan(compiled: CompiledProcess, u: int, reached: bool) -> StepPlan:
         stream_key(step_id),
         kind,
         compiled.owner_of[u],
-        spec_of(duration)
-        if duration is not None and not isinstance(duration, ByDuration)
-        else None,
+        _spec(duration),
         routing,
         edges,
     )
@@ -366,6 +399,7 @@ __all__ = [
     "SINGLE",
     "STAFF",
     "Edge",
+    "ForkPlan",
     "OwnerPlan",
     "Plan",
     "Routing",

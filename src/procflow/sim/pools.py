@@ -93,6 +93,16 @@ class Pool(ABC):
         heapreplace(self._free, end)  # the unit free first is the one next_free named
         return start, end
 
+    def release(self, end: float, at: float) -> None:
+        """Work that was to end at ``end`` is abandoned at ``at``: its unit is free from ``at``.
+
+        The token engine (:mod:`procflow.sim.tokens`) calls it when ``join: first``
+        withdraws a branch whose work is in progress (docs/parallel-work.md).
+        """
+        free = self._free
+        free[free.index(end)] = at
+        heapify(free)
+
     def units_in_memory(self) -> int:
         """Units the pool keeps a time for (see the module docstring)."""
         return len(self._free)

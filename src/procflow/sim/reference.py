@@ -16,6 +16,14 @@ routing, and those of the pure-delay steps it will pass through before its
 next staff or end step. Not for production use: it is several times slower
 and keeps every case in memory.
 
+Forks and joins (docs/parallel-work.md) are here too, the obvious way, to
+check the token engine (:mod:`procflow.sim.tokens`) against: a case is a set
+of tokens, each remembering the stack of fork instances it is inside; a join
+counts the tokens that reached it per instance; ``join: first`` withdraws
+every live token of the case whose stack holds the instance (in token
+order), taking it out of its queue, cancelling its completion event and
+freeing its server, or ending its delay.
+
 Keep it independent of the engine on purpose: it shares with
 :mod:`procflow.sim.engine` only what both must agree on as inputs and
 outputs (the compiled :class:`~procflow.sim.plan.Plan`, the random streams of
@@ -57,8 +65,26 @@ class _Case:
     waited: float = 0.0
     reworked: bool = False
     counters: list[int] = field(default_factory=list)
+    made: int = 0
+    """Tokens made so far."""
+    live: list[_Token] = field(default_factory=list)
+    arrivals: dict[int, int] = field(default_factory=dict)
+    """Fork instance -> tokens that reached its join."""
+
+
+@dataclass(eq=False)
+class _Token:
+    case: _Case
+    number: int
+    stack: tuple[tuple[int, int], ...]
+    """The open fork instances it is inside, outermost first: ``(instance, fork)``."""
     segment: deque[tuple[int, float]] = field(default_factory=deque)
     then: int = -1
+    after_fork: int = -1
+    """The fork step whose branches come after the segment (-1: none)."""
+    doing: tuple[Any, ...] | None = None
+    """What it is doing: ``("queued", owner, entry)``, ``("busy", index, arrived, start,
+    sequence)`` or ``("delay", index, start, sequence)``."""
 
 
 @dataclass
@@ -143,11 +169,16 @@ class _Reference:
 
         # Events at the same instant: completions and ends of delays first, then
         # arrivals at staff steps in case order, then new cases (in case order).
-        self.events: list[tuple[float, int, int, int, str, Any]] = []
+        self.events: list[tuple[float, int, int, int, int, str, Any]] = []
         self.sequence = 0
 
+        self.forks_at = {fork.step: i for i, fork in enumerate(plan.forks)}
+        self.joins_at = {fork.join for fork in plan.forks}
+        self.instances = 0
+        self.cancelled: set[int] = set()
+
         self.busy = [0] * len(self.owners)
-        self.queues: list[deque[tuple[_Case, int, float]]] = [deque() for _ in self.owners]
+        self.queues: list[deque[tuple[_Token, int, float]]] = [deque() for _ in self.owners]
         self.visits = [0.0] * len(self.steps)
         self.wait_sum = [0.0] * len(self.steps)
         self.service_sum = [0.0] * len(self.steps)
@@ -213,31 +244,41 @@ class _Reference:
             case.counters[chosen.bound] += 1
         return chosen.target
 
-    def draw_segment(self, case: _Case, index: int) -> None:
+    def draw_segment(self, token: _Token, index: int) -> None:
         """The draws for a staff step (or the start) and the pure delays after it.
 
-        Drawn together, when the case arrives there, because that is the
-        order in which the engine consumes the streams.
+        Drawn together, when the token arrives there, because that is the
+        order in which the engine consumes the streams. The segment stops
+        before a staff step, an end or a join, and after a fork's own draw.
         """
-        case.segment.clear()
+        token.segment.clear()
+        token.after_fork = -1
         while True:
-            case.segment.append((index, _take(self.durations[index])))
-            index = self.route(case, index)
-            if self.steps[index].kind != DELAY:
-                case.then = index
+            token.segment.append((index, _take(self.durations[index])))
+            if index in self.forks_at:
+                token.after_fork = index
+                return
+            index = self.route(token.case, index)
+            if self.steps[index].kind != DELAY or index in self.joins_at:
+                token.then = index
                 return
 
-    def schedule(self, time: float, kind: str, payload: Any) -> None:
-        """Put an event on the heap; arrivals at staff steps sort after other events."""
+    def schedule(self, time: float, kind: str, payload: Any, token: _Token | None = None) -> int:
+        """Put an event on the heap; arrivals at staff steps sort after other events, by case
+        and token. Returns the event's sequence number (to cancel it)."""
         self.sequence += 1
         if kind == "staff":
-            heappush(self.events, (time, 1, payload[0].number, self.sequence, kind, payload))
+            assert token is not None
+            key = (time, 1, token.case.number, token.number, self.sequence, kind, payload)
         else:
-            heappush(self.events, (time, 0, 0, self.sequence, kind, payload))
+            key = (time, 0, 0, 0, self.sequence, kind, payload)
+        heappush(self.events, key)
+        return self.sequence
 
-    def record(self, case: _Case, index: int, arrived: float, start: float, end: float) -> None:
+    def record(self, token: _Token, index: int, arrived: float, start: float, end: float) -> None:
         """Log one finished visit and, past the warm-up, count it; clip busy time to the window."""
         steps = self.steps
+        case = token.case
         if self.log is not None:
             owner = steps[index].owner
             self.log.write_simulated(
@@ -260,30 +301,110 @@ class _Reference:
             if high > low:
                 self.busy_time[owner] += high - low
 
-    def begin(self, case: _Case, index: int, arrived: float, now: float) -> None:
-        """A server of the step's owner starts the case's work; its completion is an event."""
+    def new_token(self, case: _Case, stack: tuple[tuple[int, int], ...]) -> _Token:
+        token = _Token(case, case.made, stack)
+        case.made += 1
+        case.live.append(token)
+        return token
+
+    def begin(self, token: _Token, index: int, arrived: float, now: float) -> None:
+        """A server of the step's owner starts the token's work; its completion is an event."""
         owner = self.steps[index].owner
         self.busy[owner] += 1
-        case.waited += now - arrived
-        _index, duration = case.segment.popleft()
-        self.schedule(now + duration, "done", (case, index, arrived, now))
+        token.case.waited += now - arrived
+        _index, duration = token.segment.popleft()
+        sequence = self.schedule(now + duration, "done", (token, index, arrived, now))
+        token.doing = ("busy", index, arrived, now, sequence)
 
-    def proceed(self, case: _Case, now: float) -> None:
+    def proceed(self, token: _Token, now: float) -> None:
         """Pass the remaining pure delays one event at a time, then go on."""
-        if case.segment:
-            index, duration = case.segment.popleft()
-            self.record(case, index, now, now, now + duration)
-            self.schedule(now + duration, "proceed", case)
+        if token.segment:
+            index, duration = token.segment.popleft()
+            sequence = self.schedule(now + duration, "proceed", token)
+            token.doing = ("delay", index, now, sequence)
             return
-        index = case.then
-        if self.steps[index].kind == END:
-            self.finish(case, index, now)
+        token.doing = None
+        if token.after_fork >= 0:
+            self.fork(token, token.after_fork, now)
             return
-        self.schedule(now, "staff", (case, index))
+        self.reach(token, token.then, now)
 
-    def finish(self, case: _Case, index: int, now: float) -> None:
+    def reach(self, token: _Token, index: int, now: float) -> None:
+        """The token reaches step ``index`` after its segment: a join, an end, a staff step."""
+        if index in self.joins_at:
+            self.join(token, index, now)
+            return
+        self.go_on(token, index, now)
+
+    def go_on(self, token: _Token, index: int, now: float) -> None:
+        """Start work at ``index`` (a join that has fired counts as any step)."""
+        kind = self.steps[index].kind
+        if kind == END:
+            self.finish(token, index, now)
+        elif kind == STAFF:
+            self.schedule(now, "staff", (token, index), token)
+        else:
+            self.draw_segment(token, index)
+            self.proceed(token, now)
+
+    def fork(self, token: _Token, step: int, now: float) -> None:
+        """A fork: the token is replaced by one new token per branch, in list order."""
+        case = token.case
+        case.live.remove(token)
+        fork = self.forks_at[step]
+        instance = self.instances
+        self.instances += 1
+        case.arrivals[instance] = 0
+        stack = (*token.stack, (instance, fork))
+        for branch in self.plan.forks[fork].branches:
+            child = self.new_token(case, stack)
+            self.reach(child, branch, now)
+
+    def join(self, token: _Token, index: int, now: float) -> None:
+        """A token reaches the join of its innermost fork instance."""
+        case = token.case
+        instance, fork_index = token.stack[-1]
+        fork = self.plan.forks[fork_index]
+        assert fork.join == index
+        case.live.remove(token)
+        case.arrivals[instance] += 1
+        if fork.first:
+            losers = sorted(
+                (t for t in case.live if any(i == instance for i, _f in t.stack)),
+                key=lambda t: t.number,
+            )
+            for loser in losers:
+                self.withdraw(loser, now)
+        elif case.arrivals[instance] < len(fork.branches):
+            return
+        del case.arrivals[instance]
+        self.go_on(self.new_token(case, token.stack[:-1]), index, now)
+
+    def withdraw(self, token: _Token, now: float) -> None:
+        """Take a losing token away: out of its queue, or its work or delay cut short."""
+        token.case.live.remove(token)
+        doing = token.doing
+        token.doing = None
+        if doing is None:
+            return
+        if doing[0] == "queued":
+            _what, owner, entry = doing
+            self.queues[owner].remove(entry)
+        elif doing[0] == "busy":
+            _what, index, arrived, start, sequence = doing
+            self.cancelled.add(sequence)
+            self.record(token, index, arrived, start, now)
+            self.free_server(self.steps[index].owner, now)
+        else:
+            _what, index, start, sequence = doing
+            self.cancelled.add(sequence)
+            self.record(token, index, start, start, now)
+
+    def finish(self, token: _Token, index: int, now: float) -> None:
         """A case reaches an end step: it leaves the system and, past the warm-up, counts."""
-        self.record(case, index, now, now, now)
+        case = token.case
+        case.live.remove(token)
+        self.record(token, index, now, now, now)
         self.changes.append((now, -1))
         self.completions.append(now)
         if case.number >= self.warmup:
@@ -291,49 +412,65 @@ class _Reference:
             self.wait_times.append(case.waited)
             self.rework += case.reworked
 
-    def arrive_at_staff(self, case: _Case, index: int, now: float) -> None:
-        """Draw the case's next segment, then start at once or join the owner's FIFO queue."""
-        self.draw_segment(case, index)
+    def arrive_at_staff(self, token: _Token, index: int, now: float) -> None:
+        """Draw the token's next segment, then start at once or join the owner's FIFO queue."""
+        self.draw_segment(token, index)
         owner = self.steps[index].owner
         if self.busy[owner] < self.owners[owner].capacity:
-            self.begin(case, index, now, now)
+            self.begin(token, index, now, now)
         else:
-            self.queues[owner].append((case, index, now))
+            entry = (token, index, now)
+            self.queues[owner].append(entry)
+            token.doing = ("queued", owner, entry)
 
-    def complete(self, case: _Case, index: int, arrived: float, start: float, now: float) -> None:
-        """A server finishes: record the visit, hand the server to the next in queue, move on."""
-        self.record(case, index, arrived, start, now)
-        owner = self.steps[index].owner
+    def free_server(self, owner: int, now: float) -> None:
+        """A server is free: it takes the next in its owner's queue."""
         self.busy[owner] -= 1
         if self.queues[owner]:
             waiting, step, since = self.queues[owner].popleft()
             self.begin(waiting, step, since, now)
-        self.proceed(case, now)
+
+    def complete(self, token: _Token, index: int, arrived: float, start: float, now: float) -> None:
+        """A server finishes: record the visit, hand the server to the next in queue, move on."""
+        self.record(token, index, arrived, start, now)
+        self.free_server(self.steps[index].owner, now)
+        self.proceed(token, now)
+
+    def delay_over(self, token: _Token, now: float) -> None:
+        """A pure delay ends: record it, then go on."""
+        assert token.doing is not None
+        _what, index, start, _sequence = token.doing
+        self.record(token, index, start, start, now)
+        self.proceed(token, now)
 
     def run(self) -> ReferenceResult:
         """The event loop: every arrival, staff arrival, completion and delay end in time order."""
         plan = self.plan
         events = self.events
         for number, time in enumerate(self.arrival_times):
-            heappush(events, (time, 2, number, 0, "arrive", number))
+            heappush(events, (time, 2, number, 0, 0, "arrive", number))
         while events:
-            now, _priority, _order, _seq, kind, payload = heappop(events)
+            now, _priority, _order, _token, sequence, kind, payload = heappop(events)
+            if sequence in self.cancelled:
+                continue
             if kind == "arrive":
                 case = _Case(payload, now, counters=[0] * plan.bounded)
+                token = self.new_token(case, ())
                 self.changes.append((now, +1))
                 if self.steps[plan.start].kind == STAFF:
-                    self.arrive_at_staff(case, plan.start, now)
+                    self.arrive_at_staff(token, plan.start, now)
                 else:
-                    self.draw_segment(case, plan.start)
-                    self.proceed(case, now)
+                    self.draw_segment(token, plan.start)
+                    self.proceed(token, now)
             elif kind == "staff":
-                case, index = payload
-                self.arrive_at_staff(case, index, now)
+                token, index = payload
+                if token in token.case.live:
+                    self.arrive_at_staff(token, index, now)
             elif kind == "done":
-                case, index, arrived, start = payload
-                self.complete(case, index, arrived, start, now)
+                token, index, arrived, start = payload
+                self.complete(token, index, arrived, start, now)
             else:  # "proceed"
-                self.proceed(payload, now)
+                self.delay_over(payload, now)
         return self.result()
 
     def wip_area(self, window_end: float) -> float:

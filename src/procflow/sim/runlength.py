@@ -53,8 +53,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from procflow.errors import ConfigError
 from procflow.model import Process
+from procflow.sim.attributed import replication
 from procflow.sim.budget import check_budget
-from procflow.sim.engine import run_replication
 from procflow.sim.plan import Plan
 
 AUTO: Literal["auto"] = "auto"
@@ -121,7 +121,7 @@ def cycle_times(plan: Plan, seed: int, cases: int) -> NDArray[np.float64]:
         arrived.append(table[:, 0].copy())
         cycle.append(table[:, 1] - table[:, 0])
 
-    run_replication(plan, 0, seed, cases, 0, observe=observe)
+    replication(plan)(plan, 0, seed, cases, 0, observe=observe)
     if not arrived:
         return np.zeros(0)
     order = np.argsort(np.concatenate(arrived), kind="stable")

@@ -37,7 +37,8 @@ from typing import Any
 
 from procflow._version import __version__
 from procflow.errors import ConfigError
-from procflow.sim.engine import EventSink, RunStats, run_replication
+from procflow.sim.attributed import replication
+from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.plan import Plan
 
 SMALL = 100_000
@@ -87,7 +88,7 @@ def _abandon(executor: ProcessPoolExecutor) -> None:
 
 def _run_task(task: Task) -> RunStats:
     plan, run, seed, cases, warmup = task
-    return run_replication(plan, run, seed, cases, warmup)
+    return replication(plan)(plan, run, seed, cases, warmup)
 
 
 class _Tally:
@@ -159,7 +160,7 @@ def run_replications(
             pending = {executor.submit(_run_task, tasks[i]): i for i in remote}
         for index in sorted(local):
             plan, run, task_seed, task_cases, task_warmup = tasks[index]
-            results[index] = run_replication(
+            results[index] = replication(plan)(
                 plan,
                 run,
                 task_seed,

@@ -1,0 +1,597 @@
+"""The token engine: a general discrete-event simulation, for processes with forks.
+
+Semantics (docs/parallel-work.md, docs/simulation-engine.md). A case is a set
+of *tokens*. A case arrives as one token at the start step. At a step owned
+by a staff pool a token waits in the owner's queue (:mod:`procflow.sim.queues`)
+for one unit, holds it for a sampled duration (a service-completion event),
+releases it; a step of an external owner or of no owner is a pure delay (an
+event at its end); then the token takes one outgoing transition. A fork
+(``parallel:``) turns the token into one token per branch, created in
+``parallel`` order. A token reaching a join (``join:``) closes the innermost
+open fork of its case:
+
+* ``join: all`` waits until every branch token of that fork has arrived;
+* ``join: first`` goes on with the first and *withdraws* the other tokens of
+  the fork, nested forks included: queued work leaves its queue, work in
+  progress is abandoned and its unit is free at once (the pool's
+  :meth:`~procflow.sim.pools.Pool.release`), a pure delay in progress stops.
+
+Either way one token goes on from the join step, with its work and
+transitions. The case completes when a token reaches an end step.
+
+Why a second engine. The fast engine (:mod:`procflow.sim.engine`) knows every
+visit's start when it arrives, which holds only while work never leaves a
+line and lines are first-come-first-served. Withdrawn branches and (issue 14)
+priority queues break both, so this engine keeps explicit queues and
+completion events. Plain processes stay on the fast engine: this one is
+used when the plan has forks (:func:`replication`).
+
+**The random-number protocol is the fast engine's** (docs/simulation-engine.md),
+extended to tokens: a token draws a staff step's duration and routing, and
+those of the pure delays it will pass before its next staff step, join, fork
+branches or end, *when it arrives at that staff step* (arrivals at the same
+instant in case order, then token order); a token created at a pure-delay
+branch start, or going on from a pure-delay join, draws at once. A fork draws
+nothing for its branches (all are taken). So on a plain process this engine
+makes exactly the fast engine's run: the same event log and the same
+statistics (``tests/test_sim_tokens.py``).
+
+**Owners** are asked through the pool seam (:mod:`procflow.sim.pools`):
+``take(t, work)`` when a unit starts work (``next_free``/``finish``: working
+hours plug in there), ``release`` when work in progress is abandoned.
+
+**Statistics**, in :class:`~procflow.sim.engine.RunStats`: per step, every
+visit of a counted case's token (an abandoned visit counts, with the work
+done until it was withdrawn; a withdrawn queued visit does not); a case's
+cycle time from its arrival to the end step; its waiting time is the
+waiting of all its tokens' visits; busy time is clipped to the observation
+window interval by interval.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable
+from heapq import heappop, heappush
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from procflow.errors import SimulationError
+from procflow.sim.budget import MAX_VISITS, count
+from procflow.sim.engine import EventSink, Progress, RunStats, run_replication
+from procflow.sim.histogram import Histogram
+from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, STAFF, OwnerPlan, Plan
+from procflow.sim.pools import Pool, Staff
+from procflow.sim.queues import Queue
+from procflow.sim.sampling import (
+    BLOCK,
+    DURATIONS,
+    ROUTING,
+    ArrivalTimes,
+    Buffer,
+    ChoiceBuffer,
+    drawer,
+    generator,
+    uniforms,
+)
+
+__all__ = ["Replicate", "replication", "run_tokens"]
+
+Replicate = Callable[..., RunStats]
+"""``run_replication``'s signature: ``(plan, run, seed, cases, warmup, log=..., ...)``."""
+
+# event priorities at one instant: ends of work and delays, then arrivals at staff steps
+# (case order, then token order), then new cases
+_DONE, _STAFF, _NEW = 0, 1, 2
+_FORK = -1
+"""A token's ``then`` when its segment ends at a fork: its branches come next."""
+
+
+def replication(plan: Plan) -> Replicate:
+    """The engine for ``plan``: tokens when it has forks, the fast engine otherwise."""
+    return run_tokens if plan.forks else run_replication
+
+
+class _Case:
+    __slots__ = ("arrived", "counters", "number", "reworked", "tokens", "waited")
+
+    def __init__(self, number: int, arrived: float, bounded: int) -> None:
+        self.number = number
+        self.arrived = arrived
+        self.waited = 0.0
+        self.reworked = 0
+        self.counters = [0] * bounded
+        self.tokens = 0
+        """Tokens made so far: the next token's number."""
+
+
+class _Frame:
+    """An open fork of one case: its live tokens and the open forks nested in it."""
+
+    __slots__ = ("arrived", "children", "fork", "members", "parent")
+
+    def __init__(self, fork: int, parent: _Frame | None) -> None:
+        self.fork = fork
+        self.parent = parent
+        self.members: dict[_Token, None] = {}
+        self.children: dict[_Frame, None] = {}
+        self.arrived = 0
+
+
+class _Token:
+    __slots__ = ("alive", "case", "delay", "frame", "last", "number", "segment", "then", "work")
+
+    def __init__(self, case: _Case, frame: _Frame | None) -> None:
+        self.case = case
+        self.number = case.tokens
+        case.tokens += 1
+        self.frame = frame
+        if frame is not None:
+            frame.members[self] = None
+        self.alive = True
+        self.segment: list[tuple[int, float]] = []
+        """Draws still to use, ``(step, duration)``, last first (``pop()``)."""
+        self.then = -1
+        self.last = -1
+        """The last step of the segment (the fork, when ``then`` is :data:`_FORK`)."""
+        self.work: _Work | None = None
+        self.delay: tuple[int, float] | None = None
+        """``(step, start)`` of the pure delay in progress."""
+
+
+class _Work:
+    """A visit of a staff step: waiting in the owner's queue, then in service."""
+
+    __slots__ = ("arrived", "duration", "end", "queued", "start", "step", "token")
+
+    def __init__(self, token: _Token, step: int, arrived: float, duration: float) -> None:
+        self.token = token
+        self.step = step
+        self.arrived = arrived
+        self.duration = duration
+        self.start = -1.0
+        self.end = -1.0
+        self.queued: int | None = None
+
+
+class _Engine:
+    """One replication on tokens: streams, owners, the event heap, the tallies."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        run: int,
+        seed: int,
+        cases: int,
+        warmup: int,
+        log: EventSink | None,
+        progress: Progress | None,
+        max_visits: int,
+        pool: Callable[[OwnerPlan], Pool],
+        observe: Callable[[NDArray[np.float64]], None] | None,
+    ) -> None:
+        self.plan, self.steps, self.run_number = plan, plan.steps, run
+        self.cases, self.warmup, self.log = cases, warmup, log
+        self.progress, self.max_visits, self.observe = progress, max_visits, observe
+        n = len(plan.steps)
+        self.fork_at = [-1] * n
+        self.join_at = [False] * n
+        for i, fork in enumerate(plan.forks):
+            self.fork_at[fork.step] = i
+            if fork.join >= 0:
+                self.join_at[fork.join] = True
+        self.durations: list[Buffer | None] = [None] * n
+        self.routes: list[Buffer | None] = [None] * n
+        self._streams(seed, run)
+        self.pools: list[Pool | None] = [
+            None if owner.external else pool(owner) for owner in plan.owners
+        ]
+        self.queues = [Queue() for _ in plan.owners]
+        self.busy_units = [0] * len(plan.owners)
+        self.times = ArrivalTimes(seed, run, plan.interarrival, cases)
+        before, self.window_start, last = self.times.at(max(warmup - 1, 0), warmup, cases - 1)
+        self.window_end = last if last > self.window_start else math.inf
+        self.arrival_span = last - (before if warmup > 0 else 0.0)
+        self.events: list[tuple[float, int, int, int, int, Any]] = []
+        self.sequence = 0
+        self.visits_made = 0
+        self.stats = RunStats(run=run, cases=cases, warmup=warmup)
+        self.stats.visits = [0.0] * n
+        self.stats.wait_sum = [0.0] * n
+        self.stats.service_sum = [0.0] * n
+        self.stats.busy = [0.0] * len(plan.owners)
+        self.tracked: dict[int, list[float]] = {s: [] for s in plan.tracked}
+        self.done: list[tuple[float, float, float, int]] = []
+        self.folded = 0
+        self.area = 0.0
+        self.in_window = 0
+        self.makespan = 0.0
+
+    def _streams(self, seed: int, run: int) -> None:
+        for index, step in enumerate(self.steps):
+            if step.kind == END or not step.edges:
+                continue
+            assert step.duration is not None
+            self.durations[index] = Buffer(
+                drawer(step.duration, generator(seed, run, DURATIONS, step.key))
+            )
+            if self.fork_at[index] >= 0:
+                continue  # every branch is taken: nothing to draw
+            if step.routing == CHOICE:
+                running, cumulative = 0.0, []
+                for edge in step.edges:
+                    running += edge.p
+                    cumulative.append(running)
+                targets = tuple(e.target for e in step.edges)
+                rng = generator(seed, run, ROUTING, step.key)
+                self.routes[index] = ChoiceBuffer(rng, tuple(cumulative), targets)
+            elif step.routing == GENERAL:
+                self.routes[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
+
+    # ------------------------------------------------------------------ draws
+
+    def _draw(self, buffer: Buffer | None) -> Any:
+        assert buffer is not None
+        if not buffer.values:
+            buffer.refill()
+        return buffer.values.pop()
+
+    def _route(self, case: _Case, index: int) -> int:
+        """The next step after ``index``: by ``p``, bounded edges used up skipped."""
+        step = self.steps[index]
+        if len(step.edges) == 1 and step.routing != GENERAL:
+            return step.edges[0].target
+        if step.routing == CHOICE:
+            return int(self._draw(self.routes[index]))
+        u = float(self._draw(self.routes[index]))
+        counters = case.counters
+        open_ = [e for e in step.edges if e.bound < 0 or counters[e.bound] < e.max]
+        if len(open_) == len(step.edges):
+            running, cumulative = 0.0, []
+            for edge in step.edges[:-1]:
+                running += edge.p
+                cumulative.append(running)
+            chosen = step.edges[bisect_right(cumulative, u)]
+        else:
+            chosen = _renormalized(open_, u)
+        if chosen.feedback:
+            case.reworked = 1
+        if chosen.bound >= 0:
+            counters[chosen.bound] += 1
+        return chosen.target
+
+    def _segment(self, token: _Token, index: int) -> None:
+        """Draw step ``index`` and the pure delays after it, up to a staff step, join, fork or
+        end (the protocol of the module docstring)."""
+        drawn: list[tuple[int, float]] = []
+        steps, join_at, fork_at = self.steps, self.join_at, self.fork_at
+        while True:
+            drawn.append((index, self._draw(self.durations[index])))
+            self._count(index)
+            if fork_at[index] >= 0:
+                token.last, token.then = index, _FORK
+                break
+            index = self._route(token.case, index)
+            if steps[index].kind != DELAY or join_at[index]:
+                token.last, token.then = -1, index
+                break
+        drawn.reverse()
+        token.segment = drawn
+
+    def _count(self, index: int) -> None:
+        self.visits_made += 1
+        if self.visits_made > self.max_visits:
+            raise SimulationError(
+                f"process {self.plan.process!r}: run {self.run_number + 1} passed "
+                f"{count(self.max_visits)} step visits (step {self.steps[index].id!r}) before "
+                f"its {count(self.cases)} cases ended: cases almost never leave a loop; make "
+                "leaving it more likely, bound it with 'max:', or simulate fewer --cases"
+            )
+
+    # ------------------------------------------------------------------ events
+
+    def _schedule(self, time: float, priority: int, token: _Token, payload: Any) -> None:
+        self.sequence += 1
+        if priority == _STAFF:
+            key = (time, _STAFF, token.case.number, token.number, self.sequence, payload)
+        else:
+            key = (time, priority, 0, 0, self.sequence, payload)
+        heappush(self.events, key)
+
+    def _enter(self, token: _Token, index: int, now: float, joined: bool = False) -> None:
+        """``token`` reaches step ``index`` at ``now`` (``joined``: its join has fired)."""
+        if self.join_at[index] and not joined:
+            self._join(token, index, now)
+            return
+        kind = self.steps[index].kind
+        if kind == STAFF:
+            self._schedule(now, _STAFF, token, (token, index))
+        elif kind == END:
+            self._finish(token, index, now)
+        else:
+            self._segment(token, index)
+            self._proceed(token, now)
+
+    def _arrive_at_staff(self, token: _Token, index: int, now: float) -> None:
+        self._segment(token, index)
+        first, duration = token.segment.pop()
+        work = _Work(token, first, now, duration)
+        token.work = work
+        owner = self.steps[index].owner
+        pool = self.pools[owner]
+        assert pool is not None
+        if self.busy_units[owner] < pool.capacity:
+            self._begin(work, now)
+        else:
+            self.queues[owner].push(work)
+
+    def _begin(self, work: _Work, now: float) -> None:
+        owner = self.steps[work.step].owner
+        pool = self.pools[owner]
+        assert pool is not None
+        self.busy_units[owner] += 1
+        if pool.units_in_memory() < self.busy_units[owner]:
+            pool.reserve(self.busy_units[owner])
+        work.start, work.end = pool.take(now, work.duration)
+        work.token.case.waited += work.start - work.arrived
+        self._schedule(work.end, _DONE, work.token, work)
+
+    def _free_unit(self, owner: int, now: float) -> None:
+        self.busy_units[owner] -= 1
+        queue = self.queues[owner]
+        if len(queue):
+            self._begin(queue.pop(), now)
+
+    def _complete(self, work: _Work, now: float) -> None:
+        token = work.token
+        token.work = None
+        self._record(token, work.step, work.arrived, work.start, now)
+        self._free_unit(self.steps[work.step].owner, now)
+        self._proceed(token, now)
+
+    def _proceed(self, token: _Token, now: float) -> None:
+        """Pass the token's drawn pure delays (one event each), then go on."""
+        if token.segment:
+            index, duration = token.segment.pop()
+            token.delay = (index, now)
+            self._schedule(now + duration, _DONE, token, token)
+            return
+        if token.then == _FORK:
+            self._fork(token, token.last, now)
+        else:
+            self._enter(token, token.then, now)
+
+    def _delay_over(self, token: _Token, now: float) -> None:
+        assert token.delay is not None
+        index, start = token.delay
+        token.delay = None
+        self._record(token, index, start, start, now)
+        self._proceed(token, now)
+
+    # ------------------------------------------------------------------ forks and joins
+
+    def _fork(self, token: _Token, step: int, now: float) -> None:
+        """The token becomes one token per branch, in ``parallel`` order."""
+        fork = self.fork_at[step]
+        parent = token.frame
+        frame = _Frame(fork, parent)
+        token.alive = False
+        if parent is not None:
+            del parent.members[token]
+            parent.children[frame] = None
+        for branch in self.plan.forks[fork].branches:
+            self._enter(_Token(token.case, frame), branch, now)
+
+    def _join(self, token: _Token, index: int, now: float) -> None:
+        frame = token.frame
+        assert frame is not None, "a join outside a fork (the gate's PF702)"
+        fork = self.plan.forks[frame.fork]
+        assert fork.join == index, "a join of another fork (the gate's PF702/PF703)"
+        token.alive = False
+        del frame.members[token]
+        frame.arrived += 1
+        if fork.first:
+            self._withdraw(frame, now)
+        elif frame.arrived < len(fork.branches):
+            return
+        parent = frame.parent
+        if parent is not None:
+            del parent.children[frame]
+        self._enter(_Token(token.case, parent), index, now, joined=True)
+
+    def _withdraw(self, frame: _Frame, now: float) -> None:
+        """Withdraw every token of ``frame`` and of the forks open inside it, in creation order."""
+        tokens: list[_Token] = []
+        frames = [frame]
+        for open_ in frames:  # grows while it is walked
+            tokens.extend(open_.members)
+            open_.members.clear()
+            frames.extend(open_.children)
+            open_.children.clear()
+        tokens.sort(key=_number)
+        for token in tokens:
+            self._abandon(token, now)
+
+    def _abandon(self, token: _Token, now: float) -> None:
+        token.alive = False
+        work = token.work
+        if work is not None:
+            token.work = None
+            owner = self.steps[work.step].owner
+            if work.queued is not None:
+                self.queues[owner].remove(work)
+            elif work.start >= 0.0:
+                pool = self.pools[owner]
+                assert pool is not None
+                stop = max(work.start, now)
+                pool.release(work.end, stop)
+                self._record(token, work.step, work.arrived, work.start, stop)
+                self._free_unit(owner, now)
+        if token.delay is not None:
+            index, start = token.delay
+            token.delay = None
+            self._record(token, index, start, start, now)
+
+    # ------------------------------------------------------------------ tallies
+
+    def _record(self, token: _Token, index: int, arrived: float, start: float, end: float) -> None:
+        steps = self.steps
+        step = steps[index]
+        case = token.case
+        if self.log is not None:
+            owner = self.plan.owners[step.owner].id if step.owner >= 0 else None
+            self.log.write_simulated(case.number + 1, step.id, owner, start, end)
+        if case.number >= self.warmup:
+            stats = self.stats
+            stats.visits[index] += 1
+            stats.wait_sum[index] += start - arrived
+            stats.service_sum[index] += end - start
+            sink = self.tracked.get(index)
+            if sink is not None:
+                sink.append(end - arrived)
+        if step.kind == STAFF:
+            low = max(start, self.window_start)
+            high = min(end, self.window_end)
+            if high > low:
+                self.stats.busy[step.owner] += high - low
+
+    def _finish(self, token: _Token, index: int, now: float) -> None:
+        self._record(token, index, now, now, now)
+        token.alive = False
+        case = token.case
+        counted = case.number >= self.warmup
+        code = (index << 1 | case.reworked) if counted else -1
+        self.done.append((case.arrived, now, case.waited, code))
+        if len(self.done) >= BLOCK:
+            self._fold()
+
+    def _fold(self) -> None:
+        stats = self.stats
+        for index, values in self.tracked.items():
+            stats.step_time.setdefault(index, Histogram()).add(np.asarray(values, np.float64))
+            values.clear()
+        if not self.done:
+            return
+        table = np.asarray(self.done, dtype=np.float64).reshape(-1, 4)
+        self.done.clear()
+        if self.observe is not None:
+            self.observe(table)
+        self.folded += len(table)
+        arrived, ended, waited = table[:, 0], table[:, 1], table[:, 2]
+        code = table[:, 3].astype(np.int64)
+        inside = np.minimum(ended, self.window_end) - np.maximum(arrived, self.window_start)
+        self.area += float(inside[inside > 0.0].sum())
+        self.in_window += int(((ended >= self.window_start) & (ended <= self.window_end)).sum())
+        self.makespan = max(self.makespan, float(ended.max()))
+        counted = code >= 0
+        if counted.any():
+            stats.cycle.add(ended[counted] - arrived[counted])
+            stats.wait.add(waited[counted])
+            stats.rework += int((code[counted] & 1).sum())
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> RunStats:
+        """Every event in time order (see :data:`_DONE`), then the statistics."""
+        for index in self.plan.tracked:
+            self.stats.step_time[index] = Histogram()
+        events, source = self.events, self.times.source()
+        block: list[float] = []
+        upcoming, number = math.inf, 0
+        block = source()
+        upcoming = block.pop()
+        while True:
+            if events and (events[0][0], events[0][1]) < (upcoming, _NEW):
+                now, _priority, _case, _token, _seq, payload = heappop(events)
+                self._event(now, payload)
+                continue
+            if upcoming == math.inf:
+                break
+            self._new_case(number, upcoming)
+            number += 1
+            if self.progress is not None and number % BLOCK == 0:
+                self.progress(number)
+            if not block:
+                block = source()
+            upcoming = block.pop()
+        self._fold()
+        if self.progress is not None:
+            self.progress(self.cases)
+        return self._stats()
+
+    def _event(self, now: float, payload: Any) -> None:
+        if payload.__class__ is _Work:
+            if payload.token.alive and payload.token.work is payload:
+                self._complete(payload, now)
+        elif payload.__class__ is _Token:
+            if payload.alive:
+                self._delay_over(payload, now)
+        else:  # (token, step): a token arrives at a staff step
+            token, index = payload
+            if token.alive:
+                self._arrive_at_staff(token, index, now)
+
+    def _new_case(self, number: int, now: float) -> None:
+        case = _Case(number, now, self.plan.bounded)
+        token = _Token(case, None)
+        start = self.plan.start
+        if self.steps[start].kind == STAFF and not self.join_at[start]:
+            self._arrive_at_staff(token, start, now)
+        else:
+            self._enter(token, start, now)
+
+    def _stats(self) -> RunStats:
+        stats = self.stats
+        stats.makespan = self.makespan
+        stats.window_start = self.window_start
+        end = self.window_end
+        stats.window_end = end if end < math.inf else max(self.makespan, self.window_start)
+        stats.counted = stats.cycle.n
+        stats.wip_area = self.area
+        stats.completed_in_window = self.in_window
+        stats.arrival_span = self.arrival_span
+        return stats
+
+
+def _number(token: _Token) -> int:
+    return token.number
+
+
+def _renormalized(edges: list[Any], u: float) -> Any:
+    """Pick among the edges still open, their probabilities renormalized (equal if all 0)."""
+    total = math.fsum(e.p for e in edges)
+    if total <= 0.0:
+        return edges[min(int(u * len(edges)), len(edges) - 1)]
+    x = u * total
+    chosen = edges[0]
+    for edge in edges:
+        if edge.p > 0.0:
+            chosen = edge
+            x -= edge.p
+            if x < 0.0:
+                return edge
+    return chosen
+
+
+def run_tokens(
+    plan: Plan,
+    run: int,
+    seed: int,
+    cases: int,
+    warmup: int,
+    log: EventSink | None = None,
+    progress: Progress | None = None,
+    max_visits: int = MAX_VISITS,
+    pool: Callable[[OwnerPlan], Pool] = Staff.of,
+    observe: Callable[[NDArray[np.float64]], None] | None = None,
+) -> RunStats:
+    """Simulate run ``run`` of ``plan`` on tokens: ``cases`` arrivals, the first ``warmup``
+    not counted. The parameters and the result are those of
+    :func:`procflow.sim.engine.run_replication`."""
+    if cases < 1 or not 0 <= warmup < cases:
+        raise ValueError("need cases >= 1 and 0 <= warmup < cases")
+    engine = _Engine(plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe)
+    return engine.run()
