@@ -255,6 +255,9 @@ StepDuration = Annotated[
 ]
 """A step's ``duration``: a distribution or ``{by: attr, value: dist, else: dist}``."""
 
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+"""An attribute's name: like an id but without '-', which a condition would read as minus."""
+
 AttributeSpec = Annotated[
     Attribute,
     PlainValidator(parse_attribute),
@@ -586,7 +589,7 @@ class Process(BaseModel):
     goals: list[Goal] = Field(
         default_factory=list, description="Targets the process should meet (SMART goals)."
     )
-    attributes: dict[Id, AttributeSpec] = Field(
+    attributes: dict[AttributeName, AttributeSpec] = Field(
         default_factory=dict,
         description="Case attributes drawn once per case at arrival, by name: "
         "{value: share} (categorical) or a distribution of numbers.",
