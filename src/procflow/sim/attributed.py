@@ -135,6 +135,19 @@ class _AttributedEngine(_Engine):
             self.queues = [PriorityQueue(cases.preemptive) for _ in plan.owners]
         self.running: list[dict[_Work, None]] = [{} for _ in plan.owners]
         self.rows: list[tuple[float, float, int, int, int, int]] = []
+        self.class_of: dict[float | str, int] = {v: k for k, v in enumerate(cases.classes)}
+        self.special = [r is not None or p is not None for r, p in zip(self.rules, cases.by_p)]
+        self._fast_paths(cases)
+
+    def _fast_paths(self, cases: CasePlan) -> None:
+        """Use the token engine's own methods where attributes change nothing (speed):
+        without preemption no work is interrupted, so visits, completions and
+        withdrawals are the token engine's; without ``by:`` durations a segment is too."""
+        if not cases.preemptive:
+            for name in ("_arrive_at_staff", "_begin", "_complete", "_abandon", "_event"):
+                setattr(self, name, getattr(super(), name))
+        if all(by is None for by in cases.by_duration):
+            self._segment = super()._segment  # type: ignore[method-assign]
 
     def _streams(self, seed: int, run: int) -> None:
         super()._streams(seed, run)
@@ -160,20 +173,24 @@ class _AttributedEngine(_Engine):
         for a, buffer, cumulative in zip(
             cases.attributes, self.attribute_draws, self.cumulative, strict=True
         ):
-            drawn = float(self._draw(buffer))
+            pending = buffer.values
+            if not pending:
+                buffer.refill()
+            drawn = float(pending.pop())
             values[a.name] = (
                 drawn if a.spec is not None else a.values[bisect_right(cumulative, drawn)]
             )
-        if cases.priority is not None:
-            value = values.get(cases.priority)
-            classes = cases.classes
-            case.klass = classes.index(value) if value in classes else -1
-            case.rank = case.klass if case.klass >= 0 else len(classes)
-        mask = 0
-        for bit, condition in enumerate(self.wheres):
-            if condition(values):
-                mask |= 1 << bit
-        case.mask = mask
+        priority = cases.priority
+        if priority is not None:
+            klass = self.class_of.get(values.get(priority, ""), -1)
+            case.klass = klass
+            case.rank = klass if klass >= 0 else len(cases.classes)
+        if self.wheres:
+            mask = 0
+            for bit, condition in enumerate(self.wheres):
+                if condition(values):
+                    mask |= 1 << bit
+            case.mask = mask
         token = _Token(case, None)
         start = self.plan.start
         if self.steps[start].kind == STAFF and not self.join_at[start]:
@@ -210,10 +227,10 @@ class _AttributedEngine(_Engine):
         token.segment = drawn
 
     def _route(self, case: _Case, index: int) -> int:
+        if not self.special[index]:
+            return _Engine._route(self, case, index)
         rules = self.rules[index]
         by_p = self.case_plan.by_p[index]
-        if rules is None and by_p is None:
-            return super()._route(case, index)
         assert isinstance(case, _AttributedCase)
         edges = self.steps[index].edges
         counters = case.counters
