@@ -136,7 +136,9 @@ class _AttributedEngine(_Engine):
         self.running: list[dict[_Work, None]] = [{} for _ in plan.owners]
         self.rows: list[tuple[float, float, int, int, int, int]] = []
         self.class_of: dict[float | str, int] = {v: k for k, v in enumerate(cases.classes)}
-        self.special = [r is not None or p is not None for r, p in zip(self.rules, cases.by_p)]
+        self.special = [
+            r is not None or p is not None for r, p in zip(self.rules, cases.by_p, strict=True)
+        ]
         self._fast_paths(cases)
 
     def _fast_paths(self, cases: CasePlan) -> None:
