@@ -51,7 +51,14 @@ def write_cases(path: str | os.PathLike[str], cases: Iterable[_RuntimeCase]) -> 
     complete event per visit), any other as CSV (``.gz``: compressed).
     The file is written atomically: a wrong argument leaves nothing behind.
     """
-    with event_writer(path) as log:
-        for case_id, step, owner, start, end in visit_rows(cases):
+    listed = list(cases)
+    names: dict[str, None] = {}
+    for case in listed:
+        names.update(dict.fromkeys(getattr(case, "attributes", {})))
+    with event_writer(path, attributes=tuple(names)) as log:
+        for case in listed:
+            if names and isinstance(case, _RuntimeCase):
+                log.set_case_attributes(case.id, case.attributes)
+        for case_id, step, owner, start, end in visit_rows(listed):
             log.write(case_id, step, owner, start, end)
         return log.rows

@@ -45,6 +45,7 @@ from procflow.cli.params import (
 )
 from procflow.errors import ConfigError
 from procflow.eventlog.calibrate import MIN_OBSERVATIONS, Calibration, calibrate
+from procflow.eventlog.rules import read_attributes
 from procflow.fileio import write_atomic
 from procflow.loader import STDIN, display_name, load
 
@@ -179,6 +180,7 @@ def calibrate_command(
         durations=not no_durations,
         probabilities=not no_probabilities,
         arrivals=not no_arrivals,
+        attributes=read_attributes(log_path, process)[0],
     )
     if target == STDOUT:
         sys.stdout.write(result.text)

@@ -12,6 +12,7 @@ own CSV columns keep step ids.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from procflow.errors import ConfigError
 from procflow.eventlog.matching import StepMatcher
@@ -42,6 +43,7 @@ def event_writer(
     process: Process | None = None,
     *,
     columns: str = "procflow",
+    attributes: Sequence[str] = (),
 ) -> CsvEventWriter | XesEventWriter:
     """The writer for ``path``: XES for ``.xes``/``.xes.gz``, else CSV (``.gz``: gzip).
 
@@ -61,7 +63,13 @@ def event_writer(
         if names is not None:  # a title XML cannot carry (a control character): the id instead
             names = {step: name if writable(name) else step for step, name in names.items()}
         return XesEventWriter(path, names=names, ends=ends)
-    return CsvEventWriter(path, columns=columns, names=names if columns != "procflow" else None)
+    attributes = tuple(process.attributes) if process is not None else tuple(attributes)
+    return CsvEventWriter(
+        path,
+        columns=columns,
+        names=names if columns != "procflow" else None,
+        attributes=attributes,
+    )
 
 
 def is_xes(path: str | os.PathLike[str]) -> bool:

@@ -136,6 +136,9 @@ class _AttributedEngine(_Engine):
         self.running: list[dict[_Work, None]] = [{} for _ in plan.owners]
         self.rows: list[tuple[float, float, int, int, int, int]] = []
         self.class_of: dict[float | str, int] = {v: k for k, v in enumerate(cases.classes)}
+        self.log_attributes: Callable[[int, dict[str, float | str]], None] | None = getattr(
+            self.log, "set_case_attributes", None
+        )
         self.special = [
             r is not None or p is not None for r, p in zip(self.rules, cases.by_p, strict=True)
         ]
@@ -193,6 +196,8 @@ class _AttributedEngine(_Engine):
                 if condition(values):
                     mask |= 1 << bit
             case.mask = mask
+        if self.log_attributes is not None:
+            self.log_attributes(number + 1, values)
         token = _Token(case, None)
         start = self.plan.start
         if self.steps[start].kind == STAFF and not self.join_at[start]:
