@@ -17,11 +17,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from procflow.casedata import ByDuration, ByValue
 from procflow._version import __version__
 from procflow.bpmn.layout import Layout, lay_out
 from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, PF
 from procflow.bpmn.params import write_params
+from procflow.casedata import ByDuration, ByValue
 from procflow.errors import RenderError
 from procflow.model import Process
 from procflow.units import format_number
