@@ -34,6 +34,12 @@ memory (VmHWM) of procflow simulating 100,000 and
 ``--memory-cases`` cases in fresh subprocesses. A peer that is not
 installed or fails is reported with the reason and skipped.
 
+Then a fork-heavy variant (docs/parallel-work.md: a fork of three branches,
+a nested race between a customer's signature and a time-out, a join) runs
+on procflow's token engine beside the same model in SimPy (processes per
+branch, ``all_of`` and ``any_of``), ``--fork-cases`` cases a round, with the
+same agreement check on the mean cycle time (``--skip forks`` leaves it out).
+
 **Priority variant** (issue 14, docs/attributes.md): one pool of 3 servers,
 exponential(10m) work, arrivals 15/h (utilization 0.83), two classes (30 %
 urgent, 70 % routine) served by non-preemptive priority; procflow (the
@@ -166,6 +172,154 @@ def run_simpy(cases: int, seed: int) -> float:
     env.process(source(env))
     env.run()
     return total[0] / cases
+
+
+# -- the fork-heavy variant (docs/parallel-work.md) -------------------------------------
+
+FORK_MODEL = """\
+process: benchmark-forks
+owners:
+  clerk: {capacity: 3}
+  it: {capacity: 2}
+  hr: {capacity: 2}
+  customer: {external: true}
+arrivals:
+  rate: 6/h
+start: receive
+steps:
+  receive:
+    owner: clerk
+    duration: exponential(5m)
+    parallel: [it-setup, paperwork, reply]
+  it-setup:
+    owner: it
+    duration: exponential(15m)
+    next: ready
+  paperwork:
+    owner: hr
+    duration: exponential(12m)
+    on:
+      ok: {to: ready, p: 0.8}
+      redo: {to: paperwork, p: 0.2, feedback: true, max: 2}
+  reply:
+    owner: customer
+    duration: exponential(30m)
+    parallel: [sign, timeout]
+  sign:
+    owner: customer
+    duration: exponential(20m)
+    next: signed
+  timeout:
+    owner: customer
+    duration: 40m
+    next: signed
+  signed:
+    join: first
+    owner: clerk
+    duration: 2m
+    next: ready
+  ready:
+    join: all
+    owner: clerk
+    duration: exponential(4m)
+    next: done
+  done:
+    end: true
+"""
+FORK_RATE = 6.0 / 3600.0
+CLERKS, IT, HR = 3, 2, 2
+RECEIVE, IT_SETUP, PAPERWORK, REPLY = 5 * MINUTE, 15 * MINUTE, 12 * MINUTE, 30 * MINUTE
+SIGN, TIMEOUT, SIGNED, READY = 20 * MINUTE, 40 * MINUTE, 2 * MINUTE, 4 * MINUTE
+P_REDO, MAX_REDO = 0.2, 2
+
+
+def run_simpy_forks(cases: int, seed: int) -> float:
+    """The fork-heavy model the idiomatic SimPy way: a process per branch, ``all_of`` for
+    the join, ``any_of`` for the race; returns the mean cycle time (seconds)."""
+    import simpy
+
+    rnd = random.Random(seed)
+    env = simpy.Environment()
+    clerk = simpy.Resource(env, CLERKS)
+    it = simpy.Resource(env, IT)
+    hr = simpy.Resource(env, HR)
+    total = [0.0]
+
+    def work(resource: Any, mean: float) -> simpy.events.ProcessGenerator:
+        with resource.request() as request:
+            yield request
+            yield env.timeout(rnd.expovariate(1.0 / mean))
+
+    def paperwork(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        redone = 0
+        while True:
+            yield env.process(work(hr, PAPERWORK))
+            if redone < MAX_REDO and rnd.random() < P_REDO:
+                redone += 1
+                continue
+            return
+
+    def reply(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        yield env.timeout(rnd.expovariate(1.0 / REPLY))
+        yield env.timeout(rnd.expovariate(1.0 / SIGN)) | env.timeout(TIMEOUT)  # the race
+        with clerk.request() as request:
+            yield request
+            yield env.timeout(SIGNED)
+
+    def case(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        arrived = env.now
+        yield env.process(work(clerk, RECEIVE))
+        yield env.all_of(
+            [env.process(work(it, IT_SETUP)), env.process(paperwork(env)), env.process(reply(env))]
+        )
+        yield env.process(work(clerk, READY))
+        total[0] += env.now - arrived
+
+    def source(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        for _ in range(cases):
+            yield env.timeout(rnd.expovariate(FORK_RATE))
+            env.process(case(env))
+
+    env.process(source(env))
+    env.run()
+    return total[0] / cases
+
+
+def fork_section(folder: Path, cases: int, rounds: int, skip_simpy: bool) -> bool:
+    """Time the fork-heavy model in procflow (the token engine) and SimPy; True when they
+    agree on the mean cycle time."""
+    path = folder / "benchmark-forks.yaml"
+    path.write_text(FORK_MODEL, encoding="utf-8")
+    runners: dict[str, Callable[[int, int], float]] = {"procflow": procflow_runner(path)}
+    if not skip_simpy:
+        runners["simpy"] = run_simpy_forks
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    means: dict[str, list[float]] = {name: [] for name in runners}
+    for round_ in range(rounds):
+        for name, runner in runners.items():
+            rate, mean = best_rate(runner, cases, round_ + 1)
+            rates[name].append(rate)
+            means[name].append(mean)
+    print(
+        f"fork-heavy model (a fork of three branches, a nested race, a join), {cases:,} cases, "
+        f"best of {rounds} rounds (CPU time)"
+    )
+    for name in runners:
+        mean_hours = statistics.fmean(means[name]) / 3600.0
+        print(
+            f"  {name:<13} {max(rates[name]):>10,.0f} cases/s   mean cycle time {mean_hours:.3f}h"
+        )
+    if "simpy" not in runners:
+        print("  simpy         skipped")
+        return True
+    print(f"  procflow / simpy        {max(rates['procflow']) / max(rates['simpy']):6.1f}x")
+    gap, spread = agreement(means, "simpy")
+    agree = gap <= 4.0 * spread
+    print(
+        f"  mean cycle time: procflow - simpy = {gap / 60.0:.2f} min "
+        f"({'agree' if agree else 'DISAGREE'}: 4 standard errors = {4 * spread / 60.0:.2f} min)"
+    )
+    return agree
 
 
 # -- a heapq loop written for this one model ---------------------------------------------
@@ -651,7 +805,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--prosimos-python", help="an interpreter that has Prosimos")
     parser.add_argument(
-        "--skip", action="append", default=[], choices=("simpy", "ciw", "prosimos", "priority")
+        "--skip",
+        action="append",
+        default=[],
+        choices=("simpy", "ciw", "prosimos", "forks", "priority"),
+    )
+    parser.add_argument(
+        "--fork-cases", type=int, default=20_000, help="cases per run of the fork-heavy model"
     )
     args = parser.parse_args(argv)
     if "priority" not in args.skip and importlib.util.find_spec("simpy") is not None:
@@ -667,6 +827,11 @@ def main(argv: list[str] | None = None) -> int:
             "ciw": run_ciw,
         }
         skipped = dict.fromkeys(args.skip, "--skip")
+        if "forks" in skipped:
+            del skipped["forks"]
+            skip_forks = True
+        else:
+            skip_forks = False
         for name in ("simpy", "ciw"):
             if name not in skipped and importlib.util.find_spec(name) is None:
                 skipped[name] = INSTALL_BENCH
@@ -763,6 +928,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{small:.0f} MB, {args.memory_cases:,} cases {large:.0f} MB (target < 150 MB)"
             )
             ok = ok and large < 150.0
+        if not skip_forks:
+            ok = fork_section(Path(folder), args.fork_cases, args.rounds, "simpy" in skipped) and ok
         verdict = "OK" if ok else "TARGET MISSED"
         print(verdict + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
         return 0 if ok else 1

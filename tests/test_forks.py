@@ -94,3 +94,45 @@ def test_a_plain_process_has_no_forks() -> None:
     assert c.forks.sound
     assert c.fork == (False, False)
     assert c.join == (None, None)
+
+
+def test_forks_nest_deeper_than_the_recursion_limit() -> None:
+    """1,100 forks each nested in the previous one's first branch: lint and the analysis walk
+    them without recursion (no internal error), and the cycle time is the one path."""
+    import sys
+
+    from procflow._lint import lint
+    from procflow.analysis import analyze
+
+    n = 1_100
+    assert n > sys.getrecursionlimit()
+    steps = []
+    for i in range(n):
+        inner = f"f{i + 1}" if i + 1 < n else "leaf"
+        after = f"j{i - 1}" if i > 0 else "done"
+        steps.append(f"  f{i}: {{owner: a, duration: 1m, parallel: [{inner}, s{i}]}}")
+        steps.append(f"  s{i}: {{owner: a, duration: 1m, next: j{i}}}")
+        steps.append(f"  j{i}: {{join: all, owner: a, duration: 1m, next: {after}}}")
+    text = "\n".join(
+        [
+            "process: deep",
+            "owners: {a: {capacity: 500}}",
+            "arrivals: {rate: 1/h}",
+            "start: f0",
+            "steps:",
+            *steps,
+            f"  leaf: {{owner: a, duration: 1m, next: j{n - 1}}}",
+            "  done: {end: true}",
+        ]
+    )
+    process = load_text(text, "deep.yaml")
+    assert process.steps  # loaded
+    structure = CompiledProcess.of(process).forks
+    assert structure.sound
+    assert len(structure.forks) == n
+    findings = lint(process)
+    assert not [f for f in findings if "internal error" in f.message]
+    expected = analyze(process).cycle_time.expected
+    assert expected is not None
+    # f0 .. f1099, leaf, j1099 .. j0 (each s-branch runs beside a longer one): no waiting
+    assert expected == pytest.approx((2 * n + 1) * 60.0, rel=1e-3)

@@ -409,7 +409,14 @@ def crossing_edge(process: Process, compiled: CompiledProcess) -> Iterator[Viola
         inside = edge.target if found.enters else edge.source
         position = fork.branch_of(inside)
         branch = _branch_name(compiled, found.fork, position) if position >= 0 else "?"
-        if found.enters:
+        if found.enters and edge.target == fork.join:
+            message = (
+                f"{describe_transition(compiled, edge)} goes to {compiled.steps[edge.target]!r}, "
+                f"the join of fork {fork_id!r}, from outside the fork's branches: a join only "
+                "counts the branch tokens of its fork; lead the transition to the fork step, "
+                "or to a step after the join"
+            )
+        elif found.enters:
             message = (
                 f"{describe_transition(compiled, edge)} enters branch {branch!r} of fork "
                 f"{fork_id!r} at step {compiled.steps[edge.target]!r} from outside the fork: "

@@ -99,7 +99,8 @@ class StrayJoin(NamedTuple):
 
 
 class Crossing(NamedTuple):
-    """PF703: a transition entering a fork's branches from outside, or leaving them elsewhere."""
+    """PF703: a transition entering a fork's branches (or its join) from outside, or leaving
+    them other than into the join."""
 
     edge: int
     """Index into the compiled edges."""
@@ -163,7 +164,7 @@ def fork_structure(c: Tables) -> ForkStructure:
         if not (fork.region & shared)
         for u in _unjoined(c, fork, blocks[fork.step])
     )
-    return ForkStructure(forks, fork_at, join_of, unjoined, stray, _crossings(c, forks))
+    return ForkStructure(forks, fork_at, join_of, unjoined, stray, _crossings(c, forks, shared))
 
 
 def join_of_conflicts(stray: Sequence[StrayJoin]) -> frozenset[int]:
@@ -178,17 +179,36 @@ def _fork(c: Tables, f: int, block: _Block) -> Fork:
 
 
 def _block(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> _Block:
-    """Walk every branch of fork ``f`` up to the first join step, passing nested forks whole."""
-    known = blocks.get(f)
-    if known is not None:
-        return known
-    if f in open_:  # a fork nested in its own branches: crossing edges report it
-        return _Block(-1, frozenset(), (), ())
-    open_.add(f)
+    """Fork ``f``'s block, walking nested forks' blocks first (without recursion: forks nest
+    as deep as a file likes)."""
+    pending = [f]
+    while pending:
+        g = pending[-1]
+        if g in blocks:
+            pending.pop()
+            continue
+        open_.add(g)
+        inner = _walk(c, g, blocks, open_)
+        if inner >= 0:  # a nested fork to walk first
+            pending.append(inner)
+            continue
+        open_.discard(g)
+        pending.pop()
+    return blocks[f]
+
+
+def _walk(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> int:
+    """Walk every branch of fork ``f`` up to the first join step, passing nested forks whole.
+
+    Returns a nested fork whose block is still unknown (walk it, then ``f`` again), or -1
+    once ``f``'s block is in ``blocks``. A fork nested in its own branches (a cycle) counts
+    as a block without join: crossing edges report it.
+    """
     region: set[int] = set()
     reached: list[tuple[int, int]] = []
     order: list[tuple[int, ...]] = []
     successors, join, end, fork = c.successors, c.join, c.end, c.fork
+    empty = _Block(-1, frozenset(), (), ())
     for position, edge in enumerate(c.outgoing[f]):
         seen: set[int] = set()
         walk: list[int] = []
@@ -205,7 +225,11 @@ def _block(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> _Bl
             if end[u]:
                 continue
             if fork[u]:
-                inner = _block(c, u, blocks, open_)
+                inner = blocks.get(u)
+                if inner is None:
+                    if u not in open_:
+                        return u
+                    inner = empty
                 walk.extend(sorted(inner.region))
                 seen.update(inner.region)
                 if inner.join >= 0:
@@ -216,10 +240,8 @@ def _block(c: Tables, f: int, blocks: dict[int, _Block], open_: set[int]) -> _Bl
             stack.extend(reversed(successors[u]))
         region.update(walk)
         order.append(tuple(walk))
-    open_.discard(f)
-    block = _Block(_choose_join(reached), frozenset(region), tuple(reached), tuple(order))
-    blocks[f] = block
-    return block
+    blocks[f] = _Block(_choose_join(reached), frozenset(region), tuple(reached), tuple(order))
+    return -1
 
 
 def _choose_join(reached: Sequence[tuple[int, int]]) -> int:
@@ -258,16 +280,20 @@ def _unjoined(c: Tables, fork: Fork, block: _Block) -> list[Unjoined]:
     return found
 
 
-def _crossings(c: Tables, forks: Sequence[Fork]) -> tuple[Crossing, ...]:
-    """PF703: each crossing transition once, for the innermost fork it crosses."""
+def _crossings(c: Tables, forks: Sequence[Fork], shared: frozenset[int]) -> tuple[Crossing, ...]:
+    """PF703: each crossing transition once, for the innermost fork it crosses (transitions
+    into a join that several forks share are PF702's)."""
     found: dict[int, Crossing] = {}
     for fork in sorted(forks, key=lambda k: (len(k.region), k.step)):
         region = fork.region
         for edge in c.edges:
             u, v = edge.source, edge.target
-            if v < 0 or edge.number in found:
+            if v < 0 or edge.number in found or v in shared:
                 continue
-            if v in region and u not in region and u != fork.step:
+            outside = u not in region and u != fork.step
+            if (outside and (v in region or v == fork.join)) or u == v == fork.step:
+                # into the branches or the join from outside (the join itself included), or
+                # a fork that lists itself as a branch
                 found[edge.number] = Crossing(edge.number, fork.step, True)
             elif u in region and v not in region and v != fork.join and c.join[v] is None:
                 found[edge.number] = Crossing(edge.number, fork.step, False)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from functools import cached_property, partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from procflow.analysis import queueing
 from procflow.analysis.classes import classes_of
@@ -64,6 +64,9 @@ from procflow.distributions import (
 from procflow.errors import Problem, ProcessError, ProcflowError, SimulationError
 from procflow.gate import runnable
 from procflow.model import Process
+
+if TYPE_CHECKING:
+    from procflow.analysis.forks import BlockTimes
 
 #: Default utilization from which an owner counts as a bottleneck (PF502).
 BOTTLENECK_THRESHOLD = 0.85
@@ -225,6 +228,15 @@ class _Model:
                 self.shortest[step_id] = lower_bound(duration)
             if step.owner is not None:  # declared: the gate checked it (PF202)
                 self.owned[step.owner].append(step_id)
+        compiled = CompiledProcess.of(process)
+        if compiled.has_forks:  # the work a race withdraws is not done (approximate)
+            from procflow.analysis.forks import race_visits  # numpy: only for forks
+
+            work = {
+                compiled.index[s]: ((m or 0.0), (m or 0.0) ** 2 * (self.scv[s] or 0.0))
+                for s, m in self.mean.items()
+            }
+            self.visits = race_visits(compiled, self.visits, work)
         self.step_load = {s: rate * self.visits[s] * (m or 0.0) for s, m in self.mean.items()}
         self.load = {o: _total(self.step_load[s] for s in steps) for o, steps in self.owned.items()}
         self._check_finite()
@@ -309,6 +321,15 @@ class _Model:
 
     def _path(self, cost: dict[str, float | None]) -> tuple[float, list[str]] | None:
         process, chain = self.process, self.chain
+        compiled = CompiledProcess.of(process)
+        if compiled.has_forks:  # blocks take their slowest (or fastest) branch
+            from procflow.analysis.forks import floor_through  # numpy: only for forks
+
+            return floor_through(
+                compiled,
+                [cost[s] or 0.0 for s in compiled.steps],
+                [self.shortest[s] or 0.0 for s in compiled.steps],
+            )
         is_end = [process.steps[s].end for s in chain.steps]
         return fastest_path(chain, [cost[s] or 0.0 for s in chain.steps], is_end)
 
@@ -497,7 +518,37 @@ class _Model:
             visits[s] * (owners[o].wait_mean or 0.0) if o is not None else 0.0
             for s, o in self.active
         )
+        if self.blocks is not None:  # time through a fork is its slowest (fastest) branch's
+            return self._through_blocks(self.blocks), wait_time
         return wait_time + self.service_time, wait_time
+
+    @cached_property
+    def blocks(self) -> BlockTimes | None:
+        """The fork blocks' times (docs/parallel-work.md), or ``None`` without forks."""
+        compiled = CompiledProcess.of(self.process)
+        if not compiled.has_forks:
+            return None
+        from procflow.analysis.forks import BlockTimes, wait_variance  # numpy: only for forks
+
+        owners = self.owners
+        per_visit: dict[int, tuple[float, float]] = {}
+        for s, o in self.active:
+            mean, scv = self.mean[s] or 0.0, self.scv[s] or 0.0
+            wait = owners[o].wait_mean or 0.0 if o is not None else 0.0
+            spread = wait_variance(wait, owners[o].p_wait) if o is not None else 0.0
+            per_visit[compiled.index[s]] = (mean + wait, mean * mean * scv + spread)
+        return BlockTimes(compiled, per_visit)
+
+    def _through_blocks(self, blocks: BlockTimes) -> float:
+        """Expected cycle time: the steps outside every fork, plus each outermost block's time
+        per visit of its fork (approximate: docs/parallel-work.md)."""
+        inside = blocks.regions()
+        visits, per_visit = self.visits, blocks.per_visit
+        steps = blocks.compiled.steps
+        outside = _total(
+            visits[steps[u]] * mean for u, (mean, _v) in per_visit.items() if u not in inside
+        )
+        return outside + _total(visits[steps[f]] * blocks.block(f)[0] for f in blocks.top_level())
 
     def expected_cycle_time(self) -> float | None:
         return self.times[0]
@@ -509,8 +560,11 @@ class _Model:
         expected = self.times[0]
         return self.rate * expected if expected is not None else None
 
+    def has_forks(self) -> bool:
+        return self.blocks is not None
+
     def exact(self) -> bool:
-        if not self.chain.exact:
+        if not self.chain.exact or self.blocks is not None:  # fork blocks are approximated
             return False
         return all(o.exact for o in self.owners.values() if not o.external and o.load > 0.0)
 

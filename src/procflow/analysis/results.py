@@ -230,6 +230,11 @@ class CycleTime:
     def exact(self) -> bool:
         return self._source.exact()
 
+    @cached_property
+    def forks(self) -> bool:
+        """Whether the time through fork blocks is in it (approximated: docs/parallel-work.md)."""
+        return self._source.has_forks()
+
     def __repr__(self) -> str:
         return (
             f"CycleTime(expected={self.expected!r}, minimum={self.minimum!r}, "
@@ -237,13 +242,16 @@ class CycleTime:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "expected": self.expected,
             "minimum": self.minimum,
             "floor": self.floor,
             "exact": self.exact,
             "fastest_path": list(self.fastest_path),
         }
+        if self.forks:  # only a process with forks has the key (docs/parallel-work.md)
+            found["fork_blocks"] = "approximate: moment matching of branch times"
+        return found
 
 
 @dataclass(frozen=True)
@@ -365,6 +373,8 @@ class Figures(Protocol):
     def path_upper_bound(self, shortest: bool) -> float | None: ...
 
     def exact(self) -> bool: ...
+
+    def has_forks(self) -> bool: ...
 
     def rework_rate(self) -> float: ...
 

@@ -141,6 +141,9 @@ class Chain:
     _first: Sequence[int] = field(default_factory=list, repr=False)
     _unstable: list[list[int]] = field(default_factory=list, repr=False)
     _dropped_edges: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+    share: Sequence[float] = field(default=(), repr=False)
+    """Per step: the share of the tokens arriving there that makes a visit (``1/k`` at the
+    join of ``k`` branches, docs/parallel-work.md; empty: 1 everywhere)."""
 
     @property
     def size(self) -> int:
@@ -193,6 +196,8 @@ class _Graph:
     successors: Sequence[Sequence[int]]
     start: int
     bounded: list[tuple[int, int]]
+    fork: Sequence[bool]
+    share: list[float]
 
     @classmethod
     def of(cls, compiled: CompiledProcess) -> _Graph:
@@ -209,7 +214,20 @@ class _Graph:
             successors=compiled.successors,
             start=compiled.start,
             bounded=[(edges[e].source, e) for e in compiled.bounded],
+            fork=compiled.fork,
+            share=_join_shares(compiled),
         )
+
+
+def _join_shares(compiled: CompiledProcess) -> list[float]:
+    """Per step: the share of the tokens arriving there that is a visit -- ``1/k`` at the join
+    of a fork of ``k`` branches (all its branch tokens arrive, one token goes on), else 1."""
+    share = [1.0] * compiled.size
+    if compiled.has_forks:
+        for fork in compiled.forks.forks:
+            if fork.join >= 0:
+                share[fork.join] = 1.0 / len(fork.branches)
+    return share
 
 
 def _tracked_bounds(
@@ -501,7 +519,7 @@ class StateLayout:
         )
         local = self.local
         weights = [1.0 if (w := weight[e]) is None else w for e in edges]
-        share = math.fsum(weights)
+        share = 1.0 if self.graph.fork[u] else math.fsum(weights)  # a fork takes every branch
         if share <= 0.0:  # only p = 0 edges are left: equal shares, as documented
             weights, share = [1.0] * len(weights), float(len(weights))
         c = component_of[u]
@@ -623,14 +641,15 @@ class _Unroller:
         self.blocks.append([s])  # one way on: all that arrives moves on
         value = self.visits[s] = self.inflow[q]
         e = self.layout.graph.first[u]
-        state = self.state(t, self.layout.graph.target[e])
+        v = self.layout.graph.target[e]
+        state = self.state(t, v)
         dst = self.dst
         self.out[s] = range(len(dst), len(dst) + 1)
         dst.append(state)
         self.src.append(s)
         self.prob.append(1.0)
         self.via.append(e)
-        self.inflow[t] += value
+        self.inflow[t] += value * self.layout.graph.share[v]
 
     def solve_one(self, u: int, layer: int, q: int, shift: int) -> None:
         """Visits of the state of step ``u`` at position ``q``: its inflow over its exit share."""
@@ -654,13 +673,14 @@ class _Unroller:
             return
         self.visits[s] = value
         dst, inflow, target = self.dst, self.inflow, self.layout.graph.target
+        share = self.layout.graph.share
         k0 = len(dst)
         for e, p, t, f in zip(edges, probabilities, positions, flags, strict=True):
             if f:
                 t += shift
             dst.append(self.state(t, target[e]))
             if t != q:
-                inflow[t] += value * p
+                inflow[t] += value * p * share[target[e]]
         self.src.extend([s] * len(edges))
         self.prob.extend(probabilities)
         self.via.extend(edges)
@@ -677,7 +697,7 @@ class _Unroller:
                 order.append(q)
         if not order:
             return
-        taken = self.expand_loop(inside, index, order, layer, shift)
+        taken, arriving = self.expand_loop(inside, index, order, layer, shift)
         states = [self.state_of[q] for q in order]
         self.blocks.append(states)
         stuck = _stuck(index, [positions for _p, positions in taken])
@@ -686,11 +706,11 @@ class _Unroller:
             return
         passes = [
             [
-                (j, p)
-                for p, t in zip(probabilities, positions, strict=True)
+                (j, p * a)
+                for p, t, a in zip(probabilities, positions, shares, strict=True)
                 if (j := index.get(t)) is not None
             ]
-            for probabilities, positions in taken
+            for (probabilities, positions), shares in zip(taken, arriving, strict=True)
         ]
         exits = [
             math.fsum(p for p, t in zip(probabilities, positions, strict=True) if t not in index)
@@ -703,9 +723,9 @@ class _Unroller:
         for i, (probabilities, positions) in enumerate(taken):
             value = solution[i]
             visits[states[i]] = value
-            for p, t in zip(probabilities, positions, strict=True):
+            for p, t, a in zip(probabilities, positions, arriving[i], strict=True):
                 if t not in index:
-                    inflow[t] += value * p
+                    inflow[t] += value * p * a
                     leaving.append(value * p)
         # every case that enters a loop leaves it: when the solve lost that balance (a loop
         # left with a probability near the underflow limit) its visits are not to be trusted
@@ -720,13 +740,16 @@ class _Unroller:
         order: list[int],
         layer: int,
         shift: int,
-    ) -> list[tuple[list[float], list[int]]]:
+    ) -> tuple[list[tuple[list[float], list[int]]], list[list[float]]]:
         """Record the moves of a loop's states; states reached only from inside join ``order``.
 
-        Returns the ``(probabilities, positions)`` of each state of ``order``.
+        Returns the ``(probabilities, positions)`` of each state of ``order``, and per state
+        the arrival share (:attr:`Chain.share`) of each move's target.
         """
         dst, target, state_of = self.dst, self.layout.graph.target, self.state_of
+        share = self.layout.graph.share
         taken: list[tuple[list[float], list[int]]] = []
+        arriving: list[list[float]] = []
         i = 0
         while i < len(order):
             q = order[i]
@@ -748,8 +771,9 @@ class _Unroller:
             self.via.extend(edges)
             self.out[s] = range(k0, len(dst))
             taken.append((probabilities, positions))
+            arriving.append([share[target[e]] for e in edges])
             i += 1
-        return taken
+        return taken, arriving
 
     def dead_end(self, u: int) -> ProcessError:
         step = self.layout.graph.steps[u]
@@ -790,6 +814,7 @@ class _Unroller:
             _first=layout.graph.first,
             _unstable=self.unstable,
             _dropped_edges=layout.dropped_edges,
+            share=layout.graph.share if any(layout.graph.fork) else (),
         )
 
 
@@ -993,7 +1018,8 @@ def solve_visits(
     inflow = [0.0] * n
     inflow[chain.start] = 1.0
     visits = [0.0] * n
-    dst, prob, edge, out = chain.dst, chain.prob, chain.edge, chain._out
+    dst, edge, out = chain.dst, chain.edge, chain._out
+    prob = _arriving(chain)
     kept = [True] * len(dst) if skip is None else [not skip(e) for e in edge]
     block_of = [0] * n
     for b, members in enumerate(chain.blocks):
@@ -1005,7 +1031,7 @@ def solve_visits(
             arriving = inflow[x]
             ks = out[x]
             if any(dst[k] == x and kept[k] for k in ks):  # leaving: every other move, skipped too
-                leaving = math.fsum(prob[k] for k in ks if dst[k] != x or not kept[k])
+                leaving = math.fsum(chain.prob[k] for k in ks if dst[k] != x or not kept[k])
                 value = arriving / leaving if leaving > 0.0 else math.inf
             else:
                 value = arriving
@@ -1021,7 +1047,7 @@ def solve_visits(
             for m in members
         ]
         exits = [
-            math.fsum(prob[k] for k in out[m] if not kept[k] or dst[k] not in local)
+            math.fsum(chain.prob[k] for k in out[m] if not kept[k] or dst[k] not in local)
             for m in members
         ]
         solution = solve_loop(passes, [inflow[m] for m in members], exits, method=method)
@@ -1033,6 +1059,15 @@ def solve_visits(
     return visits
 
 
+def _arriving(chain: Chain) -> list[float]:
+    """Per transition: its probability times the arrival share of its target (docs/parallel-work.md:
+    only one of the ``k`` branch tokens arriving at a join makes a visit)."""
+    if not chain.share:
+        return chain.prob
+    share, steps = chain.share, chain.state_step
+    return [p * share[steps[d]] for p, d in zip(chain.prob, chain.dst, strict=True)]
+
+
 def solve_dense(chain: Chain) -> np.ndarray:
     """The same visits from one dense ``numpy.linalg.solve`` of ``(I - Q)^T v = e_start``.
 
@@ -1042,7 +1077,7 @@ def solve_dense(chain: Chain) -> np.ndarray:
 
     n = chain.size
     matrix = np.eye(n)
-    np.subtract.at(matrix, (np.array(chain.dst), np.array(chain.src)), np.array(chain.prob))
+    np.subtract.at(matrix, (np.array(chain.dst), np.array(chain.src)), np.array(_arriving(chain)))
     rhs = np.zeros(n)
     rhs[chain.start] = 1.0
     return np.asarray(np.linalg.solve(matrix, rhs))

@@ -152,10 +152,13 @@ def cycle_lines(analysis: Analysis) -> Text:
         )
     else:
         text.append(format_duration(cycle.expected, 3), style="bold")
-        text.append(
-            "  exact (M/M/c network)" if cycle.exact else "  approximate (Allen–Cunneen waits)",
-            style="dim",
-        )
+        if cycle.forks:
+            label = "  approximate (fork blocks by moment matching, docs/parallel-work.md)"
+        elif cycle.exact:
+            label = "  exact (M/M/c network)"
+        else:
+            label = "  approximate (Allen–Cunneen waits)"
+        text.append(label, style="dim")
     text.append("\n  minimum   ")
     if cycle.minimum is None:
         text.append(DASH)

@@ -183,10 +183,10 @@ def single_point_of_failure(ctx: LintContext) -> Iterator[Violation]:
 
     ## What it does
     Finds the steps every finished case passes through (the dominators of
-    all reachable end steps: there is no way round them; inside a fork
-    with `join: all` every branch runs, so the steps each branch must pass
-    on its way to the join count too) and reports each
-    one owned by a staff owner of `capacity: 1`. One finding per step, at
+    all reachable end steps: there is no way round them; inside a fork with
+    `join: all` every branch runs, so the steps each branch must pass on its
+    way to the join count too) and reports each one owned by a staff owner
+    of `capacity: 1`. One finding per step, at
     the step's `owner:`, naming the step and the owner. External owners
     (a pure delay) are not reported, nor is anything while a transition
     points to an unknown step (PF101), since the paths are not known yet.

@@ -44,7 +44,7 @@ from procflow.sim.budget import MAX_VISITS
 from procflow.sim.caseplan import ATTRIBUTES, CasePlan
 from procflow.sim.engine import EventSink, Progress, RunStats, run_replication
 from procflow.sim.groups import CaseTable
-from procflow.sim.plan import DELAY, STAFF, OwnerPlan, Plan
+from procflow.sim.plan import STAFF, OwnerPlan, Plan
 from procflow.sim.pools import Pool, Staff
 from procflow.sim.queues import Queue
 from procflow.sim.sampling import (
@@ -127,7 +127,7 @@ class _AttributedEngine(_Engine):
             )
             for a in cases.attributes
         ]
-        self.cumulative = [
+        self.attribute_cumulative = [
             [math.fsum(a.shares[: i + 1]) for i in range(len(a.shares) - 1)]
             for a in cases.attributes
         ]
@@ -176,7 +176,7 @@ class _AttributedEngine(_Engine):
         cases = self.case_plan
         values = case.values
         for a, buffer, cumulative in zip(
-            cases.attributes, self.attribute_draws, self.cumulative, strict=True
+            cases.attributes, self.attribute_draws, self.attribute_cumulative, strict=True
         ):
             pending = buffer.values
             if not pending:
@@ -208,26 +208,31 @@ class _AttributedEngine(_Engine):
     # ------------------------------------------------------------------ draws
 
     def _duration(self, case: _Case, index: int) -> float:
+        """The next duration of step ``index`` for this case's class (visit budget counted)."""
+        buffer = self.durations[index]
         by = self.class_durations[index]
         if by is not None:
             assert isinstance(case, _AttributedCase)
-            own = by.get(str(case.values.get(self.case_plan.by_duration[index].attribute)))  # type: ignore[union-attr]
-            if own is not None:
-                return float(self._draw(own))
-        return float(self._draw(self.durations[index]))
+            plan = self.case_plan.by_duration[index]
+            assert plan is not None
+            buffer = by.get(str(case.values.get(plan.attribute)), buffer)
+        assert buffer is not None
+        if not buffer.values:
+            self._refill(buffer, index)
+        return float(buffer.values.pop())
 
     def _segment(self, token: _Token, index: int) -> None:
         """The token engine's segment (same protocol), drawing durations by class."""
         drawn: list[tuple[int, float]] = []
-        steps, join_at, fork_at = self.steps, self.join_at, self.fork_at
+        fork_at, single, stop = self.fork_at, self.single, self.stop
         while True:
             drawn.append((index, self._duration(token.case, index)))
-            self._count(index)
             if fork_at[index] >= 0:
                 token.last, token.then = index, _FORK
                 break
-            index = self._route(token.case, index)
-            if steps[index].kind != DELAY or join_at[index]:
+            following = single[index]
+            index = following if following >= 0 else self._route(token.case, index)
+            if stop[index]:
                 token.last, token.then = -1, index
                 break
         drawn.reverse()

@@ -86,6 +86,7 @@ Replicate = Callable[..., RunStats]
 # event priorities at one instant: ends of work and delays, then arrivals at staff steps
 # (case order, then token order), then new cases
 _DONE, _STAFF, _NEW = 0, 1, 2
+_STAFF_KIND, _END_KIND = int(STAFF), int(END)
 _FORK = -1
 """A token's ``then`` when its segment ends at a fork: its branches come next."""
 
@@ -186,6 +187,7 @@ class _Engine:
         self.durations: list[Buffer | None] = [None] * n
         self.routes: list[Buffer | None] = [None] * n
         self._streams(seed, run)
+        self._tables()
         self.pools: list[Pool | None] = [
             None if owner.external else pool(owner) for owner in plan.owners
         ]
@@ -199,10 +201,10 @@ class _Engine:
         self.sequence = 0
         self.visits_made = 0
         self.stats = RunStats(run=run, cases=cases, warmup=warmup)
-        self.stats.visits = [0.0] * n
-        self.stats.wait_sum = [0.0] * n
-        self.stats.service_sum = [0.0] * n
-        self.stats.busy = [0.0] * len(plan.owners)
+        self.visit_count = self.stats.visits = [0.0] * n
+        self.wait_total = self.stats.wait_sum = [0.0] * n
+        self.service_total = self.stats.service_sum = [0.0] * n
+        self.busy_time = self.stats.busy = [0.0] * len(plan.owners)
         self.tracked: dict[int, list[float]] = {s: [] for s in plan.tracked}
         self.done: list[tuple[float, float, float, int]] = []
         self.folded = 0
@@ -239,22 +241,40 @@ class _Engine:
             buffer.refill()
         return buffer.values.pop()
 
+    def _tables(self) -> None:
+        """Per step, what the hot paths read, as plain lists (no attribute chains per visit)."""
+        steps = self.steps
+        self.kind = [int(step.kind) for step in steps]
+        self.stop = [
+            int(step.kind) != int(DELAY) or self.join_at[u] for u, step in enumerate(steps)
+        ]
+        """Per step: a segment ends before it (a staff step, a join or an end)."""
+        self.single = [
+            step.edges[0].target if len(step.edges) == 1 and step.routing != GENERAL else -1
+            for step in steps
+        ]
+        self.cumulative: list[list[float]] = []
+        for step in steps:
+            running, cumulative = 0.0, []
+            for edge in step.edges[:-1]:
+                running += edge.p
+                cumulative.append(running)
+            self.cumulative.append(cumulative)
+        owners = self.plan.owners
+        self.names = [step.id for step in steps]
+        self.owner_names = [owners[step.owner].id if step.owner >= 0 else None for step in steps]
+        self.staffed = [step.kind == STAFF for step in steps]
+
     def _route(self, case: _Case, index: int) -> int:
         """The next step after ``index``: by ``p``, bounded edges used up skipped."""
         step = self.steps[index]
-        if len(step.edges) == 1 and step.routing != GENERAL:
-            return step.edges[0].target
         if step.routing == CHOICE:
             return int(self._draw(self.routes[index]))
         u = float(self._draw(self.routes[index]))
         counters = case.counters
         open_ = [e for e in step.edges if e.bound < 0 or counters[e.bound] < e.max]
         if len(open_) == len(step.edges):
-            running, cumulative = 0.0, []
-            for edge in step.edges[:-1]:
-                running += edge.p
-                cumulative.append(running)
-            chosen = step.edges[bisect_right(cumulative, u)]
+            chosen = step.edges[bisect_right(self.cumulative[index], u)]
         else:
             chosen = _renormalized(open_, u)
         if chosen.feedback:
@@ -265,25 +285,33 @@ class _Engine:
 
     def _segment(self, token: _Token, index: int) -> None:
         """Draw step ``index`` and the pure delays after it, up to a staff step, join, fork or
-        end (the protocol of the module docstring)."""
+        end (the protocol of the module docstring). Part of the hot path: locals only."""
         drawn: list[tuple[int, float]] = []
-        steps, join_at, fork_at = self.steps, self.join_at, self.fork_at
+        durations, fork_at, single, stop = self.durations, self.fork_at, self.single, self.stop
         while True:
-            drawn.append((index, self._draw(self.durations[index])))
-            self._count(index)
+            buffer = durations[index]
+            assert buffer is not None
+            values = buffer.values
+            if not values:
+                self._refill(buffer, index)
+            drawn.append((index, values.pop()))
             if fork_at[index] >= 0:
                 token.last, token.then = index, _FORK
                 break
-            index = self._route(token.case, index)
-            if steps[index].kind != DELAY or join_at[index]:
+            following = single[index]
+            index = following if following >= 0 else self._route(token.case, index)
+            if stop[index]:
                 token.last, token.then = -1, index
                 break
         drawn.reverse()
         token.segment = drawn
 
-    def _count(self, index: int) -> None:
-        self.visits_made += 1
-        if self.visits_made > self.max_visits:
+    def _refill(self, buffer: Buffer, index: int) -> None:
+        """Refill a duration stream; stop a run past its visit budget (one draw per visit)."""
+        before = buffer.drawn
+        buffer.refill()
+        self.visits_made += buffer.drawn - before
+        if self.visits_made - len(buffer.values) > self.max_visits:
             raise SimulationError(
                 f"process {self.plan.process!r}: run {self.run_number + 1} passed "
                 f"{count(self.max_visits)} step visits (step {self.steps[index].id!r}) before "
@@ -306,10 +334,10 @@ class _Engine:
         if self.join_at[index] and not joined:
             self._join(token, index, now)
             return
-        kind = self.steps[index].kind
-        if kind == STAFF:
+        kind = self.kind[index]
+        if kind == _STAFF_KIND:
             self._schedule(now, _STAFF, token, (token, index))
-        elif kind == END:
+        elif kind == _END_KIND:
             self._finish(token, index, now)
         else:
             self._segment(token, index)
@@ -438,25 +466,25 @@ class _Engine:
     # ------------------------------------------------------------------ tallies
 
     def _record(self, token: _Token, index: int, arrived: float, start: float, end: float) -> None:
-        steps = self.steps
-        step = steps[index]
+        """A visit is over: log it and, past the warm-up, count it; busy time inside the window."""
         case = token.case
         if self.log is not None:
-            owner = self.plan.owners[step.owner].id if step.owner >= 0 else None
-            self.log.write_simulated(case.number + 1, step.id, owner, start, end)
+            self.log.write_simulated(
+                case.number + 1, self.names[index], self.owner_names[index], start, end
+            )
         if case.number >= self.warmup:
-            stats = self.stats
-            stats.visits[index] += 1
-            stats.wait_sum[index] += start - arrived
-            stats.service_sum[index] += end - start
-            sink = self.tracked.get(index)
-            if sink is not None:
-                sink.append(end - arrived)
-        if step.kind == STAFF:
-            low = max(start, self.window_start)
-            high = min(end, self.window_end)
+            self.visit_count[index] += 1
+            self.wait_total[index] += start - arrived
+            self.service_total[index] += end - start
+            if self.tracked:
+                sink = self.tracked.get(index)
+                if sink is not None:
+                    sink.append(end - arrived)
+        if self.staffed[index]:
+            low = start if start > self.window_start else self.window_start
+            high = end if end < self.window_end else self.window_end
             if high > low:
-                self.stats.busy[step.owner] += high - low
+                self.busy_time[self.steps[index].owner] += high - low
 
     def _finish(self, token: _Token, index: int, now: float) -> None:
         self._record(token, index, now, now, now)
@@ -504,7 +532,7 @@ class _Engine:
         block = source()
         upcoming = block.pop()
         while True:
-            if events and (events[0][0], events[0][1]) < (upcoming, _NEW):
+            if events and events[0][0] <= upcoming:  # same instant: events before a new case
                 now, _priority, _case, _token, _seq, payload = heappop(events)
                 self._event(now, payload)
                 continue
