@@ -34,11 +34,13 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from procflow.casedata import Attribute, ByValue, Categorical, Numeric
 from procflow.expressions import Condition, Value, compile_condition
+
+if TYPE_CHECKING:  # numpy is imported where a numeric attribute is sampled, not for lint
+    import numpy as np
 
 __all__ = [
     "MAX_COMBINATIONS",
@@ -61,6 +63,8 @@ MAX_COMBINATIONS = 100_000
 
 def draw_numeric(attribute: Numeric, rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` values of a numeric attribute (same sampling as the simulator's durations)."""
+    import numpy as np
+
     sampler = attribute.distribution.sampler()
     params = sampler.params
     match sampler.name:
@@ -142,6 +146,8 @@ class Points:
     def _sampled(
         cls, attributes: Mapping[str, Attribute], names: list[str], fixed: dict[str, Value]
     ) -> Points:
+        import numpy as np
+
         rng = np.random.default_rng(SAMPLE_SEED)
         columns: dict[str, list[Value]] = {}
         for name in names:
