@@ -40,6 +40,12 @@ on procflow's token engine beside the same model in SimPy (processes per
 branch, ``all_of`` and ``any_of``), ``--fork-cases`` cases a round, with the
 same agreement check on the mean cycle time (``--skip forks`` leaves it out).
 
+**Priority variant** (issue 14, docs/attributes.md): one pool of 3 servers,
+exponential(10m) work, arrivals 15/h (utilization 0.83), two classes (30 %
+urgent, 70 % routine) served by non-preemptive priority; procflow (the
+token engine with attributes) beside SimPy's ``PriorityResource``, both
+also held against Cobham's M/M/c priority formula per class.
+
 Targets: procflow >= 8x SimPy and >= 100x Prosimos; 1,000,000 cases under
 150 MB peak RSS. Exit status 1 when a measured target is missed or a
 model disagrees.
@@ -822,6 +828,105 @@ def peak_mb(path: Path, cases: int) -> float:
     return int(out.strip()) / 1024.0
 
 
+PRIORITY_MODEL = """\
+process: benchmark-priority
+owners:
+  agents: {capacity: 3}
+arrivals:
+  rate: 15/h
+attributes:
+  urgency: {urgent: 30%, routine: 70%}
+priority: urgency
+start: serve
+steps:
+  serve: {owner: agents, duration: exponential(10m), next: done}
+  done: {end: true}
+"""
+PRIORITY_SERVERS, PRIORITY_RATE, PRIORITY_MEAN, URGENT = 3, 15 / 3600, 600.0, 0.3
+
+
+def run_simpy_priority(cases: int, seed: int) -> tuple[float, float]:
+    """Mean waits ``(urgent, routine)`` of the priority model, the SimPy way."""
+    import simpy
+
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    agents = simpy.PriorityResource(env, PRIORITY_SERVERS)
+    waits: tuple[list[float], list[float]] = ([], [])
+
+    def case(env: simpy.Environment, urgent: int) -> simpy.events.ProcessGenerator:
+        arrived = env.now
+        with agents.request(priority=0 if urgent else 1) as request:
+            yield request
+            waits[0 if urgent else 1].append(env.now - arrived)
+            yield env.timeout(rng.expovariate(1.0 / PRIORITY_MEAN))
+
+    def source(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        for _ in range(cases):
+            yield env.timeout(rng.expovariate(PRIORITY_RATE))
+            env.process(case(env, rng.random() < URGENT))
+
+    env.process(source(env))
+    env.run()
+    return statistics.fmean(waits[0]), statistics.fmean(waits[1])
+
+
+def cobham_mmc(servers: int, rate: float, mean: float, share: float) -> tuple[float, float]:
+    """Non-preemptive M/M/c priority waits ``(urgent, routine)``, one service rate."""
+    load = rate * mean
+    term = sum(load**k / math.factorial(k) for k in range(servers))
+    last = load**servers / math.factorial(servers) / (1 - load / servers)
+    fifo = last / (term + last) * mean / (servers - load)
+    sigma1, sigma = share * load / servers, load / servers
+    return (
+        fifo * (1 - sigma) / (1 - sigma1),
+        fifo * (1 - sigma) / ((1 - sigma1) * (1 - sigma)),
+    )
+
+
+def priority_variant(cases: int, rounds: int) -> None:
+    """Time the priority model on procflow and SimPy; print rates and per-class waits."""
+    import procflow
+
+    process = procflow.load_text(PRIORITY_MODEL)
+
+    def run_procflow(seed: int) -> tuple[float, float]:
+        result = procflow.simulate(process, cases=cases, runs=1, seed=seed, warmup=0, jobs=1)
+        urgent = result["class:urgency=urgent.wait_time.mean"].mean
+        routine = result["class:urgency=routine.wait_time.mean"].mean
+        assert urgent is not None
+        assert routine is not None
+        return urgent, routine
+
+    def run_simpy(seed: int) -> tuple[float, float]:
+        return run_simpy_priority(cases, seed)
+
+    best: dict[str, float] = {}
+    waits: dict[str, list[tuple[float, float]]] = {"procflow": [], "simpy": []}
+    for round_ in range(rounds):
+        for name, run in (("procflow", run_procflow), ("simpy", run_simpy)):
+            start = time.process_time()
+            waits[name].append(run(round_ + 1))
+            best[name] = max(best.get(name, 0.0), cases / (time.process_time() - start))
+    theory = cobham_mmc(PRIORITY_SERVERS, PRIORITY_RATE, PRIORITY_MEAN, URGENT)
+    print(
+        f"priority variant (3 servers, 2 classes, non-preemptive), {cases:,} cases, "
+        f"best of {rounds} rounds (CPU time)"
+    )
+    for name in ("procflow", "simpy"):
+        urgent = statistics.fmean(w[0] for w in waits[name]) / 60.0
+        routine = statistics.fmean(w[1] for w in waits[name]) / 60.0
+        print(
+            f"  {name:<13} {best[name]:>10,.0f} cases/s   mean wait urgent {urgent:.2f} min, "
+            f"routine {routine:.2f} min"
+        )
+    print(
+        f"  Cobham (M/M/c priority)           urgent {theory[0] / 60:.2f} min, "
+        f"routine {theory[1] / 60:.2f} min"
+    )
+    print(f"  procflow / simpy      {best['procflow'] / best['simpy']:6.1f}x")
+
+
 TARGETS = {"simpy": 8.0, "prosimos": 100.0}  # procflow / peer, cases per second
 INSTALL_BENCH = "not installed (pip install --group bench)"
 
@@ -847,7 +952,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--prosimos-python", help="an interpreter that has Prosimos")
     parser.add_argument(
-        "--skip", action="append", default=[], choices=("simpy", "ciw", "prosimos", "forks")
+        "--skip",
+        action="append",
+        default=[],
+        choices=("simpy", "ciw", "prosimos", "forks", "priority"),
     )
     parser.add_argument(
         "--fork-cases", type=int, default=20_000, help="cases per run of the fork-heavy model"
@@ -859,6 +967,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.calendar:
         with tempfile.TemporaryDirectory() as folder:
             return calendar_main(args, Path(folder))
+    if "priority" not in args.skip and importlib.util.find_spec("simpy") is not None:
+        priority_variant(args.cases, args.rounds)
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "benchmark-customer-service.yaml"

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from procflow.cli import main
-from procflow.rules import FAMILIES, all_rules
+from procflow.rules import all_rules
 from procflow.rules.base import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +141,7 @@ def section(rule: Rule) -> str:
     body = re.sub(r"^## ", "### ", rule.doc, flags=re.MULTILINE)
     summary, _, rest = body.partition("\n")
     fixture, output = fired(rule.code)
-    family = FAMILIES[int(rule.code[2])]
+    family = rule.check.__module__.rsplit(".", 1)[-1]
     return (
         f"### {rule.code} {rule.name}\n\n"
         f"Default severity: **{rule.severity}** · family {rule.family} "

@@ -39,6 +39,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.pathfilter",
             "procflow.safetext",
             "procflow.calendars",
+            "procflow.expressions",
+            "procflow.casedata",
         ),
     ),
     ("model", ("procflow.model",)),
@@ -47,6 +49,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "compiled process",
         (
             "procflow.digraph",
+            "procflow.casestats",
             "procflow.forks",
             "procflow.compiled",
             "procflow.checks",

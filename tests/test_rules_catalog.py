@@ -49,6 +49,10 @@ SPEC = {
     "PF702": ("stray-join", "error"),
     "PF703": ("crossing-edge", "error"),
     "PF704": ("single-branch", "warning"),
+    # SPEC section 7.3: case attributes, rules, priorities
+    "PF801": ("unknown-attribute", "error"),
+    "PF802": ("no-default", "warning"),
+    "PF803": ("mixed-routing", "error"),
 }
 CAPACITY = {"PF501", "PF502", "PF503"}
 
@@ -110,6 +114,7 @@ def test_rule_families_match_their_modules() -> None:
         "PF5": "capacity",
         "PF6": "goals",
         "PF7": "forks",
+        "PF8": "attributes",
     }
     by_code = {"PF504": "workingtime", "PF505": "workingtime"}  # calendars: their own module
     for rule in all_rules():

@@ -58,7 +58,8 @@ def test_the_process_schema_counts_and_shows_enums_and_defaults() -> None:
     schema = schema_of("process")
     assert schema == json_schema()
     # 84 + parallel and join (docs/parallel-work.md) + 13 working-time keys (calendars)
-    assert len(list(properties(schema))) == 99
+    # + attributes, priority, when, where, by (docs/attributes.md)
+    assert len(list(properties(schema))) == 110
     step = schema["$defs"]["Step"]["properties"]
     assert "exponential" in step["duration"]["description"]
     stat = schema["$defs"]["Goal"]["properties"]["stat"]

@@ -61,7 +61,8 @@ def test_a_fork_on_office_hours_pauses_each_branch_and_joins_on_the_slowest() ->
     process = process_of(FORK)
     arrival = datetime(2027, 1, 8, 15, 0, tzinfo=AMS)  # a Friday
     plan = prepare(process, arrival - timedelta(hours=1))
-    assert plan.forks and replication(plan) is run_tokens
+    assert plan.forks
+    assert replication(plan) is run_tokens
     events = Events()
     stats = run_tokens(plan, 0, 1, 1, 0, log=events)
     origin = arrival - timedelta(hours=1)
@@ -97,4 +98,5 @@ def test_arrivals_follow_the_arrival_calendar_on_tokens() -> None:
     for step, begin, _ in events.rows:
         if step == "approve":
             moment = (start + timedelta(seconds=begin)).astimezone(AMS)
-            assert moment.weekday() < 5 and 9 <= moment.hour < 17, moment
+            assert moment.weekday() < 5, moment
+            assert 9 <= moment.hour < 17, moment

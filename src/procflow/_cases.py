@@ -9,7 +9,7 @@ of the process, and the event log written to a file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from procflow.eventlog.sinks import event_writer
 from procflow.loader import as_process
@@ -32,9 +32,12 @@ class Case(_RuntimeCase):
         case_id: str | None = None,
         clock: Clock | None = None,
         *,
+        attributes: Mapping[str, float | str] | None = None,
         _history: list[HistoryRecord] | None = None,
     ) -> None:
-        super().__init__(as_process(process, "Case"), case_id, clock, _history=_history)
+        super().__init__(
+            as_process(process, "Case"), case_id, clock, attributes=attributes, _history=_history
+        )
 
 
 def write_cases(path: str | os.PathLike[str], cases: Iterable[_RuntimeCase]) -> int:
@@ -48,7 +51,14 @@ def write_cases(path: str | os.PathLike[str], cases: Iterable[_RuntimeCase]) -> 
     complete event per visit), any other as CSV (``.gz``: compressed).
     The file is written atomically: a wrong argument leaves nothing behind.
     """
-    with event_writer(path) as log:
-        for case_id, step, owner, start, end in visit_rows(cases):
+    listed = list(cases)
+    names: dict[str, None] = {}
+    for case in listed:
+        names.update(dict.fromkeys(getattr(case, "attributes", {})))
+    with event_writer(path, attributes=tuple(names)) as log:
+        for case in listed:
+            if names and isinstance(case, _RuntimeCase):
+                log.set_case_attributes(case.id, case.attributes)
+        for case_id, step, owner, start, end in visit_rows(listed):
             log.write(case_id, step, owner, start, end)
         return log.rows

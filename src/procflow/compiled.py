@@ -49,11 +49,14 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from procflow import digraph
+from procflow.casedata import ByValue
+from procflow.casestats import Points, first_true_shares, mean_by
+from procflow.expressions import parse
 from procflow.forks import ForkStructure, fork_structure
 
 if TYPE_CHECKING:
-    from procflow.distributions import AnyDistribution
-    from procflow.model import Owner, Process
+    from procflow.casedata import Attribute
+    from procflow.model import Owner, Process, StepDuration, Transition
 
 __all__ = ["CompiledProcess", "Edge", "OwnerInfo", "StepKind"]
 
@@ -126,6 +129,30 @@ def _nothing() -> None:
 # builds an Edge without NamedTuple's keyword handling
 
 
+def _rule_shares(
+    edges: list[Edge], start: int, on: Mapping[str, Transition], attributes: Mapping[str, Attribute]
+) -> None:
+    """Give the conditional transitions of one step (``edges[start:]``) their shares as ``p``.
+
+    First-true routing over the attributes' joint distribution
+    (:mod:`procflow.casestats`: exact for categories, sampled for numbers),
+    so that every part of procflow that reads ``p`` -- the analytic model,
+    the probability checks -- sees how many cases really take each edge.
+    """
+    whens = [t.when for t in on.values()]
+    names: set[str] = set()
+    for when in whens:
+        if when is not None:
+            names |= _names(when)
+    shares = first_true_shares(whens, Points.of(attributes, names))
+    for i, share in enumerate(shares):
+        edges[start + i] = edges[start + i]._replace(p=share)
+
+
+def _names(when: str) -> frozenset[str]:
+    return parse(when).names
+
+
 class CompiledProcess:
     """A valid process as indexed, immutable tables (see the module docstring).
 
@@ -156,8 +183,8 @@ class CompiledProcess:
     """Per step: its ``join`` (``"all"`` or ``"first"``), or ``None`` when it joins nothing."""
     owner: tuple[str | None, ...]
     """Per step: the owner id as written, or ``None``."""
-    duration: tuple[AnyDistribution | None, ...]
-    """Per step: its duration distribution, or ``None``."""
+    duration: tuple[StepDuration | None, ...]
+    """Per step: its duration distribution (or ``by:`` form), or ``None``."""
     edges: tuple[Edge, ...]
     """Every transition in file order (unknown targets included, with target -1)."""
     first: tuple[int, ...]
@@ -226,6 +253,7 @@ class CompiledProcess:
         first: list[int] = []
         unknown: list[int] = []
         add, mark, new, get = edges.append, unknown.append, _tuple_new, index.get
+        attributes = process.attributes
         for u, (step_id, step) in enumerate(steps.items()):
             k = len(edges)
             first.append(k)
@@ -250,8 +278,11 @@ class CompiledProcess:
                     if v < 0:
                         mark(k)
                     path = ("steps", step_id, "on", trigger)
-                    add(new(Edge, (k, u, v, to, trigger, t.p, t.feedback, t.max, path)))
+                    p = mean_by(t.p, attributes) if isinstance(t.p, ByValue) else t.p
+                    add(new(Edge, (k, u, v, to, trigger, p, t.feedback, t.max, path)))
                     k += 1
+                if step.on and any(t.when is not None for t in step.on.values()):
+                    _rule_shares(edges, first[-1], step.on, attributes)
         first.append(len(edges))
         all_edges = tuple(edges)
         end = tuple([step.end for step in values])

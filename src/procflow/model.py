@@ -29,6 +29,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     PrivateAttr,
     StringConstraints,
     ValidationError,
@@ -36,7 +38,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, PydanticKnownError
 
 from procflow import metrics
 from procflow.calendars import (
@@ -50,7 +52,28 @@ from procflow.calendars import (
     weekly_profile,
     zone,
 )
-from procflow.distributions import DURATION_JSON_SCHEMA, Distribution
+from procflow.casedata import (
+    ATTRIBUTE_JSON_SCHEMA,
+    BY_JSON_SCHEMA,
+    PRIORITY_JSON_SCHEMA,
+    Attribute,
+    ByDuration,
+    ByValue,
+    Categorical,
+    Numeric,
+    Priority,
+    parse_attribute,
+    parse_by,
+    parse_condition,
+    parse_priority,
+)
+from procflow.distributions import (
+    _DISTRIBUTION_JSON_SCHEMA,
+    DURATION_JSON_SCHEMA,
+    AnyDistribution,
+    Distribution,
+    parse_distribution,
+)
 from procflow.errors import Position, Problem, ProcessError
 from procflow.source import Locator, NullSource, PatchedSource, Path, problems_from_errors
 from procflow.units import UnitError, format_duration, format_number, parse_duration, parse_rate
@@ -178,13 +201,6 @@ def _percent(value: Any) -> Any:
                 "procflow", "{value!r} is not a percentage: write e.g. 65%", {"value": value}
             ) from None
     return value
-
-
-Probability = Annotated[
-    float,
-    BeforeValidator(_percent, json_schema_input_type=float | str),
-]
-"""A probability, written ``0.65`` or ``65%``."""
 
 
 class Owner(BaseModel):
@@ -353,6 +369,111 @@ class Arrivals(BaseModel):
         return 1.0 if self.every is None else self.every.scv
 
 
+# --------------------------------------------------------------------------
+# case attributes (docs/attributes.md): the parsers live in procflow.casedata
+
+
+def _probability(value: Any) -> Any:
+    """``p``: a number in [0, 1], or the ``by:`` form of such numbers."""
+    if isinstance(value, ByValue):
+        return value
+    if isinstance(value, Mapping) and "by" in value:
+        return parse_by(value, _one_probability)
+    return _one_probability(value)
+
+
+def _one_probability(value: Any) -> float:
+    """A number in [0, 1], refused with pydantic's own error types (same messages as a
+    constrained float field); ``"65%"`` is 0.65."""
+    value = _percent(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticKnownError("float_type")
+    if not math.isfinite(value):
+        raise PydanticKnownError("finite_number")
+    if value < 0.0:
+        raise PydanticKnownError("greater_than_equal", {"ge": 0.0})
+    if value > 1.0:
+        raise PydanticKnownError("less_than_equal", {"le": 1.0})
+    return float(value)
+
+
+def _step_duration(value: Any) -> Any:
+    """``duration``: a distribution, or the ``by:`` form of distributions."""
+    if isinstance(value, ByDuration):
+        return value
+    if isinstance(value, Mapping) and "by" in value:
+        by = parse_by(value, parse_distribution)
+        return ByDuration(by.by, by.cases, by.fallback)
+    return parse_distribution(value)
+
+
+def _dump(value: Any) -> Any:
+    """Plain data for ``model_dump`` of the attribute-related values (as a file writes them)."""
+    if isinstance(value, ByValue):
+        cases = {key: _dump(v) for key, v in value.cases}
+        fallback = {} if value.fallback is None else {"else": _dump(value.fallback)}
+        return {"by": value.by, **cases, **fallback}
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, Categorical):
+        return dict(zip(value.values, value.shares, strict=True))
+    if isinstance(value, Numeric):
+        return value.text
+    if isinstance(value, Priority):
+        order = {} if value.order is None else {"order": list(value.order)}
+        return {"by": value.by, **order, "preemptive": value.preemptive}
+    return value
+
+
+Probability = Annotated[
+    float | ByValue[float],
+    PlainValidator(_probability),
+    PlainSerializer(_dump),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1},
+                {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]*)?\s*%\s*$"},
+                BY_JSON_SCHEMA,
+            ]
+        }
+    ),
+]
+"""A transition's ``p``: a number in [0, 1] (or a percentage, ``65%``) or
+``{by: attr, value: p, else: p}``."""
+
+StepDuration = Annotated[
+    AnyDistribution | ByDuration,
+    PlainValidator(_step_duration),
+    PlainSerializer(_dump),
+    WithJsonSchema({"anyOf": [_DISTRIBUTION_JSON_SCHEMA, BY_JSON_SCHEMA]}),
+]
+"""A step's ``duration``: a distribution or ``{by: attr, value: dist, else: dist}``."""
+
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+"""An attribute's name: like an id but without '-', which a condition would read as minus."""
+
+AttributeSpec = Annotated[
+    Attribute,
+    PlainValidator(parse_attribute),
+    PlainSerializer(_dump),
+    WithJsonSchema(ATTRIBUTE_JSON_SCHEMA),
+]
+PrioritySpec = Annotated[
+    Priority,
+    PlainValidator(parse_priority),
+    PlainSerializer(_dump),
+    WithJsonSchema(PRIORITY_JSON_SCHEMA),
+]
+
+
+def weigh_by_durations(process: Process) -> None:
+    """Give every ``by:`` duration the shares of its attribute (for its overall mean)."""
+    for step in process.steps.values():
+        if isinstance(step.duration, ByDuration):
+            step.duration.weigh(process.attributes.get(step.duration.by))
+
+
 class Transition(BaseModel):
     """One outgoing edge of a step: where to, how likely, and whether it sends work back."""
 
@@ -360,7 +481,13 @@ class Transition(BaseModel):
 
     to: Id = Field(description="The step this transition leads to.")
     p: Probability | None = Field(
-        default=None, ge=0.0, le=1.0, description="Probability: 0.65 or '65%'."
+        default=None,
+        description="Probability (0.65 or '65%'), or {by: attribute, value: p, else: p}.",
+    )
+    when: Annotated[str, BeforeValidator(parse_condition)] | None = Field(
+        default=None,
+        description='A condition over case attributes ("amount < 1000"); the first '
+        "transition whose condition holds is taken, one without 'when' is the default.",
     )
     feedback: bool = Field(
         default=False, description="Marks an edge that sends work back (rework, reopen)."
@@ -402,10 +529,11 @@ class Step(BaseModel):
     owner: Id | None = Field(
         default=None, description="The owner who does the step (an id under 'owners')."
     )
-    duration: Distribution | None = Field(
+    duration: StepDuration | None = Field(
         default=None,
         description="How long one visit takes: a duration ('5m', fixed) or a distribution "
-        "such as 'exponential(6m)', 'triangular(2m, 4m, 10m)', 'lognormal(1h, 20m)'.",
+        "such as 'exponential(6m)', 'triangular(2m, 4m, 10m)', 'lognormal(1h, 20m)'; or "
+        "{by: attribute, value: distribution, else: distribution}.",
     )
     next: Id | None = Field(default=None, description="The one unconditional next step.")
     on: dict[Id, TransitionSpec] | None = Field(
@@ -588,6 +716,11 @@ class Goal(BaseModel):
         default=None, description="When the goal must be met (a date, YYYY-MM-DD)."
     )
     owner: Id | None = Field(default=None, description="Who answers for the goal (an owner id).")
+    where: Annotated[str, BeforeValidator(parse_condition)] | None = Field(
+        default=None,
+        description="Scope the goal to cases whose attributes meet a condition "
+        "(\"severity == 'p1'\").",
+    )
 
     @model_validator(mode="after")
     def _target_fits_metric(self) -> Goal:
@@ -657,6 +790,19 @@ class Process(BaseModel):
     goals: list[Goal] = Field(
         default_factory=list, description="Targets the process should meet (SMART goals)."
     )
+    attributes: dict[AttributeName, AttributeSpec] = Field(
+        default_factory=dict,
+        description="Case attributes drawn once per case at arrival, by name: "
+        "{value: share} (categorical) or a distribution of numbers.",
+    )
+    priority: PrioritySpec | None = Field(
+        default=None, description="The attribute whose values order the queues."
+    )
+
+    @model_validator(mode="after")
+    def _weigh_by_durations(self) -> Process:
+        weigh_by_durations(self)
+        return self
 
     @field_validator("goals")
     @classmethod
@@ -819,6 +965,10 @@ def describe(path: Path, data: Any = None) -> str:
         return f"goal {name!r}" if isinstance(name, str) else f"goal #{int(goal) + 1}"
     if head == "arrivals":
         return "arrivals"
+    if head == "attributes" and len(path) >= 2:
+        return f"attribute {path[1]!r}"
+    if head == "priority":
+        return "priority"
     if head == "patch":
         return f"patch {'.'.join(str(p) for p in path[1:])}".strip()
     return ""

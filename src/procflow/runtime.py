@@ -42,15 +42,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Any
 
 from transitions import Machine
 
+from procflow.casedata import check_values
+from procflow.casestats import first_true
 from procflow.errors import CaseError, InvalidTrigger
+from procflow.expressions import Value, compile_condition
 from procflow.gate import runnable
 from procflow.model import Process
 
@@ -187,6 +191,7 @@ class Case:
         case_id: str | None = None,
         clock: Clock | None = None,
         *,
+        attributes: Mapping[str, Value] | None = None,
         _history: list[HistoryRecord] | None = None,
     ) -> None:
         runnable(process)  # the gate: raises ProcessError with every blocking problem
@@ -194,6 +199,10 @@ class Case:
         if case_id is not None and not str(case_id).strip():
             raise CaseError("a case id must be non-empty text (or None for a generated one)")
         self.id = str(case_id) if case_id is not None else uuid.uuid4().hex[:12]
+        try:
+            self._attributes = check_values(process.attributes, dict(attributes or {}))
+        except ValueError as exc:
+            raise CaseError(f"case {self.id!r}: {exc}") from None
         self._clock = clock or utc_now
         self._uses: dict[tuple[str, str], int] = {}
         self._limits = {
@@ -349,6 +358,54 @@ class Case:
     def branch_history(self, branch: str) -> tuple[HistoryRecord, ...]:
         """The visits of one branch (named by its first step), in order."""
         return tuple(record for record in self._history if record.branch == branch)
+
+    @property
+    def attributes(self) -> Mapping[str, Value]:
+        """The case's attribute values (docs/attributes.md), as given when it was opened."""
+        return MappingProxyType(self._attributes)
+
+    @property
+    def rule_choice(self) -> str | None:
+        """The trigger the step's rules choose for this case now, or ``None``.
+
+        First-true routing (docs/attributes.md): the first transition whose
+        ``when`` holds for the case's attributes, else the default (no
+        ``when``); used-up bounded transitions are skipped. ``None`` at an
+        end step and at a step whose transitions have no rules.
+        """
+        if self.done:
+            return None
+        step = self.state
+        transitions = self.process.steps[step].transitions
+        if all(t.when is None for t in transitions):
+            return None
+        open_ = [t for t in transitions if self._allowed(step, t.trigger)]
+        if not open_:
+            return None
+        conditions = [compile_condition(t.when) if t.when else None for t in open_]
+        return open_[first_true(conditions, self._attributes)].trigger
+
+    def advance(self) -> str:
+        """Take the transition the process decides for this case; return the new step.
+
+        That is the rule-chosen transition (:attr:`rule_choice`) at a step
+        with ``when:`` rules, or the only transition of a step that has one.
+        A step that branches by chance (``p``) or by a person's decision
+        needs :meth:`trigger` with the trigger's name: :class:`CaseError`
+        says so.
+        """
+        chosen = self.rule_choice
+        if chosen is None and not self.done:
+            allowed = self.available_triggers
+            if len(allowed) == 1:
+                chosen = allowed[0]
+            else:
+                shown = ", ".join(repr(a) for a in allowed) or "none"
+                raise CaseError(
+                    f"case {self.id!r}: step {self.state!r} has no rules to decide between "
+                    f"{shown}: call trigger() with the one that happened"
+                )
+        return self.trigger(chosen if chosen is not None else "next")
 
     def uses(self, step: str, trigger: str) -> int:
         """How often this case has taken ``trigger`` out of ``step``."""
@@ -537,6 +594,7 @@ class Case:
             "version": JSON_VERSION,
             "process": self.process.id,
             "case": self.id,
+            **({"attributes": dict(self._attributes)} if self._attributes else {}),
         }
         if self._forked:
             data["state"] = None if self._inside_fork else self.state
@@ -599,7 +657,10 @@ class Case:
                 f"cannot restore case {case_id!r}: 'state' is {state!r} but its history "
                 f"ends at {history[-1].step!r}"
             )
-        return cls(process, case_id, clock, _history=history)
+        attributes = data.get("attributes", {})
+        if not isinstance(attributes, dict):
+            raise CaseError(f"cannot restore case {case_id!r}: 'attributes' must be an object")
+        return cls(process, case_id, clock, attributes=attributes, _history=history)
 
 
 def _within(place: _Place, number: int) -> bool:

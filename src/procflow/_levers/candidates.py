@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from procflow.casedata import ByDuration, ByValue
 from procflow.distributions import (
     AnyDistribution,
     Empirical,
@@ -138,7 +139,10 @@ def effective_probabilities(process: Process, step_id: str) -> list[float] | Non
     Equal shares when no ``p`` is written, else each ``p`` over their sum;
     ``None`` when ``p`` is written on some transitions only (not runnable).
     """
-    given = [edge.p for edge in process.steps[step_id].transitions]
+    transitions = process.steps[step_id].transitions
+    if any(isinstance(e.p, ByValue) or e.when is not None for e in transitions):
+        return None  # p by attribute, or routing by rules: no single share to halve
+    given = [edge.p for edge in transitions if not isinstance(edge.p, ByValue)]
     if all(p is None for p in given):
         return [1.0 / len(given)] * len(given)
     if any(p is None for p in given):
@@ -202,8 +206,8 @@ def capacity_levers(process: Process) -> Iterator[Lever]:
 
 def duration_levers(process: Process) -> Iterator[Lever]:
     for step_id, step in process.steps.items():
-        if step.end or step.duration is None:
-            continue
+        if step.end or step.duration is None or isinstance(step.duration, ByDuration):
+            continue  # a `by:` duration has one distribution per class: no single lever
         shorter = scale_duration(step.duration, SHORTER)
         patch = {"steps": {step_id: {"duration": shorter}}}
         yield Lever("duration", step_id, str(step.duration), str(shorter), patch)

@@ -343,6 +343,10 @@ def _legend_table(diagram: Diagram) -> str:
     ]
     span = 2 * min(len(cells), LEGEND_COLUMNS)
     head = f'<TR><TD COLSPAN="{span}" ALIGN="LEFT"><B>Legend</B></TD></TR>'
+    rows += [
+        f'<TR><TD COLSPAN="{span}" ALIGN="LEFT">{_small(line, P.INK, 9)}</TD></TR>'
+        for line in diagram.legend_lines
+    ]
     return (
         '<TABLE BORDER="1" COLOR="#cbd5e0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2" '
         f'BGCOLOR="#ffffff">{head}{"".join(rows)}</TABLE>'

@@ -216,6 +216,8 @@ def to_mermaid(diagram: Diagram) -> str:
             name, statement, style = _legend_node(key)
             out.append(_INDENT * 2 + statement)
             legend_styles.append(f"style {name} {style}")
+        for number, line in enumerate(diagram.legend_lines):
+            out.append(f'{_INDENT * 2}legend_line{number}["{text(line)}"]')
         out.append(f"{_INDENT}end")
 
     for name, css in _CLASSES.items():

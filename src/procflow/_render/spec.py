@@ -30,6 +30,7 @@ from procflow._render.text import (
     wrap,
 )
 from procflow.calendars import describe_week
+from procflow.casedata import Categorical
 from procflow.findings import Finding, Severity
 from procflow.model import Goal, Owner, Process, Step, Transition
 
@@ -135,6 +136,8 @@ class Diagram:
     highlight: bool = False
     tooltip: str = ""
     """The title block's tooltip: the full title and goals when the drawing shortens them."""
+    legend_lines: tuple[str, ...] = ()
+    """Text lines under the legend's keys: the priority attribute, what ``[..]`` on an edge is."""
 
     def lane_nodes(self, lane: Lane) -> tuple[Node, ...]:
         by_id = {node.id: node for node in self.nodes}
@@ -262,7 +265,7 @@ def build_diagram(
     )
     if not legend:
         return diagram
-    return replace(diagram, legend=_legend_keys(diagram))
+    return replace(diagram, legend=_legend_keys(diagram), legend_lines=_attribute_lines(process))
 
 
 def flow_order(process: Process) -> dict[str, int]:
@@ -593,9 +596,27 @@ def _step_tooltip(process: Process, step_id: str) -> str:
 def _edge_tooltip(source: str, transition: Transition) -> str:
     caption = edge_caption(transition)
     text = f"{source} \u2192 {transition.to}" + (f": {caption}" if caption else "")
+    if transition.when is not None:
+        text += f"\nwhen {one_line(transition.when)}"
     if transition.description:
         text += f"\n{one_line(transition.description)}"
     return text
+
+
+def _attribute_lines(process: Process) -> tuple[str, ...]:
+    """Legend lines for case attributes (docs/attributes.md): priority, and rules on edges."""
+    lines: list[str] = []
+    priority = process.priority
+    if priority is not None:
+        attribute = process.attributes.get(priority.by)
+        values: tuple[str, ...] = attribute.values if isinstance(attribute, Categorical) else ()
+        order = priority.order or values
+        kind = "preemptive" if priority.preemptive else "non-preemptive"
+        shown = " > ".join(order)
+        lines.append(f"priority: {priority.by}" + (f" {shown}" if shown else "") + f" ({kind})")
+    if any(t.when is not None for _, t in process.edges()):
+        lines.append("[condition] on an edge: taken when it holds, first in file order")
+    return tuple(lines)
 
 
 def _goal_text(goal: Goal) -> str:

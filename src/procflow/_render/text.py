@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from procflow.casedata import ByDuration, ByValue
 from procflow.distributions import AnyDistribution, Empirical, Exponential, Fixed
 from procflow.model import Transition
 from procflow.units import format_duration, format_number
@@ -69,7 +70,7 @@ def wrap(text: str, width: int = WRAP, max_lines: int = MAX_LINES) -> tuple[str,
     return tuple(lines)
 
 
-def duration_text(duration: AnyDistribution | None) -> str | None:
+def duration_text(duration: AnyDistribution | ByDuration | None) -> str | None:
     """A duration as people read it on a wall chart: ``6m``, ``exp 6m``, ``lognormal(4m, 2m)``.
 
     Numbers keep three significant digits (``1.67d``, not ``1.66667d``).
@@ -77,6 +78,8 @@ def duration_text(duration: AnyDistribution | None) -> str | None:
     match duration:
         case None:
             return None
+        case ByDuration():
+            return f"by {duration.by}"
         case Fixed():
             return format_duration(duration.value, 3)
         case Exponential():
@@ -115,8 +118,12 @@ def edge_caption(transition: Transition) -> str | None:
     parts: list[str] = []
     if transition.trigger != "next":
         parts.append(transition.trigger)
-    if transition.p is not None:
+    if isinstance(transition.p, ByValue):
+        parts.append(f"p by {transition.p.by}")
+    elif transition.p is not None:
         parts.append(percent(transition.p))
+    if transition.when is not None:
+        parts.append(f"[{shorten(transition.when, CONDITION_WIDTH)}]")
     if transition.max is not None:
         parts.append(f"\u2264{transition.max}\u00d7")
     return " ".join(parts) or None
@@ -142,3 +149,17 @@ def rate_text(per_second: float) -> str:
     if whole(per_day) or per_hour < 1:
         return f"{format_number(per_day, 3)}/d"
     return f"{format_number(per_hour, 3)}/h"
+
+
+CONDITION_WIDTH = 24
+"""The longest condition written on an edge; the tooltip has the whole text."""
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis (conditions on edges).
+
+    >>> shorten("amount >= 1000 and amount < 10000", 16)
+    'amount >= 1000 …'
+    """
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 2].rstrip() + " \u2026"

@@ -38,6 +38,7 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING, NamedTuple
 
 from procflow.analysis import queueing
+from procflow.analysis.classes import classes_of
 from procflow.analysis.goals import estimate_goals
 from procflow.analysis.linear import safe_sum as _total
 from procflow.analysis.results import (
@@ -53,6 +54,7 @@ from procflow.analysis.results import (
 from procflow.analysis.routing import MAX_STATES, Chain, build_chain, fastest_path
 from procflow.analysis.routing import rework_probability as _rework_probability
 from procflow.analysis.workweek import effective_capacity, keeps_hours, weekly_rate
+from procflow.casedata import ByDuration
 from procflow.checks import without_duration
 from procflow.compiled import CompiledProcess
 from procflow.distributions import (
@@ -221,6 +223,9 @@ class _Model:
             duration = step.duration
             if duration is None:  # unreachable (checked above)
                 self.mean[step_id] = self.scv[step_id] = self.shortest[step_id] = None
+            elif isinstance(duration, ByDuration):  # a mixture over the attribute's shares
+                self.mean[step_id], self.scv[step_id] = duration.mean, duration.scv
+                self.shortest[step_id] = duration.lower
             else:
                 self.mean[step_id], self.scv[step_id] = duration_figures(duration)
                 self.shortest[step_id] = lower_bound(duration)
@@ -715,6 +720,7 @@ def analyze(
         poisson=model.poisson,
         bottleneck_threshold=bottleneck_threshold,
         routing=Routing(chain.size, chain.bounds, chain.dropped),
+        classes=(lambda a: classes_of(process, a, analyze)) if process.priority else None,
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple, Protocol, TypeVar
 
+from procflow.analysis.classes import Classes
 from procflow.analysis.routing import Bound
 
 
@@ -403,8 +404,10 @@ class Analysis:
         poisson: bool,
         bottleneck_threshold: float,
         routing: Routing,
+        classes: Callable[[Analysis], Classes | None] | None = None,
     ) -> None:
         self._source = source
+        self._classes = classes
         self.process = process
         self.arrival_rate_per_hour = arrival_rate_per_hour
         self.arrival_scv = arrival_scv
@@ -414,6 +417,12 @@ class Analysis:
 
     def __repr__(self) -> str:
         return f"<Analysis of process {self.process!r}>"
+
+    @cached_property
+    def classes(self) -> Classes | None:
+        """Figures per class of the ``priority`` attribute and per outcome (docs/attributes.md),
+        or ``None`` for a process without a categorical priority."""
+        return self._classes(self) if self._classes is not None else None
 
     @cached_property
     def loads(self) -> Mapping[str, OwnerLoad]:
@@ -576,4 +585,6 @@ class Analysis:
                 "routing": self.routing.to_dict(),
             }
         )
+        if self.classes is not None:
+            document.update(finite(self.classes.to_dict()))
         return document

@@ -21,6 +21,7 @@ from procflow._version import __version__
 from procflow.bpmn.layout import Layout, lay_out
 from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, PF
 from procflow.bpmn.params import write_params
+from procflow.casedata import ByDuration, ByValue
 from procflow.errors import RenderError
 from procflow.model import Process
 from procflow.units import format_number
@@ -130,12 +131,33 @@ class _Flows:
             )
 
 
+def _refuse_attributes(process: Process) -> None:
+    """Name what BPMN export cannot carry yet (docs/attributes.md), never drop it silently."""
+    found: list[str] = []
+    if process.attributes:
+        found.append(f"attributes ({', '.join(process.attributes)})")
+    if process.priority is not None:
+        found.append(f"priority ({process.priority.by})")
+    rules = [f"{s}.{t.trigger}" for s, t in process.edges() if t.when is not None]
+    if rules:
+        found.append(f"conditions on {', '.join(rules)}")
+    by = [s for s, st in process.steps.items() if isinstance(st.duration, ByDuration)]
+    by += [f"{s}.{t.trigger}" for s, t in process.edges() if isinstance(t.p, ByValue)]
+    if by:
+        found.append(f"values by attribute on {', '.join(by)}")
+    if found:
+        raise RenderError(
+            f"{process.id}: BPMN export does not carry case attributes yet: " + "; ".join(found)
+        )
+
+
 def export(process: object, *, params: bool = False) -> tuple[bytes, str | None]:
     """BPMN 2.0 XML bytes for ``process``, and the Prosimos JSON text when ``params``."""
     if not isinstance(process, Process):
         raise TypeError(
             f"export_bpmn() takes a Process (procflow.load(path)), not {type(process).__name__}"
         )
+    _refuse_attributes(process)
     graph = _Flows(process)
     known = {n for n, _, _ in graph.nodes}
     for flow in graph.flows:

@@ -32,6 +32,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from procflow.casedata import ByDuration
 from procflow.distributions import Distribution
 from procflow.errors import ProcflowError
 from procflow.model import Process
@@ -277,6 +278,11 @@ def write_params(process: Process) -> str:
     for step_id, step in process.steps.items():
         if step.end or step.duration is None:
             continue
+        if isinstance(step.duration, ByDuration):
+            raise ParamsError(
+                f"step {step_id!r}: a duration by attribute ({step.duration}) has no Prosimos "
+                "form; export without --params or give the step one distribution"
+            )
         resource = step.owner if step.owner in process.owners else None
         entry = {"resource_id": resource or "_no_owner", **to_prosimos(step.duration)}
         tasks.append({"task_id": step_id, "resources": [entry]})

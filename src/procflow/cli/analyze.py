@@ -216,6 +216,27 @@ def goals_table(analysis: Analysis) -> Table:
     return table
 
 
+def classes_table(analysis: Analysis) -> Table | None:
+    """Per class of the priority attribute: share, waiting and cycle time (docs/attributes.md)."""
+    classes = analysis.classes
+    if classes is None:
+        return None
+    kind = "preemptive" if classes.preemptive else "non-preemptive"
+    table = titled_table(f"By {classes.attribute} (priority, {kind}, most urgent first)")
+    for column in ("class", "share", "wait per case", "cycle time", "model"):
+        table.add_column(column, justify="left" if column in ("class", "model") else "right")
+    for figures in classes.figures:
+        exact = all(c.exact for c in figures.owners.values() if c.rate > 0.0)
+        table.add_row(
+            figures.value,
+            percent(figures.share),
+            _duration(figures.wait_per_case(classes.owner_of)),
+            _duration(figures.cycle_time(classes.owner_of)),
+            Text("exact" if exact else "approx", style="dim"),
+        )
+    return table
+
+
 def notes(analysis: Analysis) -> list[str]:
     """What the reader must know to trust the figures."""
     lines: list[str] = []
@@ -282,6 +303,9 @@ def print_analysis(analysis: Analysis, console: Console, source: str | None = No
     header.append(f"\n{arrivals} · {routing}", style="dim")
     parts: list[Table | Text] = [header, Text(), owners_table(analysis), Text()]
     parts += [steps_table(analysis), Text(), cycle_lines(analysis)]
+    classes = classes_table(analysis)
+    if classes is not None:
+        parts += [Text(), classes]
     if analysis.goals:
         parts += [Text(), goals_table(analysis)]
     lines = [f"[dim]note:[/dim] {safe(line)}" for line in notes(analysis)]

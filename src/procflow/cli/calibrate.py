@@ -52,6 +52,7 @@ from procflow.eventlog.calibrate import (
     Calibration,
     calibrate,
 )
+from procflow.eventlog.rules import read_attributes
 from procflow.fileio import write_atomic
 from procflow.loader import STDIN, display_name, load
 
@@ -211,6 +212,7 @@ def calibrate_command(
         probabilities=not no_probabilities,
         arrivals=not no_arrivals,
         processing_time=processing_time,
+        attributes=read_attributes(log_path, process)[0],
     )
     if target == STDOUT:
         sys.stdout.write(result.text)

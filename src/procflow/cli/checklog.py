@@ -45,6 +45,7 @@ from procflow.cli.params import (
 )
 from procflow.eventlog.calibrate import rate_text
 from procflow.eventlog.conformance import LogReport, check_log
+from procflow.eventlog.rules import RuleReport, check_rules, read_attributes
 from procflow.eventlog.timestamps import to_datetime
 from procflow.eventlog.workhours import DAY_NAMES
 from procflow.loader import display_name, load
@@ -368,6 +369,23 @@ def notes(report: LogReport) -> list[str]:
     return lines
 
 
+def rules_table(rules: RuleReport) -> Table:
+    """Departures from rule-routed steps against the rules, by the attributes in the log."""
+    table = titled_table(f"Rules (attributes of {rules.cases_with_attributes:,} cases in the log)")
+    for column in ("step", "departures", "follow the rules", "example deviation"):
+        table.add_column(column, justify="right" if column == "departures" else "left")
+    for check in rules.steps.values():
+        share = percent(check.followed / check.checked) if check.checked else DASH
+        example = DASH
+        if check.examples:
+            first = check.examples[0]
+            example = (
+                f"case {first['case']}: went to {first['observed']}, rules say {first['expected']}"
+            )
+        table.add_row(check.step, f"{check.checked:,}", share, example)
+    return table
+
+
 def print_report(report: LogReport, console: Console, path: str, log_path: str, top: int) -> None:
     parts: list[Table | Text] = [header(report, path, log_path), Text()]
     parts += conformance_part(report, top)
@@ -423,13 +441,19 @@ def check_log_command(
     process = load(path)
     log = open_log(log_path, options)
     report = check_log(process, log)
+    values, unreadable = read_attributes(log_path, process)
+    rules = check_rules(process, log, values, unreadable) if values else None
     if output_format == "json":
         document = {**report.to_dict(), "file": display_name(path)}
+        if rules is not None:
+            document["rules"] = rules.to_dict()
         if threshold is not None:
             document["min_conformance"] = threshold
         write_json(document)
     else:
         print_report(report, make_console(), display_name(path), log_path, top)
+        if rules is not None:
+            make_console().print(rules_table(rules))
     if threshold is not None and not report.conformance >= threshold:
         if output_format == "text":
             make_console(stderr=True).print(

@@ -260,10 +260,37 @@ def simulation_report(
     extra = f" · with {', '.join(changes)}" if changes else ""
     parts: list[RenderableType] = [header(result, source, extra), Text(), kpi_table(result)]
     parts += [Text(), owners_table(result), Text(), PlainTable(steps_table(result, owners or {}))]
+    if result.groups is not None:
+        classes, outcomes = result.groups
+        if classes:
+            attribute = classes[0][0].split(":", 1)[1].split("=", 1)[0]
+            parts += [Text(), group_table(result, f"By {attribute} (priority)", classes)]
+        parts += [Text(), group_table(result, "By outcome (end step)", outcomes)]
     if result.goals:
         parts += [Text(), goals_table(result)]
     parts += [_note(note) for note in result.notes]
     return Group(*parts)
+
+
+def group_table(result: SimulationResult, title: str, groups: list[tuple[str, str]]) -> Table:
+    """Share, cycle time (mean with its interval, p90) and waiting per class or outcome."""
+    table = titled_table(title)
+    for column in ("", "share", "cycle time", "95% CI", "p90", "waiting"):
+        table.add_column(column, justify="left" if not column else "right")
+    for prefix, label in groups:
+        share = result.kpis.get(f"{prefix}.share")
+        mean = result.kpis.get(f"{prefix}.cycle_time.mean")
+        p90 = result.kpis.get(f"{prefix}.cycle_time.p90")
+        wait = result.kpis.get(f"{prefix}.wait_time.mean")
+        table.add_row(
+            label,
+            percent(share.mean) if share is not None and share.mean is not None else DASH,
+            show("cycle_time.mean", mean.mean if mean is not None else None),
+            interval("cycle_time.mean", mean.ci95 if mean is not None else None),
+            show("cycle_time.p90", p90.mean if p90 is not None else None),
+            show("wait_time.mean", wait.mean if wait is not None else None),
+        )
+    return table
 
 
 def _note(text: str, scenario: str | None = None) -> Text:

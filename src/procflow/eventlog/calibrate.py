@@ -50,10 +50,12 @@ returned, so a calibration never produces a file procflow cannot read.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from procflow.analysis.analyzer import analyze_or_none
+from procflow.casedata import ByDuration, ByValue, Categorical
 from procflow.distributions import Fixed, _Dist, parse_distribution
 from procflow.errors import ConfigError, ProcessError, ProcflowError
 from procflow.eventlog.conformance import LogReport, check_log
@@ -61,9 +63,11 @@ from procflow.eventlog.events import Event
 from procflow.eventlog.fitting import Fit, fit_all
 from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements
+from procflow.eventlog.rules import attribute_shares
 from procflow.eventlog.stats import Sample
 from procflow.eventlog.workhours import working_service
 from procflow.eventlog.yamledit import EditError, TextEdits
+from procflow.expressions import Value
 from procflow.gate import ensure_runnable
 from procflow.loader import load_text
 from procflow.model import Process
@@ -277,12 +281,17 @@ def calibrate(
     probabilities: bool = True,
     arrivals: bool = True,
     processing_time: bool = False,
+    attributes: Mapping[str, Mapping[str, Value]] | None = None,
 ) -> Calibration:
     """Fit ``process`` to ``log``; see the module docstring for the rules.
 
     ``processing_time``: in a log without start times, fit the processing
     time estimated from resource availability (as ``procflow discover``
     does) instead of the elapsed time between completions.
+
+    ``attributes`` (``{case: {attribute: value}}``, from
+    :func:`procflow.eventlog.rules.read_attributes`) fits the shares of the
+    categorical attributes (docs/attributes.md).
 
     >>> result = calibrate(procflow.load("p.yaml"), read_log("events.csv"))  # doctest: +SKIP
     >>> print(result.text)                                                  # doctest: +SKIP
@@ -307,6 +316,8 @@ def calibrate(
         _calibrate_probabilities(process, m, edits, changes, kept, min_observations)
     if arrivals:
         _calibrate_arrivals(process, m, edits, changes, kept, min_observations)
+    if attributes:
+        _calibrate_attributes(process, attributes, edits, changes, kept, min_observations)
     text = edits.apply()
     try:
         calibrated = load_text(text, source.file)
@@ -385,6 +396,9 @@ def _calibrate_durations(
             note = f"{basis}; {best.family}, the only family that fits these values"
         if best.family == "fixed":
             note = f"{basis}; every observation is the same"
+        if isinstance(step.duration, ByDuration):  # one fit per class is future work
+            kept.append(CalibrationChange("duration", step_id, old, old, sample.n, "by attribute"))
+            continue
         if basis == PROCESSING_BASIS:
             new, note = _zero_aware(sample, basis)
         if step.duration is not None and new == distribution_text(step.duration):
@@ -417,6 +431,9 @@ def _calibrate_probabilities(
     for step_id, edges in m.index.out.items():
         if len(edges) < 2 or m.index.compiled.fork[edges[0].source]:  # a fork takes every branch
             continue
+        step = process.steps[step_id]
+        if any(t.when is not None or isinstance(t.p, ByValue) for t in step.transitions):
+            continue  # routed by rules or by attribute: no probability to fit (docs/attributes.md)
         bounded = any(e.max is not None for e in edges)
         counts = [m.free_counts[e.number] for e in edges]
         departures = sum(counts)
@@ -455,6 +472,41 @@ def _calibrate_probabilities(
                 edits.insert(path, "p", share, after="to")
             note = f"{count} of {departures} {basis}"
             changes.append(CalibrationChange("p", subject, old, share, departures, note))
+
+
+def _calibrate_attributes(
+    process: Process,
+    attributes: Mapping[str, Mapping[str, Value]],
+    edits: TextEdits,
+    changes: list[CalibrationChange],
+    kept: list[CalibrationChange],
+    minimum: int,
+) -> None:
+    """The shares of each categorical attribute, from the values of the log's cases."""
+    for name, (cases, shares) in attribute_shares(process, attributes).items():
+        declared = process.attributes[name]
+        assert isinstance(declared, Categorical)
+        old = str(declared)
+        if cases < minimum:
+            kept.append(
+                CalibrationChange("attribute", name, old, old, cases, f"{cases} < {minimum}")
+            )
+            continue
+        counts = [round(shares[v] * cases) for v in declared.values]
+        written = round_shares(counts, _digits(cases))
+        new = (
+            "{"
+            + ", ".join(f"{v}: {s}" for v, s in zip(declared.values, written, strict=True))
+            + "}"
+        )
+        if all(
+            math.isclose(float(s), share, abs_tol=1e-12)
+            for s, share in zip(written, declared.shares, strict=True)
+        ):
+            kept.append(CalibrationChange("attribute", name, old, new, cases, "unchanged"))
+            continue
+        edits.replace(("attributes", name), new, raw=True)
+        changes.append(CalibrationChange("attribute", name, old, new, cases, f"{cases} cases"))
 
 
 def _calibrate_arrivals(

@@ -12,6 +12,7 @@ own CSV columns keep step ids.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import datetime
 
 from procflow.errors import ConfigError
@@ -44,6 +45,7 @@ def event_writer(
     *,
     columns: str = "procflow",
     epoch: datetime | None = None,
+    attributes: Sequence[str] = (),
 ) -> CsvEventWriter | XesEventWriter:
     """The writer for ``path``: XES for ``.xes``/``.xes.gz``, else CSV (``.gz``: gzip).
 
@@ -66,8 +68,13 @@ def event_writer(
         if names is not None:  # a title XML cannot carry (a control character): the id instead
             names = {step: name if writable(name) else step for step, name in names.items()}
         return XesEventWriter(path, start, names=names, ends=ends)
+    attributes = tuple(process.attributes) if process is not None else tuple(attributes)
     return CsvEventWriter(
-        path, start, columns=columns, names=names if columns != "procflow" else None
+        path,
+        start,
+        columns=columns,
+        names=names if columns != "procflow" else None,
+        attributes=attributes,
     )
 
 

@@ -31,7 +31,7 @@ import gzip
 import io
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -161,6 +161,7 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
         *,
         columns: str = "procflow",
         names: Mapping[str, str] | None = None,
+        attributes: Sequence[str] = (),
     ) -> None:
         if os.fspath(path).lower().endswith((".xes", ".xes.gz")):
             raise ConfigError(
@@ -173,7 +174,10 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
             )
         self.path = path
         self.epoch = epoch
-        self.header = LOG_COLUMNS[columns]
+        self.header = (*LOG_COLUMNS[columns], *attributes)
+        self.attributes = tuple(attributes)
+        """Case attribute columns written after the standard ones (docs/attributes.md)."""
+        self._values: dict[str, tuple[str, ...]] = {}
         self.names = dict(names or {})
         self.rows = 0
         self._output = TextOutput(path)
@@ -197,6 +201,16 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
     ) -> None:
         self._output.close(kind, error, trace)
 
+    def set_case_attributes(self, case: str | int, attributes: Mapping[str, object]) -> None:
+        """The case's attribute values, written in the attribute columns of its rows."""
+        if self.attributes:
+            self._values[str(case)] = tuple(_cell(attributes.get(name)) for name in self.attributes)
+
+    def _extra(self, case: str | int) -> tuple[str, ...]:
+        if not self.attributes:
+            return ()
+        return self._values.get(str(case), ("",) * len(self.attributes))
+
     def write(
         self, case: str, step: str, owner: str | None, start: datetime, end: datetime
     ) -> None:
@@ -204,7 +218,7 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
         activity = self.names.get(step, step)
         row = (protect_cell(case), protect_cell(activity), protect_cell(owner or ""))
         writer = self._quoting if any("\r" in cell for cell in row) else self._writer
-        writer.writerow((*row, format_timestamp(start), format_timestamp(end)))
+        writer.writerow((*row, format_timestamp(start), format_timestamp(end), *self._extra(case)))
         self.rows += 1
 
     def write_simulated(
@@ -228,6 +242,16 @@ class CsvEventWriter(AbstractContextManager["CsvEventWriter"]):
                 owner or "",
                 format_timestamp(simulated_instant(epoch, start)),
                 format_timestamp(simulated_instant(epoch, end)),
+                *self._extra(case),
             )
         )
         self.rows += 1
+
+
+def _cell(value: object) -> str:
+    """An attribute value as a CSV cell: numbers in full precision, text protected."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return protect_cell(str(value))

@@ -349,8 +349,40 @@ def simulation(data: ProcessData, anchor: str) -> str:
         parts.append(elements.figure(_wip_plot(data), f"{anchor}-wip"))
     else:
         parts.append(f'<div id="{elements.esc(anchor)}-wip">{elements.note(WIP_NOTE)}</div>')
+    parts.extend(groups(data))
     parts.append(goals(data))
     return "\n".join(parts)
+
+
+def groups(data: ProcessData) -> list[str]:
+    """KPIs per priority class and per outcome (docs/attributes.md), when the process has them."""
+    result = data.simulation
+    if result is None or result.groups is None:
+        return []
+    classes, outcomes = result.groups
+    parts: list[str] = []
+    for title, listed in (("By priority class", classes), ("By outcome (end step)", outcomes)):
+        if not listed:
+            continue
+        rows = []
+        for prefix, name in listed:
+            share = result.kpis.get(f"{prefix}.share")
+            mean = result.kpis.get(f"{prefix}.cycle_time.mean")
+            p90 = result.kpis.get(f"{prefix}.cycle_time.p90")
+            wait = result.kpis.get(f"{prefix}.wait_time.mean")
+            rows.append(
+                (
+                    name,
+                    percent(share.mean if share is not None else None),
+                    duration(mean.mean if mean is not None else None),
+                    interval(mean.ci95 if mean is not None else None, duration),
+                    duration(p90.mean if p90 is not None else None),
+                    duration(wait.mean if wait is not None else None),
+                )
+            )
+        headers = ("", "share", "cycle time", "95% interval", "p90", "waiting")
+        parts.append(f"<h4>{title}</h4>" + elements.table(headers, rows, numeric=(1, 2, 3, 4, 5)))
+    return parts
 
 
 def _verdict(met: bool | None) -> str:

@@ -11,6 +11,7 @@ PF4      :mod:`.probabilities`         branch probabilities, durations
 PF5      :mod:`.capacity`              load and bottlenecks (analytic model)
 PF6      :mod:`.goals`                 SMART goals
 PF7      :mod:`.forks`                 parallel work: forks and joins
+PF8      :mod:`.attributes`            case attributes, rules, priorities
 =======  ============================  =====================================
 
 :func:`all_rules` imports every family module (which registers its rules)
@@ -41,6 +42,7 @@ FAMILIES: tuple[str, ...] = (
     "workingtime",  # PF504-PF505: calendars (docs/working-time.md)
     "goals",
     "forks",
+    "attributes",  # PF801-PF803: case attributes, rules, priorities
 )
 
 

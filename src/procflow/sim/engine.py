@@ -226,6 +226,9 @@ class RunStats:
     on_duty: list[float] = field(default_factory=list)
     """With calendars: unit-seconds on duty per owner inside the window (the denominator of
     utilization and the hours staffing cost pays); empty for a process without calendars."""
+    groups: Any = None
+    """Per counted case rows for KPIs by class and outcome (:class:`procflow.sim.groups.CaseTable`),
+    from the token engine with attributes; None elsewhere."""
 
     @property
     def horizon(self) -> float:

@@ -16,16 +16,19 @@ reach, and a guarantee that every case eventually ends.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from procflow.casedata import ByDuration
 from procflow.compiled import CompiledProcess, StepKind
 from procflow.distributions import AnyDistribution
 from procflow.errors import SimulationError
 from procflow.gate import runnable
 from procflow.model import Process
+from procflow.sim.caseplan import CasePlan, case_plan
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
 from procflow.units import format_duration
 
@@ -112,6 +115,9 @@ class Plan:
     working: Any = None
     """A :class:`procflow.sim.workingtime.WorkingTime` -- calendars on a real clock -- or
     ``None``: around the clock. (Typed ``Any``: that module builds on this one.)"""
+    cases: CasePlan | None = None
+    """Case attributes, priorities and rules (:mod:`procflow.sim.caseplan`); a plan with them
+    runs on the token engine with attributes (:mod:`procflow.sim.attributed`)."""
 
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -132,6 +138,7 @@ class Plan:
             indices,
             self.forks,
             self.working,
+            self.cases,
         )
 
     def with_working(self, working: Any) -> Plan:
@@ -256,6 +263,13 @@ def _too_long(dist: AnyDistribution) -> bool:
         return True
 
 
+def _mean_or_inf(dist: AnyDistribution) -> float:
+    try:
+        return dist.mean
+    except ArithmeticError:
+        return math.inf
+
+
 def _check_durations(process: Process, reachable: list[str]) -> None:
     """Refuse durations too long to simulate (``duration: 1e300h``), with their position."""
     limit = format_duration(MAX_MEAN_SECONDS, 3)
@@ -269,6 +283,8 @@ def _check_durations(process: Process, reachable: list[str]) -> None:
         )
     for step_id in reachable:
         duration = process.steps[step_id].duration
+        if isinstance(duration, ByDuration):  # every class's distribution must be timeable
+            duration = max(duration.options(), key=_mean_or_inf)
         if duration is not None and _too_long(duration):
             raise _fail(
                 process,
@@ -320,7 +336,8 @@ def compile_process(process: Process) -> Plan:
     forks = tuple(
         ForkPlan(f.step, f.branches, f.join, f.kind == "first") for f in compiled.forks.forks
     )
-    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded, (), forks)
+    cases = case_plan(process)
+    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded, (), forks, cases)
 
 
 def _interarrival(process: Process) -> DistSpec:
@@ -338,6 +355,14 @@ def _interarrival(process: Process) -> DistSpec:
         return DistSpec("exponential", (1.0 / arrivals.rate,))
     assert arrivals.every is not None
     return spec_of(arrivals.every)
+
+
+def _spec(duration: AnyDistribution | ByDuration | None) -> DistSpec | None:
+    """The sampler of a duration; of a ``by:`` duration, its ``else`` (or first) value's --
+    the token engine draws each class from its own (:mod:`procflow.sim.caseplan`)."""
+    if isinstance(duration, ByDuration):
+        return spec_of(duration.fallback if duration.fallback is not None else duration.cases[0][1])
+    return spec_of(duration) if duration is not None else None
 
 
 def _step_plan(compiled: CompiledProcess, u: int, reached: bool) -> StepPlan:
@@ -373,7 +398,7 @@ def _step_plan(compiled: CompiledProcess, u: int, reached: bool) -> StepPlan:
         stream_key(step_id),
         kind,
         compiled.owner_of[u],
-        spec_of(duration) if duration is not None else None,
+        _spec(duration),
         routing,
         edges,
     )

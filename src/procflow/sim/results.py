@@ -34,6 +34,7 @@ from typing import Any
 from procflow import metrics
 from procflow.model import Goal, Process, Target
 from procflow.sim.engine import RunStats
+from procflow.sim.groups import GROUP_STATS, group_kpis, group_prefixes
 from procflow.sim.plan import END, STAFF, Plan
 from procflow.sim.stats import Estimate, estimate
 
@@ -174,6 +175,10 @@ def throughput_per_hour(plan: Plan, stats: RunStats) -> float | None:
     return rate * 3600.0
 
 
+SCOPED = ("cycle_time", "wait_time", "rework_rate")
+"""The per-case metrics a goal's ``where:`` can scope (docs/attributes.md)."""
+
+
 def goal_key(goal: Goal) -> str | None:
     """The KPI key a goal is measured by (``cycle_time.p90``), or None if it has no metric."""
     return metrics.kpi_key(goal.metric_name, goal.metric_argument, goal.stat)
@@ -285,6 +290,8 @@ def unmeasured_reason(process: Process, goal: Goal) -> str:
             return f"owner {argument!r} is external: a pure delay without capacity"
     if goal_key(goal) is None:
         return f"the simulator does not measure {goal.metric!r}"
+    if goal.where is not None and (goal_key(goal) or "").split(".")[0] not in SCOPED:
+        return f"'where' scopes per-case metrics only ({', '.join(SCOPED)}), not {goal.metric!r}"
     return "no run measured it (no counted case reached what it measures)"
 
 
@@ -294,6 +301,8 @@ def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
         if goal.metric is None or goal.target is None:
             continue
         key = goal_key(goal)
+        if goal.where is not None and key is not None:  # measured on the goal's scope
+            key = f"where:{goal.id}:{key}" if key.split(".")[0] in SCOPED else None
         found = kpis.get(key) if key is not None else None
         value = found.mean if found is not None else None
         ci95 = found.ci95 if found is not None else None
@@ -354,6 +363,40 @@ class SimulationResult:
     (:func:`procflow.sim.runlength.bias_notes`). JSON lists them in ``notes``."""
     warmup_estimate: int | None = None
     """The warm-up the process needs (MSER-5 and the analytic floor), None when unknown."""
+    groups: tuple[list[tuple[str, str]], list[tuple[str, str]]] | None = None
+    """``(class prefixes, outcome prefixes)`` of the KPIs per class and outcome
+    (:mod:`procflow.sim.groups`), for a process with attributes; None otherwise."""
+
+    def group_table(self, prefix: str) -> dict[str, Any]:
+        """One class's or outcome's KPIs for JSON: share, cycle time, waiting, rework."""
+
+        def one(key: str) -> dict[str, Any]:
+            found = self.kpis.get(f"{prefix}.{key}")
+            if found is None:
+                return {"mean": None, "ci95": None}
+            return {"mean": json_number(found.mean), "ci95": json_interval(found.ci95)}
+
+        cycle = {stat: one(f"cycle_time.{stat}")["mean"] for stat in GROUP_STATS}
+        cycle["ci95"] = one("cycle_time.mean")["ci95"]
+        return {
+            "share": one("share"),
+            "cycle_time": cycle,
+            "wait_time": one("wait_time.mean"),
+            "rework_rate": one("rework_rate"),
+        }
+
+    def by_class(self) -> dict[str, dict[str, Any]]:
+        """``{attribute: {value: kpis}}`` (empty without a priority attribute)."""
+        if self.groups is None or not self.groups[0]:
+            return {}
+        attribute = self.groups[0][0][0].split(":", 1)[1].split("=", 1)[0]
+        return {attribute: {label: self.group_table(p) for p, label in self.groups[0]}}
+
+    def by_outcome(self) -> dict[str, Any]:
+        """``{end step: kpis}`` (empty for a process without attributes)."""
+        if self.groups is None:
+            return {}
+        return {label: self.group_table(p) for p, label in self.groups[1]}
 
     def __getitem__(self, key: str) -> Estimate:
         return self.kpis[key]
@@ -432,6 +475,11 @@ class SimulationResult:
                 }
                 for goal in self.goals
             ],
+            **(
+                {"by_class": self.by_class(), "by_outcome": self.by_outcome()}
+                if self.groups is not None
+                else {}
+            ),
             "notes": [*self.notes, *self.bias],
             "per_run": [
                 {"run": index + 1, **{k: json_number(v) for k, v in run.items()}}
@@ -458,7 +506,7 @@ def build_result(
     seed: int,
 ) -> SimulationResult:
     """Aggregate the replications of one process into a :class:`SimulationResult`."""
-    per_run = [run_kpis(plan, stats) for stats in runs]
+    per_run = [run_kpis(plan, stats) | group_kpis(plan, stats.groups) for stats in runs]
     keys = _first_seen(per_run)
     kpis = {
         key: estimate([run.get(key) for run in per_run], nonnegative=True, most=_most(key))
@@ -499,6 +547,7 @@ def build_result(
         owners=owners,
         goals=_goals(process, kpis),
         per_run=per_run,
+        groups=group_prefixes(plan) if plan.cases is not None else None,
     )
 
 

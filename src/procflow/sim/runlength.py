@@ -53,9 +53,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from procflow.errors import ConfigError
 from procflow.model import Process
+from procflow.sim.attributed import replication
 from procflow.sim.budget import check_budget
 from procflow.sim.plan import Plan
-from procflow.sim.tokens import replication
 
 AUTO: Literal["auto"] = "auto"
 Cases = int | Literal["auto"]

@@ -37,9 +37,9 @@ from typing import Any
 
 from procflow._version import __version__
 from procflow.errors import ConfigError
+from procflow.sim.attributed import replication
 from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.plan import Plan
-from procflow.sim.tokens import replication
 
 SMALL = 100_000
 """Below this many cases in all, ``jobs=None`` runs everything in this process."""

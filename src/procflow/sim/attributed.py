@@ -1,0 +1,403 @@
+"""The token engine with case attributes: priority queues, rules, per-class draws.
+
+A process that uses ``attributes:``, ``priority:``, ``when:``, ``by:`` or a
+goal's ``where:`` (docs/attributes.md) runs here: the token engine of
+:mod:`procflow.sim.tokens` (explicit per-owner queues, completion events,
+forks), extended where attributes change the semantics:
+
+* **arrival** -- a case draws each attribute from the attribute's own stream
+  (:mod:`procflow.sim.caseplan`), in case order, so adding an attribute
+  changes no other stream's numbers;
+* **durations** -- a step whose duration is ``by:`` an attribute draws a case
+  of class ``v`` from that class's stream, others from the ``else`` stream;
+* **routing** -- a step with rules takes the first transition whose
+  condition holds for the case (bounded transitions used up are skipped; no
+  condition and no default: the last open transition); a ``p`` given ``by:``
+  an attribute decides with the step's routing stream and the class's ``p``;
+* **queues** -- with ``priority:`` every staff owner's queue serves the most
+  urgent class first, first come first served within a class
+  (:class:`PriorityQueue`, on the :class:`~procflow.sim.queues.Queue` seam).
+  ``preemptive: true``: an arriving case of a more urgent class than some
+  work in progress takes that unit at once; the interrupted work goes back
+  to the queue with its remaining work content and resumes later
+  (preemptive resume). Its visit is recorded once, when it completes: its
+  service is its whole duration and its waiting everything else.
+
+Every counted case also leaves a row (cycle time, waiting, class, end step,
+which goal scopes it meets): :mod:`procflow.sim.groups` turns the rows into
+the KPIs per class and per outcome.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from procflow.casestats import first_true
+from procflow.expressions import Condition, compile_condition
+from procflow.sim.budget import MAX_VISITS
+from procflow.sim.caseplan import ATTRIBUTES, CasePlan
+from procflow.sim.engine import EventSink, Progress, RunStats, run_replication
+from procflow.sim.groups import CaseTable
+from procflow.sim.plan import STAFF, OwnerPlan, Plan
+from procflow.sim.pools import Pool, Staff
+from procflow.sim.queues import Queue
+from procflow.sim.sampling import (
+    DURATIONS,
+    ROUTING,
+    Buffer,
+    drawer,
+    generator,
+    uniforms,
+)
+from procflow.sim.tokens import _FORK, _Case, _Engine, _Token, _Work, run_tokens
+
+__all__ = ["PriorityQueue", "replication", "run_attributed"]
+
+
+def replication(plan: Plan) -> Callable[..., RunStats]:
+    """The engine for ``plan``: attributes here, forks on tokens, the fast engine otherwise."""
+    if plan.cases is not None:
+        return run_attributed
+    return run_tokens if plan.forks else run_replication
+
+
+class PriorityQueue(Queue):
+    """Most urgent class first, FIFO within a class; preemptive or not (module docstring)."""
+
+    __slots__ = ("preemptive",)
+
+    def __init__(self, preemptive: bool) -> None:
+        super().__init__()
+        self.preemptive = preemptive
+
+    def rank(self, item: Any) -> tuple[Any, ...]:
+        return (item.token.case.rank,)
+
+    def preempts(self, item: Any, running_rank: tuple[Any, ...]) -> bool:
+        return self.preemptive and self.rank(item) < running_rank
+
+
+class _AttributedCase(_Case):
+    __slots__ = ("klass", "mask", "rank", "values")
+
+    def __init__(self, number: int, arrived: float, bounded: int) -> None:
+        super().__init__(number, arrived, bounded)
+        self.values: dict[str, float | str] = {}
+        self.rank = 0
+        self.klass = -1
+        self.mask = 0
+
+
+class _Piece(_Work):
+    """A visit of a staff step that may be interrupted: its first arrival and whole work."""
+
+    __slots__ = ("origin", "total")
+
+    def __init__(self, token: _Token, step: int, arrived: float, duration: float) -> None:
+        super().__init__(token, step, arrived, duration)
+        self.origin = arrived
+        self.total = duration
+
+
+class _AttributedEngine(_Engine):
+    """One replication of a plan with a :class:`~procflow.sim.caseplan.CasePlan`."""
+
+    def __init__(self, plan: Plan, run: int, seed: int, *args: Any) -> None:
+        cases = plan.cases
+        assert cases is not None
+        self.case_plan: CasePlan = cases
+        self.seed = seed
+        super().__init__(plan, run, seed, *args)
+        self.rules: list[tuple[Condition | None, ...] | None] = [
+            None if whens is None else tuple(compile_condition(w) if w else None for w in whens)
+            for whens in cases.rules
+        ]
+        self.wheres = [compile_condition(text) for _goal, text in cases.wheres]
+        self.attribute_draws = [
+            Buffer(
+                drawer(a.spec, generator(seed, run, ATTRIBUTES, a.key))
+                if a.spec is not None
+                else uniforms(generator(seed, run, ATTRIBUTES, a.key))
+            )
+            for a in cases.attributes
+        ]
+        self.attribute_cumulative = [
+            [math.fsum(a.shares[: i + 1]) for i in range(len(a.shares) - 1)]
+            for a in cases.attributes
+        ]
+        if cases.priority is not None:
+            self.queues = [PriorityQueue(cases.preemptive) for _ in plan.owners]
+        self.running: list[dict[_Work, None]] = [{} for _ in plan.owners]
+        self.rows: list[tuple[float, float, int, int, int, int]] = []
+        self.class_of: dict[float | str, int] = {v: k for k, v in enumerate(cases.classes)}
+        self.log_attributes: Callable[[int, dict[str, float | str]], None] | None = getattr(
+            self.log, "set_case_attributes", None
+        )
+        self.special = [
+            r is not None or p is not None for r, p in zip(self.rules, cases.by_p, strict=True)
+        ]
+        self._fast_paths(cases)
+
+    def _fast_paths(self, cases: CasePlan) -> None:
+        """Use the token engine's own methods where attributes change nothing (speed):
+        without preemption no work is interrupted, so visits, completions and
+        withdrawals are the token engine's; without ``by:`` durations a segment is too."""
+        if not cases.preemptive:
+            for name in ("_arrive_at_staff", "_begin", "_complete", "_abandon", "_event"):
+                setattr(self, name, getattr(super(), name))
+        if all(by is None for by in cases.by_duration):
+            self._segment = super()._segment  # type: ignore[method-assign]
+
+    def _streams(self, seed: int, run: int) -> None:
+        super()._streams(seed, run)
+        cases = self.case_plan
+        self.class_durations: list[dict[str, Buffer] | None] = [None] * len(self.steps)
+        self.p_draws: list[Buffer | None] = [None] * len(self.steps)
+        for index, step in enumerate(self.steps):
+            by = cases.by_duration[index]
+            if by is not None and step.edges:
+                self.class_durations[index] = {
+                    value: Buffer(drawer(spec, generator(seed, run, DURATIONS, key)))
+                    for value, key, spec in by.options
+                }
+            if cases.by_p[index] is not None and step.edges:
+                self.p_draws[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
+
+    # ------------------------------------------------------------------ arrivals
+
+    def _new_case(self, number: int, now: float) -> None:
+        case = _AttributedCase(number, now, self.plan.bounded)
+        cases = self.case_plan
+        values = case.values
+        for a, buffer, cumulative in zip(
+            cases.attributes, self.attribute_draws, self.attribute_cumulative, strict=True
+        ):
+            pending = buffer.values
+            if not pending:
+                buffer.refill()
+            drawn = float(pending.pop())
+            values[a.name] = (
+                drawn if a.spec is not None else a.values[bisect_right(cumulative, drawn)]
+            )
+        priority = cases.priority
+        if priority is not None:
+            klass = self.class_of.get(values.get(priority, ""), -1)
+            case.klass = klass
+            case.rank = klass if klass >= 0 else len(cases.classes)
+        if self.wheres:
+            mask = 0
+            for bit, condition in enumerate(self.wheres):
+                if condition(values):
+                    mask |= 1 << bit
+            case.mask = mask
+        if self.log_attributes is not None:
+            self.log_attributes(number + 1, values)
+        token = _Token(case, None)
+        start = self.plan.start
+        if self.steps[start].kind == STAFF and not self.join_at[start]:
+            self._arrive_at_staff(token, start, now)
+        else:
+            self._enter(token, start, now)
+
+    # ------------------------------------------------------------------ draws
+
+    def _duration(self, case: _Case, index: int) -> float:
+        """The next duration of step ``index`` for this case's class (visit budget counted)."""
+        buffer = self.durations[index]
+        by = self.class_durations[index]
+        if by is not None:
+            assert isinstance(case, _AttributedCase)
+            plan = self.case_plan.by_duration[index]
+            assert plan is not None
+            buffer = by.get(str(case.values.get(plan.attribute)), buffer)
+        assert buffer is not None
+        if not buffer.values:
+            self._refill(buffer, index)
+        return float(buffer.values.pop())
+
+    def _segment(self, token: _Token, index: int) -> None:
+        """The token engine's segment (same protocol), drawing durations by class."""
+        drawn: list[tuple[int, float]] = []
+        fork_at, single, stop = self.fork_at, self.single, self.stop
+        while True:
+            drawn.append((index, self._duration(token.case, index)))
+            if fork_at[index] >= 0:
+                token.last, token.then = index, _FORK
+                break
+            following = single[index]
+            index = following if following >= 0 else self._route(token.case, index)
+            if stop[index]:
+                token.last, token.then = -1, index
+                break
+        drawn.reverse()
+        token.segment = drawn
+
+    def _route(self, case: _Case, index: int) -> int:
+        if not self.special[index]:
+            return _Engine._route(self, case, index)
+        rules = self.rules[index]
+        by_p = self.case_plan.by_p[index]
+        assert isinstance(case, _AttributedCase)
+        edges = self.steps[index].edges
+        counters = case.counters
+        open_ = [i for i, e in enumerate(edges) if e.bound < 0 or counters[e.bound] < e.max]
+        if not open_:
+            open_ = list(range(len(edges)))
+        if rules is not None:
+            chosen = edges[open_[first_true([rules[i] for i in open_], case.values)]]
+        else:
+            assert by_p is not None
+            attribute, per_value, fallback = by_p
+            value = case.values.get(attribute)
+            ps = [dict(per_value[i]).get(str(value), fallback[i]) for i in open_]
+            u = float(self._draw(self.p_draws[index]))
+            chosen = edges[open_[_pick(ps, u)]]
+        if chosen.feedback:
+            case.reworked = 1
+        if chosen.bound >= 0:
+            counters[chosen.bound] += 1
+        return chosen.target
+
+    # ------------------------------------------------------------------ queues
+
+    def _arrive_at_staff(self, token: _Token, index: int, now: float) -> None:
+        self._segment(token, index)
+        first, duration = token.segment.pop()
+        work = _Piece(token, first, now, duration)
+        token.work = work
+        owner = self.steps[index].owner
+        pool = self.pools[owner]
+        assert pool is not None
+        if self.busy_units[owner] < pool.capacity:
+            self._begin(work, now)
+            return
+        queue = self.queues[owner]
+        victim = self._victim(owner, work)
+        if victim is not None:
+            self._interrupt(victim, now)
+            self._begin(work, now)
+        else:
+            queue.push(work)
+
+    def _victim(self, owner: int, work: _Work) -> _Work | None:
+        """The least urgent work in progress ``work`` preempts, or None."""
+        queue = self.queues[owner]
+        if not isinstance(queue, PriorityQueue) or not queue.preemptive:
+            return None
+        running = self.running[owner]
+        if not running:
+            return None
+        worst = max(running, key=queue.rank)  # the first started among the least urgent
+        return worst if queue.preempts(work, queue.rank(worst)) else None
+
+    def _interrupt(self, work: _Work, now: float) -> None:
+        """Stop ``work`` at ``now`` and queue its remaining work content (preemptive resume)."""
+        assert isinstance(work, _Piece)
+        owner = self.steps[work.step].owner
+        pool = self.pools[owner]
+        assert pool is not None
+        pool.release(work.end, now)
+        self.busy_units[owner] -= 1
+        del self.running[owner][work]
+        rest = _Piece(work.token, work.step, now, max(work.end - now, 0.0))
+        rest.origin, rest.total = work.origin, work.total
+        work.token.work = rest  # the interrupted completion event is now stale
+        self.queues[owner].push(rest)
+
+    def _begin(self, work: _Work, now: float) -> None:
+        super()._begin(work, now)
+        self.running[self.steps[work.step].owner][work] = None
+
+    def _complete(self, work: _Work, now: float) -> None:
+        assert isinstance(work, _Piece)
+        token = work.token
+        token.work = None
+        owner = self.steps[work.step].owner
+        self.running[owner].pop(work, None)
+        start = work.start if work.origin == work.arrived else now - work.total
+        self._record(token, work.step, work.origin, start, now)
+        self._free_unit(owner, now)
+        self._proceed(token, now)
+
+    def _abandon(self, token: _Token, now: float) -> None:
+        work = token.work
+        if work is not None:
+            self.running[self.steps[work.step].owner].pop(work, None)
+        super()._abandon(token, now)
+
+    def _event(self, now: float, payload: Any) -> None:
+        if payload.__class__ is _Piece:  # a completion; stale once interrupted or withdrawn
+            if payload.token.alive and payload.token.work is payload:
+                self._complete(payload, now)
+        else:
+            super()._event(now, payload)
+
+    # ------------------------------------------------------------------ tallies
+
+    def _finish(self, token: _Token, index: int, now: float) -> None:
+        case = token.case
+        assert isinstance(case, _AttributedCase)
+        if case.number >= self.warmup:
+            row = (now - case.arrived, case.waited, case.klass, index, case.mask, case.reworked)
+            self.rows.append(row)
+        super()._finish(token, index, now)
+
+    def _stats(self) -> RunStats:
+        stats = super()._stats()
+        table = np.asarray(self.rows, dtype=np.float64).reshape(-1, 6)
+        stats.groups = CaseTable(
+            cycle=table[:, 0].copy(),
+            wait=table[:, 1].copy(),
+            klass=table[:, 2].astype(np.int64),
+            outcome=table[:, 3].astype(np.int64),
+            mask=table[:, 4].astype(np.int64),
+            reworked=table[:, 5].astype(np.int64),
+        )
+        return stats
+
+
+def _pick(ps: list[float], u: float) -> int:
+    """The index chosen by ``u`` in [0, 1) among weights ``ps`` (renormalized; equal if all 0)."""
+    total = math.fsum(ps)
+    if total <= 0.0:
+        return min(int(u * len(ps)), len(ps) - 1)
+    x = u * total
+    last = 0
+    for i, p in enumerate(ps):
+        if p > 0.0:
+            last = i
+            x -= p
+            if x < 0.0:
+                return i
+    return last
+
+
+def run_attributed(
+    plan: Plan,
+    run: int,
+    seed: int,
+    cases: int,
+    warmup: int,
+    log: EventSink | None = None,
+    progress: Progress | None = None,
+    max_visits: int = MAX_VISITS,
+    pool: Callable[[OwnerPlan], Pool] = Staff.of,
+    observe: Callable[[NDArray[np.float64]], None] | None = None,
+) -> RunStats:
+    """Simulate run ``run`` of ``plan`` (which has a case plan) on tokens with attributes.
+
+    Parameters and result as :func:`procflow.sim.engine.run_replication`;
+    the result also carries the per-case rows (``RunStats.groups``).
+    """
+    if cases < 1 or not 0 <= warmup < cases:
+        raise ValueError("need cases >= 1 and 0 <= warmup < cases")
+    engine = _AttributedEngine(
+        plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe
+    )
+    return engine.run()

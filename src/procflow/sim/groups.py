@@ -1,0 +1,93 @@
+"""KPIs per class of the priority attribute, per outcome (end step) and per goal scope.
+
+The token engine with attributes (:mod:`procflow.sim.attributed`) leaves one
+row per counted case: cycle time, waiting, class, end step, the goal scopes
+(``where:``) it meets, whether it took a feedback edge. Per run, each group
+of rows gives its share of the cases, its cycle time (mean and quantiles),
+its waiting and its rework rate, under keys such as
+``class:severity=p1.cycle_time.p90`` or ``outcome:closed.wait_time.mean``;
+the simulation then averages them over runs with 95 % intervals like every
+other KPI. A goal with ``where:`` is measured on its scope's rows
+(``where:<goal id>:cycle_time.p90``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from procflow.sim.plan import Plan
+
+__all__ = ["GROUP_STATS", "CaseTable", "group_kpis", "group_prefixes"]
+
+GROUP_STATS = ("mean", "p50", "p90", "p95")
+"""The statistics of cycle time reported per group."""
+
+
+@dataclass(frozen=True)
+class CaseTable:
+    """The counted cases of one run, one row each (columns as arrays)."""
+
+    cycle: NDArray[np.float64]
+    wait: NDArray[np.float64]
+    klass: NDArray[np.int64]
+    """Index into the priority classes, -1 when the process has no priority."""
+    outcome: NDArray[np.int64]
+    """Index of the end step the case reached."""
+    mask: NDArray[np.int64]
+    """Bit ``i``: the case meets the ``where`` of the i-th scoped goal."""
+    reworked: NDArray[np.int64]
+
+
+def _figures(prefix: str, rows: NDArray[np.bool_], table: CaseTable) -> dict[str, float | None]:
+    n = int(rows.sum())
+    total = len(table.cycle)
+    out: dict[str, float | None] = {f"{prefix}.share": n / total if total else None}
+    if n == 0:
+        for stat in GROUP_STATS:
+            out[f"{prefix}.cycle_time.{stat}"] = None
+        out[f"{prefix}.wait_time.mean"] = None
+        out[f"{prefix}.wait_time.p90"] = None
+        out[f"{prefix}.rework_rate"] = None
+        return out
+    cycle = table.cycle[rows]
+    wait = table.wait[rows]
+    out[f"{prefix}.cycle_time.mean"] = float(cycle.mean())
+    for stat in GROUP_STATS[1:]:
+        out[f"{prefix}.cycle_time.{stat}"] = float(np.quantile(cycle, int(stat[1:]) / 100.0))
+    out[f"{prefix}.wait_time.mean"] = float(wait.mean())
+    out[f"{prefix}.wait_time.p90"] = float(np.quantile(wait, 0.9))
+    out[f"{prefix}.rework_rate"] = float(table.reworked[rows].mean())
+    return out
+
+
+def group_prefixes(plan: Plan) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``(class prefixes, outcome prefixes)`` as ``(prefix, label)`` pairs, in report order."""
+    cases = plan.cases
+    classes: list[tuple[str, str]] = []
+    if cases is not None and cases.priority is not None:
+        classes = [(f"class:{cases.priority}={v}", v) for v in cases.classes]
+    ends = [s.id for s in plan.steps if s.kind == 2]  # StepKind.END
+    return classes, [(f"outcome:{end}", end) for end in ends]
+
+
+def group_kpis(plan: Plan, table: CaseTable | None) -> dict[str, float | None]:
+    """The per-run KPIs of every class, outcome and goal scope (empty without a table)."""
+    if table is None or plan.cases is None:
+        return {}
+    out: dict[str, float | None] = {}
+    classes, outcomes = group_prefixes(plan)
+    for k, (prefix, _label) in enumerate(classes):
+        out.update(_figures(prefix, table.klass == k, table))
+    ends = [i for i, s in enumerate(plan.steps) if s.kind == 2]
+    for end, (prefix, _label) in zip(ends, outcomes, strict=True):
+        out.update(_figures(prefix, table.outcome == end, table))
+    for bit, (goal, _text) in enumerate(plan.cases.wheres):
+        rows = (table.mask >> bit) & 1 == 1
+        scoped = _figures(f"where:{goal}:", rows, table)
+        out.update({key.replace(":.", ":"): value for key, value in scoped.items()})
+    return out
