@@ -55,7 +55,8 @@ from procflow.sim.sampling import (
     generator,
     uniforms,
 )
-from procflow.sim.tokens import _FORK, _Case, _Engine, _Token, _Work, run_tokens
+from procflow.sim.tokens import _FORK, _Case, _Engine, _fifo, _Token, _Work, run_tokens
+from procflow.sim.workingtime import Shifts
 
 __all__ = ["PriorityQueue", "replication", "run_attributed"]
 
@@ -305,7 +306,10 @@ class _AttributedEngine(_Engine):
         pool.release(work.end, now)
         self.busy_units[owner] -= 1
         del self.running[owner][work]
-        rest = _Piece(work.token, work.step, now, max(work.end - now, 0.0))
+        left = work.end - now  # on working time: the work still to do, not the time it takes
+        if self.working and isinstance(pool, Shifts):
+            left = pool.worked(work.start, work.end, work.duration, now, work.end)
+        rest = _Piece(work.token, work.step, now, max(left, 0.0))
         rest.origin, rest.total = work.origin, work.total
         work.token.work = rest  # the interrupted completion event is now stale
         self.queues[owner].push(rest)
@@ -321,7 +325,7 @@ class _AttributedEngine(_Engine):
         owner = self.steps[work.step].owner
         self.running[owner].pop(work, None)
         start = work.start if work.origin == work.arrived else now - work.total
-        self._record(token, work.step, work.origin, start, now)
+        self._record(token, work.step, work.origin, start, now, work.total)
         self._free_unit(owner, now)
         self._proceed(token, now)
 
@@ -398,6 +402,6 @@ def run_attributed(
     if cases < 1 or not 0 <= warmup < cases:
         raise ValueError("need cases >= 1 and 0 <= warmup < cases")
     engine = _AttributedEngine(
-        plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe
+        plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe, _fifo
     )
     return engine.run()

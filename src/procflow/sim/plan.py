@@ -337,7 +337,9 @@ def compile_process(process: Process) -> Plan:
         ForkPlan(f.step, f.branches, f.join, f.kind == "first") for f in compiled.forks.forks
     )
     cases = case_plan(process)
-    return Plan(process.id, steps, owners, compiled.start, interarrival, bounded, (), forks, cases)
+    return Plan(
+        process.id, steps, owners, compiled.start, interarrival, bounded, (), forks, cases=cases
+    )
 
 
 def _interarrival(process: Process) -> DistSpec:
