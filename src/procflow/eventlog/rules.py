@@ -19,7 +19,8 @@ number) count as unreadable.
 step routed by ``when:`` rules (docs/attributes.md), compares the step the
 case went to with the one first-true routing chooses for its attributes
 (``max:`` bounds counted per case). :func:`attribute_shares` counts the
-values of the categorical attributes, for calibration.
+values of the categorical attributes and :func:`attribute_numbers` collects
+those of the numeric ones, for calibration.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from procflow.model import Process
 __all__ = [
     "RuleCheck",
     "RuleReport",
+    "attribute_numbers",
     "attribute_shares",
     "check_rules",
     "read_attributes",
@@ -240,6 +242,20 @@ def check_rules(
                     }
                 )
     return RuleReport(checks, len(traces) - without, without, unreadable)
+
+
+def attribute_numbers(
+    process: Process, attributes: Mapping[str, Mapping[str, Value]]
+) -> dict[str, list[float]]:
+    """Per numeric attribute present in the log: the cases' values, in case order."""
+    result: dict[str, list[float]] = {}
+    for name, attribute in process.attributes.items():
+        if isinstance(attribute, Categorical):
+            continue
+        numbers = [float(v[name]) for v in attributes.values() if name in v]
+        if numbers:
+            result[name] = numbers
+    return result
 
 
 def attribute_shares(
