@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from procflow.analysis.analyzer import analyze_or_none
-from procflow.casedata import ByDuration, ByValue, Categorical
+from procflow.casedata import ByDuration, ByValue, Categorical, parse_attribute
 from procflow.distributions import Fixed, _Dist, parse_distribution
 from procflow.errors import ConfigError, ProcessError, ProcflowError
 from procflow.eventlog.conformance import LogReport, check_log
@@ -63,7 +63,7 @@ from procflow.eventlog.events import Event
 from procflow.eventlog.fitting import Fit, fit_all
 from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements
-from procflow.eventlog.rules import attribute_shares
+from procflow.eventlog.rules import attribute_numbers, attribute_shares
 from procflow.eventlog.stats import Sample
 from procflow.eventlog.workhours import working_service
 from procflow.eventlog.yamledit import EditError, TextEdits
@@ -291,7 +291,8 @@ def calibrate(
 
     ``attributes`` (``{case: {attribute: value}}``, from
     :func:`procflow.eventlog.rules.read_attributes`) fits the shares of the
-    categorical attributes (docs/attributes.md).
+    categorical attributes and the distribution of the numeric ones
+    (docs/attributes.md).
 
     >>> result = calibrate(procflow.load("p.yaml"), read_log("events.csv"))  # doctest: +SKIP
     >>> print(result.text)                                                  # doctest: +SKIP
@@ -507,6 +508,70 @@ def _calibrate_attributes(
             continue
         edits.replace(("attributes", name), new, raw=True)
         changes.append(CalibrationChange("attribute", name, old, new, cases, f"{cases} cases"))
+    for name, values in attribute_numbers(process, attributes).items():
+        old = str(process.attributes[name])
+        _calibrate_numeric(name, old, values, edits, changes, kept, minimum)
+
+
+def _calibrate_numeric(
+    name: str,
+    old: str,
+    values: list[float],
+    edits: TextEdits,
+    changes: list[CalibrationChange],
+    kept: list[CalibrationChange],
+    minimum: int,
+) -> None:
+    """A numeric attribute's distribution fitted to the cases' values, as durations are
+    (:func:`procflow.eventlog.fitting.fit_all`: moments matched, lowest AIC), written with
+    plain numbers."""
+    n = len(values)
+    if n < minimum:
+        kept.append(CalibrationChange("attribute", name, old, old, n, f"{n} < {minimum}"))
+        return
+    sample = Sample()
+    sample.extend(values)
+    for fit in fit_all(sample):
+        new = numeric_text(fit.distribution)
+        if new is None:  # not writable as an attribute (e.g. a negative parameter)
+            continue
+        note = f"{n} cases; {fit.family} has the lowest AIC"
+        if fit.family == "fixed":
+            note = f"{n} cases; every value is the same"
+        if new == old:
+            kept.append(CalibrationChange("attribute", name, old, new, n, "unchanged"))
+            return
+        edits.replace(("attributes", name), new)
+        changes.append(CalibrationChange("attribute", name, old, new, n, note))
+        return
+    kept.append(CalibrationChange("attribute", name, old, old, n, "no family fits"))
+
+
+def numeric_text(dist: _Dist, digits: int = 3) -> str | None:
+    """``lognormal(2040, 3010)``: a numeric attribute's distribution with plain numbers, 3
+    significant digits (more when rounding would break a parameter check); None when no
+    rounding makes a valid attribute (docs/attributes.md)."""
+    for places in range(digits, 10):
+        if isinstance(dist, Fixed):
+            text = _plain(dist.value, places)
+        else:
+            text = f"{dist.dist}({', '.join(_plain(a, places) for a in dist.args())})"
+        try:
+            parse_attribute(text)
+        except Exception:  # a rounding that breaks a parameter check: one more digit
+            continue
+        return text
+    return None
+
+
+def _plain(value: float, places: int) -> str:
+    """``value`` to ``places`` significant digits, without an exponent: ``2040``, ``0.0123``."""
+    if value == 0 or not math.isfinite(value):
+        return format_number(value)
+    decimals = places - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, decimals)
+    text = f"{rounded:.{max(decimals, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _calibrate_arrivals(

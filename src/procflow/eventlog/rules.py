@@ -7,13 +7,20 @@ ticket's priority, a claim's amount) as columns. :func:`read_attributes`
 reads them: a column named like a declared attribute is that attribute,
 the case's first non-empty value counts, categorical values must be
 declared values and numbers must be numbers (others are counted as
-unreadable, not guessed).
+unreadable, not guessed). An XES log's trace attributes
+(:attr:`procflow.eventlog.xes.XesLog.case_attributes`) are read the same
+way, by their type: ``string``, ``int``, ``float`` and ``boolean`` values
+are the attribute's value when they fit it (a declared category; a finite
+number for a numeric attribute, from an ``int`` or ``float`` -- or a
+``string`` holding a number); others (a ``date``, a ``boolean`` for a
+number) count as unreadable.
 
 :func:`check_rules` replays each case's steps in time order and, at every
 step routed by ``when:`` rules (docs/attributes.md), compares the step the
 case went to with the one first-true routing chooses for its attributes
 (``max:`` bounds counted per case). :func:`attribute_shares` counts the
-values of the categorical attributes, for calibration.
+values of the categorical attributes and :func:`attribute_numbers` collects
+those of the numeric ones, for calibration.
 """
 
 from __future__ import annotations
@@ -33,12 +40,14 @@ from procflow.eventlog.csvlog import sniff_delimiter
 from procflow.eventlog.events import Event
 from procflow.eventlog.logfile import open_text
 from procflow.eventlog.matching import StepMatcher
+from procflow.eventlog.xes import XesLog
 from procflow.expressions import Value, compile_condition
 from procflow.model import Process
 
 __all__ = [
     "RuleCheck",
     "RuleReport",
+    "attribute_numbers",
     "attribute_shares",
     "check_rules",
     "read_attributes",
@@ -53,11 +62,13 @@ MAX_EXAMPLES = 5
 def read_attributes(path: str, process: Process) -> tuple[dict[str, dict[str, Value]], int]:
     """``({case: {attribute: value}}, unreadable cells)`` from a CSV log's attribute columns.
 
-    Returns no cases when the log has no column named like an attribute (or
-    is not CSV: XES trace attributes are written, not read yet).
+    Returns no cases when the log has no column (or XES trace attribute) named
+    like an attribute.
     """
-    if not process.attributes or path.lower().removesuffix(".gz").endswith((".xes", ".xml")):
+    if not process.attributes:
         return {}, 0
+    if path.lower().removesuffix(".gz").endswith((".xes", ".xml")):
+        return _xes_values(path, process)
     try:
         with open_text(path) as handle:
             first = handle.readline()
@@ -86,6 +97,28 @@ def _values(
             if name in values or column >= len(row) or not row[column].strip():
                 continue
             value = _parse(row[column].strip(), process.attributes[name])
+            if value is None:
+                bad += 1
+            else:
+                values[name] = value
+    return found, bad
+
+
+def _xes_values(path: str, process: Process) -> tuple[dict[str, dict[str, Value]], int]:
+    """The typed trace attributes of an XES log named like declared attributes."""
+    log = XesLog(path, attributes=process.attributes)
+    for _event in log:  # the trace attributes are collected while the log is read
+        pass
+    found: dict[str, dict[str, Value]] = {}
+    bad = 0
+    for case, kept in log.case_attributes.items():
+        values = found.setdefault(case, {})
+        for name, (kind, text) in kept.items():
+            attribute = process.attributes[name]
+            fits = kind in ("string", "int", "float", "boolean") and (
+                isinstance(attribute, Categorical) or kind != "boolean"
+            )
+            value = _parse(text.strip(), attribute) if fits else None
             if value is None:
                 bad += 1
             else:
@@ -209,6 +242,20 @@ def check_rules(
                     }
                 )
     return RuleReport(checks, len(traces) - without, without, unreadable)
+
+
+def attribute_numbers(
+    process: Process, attributes: Mapping[str, Mapping[str, Value]]
+) -> dict[str, list[float]]:
+    """Per numeric attribute present in the log: the cases' values, in case order."""
+    result: dict[str, list[float]] = {}
+    for name, attribute in process.attributes.items():
+        if isinstance(attribute, Categorical):
+            continue
+        numbers = [float(v[name]) for v in attributes.values() if name in v]
+        if numbers:
+            result[name] = numbers
+    return result
 
 
 def attribute_shares(

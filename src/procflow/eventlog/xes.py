@@ -16,6 +16,15 @@ attribute (pm4py's interval logs: one event per activity that carries both
 times) began then. Nested attributes (lists, containers) and
 extensions' other attributes are ignored. Namespaced and plain tags both work.
 
+Trace attributes (docs/event-logs.md): a log opened with ``attributes=``
+names keeps, per trace, the typed trace-level attributes with those keys
+(``<string>``, ``<int>``, ``<float>``, ``<boolean>``, ``<date>``, ``<id>``)
+as ``(type, text)`` in :attr:`XesLog.case_attributes`, filled while the log
+is iterated (the first value of a key counts). That is how ``simulate``
+writes case attributes and how real logs carry a ticket's priority or a
+claim's amount. Only the asked keys are kept, so memory grows with cases
+times asked attributes, not with the document.
+
 Safety: ``defusedxml`` refuses a document type declaration wherever it
 appears (before the root, after comments of any length), and with it every
 entity declaration and external reference: no entity-expansion bomb
@@ -34,7 +43,7 @@ activity or time (its ``<event>`` tag) or whose time cannot be read (its
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import IO
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler
@@ -49,6 +58,8 @@ from procflow.eventlog.logfile import open_binary
 from procflow.eventlog.timestamps import make_parser
 
 CHUNK = 1 << 20
+TYPES = frozenset({"string", "int", "float", "boolean", "date", "id"})
+"""The XES attribute types whose value a trace attribute is read as (not lists, containers)."""
 MAX_DEPTH = 64
 """Deepest element nesting read (``<log>`` is 1, an event's attribute 4)."""
 
@@ -96,6 +107,9 @@ class _Handler(ContentHandler):
         self.events: list[_RawEvent] = []
         self.event: _RawEvent | None = None
         self.ready: list[tuple[str | None, list[_RawEvent]]] = []
+        self.wanted = log.attributes
+        self.values: dict[str, tuple[str, str]] = {}
+        """The current trace's kept attributes: key -> (type, text)."""
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
@@ -131,12 +145,15 @@ class _Handler(ContentHandler):
                     self.event = _RawEvent(self.here())
                 elif self.case is None and attrs.get("key") == "concept:name":
                     self.case = attrs.get("value")
+                elif self.wanted:
+                    self.keep(name, attrs)
             return
         if depth == 2:
             if _local(name) == "trace":
                 self.in_trace = True
                 self.case = None
                 self.events = []
+                self.values = {}
                 self.log.traces += 1
             return
         if depth == 1:
@@ -156,6 +173,14 @@ class _Handler(ContentHandler):
                 *self.here(),
             )
 
+    def keep(self, name: str, attrs: AttributesImpl) -> None:
+        """A trace-level attribute: kept when its key is asked for (first value counts)."""
+        key, kind = attrs.get("key"), _local(name)
+        if key in self.wanted and key not in self.values and kind in TYPES:
+            value = attrs.get("value")
+            if value is not None:
+                self.values[key] = (kind, value)
+
     def endElement(self, name: str) -> None:
         depth = self.depth
         self.depth = depth - 1
@@ -163,7 +188,10 @@ class _Handler(ContentHandler):
             self.events.append(self.event)
             self.event = None
         elif depth == 2 and self.in_trace:
-            self.ready.append((self.case, self.events))
+            case = self.case or f"trace-{self.log.traces}"  # its number now, not at hand-on
+            self.ready.append((case, self.events))
+            if self.values:
+                self.log.case_attributes[case] = self.values
             self.in_trace = False
             self.events = []
 
@@ -173,9 +201,19 @@ class XesLog:
 
     format = "xes"
 
-    def __init__(self, path: str | os.PathLike[str], *, time_format: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        time_format: str | None = None,
+        attributes: Collection[str] = (),
+    ) -> None:
         self.path = os.fspath(path)
         self.time_format = time_format
+        self.attributes = frozenset(attributes)
+        """The trace attribute keys to keep (module docstring)."""
+        self.case_attributes: dict[str, dict[str, tuple[str, str]]] = {}
+        """Per case: the kept trace attributes, key -> ``(XES type, value text)``."""
         self.skipped = 0
         self.unpaired_starts = 0
         self.traces = 0
@@ -216,6 +254,7 @@ class XesLog:
         self.skipped = 0
         self.unpaired_starts = 0
         self.traces = 0
+        self.case_attributes = {}
         emitted = 0
         try:
             for chunk in self._chunks(handle):

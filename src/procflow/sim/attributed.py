@@ -309,6 +309,7 @@ class _AttributedEngine(_Engine):
         left = work.end - now  # on working time: the work still to do, not the time it takes
         if self.working and isinstance(pool, Shifts):
             left = pool.worked(work.start, work.end, work.duration, now, work.end)
+        self._busy(work.step, work.start, now, work.duration - left)  # the piece just worked
         rest = _Piece(work.token, work.step, now, max(left, 0.0))
         rest.origin, rest.total = work.origin, work.total
         work.token.work = rest  # the interrupted completion event is now stale
@@ -324,8 +325,11 @@ class _AttributedEngine(_Engine):
         token.work = None
         owner = self.steps[work.step].owner
         self.running[owner].pop(work, None)
-        start = work.start if work.origin == work.arrived else now - work.total
-        self._record(token, work.step, work.origin, start, now, work.total)
+        if work.origin == work.arrived:  # never interrupted
+            self._record(token, work.step, work.origin, work.start, now, work.total)
+        else:  # the earlier pieces' busy time was counted when they were interrupted
+            self._record(token, work.step, work.origin, now - work.total, now, work.total, False)
+            self._busy(work.step, work.start, now, work.duration)
         self._free_unit(owner, now)
         self._proceed(token, now)
 
@@ -333,7 +337,32 @@ class _AttributedEngine(_Engine):
         work = token.work
         if work is not None:
             self.running[self.steps[work.step].owner].pop(work, None)
+            resumed = isinstance(work, _Piece) and work.origin != work.arrived
+            if resumed and work.queued is None and work.start >= 0.0:
+                self._abandon_resumed(token, work, now)
+                return
         super()._abandon(token, now)
+
+    def _abandon_resumed(self, token: _Token, work: _Work, now: float) -> None:
+        """Withdraw work in progress that was interrupted before: recorded once, like a
+        completed visit, with the work of all its pieces as service (busy time of the
+        earlier pieces was counted when they were interrupted)."""
+        assert isinstance(work, _Piece)
+        token.alive = False
+        token.work = None
+        owner = self.steps[work.step].owner
+        pool = self.pools[owner]
+        assert pool is not None
+        stop = max(work.start, now)
+        pool.release(work.end, stop)
+        span = work.end - work.start
+        piece = stop - work.start
+        if self.working:
+            piece = work.duration * piece / span if span > 0.0 else 0.0
+        done = work.total - work.duration + piece
+        self._record(token, work.step, work.origin, stop - done, stop, done, False)
+        self._busy(work.step, work.start, stop, piece)
+        self._free_unit(owner, now)
 
     def _event(self, now: float, payload: Any) -> None:
         if payload.__class__ is _Piece:  # a completion; stale once interrupted or withdrawn

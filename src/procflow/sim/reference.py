@@ -24,6 +24,19 @@ every live token of the case whose stack holds the instance (in token
 order), taking it out of its queue, cancelling its completion event and
 freeing its server, or ending its delay.
 
+Case attributes, priorities and rules (docs/attributes.md) are here too, to
+check the token engine with attributes (:mod:`procflow.sim.attributed`)
+against: a case draws its attributes when it arrives, from their own
+streams; a rule-routed step tries its conditions in file order; a ``by:``
+duration or ``p`` looks the case's class up; every staff owner's queue is a
+plain list searched for the most urgent class (first come first served
+within it); with ``preemptive: true`` an arriving case takes a unit from the
+least urgent visit in progress (the earliest begun among equals), whose
+completion event is cancelled and whose remaining work waits in the queue
+again. Busy time is counted for each interval actually worked. The
+conditions are compiled by :mod:`procflow.expressions` (the language, not
+the routing).
+
 Keep it independent of the engine on purpose: it shares with
 :mod:`procflow.sim.engine` only what both must agree on as inputs and
 outputs (the compiled :class:`~procflow.sim.plan.Plan`, the random streams of
@@ -43,7 +56,10 @@ from typing import Any
 
 import numpy as np
 
+from procflow.expressions import Condition, compile_condition
+from procflow.sim.caseplan import ATTRIBUTES, CasePlan
 from procflow.sim.engine import EventSink, RunStats
+from procflow.sim.groups import CaseTable
 from procflow.sim.histogram import Histogram
 from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, SINGLE, STAFF, Plan
 from procflow.sim.sampling import (
@@ -70,6 +86,35 @@ class _Case:
     live: list[_Token] = field(default_factory=list)
     arrivals: dict[int, int] = field(default_factory=dict)
     """Fork instance -> tokens that reached its join."""
+    values: dict[str, float | str] = field(default_factory=dict)
+    """The case's attributes (docs/attributes.md)."""
+    rank: int = 0
+    """Its place in the priority queues: the class's position, unknown classes last."""
+
+
+@dataclass(eq=False)
+class _Visit:
+    """A visit of a staff step, from arrival to completion, perhaps interrupted on the way."""
+
+    token: _Token
+    index: int
+    origin: float
+    """When the token arrived at the step."""
+    total: float
+    """The visit's whole work content."""
+    since: float
+    """When it last joined the queue (arrival, or the interruption)."""
+    left: float = 0.0
+    """The work still to do when its next piece begins."""
+    start: float = -1.0
+    """When its current piece of work began."""
+    end: float = math.inf
+    """When its current piece of work would complete."""
+    interrupted: bool = False
+    begun: int = 0
+    """Begin order (to pick the earliest begun among the least urgent)."""
+    stamp: int = 0
+    """Queue order."""
 
 
 @dataclass(eq=False)
@@ -83,8 +128,8 @@ class _Token:
     after_fork: int = -1
     """The fork step whose branches come after the segment (-1: none)."""
     doing: tuple[Any, ...] | None = None
-    """What it is doing: ``("queued", owner, entry)``, ``("busy", index, arrived, start,
-    sequence)`` or ``("delay", index, start, sequence)``."""
+    """What it is doing: ``("queued", owner, visit)``, ``("busy", visit, sequence)`` or
+    ``("delay", index, start, sequence)``."""
 
 
 @dataclass
@@ -120,6 +165,11 @@ def _take(buffer: Buffer | None) -> Any:
     if not buffer.values:
         buffer.refill()
     return buffer.values.pop()
+
+
+def _holds(condition: Condition | None, values: dict[str, float | str]) -> bool:
+    """Whether a rule's condition holds (a default, ``None``, is not a condition)."""
+    return condition is not None and condition(values)
 
 
 def _arrival_times(plan: Plan, run: int, seed: int, cases: int) -> list[float]:
@@ -164,7 +214,14 @@ class _Reference:
         self.log = log
         self.durations: list[Buffer | None] = [None] * len(self.steps)
         self.routes: list[Buffer | None] = [None] * len(self.steps)
+        self.cases_plan: CasePlan | None = plan.cases
+        self.class_durations: list[dict[str, Buffer]] = [{} for _ in self.steps]
+        self.attribute_streams: list[Buffer] = []
         self._open_streams(seed, run)
+        self.conditions: list[list[Condition | None] | None] = [None] * len(self.steps)
+        self.scopes: list[Condition] = []
+        if plan.cases is not None:
+            self._case_streams(plan.cases, seed, run)
 
         self.arrival_times = _arrival_times(plan, run, seed, cases)
         times = self.arrival_times
@@ -183,7 +240,10 @@ class _Reference:
         self.cancelled: set[int] = set()
 
         self.busy = [0] * len(self.owners)
-        self.queues: list[deque[tuple[_Token, int, float]]] = [deque() for _ in self.owners]
+        self.queues: list[list[_Visit]] = [[] for _ in self.owners]
+        self.running: list[list[_Visit]] = [[] for _ in self.owners]
+        self.stamps = 0
+        self.rows: list[tuple[float, float, int, int, int, int]] = []
         self.visits = [0.0] * len(self.steps)
         self.wait_sum = [0.0] * len(self.steps)
         self.service_sum = [0.0] * len(self.steps)
@@ -218,13 +278,114 @@ class _Reference:
             elif step.routing == GENERAL:
                 self.routes[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
 
+    def _case_streams(self, cases: CasePlan, seed: int, run: int) -> None:
+        """The attributes' own streams, the per-class duration streams, the compiled rules.
+
+        Attribute ``a`` draws from spawn key ``(run, ATTRIBUTES, key(a))``: uniforms for a
+        categorical one, the distribution's numbers for a numeric one. A ``by:`` duration's
+        value ``v`` has its own duration stream; other values use the step's. A ``by:``
+        probability decides with a uniform of the step's routing stream.
+        """
+        for a in cases.attributes:
+            rng = generator(seed, run, ATTRIBUTES, a.key)
+            self.attribute_streams.append(
+                Buffer(drawer(a.spec, rng) if a.spec is not None else uniforms(rng))
+            )
+        for index, step in enumerate(self.steps):
+            if not step.edges:
+                continue
+            by = cases.by_duration[index]
+            if by is not None:
+                for value, key, spec in by.options:
+                    rng = generator(seed, run, DURATIONS, key)
+                    self.class_durations[index][value] = Buffer(drawer(spec, rng))
+            if cases.by_p[index] is not None:
+                self.routes[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
+            whens = cases.rules[index]
+            if whens is not None:
+                self.conditions[index] = [
+                    compile_condition(w) if w is not None else None for w in whens
+                ]
+        self.scopes = [compile_condition(text) for _goal, text in cases.wheres]
+
+    def draw_attributes(self, case: _Case) -> None:
+        """A new case's attributes, one draw from each attribute's stream, in declared order."""
+        cases = self.cases_plan
+        assert cases is not None
+        for a, stream in zip(cases.attributes, self.attribute_streams, strict=True):
+            u = float(_take(stream))
+            if a.spec is not None:
+                case.values[a.name] = u
+                continue
+            chosen = a.values[-1]
+            for i, value in enumerate(a.values[:-1]):
+                if u < math.fsum(a.shares[: i + 1]):
+                    chosen = value
+                    break
+            case.values[a.name] = chosen
+        if cases.priority is not None:
+            known = [c for c in cases.classes if c == case.values.get(cases.priority)]
+            case.rank = cases.classes.index(known[0]) if known else len(cases.classes)
+        setter = getattr(self.log, "set_case_attributes", None)
+        if setter is not None:
+            setter(case.number + 1, case.values)
+
+    def duration_of(self, case: _Case, index: int) -> float:
+        """The next duration of step ``index`` for this case: its class's stream under ``by:``."""
+        cases = self.cases_plan
+        by = cases.by_duration[index] if cases is not None else None
+        if by is not None:
+            stream = self.class_durations[index].get(str(case.values.get(by.attribute)))
+            if stream is not None:
+                return float(_take(stream))
+        return float(_take(self.durations[index]))
+
+    def route_by_case(self, case: _Case, index: int) -> Any:
+        """The edge a rule step (first true condition) or a ``by:`` probability step takes."""
+        cases = self.cases_plan
+        assert cases is not None
+        edges = self.steps[index].edges
+        open_ = [
+            i for i, e in enumerate(edges) if e.bound < 0 or case.counters[e.bound] < e.max
+        ] or list(range(len(edges)))
+        conditions = self.conditions[index]
+        if conditions is not None:
+            holding = [i for i in open_ if _holds(conditions[i], case.values)]
+            defaults = [i for i in open_ if conditions[i] is None]
+            return edges[(holding or defaults or open_[-1:])[0]]
+        by_p = cases.by_p[index]
+        assert by_p is not None
+        attribute, per_edge, fallback = by_p
+        value = str(case.values.get(attribute))
+        weights = []
+        for i in open_:
+            listed = [p for v, p in per_edge[i] if v == value]
+            weights.append(listed[0] if listed else fallback[i])
+        u = float(_take(self.routes[index]))
+        total = math.fsum(weights)
+        if total <= 0:
+            return edges[open_[min(int(u * len(open_)), len(open_) - 1)]]
+        x = u * total
+        chosen = [i for i, w in zip(open_, weights, strict=True) if w > 0][-1]
+        for i, w in zip(open_, weights, strict=True):
+            if w > 0:
+                x -= w
+                if x < 0:
+                    chosen = i
+                    break
+        return edges[chosen]
+
     def route(self, case: _Case, index: int) -> int:
         """The step a case goes to after ``index``, honouring loop bounds (``max``).
 
         General routing renormalises the probabilities of the edges still
         available to this case, and counts bounded and feedback edges taken.
+        Rules and ``by:`` probabilities choose by the case's attributes.
         """
         step = self.steps[index]
+        cases = self.cases_plan
+        if cases is not None and (cases.rules[index] is not None or cases.by_p[index] is not None):
+            return self.took(case, self.route_by_case(case, index))
         if step.routing == SINGLE:
             return step.edges[0].target
         if step.routing == CHOICE:
@@ -243,11 +404,15 @@ class _Reference:
                 if edge.p > 0 and x < running:
                     chosen = edge
                     break
+        return self.took(case, chosen)
+
+    def took(self, case: _Case, chosen: Any) -> int:
+        """Count a taken edge (rework, loop bound) and return where it goes."""
         if chosen.feedback:
             case.reworked = True
         if chosen.bound >= 0:
             case.counters[chosen.bound] += 1
-        return chosen.target
+        return int(chosen.target)
 
     def draw_segment(self, token: _Token, index: int) -> None:
         """The draws for a staff step (or the start) and the pure delays after it.
@@ -259,7 +424,7 @@ class _Reference:
         token.segment.clear()
         token.after_fork = -1
         while True:
-            token.segment.append((index, _take(self.durations[index])))
+            token.segment.append((index, self.duration_of(token.case, index)))
             if index in self.forks_at:
                 token.after_fork = index
                 return
@@ -280,8 +445,19 @@ class _Reference:
         heappush(self.events, key)
         return self.sequence
 
-    def record(self, token: _Token, index: int, arrived: float, start: float, end: float) -> None:
-        """Log one finished visit and, past the warm-up, count it; clip busy time to the window."""
+    def record(
+        self,
+        token: _Token,
+        index: int,
+        arrived: float,
+        start: float,
+        end: float,
+        worked_from: float | None = None,
+    ) -> None:
+        """Log one finished visit and, past the warm-up, count it; clip busy time to the window.
+
+        ``worked_from``: when the last piece of an interrupted visit began (busy time of its
+        earlier pieces was counted when they were interrupted)."""
         steps = self.steps
         case = token.case
         if self.log is not None:
@@ -299,12 +475,15 @@ class _Reference:
             self.service_sum[index] += end - start
             if index in self.step_times:
                 self.step_times[index].append(end - arrived)
-        owner = steps[index].owner
         if steps[index].kind == STAFF:
-            low = max(start, self.window_start)
-            high = min(end, self.window_end)
-            if high > low:
-                self.busy_time[owner] += high - low
+            self.worked(steps[index].owner, start if worked_from is None else worked_from, end)
+
+    def worked(self, owner: int, start: float, end: float) -> None:
+        """A unit of ``owner`` worked from ``start`` to ``end``: count the part in the window."""
+        low = max(start, self.window_start)
+        high = min(end, self.window_end)
+        if high > low:
+            self.busy_time[owner] += high - low
 
     def new_token(self, case: _Case, stack: tuple[tuple[int, int], ...]) -> _Token:
         token = _Token(case, case.made, stack)
@@ -312,14 +491,41 @@ class _Reference:
         case.live.append(token)
         return token
 
-    def begin(self, token: _Token, index: int, arrived: float, now: float) -> None:
-        """A server of the step's owner starts the token's work; its completion is an event."""
-        owner = self.steps[index].owner
+    def begin(self, visit: _Visit, now: float) -> None:
+        """A server of the step's owner starts (or resumes) the visit's work; its completion
+        is an event."""
+        owner = self.steps[visit.index].owner
         self.busy[owner] += 1
-        token.case.waited += now - arrived
-        _index, duration = token.segment.popleft()
-        sequence = self.schedule(now + duration, "done", (token, index, arrived, now))
-        token.doing = ("busy", index, arrived, now, sequence)
+        visit.token.case.waited += now - visit.since
+        visit.start, visit.end = now, now + visit.left
+        self.stamps += 1
+        visit.begun = self.stamps
+        self.running[owner].append(visit)
+        sequence = self.schedule(visit.end, "done", visit)
+        visit.token.doing = ("busy", visit, sequence)
+
+    def interrupt(self, visit: _Visit, now: float) -> None:
+        """Preemptive resume: stop the visit's work now; what is left of it waits again."""
+        token = visit.token
+        assert token.doing is not None
+        assert token.doing[0] == "busy"
+        self.cancelled.add(token.doing[2])
+        owner = self.steps[visit.index].owner
+        self.busy[owner] -= 1
+        self.running[owner].remove(visit)
+        self.worked(owner, visit.start, now)
+        visit.interrupted = True
+        visit.left = visit.end - now
+        visit.since = now
+        self.enqueue(visit)
+
+    def enqueue(self, visit: _Visit) -> None:
+        """The visit waits in its owner's queue, after everyone already there."""
+        self.stamps += 1
+        visit.stamp = self.stamps
+        owner = self.steps[visit.index].owner
+        self.queues[owner].append(visit)
+        visit.token.doing = ("queued", owner, visit)
 
     def proceed(self, token: _Token, now: float) -> None:
         """Pass the remaining pure delays one event at a time, then go on."""
@@ -396,10 +602,16 @@ class _Reference:
             _what, owner, entry = doing
             self.queues[owner].remove(entry)
         elif doing[0] == "busy":
-            _what, index, arrived, start, sequence = doing
+            _what, visit, sequence = doing
             self.cancelled.add(sequence)
-            self.record(token, index, arrived, start, now)
-            self.free_server(self.steps[index].owner, now)
+            owner = self.steps[visit.index].owner
+            self.running[owner].remove(visit)
+            if visit.interrupted:  # the work done in all its pieces, ending now
+                done = visit.total - visit.left + (now - visit.start)
+                self.record(token, visit.index, visit.origin, now - done, now, visit.start)
+            else:
+                self.record(token, visit.index, visit.origin, visit.start, now)
+            self.free_server(owner, now)
         else:
             _what, index, start, sequence = doing
             self.cancelled.add(sequence)
@@ -416,29 +628,59 @@ class _Reference:
             self.cycle_times.append(now - case.arrived)
             self.wait_times.append(case.waited)
             self.rework += case.reworked
+            if self.cases_plan is not None:
+                self.tally(case, index, now)
+
+    def tally(self, case: _Case, index: int, now: float) -> None:
+        """One row per counted case: cycle, waiting, class, end step, goal scopes, rework."""
+        cases = self.cases_plan
+        assert cases is not None
+        klass = case.rank if case.rank < len(cases.classes) else -1
+        mask = sum(1 << bit for bit, scope in enumerate(self.scopes) if scope(case.values))
+        self.rows.append((now - case.arrived, case.waited, klass, index, mask, case.reworked))
 
     def arrive_at_staff(self, token: _Token, index: int, now: float) -> None:
-        """Draw the token's next segment, then start at once or join the owner's FIFO queue."""
+        """Draw the token's next segment, then start at once, take a unit from less urgent
+        work (preemptive priority) or join the owner's queue."""
         self.draw_segment(token, index)
+        _index, duration = token.segment.popleft()
+        visit = _Visit(token, index, origin=now, total=duration, since=now, left=duration)
         owner = self.steps[index].owner
         if self.busy[owner] < self.owners[owner].capacity:
-            self.begin(token, index, now, now)
-        else:
-            entry = (token, index, now)
-            self.queues[owner].append(entry)
-            token.doing = ("queued", owner, entry)
+            self.begin(visit, now)
+            return
+        cases = self.cases_plan
+        if cases is not None and cases.preemptive and self.running[owner]:
+            least = max(v.token.case.rank for v in self.running[owner])
+            if token.case.rank < least:
+                victims = [v for v in self.running[owner] if v.token.case.rank == least]
+                self.interrupt(min(victims, key=lambda v: v.begun), now)
+                self.begin(visit, now)
+                return
+        self.enqueue(visit)
 
     def free_server(self, owner: int, now: float) -> None:
-        """A server is free: it takes the next in its owner's queue."""
+        """A server is free: it takes the most urgent in its owner's queue, first come first."""
         self.busy[owner] -= 1
-        if self.queues[owner]:
-            waiting, step, since = self.queues[owner].popleft()
-            self.begin(waiting, step, since, now)
+        queue = self.queues[owner]
+        if queue:
+            best = min(queue, key=lambda v: (v.token.case.rank, v.stamp))
+            queue.remove(best)
+            self.begin(best, now)
 
-    def complete(self, token: _Token, index: int, arrived: float, start: float, now: float) -> None:
-        """A server finishes: record the visit, hand the server to the next in queue, move on."""
-        self.record(token, index, arrived, start, now)
-        self.free_server(self.steps[index].owner, now)
+    def complete(self, visit: _Visit, now: float) -> None:
+        """A server finishes: record the visit, hand the server to the next in queue, move on.
+
+        An interrupted visit is recorded once, now: its service is its whole work, its start
+        that much before its end, its waiting everything else."""
+        token, index = visit.token, visit.index
+        owner = self.steps[index].owner
+        self.running[owner].remove(visit)
+        if visit.interrupted:
+            self.record(token, index, visit.origin, now - visit.total, now, visit.start)
+        else:
+            self.record(token, index, visit.origin, visit.start, now)
+        self.free_server(owner, now)
         self.proceed(token, now)
 
     def delay_over(self, token: _Token, now: float) -> None:
@@ -460,6 +702,8 @@ class _Reference:
                 continue
             if kind == "arrive":
                 case = _Case(payload, now, counters=[0] * plan.bounded)
+                if self.cases_plan is not None:
+                    self.draw_attributes(case)
                 token = self.new_token(case, ())
                 self.changes.append((now, +1))
                 if self.steps[plan.start].kind == STAFF:
@@ -472,8 +716,7 @@ class _Reference:
                 if token in token.case.live:
                     self.arrive_at_staff(token, index, now)
             elif kind == "done":
-                token, index, arrived, start = payload
-                self.complete(token, index, arrived, start, now)
+                self.complete(payload, now)
             else:  # "proceed"
                 self.delay_over(payload, now)
         return self.result()
@@ -521,6 +764,16 @@ class _Reference:
             histogram = Histogram()
             histogram.add(np.asarray(values, dtype=np.float64))
             stats.step_time[index] = histogram
+        if self.cases_plan is not None:
+            table = np.asarray(self.rows, dtype=np.float64).reshape(-1, 6)
+            stats.groups = CaseTable(
+                cycle=table[:, 0].copy(),
+                wait=table[:, 1].copy(),
+                klass=table[:, 2].astype(np.int64),
+                outcome=table[:, 3].astype(np.int64),
+                mask=table[:, 4].astype(np.int64),
+                reworked=table[:, 5].astype(np.int64),
+            )
         return ReferenceResult(stats, self.cycle_times, self.wait_times, self.step_times)
 
 

@@ -496,12 +496,14 @@ class _Engine:
         start: float,
         end: float,
         work: float | None = None,
+        busy: bool = True,
     ) -> None:
         """A visit is over: log it and, past the warm-up, count it; busy time inside the window.
 
         ``work`` is the work content of a staff visit. On working time it is what service and
         busy time count (a job paused overnight was not worked on); around the clock it is
         ``end - start`` and the elapsed span is counted, as :mod:`procflow.sim.engine` does.
+        ``busy=False``: the caller counts the busy time (a visit worked in pieces).
         """
         worked = work if self.working and work is not None else end - start
         case = token.case
@@ -517,18 +519,23 @@ class _Engine:
                 sink = self.tracked.get(index)
                 if sink is not None:
                     sink.append(end - arrived)
-        if self.staffed[index]:
-            low = start if start > self.window_start else self.window_start
-            high = end if end < self.window_end else self.window_end
-            if high > low:
-                if self.working:  # the work done inside the window, not the time it took
-                    pool = self.pools[self.steps[index].owner]
-                    if isinstance(pool, Shifts) and (low > start or high < end):
-                        high = pool.worked(start, end, worked, low, high)
-                    else:
-                        high = worked
-                    low = 0.0
-                self.busy_time[self.steps[index].owner] += high - low
+        if busy and self.staffed[index]:
+            self._busy(index, start, end, worked)
+
+    def _busy(self, index: int, start: float, end: float, worked: float) -> None:
+        """Count the busy time of staff step ``index``'s work from ``start`` to ``end`` (work
+        content ``worked``) that falls inside the window."""
+        low = start if start > self.window_start else self.window_start
+        high = end if end < self.window_end else self.window_end
+        if high > low:
+            if self.working:  # the work done inside the window, not the time it took
+                pool = self.pools[self.steps[index].owner]
+                if isinstance(pool, Shifts) and (low > start or high < end):
+                    high = pool.worked(start, end, worked, low, high)
+                else:
+                    high = worked
+                low = 0.0
+            self.busy_time[self.steps[index].owner] += high - low
 
     def _finish(self, token: _Token, index: int, now: float) -> None:
         self._record(token, index, now, now, now)
