@@ -305,3 +305,76 @@ def test_prosimos_model_without_lanes_takes_owners_from_resource_profiles() -> N
     assert p.steps["confirm"].duration.mean == 4 * 3600
     assert p.arrivals is not None
     assert p.arrivals.rate_per_hour == pytest.approx(12.0)
+
+
+RULES_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="Definitions_1"
+    targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler">
+  <bpmn:process id="Payments" name="Payments" isExecutable="true">
+    <bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f0" sourceRef="Start" targetRef="Check" />
+    <bpmn:userTask id="Check" name="Check payment" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Check" targetRef="Amount" />
+    <bpmn:exclusiveGateway id="Amount" name="Amount?" default="small">
+      <bpmn:incoming>f1</bpmn:incoming>
+    </bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="small" name="small" sourceRef="Amount" targetRef="Pay" />
+    <bpmn:sequenceFlow id="large" name="large" sourceRef="Amount" targetRef="Region">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"
+        >${amount &gt;= 1000}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:exclusiveGateway id="Region" default="other" />
+    <bpmn:sequenceFlow id="eu" name="eu" sourceRef="Region" targetRef="Approve">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"
+        >region == 'eu'</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="other" name="other" sourceRef="Region" targetRef="Review" />
+    <bpmn:task id="Approve" name="Approve" />
+    <bpmn:task id="Review" name="Review" />
+    <bpmn:task id="Pay" name="Pay" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Approve" targetRef="Pay" />
+    <bpmn:sequenceFlow id="f3" sourceRef="Review" targetRef="Pay" />
+    <bpmn:sequenceFlow id="f4" sourceRef="Pay" targetRef="End" />
+    <bpmn:endEvent id="End" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_conditions_and_default_flows_become_rules(tmp_path: Path) -> None:
+    result = import_bpmn(write(tmp_path, "rules.bpmn", RULES_BPMN))
+    assert result.notices == ()
+    p = procflow.load_text(result.text, "rules.yaml")
+    rules = [(t.to, t.when, t.p) for t in p.steps["check-payment"].transitions]
+    # conditional ways first (BPMN's order), a nested default keeps its outer condition,
+    # the outer default comes last without a condition; no shares on a conditional choice
+    assert rules == [
+        ("approve", "(amount >= 1000) and (region == 'eu')", None),
+        ("review", "amount >= 1000", None),
+        ("pay", None, None),
+    ]
+    assert not any("branching probabilities" in w for w in result.warnings)
+
+
+def test_a_condition_procflow_cannot_read_is_named_with_flow_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = RULES_BPMN.replace("${amount &gt;= 1000}", "${amount.value() &gt; 5}")
+    path = write(tmp_path, "juel.bpmn", text)
+    result = import_bpmn(path)
+    (notice,) = result.notices
+    assert (notice.element, notice.id) == ("sequenceFlow", "large")
+    assert notice.line == text[: text.index('id="large"')].count("\n") + 1
+    assert "amount.value() > 5" in notice.message
+    assert "shares instead of conditions" in notice.message
+    p = procflow.load_text(result.text, "juel.yaml")
+    ways = {t.to: (t.p, t.when) for t in p.steps["check-payment"].transitions}
+    # the outer gateway falls back to equal shares, and then the ways mix shares and a
+    # condition: shares win (a step is all shares or all conditions), and a warning says so
+    assert ways == {"pay": (0.5, None), "approve": (0.25, None), "review": (0.25, None)}
+    assert any("mix conditions and shares" in w for w in result.warnings)
+    assert errors(p) == []
+    code, _out, err = run(capsys, "import", path, "--strict")
+    assert code == 2
+    assert "sequenceFlow 'large'" in err
