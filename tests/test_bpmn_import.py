@@ -378,3 +378,48 @@ def test_a_condition_procflow_cannot_read_is_named_with_flow_and_line(
     code, _out, err = run(capsys, "import", path, "--strict")
     assert code == 2
     assert "sequenceFlow 'large'" in err
+
+
+def test_prosimos_calendars_and_attributes_from_simod_style_params(tmp_path: Path) -> None:
+    """A resource calendar over a range of days, as Simod writes it, and case attributes."""
+    params = write(
+        tmp_path,
+        "rules.json",
+        """{
+  "resource_profiles": [{"id": "clerks", "name": "Clerks", "resource_list": [
+    {"id": "ann", "amount": 2, "cost_per_hour": 30, "calendar": "day-shift"}]}],
+  "task_resource_distribution": [{"task_id": "Check", "resources": [
+    {"resource_id": "ann", "distribution_name": "expon",
+     "distribution_params": [{"value": 600}, {"value": 0}, {"value": 1e9}]}]}],
+  "resource_calendars": [
+    {"id": "day-shift", "name": "day shift", "time_periods": [
+      {"from": "MONDAY", "to": "FRIDAY", "beginTime": "08:00:00", "endTime": "16:00:00"},
+      {"from": "SATURDAY", "to": "SATURDAY", "beginTime": "22:00:00", "endTime": "02:00:00"}]},
+    {"id": "all", "name": "all", "time_periods": [
+      {"from": "MONDAY", "to": "SUNDAY", "beginTime": "00:00:00", "endTime": "23:59:59"}]}],
+  "arrival_time_calendar": [
+    {"from": "MONDAY", "to": "FRIDAY", "beginTime": "08:00:00", "endTime": "16:00:00"}],
+  "arrival_time_distribution": {"distribution_name": "expon",
+    "distribution_params": [{"value": 300}, {"value": 0}, {"value": 1e9}]},
+  "case_attributes": [
+    {"name": "region", "type": "discrete",
+     "values": [{"key": "eu", "value": 0.6}, {"key": "us", "value": 0.4}]},
+    {"name": "amount", "type": "continuous", "values": {"distribution_name": "expon",
+     "distribution_params": [{"value": 1500}, {"value": 0}, {"value": 1e9}]}}]
+}""",
+    )
+    result = import_bpmn(write(tmp_path, "rules.bpmn", RULES_BPMN), params)
+    p = procflow.load_text(result.text, "rules.yaml")
+    # open around the clock ("all") needs no calendar; the arrivals' hours are none of the others
+    assert list(p.calendars) == ["day-shift", "arrivals"]
+    assert p.calendars["arrivals"].hours == {"mon-fri": "08:00-16:00"}
+    hours = p.calendars["day-shift"].hours
+    assert hours == {"mon-fri": "08:00-16:00", "sat": "22:00-24:00", "sun": "00:00-02:00"}
+    assert p.owners["clerks"].calendar == "day-shift"
+    assert p.owners["clerks"].capacity == 2
+    assert p.arrivals is not None
+    assert (p.arrivals.rate, p.arrivals.calendar) == (pytest.approx(1 / 300), "arrivals")
+    assert str(p.attributes["region"]) == "{eu: 60%, us: 40%}"
+    assert str(p.attributes["amount"]) == "exponential(1500)"
+    assert p.steps["check-payment"].transitions[0].when == "(amount >= 1000) and (region == 'eu')"
+    assert errors(p) == []

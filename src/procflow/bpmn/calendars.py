@@ -143,3 +143,10 @@ def read_calendars(data: dict[str, Any], name: str, params: Any) -> None:
     arrival = data.get("arrival_calendar")
     if isinstance(arrival, str) and arrival in params.calendars:
         params.arrival_calendar = arrival
+    elif data.get("arrival_time_calendar") is not None:  # Simod's: match it, else name it
+        hours = hours_of(data["arrival_time_calendar"], f"{name}: arrival_time_calendar")
+        if hours and hours != always:
+            same = [k for k, spec in params.calendars.items() if spec["hours"] == hours]
+            params.arrival_calendar = same[0] if same else "arrivals"
+            if not same:
+                params.calendars.setdefault("arrivals", {"hours": hours})

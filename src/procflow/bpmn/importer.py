@@ -121,16 +121,17 @@ class Importer:
             if lane.node.get("description", PF) is not None:
                 owner["description"] = lane.node.get("description", PF)
             self._owner_numbers(lane.node.get, owner, lane)
-            self._owner_calendar(ident, owner, lane)
+            p = self.params
+            members = p.profiles.get(ident) or p.profiles.get(lane.id) or p.profiles.get(lane.name)
+            self._owner_calendar(ident, owner, members or [])
             self.owners[ident] = owner
 
-    def _owner_calendar(self, ident: str, owner: dict[str, Any], lane: Any) -> None:
+    def _owner_calendar(self, ident: str, owner: dict[str, Any], members: list[str]) -> None:
         """The calendar (or shifts) of an owner from its resources' Prosimos calendars."""
         p = self.params
-        members = p.profiles.get(ident) or p.profiles.get(lane.id) or p.profiles.get(lane.name)
         groups = [
             (p.resource_calendar.get(r), p.resources[r][0])
-            for r in members or []
+            for r in members
             if r in p.resources
         ]
         calendars = {c for c, _ in groups}
@@ -275,6 +276,7 @@ class Importer:
             cost = max((c for _, c in known), default=0.0)
             if cost > 0:
                 owner["cost_per_hour"] = cost
+            self._owner_calendar(ident, owner, members)
             self.owners[ident] = owner
         return ident
 
@@ -288,6 +290,7 @@ class Importer:
             amounts = {r: self.params.resources[r] for r in members if r in self.params.resources}
             if amounts:
                 owner["capacity"] = sum(a for a, _ in amounts.values())
+            self._owner_calendar(name, owner, sorted(amounts))
             self.owners[name] = owner
             self.warnings.append(
                 f"{self.m.path}: activities outside any lane are owned by {name!r}"
