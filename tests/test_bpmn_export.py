@@ -417,3 +417,21 @@ def test_forks_and_joins_export_as_gateways_and_round_trip(
     back = procflow.load_text(result.text, "back.yaml")
     assert _comparable(back) == _comparable(process)
     assert [f for f in procflow.lint(back) if str(f.severity) == "error"] == []
+
+
+def test_an_arrival_profile_exports_as_its_mean_rate_with_a_note(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "prof.yaml",
+        "process: p\nowners: {a: {capacity: 2}}\narrivals:\n"
+        '  profile: {"mon-fri 08:00-12:00": 12/h, "mon-fri 12:00-17:00": 4/h}\n'
+        "start: s\nsteps:\n  s: {owner: a, duration: 5m, next: e}\n  e: {end: true}\n",
+    )
+    process = procflow.load(path)
+    assert export_notes(process, params=True) == [
+        "the arrival profile is not exported: the arrivals keep only their mean rate"
+    ]
+    back = procflow.load_text(import_bpmn(exported(path, tmp_path)).text)
+    assert back.arrivals is not None
+    # (4 h x 12 + 5 h x 4) x 5 days = 340 cases a week
+    assert back.arrivals.rate == pytest.approx(340 / (7 * 86400), rel=1e-6)

@@ -5,11 +5,14 @@ owner (external owners too, marked ``procflow:external``) and a lane for
 unowned steps when there are any; a task per step, the start event before
 the start step, an end event per end step, and an exclusive gateway after
 every step with more than one transition, whose outgoing sequence flows are
-named after the triggers. What BPMN has no attribute for -- step and owner
-ids, durations, capacities, probabilities, feedback marks and ``max`` --
-goes into procflow's namespace (:data:`~procflow.bpmn.names.PF`), so
-``procflow import`` reads the file back to the same process. Goals,
-``consulted``/``informed`` and descriptions of transitions are not exported.
+named after the triggers; ``when:`` rules are the flows' BPMN
+``conditionExpression``s and the gateway's ``default`` flow. What BPMN has
+no attribute for -- step and owner ids, durations, capacities,
+probabilities, feedback marks and ``max`` -- goes into procflow's namespace
+(:data:`~procflow.bpmn.names.PF`), so ``procflow import`` reads the file
+back to the same process; calendars and case attributes go into the
+parameters JSON. What neither carries is named by :func:`export_notes`.
+Goals and ``consulted``/``informed`` are not exported.
 """
 
 from __future__ import annotations
@@ -163,6 +166,8 @@ def export_notes(process: Process, *, params: bool = False) -> list[str]:
                 f"transition {step_id}.{edge.trigger}: p by {edge.p.by} is exported as its "
                 f"share-weighted average {format_number(average_p(process, edge) or 0.0, 6)}"
             )
+    if process.arrivals is not None and process.arrivals.profile is not None:
+        notes.append("the arrival profile is not exported: the arrivals keep only their mean rate")
     if not params:
         if process.attributes:
             notes.append(
@@ -239,7 +244,10 @@ def _definitions(process: Process, graph: _Flows, layout: Layout) -> ET.Element:
         bpmn_process.set("name", process.title)
     arrivals = process.document.get("arrivals")
     arrival_text = None
-    if process.arrivals is not None and isinstance(arrivals, dict):
+    if process.arrivals is not None and process.arrivals.profile is not None:
+        rate = 3600.0 / process.arrivals.mean_interarrival  # the note says so
+        arrival_text = f"rate: {format_number(rate, 9)}/h"
+    elif process.arrivals is not None and isinstance(arrivals, dict):
         key = "rate" if process.arrivals.rate is not None else "every"
         arrival_text = f"{key}: {_raw(arrivals.get(key), process.arrivals.every)}"
     _pf(

@@ -130,9 +130,7 @@ class Importer:
         """The calendar (or shifts) of an owner from its resources' Prosimos calendars."""
         p = self.params
         groups = [
-            (p.resource_calendar.get(r), p.resources[r][0])
-            for r in members
-            if r in p.resources
+            (p.resource_calendar.get(r), p.resources[r][0]) for r in members if r in p.resources
         ]
         calendars = {c for c, _ in groups}
         if calendars == {None} or not groups:
@@ -369,9 +367,10 @@ class Importer:
     def choice(self, node: FlowNode, flows: list[str]) -> list[tuple[str, float, str | None]]:
         """Each way out of ``node``: its flow, share and condition.
 
-        Conditional flows (``conditionExpression``, docs/bpmn.md#rules) come
-        first in file order and the others (the ``default``) after them, so
-        that procflow's "first condition that holds" is BPMN's choice. A
+        Conditional flows (``conditionExpression``; see
+        docs/bpmn.md#rules-conditions-and-the-default-flow) come first in
+        file order and the others (the ``default``) after them, so that
+        procflow's "first condition that holds" is BPMN's choice. A
         condition procflow cannot read is named, and the choice falls back
         to shares.
         """
