@@ -2,11 +2,14 @@
 
 Every example process is exported, validated against the OMG BPMN 2.0 XML
 Schema (the XSD files SpiffWorkflow ships; ``xmlschema`` validates; both are
-test-only dependencies), imported back, and compared with the original:
-same steps, owners, transitions, probabilities, feedback marks, bounds and
-durations. The diagram is checked for what a modeler needs to show it: a
-shape for every node inside its lane, lanes stacked inside the pool, an
-edge with waypoints for every flow.
+test-only dependencies), imported back with its Prosimos parameters, and
+compared with the original: same steps, owners, transitions, probabilities,
+conditions, feedback marks, bounds and durations, and through the
+parameters the same calendars and case attributes. What neither carries (a
+priority, ``by:`` values) is named in a note, and compared as exported.
+The diagram is checked for what a modeler needs to show it: a shape for
+every node inside its lane, lanes stacked inside the pool, an edge with
+waypoints for every flow.
 """
 
 from __future__ import annotations
@@ -21,22 +24,18 @@ import pytest
 import procflow
 from helpers import CUSTOMER_SERVICE, PROCESSES, run, write
 from procflow.bpmn import export_bpmn, import_bpmn
-from procflow.bpmn.names import BPMN, BPMNDI, DC, DI
-from procflow.errors import RenderError
+from procflow.bpmn.exporter import export_notes
+from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, XSI
+from procflow.bpmn.params import average_p, representative
+from procflow.calendars import weekly_hours
+from procflow.casedata import ByDuration
 
 xmlschema = pytest.importorskip("xmlschema")
 spiff = pytest.importorskip("SpiffWorkflow")
 
 SCHEMA_DIR = Path(spiff.__file__).parent / "bpmn" / "parser" / "schema"
-EXAMPLES = sorted(
-    p for p in PROCESSES.glob("*.yaml") if "attributes:" not in p.read_text(encoding="utf-8")
-)
-"""The examples BPMN can carry (case attributes and rules are refused by name, see below)."""
-
-
-def test_case_attributes_are_refused_by_name() -> None:
-    with pytest.raises(RenderError, match=r"attributes \(severity, parts_cost\).*conditions on"):
-        procflow.export_bpmn(PROCESSES / "incident-priorities.yaml")
+EXAMPLES = sorted(PROCESSES.glob("*.yaml"))
+PRIORITIES = PROCESSES / "incident-priorities.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +46,12 @@ def schema() -> object:
 def exported(path: Path, tmp_path: Path) -> Path:
     data, _params = export_bpmn(procflow.load(path))
     return write(tmp_path, f"{path.stem}.bpmn", data)
+
+
+def exported_with_params(path: Path, tmp_path: Path) -> tuple[Path, Path]:
+    data, params = export_bpmn(procflow.load(path), params=True)
+    assert params is not None
+    return write(tmp_path, f"{path.stem}.bpmn", data), write(tmp_path, f"{path.stem}.json", params)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -65,32 +70,53 @@ def test_the_schema_check_can_fail(tmp_path: Path, schema: object) -> None:
     assert not schema.is_valid(str(write(tmp_path, "broken.bpmn", broken)))  # type: ignore[attr-defined]
 
 
-def _comparable(process: procflow.Process) -> dict[str, object]:
-    return {
+def _comparable(process: procflow.Process, *, calendars: bool = False) -> dict[str, object]:
+    """What a round trip keeps; ``calendars``: also calendars and attributes (--params)."""
+    drop = set() if calendars else {"calendar", "shifts"}
+    out: dict[str, object] = {
         "id": process.id,
         "title": process.title,
         "owner": process.owner,
         "start": process.start,
-        # BPMN carries no working time (docs/bpmn.md): calendars are left out of the trip
         "arrivals": (
-            process.arrivals.model_dump(exclude={"calendar", "profile"})
-            if process.arrivals
-            else None
+            process.arrivals.model_dump(exclude={"profile", *drop}) if process.arrivals else None
         ),
         "owners": {
-            k: {**v.model_dump(exclude={"calendar", "shifts", "capacity"}), "units": v.units}
+            k: {**v.model_dump(exclude={"capacity", *drop}), "units": v.units}
             for k, v in process.owners.items()
         },
         "steps": {
             k: {
-                **v.model_dump(exclude={"consulted", "informed", "next", "on"}),
+                **v.model_dump(exclude={"consulted", "informed", "next", "on", "duration"}),
+                # a `by:` duration is exported as its most common class's (export_notes says so)
+                "duration": str(
+                    representative(process, v.duration)
+                    if isinstance(v.duration, ByDuration)
+                    else v.duration
+                ),
                 "transitions": [
-                    (t.trigger, t.to, t.p, t.feedback, t.max, t.description) for t in v.transitions
+                    (
+                        t.trigger,
+                        t.to,
+                        average_p(process, t),
+                        t.when,
+                        t.feedback,
+                        t.max,
+                        t.description,
+                    )
+                    for t in v.transitions
                 ],
             }
             for k, v in process.steps.items()
         },
     }
+    if calendars:
+        out["attributes"] = {k: str(v) for k, v in process.attributes.items()}
+        out["calendars"] = {
+            k: (weekly_hours(c.hours), c.timezone, c.holidays, c.country, c.title)
+            for k, c in process.calendars.items()
+        }
+    return out
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -101,7 +127,107 @@ def test_every_example_round_trips(path: Path, tmp_path: Path) -> None:
     assert result.warnings == ()
     back = procflow.load_text(result.text, "back.yaml")
     assert _comparable(back) == _comparable(original)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_round_trips_with_its_params(
+    path: Path, tmp_path: Path, schema: object
+) -> None:
+    original = procflow.load(path)
+    bpmn, params = exported_with_params(path, tmp_path)
+    schema.validate(str(bpmn))  # type: ignore[attr-defined]
+    result = import_bpmn(bpmn, params)
+    assert result.notices == ()
+    assert result.warnings == ()
+    back = procflow.load_text(result.text, "back.yaml")
+    assert _comparable(back, calendars=True) == _comparable(original, calendars=True)
     assert [f for f in procflow.lint(back) if str(f.severity) == "error"] == []
+
+
+def test_rules_export_as_conditions_and_a_default_flow(tmp_path: Path) -> None:
+    root = ET.parse(exported(PRIORITIES, tmp_path)).getroot()
+    flows = {f.get("id"): f for f in root.iter(f"{{{BPMN}}}sequenceFlow")}
+    gateway = next(
+        g for g in root.iter(f"{{{BPMN}}}exclusiveGateway") if g.get("id") == "Gateway_log-incident"
+    )
+    assert gateway.get("default") == "Flow_log-incident_standard"
+    conditions = {}
+    for ident, flow in flows.items():
+        condition = flow.find(f"{{{BPMN}}}conditionExpression")
+        if condition is not None:
+            assert condition.get(f"{{{XSI}}}type") == "bpmn:tFormalExpression"
+            conditions[ident] = condition.text
+    assert conditions == {
+        "Flow_log-incident_major": "severity == 'p1'",
+        "Flow_log-incident_specialist": "severity == 'p2'",
+        "Flow_investigate_needs-approval": "parts_cost >= 1000",
+        "Flow_close-incident_resolved": "severity in ['p1', 'p2']",
+    }
+    # a step whose transitions carry probabilities has no default flow
+    first_line = next(
+        g
+        for g in root.iter(f"{{{BPMN}}}exclusiveGateway")
+        if g.get("id") == "Gateway_first-line-fix"
+    )
+    assert first_line.get("default") is None
+
+
+def test_what_neither_file_carries_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    process = procflow.load(PRIORITIES)
+    notes = export_notes(process, params=True)
+    assert len(notes) == 6
+    assert notes[0].startswith("priority (severity) is not exported")
+    assert any(
+        "'log-incident': the duration by severity is exported as lognormal(6m, 3m)" in n
+        for n in notes
+    )
+    assert any("confirm-with-user.confirmed: p by severity" in n and "0.905" in n for n in notes)
+    without = export_notes(process)
+    assert "attributes (severity, parts_cost) go only into --params" in without[-1]
+    assert export_notes(procflow.load(CUSTOMER_SERVICE)) == []
+    code, out, err = run(capsys, "export", PRIORITIES, "--to", "bpmn")
+    assert code == 0
+    assert out.startswith("<?xml")
+    assert "note: priority (severity) is not exported" in err
+
+
+def test_params_carry_attributes_and_calendars(tmp_path: Path) -> None:
+    _bpmn, params = exported_with_params(PRIORITIES, tmp_path)
+    data = json.loads(params.read_text(encoding="utf-8"))
+    attributes = {a["name"]: a for a in data["case_attributes"]}
+    assert attributes["severity"] == {
+        "name": "severity",
+        "type": "discrete",
+        "values": [
+            {"key": "p1", "value": 0.05},
+            {"key": "p2", "value": 0.25},
+            {"key": "p3", "value": 0.7},
+        ],
+    }
+    assert attributes["parts_cost"]["type"] == "continuous"
+    assert attributes["parts_cost"]["values"]["distribution_name"] == "lognorm"
+    assert [p["value"] for p in attributes["parts_cost"]["values"]["distribution_params"]][
+        :2
+    ] == pytest.approx([300, 360000])
+    # conditional gateways have no branching probabilities
+    gateways = {g["gateway_id"] for g in data["gateway_branching_probabilities"]}
+    assert gateways == {"Gateway_first-line-fix", "Gateway_confirm-with-user"}
+    _bpmn, params = exported_with_params(PROCESSES / "employee-onboarding.yaml", tmp_path)
+    data = json.loads(params.read_text(encoding="utf-8"))
+    calendars = {c["id"]: c for c in data["resource_calendars"]}
+    assert calendars["office"]["time_periods"][:2] == [
+        {"from": "MONDAY", "to": "MONDAY", "beginTime": "09:00:00", "endTime": "12:30:00"},
+        {"from": "MONDAY", "to": "MONDAY", "beginTime": "13:30:00", "endTime": "17:30:00"},
+    ]
+    assert len(calendars["office"]["time_periods"]) == 10
+    assert calendars["office"]["timezone"] == "Europe/Amsterdam"
+    desk = next(p for p in data["resource_profiles"] if p["id"] == "it-service-desk")
+    assert [(r["id"], r["calendar"], r["amount"]) for r in desk["resource_list"]] == [
+        ("it-service-desk", "it-early", 2),
+        ("it-service-desk.2", "it-late", 1),
+    ]
+    assert data["arrival_calendar"] == "office"
+    assert data["arrival_time_calendar"] == calendars["office"]["time_periods"]
 
 
 def _boxes(root: ET.Element) -> dict[str, tuple[float, float, float, float]]:
@@ -291,3 +417,21 @@ def test_forks_and_joins_export_as_gateways_and_round_trip(
     back = procflow.load_text(result.text, "back.yaml")
     assert _comparable(back) == _comparable(process)
     assert [f for f in procflow.lint(back) if str(f.severity) == "error"] == []
+
+
+def test_an_arrival_profile_exports_as_its_mean_rate_with_a_note(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "prof.yaml",
+        "process: p\nowners: {a: {capacity: 2}}\narrivals:\n"
+        '  profile: {"mon-fri 08:00-12:00": 12/h, "mon-fri 12:00-17:00": 4/h}\n'
+        "start: s\nsteps:\n  s: {owner: a, duration: 5m, next: e}\n  e: {end: true}\n",
+    )
+    process = procflow.load(path)
+    assert export_notes(process, params=True) == [
+        "the arrival profile is not exported: the arrivals keep only their mean rate"
+    ]
+    back = procflow.load_text(import_bpmn(exported(path, tmp_path)).text)
+    assert back.arrivals is not None
+    # (4 h x 12 + 5 h x 4) x 5 days = 340 cases a week
+    assert back.arrivals.rate == pytest.approx(340 / (7 * 86400), rel=1e-6)

@@ -127,6 +127,22 @@ def test_missing_file_and_bad_params(capsys: pytest.CaptureFixture[str], tmp_pat
             '"weibull", "distribution_params": [{"value": 1}]}]}]}',
             "'weibull' is not one procflow reads",
         ),
+        ('{"case_attributes": [{"name": "x", "type": "fuzzy"}]}', "case_attributes[0]: 'type'"),
+        (
+            '{"case_attributes": [{"name": "x", "type": "discrete", "values": [{"key": "a", '
+            '"value": "lots"}]}]}',
+            "the share of 'a' is not a number",
+        ),
+        (
+            '{"resource_calendars": [{"id": "c", "time_periods": [{"from": "MONDAY", '
+            '"to": "FUNDAY", "beginTime": "09:00:00", "endTime": "17:00:00"}]}]}',
+            "resource_calendars[0].time_periods[0]: 'from' and 'to' must be days",
+        ),
+        (
+            '{"resource_calendars": [{"id": "c", "time_periods": [{"from": "MONDAY", '
+            '"to": "MONDAY", "beginTime": "nine", "endTime": "17:00:00"}]}]}',
+            "time 'nine' is not HH:MM:SS",
+        ),
     ):
         params = write(tmp_path, "p.json", content)
         code, _out, err = run(capsys, "import", good, "--params", params)

@@ -305,3 +305,121 @@ def test_prosimos_model_without_lanes_takes_owners_from_resource_profiles() -> N
     assert p.steps["confirm"].duration.mean == 4 * 3600
     assert p.arrivals is not None
     assert p.arrivals.rate_per_hour == pytest.approx(12.0)
+
+
+RULES_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="Definitions_1"
+    targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler">
+  <bpmn:process id="Payments" name="Payments" isExecutable="true">
+    <bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f0" sourceRef="Start" targetRef="Check" />
+    <bpmn:userTask id="Check" name="Check payment" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Check" targetRef="Amount" />
+    <bpmn:exclusiveGateway id="Amount" name="Amount?" default="small">
+      <bpmn:incoming>f1</bpmn:incoming>
+    </bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="small" name="small" sourceRef="Amount" targetRef="Pay" />
+    <bpmn:sequenceFlow id="large" name="large" sourceRef="Amount" targetRef="Region">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"
+        >${amount &gt;= 1000}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:exclusiveGateway id="Region" default="other" />
+    <bpmn:sequenceFlow id="eu" name="eu" sourceRef="Region" targetRef="Approve">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"
+        >region == 'eu'</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="other" name="other" sourceRef="Region" targetRef="Review" />
+    <bpmn:task id="Approve" name="Approve" />
+    <bpmn:task id="Review" name="Review" />
+    <bpmn:task id="Pay" name="Pay" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Approve" targetRef="Pay" />
+    <bpmn:sequenceFlow id="f3" sourceRef="Review" targetRef="Pay" />
+    <bpmn:sequenceFlow id="f4" sourceRef="Pay" targetRef="End" />
+    <bpmn:endEvent id="End" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_conditions_and_default_flows_become_rules(tmp_path: Path) -> None:
+    result = import_bpmn(write(tmp_path, "rules.bpmn", RULES_BPMN))
+    assert result.notices == ()
+    p = procflow.load_text(result.text, "rules.yaml")
+    rules = [(t.to, t.when, t.p) for t in p.steps["check-payment"].transitions]
+    # conditional ways first (BPMN's order), a nested default keeps its outer condition,
+    # the outer default comes last without a condition; no shares on a conditional choice
+    assert rules == [
+        ("approve", "(amount >= 1000) and (region == 'eu')", None),
+        ("review", "amount >= 1000", None),
+        ("pay", None, None),
+    ]
+    assert not any("branching probabilities" in w for w in result.warnings)
+
+
+def test_a_condition_procflow_cannot_read_is_named_with_flow_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = RULES_BPMN.replace("${amount &gt;= 1000}", "${amount.value() &gt; 5}")
+    path = write(tmp_path, "juel.bpmn", text)
+    result = import_bpmn(path)
+    (notice,) = result.notices
+    assert (notice.element, notice.id) == ("sequenceFlow", "large")
+    assert notice.line == text[: text.index('id="large"')].count("\n") + 1
+    assert "amount.value() > 5" in notice.message
+    assert "shares instead of conditions" in notice.message
+    p = procflow.load_text(result.text, "juel.yaml")
+    ways = {t.to: (t.p, t.when) for t in p.steps["check-payment"].transitions}
+    # the outer gateway falls back to equal shares, and then the ways mix shares and a
+    # condition: shares win (a step is all shares or all conditions), and a warning says so
+    assert ways == {"pay": (0.5, None), "approve": (0.25, None), "review": (0.25, None)}
+    assert any("mix conditions and shares" in w for w in result.warnings)
+    assert errors(p) == []
+    code, _out, err = run(capsys, "import", path, "--strict")
+    assert code == 2
+    assert "sequenceFlow 'large'" in err
+
+
+def test_prosimos_calendars_and_attributes_from_simod_style_params(tmp_path: Path) -> None:
+    """A resource calendar over a range of days, as Simod writes it, and case attributes."""
+    params = write(
+        tmp_path,
+        "rules.json",
+        """{
+  "resource_profiles": [{"id": "clerks", "name": "Clerks", "resource_list": [
+    {"id": "ann", "amount": 2, "cost_per_hour": 30, "calendar": "day-shift"}]}],
+  "task_resource_distribution": [{"task_id": "Check", "resources": [
+    {"resource_id": "ann", "distribution_name": "expon",
+     "distribution_params": [{"value": 600}, {"value": 0}, {"value": 1e9}]}]}],
+  "resource_calendars": [
+    {"id": "day-shift", "name": "day shift", "time_periods": [
+      {"from": "MONDAY", "to": "FRIDAY", "beginTime": "08:00:00", "endTime": "16:00:00"},
+      {"from": "SATURDAY", "to": "SATURDAY", "beginTime": "22:00:00", "endTime": "02:00:00"}]},
+    {"id": "all", "name": "all", "time_periods": [
+      {"from": "MONDAY", "to": "SUNDAY", "beginTime": "00:00:00", "endTime": "23:59:59"}]}],
+  "arrival_time_calendar": [
+    {"from": "MONDAY", "to": "FRIDAY", "beginTime": "08:00:00", "endTime": "16:00:00"}],
+  "arrival_time_distribution": {"distribution_name": "expon",
+    "distribution_params": [{"value": 300}, {"value": 0}, {"value": 1e9}]},
+  "case_attributes": [
+    {"name": "region", "type": "discrete",
+     "values": [{"key": "eu", "value": 0.6}, {"key": "us", "value": 0.4}]},
+    {"name": "amount", "type": "continuous", "values": {"distribution_name": "expon",
+     "distribution_params": [{"value": 1500}, {"value": 0}, {"value": 1e9}]}}]
+}""",
+    )
+    result = import_bpmn(write(tmp_path, "rules.bpmn", RULES_BPMN), params)
+    p = procflow.load_text(result.text, "rules.yaml")
+    # open around the clock ("all") needs no calendar; the arrivals' hours are none of the others
+    assert list(p.calendars) == ["day-shift", "arrivals"]
+    assert p.calendars["arrivals"].hours == {"mon-fri": "08:00-16:00"}
+    hours = p.calendars["day-shift"].hours
+    assert hours == {"mon-fri": "08:00-16:00", "sat": "22:00-24:00", "sun": "00:00-02:00"}
+    assert p.owners["clerks"].calendar == "day-shift"
+    assert p.owners["clerks"].capacity == 2
+    assert p.arrivals is not None
+    assert (p.arrivals.rate, p.arrivals.calendar) == (pytest.approx(1 / 300), "arrivals")
+    assert str(p.attributes["region"]) == "{eu: 60%, us: 40%}"
+    assert str(p.attributes["amount"]) == "exponential(1500)"
+    assert p.steps["check-payment"].transitions[0].when == "(amount >= 1000) and (region == 'eu')"
+    assert errors(p) == []

@@ -5,11 +5,14 @@ owner (external owners too, marked ``procflow:external``) and a lane for
 unowned steps when there are any; a task per step, the start event before
 the start step, an end event per end step, and an exclusive gateway after
 every step with more than one transition, whose outgoing sequence flows are
-named after the triggers. What BPMN has no attribute for -- step and owner
-ids, durations, capacities, probabilities, feedback marks and ``max`` --
-goes into procflow's namespace (:data:`~procflow.bpmn.names.PF`), so
-``procflow import`` reads the file back to the same process. Goals,
-``consulted``/``informed`` and descriptions of transitions are not exported.
+named after the triggers; ``when:`` rules are the flows' BPMN
+``conditionExpression``s and the gateway's ``default`` flow. What BPMN has
+no attribute for -- step and owner ids, durations, capacities,
+probabilities, feedback marks and ``max`` -- goes into procflow's namespace
+(:data:`~procflow.bpmn.names.PF`), so ``procflow import`` reads the file
+back to the same process; calendars and case attributes go into the
+parameters JSON. What neither carries is named by :func:`export_notes`.
+Goals and ``consulted``/``informed`` are not exported.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from typing import Any
 
 from procflow._version import __version__
 from procflow.bpmn.layout import Layout, lay_out
-from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, PF
-from procflow.bpmn.params import write_params
+from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, PF, XSI
+from procflow.bpmn.params import average_p, representative, write_params
 from procflow.casedata import ByDuration, ByValue
 from procflow.errors import RenderError
 from procflow.model import Process
@@ -30,7 +33,14 @@ UNASSIGNED = "Lane__none"
 """The lane of steps without an owner (no owner id starts with ``_``, so no clash)."""
 START = "StartEvent_1"
 
-for _prefix, _uri in (("bpmn", BPMN), ("bpmndi", BPMNDI), ("dc", DC), ("di", DI), ("procflow", PF)):
+for _prefix, _uri in (
+    ("bpmn", BPMN),
+    ("bpmndi", BPMNDI),
+    ("dc", DC),
+    ("di", DI),
+    ("procflow", PF),
+    ("xsi", XSI),
+):
     ET.register_namespace(_prefix, _uri)
 
 
@@ -131,24 +141,45 @@ class _Flows:
             )
 
 
-def _refuse_attributes(process: Process) -> None:
-    """Name what BPMN export cannot carry yet (docs/attributes.md), never drop it silently."""
-    found: list[str] = []
-    if process.attributes:
-        found.append(f"attributes ({', '.join(process.attributes)})")
+def export_notes(process: Process, *, params: bool = False) -> list[str]:
+    """What the export cannot carry, one sentence each (docs/bpmn.md#what-is-lost).
+
+    Neither BPMN nor the Prosimos parameters have a place for a priority
+    or a value chosen by an attribute (``by:``); without ``params`` the
+    attributes and calendars are lost too. Export names them, never refuses.
+    """
+    notes: list[str] = []
     if process.priority is not None:
-        found.append(f"priority ({process.priority.by})")
-    rules = [f"{s}.{t.trigger}" for s, t in process.edges() if t.when is not None]
-    if rules:
-        found.append(f"conditions on {', '.join(rules)}")
-    by = [s for s, st in process.steps.items() if isinstance(st.duration, ByDuration)]
-    by += [f"{s}.{t.trigger}" for s, t in process.edges() if isinstance(t.p, ByValue)]
-    if by:
-        found.append(f"values by attribute on {', '.join(by)}")
-    if found:
-        raise RenderError(
-            f"{process.id}: BPMN export does not carry case attributes yet: " + "; ".join(found)
+        notes.append(
+            f"priority ({process.priority.by}) is not exported: BPMN and the parameters "
+            "have no queue order"
         )
+    for step_id, step in process.steps.items():
+        if isinstance(step.duration, ByDuration):
+            notes.append(
+                f"step {step_id!r}: the duration by {step.duration.by} is exported as "
+                f"{representative(process, step.duration)}, its most common class's"
+            )
+    for step_id, edge in process.edges():
+        if isinstance(edge.p, ByValue):
+            notes.append(
+                f"transition {step_id}.{edge.trigger}: p by {edge.p.by} is exported as its "
+                f"share-weighted average {format_number(average_p(process, edge) or 0.0, 6)}"
+            )
+    if process.arrivals is not None and process.arrivals.profile is not None:
+        notes.append("the arrival profile is not exported: the arrivals keep only their mean rate")
+    if not params:
+        if process.attributes:
+            notes.append(
+                f"attributes ({', '.join(process.attributes)}) go only into --params "
+                "(case_attributes): not exported"
+            )
+        if process.calendars:
+            notes.append(
+                f"calendars ({', '.join(process.calendars)}) go only into --params "
+                "(resource_calendars): not exported"
+            )
+    return notes
 
 
 def export(process: object, *, params: bool = False) -> tuple[bytes, str | None]:
@@ -157,7 +188,6 @@ def export(process: object, *, params: bool = False) -> tuple[bytes, str | None]
         raise TypeError(
             f"export_bpmn() takes a Process (procflow.load(path)), not {type(process).__name__}"
         )
-    _refuse_attributes(process)
     graph = _Flows(process)
     known = {n for n, _, _ in graph.nodes}
     for flow in graph.flows:
@@ -214,7 +244,10 @@ def _definitions(process: Process, graph: _Flows, layout: Layout) -> ET.Element:
         bpmn_process.set("name", process.title)
     arrivals = process.document.get("arrivals")
     arrival_text = None
-    if process.arrivals is not None and isinstance(arrivals, dict):
+    if process.arrivals is not None and process.arrivals.profile is not None:
+        rate = 3600.0 / process.arrivals.mean_interarrival  # the note says so
+        arrival_text = f"rate: {format_number(rate, 9)}/h"
+    elif process.arrivals is not None and isinstance(arrivals, dict):
         key = "rate" if process.arrivals.rate is not None else "every"
         arrival_text = f"{key}: {_raw(arrivals.get(key), process.arrivals.every)}"
     _pf(
@@ -226,7 +259,7 @@ def _definitions(process: Process, graph: _Flows, layout: Layout) -> ET.Element:
     )
     _lanes(process, graph, bpmn_process)
     _nodes(process, graph, bpmn_process)
-    _sequence_flows(graph, bpmn_process)
+    _sequence_flows(process, graph, bpmn_process)
     _diagram(root, graph, layout)
     return root
 
@@ -285,6 +318,9 @@ def _nodes(process: Process, graph: _Flows, parent: ET.Element) -> None:
             element = ET.SubElement(parent, _q(BPMN, "startEvent"), {"id": START})
         elif kind == "gateway":
             element = ET.SubElement(parent, _q(BPMN, "exclusiveGateway"), {"id": ident})
+            default = _default_flow(graph, ident)
+            if default is not None:
+                element.set("default", default)
         elif kind in _PARALLEL:
             tag, direction = _PARALLEL[kind]
             element = ET.SubElement(
@@ -300,7 +336,9 @@ def _nodes(process: Process, graph: _Flows, parent: ET.Element) -> None:
             )
             raw = docs.get(ident, {}) if isinstance(docs, dict) else {}
             duration = None
-            if step.duration is not None:
+            if isinstance(step.duration, ByDuration):
+                duration = str(representative(process, step.duration))
+            elif step.duration is not None:
                 duration = _raw(
                     raw.get("duration") if isinstance(raw, dict) else None, step.duration
                 )
@@ -319,7 +357,15 @@ def _nodes(process: Process, graph: _Flows, parent: ET.Element) -> None:
             ET.SubElement(element, _q(BPMN, "outgoing")).text = ref
 
 
-def _sequence_flows(graph: _Flows, parent: ET.Element) -> None:
+def _default_flow(graph: _Flows, gateway: str) -> str | None:
+    """The flow without ``when`` out of a gateway whose other flows have conditions."""
+    out = [f for f in graph.flows if f["from"] == gateway and f.get("edge") is not None]
+    if not any(f["edge"].when is not None for f in out):
+        return None
+    return next((f["id"] for f in out if f["edge"].when is None), None)
+
+
+def _sequence_flows(process: Process, graph: _Flows, parent: ET.Element) -> None:
     for flow in graph.flows:
         element = ET.SubElement(
             parent,
@@ -333,10 +379,17 @@ def _sequence_flows(graph: _Flows, parent: ET.Element) -> None:
             element.set("name", edge.trigger)
         if edge.description:
             ET.SubElement(element, _q(BPMN, "documentation")).text = edge.description
+        if edge.when is not None:  # BPMN's own condition, which every modeler shows
+            condition = ET.SubElement(
+                element,
+                _q(BPMN, "conditionExpression"),
+                {_q(XSI, "type"): "bpmn:tFormalExpression"},
+            )
+            condition.text = edge.when
         _pf(
             element,
             trigger=edge.trigger,
-            p=edge.p,
+            p=average_p(process, edge),
             feedback=edge.feedback,
             max=edge.max,
         )

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from procflow.bpmn.graph import FlowNode, Model
+from procflow.bpmn.graph import Flow, FlowNode, Model
 from procflow.bpmn.names import (
     BPMN,
     GATEWAYS_CHOICE,
@@ -38,9 +38,19 @@ from procflow.bpmn.names import (
     TASKS,
 )
 from procflow.bpmn.params import Params
-from procflow.bpmn.steps import Path, Steps, cut_off, mark_loops, slug, transitions, unique
+from procflow.bpmn.steps import (
+    Path,
+    Steps,
+    cut_off,
+    mark_loops,
+    mixed,
+    slug,
+    transitions,
+    unique,
+)
 from procflow.bpmn.timers import timer_duration
 from procflow.bpmn.xmltree import BpmnError
+from procflow.expressions import ExpressionError, parse
 from procflow.units import format_number
 
 WAIT_OWNER = "wait"
@@ -60,6 +70,8 @@ class Draft:
     arrivals: dict[str, str] | None
     warnings: list[str] = field(default_factory=list)
     owner: str | None = None
+    calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 class Importer:
@@ -109,7 +121,30 @@ class Importer:
             if lane.node.get("description", PF) is not None:
                 owner["description"] = lane.node.get("description", PF)
             self._owner_numbers(lane.node.get, owner, lane)
+            p = self.params
+            members = p.profiles.get(ident) or p.profiles.get(lane.id) or p.profiles.get(lane.name)
+            self._owner_calendar(ident, owner, members or [])
             self.owners[ident] = owner
+
+    def _owner_calendar(self, ident: str, owner: dict[str, Any], members: list[str]) -> None:
+        """The calendar (or shifts) of an owner from its resources' Prosimos calendars."""
+        p = self.params
+        groups = [
+            (p.resource_calendar.get(r), p.resources[r][0]) for r in members if r in p.resources
+        ]
+        calendars = {c for c, _ in groups}
+        if calendars == {None} or not groups:
+            return
+        if len(calendars) == 1:
+            owner["calendar"] = groups[0][0]
+        elif None in calendars or owner.get("external"):
+            self.warnings.append(
+                f"owner {ident}: some of its resources work around the clock, others by a "
+                "calendar: imported around the clock"
+            )
+        else:
+            owner.pop("capacity", None)
+            owner["shifts"] = [{"calendar": c, "capacity": n} for c, n in groups]
 
     def _owner_numbers(self, get: Any, owner: dict[str, Any], lane: Any) -> None:
         if get("external", PF) == "true":
@@ -239,6 +274,7 @@ class Importer:
             cost = max((c for _, c in known), default=0.0)
             if cost > 0:
                 owner["cost_per_hour"] = cost
+            self._owner_calendar(ident, owner, members)
             self.owners[ident] = owner
         return ident
 
@@ -252,6 +288,7 @@ class Importer:
             amounts = {r: self.params.resources[r] for r in members if r in self.params.resources}
             if amounts:
                 owner["capacity"] = sum(a for a, _ in amounts.values())
+            self._owner_calendar(name, owner, sorted(amounts))
             self.owners[name] = owner
             self.warnings.append(
                 f"{self.m.path}: activities outside any lane are owned by {name!r}"
@@ -311,10 +348,63 @@ class Importer:
                 f"{kind} cannot be represented: imported as an exclusive choice with equal shares",
             )
         out: list[Path] = []
-        shares = self.shares(node, flows)
-        for flow_id, share in zip(flows, shares, strict=True):
-            out.extend(self.follow(flow_id, share, [], (node.id,)))
+        chance = len(flows) > 1 and not self.conditional(flows)
+        for flow_id, share, when in self.choice(node, flows):
+            out.extend(self.follow(flow_id, share, [], (node.id,), when, None, chance))
+        if mixed(out):
+            self.warn_once(
+                f"mixed {node.id}",
+                f"{self.where(node)}: the ways out of {node.id} mix conditions and shares: "
+                "imported with shares, the conditions left out",
+            )
         return out
+
+    def conditional(self, flows: list[str]) -> bool:
+        """Whether a choice over ``flows`` is made by conditions (all of them readable)."""
+        conditions = [self.condition(self.m.flows[f]) for f in flows]
+        return any(c is not None for c in conditions) and all(c is not False for c in conditions)
+
+    def choice(self, node: FlowNode, flows: list[str]) -> list[tuple[str, float, str | None]]:
+        """Each way out of ``node``: its flow, share and condition.
+
+        Conditional flows (``conditionExpression``; see
+        docs/bpmn.md#rules-conditions-and-the-default-flow) come first in
+        file order and the others (the ``default``) after them, so that
+        procflow's "first condition that holds" is BPMN's choice. A
+        condition procflow cannot read is named, and the choice falls back
+        to shares.
+        """
+        conditions = [self.condition(self.m.flows[f]) for f in flows]
+        if len(flows) > 1 and self.conditional(flows):
+            ways = [
+                (f, 1.0 / len(flows), c if isinstance(c, str) else None)
+                for f, c in zip(flows, conditions, strict=True)
+            ]
+            return [w for w in ways if w[2] is not None] + [w for w in ways if w[2] is None]
+        shares = self.shares(node, flows)
+        return [(f, share, None) for f, share in zip(flows, shares, strict=True)]
+
+    def condition(self, flow: Flow) -> str | bool | None:
+        """A flow's condition as procflow text; ``None`` without one, ``False`` if unreadable."""
+        found = [c for c in flow.node.children if c.ns == BPMN and c.tag == "conditionExpression"]
+        if not found:
+            return None
+        text = found[0].text.strip()
+        if len(text) > 3 and text[0] in "$#" and text[1] == "{" and text.endswith("}"):
+            text = text[2:-1].strip()  # a JUEL/SpEL wrapper: ${amount > 1000}
+        try:
+            parse(text)
+        except ExpressionError as exc:
+            if flow.id not in self.noticed:
+                self.noticed.add(flow.id)
+                self.m.notice(
+                    flow.node,
+                    f"condition {found[0].text.strip()!r} is not one procflow reads ({exc}; "
+                    "docs/attributes.md#the-condition-language): the gateway is imported "
+                    "with shares instead of conditions",
+                )
+            return False
+        return text
 
     def shares(self, node: FlowNode, flows: list[str]) -> list[float]:
         if len(flows) <= 1:
@@ -342,8 +432,19 @@ class Importer:
         )
         return [1.0 / len(flows)] * len(flows)
 
-    def follow(self, flow_id: str, p: float, names: list[str], seen: tuple[str, ...]) -> list[Path]:
+    def follow(
+        self,
+        flow_id: str,
+        p: float,
+        names: list[str],
+        seen: tuple[str, ...],
+        when: str | None = None,
+        outer: str | None = None,
+        chance: bool = False,
+    ) -> list[Path]:
         flow = self.m.flows[flow_id]
+        # the conditions along the way, joined by `and`
+        when = when or outer if when is None or outer is None else f"({outer}) and ({when})"
         target = self.m.nodes[flow.target]
         names = [*names, flow.name] if flow.name else names
         feedback = flow.node.get("feedback", PF) == "true"
@@ -367,6 +468,8 @@ class Importer:
                     feedback,
                     int(bound) if bound else None,
                     trigger,
+                    when,
+                    chance,
                 )
             ]
         if target.id in seen:
@@ -382,7 +485,9 @@ class Importer:
             len(target.outgoing) > 1
             or (len(target.incoming) > 1 and not self.joins_a_step(target, kind))
         ):
-            return [Path(self.gateway_step(target), p, names, feedback, None, trigger)]
+            return [
+                Path(self.gateway_step(target), p, names, feedback, None, trigger, when, chance)
+            ]
         if target.kind in GATEWAYS_NOT_REPRESENTED and kind is None:
             what = "split" if len(target.outgoing) > 1 else "join"
             self.notify(
@@ -392,12 +497,13 @@ class Importer:
             )
         if not target.outgoing:
             self.notify(target, "a gateway or event without outgoing flow: the case ends here")
-            return [Path(self.implicit_end(), p, names, feedback, None, trigger)]
+            return [Path(self.implicit_end(), p, names, feedback, None, trigger, when, chance)]
         out: list[Path] = []
-        for next_flow, share in zip(
-            target.outgoing, self.shares(target, target.outgoing), strict=True
-        ):
-            for path in self.follow(next_flow, p * share, names, (*seen, target.id)):
+        split = len(target.outgoing) > 1 and not self.conditional(target.outgoing)
+        for next_flow, share, condition in self.choice(target, target.outgoing):
+            for path in self.follow(
+                next_flow, p * share, names, (*seen, target.id), condition, when, chance or split
+            ):
                 path.feedback = path.feedback or feedback
                 path.max = path.max or (int(bound) if bound else None)
                 out.append(path)
@@ -532,6 +638,8 @@ class Importer:
             arrivals=self.arrivals(),
             warnings=self.warnings,
             owner=process.get("owner", PF),
+            calendars=dict(self.params.calendars),
+            attributes=dict(self.params.attributes),
         )
 
     def drop_cut_off(self, steps: Steps, start: str) -> None:
@@ -545,6 +653,12 @@ class Importer:
             )
 
     def arrivals(self) -> dict[str, str] | None:
+        out = self._arrival_rate()
+        if out is not None and self.params.arrival_calendar is not None:
+            out["calendar"] = self.params.arrival_calendar
+        return out
+
+    def _arrival_rate(self) -> dict[str, str] | None:
         own = self.m.process.get("arrivals", PF)
         if own is not None:
             key, _, value = own.partition(":")

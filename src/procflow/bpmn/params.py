@@ -32,11 +32,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from procflow.casedata import ByDuration
+from procflow.bpmn.calendars import read_calendars, write_calendars
+from procflow.casedata import ByDuration, ByValue, Categorical, Numeric
 from procflow.distributions import Distribution
 from procflow.errors import ProcflowError
-from procflow.model import Process
-from procflow.units import format_duration
+from procflow.model import Process, Transition
+from procflow.units import format_duration, format_number
 
 MAX_BYTES = 16 << 20
 FAR = 1_000_000_000.0
@@ -74,8 +75,11 @@ def to_prosimos(dist: Distribution) -> dict[str, Any]:
     return {"distribution_name": kind, "distribution_params": [{"value": v} for v in values]}
 
 
-def from_prosimos(entry: Any, where: str) -> str:
-    """Prosimos's distribution entry as procflow distribution text (``exponential(6m)``)."""
+def from_prosimos(entry: Any, where: str, *, numbers: bool = False) -> str:
+    """Prosimos's distribution entry as procflow distribution text (``exponential(6m)``).
+
+    With ``numbers``, parameters are plain numbers (a numeric case attribute's).
+    """
     if not isinstance(entry, dict):
         raise ParamsError(f"{where}: a distribution must be an object")
     kind = entry.get("distribution_name")
@@ -98,6 +102,8 @@ def from_prosimos(entry: Any, where: str) -> str:
             raise ParamsError(f"{where}: {kind!r} needs {count} parameters, got {len(values)}")
 
     def d(seconds: float) -> str:
+        if numbers:
+            return format_number(max(seconds, 0.0), 12)
         return format_duration(max(seconds, 0.0), 9)
 
     if kind == "fix":
@@ -139,6 +145,24 @@ class Params:
     """Resource id -> the name (else id) of the first profile that lists it."""
     arrivals: str | None = None
     arrival_mean: float | None = None
+    calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Calendar id -> the process file's calendar (``hours``, ``timezone``, ...)."""
+    resource_calendar: dict[str, str] = field(default_factory=dict)
+    """Resource id -> its calendar's id (calendars open around the clock left out)."""
+    arrival_calendar: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    """Case attribute name -> ``{value: share}`` or a distribution of numbers (text)."""
+
+
+def representative(process: Process, duration: ByDuration) -> Distribution:
+    """The distribution of a ``by:`` duration for its attribute's most common value."""
+    attribute = process.attributes.get(duration.by)
+    if isinstance(attribute, Categorical) and attribute.values:
+        best = max(zip(attribute.shares, attribute.values, strict=True))[1]
+        chosen = duration.for_value(best)
+        if chosen is not None:
+            return chosen
+    return duration.options()[-1]
 
 
 def read_params(path: str | os.PathLike[str]) -> Params:
@@ -161,6 +185,13 @@ def read_params(path: str | os.PathLike[str]) -> Params:
     _gateways(data, name, params)
     _tasks(data, name, params)
     _resources(data, name, params)
+    try:
+        read_calendars(data, name, params)
+    except ParamsError:
+        raise
+    except ProcflowError as exc:
+        raise ParamsError(str(exc)) from None
+    _attributes(data, name, params)
     arrival = data.get("arrival_time_distribution")
     if arrival is not None:
         params.arrivals = from_prosimos(arrival, f"{name}: arrival_time_distribution")
@@ -249,42 +280,101 @@ def _resources(data: dict[str, Any], name: str, params: Params) -> None:
                 params.profile_of.setdefault(member, label)
 
 
+def average_p(process: Process, edge: Transition) -> float | None:
+    """A transition's probability, a ``by:`` one as its share-weighted average."""
+    p = edge.p
+    if not isinstance(p, ByValue):
+        return p
+    attribute = process.attributes.get(p.by)
+    values = getattr(attribute, "values", ())
+    shares = getattr(attribute, "shares", ())
+    total = 0.0
+    for value, share in zip(values, shares, strict=True):
+        chosen = p.for_value(value)
+        total += share * float(chosen or 0.0)
+    return total
+
+
+def _attributes(data: dict[str, Any], name: str, params: Params) -> None:
+    """Prosimos's ``case_attributes``: discrete ones with shares, continuous ones."""
+    for index, entry in enumerate(_list(data, "case_attributes", name)):
+        where = f"{name}: case_attributes[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ParamsError(f"{where}: needs a 'name'")
+        values = entry.get("values")
+        if entry.get("type") == "discrete" and isinstance(values, list):
+            shares: dict[str, float] = {}
+            for item in values:
+                key = item.get("key") if isinstance(item, dict) else None
+                share = item.get("value") if isinstance(item, dict) else None
+                if not isinstance(key, str) or isinstance(share, bool):
+                    raise ParamsError(f"{where}: each value needs a 'key' and a 'value'")
+                try:
+                    shares[key] = float(share)  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    raise ParamsError(f"{where}: the share of {key!r} is not a number") from None
+            params.attributes[entry["name"]] = shares
+        elif entry.get("type") == "continuous":
+            params.attributes[entry["name"]] = from_prosimos(values, where, numbers=True)
+        else:
+            raise ParamsError(f"{where}: 'type' must be 'discrete' (with a list) or 'continuous'")
+
+
+def _case_attributes(process: Process) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for attr_name, attribute in process.attributes.items():
+        if isinstance(attribute, Categorical):
+            values: Any = [
+                {"key": k, "value": v}
+                for k, v in zip(attribute.values, attribute.shares, strict=True)
+            ]
+            out.append({"name": attr_name, "type": "discrete", "values": values})
+        elif isinstance(attribute, Numeric):
+            values = to_prosimos(attribute.distribution)
+            out.append({"name": attr_name, "type": "continuous", "values": values})
+    return out
+
+
+def _resource_list(process: Process, owner_id: str) -> list[dict[str, Any]]:
+    """One resource per group of units: the owner, or one per shift (``owner.2``...)."""
+    owner = process.owners[owner_id]
+    groups = [(c, 10_000 if owner.external else n) for c, n in owner.calendars]
+    tasks = [s for s, st in process.steps.items() if st.owner == owner_id and not st.end]
+    out = []
+    for number, (calendar, amount) in enumerate(groups, 1):
+        out.append(
+            {
+                "id": owner_id if number == 1 else f"{owner_id}.{number}",
+                "name": owner.title or owner_id,
+                "cost_per_hour": owner.cost_per_hour or 0,
+                "amount": amount,
+                "calendar": calendar or "always",
+                "assignedTasks": tasks,
+            }
+        )
+    return out
+
+
 def write_params(process: Process) -> str:
     """Prosimos-style simulation parameters for the exported model."""
     profiles = []
     for owner_id, owner in process.owners.items():
-        amount = 10_000 if owner.external else owner.units
         profiles.append(
             {
                 "id": owner_id,
                 "name": owner.title or owner_id,
-                "resource_list": [
-                    {
-                        "id": owner_id,
-                        "name": owner.title or owner_id,
-                        "cost_per_hour": owner.cost_per_hour or 0,
-                        "amount": amount,
-                        "calendar": "always",
-                        "assignedTasks": [
-                            s
-                            for s, st in process.steps.items()
-                            if st.owner == owner_id and not st.end
-                        ],
-                    }
-                ],
+                "resource_list": _resource_list(process, owner_id),
             }
         )
     tasks = []
     for step_id, step in process.steps.items():
         if step.end or step.duration is None:
             continue
-        if isinstance(step.duration, ByDuration):
-            raise ParamsError(
-                f"step {step_id!r}: a duration by attribute ({step.duration}) has no Prosimos "
-                "form; export without --params or give the step one distribution"
-            )
+        duration = step.duration
+        if isinstance(duration, ByDuration):  # named by export_notes
+            duration = representative(process, duration)
         resource = step.owner if step.owner in process.owners else None
-        entry = {"resource_id": resource or "_no_owner", **to_prosimos(step.duration)}
+        entry = {"resource_id": resource or "_no_owner", **to_prosimos(duration)}
         tasks.append({"task_id": step_id, "resources": [entry]})
     if any(not st.end and st.owner not in process.owners for st in process.steps.values()):
         profiles.append(
@@ -305,10 +395,11 @@ def write_params(process: Process) -> str:
     gateways = []
     for step_id, step in process.steps.items():
         edges = step.transitions
-        if len(edges) > 1:
+        if len(edges) > 1 and all(e.when is None for e in edges):
+            given = [average_p(process, e) for e in edges]
             shares = (
-                [e.p for e in edges]
-                if all(e.p is not None for e in edges)
+                [float(p) for p in given if p is not None]
+                if all(p is not None for p in given)
                 else [1.0 / len(edges)] * len(edges)
             )
             gateways.append(
@@ -322,11 +413,12 @@ def write_params(process: Process) -> str:
             )
     data: dict[str, Any] = {
         "resource_profiles": profiles,
-        "resource_calendars": [{"id": "always", "name": "always", "time_periods": ALWAYS}],
-        "arrival_time_calendar": ALWAYS,
+        **write_calendars(process, ALWAYS),
         "task_resource_distribution": tasks,
         "gateway_branching_probabilities": gateways,
     }
+    if process.attributes:
+        data["case_attributes"] = _case_attributes(process)
     if process.arrivals is not None:
         mean = process.arrivals.mean_interarrival
         data["arrival_time_distribution"] = (

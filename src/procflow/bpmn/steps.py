@@ -25,6 +25,15 @@ class Path:
     feedback: bool = False
     max: int | None = None
     trigger: str | None = None
+    when: str | None = None
+    """The condition of the way (conditions along it joined by ``and``); None: default."""
+    chance: bool = False
+    """The way passes a choice by shares (a gateway without conditions)."""
+
+
+def mixed(paths: list[Path]) -> bool:
+    """Whether the ways out of a step mix conditions and shares (then shares win, PF803)."""
+    return any(p.when is not None for p in paths) and any(p.chance for p in paths)
 
 
 def slug(text: str, fallback: str = "x") -> str:
@@ -59,11 +68,13 @@ def transitions(paths: list[Path]) -> dict[str, Any]:
         and (only.trigger or "next") == "next"
         and not only.feedback
         and only.max is None
+        and only.when is None
         and (not only.names or only.trigger == "next")
     ):
         return {"next": only.target}
     taken: set[str] = set()
     on: dict[str, dict[str, Any]] = {}
+    conditional = any(path.when is not None for path in paths) and not mixed(paths)
     for path in paths:
         if path.trigger:
             base = path.trigger
@@ -73,7 +84,9 @@ def transitions(paths: list[Path]) -> dict[str, Any]:
             base = f"to-{path.target}"
         trigger = unique(base, taken)
         edge: dict[str, Any] = {"to": path.target}
-        if len(paths) > 1:
+        if path.when is not None and conditional:
+            edge["when"] = path.when
+        elif len(paths) > 1 and not conditional:
             edge["p"] = path.p
         if path.feedback:
             edge["feedback"] = True

@@ -35,7 +35,9 @@ def quote(text: str) -> str:
 
 def _scalar(value: Any) -> str:
     if isinstance(value, list):  # a fork's branches
-        return "[" + ", ".join(_scalar(item) for item in value) + "]"
+        return (
+            "[" + ", ".join(_mapping(v) if isinstance(v, dict) else _scalar(v) for v in value) + "]"
+        )
     if value is True:
         return "true"
     if value is False:
@@ -54,6 +56,24 @@ def _mapping(data: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in data.items()) + "}"
 
 
+def _calendars(draft: Draft) -> list[str]:
+    """The ``calendars:`` block; day keys are quoted (``"mon,tue"`` has a comma)."""
+    if not draft.calendars:
+        return []
+    lines = ["calendars:             # from the parameters' resource_calendars"]
+    for ident, spec in draft.calendars.items():
+        lines.append(f"  {ident}:")
+        for key, value in spec.items():
+            if key == "hours":
+                lines.append("    hours:")
+                lines += [f"      {quote(day)}: {quote(text)}" for day, text in value.items()]
+            elif isinstance(value, list):
+                lines.append(f"    {key}: [{', '.join(quote(str(v)) for v in value)}]")
+            else:
+                lines.append(f"    {key}: {quote(str(value))}")
+    return [*lines, ""]
+
+
 def render(draft: Draft, source: str, notes: list[str]) -> str:
     """The process file text, with a header saying where it came from and what was left out."""
     lines = [f"# Imported from {quote(source)} by `procflow import`."]
@@ -70,9 +90,17 @@ def render(draft: Draft, source: str, notes: list[str]) -> str:
     for ident, owner in draft.owners.items():
         lines.append(f"  {ident}: {_mapping(owner)}")
     lines.append("")
+    lines += _calendars(draft)
+    if draft.attributes:
+        lines.append("attributes:            # from the parameters' case_attributes")
+        for name, value in draft.attributes.items():
+            text = _mapping(value) if isinstance(value, dict) else _scalar(value)
+            lines.append(f"  {name}: {text}")
+        lines.append("")
     if draft.arrivals:
-        key, value = next(iter(draft.arrivals.items()))
-        lines += ["arrivals:", f"  {key}: {_scalar(value)}", ""]
+        lines.append("arrivals:")
+        lines += [f"  {key}: {_scalar(value)}" for key, value in draft.arrivals.items()]
+        lines.append("")
     else:
         lines += ["# arrivals: none given (no --params); add e.g. `arrivals: {rate: 10/h}`", ""]
     lines.append(f"start: {draft.start}")

@@ -6,7 +6,9 @@ every BPMN element it cannot represent on standard error with its id and
 it wrote: exit 1 when the imported process has lint errors (the model was
 not sound), else 0. ``export`` writes BPMN 2.0 XML with its diagram
 (standard output unless ``-o``) and, with ``--params``, Prosimos-style
-simulation parameters. Files are written atomically.
+simulation parameters; what neither can carry (a priority, values ``by:``
+an attribute) is named in a note on standard error, and the export goes
+on (docs/bpmn.md#what-is-lost). Files are written atomically.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def import_command(file: str, params_path: str | None, output: str, strict: bool
 def export_command(path: str, target: str, output: str, params_path: str | None) -> int:
     """Write a process as BPMN 2.0 with a diagram that bpmn.io and Camunda Modeler open."""
     from procflow.bpmn import export_bpmn
+    from procflow.bpmn.exporter import export_notes
     from procflow.loader import load
 
     if params_path is not None and params_path == output:
@@ -131,6 +134,8 @@ def export_command(path: str, target: str, output: str, params_path: str | None)
     data, params = export_bpmn(process, params=params_path is not None)
     _emit(data, output)
     err = make_console(stderr=True)
+    for note in export_notes(process, params=params_path is not None):
+        err.print(f"[path]{safe(path)}[/path]: note: {safe(note)}", soft_wrap=True)
     if output != "-":
         err.print(f"wrote [path]{safe(output)}[/path]")
     if params_path is not None and params is not None:
