@@ -126,7 +126,15 @@ def test_json_and_exit_one_when_no_staffing_meets_the_goals(
     assert document["feasible"] is False
     assert "--max-capacity 7" in document["reason"]
     assert document["staffing"] == [
-        {"owner": "server", "before": 2, "after": 7, "cost_per_hour": None}
+        {
+            "owner": "server",
+            "shift": None,
+            "calendar": None,
+            "before": 2,
+            "after": 7,
+            "cost_per_hour": None,
+            "on_duty_share": 1.0,
+        }
     ]
     assert document["goals"][0]["id"] == "short-wait"
     assert document["goals"][0]["verdict"] != "met"

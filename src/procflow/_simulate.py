@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from procflow import sim
-from procflow.calendars import zone
-from procflow.errors import ConfigError
 from procflow.eventlog.sinks import event_writer
 from procflow.loader import as_process
 from procflow.model import Change, Process
@@ -32,9 +30,9 @@ from procflow.sim.engine import EventSink
 from procflow.sim.runlength import Cases
 from procflow.sim.runner import ProgressCallback
 from procflow.sim.simulation import DEFAULT_CASES, DEFAULT_RUNS, DEFAULT_SEED
-from procflow.sim.workingtime import default_start
+from procflow.sim.workingtime import start_of
 
-__all__ = ["compare", "scenario_logs", "simulate"]
+__all__ = ["compare", "scenario_logs", "simulate", "start_of"]
 
 
 def _sink(
@@ -47,27 +45,6 @@ def _sink(
     if log is None or hasattr(log, "write_simulated"):
         return nullcontext(log)
     return event_writer(log, process, columns=columns, epoch=epoch)
-
-
-def start_of(process: Process, start: str | datetime | None) -> datetime | None:
-    """When simulation time 0 falls (docs/working-time.md): ``start`` (ISO 8601 text or a
-    datetime; without an offset, in the process time zone), else for a process with
-    calendars the next Monday 00:00 in its time zone, else ``None`` (the fixed epoch)."""
-    if start is None:
-        return default_start(process) if process.uses_calendars else None
-    if isinstance(start, str):
-        try:
-            moment = datetime.fromisoformat(start.strip())
-        except ValueError:
-            raise ConfigError(
-                f"start {start!r} is not an ISO 8601 date and time, e.g. 2027-01-04T08:00 "
-                "or 2027-01-04T08:00+01:00"
-            ) from None
-    else:
-        moment = start
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone(process.timezone))
-    return moment
 
 
 def simulate(
@@ -146,6 +123,7 @@ def compare(
     log: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
     log_columns: str = "procflow",
+    start: str | datetime | None = None,
 ) -> Comparison:
     """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
 
@@ -158,10 +136,13 @@ def compare(
     those of :func:`procflow.simulate`; ``log`` is a path from which
     :func:`scenario_logs` names one event log of run 1 per scenario
     (``events.baseline.csv``, ``events.<change>.csv``), each written
-    atomically, as for :func:`procflow.simulate` (``log_columns``, XES).
+    atomically, as for :func:`procflow.simulate` (``log_columns``, XES). ``start``: as
+    for :func:`procflow.simulate`, one clock for every scenario.
     """
     loaded = as_process(baseline, "compare")
+    origin = start_of(loaded, start)
     options: dict[str, Any] = {
+        "start": origin,
         "names": names,
         "cases": cases,
         "runs": runs,
@@ -179,7 +160,7 @@ def compare(
         scenarios = [loaded, *(_scenario(loaded, change) for change in changes)]
         sinks: list[EventSink | None] = []
         for path, scenario in zip(paths, scenarios, strict=True):
-            writer = event_writer(path, scenario, columns=log_columns)
+            writer = event_writer(path, scenario, columns=log_columns, epoch=origin)
             stack.enter_context(writer)  # enters as itself
             sinks.append(writer)
         return sim.compare(loaded, *changes, log=sinks, **options)

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from procflow.analysis.workweek import on_duty_share, shift_names
 from procflow.casedata import ByDuration, ByValue
 from procflow.distributions import (
     AnyDistribution,
@@ -56,11 +57,12 @@ KINDS: tuple[Kind, ...] = ("capacity", "duration", "feedback", "automation")
 class Lever:
     """One single change to try: what it changes, from what to what, and its patch.
 
-    ``id`` is ``<kind>:<subject>``; ``subject`` is an owner id (capacity), a
+    ``id`` is ``<kind>:<subject>``; ``subject`` is an owner id or a shift's
+    ``owner@calendar`` (capacity), a
     step id (duration, automation) or ``step.trigger`` (feedback).
     ``before`` and ``after`` say what changes, as text. ``cost_per_hour`` is
-    the staffing cost the lever adds per hour: the owner's ``cost_per_hour``
-    for one more unit, ``None`` where there is no such cost.
+    the staffing cost the lever adds per elapsed hour: the owner's ``cost_per_hour``
+    x the share of the week the unit is on duty, ``None`` where there is no such cost.
     """
 
     kind: Kind
@@ -179,20 +181,27 @@ def _transition_data(edge: Transition, p: float) -> dict[str, Any]:
 
 
 def capacity_levers(process: Process) -> Iterator[Lever]:
+    """One more unit of each staff owner; of each shift of an owner with ``shifts:``
+    (docs/working-time.md). The cost a unit adds per elapsed hour is its
+    ``cost_per_hour`` x the share of the week it is on duty."""
     for owner_id, owner in process.owners.items():
         if owner.external or owner.units >= MAX_CAPACITY:
             continue
-        if owner.shifts is not None:  # one more unit on the first shift (docs/working-time.md)
-            shifts = [s.model_dump() for s in owner.shifts]
-            shifts[0]["capacity"] += 1
-            yield Lever(
-                "capacity",
-                owner_id,
-                str(owner.units),
-                str(owner.units + 1),
-                {"owners": {owner_id: {"shifts": shifts}}},
-                owner.cost_per_hour,
-            )
+        cost = owner.cost_per_hour
+        if owner.shifts is not None:
+            for index, name in enumerate(shift_names(owner_id, owner)):
+                shifts = [s.model_dump(exclude_none=True) for s in owner.shifts]
+                units = shifts[index]["capacity"]
+                shifts[index]["capacity"] = units + 1
+                calendar = owner.shifts[index].calendar
+                yield Lever(
+                    "capacity",
+                    name,
+                    str(units),
+                    str(units + 1),
+                    {"owners": {owner_id: {"shifts": shifts}}},
+                    None if cost is None else cost * on_duty_share(process, calendar),
+                )
             continue
         yield Lever(
             "capacity",
@@ -200,7 +209,7 @@ def capacity_levers(process: Process) -> Iterator[Lever]:
             str(owner.capacity),
             str(owner.capacity + 1),
             {"owners": {owner_id: {"capacity": owner.capacity + 1}}},
-            owner.cost_per_hour,
+            None if cost is None else cost * on_duty_share(process, owner.calendar),
         )
 
 

@@ -17,6 +17,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from procflow._levers.candidates import Lever, all_levers
@@ -28,6 +29,7 @@ from procflow.errors import ConfigError, SimulationError
 from procflow.loader import load
 from procflow.model import Process
 from procflow.sim import Comparison, Difference, compare
+from procflow.sim.workingtime import start_of
 
 JSON_VERSION = 1
 DEFAULT_CASES = 2_000
@@ -207,6 +209,7 @@ def levers(
     jobs: int | None = None,
     scheduler: Any = None,
     progress: Progress | None = None,
+    start: str | datetime | None = None,
 ) -> LeverRanking:
     """Rank the single changes of ``process`` by their effect on ``goal`` (a goal id).
 
@@ -214,7 +217,9 @@ def levers(
     simulated levers (the screened ones are listed after them either way).
     ``cases``, ``runs``, ``seed``, ``warmup``, ``jobs`` and ``scheduler`` are
     those of :func:`procflow.compare`, which simulates the baseline and
-    every lever in one call. Raises :class:`~procflow.errors.ProcessError`
+    every lever in one call; so is ``start`` (ISO 8601 text or an aware datetime: when a
+    process with calendars starts, docs/working-time.md). Raises
+    :class:`~procflow.errors.ProcessError`
     or :class:`~procflow.errors.SimulationError` (with positions) for a
     process that cannot be simulated, and
     :class:`~procflow.errors.ConfigError` for an unknown goal or bad options.
@@ -241,6 +246,7 @@ def levers(
         jobs=jobs,
         scheduler=scheduler,
         progress=progress,
+        start=start_of(process, start),
     )
     return _rank(process, spec, comparison, candidates, chosen, screened, top)
 

@@ -36,7 +36,7 @@ def screen(process: Process, analysis: Analysis, goal: GoalSpec, lever: Lever) -
     if goal.kpi == "rework_rate" and lever.kind != "feedback":
         return "routing alone sets the rework rate"
     if lever.kind == "capacity":
-        return _capacity(analysis, goal, lever.subject)
+        return _capacity(analysis, goal, lever.subject.partition("@")[0])  # a shift: its owner
     step_id = lever.subject.partition(".")[0] if lever.kind == "feedback" else lever.subject
     figures = analysis.steps.get(step_id)
     if figures is None or figures.visits <= 0.0:

@@ -22,19 +22,35 @@ def _number(value: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Staffing:
-    """One staff owner: capacity before and after, and what one unit costs per hour."""
+    """One searched capacity -- a staff owner's, or one shift's of an owner with
+    ``shifts:`` -- before and after, and what one of its units costs per hour on duty."""
 
     owner: str
     before: int
     after: int
     cost_per_hour: float | None
+    shift: int | None = None
+    """The index of the shift in the owner's ``shifts:`` (``None``: the owner's capacity)."""
+    calendar: str | None = None
+    """The calendar these units work (``None``: around the clock)."""
+    on_duty_share: float = 1.0
+    """The share of the week one unit is on duty: a unit costs ``cost_per_hour`` x this
+    per elapsed hour."""
+
+    @property
+    def name(self) -> str:
+        """The owner id, or ``owner@calendar`` for a shift (docs/optimize.md#shifts)."""
+        return self.owner if self.shift is None else f"{self.owner}@{self.calendar}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "owner": self.owner,
+            "shift": self.shift,
+            "calendar": self.calendar,
             "before": self.before,
             "after": self.after,
             "cost_per_hour": self.cost_per_hour,
+            "on_duty_share": self.on_duty_share,
         }
 
 
@@ -88,10 +104,11 @@ class Optimization:
     """Why no staffing was found (``None`` when ``feasible``)."""
 
     def price(self, row: Staffing) -> float:
-        """What one unit of ``row``'s owner costs: its cost per hour, or 1 (head count)."""
+        """What one unit of ``row`` costs per elapsed hour: its cost per on-duty hour x the
+        share of the week it is on duty, or 1 (head count)."""
         if not self.costed:
             return 1.0
-        return row.cost_per_hour or 0.0
+        return (row.cost_per_hour or 0.0) * row.on_duty_share
 
     def _total(self, after: bool) -> float:
         return sum((row.after if after else row.before) * self.price(row) for row in self.staffing)
@@ -107,9 +124,20 @@ class Optimization:
         return self._total(True)
 
     def change(self) -> dict[str, Any]:
-        """The change file (docs/file-format.md) that applies this staffing: for ``compare``."""
-        changed = {row.owner: {"capacity": row.after} for row in self.staffing}
-        described = ", ".join(f"{r.owner} {r.before} -> {r.after}" for r in self.staffing)
+        """The change file (docs/file-format.md) that applies this staffing: for ``compare``.
+
+        An owner's capacity is ``{capacity: n}``; an owner with shifts gets its whole
+        ``shifts:`` list, each with its calendar and new capacity, in the order declared
+        (a JSON Merge Patch replaces a list: every searched shift is in it).
+        """
+        changed: dict[str, dict[str, Any]] = {}
+        for row in self.staffing:
+            if row.shift is None:
+                changed[row.owner] = {"capacity": row.after}
+                continue
+            shifts = changed.setdefault(row.owner, {"shifts": []})["shifts"]
+            shifts.append({"calendar": row.calendar, "capacity": row.after})
+        described = ", ".join(f"{r.name} {r.before} -> {r.after}" for r in self.staffing)
         return {
             "change": "optimized-staffing",
             "description": f"cheapest staffing meeting every goal (procflow optimize): {described}",

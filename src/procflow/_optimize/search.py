@@ -19,6 +19,13 @@ Three phases, each cheaper than the next would be without it:
    are still met. Every staffing is simulated once (cached), and the count
    is reported as ``evaluations``.
 
+An owner staffed by ``shifts:`` is searched shift by shift: each shift's
+capacity is a decision variable of its own, priced at ``cost_per_hour`` x
+the share of the week that shift is on duty (so the cost is staffing cost
+per elapsed hour, docs/optimize.md#shifts), and the floor and back-off keep
+the owner's effective capacity (units x on-duty share, summed over shifts)
+above its weekly load.
+
 Greedy marginal analysis is not guaranteed optimal on every network, but
 the back-off removes what the additions overshot, and on a single pool
 (M/M/c) it finds exactly the smallest ``c``.
@@ -29,17 +36,21 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from procflow._optimize.result import GoalOutcome, Optimization, Staffing
 from procflow.analysis import analyze
 from procflow.analysis.routing import share_chain
+from procflow.analysis.workweek import arrivals_on_duty, on_duty_share, shift_names
 from procflow.errors import ConfigError, SimulationError
 from procflow.loader import load
 from procflow.model import Process, Target
 from procflow.sim import SimulationResult, simulate
 from procflow.sim.results import MET
 from procflow.sim.simulation import default_warmup
+from procflow.sim.workingtime import start_of
 
 DEFAULT_CASES = 2_000
 DEFAULT_RUNS = 5
@@ -64,23 +75,44 @@ def _process_of(process: Process | str | os.PathLike[str]) -> Process:
     return process
 
 
-def _searched(process: Process, owners: Sequence[str] | None) -> list[str]:
-    """The staff owners whose capacity the search may change (default: every one but
-    owners staffed by ``shifts:``, whose units are set per shift: docs/working-time.md)."""
-    staff = [
-        o_id
-        for o_id, owner in process.owners.items()
-        if not owner.external and owner.shifts is None
+@dataclass(frozen=True)
+class Post:
+    """One decision variable of the search: an owner's capacity, or one shift's."""
+
+    owner: str
+    shift: int | None
+    """The index of the shift in the owner's ``shifts:``; ``None``: the owner's capacity."""
+    name: str
+    """How the staffing table names it: the owner id, or ``owner@calendar`` for a shift."""
+    calendar: str | None
+    share: float
+    """The share of the week one unit is on duty (1 around the clock)."""
+
+
+def _posts_of(process: Process, owner_id: str) -> list[Post]:
+    owner = process.owners[owner_id]
+    if owner.shifts is None:
+        share = on_duty_share(process, owner.calendar)
+        return [Post(owner_id, None, owner_id, owner.calendar, share)]
+    names = shift_names(owner_id, owner)
+    return [
+        Post(owner_id, index, names[index], shift.calendar, on_duty_share(process, shift.calendar))
+        for index, shift in enumerate(owner.shifts)
     ]
-    if owners is None:
-        return staff
-    for owner_id in owners:
+
+
+def _searched(process: Process, owners: Sequence[str] | None) -> list[Post]:
+    """The capacities the search may change: of every staff owner (default) or of
+    ``owners``; an owner with ``shifts:`` brings one per shift (docs/optimize.md#shifts)."""
+    staff = [o_id for o_id, owner in process.owners.items() if not owner.external]
+    for owner_id in owners or ():
         if owner_id not in staff:
             raise ConfigError(
                 f"owners: {owner_id!r} is not a staff owner of process {process.id!r} "
                 f"(staff owners: {', '.join(staff) or 'none'})"
             )
-    return list(dict.fromkeys(owners))
+    chosen = staff if owners is None else list(dict.fromkeys(owners))
+    return [post for owner_id in chosen for post in _posts_of(process, owner_id)]
 
 
 def _check(process: Process, max_capacity: int, cases: int, runs: int) -> None:
@@ -128,7 +160,7 @@ class _Search:
     def __init__(
         self,
         process: Process,
-        owners: list[str],
+        owners: list[Post],
         options: dict[str, Any],
         progress: Progress | None = None,
     ) -> None:
@@ -137,20 +169,21 @@ class _Search:
         self.options = options
         self.progress = progress
         self.costed = any(o.cost_per_hour is not None for o in process.owners.values())
-        self.prices = [self._price(o_id) for o_id in owners]
+        self.prices = [self._price(post) for post in owners]
+        self.loads: dict[str, float] = {}
         self.cache: dict[Capacities, SimulationResult] = {}
         self.screened = 0
 
-    def _price(self, owner_id: str) -> float:
+    def _price(self, post: Post) -> float:
+        """Staffing cost per elapsed hour of one unit: ``cost_per_hour`` x on-duty share."""
         if not self.costed:
             return 1.0
-        return self.process.owners[owner_id].cost_per_hour or 0.0
+        return (self.process.owners[post.owner].cost_per_hour or 0.0) * post.share
 
     def staffed(self, capacities: Capacities) -> Process:
-        patch = {
-            "owners": {o: {"capacity": c} for o, c in zip(self.owners, capacities, strict=True)}
-        }
-        changed = self.process.with_changes(patch, name="<optimize>")
+        changed = self.process.with_changes(
+            patch_of(self.process, self.owners, capacities), name="<optimize>"
+        )
         share_chain(self.process, changed)  # capacities leave the routing alone: one chain
         return changed
 
@@ -161,11 +194,38 @@ class _Search:
     # -- analytic phases --------------------------------------------------
 
     def floor(self, max_capacity: int) -> Capacities:
+        """The least capacities at which every searched owner's effective capacity exceeds
+        its weekly load: exact per owner; a shift owner's extra units go to the shift on
+        duty for the most arriving work (the climb and back-off may move them)."""
         analysis = analyze(self.process)
         self.screened += 1
-        return tuple(
-            min(max_capacity, max(1, math.floor(analysis.loads[o].load) + 1)) for o in self.owners
+        self.loads = {post.owner: analysis.loads[post.owner].load for post in self.owners}
+        floor = [
+            1
+            if post.shift is not None
+            else max(1, math.floor(self.loads[post.owner] / post.share) + 1)
+            for post in self.owners
+        ]
+        floor = [min(max_capacity, units) for units in floor]
+        for owner_id in dict.fromkeys(p.owner for p in self.owners if p.shift is not None):
+            indexes = [i for i, p in enumerate(self.owners) if p.owner == owner_id]
+            busiest = max(indexes, key=lambda i: self._meets_work(self.owners[i]))
+            while not self._covers(owner_id, floor) and floor[busiest] < max_capacity:
+                floor[busiest] += 1
+        return tuple(floor)
+
+    def _meets_work(self, post: Post) -> tuple[float, float]:
+        """How much arriving work a unit of ``post`` is on duty for, then its on-duty share."""
+        return arrivals_on_duty(self.process, post.calendar), post.share
+
+    def _covers(self, owner_id: str, capacities: Sequence[int]) -> bool:
+        """Whether the owner's units on duty exceed its weekly load (else its queue grows)."""
+        effective = sum(
+            units * post.share
+            for post, units in zip(self.owners, capacities, strict=True)
+            if post.owner == owner_id
         )
+        return effective > self.loads.get(owner_id, 0.0)
 
     def _analytic_gap(self, capacities: Capacities) -> float:
         self.screened += 1
@@ -212,7 +272,7 @@ class _Search:
         progress = self.progress
         if progress is None:
             return None
-        staffing = dict(zip(self.owners, capacities, strict=True))
+        staffing = {post.name: c for post, c in zip(self.owners, capacities, strict=True)}
         return lambda done, total: progress(staffing, done, total)
 
     def gap(self, capacities: Capacities) -> float:
@@ -255,7 +315,8 @@ class _Search:
         return current, None
 
     def back_off(self, current: Capacities, floor: Capacities) -> Capacities:
-        """Remove units, the most expensive owner first, while every goal stays met."""
+        """Remove units, the most expensive owner first, while every goal stays met (and,
+        for shifts, the owner's units on duty still exceed its load)."""
         order = sorted(range(len(self.owners)), key=lambda i: -self.prices[i])
         removed = True
         while removed:
@@ -264,10 +325,25 @@ class _Search:
                 if current[index] <= floor[index]:
                     continue
                 trial = _plus(current, index, -1)
-                if self.met(trial):
+                if self._covers(self.owners[index].owner, trial) and self.met(trial):
                     current, removed = trial, True
                     break
         return current
+
+
+def patch_of(process: Process, posts: Sequence[Post], capacities: Sequence[int]) -> dict[str, Any]:
+    """The JSON Merge Patch that staffs ``posts`` with ``capacities``: ``{capacity: n}`` for
+    an owner, its whole ``shifts:`` list (a merge patch replaces lists) for a shift owner."""
+    owners: dict[str, dict[str, Any]] = {}
+    for post, units in zip(posts, capacities, strict=True):
+        if post.shift is None:
+            owners[post.owner] = {"capacity": units}
+            continue
+        if post.owner not in owners:
+            shifts = process.owners[post.owner].shifts or []
+            owners[post.owner] = {"shifts": [s.model_dump(exclude_none=True) for s in shifts]}
+        owners[post.owner]["shifts"][post.shift]["capacity"] = units
+    return {"owners": owners}
 
 
 def _plus(capacities: Capacities, index: int, units: int) -> Capacities:
@@ -278,6 +354,15 @@ def _outcomes(search: _Search, capacities: Capacities) -> tuple[GoalOutcome, ...
     return tuple(
         GoalOutcome(g.id, g.metric, g.stat, g.target, g.value, g.ci95, g.verdict)
         for g in search.evaluate(capacities).goals
+    )
+
+
+def _before(process: Process, post: Post) -> int:
+    owner = process.owners[post.owner]
+    return (
+        owner.capacity
+        if post.shift is None or owner.shifts is None
+        else owner.shifts[post.shift].capacity
     )
 
 
@@ -293,15 +378,18 @@ def optimize(
     jobs: int | None = None,
     scheduler: Any = None,
     progress: Progress | None = None,
+    start: str | datetime | None = None,
 ) -> Optimization:
     """The cheapest capacities at which every goal of ``process`` is met (docs/optimize.md).
 
     ``owners`` limits the search to those staff owners (default: every
-    one); each gets at most ``max_capacity`` units. Cost is staffing cost
-    per hour (capacity × ``cost_per_hour``), or head count when no owner
-    has a cost. ``cases``, ``runs``, ``seed``, ``warmup``, ``jobs`` and
+    one; an owner with ``shifts:`` is searched shift by shift); each capacity
+    gets at most ``max_capacity`` units. Cost is staffing cost per elapsed
+    hour (units × ``cost_per_hour`` × the share of the week they are on duty),
+    or head count when no owner has a cost. ``cases``, ``runs``, ``seed``, ``warmup``, ``jobs`` and
     ``scheduler`` are those of :func:`procflow.simulate`; every staffing is
-    simulated with the same seed and warm-up (common random numbers).
+    simulated with the same seed, warm-up and ``start`` (common random numbers; ``start``
+    is when a process with calendars starts, docs/working-time.md).
     Raises :class:`~procflow.errors.ProcessError` or
     :class:`~procflow.errors.SimulationError` (with positions) for a process
     that cannot be optimized, :class:`~procflow.errors.ConfigError` for bad
@@ -314,22 +402,38 @@ def optimize(
     _check(loaded, max_capacity, cases, runs)
     search = _Search(loaded, searched, {}, progress)
     floor = search.floor(max_capacity)
-    start = search.screen(floor, max_capacity)
+    screened = search.screen(floor, max_capacity)
     first = warmup if warmup is not None else default_warmup(search.staffed(floor), cases)
     search.options.update(
-        cases=cases, runs=runs, seed=seed, warmup=first, jobs=jobs, scheduler=scheduler
+        cases=cases,
+        runs=runs,
+        seed=seed,
+        warmup=first,
+        jobs=jobs,
+        scheduler=scheduler,
+        start=start_of(loaded, start),
     )
-    reached, reason = search.climb(start, max_capacity)
-    final = search.back_off(reached, floor) if reason is None else reached
-    before: Mapping[str, int] = {o: loaded.owners[o].capacity for o in searched}
+    reached, reason = search.climb(screened, max_capacity)
+    least = tuple(
+        1 if post.shift is not None else f for post, f in zip(searched, floor, strict=True)
+    )
+    final = search.back_off(reached, least) if reason is None else reached
     return Optimization(
         process=loaded.id,
         feasible=reason is None,
         reason=reason,
         costed=search.costed,
         staffing=tuple(
-            Staffing(o, before[o], c, loaded.owners[o].cost_per_hour)
-            for o, c in zip(searched, final, strict=True)
+            Staffing(
+                post.owner,
+                _before(loaded, post),
+                units,
+                loaded.owners[post.owner].cost_per_hour,
+                post.shift,
+                post.calendar,
+                post.share,
+            )
+            for post, units in zip(searched, final, strict=True)
         ),
         goals=_outcomes(search, final),
         evaluations=len(search.cache),

@@ -54,6 +54,42 @@ def effective_capacity(process: Process, owner: Owner) -> float:
     return total
 
 
+def on_duty_share(process: Process, calendar: str | None) -> float:
+    """The share of the week a unit on ``calendar`` is on duty (1 around the clock).
+
+    What one unit of staff costs per elapsed hour, in units of its
+    ``cost_per_hour`` (``optimize`` and ``levers`` price a unit by it).
+    """
+    found = _calendar(process, calendar)
+    return 1.0 if found is None else found.on_duty_share()
+
+
+def arrivals_on_duty(process: Process, calendar: str | None) -> float:
+    """How much of a week's arriving work comes while ``calendar`` is open (mean arrivals
+    per second summed over the hours of the week, each hour weighted by its open share):
+    where a unit on that calendar meets the work (``optimize`` puts its floor there)."""
+    hourly = hourly_arrivals(process)
+    found = _calendar(process, calendar)
+    shares = [1.0] * HOURS_OF_WEEK if found is None else _hourly(found.week)
+    if hourly is None:
+        return sum(shares)
+    return sum(rate * share for rate, share in zip(hourly, shares, strict=True))
+
+
+def shift_names(owner_id: str, owner: Owner) -> list[str]:
+    """A name for each of ``owner``'s shifts: ``owner@calendar`` (``#2``... for a calendar
+    named twice), as ``optimize`` and ``levers`` show a shift's capacity."""
+    names: list[str] = []
+    for shift in owner.shifts or ():
+        name = f"{owner_id}@{shift.calendar}"
+        base, counter = name, 2
+        while name in names:
+            name = f"{base}#{counter}"
+            counter += 1
+        names.append(name)
+    return names
+
+
 def keeps_hours(process: Process, owner: Owner) -> bool:
     """Whether ``owner`` works a declared calendar (not around the clock)."""
     return any(_calendar(process, name) is not None for name, _ in owner.calendars)
@@ -99,9 +135,12 @@ def hourly_units(process: Process, owner: Owner) -> list[float]:
 
 __all__ = [
     "HOURS_OF_WEEK",
+    "arrivals_on_duty",
     "effective_capacity",
     "hourly_arrivals",
     "hourly_units",
     "keeps_hours",
+    "on_duty_share",
+    "shift_names",
     "weekly_rate",
 ]

@@ -56,6 +56,10 @@ from procflow.units import format_duration, format_number
 # text rendering
 
 
+WORKING_MARK = "⏱ "
+"""Marks a figure measured in working time (an owner with a calendar or shifts)."""
+
+
 def _duration(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return DASH
@@ -171,13 +175,17 @@ def stepstitled_table(report: LogReport) -> Table:
         declared = _duration(step.duration.mean) if step.duration is not None else DASH
         per_case = format_number(measure.visits / m.cases, 3) if m.cases else DASH
         sample = measure.service if service else measure.elapsed
+        mean = _duration(sample.mean) if sample.n else DASH
+        if service and step_id in report.working_service:  # working time, marked
+            sample = report.working_service[step_id]
+            mean = f"{WORKING_MARK}{_duration(sample.mean)}"
         row: list[str | Text] = [
             name,
             step.owner or DASH,
             f"{measure.visits:,}",
             per_case,
             declared,
-            _duration(sample.mean) if sample.n else DASH,
+            mean,
         ]
         if service:
             row.append(_duration(measure.wait.mean) if measure.wait.n else DASH)
@@ -187,6 +195,12 @@ def stepstitled_table(report: LogReport) -> Table:
             percent(shares.get(step_id, 0.0)),
         ]
         table.add_row(*row)
+    if service and report.working_service:
+        table.caption = (
+            f"{WORKING_MARK}service (mean, p50, p90) in working time: the open hours of the "
+            "owner's calendar between start and end (docs/working-time.md); waits are elapsed"
+        )
+        table.caption_justify = "left"
     return table
 
 
@@ -247,9 +261,17 @@ def ownerstitled_table(report: LogReport) -> Table:
             top,
         ]
         if measured:
-            row.append(_duration(owner.busy))
-            row.append(percent(owner.utilization))
+            mark = WORKING_MARK if owner.on_duty is not None else ""
+            row.append(f"{mark}{_duration(owner.busy)}")
+            row.append(f"{mark}{percent(owner.utilization)}")
         table.add_row(*row)
+    if measured and any(owner.on_duty is not None for owner in report.owners):
+        table.caption = (
+            f"{WORKING_MARK}busy in working time, utilization over on-duty time (units x "
+            "open hours of the calendar or shifts in the log's period); others: elapsed "
+            "busy time over capacity x period"
+        )
+        table.caption_justify = "left"
     return table
 
 

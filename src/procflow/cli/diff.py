@@ -85,6 +85,7 @@ def diff_command(
     seed: int,
     jobs: int | None,
     scheduler: str | None,
+    start: str | None,
     output_format: str,
     exit_code: bool,
 ) -> int:
@@ -115,6 +116,7 @@ def diff_command(
             seed=seed,
             jobs=jobs,
             scheduler=scheduler,
+            start=start,
         )
     result = result.relabel(names)
     if output_format == "json":

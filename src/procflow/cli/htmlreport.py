@@ -78,6 +78,7 @@ def report_command(
     seed: int,
     jobs: int | None,
     scheduler: str | None,
+    start: str | None,
     optimize: bool,
     log_path: str | None,
     date: str | None,
@@ -115,6 +116,7 @@ def report_command(
         log=log,
         optimize=optimize,
         date=date,
+        start=start,
     )
     if target is None:
         sys.stdout.write(text)

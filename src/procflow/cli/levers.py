@@ -67,6 +67,7 @@ def levers_command(
     seed: int,
     jobs: int | None,
     scheduler: str | None,
+    start: str | None,
     output_format: str,
 ) -> int:
     """Rank single changes by their effect on a goal: which lever helps most?
@@ -100,6 +101,7 @@ def levers_command(
             jobs=jobs,
             scheduler=scheduler,
             progress=bar,
+            start=start,
         )
     finally:
         bar.close()

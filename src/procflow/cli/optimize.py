@@ -32,6 +32,7 @@ from procflow._optimize import (
     Optimization,
     optimize,
 )
+from procflow.analysis.workweek import HOURS_OF_WEEK
 from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
 from procflow.cli.params import format_option, process_argument, replication_options
 from procflow.cli.simreport import interval, show
@@ -95,6 +96,7 @@ def optimize_command(
     seed: int,
     jobs: int | None,
     scheduler: str | None,
+    start: str | None,
     output_format: str,
 ) -> int:
     """Find the cheapest capacities at which every goal is met with 95% confidence.
@@ -126,6 +128,7 @@ def optimize_command(
             jobs=jobs,
             scheduler=scheduler,
             progress=bar,
+            start=start,
         )
     finally:
         bar.close()
@@ -179,7 +182,14 @@ def change_yaml(found: Optimization) -> str:
         "  owners:",
     ]
     for owner_id, fields in change["patch"]["owners"].items():
-        lines.append(f"    {json.dumps(owner_id)}: {{capacity: {fields['capacity']}}}")
+        if "shifts" in fields:  # the whole list: a merge patch replaces lists
+            shifts = ", ".join(
+                f"{{calendar: {json.dumps(shift['calendar'])}, capacity: {shift['capacity']}}}"
+                for shift in fields["shifts"]
+            )
+            lines.append(f"    {json.dumps(owner_id)}: {{shifts: [{shifts}]}}")
+        else:
+            lines.append(f"    {json.dumps(owner_id)}: {{capacity: {fields['capacity']}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -216,21 +226,29 @@ def _count(number: int, noun: str) -> str:
 
 
 def _staffing(found: Optimization) -> Table:
+    """One row per searched capacity (per shift for an owner with shifts); with calendars,
+    the hours a unit is on duty each week and the cost per elapsed hour they make."""
     table = titled_table("Staffing")
     for name, justify in (("owner", "left"), ("before", "right"), ("after", "right")):
         table.add_column(name, justify=justify)
+    calendared = any(row.on_duty_share < 1.0 for row in found.staffing)
+    if calendared:
+        table.add_column("on duty h/week", justify="right")
     table.add_column("cost/h per unit", justify="right")
     table.add_column("cost/h after", justify="right")
     for row in found.staffing:
         style = "green" if row.after < row.before else ("yellow" if row.after > row.before else "")
         rate = row.cost_per_hour
-        table.add_row(
-            Text(row.owner),
+        cells: list[str | Text] = [
+            Text(row.name),
             str(row.before),
             Text(str(row.after), style=style),
-            DASH if rate is None else format_number(rate),
-            DASH if rate is None else format_number(rate * row.after),
-        )
+        ]
+        if calendared:
+            cells.append(format_number(row.on_duty_share * HOURS_OF_WEEK))
+        cells.append(DASH if rate is None else format_number(rate))
+        cells.append(DASH if rate is None else format_number(found.price(row) * row.after))
+        table.add_row(*cells)
     return table
 
 

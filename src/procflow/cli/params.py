@@ -170,6 +170,18 @@ def scheduler_option(help: str = SCHEDULER_HELP) -> Callable[[F], F]:
     return click.option("--scheduler", default=None, metavar="ADDRESS", help=help)
 
 
+START_HELP = (
+    "When the run starts, e.g. 2027-01-04T08:00 (ISO 8601; without an offset: in the process "
+    "time zone) [default: the next Monday 00:00 with calendars]; fix it to make runs of a "
+    "process with calendars reproducible."
+)
+
+
+def start_option(help: str = START_HELP) -> Callable[[F], F]:
+    """``--start ISO-8601``: when simulation time 0 falls (as ``start``; docs/working-time.md)."""
+    return click.option("--start", "start", default=None, metavar="ISO-8601", help=help)
+
+
 def replication_options(
     *,
     cases: int,
@@ -182,7 +194,8 @@ def replication_options(
     scheduler_help: str = SCHEDULER_HELP,
     min_runs: int = 1,
 ) -> Callable[[F], F]:
-    """``--cases``, ``--runs``, ``--seed``, ``--jobs``, ``--scheduler``: a command that simulates.
+    """``--cases``, ``--runs``, ``--seed``, ``--jobs``, ``--scheduler``, ``--start``: a command
+    that simulates.
 
     One declaration for the commands built on simulation (diff, levers,
     optimize, report); each keeps its own defaults and words.
@@ -216,4 +229,5 @@ def replication_options(
             "--jobs", metavar="J", type=click.IntRange(min=1), default=None, help=jobs_help
         ),
         scheduler_option(scheduler_help),
+        start_option(),
     )

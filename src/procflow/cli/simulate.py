@@ -32,6 +32,7 @@ from procflow.cli.params import (
     process_argument,
     scheduler_option,
     stack,
+    start_option,
 )
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import display_name, load, load_change
@@ -245,6 +246,10 @@ _common = stack(
     ),
     click.option("--jobs", metavar="J", type=click.IntRange(min=1), default=None, help=JOBS_HELP),
     scheduler_option(),
+    start_option(
+        "When the run starts, e.g. 2027-01-04T08:00 (without an offset: in the process "
+        "time zone) [default: the next Monday 00:00 with calendars]; the event log counts from it."
+    ),
     click.option(
         "--check-goals",
         is_flag=True,
@@ -290,14 +295,6 @@ _common = stack(
     show_default=True,
     help="Column names of a CSV --log: procflow (case, step, owner, start, end) or pm4py "
     "(case:concept:name, concept:name, org:resource, start_timestamp, time:timestamp).",
-)
-@click.option(
-    "--start",
-    "start",
-    default=None,
-    metavar="ISO-8601",
-    help="When the run starts, e.g. 2027-01-04T08:00 (without an offset: in the process "
-    "time zone) [default: the next Monday 00:00 with calendars]; the event log counts from it.",
 )
 def simulate_command(
     path: str,
@@ -420,6 +417,7 @@ def compare_command(
     output_format: str,
     log_path: str | None,
     log_columns: str,
+    start: str | None,
 ) -> int:
     """Compare a process with what-if changes on common random numbers.
 
@@ -456,6 +454,7 @@ def compare_command(
             log=log_path,
             log_columns=log_columns,
             progress=bar,
+            start=start,
         )
     finally:
         bar.close()

@@ -14,6 +14,7 @@ not shadow the function ``procflow.diff``.)
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 
 from procflow.diffing.kpis import analytic_effects, simulated_effects
@@ -28,6 +29,7 @@ from procflow.diffing.result import (
 from procflow.diffing.structure import structural_changes
 from procflow.loader import as_process
 from procflow.model import Process
+from procflow.sim.workingtime import start_of
 
 DEFAULT_CASES = 5_000
 DEFAULT_RUNS = 10
@@ -41,6 +43,7 @@ def diff(
     cases: int = DEFAULT_CASES,
     runs: int = DEFAULT_RUNS,
     seed: int | None = 0,
+    start: str | datetime | None = None,
     **options: Any,
 ) -> ProcessDiff:
     """The structural changes from ``old`` to ``new`` and their effect on the KPIs.
@@ -48,7 +51,8 @@ def diff(
     ``old`` and ``new`` are processes or paths of process files. With
     ``simulate=True`` both are also simulated on common random numbers
     (``cases``, ``runs``, ``seed`` and further options such as ``jobs`` as
-    for :func:`procflow.compare`). A version that cannot be analyzed or
+    for :func:`procflow.compare`; ``start``, ISO 8601 text or an aware datetime, is when
+    a version with calendars starts: docs/working-time.md). A version that cannot be analyzed or
     simulated still gets its structural diff; the reason is in
     ``ProcessDiff.old.analysis_error`` (or ``new``, or ``simulation.error``).
 
@@ -75,7 +79,13 @@ def diff(
     simulation = None
     if simulate:
         simulation = simulated_effects(
-            old_process, new_process, cases=cases, runs=runs, seed=seed, **options
+            old_process,
+            new_process,
+            cases=cases,
+            runs=runs,
+            seed=seed,
+            start=start_of(old_process, start),
+            **options,
         )
     return ProcessDiff(
         old=Version(old_process.source.file, old_process.id, old_error),

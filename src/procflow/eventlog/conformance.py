@@ -35,7 +35,6 @@ declares:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,7 +46,12 @@ from procflow.eventlog.reader import EventLog
 from procflow.eventlog.replay import Measurements, replay
 from procflow.eventlog.stats import Sample, wilson_interval
 from procflow.eventlog.timestamps import to_datetime
-from procflow.eventlog.workhours import WorkingHours, working_hours, working_service
+from procflow.eventlog.workhours import (
+    WorkingHours,
+    on_duty_seconds,
+    working_hours,
+    working_service,
+)
 from procflow.model import Process
 
 MIN_OBSERVATIONS = 30
@@ -217,9 +221,13 @@ class OwnerLoad:
     top: tuple[tuple[str, int], ...]
     busy: float | None
     utilization: float | None
+    on_duty: float | None = None
+    """Unit-seconds on duty over the log's period, for an owner with a calendar or shifts:
+    then ``busy`` is working time and ``utilization`` is busy over on-duty time
+    (docs/working-time.md); ``None``: elapsed busy time over capacity x period."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "capacity": self.capacity,
             "external": self.external,
             "steps": list(self.steps),
@@ -229,6 +237,9 @@ class OwnerLoad:
             "busy_seconds": self.busy,
             "utilization": self.utilization,
         }
+        if self.on_duty is not None:
+            document |= {"measured": "working", "on_duty_seconds": self.on_duty}
+        return document
 
 
 @dataclass
@@ -248,6 +259,9 @@ class LogReport:
     working: WorkingHours | None = None
     """Events by weekday and hour against the owners' calendars (processes with
     ``calendars:`` only, docs/working-time.md)."""
+    working_service: dict[str, Sample] = field(default_factory=dict)
+    """Per step of an owner with a calendar or shifts, its service in *working* time (the
+    open seconds between start and end); the steps table shows it instead of elapsed."""
 
     @property
     def process(self) -> Process:
@@ -337,6 +351,11 @@ class LogReport:
                 "declared": str(step.duration) if step.duration is not None else None,
                 "declared_mean": step.duration.mean if step.duration is not None else None,
                 "service": measure.service.summary(),
+                **(
+                    {"working_service": self.working_service[step_id].summary()}
+                    if step_id in self.working_service
+                    else {}
+                ),
                 "wait": measure.wait.summary(),
                 "elapsed": measure.elapsed.summary(),
                 "time_share": shares.get(step_id, 0.0),
@@ -578,16 +597,37 @@ def check_log(
     )
     if process.calendars:  # a second pass, only when there are hours to hold it to
         report.working = working_hours(process, log)
-        report.durations = _working_durations(report.durations, process, log)
+        report.working_service = {
+            step: sample for step, sample in working_service(process, log).items() if sample.n
+        }
+        report.durations = _working_durations(report.durations, report.working_service)
+        report.owners = _working_owners(report)
     return report
 
 
+def _working_owners(report: LogReport) -> list[OwnerLoad]:
+    """Owners with a calendar or shifts, measured in working time: busy is the working
+    service of their steps, utilization is that over their on-duty unit-seconds in the
+    log's period (docs/working-time.md); other owners as they were."""
+    m = report.measurements
+    on_duty = on_duty_seconds(report.process, m.first_time, m.last_time)
+    loads = []
+    for load in report.owners:
+        duty = on_duty.get(load.owner)
+        samples = [report.working_service[s] for s in load.steps if s in report.working_service]
+        if duty is not None and samples and not load.external:
+            busy = sum(sample.total for sample in samples)
+            utilization = busy / duty if duty > 0 else None
+            load = replace(load, busy=busy, utilization=utilization, on_duty=duty)
+        loads.append(load)
+    return loads
+
+
 def _working_durations(
-    checks: list[DurationCheck], process: Process, log: Iterable[Event]
+    checks: list[DurationCheck], samples: dict[str, Sample]
 ) -> list[DurationCheck]:
     """Service times of calendared owners judged in their working hours: a declared
     duration is working time (docs/working-time.md), the log's end - start is elapsed."""
-    samples = working_service(process, log)
     judged = []
     for check in checks:
         sample = samples.get(check.step)

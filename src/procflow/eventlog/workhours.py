@@ -151,6 +151,26 @@ def working_service(process: Process, events: Iterable[Event]) -> dict[str, Samp
     return samples
 
 
+def on_duty_seconds(process: Process, first: float, last: float) -> dict[str, float]:
+    """Per owner with a calendar or shifts, the unit-seconds on duty between ``first`` and
+    ``last`` (epoch seconds: the log's period): units x open seconds, summed over its
+    shifts. Utilization is busy working time over this (docs/working-time.md)."""
+    calendared = _calendared(process)
+    if not calendared or not last > first:
+        return {}
+    origin = datetime.fromtimestamp(first, UTC) - timedelta(days=2)
+    a, b = first - origin.timestamp(), last - origin.timestamp()
+    found: dict[str, float] = {}
+    for owner_id in calendared:
+        total = 0.0
+        for name, units in process.owners[owner_id].calendars:
+            spec = process.calendars.get(name) if name is not None else None
+            open_seconds = b - a if spec is None else spec.calendar.timeline(origin).between(a, b)
+            total += units * open_seconds
+        found[owner_id] = total
+    return found
+
+
 def _lines(
     process: Process, calendared: dict[str, str], origin: datetime
 ) -> dict[str, list[Timeline]]:
@@ -174,4 +194,4 @@ def _calendared(process: Process) -> dict[str, str]:
     return found
 
 
-__all__ = ["OwnerHours", "WorkingHours", "working_hours", "working_service"]
+__all__ = ["OwnerHours", "WorkingHours", "on_duty_seconds", "working_hours", "working_service"]

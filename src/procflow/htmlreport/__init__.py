@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from procflow.model import Change, Process
@@ -58,6 +59,7 @@ def html_report(
     log: EventLog | str | os.PathLike[str] | None = None,
     optimize: bool = False,
     date: str | None = None,
+    start: str | datetime | None = None,
 ) -> str:
     """The HTML report of the processes (loaded from paths where given); also written to ``output``.
 
@@ -68,7 +70,9 @@ def html_report(
     against it as :func:`procflow.fidelity` does (``runs`` and ``seed``). With
     ``optimize=True`` each gets the cheapest staffing meeting its goals, as
     :func:`procflow.optimize` finds it with the same options.
-    ``date`` is printed in the header when given; without it the same
+    ``start`` (ISO 8601 text or an aware datetime) is when the runs of a process with
+    calendars start (docs/working-time.md). ``date`` is printed in the header when given;
+    without it the same
     inputs give the same bytes. Raises :class:`~procflow.errors.ProcflowError`
     (exit 2) when matplotlib is missing (``pip install 'procflow[report]'``),
     and the loader's errors for files that are not valid processes, changes or logs.
@@ -82,7 +86,9 @@ def html_report(
     require_matplotlib()
     processes = _processes(paths_or_processes)
     events = read_log(log) if isinstance(log, str | os.PathLike) else log
-    settings = Settings(cases, runs, seed, jobs, load_changes(changes), scheduler, events, optimize)
+    settings = Settings(
+        cases, runs, seed, jobs, load_changes(changes), scheduler, events, optimize, start
+    )
     data = [collect(name, process, settings) for name, process in processes]
     text = page(data, settings, date)
     if output is not None:

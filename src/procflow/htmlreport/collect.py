@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from procflow._lint import lint
@@ -34,6 +35,7 @@ from procflow.htmlreport.wip import OpenCases, WipSeries, wip_series
 from procflow.loader import load_change
 from procflow.model import Change, Process
 from procflow.sim import Comparison, SimulationResult, compare, simulate
+from procflow.sim.workingtime import start_of
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Settings:
     """A real event log every process is measured against (``procflow fidelity``), if any."""
     optimize: bool = False
     """Search every process's cheapest staffing meeting its goals (``procflow optimize``)."""
+    start: str | datetime | None = None
+    """When the runs of a process with calendars start (``--start``; docs/working-time.md)."""
 
 
 @dataclass
@@ -114,6 +118,7 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
         "seed": settings.seed,
         "jobs": settings.jobs,
         "scheduler": settings.scheduler,
+        "start": start_of(process, settings.start),
     }
     run_one = OpenCases(settings.cases)  # run 1's events: the WIP-over-time plot
     try:

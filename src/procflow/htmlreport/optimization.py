@@ -28,12 +28,12 @@ def _staffing(found: Optimization) -> str:
         change = "more" if row.after > row.before else "fewer" if row.after < row.before else ""
         rows.append(
             (
-                row.owner,
+                row.name,  # owner@calendar for a shift (docs/optimize.md#shifts)
                 row.before,
                 row.after,
                 change,
                 DASH if rate is None else format_number(rate),
-                DASH if rate is None else format_number(rate * row.after),
+                DASH if rate is None else format_number(found.price(row) * row.after),
             )
         )
     return elements.table(

@@ -100,6 +100,7 @@ def page(processes: Sequence[ProcessData], settings: Settings, date: str | None 
         for anchor, data in zip(anchors, processes, strict=True)
     )
     changes = ", ".join(name for name, _ in settings.changes) or "none"
+    started = f", starting {esc(str(settings.start))}" if settings.start is not None else ""
     against = f" Measured against the event log {esc(settings.log.path)}." if settings.log else ""
     generated = f" Generated {esc(date)}." if date else ""
     body = "\n".join(
@@ -114,7 +115,7 @@ def page(processes: Sequence[ProcessData], settings: Settings, date: str | None 
         f"<title>{esc(heading)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"<header><h1>{esc(heading)}</h1>"
         f'<p class="meta">Simulated with {settings.cases:,} cases × {settings.runs} runs, '
-        f"seed {settings.seed}; changes compared: {esc(changes)}. Intervals are 95% "
+        f"seed {settings.seed}{started}; changes compared: {esc(changes)}. Intervals are 95% "
         f"confidence intervals over runs.{against}{generated}</p></header>\n"
         f'<nav aria-label="Processes"><ul>{toc}</ul></nav>\n<main>\n{body}\n</main>\n'
         "</body>\n</html>\n"

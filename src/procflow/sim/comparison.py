@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from procflow import metrics
@@ -36,6 +37,7 @@ from procflow.sim.simulation import (
     run_length,
 )
 from procflow.sim.stats import Difference, paired
+from procflow.sim.workingtime import default_start
 
 HEADLINE: tuple[str, ...] = metrics.headline_keys()
 """The KPIs every comparison shows, before utilizations and goal metrics."""
@@ -152,6 +154,7 @@ def compare(
     scheduler: Any = None,
     log: Sequence[EventSink | None] | None = None,
     progress: ProgressCallback | None = None,
+    start: datetime | None = None,
 ) -> Comparison:
     """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
 
@@ -165,7 +168,9 @@ def compare(
     those of :func:`procflow.simulate`; ``log`` gives one
     :class:`~procflow.sim.engine.EventSink` (or ``None``) per scenario, the
     baseline first, for the events of run 1 (the public
-    :func:`procflow.compare` opens one file per scenario).
+    :func:`procflow.compare` opens one file per scenario). ``start`` (an aware datetime;
+    default: the next Monday 00:00 in the baseline's time zone) is when simulation time 0
+    falls for every scenario with calendars: one clock, so the scenarios stay paired.
     """
     if not isinstance(baseline, Process):
         raise TypeError(
@@ -181,7 +186,8 @@ def compare(
     processes = [
         baseline.apply(change) if isinstance(change, Change) else change for change in changes
     ]
-    plans = [prepare(baseline), *(prepare(process) for process in processes)]
+    origin = start if start is not None else default_start(baseline)
+    plans = [prepare(baseline, origin), *(prepare(process, origin) for process in processes)]
     options, estimates = run_length(
         [baseline, *processes], plans, cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
     )

@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from procflow.calendars import Calendar, Timeline, Week, next_monday, zone
-from procflow.errors import SimulationError
+from procflow.errors import ConfigError, SimulationError
 from procflow.model import Process
 from procflow.sim.plan import OwnerPlan
 from procflow.sim.pools import Pool, Staff
@@ -229,6 +229,34 @@ def default_start(process: Process) -> datetime:
     return next_monday(process.timezone)
 
 
+def start_of(process: Process, start: str | datetime | None) -> datetime | None:
+    """When simulation time 0 falls (docs/working-time.md): ``start`` (ISO 8601 text or a
+    datetime; without an offset, in the process time zone), else for a process with
+    calendars the next Monday 00:00 in its time zone, else ``None`` (the fixed epoch).
+
+    Every command that simulates (simulate, compare, levers, optimize, report,
+    diff --simulate) resolves its ``--start`` here once, so all its scenarios
+    share one clock and a given ``--start`` makes a calendared run reproducible.
+    """
+    if start is None:
+        return default_start(process) if process.uses_calendars else None
+    if isinstance(start, str):
+        try:
+            moment = datetime.fromisoformat(start.strip())
+        except ValueError:
+            raise ConfigError(
+                f"start {start!r} is not an ISO 8601 date and time, e.g. 2027-01-04T08:00 "
+                "or 2027-01-04T08:00+01:00"
+            ) from None
+    elif isinstance(start, datetime):
+        moment = start
+    else:
+        raise TypeError(f"start takes ISO 8601 text or a datetime, not {type(start).__name__}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(process.timezone))
+    return moment
+
+
 def _calendar(process: Process, name: str, path: tuple[str | int, ...]) -> Calendar:
     spec = process.calendars.get(name)
     if spec is None:
@@ -295,5 +323,6 @@ __all__ = [
     "WorkingTime",
     "default_start",
     "map_arrivals",
+    "start_of",
     "working_time",
 ]
