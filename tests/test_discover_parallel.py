@@ -145,3 +145,26 @@ def test_a_group_that_is_not_a_clean_block_stays_alternatives() -> None:
     assert found.blocks == []
     assert found.notes
     assert "kept as alternatives" in found.notes[0]
+
+
+def test_the_onboarding_fork_comes_back(tmp_path: Path) -> None:
+    """processes/employee-onboarding.yaml: payroll races IT setup then the workplace.
+
+    Payroll nearly always finishes first, so the directly-follows orders
+    alone would not show ``register-payroll || prepare-workplace``; the
+    start times (overlapping intervals) do.
+    """
+    log = tmp_path / "onboarding.csv"
+    procflow.simulate(
+        "processes/employee-onboarding.yaml", cases=600, runs=1, seed=3, warmup=0, jobs=1, log=log
+    )
+    found = discover(procflow.read_log(str(log)))
+    assert [sorted(b) for b in found.found.blocks[0].branches] == [
+        ["register-payroll"],
+        ["create-accounts", "prepare-workplace"],
+    ]
+    fork = found.process.steps["fork-1"]
+    assert fork.parallel is not None
+    assert len(fork.parallel) == 2
+    codes = {f.code for f in procflow.lint(found.process)}
+    assert not codes & {"PF701", "PF702", "PF703", "PF704"}

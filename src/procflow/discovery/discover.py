@@ -205,7 +205,7 @@ def infer(
             BlockFound(
                 fork,
                 join,
-                [[table.activities[a] for a in branch] for branch in blocks[code].branches],
+                [[table.activities[a] for a in f.activities] for f in blocks[code].flows],
                 blocks[code].runs,
                 blocks[code].clean,
             )

@@ -7,7 +7,9 @@ Two activities are **concurrent** (the alpha/Heuristics-Miner relation
 patterns ``a b a`` and ``b a b`` together below :data:`MAX_SHORT_LOOP` of
 the rarer order). Connected groups of concurrent activities are candidate
 blocks. Inside a group, activities that follow each other but are not
-concurrent are *causally linked*; the linked components are the branches
+concurrent are *causally linked*, when the pairs (both orders) are at
+least :data:`LINK_SHARE` of the rarer activity's events (a handful of
+stray pairs is noise, not a link); the linked components are the branches
 (``T02 -> T04 -> T05`` and ``T06 -> T10`` in the permit log). When
 the log has start times, two activities whose intervals overlap in at
 least :data:`MIN_BOTH` cases are concurrent too (a branch that always
@@ -44,6 +46,8 @@ MIN_ORDER_SHARE = 0.01
 """The rarer order's least share of a concurrent pair's pairs."""
 MAX_SHORT_LOOP = 0.2
 """``a b a`` plus ``b a b`` patterns (share of the rarer order) from which a pair is a loop."""
+LINK_SHARE = 0.1
+"""Least directly-follows pairs (both orders, share of the rarer activity's events) of a link."""
 LOOK_AHEAD = 4
 """Later events of a case each event is compared with for overlap."""
 CLEAN_SHARE = 0.9
@@ -79,7 +83,7 @@ def find_blocks(table: EventTable, min_share: float) -> Parallel:
     blocks: list[tuple[set[int], list[list[int]], int, int]] = []
     for group in groups:
         names = ", ".join(repr(table.activities[a]) for a in sorted(group))
-        branches = _branches(group, count, loops)
+        branches = _branches(group, count, loops, np.bincount(table.activity))
         if len(branches) < 2:
             result.notes.append(f"{names}: interleave, but form no two separate branches")
             continue
@@ -184,12 +188,17 @@ def _components(nodes: set[int], neighbours: dict[int, set[int]]) -> list[set[in
 
 
 def _branches(
-    group: set[int], count: dict[tuple[int, int], int], loops: dict[tuple[int, int], int]
+    group: set[int],
+    count: dict[tuple[int, int], int],
+    loops: dict[tuple[int, int], int],
+    frequency: np.ndarray,
 ) -> list[list[int]]:
     """The causally linked components of ``group`` (no link crosses two of them)."""
     linked: dict[int, set[int]] = {}
     for a, b in count:
-        if a in group and b in group and a != b and not concurrent(a, b, count, loops):
+        if a not in group or b not in group or a == b or concurrent(a, b, count, loops):
+            continue
+        if count[(a, b)] + count.get((b, a), 0) >= LINK_SHARE * min(frequency[a], frequency[b]):
             linked.setdefault(a, set()).add(b)
             linked.setdefault(b, set()).add(a)
     parts = _components(group, linked)
