@@ -42,7 +42,7 @@ from procflow.discovery.table import EventTable
 
 MIN_BOTH = 2
 """Fewest directly-follows pairs in each order for a concurrent pair."""
-MIN_ORDER_SHARE = 0.01
+MIN_ORDER_SHARE = 0.25
 """The rarer order's least share of a concurrent pair's pairs."""
 MAX_SHORT_LOOP = 0.2
 """``a b a`` plus ``b a b`` patterns (share of the rarer order) from which a pair is a loop."""
