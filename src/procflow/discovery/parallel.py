@@ -109,18 +109,23 @@ def find_blocks(table: EventTable, min_share: float) -> Parallel:
 def _follows(table: EventTable) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
     """Directly-follows counts, and ``a b a`` pattern counts keyed ``(a, b)``."""
     same = table.case[1:] == table.case[:-1]
-    src, dst = table.activity[:-1][same], table.activity[1:][same]
-    count: dict[tuple[int, int], int] = {}
-    for a, b in zip(src.tolist(), dst.tolist(), strict=True):
-        count[(a, b)] = count.get((a, b), 0) + 1
+    count = _counted(table.activity[:-1][same], table.activity[1:][same])
     act = table.activity
     same2 = (table.case[2:] == table.case[:-2]) & (act[2:] == act[:-2]) & (act[1:-1] != act[:-2])
-    loops: dict[tuple[int, int], int] = {}
-    for a, b in zip(act[:-2][same2].tolist(), act[1:-1][same2].tolist(), strict=True):
-        loops[(a, b)] = loops.get((a, b), 0) + 1
+    loops = _counted(act[:-2][same2], act[1:-1][same2])
     for (a, b), n in _overlaps(table).items():
         loops[(-1 - a, b)] = n
     return count, loops
+
+
+def _counted(src: np.ndarray, dst: np.ndarray) -> dict[tuple[int, int], int]:
+    """How often each ``(src, dst)`` pair occurs (whole-column work, no loop per event)."""
+    width = int(max(src.max(initial=0), dst.max(initial=0))) + 1
+    ids, counts = np.unique(src.astype(np.int64) * width + dst, return_counts=True)
+    return {
+        (int(i) // width, int(i) % width): int(c)
+        for i, c in zip(ids.tolist(), counts.tolist(), strict=True)
+    }
 
 
 def _overlaps(table: EventTable) -> dict[tuple[int, int], int]:
@@ -138,9 +143,9 @@ def _overlaps(table: EventTable) -> dict[tuple[int, int], int]:
         same = table.case[k:] == table.case[:-k]
         over = same & (start[k:] < table.end[:-k]) & (table.end[k:] > start[:-k])
         a, b = table.activity[:-k][over], table.activity[k:][over]
-        for x, y in zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True):
-            if x != y:
-                found[(x, y)] = found.get((x, y), 0) + 1
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        for pair, n in _counted(low[low != high], high[low != high]).items():
+            found[pair] = found.get(pair, 0) + n
     return found
 
 
