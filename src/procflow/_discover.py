@@ -26,13 +26,15 @@ def discover(
     min_share: float = DEFAULT_MIN_SHARE,
     process_id: str | None = None,
     output: str | os.PathLike[str] | None = None,
+    forks: bool = True,
 ) -> Discovery:
     """Discover a process from an event log (a path, a read log or a list of events).
 
     The result's ``text`` is the process file, ``process`` the loaded
     process, ``findings`` its lint findings (never an error) and
     ``to_dict()`` the report of what was inferred and how sure it is.
-    ``output`` writes the file atomically.
+    ``output`` writes the file atomically. ``forks=False`` writes
+    interleaving activities as alternatives, not parallel branches.
 
     >>> import procflow
     >>> d = procflow.discover("examples/logs/receipt.csv")  # doctest: +SKIP
@@ -40,7 +42,7 @@ def discover(
     'confirmation-of-receipt'
     """
     events = read_log(log) if isinstance(log, str | os.PathLike) else log
-    result = _discover(events, min_share=min_share, process_id=process_id)
+    result = _discover(events, min_share=min_share, process_id=process_id, forks=forks)
     result.findings = tuple(lint(result.process))
     if output is not None:
         write_atomic(output, result.text)

@@ -96,6 +96,14 @@ def render_report(result: Discovery, console: Console, output: str) -> None:
     ]
     if report["on_duty_total"]:
         lines.append(f"most resources on duty in one hour: {report['on_duty_total']}")
+    for block in report["parallel"]:
+        branches = " | ".join(", ".join(branch) for branch in block["branches"])
+        lines.append(
+            f"parallel: {block['fork']} .. {block['join']}: {branches} "
+            f"({block['complete']:,} of {block['runs']:,} stretches hold every branch)"
+        )
+    for note in report["parallel_notes"][:3]:
+        lines.append(f"not parallel: {note}")
     for pair in report["interleaving"][:3]:
         lines.append(
             f"interleaving (both orders often, modelled as alternatives): "
@@ -131,6 +139,13 @@ def render_report(result: Discovery, console: Console, output: str) -> None:
     help="Leave out directly-follows edges below this share of a step's departures (0.05 or 5%).",
 )
 @click.option("--process-id", metavar="ID", help="The process id [default: from the log's name].")
+@click.option(
+    "--forks/--no-forks",
+    default=True,
+    show_default=True,
+    help="Write activities that interleave as parallel branches (fork/join) where they "
+    "form a clean block; --no-forks: as alternatives.",
+)
 @format_option("How to report what was inferred (json: every estimate and its evidence).")
 @log_options
 def discover_command(
@@ -138,6 +153,7 @@ def discover_command(
     output: str,
     min_share: str,
     process_id: str | None,
+    forks: bool,
     output_format: str,
     **options: Any,
 ) -> int:
@@ -152,7 +168,7 @@ def discover_command(
 
     share = parse_share(min_share, "--min-share")
     log = open_log(log_path, options)
-    result = discover(log, min_share=min(share, 0.999), process_id=process_id)
+    result = discover(log, min_share=min(share, 0.999), process_id=process_id, forks=forks)
     if output == STDOUT:
         sys.stdout.write(result.text)
         sys.stdout.flush()

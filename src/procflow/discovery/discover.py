@@ -21,9 +21,10 @@ import numpy as np
 
 from procflow.analysis.analyzer import analyze_or_none
 from procflow.discovery.fit import DurationFit, fit_duration
-from procflow.discovery.flow import END, Flow, discover_flow
+from procflow.discovery.flow import END, Edge, Flow, discover_flow
 from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, slot_counts, week_mask
-from procflow.discovery.model import Found, RoleFound, StepFound, slug
+from procflow.discovery.model import BlockFound, Found, RoleFound, StepFound, slug
+from procflow.discovery.parallel import Block, Parallel, find_blocks
 from procflow.discovery.processing import role_masks
 from procflow.discovery.report import found_dict
 from procflow.discovery.roles import discover_roles
@@ -73,12 +74,14 @@ def discover(
     process_id: str | None = None,
     calendars: bool | None = None,
     path: str = "",
+    forks: bool = True,
 ) -> Discovery:
     """Discover a process from ``log`` (an event log or a list of events).
 
     ``min_share``: the smallest share of a step's departures an edge needs
     to be kept. ``calendars``: write role calendars and the arrival profile
-    (default: when the model supports them).
+    (default: when the model supports them). ``forks``: write interleaving
+    activities as parallel branches where they form a clean block.
 
     >>> from procflow.eventlog.reader import read_log
     >>> d = discover(read_log("receipt.csv"))  # doctest: +SKIP
@@ -88,7 +91,7 @@ def discover(
         raise ConfigError(f"min_share must be at least 0 and below 1, got {min_share!r}")
     table = read_table(log, path)
     use_calendars = supports_calendars() if calendars is None else calendars
-    found = infer(table, min_share, process_id, use_calendars)
+    found = infer(table, min_share, process_id, use_calendars, forks=forks)
     text = process_text(found)
     process = load_text(text, f"{found.process}.yaml")
     ensure_runnable(process)
@@ -123,20 +126,38 @@ def _carry_the_load(found: Found, process: Process) -> bool:
     return raised
 
 
-def infer(table: EventTable, min_share: float, process_id: str | None, calendars: bool) -> Found:
-    """Every estimate of ``table`` as a :class:`Found`."""
-    flow = discover_flow(table, min_share)
-    roles = discover_roles(table, flow.activities)
+def infer(
+    table: EventTable,
+    min_share: float,
+    process_id: str | None,
+    calendars: bool,
+    *,
+    forks: bool = True,
+) -> Found:
+    """Every estimate of ``table`` as a :class:`Found`.
+
+    ``forks``: write clean groups of interleaving activities as fork/join
+    blocks (:mod:`.parallel`); without it they are alternatives.
+    """
+    par = find_blocks(table, min_share) if forks else Parallel(table)
+    flow = discover_flow(par.table, min_share)
+    blocks = {b.code: b for b in par.blocks if b.code in flow.activities}
+    order, edges, end_of = _layout(flow, blocks)
+    roles = discover_roles(table, order)
     masks, role_of = role_masks(table, roles)
     timing = estimate_timing(table, masks, role_of, calendars=calendars)
     taken: set[str] = {END_STEP, "begin", "waiting"}
-    ids = {a: slug(table.activities[a], taken) for a in flow.activities}
-    role_ids = [f"role-{i + 1}" for i in range(len(roles))]
-    owners = {
-        a: role_ids[int(role_of[a])] if role_of[a] < len(roles) else WAITING
-        for a in flow.activities
+    gateways = {code: (f"fork-{i + 1}", f"join-{i + 1}") for i, code in enumerate(blocks)}
+    taken |= {g for pair in gateways.values() for g in pair}
+    ids = {a: slug(table.activities[a], taken) for a in order}
+    ids |= {code: fork for code, (fork, _join) in gateways.items()}
+    end_of |= {
+        a: gateways[code][1] for code, b in blocks.items() for f in b.flows for a in f.activities
     }
-    steps = _steps(table, flow, timing, ids, owners)
+    role_ids = [f"role-{i + 1}" for i in range(len(roles))]
+    owners = {a: role_ids[int(role_of[a])] if role_of[a] < len(roles) else WAITING for a in order}
+    made = _steps(table, timing, ids, owners, order, edges, end_of)
+    steps = _with_gateways(flow, blocks, made, ids, gateways)
     found_roles = [
         RoleFound(
             role_ids[i],
@@ -153,6 +174,7 @@ def infer(table: EventTable, min_share: float, process_id: str | None, calendars
     on_duty = np.asarray(np.any(masks[: len(roles)], axis=0), dtype=bool)
     rate, profile = _arrivals(timing.arrival, on_duty)
     start = max(flow.starts, key=lambda a: flow.starts[a])
+    in_blocks = {a for b in blocks.values() for branch in b.branches for a in branch}
     return Found(
         process=name,
         log=os.path.basename(table.path),
@@ -170,21 +192,111 @@ def infer(table: EventTable, min_share: float, process_id: str | None, calendars
         starts=[(ids[a], c) for a, c in sorted(flow.starts.items(), key=lambda ac: -ac[1])],
         dropped_edges=flow.dropped_edges,
         dropped_pairs=flow.dropped_pairs,
-        dropped_activities=[table.activities[a] for a in flow.dropped_activities],
+        dropped_activities=[
+            table.activities[a] for a in flow.dropped_activities if a < len(table.activities)
+        ],
         interleaving=[
             (table.activities[a], table.activities[b], ab, ba)
-            for a, b, ab, ba in flow.interleaving[:10]
-        ],
+            for a, b, ab, ba in _interleaving(table, min_share)
+            if a not in in_blocks or b not in in_blocks
+        ][:10],
         on_duty_total=_on_duty_total(table),
+        blocks=[
+            BlockFound(
+                fork,
+                join,
+                [[table.activities[a] for a in f.activities] for f in blocks[code].flows],
+                blocks[code].runs,
+                blocks[code].clean,
+            )
+            for code, (fork, join) in gateways.items()
+        ],
+        parallel_notes=par.notes,
     )
 
 
-def _steps(
-    table: EventTable, flow: Flow, timing: Timing, ids: dict[int, str], owners: dict[int, str]
+def _interleaving(table: EventTable, min_share: float) -> list[tuple[int, int, int, int]]:
+    """The interleaving pairs of the plain directly-follows graph (for the report)."""
+    return discover_flow(table, min_share).interleaving
+
+
+def _layout(
+    flow: Flow, blocks: dict[int, Block]
+) -> tuple[list[int], dict[int, list[Edge]], dict[int, str]]:
+    """Activities in the order a case meets them (blocks' branches in place), exits, end targets."""
+    order: list[int] = []
+    edges: dict[int, list[Edge]] = {}
+    end_of: dict[int, str] = {}
+    for a in flow.activities:
+        block = blocks.get(a)
+        if block is None:
+            order.append(a)
+            edges[a] = flow.edges[a]
+            end_of[a] = END_STEP
+            continue
+        for branch in block.flows:
+            order += branch.activities
+            edges |= {b: branch.edges[b] for b in branch.activities}
+    return order, edges, end_of
+
+
+def _with_gateways(
+    flow: Flow,
+    blocks: dict[int, Block],
+    made: dict[int, StepFound],
+    ids: dict[int, str],
+    gateways: dict[int, tuple[str, str]],
 ) -> list[StepFound]:
-    first = table.case_first()
+    """The steps in order, each block as its fork, its branches' steps and its join."""
     steps: list[StepFound] = []
     for a in flow.activities:
+        block = blocks.get(a)
+        if block is None:
+            steps.append(made[a])
+            continue
+        fork, join = gateways[a]
+        starts = [ids[max(f.starts, key=f.starts.__getitem__)] for f in block.flows]
+        steps.append(
+            StepFound(
+                fork, "Start the parallel branches", WAITING, block.runs, None, [], parallel=starts
+            )
+        )
+        steps += [made[b] for f in block.flows for b in f.activities]
+        exits = [
+            (
+                "end" if e.target == END else ids[e.target],
+                END_STEP if e.target == END else ids[e.target],
+                e.count,
+                e.feedback,
+                e.max,
+            )
+            for e in flow.edges[a]
+        ]
+        steps.append(
+            StepFound(join, "Wait for every branch", WAITING, block.runs, None, exits, join=True)
+        )
+    delayed = {s.id for s in steps if s.delay is not None}
+    for step in steps:
+        step.exits = [
+            (t, f"wait-{to}" if to in delayed else to, c, f, m) for t, to, c, f, m in step.exits
+        ]
+        if step.parallel is not None:
+            step.parallel = [f"wait-{to}" if to in delayed else to for to in step.parallel]
+    return steps
+
+
+def _steps(
+    table: EventTable,
+    timing: Timing,
+    ids: dict[int, str],
+    owners: dict[int, str],
+    order: list[int],
+    edges: dict[int, list[Edge]],
+    end_of: dict[int, str],
+) -> dict[int, StepFound]:
+    first = table.case_first()
+    steps: dict[int, StepFound] = {}
+    for a in order:
         rows = table.activity == a
         later = rows & ~first
         processing = timing.processing[later] if later.sum() >= 5 else timing.processing[rows]
@@ -199,35 +311,30 @@ def _steps(
             delay = fit_duration(known, seed=a + 7919)
         exits = [
             (
-                "end" if e.target == END else ids[e.target],
-                END_STEP if e.target == END else ids[e.target],
+                ("end" if end_of[a] == END_STEP else end_of[a])
+                if e.target == END
+                else ids[e.target],
+                end_of[a] if e.target == END else ids[e.target],
                 e.count,
                 e.feedback,
                 e.max,
             )
-            for e in flow.edges[a]
+            for e in edges[a]
         ]
         waits = timing.waiting[later]
-        steps.append(
-            StepFound(
-                id=ids[a],
-                activity=table.activities[a],
-                owner=owners[a],
-                events=int(rows.sum()),
-                duration=duration,
-                exits=exits,
-                delay=delay,
-                wait_mean=float(np.nanmean(waits)) if np.isfinite(waits).any() else 0.0,
-                contention_mean=float(np.nanmean(timing.contention[later]))
-                if np.isfinite(timing.contention[later]).any()
-                else 0.0,
-            )
+        steps[a] = StepFound(
+            id=ids[a],
+            activity=table.activities[a],
+            owner=owners[a],
+            events=int(rows.sum()),
+            duration=duration,
+            exits=exits,
+            delay=delay,
+            wait_mean=float(np.nanmean(waits)) if np.isfinite(waits).any() else 0.0,
+            contention_mean=float(np.nanmean(timing.contention[later]))
+            if np.isfinite(timing.contention[later]).any()
+            else 0.0,
         )
-    delayed = {s.id for s in steps if s.delay is not None}
-    for step in steps:
-        step.exits = [
-            (t, f"wait-{to}" if to in delayed else to, c, f, m) for t, to, c, f, m in step.exits
-        ]
     return steps
 
 

@@ -30,6 +30,10 @@ class StepFound:
     """The extraneous delay in front of the step, when there is one."""
     wait_mean: float = 0.0
     contention_mean: float = 0.0
+    parallel: list[str] | None = None
+    """A fork gateway's branch starts (then ``exits`` is empty)."""
+    join: bool = False
+    """A join gateway (``join: all``)."""
 
 
 @dataclass
@@ -72,6 +76,20 @@ class Found:
     dropped_activities: list[str] = field(default_factory=list)
     interleaving: list[tuple[str, str, int, int]] = field(default_factory=list)
     on_duty_total: int = 0
+    blocks: list[BlockFound] = field(default_factory=list)
+    parallel_notes: list[str] = field(default_factory=list)
+    """Why groups of interleaving activities stayed alternatives."""
+
+
+@dataclass
+class BlockFound:
+    """A fork/join block: gateway step ids and each branch's activities."""
+
+    fork: str
+    join: str
+    branches: list[list[str]]
+    runs: int
+    clean: int
 
 
 _NOT_ID = re.compile(r"[^a-z0-9]+")

@@ -79,6 +79,8 @@ def found_dict(found: Found) -> dict[str, Any]:
                 "wait_mean": step.wait_mean,
                 "contention_mean": step.contention_mean,
                 "exits": exits,
+                "parallel": step.parallel,
+                "join": "all" if step.join else None,
             }
         )
     return {
@@ -121,4 +123,16 @@ def found_dict(found: Found) -> dict[str, Any]:
         "interleaving": [
             {"a": a, "b": b, "a_then_b": ab, "b_then_a": ba} for a, b, ab, ba in found.interleaving
         ],
+        "parallel": [
+            {
+                "fork": b.fork,
+                "join": b.join,
+                "branches": b.branches,
+                "runs": b.runs,
+                "complete": b.clean,
+                "confidence": confidence(b.runs, 0.0),
+            }
+            for b in found.blocks
+        ],
+        "parallel_notes": found.parallel_notes,
     }

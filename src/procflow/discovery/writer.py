@@ -151,7 +151,20 @@ def _begin(found: Found) -> list[str]:
     return lines
 
 
+def _gateway(step: StepFound) -> list[str]:
+    """A fork or join that does no work: event logs need not record it (docs/parallel-work.md)."""
+    lines = [f"  {step.id}:", f"    title: {quoted(step.activity)}"]
+    if step.join:
+        lines.append("    join: all")
+    lines += [f"    owner: {WAITING}", "    duration: 0s"]
+    if step.parallel is not None:
+        return [*lines, f"    parallel: [{', '.join(step.parallel)}]", ""]
+    return [*lines, *_exits(step)]
+
+
 def _step(step: StepFound) -> list[str]:
+    if step.parallel is not None or step.join:
+        return _gateway(step)
     lines: list[str] = []
     if step.delay is not None:
         lines += [
@@ -170,6 +183,11 @@ def _step(step: StepFound) -> list[str]:
         )
     else:
         lines.append("    duration: 0s  # no processing time could be estimated")
+    return [*lines, *_exits(step)]
+
+
+def _exits(step: StepFound) -> list[str]:
+    lines: list[str] = []
     total = sum(c for _t, _to, c, _f, _m in step.exits)
     shares = round_shares([c for _t, _to, c, _f, _m in step.exits], _digits(total))
     lines.append('    "on":')
