@@ -62,6 +62,7 @@ from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.groups import CaseTable
 from procflow.sim.histogram import Histogram
 from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, SINGLE, STAFF, Plan
+from procflow.sim.reference_time import Clock, Crew, OpenHours, Unit
 from procflow.sim.sampling import (
     DURATIONS,
     ROUTING,
@@ -111,6 +112,8 @@ class _Visit:
     end: float = math.inf
     """When its current piece of work would complete."""
     interrupted: bool = False
+    unit: Unit | None = None
+    """On working time: the unit doing the work."""
     begun: int = 0
     """Begin order (to pick the earliest begun among the least urgent)."""
     stamp: int = 0
@@ -151,10 +154,10 @@ def run_reference(
     log: EventSink | None = None,
 ) -> ReferenceResult:
     """Simulate like :func:`procflow.sim.engine.run_replication`, the slow and obvious way."""
-    if plan.working is not None:
+    if plan.working is not None and plan.cases is not None and plan.cases.preemptive:
         raise ValueError(
-            "the reference simulator has no working time: compare a plan with calendars "
-            "around the clock (plan.with_working(None))"
+            "the reference simulator has no preemption on working time: compare a plan "
+            "with preemptive priorities around the clock (plan.with_working(None))"
         )
     return _Reference(plan, run, seed, cases, warmup, log).run()
 
@@ -176,9 +179,12 @@ def _arrival_times(plan: Plan, run: int, seed: int, cases: int) -> list[float]:
     """Every case's arrival time, read from the shared arrival stream up front.
 
     Taking them all first (rather than one at a time as the engine does) is
-    the obvious way; the stream is the same, so the times are the same.
+    the obvious way; the stream is the same, so the times are the same. With
+    an arrival calendar or profile the stream's times are on the operational
+    clock and each is mapped to real time by walking the open intervals
+    (:meth:`OpenHours.invert`).
     """
-    arrivals = ArrivalTimes(seed, run, plan.interarrival, cases)
+    arrivals = ArrivalTimes(seed, run, plan.interarrival, cases)  # operational, if calendared
     times: list[float] = []
     source = arrivals.source()
     while len(times) < cases:
@@ -223,7 +229,10 @@ class _Reference:
         if plan.cases is not None:
             self._case_streams(plan.cases, seed, run)
 
+        self.clock = Clock(plan) if plan.working is not None else None
         self.arrival_times = _arrival_times(plan, run, seed, cases)
+        if self.clock is not None:
+            self.arrival_times = self.clock.arrivals(self.arrival_times)
         times = self.arrival_times
         self.window_start = times[warmup]
         self.arrival_span = times[-1] - (times[warmup - 1] if warmup > 0 else 0.0)
@@ -440,6 +449,8 @@ class _Reference:
         if kind == "staff":
             assert token is not None
             key = (time, 1, token.case.number, token.number, self.sequence, kind, payload)
+        elif kind == "dispatch":  # after every end of work at this instant, before arrivals
+            key = (time, 0, 1, 0, self.sequence, kind, payload)
         else:
             key = (time, 0, 0, 0, self.sequence, kind, payload)
         heappush(self.events, key)
@@ -453,11 +464,16 @@ class _Reference:
         start: float,
         end: float,
         worked_from: float | None = None,
+        work: float | None = None,
+        hours: OpenHours | None = None,
     ) -> None:
         """Log one finished visit and, past the warm-up, count it; clip busy time to the window.
 
         ``worked_from``: when the last piece of an interrupted visit began (busy time of its
-        earlier pieces was counted when they were interrupted)."""
+        earlier pieces was counted when they were interrupted). On working time ``work`` is
+        the visit's work content -- what service and a step's time count (its wait plus its
+        service, docs/metrics.md) -- and ``hours`` the calendar of the unit that did it: busy
+        time is that calendar's open time in the window between start and end."""
         steps = self.steps
         case = token.case
         if self.log is not None:
@@ -469,13 +485,19 @@ class _Reference:
                 start,
                 end,
             )
+        service = end - start if work is None else work
         if case.number >= self.warmup:
             self.visits[index] += 1
             self.wait_sum[index] += start - arrived
-            self.service_sum[index] += end - start
+            self.service_sum[index] += service
             if index in self.step_times:
-                self.step_times[index].append(end - arrived)
-        if steps[index].kind == STAFF:
+                self.step_times[index].append(
+                    end - arrived if work is None else start - arrived + service
+                )
+        if hours is not None:
+            low, high = max(start, self.window_start), min(end, self.window_end)
+            self.busy_time[steps[index].owner] += hours.open_between(low, high)
+        elif steps[index].kind == STAFF:
             self.worked(steps[index].owner, start if worked_from is None else worked_from, end)
 
     def worked(self, owner: int, start: float, end: float) -> None:
@@ -497,7 +519,14 @@ class _Reference:
         owner = self.steps[visit.index].owner
         self.busy[owner] += 1
         visit.token.case.waited += now - visit.since
-        visit.start, visit.end = now, now + visit.left
+        crew = self.crew(owner)
+        if crew is not None:  # working time: a unit on duty now, until the work is done
+            unit = crew.ready(now)
+            assert unit is not None
+            unit.visit, visit.unit = visit, unit
+            visit.start, visit.end = now, unit.hours.work_done(now, visit.left)
+        else:
+            visit.start, visit.end = now, now + visit.left
         self.stamps += 1
         visit.begun = self.stamps
         self.running[owner].append(visit)
@@ -531,8 +560,10 @@ class _Reference:
         """Pass the remaining pure delays one event at a time, then go on."""
         if token.segment:
             index, duration = token.segment.popleft()
-            sequence = self.schedule(now + duration, "proceed", token)
-            token.doing = ("delay", index, now, sequence)
+            hours = self.external_hours(index)
+            end = now + duration if hours is None else hours.done(now, duration)
+            sequence = self.schedule(end, "proceed", token)
+            token.doing = ("delay", index, now, sequence, duration)
             return
         token.doing = None
         if token.after_fork >= 0:
@@ -606,16 +637,21 @@ class _Reference:
             self.cancelled.add(sequence)
             owner = self.steps[visit.index].owner
             self.running[owner].remove(visit)
-            if visit.interrupted:  # the work done in all its pieces, ending now
+            if visit.unit is not None:  # working time: the open time worked until now
+                hours = visit.unit.hours
+                done = hours.open_between(visit.start, now)
+                self.record(token, visit.index, visit.origin, visit.start, now, None, done, hours)
+                visit.unit.visit = None
+            elif visit.interrupted:  # the work done in all its pieces, ending now
                 done = visit.total - visit.left + (now - visit.start)
                 self.record(token, visit.index, visit.origin, now - done, now, visit.start)
             else:
                 self.record(token, visit.index, visit.origin, visit.start, now)
             self.free_server(owner, now)
         else:
-            _what, index, start, sequence = doing
+            _what, index, start, sequence, _duration = doing
             self.cancelled.add(sequence)
-            self.record(token, index, start, start, now)
+            self.record(token, index, start, start, now, work=self.delay_work(index, start, now))
 
     def finish(self, token: _Token, index: int, now: float) -> None:
         """A case reaches an end step: it leaves the system and, past the warm-up, counts."""
@@ -646,6 +682,10 @@ class _Reference:
         _index, duration = token.segment.popleft()
         visit = _Visit(token, index, origin=now, total=duration, since=now, left=duration)
         owner = self.steps[index].owner
+        if self.crew(owner) is not None:  # working time: wait for a unit on duty
+            self.enqueue(visit)
+            self.dispatch(owner, now)
+            return
         if self.busy[owner] < self.owners[owner].capacity:
             self.begin(visit, now)
             return
@@ -660,13 +700,52 @@ class _Reference:
         self.enqueue(visit)
 
     def free_server(self, owner: int, now: float) -> None:
-        """A server is free: it takes the most urgent in its owner's queue, first come first."""
+        """A server is free: it takes the most urgent in its owner's queue, first come first.
+
+        On working time the queue is served by :meth:`dispatch` once every unit freed at this
+        instant is free (a dispatch event), so that the tie rule sees all of them."""
         self.busy[owner] -= 1
+        if self.crew(owner) is not None:
+            self.schedule(now, "dispatch", owner)
+            return
         queue = self.queues[owner]
         if queue:
             best = min(queue, key=lambda v: (v.token.case.rank, v.stamp))
             queue.remove(best)
             self.begin(best, now)
+
+    def dispatch(self, owner: int, now: float) -> None:
+        """Working time: free units on duty take the queue's most urgent work, first come
+        first; if work is left and a unit is free but off duty, look again when one comes on
+        duty (a dispatch event)."""
+        crew = self.crew(owner)
+        assert crew is not None
+        queue = self.queues[owner]
+        while queue:
+            if crew.ready(now) is None:
+                wake = crew.wake(now)
+                if wake < math.inf:
+                    self.schedule(wake, "dispatch", owner)
+                return
+            best = min(queue, key=lambda v: (v.token.case.rank, v.stamp))
+            queue.remove(best)
+            self.begin(best, now)
+
+    def crew(self, owner: int) -> Crew | None:
+        """The units of a calendared staff owner (``None``: around the clock)."""
+        return None if self.clock is None else self.clock.crews[owner]
+
+    def external_hours(self, index: int) -> OpenHours | None:
+        """The open hours of step ``index``'s calendared external owner (``None``: none)."""
+        owner = self.steps[index].owner
+        return None if self.clock is None or owner < 0 else self.clock.externals[owner]
+
+    def delay_work(self, index: int, start: float, end: float) -> float | None:
+        """Working time: the open time a pure delay counted from ``start`` to ``end``."""
+        if self.clock is None:
+            return None
+        hours = self.external_hours(index)
+        return end - start if hours is None else hours.open_between(start, end)
 
     def complete(self, visit: _Visit, now: float) -> None:
         """A server finishes: record the visit, hand the server to the next in queue, move on.
@@ -676,7 +755,12 @@ class _Reference:
         token, index = visit.token, visit.index
         owner = self.steps[index].owner
         self.running[owner].remove(visit)
-        if visit.interrupted:
+        if visit.unit is not None:  # working time: service is the work content
+            self.record(
+                token, index, visit.origin, visit.start, now, None, visit.total, visit.unit.hours
+            )
+            visit.unit.visit = None
+        elif visit.interrupted:
             self.record(token, index, visit.origin, now - visit.total, now, visit.start)
         else:
             self.record(token, index, visit.origin, visit.start, now)
@@ -686,8 +770,8 @@ class _Reference:
     def delay_over(self, token: _Token, now: float) -> None:
         """A pure delay ends: record it, then go on."""
         assert token.doing is not None
-        _what, index, start, _sequence = token.doing
-        self.record(token, index, start, start, now)
+        _what, index, start, _sequence, duration = token.doing
+        self.record(token, index, start, start, now, work=None if self.clock is None else duration)
         self.proceed(token, now)
 
     def run(self) -> ReferenceResult:
@@ -717,6 +801,8 @@ class _Reference:
                     self.arrive_at_staff(token, index, now)
             elif kind == "done":
                 self.complete(payload, now)
+            elif kind == "dispatch":
+                self.dispatch(payload, now)
             else:  # "proceed"
                 self.delay_over(payload, now)
         return self.result()
@@ -764,6 +850,8 @@ class _Reference:
             histogram = Histogram()
             histogram.add(np.asarray(values, dtype=np.float64))
             stats.step_time[index] = histogram
+        if self.clock is not None:
+            stats.on_duty = self.clock.on_duty(self.plan, window_start, window_end)
         if self.cases_plan is not None:
             table = np.asarray(self.rows, dtype=np.float64).reshape(-1, 6)
             stats.groups = CaseTable(
