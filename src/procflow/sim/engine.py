@@ -664,7 +664,16 @@ def _setup(
 ) -> _Setup:
     counted, warm = tables
     pooled = (RowKind.ALWAYS, RowKind.POOLED)
-    kinds = [StepKind.STAFF if row[0] in pooled else row[0] for row in counted]
+    # A pure delay stays one, also when its (calendared external) owner's pool is asked: it is
+    # chained without an event and drawn with the staff step before it (the draw protocol).
+    kinds = [
+        StepKind.DELAY
+        if step.kind == StepKind.DELAY
+        else StepKind.STAFF
+        if row[0] in pooled
+        else row[0]
+        for step, row in zip(plan.steps, counted, strict=True)
+    ]
     return _Setup(
         counted,
         warm,
