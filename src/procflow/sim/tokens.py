@@ -78,7 +78,7 @@ from procflow.sim.sampling import (
     generator,
     uniforms,
 )
-from procflow.sim.workingtime import Shifts, map_arrivals
+from procflow.sim.workingtime import OffHours, Shifts, map_arrivals
 
 __all__ = ["Replicate", "replication", "run_tokens"]
 
@@ -141,8 +141,8 @@ class _Token:
         self.last = -1
         """The last step of the segment (the fork, when ``then`` is :data:`_FORK`)."""
         self.work: _Work | None = None
-        self.delay: tuple[int, float] | None = None
-        """``(step, start)`` of the pure delay in progress."""
+        self.delay: tuple[int, float, float] | None = None
+        """``(step, start, duration)`` of the pure delay in progress."""
 
 
 class _Work:
@@ -380,7 +380,8 @@ class _Engine:
         pool = self.pools[owner]
         assert pool is not None
         self.busy_units[owner] += 1
-        if pool.units_in_memory() < self.busy_units[owner]:
+        if pool.units_in_memory() < self.busy_units[owner] or self.working:
+            # shifts: each shift needs that many units (units_in_memory sums the shifts)
             pool.reserve(self.busy_units[owner])
         work.start, work.end = pool.take(now, work.duration)
         work.token.case.waited += work.start - work.arrived
@@ -403,7 +404,7 @@ class _Engine:
         """Pass the token's drawn pure delays (one event each), then go on."""
         if token.segment:
             index, duration = token.segment.pop()
-            token.delay = (index, now)
+            token.delay = (index, now, duration)
             pool = self.delay_pools[index]  # an external owner with a calendar: open hours only
             end = now + duration if pool is None else pool.finish(now, duration)
             self._schedule(end, _DONE, token, token)
@@ -415,9 +416,11 @@ class _Engine:
 
     def _delay_over(self, token: _Token, now: float) -> None:
         assert token.delay is not None
-        index, start = token.delay
+        index, start, duration = token.delay
         token.delay = None
-        self._record(token, index, start, start, now)
+        # an external owner's calendar: its service is the open time it counted, the duration
+        work = duration if self.delay_pools[index] is not None else None
+        self._record(token, index, start, start, now, work)
         self._proceed(token, now)
 
     # ------------------------------------------------------------------ forks and joins
@@ -472,19 +475,29 @@ class _Engine:
             owner = self.steps[work.step].owner
             if work.queued is not None:
                 self.queues[owner].remove(work)
+            elif work.start > now:  # working time: its unit is off duty, the work not begun
+                pool = self.pools[owner]
+                assert pool is not None
+                pool.release(work.end, now)  # like queued work: withdrawn, not counted
+                token.case.waited -= work.start - work.arrived
+                self._free_unit(owner, now)
             elif work.start >= 0.0:
                 pool = self.pools[owner]
                 assert pool is not None
-                stop = max(work.start, now)
-                pool.release(work.end, stop)
+                pool.release(work.end, now)
                 span = work.end - work.start
-                done = work.duration * (stop - work.start) / span if span > 0.0 else 0.0
-                self._record(token, work.step, work.arrived, work.start, stop, done)
+                if isinstance(pool, Shifts):  # the open time of its unit's shift until now
+                    done = pool.worked(work.start, work.end, work.duration, work.start, now)
+                else:
+                    done = work.duration * (now - work.start) / span if span > 0.0 else 0.0
+                self._record(token, work.step, work.arrived, work.start, now, done)
                 self._free_unit(owner, now)
         if token.delay is not None:
-            index, start = token.delay
+            index, start, _duration = token.delay
             token.delay = None
-            self._record(token, index, start, start, now)
+            pool = self.delay_pools[index]
+            opened = pool.open_time(start, now) if isinstance(pool, OffHours) else None
+            self._record(token, index, start, start, now, opened)
 
     # ------------------------------------------------------------------ tallies
 
@@ -518,7 +531,9 @@ class _Engine:
             if self.tracked:
                 sink = self.tracked.get(index)
                 if sink is not None:
-                    sink.append(end - arrived)
+                    # wait plus service (docs/metrics.md), as the step's mean and the fast
+                    # engine count it: on working time the service is the work, not the span
+                    sink.append(start - arrived + worked if self.working else end - arrived)
         if busy and self.staffed[index]:
             self._busy(index, start, end, worked)
 

@@ -109,6 +109,16 @@ class Shifts(Pool):
         heapreplace(chosen[2], end)
         return start, end
 
+    def release(self, end: float, at: float) -> None:
+        """Work that was to end at ``end`` is abandoned at ``at`` (``join: first``): its unit,
+        in whichever shift's heap holds it, is free from ``at``."""
+        for _, _, free in self._groups:
+            if end in free:
+                free[free.index(end)] = at
+                heapify(free)
+                return
+        raise ValueError(f"no unit's work ends at {end}")
+
     def units_in_memory(self) -> int:
         return sum(len(free) for _, _, free in self._groups)
 
@@ -152,6 +162,10 @@ class OffHours(Pool):
 
     def take(self, t: float, work: float) -> tuple[float, float]:
         return t, self._line.add(t, work)
+
+    def open_time(self, a: float, b: float) -> float:
+        """The open time counted in ``[a, b)``: what a delay withdrawn at ``b`` had done."""
+        return self._line.between(a, b)
 
     def work_after(self, moment: float) -> float:
         return 0.0  # an external owner's time is not staff time
