@@ -80,8 +80,8 @@ def _same_stats(fast: RunStats, slow: RunStats) -> None:
 def test_engine_matches_the_reference_exactly(path: Path) -> None:
     """Same seed: the same event log row for row, and the same statistics.
 
-    The reference has no working time: an example with calendars is compared around the
-    clock (its calendars are checked against hand-computed cases in test_sim_calendars)."""
+    Here an example with calendars is compared around the clock, bit for bit; on its
+    calendars it is compared in tests/test_reference_calendars.py."""
     plan = prepare(load(path)).with_working(None)
     fast_log, slow_log = Rows(), Rows()
     fast = run_replication(plan, 2, 11, 2_500, 250, log=fast_log)

@@ -162,8 +162,8 @@ def test_the_same_seed_gives_the_same_run() -> None:
 def test_tokens_and_the_reference_agree_exactly_on_forks(path: Path) -> None:
     """Two independent implementations of fork and join: the same log and statistics.
 
-    The reference has no working time: an example with calendars is compared around the
-    clock (tests/test_sim_tokens_calendars.py checks forks on calendars by hand)."""
+    Here an example with calendars is compared around the clock, bit for bit; forks on
+    calendars are compared in tests/test_reference_calendars.py."""
     process = load(path)
     if process.arrivals is None:
         process = process.with_changes({"arrivals": {"rate": "1/h"}})
