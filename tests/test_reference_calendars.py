@@ -197,7 +197,7 @@ def _hand(
     gap = timedelta(seconds=float(every[:-1]) * {"m": 60, "h": 3600}[every[-1]])
     origin = (first - gap).astimezone(UTC)
     plan = prepare(process, origin)
-    found = []
+    found: list[list[tuple[datetime, datetime]]] = []
     for simulate in (run_reference, engine):
         log = Rows()
         simulate(plan, 0, 1, cases, 0, log=log)
@@ -211,8 +211,8 @@ def _hand(
                 if row[1] == "work"
             ]
         )
-    reference, engine = found
-    assert [(a.isoformat(), b.isoformat()) for a, b in engine] == [
+    reference, fast = found
+    assert [(a.isoformat(), b.isoformat()) for a, b in fast] == [
         (a.isoformat(), b.isoformat()) for a, b in reference
     ]
     return reference
