@@ -23,6 +23,7 @@ import pytest
 
 from helpers import PROCESSES, ROOT
 from procflow.loader import load, load_text
+from procflow.sim.attributed import replication as replication_with_attributes
 from procflow.sim.engine import RunStats, run_replication
 from procflow.sim.plan import Plan
 from procflow.sim.reference import run_reference
@@ -316,3 +317,52 @@ def test_on_duty_time_and_staffing_cost_are_every_unit_on_duty() -> None:
     throughput = kpis["throughput_per_hour"]
     assert throughput is not None
     assert kpis["cost_per_case"] == pytest.approx(staffing_per_hour / throughput)
+
+
+class Tiers(Rows):
+    """Rows, and each case's tier (the attributes the engines hand the log)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tier: dict[int | str, str] = {}
+
+    def set_case_attributes(self, case: int | str, values: dict[str, float | str]) -> None:
+        self.tier[case] = str(values["tier"])
+
+
+def _gold_overtaken(log: Tiers) -> list[int | str]:
+    """Gold cases that were waiting when a standard case began: non-preemptive priority
+    means a unit that comes free (or on duty) takes gold work first."""
+    arrived = {row[0]: row[3] for row in log.rows if row[1] == "receive"}
+    begun = {row[0]: row[3] for row in log.rows if row[1] == "handle"}
+    standard = [begun[c] for c in begun if log.tier[c] == "standard"]
+    return [
+        case
+        for case, start in begun.items()
+        if log.tier[case] == "gold" and any(arrived[case] < s < start for s in standard)
+    ]
+
+
+def test_the_reference_serves_the_most_urgent_class_when_the_office_opens() -> None:
+    """Requests arrive around the clock, gold before standard (docs/attributes.md); at 09:00
+    the units that come on duty take the gold work that waited overnight first."""
+    plan = _plan(CALENDARS / "priorities.yaml", "2027-01-04T00:00")
+    log = Tiers()
+    run_reference(plan, 0, 4, 600, 0, log=log)
+    assert "gold" in log.tier.values()
+    assert _gold_overtaken(log) == []
+    opening = [row for row in log.rows if row[1] == "handle" and row[3] % 86_400 == 9 * 3600]
+    assert opening  # work waited for the office to open (the run starts at local midnight)
+
+
+@pytest.mark.xfail(strict=True, reason="attributed engine: see the docstring")
+def test_the_attributed_engine_serves_the_most_urgent_class_when_the_office_opens() -> None:
+    """Known bug (not fixed here): on working time the attributed engine (like the token
+    engine) gives work to a unit when it arrives if a unit is not committed, even while the
+    unit is off duty -- the night's first arrivals take the morning's units first come first
+    served, and gold work that arrived later waits behind standard work. The reference
+    queues it until a unit is on duty and then serves the most urgent class first."""
+    plan = _plan(CALENDARS / "priorities.yaml", "2027-01-04T00:00")
+    log = Tiers()
+    replication_with_attributes(plan)(plan, 0, 4, 600, 0, log=log)
+    assert _gold_overtaken(log) == []
