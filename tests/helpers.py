@@ -16,6 +16,8 @@ from procflow.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
 CUSTOMER_SERVICE = PROCESSES / "customer-service.yaml"
+# The same example around the clock (no calendars), for closed forms and exact figures
+CUSTOMER_SERVICE_247 = ROOT / "tests" / "fixtures" / "customer-service-247.yaml"
 
 CLEAN = """\
 process: tiny

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import procflow
+from helpers import CUSTOMER_SERVICE_247
 from procflow.analysis import analyze, analyze_or_none, queueing
 from procflow.analysis.routing import build_chain, solve_dense, solve_visits, step_visits
 from procflow.errors import ProcessError, SimulationError
@@ -850,7 +851,7 @@ def test_trap_raises_pf105() -> None:
 
 
 def test_json_shape_follows_the_spec() -> None:
-    data = analyze(procflow.load("processes/customer-service.yaml")).to_dict()
+    data = analyze(procflow.load(CUSTOMER_SERVICE_247)).to_dict()  # 8/h around the clock
     assert data["version"] == 1
     assert data["process"] == "customer-service"
     assert data["arrival_rate_per_hour"] == pytest.approx(8.0)
@@ -875,7 +876,15 @@ def test_customer_service_example_figures() -> None:
     assert a.steps["triage"].visits == pytest.approx(1 + 0.15 + 0.15**2 + 0.15**3)
     assert a.steps["escalate"].visits == pytest.approx(0.3 * a.steps["triage"].visits)
     assert a.rework_rate == pytest.approx(0.15)
-    assert a.bottleneck == "support-agent"
+    # working time: 316 tickets in a week of 168 h (11/h Monday and 9/h Tuesday to Friday
+    # 09-12, 7/h weekdays 12-17); tier 2 is on duty 40 h a week, the agents 50 h
+    rate = (3 * 11 + 4 * 3 * 9 + 5 * 5 * 7) / 168.0
+    assert a.arrival_rate_per_hour == pytest.approx(rate)
+    tier2 = rate * a.steps["escalate"].visits * (50 / 60) / (4 * 40 / 168)
+    agents = rate * (6 + a.steps["triage"].visits * (4 + 12)) / 60 / (5 * 50 / 168)
+    assert a.loads["tier2"].utilization == pytest.approx(tier2)  # 58.1%
+    assert a.loads["support-agent"].utilization == pytest.approx(agents)  # 52.3%
+    assert a.bottleneck == "tier2"
     assert a.stable
     assert isinstance(a, procflow.Analysis)
 

@@ -13,7 +13,8 @@ import pytest
 from procflow.cli import main
 
 ROOT = Path(__file__).parent.parent
-EXAMPLE = str(ROOT / "processes" / "customer-service.yaml")
+# the example around the clock: its figures are Erlang C and Allen–Cunneen by hand
+EXAMPLE = str(ROOT / "tests" / "fixtures" / "customer-service-247.yaml")
 FIXTURES = Path(__file__).parent / "fixtures" / "analyze"
 ANSI = re.compile(r"\x1b\[")
 
@@ -55,7 +56,7 @@ def test_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["version"] == 1
     assert data["process"] == "customer-service"
     assert data["bottleneck"] == "support-agent"
-    assert data["file"].endswith("customer-service.yaml")
+    assert data["file"].endswith("customer-service-247.yaml")
     assert data["steps"]["escalate"]["service_mean"] == pytest.approx(3000.0)
     assert data["owners"]["customer"]["utilization"] is None
     assert data["cycle_time"]["minimum"] == pytest.approx(15720.0)

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 import procflow
-from helpers import CUSTOMER_SERVICE, PROCESSES, run, write
+from helpers import CUSTOMER_SERVICE, CUSTOMER_SERVICE_247, PROCESSES, run, write
+from procflow.analysis.workweek import weekly_rate
 from procflow.bpmn import export_bpmn, import_bpmn
 from procflow.bpmn.exporter import export_notes
 from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, XSI
@@ -79,7 +80,12 @@ def _comparable(process: procflow.Process, *, calendars: bool = False) -> dict[s
         "owner": process.owner,
         "start": process.start,
         "arrivals": (
-            process.arrivals.model_dump(exclude={"profile", *drop}) if process.arrivals else None
+            {
+                **process.arrivals.model_dump(exclude={"profile", "rate", *drop}),
+                "cases per week": _weekly_cases(process, calendars=calendars),
+            }
+            if process.arrivals
+            else None
         ),
         "owners": {
             k: {**v.model_dump(exclude={"capacity", *drop}), "units": v.units}
@@ -117,6 +123,22 @@ def _comparable(process: procflow.Process, *, calendars: bool = False) -> dict[s
             for k, c in process.calendars.items()
         }
     return out
+
+
+def _weekly_cases(process: procflow.Process, *, calendars: bool) -> float:
+    """Cases a week as a round trip carries them (a profile keeps only its mean rate).
+
+    Through the parameters the arrival calendar comes back, so the week's
+    cases must too; without them the calendar is lost (a note says so) and
+    what is kept is the rate while it is open, as if open all week.
+    """
+    rate = weekly_rate(process)
+    arrivals = process.arrivals
+    assert arrivals is not None
+    if not calendars and arrivals.calendar is not None:
+        week = weekly_hours(process.calendars[arrivals.calendar].hours)
+        rate /= sum(end - start for day in week for start, end, _ in day) / (7 * 24 * 60)
+    return float(f"{rate * 7 * 86400:.8g}")
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -184,7 +206,10 @@ def test_what_neither_file_carries_is_named(capsys: pytest.CaptureFixture[str]) 
     assert any("confirm-with-user.confirmed: p by severity" in n and "0.905" in n for n in notes)
     without = export_notes(process)
     assert "attributes (severity, parts_cost) go only into --params" in without[-1]
-    assert export_notes(procflow.load(CUSTOMER_SERVICE)) == []
+    assert export_notes(procflow.load(CUSTOMER_SERVICE_247)) == []
+    assert export_notes(procflow.load(CUSTOMER_SERVICE), params=True) == [
+        "the arrival profile is not exported: the arrivals keep only their mean rate"
+    ]
     code, out, err = run(capsys, "export", PRIORITIES, "--to", "bpmn")
     assert code == 0
     assert out.startswith("<?xml")
@@ -288,7 +313,7 @@ def test_cli_export_writes_bpmn_and_prosimos_params(
 ) -> None:
     out, params = tmp_path / "cs.bpmn", tmp_path / "cs.json"
     code, _out, err = run(
-        capsys, "export", CUSTOMER_SERVICE, "--to", "bpmn", "-o", out, "--params", params
+        capsys, "export", CUSTOMER_SERVICE_247, "--to", "bpmn", "-o", out, "--params", params
     )
     assert code == 0
     assert f"wrote {out}" in err
@@ -435,3 +460,21 @@ def test_an_arrival_profile_exports_as_its_mean_rate_with_a_note(tmp_path: Path)
     assert back.arrivals is not None
     # (4 h x 12 + 5 h x 4) x 5 days = 340 cases a week
     assert back.arrivals.rate == pytest.approx(340 / (7 * 86400), rel=1e-6)
+
+
+def test_a_profile_with_an_arrival_calendar_keeps_the_cases_of_a_week(tmp_path: Path) -> None:
+    """customer-service: 3 × 11 + 4 × 3 × 9 + 5 × 5 × 7 = 316 tickets in 40 open hours a week.
+
+    The profile exports as one rate counted over the lines' open hours (as
+    ``rate:`` beside ``calendar:`` counts), not the week's mean: that mean
+    squeezed into the open hours would bring 4.2 times too few cases.
+    """
+    bpmn, params = exported_with_params(CUSTOMER_SERVICE, tmp_path)
+    data = json.loads(params.read_text(encoding="utf-8"))
+    assert data["arrival_calendar"] == "office"
+    mean = data["arrival_time_distribution"]["distribution_params"][0]["value"]
+    assert mean == pytest.approx(40 * 3600 / 316)
+    back = procflow.load_text(import_bpmn(bpmn, params).text, "back.yaml")
+    assert back.arrivals is not None
+    assert back.arrivals.calendar == "office"
+    assert procflow.analyze(back).arrival_rate_per_hour == pytest.approx(316 / 168)

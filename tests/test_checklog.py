@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import procflow
-from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT
+from helpers import CUSTOMER_SERVICE, CUSTOMER_SERVICE_247, PROCESSES, ROOT
 from procflow.cli import main
 from procflow.eventlog.batch import Batch, Labels, batches_from_events
 from procflow.eventlog.conformance import check_log, judge_duration, report_from
@@ -504,7 +504,7 @@ def test_declared_durations_contradicted_by_service_times() -> None:
 
 
 def test_owner_workload_and_bottleneck_with_service_times() -> None:
-    process = procflow.load(CUSTOMER_SERVICE)
+    process = procflow.load(CUSTOMER_SERVICE_247)  # busy time is elapsed time around the clock
     rows: list[tuple[str, str, float, float]] = []
     for i in range(50):
         t = i * 3600.0

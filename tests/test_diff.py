@@ -13,18 +13,19 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 import procflow
-from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT
+from helpers import CUSTOMER_SERVICE_247, PROCESSES, ROOT
 from procflow.analysis import analyze
 from procflow.diffing import ProcessDiff, diff
 from procflow.errors import Position
 from procflow.model import Process
 
 CHANGES = ROOT / "changes"
-TEXT = CUSTOMER_SERVICE.read_text(encoding="utf-8")
+# the example around the clock: positions and analytic figures of the file as it was
+TEXT = CUSTOMER_SERVICE_247.read_text(encoding="utf-8")
 
 
 def edited(*replacements: tuple[str, str]) -> Process:
-    """The customer-service example with each ``(old, new)`` text replaced exactly once."""
+    """The 24/7 customer-service example with each ``(old, new)`` text replaced exactly once."""
     text = TEXT
     for old, new in replacements:
         assert text.count(old) == 1, old
@@ -42,11 +43,11 @@ def line_of(text: str, fragment: str) -> int:
 
 @pytest.fixture(scope="module")
 def base() -> Process:
-    return procflow.load(CUSTOMER_SERVICE)
+    return procflow.load(CUSTOMER_SERVICE_247)
 
 
 def test_the_same_process_has_no_changes(base: Process) -> None:
-    result = diff(base, procflow.load(CUSTOMER_SERVICE))
+    result = diff(base, procflow.load(CUSTOMER_SERVICE_247))
     assert result.changes == ()
     assert not result.differs
     assert all(not k.changed for k in result.kpis)
@@ -201,7 +202,7 @@ def test_transition_removed_by_hand(base: Process) -> None:
         ),
     ]
     removed = result.changes[1]
-    assert removed.position.file == str(CUSTOMER_SERVICE)
+    assert removed.position.file == str(CUSTOMER_SERVICE_247)
     assert removed.position.line == line_of(TEXT, "reopened:")
     assert removed.new_position.file == "new.yaml"  # the nearest part of NEW: the step's on:
 
@@ -349,7 +350,7 @@ def test_simulate_is_procflow_compare_on_common_random_numbers(base: Process) ->
 def test_the_api_is_public_and_takes_paths(tmp_path: Path) -> None:
     new = tmp_path / "cs.yaml"
     new.write_text(TEXT.replace("capacity: 4", "capacity: 3"), encoding="utf-8")
-    result = procflow.diff(CUSTOMER_SERVICE, new)
+    result = procflow.diff(CUSTOMER_SERVICE_247, new)
     assert listed(result) == [("changed", "capacity of owner 'tier2'", "4", "3")]
     document = result.to_dict()
     assert document["version"] == 1
@@ -360,7 +361,7 @@ def test_the_api_is_public_and_takes_paths(tmp_path: Path) -> None:
         "column": 15,
     }
     with pytest.raises(TypeError, match="diff"):
-        procflow.diff(base_process := procflow.load(CUSTOMER_SERVICE), 42)  # type: ignore[arg-type]
+        procflow.diff(base_process := procflow.load(CUSTOMER_SERVICE_247), 42)  # type: ignore[arg-type]
     assert base_process.id == "customer-service"
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from helpers import CUSTOMER_SERVICE, ROOT, run, write
+from helpers import CUSTOMER_SERVICE_247, ROOT, run, write
 
-TEXT = CUSTOMER_SERVICE.read_text(encoding="utf-8")
+# the example around the clock: positions and analytic figures of the file as it was
+TEXT = CUSTOMER_SERVICE_247.read_text(encoding="utf-8")
 HOSTILE = "a | b <script>alert(1)</script> @octocat *bold* [x](http://e.vil) `tick` %0A 100%"
 
 
@@ -183,10 +184,10 @@ def test_an_invalid_file_exits_2_with_its_position(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     bad = write(tmp_path, "bad.yaml", TEXT.replace("capacity: 4", "capacity: four"))
-    code, out, err = run(capsys, "diff", CUSTOMER_SERVICE, bad)
+    code, out, err = run(capsys, "diff", CUSTOMER_SERVICE_247, bad)
     assert (code, out) == (2, "")
     assert f"{bad}:13:15" in err
-    code, _, err = run(capsys, "diff", CUSTOMER_SERVICE, tmp_path / "missing.yaml")
+    code, _, err = run(capsys, "diff", CUSTOMER_SERVICE_247, tmp_path / "missing.yaml")
     assert code == 2
     assert "missing.yaml" in err
 

@@ -329,7 +329,8 @@ def test_optimize_adds_the_cheapest_staffing(tmp_path: Path) -> None:
         assert f'<td>{row.owner}</td><td class="num">{row.before}</td>' in page
         assert f'<td class="num">{row.after}</td>' in page
     assert f"{truth.evaluations:,} staffing" in page
-    assert "staffing cost per hour 160 → " in page
+    # 5 agents × 32 an hour, on duty 50 of the week's 168 hours
+    assert f"staffing cost per hour {5 * 32 * 50 / 168:.2f} → " in page
     no_goals = HOSTILE_PROCESS.split("goals:")[0]
     page = procflow.html_report(
         write(tmp_path, "no-goals.yaml", no_goals), optimize=True, **options

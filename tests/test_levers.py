@@ -308,7 +308,8 @@ def test_one_more_unit_per_staff_owner_and_none_for_externals() -> None:
     assert set(levers) == {"support-lead", "support-agent", "tier2"}
     agent = levers["support-agent"].apply(p)
     assert agent.owners["support-agent"].capacity == 6
-    assert levers["support-agent"].cost_per_hour == 32
+    # 32 an hour for each of the 50 hours a week on duty (Mon-Fri 08-18), per hour of the week
+    assert levers["support-agent"].cost_per_hour == pytest.approx(32 * 50 / 168)
     assert levers["tier2"].cost_per_hour is None
 
 

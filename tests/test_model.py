@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CLEAN, CUSTOMER_SERVICE, PROCESSES
+from helpers import CLEAN, CUSTOMER_SERVICE, CUSTOMER_SERVICE_247, PROCESSES
 from procflow.errors import FileAccessError, ProcessError
 from procflow.loader import load, load_change, load_text
 from procflow.model import Process, json_schema, merge_patch
@@ -44,7 +44,7 @@ def test_yaml_12_keys_stay_strings() -> None:
 
 
 def test_transitions_know_their_trigger_and_fields() -> None:
-    process = load(CUSTOMER_SERVICE)
+    process = load(CUSTOMER_SERVICE_247)
     reopened = process.steps["confirm"].transitions[1]
     assert (reopened.trigger, reopened.to, reopened.p, reopened.feedback, reopened.max) == (
         "reopened",
@@ -62,7 +62,7 @@ def test_transitions_know_their_trigger_and_fields() -> None:
 
 
 def test_positions_of_keys_and_values() -> None:
-    process = load(CUSTOMER_SERVICE)
+    process = load(CUSTOMER_SERVICE_247)
     assert process.position(("steps", "triage")).line == 28
     assert process.position(("steps", "triage")).column == 3
     assert process.position(("steps", "confirm", "on", "reopened")).line == 48

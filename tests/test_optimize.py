@@ -93,7 +93,7 @@ def test_customer_service_staffing_holds_with_another_seed() -> None:
     assert all(g.verdict == "met" for g in confirmed.goals)
     # one fewer agent than found misses the goal or is not stable: found is the floor or needed
     agent = next(s for s in found.staffing if s.owner == "support-agent")
-    assert agent.after >= 4  # load 3.31: 3 agents would be overloaded
+    assert agent.after >= 4  # 2.6 busy on duty, 4.5 at the Monday peak: 3 do not meet it surely
 
 
 def test_the_change_file_is_accepted_by_compare(
@@ -102,7 +102,8 @@ def test_the_change_file_is_accepted_by_compare(
     change = tmp_path / "staff.yaml"
     code, out, err = run(capsys, "optimize", CUSTOMER_SERVICE, *QUICK, "-o", change)
     assert code == 0, err
-    assert "cheapest staffing meeting every goal: cost/h 160 → " in out
+    # 5 agents × 32 an hour, on duty 50 of the week's 168 hours: 47.62 per hour of the week
+    assert f"cheapest staffing meeting every goal: cost/h {5 * 32 * 50 / 168:.2f} → " in out
     assert re.search(r" · (1 staffing|\d+ staffings) simulated \(common random numbers\), ", out)
     assert "support-agent" in out
     assert "resolve-within-a-day" in out

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CUSTOMER_SERVICE, ROOT, run
+from helpers import CUSTOMER_SERVICE_247, ROOT, run
 
 FIXTURES = ROOT / "tests" / "fixtures" / "sim"
-EXAMPLE = str(CUSTOMER_SERVICE)
+# the example around the clock: 8/h, Erlang C utilizations, a clock that starts 2027-01-04
+EXAMPLE = str(CUSTOMER_SERVICE_247)
 LOOPS = str(FIXTURES / "loops.yaml")
 
 
@@ -64,7 +65,7 @@ def test_json_has_the_spec_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert goal["met"] is True
     assert goal["value"] == kpis["cycle_time"]["p90"]
     assert len(doc["per_run"]) == 3
-    assert doc["file"].endswith("customer-service.yaml")
+    assert doc["file"].endswith("customer-service-247.yaml")
     assert doc["changes"] == []
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import procflow
-from helpers import CUSTOMER_SERVICE, PROCESSES, ROOT
+from helpers import CUSTOMER_SERVICE, CUSTOMER_SERVICE_247, PROCESSES, ROOT
 from procflow.errors import ProcessError, SimulationError
 from procflow.loader import load, load_text
 from procflow.sim import simulate
@@ -74,7 +74,13 @@ def _same_stats(fast: RunStats, slow: RunStats) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [*EXAMPLES, FIXTURES / "loops.yaml", FIXTURES / "delay-start.yaml", FIXTURES / "mmc.yaml"],
+    [
+        *EXAMPLES,
+        CUSTOMER_SERVICE_247,  # the example as it was written around the clock
+        FIXTURES / "loops.yaml",
+        FIXTURES / "delay-start.yaml",
+        FIXTURES / "mmc.yaml",
+    ],
     ids=lambda p: p.stem,
 )
 def test_engine_matches_the_reference_exactly(path: Path) -> None:
@@ -322,11 +328,17 @@ steps:
     assert result["utilization:clerk"].mean == pytest.approx(1.0, rel=1e-6)
 
 
-def test_utilization_matches_offered_load() -> None:
-    """Busy time / (capacity × window) agrees with arrival rate × work per case."""
+@pytest.mark.parametrize(
+    "path", [CUSTOMER_SERVICE_247, CUSTOMER_SERVICE], ids=["24-7", "calendars"]
+)
+def test_utilization_matches_offered_load(path: Path) -> None:
+    """Busy time / (capacity × window) agrees with arrival rate × work per case.
+
+    With calendars both sides count on-duty time: busy / (units × hours on duty) in the
+    simulation, weekly load / (units × on-duty share) in the analysis."""
     from procflow.analysis import analyze
 
-    process = load(CUSTOMER_SERVICE)
+    process = load(path)
     model = analyze(process)
     result = simulate(process, cases=20_000, runs=4, seed=8)
     for owner in ("support-agent", "tier2"):

@@ -150,3 +150,22 @@ def read_calendars(data: dict[str, Any], name: str, params: Any) -> None:
             params.arrival_calendar = same[0] if same else "arrivals"
             if not same:
                 params.calendars.setdefault("arrivals", {"hours": hours})
+
+
+def arrival_interval(process: Process) -> float:
+    """Mean seconds between arrivals as exported, where a profile keeps only its mean.
+
+    A rate exported beside an arrival calendar counts the calendar's open
+    time (as ``rate:`` with ``calendar:`` does), so a profile with an arrival
+    calendar exports its weekly total over the calendar's open hours: the same
+    cases a week, not the week's mean squeezed into the open hours.
+    """
+    arrivals = process.arrivals
+    assert arrivals is not None
+    mean = arrivals.mean_interarrival
+    spec = process.calendars.get(arrivals.calendar) if arrivals.calendar is not None else None
+    if arrivals.profile is not None and spec is not None:
+        share = spec.calendar.on_duty_share()
+        if share > 0.0:
+            return mean * share
+    return mean

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from procflow._version import __version__
+from procflow.bpmn.calendars import arrival_interval
 from procflow.bpmn.layout import Layout, lay_out
 from procflow.bpmn.names import BPMN, BPMNDI, DC, DI, PF, XSI
 from procflow.bpmn.params import average_p, representative, write_params
@@ -245,7 +246,7 @@ def _definitions(process: Process, graph: _Flows, layout: Layout) -> ET.Element:
     arrivals = process.document.get("arrivals")
     arrival_text = None
     if process.arrivals is not None and process.arrivals.profile is not None:
-        rate = 3600.0 / process.arrivals.mean_interarrival  # the note says so
+        rate = 3600.0 / arrival_interval(process)  # the note says so
         arrival_text = f"rate: {format_number(rate, 9)}/h"
     elif process.arrivals is not None and isinstance(arrivals, dict):
         key = "rate" if process.arrivals.rate is not None else "every"

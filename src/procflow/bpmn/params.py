@@ -32,7 +32,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from procflow.bpmn.calendars import read_calendars, write_calendars
+from procflow.bpmn.calendars import arrival_interval, read_calendars, write_calendars
 from procflow.casedata import ByDuration, ByValue, Categorical, Numeric
 from procflow.distributions import Distribution
 from procflow.errors import ProcflowError
@@ -420,7 +420,7 @@ def write_params(process: Process) -> str:
     if process.attributes:
         data["case_attributes"] = _case_attributes(process)
     if process.arrivals is not None:
-        mean = process.arrivals.mean_interarrival
+        mean = arrival_interval(process)
         data["arrival_time_distribution"] = (
             to_prosimos(process.arrivals.every)
             if process.arrivals.every is not None
