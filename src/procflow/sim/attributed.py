@@ -3,13 +3,16 @@
 A process that uses ``attributes:``, ``priority:``, ``when:``, ``by:`` or a
 goal's ``where:`` (docs/attributes.md) runs here: the token engine of
 :mod:`procflow.sim.tokens` (explicit per-owner queues, completion events,
-forks), extended where attributes change the semantics:
+forks), extended through its documented extension points
+(:class:`~procflow.sim.tokens.TokenEngine`) where attributes change the semantics:
 
 * **arrival** -- a case draws each attribute from the attribute's own stream
   (:mod:`procflow.sim.caseplan`), in case order, so adding an attribute
   changes no other stream's numbers;
 * **durations** -- a step whose duration is ``by:`` an attribute draws a case
-  of class ``v`` from that class's stream, others from the ``else`` stream;
+  of class ``v`` from that class's stream, others from the ``else`` stream
+  (the case's duration source, chosen once when it arrives: the token
+  engine's segment loop draws from it as from its own streams);
 * **routing** -- a step with rules takes the first transition whose
   condition holds for the case (bounded transitions used up are skipped; no
   condition and no default: the last open transition); a ``p`` given ``by:``

@@ -46,6 +46,10 @@ done until it was withdrawn; a withdrawn queued visit does not); a case's
 cycle time from its arrival to the end step; its waiting time is the
 waiting of all its tokens' visits; busy time is clipped to the observation
 window interval by interval.
+
+**Extending it.** :class:`TokenEngine` lists the methods a subclass may override
+(the engine with case attributes, :mod:`procflow.sim.attributed`, is one): the
+event loop, segments, forks and joins exist once, here.
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ from procflow.sim.sampling import (
 )
 from procflow.sim.workingtime import Shifts, map_arrivals
 
-__all__ = ["Replicate", "replication", "run_tokens"]
+__all__ = ["Case", "Replicate", "Token", "TokenEngine", "Work", "replication", "run_tokens"]
 
 Replicate = Callable[..., RunStats]
 """``run_replication``'s signature: ``(plan, run, seed, cases, warmup, log=..., ...)``."""
