@@ -110,7 +110,6 @@ class _AttributedEngine(TokenEngine):
         cases = plan.cases
         assert cases is not None
         self.case_plan: CasePlan = cases
-        self.seed = seed
         super().__init__(plan, run, seed, *args)
         self.rules: list[tuple[Condition | None, ...] | None] = [
             None if whens is None else tuple(compile_condition(w) if w else None for w in whens)
