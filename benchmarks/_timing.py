@@ -121,18 +121,6 @@ class Stopwatch:
         return time.perf_counter() - self.started_wall
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (``VmHWM``), in MB (``ru_maxrss`` off Linux)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 PEAK_RSS = """
 def peak_rss_mb():
     # VmHWM is the peak of this process's own memory. ru_maxrss is not: Linux
@@ -148,7 +136,8 @@ def peak_rss_mb():
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
-""":func:`peak_rss_mb` as source, for a child interpreter (:func:`run_child`)."""
+"""Source defining ``peak_rss_mb()`` (``VmHWM`` in MB; ``ru_maxrss`` off Linux), for a child
+interpreter (:func:`run_child`, and ``sim_bench``'s memory runs)."""
 
 
 def run_child(body: str) -> dict[str, float]:
