@@ -36,9 +36,7 @@ Run: ``python benchmarks/analyze_bench.py [--repeat 7] [--steps 1000] [--loop-st
 from __future__ import annotations
 
 import argparse
-import gc
 import os
-import time
 from collections.abc import Callable
 
 # One core, as promised: BLAS threads pinned to the same core would only fight each other.
@@ -46,6 +44,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import numpy as np  # noqa: E402  (after the thread settings above)
+from _timing import best_of  # noqa: E402  (the fastest of N wall-clock runs, gc before each)
 
 DURATIONS = (
     "exponential(6m)",
@@ -122,17 +121,6 @@ def ring_text(steps: int, q: float = 1e-4, owners: int = 40) -> str:
         )
     out.append("  done: {end: true}")
     return "\n".join(out) + "\n"
-
-
-def best_of(repeat: int, work: Callable[[], object]) -> float:
-    """The fastest of ``repeat`` runs in seconds (the machine is shared: the minimum is fair)."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def sparse_solver() -> Callable[[object], np.ndarray] | None:

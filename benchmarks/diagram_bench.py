@@ -28,12 +28,12 @@ Run: ``python benchmarks/diagram_bench.py [--repeat 7] [--steps 1000]``.
 from __future__ import annotations
 
 import argparse
-import gc
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
 
+import _timing as timing
 import graphviz
 
 from procflow._render import build_diagram, to_dot, to_mermaid
@@ -99,15 +99,7 @@ def process_text(steps: int, owners: int = 12) -> str:
 
 def best_of(repeat: int, action: Callable[[], object]) -> float:
     """Best wall time of ``repeat`` runs, in seconds (garbage collection off while timing)."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-        gc.enable()
-    return min(times)
+    return timing.best_of(repeat, action, pause_gc=True)
 
 
 def with_graphviz_package(diagram: Diagram) -> str:

@@ -23,16 +23,14 @@ Run: ``python benchmarks/discover_bench.py [--events 1000000] [--repeat 3] [--ke
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from log_bench import PEAK_RSS, ROOT, write_log
+import _timing as timing
+from log_bench import write_log
 
 CHILD = {
     "discover": """
@@ -58,17 +56,7 @@ extra = {{"pairs": len(pairs)}}
 
 
 def run_child(kind: str, log: Path) -> dict[str, float]:
-    code = (
-        "import json, time\n" + PEAK_RSS + CHILD[kind].format(log=str(log))
-        + "\nrss = peak_rss_mb()\n"
-        "print(json.dumps({'seconds': seconds, 'cpu': cpu, 'rss_mb': rss, **extra}))\n"
-    )  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    return timing.run_child(CHILD[kind].format(log=str(log)))
 
 
 def main() -> None:
@@ -91,11 +79,7 @@ def main() -> None:
     results = {}
     for kind in CHILD:
         runs = [run_child(kind, log) for _ in range(args.repeat)]
-        results[kind] = {
-            "seconds": min(r["seconds"] for r in runs),
-            "cpu": min(r["cpu"] for r in runs),
-            "rss_mb": max(r["rss_mb"] for r in runs),
-        }
+        results[kind] = timing.best_run(runs, extra=False)
     floor = results["pandas: read + directly-follows count"]
     print(
         f"\n{'best of ' + str(args.repeat):40} {'wall':>8} {'ratio':>7} {'cpu':>8} {'peak RSS':>9}"

@@ -22,12 +22,13 @@ installed: it is in the ``dev`` extra).
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import timed
 from log_distance_measures.absolute_event_distribution import absolute_event_distribution_distance
 from log_distance_measures.case_arrival_distribution import case_arrival_distribution_distance
 from log_distance_measures.circadian_event_distribution import (
@@ -105,9 +106,7 @@ def theirs(a: pd.DataFrame, b: pd.DataFrame, wip: bool) -> dict[str, tuple[float
         functions["wip"] = (work_in_progress_distance, {"normalize": False})
     results = {}
     for name, (function, options) in functions.items():
-        began = time.perf_counter()
-        value = function(a, ids, b, ids, **options)
-        results[name] = (value, time.perf_counter() - began)
+        results[name] = timed(partial(function, a, ids, b, ids, **options))
         print(f"  package {name:<11} {results[name][1]:8.2f} s", flush=True)
     return results
 
@@ -119,9 +118,7 @@ def main() -> None:
     args = parser.parse_args()
     a, b = random_log(1, args.cases), random_log(2, args.cases)
     print(f"two logs of {args.cases:,} cases: {len(a):,} and {len(b):,} events")
-    began = time.perf_counter()
-    mine = ours(a, b)
-    procflow_seconds = time.perf_counter() - began
+    mine, procflow_seconds = timed(partial(ours, a, b))
     print(f"procflow, every measure from the events: {procflow_seconds:.2f} s")
     reference = theirs(frame(a), frame(b), args.package_wip)
     package_seconds = sum(seconds for _, seconds in reference.values())

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
+
+from _timing import Stopwatch
 
 import procflow
 from procflow._levers import DEFAULT_CASES, DEFAULT_RUNS
@@ -34,11 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def obvious_loop(path: Path, options: dict[str, int]) -> float:
     """CPU seconds of one simulate per lever (every lever, as a user's loop would) and baseline."""
     process = procflow.load(path)  # a fresh load: nothing computed for levers is reused
-    cpu = time.process_time()
+    watch = Stopwatch()
     procflow.simulate(process, jobs=1, **options)
     for lever in all_levers(process):
         procflow.simulate(lever.apply(process), jobs=1, **options)
-    return time.process_time() - cpu
+    return watch.cpu()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for path in paths:
         process = procflow.load(path)
-        cpu, wall = time.process_time(), time.perf_counter()
+        watch = Stopwatch()
         ranking = procflow.levers(process, jobs=1, **options)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        cpu, wall = watch.cpu(), watch.wall()
         loop = "" if args.no_loop else f"{obvious_loop(path, options):>10.1f}"
         ratio = "" if args.no_loop else f"{float(loop) / cpu:>10.1f}x"
         print(

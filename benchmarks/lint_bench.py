@@ -35,9 +35,7 @@ Run: ``python benchmarks/lint_bench.py [--repeat 5] [--files 1000] [--steps 1000
 from __future__ import annotations
 
 import argparse
-import gc
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,6 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from _timing import best_of_each, cpu_seconds
 
 
 def duration(i: int) -> str:
@@ -152,13 +151,6 @@ def generate(folder: Path, files: int, steps: int, big_steps: int) -> tuple[Path
     return many, big
 
 
-def cpu_seconds() -> float:
-    """CPU time (user + system) of this process and of its finished children."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def best_of(repeat: int, *works: Callable[[], object]) -> list[float]:
     """The fastest of ``repeat`` runs of each of ``works``, in CPU seconds.
 
@@ -169,14 +161,7 @@ def best_of(repeat: int, *works: Callable[[], object]) -> list[float]:
     lint, ..., parse, lint, ...) so a busy moment hits all of them alike, and
     the minimum is taken: the run least disturbed by cache and frequency noise.
     """
-    times: list[list[float]] = [[] for _ in works]
-    for _ in range(repeat):
-        for index, work in enumerate(works):
-            gc.collect()
-            start = cpu_seconds()
-            work()
-            times[index].append(cpu_seconds() - start)
-    return [min(t) for t in times]
+    return best_of_each(repeat, works, clock=cpu_seconds)
 
 
 def parse_files(paths: list[Path]) -> None:

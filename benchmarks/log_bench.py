@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -46,6 +44,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import _timing as timing
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,35 +161,9 @@ extra = {{"rows": len(frame)}}
 }
 
 
-PEAK_RSS = """
-def peak_rss_mb():
-    # VmHWM is the peak of this process's own memory. ru_maxrss is not: Linux
-    # carries the parent's peak over a fork + exec (vfork in subprocess), so a
-    # child started after write_log() held a million rows reported ~260 MB.
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-"""
-
-
 def run_child(kind: str, log: Path) -> dict[str, float]:
-    body = CHILD[kind].format(process=str(PROCESS), log=str(log))
-    code = (
-        "import json, time\n" + PEAK_RSS + body + "\nrss = peak_rss_mb()\n"
-        "print(json.dumps({'seconds': seconds, 'cpu': cpu, 'rss_mb': rss, **extra}))\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    """One timed run of ``kind`` in a fresh interpreter (its own peak memory)."""
+    return timing.run_child(CHILD[kind].format(process=str(PROCESS), log=str(log)))
 
 
 def main() -> None:
@@ -213,13 +186,7 @@ def main() -> None:
     print(f"log: {log} ({size:.0f} MB)")
     results: dict[str, dict[str, float]] = {}
     for kind in CHILD:
-        runs = [run_child(kind, log) for _ in range(args.repeat)]
-        results[kind] = {
-            "seconds": min(r["seconds"] for r in runs),
-            "cpu": min(r["cpu"] for r in runs),
-            "rss_mb": max(r["rss_mb"] for r in runs),
-            **{k: v for k, v in runs[0].items() if k not in ("seconds", "cpu", "rss_mb")},
-        }
+        results[kind] = timing.best_run([run_child(kind, log) for _ in range(args.repeat)])
     floor = results["pandas.read_csv"]
     print(
         f"\n{'best of ' + str(args.repeat):32} {'wall':>8} {'ratio':>7} {'cpu':>8} {'ratio':>7}"

@@ -19,13 +19,13 @@ import contextlib
 import io
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the very cases the tests use
+
+from _timing import best_of_fresh as best_of  # noqa: E402  (fresh: procflow caches per process)
 
 from helpers import CLEAN  # noqa: E402
 from procflow._lint import lint, lint_file  # noqa: E402
@@ -40,22 +40,6 @@ from procflow.sim.simulation import prepare  # noqa: E402
 from test_analyze_extremes import desk, many_owners  # noqa: E402
 from test_loader_hostile import billion_laughs  # noqa: E402
 from test_sim_budget import LOOP  # noqa: E402
-
-
-def best_of(repeat: int, work: Callable[[Any], object], fresh: Callable[[], Any] = tuple) -> float:
-    """The shortest of ``repeat`` wall-clock timings of ``work(fresh())``, in seconds.
-
-    ``fresh`` builds the input anew, untimed, for every round: procflow caches
-    what it derives from a process, so a second round on the same object
-    would time the cache.
-    """
-    best = float("inf")
-    for _ in range(repeat):
-        given = fresh()
-        started = time.perf_counter()
-        work(given)
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def hostile_files(folder: Path) -> dict[str, tuple[Path, float]]:

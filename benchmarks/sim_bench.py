@@ -83,6 +83,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _timing import PEAK_RSS, ratio_line, timed
+
 MODEL = """\
 process: benchmark-customer-service
 owners:
@@ -399,7 +401,7 @@ def fork_section(folder: Path, cases: int, rounds: int, skip_simpy: bool) -> boo
     if "simpy" not in runners:
         print("  simpy         skipped")
         return True
-    print(f"  procflow / simpy        {max(rates['procflow']) / max(rates['simpy']):6.1f}x")
+    print(ratio_line("procflow / simpy", max(rates["procflow"]) / max(rates["simpy"]), 24))
     gap, spread = agreement(means, "simpy")
     agree = gap <= 4.0 * spread
     print(
@@ -453,9 +455,9 @@ def calendar_main(args: argparse.Namespace, folder: Path) -> int:
         print(f"  {name:<13} {best[name]:>10,.0f} cases/s   mean cycle time {mean_hours:.3f}h")
     ratio = best["procflow-cal"] / best["procflow"]
     ok = ratio >= 0.5
-    print(f"  procflow-cal / procflow   {ratio:6.2f}x   (target >= 0.5x)")
+    print(ratio_line("procflow-cal / procflow", ratio, 26, 2) + "   (target >= 0.5x)")
     if "simpy-cal" in best:
-        print(f"  procflow-cal / simpy-cal  {best['procflow-cal'] / best['simpy-cal']:6.1f}x")
+        print(ratio_line("procflow-cal / simpy-cal", best["procflow-cal"] / best["simpy-cal"], 26))
         means["procflow"], saved = means["procflow-cal"], means["procflow"]
         gap, spread = agreement(means, "simpy-cal")
         means["procflow"] = saved
@@ -796,12 +798,11 @@ def procflow_runner(path: Path) -> Callable[[int, int], float]:
 
 def best_rate(runner: Callable[[int, int], float], cases: int, seed: int) -> tuple[float, float]:
     """``(cases per CPU second, mean cycle time)`` of one timed run."""
-    start = time.process_time()
-    mean = runner(cases, seed)
-    return cases / (time.process_time() - start), mean
+    mean, seconds = timed(functools.partial(runner, cases, seed), time.process_time)
+    return cases / seconds, mean
 
 
-PEAK = textwrap.dedent(
+PEAK = PEAK_RSS + textwrap.dedent(
     """\
     import sys
     import procflow
@@ -811,8 +812,7 @@ PEAK = textwrap.dedent(
         procflow.simulate(process, cases=cases, runs=1, seed=1, warmup=0, jobs=1)
     # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would
     # report the peak of this script's own process (large after the Ciw runs).
-    with open("/proc/self/status") as status:
-        print(next(line.split()[1] for line in status if line.startswith("VmHWM")))
+    print(peak_rss_mb())
     """
 )
 
@@ -825,7 +825,7 @@ def peak_mb(path: Path, cases: int) -> float:
         capture_output=True,
         text=True,
     ).stdout
-    return int(out.strip()) / 1024.0
+    return float(out.strip())
 
 
 PRIORITY_MODEL = """\
@@ -905,9 +905,9 @@ def priority_variant(cases: int, rounds: int) -> None:
     waits: dict[str, list[tuple[float, float]]] = {"procflow": [], "simpy": []}
     for round_ in range(rounds):
         for name, run in (("procflow", run_procflow), ("simpy", run_simpy)):
-            start = time.process_time()
-            waits[name].append(run(round_ + 1))
-            best[name] = max(best.get(name, 0.0), cases / (time.process_time() - start))
+            wait, seconds = timed(functools.partial(run, round_ + 1), time.process_time)
+            waits[name].append(wait)
+            best[name] = max(best.get(name, 0.0), cases / seconds)
     theory = cobham_mmc(PRIORITY_SERVERS, PRIORITY_RATE, PRIORITY_MEAN, URGENT)
     print(
         f"priority variant (3 servers, 2 classes, non-preemptive), {cases:,} cases, "
@@ -924,7 +924,7 @@ def priority_variant(cases: int, rounds: int) -> None:
         f"  Cobham (M/M/c priority)           urgent {theory[0] / 60:.2f} min, "
         f"routine {theory[1] / 60:.2f} min"
     )
-    print(f"  procflow / simpy      {best['procflow'] / best['simpy']:6.1f}x")
+    print(ratio_line("procflow / simpy", best["procflow"] / best["simpy"], 22))
 
 
 TARGETS = {"simpy": 8.0, "prosimos": 100.0}  # procflow / peer, cases per second
@@ -1044,7 +1044,7 @@ def main(argv: list[str] | None = None) -> int:
             target = TARGETS.get(name)
             aim = f"   (target >= {target:.0f}x)" if target else ""
             digits = 2 if name == "hand-written" else 1
-            print(f"  procflow / {name:<12} {ratio:6.{digits}f}x{aim}")
+            print(ratio_line(f"procflow / {name}", ratio, 24, digits) + aim)
             ok = ok and (target is None or ratio >= target)
         for name in ("simpy", "ciw", "prosimos"):
             if name not in best:

@@ -33,7 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+
+from _timing import timed
 
 DURATIONS = (
     "exponential(6m)",
@@ -119,12 +122,9 @@ def in_process(path: Path, cases: int) -> tuple[float, float]:
     from procflow.sim.plan import compile_process
 
     process = load(path)
-    start = time.perf_counter()
-    plan = compile_process(process)
-    compiled = time.perf_counter() - start
-    start = time.perf_counter()
-    run_replication(plan, 0, 1, cases, 0)
-    return compiled, time.perf_counter() - start
+    plan, compiled = timed(partial(compile_process, process))
+    _, replication = timed(partial(run_replication, plan, 0, 1, cases, 0))
+    return compiled, replication
 
 
 def main() -> int:

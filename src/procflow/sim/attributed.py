@@ -3,13 +3,16 @@
 A process that uses ``attributes:``, ``priority:``, ``when:``, ``by:`` or a
 goal's ``where:`` (docs/attributes.md) runs here: the token engine of
 :mod:`procflow.sim.tokens` (explicit per-owner queues, completion events,
-forks), extended where attributes change the semantics:
+forks), extended through its documented extension points
+(:class:`~procflow.sim.tokens.TokenEngine`) where attributes change the semantics:
 
 * **arrival** -- a case draws each attribute from the attribute's own stream
   (:mod:`procflow.sim.caseplan`), in case order, so adding an attribute
   changes no other stream's numbers;
 * **durations** -- a step whose duration is ``by:`` an attribute draws a case
-  of class ``v`` from that class's stream, others from the ``else`` stream;
+  of class ``v`` from that class's stream, others from the ``else`` stream
+  (the case's duration source, chosen once when it arrives: the token
+  engine's segment loop draws from it as from its own streams);
 * **routing** -- a step with rules takes the first transition whose
   condition holds for the case (bounded transitions used up are skipped; no
   condition and no default: the last open transition); a ``p`` given ``by:``
@@ -33,6 +36,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -44,9 +48,9 @@ from procflow.sim.budget import MAX_VISITS
 from procflow.sim.caseplan import ATTRIBUTES, CasePlan
 from procflow.sim.engine import EventSink, Progress, RunStats, run_replication
 from procflow.sim.groups import CaseTable
-from procflow.sim.plan import STAFF, OwnerPlan, Plan
+from procflow.sim.plan import OwnerPlan, Plan
 from procflow.sim.pools import Pool, Staff
-from procflow.sim.queues import Queue
+from procflow.sim.queues import Queue, fifo
 from procflow.sim.sampling import (
     DURATIONS,
     ROUTING,
@@ -55,7 +59,7 @@ from procflow.sim.sampling import (
     generator,
     uniforms,
 )
-from procflow.sim.tokens import _FORK, _Case, _Engine, _fifo, _Token, _Work, run_tokens
+from procflow.sim.tokens import Case, Token, TokenEngine, Work, run_tokens
 from procflow.sim.workingtime import Shifts
 
 __all__ = ["PriorityQueue", "replication", "run_attributed"]
@@ -84,36 +88,28 @@ class PriorityQueue(Queue):
         return self.preemptive and self.rank(item) < running_rank
 
 
-class _AttributedCase(_Case):
+class _AttributedCase(Case):
     __slots__ = ("klass", "mask", "rank", "values")
 
-    def __init__(self, number: int, arrived: float, bounded: int) -> None:
-        super().__init__(number, arrived, bounded)
+    def __init__(
+        self, number: int, arrived: float, bounded: int, durations: list[Buffer | None]
+    ) -> None:
+        super().__init__(number, arrived, bounded, durations)
         self.values: dict[str, float | str] = {}
         self.rank = 0
         self.klass = -1
         self.mask = 0
 
 
-class _Piece(_Work):
-    """A visit of a staff step that may be interrupted: its first arrival and whole work."""
-
-    __slots__ = ("origin", "total")
-
-    def __init__(self, token: _Token, step: int, arrived: float, duration: float) -> None:
-        super().__init__(token, step, arrived, duration)
-        self.origin = arrived
-        self.total = duration
-
-
-class _AttributedEngine(_Engine):
-    """One replication of a plan with a :class:`~procflow.sim.caseplan.CasePlan`."""
+class _AttributedEngine(TokenEngine):
+    """One replication of a plan with a :class:`~procflow.sim.caseplan.CasePlan`, on the
+    token engine's extension points: cases with attributes and their class's durations,
+    rule routing, per-case rows; queues by ``queue`` (priorities, :func:`run_attributed`)."""
 
     def __init__(self, plan: Plan, run: int, seed: int, *args: Any) -> None:
         cases = plan.cases
         assert cases is not None
         self.case_plan: CasePlan = cases
-        self.seed = seed
         super().__init__(plan, run, seed, *args)
         self.rules: list[tuple[Condition | None, ...] | None] = [
             None if whens is None else tuple(compile_condition(w) if w else None for w in whens)
@@ -132,9 +128,6 @@ class _AttributedEngine(_Engine):
             [math.fsum(a.shares[: i + 1]) for i in range(len(a.shares) - 1)]
             for a in cases.attributes
         ]
-        if cases.priority is not None:
-            self.queues = [PriorityQueue(cases.preemptive) for _ in plan.owners]
-        self.running: list[dict[_Work, None]] = [{} for _ in plan.owners]
         self.rows: list[tuple[float, float, int, int, int, int]] = []
         self.class_of: dict[float | str, int] = {v: k for k, v in enumerate(cases.classes)}
         self.log_attributes: Callable[[int, dict[str, float | str]], None] | None = getattr(
@@ -143,37 +136,32 @@ class _AttributedEngine(_Engine):
         self.special = [
             r is not None or p is not None for r, p in zip(self.rules, cases.by_p, strict=True)
         ]
-        self._fast_paths(cases)
-
-    def _fast_paths(self, cases: CasePlan) -> None:
-        """Use the token engine's own methods where attributes change nothing (speed):
-        without preemption no work is interrupted, so visits, completions and
-        withdrawals are the token engine's; without ``by:`` durations a segment is too."""
-        if not cases.preemptive:
-            for name in ("_arrive_at_staff", "_begin", "_complete", "_abandon", "_event"):
-                setattr(self, name, getattr(super(), name))
-        if all(by is None for by in cases.by_duration):
-            self._segment = super()._segment  # type: ignore[method-assign]
 
     def _streams(self, seed: int, run: int) -> None:
         super()._streams(seed, run)
         cases = self.case_plan
-        self.class_durations: list[dict[str, Buffer] | None] = [None] * len(self.steps)
+        self.class_streams: list[tuple[int, str, dict[str, Buffer]]] = []
+        """``(step, attribute, value -> stream)`` of each step whose duration is ``by:``."""
         self.p_draws: list[Buffer | None] = [None] * len(self.steps)
         for index, step in enumerate(self.steps):
             by = cases.by_duration[index]
             if by is not None and step.edges:
-                self.class_durations[index] = {
+                streams = {
                     value: Buffer(drawer(spec, generator(seed, run, DURATIONS, key)))
                     for value, key, spec in by.options
                 }
+                self.class_streams.append((index, by.attribute, streams))
             if cases.by_p[index] is not None and step.edges:
                 self.p_draws[index] = Buffer(uniforms(generator(seed, run, ROUTING, step.key)))
+        self.sources: dict[tuple[str | None, ...], list[Buffer | None]] = {}
+        """The duration sources made so far, by the class of each ``by:`` step."""
 
     # ------------------------------------------------------------------ arrivals
 
-    def _new_case(self, number: int, now: float) -> None:
-        case = _AttributedCase(number, now, self.plan.bounded)
+    def _open_case(self, number: int, now: float) -> Case:
+        """Case ``number`` arrives: it draws its attributes (their streams, in attribute
+        order), takes its rank and goal scopes, and the duration source of its classes."""
+        case = _AttributedCase(number, now, self.plan.bounded, self.durations)
         cases = self.case_plan
         values = case.values
         for a, buffer, cumulative in zip(
@@ -197,51 +185,34 @@ class _AttributedEngine(_Engine):
                 if condition(values):
                     mask |= 1 << bit
             case.mask = mask
+        if self.class_streams:
+            case.durations = self._source(values)
         if self.log_attributes is not None:
             self.log_attributes(number + 1, values)
-        token = _Token(case, None)
-        start = self.plan.start
-        if self.steps[start].kind == STAFF and not self.join_at[start]:
-            self._arrive_at_staff(token, start, now)
-        else:
-            self._enter(token, start, now)
+        return case
 
-    # ------------------------------------------------------------------ draws
+    def _source(self, values: dict[str, float | str]) -> list[Buffer | None]:
+        """Per step, the stream a case with ``values`` draws its durations from: under
+        ``by:`` its class's stream (the step's own one, the ``else``, for other values)."""
+        classes: list[str | None] = []
+        for _index, attribute, streams in self.class_streams:
+            value = str(values.get(attribute))
+            classes.append(value if value in streams else None)
+        key = tuple(classes)
+        source = self.sources.get(key)
+        if source is None:
+            source = list(self.durations)
+            for (index, _attribute, streams), name in zip(self.class_streams, key, strict=True):
+                if name is not None:
+                    source[index] = streams[name]
+            self.sources[key] = source
+        return source
 
-    def _duration(self, case: _Case, index: int) -> float:
-        """The next duration of step ``index`` for this case's class (visit budget counted)."""
-        buffer = self.durations[index]
-        by = self.class_durations[index]
-        if by is not None:
-            assert isinstance(case, _AttributedCase)
-            plan = self.case_plan.by_duration[index]
-            assert plan is not None
-            buffer = by.get(str(case.values.get(plan.attribute)), buffer)
-        assert buffer is not None
-        if not buffer.values:
-            self._refill(buffer, index)
-        return float(buffer.values.pop())
+    # ------------------------------------------------------------------ routing
 
-    def _segment(self, token: _Token, index: int) -> None:
-        """The token engine's segment (same protocol), drawing durations by class."""
-        drawn: list[tuple[int, float]] = []
-        fork_at, single, stop = self.fork_at, self.single, self.stop
-        while True:
-            drawn.append((index, self._duration(token.case, index)))
-            if fork_at[index] >= 0:
-                token.last, token.then = index, _FORK
-                break
-            following = single[index]
-            index = following if following >= 0 else self._route(token.case, index)
-            if stop[index]:
-                token.last, token.then = -1, index
-                break
-        drawn.reverse()
-        token.segment = drawn
-
-    def _route(self, case: _Case, index: int) -> int:
+    def _route(self, case: Case, index: int) -> int:
         if not self.special[index]:
-            return _Engine._route(self, case, index)
+            return TokenEngine._route(self, case, index)
         rules = self.rules[index]
         by_p = self.case_plan.by_p[index]
         assert isinstance(case, _AttributedCase)
@@ -259,45 +230,72 @@ class _AttributedEngine(_Engine):
             ps = [dict(per_value[i]).get(str(value), fallback[i]) for i in open_]
             u = float(self._draw(self.p_draws[index]))
             chosen = edges[open_[_pick(ps, u)]]
-        if chosen.feedback:
-            case.reworked = 1
-        if chosen.bound >= 0:
-            counters[chosen.bound] += 1
-        return chosen.target
+        return self._took(case, chosen)
 
-    # ------------------------------------------------------------------ queues
+    # ------------------------------------------------------------------ tallies
 
-    def _arrive_at_staff(self, token: _Token, index: int, now: float) -> None:
-        self._segment(token, index)
-        first, duration = token.segment.pop()
-        work = _Piece(token, first, now, duration)
-        token.work = work
-        owner = self.steps[index].owner
-        pool = self.pools[owner]
-        assert pool is not None
-        if self.busy_units[owner] < pool.capacity:
-            self._begin(work, now)
-            return
-        queue = self.queues[owner]
+    def _finish(self, token: Token, index: int, now: float) -> None:
+        case = token.case
+        assert isinstance(case, _AttributedCase)
+        if case.number >= self.warmup:
+            row = (now - case.arrived, case.waited, case.klass, index, case.mask, case.reworked)
+            self.rows.append(row)
+        super()._finish(token, index, now)
+
+    def _stats(self) -> RunStats:
+        stats = super()._stats()
+        table = np.asarray(self.rows, dtype=np.float64).reshape(-1, 6)
+        stats.groups = CaseTable(
+            cycle=table[:, 0].copy(),
+            wait=table[:, 1].copy(),
+            klass=table[:, 2].astype(np.int64),
+            outcome=table[:, 3].astype(np.int64),
+            mask=table[:, 4].astype(np.int64),
+            reworked=table[:, 5].astype(np.int64),
+        )
+        return stats
+
+
+class _Piece(Work):
+    """A visit of a staff step that may be interrupted: its first arrival and whole work."""
+
+    __slots__ = ("origin", "total")
+
+    def __init__(self, token: Token, step: int, arrived: float, duration: float) -> None:
+        super().__init__(token, step, arrived, duration)
+        self.origin = arrived
+        self.total = duration
+
+
+class _PreemptiveEngine(_AttributedEngine):
+    """Preemptive priorities (``preemptive: true``, module docstring): visits are
+    :class:`_Piece`; an arriving visit that finds every unit busy may interrupt the least
+    urgent work in progress, which goes back to the queue with its remaining work."""
+
+    work_class = _Piece
+
+    def __init__(self, plan: Plan, run: int, seed: int, *args: Any) -> None:
+        super().__init__(plan, run, seed, *args)
+        self.running: list[dict[Work, None]] = [{} for _ in plan.owners]
+
+    def _wait(self, work: Work, owner: int, now: float) -> None:
         victim = self._victim(owner, work)
         if victim is not None:
             self._interrupt(victim, now)
             self._begin(work, now)
         else:
-            queue.push(work)
+            self.queues[owner].push(work)
 
-    def _victim(self, owner: int, work: _Work) -> _Work | None:
+    def _victim(self, owner: int, work: Work) -> Work | None:
         """The least urgent work in progress ``work`` preempts, or None."""
         queue = self.queues[owner]
-        if not isinstance(queue, PriorityQueue) or not queue.preemptive:
-            return None
         running = self.running[owner]
         if not running:
             return None
         worst = max(running, key=queue.rank)  # the first started among the least urgent
         return worst if queue.preempts(work, queue.rank(worst)) else None
 
-    def _interrupt(self, work: _Work, now: float) -> None:
+    def _interrupt(self, work: Work, now: float) -> None:
         """Stop ``work`` at ``now`` and queue its remaining work content (preemptive resume)."""
         assert isinstance(work, _Piece)
         owner = self.steps[work.step].owner
@@ -315,11 +313,11 @@ class _AttributedEngine(_Engine):
         work.token.work = rest  # the interrupted completion event is now stale
         self.queues[owner].push(rest)
 
-    def _begin(self, work: _Work, now: float) -> None:
+    def _begin(self, work: Work, now: float) -> None:
         super()._begin(work, now)
         self.running[self.steps[work.step].owner][work] = None
 
-    def _complete(self, work: _Work, now: float) -> None:
+    def _complete(self, work: Work, now: float) -> None:
         assert isinstance(work, _Piece)
         token = work.token
         token.work = None
@@ -333,7 +331,7 @@ class _AttributedEngine(_Engine):
         self._free_unit(owner, now)
         self._proceed(token, now)
 
-    def _abandon(self, token: _Token, now: float) -> None:
+    def _abandon(self, token: Token, now: float) -> None:
         work = token.work
         if work is not None:
             self.running[self.steps[work.step].owner].pop(work, None)
@@ -343,7 +341,7 @@ class _AttributedEngine(_Engine):
                 return
         super()._abandon(token, now)
 
-    def _abandon_resumed(self, token: _Token, work: _Work, now: float) -> None:
+    def _abandon_resumed(self, token: Token, work: Work, now: float) -> None:
         """Withdraw work in progress that was interrupted before: recorded once, like a
         completed visit, with the work of all its pieces as service (busy time of the
         earlier pieces was counted when they were interrupted)."""
@@ -370,29 +368,6 @@ class _AttributedEngine(_Engine):
                 self._complete(payload, now)
         else:
             super()._event(now, payload)
-
-    # ------------------------------------------------------------------ tallies
-
-    def _finish(self, token: _Token, index: int, now: float) -> None:
-        case = token.case
-        assert isinstance(case, _AttributedCase)
-        if case.number >= self.warmup:
-            row = (now - case.arrived, case.waited, case.klass, index, case.mask, case.reworked)
-            self.rows.append(row)
-        super()._finish(token, index, now)
-
-    def _stats(self) -> RunStats:
-        stats = super()._stats()
-        table = np.asarray(self.rows, dtype=np.float64).reshape(-1, 6)
-        stats.groups = CaseTable(
-            cycle=table[:, 0].copy(),
-            wait=table[:, 1].copy(),
-            klass=table[:, 2].astype(np.int64),
-            outcome=table[:, 3].astype(np.int64),
-            mask=table[:, 4].astype(np.int64),
-            reworked=table[:, 5].astype(np.int64),
-        )
-        return stats
 
 
 def _pick(ps: list[float], u: float) -> int:
@@ -430,7 +405,17 @@ def run_attributed(
     """
     if cases < 1 or not 0 <= warmup < cases:
         raise ValueError("need cases >= 1 and 0 <= warmup < cases")
-    engine = _AttributedEngine(
-        plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe, _fifo
-    )
+    case_plan = plan.cases
+    assert case_plan is not None
+    preemptive = case_plan.preemptive
+    queue: Callable[[OwnerPlan], Queue] = fifo
+    if case_plan.priority is not None:
+        queue = partial(_priority_queue, preemptive)
+    kind = _PreemptiveEngine if preemptive else _AttributedEngine
+    engine = kind(plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe, queue)
     return engine.run()
+
+
+def _priority_queue(preemptive: bool, owner: OwnerPlan) -> Queue:
+    """The queue of a staff owner when the process has ``priority:``."""
+    return PriorityQueue(preemptive)

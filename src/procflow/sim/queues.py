@@ -39,7 +39,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import Any, Protocol
 
-__all__ = ["Queue", "Waiting"]
+__all__ = ["Queue", "Waiting", "fifo"]
 
 
 class Waiting(Protocol):
@@ -91,3 +91,8 @@ class Queue:
 
     def __len__(self) -> int:
         return self._length
+
+
+def fifo(owner: object) -> Queue:
+    """The default discipline: a first-come-first-served line for any ``owner``."""
+    return Queue()

@@ -46,6 +46,10 @@ done until it was withdrawn; a withdrawn queued visit does not); a case's
 cycle time from its arrival to the end step; its waiting time is the
 waiting of all its tokens' visits; busy time is clipped to the observation
 window interval by interval.
+
+**Extending it.** :class:`TokenEngine` lists the methods a subclass may override
+(the engine with case attributes, :mod:`procflow.sim.attributed`, is one): the
+event loop, segments, forks and joins exist once, here.
 """
 
 from __future__ import annotations
@@ -62,11 +66,19 @@ from numpy.typing import NDArray
 
 from procflow.errors import SimulationError
 from procflow.sim.budget import MAX_VISITS, count
-from procflow.sim.engine import EventSink, Progress, RunStats, on_duty, run_replication
+from procflow.sim.engine import (
+    Completions,
+    EventSink,
+    Hooks,
+    Progress,
+    RunStats,
+    on_duty,
+    run_replication,
+)
 from procflow.sim.histogram import Histogram
 from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, STAFF, OwnerPlan, Plan
 from procflow.sim.pools import Pool, Staff
-from procflow.sim.queues import Queue
+from procflow.sim.queues import Queue, fifo
 from procflow.sim.sampling import (
     BLOCK,
     DURATIONS,
@@ -80,7 +92,7 @@ from procflow.sim.sampling import (
 )
 from procflow.sim.workingtime import OffHours, Shifts, map_arrivals
 
-__all__ = ["Replicate", "replication", "run_tokens"]
+__all__ = ["Case", "Replicate", "Token", "TokenEngine", "Work", "replication", "run_tokens"]
 
 Replicate = Callable[..., RunStats]
 """``run_replication``'s signature: ``(plan, run, seed, cases, warmup, log=..., ...)``."""
@@ -98,15 +110,27 @@ def replication(plan: Plan) -> Replicate:
     return run_tokens if plan.forks else run_replication
 
 
-class _Case:
-    __slots__ = ("arrived", "counters", "number", "reworked", "tokens", "waited")
+class Case:
+    """One case: what its tokens share (an extension point: subclass it to carry more).
 
-    def __init__(self, number: int, arrived: float, bounded: int) -> None:
+    ``counters`` are the case's uses of bounded edges: shared by all its tokens, since
+    ``max:`` bounds how often one *case* takes an edge, across branches
+    (docs/parallel-work.md). ``durations`` is the case's duration source, per step the
+    stream its visits draw from: the engine's own streams, or (cases with attributes,
+    :mod:`procflow.sim.attributed`) the streams of the case's class.
+    """
+
+    __slots__ = ("arrived", "counters", "durations", "number", "reworked", "tokens", "waited")
+
+    def __init__(
+        self, number: int, arrived: float, bounded: int, durations: list[Buffer | None]
+    ) -> None:
         self.number = number
         self.arrived = arrived
         self.waited = 0.0
         self.reworked = 0
         self.counters = [0] * bounded
+        self.durations = durations
         self.tokens = 0
         """Tokens made so far: the next token's number."""
 
@@ -119,15 +143,17 @@ class _Frame:
     def __init__(self, fork: int, parent: _Frame | None) -> None:
         self.fork = fork
         self.parent = parent
-        self.members: dict[_Token, None] = {}
+        self.members: dict[Token, None] = {}
         self.children: dict[_Frame, None] = {}
         self.arrived = 0
 
 
-class _Token:
+class Token:
+    """A thread of work of a case: where it is, what it drew, what it holds."""
+
     __slots__ = ("alive", "case", "delay", "frame", "last", "number", "segment", "then", "work")
 
-    def __init__(self, case: _Case, frame: _Frame | None) -> None:
+    def __init__(self, case: Case, frame: _Frame | None) -> None:
         self.case = case
         self.number = case.tokens
         case.tokens += 1
@@ -140,17 +166,17 @@ class _Token:
         self.then = -1
         self.last = -1
         """The last step of the segment (the fork, when ``then`` is :data:`_FORK`)."""
-        self.work: _Work | None = None
+        self.work: Work | None = None
         self.delay: tuple[int, float, float] | None = None
         """``(step, start, duration)`` of the pure delay in progress."""
 
 
-class _Work:
+class Work:
     """A visit of a staff step: waiting in the owner's queue, then in service."""
 
     __slots__ = ("arrived", "duration", "end", "queued", "start", "step", "token")
 
-    def __init__(self, token: _Token, step: int, arrived: float, duration: float) -> None:
+    def __init__(self, token: Token, step: int, arrived: float, duration: float) -> None:
         self.token = token
         self.step = step
         self.arrived = arrived
@@ -160,8 +186,30 @@ class _Work:
         self.queued: int | None = None
 
 
-class _Engine:
-    """One replication on tokens: streams, owners, the event heap, the tallies."""
+class TokenEngine:
+    """One replication on tokens: streams, owners, the event heap, the tallies.
+
+    **Extension points** (what :mod:`procflow.sim.attributed` overrides; everything
+    else is the engine's own and may change):
+
+    * :meth:`_streams` -- make the random streams (call ``super()`` first);
+    * :meth:`_open_case` -- make an arriving case (a :class:`Case` subclass may carry
+      more) and choose its duration source (:attr:`Case.durations`);
+    * :meth:`_route` -- where a token goes after a step with a general routing;
+      :meth:`_took` counts the edge taken (rework, ``max:``) and says where it goes;
+    * :attr:`work_class` -- the class of staff visits (a :class:`Work` subclass);
+      :meth:`_wait` -- a visit finds every unit busy (FIFO: it joins the queue);
+    * :meth:`_begin`, :meth:`_complete`, :meth:`_abandon`, :meth:`_event` -- a visit
+      starts, ends, is withdrawn; an event is handled (preemption overrides these);
+    * :meth:`_finish`, :meth:`_stats` -- a case ends; the statistics at the end.
+
+    Helpers an extension may call: :meth:`_record`, :meth:`_busy`, :meth:`_free_unit`,
+    :meth:`_proceed`, :meth:`_draw`, :meth:`_refill`. The queue discipline is the
+    ``queue`` factory (:mod:`procflow.sim.queues`), not a method.
+    """
+
+    work_class: type[Work] = Work
+    """The class of a staff visit (:meth:`_arrive_at_staff` makes one per visit)."""
 
     def __init__(
         self,
@@ -179,7 +227,7 @@ class _Engine:
     ) -> None:
         self.plan, self.steps, self.run_number = plan, plan.steps, run
         self.cases, self.warmup, self.log = cases, warmup, log
-        self.progress, self.max_visits, self.observe = progress, max_visits, observe
+        self.progress, self.max_visits = progress, max_visits
         n = len(plan.steps)
         self.fork_at = [-1] * n
         self.join_at = [False] * n
@@ -224,12 +272,11 @@ class _Engine:
         self.wait_total = self.stats.wait_sum = [0.0] * n
         self.service_total = self.stats.service_sum = [0.0] * n
         self.busy_time = self.stats.busy = [0.0] * len(plan.owners)
-        self.tracked: dict[int, list[float]] = {s: [] for s in plan.tracked}
-        self.done: list[tuple[float, float, float, int]] = []
-        self.folded = 0
-        self.area = 0.0
-        self.in_window = 0
-        self.makespan = 0.0
+        window = (self.window_start, self.window_end)
+        self.completions = Completions(self.stats, Hooks(plan, log), window, n, observe)
+        """Completed cases, folded into the statistics block by block (the fast engine's)."""
+        self.tracked = self.completions.hooks.tracked
+        self.done = self.completions.done
 
     def _streams(self, seed: int, run: int) -> None:
         for index, step in enumerate(self.steps):
@@ -284,7 +331,7 @@ class _Engine:
         self.owner_names = [owners[step.owner].id if step.owner >= 0 else None for step in steps]
         self.staffed = [step.kind == STAFF for step in steps]
 
-    def _route(self, case: _Case, index: int) -> int:
+    def _route(self, case: Case, index: int) -> int:
         """The next step after ``index``: by ``p``, bounded edges used up skipped."""
         step = self.steps[index]
         if step.routing == CHOICE:
@@ -296,17 +343,24 @@ class _Engine:
             chosen = step.edges[bisect_right(self.cumulative[index], u)]
         else:
             chosen = _renormalized(open_, u)
-        if chosen.feedback:
-            case.reworked = 1
-        if chosen.bound >= 0:
-            counters[chosen.bound] += 1
-        return chosen.target
+        return self._took(case, chosen)
 
-    def _segment(self, token: _Token, index: int) -> None:
+    def _took(self, case: Case, edge: Any) -> int:
+        """``case`` takes ``edge``: a feedback edge marks it reworked, a bounded one counts
+        against the case's ``max:`` (shared by all its tokens). Returns the target step."""
+        if edge.feedback:
+            case.reworked = 1
+        if edge.bound >= 0:
+            case.counters[edge.bound] += 1
+        return int(edge.target)
+
+    def _segment(self, token: Token, index: int) -> None:
         """Draw step ``index`` and the pure delays after it, up to a staff step, join, fork or
-        end (the protocol of the module docstring). Part of the hot path: locals only."""
+        end (the protocol of the module docstring), durations from the case's source
+        (:attr:`Case.durations`). Part of the hot path: locals only."""
         drawn: list[tuple[int, float]] = []
-        durations, fork_at, single, stop = self.durations, self.fork_at, self.single, self.stop
+        durations, fork_at, single = token.case.durations, self.fork_at, self.single
+        stop = self.stop
         while True:
             buffer = durations[index]
             assert buffer is not None
@@ -340,7 +394,7 @@ class _Engine:
 
     # ------------------------------------------------------------------ events
 
-    def _schedule(self, time: float, priority: int, token: _Token, payload: Any) -> None:
+    def _schedule(self, time: float, priority: int, token: Token, payload: Any) -> None:
         self.sequence += 1
         if priority == _STAFF:
             key = (time, _STAFF, token.case.number, token.number, self.sequence, payload)
@@ -348,7 +402,7 @@ class _Engine:
             key = (time, priority, 0, 0, self.sequence, payload)
         heappush(self.events, key)
 
-    def _enter(self, token: _Token, index: int, now: float, joined: bool = False) -> None:
+    def _enter(self, token: Token, index: int, now: float, joined: bool = False) -> None:
         """``token`` reaches step ``index`` at ``now`` (``joined``: its join has fired)."""
         if self.join_at[index] and not joined:
             self._join(token, index, now)
@@ -362,10 +416,10 @@ class _Engine:
             self._segment(token, index)
             self._proceed(token, now)
 
-    def _arrive_at_staff(self, token: _Token, index: int, now: float) -> None:
+    def _arrive_at_staff(self, token: Token, index: int, now: float) -> None:
         self._segment(token, index)
         first, duration = token.segment.pop()
-        work = _Work(token, first, now, duration)
+        work = self.work_class(token, first, now, duration)
         token.work = work
         owner = self.steps[index].owner
         pool = self.pools[owner]
@@ -373,9 +427,13 @@ class _Engine:
         if self.busy_units[owner] < pool.capacity:
             self._begin(work, now)
         else:
-            self.queues[owner].push(work)
+            self._wait(work, owner, now)
 
-    def _begin(self, work: _Work, now: float) -> None:
+    def _wait(self, work: Work, owner: int, now: float) -> None:
+        """``work`` finds every unit of ``owner`` busy at ``now``: it joins the queue."""
+        self.queues[owner].push(work)
+
+    def _begin(self, work: Work, now: float) -> None:
         owner = self.steps[work.step].owner
         pool = self.pools[owner]
         assert pool is not None
@@ -393,14 +451,14 @@ class _Engine:
         if len(queue):
             self._begin(queue.pop(), now)
 
-    def _complete(self, work: _Work, now: float) -> None:
+    def _complete(self, work: Work, now: float) -> None:
         token = work.token
         token.work = None
         self._record(token, work.step, work.arrived, work.start, now, work.duration)
         self._free_unit(self.steps[work.step].owner, now)
         self._proceed(token, now)
 
-    def _proceed(self, token: _Token, now: float) -> None:
+    def _proceed(self, token: Token, now: float) -> None:
         """Pass the token's drawn pure delays (one event each), then go on."""
         if token.segment:
             index, duration = token.segment.pop()
@@ -414,7 +472,7 @@ class _Engine:
         else:
             self._enter(token, token.then, now)
 
-    def _delay_over(self, token: _Token, now: float) -> None:
+    def _delay_over(self, token: Token, now: float) -> None:
         assert token.delay is not None
         index, start, duration = token.delay
         token.delay = None
@@ -425,7 +483,7 @@ class _Engine:
 
     # ------------------------------------------------------------------ forks and joins
 
-    def _fork(self, token: _Token, step: int, now: float) -> None:
+    def _fork(self, token: Token, step: int, now: float) -> None:
         """The token becomes one token per branch, in ``parallel`` order."""
         fork = self.fork_at[step]
         parent = token.frame
@@ -435,9 +493,9 @@ class _Engine:
             del parent.members[token]
             parent.children[frame] = None
         for branch in self.plan.forks[fork].branches:
-            self._enter(_Token(token.case, frame), branch, now)
+            self._enter(Token(token.case, frame), branch, now)
 
-    def _join(self, token: _Token, index: int, now: float) -> None:
+    def _join(self, token: Token, index: int, now: float) -> None:
         frame = token.frame
         assert frame is not None, "a join outside a fork (the gate's PF702)"
         fork = self.plan.forks[frame.fork]
@@ -452,11 +510,11 @@ class _Engine:
         parent = frame.parent
         if parent is not None:
             del parent.children[frame]
-        self._enter(_Token(token.case, parent), index, now, joined=True)
+        self._enter(Token(token.case, parent), index, now, joined=True)
 
     def _withdraw(self, frame: _Frame, now: float) -> None:
         """Withdraw every token of ``frame`` and of the forks open inside it, in creation order."""
-        tokens: list[_Token] = []
+        tokens: list[Token] = []
         frames = [frame]
         for open_ in frames:  # grows while it is walked
             tokens.extend(open_.members)
@@ -467,7 +525,7 @@ class _Engine:
         for token in tokens:
             self._abandon(token, now)
 
-    def _abandon(self, token: _Token, now: float) -> None:
+    def _abandon(self, token: Token, now: float) -> None:
         token.alive = False
         work = token.work
         if work is not None:
@@ -503,7 +561,7 @@ class _Engine:
 
     def _record(
         self,
-        token: _Token,
+        token: Token,
         index: int,
         arrived: float,
         start: float,
@@ -552,39 +610,16 @@ class _Engine:
                 low = 0.0
             self.busy_time[self.steps[index].owner] += high - low
 
-    def _finish(self, token: _Token, index: int, now: float) -> None:
+    def _finish(self, token: Token, index: int, now: float) -> None:
         self._record(token, index, now, now, now)
         token.alive = False
         case = token.case
         counted = case.number >= self.warmup
         code = (index << 1 | case.reworked) if counted else -1
-        self.done.append((case.arrived, now, case.waited, code))
-        if len(self.done) >= BLOCK:
-            self._fold()
-
-    def _fold(self) -> None:
-        stats = self.stats
-        for index, values in self.tracked.items():
-            stats.step_time.setdefault(index, Histogram()).add(np.asarray(values, np.float64))
-            values.clear()
-        if not self.done:
-            return
-        table = np.asarray(self.done, dtype=np.float64).reshape(-1, 4)
-        self.done.clear()
-        if self.observe is not None:
-            self.observe(table)
-        self.folded += len(table)
-        arrived, ended, waited = table[:, 0], table[:, 1], table[:, 2]
-        code = table[:, 3].astype(np.int64)
-        inside = np.minimum(ended, self.window_end) - np.maximum(arrived, self.window_start)
-        self.area += float(inside[inside > 0.0].sum())
-        self.in_window += int(((ended >= self.window_start) & (ended <= self.window_end)).sum())
-        self.makespan = max(self.makespan, float(ended.max()))
-        counted = code >= 0
-        if counted.any():
-            stats.cycle.add(ended[counted] - arrived[counted])
-            stats.wait.add(waited[counted])
-            stats.rework += int((code[counted] & 1).sum())
+        done = self.done  # four numbers a case, folded every BLOCK cases
+        done.extend((case.arrived, now, case.waited, code))
+        if len(done) >= 4 * BLOCK:
+            self.completions.fold()
 
     # ------------------------------------------------------------------ the loop
 
@@ -611,16 +646,16 @@ class _Engine:
             if not block:
                 block = source()
             upcoming = block.pop()
-        self._fold()
+        self.completions.fold()
         if self.progress is not None:
             self.progress(self.cases)
         return self._stats()
 
     def _event(self, now: float, payload: Any) -> None:
-        if payload.__class__ is _Work:
+        if payload.__class__ is Work:
             if payload.token.alive and payload.token.work is payload:
                 self._complete(payload, now)
-        elif payload.__class__ is _Token:
+        elif payload.__class__ is Token:
             if payload.alive:
                 self._delay_over(payload, now)
         else:  # (token, step): a token arrives at a staff step
@@ -629,35 +664,34 @@ class _Engine:
                 self._arrive_at_staff(token, index, now)
 
     def _new_case(self, number: int, now: float) -> None:
-        case = _Case(number, now, self.plan.bounded)
-        token = _Token(case, None)
+        token = Token(self._open_case(number, now), None)
         start = self.plan.start
         if self.steps[start].kind == STAFF and not self.join_at[start]:
             self._arrive_at_staff(token, start, now)
         else:
             self._enter(token, start, now)
 
+    def _open_case(self, number: int, now: float) -> Case:
+        """Case ``number`` arrives at ``now``: it draws from the engine's duration streams."""
+        return Case(number, now, self.plan.bounded, self.durations)
+
     def _stats(self) -> RunStats:
-        stats = self.stats
-        stats.makespan = self.makespan
+        stats, completions = self.stats, self.completions
+        stats.makespan = completions.makespan
         stats.window_start = self.window_start
         end = self.window_end
-        stats.window_end = end if end < math.inf else max(self.makespan, self.window_start)
+        stats.window_end = end if end < math.inf else max(stats.makespan, self.window_start)
         stats.counted = stats.cycle.n
-        stats.wip_area = self.area
-        stats.completed_in_window = self.in_window
+        stats.rework = completions.rework
+        stats.wip_area = completions.area
+        stats.completed_in_window = completions.in_window
         stats.arrival_span = self.arrival_span
         if self.working:
             stats.on_duty = on_duty(self.pools, stats.window_start, stats.window_end)
         return stats
 
 
-def _fifo(owner: OwnerPlan) -> Queue:
-    """A first-come-first-served line for ``owner``."""
-    return Queue()
-
-
-def _number(token: _Token) -> int:
+def _number(token: Token) -> int:
     return token.number
 
 
@@ -688,7 +722,7 @@ def run_tokens(
     max_visits: int = MAX_VISITS,
     pool: Callable[[OwnerPlan], Pool] = Staff.of,
     observe: Callable[[NDArray[np.float64]], None] | None = None,
-    queue: Callable[[OwnerPlan], Queue] = _fifo,
+    queue: Callable[[OwnerPlan], Queue] = fifo,
 ) -> RunStats:
     """Simulate run ``run`` of ``plan`` on tokens: ``cases`` arrivals, the first ``warmup``
     not counted. The parameters and the result are those of
@@ -696,7 +730,7 @@ def run_tokens(
     line (:mod:`procflow.sim.queues`: the seam for other queue disciplines)."""
     if cases < 1 or not 0 <= warmup < cases:
         raise ValueError("need cases >= 1 and 0 <= warmup < cases")
-    engine = _Engine(
+    engine = TokenEngine(
         plan, run, seed, cases, warmup, log, progress, max_visits, pool, observe, queue
     )
     return engine.run()
