@@ -151,7 +151,7 @@ def test_the_progress_bar_only_on_a_terminal_for_text_and_not_quiet(
     tty: bool,
     shown: bool,
 ) -> None:
-    import procflow.cli.levers as command
+    import procflow.cli.progress as command
 
     made: list[bool] = []
     real = command.progress_bar

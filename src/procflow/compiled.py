@@ -44,7 +44,7 @@ from __future__ import annotations
 import enum
 import weakref
 from collections.abc import Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -139,14 +139,32 @@ def _rule_shares(
     so that every part of procflow that reads ``p`` -- the analytic model,
     the probability checks -- sees how many cases really take each edge.
     """
-    whens = [t.when for t in on.values()]
+    whens = tuple(t.when for t in on.values())
     names: set[str] = set()
     for when in whens:
         if when is not None:
             names |= _names(when)
-    shares = first_true_shares(whens, Points.of(attributes, names))
+    used = tuple((name, attributes[name]) for name in attributes if name in names)
+    try:
+        shares = _shares(whens, used)
+    except TypeError:  # a declaration that cannot be hashed: computed without the memo
+        shares = _shares.__wrapped__(whens, used)
     for i, share in enumerate(shares):
         edges[start + i] = edges[start + i]._replace(p=share)
+
+
+@lru_cache(maxsize=256)
+def _shares(
+    whens: tuple[str | None, ...], used: tuple[tuple[str, Attribute], ...]
+) -> tuple[float, ...]:
+    """:func:`first_true_shares` of ``whens`` over the attributes they read, remembered.
+
+    A pure function of the conditions and of those attributes' declarations (a
+    sampled joint distribution has a fixed seed), which the variants ``levers`` and
+    ``optimize`` compile by the dozen leave unchanged: each would otherwise
+    sample and route 100,000 points per step with rules again.
+    """
+    return first_true_shares(whens, Points.of(dict(used), {name for name, _ in used}))
 
 
 def _names(when: str) -> frozenset[str]:

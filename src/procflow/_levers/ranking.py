@@ -247,6 +247,7 @@ def levers(
         scheduler=scheduler,
         progress=progress,
         start=start_of(process, start),
+        estimates=False,  # the ranking reads the goal's KPI only, never the bias notes
     )
     return _rank(process, spec, comparison, candidates, chosen, screened, top)
 

@@ -47,7 +47,8 @@ from procflow.analysis.workweek import arrivals_on_duty, on_duty_share, shift_na
 from procflow.errors import ConfigError, SimulationError
 from procflow.loader import load
 from procflow.model import Process, Target
-from procflow.sim import SimulationResult, simulate
+from procflow.sim import SimulationResult
+from procflow.sim.comparison import simulate_scenarios
 from procflow.sim.results import MET
 from procflow.sim.simulation import default_warmup
 from procflow.sim.workingtime import start_of
@@ -264,7 +265,9 @@ class _Search:
     def evaluate(self, capacities: Capacities) -> SimulationResult:
         if capacities not in self.cache:
             staffed, told = self.staffed(capacities), self._told(capacities)
-            self.cache[capacities] = simulate(staffed, **self.options, progress=told)
+            (self.cache[capacities],) = simulate_scenarios(
+                [staffed], **self.options, progress=told, estimates=False
+            )  # verdicts only: no run-length estimate (an extra run 1) per staffing
         return self.cache[capacities]
 
     def _told(self, capacities: Capacities) -> Callable[[int, int], None] | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
+from typing import Any
 
 import click
 from rich.console import Group, RenderableType
@@ -80,12 +81,7 @@ def diff_command(
     paths: tuple[str, ...],
     revision: str | None,
     simulate: bool,
-    cases: int,
-    runs: int,
-    seed: int,
-    jobs: int | None,
-    scheduler: str | None,
-    start: str | None,
+    run: dict[str, Any],
     output_format: str,
     exit_code: bool,
 ) -> int:
@@ -107,17 +103,7 @@ def diff_command(
         raise click.UsageError(f"{usage} (got {len(paths)} paths)")
     with ExitStack() as stack:
         old, new, names = _versions(stack, revision, paths)
-        result = diff(
-            old,
-            new,
-            simulate=simulate,
-            cases=cases,
-            runs=runs,
-            seed=seed,
-            jobs=jobs,
-            scheduler=scheduler,
-            start=start,
-        )
+        result = diff(old, new, simulate=simulate, **run)
     result = result.relabel(names)
     if output_format == "json":
         click.echo(result.to_json(), nl=False)

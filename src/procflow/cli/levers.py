@@ -18,6 +18,8 @@ be simulated, an unknown goal or one no simulation measures.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -27,8 +29,8 @@ from procflow._levers import DEFAULT_CASES, DEFAULT_RUNS, DEFAULT_SEED, LeverRan
 from procflow._levers.ranking import LeverEffect
 from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
 from procflow.cli.params import format_option, process_argument, replication_options
+from procflow.cli.progress import progress
 from procflow.cli.simreport import interval, show, show_delta
-from procflow.cli.simulate import progress_bar
 from procflow.loader import display_name, load
 from procflow.units import format_percent
 
@@ -62,12 +64,7 @@ def levers_command(
     path: str,
     goal_id: str | None,
     top: int | None,
-    cases: int,
-    runs: int,
-    seed: int,
-    jobs: int | None,
-    scheduler: str | None,
-    start: str | None,
+    run: dict[str, Any],
     output_format: str,
 ) -> int:
     """Rank single changes by their effect on a goal: which lever helps most?
@@ -89,22 +86,8 @@ def levers_command(
       procflow levers processes/order-fulfilment.yaml --runs 20 --format json
     """
     process = load(path)
-    bar = progress_bar(output_format, f"levers of {process.id}")
-    try:
-        ranking = levers(
-            process,
-            goal_id,
-            top,
-            cases=cases,
-            runs=runs,
-            seed=seed,
-            jobs=jobs,
-            scheduler=scheduler,
-            progress=bar,
-            start=start,
-        )
-    finally:
-        bar.close()
+    with progress(output_format, f"levers of {process.id}") as bar:
+        ranking = levers(process, goal_id, top, **run, progress=bar)
     if output_format == "json":
         document = ranking.to_dict()
         document["file"] = display_name(path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Mapping
+from typing import Any
 
 import click
 from rich.console import Group, RenderableType
@@ -35,8 +36,8 @@ from procflow._optimize import (
 from procflow.analysis.workweek import HOURS_OF_WEEK
 from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
 from procflow.cli.params import format_option, process_argument, replication_options
+from procflow.cli.progress import ProgressBar, progress
 from procflow.cli.simreport import interval, show
-from procflow.cli.simulate import ProgressBar, progress_bar
 from procflow.fileio import write_atomic
 from procflow.loader import display_name, load
 from procflow.metrics import kpi_key
@@ -91,12 +92,7 @@ def optimize_command(
     owners: list[str] | None,
     max_capacity: int,
     output: str | None,
-    cases: int,
-    runs: int,
-    seed: int,
-    jobs: int | None,
-    scheduler: str | None,
-    start: str | None,
+    run: dict[str, Any],
     output_format: str,
 ) -> int:
     """Find the cheapest capacities at which every goal is met with 95% confidence.
@@ -116,22 +112,14 @@ def optimize_command(
       procflow compare processes/customer-service.yaml --change staff.yaml
     """
     process = load(path)
-    bar = SearchBar(progress_bar(output_format, f"optimizing {process.id}"), process.id)
-    try:
+    with progress(output_format, f"optimizing {process.id}") as bar:
         found = optimize(
             process,
             owners=owners,
             max_capacity=max_capacity,
-            cases=cases,
-            runs=runs,
-            seed=seed,
-            jobs=jobs,
-            scheduler=scheduler,
-            progress=bar,
-            start=start,
+            **run,
+            progress=SearchBar(bar, process.id),
         )
-    finally:
-        bar.close()
     if output is not None:
         write_atomic(output, change_yaml(found))
     if output_format == "json":
@@ -167,9 +155,6 @@ class SearchBar:
                 label += f" ({units})"  # else the bar itself would be squeezed out
             self.bar.relabel(label)
         self.bar(done, total)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def change_yaml(found: Optimization) -> str:

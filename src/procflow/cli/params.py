@@ -8,11 +8,12 @@ with the same column, delimiter, time-format and sorting options.
 
 from __future__ import annotations
 
+import functools
 import glob
 import math
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -182,6 +183,25 @@ def start_option(help: str = START_HELP) -> Callable[[F], F]:
     return click.option("--start", "start", default=None, metavar="ISO-8601", help=help)
 
 
+RUN_OPTIONS = ("cases", "runs", "seed", "jobs", "scheduler", "start")
+"""The options :func:`replication_options` declares, as the API's keyword arguments."""
+
+
+def run_argument(function: F) -> F:
+    """Hand a command the values of :data:`RUN_OPTIONS` as one dict ``run``.
+
+    Applied below the options (first), so click sees the wrapper: its
+    parameters are declared on it and it is what the command calls.
+    """
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        kwargs["run"] = {name: kwargs.pop(name) for name in RUN_OPTIONS}
+        return function(*args, **kwargs)
+
+    return cast(F, command)
+
+
 def replication_options(
     *,
     cases: int,
@@ -195,10 +215,13 @@ def replication_options(
     min_runs: int = 1,
 ) -> Callable[[F], F]:
     """``--cases``, ``--runs``, ``--seed``, ``--jobs``, ``--scheduler``, ``--start``: a command
-    that simulates.
+    that simulates, given them as one keyword argument ``run``.
 
     One declaration for the commands built on simulation (diff, levers,
-    optimize, report); each keeps its own defaults and words.
+    optimize, report); each keeps its own defaults and words. The six values
+    reach the command as ``run`` (:func:`run_argument`), a dict whose keys are
+    the keyword arguments of ``procflow.levers``, ``optimize``, ``diff`` and
+    ``report`` alike, so a command passes them on as ``**run``.
     """
     return stack(
         click.option(
@@ -230,4 +253,5 @@ def replication_options(
         ),
         scheduler_option(scheduler_help),
         start_option(),
+        run_argument,  # applied first: the options above are declared on its wrapper
     )

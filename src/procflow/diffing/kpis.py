@@ -126,7 +126,9 @@ def simulated_effects(
     from procflow.sim import compare
 
     try:
-        comparison = compare(old, new, names=["new"], cases=cases, runs=runs, seed=seed, **options)
+        comparison = compare(
+            old, new, names=["new"], cases=cases, runs=runs, seed=seed, estimates=False, **options
+        )  # the rows are paired differences: the run-length notes are not shown
     except ConfigError:
         raise  # the options (an unreachable scheduler), not a version: exit 2
     except ProcflowError as exc:

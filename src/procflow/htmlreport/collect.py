@@ -121,22 +121,20 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
         "start": start_of(process, settings.start),
     }
     run_one = OpenCases(settings.cases)  # run 1's events: the WIP-over-time plot
-    try:
-        data.simulation = simulate(process, **options, log=run_one)
-        data.wip = wip_series(run_one, data.simulation.warmup)
-    except ConfigError:
-        raise  # the options (an unreachable --scheduler), not this process: exit 2
-    except ProcflowError as error:
-        data.simulation_error = _message(error)
-    if settings.changes and data.simulation is not None:
-        names = [change_name for change_name, _ in settings.changes]
-        changes = [change for _, change in settings.changes]
+    if settings.changes:
+        _compare(data, settings, options, run_one)
+    if data.comparison is None:
+        if settings.changes:  # a failed comparison may have begun run 1
+            run_one = OpenCases(settings.cases)
         try:
-            data.comparison = compare(process, *changes, names=names, **options)
+            data.simulation = simulate(process, **options, log=run_one)
         except ConfigError:
-            raise
+            raise  # the options (an unreachable --scheduler), not this process: exit 2
         except ProcflowError as error:
-            data.comparison_error = _message(error)
+            data.simulation_error = _message(error)
+            data.comparison_error = None  # the baseline itself cannot run: nothing compared
+    if data.simulation is not None:
+        data.wip = wip_series(run_one, data.simulation.warmup)
     if settings.optimize and data.simulation is not None:
         try:
             data.optimization = optimize(process, **options)
@@ -148,6 +146,30 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
         except (ProcessError, SimulationError) as error:  # this process's; a bad log stops all
             data.fidelity_error = _message(error)
     return data
+
+
+def _compare(
+    data: ProcessData, settings: Settings, options: dict[str, Any], run_one: OpenCases
+) -> None:
+    """The comparison with the changes; its baseline is the process's simulation.
+
+    The baseline of a comparison with an explicit number of cases is exactly
+    what ``simulate`` gives with the same options (the same plan, seed, warm-up
+    and runs; run 1's events go to ``run_one``), so it is simulated once, not
+    again. When the comparison fails (a change that leaves an invalid process,
+    a budget the changes exceed) the error is kept and :func:`collect` simulates
+    the process alone, as before.
+    """
+    names = [change_name for change_name, _ in settings.changes]
+    changes = [change for _, change in settings.changes]
+    try:
+        data.comparison = compare(data.process, *changes, names=names, **options, log=[run_one])
+    except ConfigError:
+        raise  # the options (an unreachable --scheduler), not this process: exit 2
+    except ProcflowError as error:
+        data.comparison_error = _message(error)
+        return
+    data.simulation = data.comparison.baseline
 
 
 def load_changes(

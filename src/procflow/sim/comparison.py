@@ -18,6 +18,7 @@ from typing import Any
 
 from procflow import metrics
 from procflow.model import Change, Process
+from procflow.sim.budget import check_budget
 from procflow.sim.engine import EventSink
 from procflow.sim.results import (
     JSON_VERSION,
@@ -26,12 +27,13 @@ from procflow.sim.results import (
     json_interval,
     json_number,
 )
-from procflow.sim.runlength import Cases
+from procflow.sim.runlength import Cases, WarmupEstimate, check_cases
 from procflow.sim.runner import ProgressCallback
 from procflow.sim.simulation import (
     DEFAULT_CASES,
     DEFAULT_RUNS,
     DEFAULT_SEED,
+    Options,
     aggregate,
     prepare,
     run_length,
@@ -142,6 +144,56 @@ def scenario_names(changes: Sequence[Process | Change], names: Sequence[str] | N
     return chosen
 
 
+def simulate_scenarios(
+    processes: Sequence[Process],
+    *,
+    cases: Cases = DEFAULT_CASES,
+    runs: int = DEFAULT_RUNS,
+    seed: int | None = DEFAULT_SEED,
+    warmup: int | None = None,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    log: Sequence[EventSink | None] | None = None,
+    progress: ProgressCallback | None = None,
+    start: datetime | None = None,
+    estimates: bool = True,
+) -> list[SimulationResult]:
+    """Simulate ``processes`` (a baseline first, then its variants) on common random numbers.
+
+    The scenario machinery that :func:`compare`, ``levers``, ``optimize``
+    and ``diff --simulate`` share: one clock (``start``, default the
+    baseline's next Monday), one set of options (the warm-up of ``cases="auto"``
+    is the largest over the scenarios; an explicit number's default warm-up is the
+    baseline's), one budget check over all of them, and every run of every
+    scenario in one batch of replications.
+
+    With an explicit number of ``cases``, the run-length estimate of each
+    scenario (a pilot run: a whole extra run 1 of every scenario, and its
+    analysis) decides nothing: it only gives each result its bias notes and
+    ``warmup_estimate``. ``estimates=False`` skips it there, for callers that
+    read neither (levers, optimize and diff read only KPIs and goal verdicts); the
+    KPIs are the same either way. With ``cases="auto"`` the estimates set the
+    warm-up, so they are always made.
+    """
+    origin = start if start is not None else default_start(processes[0])
+    plans = [prepare(process, origin) for process in processes]
+    found: Sequence[WarmupEstimate | None]
+    chosen = check_cases(cases)
+    if estimates or isinstance(chosen, str):
+        options, found = run_length(
+            processes, plans, cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
+        )
+    else:  # run_length's explicit branch, without the estimates nobody reads
+        options = Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
+        check_budget(processes, cases=options.cases, runs=options.runs)
+        found = [None] * len(processes)
+    stats = options.replicate(plans, scheduler=scheduler, log=log, progress=progress)
+    return [
+        aggregate(process, plan, runs_stats, options, estimate)
+        for process, plan, runs_stats, estimate in zip(processes, plans, stats, found, strict=True)
+    ]
+
+
 def compare(
     baseline: Process,
     *changes: Process | Change,
@@ -155,6 +207,7 @@ def compare(
     log: Sequence[EventSink | None] | None = None,
     progress: ProgressCallback | None = None,
     start: datetime | None = None,
+    estimates: bool = True,
 ) -> Comparison:
     """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
 
@@ -171,6 +224,8 @@ def compare(
     :func:`procflow.compare` opens one file per scenario). ``start`` (an aware datetime;
     default: the next Monday 00:00 in the baseline's time zone) is when simulation time 0
     falls for every scenario with calendars: one clock, so the scenarios stay paired.
+    ``estimates=False`` skips what only the results' bias notes and ``warmup_estimate``
+    need (see :func:`simulate_scenarios`): for callers that read neither.
     """
     if not isinstance(baseline, Process):
         raise TypeError(
@@ -186,21 +241,22 @@ def compare(
     processes = [
         baseline.apply(change) if isinstance(change, Change) else change for change in changes
     ]
-    origin = start if start is not None else default_start(baseline)
-    plans = [prepare(baseline, origin), *(prepare(process, origin) for process in processes)]
-    options, estimates = run_length(
-        [baseline, *processes], plans, cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
+    base, *others = simulate_scenarios(
+        [baseline, *processes],
+        cases=cases,
+        runs=runs,
+        seed=seed,
+        warmup=warmup,
+        jobs=jobs,
+        scheduler=scheduler,
+        log=log,
+        progress=progress,
+        start=start,
+        estimates=estimates,
     )
-    stats = options.replicate(plans, scheduler=scheduler, log=log, progress=progress)
-    base = aggregate(baseline, plans[0], stats[0], options, estimates[0])
-    results = {
-        label: aggregate(process, plan, runs_stats, options, estimate)
-        for label, process, plan, runs_stats, estimate in zip(
-            labels, processes, plans[1:], stats[1:], estimates[1:], strict=True
-        )
-    }
+    results = dict(zip(labels, others, strict=True))
     keys = compared_keys(baseline, [base, *results.values()])
-    missing: tuple[None, ...] = (None,) * options.runs
+    missing: tuple[None, ...] = (None,) * base.runs
     differences = {
         label: {
             key: paired(
@@ -214,4 +270,11 @@ def compare(
     return Comparison(base, results, tuple(keys), differences)
 
 
-__all__ = ["HEADLINE", "Comparison", "compare", "compared_keys", "scenario_names"]
+__all__ = [
+    "HEADLINE",
+    "Comparison",
+    "compare",
+    "compared_keys",
+    "scenario_names",
+    "simulate_scenarios",
+]

@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -56,6 +56,9 @@ from procflow.model import Process
 from procflow.sim.attributed import replication
 from procflow.sim.budget import check_budget
 from procflow.sim.plan import Plan
+
+if TYPE_CHECKING:
+    from procflow.analysis import Analysis
 
 AUTO: Literal["auto"] = "auto"
 Cases = int | Literal["auto"]
@@ -136,7 +139,11 @@ def minimum_warmup(process: Process) -> int | None:
     """
     from procflow.analysis import analyze_or_none
 
-    analysis = analyze_or_none(process)
+    return _floor(analyze_or_none(process))
+
+
+def _floor(analysis: Analysis | None) -> int | None:
+    """:func:`minimum_warmup` from an analysis already made (None: none could be)."""
     expected = analysis.cycle_time.expected if analysis is not None else None
     if analysis is None or expected is None or not math.isfinite(expected):
         return None
@@ -169,13 +176,6 @@ class WarmupEstimate:
         return self.floor is not None or self.mser is not None
 
 
-def _overloaded(process: Process) -> bool:
-    from procflow.analysis import analyze_or_none
-
-    analysis = analyze_or_none(process)
-    return analysis is not None and not analysis.stable
-
-
 def estimate_warmup(process: Process, plan: Plan, seed: int, cases: Cases) -> WarmupEstimate:
     """The warm-up ``process`` needs, from run 1 of ``cases`` arrivals (or ``auto``).
 
@@ -185,8 +185,11 @@ def estimate_warmup(process: Process, plan: Plan, seed: int, cases: Cases) -> Wa
     ``auto`` at most :data:`PILOTS` times. An overloaded process has no
     steady state, so no pilot is run for it (its notes already say so).
     """
-    floor = minimum_warmup(process)
-    if _overloaded(process):
+    from procflow.analysis import analyze_or_none
+
+    analysis = analyze_or_none(process)  # one analysis for the floor and the overload test
+    floor = _floor(analysis)
+    if analysis is not None and not analysis.stable:
         return WarmupEstimate(floor, None, 0)
     first = (floor or 0) + COUNTED
     limit = first * 2 ** (PILOTS - 1) if isinstance(cases, str) else cases
