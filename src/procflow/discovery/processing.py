@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from procflow.discovery.hours import HOURS_A_WEEK, slot_counts, week_mask
+from procflow.discovery.hours import HOURS_A_WEEK, possible_mask, slot_counts, week_mask
 from procflow.discovery.roles import Role, discover_roles
 from procflow.discovery.table import EventTable, read_table
 from procflow.discovery.timing import estimate_timing
@@ -55,3 +55,15 @@ def role_masks(table: EventTable, roles: list[Role]) -> tuple[np.ndarray, np.nda
         moments = np.concatenate([table.end[rows], table.start[rows]])
         masks[i] = week_mask(slot_counts(moments))
     return masks, role_of
+
+
+def possible_masks(table: EventTable, roles: list[Role], regular: np.ndarray) -> np.ndarray:
+    """Each role's regular hours plus the rare hours it also worked (:func:`possible_mask`)."""
+    masks = regular.copy()
+    for i, role in enumerate(roles):
+        rows = np.isin(table.activity, role.activities)
+        if rows.sum() < MIN_CALENDAR_EVENTS:
+            continue
+        moments = np.concatenate([table.end[rows], table.start[rows]])
+        masks[i] |= possible_mask(slot_counts(moments))
+    return masks

@@ -23,7 +23,9 @@ Per event, with ``enabled`` the previous completion in its case:
   where they overlap or touch) that ``enabled`` falls in, the first moment
   it was idle (Chapela-Campa and Dumas). The rest of the
   wait is **extraneous**: a customer who answers late, a ticket that
-  closes itself after a fixed time. Where the model has no calendars, extraneous also
+  closes itself after a fixed time. Where the model has calendars it is
+  counted in the role's working time (the calendar itself makes a wait
+  that spans a night or a weekend). Where it has none, extraneous also
   takes the off-duty time inside the estimated processing interval, which
   a 24-hour simulation would otherwise lose.
 """
@@ -97,7 +99,13 @@ def estimate_timing(
     contention = np.minimum(busy_to - enabled, waiting).clip(min=0.0)
     contention = np.where(np.isnan(contention), 0.0, contention)
     extraneous = waiting - contention
-    if not calendars:
+    if calendars:
+        # in the role's working time: a wait that ends overnight ends, for the model, when the
+        # role's hours open again, which its calendar does by itself (the delay step must not)
+        free = np.where(np.isnan(enabled), np.nan, enabled + contention)
+        working = _working(masks, mask_index, free, start)
+        extraneous = np.where(np.isnan(extraneous), np.nan, working)
+    else:
         extraneous = extraneous + np.nan_to_num(elapsed - processing, nan=0.0).clip(min=0.0)
     arrival = np.where(np.isnan(start), table.end, start)[first]
     return Timing(processing, waiting, contention, extraneous, arrival, basis)
