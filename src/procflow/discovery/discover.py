@@ -146,7 +146,8 @@ def infer(
     order, edges, end_of = _layout(flow, blocks)
     roles = discover_roles(table, order)
     masks, role_of = role_masks(table, roles)
-    timing = estimate_timing(table, masks, role_of, calendars=calendars)
+    kept = np.isin(table.activity, np.asarray(order, dtype=table.activity.dtype))
+    timing = estimate_timing(table, masks, role_of, calendars=calendars, kept=kept)
     taken: set[str] = {END_STEP, "begin", "waiting"}
     gateways = {code: (f"fork-{i + 1}", f"join-{i + 1}") for i, code in enumerate(blocks)}
     taken |= {g for pair in gateways.values() for g in pair}

@@ -60,14 +60,22 @@ class Timing:
 
 
 def estimate_timing(
-    table: EventTable, masks: np.ndarray, role_of: np.ndarray, *, calendars: bool
+    table: EventTable,
+    masks: np.ndarray,
+    role_of: np.ndarray,
+    *,
+    calendars: bool,
+    kept: np.ndarray | None = None,
 ) -> Timing:
-    """Estimates for every event; ``masks[role_of[activity]]`` is its role's week mask."""
-    first = table.case_first()
-    enabled = np.empty(len(table))
-    enabled[0] = np.nan
-    enabled[1:] = table.end[:-1]
-    enabled[first] = np.nan
+    """Estimates for every event; ``masks[role_of[activity]]`` is its role's week mask.
+
+    ``kept``: the events of the activities the model keeps (all by default).
+    A kept event is enabled by the previous *kept* event of its case, so the
+    time a case spent in activities left out of the model (a rare detour)
+    is waiting before the next step that is in it, not lost.
+    """
+    arrived = table.case_first()
+    first, enabled = _enabled(table, np.ones(len(table), dtype=bool) if kept is None else kept)
     mask_index = role_of[table.activity]
     previous = _previous_completion(table)
     available = np.fmax(enabled, previous)
@@ -107,8 +115,19 @@ def estimate_timing(
         extraneous = np.where(np.isnan(extraneous), np.nan, working)
     else:
         extraneous = extraneous + np.nan_to_num(elapsed - processing, nan=0.0).clip(min=0.0)
-    arrival = np.where(np.isnan(start), table.end, start)[first]
+    arrival = np.where(np.isnan(start), table.end, start)[arrived]
     return Timing(processing, waiting, contention, extraneous, arrival, basis)
+
+
+def _enabled(table: EventTable, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per event: whether it is its case's first kept event, and the previous kept completion."""
+    rows = np.flatnonzero(kept)
+    first = np.ones(len(table), dtype=bool)
+    enabled = np.full(len(table), np.nan)
+    same = table.case[rows][1:] == table.case[rows][:-1]
+    first[rows[1:][same]] = False
+    enabled[rows[1:][same]] = table.end[rows[:-1][same]]
+    return first, enabled
 
 
 def _previous_completion(table: EventTable) -> np.ndarray:
