@@ -147,7 +147,10 @@ def infer(
     roles = discover_roles(table, order)
     masks, role_of = role_masks(table, roles)
     kept = np.isin(table.activity, np.asarray(order, dtype=table.activity.dtype))
-    timing = estimate_timing(table, masks, role_of, calendars=calendars, kept=kept)
+    possible = possible_masks(table, roles, masks) if calendars else masks
+    timing = estimate_timing(
+        table, possible, role_of, calendars=calendars, kept=kept, wait_masks=masks
+    )
     taken: set[str] = {END_STEP, "begin", "waiting"}
     gateways = {code: (f"fork-{i + 1}", f"join-{i + 1}") for i, code in enumerate(blocks)}
     taken |= {g for pair in gateways.values() for g in pair}
@@ -157,7 +160,6 @@ def infer(
         a: gateways[code][1] for code, b in blocks.items() for f in b.flows for a in f.activities
     }
     role_ids = [f"role-{i + 1}" for i in range(len(roles))]
-    possible = possible_masks(table, roles, masks) if calendars else masks
     owners = {a: role_ids[int(role_of[a])] if role_of[a] < len(roles) else WAITING for a in order}
     regimes = delay_regimes(table.case, table.activity, timing.extraneous)
     made = _steps(table, timing, ids, owners, order, edges, end_of, regimes)

@@ -57,13 +57,25 @@ def role_masks(table: EventTable, roles: list[Role]) -> tuple[np.ndarray, np.nda
     return masks, role_of
 
 
+RARE_SHARE = 0.05
+"""The most of a role's events outside its regular hours for them to count as exceptions."""
+
+
 def possible_masks(table: EventTable, roles: list[Role], regular: np.ndarray) -> np.ndarray:
-    """Each role's regular hours plus the rare hours it also worked (:func:`possible_mask`)."""
+    """Each role's regular hours plus the rare hours it also worked (:func:`possible_mask`).
+
+    Only for a role that keeps to its regular hours, with exceptions: at
+    most :data:`RARE_SHARE` of its events outside them (someone came in on
+    a Saturday). A role with much more work outside them is not described
+    by them, and opening every hour it ever worked would let a simulation
+    drain its queue at night.
+    """
     masks = regular.copy()
     for i, role in enumerate(roles):
         rows = np.isin(table.activity, role.activities)
         if rows.sum() < MIN_CALENDAR_EVENTS:
             continue
-        moments = np.concatenate([table.end[rows], table.start[rows]])
-        masks[i] |= possible_mask(slot_counts(moments))
+        counts = slot_counts(np.concatenate([table.end[rows], table.start[rows]]))
+        if counts[~regular[i]].sum() <= RARE_SHARE * counts.sum():
+            masks[i] |= possible_mask(counts)
     return masks

@@ -15,7 +15,8 @@ with the observed shares) and every delay step's duration is fitted per
 class (``by: pace``) from that class's waits alone, so the correlation
 within a case is kept and nothing is lost: a prompt case's small waits
 are still in its class's distribution. A split is only written when both
-classes hold at least :data:`MIN_CLASS_SHARE` of the cases.
+classes hold at least :data:`MIN_CLASS_SHARE` of the cases and
+:data:`MIN_CLASS_CASES` cases.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ DELAYED = "delayed"
 PROMPT_WAIT = 300.0
 """A case with no extraneous wait this long (seconds) is prompt (the delay-step threshold)."""
 MIN_CLASS_SHARE = 0.05
-"""Both classes need at least this share of the cases to be told apart."""
+"""Both classes need at least this share of the cases to be told apart ..."""
+MIN_CLASS_CASES = 30
+"""... and this many cases (a split of a handful of cases would fit noise)."""
 
 
 ROUNDS = 200
@@ -80,7 +83,7 @@ def delay_regimes(case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray
     waiting_case = np.bincount(case, weights=waited, minlength=cases) > 0
     calm = present & ~waiting_case
     total = int(present.sum())
-    if not MIN_CLASS_SHARE <= calm.sum() / total <= 1.0 - MIN_CLASS_SHARE:
+    if not _separable(int(calm.sum()), total):
         return None
     acts = int(activity.max()) + 1
     known = np.isfinite(extraneous)
@@ -100,9 +103,15 @@ def delay_regimes(case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray
             share = new
             break
         share = new
-    if not MIN_CLASS_SHARE <= share <= 1.0 - MIN_CLASS_SHARE:
+    if not _separable(round(share * total), total):
         return None
     return Regimes(prompt, share, total)
+
+
+def _separable(prompt: int, total: int) -> bool:
+    """Whether both classes are big enough (:data:`MIN_CLASS_SHARE`, :data:`MIN_CLASS_CASES`)."""
+    smaller = min(prompt, total - prompt)
+    return smaller >= MIN_CLASS_CASES and smaller >= MIN_CLASS_SHARE * total
 
 
 def weighted_sample(values: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -66,8 +66,13 @@ def estimate_timing(
     *,
     calendars: bool,
     kept: np.ndarray | None = None,
+    wait_masks: np.ndarray | None = None,
 ) -> Timing:
     """Estimates for every event; ``masks[role_of[activity]]`` is its role's week mask.
+
+    ``wait_masks`` (default ``masks``): the hours in which extraneous waits
+    are counted when ``calendars`` (a role's regular hours, where its
+    calendar also holds rare ones: waits end when work regularly resumes).
 
     ``kept``: the events of the activities the model keeps (all by default).
     A kept event is enabled by the previous *kept* event of its case, so the
@@ -111,7 +116,8 @@ def estimate_timing(
         # in the role's working time: a wait that ends overnight ends, for the model, when the
         # role's hours open again, which its calendar does by itself (the delay step must not)
         free = np.where(np.isnan(enabled), np.nan, enabled + contention)
-        working = _working(masks, mask_index, free, start)
+        waits = masks if wait_masks is None else wait_masks
+        working = _working(waits, mask_index, free, start)
         extraneous = np.where(np.isnan(extraneous), np.nan, working)
     else:
         extraneous = extraneous + np.nan_to_num(elapsed - processing, nan=0.0).clip(min=0.0)
