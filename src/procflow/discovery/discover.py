@@ -147,9 +147,13 @@ def infer(
     roles = discover_roles(table, order)
     masks, role_of = role_masks(table, roles)
     kept = np.isin(table.activity, np.asarray(order, dtype=table.activity.dtype))
-    possible = possible_masks(table, roles, masks) if calendars else masks
+    possible, keeps = possible_masks(table, roles, masks)
+    if not calendars:
+        possible, keeps = masks, np.zeros_like(keeps)
+    # waits in working time only for roles that keep their hours; elsewhere elapsed
+    wait_masks = np.where(keeps[:, None], masks, True)
     timing = estimate_timing(
-        table, possible, role_of, calendars=calendars, kept=kept, wait_masks=masks
+        table, possible, role_of, calendars=calendars, kept=kept, wait_masks=wait_masks
     )
     taken: set[str] = {END_STEP, "begin", "waiting"}
     gateways = {code: (f"fork-{i + 1}", f"join-{i + 1}") for i, code in enumerate(blocks)}
@@ -181,10 +185,10 @@ def infer(
         )
         for i, role in enumerate(roles)
     ]
-    if calendars:
-        for step in steps:
-            if step.delay is not None and step.owner != WAITING:
-                step.delay_owner = f"{WAITING}-{step.owner}"
+    kept_hours = {role_ids[i] for i in range(len(roles)) if keeps[i]}
+    for step in steps:
+        if step.delay is not None and step.owner in kept_hours:
+            step.delay_owner = f"{WAITING}-{step.owner}"
     name = process_id or slug(os.path.basename(table.path).split(".")[0] or "discovered", set())
     on_duty = np.asarray(np.any(possible[: len(roles)], axis=0), dtype=bool)
     rate, profile = _arrivals(timing.arrival, on_duty)

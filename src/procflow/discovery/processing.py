@@ -61,21 +61,27 @@ RARE_SHARE = 0.05
 """The most of a role's events outside its regular hours for them to count as exceptions."""
 
 
-def possible_masks(table: EventTable, roles: list[Role], regular: np.ndarray) -> np.ndarray:
-    """Each role's regular hours plus the rare hours it also worked (:func:`possible_mask`).
+def possible_masks(
+    table: EventTable, roles: list[Role], regular: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each role's regular hours plus the rare hours it also worked, and which roles keep hours.
 
-    Only for a role that keeps to its regular hours, with exceptions: at
-    most :data:`RARE_SHARE` of its events outside them (someone came in on
-    a Saturday). A role with much more work outside them is not described
-    by them, and opening every hour it ever worked would let a simulation
-    drain its queue at night.
+    A role *keeps* its regular hours when at most :data:`RARE_SHARE` of its
+    events fall outside them: the rest are exceptions (someone came in on a
+    Saturday), and those hours are added (:func:`possible_mask`). A role with
+    much more work outside them is not described by them (an activity no
+    calendar holds, like a timer, shares its resources): its mask stays as
+    it is, and opening every hour it ever worked would let a simulation
+    drain its queue at night. Its waits are then elapsed time, not working time.
     """
     masks = regular.copy()
+    keeps = np.zeros(len(regular), dtype=bool)
     for i, role in enumerate(roles):
         rows = np.isin(table.activity, role.activities)
-        if rows.sum() < MIN_CALENDAR_EVENTS:
+        if rows.sum() < MIN_CALENDAR_EVENTS or regular[i].all():
             continue
         counts = slot_counts(np.concatenate([table.end[rows], table.start[rows]]))
         if counts[~regular[i]].sum() <= RARE_SHARE * counts.sum():
             masks[i] |= possible_mask(counts)
-    return masks
+            keeps[i] = True
+    return masks, keeps

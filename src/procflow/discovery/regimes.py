@@ -21,6 +21,7 @@ classes hold at least :data:`MIN_CLASS_SHARE` of the cases and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,11 +35,14 @@ PROMPT_WAIT = 300.0
 """A case with no extraneous wait this long (seconds) is prompt (the delay-step threshold)."""
 MIN_CLASS_SHARE = 0.05
 """Both classes need at least this share of the cases to be told apart ..."""
+EVIDENCE = 2.0
+"""The log-likelihood the split must gain over independent waits, per log of the cases
+(BIC asks 0.5 for the one more parameter; this is stricter)."""
 MIN_CLASS_CASES = 30
 """... and this many cases (a split of a handful of cases would fit noise)."""
 
 
-ROUNDS = 200
+ROUNDS = 500
 """EM iterations at most (each is a few numpy passes over the events)."""
 
 
@@ -85,27 +89,64 @@ def delay_regimes(case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray
     total = int(present.sum())
     if not _separable(int(calm.sum()), total):
         return None
-    acts = int(activity.max()) + 1
-    known = np.isfinite(extraneous)
-    share = float(calm.sum() / total)
-    prompt = calm.astype(float)
-    for _ in range(ROUNDS):
-        other = np.where(present, 1.0 - prompt, 0.0)[case] * known
-        seen = np.bincount(activity, weights=other, minlength=acts)
-        still = np.bincount(activity, weights=other * ~waited, minlength=acts)
-        z = np.where(seen > 0, still / np.maximum(seen, 1e-300), 1.0)
-        z = np.clip(z, 1e-12, 1.0)
-        lucky = np.exp(np.bincount(case, weights=np.log(z[activity]) * known, minlength=cases))
-        posterior = np.where(calm, share / np.maximum(share + (1.0 - share) * lucky, 1e-300), 0.0)
-        new = float(posterior[present].mean())
-        prompt = posterior
-        if abs(new - share) < 1e-9:
-            share = new
-            break
-        share = new
-    if not _separable(round(share * total), total):
+    model = _Model(case, activity, waited & np.isfinite(extraneous), np.isfinite(extraneous))
+    share, prompt = model.fit(calm, present)
+    gain = model.loglik(share, prompt, calm, present) - model.loglik(0.0, None, calm, present)
+    if gain < EVIDENCE * math.log(total) or not _separable(round(share * total), total):
         return None
     return Regimes(prompt, share, total)
+
+
+class _Model:
+    """The zero-inflated latent-class model of :func:`delay_regimes`, fitted by EM."""
+
+    def __init__(
+        self, case: np.ndarray, activity: np.ndarray, waited: np.ndarray, known: np.ndarray
+    ) -> None:
+        self.case, self.activity, self.waited, self.known = case, activity, waited, known
+        self.cases = int(case.max()) + 1
+        self.acts = int(activity.max()) + 1
+
+    def z(self, prompt: np.ndarray | None, present: np.ndarray) -> np.ndarray:
+        """Per activity: the chance that a delayed case's visit passes without a wait."""
+        weight = np.ones(self.cases) if prompt is None else np.where(present, 1.0 - prompt, 0.0)
+        other = weight[self.case] * self.known
+        seen = np.bincount(self.activity, weights=other, minlength=self.acts)
+        still = np.bincount(self.activity, weights=other * ~self.waited, minlength=self.acts)
+        z: np.ndarray = np.clip(np.where(seen > 0, still / np.maximum(seen, 1e-300), 1.0), 1e-12, 1)
+        return z
+
+    def per_case(self, values: np.ndarray) -> np.ndarray:
+        """Sum of per-event ``values`` over each case's known visits."""
+        return np.bincount(self.case, weights=values * self.known, minlength=self.cases)
+
+    def fit(self, calm: np.ndarray, present: np.ndarray) -> tuple[float, np.ndarray]:
+        """EM from the independent model (every case delayed, half the calm ones prompt)."""
+        share = float(calm[present].mean()) / 2.0
+        prompt = np.where(calm, 0.5, 0.0)
+        for _ in range(ROUNDS):
+            z = self.z(prompt, present)
+            lucky = np.exp(self.per_case(np.log(z[self.activity])))
+            prompt = np.where(calm, share / np.maximum(share + (1.0 - share) * lucky, 1e-300), 0.0)
+            new = float(prompt[present].mean())
+            done = abs(new - share) < 1e-9
+            share = new
+            if done:
+                break
+        return share, prompt
+
+    def loglik(
+        self, share: float, prompt: np.ndarray | None, calm: np.ndarray, present: np.ndarray
+    ) -> float:
+        """Log-likelihood of the waits (``share`` 0: every case delayed, independent waits)."""
+        z = self.z(prompt, present)
+        visit = z[self.activity]
+        log_z = np.where(self.waited, np.log1p(-np.minimum(visit, 1 - 1e-12)), np.log(visit))
+        delayed = self.per_case(log_z)
+        mixed = np.where(
+            calm, np.log(share + (1.0 - share) * np.exp(delayed)), np.log1p(-share) + delayed
+        )
+        return float(mixed[present].sum())
 
 
 def _separable(prompt: int, total: int) -> bool:
