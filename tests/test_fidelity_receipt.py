@@ -30,17 +30,21 @@ def report() -> procflow.Fidelity:
 
 def test_mean_and_median_cycle_time(report: procflow.Fidelity) -> None:
     real, simulated = report.real, report.simulated
-    assert real.cycle_mean is not None and simulated.cycle_mean is not None
-    assert real.cycle_median is not None and simulated.cycle_median is not None
+    assert real.cycle_mean is not None
+    assert simulated.cycle_mean is not None
+    assert real.cycle_median is not None
+    assert simulated.cycle_median is not None
     assert simulated.cycle_mean == pytest.approx(real.cycle_mean, rel=0.10)
     assert simulated.cycle_median == pytest.approx(real.cycle_median, rel=0.25)
 
 
 def test_weekends_and_hours_of_the_day(report: procflow.Fidelity) -> None:
-    assert report.real.weekend_share is not None and report.simulated.weekend_share is not None
+    assert report.real.weekend_share is not None
+    assert report.simulated.weekend_share is not None
     assert abs(report.simulated.weekend_share - report.real.weekend_share) <= 0.02
     circadian = report["circadian"]
-    assert circadian.value is not None and circadian.noise_floor is not None
+    assert circadian.value is not None
+    assert circadian.noise_floor is not None
     assert circadian.value <= circadian.noise_floor + 0.5
 
 
