@@ -76,11 +76,16 @@ def possible_masks(
     """
     masks = regular.copy()
     keeps = np.zeros(len(regular), dtype=bool)
+    everyone = slot_counts(np.concatenate([table.end, table.start]))
     for i, role in enumerate(roles):
         rows = np.isin(table.activity, role.activities)
-        if rows.sum() < MIN_CALENDAR_EVENTS or regular[i].all():
+        if regular[i].all():
             continue
-        counts = slot_counts(np.concatenate([table.end[rows], table.start[rows]]))
+        counts = (  # a small role works the whole log's hours (role_masks), rare ones too
+            everyone
+            if rows.sum() < MIN_CALENDAR_EVENTS
+            else slot_counts(np.concatenate([table.end[rows], table.start[rows]]))
+        )
         if counts[~regular[i]].sum() <= RARE_SHARE * counts.sum():
             masks[i] |= possible_mask(counts)
             keeps[i] = True
