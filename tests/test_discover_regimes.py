@@ -87,6 +87,7 @@ def test_the_mixture_weight_of_prompt_cases_is_recovered(tmp_path: Path) -> None
     assert share is not None
     assert share == pytest.approx(TRUE_SHARE, abs=0.05)  # calm cases are 0.55
     assert "pace" in found.process.attributes
+    assert found.to_dict()["regime"]["prompt_share"] == share
     for step in ("wait-check", "wait-send"):
         duration = found.process.steps[step].duration
         assert duration is not None
@@ -99,6 +100,7 @@ def test_independent_waits_are_not_written_as_a_regime(tmp_path: Path) -> None:
     found = discovered(tmp_path, regime=False)
     assert found.found.prompt_share is None
     assert "pace" not in found.process.attributes
+    assert found.to_dict()["regime"] is None
 
 
 def test_calm_cases_that_are_all_lucky_give_no_regime() -> None:

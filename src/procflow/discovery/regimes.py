@@ -8,15 +8,19 @@ zero plus a long tail, and a simulated case draws each of them on its
 own: almost every case then hits one long wait somewhere, and the median
 case takes hours where the real one takes minutes.
 
-So the cases are split by their own waits: a case is *prompt* when none
-of its extraneous waits reaches :data:`PROMPT_WAIT`, else *delayed*. The
-split becomes a categorical case attribute (``pace``, drawn once per case
-with the observed shares) and every delay step's duration is fitted per
-class (``by: pace``) from that class's waits alone, so the correlation
-within a case is kept and nothing is lost: a prompt case's small waits
-are still in its class's distribution. A split is only written when both
-classes hold at least :data:`MIN_CLASS_SHARE` of the cases and
-:data:`MIN_CLASS_CASES` cases.
+So the cases are a two-class mixture. A *prompt* case never waits
+:data:`PROMPT_WAIT` or more; a *delayed* case waits at each visit of
+activity ``a`` with its own probability, independently, so it may also
+happen not to wait at all. The prompt share is fitted by EM (maximum
+likelihood), not read off as the share of calm cases, and the split is
+only kept when it explains the waits better than independent waits by
+:data:`EVIDENCE` x ln(cases) of log-likelihood and both classes hold at
+least :data:`MIN_CLASS_SHARE` of the cases and :data:`MIN_CLASS_CASES`
+cases. It becomes a categorical case attribute (``pace``, drawn once per
+case) and every delay step's duration and every choice's shares are
+fitted per class (``by: pace``), each case weighted by its probability of
+being in the class: the correlation within a case is kept, and a prompt
+case's small waits stay in its class's distribution (docs/discover.md).
 """
 
 from __future__ import annotations
@@ -32,17 +36,15 @@ ATTRIBUTE = "pace"
 PROMPT = "prompt"
 DELAYED = "delayed"
 PROMPT_WAIT = 300.0
-"""A case with no extraneous wait this long (seconds) is prompt (the delay-step threshold)."""
+"""A wait this long (seconds) counts as one (the delay-step threshold); a prompt case has none."""
 MIN_CLASS_SHARE = 0.05
 """Both classes need at least this share of the cases to be told apart ..."""
+MIN_CLASS_CASES = 30
+"""... and this many cases (a split of a handful of cases would fit noise)."""
 EVIDENCE = 2.0
 """The log-likelihood the split must gain over independent waits, per log of the cases
 (BIC asks 0.5 for the one more parameter; this is stricter)."""
-MIN_CLASS_CASES = 30
-"""... and this many cases (a split of a handful of cases would fit noise)."""
-
-
-ROUNDS = 500
+ROUNDS = 200
 """EM iterations at most (each is a few numpy passes over the events)."""
 
 
@@ -121,7 +123,7 @@ class _Model:
         return np.bincount(self.case, weights=values * self.known, minlength=self.cases)
 
     def fit(self, calm: np.ndarray, present: np.ndarray) -> tuple[float, np.ndarray]:
-        """EM from the independent model (every case delayed, half the calm ones prompt)."""
+        """EM, starting halfway: each calm case prompt with probability 0.5."""
         share = float(calm[present].mean()) / 2.0
         prompt = np.where(calm, 0.5, 0.0)
         for _ in range(ROUNDS):
@@ -129,7 +131,7 @@ class _Model:
             lucky = np.exp(self.per_case(np.log(z[self.activity])))
             prompt = np.where(calm, share / np.maximum(share + (1.0 - share) * lucky, 1e-300), 0.0)
             new = float(prompt[present].mean())
-            done = abs(new - share) < 1e-9
+            done = abs(new - share) < 1e-7
             share = new
             if done:
                 break

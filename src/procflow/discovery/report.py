@@ -14,6 +14,7 @@ from typing import Any
 from procflow.discovery.fit import GOOD_KS, DurationFit
 from procflow.discovery.hours import describe
 from procflow.discovery.model import Found, RoleFound
+from procflow.discovery.regimes import ATTRIBUTE
 from procflow.eventlog.calibrate import distribution_text
 from procflow.eventlog.stats import wilson_interval
 
@@ -118,6 +119,14 @@ def found_dict(found: Found) -> dict[str, Any]:
             for r in found.roles
         ],
         "on_duty_total": found.on_duty_total,
+        "regime": None
+        if found.prompt_share is None
+        else {
+            "attribute": ATTRIBUTE,
+            "prompt_share": found.prompt_share,
+            "prompt_cases": found.prompt_cases,
+            "confidence": confidence(min(found.prompt_cases, found.cases - found.prompt_cases)),
+        },
         "arrivals": {
             "cases": found.arrivals,
             "rate_per_hour": found.arrival_rate * 3600.0,
