@@ -22,10 +22,11 @@ import numpy as np
 from procflow.analysis.analyzer import analyze_or_none
 from procflow.discovery.fit import DurationFit, fit_duration
 from procflow.discovery.flow import END, Edge, Flow, discover_flow
-from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, slot_counts, week_mask
+from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, possible_mask, slot_counts
 from procflow.discovery.model import BlockFound, Found, RoleFound, StepFound, slug
 from procflow.discovery.parallel import Block, Parallel, find_blocks
-from procflow.discovery.processing import role_masks
+from procflow.discovery.processing import possible_masks, role_masks
+from procflow.discovery.regimes import Regimes, class_counts, delay_regimes, weighted_sample
 from procflow.discovery.report import found_dict
 from procflow.discovery.roles import discover_roles
 from procflow.discovery.table import EventTable, read_table
@@ -145,7 +146,15 @@ def infer(
     order, edges, end_of = _layout(flow, blocks)
     roles = discover_roles(table, order)
     masks, role_of = role_masks(table, roles)
-    timing = estimate_timing(table, masks, role_of, calendars=calendars)
+    kept = np.isin(table.activity, np.asarray(order, dtype=table.activity.dtype))
+    possible, keeps = possible_masks(table, roles, masks)
+    if not calendars:
+        possible, keeps = masks, np.zeros_like(keeps)
+    # waits in working time only for roles that keep their hours; elsewhere elapsed
+    wait_masks = np.where(keeps[:, None], masks, True)
+    timing = estimate_timing(
+        table, possible, role_of, calendars=calendars, kept=kept, wait_masks=wait_masks
+    )
     taken: set[str] = {END_STEP, "begin", "waiting"}
     gateways = {code: (f"fork-{i + 1}", f"join-{i + 1}") for i, code in enumerate(blocks)}
     taken |= {g for pair in gateways.values() for g in pair}
@@ -156,7 +165,12 @@ def infer(
     }
     role_ids = [f"role-{i + 1}" for i in range(len(roles))]
     owners = {a: role_ids[int(role_of[a])] if role_of[a] < len(roles) else WAITING for a in order}
-    made = _steps(table, timing, ids, owners, order, edges, end_of)
+    regimes = delay_regimes(table.case, table.activity, timing.extraneous)
+    made = _steps(table, timing, ids, owners, order, edges, end_of, regimes)
+    if not any(s.delay_by is not None for s in made.values()):
+        regimes = None
+    if regimes is not None:
+        _route_by_class(made, edges, class_counts(par.table, regimes))
     steps = _with_gateways(flow, blocks, made, ids, gateways)
     found_roles = [
         RoleFound(
@@ -166,12 +180,17 @@ def infer(
             role.capacity,
             role.peak,
             role.events,
-            masks[i],
+            possible[i],
+            None if np.array_equal(possible[i], masks[i]) else masks[i],
         )
         for i, role in enumerate(roles)
     ]
+    kept_hours = {role_ids[i] for i in range(len(roles)) if keeps[i]}
+    for step in steps:
+        if step.delay is not None and step.owner in kept_hours:
+            step.delay_owner = f"{WAITING}-{step.owner}"
     name = process_id or slug(os.path.basename(table.path).split(".")[0] or "discovered", set())
-    on_duty = np.asarray(np.any(masks[: len(roles)], axis=0), dtype=bool)
+    on_duty = np.asarray(np.any(possible[: len(roles)], axis=0), dtype=bool)
     rate, profile = _arrivals(timing.arrival, on_duty)
     start = max(flow.starts, key=lambda a: flow.starts[a])
     in_blocks = {a for b in blocks.values() for branch in b.branches for a in branch}
@@ -212,6 +231,8 @@ def infer(
             for code, (fork, join) in gateways.items()
         ],
         parallel_notes=par.notes,
+        prompt_share=None if regimes is None else regimes.share,
+        prompt_cases=0 if regimes is None else regimes.prompt_cases,
     )
 
 
@@ -293,6 +314,7 @@ def _steps(
     order: list[int],
     edges: dict[int, list[Edge]],
     end_of: dict[int, str],
+    regimes: Regimes | None = None,
 ) -> dict[int, StepFound]:
     first = table.case_first()
     steps: dict[int, StepFound] = {}
@@ -303,12 +325,14 @@ def _steps(
         duration = fit_duration(processing, seed=a)
         extraneous = timing.extraneous[later]
         delay: DurationFit | None = None
+        delay_by: tuple[DurationFit | None, DurationFit | None] | None = None
         known = extraneous[np.isfinite(extraneous)]
         mean_processing = duration.mean if duration is not None else 0.0
         if known.size >= MIN_DELAY_OBSERVATIONS and float(known.mean()) >= max(
             MIN_DELAY, DELAY_RATIO * mean_processing
         ):
             delay = fit_duration(known, seed=a + 7919)
+            delay_by = None if regimes is None else _delay_by(table.case, timing, later, regimes, a)
         exits = [
             (
                 ("end" if end_of[a] == END_STEP else end_of[a])
@@ -330,6 +354,7 @@ def _steps(
             duration=duration,
             exits=exits,
             delay=delay,
+            delay_by=delay_by,
             wait_mean=float(np.nanmean(waits)) if np.isfinite(waits).any() else 0.0,
             contention_mean=float(np.nanmean(timing.contention[later]))
             if np.isfinite(timing.contention[later]).any()
@@ -338,11 +363,44 @@ def _steps(
     return steps
 
 
+def _route_by_class(
+    made: dict[int, StepFound],
+    edges: dict[int, list[Edge]],
+    counts: dict[tuple[int, int], tuple[float, float]],
+) -> None:
+    """Give each choice its departures per class (prompt, delayed), where the log shows them.
+
+    Prompt and delayed cases take different paths (a case sent back for
+    rework waits for it), so a choice's shares are written per class.
+    """
+    for a, step in made.items():
+        exits = edges.get(a, [])
+        if len(exits) < 2 or any((a, e.target) not in counts for e in exits):
+            continue
+        by = [counts[a, e.target] for e in exits]
+        if all(sum(c[k] for c in by) > 0 for k in (0, 1)):
+            step.exits_by = by
+
+
+def _delay_by(
+    table_case: np.ndarray, timing: Timing, later: np.ndarray, regimes: Regimes, seed: int
+) -> tuple[DurationFit | None, DurationFit | None]:
+    """The delay fitted separately on prompt and on delayed cases (:mod:`.regimes`)."""
+    fits = []
+    for prompt in (True, False):
+        rows = later & np.isfinite(timing.extraneous)
+        values = weighted_sample(timing.extraneous[rows], regimes.weights(table_case, prompt)[rows])
+        fits.append(fit_duration(values, seed=seed + 7919 + int(prompt)))
+    return fits[0], fits[1]
+
+
 def _arrivals(arrival: np.ndarray, on_duty: np.ndarray) -> tuple[float, np.ndarray]:
     """The mean arrival rate (per second) and arrivals per hour for each hour of the week.
 
-    The profile keeps the hours that hold the arrivals and in which some role
-    is on duty (work arriving when nobody works would only wait: PF504), and
+    The profile keeps the hours that hold the arrivals (at least 1% of a busy
+    hour's: :func:`~procflow.discovery.hours.possible_mask`, so the rare
+    Saturday case is kept) and in which some role can work (work arriving
+    when nobody works would only wait: PF504), and
     is scaled so that the weekly volume is that of the log.
     """
     moments = np.sort(arrival[np.isfinite(arrival)])
@@ -354,7 +412,7 @@ def _arrivals(arrival: np.ndarray, on_duty: np.ndarray) -> tuple[float, np.ndarr
     counts = slot_counts(moments).astype(float)
     hours = np.arange(np.floor(moments[0] / 3600.0), np.ceil(moments[-1] / 3600.0)) * 3600.0
     occurrences = np.bincount(hour_of_week(hours), minlength=HOURS_A_WEEK).astype(float)
-    mask = week_mask(slot_counts(moments))
+    mask = possible_mask(slot_counts(moments))
     if (mask & on_duty).any():
         mask &= on_duty
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -11,8 +11,8 @@ at once, or after the weekend). So:
    distributions, against :data:`DRAWS` seeded draws from the fit);
 3. the best by AIC is used when the data have fewer than
    :data:`ZERO_SHARE` zeros and its KS distance is at most :data:`GOOD_KS`;
-4. else an ``empirical`` distribution of :data:`BINS` equal-count bin
-   means: it keeps the point mass at zero and every mode, and the mean
+4. else an ``empirical`` distribution of :data:`BINS` to :data:`MAX_BINS`
+   equal-count bin means: it keeps the point mass at zero and every mode, and the mean
    exactly (each bin's mean, equally likely).
 
 The note says which families were eligible, so "lowest AIC" is never
@@ -36,6 +36,11 @@ ZERO = 0.5
 ZERO_SHARE = 0.05
 GOOD_KS = 0.1
 BINS = 24
+"""The fewest equal-mass slices of an empirical fit ..."""
+MAX_BINS = 96
+"""... and the most: one slice per :data:`PER_BIN` values in between, so a long tail
+(waits of days to months) keeps its shape instead of one slice's mean."""
+PER_BIN = 8
 DRAWS = 4000
 
 
@@ -77,7 +82,7 @@ def fit_duration(values: np.ndarray, seed: int = 0) -> DurationFit | None:
                 else f"{best.family}, the only eligible family; KS {ks:.2f}"
             )
             return DurationFit(best.distribution, best.family, n, mean, zeros, ks, note)
-    empirical = empirical_bins(data)
+    empirical = empirical_bins(data, min(MAX_BINS, max(BINS, n // PER_BIN)))
     ks = ks_distance(data, empirical, rng)
     why = f"{zeros:.0%} zeros" if zeros >= ZERO_SHARE else "no family fits"
     if scored and zeros < ZERO_SHARE:

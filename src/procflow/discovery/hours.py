@@ -23,6 +23,8 @@ WEEK = HOURS_A_WEEK * 3600.0
 SUPPORT = 0.1
 """An hour is on duty with at least this share of a busy hour's events."""
 _MONDAY_OFFSET = 3 * 86400.0  # 1970-01-01 was a Thursday
+SPARSE_SUPPORT = 0.01
+"""An hour is *possible* (someone came in) with at least this share of a busy hour's events."""
 GAP_HOURS = 2
 """Breaks in a day's hours up to this long are closed (sparse logs leave holes)."""
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -52,6 +54,21 @@ def week_mask(counts: np.ndarray, support: float = SUPPORT) -> np.ndarray:
     busy = float(np.quantile(counts[counts > 0], 0.9))
     mask: np.ndarray = counts >= max(support * busy, 1e-9)
     return fill_gaps(mask)
+
+
+def possible_mask(counts: np.ndarray) -> np.ndarray:
+    """The hours with at least :data:`SPARSE_SUPPORT` x the busy hours' events.
+
+    Where :func:`week_mask` keeps the hours a role regularly works, this
+    keeps the rare ones too (a Saturday morning someone came in, an
+    evening): the role *can* work then, which a simulation needs to put
+    the few events of those hours where the log has them.
+    """
+    if counts.sum() == 0:
+        return np.ones(HOURS_A_WEEK, dtype=bool)
+    busy = float(np.quantile(counts[counts > 0], 0.9))
+    mask: np.ndarray = counts >= max(SPARSE_SUPPORT * busy, 1e-9)
+    return mask
 
 
 def fill_gaps(mask: np.ndarray, gap: int = GAP_HOURS) -> np.ndarray:

@@ -26,8 +26,14 @@ class StepFound:
     duration: DurationFit | None
     exits: list[tuple[str, str, int, bool, int | None]]
     """(trigger, target step, count, feedback, max), most frequent first."""
+    exits_by: list[tuple[float, float]] | None = None
+    """Per exit: its departures by prompt and by delayed cases (:mod:`.regimes`)."""
     delay: DurationFit | None = None
     """The extraneous delay in front of the step, when there is one."""
+    delay_owner: str = "waiting"
+    """The external owner of the delay step (one per role with calendars: its regular hours)."""
+    delay_by: tuple[DurationFit | None, DurationFit | None] | None = None
+    """The delay fitted on prompt and on delayed cases (:mod:`.regimes`), when they differ."""
     wait_mean: float = 0.0
     contention_mean: float = 0.0
     parallel: list[str] | None = None
@@ -47,6 +53,9 @@ class RoleFound:
     peak: int
     events: int
     hours: np.ndarray
+    """When it can work: its regular hours and the rare ones it also worked."""
+    regular: np.ndarray | None = None
+    """Its regular hours, when they differ from :attr:`hours` (waits end in them)."""
     raised_from: int | None = None
     """The on-duty estimate, when the pool had to be raised to carry the log's work."""
 
@@ -79,6 +88,9 @@ class Found:
     blocks: list[BlockFound] = field(default_factory=list)
     parallel_notes: list[str] = field(default_factory=list)
     """Why groups of interleaving activities stayed alternatives."""
+    prompt_share: float | None = None
+    """The share of cases without extraneous waits, when delays are fitted per class."""
+    prompt_cases: int = 0
 
 
 @dataclass

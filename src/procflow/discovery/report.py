@@ -13,7 +13,8 @@ from typing import Any
 
 from procflow.discovery.fit import GOOD_KS, DurationFit
 from procflow.discovery.hours import describe
-from procflow.discovery.model import Found
+from procflow.discovery.model import Found, RoleFound
+from procflow.discovery.regimes import ATTRIBUTE
 from procflow.eventlog.calibrate import distribution_text
 from procflow.eventlog.stats import wilson_interval
 
@@ -46,6 +47,14 @@ def fit_dict(fit: DurationFit | None) -> dict[str, Any] | None:
         "note": fit.note,
         "confidence": confidence(fit.n, fit.ks),
     }
+
+
+def _hours(role: RoleFound) -> str:
+    """Its regular hours in words, and how many rare ones its calendar adds."""
+    if role.regular is None:
+        return describe(role.hours)
+    rare = int((role.hours & ~role.regular).sum())
+    return f"{describe(role.regular)} (+{rare} rare {'hour' if rare == 1 else 'hours'})"
 
 
 def found_dict(found: Found) -> dict[str, Any]:
@@ -104,12 +113,20 @@ def found_dict(found: Found) -> dict[str, Any]:
                 "peak": r.peak,
                 "raised_from": r.raised_from,
                 "events": r.events,
-                "hours": describe(r.hours),
+                "hours": _hours(r),
                 "confidence": confidence(r.events),
             }
             for r in found.roles
         ],
         "on_duty_total": found.on_duty_total,
+        "regime": None
+        if found.prompt_share is None
+        else {
+            "attribute": ATTRIBUTE,
+            "prompt_share": found.prompt_share,
+            "prompt_cases": found.prompt_cases,
+            "confidence": confidence(min(found.prompt_cases, found.cases - found.prompt_cases)),
+        },
         "arrivals": {
             "cases": found.arrivals,
             "rate_per_hour": found.arrival_rate * 3600.0,

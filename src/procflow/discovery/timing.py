@@ -23,7 +23,9 @@ Per event, with ``enabled`` the previous completion in its case:
   where they overlap or touch) that ``enabled`` falls in, the first moment
   it was idle (Chapela-Campa and Dumas). The rest of the
   wait is **extraneous**: a customer who answers late, a ticket that
-  closes itself after a fixed time. Where the model has no calendars, extraneous also
+  closes itself after a fixed time. Where the model has calendars it is
+  counted in the role's working time (the calendar itself makes a wait
+  that spans a night or a weekend). Where it has none, extraneous also
   takes the off-duty time inside the estimated processing interval, which
   a 24-hour simulation would otherwise lose.
 """
@@ -58,14 +60,27 @@ class Timing:
 
 
 def estimate_timing(
-    table: EventTable, masks: np.ndarray, role_of: np.ndarray, *, calendars: bool
+    table: EventTable,
+    masks: np.ndarray,
+    role_of: np.ndarray,
+    *,
+    calendars: bool,
+    kept: np.ndarray | None = None,
+    wait_masks: np.ndarray | None = None,
 ) -> Timing:
-    """Estimates for every event; ``masks[role_of[activity]]`` is its role's week mask."""
-    first = table.case_first()
-    enabled = np.empty(len(table))
-    enabled[0] = np.nan
-    enabled[1:] = table.end[:-1]
-    enabled[first] = np.nan
+    """Estimates for every event; ``masks[role_of[activity]]`` is its role's week mask.
+
+    ``wait_masks`` (default ``masks``): the hours in which extraneous waits
+    are counted when ``calendars`` (a role's regular hours, where its
+    calendar also holds rare ones: waits end when work regularly resumes).
+
+    ``kept``: the events of the activities the model keeps (all by default).
+    A kept event is enabled by the previous *kept* event of its case, so the
+    time a case spent in activities left out of the model (a rare detour)
+    is waiting before the next step that is in it, not lost.
+    """
+    arrived = table.case_first()
+    first, enabled = _enabled(table, np.ones(len(table), dtype=bool) if kept is None else kept)
     mask_index = role_of[table.activity]
     previous = _previous_completion(table)
     available = np.fmax(enabled, previous)
@@ -97,10 +112,28 @@ def estimate_timing(
     contention = np.minimum(busy_to - enabled, waiting).clip(min=0.0)
     contention = np.where(np.isnan(contention), 0.0, contention)
     extraneous = waiting - contention
-    if not calendars:
+    if calendars:
+        # in the role's working time: a wait that ends overnight ends, for the model, when the
+        # role's hours open again, which its calendar does by itself (the delay step must not)
+        free = np.where(np.isnan(enabled), np.nan, enabled + contention)
+        waits = masks if wait_masks is None else wait_masks
+        working = _working(waits, mask_index, free, start)
+        extraneous = np.where(np.isnan(extraneous), np.nan, working)
+    else:
         extraneous = extraneous + np.nan_to_num(elapsed - processing, nan=0.0).clip(min=0.0)
-    arrival = np.where(np.isnan(start), table.end, start)[first]
+    arrival = np.where(np.isnan(start), table.end, start)[arrived]
     return Timing(processing, waiting, contention, extraneous, arrival, basis)
+
+
+def _enabled(table: EventTable, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per event: whether it is its case's first kept event, and the previous kept completion."""
+    rows = np.flatnonzero(kept)
+    first = np.ones(len(table), dtype=bool)
+    enabled = np.full(len(table), np.nan)
+    same = table.case[rows][1:] == table.case[rows][:-1]
+    first[rows[1:][same]] = False
+    enabled[rows[1:][same]] = table.end[rows[:-1][same]]
+    return first, enabled
 
 
 def _previous_completion(table: EventTable) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 
 from procflow.discovery.hours import DAYS, hours_text
 from procflow.discovery.model import Found, RoleFound, StepFound
+from procflow.discovery.regimes import ATTRIBUTE, DELAYED, PROMPT, PROMPT_WAIT
 from procflow.eventlog.calibrate import distribution_text, round_shares
 from procflow.units import format_duration
 from procflow.wording import plural
@@ -46,19 +47,24 @@ def process_text(found: Found) -> str:
     ]
     for role in found.roles:
         lines += _owner(role, found.calendars)
-    if any(s.delay is not None or s.owner == WAITING for s in found.steps) or len(found.starts) > 1:
+    uses_waiting = any(
+        s.owner == WAITING or (s.delay is not None and s.delay_owner == WAITING)
+        for s in found.steps
+    )
+    if uses_waiting or len(found.starts) > 1:
         lines += [
             f"  {WAITING}:",
             "    title: Waiting no resource explains, and work no resource does",
             "    external: true",
         ]
+    lines += _delay_owners(found)
     if found.calendars:
         lines += ["", "calendars:"]
         for role in found.roles:
-            lines += [f"  {role.id}:", "    timezone: UTC", "    hours:"]
-            lines += [
-                f"      {days}: {quoted(hours)}" for days, hours in hours_text(role.hours).items()
-            ]
+            lines += _calendar(role.id, role.hours)
+            if role.regular is not None:
+                lines += _calendar(f"{role.id}-regular", role.regular)
+    lines += _attributes(found)
     lines += ["", *_arrivals(found), "", f"start: {_start(found)}", "", "steps:"]
     if len(found.starts) > 1:
         lines += _begin(found)
@@ -66,6 +72,28 @@ def process_text(found: Found) -> str:
         lines += _step(step)
     lines += [f"  {END_STEP}:", "    title: Case completed", "    end: true", ""]
     return "\n".join(lines)
+
+
+def _calendar(name: str, mask: np.ndarray) -> list[str]:
+    lines = [f"  {name}:", "    timezone: UTC", "    hours:"]
+    return lines + [f"      {days}: {quoted(hours)}" for days, hours in hours_text(mask).items()]
+
+
+def _delay_owners(found: Found) -> list[str]:
+    """An external owner per role whose steps wait: the waits end in the role's regular hours."""
+    lines: list[str] = []
+    regular = {r.id: r.id if r.regular is None else f"{r.id}-regular" for r in found.roles}
+    for owner in dict.fromkeys(s.delay_owner for s in found.steps if s.delay is not None):
+        if owner == WAITING:
+            continue
+        role = owner.removeprefix(f"{WAITING}-")
+        lines += [
+            f"  {owner}:",
+            f"    title: {quoted('Waiting no resource explains, ended in ' + role + ' hours')}",
+            "    external: true",
+            f"    calendar: {regular[role]}",
+        ]
+    return lines
 
 
 def _owner(role: RoleFound, calendars: bool) -> list[str]:
@@ -88,6 +116,39 @@ def _owner(role: RoleFound, calendars: bool) -> list[str]:
         lines.append(f"    description: {quoted(who)}")
     if calendars:
         lines.append(f"    calendar: {role.id}")
+    return lines
+
+
+def _attributes(found: Found) -> list[str]:
+    """The per-case delay regime (discovery/regimes.py) as a categorical attribute."""
+    if found.prompt_share is None:
+        return []
+    counts = [found.prompt_cases, found.cases - found.prompt_cases]
+    prompt, delayed = round_shares(counts, _digits(found.cases))
+    return [
+        "",
+        "attributes:",
+        f"  {ATTRIBUTE}: {{{PROMPT}: {prompt}, {DELAYED}: {delayed}}}"
+        f"  # {PROMPT}: {found.prompt_cases:,} cases without an extraneous wait"
+        f" of {format_duration(PROMPT_WAIT)}",
+    ]
+
+
+def _delay_duration(step: StepFound) -> list[str]:
+    """A delay step's ``duration:``, one distribution or one per regime."""
+    assert step.delay is not None
+    mean = f"  # mean {format_duration(step.delay.mean, 3)} of {step.delay.n:,}"
+    if step.delay_by is None:
+        return [f"    duration: {distribution_text(step.delay.distribution)}{mean}"]
+    lines = [f"    duration:{mean}", f"      by: {ATTRIBUTE}"]
+    for key, fit in zip((PROMPT, "else"), step.delay_by, strict=True):
+        if fit is None:
+            lines.append(f"      {key}: 0s  # no wait observed")
+        else:
+            lines.append(
+                f"      {key}: {distribution_text(fit.distribution)}"
+                f"  # mean {format_duration(fit.mean, 3)} of {fit.n:,}"
+            )
     return lines
 
 
@@ -170,9 +231,8 @@ def _step(step: StepFound) -> list[str]:
         lines += [
             f"  wait-{step.id}:",
             f"    title: {quoted('Waiting before ' + step.activity)}",
-            f"    owner: {WAITING}",
-            f"    duration: {distribution_text(step.delay.distribution)}"
-            f"  # mean {format_duration(step.delay.mean, 3)} of {step.delay.n:,}",
+            f"    owner: {step.delay_owner}",
+            *_delay_duration(step),
             f"    next: {step.id}",
         ]
     lines += [f"  {step.id}:", f"    activity: {quoted(step.activity)}", f"    owner: {step.owner}"]
@@ -190,8 +250,18 @@ def _exits(step: StepFound) -> list[str]:
     lines: list[str] = []
     total = sum(c for _t, _to, c, _f, _m in step.exits)
     shares = round_shares([c for _t, _to, c, _f, _m in step.exits], _digits(total))
+    texts = [str(share) for share in shares]
+    if step.exits_by is not None:
+        classes = [
+            round_shares([round(by[k] * 1000) for by in step.exits_by], _digits(total))
+            for k in (0, 1)
+        ]
+        texts = [
+            f"{{by: {ATTRIBUTE}, {PROMPT}: {prompt}, else: {delayed}}}"
+            for prompt, delayed in zip(*classes, strict=True)
+        ]
     lines.append('    "on":')
-    for (trigger, target, count, feedback, most), share in zip(step.exits, shares, strict=True):
+    for (trigger, target, count, feedback, most), share in zip(step.exits, texts, strict=True):
         extra = ", feedback: true" if feedback else ""
         extra += f", max: {most}" if most is not None else ""
         lines.append(f"      {trigger}: {{to: {target}, p: {share}{extra}}}  # {count:,} times")

@@ -75,7 +75,7 @@ from procflow.eventlog.batch import Batch, Labels, batches_of
 from procflow.eventlog.events import Event
 from procflow.eventlog.matching import StepMatcher
 from procflow.eventlog.stats import Sample
-from procflow.eventlog.tokens import CaseTokens, Tokens
+from procflow.eventlog.tokens import CaseTokens, Tokens, silent_steps
 from procflow.model import Process
 
 RESOURCE_LIMIT = 100_000
@@ -139,6 +139,9 @@ class ProcessIndex:
             else:
                 code = -10 - edges[0].number
             self.route[self.number[source], self.number[target]] = code
+        # through[a, b]: the edge w -> b of a silent step w between a and b (-1: none)
+        self.through = np.full((size, size), -1, dtype=np.int64)
+        self._contract_silent(process, compiled)
         self.bounded = {e.number: k for k, e in enumerate(e for e in self.edges if e.max)}
         bounded_edges = [e for e in self.edges if e.max]
         # per slot (bounded edge): its source step and its max
@@ -156,6 +159,22 @@ class ProcessIndex:
         for source, edges in self.to_end.items():
             first = edges[0]
             self.final[self.number[source]] = first.number if first.max is None else -2
+
+    def _contract_silent(self, process: Process, compiled: CompiledProcess) -> None:
+        """Let a log skip silent steps: ``a -> w -> b`` replays as ``a -> b`` when ``a -> b``
+        is not declared itself (see :func:`silent_steps`).
+
+        The event of ``b`` then arrives by the edge ``a -> w`` (``route``) and
+        the edge ``w -> b`` is counted beside it (``through``), as a gateway
+        fork or join is passed without an event of its own.
+        """
+        for w, edge in silent_steps(process, compiled).items():
+            for a in range(len(self.step_ids)):
+                code = int(self.route[a, w])
+                if code == -1 or code == -2 or self.route[a, edge.target] != -1:
+                    continue
+                self.route[a, edge.target] = code
+                self.through[a, edge.target] = edge.number
 
 
 @dataclass
@@ -344,8 +363,14 @@ class _Replay:
         self.first_time = math.inf
         self.last_time = -math.inf
         self.start_code = index.number.get(process.start, -1)
+        # a silent start step (a delay before the first recorded step) may be skipped too
+        self.start_edge = silent_steps(process, index.compiled).get(self.start_code)
         # a process with forks is replayed on tokens, event by event (docs/parallel-work.md)
-        self.tokens = Tokens(index.compiled) if index.compiled.has_forks else None
+        self.tokens = (
+            Tokens(index.compiled, silent_steps(process, index.compiled))
+            if index.compiled.has_forks
+            else None
+        )
         self.token_cases: dict[int, CaseTokens] = {}
 
     # -- matching --------------------------------------------------------------
@@ -453,6 +478,14 @@ class _Replay:
             self._count_unknown(s[unknown])
         # the first event of a case must be the start step
         wrong = known & (before == 0) & (s != self.start_code)
+        if self.start_edge is not None:
+            skipped = wrong & (s == self.start_edge.target)
+            wrong &= ~skipped
+            if skipped.any():
+                passes = int(skipped.sum())
+                self.edge_counts[self.start_edge.number] += passes
+                self.free_counts[self.start_edge.number] += passes
+                self.visits[self.start_code] += passes
         kind[wrong] = _KIND["wrong-start"]
         # transitions
         moving = known & (prev_step >= 0)
@@ -659,6 +692,12 @@ class _Replay:
             uses.append(self._step_by_step(at, parallel, c, frm, to, kind, taken))
         declared = taken[taken >= 0]
         counts = np.bincount(declared, minlength=self.edge_counts.size)
+        passed = index.through[frm, to][taken >= 0]
+        passed = passed[passed >= 0]
+        if passed.size:  # silent steps passed on the way: their edges, and a visit each
+            counts += np.bincount(passed, minlength=counts.size)
+            edge_source = index.edge_source[passed]
+            self.visits += np.bincount(edge_source, minlength=self.visits.size)
         self.edge_counts += counts
         if watched is not None and watched.size:
             assert uses_before is not None

@@ -24,6 +24,10 @@ token that can take it, in this order:
 4. the branches of a join that does no work, when the event follows that
    join.
 
+Between 2. and 3., a token may also pass a *silent* delay step (an
+external step without ``activity:`` and one way on, :func:`silent_steps`)
+without an event, as it passes a gateway.
+
 A fork or join step with a zero duration is a *gateway*: no one works
 there, so a log need not record it (it may: then it is an event like any
 other). When no token can take the event, the case deviates as a case
@@ -44,8 +48,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from procflow.compiled import CompiledProcess, Edge
+from procflow.model import Process
 
-__all__ = ["CaseTokens", "Move", "Tokens"]
+__all__ = ["CaseTokens", "Move", "Tokens", "silent_steps"]
 
 
 @dataclass(eq=False)
@@ -95,8 +100,10 @@ _NONE = Move((), (), math.nan, None, -1, -1)
 class Tokens:
     """Token replay over a compiled process with forks (see the module docstring)."""
 
-    def __init__(self, compiled: CompiledProcess) -> None:
+    def __init__(self, compiled: CompiledProcess, silent: dict[int, Edge] | None = None) -> None:
         self.c = compiled
+        self.silent = silent or {}
+        """Silent delay steps (:func:`silent_steps`) and their one way on."""
         structure = compiled.forks
         self.fork_of_join = {
             fork.join: fork for fork in structure.forks if fork.join >= 0 and fork.kind
@@ -148,6 +155,10 @@ class Tokens:
             if token.step < 0 and token.entry == step:
                 token.step, since, token.since = step, token.since, end
                 return Move((), (), since, None, -1, -1)
+            onward = self._past_silent(token.entry, step) if token.step < 0 else None
+            if onward is not None:  # its first step is a delay the log does not record
+                token.step, since, token.since = step, token.since, end
+                return Move((self._take(case, onward),), (token.entry,), since, None, -1, -1)
         spent = False
         for token in reversed(case.tokens):  # 2. a declared transition (latest token first)
             if token.step < 0:
@@ -156,6 +167,12 @@ class Tokens:
             spent = spent or used_up
             if edge is not None:
                 return self._arrive(case, token, edge, step, end)
+        for token in reversed(case.tokens):  # 2b. through a silent delay step
+            if token.step < 0:
+                continue
+            found = self._through_silent(case, token, step, end)
+            if found is not None:
+                return found
         for token in reversed(case.tokens):  # 3. a fork opens
             found = self._fork(case, token, step, end)
             if found is not None:
@@ -203,6 +220,39 @@ class Tokens:
         token.step, token.forks, token.since = join, token.forks[:-1], end
         return Move(tuple(edges), (), since, kind, source, target)
 
+    def _past_silent(self, entry: int, step: int) -> Edge | None:
+        """The way on from ``entry`` to ``step`` when ``entry`` is a silent delay step.
+
+        Never into a join: branches meet there by their own transitions only.
+        """
+        if step in self.fork_of_join:
+            return None
+        onward = self.silent.get(entry)
+        return onward if onward is not None and onward.target == step else None
+
+    def _starts_branch(self, fork: int, step: int) -> bool:
+        """Whether an event of ``step`` can be the first of a branch of ``fork``."""
+        return any(
+            entry == step or self._past_silent(entry, step) is not None
+            for entry in self.branches.get(fork, ())
+        )
+
+    def _through_silent(
+        self, case: CaseTokens, token: _Token, step: int, end: float
+    ) -> Move | None:
+        """``token``'s step -> a silent delay step -> ``step``, the delay not in the log."""
+        for silent in self.silent:
+            onward = self._past_silent(silent, step)
+            if onward is None:
+                continue
+            edge, _ = self._edge(case, token.step, silent)
+            if edge is None or self._edge(case, token.step, step)[0] is not None:
+                continue
+            taken = self._take(case, edge)
+            token.step, since, token.since = step, token.since, end
+            return Move((taken, self._take(case, onward)), (silent,), since, None, -1, -1)
+        return None
+
     def _fork(self, case: CaseTokens, token: _Token, step: int, end: float) -> Move | None:
         """Open the fork at ``token``'s step (or a gateway fork right after it) into ``step``."""
         if token.step < 0:
@@ -218,7 +268,7 @@ class Tokens:
                     if e.target >= 0
                     and self.gateway[e.target]
                     and self.c.fork[e.target]
-                    and step in self.branches.get(e.target, ())
+                    and self._starts_branch(e.target, step)
                 ),
                 None,
             )
@@ -227,7 +277,7 @@ class Tokens:
             edges.append(self._take(case, gateway))
             fork = gateway.target
             passed = (fork,)
-        if step not in self.branches.get(fork, ()):
+        if not self._starts_branch(fork, step):
             return None
         case.opened.append(fork)
         instance = len(case.opened) - 1
@@ -235,7 +285,11 @@ class Tokens:
         since = token.since
         for edge in self.c.outgoing[fork]:
             edges.append(self._take(case, edge))
-            entered = edge.target == step
+            onward = self._past_silent(edge.target, step) if step >= 0 else None
+            if onward is not None:  # the branch's delay step, not in the log
+                edges.append(self._take(case, onward))
+                passed = (*passed, edge.target)
+            entered = edge.target == step or onward is not None
             place = _Token(step if entered else -1, edge.target, end if entered else since, ())
             place.forks = (*token.forks, instance)
             if entered:
@@ -329,6 +383,35 @@ class Tokens:
             if kind is None and joined.kind is not None:
                 kind, source, target = joined.kind, joined.source, joined.target
         return Move(tuple(edges), tuple(passed), math.nan, kind, source, target)
+
+
+def silent_steps(process: Process, compiled: CompiledProcess) -> dict[int, Edge]:
+    """Steps a log never records, by index, with their one way on.
+
+    A step of an external owner with no ``activity:`` whose only exit is one
+    unbounded transition is a pure delay: the waits ``procflow discover``
+    writes in front of steps (``wait-…``, docs/discover.md) or a timer.
+    Like a gateway that does no work (docs/parallel-work.md#event-logs), a
+    log need not record it; when it does, its event is replayed as any other.
+    """
+    external = {k for k, o in process.owners.items() if o.external}
+    silent: dict[int, Edge] = {}
+    for u, step_id in enumerate(compiled.steps):
+        step = process.steps[step_id]
+        exits = compiled.outgoing[u]
+        if (
+            step.owner in external
+            and step.activity is None
+            and not compiled.end[u]
+            and not compiled.fork[u]
+            and compiled.join[u] is None
+            and len(exits) == 1
+            and exits[0].max is None
+            and exits[0].target >= 0
+            and exits[0].target != u
+        ):
+            silent[u] = exits[0]
+    return silent
 
 
 def _branch_deviation(case: CaseTokens, token: _Token, instance: int, join: int) -> tuple[int, int]:
