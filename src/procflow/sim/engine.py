@@ -90,9 +90,9 @@ from procflow.sim.sampling import (
     ROUTING,
     ArrivalTimes,
     Buffer,
-    DistSpec,
+    Source,
     choices,
-    drawer,
+    sampler,
     seed_words,
     seeded,
     total_handed_out,
@@ -285,7 +285,9 @@ class Tables(NamedTuple):
     """:class:`~procflow.sim.plan.Routing` per step (SINGLE for one without a stream)."""
     single: list[int]
     """Per SINGLE step with a stream, its next step; else its own index."""
-    specs: list[DistSpec | None]
+    samplers: list[Callable[[np.random.Generator], Source] | None]
+    """Per step with a duration stream, how to make it from the run's generator
+    (:func:`~procflow.sim.sampling.sampler`)."""
     choice: list[tuple[tuple[float, ...], tuple[int, ...]] | None]
     """Per CHOICE step, its cumulative probabilities and targets."""
     general: list[tuple[Any, ...] | None]
@@ -335,7 +337,10 @@ def tables_of(plan: Plan) -> Tables:
             step.edges[0].target if d and r == Routing.SINGLE else index
             for index, (step, d, r) in enumerate(zip(steps, drawn, routing, strict=True))
         ],
-        specs=[step.duration for step in steps],
+        samplers=[
+            sampler(step.duration) if d and step.duration is not None else None
+            for step, d in zip(steps, drawn, strict=True)
+        ],
         choice=choice,
         general=general,
         names=[step.id for step in steps],
@@ -397,10 +402,11 @@ class Streams:
         """Refill step ``index``'s durations; stop a run past its visit budget."""
         buffer = self.durations[index]
         if buffer is None:
-            spec = self.tables.specs[index]
-            assert spec is not None
-            source = drawer(spec, self._generator(DURATIONS, index))
-            buffer = Buffer(source, values=self.duration_values[index])
+            make = self.tables.samplers[index]
+            assert make is not None
+            buffer = Buffer(
+                make(self._generator(DURATIONS, index)), values=self.duration_values[index]
+            )
             self.durations[index] = buffer
             self.touched.append(index)
         before = buffer.drawn

@@ -219,36 +219,49 @@ Draw = Stream
 """Draws the next ``n`` values of a stream (kept as a name for callers)."""
 
 
-def drawer(spec: DistSpec, rng: np.random.Generator) -> Stream:
-    """The stream of ``spec``'s values drawn from ``rng``."""
+Source = Callable[[int], NDArray[Any]]
+"""Draws the next ``n`` values of a stream: what a :class:`Buffer` refills from."""
+
+
+def sampler(spec: DistSpec) -> Callable[[np.random.Generator], Source]:
+    """How to make the stream of ``spec``'s values from a generator, decided once per spec.
+
+    The engine keeps one per step and applies it to each run's generator (the
+    choice of method and its parameters is not made again for every stream).
+    """
     params = spec.params
     match spec.name:
         case "fixed":
             value = float(params[0])
-            return Stream(lambda n: np.full(n, value))
+            return lambda _rng: lambda n: np.full(n, value)
         case "exponential":
             (scale,) = params
-            return Stream(lambda n: rng.exponential(scale, n))
+            return lambda rng: lambda n: rng.exponential(scale, n)
         case "uniform":
             low, high = params
-            return Stream(lambda n: rng.uniform(low, high, n))
+            return lambda rng: lambda n: rng.uniform(low, high, n)
         case "triangular":
             left, mode, right = params
-            return Stream(lambda n: rng.triangular(left, mode, right, n))
+            return lambda rng: lambda n: rng.triangular(left, mode, right, n)
         case "lognormal":
             mu, sigma = params
-            return Stream(lambda n: rng.lognormal(mu, sigma, n))
+            return lambda rng: lambda n: rng.lognormal(mu, sigma, n)
         case "gamma":
             shape, scale = params
-            return Stream(lambda n: rng.gamma(shape, scale, n))
+            return lambda rng: lambda n: rng.gamma(shape, scale, n)
         case "empirical":
             values = np.asarray(params, dtype=np.float64)
-            return Stream(lambda n: values[rng.integers(0, len(values), n)])
+            return lambda rng: lambda n: values[rng.integers(0, len(values), n)]
         case "normal":
             mu, sigma = params
-            return _TruncatedNormal(mu, sigma, rng)
+            return lambda rng: _TruncatedNormal(mu, sigma, rng)
         case unknown:
             assert_never(unknown)
+
+
+def drawer(spec: DistSpec, rng: np.random.Generator) -> Stream:
+    """The stream of ``spec``'s values drawn from ``rng``."""
+    return Stream(sampler(spec)(rng))
 
 
 class _TruncatedNormal(Stream):
@@ -365,7 +378,7 @@ class Buffer:
 
     def __init__(
         self,
-        source: Stream | None = None,
+        source: Source | None = None,
         first: int = FIRST,
         *,
         summed: bool = True,
@@ -411,6 +424,10 @@ class Buffer:
 
     def consumed_sum(self) -> float:
         """The sum of every value handed out so far, rounded once (``math.fsum`` of them)."""
+        chunk = self._chunk
+        used = len(chunk) - len(self.values)
+        if self._summed and not self._done[0] and used <= 64:  # a short run: C's fsum
+            return math.fsum(chunk[:used].tolist())
         return total_handed_out((self,))
 
 
