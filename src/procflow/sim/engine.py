@@ -288,6 +288,8 @@ class Tables(NamedTuple):
     samplers: list[Callable[[np.random.Generator], Source] | None]
     """Per step with a duration stream, how to make it from the run's generator
     (:func:`~procflow.sim.sampling.sampler`)."""
+    random: list[bool]
+    """Per step, whether its durations are random (a fixed duration needs no generator)."""
     choice: list[tuple[tuple[float, ...], tuple[int, ...]] | None]
     """Per CHOICE step, its cumulative probabilities and targets."""
     general: list[tuple[Any, ...] | None]
@@ -295,6 +297,10 @@ class Tables(NamedTuple):
     names: list[str]
     owner_names: list[str | None]
 
+
+_NO_GENERATOR = np.random.Generator(np.random.PCG64(0))
+"""What a fixed duration's sampler is given: it draws nothing (a step of fixed duration
+costs no generator)."""
 
 _TABLES = "_engine_tables"
 """Where :func:`tables_of` keeps a plan's tables (in its instance dict; not pickled)."""
@@ -341,6 +347,7 @@ def tables_of(plan: Plan) -> Tables:
             sampler(step.duration) if d and step.duration is not None else None
             for step, d in zip(steps, drawn, strict=True)
         ],
+        random=[step.duration is not None and step.duration.name != "fixed" for step in steps],
         choice=choice,
         general=general,
         names=[step.id for step in steps],
@@ -404,9 +411,9 @@ class Streams:
         if buffer is None:
             make = self.tables.samplers[index]
             assert make is not None
-            buffer = Buffer(
-                make(self._generator(DURATIONS, index)), values=self.duration_values[index]
-            )
+            tables = self.tables
+            rng = self._generator(DURATIONS, index) if tables.random[index] else _NO_GENERATOR
+            buffer = Buffer(make(rng), values=self.duration_values[index])
             self.durations[index] = buffer
             self.touched.append(index)
         before = buffer.drawn

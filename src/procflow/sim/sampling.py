@@ -175,22 +175,24 @@ def _state(pool: list[Word], key_words: list[NDArray[Any]], mixer: _Mixer) -> ND
 
 
 class Words(ISeedSequence):
-    """A seed sequence that hands out given state words (a row of :func:`seed_words`)."""
+    """A seed sequence that hands out given state words: a row of :func:`seed_words` (four
+    ``uint64`` words, contiguous), which is what ``PCG64`` asks for."""
 
     __slots__ = ("_words",)
 
     def __init__(self, words: NDArray[Any]) -> None:
-        self._words = np.ascontiguousarray(words, dtype=np.uint64)
+        self._words = words
 
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> NDArray[Any]:
-        if n_words != len(self._words) or np.dtype(dtype) != np.uint64:
-            raise ValueError(f"these words seed a PCG64 ({len(self._words)} uint64 words)")
+        if n_words != 4 or (dtype is not np.uint64 and np.dtype(dtype) != np.uint64):
+            raise ValueError("these words seed a PCG64 (4 uint64 words)")
         return self._words
 
 
 def seeded(words: NDArray[Any]) -> np.random.Generator:
     """The generator a row of :func:`seed_words` seeds: :func:`generator`'s, cheaply."""
-    sequence: Any = Words(words)  # numpy takes any ISeedSequence; its stubs say SeedSequence
+    # PCG64 reads the words' memory as four uint64: make sure that is what it gets
+    sequence: Any = Words(np.ascontiguousarray(words, dtype=np.uint64))  # any ISeedSequence
     return np.random.Generator(np.random.PCG64(sequence))
 
 
