@@ -82,7 +82,6 @@ def test_simulate_builds_one_analysis_and_runs_without_the_collector(
     assert models[0] == 1
     assert collecting == [False, False]  # the two runs; ten cases are too few for a pilot
     assert gc.isenabled()
-    assert gc.isenabled()
 
 
 class Key(str):
