@@ -234,8 +234,7 @@ def sampler(spec: DistSpec) -> Callable[[np.random.Generator], Source]:
     params = spec.params
     match spec.name:
         case "fixed":
-            value = float(params[0])
-            return lambda _rng: lambda n: np.full(n, value)
+            return _constant(float(params[0]))
         case "exponential":
             (scale,) = params
             return lambda rng: lambda n: rng.exponential(scale, n)
@@ -259,6 +258,20 @@ def sampler(spec: DistSpec) -> Callable[[np.random.Generator], Source]:
             return lambda rng: _TruncatedNormal(mu, sigma, rng)
         case unknown:
             assert_never(unknown)
+
+
+def _constant(value: float) -> Callable[[np.random.Generator], Source]:
+    """A fixed duration: the same read-only chunk of each size for every stream and run."""
+    chunks: dict[int, NDArray[np.float64]] = {}
+
+    def draw(n: int) -> NDArray[np.float64]:
+        chunk = chunks.get(n)
+        if chunk is None:
+            chunk = chunks[n] = np.full(n, value)
+            chunk.flags.writeable = False
+        return chunk
+
+    return lambda _rng: draw
 
 
 def drawer(spec: DistSpec, rng: np.random.Generator) -> Stream:
@@ -287,7 +300,8 @@ class _TruncatedNormal(Stream):
         pending = self._surplus
         while len(pending) < n:
             raw = self._rng.normal(self._mu, self._sigma, max(n, 64))
-            pending = np.concatenate([pending, raw[raw >= 0.0]])
+            kept = raw[raw >= 0.0]
+            pending = np.concatenate([pending, kept]) if len(pending) else kept
         self._surplus = pending[n:]
         return pending[:n]
 
