@@ -7,6 +7,7 @@ KPI keys costs, whether the Steps table goes through Rich's cell layout.
 
 from __future__ import annotations
 
+import gc
 import io
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,12 +17,12 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from procflow.analysis import routing
+from procflow.analysis import analyzer, routing
 from procflow.cli import main
 from procflow.cli.console import titled_table
 from procflow.cli.simreport import PlainTable
 from procflow.loader import load_text
-from procflow.sim import results
+from procflow.sim import attributed, engine, results
 from procflow.sim.engine import run_replication
 from procflow.sim.plan import compile_process
 from test_sim_scale import chain
@@ -48,6 +49,39 @@ def test_simulate_builds_the_routing_chain_once(
     built[0] = 0
     assert main(["simulate", str(path), "--cases", "auto", "--seed", "3", "--format", "json"]) == 0
     assert built[0] == 1
+
+
+def test_simulate_builds_one_analysis_and_runs_without_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Warm-up, run length, budget and overload notes ask for the same analysis: one model
+    (each built its own, and its queueing network, ~0.3 s at 5,000 steps). The command
+    runs with the cyclic collector paused, which every full collection made walk the
+    process's ~300k objects (cli/collector.py), and resumes it after. Ten cases are too
+    few for MSER (fewer than ten batches of five): no pilot run estimates the warm-up."""
+    path = tmp_path / "chain.yaml"
+    path.write_text(chain(40), encoding="utf-8")
+    models = [0]
+    collecting: list[bool] = []
+    model = analyzer._Model.__init__
+    replicate = engine.run_replication
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        models[0] += 1
+        model(self, *args, **kwargs)
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return replicate(*args, **kwargs)
+
+    monkeypatch.setattr(analyzer._Model, "__init__", counting)
+    monkeypatch.setattr(attributed, "run_replication", watched)
+    assert gc.isenabled()
+    assert main(["simulate", str(path), "--cases", "10", "--runs", "2", "--seed", "3"]) == 0
+    assert "Steps" in capsys.readouterr().out
+    assert models[0] == 1
+    assert collecting == [False, False]  # the two runs; ten cases are too few for a pilot
+    assert gc.isenabled()
 
 
 class Key(str):

@@ -732,10 +732,20 @@ def analyze_or_none(
     That is the case without arrivals, with a reachable step that has no
     duration, or with structural errors -- which other lint rules report; the
     rules that need the model (PF501-PF503) then stay silent.
+
+    The answer is kept with the process (it is frozen, and an :class:`Analysis`
+    is read-only): ``simulate`` asks for it for its run length, its warm-up,
+    its event budget and its notes, and each figure is then computed once.
     """
     if process.arrivals is None:
         return None
-    try:
-        return analyze(process, bottleneck_threshold=bottleneck_threshold)
-    except ProcflowError:
-        return None
+    compiled = CompiledProcess.of(process)
+    key = f"analysis {bottleneck_threshold!r}"
+    found: Analysis | bool | None = compiled.memo(key)
+    if found is None:
+        try:
+            found = analyze(process, bottleneck_threshold=bottleneck_threshold)
+        except ProcflowError:
+            found = False
+        compiled.remember(key, found)
+    return found if isinstance(found, Analysis) else None

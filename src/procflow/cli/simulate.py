@@ -24,6 +24,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
+from procflow.cli.collector import paused
 from procflow.cli.console import is_quiet, make_console, print_trimmed, safe, write_json
 from procflow.cli.params import (
     JOBS_HELP,
@@ -296,6 +297,7 @@ _common = stack(
     help="Column names of a CSV --log: procflow (case, step, owner, start, end) or pm4py "
     "(case:concept:name, concept:name, org:resource, start_timestamp, time:timestamp).",
 )
+@paused()  # the command owns its process; a run makes no garbage cycles (cli/collector.py)
 def simulate_command(
     path: str,
     change_paths: tuple[str, ...],

@@ -90,12 +90,12 @@ from procflow.sim.sampling import (
     ROUTING,
     ArrivalTimes,
     Buffer,
-    DistSpec,
-    Lazy,
-    Stream,
+    Source,
     choices,
-    drawer,
-    generator,
+    sampler,
+    seed_words,
+    seeded,
+    total_handed_out,
     uniforms,
 )
 from procflow.sim.workingtime import OffHours, Shifts, map_arrivals
@@ -270,22 +270,101 @@ def _renormalized(
     return chosen
 
 
-def _durations(spec: DistSpec, seed: int, run: int, key: int) -> Stream:
-    return drawer(spec, generator(seed, run, DURATIONS, key))
+class Tables(NamedTuple):
+    """What every run of a plan reads of its steps, made once per plan (:func:`tables_of`):
+    a run's set-up then only makes its own lists, buffers and pools."""
+
+    keys: NDArray[np.uint64]
+    """Per step, its stream key (:func:`~procflow.sim.sampling.stream_key`)."""
+    drawn: list[bool]
+    """Per step, whether it has a duration stream (a non-end step a case can reach)."""
+    staff: list[bool]
+    """Per step, whether it is a staff step (its durations are its owner's busy time)."""
+    owner: list[int]
+    routing: list[int]
+    """:class:`~procflow.sim.plan.Routing` per step (SINGLE for one without a stream)."""
+    single: list[int]
+    """Per SINGLE step with a stream, its next step; else its own index."""
+    samplers: list[Callable[[np.random.Generator], Source] | None]
+    """Per step with a duration stream, how to make it from the run's generator
+    (:func:`~procflow.sim.sampling.sampler`)."""
+    random: list[bool]
+    """Per step, whether its durations are random (a fixed duration needs no generator)."""
+    choice: list[tuple[tuple[float, ...], tuple[int, ...]] | None]
+    """Per CHOICE step, its cumulative probabilities and targets."""
+    general: list[tuple[Any, ...] | None]
+    """Each GENERAL step's :class:`General` table, as plain tuples (the loop unpacks them)."""
+    names: list[str]
+    owner_names: list[str | None]
 
 
-def _choices(
-    cumulative: tuple[float, ...], targets: tuple[int, ...], seed: int, run: int, key: int
-) -> Stream:
-    return choices(generator(seed, run, ROUTING, key), cumulative, targets)
+_NO_GENERATOR = np.random.Generator(np.random.PCG64(0))
+"""What a fixed duration's sampler is given: it draws nothing (a step of fixed duration
+costs no generator)."""
+
+_TABLES = "_engine_tables"
+"""Where :func:`tables_of` keeps a plan's tables (in its instance dict; not pickled)."""
 
 
-def _uniforms(seed: int, run: int, key: int) -> Stream:
-    return uniforms(generator(seed, run, ROUTING, key))
+def tables_of(plan: Plan) -> Tables:
+    """The :class:`Tables` of ``plan``: made on first use, then kept with the plan."""
+    found: Tables | None = plan.__dict__.get(_TABLES)
+    if found is not None:
+        return found
+    steps = plan.steps
+    drawn = [step.kind != StepKind.END and bool(step.edges) for step in steps]
+    routing = [
+        int(step.routing) if d else int(Routing.SINGLE)
+        for step, d in zip(steps, drawn, strict=True)
+    ]
+    choice: list[tuple[tuple[float, ...], tuple[int, ...]] | None] = [None] * len(steps)
+    general: list[tuple[Any, ...] | None] = [None] * len(steps)
+    for index, step in enumerate(steps):
+        if not drawn[index]:
+            continue
+        if step.routing == Routing.CHOICE:
+            cumulative = []
+            running = 0.0
+            for edge in step.edges:
+                running += edge.p
+                cumulative.append(running)
+            choice[index] = (tuple(cumulative), tuple(e.target for e in step.edges))
+        elif step.routing == Routing.GENERAL:
+            table = general_table(plan, index)  # plain tuples again, for the fast unpack
+            general[index] = (table.bounds, table.cumulative, tuple(map(tuple, table.edges)))
+    owners = plan.owners
+    found = Tables(
+        keys=np.array([step.key for step in steps], dtype=np.uint64),
+        drawn=drawn,
+        staff=[step.kind == StepKind.STAFF for step in steps],
+        owner=[step.owner for step in steps],
+        routing=routing,
+        single=[
+            step.edges[0].target if d and r == Routing.SINGLE else index
+            for index, (step, d, r) in enumerate(zip(steps, drawn, routing, strict=True))
+        ],
+        samplers=[
+            sampler(step.duration) if d and step.duration is not None else None
+            for step, d in zip(steps, drawn, strict=True)
+        ],
+        random=[step.duration is not None and step.duration.name != "fixed" for step in steps],
+        choice=choice,
+        general=general,
+        names=[step.id for step in steps],
+        owner_names=[owners[s.owner].id if s.owner >= 0 else None for s in steps],
+    )
+    plan.__dict__[_TABLES] = found
+    return found
 
 
 class Streams:
     """The random numbers of one run: a duration and a routing stream per step.
+
+    A step's streams are made when a case first needs them -- a step no case
+    reaches costs no generator -- and all of a run's generators are seeded
+    from one vectorized :func:`~procflow.sim.sampling.seed_words` per purpose.
+    The lists the loop pops from exist from the start (the loop's rows hold
+    them); a buffer adopts its list when it is made.
 
     Also the budget's backstop: every refill of a duration stream counts its
     draws, and a run that has drawn more than ``max_visits`` durations (one
@@ -293,51 +372,51 @@ class Streams:
     """
 
     def __init__(self, plan: Plan, run: int, seed: int, max_visits: int, cases: int) -> None:
-        steps = plan.steps
+        tables = tables_of(plan)
+        n = len(plan.steps)
         self.plan = plan
+        self.tables = tables
         self.run = run
+        self.seed = seed
         self.cases = cases
         self.max_visits = max_visits
         self.drawn = 0
         self.touched: list[int] = []
         """The steps whose durations were drawn from, in the order of their first draw: the
         only steps a run's totals have to look at (a 10-case run of 5,000 steps visits few)."""
-        self.durations: list[Buffer | None] = [None] * len(steps)
-        self.routes: list[Buffer | None] = [None] * len(steps)
-        self.general: list[tuple[Any, ...] | None] = [None] * len(steps)
-        """Each GENERAL step's :class:`General` table, as plain tuples."""
-        for index, step in enumerate(steps):
-            if step.kind == StepKind.END or not step.edges:
-                continue
-            assert step.duration is not None
-            key = step.key
-            self.durations[index] = Buffer(Lazy(partial(_durations, step.duration, seed, run, key)))
-            if step.routing == Routing.CHOICE:
-                cumulative = []
-                running = 0.0
-                for edge in step.edges:
-                    running += edge.p
-                    cumulative.append(running)
-                targets = tuple(e.target for e in step.edges)
-                self.routes[index] = Buffer(
-                    Lazy(partial(_choices, tuple(cumulative), targets, seed, run, key))
-                )
-            elif step.routing == Routing.GENERAL:
-                self.routes[index] = Buffer(Lazy(partial(_uniforms, seed, run, key)))
-                table = general_table(plan, index)  # plain tuples again, for the fast unpack
-                self.general[index] = (
-                    table.bounds,
-                    table.cumulative,
-                    tuple(map(tuple, table.edges)),
-                )
+        self.durations: list[Buffer | None] = [None] * n
+        self.routes: list[Buffer | None] = [None] * n
+        self.duration_values: list[list[float] | None] = [
+            [] if drawn else None for drawn in tables.drawn
+        ]
+        """Per step with a duration stream, the list its buffer hands out (the loop pops it)."""
+        self.route_values: list[list[Any] | None] = [
+            [] if routing != Routing.SINGLE else None for routing in tables.routing
+        ]
+        self.general = tables.general
+        self._words: dict[int, NDArray[np.uint64]] = {}
+
+    def _generator(self, purpose: int, index: int) -> np.random.Generator:
+        """Step ``index``'s generator for ``purpose`` (the words of every step made at once)."""
+        words = self._words.get(purpose)
+        if words is None:
+            words = self._words[purpose] = seed_words(
+                self.seed, self.run, purpose, self.tables.keys
+            )
+        return seeded(words[index])
 
     def refill_duration(self, index: int) -> None:
         """Refill step ``index``'s durations; stop a run past its visit budget."""
         buffer = self.durations[index]
-        assert buffer is not None
-        before = buffer.drawn
-        if before == 0:
+        if buffer is None:
+            make = self.tables.samplers[index]
+            assert make is not None
+            tables = self.tables
+            rng = self._generator(DURATIONS, index) if tables.random[index] else _NO_GENERATOR
+            buffer = Buffer(make(rng), values=self.duration_values[index])
+            self.durations[index] = buffer
             self.touched.append(index)
+        before = buffer.drawn
         buffer.refill()
         self.drawn += buffer.drawn - before
         if self.drawn - len(buffer.values) > self.max_visits:
@@ -351,32 +430,48 @@ class Streams:
 
     def refill_route(self, index: int) -> None:
         route = self.routes[index]
-        assert route is not None
+        if route is None:
+            rng = self._generator(ROUTING, index)
+            choice = self.tables.choice[index]
+            source = uniforms(rng) if choice is None else choices(rng, *choice)
+            route = Buffer(source, summed=False, values=self.route_values[index])
+            self.routes[index] = route
         route.refill()
 
 
 class Hooks:
-    """Per-visit work besides the loop's own: warm-up tallies, step-time goals, the log."""
+    """Per-visit work besides the loop's own: warm-up tallies, step-time goals, the log.
+
+    The warm-up tally and the log are one function each for every step (a hook is
+    told its step); only steps that goals track have one of their own.
+    """
 
     def __init__(self, plan: Plan, log: EventSink | None) -> None:
         n = len(plan.steps)
+        tables = tables_of(plan)
         self.plan = plan
         self.log = log
         self.warm_visits = [0] * n
         self.warm_wait = [0.0] * n
         self.warm_service = [0.0] * n
         self.tracked: dict[int, list[float]] = {s: [] for s in plan.tracked}
-        owners = plan.owners
-        self.names = [s.id for s in plan.steps]
-        self.owner_names = [owners[s.owner].id if s.owner >= 0 else None for s in plan.steps]
+        self.names = tables.names
+        self.owner_names = tables.owner_names
+        self._shared: dict[bool, Hook | None] = {
+            True: self._make(None, warm=True),
+            False: None if log is None else self._make(None, warm=False),
+        }
 
     def hook(self, index: int, warm: bool) -> Hook | None:
         """What a visit of step ``index`` by a warm-up (or counted) case must also do."""
         sink = self.tracked.get(index) if not warm else None
-        if self.log is None and not warm and sink is None:
-            return None
+        if sink is None:
+            return self._shared[warm]
+        return self._make(sink, warm=False)
+
+    def _make(self, sink: list[float] | None, *, warm: bool) -> Hook:
         write = self.log.write_simulated if self.log is not None else None
-        name, owner = self.names[index], self.owner_names[index]
+        names, owners = self.names, self.owner_names
         visits, wait, service = self.warm_visits, self.warm_wait, self.warm_service
 
         def hook(case: int, s: int, arrived: float, start: float, end: float, d: float) -> None:
@@ -387,7 +482,7 @@ class Hooks:
             elif sink is not None:
                 sink.append(start - arrived + d)  # waiting plus work content
             if write is not None:
-                write(case + 1, name, owner, start, end)
+                write(case + 1, names[s], owners[s], start, end)
 
         return hook
 
@@ -395,33 +490,37 @@ class Hooks:
 def _rows(
     plan: Plan, streams: Streams, pools: list[Pool | None], hooks: Hooks, warm: bool
 ) -> list[tuple[Any, ...]]:
-    """The loop's table: one :class:`Row` per step, for warm-up or for counted cases."""
-    rows: list[Row] = []
-    for index, step in enumerate(plan.steps):
-        buffer = streams.durations[index]
-        if step.kind == StepKind.END or buffer is None:
-            hook = hooks.hook(index, warm) if hooks.log is not None else None
-            rows.append(Row(int(RowKind.END), None, None, int(Routing.SINGLE), index, hook))
-            continue
-        if step.routing == Routing.SINGLE:
-            route: Any = step.edges[0].target
-        else:
-            chosen = streams.routes[index]
-            assert chosen is not None
-            route = chosen.values
-        pool = pools[step.owner] if step.owner >= 0 else None  # None: a pure delay
-        unit: Any = None
+    """The loop's table: one :class:`Row` per step, for warm-up or for counted cases.
+
+    Stored as plain tuples: CPython unpacks an exact tuple on its fast path, a
+    subclass not; kinds and routings as plain ints, which the loop compares with
+    ints. Made from the plan's :class:`Tables` and the run's lists and pools."""
+    tables = streams.tables
+    owner_rows: list[tuple[int, Any]] = []
+    for pool in pools:  # None: a pure delay
         if pool is None:
-            kind = RowKind.DELAY
+            owner_rows.append((int(RowKind.DELAY), None))
         elif pool.always is not None:
-            kind, unit = RowKind.ALWAYS, pool.always
+            owner_rows.append((int(RowKind.ALWAYS), pool.always))
         else:
-            kind, unit = RowKind.POOLED, pool.take
-        hook = hooks.hook(index, warm)
-        # plain ints, not enum members: the loop compares them with ints (the fast path)
-        rows.append(Row(int(kind), unit, buffer.values, int(step.routing), route, hook))
-    # stored as plain tuples: CPython unpacks an exact tuple on its fast path, a subclass not
-    return [tuple(row) for row in rows]
+            owner_rows.append((int(RowKind.POOLED), pool.take))
+    delay = (int(RowKind.DELAY), None)
+    end, single = int(RowKind.END), int(Routing.SINGLE)
+    end_hooks = hooks.log is not None
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
+    routes = streams.route_values
+    for index, values in enumerate(streams.duration_values):
+        if values is None:
+            hook = hooks.hook(index, warm) if end_hooks else None
+            add((end, None, None, single, index, hook))
+            continue
+        owner = tables.owner[index]
+        kind, unit = owner_rows[owner] if owner >= 0 else delay
+        routing = tables.routing[index]
+        route = tables.single[index] if routing == single else routes[index]
+        add((kind, unit, values, routing, route, hooks.hook(index, warm)))
+    return rows
 
 
 class Completions:
@@ -494,14 +593,18 @@ class Window:
     def busy_until(self, moment: float) -> list[float]:
         """Server time consumed up to ``moment`` per owner (see the module docstring).
 
-        Only the steps drawn from so far are summed, in step order (an untouched
-        step adds exactly 0.0, so the sums are those of adding every step)."""
+        The durations handed out to an owner's staff steps so far, summed exactly and
+        rounded once (:func:`~procflow.sim.sampling.total_handed_out`); only the steps
+        drawn from so far are looked at."""
         busy = [0.0] * len(self.plan.owners)
-        steps, durations = self.plan.steps, self.streams.durations
-        for index in sorted(self.streams.touched):
-            step, buffer = steps[index], durations[index]
-            if step.kind == StepKind.STAFF and buffer is not None:
-                busy[step.owner] += buffer.consumed_sum()
+        tables, durations = self.streams.tables, self.streams.durations
+        by_owner: dict[int, list[Buffer]] = {}
+        for index in self.streams.touched:
+            buffer = durations[index]
+            if tables.staff[index] and buffer is not None:
+                by_owner.setdefault(tables.owner[index], []).append(buffer)
+        for owner, buffers in by_owner.items():
+            busy[owner] = total_handed_out(buffers)
         for index, pool in enumerate(self.pools):
             if pool is not None:
                 busy[index] -= pool.work_after(moment)
@@ -663,21 +766,18 @@ def _setup(
     warmup: int,
 ) -> _Setup:
     counted, warm = tables
-    pooled = (RowKind.ALWAYS, RowKind.POOLED)
+    pooled = {int(RowKind.ALWAYS), int(RowKind.POOLED)}
+    staff, delay = int(StepKind.STAFF), int(StepKind.DELAY)
     # A pure delay stays one, also when its (calendared external) owner's pool is asked: it is
     # chained without an event and drawn with the staff step before it (the draw protocol).
     kinds = [
-        StepKind.DELAY
-        if step.kind == StepKind.DELAY
-        else StepKind.STAFF
-        if row[0] in pooled
-        else row[0]
+        delay if step.kind == StepKind.DELAY else staff if row[0] in pooled else row[0]
         for step, row in zip(plan.steps, counted, strict=True)
     ]
     return _Setup(
         counted,
         warm,
-        [int(kind) for kind in kinds],
+        kinds,
         streams.general,
         streams.refill_duration,
         streams.refill_route,

@@ -119,6 +119,11 @@ class Plan:
     """Case attributes, priorities and rules (:mod:`procflow.sim.caseplan`); a plan with them
     runs on the token engine with attributes (:mod:`procflow.sim.attributed`)."""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without what the engine keeps with a plan (its private ``_`` entries):
+        a worker makes those again from the fields."""
+        return {key: value for key, value in self.__dict__.items() if not key.startswith("_")}
+
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
             if step.id == step_id:

@@ -65,22 +65,58 @@ def run_kpis(plan: Plan, stats: RunStats) -> dict[str, float | None]:
         if not owner.external:
             on_duty = stats.on_duty[index] if stats.on_duty else owner.capacity * horizon
             kpis[f"utilization:{owner.id}"] = _ratio(stats.busy[index], on_duty)
-    for index, step in enumerate(plan.steps):
+    counted, waits, services, tracked = (
+        stats.counted,
+        stats.wait_sum,
+        stats.service_sum,
+        stats.step_time,
+    )
+    for index, (visits_key, other_keys) in enumerate(_step_keys(plan)):
         visits = stats.visits[index]
-        prefix = f"step:{step.id}"
-        kpis[f"{prefix}.visits"] = _ratio(visits, stats.counted)
-        if step.kind == END:
+        kpis[visits_key] = visits / counted if counted > 0 else None
+        if other_keys is None:  # an end step
             continue
-        kpis[f"{prefix}.wait_mean"] = _ratio(stats.wait_sum[index], visits)
-        kpis[f"{prefix}.service_mean"] = _ratio(stats.service_sum[index], visits)
-        kpis[f"step_time:{step.id}.mean"] = _ratio(
-            stats.wait_sum[index] + stats.service_sum[index], visits
-        )
-        times = stats.step_time.get(index)
+        wait_key, service_key, time_key, quantile_keys = other_keys
+        if visits > 0:
+            kpis[wait_key] = waits[index] / visits
+            kpis[service_key] = services[index] / visits
+            kpis[time_key] = (waits[index] + services[index]) / visits
+        else:
+            kpis[wait_key] = kpis[service_key] = kpis[time_key] = None
+        times = tracked.get(index)
         if times is not None:
-            for stat, q in QUANTILES.items():
-                kpis[f"step_time:{step.id}.{stat}"] = times.quantile(q) if times.n else None
+            for key, q in quantile_keys:
+                kpis[key] = times.quantile(q) if times.n else None
     return kpis
+
+
+StepKeys = tuple[str, tuple[str, str, str, tuple[tuple[str, float], ...]] | None]
+
+
+def _step_keys(plan: Plan) -> list[StepKeys]:
+    """Per step, the keys of its KPIs (made once per plan, kept with it: a 5,000-step
+    process has 20,000 of them, and every run would format them again)."""
+    found: list[StepKeys] | None = plan.__dict__.get("_kpi_keys")
+    if found is None:
+        found = []
+        for step in plan.steps:
+            prefix, timed = f"step:{step.id}", f"{STEP_TIME}:{step.id}"
+            quantiles = tuple((f"{timed}.{stat}", q) for stat, q in QUANTILES.items())
+            found.append(
+                (
+                    f"{prefix}.visits",
+                    None
+                    if step.kind == END
+                    else (
+                        f"{prefix}.wait_mean",
+                        f"{prefix}.service_mean",
+                        f"{timed}.mean",
+                        quantiles,
+                    ),
+                )
+            )
+        plan.__dict__["_kpi_keys"] = found
+    return found
 
 
 def _costs(plan: Plan, stats: RunStats, throughput: float | None) -> dict[str, float | None]:

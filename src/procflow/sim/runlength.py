@@ -197,7 +197,10 @@ def estimate_warmup(process: Process, plan: Plan, seed: int, cases: Cases) -> Wa
     while True:
         if isinstance(cases, str):
             check_budget([process], cases=pilot, runs=1)
-        found = mser(cycle_times(plan, seed, pilot))
+        if pilot // BATCH < _LEAST:  # too short for MSER whatever its cycle times: not run
+            found = Truncation(0, False)
+        else:
+            found = mser(cycle_times(plan, seed, pilot))
         if found.settled or pilot >= limit:
             return WarmupEstimate(floor, found, pilot)
         pilot = min(pilot * 2, limit)

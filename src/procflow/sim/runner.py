@@ -7,7 +7,11 @@ worker, or on a ``dask.distributed`` worker, the same seed gives the same
 numbers, and results are put back in run order before they are aggregated.
 
 By default (``jobs=None``) replications use every core, except for small
-simulations, where starting worker processes would cost more than it saves.
+simulations, where starting worker processes would cost more than it saves:
+below :data:`SMALL_VISITS` expected step visits in all (from the analytic
+model, when the caller knows them), else below :data:`SMALL` cases in all.
+Each worker process receives the plans once, when it starts (a 5,000-step
+plan takes a tenth of a second to pickle); a task names its plan by index.
 ``scheduler`` sends them to a Dask scheduler instead (``pip install
 'procflow[dask]'``); it is imported only then. **Every Dask worker needs the
 same procflow and numpy as the machine that submits** (the runs are pickled
@@ -42,7 +46,12 @@ from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.plan import Plan
 
 SMALL = 100_000
-"""Below this many cases in all, ``jobs=None`` runs everything in this process."""
+"""Below this many cases in all, ``jobs=None`` runs everything in this process (when the
+expected visits are not known)."""
+SMALL_VISITS = 250_000
+"""Below this many expected step visits in all, ``jobs=None`` runs everything in this
+process: about a sixth of a second of the event loop on one core
+(:data:`~procflow.sim.budget.VISITS_PER_SECOND`), less than starting workers costs."""
 DASK_TIMEOUT = "10s"
 """How long ``distributed.Client`` tries to reach a Dask scheduler before giving up."""
 CONNECT_SECONDS = 20.0
@@ -55,6 +64,10 @@ ProgressCallback = Callable[[int, int], None]
 """Called with ``(cases simulated so far, cases in all)``."""
 
 Task = tuple[Plan, int, int, int, int]
+"""What a Dask worker is sent: the plan itself, run, seed, cases, warm-up."""
+
+_PLANS: Sequence[Plan] = ()
+"""The plans of this worker process's simulation (:func:`_worker_init`)."""
 
 
 def default_jobs() -> int:
@@ -65,9 +78,12 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_init() -> None:
-    """Workers ignore Ctrl-C: the parent handles it and ends them (no traceback from each)."""
+def _worker_init(plans: Sequence[Plan] = ()) -> None:
+    """Workers ignore Ctrl-C: the parent handles it and ends them (no traceback from each).
+    They keep the simulation's plans, which tasks name by index."""
+    global _PLANS
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _PLANS = plans
 
 
 def _abandon(executor: ProcessPoolExecutor) -> None:
@@ -88,6 +104,13 @@ def _abandon(executor: ProcessPoolExecutor) -> None:
 
 def _run_task(task: Task) -> RunStats:
     plan, run, seed, cases, warmup = task
+    return replication(plan)(plan, run, seed, cases, warmup)
+
+
+def _run_indexed(task: tuple[int, int, int, int, int]) -> RunStats:
+    """A worker process's task: plan ``index`` of :data:`_PLANS`, run, seed, cases, warm-up."""
+    index, run, seed, cases, warmup = task
+    plan = _PLANS[index]
     return replication(plan)(plan, run, seed, cases, warmup)
 
 
@@ -120,12 +143,15 @@ def run_replications(
     scheduler: Any = None,
     log: EventSink | Sequence[EventSink | None] | None = None,
     progress: ProgressCallback | None = None,
+    visits: float | None = None,
 ) -> list[list[RunStats]]:
     """Run ``runs`` replications of every plan; ``result[p][r]`` is run ``r`` of plan ``p``.
 
     With ``log`` (one sink, for the first plan, or one sink or None per
     plan), run 1 of each plan with a sink is simulated in this process and
-    writes its events there.
+    writes its events there. ``visits``, the expected step visits of them all
+    (:func:`procflow.sim.budget.estimate`), tells ``jobs=None`` whether they
+    are worth worker processes.
     """
     tasks: list[Task] = [(plan, run, seed, cases, warmup) for plan in plans for run in range(runs)]
     tally = _Tally(len(tasks) * cases, progress)
@@ -138,7 +164,8 @@ def run_replications(
     remote = [index for index in range(len(tasks)) if index not in sinks]
     if scheduler is None:
         workers = default_jobs() if jobs is None else jobs
-        if jobs is None and len(tasks) * cases < SMALL:
+        small = len(tasks) * cases < SMALL if visits is None else visits < SMALL_VISITS
+        if jobs is None and small:
             workers = 1
         workers = min(workers, len(remote))
         if workers <= 1:
@@ -155,9 +182,11 @@ def run_replications(
             client, futures = _submit_dask(scheduler, [tasks[i] for i in remote])
             dask_pending = dict(zip(futures, remote, strict=True))
         elif remote:
-            executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+            executor = ProcessPoolExecutor(
+                max_workers=workers, initializer=_worker_init, initargs=(tuple(plans),)
+            )
             # submit everything before anything else starts a thread (see fork safety)
-            pending = {executor.submit(_run_task, tasks[i]): i for i in remote}
+            pending = {executor.submit(_run_indexed, (i // runs, *tasks[i][1:])): i for i in remote}
         for index in sorted(local):
             plan, run, task_seed, task_cases, task_warmup = tasks[index]
             results[index] = replication(plan)(
@@ -312,6 +341,7 @@ def _gather_dask(
 __all__ = [
     "CONNECT_SECONDS",
     "SMALL",
+    "SMALL_VISITS",
     "WORKER_SECONDS",
     "ProgressCallback",
     "default_jobs",

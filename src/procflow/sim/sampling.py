@@ -1,4 +1,4 @@
-"""Random numbers for the simulator: one dedicated stream per random process, drawn in blocks.
+"""Random numbers for the simulator: one dedicated stream per random process, drawn in chunks.
 
 **Streams and common random numbers.** Every random process of a run has a
 stream of its own, derived from the run's seed with
@@ -16,7 +16,18 @@ and routing draws, even when the change adds, removes or reorders steps:
 a change to one step never shifts the random numbers of another. This is
 what makes ``procflow compare`` a paired comparison (common random numbers).
 
-**Blocks.** Draws are made with numpy, in chunks that start at
+**Seeding many streams at once.** A 5,000-step process has 5,000 duration
+streams per run, and numpy's ``SeedSequence`` costs tens of microseconds
+each. :func:`seed_words` computes the same state words numpy's
+``SeedSequence(S, spawn_key=(r, purpose, key)).generate_state(4, uint64)``
+gives -- its documented hash mixing, for a whole array of keys in a few
+numpy operations -- and :func:`seeded` makes the generator from them
+(``PCG64`` seeded through :class:`Words`). The generators, and so every
+draw, are those of :func:`generator`, which uses numpy's own
+``SeedSequence`` and is the definition (tests/test_sampling_seeds.py
+checks both agree for thousands of keys).
+
+**Chunks.** Draws are made with numpy, in chunks that start at
 :data:`FIRST` and double up to :data:`BLOCK`, and handed to the event loop
 as a Python list it pops from (reversed, so ``pop()`` yields them in
 drawing order). The *k*-th draw of a stream is the same whatever the chunk
@@ -33,16 +44,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, assert_never
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 from numpy.typing import NDArray
 
 from procflow.distributions import AnyDistribution, Sampler
 
 BLOCK = 4096
-"""The most draws made per numpy call, and the unit of :meth:`Buffer.consumed_sum`."""
+"""The most draws made per numpy call."""
 
 ARRIVALS, DURATIONS, ROUTING = 0, 1, 2
 """The purposes of a stream: the middle element of its spawn key."""
@@ -63,6 +75,127 @@ def generator(seed: int, run: int, purpose: int, key: int = 0) -> np.random.Gene
     return np.random.Generator(np.random.PCG64(sequence))
 
 
+# numpy's SeedSequence (numpy/random/bit_generator.pyx, after M. E. O'Neill's seed_seq_fe):
+# a pool of four 32-bit words mixed from the entropy words, then hashed into the state.
+_MASK32 = 0xFFFFFFFF
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_POOL = 4
+
+Word = Any
+"""A 32-bit word: a Python int, or a numpy ``uint32`` array of words (one per stream).
+The arithmetic below is written to wrap modulo 2**32 for both."""
+
+
+def _uint32_words(value: int) -> list[int]:
+    """``value`` as numpy's ``SeedSequence`` reads an integer: 32-bit words, low first."""
+    if value < 0:
+        raise ValueError("seeds, runs and keys are non-negative")
+    words = [value & _MASK32]
+    value >>= 32
+    while value:
+        words.append(value & _MASK32)
+        value >>= 32
+    return words
+
+
+class _Mixer:
+    """numpy's ``hashmix`` and ``mix`` with their running hash constant."""
+
+    __slots__ = ("const",)
+
+    def __init__(self, const: int) -> None:
+        self.const = const
+
+    def hashmix(self, value: Word) -> Word:
+        value = value ^ self.const
+        self.const = (self.const * _MULT_A) & _MASK32
+        value = (value * self.const) & _MASK32
+        return value ^ (value >> 16)
+
+
+def _mix(x: Word, y: Word) -> Word:
+    result = (_MIX_L * x - _MIX_R * y) & _MASK32
+    return result ^ (result >> 16)
+
+
+def seed_words(
+    seed: int, run: int, purpose: int, keys: Sequence[int] | NDArray[Any]
+) -> NDArray[Any]:
+    """The PCG64 seeds of the streams ``(run, purpose, key)`` of ``seed``, one row per key.
+
+    Row ``i`` equals ``SeedSequence(seed, spawn_key=(run, purpose, keys[i]))
+    .generate_state(4, np.uint64)``: the entropy words (the seed's, padded to
+    four, then the spawn key's) are mixed into a pool of four words and the
+    pool hashed into eight 32-bit words, as numpy does -- here with the words
+    that every key shares mixed once, as Python ints, and the key's own words
+    for all keys at once, as ``uint32`` arrays.
+    """
+    keys = np.asarray(keys, dtype=np.uint64)
+    head = _uint32_words(seed)
+    head += [0] * (_POOL - len(head))
+    shared = head[_POOL:] + _uint32_words(run) + _uint32_words(purpose)
+    mixer = _Mixer(_INIT_A)
+    pool: list[Word] = [mixer.hashmix(word) for word in head[:_POOL]]
+    for source in range(_POOL):
+        for target in range(_POOL):
+            if source != target:
+                pool[target] = _mix(pool[target], mixer.hashmix(pool[source]))
+    for word in shared:
+        for target in range(_POOL):
+            pool[target] = _mix(pool[target], mixer.hashmix(word))
+    low = (keys & np.uint64(_MASK32)).astype(np.uint32)
+    high = (keys >> np.uint64(32)).astype(np.uint32)
+    out = np.empty((len(keys), 4), dtype=np.uint64)
+    two = high != 0  # a key below 2**32 is one word, like any integer
+    for chosen, columns in ((~two, (low,)), (two, (low, high))):
+        rows = np.flatnonzero(chosen)
+        if len(rows):
+            out[rows] = _state(pool, [column[rows] for column in columns], _Mixer(mixer.const))
+    return out
+
+
+def _state(pool: list[Word], key_words: list[NDArray[Any]], mixer: _Mixer) -> NDArray[Any]:
+    """Mix each stream's own words into the shared ``pool`` and hash out four 64-bit words."""
+    mine = [np.full(len(key_words[0]), word, dtype=np.uint32) for word in pool]
+    for word in key_words:
+        for target in range(_POOL):
+            mine[target] = _mix(mine[target], mixer.hashmix(word))
+    const = _INIT_B
+    hashed = []
+    for i in range(2 * _POOL):  # generate_state(4, uint64): eight 32-bit words
+        value = mine[i % _POOL] ^ const
+        const = (const * _MULT_B) & _MASK32
+        value = value * np.uint32(const)
+        hashed.append((value ^ (value >> 16)).astype(np.uint64))
+    return np.stack(  # little-endian pairs, as numpy views them
+        [hashed[2 * j] | (hashed[2 * j + 1] << np.uint64(32)) for j in range(4)], axis=1
+    )
+
+
+class Words(ISeedSequence):
+    """A seed sequence that hands out given state words: a row of :func:`seed_words` (four
+    ``uint64`` words, contiguous), which is what ``PCG64`` asks for."""
+
+    __slots__ = ("_words",)
+
+    def __init__(self, words: NDArray[Any]) -> None:
+        self._words = words
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> NDArray[Any]:
+        if n_words != 4 or (dtype is not np.uint64 and np.dtype(dtype) != np.uint64):
+            raise ValueError("these words seed a PCG64 (4 uint64 words)")
+        return self._words
+
+
+def seeded(words: NDArray[Any]) -> np.random.Generator:
+    """The generator a row of :func:`seed_words` seeds: :func:`generator`'s, cheaply."""
+    # PCG64 reads the words' memory as four uint64: make sure that is what it gets
+    sequence: Any = Words(np.ascontiguousarray(words, dtype=np.uint64))  # any ISeedSequence
+    return np.random.Generator(np.random.PCG64(sequence))
+
+
 DistSpec = Sampler
 """A distribution as plain, picklable data (:class:`procflow.distributions.Sampler`)."""
 
@@ -73,89 +206,77 @@ def spec_of(dist: AnyDistribution) -> DistSpec:
 
 
 class Stream:
-    """The values of one random process: ``stream(n)`` draws the next ``n``.
+    """The values of one random process: ``stream(n)`` draws the next ``n``."""
 
-    :meth:`peek` looks ahead without consuming: it draws and then puts the
-    generator back as it was, so the values it returns are the ones the
-    next calls will draw.
-    """
+    __slots__ = ("_sample",)
 
-    __slots__ = ("_rng", "_sample")
-
-    def __init__(self, sample: Callable[[int], NDArray[Any]], rng: np.random.Generator | None):
+    def __init__(self, sample: Callable[[int], NDArray[Any]]):
         self._sample = sample
-        self._rng = rng
 
     def __call__(self, n: int) -> NDArray[Any]:
         return self._sample(n)
-
-    def peek(self, n: int) -> NDArray[Any]:
-        """The next ``n`` values, left in the stream."""
-        if self._rng is None:
-            return self._sample(n)
-        state = self._rng.bit_generator.state
-        try:
-            return self._sample(n)
-        finally:
-            self._rng.bit_generator.state = state
-
-
-class Lazy(Stream):
-    """A stream made on first use: a step no case visits costs no generator."""
-
-    __slots__ = ("_made", "_make")
-
-    def __init__(self, make: Callable[[], Stream]) -> None:
-        super().__init__(self._first, None)
-        self._make = make
-        self._made: Stream | None = None
-
-    def _stream(self) -> Stream:
-        if self._made is None:
-            self._made = self._make()
-        return self._made
-
-    def _first(self, n: int) -> NDArray[Any]:
-        return self._stream()(n)
-
-    def peek(self, n: int) -> NDArray[Any]:
-        return self._stream().peek(n)
 
 
 Draw = Stream
 """Draws the next ``n`` values of a stream (kept as a name for callers)."""
 
 
-def drawer(spec: DistSpec, rng: np.random.Generator) -> Stream:
-    """The stream of ``spec``'s values drawn from ``rng``."""
+Source = Callable[[int], NDArray[Any]]
+"""Draws the next ``n`` values of a stream: what a :class:`Buffer` refills from."""
+
+
+def sampler(spec: DistSpec) -> Callable[[np.random.Generator], Source]:
+    """How to make the stream of ``spec``'s values from a generator, decided once per spec.
+
+    The engine keeps one per step and applies it to each run's generator (the
+    choice of method and its parameters is not made again for every stream).
+    """
     params = spec.params
     match spec.name:
         case "fixed":
-            value = float(params[0])
-            return Stream(lambda n: np.full(n, value), None)
+            return _constant(float(params[0]))
         case "exponential":
             (scale,) = params
-            return Stream(lambda n: rng.exponential(scale, n), rng)
+            return lambda rng: lambda n: rng.exponential(scale, n)
         case "uniform":
             low, high = params
-            return Stream(lambda n: rng.uniform(low, high, n), rng)
+            return lambda rng: lambda n: rng.uniform(low, high, n)
         case "triangular":
             left, mode, right = params
-            return Stream(lambda n: rng.triangular(left, mode, right, n), rng)
+            return lambda rng: lambda n: rng.triangular(left, mode, right, n)
         case "lognormal":
             mu, sigma = params
-            return Stream(lambda n: rng.lognormal(mu, sigma, n), rng)
+            return lambda rng: lambda n: rng.lognormal(mu, sigma, n)
         case "gamma":
             shape, scale = params
-            return Stream(lambda n: rng.gamma(shape, scale, n), rng)
+            return lambda rng: lambda n: rng.gamma(shape, scale, n)
         case "empirical":
             values = np.asarray(params, dtype=np.float64)
-            return Stream(lambda n: values[rng.integers(0, len(values), n)], rng)
+            return lambda rng: lambda n: values[rng.integers(0, len(values), n)]
         case "normal":
             mu, sigma = params
-            return _TruncatedNormal(mu, sigma, rng)
+            return lambda rng: _TruncatedNormal(mu, sigma, rng)
         case unknown:
             assert_never(unknown)
+
+
+def _constant(value: float) -> Callable[[np.random.Generator], Source]:
+    """A fixed duration: the same read-only chunk of each size for every stream and run."""
+    chunks: dict[int, NDArray[np.float64]] = {}
+
+    def draw(n: int) -> NDArray[np.float64]:
+        chunk = chunks.get(n)
+        if chunk is None:
+            chunk = chunks[n] = np.full(n, value)
+            chunk.flags.writeable = False
+        return chunk
+
+    return lambda _rng: draw
+
+
+def drawer(spec: DistSpec, rng: np.random.Generator) -> Stream:
+    """The stream of ``spec``'s values drawn from ``rng``."""
+    return Stream(sampler(spec)(rng))
 
 
 class _TruncatedNormal(Stream):
@@ -166,40 +287,35 @@ class _TruncatedNormal(Stream):
     have ``mu >= 0``, so at least half of the draws are accepted.
     """
 
-    __slots__ = ("_mu", "_sigma", "_surplus")
+    __slots__ = ("_mu", "_rng", "_sigma", "_surplus")
 
     def __init__(self, mu: float, sigma: float, rng: np.random.Generator) -> None:
-        super().__init__(self._draw, rng)
+        super().__init__(self._draw)
         self._mu = mu
         self._sigma = sigma
+        self._rng = rng
         self._surplus: NDArray[np.float64] = np.empty(0)
 
     def _draw(self, n: int) -> NDArray[np.float64]:
-        assert self._rng is not None
         pending = self._surplus
         while len(pending) < n:
             raw = self._rng.normal(self._mu, self._sigma, max(n, 64))
-            pending = np.concatenate([pending, raw[raw >= 0.0]])
+            kept = raw[raw >= 0.0]
+            pending = np.concatenate([pending, kept]) if len(pending) else kept
         self._surplus = pending[n:]
         return pending[:n]
-
-    def peek(self, n: int) -> NDArray[Any]:
-        surplus = self._surplus
-        try:
-            return super().peek(n)
-        finally:
-            self._surplus = surplus
 
 
 def uniforms(rng: np.random.Generator) -> Stream:
     """Uniform draws on [0, 1): routing decisions that depend on a case's state."""
-    return Stream(lambda n: rng.random(n), rng)
+    return Stream(lambda n: rng.random(n))
 
 
 Exact = tuple[int, int]
 """An exact sum of floats, ``n * 2**scale`` (see :func:`exact_sum`)."""
 
 _UNIT = float(2**53)
+_ZERO: Exact = (0, 0)
 
 
 def exact_sum(values: NDArray[np.float64]) -> Exact:
@@ -216,11 +332,11 @@ def exact_sum(values: NDArray[np.float64]) -> Exact:
     True
     """
     if len(values) <= 32:  # a few: one by one is faster than numpy's set-up
-        total: Exact = (0, 0)
-        for value in values.tolist():
-            n, d = value.as_integer_ratio()
-            total = plus(total, (n, 1 - d.bit_length()))
-        return total
+        ratios = [value.as_integer_ratio() for value in values.tolist()]
+        if not ratios:
+            return _ZERO
+        denominator = max(d for _n, d in ratios)  # powers of two
+        return sum(n * (denominator // d) for n, d in ratios), 1 - denominator.bit_length()
     assert len(values) < 2**26
     mantissas, exponents = np.frexp(values)
     whole = (mantissas * _UNIT).astype(np.int64)
@@ -249,6 +365,8 @@ def rounded(total: Exact) -> float:
     return n / (1 << -scale)
 
 
+_NOTHING: NDArray[np.float64] = np.empty(0)
+
 FIRST = 16
 """Draws in a stream's first refill; each refill draws twice as many as the last, up to
 :data:`BLOCK`: a step visited ten times draws 16 values, not 4,096."""
@@ -257,94 +375,99 @@ FIRST = 16
 class Buffer:
     """A stream of draws handed out by ``list.pop()``, refilled in growing chunks.
 
-    ``values`` is one list object for the whole run (refills extend it), so
-    the event loop can keep a reference to it. ``consumed_sum()`` and
-    ``consumed`` tell how much has been handed out, which is how the engine
-    knows every step's visits and total service time without counting them
-    one by one.
+    ``values`` is one list object for the whole run (refills extend it, and
+    only once it is empty), so the event loop can keep a reference to it.
+    Refills draw chunks of :data:`FIRST`, then twice as many each time, up to
+    :data:`BLOCK`, so memory follows what a run uses; the *k*-th value is the
+    same whatever the chunks.
 
-    **Blocks and chunks.** The stream is cut into blocks of :data:`BLOCK`
-    draws; refills draw chunks of :data:`FIRST`, then twice as many each
-    time, never across a block's end, so memory follows what a run uses.
-    The *k*-th value is the same whatever the chunks. ``consumed_sum()`` is
-    defined per block -- the sum of the used-up blocks (numpy's sum of each)
-    plus, for the current block, its numpy sum minus the exact sum of its
-    values not handed out yet -- which is the figure a buffer drawing whole
-    blocks at once gives, to the last bit. When it is asked in the middle of
-    a block, the rest of the block is looked ahead (:meth:`Stream.peek`, not
-    kept) and remembered as its exact sum (:func:`exact_sum`).
+    ``consumed`` and :meth:`consumed_sum` tell how much has been handed out,
+    which is how the engine knows every step's visits and total service time
+    without counting them one by one. The sum is the correctly rounded sum of
+    the values handed out (what ``math.fsum`` of them gives): a buffer made
+    with ``summed=True`` keeps the exact sum (:func:`exact_sum`) of its
+    used-up chunks and the last chunk drawn, of which the handed-out part is
+    the front. Nothing is drawn ahead to answer it.
     """
 
-    __slots__ = (
-        "_block_sum",
-        "_chunks",
-        "_done_sum",
-        "_draw",
-        "_drawn",
-        "_in_block",
-        "_next",
-        "_rest",
-        "values",
-    )
+    __slots__ = ("_chunk", "_done", "_next", "_summed", "drawn", "source", "values")
 
-    def __init__(self, draw: Stream, first: int = FIRST) -> None:
-        self._draw = draw
-        self.values: list[Any] = []
-        self._next = first
-        self._in_block = BLOCK
-        """Draws made in the current block (:data:`BLOCK`: used up, or none yet)."""
-        self._chunks: list[NDArray[Any]] = []
-        """The chunks of the current block, while its sum is not known."""
-        self._block_sum = 0.0
-        self._rest: Exact | None = (0, 0)
-        """The exact sum of the values of the current block not drawn yet; ``None`` while
-        that is not known."""
-        self._done_sum = 0.0
-        self._drawn = 0
-
-    @property
-    def drawn(self) -> int:
+    def __init__(
+        self,
+        source: Source | None = None,
+        first: int = FIRST,
+        *,
+        summed: bool = True,
+        values: list[Any] | None = None,
+    ) -> None:
+        self.source = source
+        """Where the draws come from (may be set after construction, before the first refill)."""
+        self.values: list[Any] = [] if values is None else values
+        self.drawn = 0
         """Values drawn from the stream so far."""
-        return self._drawn
+        self._next = first
+        self._summed = summed
+        self._chunk: NDArray[Any] = _NOTHING
+        self._done: Exact = _ZERO
+        """The exact sum of the chunks before :attr:`_chunk` (all handed out)."""
 
     def refill(self) -> None:
         """Put the next chunk of draws in the (empty) list."""
-        if self._in_block == BLOCK:  # the block is used up: the next one starts
-            self._done_sum += self._block_sum
-            self._in_block = 0
-            self._block_sum = 0.0
-            self._rest = None
-        size = min(self._next, BLOCK - self._in_block)
-        self._next = min(self._next * 2, BLOCK)
-        chunk = self._draw(size)
-        self._in_block += size
-        self._drawn += size
-        if self._rest is not None:  # the block's sum is known: the rest shrinks
-            self._rest = plus(self._rest, exact_sum(chunk), -1)
-        elif self._in_block == BLOCK:
-            whole = chunk if not self._chunks else np.concatenate([*self._chunks, chunk])
-            self._block_sum = float(whole.sum())
-            self._rest = (0, 0)
-            self._chunks = []
-        else:
-            self._chunks.append(chunk)
+        if self.values:
+            raise ValueError("a buffer is refilled once its values are used up")
+        assert self.source is not None
+        if self._summed and len(self._chunk):  # every value of it was handed out
+            self._done = plus(self._done, exact_sum(self._chunk))
+        size = self._next
+        self._next = min(size * 2, BLOCK)
+        chunk = self.source(size)
+        self._chunk = chunk
+        self.drawn += size
         self.values.extend(chunk[::-1].tolist())
 
     @property
     def consumed(self) -> int:
-        return self._drawn - len(self.values)
+        """Values handed out so far."""
+        return self.drawn - len(self.values)
+
+    def handed_out(self) -> tuple[Exact, NDArray[np.float64]]:
+        """What was handed out: the exact sum of the used-up chunks, and the front of the last
+        chunk (the values taken from it, in drawing order)."""
+        if not self._summed:
+            raise ValueError("this buffer keeps no sums (made with summed=False)")
+        chunk = self._chunk
+        return self._done, chunk[: len(chunk) - len(self.values)]
 
     def consumed_sum(self) -> float:
-        """The sum of every value handed out so far (see the class docstring)."""
-        if self._drawn == 0:  # nothing drawn: the figure below, without numpy's set-up
-            return 0.0
-        if self._rest is None:
-            ahead = self._draw.peek(BLOCK - self._in_block)
-            self._block_sum = float(np.concatenate([*self._chunks, ahead]).sum())
-            self._rest = exact_sum(ahead)
-            self._chunks = []
-        left = plus(self._rest, exact_sum(np.asarray(self.values, dtype=np.float64)))
-        return self._done_sum + (self._block_sum - rounded(left))
+        """The sum of every value handed out so far, rounded once (``math.fsum`` of them)."""
+        chunk = self._chunk
+        used = len(chunk) - len(self.values)
+        if self._summed and not self._done[0] and used <= 64:  # a short run: C's fsum
+            return math.fsum(chunk[:used].tolist())
+        return total_handed_out((self,))
+
+
+def total_handed_out(buffers: Iterable[Buffer]) -> float:
+    """The sum of every value the ``buffers`` handed out, rounded once (like ``math.fsum``).
+
+    Their last chunks' handed-out fronts are summed together, with one numpy
+    pass (:func:`exact_sum`) when there are many, so the busy time of an owner
+    with thousands of steps costs one sum, not one per step.
+    """
+    done = _ZERO
+    fronts = []
+    for buffer in buffers:
+        before, front = buffer.handed_out()
+        if before[0]:
+            done = plus(done, before)
+        if len(front):
+            fronts.append(front)
+    if not fronts:
+        return rounded(done)
+    values = fronts[0] if len(fronts) == 1 else np.concatenate(fronts)
+    if not done[0] and len(values) <= 64:  # the common case of a short run: C's fsum
+        return math.fsum(values.tolist())
+    return rounded(plus(done, exact_sum(values)))
 
 
 def choices(
@@ -359,18 +482,18 @@ def choices(
         index = np.minimum(np.searchsorted(cum, rng.random(n), side="right"), last)
         return tgt[index]
 
-    return Stream(draw, rng)
+    return Stream(draw)
 
 
 class ChoiceBuffer(Buffer):
-    """A :class:`Buffer` of :func:`choices`."""
+    """A :class:`Buffer` of :func:`choices` (next-step indices: nothing to sum)."""
 
     __slots__ = ()
 
     def __init__(
         self, rng: np.random.Generator, cumulative: tuple[float, ...], targets: tuple[int, ...]
     ) -> None:
-        super().__init__(choices(rng, cumulative, targets))
+        super().__init__(choices(rng, cumulative, targets), summed=False)
 
 
 class ArrivalTimes:
@@ -447,11 +570,15 @@ __all__ = [
     "ChoiceBuffer",
     "DistSpec",
     "Stream",
+    "Words",
     "choices",
     "drawer",
     "exact_sum",
     "generator",
+    "seed_words",
+    "seeded",
     "spec_of",
     "stream_key",
+    "total_handed_out",
     "uniforms",
 ]

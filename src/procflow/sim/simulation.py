@@ -12,6 +12,7 @@ from typing import Any
 from procflow.errors import ConfigError
 from procflow.model import Process
 from procflow.sim.budget import check_budget
+from procflow.sim.budget import estimate as estimate_cost
 from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.plan import Plan, compile_process
 from procflow.sim.results import SimulationResult, build_result, tracked_steps
@@ -44,6 +45,9 @@ class Options:
     seed: int
     warmup: int
     jobs: int | None
+    visits: float | None = None
+    """The expected step visits of the whole run (every scenario, case and run), when the
+    analytic model knows them: whether worker processes are worth starting."""
 
     @classmethod
     def check(
@@ -99,6 +103,7 @@ class Options:
             scheduler=scheduler,
             log=log,
             progress=progress,
+            visits=self.visits,
         )
 
 
@@ -186,15 +191,22 @@ def run_length(
         ]
         skip = warmup if warmup is not None else auto_warmup(estimates)
         options = Options.check(skip + COUNTED, runs, first.seed, skip, jobs)
-        check_budget(processes, cases=options.cases, runs=options.runs)
-        return options, estimates
-    options = Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
-    check_budget(processes, cases=options.cases, runs=options.runs)
+        return _costed(processes, options), estimates
+    options = _costed(
+        processes, Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
+    )
     estimates = [
         estimate_warmup(process, plan, options.seed, options.cases)
         for process, plan in zip(processes, plans, strict=True)
     ]
     return options, estimates
+
+
+def _costed(processes: Sequence[Process], options: Options) -> Options:
+    """``options`` with the expected visits of the run, once it is within the budget."""
+    check_budget(processes, cases=options.cases, runs=options.runs)
+    cost = estimate_cost(processes, cases=options.cases, runs=options.runs)
+    return options if cost is None else replace(options, visits=cost.visits)
 
 
 def aggregate(
