@@ -80,6 +80,29 @@ steps:
   done: {end: true}
 """
 
+CROSS = """\
+process: cross
+owners:
+  desk: {capacity: 3}
+arrivals: {rate: 1/h}
+start: split
+steps:
+  split: {duration: 0s, parallel: [left, right]}
+  left: {owner: desk, duration: exponential(5m), next: s}
+  right: {owner: desk, duration: exponential(7m), next: s}
+  s:
+    owner: desk
+    duration: exponential(3m)
+    on:
+      x: {to: t, p: 0.5, max: 1}
+      y: {to: meet, p: 0.5}
+  t: {owner: desk, duration: 1m, next: meet}
+  meet: {join: all, owner: desk, duration: 0s, next: done}
+  done: {end: true}
+"""
+"""Both branches reach 's', whose edge to 't' (in no loop) a case may take once: 't' is
+visited 1 - 0.5 x 0.5 = 0.75 times per case, once per token would be 2 x 0.5 = 1."""
+
 WITH_ATTRIBUTE = "attributes:\n  tier: {gold: 50%, plain: 50%}\n"
 """Any attribute puts the same model on the engine with attributes (it draws nothing else)."""
 
@@ -186,3 +209,17 @@ def test_the_text_report_says_which_bound_is_shared_and_why() -> None:
     (line,) = [line for line in notes(analyze(load_text(SHARED))) if "approximate" in line]
     assert line.startswith("approximate routing: the tokens of a fork share")
     assert line.endswith(": check --again--> check (max 2)")
+
+
+def test_a_bound_in_no_loop_that_two_branches_reach_is_shared_too() -> None:
+    """CROSS: the chain needs no counter for an edge in no loop (a token takes it once at
+    most), but two tokens of a case would take it twice: approximate, 1.0 against 0.75."""
+    analysis = analyze(load_text(CROSS))
+    assert analysis.steps["t"].visits == pytest.approx(1.0)
+    assert analysis.routing.bounds == ()  # no counter in the chain
+    assert [str(b) for b in analysis.routing.shared] == ["s --x--> t (max 1)"]
+    assert analysis.routing.exact is False
+    visits = simulate(load_text(CROSS), cases=3_000, runs=4, seed=5, warmup=0).steps["t"].visits
+    assert visits.ci95 is not None
+    low, high = visits.ci95
+    assert low <= 0.75 <= high < 1.0, (low, high)

@@ -372,48 +372,54 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     chain = _unroll(process, graph, max_states)
     if chain.dropped:
         chain = _thin(process, graph, max_states, chain)
-    if compiled.has_forks and chain.bounds:
-        chain.shared = shared_bounds(compiled, chain.bounds)
+    if compiled.has_forks and compiled.bounded:
+        chain.shared = shared_bounds(compiled, chain.dropped)
     _check_finite(process, chain)
     compiled.remember(key, chain)
     return chain
 
 
-def shared_bounds(compiled: CompiledProcess, bounds: Sequence[Bound]) -> tuple[Bound, ...]:
-    """The counted ``bounds`` whose counter the chain keeps per token where a case shares it.
+def shared_bounds(compiled: CompiledProcess, dropped: Sequence[Bound] = ()) -> tuple[Bound, ...]:
+    """The bounds whose counter the chain keeps per token where the case shares it.
 
     The chain follows each token of a fork on its own, carrying the counters
     it forked with; the simulators count per case (docs/parallel-work.md:
     the tokens of one case share the counters). The two agree while at most
-    one token of a case ever holds a counter that moves. They part when a
-    bound's edge starts at a step that
+    one token of a case ever moves a counter. They part when a bounded edge
+    starts at a step that
 
-    * two branches of one fork can reach: each token would take the edge up
-      to ``max`` times, where the case may take it ``max`` times in all; or
+    * two branches of one fork can reach: each token may take the edge up to
+      ``max`` times, where the case may take it ``max`` times in all (an edge
+      in no loop too: once per token is twice per case);
     * lies inside a fork and in the same loop as its join: the counter
       outlives the join, where the chain mixes the counters of the branch
       tokens arriving there (one token's count, weighed 1/k each) instead of
       adding them up.
 
-    Those bounds are listed here and make the routing approximate.
+    Those bounds (but the ``dropped`` ones, approximate already) are listed
+    here and make the routing approximate.
     """
     forks = compiled.forks.forks
     if not forks:
         return ()
-    index = {step: u for u, step in enumerate(compiled.steps)}
     component = [0] * compiled.size
     for c, members in enumerate(strongly_connected(compiled.size, compiled.successors)):
         for member in members:
             component[member] = c
+    steps = compiled.steps
     found = []
-    for bound in bounds:
-        u = index[bound.step]
+    for e in compiled.bounded:
+        edge = compiled.edges[e]
+        u = edge.source
         for fork in forks:
             if u not in fork.region:
                 continue
             branches = sum(u in path for path in fork.paths)
             if branches > 1 or (fork.join >= 0 and component[fork.join] == component[u]):
-                found.append(bound)
+                assert edge.max is not None
+                bound = Bound(steps[u], edge.trigger, steps[edge.target], edge.max)
+                if bound not in dropped:
+                    found.append(bound)
                 break
     return tuple(found)
 
