@@ -719,7 +719,7 @@ def analyze(
         arrival_scv=model.arrival_scv,
         poisson=model.poisson,
         bottleneck_threshold=bottleneck_threshold,
-        routing=Routing(chain.size, chain.bounds, chain.dropped),
+        routing=Routing(chain.size, chain.bounds, chain.dropped, chain.shared),
         classes=(lambda a: classes_of(process, a, analyze)) if process.priority else None,
     )
 

@@ -1,8 +1,9 @@
 """Time through fork blocks: the analytic approximation of docs/parallel-work.md.
 
 Visits are exact with forks (the routing chain, :mod:`procflow.analysis.routing`:
-every branch is taken, a join counts one visit per fork). The *time* a case
-spends between a fork and its join is not a sum of step times: it is the
+every branch is taken, a join counts one visit per fork), but for bounds whose
+counter the tokens of a fork share (:func:`~procflow.analysis.routing.shared_bounds`).
+The *time* a case spends between a fork and its join is not a sum of step times: it is the
 slowest branch's time (``join: all``) or the fastest's (``join: first``).
 Its expectation needs the branch times' distributions, which the analysis
 does not have; it approximates them, in three steps:

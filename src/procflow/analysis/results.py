@@ -292,28 +292,47 @@ class GoalEstimate:
 
 @dataclass(frozen=True)
 class Routing:
-    """How visits were computed: the unrolled chain's size and any bounds approximated."""
+    """How visits were computed: the unrolled chain's size and any bounds approximated.
+
+    ``dropped``: bounds thinned to keep the chain small; ``shared``: bounds whose counter
+    the tokens of a fork share, which the chain counts per token (docs/parallel-work.md).
+    """
 
     states: int
     bounds: tuple[Bound, ...]
     dropped: tuple[Bound, ...]
+    shared: tuple[Bound, ...] = ()
 
     @property
     def exact(self) -> bool:
-        return not self.dropped
+        return not self.dropped and not self.shared
 
     @property
     def method(self) -> str:
         return "unrolled" if self.exact else "approximate"
 
+    @property
+    def note(self) -> str | None:
+        """Why the visits are approximate although no bound was dropped (else ``None``)."""
+        if not self.shared:
+            return None
+        return (
+            "the tokens of a fork share these bounds' counters per case, the routing chain "
+            "keeps them per token, so visits near them are approximate (run procflow simulate)"
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "method": self.method,
             "exact": self.exact,
             "states": self.states,
             "bounds": [str(b) for b in self.bounds],
             "dropped_bounds": [str(b) for b in self.dropped],
         }
+        if self.shared:  # only then: every other process's output stays as it was
+            data["shared_bounds"] = [str(b) for b in self.shared]
+            data["note"] = self.note
+        return data
 
 
 V = TypeVar("V")

@@ -70,6 +70,15 @@ visits stay within 2% of the unrolled truth; on a ring of 20 steps with
 with 54.8 simulated. :class:`Chain` lists every dropped bound
 and the analysis says ``approximate`` wherever they are used.
 
+Forks
+-----
+A fork takes every branch (probability 1 each) and a join scales the
+tokens arriving there by 1/k, so each token is followed on its own with
+the counters it forked with. That is exact while one token of a case moves
+a counter; where tokens share one (:func:`shared_bounds`: a bounded edge two
+branches reach, or one in a loop round the fork) the chain counts per token,
+the case per case, and :attr:`Chain.shared` makes the routing approximate.
+
 Rework (the share of cases that take any ``feedback: true`` edge at least
 once) is exact too: it is the total flow through feedback edges in the same
 chain with every feedback edge leading to an absorbing "reworked" state.
@@ -144,6 +153,9 @@ class Chain:
     share: Sequence[float] = field(default=(), repr=False)
     """Per step: the share of the tokens arriving there that makes a visit (``1/k`` at the
     join of ``k`` branches, docs/parallel-work.md; empty: 1 everywhere)."""
+    shared: tuple[Bound, ...] = ()
+    """Counted bounds whose counter the tokens of one case share in a way the chain, which
+    counts per token, cannot follow (:func:`shared_bounds`): their visits are approximate."""
 
     @property
     def size(self) -> int:
@@ -151,8 +163,9 @@ class Chain:
 
     @property
     def exact(self) -> bool:
-        """False when bounds had to be dropped to keep the state space small."""
-        return not self.dropped
+        """False when bounds had to be dropped to keep the state space small, or when the
+        tokens of a fork share a bound's counter (:attr:`shared`)."""
+        return not self.dropped and not self.shared
 
     @property
     def edges(self) -> tuple[tuple[str, int], ...]:
@@ -359,9 +372,56 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     chain = _unroll(process, graph, max_states)
     if chain.dropped:
         chain = _thin(process, graph, max_states, chain)
+    if compiled.has_forks and compiled.bounded:
+        chain.shared = shared_bounds(compiled, chain.dropped)
     _check_finite(process, chain)
     compiled.remember(key, chain)
     return chain
+
+
+def shared_bounds(compiled: CompiledProcess, dropped: Sequence[Bound] = ()) -> tuple[Bound, ...]:
+    """The bounds whose counter the chain keeps per token where the case shares it.
+
+    The chain follows each token of a fork on its own, carrying the counters
+    it forked with; the simulators count per case (docs/parallel-work.md:
+    the tokens of one case share the counters). The two agree while at most
+    one token of a case ever moves a counter. They part when a bounded edge
+    starts at a step that
+
+    * two branches of one fork can reach: each token may take the edge up to
+      ``max`` times, where the case may take it ``max`` times in all (an edge
+      in no loop too: once per token is twice per case);
+    * lies inside a fork and in the same loop as its join: the counter
+      outlives the join, where the chain mixes the counters of the branch
+      tokens arriving there (one token's count, weighed 1/k each) instead of
+      adding them up.
+
+    Those bounds (but the ``dropped`` ones, approximate already) are listed
+    here and make the routing approximate.
+    """
+    forks = compiled.forks.forks
+    if not forks:
+        return ()
+    component = [0] * compiled.size
+    for c, members in enumerate(strongly_connected(compiled.size, compiled.successors)):
+        for member in members:
+            component[member] = c
+    steps = compiled.steps
+    found = []
+    for e in compiled.bounded:
+        edge = compiled.edges[e]
+        u = edge.source
+        for fork in forks:
+            if u not in fork.region:
+                continue
+            branches = sum(u in path for path in fork.paths)
+            if branches > 1 or (fork.join >= 0 and component[fork.join] == component[u]):
+                assert edge.max is not None
+                bound = Bound(steps[u], edge.trigger, steps[edge.target], edge.max)
+                if bound not in dropped:
+                    found.append(bound)
+                break
+    return tuple(found)
 
 
 def share_chain(source: Process, target: Process, *, max_states: int = MAX_STATES) -> bool:

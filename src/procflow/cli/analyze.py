@@ -265,12 +265,15 @@ def notes(analysis: Analysis) -> list[str]:
             )
             + "; run procflow simulate for exact figures"
         )
-    if not analysis.routing.exact:
+    if analysis.routing.dropped:
         dropped = "; ".join(str(b) for b in analysis.routing.dropped)
         lines.append(
             f"approximate routing: too many loop states, these bounds were ignored "
             f"(visits of their loops are overstated): {dropped}"
         )
+    if analysis.routing.shared:
+        shared = "; ".join(str(b) for b in analysis.routing.shared)
+        lines.append(f"approximate routing: {analysis.routing.note}: {shared}")
     for owner in analysis.owners.values():
         if not owner.stable:
             comfortable = ""
