@@ -202,7 +202,8 @@ class TokenEngine:
     * :meth:`_route` -- where a token goes after a step with a general routing;
       :meth:`_took` counts the edge taken (rework, ``max:``) and says where it goes;
     * :attr:`work_class` -- the class of staff visits (a :class:`Work` subclass);
-      :meth:`_wait` -- a visit finds every unit busy (FIFO: it joins the queue);
+      :meth:`_wait` -- a visit finds every unit busy (FIFO: it joins the queue; on
+      working time every visit comes here and :meth:`_dispatch` serves the queue);
     * :meth:`_begin`, :meth:`_complete`, :meth:`_abandon`, :meth:`_event` -- a visit
       starts, ends, is withdrawn; an event is handled (preemption overrides these);
     * :meth:`_finish`, :meth:`_stats` -- a case ends; the statistics at the end.
