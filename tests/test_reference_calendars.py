@@ -89,6 +89,7 @@ AGREEMENT = [
     ("external", "2027-01-04T00:00"),  # a calendared supplier in New York between staff
     ("forks", "2027-01-04T00:00"),  # forks: shifts, a calendared supplier, a race of delays
     ("race", "2027-01-04T00:00"),  # a race withdrawing paused and not yet begun staff work
+    ("race-shifts", "2027-01-04T00:00"),  # a race withdrawing work of an owner in two shifts
 ]
 
 
@@ -138,17 +139,18 @@ def test_tokens_make_the_fast_engines_run_on_working_time(name: str) -> None:
     _same_stats(fast, tokens)
 
 
-@pytest.mark.xfail(raises=ValueError, strict=True, reason="token engine: see the docstring")
 def test_a_race_against_an_owner_in_shifts_on_tokens() -> None:
-    """Known bug (not fixed here): on working time the token engine commits work to the unit
-    that can start first even when that unit is still busy, so one unit of a two-shift
-    owner can hold two visits; ``join: first`` withdrawing the first of them finds no unit
-    whose work ends then (``Shifts.release``: ValueError). The reference queues the work
-    until a unit is free and on duty. When this passes, add the fixture to AGREEMENT."""
+    """A fixed bug: on working time the token engine committed work to the unit that could
+    start first even while that unit was still busy, so one unit of a two-shift owner could
+    hold two visits and ``join: first`` withdrawing the first of them found no unit whose
+    work ended then (``Shifts.release``: ValueError). Work now waits in the queue until a
+    unit is free and on duty, as in the reference (the fixture is also in AGREEMENT)."""
     plan = _plan(CALENDARS / "race-shifts.yaml", "2027-01-04T00:00")
     slow = run_reference(plan, 1, 5, 1_200, 120)
     assert slow.stats.counted == 1_080
-    run_tokens(plan, 1, 5, 1_200, 120)
+    fast = run_tokens(plan, 1, 5, 1_200, 120)
+    assert fast.counted == 1_080
+    assert fast.cycle.mean == pytest.approx(slow.stats.cycle.mean, rel=1e-9)
 
 
 # -- hand-computed cases: the reference and the engine against the clock ----------------------
@@ -355,14 +357,16 @@ def test_the_reference_serves_the_most_urgent_class_when_the_office_opens() -> N
     assert opening  # work waited for the office to open (the run starts at local midnight)
 
 
-@pytest.mark.xfail(strict=True, reason="attributed engine: see the docstring")
 def test_the_attributed_engine_serves_the_most_urgent_class_when_the_office_opens() -> None:
-    """Known bug (not fixed here): on working time the attributed engine (like the token
-    engine) gives work to a unit when it arrives if a unit is not committed, even while the
-    unit is off duty -- the night's first arrivals take the morning's units first come first
-    served, and gold work that arrived later waits behind standard work. The reference
-    queues it until a unit is on duty and then serves the most urgent class first."""
+    """A fixed bug: on working time the attributed engine (like the token engine) gave work
+    to a unit when it arrived if a unit was not committed, even while the unit was off duty
+    -- the night's first arrivals took the morning's units first come first served, and gold
+    work that arrived later waited behind standard work. Now it queues the work until a unit
+    is on duty and then serves the most urgent class first: the reference's schedule."""
     plan = _plan(CALENDARS / "priorities.yaml", "2027-01-04T00:00")
-    log = Tiers()
-    replication_with_attributes(plan)(plan, 0, 4, 600, 0, log=log)
+    log, slow_log = Tiers(), Tiers()
+    fast = replication_with_attributes(plan)(plan, 0, 4, 600, 0, log=log)
     assert _gold_overtaken(log) == []
+    slow = run_reference(plan, 0, 4, 600, 0, log=slow_log)
+    _same_log(log, slow_log)
+    _same_stats(fast, slow.stats)

@@ -12,6 +12,7 @@ from procflow.loader import parse_process, parse_yaml
 from procflow.model import Process
 from procflow.sim.simulation import prepare
 from procflow.sim.tokens import replication, run_tokens
+from procflow.sim.workingtime import Shifts, working_time
 
 AMS = ZoneInfo("Europe/Amsterdam")
 HOUR = 3600.0
@@ -100,3 +101,40 @@ def test_arrivals_follow_the_arrival_calendar_on_tokens() -> None:
             moment = (start + timedelta(seconds=begin)).astimezone(AMS)
             assert moment.weekday() < 5, moment
             assert 9 <= moment.hour < 17, moment
+
+
+SHIFTS = """
+process: t
+calendars:
+  early: {timezone: Europe/Amsterdam, hours: {mon-fri: "07:00-15:00"}}
+  late: {timezone: Europe/Amsterdam, hours: {mon-fri: "14:00-22:00"}}
+owners:
+  desk:
+    shifts:
+      - {calendar: early, capacity: 1}
+      - {calendar: late, capacity: 1}
+arrivals: {every: 1h}
+start: work
+steps:
+  work: {owner: desk, duration: 1h, next: done}
+  done: {end: true}
+"""
+
+
+def test_a_unit_of_a_shift_takes_work_only_while_free_and_on_duty() -> None:
+    """What the token engine asks before it starts queued work (docs/working-time.md): a
+    unit free *and* on duty now, else when a free unit next comes on duty -- never the
+    early unit still busy with work paused overnight, though it could start first."""
+    origin = datetime(2027, 1, 4, tzinfo=AMS)  # a Monday, local midnight
+    working = working_time(process_of(SHIFTS), origin)
+    assert working is not None
+    pool = Shifts(
+        [(calendar.timeline(origin), units) for calendar, units in working.owners["desk"]]
+    )
+    assert not pool.ready(6 * HOUR)
+    assert pool.wake(6 * HOUR) == 7 * HOUR
+    assert pool.take(7 * HOUR, 10 * HOUR) == (7 * HOUR, 33 * HOUR)  # 8h Monday, 2h Tuesday
+    assert pool.ready(16 * HOUR)  # the late unit
+    assert not pool.ready(23 * HOUR)
+    assert pool.wake(23 * HOUR) == 38 * HOUR  # the late unit on Tuesday 14:00, not 09:00
+    assert pool.ready(33 * HOUR)  # Tuesday 09:00: the early unit is free again

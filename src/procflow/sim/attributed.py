@@ -280,17 +280,24 @@ class _PreemptiveEngine(_AttributedEngine):
 
     def _wait(self, work: Work, owner: int, now: float) -> None:
         victim = self._victim(owner, work)
-        if victim is not None:
-            self._interrupt(victim, now)
-            self._begin(work, now)
+        if victim is None:
+            super()._wait(work, owner, now)
+            return
+        self._interrupt(victim, now)
+        if self.duty[owner]:  # working time: the unit freed starts it if it is on duty
+            super()._wait(work, owner, now)
         else:
-            self.queues[owner].push(work)
+            self._begin(work, now)
 
     def _victim(self, owner: int, work: Work) -> Work | None:
-        """The least urgent work in progress ``work`` preempts, or None."""
+        """The least urgent work in progress ``work`` preempts, or None (on working time
+        only when every unit holds work: else a free unit takes it when on duty)."""
         queue = self.queues[owner]
         running = self.running[owner]
         if not running:
+            return None
+        pool = self.pools[owner]
+        if self.duty[owner] and pool is not None and self.busy_units[owner] < pool.capacity:
             return None
         worst = max(running, key=queue.rank)  # the first started among the least urgent
         return worst if queue.preempts(work, queue.rank(worst)) else None
@@ -301,12 +308,12 @@ class _PreemptiveEngine(_AttributedEngine):
         owner = self.steps[work.step].owner
         pool = self.pools[owner]
         assert pool is not None
+        left = work.end - now  # on working time: the work still to do, not the time it takes
+        if self.working and isinstance(pool, Shifts):  # asked while its unit holds the work
+            left = pool.worked(work.start, work.end, work.duration, now, work.end)
         pool.release(work.end, now)
         self.busy_units[owner] -= 1
         del self.running[owner][work]
-        left = work.end - now  # on working time: the work still to do, not the time it takes
-        if self.working and isinstance(pool, Shifts):
-            left = pool.worked(work.start, work.end, work.duration, now, work.end)
         self._busy(work.step, work.start, now, work.duration - left)  # the piece just worked
         rest = _Piece(work.token, work.step, now, max(left, 0.0))
         rest.origin, rest.total = work.origin, work.total

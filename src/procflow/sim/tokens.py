@@ -38,7 +38,11 @@ statistics (``tests/test_sim_tokens.py``).
 
 **Owners** are asked through the pool seam (:mod:`procflow.sim.pools`):
 ``take(t, work)`` when a unit starts work (``next_free``/``finish``: working
-hours plug in there), ``release`` when work in progress is abandoned.
+hours plug in there), ``release`` when work in progress is abandoned. On
+working time (a :class:`~procflow.sim.workingtime.Shifts` owner) work always
+joins the queue and starts only when a unit is free and on duty
+(:meth:`TokenEngine._dispatch`, with a wake-up event when a unit comes on
+duty), so the queue discipline picks it, as in the reference simulator.
 
 **Statistics**, in :class:`~procflow.sim.engine.RunStats`: per step, every
 visit of a counted case's token (an abandoned visit counts, with the work
@@ -198,7 +202,8 @@ class TokenEngine:
     * :meth:`_route` -- where a token goes after a step with a general routing;
       :meth:`_took` counts the edge taken (rework, ``max:``) and says where it goes;
     * :attr:`work_class` -- the class of staff visits (a :class:`Work` subclass);
-      :meth:`_wait` -- a visit finds every unit busy (FIFO: it joins the queue);
+      :meth:`_wait` -- a visit finds every unit busy (FIFO: it joins the queue; on
+      working time every visit comes here and :meth:`_dispatch` serves the queue);
     * :meth:`_begin`, :meth:`_complete`, :meth:`_abandon`, :meth:`_event` -- a visit
       starts, ends, is withdrawn; an event is handled (preemption overrides these);
     * :meth:`_finish`, :meth:`_stats` -- a case ends; the statistics at the end.
@@ -260,6 +265,13 @@ class TokenEngine:
         ]
         self.queues = [queue(owner) for owner in plan.owners]
         self.busy_units = [0] * len(plan.owners)
+        self.duty = [isinstance(p, Shifts) for p in self.pools]
+        """Per owner: on working time (:class:`Shifts`), its work waits for a unit on duty."""
+        self.room = [0 if p is None or isinstance(p, Shifts) else p.capacity for p in self.pools]
+        """Per owner, the units that may hold work before an arrival queues: its capacity,
+        or 0 on working time, where every arrival queues and :meth:`_dispatch` serves it."""
+        self.waking = [math.inf] * len(plan.owners)
+        """Per owner on working time, the earliest wake-up (:meth:`_dispatch`) still to come."""
         self.times = ArrivalTimes(seed, run, plan.interarrival, cases, clock)
         before, self.window_start, last = self.times.at(max(warmup - 1, 0), warmup, cases - 1)
         self.window_end = last if last > self.window_start else math.inf
@@ -422,16 +434,44 @@ class TokenEngine:
         work = self.work_class(token, first, now, duration)
         token.work = work
         owner = self.steps[index].owner
-        pool = self.pools[owner]
-        assert pool is not None
-        if self.busy_units[owner] < pool.capacity:
+        if self.busy_units[owner] < self.room[owner]:
             self._begin(work, now)
         else:
             self._wait(work, owner, now)
 
     def _wait(self, work: Work, owner: int, now: float) -> None:
-        """``work`` finds every unit of ``owner`` busy at ``now``: it joins the queue."""
+        """``work`` finds every unit of ``owner`` busy at ``now`` (on working time: always):
+        it joins the queue."""
         self.queues[owner].push(work)
+        if self.duty[owner]:
+            self._dispatch(owner, now)
+
+    def _dispatch(self, owner: int, now: float) -> None:
+        """Working time (docs/working-time.md): while work waits and a unit is free and on duty
+        now, that unit takes the queue's next work (the discipline decides: priorities).
+        Work left with a free unit off duty: look again when one comes on duty (a wake-up).
+
+        Work is never committed ahead to a unit off duty or still busy: it could not be
+        withdrawn cleanly (``join: first``) nor overtaken by more urgent work."""
+        queue = self.queues[owner]
+        pool = self.pools[owner]
+        assert isinstance(pool, Shifts)
+        while len(queue):
+            if not pool.ready(now):
+                wake = pool.wake(now)
+                if wake < self.waking[owner]:  # else an earlier wake-up looks again
+                    self.waking[owner] = wake
+                    self._wake(wake, owner)
+                return
+            self._begin(queue.pop(), now)
+
+    def _wake(self, time: float, owner: int) -> None:
+        """A dispatch of ``owner``'s queue at ``time``: after every end of work at that
+        instant (so the tie rule sees every unit freed then), before arrivals at staff steps.
+        It rides the staff-arrival payload with a token never alive (:data:`_WAKE`), so the
+        hot path of :meth:`_event` pays nothing for it."""
+        self.sequence += 1
+        heappush(self.events, (time, _DONE, 1, 0, self.sequence, (_WAKE, owner)))
 
     def _begin(self, work: Work, now: float) -> None:
         owner = self.steps[work.step].owner
@@ -449,7 +489,10 @@ class TokenEngine:
         self.busy_units[owner] -= 1
         queue = self.queues[owner]
         if len(queue):
-            self._begin(queue.pop(), now)
+            if self.duty[owner]:  # working time: once every unit freed now is free
+                self._wake(now, owner)
+            else:
+                self._begin(queue.pop(), now)
 
     def _complete(self, work: Work, now: float) -> None:
         token = work.token
@@ -533,21 +576,15 @@ class TokenEngine:
             owner = self.steps[work.step].owner
             if work.queued is not None:
                 self.queues[owner].remove(work)
-            elif work.start > now:  # working time: its unit is off duty, the work not begun
-                pool = self.pools[owner]
-                assert pool is not None
-                pool.release(work.end, now)  # like queued work: withdrawn, not counted
-                token.case.waited -= work.start - work.arrived
-                self._free_unit(owner, now)
             elif work.start >= 0.0:
                 pool = self.pools[owner]
                 assert pool is not None
-                pool.release(work.end, now)
                 span = work.end - work.start
                 if isinstance(pool, Shifts):  # the open time of its unit's shift until now
                     done = pool.worked(work.start, work.end, work.duration, work.start, now)
                 else:
                     done = work.duration * (now - work.start) / span if span > 0.0 else 0.0
+                pool.release(work.end, now)  # after worked(): its unit still holds the work
                 self._record(token, work.step, work.arrived, work.start, now, done)
                 self._free_unit(owner, now)
         if token.delay is not None:
@@ -662,6 +699,10 @@ class TokenEngine:
             token, index = payload
             if token.alive:
                 self._arrive_at_staff(token, index, now)
+            elif token is _WAKE:  # (_WAKE, owner): working time, a dispatch
+                if self.waking[index] == now:
+                    self.waking[index] = math.inf
+                self._dispatch(index, now)
 
     def _new_case(self, number: int, now: float) -> None:
         token = Token(self._open_case(number, now), None)
@@ -689,6 +730,16 @@ class TokenEngine:
         if self.working:
             stats.on_duty = on_duty(self.pools, stats.window_start, stats.window_end)
         return stats
+
+
+class _Wake:
+    """The token of a wake-up event (:meth:`TokenEngine._wake`): never alive."""
+
+    __slots__ = ()
+    alive = False
+
+
+_WAKE = _Wake()
 
 
 def _number(token: Token) -> int:

@@ -13,7 +13,11 @@ the event loop already has:
   shift -- and its work ends ``work`` seconds of that calendar's open time
   later: work pauses when the shift closes and resumes on the same unit
   when it reopens; queued work waits. That is FIFO with units that come and
-  go, and the loop still asks one ``take(t, work)`` per visit.
+  go, and the loop still asks one ``take(t, work)`` per visit. An engine
+  whose work can leave a line or jump it (:mod:`procflow.sim.tokens`:
+  withdrawals, priorities) must not commit work ahead: it keeps the work
+  queued until :meth:`Shifts.ready` (a unit free and on duty now) and
+  looks again at :meth:`Shifts.wake`, as the reference does.
 * **Arrivals** (:class:`ArrivalClock`): the arrival stream is drawn as
   before -- a running sum of inter-arrival draws -- but on an *operational*
   clock, then mapped to real time by inverting the cumulative intensity
@@ -109,6 +113,26 @@ class Shifts(Pool):
         heapreplace(chosen[2], end)
         return start, end
 
+    def ready(self, t: float) -> bool:
+        """Whether a unit is free *and on duty* at ``t``: an engine that queues work until
+        then (:mod:`procflow.sim.tokens`) starts work only when this holds, and
+        :meth:`take` then starts it at ``t`` on the first such shift."""
+        for line, units, free in self._groups:
+            if (len(free) < units or free[0] <= t) and line.next_open(t) == t:
+                return True
+        return False
+
+    def wake(self, t: float) -> float:
+        """When a unit free at ``t`` next comes on duty (``inf``: none is free, or never)."""
+        return min(
+            (
+                line.next_open(t)
+                for line, units, free in self._groups
+                if len(free) < units or free[0] <= t
+            ),
+            default=math.inf,
+        )
+
     def release(self, end: float, at: float) -> None:
         """Work that was to end at ``end`` is abandoned at ``at`` (``join: first``): its unit,
         in whichever shift's heap holds it, is free from ``at``."""
@@ -133,13 +157,18 @@ class Shifts(Pool):
     def worked(self, start: float, end: float, work: float, a: float, b: float) -> float:
         """The part inside ``[a, b)`` of ``work`` done from ``start`` to ``end`` on one of
         these units: its on-duty time there, on the shift whose calendar fits the job (an
-        engine that counts busy time per visit, :mod:`procflow.sim.tokens`, clips with it)."""
+        engine that counts busy time per visit, :mod:`procflow.sim.tokens`, clips with it).
+        Two shifts can fit (they overlap): the one whose unit still holds work ending at
+        ``end`` wins, so ask before the unit takes other work or is released."""
         line = self._line
         if not self._single:
-            for candidate, _, _ in self._groups:
-                if math.isclose(candidate.between(start, end), work, rel_tol=1e-9, abs_tol=1e-6):
-                    line = candidate
-                    break
+            fits = [
+                (end not in free, i)
+                for i, (candidate, _, free) in enumerate(self._groups)
+                if math.isclose(candidate.between(start, end), work, rel_tol=1e-9, abs_tol=1e-6)
+            ]
+            if fits:
+                line = self._groups[min(fits)[1]][0]
         return line.between(max(start, a), min(end, b))
 
     def on_duty(self, a: float, b: float) -> float:
