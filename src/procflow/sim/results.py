@@ -545,8 +545,8 @@ def build_result(
     per_run = [run_kpis(plan, stats) | group_kpis(plan, stats.groups) for stats in runs]
     keys = _first_seen(per_run)
     kpis = {
-        key: estimate([run.get(key) for run in per_run], nonnegative=True, most=_most(key))
-        for key in keys
+        key: estimate(column, nonnegative=True, most=_most(key))
+        for key, column in zip(keys, _columns(keys, per_run), strict=True)
     }
     missing = Estimate(None, None, ())
     owned: dict[int, list[str]] = {}
@@ -585,6 +585,20 @@ def build_result(
         per_run=per_run,
         groups=group_prefixes(plan) if plan.cases is not None else None,
     )
+
+
+def _columns(
+    keys: list[str], per_run: Sequence[Mapping[str, float | None]]
+) -> Iterable[Sequence[float | None]]:
+    """Per key of ``keys``, its value in every run (None where a run lacks it).
+
+    Runs of one plan usually report the same keys in the same order; then a
+    transpose of their values does in C what ~20k look-ups per run did for a
+    5,000-step process.
+    """
+    if all(list(run) == keys for run in per_run):
+        return zip(*(run.values() for run in per_run), strict=True)
+    return ([run.get(key) for run in per_run] for key in keys)
 
 
 def kpi_keys(results: Iterable[SimulationResult]) -> list[str]:
