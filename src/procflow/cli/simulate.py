@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
 from procflow.cli.collector import paused
@@ -40,6 +39,8 @@ from procflow.loader import display_name, load, load_change
 from procflow.model import Change, Process
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from procflow.sim.results import SimulationResult
     from procflow.sim.runlength import Cases
 
@@ -85,6 +86,15 @@ class ProgressBar:
         if self._progress is None:
             if time.monotonic() - self.started < _DELAY or done >= total:
                 return
+            # rich.progress (and rich.live under it) cost ~10 ms to import: only a bar shown pays it
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
             console = make_console(stderr=True)
             self._progress = Progress(
                 TextColumn("[dim]{task.description}"),

@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from procflow.errors import ConfigError
 from procflow.eventlog.matching import StepMatcher
 from procflow.eventlog.writer import SIMULATION_EPOCH, CsvEventWriter
-from procflow.eventlog.xeswriter import XesEventWriter, writable
 from procflow.model import Process
+
+if TYPE_CHECKING:
+    from procflow.eventlog.xeswriter import XesEventWriter
 
 
 def activity_names(process: Process) -> dict[str, str]:
@@ -59,6 +62,9 @@ def event_writer(
     start = SIMULATION_EPOCH if epoch is None else epoch
     names = activity_names(process) if process is not None else None
     if is_xes(path):
+        # imported here: only an XES log needs the XML writer (``simulate`` starts faster)
+        from procflow.eventlog.xeswriter import XesEventWriter, writable
+
         if columns != "procflow":
             raise ConfigError(
                 f"{os.fspath(path)}: --log-columns is for CSV logs; XES names its attributes "
