@@ -585,33 +585,8 @@ class _Replay:
         if not known.all():
             self._count_unknown(s[~known])
         self.visits += np.bincount(s[known], minlength=self.visits.size)
-        self._branch_durations(s, e, b, since, known)
-
-    def _branch_durations(
-        self,
-        s: np.ndarray,
-        e: np.ndarray,
-        b: np.ndarray | None,
-        since: np.ndarray,
-        known: np.ndarray,
-    ) -> None:
-        """Elapsed, service and waiting times, each measured within its branch."""
-        by_step = _ByStep(s, known, self.steps)
-        measured = known & ~np.isnan(since)
-        by_step.add("elapsed", measured, lambda rows: e[rows] - since[rows])
-        if b is None:
-            return
-        started = known & ~np.isnan(b)
-        by_step.add("service", started, lambda rows: e[rows] - b[rows])
-
-        def wait(rows: np.ndarray) -> np.ndarray:
-            wait = b[rows] - since[rows]
-            negative = wait < 0
-            self.overlaps += int(negative.sum())
-            clipped: np.ndarray = np.where(negative, 0.0, wait)
-            return clipped
-
-        by_step.add("wait", started & measured, wait)
+        # each time measured within its branch: from the branch's previous event, when known
+        self._durations(s, e, b, since, known, ~np.isnan(since))
 
     def _out_of_order(self, batch: Batch, at: int, previous: float, previous_line: int) -> None:
         case = batch.cases[at]
