@@ -18,7 +18,6 @@ from typing import Any
 
 from procflow import metrics
 from procflow.model import Change, Process
-from procflow.sim.budget import check_budget
 from procflow.sim.engine import EventSink
 from procflow.sim.results import (
     JSON_VERSION,
@@ -27,13 +26,12 @@ from procflow.sim.results import (
     json_interval,
     json_number,
 )
-from procflow.sim.runlength import Cases, WarmupEstimate, check_cases
+from procflow.sim.runlength import Cases
 from procflow.sim.runner import ProgressCallback
 from procflow.sim.simulation import (
     DEFAULT_CASES,
     DEFAULT_RUNS,
     DEFAULT_SEED,
-    Options,
     aggregate,
     prepare,
     run_length,
@@ -177,16 +175,16 @@ def simulate_scenarios(
     """
     origin = start if start is not None else default_start(processes[0])
     plans = [prepare(process, origin) for process in processes]
-    found: Sequence[WarmupEstimate | None]
-    chosen = check_cases(cases)
-    if estimates or isinstance(chosen, str):
-        options, found = run_length(
-            processes, plans, cases=cases, runs=runs, seed=seed, warmup=warmup, jobs=jobs
-        )
-    else:  # run_length's explicit branch, without the estimates nobody reads
-        options = Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
-        check_budget(processes, cases=options.cases, runs=options.runs)
-        found = [None] * len(processes)
+    options, found = run_length(
+        processes,
+        plans,
+        cases=cases,
+        runs=runs,
+        seed=seed,
+        warmup=warmup,
+        jobs=jobs,
+        estimates=estimates,
+    )
     stats = options.replicate(plans, scheduler=scheduler, log=log, progress=progress)
     return [
         aggregate(process, plan, runs_stats, options, estimate)

@@ -170,13 +170,15 @@ def run_length(
     seed: int | None,
     warmup: int | None,
     jobs: int | None,
-) -> tuple[Options, list[WarmupEstimate]]:
+    estimates: bool = True,
+) -> tuple[Options, list[WarmupEstimate | None]]:
     """The options of a run of ``processes`` (a baseline and its changes) and their warm-ups.
 
     ``cases="auto"``: the warm-up is the largest estimate over the
     processes (or ``warmup`` when given), plus :data:`~.runlength.COUNTED`
     counted cases. Explicit ``cases``: as given, and the estimates tell
-    :func:`aggregate` whether to warn about bias.
+    :func:`aggregate` whether to warn about bias; ``estimates=False`` skips them
+    there (each a pilot run) for callers that show no bias note.
 
     The run's cost is checked here, before anything long is simulated
     (:func:`~procflow.sim.budget.check_budget`), once for the whole run:
@@ -185,21 +187,22 @@ def run_length(
     chosen = check_cases(cases)
     if isinstance(chosen, str):
         first = Options.check(COUNTED + (warmup or 0), runs, seed, warmup or 0, jobs)
-        estimates = [
+        found = [
             estimate_warmup(process, plan, first.seed, AUTO)
             for process, plan in zip(processes, plans, strict=True)
         ]
-        skip = warmup if warmup is not None else auto_warmup(estimates)
+        skip = warmup if warmup is not None else auto_warmup(found)
         options = Options.check(skip + COUNTED, runs, first.seed, skip, jobs)
-        return _costed(processes, options), estimates
+        return _costed(processes, options), list(found)
     options = _costed(
         processes, Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
     )
-    estimates = [
+    if not estimates:
+        return options, [None] * len(processes)
+    return options, [
         estimate_warmup(process, plan, options.seed, options.cases)
         for process, plan in zip(processes, plans, strict=True)
     ]
-    return options, estimates
 
 
 def _costed(processes: Sequence[Process], options: Options) -> Options:
