@@ -24,6 +24,7 @@ from procflow import metrics
 from procflow.cli.console import DASH, percent, titled_table, utilization_bar
 from procflow.safetext import printable
 from procflow.sim.comparison import Comparison
+from procflow.sim.groups import group_rows
 from procflow.sim.results import MET, NOT_MET, UNCERTAIN, GoalResult, SimulationResult
 from procflow.sim.stats import Difference, Estimate
 from procflow.units import format_duration, format_number
@@ -277,18 +278,14 @@ def group_table(result: SimulationResult, title: str, groups: list[tuple[str, st
     table = titled_table(title)
     for column in ("", "share", "cycle time", "95% CI", "p90", "waiting"):
         table.add_column(column, justify="left" if not column else "right")
-    for prefix, label in groups:
-        share = result.kpis.get(f"{prefix}.share")
-        mean = result.kpis.get(f"{prefix}.cycle_time.mean")
-        p90 = result.kpis.get(f"{prefix}.cycle_time.p90")
-        wait = result.kpis.get(f"{prefix}.wait_time.mean")
+    for row in group_rows(result.kpis, groups):
         table.add_row(
-            label,
-            percent(share.mean) if share is not None and share.mean is not None else DASH,
-            show("cycle_time.mean", mean.mean if mean is not None else None),
-            interval("cycle_time.mean", mean.ci95 if mean is not None else None),
-            show("cycle_time.p90", p90.mean if p90 is not None else None),
-            show("wait_time.mean", wait.mean if wait is not None else None),
+            row.label,
+            percent(row.share),
+            show("cycle_time.mean", row.cycle_mean),
+            interval("cycle_time.mean", row.cycle_ci95),
+            show("cycle_time.p90", row.cycle_p90),
+            show("wait_time.mean", row.wait_mean),
         )
     return table
 

@@ -26,6 +26,7 @@ from procflow.htmlreport.plots import (
 from procflow.htmlreport.svg import prefix_ids, sanitize_svg
 from procflow.htmlreport.wip import WipSeries
 from procflow.sim import Difference
+from procflow.sim.groups import group_rows
 from procflow.units import format_duration, format_number, format_percent, format_rate
 
 DASH = "—"
@@ -364,22 +365,17 @@ def groups(data: ProcessData) -> list[str]:
     for title, listed in (("By priority class", classes), ("By outcome (end step)", outcomes)):
         if not listed:
             continue
-        rows = []
-        for prefix, name in listed:
-            share = result.kpis.get(f"{prefix}.share")
-            mean = result.kpis.get(f"{prefix}.cycle_time.mean")
-            p90 = result.kpis.get(f"{prefix}.cycle_time.p90")
-            wait = result.kpis.get(f"{prefix}.wait_time.mean")
-            rows.append(
-                (
-                    name,
-                    percent(share.mean if share is not None else None),
-                    duration(mean.mean if mean is not None else None),
-                    interval(mean.ci95 if mean is not None else None, duration),
-                    duration(p90.mean if p90 is not None else None),
-                    duration(wait.mean if wait is not None else None),
-                )
+        rows = [
+            (
+                row.label,
+                percent(row.share),
+                duration(row.cycle_mean),
+                interval(row.cycle_ci95, duration),
+                duration(row.cycle_p90),
+                duration(row.wait_mean),
             )
+            for row in group_rows(result.kpis, listed)
+        ]
         headers = ("", "share", "cycle time", "95% interval", "p90", "waiting")
         parts.append(f"<h4>{title}</h4>" + elements.table(headers, rows, numeric=(1, 2, 3, 4, 5)))
     return parts

@@ -13,16 +13,18 @@ other KPI. A goal with ``where:`` is measured on its scope's rows
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from procflow.sim.plan import Plan
+    from procflow.sim.stats import Estimate
 
-__all__ = ["GROUP_STATS", "CaseTable", "group_kpis", "group_prefixes"]
+__all__ = ["GROUP_STATS", "CaseTable", "GroupRow", "group_kpis", "group_prefixes", "group_rows"]
 
 GROUP_STATS = ("mean", "p50", "p90", "p95")
 """The statistics of cycle time reported per group."""
@@ -91,3 +93,43 @@ def group_kpis(plan: Plan, table: CaseTable | None) -> dict[str, float | None]:
         scoped = _figures(f"where:{goal}:", rows, table)
         out.update({key.replace(":.", ":"): value for key, value in scoped.items()})
     return out
+
+
+class GroupRow(NamedTuple):
+    """One class's or outcome's line of a report table: figures as means over runs (seconds).
+
+    A figure is None when the simulation has no estimate for it (no case of
+    the group was counted); each report formats the row its own way (text:
+    :mod:`procflow.cli.simreport`, HTML: :mod:`procflow.htmlreport.sections`).
+    """
+
+    label: str
+    share: float | None
+    cycle_mean: float | None
+    cycle_ci95: tuple[float, float] | None
+    cycle_p90: float | None
+    wait_mean: float | None
+
+
+def group_rows(
+    kpis: Mapping[str, Estimate], groups: Sequence[tuple[str, str]]
+) -> Iterator[GroupRow]:
+    """The report rows of ``groups`` (``(prefix, label)`` pairs of :func:`group_prefixes`).
+
+    Reads the averaged KPIs under each prefix -- share, cycle time (mean,
+    its interval, p90) and mean waiting -- so the text and HTML reports
+    show the same figures from one reading.
+    """
+    for prefix, label in groups:
+        share = kpis.get(f"{prefix}.share")
+        mean = kpis.get(f"{prefix}.cycle_time.mean")
+        p90 = kpis.get(f"{prefix}.cycle_time.p90")
+        wait = kpis.get(f"{prefix}.wait_time.mean")
+        yield GroupRow(
+            label,
+            share.mean if share is not None else None,
+            mean.mean if mean is not None else None,
+            mean.ci95 if mean is not None else None,
+            p90.mean if p90 is not None else None,
+            wait.mean if wait is not None else None,
+        )
