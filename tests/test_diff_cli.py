@@ -326,3 +326,34 @@ def test_simulate_honours_the_scheduler_option(
     assert code == 2  # the options are wrong, not a version: no half-made PR comment
     assert out == ""
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+
+
+def test_markdown_and_github_state_the_same_expected_cycle_time(
+    capsys: pytest.CaptureFixture[str], pair: tuple[Path, Path]
+) -> None:
+    """One headline, two spellings: ``→`` and capitalised in markdown, ``->`` in the notice."""
+    import procflow
+    from procflow.analysis import analyze
+    from procflow.diffing import diff
+    from procflow.diffing.shown import expected_cycle_time
+    from procflow.units import format_duration
+
+    old, new = (procflow.load(path) for path in pair)
+    before, after = (analyze(p).cycle_time.expected for p in (old, new))
+    assert before is not None
+    assert after is not None
+    headline = expected_cycle_time(diff(old, new), "->")
+    change = format_duration(after - before, 3)
+    assert headline == (
+        f"expected cycle time {format_duration(before, 3)} -> {format_duration(after, 3)} "
+        f"(+{change})"
+    )
+    markdown = run(capsys, "diff", *pair, "--format", "markdown")[1]
+    assert f" E{headline[1:].replace('->', '→')}." in markdown
+    github = run(capsys, "diff", *pair, "--format", "github")[1]
+    assert github.splitlines()[-1].endswith(f"; {headline}")
+    # a change that leaves the expected cycle time alone has no headline
+    assert expected_cycle_time(diff(old, old), "->") is None
+    assert (
+        "xpected cycle time" not in run(capsys, "diff", pair[0], pair[0], "--format", "github")[1]
+    )

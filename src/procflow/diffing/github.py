@@ -10,7 +10,7 @@ Escaping follows GitHub's rules for workflow commands: in the message
 from __future__ import annotations
 
 from procflow.diffing.result import ProcessDiff
-from procflow.diffing.shown import sentence
+from procflow.diffing.shown import expected_cycle_time, sentence
 
 
 def escape_data(text: str) -> str:
@@ -36,14 +36,8 @@ def render_github(result: ProcessDiff) -> str:
     summary = (
         f"procflow diff: {total} structural change{'' if total == 1 else 's'} in {result.new.file}"
     )
-    expected = next((k for k in result.kpis if k.kpi == "cycle_time.expected"), None)
-    if expected is not None and expected.changed:
-        from procflow.diffing.shown import difference, figure
-
-        delta = difference(expected.unit, expected.difference)
-        summary += (
-            f"; expected cycle time {figure(expected.unit, expected.old)} -> "
-            f"{figure(expected.unit, expected.new)} ({delta})"
-        )
+    expected = expected_cycle_time(result, "->")
+    if expected is not None:
+        summary += f"; {expected}"
     lines.append(f"::notice title=procflow diff::{escape_data(summary)}")
     return "\n".join(lines) + "\n"

@@ -13,7 +13,14 @@ from __future__ import annotations
 import re
 
 from procflow.diffing.result import ProcessDiff, StructuralChange
-from procflow.diffing.shown import DASH, difference, figure, kpi_new, kpi_old
+from procflow.diffing.shown import (
+    DASH,
+    difference,
+    expected_cycle_time,
+    figure,
+    kpi_new,
+    kpi_old,
+)
 
 MAX_VALUE = 300
 """Characters of one value shown in a cell; longer values end with an ellipsis."""
@@ -63,13 +70,9 @@ def _summary(result: ProcessDiff) -> str:
             f"**{total} structural {noun}** ({counts}) from {code(result.old.file)} "
             f"to {code(result.new.file)}."
         )
-    expected = next((k for k in result.kpis if k.kpi == "cycle_time.expected"), None)
-    if expected is not None and expected.changed:
-        change = difference(expected.unit, expected.difference)
-        text += (
-            f" Expected cycle time {figure(expected.unit, expected.old)} → "
-            f"{figure(expected.unit, expected.new)} ({change})."
-        )
+    expected = expected_cycle_time(result, "→")
+    if expected is not None:
+        text += f" {expected[:1].upper()}{expected[1:]}."
     return text
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from procflow.diffing.result import KpiEffect, StructuralChange, Unit
+from procflow.diffing.result import KpiEffect, ProcessDiff, StructuralChange, Unit
 from procflow.units import format_duration, format_number, format_percent
 
 DASH = "-"
@@ -69,3 +69,18 @@ def sentence(change: StructuralChange) -> str:
     if change.kind == "added":
         return f"added {change.what}: {change.new}"
     return f"removed {change.what} (was {change.old})"
+
+
+def expected_cycle_time(result: ProcessDiff, arrow: str) -> str | None:
+    """``expected cycle time 5.47h -> 5.44h (-1.37m)``, or None when it did not change.
+
+    The one-line headline of a diff's effect, shared by the markdown summary
+    (``arrow`` ``→``, capitalised there) and the GitHub summary notice (``->``,
+    plain ASCII in a workflow command), so they state the same figures.
+    """
+    expected = next((k for k in result.kpis if k.kpi == "cycle_time.expected"), None)
+    if expected is None or not expected.changed:
+        return None
+    old, new = figure(expected.unit, expected.old), figure(expected.unit, expected.new)
+    change = difference(expected.unit, expected.difference)
+    return f"expected cycle time {old} {arrow} {new} ({change})"
