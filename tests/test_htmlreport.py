@@ -104,6 +104,38 @@ def test_the_numbers_are_the_simulation_s(customer_page: str) -> None:
     assert duration(analysis.cycle_time.expected) in customer_page
 
 
+def analysis_section(page: str) -> str:
+    return page.split("<h3>Analysis (queueing model)</h3>")[1].split("<h3>")[0]
+
+
+def test_calendared_analytic_waits_are_labelled_working_time(
+    customer_page: str, tmp_path: Path
+) -> None:
+    """As ``procflow analyze`` says: with calendars the waits are approximate, in working time."""
+    from procflow.htmlreport.sections import duration
+
+    analysis = procflow.analyze(CUSTOMER_SERVICE)
+    section = analysis_section(customer_page)
+    expected = duration(analysis.cycle_time.expected)
+    assert f"{expected}, approximate (working time, waits while on duty)" in section
+    for owner in ("support-agent", "tier2"):  # the owners with office hours
+        wait = duration(analysis.owners[owner].wait_mean)
+        assert f"<td>{owner}</td>" in section
+        assert f"{wait} (working time, approximate)" in section
+    triage = duration(analysis.steps["triage"].wait_mean)
+    assert f"{triage} (working time, approximate)" in section.split("<h4>Steps</h4>")[1]
+    assert "Working time (support-agent, tier2): utilization is the weekly load" in section
+    # the customer's replies (external, a pure delay) wait for no one: no label
+    assert '<td>customer</td><td class="num">—</td><td class="num">external</td>' in section
+    assert '<td class="num">external</td><td class="num">0s</td>' in section
+    # around the clock nothing is labelled
+    plain = analysis_section(
+        procflow.html_report(write(tmp_path, "p.yaml", HOSTILE_PROCESS), **SMALL)
+    )
+    assert "working time" not in plain.lower()
+    assert "approximate" not in plain
+
+
 def test_nothing_in_the_page_can_fetch_or_run(customer_page: str) -> None:
     for tag, attrs in tags(customer_page):
         assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag

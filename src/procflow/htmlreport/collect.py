@@ -69,6 +69,8 @@ class ProcessData:
     diagram_error: str | None = None
     analysis: dict[str, Any] | None = None
     analysis_error: str | None = None
+    working_time: tuple[str, ...] = ()
+    """Owners with a calendar: their analytic waits are approximate and in working time."""
     simulation: SimulationResult | None = None
     simulation_error: str | None = None
     comparison: Comparison | None = None
@@ -109,7 +111,9 @@ def collect(name: str, process: Process, settings: Settings) -> ProcessData:
     except ProcflowError as error:
         data.diagram_error = _message(error)
     try:
-        data.analysis = analyze(process).to_dict()
+        analyzed = analyze(process)
+        data.analysis = analyzed.to_dict()
+        data.working_time = tuple(o.id for o in analyzed.loads.values() if o.on_duty is not None)
     except ProcflowError as error:
         data.analysis_error = _message(error)
     options: dict[str, Any] = {

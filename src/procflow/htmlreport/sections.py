@@ -92,14 +92,38 @@ def findings(data: ProcessData) -> str:
     return head + elements.table(("line:col", "code", "rule", "severity", "message"), rows)
 
 
+WORKING_TIME = "working time, approximate"
+"""How a calendared owner's analytic wait is labelled (``procflow analyze`` says the same)."""
+WORKING_TIME_CYCLE = "approximate (working time, waits while on duty)"
+"""The expected cycle time's label when an owner has a calendar, as ``procflow analyze`` has it."""
+
+
+def working_time_note(owners: tuple[str, ...]) -> str:
+    """The note under a calendared process's analysis, worded as ``procflow analyze`` words it."""
+    return (
+        f"Working time ({', '.join(owners)}): utilization is the weekly load over units × "
+        "on-duty share, waits are approximate and in working time (docs/working-time.md); "
+        "the simulation below gives elapsed cycle times."
+    )
+
+
 def analysis(data: ProcessData) -> str:
     head = "<h3>Analysis (queueing model)</h3>"
     a = data.analysis
     if a is None:
         return head + elements.note(f"No analysis: {data.analysis_error}")
+    calendared = set(data.working_time)
+
+    def wait(owner: str | None, seconds: float | None) -> str:
+        shown = duration(seconds)
+        return f"{shown} ({WORKING_TIME})" if owner in calendared and seconds is not None else shown
+
     cycle = a["cycle_time"]
+    expected = duration(cycle["expected"])
+    if calendared and cycle["expected"] is not None:
+        expected += f", {WORKING_TIME_CYCLE}"
     facts = [
-        ("expected cycle time", duration(cycle["expected"])),
+        ("expected cycle time", expected),
         ("fastest path at mean durations", duration(cycle["minimum"])),
         ("bottleneck", a["bottleneck"] or "none"),
         ("throughput", show_kpi("throughput_per_hour", a["throughput_per_hour"])),
@@ -112,7 +136,7 @@ def analysis(data: ProcessData) -> str:
             owner_id,
             DASH if o["capacity"] is None else o["capacity"],
             "external" if o["external"] else percent(o["utilization"]),
-            duration(o["wait_mean"]),
+            wait(owner_id, o["wait_mean"]),
             "yes" if owner_id == a["bottleneck"] else "",
         )
         for owner_id, o in a["owners"].items()
@@ -123,14 +147,16 @@ def analysis(data: ProcessData) -> str:
             s["owner"] or DASH,
             format_number(s["visits"]),
             duration(s["service_mean"]),
-            duration(s["wait_mean"]),
+            wait(s["owner"], s["wait_mean"]),
         )
         for step_id, s in a["steps"].items()
         if not s["end"]
     ]
+    notes = elements.note(working_time_note(data.working_time)) if calendared else ""
     return (
         head
         + elements.table(("figure", "value"), facts)
+        + notes
         + "<h4>Owners</h4>"
         + elements.table(
             ("owner", "capacity", "utilization", "mean wait", "bottleneck"),
