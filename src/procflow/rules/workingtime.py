@@ -1,14 +1,17 @@
 """Working-time rules (PF504, PF505): calendars that are missing or do not match the work.
 
 See docs/working-time.md. PF505 reads the declaration alone; PF504 reads
-the analytic model (visits and mean durations per owner, ``ctx.analysis``)
-and the hour-of-week profiles of :mod:`procflow.analysis.workweek`.
+the analytic model (mean durations and loads per step, ``ctx.analysis``),
+the routing of the compiled process (which work a case brings with it on
+arrival) and the hour-of-week profiles of :mod:`procflow.analysis.workweek`.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+
+import numpy as np
 
 from procflow.analysis import Analysis
 from procflow.analysis.workweek import (
@@ -19,6 +22,7 @@ from procflow.analysis.workweek import (
     weekly_rate,
 )
 from procflow.calendars import Week, describe_week
+from procflow.compiled import CompiledProcess, StepKind
 from procflow.findings import Severity
 from procflow.model import Process
 from procflow.rules.base import LintContext, Violation, path_of_owner, rule
@@ -95,18 +99,95 @@ def _hours(overloaded: list[int]) -> str:
     return describe_week(week)
 
 
+def _first_hands(compiled: CompiledProcess, analysis: Analysis, owner: str) -> list[int]:
+    """The steps of ``owner`` a case reaches from its arrival without being handed over.
+
+    Walks from the start step through ``owner``'s own steps and through steps
+    that take no time (a ``0s`` step with no staff owner, such as a routing
+    step or a fork); a step of another staff owner, a delay that takes time
+    or an end stops the walk.
+    """
+    kinds = compiled.kind
+
+    def passes(u: int) -> bool:
+        if kinds[u] == StepKind.STAFF:
+            return compiled.owner[u] == owner
+        if kinds[u] == StepKind.END:
+            return False
+        service = analysis.step_service(compiled.steps[u])
+        return service is not None and not (service[0] or 0.0) > 0.0
+
+    seen: set[int] = set()
+    todo = [compiled.start] if passes(compiled.start) else []
+    while todo:
+        u = todo.pop()
+        if u in seen:
+            continue
+        seen.add(u)
+        todo.extend(e.target for e in compiled.outgoing[u] if e.target >= 0 and passes(e.target))
+    return sorted(seen)
+
+
+def arriving_work(compiled: CompiledProcess, analysis: Analysis, owner: str) -> float:
+    """Seconds of ``owner``'s work a case brings at the moment it arrives (0 for most owners).
+
+    The expected visits of the steps :func:`_first_hands` finds, with the
+    routing probabilities among them (the transitions that leave the walk end
+    it), each step's work capped at its share of the owner's weekly load (a
+    ``max:`` bound the walk does not unroll can only lower it), times its
+    mean duration. Work after a handover arrives when the steps before it
+    finish -- in the hours and behind the queues of their owners -- so it is
+    not counted in the hour the case arrives.
+    """
+    steps = _first_hands(compiled, analysis, owner)
+    if not any(compiled.kind[u] == StepKind.STAFF for u in steps):
+        return 0.0
+    where = {u: i for i, u in enumerate(steps)}
+    routing = np.zeros((len(steps), len(steps)))
+    probability = compiled.probability
+    for u in steps:
+        for edge in compiled.outgoing[u]:
+            if edge.target in where:
+                routing[where[u], where[edge.target]] += probability[edge.number]
+    entry = np.zeros(len(steps))
+    entry[where[compiled.start]] = 1.0
+    try:
+        visits = np.linalg.solve(np.eye(len(steps)) - routing.T, entry)
+    except np.linalg.LinAlgError:  # a loop the walk cannot leave: count all of the owner's work
+        visits = np.full(len(steps), np.inf)
+    weekly = {share.step: share.load for share in analysis.loads[owner].top_steps}
+    rate = analysis.arrival_rate_per_hour / 3600.0
+    work = 0.0
+    for u, visit in zip(steps, visits, strict=True):
+        step_id = compiled.steps[u]
+        if compiled.kind[u] != StepKind.STAFF or step_id not in weekly:
+            continue
+        service = analysis.step_service(step_id)
+        mean = service[0] if service is not None and service[0] is not None else 0.0
+        work += min(float(visit) * mean, weekly[step_id] / rate)
+    return work
+
+
 @rule("PF504", "peak-overload", Severity.WARNING)
 def peak_overload(ctx: LintContext) -> Iterable[Violation]:
     """In some hours of the week, arriving work exceeds the owner's units on duty.
 
     ## What it does
     Cuts the week into its 168 hours and compares, for each staffed owner,
-    the work the arrivals of that hour bring (arrival rate in that hour --
-    from the arrival `profile` or `calendar` -- × expected visits × mean
-    duration of the owner's steps, in busy people) with the units on duty
-    in that hour (from the owner's `calendar` or `shifts`). It names the
-    hours where the work is more than the units can do. Owners overloaded
-    over the whole week are PF501's.
+    the work the arrivals of that hour bring it (arrival rate in that hour --
+    from the arrival `profile` or `calendar` -- × the work a case brings on
+    arrival, in busy people) with the units on duty in that hour (from the
+    owner's `calendar` or `shifts`). It names the hours where the work is more
+    than the units can do. Owners overloaded over the whole week are PF501's.
+
+    The work a case brings on arrival is that of its first hands: the steps
+    of the owner it starts with (walking through `0s` routing steps and
+    forks), up to the first handover to another owner, a delay or an end --
+    their expected visits there × mean duration. Work after a handover (a
+    second team, or the first team again after a customer's reply) arrives
+    when the steps before it finish, in their owners' hours and behind their
+    queues, not in the arrival hour; this rule does not check it hour by
+    hour (its weekly balance is PF501's and PF502's).
 
     ## Why is this bad?
     Work that arrives while nobody (or too few people) are on duty waits for
@@ -144,7 +225,9 @@ def peak_overload(ctx: LintContext) -> Iterable[Violation]:
         owner = process.owners[owner_id]
         if load.external or not load.stable or load.load <= 0.0:
             continue
-        per_arrival = load.load / rate  # busy people per (case per second)
+        per_arrival = arriving_work(ctx.compiled, analysis, owner_id)  # busy people per case/s
+        if not per_arrival > 0.0:
+            continue
         units = hourly_units(process, owner)
         work = [per_arrival * (rate if hourly is None else hourly[h]) for h in range(HOURS_OF_WEEK)]
         over = [h for h in range(HOURS_OF_WEEK) if work[h] > units[h] + 1e-9]
