@@ -877,13 +877,19 @@ def test_customer_service_example_figures() -> None:
     assert a.steps["escalate"].visits == pytest.approx(0.3 * a.steps["triage"].visits)
     assert a.rework_rate == pytest.approx(0.15)
     # working time: 316 tickets in a week of 168 h (11/h Monday and 9/h Tuesday to Friday
-    # 09-12, 7/h weekdays 12-17); tier 2 is on duty 40 h a week, the agents 50 h
-    rate = (3 * 11 + 4 * 3 * 9 + 5 * 5 * 7) / 168.0
+    # 09-12, 7/h weekdays 12-17); tier 2 is on duty 40 h a week, the agents 50 h.
+    # Berlin's weekday holidays of 2027 (the reference year): Fri 1 Jan, Mon 8 Mar,
+    # Fri 26 Mar, Mon 29 Mar, Thu 6 May, Mon 17 May. 2027 has 53 Fridays and 52 of
+    # every other day: 261 weekdays, so the staff keep 255/261 of their hours; the
+    # arrivals (68 on a Monday, 62 on other weekdays) keep 1 - 390/16494 of theirs.
+    year = 52 * 68 + 3 * 52 * 62 + 53 * 62
+    rate = (3 * 11 + 4 * 3 * 9 + 5 * 5 * 7) / 168.0 * (1 - (3 * 68 + 3 * 62) / year)
     assert a.arrival_rate_per_hour == pytest.approx(rate)
-    tier2 = rate * a.steps["escalate"].visits * (50 / 60) / (4 * 40 / 168)
-    agents = rate * (6 + a.steps["triage"].visits * (4 + 12)) / 60 / (5 * 50 / 168)
-    assert a.loads["tier2"].utilization == pytest.approx(tier2)  # 58.1%
-    assert a.loads["support-agent"].utilization == pytest.approx(agents)  # 52.3%
+    staff = 255 / 261
+    tier2 = rate * a.steps["escalate"].visits * (50 / 60) / (4 * 40 / 168 * staff)
+    agents = rate * (6 + a.steps["triage"].visits * (4 + 12)) / 60 / (5 * 50 / 168 * staff)
+    assert a.loads["tier2"].utilization == pytest.approx(tier2)  # 58.0%
+    assert a.loads["support-agent"].utilization == pytest.approx(agents)  # 52.2%
     assert a.bottleneck == "tier2"
     assert a.stable
     assert isinstance(a, procflow.Analysis)

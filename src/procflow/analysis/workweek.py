@@ -9,6 +9,15 @@ around the clock. With calendars (docs/working-time.md) the model uses
 * the **effective capacity** of an owner: units x the share of the week
   their calendar is open, summed over shifts.
 
+Both count holidays (declared dates and a ``country:``'s public holidays)
+as a yearly average: a calendar's weekly share is scaled by the share of
+the reference year's open time its holidays leave open
+(:meth:`~procflow.calendars.Calendar.holiday_factor`), and arrivals on a
+calendar skip its holidays as the simulator's do. The reference year
+(:func:`holiday_year`) is the year of the earliest declared holiday date,
+else :data:`REFERENCE_YEAR`: analyze has no run start, and a fixed year
+keeps its figures the same on every day it runs.
+
 Utilization is weekly load over effective capacity. Waits are then
 approximate (docs/working-time.md#analysis): an owner is treated as an
 M/M/c whose time stops while it is off duty -- exact when work arrives only
@@ -16,8 +25,10 @@ while it works (the test of :mod:`tests.test_sim_calendars`), optimistic
 when work piles up overnight -- and its waits are in *working* time.
 
 For PF504 the week is also cut into its 168 hours: arrivals per hour
-(from the profile or the arrival calendar) against the units on duty.
-Holidays and DST are left out of these weekly figures.
+(from the profile or the arrival calendar) against the units on duty, in
+an ordinary week (no holiday). DST is left out of all these figures, and
+the price of a unit per elapsed hour (:func:`on_duty_share`, for optimize
+and levers) is that of an ordinary week too.
 """
 
 from __future__ import annotations
@@ -26,6 +37,8 @@ from procflow.calendars import Calendar, Week
 from procflow.model import Owner, Process
 
 HOURS_OF_WEEK = 168
+REFERENCE_YEAR = 2027
+"""The year whose public holidays analyze averages when no calendar declares a date."""
 
 
 def _calendar(process: Process, name: str | None) -> Calendar | None:
@@ -33,24 +46,44 @@ def _calendar(process: Process, name: str | None) -> Calendar | None:
     return None if spec is None else spec.calendar
 
 
-def weekly_rate(process: Process) -> float:
-    """Mean arrivals per second over a week (see the module docstring)."""
+def holiday_year(process: Process) -> int:
+    """The year over which analyze averages holidays: that of the earliest date any
+    calendar declares (a file lists the closures of the year it plans), else
+    :data:`REFERENCE_YEAR`. Declared dates of other years are not counted."""
+    declared = [day for spec in process.calendars.values() for day in spec.holidays]
+    return min(declared).year if declared else REFERENCE_YEAR
+
+
+def _open_share(process: Process, calendar: Calendar) -> float:
+    """The share of the week ``calendar`` is open, its holidays averaged over the year."""
+    return calendar.on_duty_share() * calendar.holiday_factor(holiday_year(process))
+
+
+def weekly_rate(process: Process, *, holidays: bool = True) -> float:
+    """Mean arrivals per second over a week (see the module docstring); ``holidays=False``:
+    over an ordinary week, without the arrival calendar's holidays."""
     arrivals = process.arrivals
     assert arrivals is not None
-    if arrivals.profile_week is not None:
-        return arrivals.rate_per_second
     calendar = _calendar(process, arrivals.calendar)
+    year = holiday_year(process)
+    if arrivals.profile_week is not None:
+        if calendar is None or not holidays:
+            return arrivals.rate_per_second
+        return arrivals.rate_per_second * calendar.holiday_factor(year, arrivals.profile_week)
     if calendar is None:
         return arrivals.rate_per_second
-    return arrivals.rate_per_second * calendar.on_duty_share()
+    if not holidays:
+        return arrivals.rate_per_second * calendar.on_duty_share()
+    return arrivals.rate_per_second * _open_share(process, calendar)
 
 
 def effective_capacity(process: Process, owner: Owner) -> float:
-    """Units x on-duty share of the week, summed over the owner's shifts."""
+    """Units x on-duty share of the week (holidays averaged over the year), summed over
+    the owner's shifts."""
     total = 0.0
     for name, units in owner.calendars:
         calendar = _calendar(process, name)
-        total += units * (1.0 if calendar is None else calendar.on_duty_share())
+        total += units * (1.0 if calendar is None else _open_share(process, calendar))
     return total
 
 
@@ -135,8 +168,10 @@ def hourly_units(process: Process, owner: Owner) -> list[float]:
 
 __all__ = [
     "HOURS_OF_WEEK",
+    "REFERENCE_YEAR",
     "arrivals_on_duty",
     "effective_capacity",
+    "holiday_year",
     "hourly_arrivals",
     "hourly_units",
     "keeps_hours",

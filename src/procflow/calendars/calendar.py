@@ -101,6 +101,35 @@ class Calendar:
         """The share of a week this calendar is open (holidays aside)."""
         return self.weekly_open_hours() / 168.0
 
+    def closed_dates(self, year: int) -> frozenset[date]:
+        """The holidays of ``year``: the declared dates in it and the country's public ones."""
+        declared = frozenset(day for day in self.holidays if day.year == year)
+        if self.country is None:
+            return declared
+        return declared | country_holidays(self.country, year)
+
+    def holiday_factor(self, year: int, week: Week | None = None) -> float:
+        """The share of ``year``'s open time its holidays leave open (1.0 without holidays).
+
+        Open time is weighted by ``week`` (this calendar's hours by default; an
+        arrival profile's rates for arrivals that skip this calendar's
+        holidays): the weight of each local date of the year by its weekday,
+        against the weight of the year's holiday dates. So Mon-Fri with ten
+        weekday holidays in a year of 261 weekdays keeps 251/261 of its
+        hours, and a holiday on a closed Sunday takes nothing. Clock hours,
+        DST aside, as :meth:`weekly_open_hours`.
+        """
+        closed = self.closed_dates(year)
+        if not closed:
+            return 1.0
+        pattern = self.week if week is None else week
+        per_weekday = [sum((end - start) * weight for start, end, weight in day) for day in pattern]
+        first = date(year, 1, 1)
+        days = (date(year + 1, 1, 1) - first).days
+        total = sum(per_weekday[(first + timedelta(days=k)).weekday()] for k in range(days))
+        lost = sum(per_weekday[day.weekday()] for day in closed)
+        return 1.0 - lost / total if total > 0.0 else 1.0
+
     def describe(self) -> str:
         """In words: ``Mon-Fri 09:00-17:00, Europe/Amsterdam``."""
         text = f"{describe_week(self.week)}, {self.timezone}"
