@@ -29,15 +29,18 @@ from procflow._render.text import (
     rate_text,
     wrap,
 )
-from procflow.calendars import describe_week
+from procflow.calendars import describe_week, hours_of
 from procflow.casedata import Categorical
 from procflow.findings import Finding, Severity
 from procflow.model import Goal, Owner, Process, Step, Transition
+from procflow.units import format_number
 
 #: Rules whose subject is an owner even when a step has the same id.
 OWNER_CODES = frozenset({"PF203", "PF204", "PF501", "PF502"})
 #: At most this many notes are listed under a highlighted diagram.
 MAX_NOTES = 8
+#: Seconds in a week: an arrival profile is shown as its cases per week.
+WEEK_SECONDS = 7 * 86400.0
 
 _LEGEND_KEY_OF = {"fork": Key.FORK, "join": Key.JOIN, "first": Key.JOIN_FIRST}
 
@@ -236,13 +239,7 @@ def build_diagram(
         for source, target, transition in arrows
     )
 
-    arrivals = None
-    if process.arrivals is not None:
-        arrivals = rate_text(process.arrivals.rate_per_second)
-        if process.arrivals.profile is not None:  # working time: a weekly profile
-            arrivals = f"{arrivals} (weekly mean of a profile)"
-        elif process.arrivals.calendar is not None:
-            arrivals = f"{arrivals} while {process.arrivals.calendar} is open"
+    arrivals = arrivals_text(process)
     subtitle = process.id + (f" \u00b7 arrivals {arrivals}" if arrivals else "")
     if highlights is not None and highlights.bottleneck is not None:
         subtitle += f" \u00b7 bottleneck: {highlights.bottleneck}"
@@ -484,6 +481,28 @@ def _lanes(
             )
         )
     return tuple(result)
+
+
+def arrivals_text(process: Process) -> str | None:
+    """The arrival arrow's label: ``8/h``; with working time, when cases come, as the lanes
+    say when owners work (docs/working-time.md).
+
+    A profile is its cases per week and the hours it covers (``316/week, Mon-Fri
+    09:00-17:00``); a rate on a calendar names the calendar and its hours
+    (``3/h while office is open (Mon-Fri 09:00-17:00)``).
+    """
+    arrivals = process.arrivals
+    if arrivals is None:
+        return None
+    if arrivals.profile_week is not None:
+        weekly = format_number(arrivals.rate_per_second * WEEK_SECONDS, 3)
+        return f"{weekly}/week, {describe_week(hours_of(arrivals.profile_week))}"
+    text = rate_text(arrivals.rate_per_second)
+    if arrivals.calendar is None:
+        return text
+    text = f"{text} while {arrivals.calendar} is open"
+    spec = process.calendars.get(arrivals.calendar)
+    return text if spec is None else f"{text} ({describe_week(spec.calendar.week)})"
 
 
 def _hours_of(process: Process, owner: Owner) -> str | None:

@@ -180,6 +180,17 @@ def weekly_profile(profile: Mapping[str, float]) -> Week:
     return tuple(tuple(sorted(day)) for day in days)
 
 
+def hours_of(week: Week) -> Week:
+    """The hours of a weighted week (an arrival profile), as open pieces of weight 1.
+
+    >>> describe_week(hours_of(weekly_profile({"mon 09:00-12:00": 3.0, "mon 12:00-17:00": 1.0})))
+    'Mon 09:00-17:00'
+    """
+    return tuple(
+        _union((start, end, 1.0) for start, end, weight in day if weight > 0) for day in week
+    )
+
+
 def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
@@ -232,6 +243,7 @@ __all__ = [
     "Piece",
     "Week",
     "describe_week",
+    "hours_of",
     "parse_days",
     "parse_profile_key",
     "parse_ranges",
