@@ -124,9 +124,11 @@ class Calendar:
             return 1.0
         pattern = self.week if week is None else week
         per_weekday = [sum((end - start) * weight for start, end, weight in day) for day in pattern]
-        first = date(year, 1, 1)
-        days = (date(year + 1, 1, 1) - first).days
-        total = sum(per_weekday[(first + timedelta(days=k)).weekday()] for k in range(days))
+        first = date(year, 1, 1).weekday()
+        counts = [52] * 7  # 364 days; the year's one or two more start on its first weekday
+        for extra in range((date(year + 1, 1, 1) - date(year, 1, 1)).days - 364):
+            counts[(first + extra) % 7] += 1
+        total = sum(count * weight for count, weight in zip(counts, per_weekday, strict=True))
         lost = sum(per_weekday[day.weekday()] for day in closed)
         return 1.0 - lost / total if total > 0.0 else 1.0
 
