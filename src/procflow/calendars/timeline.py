@@ -32,11 +32,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from procflow.calendars.hours import MINUTES_PER_DAY, Week
+from procflow.errors import SimulationError
 
 CHUNK_DAYS = 28
 """Days of intervals made at a time."""
 EMPTY_YEARS = 50
 """A pattern with no open time this far ahead is never open again (a query gives ``inf``)."""
+
+
+_LAST_DAY = date.max - timedelta(days=2)
+"""The last day laid out: past it, local times of some zones have no date."""
+
+
+def _beyond_dates(origin: datetime) -> SimulationError:
+    return SimulationError(
+        f"working time from {origin.isoformat()} reaches the year 1 or 9999, where dates end: "
+        "choose a --start between the years 2 and 9998, or fewer --cases"
+    )
 
 
 class Timeline:
@@ -66,7 +78,11 @@ class Timeline:
             raise ValueError("a timeline's origin must be time-zone aware")
         self._week = week
         self._zone = zone
-        self._origin = origin.astimezone(UTC)
+        try:
+            self._origin = origin.astimezone(UTC)
+            origin.astimezone(zone).date() - timedelta(days=1)
+        except OverflowError:  # --start 0001-01-01T00:00: the day before has no date
+            raise _beyond_dates(origin) from None
         self._closed = closed
         self.starts: list[float] = []
         self.ends: list[float] = []
@@ -91,6 +107,8 @@ class Timeline:
         starts, ends, weights, cum = self.starts, self.ends, self.weights, self._cum
         for _ in range(CHUNK_DAYS):
             day = self._day
+            if day >= _LAST_DAY:  # 9999-12-31 is the last date; working time ends with it
+                raise _beyond_dates(self._origin)
             self._day = day + timedelta(days=1)
             if self._closed(day):
                 continue
