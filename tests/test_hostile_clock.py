@@ -176,3 +176,13 @@ def test_an_unfinished_case_is_not_said_to_have_no_way_to_an_end(
     assert code == 0
     assert "its last event is 's1', which has no transition into an end step" in out
     assert "no way to an end" not in out
+
+
+def test_a_change_file_with_a_duplicate_key_is_called_a_change_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    process = write(tmp_path, "p.yaml", BASE)
+    change = write(tmp_path, "c.yaml", "change: one\nchange: two\npatch: {}\n")
+    err = _fails(capsys, "simulate", process, "--change", change, "--runs", "1")
+    assert "c.yaml:2:1: PF003 duplicate key 'change'" in err
+    assert err.rstrip().endswith("c.yaml: not a valid change file")

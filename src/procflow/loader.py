@@ -576,8 +576,8 @@ def load_change(path: str | os.PathLike[str]) -> Change:
     """Load and validate a change file (docs/file-format.md#change-files)."""
     document = read_document(path)
     change = validate_change(document.data, document.source)
-    if document.problems:
-        raise ProcessError(document.problems)
+    if document.problems:  # a duplicate key: this is a change file, not a process
+        raise ProcessError(document.problems, f"{display_name(path)}: not a valid change file")
     return change
 
 
