@@ -186,3 +186,49 @@ def test_a_change_file_with_a_duplicate_key_is_called_a_change_file(
     err = _fails(capsys, "simulate", process, "--change", change, "--runs", "1")
     assert "c.yaml:2:1: PF003 duplicate key 'change'" in err
     assert err.rstrip().endswith("c.yaml: not a valid change file")
+
+
+FORK_INTO_ITSELF = """\
+process: f
+owners:
+  a: {capacity: 3}
+arrivals: {rate: 1/h}
+start: s1
+steps:
+  s1: {owner: a, duration: 5m, parallel: [s1, b1]}
+  b1: {owner: a, duration: 5m, next: j}
+  j: {join: all, owner: a, duration: 1m, next: done}
+  done: {end: true}
+"""
+
+FORK_WITHOUT_JOIN = """\
+process: g
+owners:
+  a: {capacity: 3}
+arrivals: {rate: 1/h}
+start: s1
+steps:
+  s1: {owner: a, duration: 5m, parallel: [b1, b2]}
+  b1: {owner: a, duration: 5m, next: done}
+  b2:
+    owner: a
+    duration: 5m
+    on:
+      ok: {to: done, p: 0.5}
+      again: {to: s1, p: 0.5, feedback: true}
+  done: {end: true}
+"""
+
+
+def test_crossing_edges_name_no_placeholder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PF703 said "enters branch '?'" and "not for the join 'its join'"."""
+    code, out, _err = run(capsys, "lint", write(tmp_path, "f.yaml", FORK_INTO_ITSELF))
+    assert code == 1
+    assert "enters the branches of fork 's1' at step 's1'" in out
+    code, out, _err = run(capsys, "lint", write(tmp_path, "g.yaml", FORK_WITHOUT_JOIN))
+    assert code == 1
+    assert "for step 's1', not for a join (the fork has none yet)" in out
+    assert "'?'" not in out
+    assert "its join'" not in out

@@ -408,7 +408,11 @@ def crossing_edge(process: Process, compiled: CompiledProcess) -> Iterator[Viola
         fork_id = compiled.steps[found.fork]
         inside = edge.target if found.enters else edge.source
         position = fork.branch_of(inside)
-        branch = _branch_name(compiled, found.fork, position) if position >= 0 else "?"
+        within = (  # a step in no one branch (the fork step itself): say so, not '?'
+            f"branch {_branch_name(compiled, found.fork, position)!r} of fork {fork_id!r}"
+            if position >= 0
+            else f"the branches of fork {fork_id!r}"
+        )
         if found.enters and edge.target == fork.join:
             message = (
                 f"{describe_transition(compiled, edge)} goes to {compiled.steps[edge.target]!r}, "
@@ -418,17 +422,21 @@ def crossing_edge(process: Process, compiled: CompiledProcess) -> Iterator[Viola
             )
         elif found.enters:
             message = (
-                f"{describe_transition(compiled, edge)} enters branch {branch!r} of fork "
-                f"{fork_id!r} at step {compiled.steps[edge.target]!r} from outside the fork: "
+                f"{describe_transition(compiled, edge)} enters {within} "
+                f"at step {compiled.steps[edge.target]!r} from outside the fork: "
                 "that work was never forked and its join would count it wrongly; route it "
                 "through the fork step"
             )
         else:
-            join = compiled.steps[fork.join] if fork.join >= 0 else "its join"
+            join = (
+                f"the join {compiled.steps[fork.join]!r}"
+                if fork.join >= 0
+                else "a join (the fork has none yet)"
+            )
             message = (
-                f"{describe_transition(compiled, edge)} leaves branch {branch!r} of fork "
-                f"{fork_id!r} for step {compiled.steps[edge.target]!r}, not for the join "
-                f"{join!r}: a branch token must end at its join; lead it there"
+                f"{describe_transition(compiled, edge)} leaves {within} "
+                f"for step {compiled.steps[edge.target]!r}, not for {join}: a branch token "
+                "must end at its join; lead it there"
             )
         yield Violation(message, compiled.steps[edge.source], edge.path)
 
