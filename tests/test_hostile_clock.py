@@ -232,3 +232,50 @@ def test_crossing_edges_name_no_placeholder(
     assert "for step 's1', not for a join (the fork has none yet)" in out
     assert "'?'" not in out
     assert "its join'" not in out
+
+
+BY_WITHOUT_ELSE = """\
+process: b
+attributes:
+  sev: {p1: 50%, p2: 50%}
+owners:
+  a: {capacity: 2}
+arrivals: {rate: 1/h}
+start: s1
+steps:
+  s1:
+    owner: a
+    duration: {by: sev, p1: 5m}
+    on:
+      x: {to: done, when: "severity == 'p1'"}
+      y: {to: done}
+  done: {end: true}
+goals:
+  - id: g
+    metric: cycle_time
+    stat: p90
+    target: "<= 1h"
+    deadline: 2030-01-01
+    where: "sev == 'p9'"
+"""
+
+
+@pytest.mark.parametrize("command", ["analyze", "simulate"])
+def test_an_attribute_no_case_can_match_blocks_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """analyze/simulate gave p2 cases p1's 5m and never took 'x', without a word (PF801)."""
+    path = write(tmp_path, "b.yaml", BY_WITHOUT_ELSE)
+    err = _fails(capsys, command, path, *(["--runs", "1"] if command == "simulate" else []))
+    assert (
+        "b.yaml:11:5: PF801 unknown-attribute: the duration of step 's1': no value for sev p2"
+        in err
+    )
+    assert (
+        "b.yaml:13:27: PF801 unknown-attribute: transition 'x' of step 's1': attribute 'severity'"
+        in err
+    )
+    assert "goal 'g'" not in err  # a goal's where misleads its verdict only: lint says so
+    fixed = BY_WITHOUT_ELSE.replace("p1: 5m}", "p1: 5m, else: 10m}").replace("severity", "sev")
+    code, _out, err = run(capsys, "analyze", write(tmp_path, "fixed.yaml", fixed))
+    assert code == 0, err

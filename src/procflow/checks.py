@@ -1,6 +1,6 @@
 """The blocking checks: the structural errors that make running a process meaningless.
 
-Eleven checks, one per blocking lint code, as pure functions of a process
+Twelve checks, one per blocking lint code, as pure functions of a process
 and its :class:`~procflow.compiled.CompiledProcess`:
 
 =======  ==================  ============================================
@@ -15,6 +15,7 @@ PF401    bad-probabilities   a step's ``p`` values are partial or do not sum to 
 PF701    unjoined-branch     a branch of a fork never reaches the fork's join
 PF702    stray-join          a join that no fork, or several forks, reach
 PF703    crossing-edge       a transition into or out of a fork's branches
+PF801    unknown-attribute   a ``when``/``by``/``priority`` no case can match
 =======  ==================  ============================================
 
 They are the single implementation of these codes: the lint rules of the
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from procflow import digraph
+from procflow.attributechecks import unknown_attribute
 from procflow.compiled import CompiledProcess, Edge
 from procflow.errors import did_you_mean
 from procflow.findings import Violation
@@ -457,6 +459,7 @@ BLOCKING: dict[str, tuple[str, Check]] = {
     "PF701": ("unjoined-branch", unjoined_branch),
     "PF702": ("stray-join", stray_join),
     "PF703": ("crossing-edge", crossing_edge),
+    "PF801": ("unknown-attribute", lambda process, _compiled: unknown_attribute(process)),
 }
 
 

@@ -60,6 +60,7 @@ class Timeline:
         "_day",
         "_empty",
         "_origin",
+        "_room",
         "_week",
         "_zone",
         "ends",
@@ -91,6 +92,8 @@ class Timeline:
         """Weighted time before interval ``i`` (one more entry than intervals)."""
         self._day = origin.astimezone(zone).date() - timedelta(days=1)
         self._empty = not any(week)
+        self._room = (datetime.combine(_LAST_DAY, time(), UTC) - self._origin).total_seconds()
+        """Seconds from the origin to the last day laid out: a time past it has no date."""
 
     # -- building -------------------------------------------------------------------------
 
@@ -132,7 +135,13 @@ class Timeline:
         return True
 
     def _reach(self, t: float) -> bool:
-        """Intervals laid out past ``t``; ``False`` if the pattern never opens after ``t``."""
+        """Intervals laid out past ``t``; ``False`` if the pattern never opens after ``t``.
+
+        A ``t`` past the last date is refused at once, not after laying out
+        every day up to the year 9999 (a minute of work for cases centuries apart).
+        """
+        if self._room < t < math.inf:
+            raise _beyond_dates(self._origin)
         while not self.ends or self.ends[-1] <= t:
             if not math.isfinite(t) or not self._grow():
                 return False
