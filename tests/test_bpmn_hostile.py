@@ -170,3 +170,20 @@ def test_a_chain_of_gateways_does_not_explode(
     err = refused(capsys, write(tmp_path, "chain.bpmn", text))
     assert "more than 10,000 ways through the gateways" in err
     assert "chain.bpmn:3:" in err
+
+
+def test_a_flow_out_of_an_end_event_is_named_not_dropped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """BPMN forbids flows out of an end event; a model that has one is told what was left out."""
+    text = (
+        HEAD + f"<definitions {NS}><process id='p'><startEvent id='s'/><task id='t' name='T'/>"
+        "<endEvent id='e'/><sequenceFlow id='a' sourceRef='s' targetRef='t'/>"
+        "<sequenceFlow id='b' sourceRef='t' targetRef='e'/>"
+        "<sequenceFlow id='z' sourceRef='e' targetRef='t'/></process></definitions>"
+    )
+    out_file = tmp_path / "p.yaml"
+    code, _out, err = run(capsys, "import", write(tmp_path, "back.bpmn", text), "-o", out_file)
+    assert code == 0, err
+    assert "warning: endEvent 'e': flows leaving an end event are left out" in err
+    assert "# note: endEvent e (line 2): flows leaving an end event" in out_file.read_text()

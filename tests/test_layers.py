@@ -52,6 +52,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "procflow.casestats",
             "procflow.forks",
             "procflow.compiled",
+            "procflow.attributechecks",
             "procflow.checks",
             "procflow.gate",
             "procflow.graph",

@@ -1,6 +1,6 @@
 """The blocking checks: the structural errors that make running a process meaningless.
 
-Eleven checks, one per blocking lint code, as pure functions of a process
+Twelve checks, one per blocking lint code, as pure functions of a process
 and its :class:`~procflow.compiled.CompiledProcess`:
 
 =======  ==================  ============================================
@@ -15,6 +15,7 @@ PF401    bad-probabilities   a step's ``p`` values are partial or do not sum to 
 PF701    unjoined-branch     a branch of a fork never reaches the fork's join
 PF702    stray-join          a join that no fork, or several forks, reach
 PF703    crossing-edge       a transition into or out of a fork's branches
+PF801    unknown-attribute   a ``when``/``by``/``priority`` no case can match
 =======  ==================  ============================================
 
 They are the single implementation of these codes: the lint rules of the
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from procflow import digraph
+from procflow.attributechecks import unknown_attribute
 from procflow.compiled import CompiledProcess, Edge
 from procflow.errors import did_you_mean
 from procflow.findings import Violation
@@ -408,7 +410,11 @@ def crossing_edge(process: Process, compiled: CompiledProcess) -> Iterator[Viola
         fork_id = compiled.steps[found.fork]
         inside = edge.target if found.enters else edge.source
         position = fork.branch_of(inside)
-        branch = _branch_name(compiled, found.fork, position) if position >= 0 else "?"
+        within = (  # a step in no one branch (the fork step itself): say so, not '?'
+            f"branch {_branch_name(compiled, found.fork, position)!r} of fork {fork_id!r}"
+            if position >= 0
+            else f"the branches of fork {fork_id!r}"
+        )
         if found.enters and edge.target == fork.join:
             message = (
                 f"{describe_transition(compiled, edge)} goes to {compiled.steps[edge.target]!r}, "
@@ -418,17 +424,21 @@ def crossing_edge(process: Process, compiled: CompiledProcess) -> Iterator[Viola
             )
         elif found.enters:
             message = (
-                f"{describe_transition(compiled, edge)} enters branch {branch!r} of fork "
-                f"{fork_id!r} at step {compiled.steps[edge.target]!r} from outside the fork: "
+                f"{describe_transition(compiled, edge)} enters {within} "
+                f"at step {compiled.steps[edge.target]!r} from outside the fork: "
                 "that work was never forked and its join would count it wrongly; route it "
                 "through the fork step"
             )
         else:
-            join = compiled.steps[fork.join] if fork.join >= 0 else "its join"
+            join = (
+                f"the join {compiled.steps[fork.join]!r}"
+                if fork.join >= 0
+                else "a join (the fork has none yet)"
+            )
             message = (
-                f"{describe_transition(compiled, edge)} leaves branch {branch!r} of fork "
-                f"{fork_id!r} for step {compiled.steps[edge.target]!r}, not for the join "
-                f"{join!r}: a branch token must end at its join; lead it there"
+                f"{describe_transition(compiled, edge)} leaves {within} "
+                f"for step {compiled.steps[edge.target]!r}, not for {join}: a branch token "
+                "must end at its join; lead it there"
             )
         yield Violation(message, compiled.steps[edge.source], edge.path)
 
@@ -449,6 +459,7 @@ BLOCKING: dict[str, tuple[str, Check]] = {
     "PF701": ("unjoined-branch", unjoined_branch),
     "PF702": ("stray-join", stray_join),
     "PF703": ("crossing-edge", crossing_edge),
+    "PF801": ("unknown-attribute", lambda process, _compiled: unknown_attribute(process)),
 }
 
 

@@ -12,6 +12,14 @@ What can go wrong is said as ``PATH: cannot write: REASON`` (a
 disk (``No space left on device``), a quota, a read-only file system, a
 folder that cannot be made.
 
+While a command runs (:func:`guarding_inputs`, entered by the command
+line), every file a reader opens is noted (:func:`note_input`), and a
+write whose target is one of them -- by any name: a symbolic or hard link
+too -- is refused before anything is written (``simulate P --log P``,
+``discover LOG -o LOG``, ``report P -o P``): an input is never replaced
+by an output. The Python API does not guard: a script may mean to rewrite
+a file it read.
+
 A target that is a symbolic link is written *through*: the link stays and
 the file it points to is replaced (as an editor saving the file would). A
 link that points nowhere is followed as far as its folder exists; a link
@@ -60,6 +68,45 @@ WRITE_ERRNOS = frozenset(
 _SIGNALS = tuple(
     number for name in ("SIGTERM", "SIGHUP") if (number := getattr(signal, name, None)) is not None
 )
+
+
+_inputs: set[tuple[int, int]] | None = None
+"""(device, inode) of each file read since :func:`guarding_inputs` began; ``None``: not guarding."""
+
+
+@contextlib.contextmanager
+def guarding_inputs() -> Iterator[None]:
+    """While the block runs, refuse to write over any file that :func:`note_input` saw."""
+    global _inputs
+    saved, _inputs = _inputs, set()
+    try:
+        yield
+    finally:
+        _inputs = saved
+
+
+def note_input(path: str | os.PathLike[str] | int) -> None:
+    """Remember that ``path`` (or an open file descriptor) is an input of the running command."""
+    if _inputs is None:
+        return
+    try:
+        info = os.fstat(path) if isinstance(path, int) else os.stat(path)
+    except OSError:  # the reader reports what is wrong with it
+        return
+    _inputs.add((info.st_dev, info.st_ino))
+
+
+def _refuse_input(shown: str, target: Path) -> None:
+    if not _inputs:
+        return
+    try:
+        info = os.stat(target)
+    except OSError:  # nothing there yet
+        return
+    if (info.st_dev, info.st_ino) in _inputs:
+        raise FileAccessError(
+            shown, "is an input of this command: refusing to overwrite it (choose another output)"
+        )
 
 
 def write_atomic(
@@ -132,6 +179,7 @@ def open_atomic(
     """
     shown = os.fspath(path)
     target = resolve_target(path)
+    _refuse_input(shown, target)
     try:
         fd, temp_name = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".tmp", dir=target.parent

@@ -42,11 +42,14 @@ def blocks(code: str, violation: Violation) -> bool:
     """Whether a violation of blocking check ``code`` stops the process from running.
 
     An unknown owner on a goal, a RACI list or the process itself is
-    harmless to running it; only a step's own undeclared owner blocks.
+    harmless to running it; only a step's own undeclared owner blocks. So is
+    an unknown attribute in a goal's ``where:`` (PF801 elsewhere blocks).
     """
     if code == "PF202":
         path = violation.path
         return len(path) >= 2 and path[0] == "steps" and not ({"consulted", "informed"} & set(path))
+    if code == "PF801":  # a goal's `where:` misleads its verdict, not the run
+        return violation.path[:1] != ("goals",)
     return True
 
 

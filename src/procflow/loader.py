@@ -40,6 +40,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from procflow.errors import FileAccessError, Position, Problem, ProcessError
+from procflow.fileio import note_input
 from procflow.model import (
     Change,
     Process,
@@ -131,6 +132,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
             raise _too_big(name, info.st_size)
         try:
             with open(path, "rb") as handle:
+                note_input(handle.fileno())
                 raw = handle.read(MAX_BYTES + 1)
         except OSError as exc:
             raise FileAccessError(name, exc.strerror or "cannot be read") from None
@@ -574,8 +576,8 @@ def load_change(path: str | os.PathLike[str]) -> Change:
     """Load and validate a change file (docs/file-format.md#change-files)."""
     document = read_document(path)
     change = validate_change(document.data, document.source)
-    if document.problems:
-        raise ProcessError(document.problems)
+    if document.problems:  # a duplicate key: this is a change file, not a process
+        raise ProcessError(document.problems, f"{display_name(path)}: not a valid change file")
     return change
 
 

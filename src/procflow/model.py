@@ -313,8 +313,8 @@ class Arrivals(BaseModel):
     @field_validator("every")
     @classmethod
     def _positive_interval(cls, every: Distribution | None) -> Distribution | None:
-        if every is not None and not every.mean > 0.0:
-            raise PydanticCustomError(
+        if every is not None and not (every.mean > 0.0 and math.isfinite(1.0 / every.mean)):
+            raise PydanticCustomError(  # 1e-320s too: its rate, 1/mean, is infinite
                 "procflow",
                 "the mean time between arrivals must be positive (got {every}): an interval "
                 "of zero would bring every case at once",

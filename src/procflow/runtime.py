@@ -763,8 +763,9 @@ def _record(process: Process, case_id: str, number: int, item: Any) -> HistoryRe
             raise CaseError(f"{where}: {key!r} has no UTC offset: {value!r}")
         try:
             moment.astimezone(UTC)
-        except OverflowError:  # 9999-12-31T23:00-05:00: no clock can ever be later
-            raise CaseError(f"{where}: {key!r} is after the year 9999 in UTC: {value!r}") from None
+        except OverflowError:  # 9999-12-31T23:00-05:00 or 0001-01-01T00:00+05:00
+            side = "after the year 9999" if moment.year > 1 else "before the year 1"
+            raise CaseError(f"{where}: {key!r} is {side} in UTC: {value!r}") from None
         moments[key] = moment
     trigger = item.get("trigger")
     if trigger is not None and not isinstance(trigger, str):

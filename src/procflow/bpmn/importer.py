@@ -600,6 +600,8 @@ class Importer:
         self.build_owners()
         steps = self.build_steps()
         for node in self.m.nodes.values():
+            if node.kind == "endEvent" and node.outgoing:  # BPMN forbids it; some tools write it
+                self.notify(node, "flows leaving an end event are left out: an end step has none")
             if self.is_step(node) and node.kind != "endEvent":
                 paths = self.paths(node)
                 split = self.fork_at.get(node.id)

@@ -36,6 +36,7 @@ from procflow.bpmn.calendars import arrival_interval, read_calendars, write_cale
 from procflow.casedata import ByDuration, ByValue, Categorical, Numeric
 from procflow.distributions import Distribution
 from procflow.errors import ProcflowError
+from procflow.fileio import note_input
 from procflow.model import Process, Transition
 from procflow.units import format_duration, format_number
 
@@ -172,6 +173,7 @@ def read_params(path: str | os.PathLike[str]) -> Params:
         if os.path.getsize(name) > MAX_BYTES:
             raise ParamsError(f"{name}: more than {MAX_BYTES:,} bytes")
         with open(name, "rb") as handle:
+            note_input(handle.fileno())
             data = json.loads(handle.read().decode("utf-8"))
     except OSError as exc:
         raise ParamsError(f"{name}: cannot be read: {exc.strerror or exc}") from None

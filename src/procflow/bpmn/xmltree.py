@@ -24,6 +24,7 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
 from procflow.errors import ProcflowError
+from procflow.fileio import note_input
 
 MAX_BYTES = 32 << 20
 """The largest BPMN file read (32 MiB): real models are a few hundred KiB."""
@@ -129,6 +130,7 @@ def parse(path: str | os.PathLike[str]) -> Node:
     try:
         size = os.path.getsize(name)
         handle = open(name, "rb")  # noqa: SIM115 - closed below
+        note_input(handle.fileno())
     except OSError as exc:
         raise BpmnError(name, f"cannot be read: {exc.strerror or exc}") from None
     if size > MAX_BYTES:

@@ -32,11 +32,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from procflow.calendars.hours import MINUTES_PER_DAY, Week
+from procflow.errors import SimulationError
 
 CHUNK_DAYS = 28
 """Days of intervals made at a time."""
 EMPTY_YEARS = 50
 """A pattern with no open time this far ahead is never open again (a query gives ``inf``)."""
+
+
+_LAST_DAY = date.max - timedelta(days=2)
+"""The last day laid out: past it, local times of some zones have no date."""
+
+
+def _beyond_dates(origin: datetime) -> SimulationError:
+    return SimulationError(
+        f"working time from {origin.isoformat()} reaches the year 1 or 9999, where dates end: "
+        "choose a --start between the years 2 and 9998, or fewer --cases"
+    )
 
 
 class Timeline:
@@ -48,6 +60,7 @@ class Timeline:
         "_day",
         "_empty",
         "_origin",
+        "_room",
         "_week",
         "_zone",
         "ends",
@@ -66,7 +79,11 @@ class Timeline:
             raise ValueError("a timeline's origin must be time-zone aware")
         self._week = week
         self._zone = zone
-        self._origin = origin.astimezone(UTC)
+        try:
+            self._origin = origin.astimezone(UTC)
+            origin.astimezone(zone).date() - timedelta(days=1)
+        except OverflowError:  # --start 0001-01-01T00:00: the day before has no date
+            raise _beyond_dates(origin) from None
         self._closed = closed
         self.starts: list[float] = []
         self.ends: list[float] = []
@@ -75,6 +92,8 @@ class Timeline:
         """Weighted time before interval ``i`` (one more entry than intervals)."""
         self._day = origin.astimezone(zone).date() - timedelta(days=1)
         self._empty = not any(week)
+        self._room = (datetime.combine(_LAST_DAY, time(), UTC) - self._origin).total_seconds()
+        """Seconds from the origin to the last day laid out: a time past it has no date."""
 
     # -- building -------------------------------------------------------------------------
 
@@ -91,6 +110,8 @@ class Timeline:
         starts, ends, weights, cum = self.starts, self.ends, self.weights, self._cum
         for _ in range(CHUNK_DAYS):
             day = self._day
+            if day >= _LAST_DAY:  # 9999-12-31 is the last date; working time ends with it
+                raise _beyond_dates(self._origin)
             self._day = day + timedelta(days=1)
             if self._closed(day):
                 continue
@@ -114,7 +135,13 @@ class Timeline:
         return True
 
     def _reach(self, t: float) -> bool:
-        """Intervals laid out past ``t``; ``False`` if the pattern never opens after ``t``."""
+        """Intervals laid out past ``t``; ``False`` if the pattern never opens after ``t``.
+
+        A ``t`` past the last date is refused at once, not after laying out
+        every day up to the year 9999 (a minute of work for cases centuries apart).
+        """
+        if self._room < t < math.inf:
+            raise _beyond_dates(self._origin)
         while not self.ends or self.ends[-1] <= t:
             if not math.isfinite(t) or not self._grow():
                 return False

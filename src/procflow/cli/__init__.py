@@ -23,6 +23,7 @@ import click
 from procflow import __version__
 from procflow.cli.console import error_text, make_console, safe, safe_message, set_quiet
 from procflow.errors import FileAccessError, ProcessError, ProcflowError
+from procflow.fileio import guarding_inputs
 from procflow.safetext import printable_lines
 
 #: Modules of this package that define ``commands`` (a list of click commands).
@@ -181,7 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     set_quiet(False)  # -q sets it again; main may run many times in one process (tests)
     try:
-        result = cli.main(args=args, prog_name="procflow", standalone_mode=False)
+        with guarding_inputs():  # no output may replace a file the command read
+            result = cli.main(args=args, prog_name="procflow", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

@@ -106,7 +106,7 @@ class Deviation:
         if self.kind == "not-finished":
             return (
                 f"case not finished: its last event is {self.source!r}, "
-                "with no way to an end from there"
+                "which has no transition into an end step"
             )
         return _MESSAGES.get(self.kind, self.kind)
 

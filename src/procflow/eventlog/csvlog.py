@@ -54,7 +54,13 @@ from procflow.eventlog.columns import ColumnIndex, Columns, resolve
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
 from procflow.eventlog.logfile import open_binary, open_text
 from procflow.eventlog.plaincsv import PlainChunk
-from procflow.eventlog.timestamps import TimestampError, make_parser, parse_many
+from procflow.eventlog.timestamps import (
+    OUTSIDE,
+    TimestampError,
+    first_outside,
+    make_parser,
+    parse_many,
+)
 from procflow.eventlog.writer import unprotect_cell
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -351,6 +357,13 @@ class CsvLog:
             raise self._fail(
                 f"column {index.names[column]!r}: {exc}", int(lines[exc.index])
             ) from None
+        outside = first_outside(values)
+        if outside is not None:
+            raise self._fail(
+                f"column {index.names[column]!r}: timestamp {table.texts(column)[outside][:40]!r} "
+                f"{OUTSIDE}",
+                int(lines[outside]),
+            )
         if not empty_ok:
             missing = np.flatnonzero(np.isnan(values))
             if missing.size:

@@ -13,6 +13,7 @@ import os
 from typing import IO
 
 from procflow.errors import FileAccessError
+from procflow.fileio import note_input
 
 
 def open_binary(path: str) -> IO[bytes]:
@@ -20,6 +21,7 @@ def open_binary(path: str) -> IO[bytes]:
     if os.path.isdir(path):
         raise FileAccessError(path, "is a directory, not a file")
     try:
+        note_input(path)
         if path.endswith(".gz"):
             return gzip.open(path, "rb")  # type: ignore[return-value]
         return open(path, "rb")

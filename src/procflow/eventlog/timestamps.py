@@ -39,7 +39,27 @@ MIN_SECONDS = -62_135_596_800.0
 MAX_SECONDS = 253_402_300_799.0
 """9999-12-31T23:59:59Z as Unix time: the latest numeric timestamp read."""
 
+FIRST_SECONDS = MIN_SECONDS + 2 * 86400.0
+"""0001-01-03T00:00:00Z: the earliest time a log may hold (:func:`first_outside`)."""
+LAST_SECONDS = MAX_SECONDS - 2 * 86400.0
+"""9999-12-29T23:59:59Z: the latest time a log may hold (:func:`first_outside`)."""
+
 _fromiso = datetime.fromisoformat
+
+
+def first_outside(seconds: np.ndarray) -> int | None:
+    """The index of the first time before 0001-01-03 or after 9999-12-29 (UTC), if any.
+
+    Such a time is a date, but the working hours of a calendar around it, in
+    a time zone ahead of or behind UTC, fall outside the years 1 to 9999
+    that dates can hold; a log is refused with the row instead.
+    """
+    outside = np.flatnonzero((seconds < FIRST_SECONDS) | (seconds > LAST_SECONDS))
+    return int(outside[0]) if outside.size else None
+
+
+OUTSIDE = "is too close to the year 1 or 9999: times from 0001-01-03 to 9999-12-29 (UTC) are read"
+"""What :func:`first_outside` found, said after the timestamp."""
 _SLASHED = re.compile(r"\d{4}/\d{2}/\d{2}")
 
 

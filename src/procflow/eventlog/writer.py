@@ -37,8 +37,9 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import IO, Any
 
-from procflow.errors import ConfigError
+from procflow.errors import ConfigError, SimulationError
 from procflow.fileio import open_atomic
+from procflow.units import format_duration
 
 COLUMNS: tuple[str, ...] = ("case", "step", "owner", "start", "end")
 PM4PY_COLUMNS: tuple[str, ...] = (
@@ -84,9 +85,16 @@ def simulated_instant(epoch: datetime, seconds: float) -> datetime:
     ``epoch``'s zone (a process with calendars logs local times with their offsets, right
     across a DST change: the arithmetic is done in UTC, docs/working-time.md)."""
     zone = epoch.tzinfo
-    if zone is None or zone is UTC:
-        return epoch + timedelta(seconds=seconds)
-    return (epoch.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(zone)
+    try:
+        if zone is None or zone is UTC:
+            return epoch + timedelta(seconds=seconds)
+        return (epoch.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(zone)
+    except OverflowError:  # a run from --start 9999-12-31, or cases 800 years apart
+        raise SimulationError(
+            f"the simulated clock passes the year 9999 ({format_duration(seconds)} after "
+            f"{epoch.isoformat()}), where dates end: the event log cannot say when; choose "
+            "an earlier --start or fewer --cases"
+        ) from None
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -55,7 +55,7 @@ from defusedxml.expatreader import DefusedExpatParser
 from procflow.errors import EventLogError
 from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
 from procflow.eventlog.logfile import open_binary
-from procflow.eventlog.timestamps import make_parser
+from procflow.eventlog.timestamps import FIRST_SECONDS, LAST_SECONDS, OUTSIDE, make_parser
 
 CHUNK = 1 << 20
 TYPES = frozenset({"string", "int", "float", "boolean", "date", "id"})
@@ -295,6 +295,10 @@ class XesLog:
                 raise XesError(
                     self.path, f"{where} ({activity!r}): {exc}", *item.stamp_at
                 ) from None
+            if not FIRST_SECONDS <= moment <= LAST_SECONDS:
+                raise XesError(
+                    self.path, f"{where} ({activity!r}): {stamp[:40]!r} {OUTSIDE}", *item.stamp_at
+                )
             stage = (item.stage or "complete").strip().lower()
             if stage in STARTS:
                 pairing.start(case, activity, moment)

@@ -30,7 +30,7 @@ from procflow.gate import runnable
 from procflow.model import Process
 from procflow.sim.caseplan import CasePlan, case_plan
 from procflow.sim.sampling import DistSpec, spec_of, stream_key
-from procflow.units import format_duration
+from procflow.units import format_duration, format_number
 
 
 class Routing(IntEnum):
@@ -286,6 +286,19 @@ def _check_durations(process: Process, reachable: list[str]) -> None:
             f"arrivals every {every} are too far apart to simulate: the simulator times "
             f"means up to {limit}",
         )
+    arrivals = process.arrivals
+    if arrivals is not None and every is None:  # 1e-300/month: the arrival clock overflows
+        try:
+            mean = arrivals.mean_interarrival
+        except ArithmeticError:
+            mean = math.inf
+        if not mean <= MAX_MEAN_SECONDS:
+            raise _fail(
+                process,
+                ("arrivals", "rate" if arrivals.rate is not None else "profile"),
+                f"arrivals at {format_number(3600.0 / mean)}/h on average are too far apart "
+                f"to simulate: the simulator times means up to {limit} between arrivals",
+            )
     for step_id in reachable:
         duration = process.steps[step_id].duration
         if isinstance(duration, ByDuration):  # every class's distribution must be timeable
