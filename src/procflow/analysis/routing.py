@@ -88,7 +88,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
@@ -154,8 +154,18 @@ class Chain:
     """Per step: the share of the tokens arriving there that makes a visit (``1/k`` at the
     join of ``k`` branches, docs/parallel-work.md; empty: 1 everywhere)."""
     shared: tuple[Bound, ...] = ()
-    """Counted bounds whose counter the tokens of one case share in a way the chain, which
-    counts per token, cannot follow (:func:`shared_bounds`): their visits are approximate."""
+    """Counted bounds whose counter the tokens of one case share in a way the per-token chain
+    cannot follow (:func:`shared_bounds`): their visits are approximate, unless ``per_case``."""
+    per_case: bool = False
+    """The chain runs a case's branches one after the other with one counter set
+    (:mod:`procflow.analysis.casechain`): exact for the ``shared`` bounds too."""
+    also: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    """Per-case chains only: transition -> the fork edges to the next branches it also takes
+    (a move that ends a branch starts the next one)."""
+    fallback: str | None = None
+    """Why a process with ``shared`` bounds kept the per-token chain (approximate)."""
+    ends: Sequence[tuple[int, int]] = field(default=(), repr=False)
+    """Per-case chains only: per process edge, its ``(source, target)`` steps."""
 
     @property
     def size(self) -> int:
@@ -165,7 +175,7 @@ class Chain:
     def exact(self) -> bool:
         """False when bounds had to be dropped to keep the state space small, or when the
         tokens of a fork share a bound's counter (:attr:`shared`)."""
-        return not self.dropped and not self.shared
+        return not self.dropped and (not self.shared or self.per_case)
 
     @property
     def edges(self) -> tuple[tuple[str, int], ...]:
@@ -369,11 +379,23 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     if cached is not None:
         return cached
     graph = _Graph.of(compiled)
+    fallback = None
+    if compiled.has_forks and compiled.bounded and (edges := _shared_edges(compiled)):
+        from procflow.analysis.casechain import case_chain  # only for shared counters
+
+        shared = tuple(_bound(compiled, e) for e in edges)
+        found = case_chain(compiled, graph, edges, shared, max_states)
+        if not isinstance(found, str):
+            _check_finite(process, found)
+            compiled.remember(key, found)
+            return found
+        fallback = found
     chain = _unroll(process, graph, max_states)
     if chain.dropped:
         chain = _thin(process, graph, max_states, chain)
     if compiled.has_forks and compiled.bounded:
         chain.shared = shared_bounds(compiled, chain.dropped)
+        chain.fallback = fallback if chain.shared else None
     _check_finite(process, chain)
     compiled.remember(key, chain)
     return chain
@@ -399,29 +421,38 @@ def shared_bounds(compiled: CompiledProcess, dropped: Sequence[Bound] = ()) -> t
     Those bounds (but the ``dropped`` ones, approximate already) are listed
     here and make the routing approximate.
     """
+    dropped_set = set(dropped)
+    return tuple(
+        bound for e in _shared_edges(compiled) if (bound := _bound(compiled, e)) not in dropped_set
+    )
+
+
+def _bound(compiled: CompiledProcess, e: int) -> Bound:
+    edge = compiled.edges[e]
+    assert edge.max is not None
+    return Bound(compiled.steps[edge.source], edge.trigger, compiled.steps[edge.target], edge.max)
+
+
+def _shared_edges(compiled: CompiledProcess) -> list[int]:
+    """The bounded edges of :func:`shared_bounds` (indices into the compiled edges)."""
     forks = compiled.forks.forks
     if not forks:
-        return ()
+        return []
     component = [0] * compiled.size
     for c, members in enumerate(strongly_connected(compiled.size, compiled.successors)):
         for member in members:
             component[member] = c
-    steps = compiled.steps
     found = []
     for e in compiled.bounded:
-        edge = compiled.edges[e]
-        u = edge.source
+        u = compiled.edges[e].source
         for fork in forks:
             if u not in fork.region:
                 continue
             branches = sum(u in path for path in fork.paths)
             if branches > 1 or (fork.join >= 0 and component[fork.join] == component[u]):
-                assert edge.max is not None
-                bound = Bound(steps[u], edge.trigger, steps[edge.target], edge.max)
-                if bound not in dropped:
-                    found.append(bound)
+                found.append(e)
                 break
-    return tuple(found)
+    return found
 
 
 def share_chain(source: Process, target: Process, *, max_states: int = MAX_STATES) -> bool:
@@ -1173,15 +1204,38 @@ def step_visits(chain: Chain, state_visits: Sequence[float] | np.ndarray) -> dic
     return {step: float(total) for step, total in zip(chain.steps, totals, strict=True)}
 
 
+def step_moves(
+    chain: Chain, state_visits: Sequence[float] | np.ndarray
+) -> Iterator[tuple[int, int, float]]:
+    """``(from step, to step, expected moves per case)`` of every transition, in order.
+
+    A per-case chain (:attr:`Chain.per_case`) says where a token went by the
+    edge it took: a move that ends a branch arrives at the join although the
+    chain goes on at the next branch's first step, and the fork's edges to the
+    next branches (:attr:`Chain.also`) are moves of their own.
+    """
+    state_step, dst, prob = chain.state_step, chain.dst, chain.prob
+    if not chain.per_case:
+        for k, s in enumerate(chain.src):
+            yield state_step[s], state_step[dst[k]], float(state_visits[s]) * prob[k]
+        return
+    ends, edge, also = chain.ends, chain.edge, chain.also
+    for k, s in enumerate(chain.src):
+        flow = float(state_visits[s]) * prob[k]
+        yield state_step[s], ends[edge[k]][1], flow
+        for e in also.get(k, ()):
+            yield ends[e][0], ends[e][1], flow
+
+
 def step_flows(
     chain: Chain, state_visits: Sequence[float] | np.ndarray
 ) -> dict[tuple[str, str], float]:
     """Expected number of moves per case from one step to another."""
     flows: dict[tuple[str, str], float] = {}
-    steps, state_step, dst, prob = chain.steps, chain.state_step, chain.dst, chain.prob
-    for k, s in enumerate(chain.src):
-        key = (steps[state_step[s]], steps[state_step[dst[k]]])
-        flows[key] = flows.get(key, 0.0) + float(state_visits[s]) * prob[k]
+    steps = chain.steps
+    for u, v, flow in step_moves(chain, state_visits):
+        key = (steps[u], steps[v])
+        flows[key] = flows.get(key, 0.0) + flow
     return flows
 
 
