@@ -13,8 +13,8 @@ only one token of a case can reach a bounded edge; these models make them differ
   1, 2, 3 with probability 1/2, 1/4, 1/4); per fork instance it would be 1.75 x 1.5.
 
 The token engine, the engine with attributes and the reference simulator must each count
-per case and agree with one another event for event. ``analyze`` runs a case's branches
-one after the other with one counter set and finds the per-case figures exactly (4 and
+per case and agree with one another event for event. ``analyze`` moves a case's tokens
+one at a time with one counter set and finds the per-case figures exactly (4 and
 2.40625), saying how and naming the shared bound (docs/parallel-work.md, "Bounds the
 tokens share"; tests/test_analyze_shared_bounds.py checks it against every interleaving).
 """
@@ -169,7 +169,7 @@ def test_the_analysis_counts_a_shared_bound_per_case() -> None:
     assert routing["exact"] is True
     assert routing["dropped_bounds"] == []
     assert routing["shared_bounds"] == ["check --again--> check (max 2)"]
-    assert "one after the other" in routing["note"]
+    assert "one at a time" in routing["note"]
     per_token = analyze(load_text(SHARED), max_states=8)  # the case chain has 9 states
     assert per_token.steps["check"].visits == pytest.approx(6.0)  # per token: 3 per branch
     assert per_token.routing.to_dict()["method"] == "approximate"

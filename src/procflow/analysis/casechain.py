@@ -22,15 +22,18 @@ same number of times, in whatever order the tokens move. The visits per
 step are a function of the stacks, not of the interleaving, and so is
 their distribution.
 
-So one interleaving is as good as any: this module runs a case's branches
-**one after the other** with one counter set -- branch 1 of a fork to its
-join, then branch 2 from where the counters stand, and so on; the last
-branch to arrive makes the join's visit. That is a Markov chain on
-``(step, open forks with the branch running in each, counters)``, built
-breadth first over the reachable states and solved block by block
-(:func:`~procflow.analysis.routing.solve_visits`). A counter its edge's
-source can no longer reach (from the running token or a branch still to
-run) is reset to 0, which keeps sequential loops from multiplying states.
+So one interleaving is as good as any: this module moves a case's tokens
+**one at a time, in a fixed order**, with one set of counters -- always the
+token at the step that comes first in a topological order of the step
+graph's components. That is a Markov chain on (the case's tokens as a tree
+of open fork instances, the counters), built breadth first over the
+reachable states and solved block by block
+(:func:`~procflow.analysis.routing.solve_visits`). A token reaching its
+fork instance's join waits there (the instance counts the arrivals); the
+last one to arrive becomes the join's token. A counter whose edge no token
+can reach any more is reset to 0; with the order above every token leaves a
+loop before any goes past it, so shared loops in a row add states instead
+of multiplying them.
 
 ``join: first`` is different: a race withdraws the losing branches part
 way, after they may have moved a shared counter, so how far they got --
@@ -39,24 +42,23 @@ per-token chain, labelled approximate, as are chains beyond the state
 limit (:func:`case_chain` returns the reason instead of a chain).
 
 The chain it returns is a :class:`~procflow.analysis.routing.Chain` like
-the per-token one, with ``per_case`` set: state visits, rework and block
-order mean the same. A move that ends a branch other than the last goes
-on to the next branch's first step; :attr:`Chain.also` lists the fork's
-edge to that branch with it, so flows per edge count every token move.
+the per-token one, with ``per_case`` set: a state is a visit of the step its
+moving token is at, and state visits, rework and block order mean the same.
+A fork's move starts all its branches; :attr:`Chain.also` lists its edges
+to the branches after the first, so flows per edge count every token move.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from procflow.analysis.routing import Bound, Chain, _Graph, solve_visits
 from procflow.compiled import CompiledProcess
 from procflow.digraph import strongly_connected
-
-State = tuple[int, tuple[tuple[int, int], ...], tuple[int, ...]]
-"""``(step, open forks outer to inner as (fork step, branch running), counters)``."""
 
 
 class _Abandon(Exception):
@@ -127,33 +129,59 @@ def _setup(compiled: CompiledProcess, graph: _Graph, shared_edges: Sequence[int]
     )
 
 
-class _Builder:
-    """Breadth-first walk over the reachable states, recording transitions state by state."""
+Entry = tuple[int, Any]
+"""``(0, step)``: a token at ``step``; ``(1, (fork step, arrived, entries))``: an open fork
+instance, how many of its branch tokens reached the join, and what is inside it."""
+State = tuple[tuple[Entry, ...], tuple[int, ...]]
+"""The case's tokens as a tree of fork instances (entries sorted: one form per state), and
+its counters."""
 
-    def __init__(self, setup: _Setup, max_states: int) -> None:
+#: Forks nested deeper than this in one case are left to the per-token chain.
+MAX_DEPTH = 64
+
+
+class _Builder:
+    """Breadth-first walk over the reachable states, recording transitions state by state.
+
+    In each state one token moves: the one at the step that comes first in a topological
+    order of the step graph's components (the smallest step index among ties). The order
+    does not change the visits (the module docstring); this one moves every token through
+    a loop before any goes past it, so the loop's counters are dropped (no token can reach
+    them again) before the next loop's start counting, and shared loops in a row add states
+    instead of multiplying them. State ``s`` is a visit of the step its moving token is at.
+    """
+
+    def __init__(self, setup: _Setup, compiled: CompiledProcess, max_states: int) -> None:
         self.setup = setup
         self.max_states = max_states
+        component = compiled.component_of
+        self.rank = [(-component[u], u) for u in range(compiled.size)]
         self.index: dict[State, int] = {}
         self.states: list[State] = []
+        self.state_step: list[int] = []
         self.src: list[int] = []
         self.dst: list[int] = []
         self.prob: list[float] = []
         self.edge: list[int] = []
         self.also: dict[int, tuple[int, ...]] = {}
         self.out: list[Sequence[int]] = []
-        self._dead: dict[tuple[int, tuple[tuple[int, int], ...]], tuple[int, ...]] = {}
+        self._dead: dict[frozenset[int], tuple[int, ...]] = {}
 
-    def state(self, u: int, stack: tuple[tuple[int, int], ...], counters: tuple[int, ...]) -> int:
-        """The index of the state, added when new; counters no one can use again set to 0."""
-        dead = self._dead.get((u, stack))
+    def state(self, entries: tuple[Entry, ...], counters: tuple[int, ...]) -> int:
+        """The index of the state, added when new; counters no token can use again set to 0."""
+        steps = frozenset(_token_steps(entries))
+        dead = self._dead.get(steps)
         if dead is None:
-            dead = self._dead[u, stack] = self._unreachable(u, stack)
+            marks = self.setup.reaching
+            dead = self._dead[steps] = tuple(
+                i for i, mark in enumerate(marks) if not any(mark[v] for v in steps)
+            )
         if dead and any(counters[i] for i in dead):
             values = list(counters)
             for i in dead:
                 values[i] = 0
             counters = tuple(values)
-        key = (u, stack, counters)
+        key = (entries, counters)
         found = self.index.get(key)
         if found is None:
             if len(self.states) >= self.max_states:
@@ -162,34 +190,101 @@ class _Builder:
             self.states.append(key)
         return found
 
-    def _unreachable(self, u: int, stack: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
-        """Counters whose edge neither the running token nor a branch still to run can reach."""
-        ahead = [u]
-        for fork, running in stack:
-            ahead.extend(self.setup.branches[fork][running + 1 :])
-        return tuple(
-            i for i, mark in enumerate(self.setup.reaching) if not any(mark[v] for v in ahead)
-        )
-
     def walk(self) -> None:
         graph = self.setup.graph
-        self.state(graph.start, (), (0,) * len(self.setup.caps))
+        self.state(((0, graph.start),), (0,) * len(self.setup.caps))
         position = 0
         while position < len(self.states):  # grows while it is walked: a queue
-            u, stack, counters = self.states[position]
+            entries, counters = self.states[position]
+            path, u = self._mover(entries)
+            self.state_step.append(u)
             first = len(self.dst)
             if graph.end[u]:
-                if stack:
+                if len(path) > 1 or len(entries) > 1:
                     raise _Abandon("a branch ends the case")
             elif graph.fork[u]:
-                self._move(position, u, stack, counters, graph.first[u], 1.0)
+                k = len(self.setup.branches[u])
+                moved = _update(entries, path, partial(_replaced, self._forked(u)))
+                also = tuple(range(graph.first[u] + 1, graph.first[u] + k))
+                self._record(position, moved, counters, graph.first[u], 1.0, also)
             else:
                 for e, p in self._choices(u, counters):
-                    self._move(position, u, stack, counters, e, p)
+                    values = counters
+                    i = self.setup.slot.get(e, -1)
+                    if i >= 0:
+                        values = (*counters[:i], counters[i] + 1, *counters[i + 1 :])
+                    moved = self._moved(entries, path, graph.target[e])
+                    self._record(position, moved, values, e, p, ())
                 if len(self.dst) == first:
                     raise _Abandon("a step with every edge used up")
             self.out.append(range(first, len(self.dst)))
             position += 1
+
+    def _record(
+        self,
+        s: int,
+        entries: tuple[Entry, ...],
+        counters: tuple[int, ...],
+        e: int,
+        p: float,
+        also: tuple[int, ...],
+    ) -> None:
+        k = len(self.dst)
+        self.src.append(s)
+        self.dst.append(self.state(entries, counters))
+        self.prob.append(p)
+        self.edge.append(e)
+        if also:
+            self.also[k] = also
+
+    def _mover(self, entries: tuple[Entry, ...]) -> tuple[tuple[int, ...], int]:
+        """The path (entry positions, outer to inner) and step of the token that moves next."""
+        rank = self.rank
+        best: tuple[tuple[int, int], tuple[int, ...]] | None = None
+        pending: list[tuple[tuple[Entry, ...], tuple[int, ...]]] = [(entries, ())]
+        while pending:
+            items, prefix = pending.pop()
+            if len(prefix) > MAX_DEPTH:
+                raise _Abandon(f"forks nested more than {MAX_DEPTH} deep")
+            for i, (kind, value) in enumerate(items):
+                if kind:
+                    pending.append((value[2], (*prefix, i)))
+                elif best is None or rank[value] < best[0]:
+                    best = (rank[value], (*prefix, i))
+        assert best is not None, "a state without tokens"
+        return best[1], best[0][1]
+
+    def _forked(self, u: int) -> list[Entry]:
+        """What a token at fork ``u`` becomes: a fork instance with a token per branch (a
+        branch that starts at the join has arrived already)."""
+        join = self.setup.join[u]
+        branches = self.setup.branches[u]
+        tokens = sorted((0, b) for b in branches if b != join)
+        if not tokens:
+            return [(0, join)]
+        return [(1, (u, len(branches) - len(tokens), tuple(tokens)))]
+
+    def _moved(
+        self, entries: tuple[Entry, ...], path: tuple[int, ...], v: int
+    ) -> tuple[Entry, ...]:
+        """The tree after the token at ``path`` moved to ``v`` (arriving, when ``v`` is the
+        join of its fork instance; the last arrival becomes the join's token)."""
+        setup = self.setup
+        if v not in setup.joins:
+            return _update(entries, path, partial(_replaced, [(0, v)]))
+        if len(path) < 2:
+            raise _Abandon("a join reached outside its fork")
+        where = path[-1]
+
+        def arrive(entry: Entry) -> list[Entry]:
+            fork, arrived, inner = entry[1]
+            if setup.join[fork] != v:
+                raise _Abandon("a join reached from another fork's branches")
+            if arrived + 1 == len(setup.branches[fork]):
+                return [(0, v)]
+            return [(1, (fork, arrived + 1, inner[:where] + inner[where + 1 :]))]
+
+        return _update(entries, path[:-1], arrive)
 
     def _choices(self, u: int, counters: tuple[int, ...]) -> list[tuple[int, float]]:
         """The edges of ``u`` still open and their renormalized probabilities (equal if all 0)."""
@@ -205,45 +300,37 @@ class _Builder:
             weights, total = [1.0] * len(open_), float(len(open_))
         return [(e, w / total) for e, w in zip(open_, weights, strict=True) if w > 0.0]
 
-    def _move(
-        self,
-        s: int,
-        u: int,
-        stack: tuple[tuple[int, int], ...],
-        counters: tuple[int, ...],
-        e: int,
-        p: float,
-    ) -> None:
-        """Record the move of state ``s`` (at ``u``) along edge ``e`` with probability ``p``."""
-        setup = self.setup
-        also: list[int] = []
-        if setup.graph.fork[u]:  # the first branch starts; the others wait their turn
-            stack = (*stack, (u, 0))
-            v = setup.branches[u][0]
-        else:
-            i = setup.slot.get(e, -1)
-            if i >= 0:
-                counters = (*counters[:i], counters[i] + 1, *counters[i + 1 :])
-            v = setup.graph.target[e]
-        while v in setup.joins and stack and setup.join[stack[-1][0]] == v:
-            fork, running = stack[-1]
-            branches = setup.branches[fork]
-            if running + 1 == len(branches):  # the last branch arrives: the join's visit
-                stack = stack[:-1]
-                break
-            stack = (*stack[:-1], (fork, running + 1))
-            also.append(setup.graph.first[fork] + running + 1)
-            v = branches[running + 1]
-        else:
-            if v in setup.joins:
-                raise _Abandon("a join reached outside its fork")
-        k = len(self.dst)
-        self.src.append(s)
-        self.dst.append(self.state(v, stack, counters))
-        self.prob.append(p)
-        self.edge.append(e)
-        if also:
-            self.also[k] = tuple(also)
+
+def _replaced(made: list[Entry], _entry: Entry) -> list[Entry]:
+    """A change for :func:`_update` that puts ``made`` in the entry's place."""
+    return made
+
+
+def _token_steps(entries: tuple[Entry, ...]) -> list[int]:
+    """The steps of every token in the tree."""
+    steps: list[int] = []
+    pending = [entries]
+    while pending:
+        for kind, value in pending.pop():
+            if kind:
+                pending.append(value[2])
+            else:
+                steps.append(value)
+    return steps
+
+
+def _update(
+    entries: tuple[Entry, ...], path: tuple[int, ...], change: Callable[[Entry], list[Entry]]
+) -> tuple[Entry, ...]:
+    """The tree with the entry at ``path`` replaced by ``change(entry)``, kept sorted."""
+    if len(path) == 1:
+        items = list(entries)
+        items[path[0] : path[0] + 1] = change(entries[path[0]])
+        return tuple(sorted(items))
+    fork, arrived, inner = entries[path[0]][1]
+    items = list(entries)
+    items[path[0]] = (1, (fork, arrived, _update(inner, path[1:], change)))
+    return tuple(sorted(items))
 
 
 def case_chain(
@@ -258,7 +345,7 @@ def case_chain(
     if why is not None:
         return why
     setup = _setup(compiled, graph, shared_edges)
-    builder = _Builder(setup, max_states)
+    builder = _Builder(setup, compiled, max_states)
     try:
         builder.walk()
     except _Abandon as reason:
@@ -273,7 +360,7 @@ def case_chain(
     chain = Chain(
         steps=graph.steps,
         feedback=tuple(graph.feedback),
-        state_step=[state[0] for state in builder.states],
+        state_step=builder.state_step,
         src=builder.src,
         dst=builder.dst,
         prob=builder.prob,
@@ -309,7 +396,7 @@ def _all_end(builder: _Builder, successors: list[list[int]]) -> bool:
     for s, targets in enumerate(successors):
         for t in targets:
             predecessors[t].append(s)
-    frontier = [s for s, state in enumerate(builder.states) if end[state[0]]]
+    frontier = [s for s, u in enumerate(builder.state_step) if end[u]]
     seen = bytearray(len(successors))
     for s in frontier:
         seen[s] = 1

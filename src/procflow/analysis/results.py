@@ -295,8 +295,8 @@ class Routing:
     """How visits were computed: the unrolled chain's size and any bounds approximated.
 
     ``dropped``: bounds thinned to keep the chain small; ``shared``: bounds whose counter
-    the tokens of a fork share (docs/parallel-work.md). With ``per_case`` the chain ran a
-    case's branches one after the other with one counter set, exact for them too
+    the tokens of a fork share (docs/parallel-work.md). With ``per_case`` the chain moved a
+    case's tokens one at a time with one counter set, exact for them too
     (:mod:`procflow.analysis.casechain`); without it the chain counted them per token
     (approximate) for the reason ``fallback`` gives.
     """
@@ -326,7 +326,7 @@ class Routing:
         if self.per_case:
             return (
                 "the tokens of a fork share these bounds' counters per case; the routing "
-                "chain runs each case's branches one after the other with one set of "
+                "chain moves a case's tokens one at a time in a fixed order with one set of "
                 "counters, which gives the visits of every interleaving (exact)"
             )
         note = (

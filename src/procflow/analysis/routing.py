@@ -76,8 +76,11 @@ A fork takes every branch (probability 1 each) and a join scales the
 tokens arriving there by 1/k, so each token is followed on its own with
 the counters it forked with. That is exact while one token of a case moves
 a counter; where tokens share one (:func:`shared_bounds`: a bounded edge two
-branches reach, or one in a loop round the fork) the chain counts per token,
-the case per case, and :attr:`Chain.shared` makes the routing approximate.
+branches reach, or one in a loop round the fork) this chain would count per
+token and the case counts per case. :func:`build_chain` then builds the
+per-case chain of :mod:`procflow.analysis.casechain` instead (exact for
+``join: all``); where that cannot be had (a shared bound in a race, too many
+states) it keeps this one and :attr:`Chain.shared` makes the routing approximate.
 
 Rework (the share of cases that take any ``feedback: true`` edge at least
 once) is exact too: it is the total flow through feedback edges in the same
@@ -157,11 +160,11 @@ class Chain:
     """Counted bounds whose counter the tokens of one case share in a way the per-token chain
     cannot follow (:func:`shared_bounds`): their visits are approximate, unless ``per_case``."""
     per_case: bool = False
-    """The chain runs a case's branches one after the other with one counter set
+    """The chain moves a case's tokens one at a time with one counter set
     (:mod:`procflow.analysis.casechain`): exact for the ``shared`` bounds too."""
     also: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
-    """Per-case chains only: transition -> the fork edges to the next branches it also takes
-    (a move that ends a branch starts the next one)."""
+    """Per-case chains only: a fork's transition -> its edges to the branches after the
+    first (the one move starts them all)."""
     fallback: str | None = None
     """Why a process with ``shared`` bounds kept the per-token chain (approximate)."""
     ends: Sequence[tuple[int, int]] = field(default=(), repr=False)
@@ -419,7 +422,9 @@ def shared_bounds(compiled: CompiledProcess, dropped: Sequence[Bound] = ()) -> t
       adding them up.
 
     Those bounds (but the ``dropped`` ones, approximate already) are listed
-    here and make the routing approximate.
+    here; :func:`build_chain` counts them per case
+    (:mod:`procflow.analysis.casechain`) or, where it cannot, labels the
+    routing approximate.
     """
     dropped_set = set(dropped)
     return tuple(
@@ -1210,9 +1215,9 @@ def step_moves(
     """``(from step, to step, expected moves per case)`` of every transition, in order.
 
     A per-case chain (:attr:`Chain.per_case`) says where a token went by the
-    edge it took: a move that ends a branch arrives at the join although the
-    chain goes on at the next branch's first step, and the fork's edges to the
-    next branches (:attr:`Chain.also`) are moves of their own.
+    edge it took (the state a transition leads to is the whole case, whose next
+    moving token may be another one), and a fork's edges to the branches after
+    the first (:attr:`Chain.also`) are moves of their own.
     """
     state_step, dst, prob = chain.state_step, chain.dst, chain.prob
     if not chain.per_case:
