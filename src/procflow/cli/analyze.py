@@ -305,7 +305,7 @@ def print_analysis(analysis: Analysis, console: Console, source: str | None = No
     if analysis.routing.bounds:
         routing += ", loop bounds unrolled exactly" if analysis.routing.exact else ", approximated"
         if analysis.routing.per_case:
-            routing += " (branches in sequence, one set of counters per case)"
+            routing += " (tokens in sequence, one set of counters per case)"
     header.append(f"\n{arrivals} · {routing}", style="dim")
     parts: list[Table | Text] = [header, Text(), owners_table(analysis), Text()]
     parts += [steps_table(analysis), Text(), cycle_lines(analysis)]
