@@ -29,6 +29,7 @@ import pytest
 from procflow.analysis import analyze
 from procflow.analysis.routing import build_chain, solve_dense, step_flows, step_visits
 from procflow.compiled import CompiledProcess
+from procflow.errors import ProcessError
 from procflow.loader import load_text
 from procflow.sim import simulate
 from procflow.sim.reference import run_reference
@@ -481,3 +482,20 @@ def test_loops_in_a_row_add_states_instead_of_multiplying_them() -> None:
     assert 8.0 < first < 8.0 + 9.0
     per_token = 8 * (2 - 0.5**9)  # each token: a geometric count cut at 9 rounds
     assert per_token / first - 1.0 == pytest.approx(0.078, abs=0.002)
+
+
+def test_a_step_the_tokens_use_up_together_is_a_dead_end() -> None:
+    """Three tokens reach 's', whose two edges a case may take once each: the third finds
+    both used up. Counted per token nothing is ever used up; counted per case it is PF104,
+    positioned at the step."""
+    text = CROSS.replace("parallel: [left, right]", "parallel: [left, right, third]")
+    text = text.replace(
+        "  s:\n", "  third: {owner: desk, duration: exponential(4m), next: s}\n  s:\n"
+    ).replace("y: {to: meet, p: 0.5}", "y: {to: meet, p: 0.5, max: 1}")
+    with pytest.raises(ProcessError) as caught:
+        analyze(load_text(text))
+    (problem,) = caught.value.problems
+    assert problem.code == "PF104"
+    assert "'s' is a dead end" in problem.message
+    assert "per case" in problem.message
+    assert problem.position.line == text.splitlines().index("  s:") + 1

@@ -65,6 +65,14 @@ class _Abandon(Exception):
     """The process has a shape the sequential chain does not follow (the gate's business)."""
 
 
+class DeadEnd(Exception):
+    """A case reaches ``step`` when its tokens together have used up every edge out of it."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(step)
+        self.step = step
+
+
 @dataclass
 class _Setup:
     """What the state expansion reads: the graph, the counted edges and the forks."""
@@ -216,7 +224,7 @@ class _Builder:
                     moved = self._moved(entries, path, graph.target[e])
                     self._record(position, moved, values, e, p, ())
                 if len(self.dst) == first:
-                    raise _Abandon("a step with every edge used up")
+                    raise DeadEnd(u)
             self.out.append(range(first, len(self.dst)))
             position += 1
 
@@ -340,7 +348,10 @@ def case_chain(
     shared: tuple[Bound, ...],
     max_states: int,
 ) -> Chain | str:
-    """The sequential chain of the module docstring, or why it cannot be had exactly."""
+    """The sequential chain of the module docstring, or why it cannot be had exactly.
+
+    Raises :class:`DeadEnd` when the tokens of a case, sharing the counters, can use up
+    every edge out of a step before the last of them gets there."""
     why = eligible(compiled, shared_edges)
     if why is not None:
         return why

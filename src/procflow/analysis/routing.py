@@ -384,10 +384,19 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     graph = _Graph.of(compiled)
     fallback = None
     if compiled.has_forks and compiled.bounded and (edges := _shared_edges(compiled)):
-        from procflow.analysis.casechain import case_chain  # only for shared counters
+        from procflow.analysis.casechain import DeadEnd, case_chain  # only for shared counters
 
         shared = tuple(_bound(compiled, e) for e in edges)
-        found = case_chain(compiled, graph, edges, shared, max_states)
+        try:
+            found = case_chain(compiled, graph, edges, shared, max_states)
+        except DeadEnd as stuck:
+            step = compiled.steps[stuck.step]
+            message = (
+                f"step {step!r} is a dead end once the tokens of a fork have used up its "
+                "bounded edges together (the counters are per case): add a transition "
+                "without 'max'"
+            )
+            raise ProcessError([_problem(process, "PF104", message, ("steps", step))]) from None
         if not isinstance(found, str):
             _check_finite(process, found)
             compiled.remember(key, found)
