@@ -499,3 +499,33 @@ def test_a_step_the_tokens_use_up_together_is_a_dead_end() -> None:
     assert "'s' is a dead end" in problem.message
     assert "per case" in problem.message
     assert problem.position.line == text.splitlines().index("  s:") + 1
+
+
+def test_counters_that_all_live_at_once_fall_back_past_the_case_limit() -> None:
+    """Rework in each of ten branches inside a loop round the fork: every counter outlives
+    the join, 4^10 combinations. The case chain stops at its limit (CASE_STATES) and the
+    per-token chain answers, labelled approximate with the reason."""
+    branches = [f"b{i}" for i in range(10)]
+    lines = [
+        "process: wide",
+        "owners:",
+        "  desk: {capacity: 50}",
+        "arrivals: {rate: 1/h}",
+        "start: split",
+        "steps:",
+        f"  split: {{owner: desk, duration: 1m, parallel: [{', '.join(branches)}]}}",
+    ]
+    for b in branches:
+        lines += [f"  {b}:", "    owner: desk", "    duration: 1m", "    on:"]
+        lines += [f"      again: {{to: {b}, p: 0.5, feedback: true, max: 3}}"]
+        lines += ["      ok: {to: meet, p: 0.5}"]
+    lines += ["  meet:", "    join: all", "    owner: desk", "    duration: 1m", "    on:"]
+    lines += ["      redo: {to: split, p: 0.5, feedback: true, max: 3}"]
+    lines += ["      ok: {to: done, p: 0.5}", "  done: {end: true}"]
+    analysis = analyze(load_text("\n".join(lines) + "\n"))
+    assert analysis.routing.method == "approximate"
+    assert (analysis.routing.note or "").endswith("not run in sequence: more than 20,000 states")
+    # the per-token chain drops the largest bounds past its own limit; the rest are shared
+    routing = analysis.routing
+    assert {b.step for b in routing.shared} | {b.step for b in routing.dropped} >= set(branches)
+    assert routing.shared

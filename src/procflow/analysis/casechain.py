@@ -147,6 +147,13 @@ its counters."""
 #: Forks nested deeper than this in one case are left to the per-token chain.
 MAX_DEPTH = 64
 
+#: The most states of a case chain (or ``max_states`` when smaller). A state costs tens of
+#: microseconds to build (a tree of tokens, not one step): 20,000 is about a second, the
+#: shapes that need more (many shared loops whose counters all live at once, such as
+#: rework in each of ten branches inside a loop round the fork) fall back to the per-token
+#: chain, labelled approximate. Loops in a row need few (1,611 for 8 x 20).
+CASE_STATES = 20_000
+
 
 class _Builder:
     """Breadth-first walk over the reachable states, recording transitions state by state.
@@ -356,7 +363,7 @@ def case_chain(
     if why is not None:
         return why
     setup = _setup(compiled, graph, shared_edges)
-    builder = _Builder(setup, compiled, max_states)
+    builder = _Builder(setup, compiled, min(max_states, CASE_STATES))
     try:
         builder.walk()
     except _Abandon as reason:
