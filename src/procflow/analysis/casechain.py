@@ -1,4 +1,4 @@
-"""Exact visits when the tokens of a fork share ``max:`` counters: the branches in sequence.
+"""Exact visits when the tokens of a fork share ``max:`` counters: one token at a time.
 
 Why it is exact (docs/parallel-work.md, "Bounds the tokens share")
 -----------------------------------------------------------------
