@@ -28,7 +28,7 @@ token at the step that comes first in a topological order of the step
 graph's components. That is a Markov chain on (the case's tokens as a tree
 of open fork instances, the counters), built breadth first over the
 reachable states and solved block by block
-(:func:`~procflow.analysis.routing.solve_visits`). A token reaching its
+(``procflow.analysis.routing.solve_visits``). A token reaching its
 fork instance's join waits there (the instance counts the arrivals); the
 last one to arrive becomes the join's token. A counter whose edge no token
 can reach any more is reset to 0; with the order above every token leaves a
@@ -41,11 +41,13 @@ timing -- decides the visits. A shared bound inside a race is left to the
 per-token chain, labelled approximate, as are chains beyond the state
 limit (:func:`case_chain` returns the reason instead of a chain).
 
-The chain it returns is a :class:`~procflow.analysis.routing.Chain` like
-the per-token one, with ``per_case`` set: a state is a visit of the step its
-moving token is at, and state visits, rework and block order mean the same.
-A fork's move starts all its branches; :attr:`Chain.also` lists its edges
-to the branches after the first, so flows per edge count every token move.
+:func:`~procflow.analysis.routing.build_chain` makes a ``Chain`` of the
+states like the per-token one, with ``per_case`` set: a state is a visit of
+the step its moving token is at, and state visits, rework and block order
+mean the same. A fork's move starts all its branches; ``Chain.also`` lists
+its edges to the branches after the first, so flows per edge count every
+token move. (This module reads the compiled process only: routing imports
+it, not the other way round.)
 """
 
 from __future__ import annotations
@@ -56,7 +58,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from procflow.analysis.routing import Bound, Chain, _Graph, solve_visits
 from procflow.compiled import CompiledProcess
 from procflow.digraph import strongly_connected
 
@@ -73,11 +74,62 @@ class DeadEnd(Exception):
         self.step = step
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """The step graph as columns: step ``u``'s edges are ``first[u]`` to ``first[u+1]``."""
+
+    first: Sequence[int]
+    target: list[int]
+    weight: list[float | None]
+    bound: list[int | None]
+    end: Sequence[bool]
+    fork: Sequence[bool]
+    start: int
+
+    @classmethod
+    def of(cls, compiled: CompiledProcess) -> _Tables:
+        edges = compiled.edges
+        return cls(
+            compiled.first,
+            [e.target for e in edges],
+            [e.p for e in edges],
+            [e.max for e in edges],
+            compiled.end,
+            compiled.fork,
+            compiled.start,
+        )
+
+
+@dataclass(frozen=True)
+class CaseStates:
+    """The reachable states of a case chain and its transitions, for
+    :func:`procflow.analysis.routing.build_chain` to make a
+    :class:`~procflow.analysis.routing.Chain` of.
+
+    State ``s`` is a visit of step ``state_step[s]``; transition ``k`` goes from
+    ``src[k]`` to ``dst[k]`` with probability ``prob[k]`` along process edge ``edge[k]``
+    (and ``also[k]``, a fork's edges to its other branches); ``out[s]`` are the
+    transitions of state ``s``; ``blocks`` its SCCs in topological order; ``counted`` the
+    edges with a counter and ``caps`` their ``max``.
+    """
+
+    state_step: list[int]
+    src: list[int]
+    dst: list[int]
+    prob: list[float]
+    edge: list[int]
+    also: dict[int, tuple[int, ...]]
+    out: list[Sequence[int]]
+    blocks: list[list[int]]
+    counted: list[int]
+    caps: list[int]
+
+
 @dataclass
 class _Setup:
     """What the state expansion reads: the graph, the counted edges and the forks."""
 
-    graph: _Graph
+    graph: _Tables
     slot: dict[int, int]
     """Counted edge -> position in the counter vector."""
     caps: list[int]
@@ -102,8 +154,9 @@ def eligible(compiled: CompiledProcess, shared_edges: Sequence[int]) -> str | No
     return None
 
 
-def _setup(compiled: CompiledProcess, graph: _Graph, shared_edges: Sequence[int]) -> _Setup:
+def _setup(compiled: CompiledProcess, shared_edges: Sequence[int]) -> _Setup:
     """Count every bounded edge in a loop (as the per-token chain does) and every shared one."""
+    graph = _Tables.of(compiled)
     component = compiled.component_of
     counted = [
         e
@@ -349,20 +402,16 @@ def _update(
 
 
 def case_chain(
-    compiled: CompiledProcess,
-    graph: _Graph,
-    shared_edges: Sequence[int],
-    shared: tuple[Bound, ...],
-    max_states: int,
-) -> Chain | str:
-    """The sequential chain of the module docstring, or why it cannot be had exactly.
+    compiled: CompiledProcess, shared_edges: Sequence[int], max_states: int
+) -> CaseStates | str:
+    """The states of the case chain of the module docstring, or why it cannot be had exactly.
 
     Raises :class:`DeadEnd` when the tokens of a case, sharing the counters, can use up
     every edge out of a step before the last of them gets there."""
     why = eligible(compiled, shared_edges)
     if why is not None:
         return why
-    setup = _setup(compiled, graph, shared_edges)
+    setup = _setup(compiled, shared_edges)
     builder = _Builder(setup, compiled, min(max_states, CASE_STATES))
     try:
         builder.walk()
@@ -374,37 +423,18 @@ def case_chain(
         return "cases that can never end"
     blocks = strongly_connected(n, successors)
     blocks.reverse()  # topological order
-    counted = sorted(setup.slot, key=setup.slot.__getitem__)
-    chain = Chain(
-        steps=graph.steps,
-        feedback=tuple(graph.feedback),
-        state_step=builder.state_step,
-        src=builder.src,
-        dst=builder.dst,
-        prob=builder.prob,
-        edge=builder.edge,
-        start=0,
-        blocks=blocks,
-        bounds=tuple(
-            Bound(
-                graph.steps[compiled.edges[e].source],
-                graph.trigger[e],
-                graph.steps[graph.target[e]],
-                setup.caps[i],
-            )
-            for i, e in enumerate(counted)
-        ),
-        dropped=(),
-        zero_edges=0.0 in graph.weight,
-        _out=builder.out,
-        _first=graph.first,
-        shared=shared,
-        per_case=True,
-        also=builder.also,
-        ends=[(edge.source, edge.target) for edge in compiled.edges],
+    return CaseStates(
+        builder.state_step,
+        builder.src,
+        builder.dst,
+        builder.prob,
+        builder.edge,
+        builder.also,
+        builder.out,
+        blocks,
+        sorted(setup.slot, key=setup.slot.__getitem__),
+        setup.caps,
     )
-    chain.visits = solve_visits(chain)
-    return chain
 
 
 def _all_end(builder: _Builder, successors: list[list[int]]) -> bool:

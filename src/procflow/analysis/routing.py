@@ -106,6 +106,8 @@ from procflow.model import Process
 if TYPE_CHECKING:
     import numpy as np
 
+    from procflow.analysis.casechain import CaseStates
+
 #: Default limit of the unrolled state space before bounds are approximated.
 MAX_STATES = 100_000
 
@@ -386,9 +388,8 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     if compiled.has_forks and compiled.bounded and (edges := _shared_edges(compiled)):
         from procflow.analysis.casechain import DeadEnd, case_chain  # only for shared counters
 
-        shared = tuple(_bound(compiled, e) for e in edges)
         try:
-            found = case_chain(compiled, graph, edges, shared, max_states)
+            found = case_chain(compiled, edges, max_states)
         except DeadEnd as stuck:
             step = compiled.steps[stuck.step]
             message = (
@@ -398,9 +399,10 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
             )
             raise ProcessError([_problem(process, "PF104", message, ("steps", step))]) from None
         if not isinstance(found, str):
-            _check_finite(process, found)
-            compiled.remember(key, found)
-            return found
+            chain = _per_case(compiled, graph, found, tuple(_bound(compiled, e) for e in edges))
+            _check_finite(process, chain)
+            compiled.remember(key, chain)
+            return chain
         fallback = found
     chain = _unroll(process, graph, max_states)
     if chain.dropped:
@@ -410,6 +412,38 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
         chain.fallback = fallback if chain.shared else None
     _check_finite(process, chain)
     compiled.remember(key, chain)
+    return chain
+
+
+def _per_case(
+    compiled: CompiledProcess, graph: _Graph, states: CaseStates, shared: tuple[Bound, ...]
+) -> Chain:
+    """The chain of a case chain's states (:mod:`procflow.analysis.casechain`), solved."""
+    chain = Chain(
+        steps=graph.steps,
+        feedback=tuple(graph.feedback),
+        state_step=states.state_step,
+        src=states.src,
+        dst=states.dst,
+        prob=states.prob,
+        edge=states.edge,
+        start=0,
+        blocks=states.blocks,
+        bounds=tuple(
+            Bound(graph.steps[compiled.edges[e].source], graph.trigger[e],
+                  graph.steps[graph.target[e]], most)
+            for e, most in zip(states.counted, states.caps, strict=True)
+        ),
+        dropped=(),
+        zero_edges=0.0 in graph.weight,
+        _out=states.out,
+        _first=graph.first,
+        shared=shared,
+        per_case=True,
+        also=states.also,
+        ends=[(edge.source, edge.target) for edge in compiled.edges],
+    )  # fmt: skip
+    chain.visits = solve_visits(chain)
     return chain
 
 
