@@ -529,3 +529,43 @@ def test_counters_that_all_live_at_once_fall_back_past_the_case_limit() -> None:
     routing = analysis.routing
     assert {b.step for b in routing.shared} | {b.step for b in routing.dropped} >= set(branches)
     assert routing.shared
+
+
+REWORK = """\
+process: rework-in-two-branches
+owners:
+  desk: {capacity: 3}
+arrivals: {rate: 1/h}
+start: split
+steps:
+  split: {duration: 0s, parallel: [a, b]}
+  a:
+    owner: desk
+    duration: exponential(5m)
+    on:
+      again: {to: a, p: 0.1, feedback: true}
+      ok: {to: meet, p: 0.9}
+  b:
+    owner: desk
+    duration: exponential(5m)
+    on:
+      again: {to: b, p: 0.1, feedback: true}
+      ok: {to: meet, p: 0.9}
+  meet: {join: all, owner: desk, duration: 0s, next: done}
+  done: {end: true}
+"""
+
+
+def test_rework_in_two_branches_is_counted_per_case() -> None:
+    """No bound at all, but two tokens can each rework: a case reworks with probability
+    1 - 0.9^2 = 0.19, where adding up the tokens' first feedback edges gives 0.2."""
+    process = load_text(REWORK)
+    analysis = analyze(process)
+    assert analysis.routing.method == "unrolled"  # the visits need no case chain
+    assert analysis.rework_rate == pytest.approx(0.19, rel=1e-12)
+    simulated = simulate(process, cases=4_000, runs=6, seed=8, warmup=0).kpis["rework_rate"]
+    assert simulated.ci95 is not None
+    low, high = simulated.ci95
+    assert low - (high - low) / 2 <= 0.19 <= high + (high - low) / 2, (low, high)
+    one_branch = REWORK.replace("again: {to: b, p: 0.1, feedback: true}", "again: {to: b, p: 0.1}")
+    assert analyze(load_text(one_branch)).rework_rate == pytest.approx(0.1, rel=1e-12)

@@ -51,7 +51,14 @@ from procflow.analysis.results import (
     StepFigures,
     StepShare,
 )
-from procflow.analysis.routing import MAX_STATES, Chain, build_chain, fastest_path, step_moves
+from procflow.analysis.routing import (
+    MAX_STATES,
+    Chain,
+    build_chain,
+    case_rework,
+    fastest_path,
+    step_moves,
+)
 from procflow.analysis.routing import rework_probability as _rework_probability
 from procflow.analysis.workweek import effective_capacity, keeps_hours, weekly_rate
 from procflow.casedata import ByDuration
@@ -334,6 +341,10 @@ class _Model:
         )
 
     def rework_rate(self) -> float:
+        if not self.chain.per_case:  # tokens of one fork reworking apart: counted per case
+            found = case_rework(self.process)
+            if found is not None:
+                return found
         return _rework_probability(self.chain)
 
     def _path(self, cost: dict[str, float | None]) -> tuple[float, list[str]] | None:

@@ -1287,6 +1287,46 @@ def step_flows(
     return flows
 
 
+#: The most states of a case chain built for the rework rate alone (about a quarter second;
+#: the permit example's forks need more and keep the per-token figure).
+REWORK_STATES = 5_000
+
+
+def case_rework(process: Process) -> float | None:
+    """The rework rate per case where tokens of one fork can each take a feedback edge.
+
+    :func:`rework_probability` of a per-token chain adds up the flows of the
+    tokens' first feedback edges: with feedback in two branches of one fork
+    (``p: 0.1`` each) that is 0.2 where a case reworks with probability
+    ``1 - 0.9^2 = 0.19``. The case chain (:mod:`procflow.analysis.casechain`)
+    follows one path per case, so its rework rate is exact. ``None`` when the
+    per-token figure is right (no two tokens can take feedback edges) or the
+    case chain cannot be had (a race, too many states: the per-token figure stands).
+    """
+    compiled = runnable(process)
+    if not compiled.has_forks or not _concurrent_feedback(compiled):
+        return None
+    from procflow.analysis.casechain import DeadEnd, case_chain
+
+    try:
+        found = case_chain(compiled, (), REWORK_STATES)
+    except DeadEnd:
+        return None
+    if isinstance(found, str):
+        return None
+    return rework_probability(_per_case(compiled, _Graph.of(compiled), found, ()))
+
+
+def _concurrent_feedback(compiled: CompiledProcess) -> bool:
+    """Whether two branches of a ``join: all`` fork reach feedback edges (no race anywhere:
+    what a withdrawn branch did depends on timing)."""
+    forks = compiled.forks.forks
+    if any(fork.kind == "first" for fork in forks):
+        return False
+    sources = {edge.source for edge in compiled.edges if edge.feedback}
+    return any(sum(1 for path in fork.paths if sources.intersection(path)) > 1 for fork in forks)
+
+
 def rework_probability(chain: Chain) -> float:
     """Probability that a case takes at least one ``feedback: true`` edge."""
     if not any(chain.feedback):
