@@ -13,9 +13,10 @@ only one token of a case can reach a bounded edge; these models make them differ
   1, 2, 3 with probability 1/2, 1/4, 1/4); per fork instance it would be 1.75 x 1.5.
 
 The token engine, the engine with attributes and the reference simulator must each count
-per case and agree with one another event for event. ``analyze``'s routing chain counts
-per token (6 and 2.5078): it must say so, naming the shared bound (docs/parallel-work.md,
-"Bounds the tokens share").
+per case and agree with one another event for event. ``analyze`` moves a case's tokens
+one at a time with one counter set and finds the per-case figures exactly (4 and
+2.40625), saying how and naming the shared bound (docs/parallel-work.md, "Bounds the
+tokens share"; tests/test_analyze_shared_bounds.py checks it against every interleaving).
 """
 
 from __future__ import annotations
@@ -157,31 +158,31 @@ def test_a_bound_inside_a_fork_counts_over_all_the_forks_instances() -> None:
     assert high < 1.75 * 1.5  # per fork instance would be 2.625
 
 
-def test_the_analysis_labels_a_shared_bound_approximate() -> None:
-    """The routing chain counts per token (6 visits of 'check', 4 per case): it says so.
-
-    docs/parallel-work.md ("Analysis"): a bound whose counter the tokens of one case share
-    makes the routing approximate, names the bound and says why, in JSON and in text; the
-    visits it gives are the per-token count, here 2 x 3 against the simulators' 4.
-    """
+def test_the_analysis_counts_a_shared_bound_per_case() -> None:
+    """The per-case count (4 visits of 'check'), exact, the shared bound named: JSON says
+    ``method: sequential``. Counted per token (the chain past its state limit) it would be
+    2 x 3, and then the routing says approximate."""
     analysis = analyze(load_text(SHARED))
-    assert analysis.steps["check"].visits == pytest.approx(6.0)  # per token: 3 per branch
+    assert analysis.steps["check"].visits == pytest.approx(4.0)
     routing = analysis.routing.to_dict()
-    assert routing["method"] == "approximate"
-    assert routing["exact"] is False
+    assert routing["method"] == "sequential"
+    assert routing["exact"] is True
     assert routing["dropped_bounds"] == []
     assert routing["shared_bounds"] == ["check --again--> check (max 2)"]
-    assert "per token" in routing["note"]
-    assert analysis.exact is False
-    assert all(not owner.exact for owner in analysis.owners.values())
+    assert "one at a time" in routing["note"]
+    per_token = analyze(load_text(SHARED), max_states=8)  # the case chain has 9 states
+    assert per_token.steps["check"].visits == pytest.approx(6.0)  # per token: 3 per branch
+    assert per_token.routing.to_dict()["method"] == "approximate"
+    assert "per token" in per_token.routing.to_dict()["note"]
+    assert per_token.exact is False
+    assert all(not owner.exact for owner in per_token.owners.values())
 
 
-def test_a_counter_that_outlives_the_join_makes_the_routing_approximate() -> None:
-    """OUTER: 'left' 2.5078 visits per case by the chain, 2.40625 in truth (and simulated)."""
+def test_a_counter_that_outlives_the_join_is_counted_per_case() -> None:
+    """OUTER: 'left' 2.40625 visits per case (the per-token chain would say 2.5078)."""
     analysis = analyze(load_text(OUTER))
-    assert analysis.steps["left"].visits == pytest.approx(2.5078125)
-    assert analysis.steps["left"].visits > 2.40625  # the documented error: +4.2%
-    assert analysis.routing.exact is False
+    assert analysis.steps["left"].visits == pytest.approx(2.40625)
+    assert analysis.routing.exact is True
     assert [str(b) for b in analysis.routing.shared] == ["left --again--> left (max 1)"]
     assert analysis.routing.dropped == ()
 
@@ -203,22 +204,24 @@ def test_a_bound_one_token_holds_stays_exact() -> None:
     assert analysis.steps["left"].visits == pytest.approx(1.5)  # 1 + 0.5, max 1
 
 
-def test_the_text_report_says_which_bound_is_shared_and_why() -> None:
+def test_the_text_report_says_which_bound_is_shared_and_how() -> None:
     from procflow.cli.analyze import notes
 
-    (line,) = [line for line in notes(analyze(load_text(SHARED))) if "approximate" in line]
-    assert line.startswith("approximate routing: the tokens of a fork share")
+    (line,) = [line for line in notes(analyze(load_text(SHARED))) if "routing" in line]
+    assert line.startswith("routing: the tokens of a fork share")
     assert line.endswith(": check --again--> check (max 2)")
+    (line,) = [line for line in notes(analyze(load_text(SHARED), max_states=8)) if "rout" in line]
+    assert line.startswith("approximate routing: the tokens of a fork share")
 
 
 def test_a_bound_in_no_loop_that_two_branches_reach_is_shared_too() -> None:
-    """CROSS: the chain needs no counter for an edge in no loop (a token takes it once at
-    most), but two tokens of a case would take it twice: approximate, 1.0 against 0.75."""
+    """CROSS: per token the edge to 't' is taken once at most (no counter needed), but two
+    tokens of a case would take it twice: the case chain counts it, 0.75 (per token: 1)."""
     analysis = analyze(load_text(CROSS))
-    assert analysis.steps["t"].visits == pytest.approx(1.0)
-    assert analysis.routing.bounds == ()  # no counter in the chain
+    assert analysis.steps["t"].visits == pytest.approx(0.75)
+    assert [str(b) for b in analysis.routing.bounds] == ["s --x--> t (max 1)"]
     assert [str(b) for b in analysis.routing.shared] == ["s --x--> t (max 1)"]
-    assert analysis.routing.exact is False
+    assert analysis.routing.exact is True
     visits = simulate(load_text(CROSS), cases=3_000, runs=4, seed=5, warmup=0).steps["t"].visits
     assert visits.ci95 is not None
     low, high = visits.ci95

@@ -39,7 +39,9 @@ def screen(process: Process, analysis: Analysis, goal: GoalSpec, lever: Lever) -
         return _capacity(analysis, goal, lever.subject.partition("@")[0])  # a shift: its owner
     step_id = lever.subject.partition(".")[0] if lever.kind == "feedback" else lever.subject
     figures = analysis.steps.get(step_id)
-    if figures is None or figures.visits <= 0.0:
+    # a fork's shared max: counters counted per token may miss a step only cases reach
+    proven = analysis.routing.exact or not analysis.routing.shared
+    if figures is None or (figures.visits <= 0.0 and proven):
         return "no case reaches the step"
     if lever.kind == "duration":
         if figures.service_mean is not None and figures.service_mean <= 0.0:

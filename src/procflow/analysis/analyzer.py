@@ -51,7 +51,14 @@ from procflow.analysis.results import (
     StepFigures,
     StepShare,
 )
-from procflow.analysis.routing import MAX_STATES, Chain, build_chain, fastest_path
+from procflow.analysis.routing import (
+    MAX_STATES,
+    Chain,
+    build_chain,
+    case_rework,
+    fastest_path,
+    step_moves,
+)
 from procflow.analysis.routing import rework_probability as _rework_probability
 from procflow.analysis.workweek import effective_capacity, keeps_hours, weekly_rate
 from procflow.casedata import ByDuration
@@ -334,6 +341,10 @@ class _Model:
         )
 
     def rework_rate(self) -> float:
+        if not self.chain.per_case:  # tokens of one fork reworking apart: counted per case
+            found = case_rework(self.process)
+            if found is not None:
+                return found
         return _rework_probability(self.chain)
 
     def _path(self, cost: dict[str, float | None]) -> tuple[float, list[str]] | None:
@@ -406,19 +417,13 @@ class _Model:
             stations.append(queueing.Station(0.0, None, self.scv[step_id] or 0.0))
             station_owner.append(None)
         pairs: dict[tuple[int, int], float] = {}
-        state_step, state_visits, dst, prob = (
-            chain.state_step,
-            chain.visits,
-            chain.dst,
-            chain.prob,
-        )
-        for k, s in enumerate(chain.src):
-            a = node_of[state_step[s]]
+        for u, v, flow in step_moves(chain, chain.visits):
+            a = node_of[u]
             if a < 0:
                 continue
-            b = node_of[state_step[dst[k]]]
+            b = node_of[v]
             if b >= 0:
-                pairs[a, b] = pairs.get((a, b), 0.0) + state_visits[s] * prob[k]
+                pairs[a, b] = pairs.get((a, b), 0.0) + flow
         flows = {pair: flow for pair, flow in pairs.items() if flow > 0.0}
         external = [0.0] * len(stations)
         if node_of[index[process.start]] >= 0:
@@ -719,7 +724,9 @@ def analyze(
         arrival_scv=model.arrival_scv,
         poisson=model.poisson,
         bottleneck_threshold=bottleneck_threshold,
-        routing=Routing(chain.size, chain.bounds, chain.dropped, chain.shared),
+        routing=Routing(
+            chain.size, chain.bounds, chain.dropped, chain.shared, chain.per_case, chain.fallback
+        ),
         classes=(lambda a: classes_of(process, a, analyze)) if process.priority else None,
     )
 

@@ -162,11 +162,31 @@ class BlockTimes:
                 own -= self.structure.forks[inner].region
         order = sorted(own)
         where = {u: i for i, u in enumerate(order)}
+        found = self._moments(order, where, capped=False)
+        if found is None:  # no way out but through the bounds: read them as caps
+            found = self._moments(order, where, capped=True)
+        if found is None:
+            return math.inf, math.inf
+        m, second = found
+        i = where[start]
+        return float(m[i]), float(max(second[i] - m[i] * m[i], 0.0))
+
+    def _moments(
+        self, order: list[int], where: dict[int, int], capped: bool
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """First and second moments of the time from each of ``order``'s steps to the join,
+        or ``None`` when the system has no finite solution.
+
+        Uncapped, ``max:`` bounds are ignored (step 1 of the module docstring). A branch
+        that can only leave a loop because of its bounds (a ``p: 1`` rework with ``max``)
+        has no finite solution so; ``capped`` then reads each bounded edge as a geometric
+        count cut at ``max`` -- for a loop back to its own step with ``p`` and ``max: N``
+        the probability ``p (1 - p^N) / (1 - p^(N+1))`` (``N / (N+1)`` at ``p = 1``), the
+        exact visits of that loop -- and gives the rest to the step's other edges."""
         n = len(order)
         moves = np.zeros((n, n))
         reward = np.zeros(n)
         noise = np.zeros(n)
-        probability = self.compiled.probability
         for i, u in enumerate(order):
             mean, variance = self.per_visit.get(u, (0.0, 0.0))
             inner = self.structure.fork_at.get(u)
@@ -177,17 +197,38 @@ class BlockTimes:
                 if join in where:
                     moves[i, where[join]] += 1.0
             else:
-                edges = self.compiled.outgoing[u]
-                total = math.fsum(probability[e.number] for e in edges) or 1.0
-                for e in edges:
-                    if e.target in where:
-                        moves[i, where[e.target]] += probability[e.number] / total
+                for target, p in self._shares(u, capped):
+                    if target in where:
+                        moves[i, where[target]] += p
             reward[i], noise[i] = mean, variance
         system = np.eye(n) - moves
-        m = np.linalg.solve(system, reward)
-        second = np.linalg.solve(system, reward * reward + noise + 2.0 * reward * (moves @ m))
-        i = where[start]
-        return float(m[i]), float(max(second[i] - m[i] * m[i], 0.0))
+        try:
+            m = np.linalg.solve(system, reward)
+            second = np.linalg.solve(system, reward * reward + noise + 2.0 * reward * (moves @ m))
+        except np.linalg.LinAlgError:
+            return None
+        if not (np.all(np.isfinite(second)) and np.all(m >= 0.0)):
+            return None
+        return np.asarray(m, dtype=np.float64), np.asarray(second, dtype=np.float64)
+
+    def _shares(self, u: int, capped: bool) -> list[tuple[int, float]]:
+        """``(target, probability)`` of step ``u``'s edges (see :meth:`_moments`)."""
+        edges = self.compiled.outgoing[u]
+        probability = self.compiled.probability
+        total = math.fsum(probability[e.number] for e in edges) or 1.0
+        shares = [probability[e.number] / total for e in edges]
+        if not capped or all(e.max is None for e in edges):
+            return [(e.target, p) for e, p in zip(edges, shares, strict=True)]
+        kept = [
+            p if e.max is None else _capped(p, e.max) for e, p in zip(edges, shares, strict=True)
+        ]
+        free = [i for i, e in enumerate(edges) if e.max is None]
+        spare = 1.0 - math.fsum(kept)
+        if free and spare > 0.0:
+            weight = math.fsum(shares[i] for i in free)
+            for i in free:
+                kept[i] += spare * (shares[i] / weight if weight > 0.0 else 1.0 / len(free))
+        return [(e.target, p) for e, p in zip(edges, kept, strict=True)]
 
     def top_level(self) -> list[int]:
         """The fork steps that lie in no other fork's branches."""
@@ -202,6 +243,16 @@ class BlockTimes:
         for fork in self.structure.forks:
             inside |= fork.region
         return inside
+
+
+def _capped(p: float, most: int) -> float:
+    """The per-visit probability of a loop edge taken with ``p`` at most ``most`` times in a
+    row that gives its step the loop's exact expected visits (geometric count cut at ``most``)."""
+    if p >= 1.0:
+        return most / (most + 1.0)
+    if p <= 0.0:
+        return 0.0
+    return p * -math.expm1(most * math.log(p)) / -math.expm1((most + 1) * math.log(p))
 
 
 def wait_variance(wait_mean: float, p_wait: float | None) -> float:

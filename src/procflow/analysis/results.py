@@ -295,31 +295,45 @@ class Routing:
     """How visits were computed: the unrolled chain's size and any bounds approximated.
 
     ``dropped``: bounds thinned to keep the chain small; ``shared``: bounds whose counter
-    the tokens of a fork share, which the chain counts per token (docs/parallel-work.md).
+    the tokens of a fork share (docs/parallel-work.md). With ``per_case`` the chain moved a
+    case's tokens one at a time with one counter set, exact for them too
+    (:mod:`procflow.analysis.casechain`); without it the chain counted them per token
+    (approximate) for the reason ``fallback`` gives.
     """
 
     states: int
     bounds: tuple[Bound, ...]
     dropped: tuple[Bound, ...]
     shared: tuple[Bound, ...] = ()
+    per_case: bool = False
+    fallback: str | None = None
 
     @property
     def exact(self) -> bool:
-        return not self.dropped and not self.shared
+        return not self.dropped and (not self.shared or self.per_case)
 
     @property
     def method(self) -> str:
+        if self.per_case:
+            return "sequential"
         return "unrolled" if self.exact else "approximate"
 
     @property
     def note(self) -> str | None:
-        """Why the visits are approximate although no bound was dropped (else ``None``)."""
+        """How the visits near the shared bounds were computed (else ``None``)."""
         if not self.shared:
             return None
-        return (
+        if self.per_case:
+            return (
+                "the tokens of a fork share these bounds' counters per case; the routing "
+                "chain moves a case's tokens one at a time in a fixed order with one set of "
+                "counters, which gives the visits of every interleaving (exact)"
+            )
+        note = (
             "the tokens of a fork share these bounds' counters per case, the routing chain "
             "keeps them per token, so visits near them are approximate (run procflow simulate)"
         )
+        return f"{note}; not run in sequence: {self.fallback}" if self.fallback else note
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

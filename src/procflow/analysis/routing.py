@@ -76,8 +76,11 @@ A fork takes every branch (probability 1 each) and a join scales the
 tokens arriving there by 1/k, so each token is followed on its own with
 the counters it forked with. That is exact while one token of a case moves
 a counter; where tokens share one (:func:`shared_bounds`: a bounded edge two
-branches reach, or one in a loop round the fork) the chain counts per token,
-the case per case, and :attr:`Chain.shared` makes the routing approximate.
+branches reach, or one in a loop round the fork) this chain would count per
+token and the case counts per case. :func:`build_chain` then builds the
+per-case chain of :mod:`procflow.analysis.casechain` instead (exact for
+``join: all``); where that cannot be had (a shared bound in a race, too many
+states) it keeps this one and :attr:`Chain.shared` makes the routing approximate.
 
 Rework (the share of cases that take any ``feedback: true`` edge at least
 once) is exact too: it is the total flow through feedback edges in the same
@@ -88,7 +91,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
@@ -102,6 +105,8 @@ from procflow.model import Process
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from procflow.analysis.casechain import CaseStates
 
 #: Default limit of the unrolled state space before bounds are approximated.
 MAX_STATES = 100_000
@@ -154,8 +159,18 @@ class Chain:
     """Per step: the share of the tokens arriving there that makes a visit (``1/k`` at the
     join of ``k`` branches, docs/parallel-work.md; empty: 1 everywhere)."""
     shared: tuple[Bound, ...] = ()
-    """Counted bounds whose counter the tokens of one case share in a way the chain, which
-    counts per token, cannot follow (:func:`shared_bounds`): their visits are approximate."""
+    """Counted bounds whose counter the tokens of one case share in a way the per-token chain
+    cannot follow (:func:`shared_bounds`): their visits are approximate, unless ``per_case``."""
+    per_case: bool = False
+    """The chain moves a case's tokens one at a time with one counter set
+    (:mod:`procflow.analysis.casechain`): exact for the ``shared`` bounds too."""
+    also: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    """Per-case chains only: a fork's transition -> its edges to the branches after the
+    first (the one move starts them all)."""
+    fallback: str | None = None
+    """Why a process with ``shared`` bounds kept the per-token chain (approximate)."""
+    ends: Sequence[tuple[int, int]] = field(default=(), repr=False)
+    """Per-case chains only: per process edge, its ``(source, target)`` steps."""
 
     @property
     def size(self) -> int:
@@ -165,7 +180,7 @@ class Chain:
     def exact(self) -> bool:
         """False when bounds had to be dropped to keep the state space small, or when the
         tokens of a fork share a bound's counter (:attr:`shared`)."""
-        return not self.dropped and not self.shared
+        return not self.dropped and (not self.shared or self.per_case)
 
     @property
     def edges(self) -> tuple[tuple[str, int], ...]:
@@ -369,13 +384,66 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     if cached is not None:
         return cached
     graph = _Graph.of(compiled)
+    fallback = None
+    if compiled.has_forks and compiled.bounded and (edges := _shared_edges(compiled)):
+        from procflow.analysis.casechain import DeadEnd, case_chain  # only for shared counters
+
+        try:
+            found = case_chain(compiled, edges, max_states)
+        except DeadEnd as stuck:
+            step = compiled.steps[stuck.step]
+            message = (
+                f"step {step!r} is a dead end once the tokens of a fork have used up its "
+                "bounded edges together (the counters are per case): add a transition "
+                "without 'max'"
+            )
+            raise ProcessError([_problem(process, "PF104", message, ("steps", step))]) from None
+        if not isinstance(found, str):
+            chain = _per_case(compiled, graph, found, tuple(_bound(compiled, e) for e in edges))
+            _check_finite(process, chain)
+            compiled.remember(key, chain)
+            return chain
+        fallback = found
     chain = _unroll(process, graph, max_states)
     if chain.dropped:
         chain = _thin(process, graph, max_states, chain)
     if compiled.has_forks and compiled.bounded:
         chain.shared = shared_bounds(compiled, chain.dropped)
+        chain.fallback = fallback if chain.shared else None
     _check_finite(process, chain)
     compiled.remember(key, chain)
+    return chain
+
+
+def _per_case(
+    compiled: CompiledProcess, graph: _Graph, states: CaseStates, shared: tuple[Bound, ...]
+) -> Chain:
+    """The chain of a case chain's states (:mod:`procflow.analysis.casechain`), solved."""
+    chain = Chain(
+        steps=graph.steps,
+        feedback=tuple(graph.feedback),
+        state_step=states.state_step,
+        src=states.src,
+        dst=states.dst,
+        prob=states.prob,
+        edge=states.edge,
+        start=0,
+        blocks=states.blocks,
+        bounds=tuple(
+            Bound(graph.steps[compiled.edges[e].source], graph.trigger[e],
+                  graph.steps[graph.target[e]], most)
+            for e, most in zip(states.counted, states.caps, strict=True)
+        ),
+        dropped=(),
+        zero_edges=0.0 in graph.weight,
+        _out=states.out,
+        _first=graph.first,
+        shared=shared,
+        per_case=True,
+        also=states.also,
+        ends=[(edge.source, edge.target) for edge in compiled.edges],
+    )  # fmt: skip
+    chain.visits = solve_visits(chain)
     return chain
 
 
@@ -397,31 +465,42 @@ def shared_bounds(compiled: CompiledProcess, dropped: Sequence[Bound] = ()) -> t
       adding them up.
 
     Those bounds (but the ``dropped`` ones, approximate already) are listed
-    here and make the routing approximate.
+    here; :func:`build_chain` counts them per case
+    (:mod:`procflow.analysis.casechain`) or, where it cannot, labels the
+    routing approximate.
     """
+    dropped_set = set(dropped)
+    return tuple(
+        bound for e in _shared_edges(compiled) if (bound := _bound(compiled, e)) not in dropped_set
+    )
+
+
+def _bound(compiled: CompiledProcess, e: int) -> Bound:
+    edge = compiled.edges[e]
+    assert edge.max is not None
+    return Bound(compiled.steps[edge.source], edge.trigger, compiled.steps[edge.target], edge.max)
+
+
+def _shared_edges(compiled: CompiledProcess) -> list[int]:
+    """The bounded edges of :func:`shared_bounds` (indices into the compiled edges)."""
     forks = compiled.forks.forks
     if not forks:
-        return ()
+        return []
     component = [0] * compiled.size
     for c, members in enumerate(strongly_connected(compiled.size, compiled.successors)):
         for member in members:
             component[member] = c
-    steps = compiled.steps
     found = []
     for e in compiled.bounded:
-        edge = compiled.edges[e]
-        u = edge.source
+        u = compiled.edges[e].source
         for fork in forks:
             if u not in fork.region:
                 continue
             branches = sum(u in path for path in fork.paths)
             if branches > 1 or (fork.join >= 0 and component[fork.join] == component[u]):
-                assert edge.max is not None
-                bound = Bound(steps[u], edge.trigger, steps[edge.target], edge.max)
-                if bound not in dropped:
-                    found.append(bound)
+                found.append(e)
                 break
-    return tuple(found)
+    return found
 
 
 def share_chain(source: Process, target: Process, *, max_states: int = MAX_STATES) -> bool:
@@ -1173,16 +1252,79 @@ def step_visits(chain: Chain, state_visits: Sequence[float] | np.ndarray) -> dic
     return {step: float(total) for step, total in zip(chain.steps, totals, strict=True)}
 
 
+def step_moves(
+    chain: Chain, state_visits: Sequence[float] | np.ndarray
+) -> Iterator[tuple[int, int, float]]:
+    """``(from step, to step, expected moves per case)`` of every transition, in order.
+
+    A per-case chain (:attr:`Chain.per_case`) says where a token went by the
+    edge it took (the state a transition leads to is the whole case, whose next
+    moving token may be another one), and a fork's edges to the branches after
+    the first (:attr:`Chain.also`) are moves of their own.
+    """
+    state_step, dst, prob = chain.state_step, chain.dst, chain.prob
+    if not chain.per_case:
+        for k, s in enumerate(chain.src):
+            yield state_step[s], state_step[dst[k]], float(state_visits[s]) * prob[k]
+        return
+    ends, edge, also = chain.ends, chain.edge, chain.also
+    for k, s in enumerate(chain.src):
+        flow = float(state_visits[s]) * prob[k]
+        yield state_step[s], ends[edge[k]][1], flow
+        for e in also.get(k, ()):
+            yield ends[e][0], ends[e][1], flow
+
+
 def step_flows(
     chain: Chain, state_visits: Sequence[float] | np.ndarray
 ) -> dict[tuple[str, str], float]:
     """Expected number of moves per case from one step to another."""
     flows: dict[tuple[str, str], float] = {}
-    steps, state_step, dst, prob = chain.steps, chain.state_step, chain.dst, chain.prob
-    for k, s in enumerate(chain.src):
-        key = (steps[state_step[s]], steps[state_step[dst[k]]])
-        flows[key] = flows.get(key, 0.0) + float(state_visits[s]) * prob[k]
+    steps = chain.steps
+    for u, v, flow in step_moves(chain, state_visits):
+        key = (steps[u], steps[v])
+        flows[key] = flows.get(key, 0.0) + flow
     return flows
+
+
+#: The most states of a case chain built for the rework rate alone (about a quarter second;
+#: the permit example's forks need more and keep the per-token figure).
+REWORK_STATES = 5_000
+
+
+def case_rework(process: Process) -> float | None:
+    """The rework rate per case where tokens of one fork can each take a feedback edge.
+
+    :func:`rework_probability` of a per-token chain adds up the flows of the
+    tokens' first feedback edges: with feedback in two branches of one fork
+    (``p: 0.1`` each) that is 0.2 where a case reworks with probability
+    ``1 - 0.9^2 = 0.19``. The case chain (:mod:`procflow.analysis.casechain`)
+    follows one path per case, so its rework rate is exact. ``None`` when the
+    per-token figure is right (no two tokens can take feedback edges) or the
+    case chain cannot be had (a race, too many states: the per-token figure stands).
+    """
+    compiled = runnable(process)
+    if not compiled.has_forks or not _concurrent_feedback(compiled):
+        return None
+    from procflow.analysis.casechain import DeadEnd, case_chain
+
+    try:
+        found = case_chain(compiled, (), REWORK_STATES)
+    except DeadEnd:
+        return None
+    if isinstance(found, str):
+        return None
+    return rework_probability(_per_case(compiled, _Graph.of(compiled), found, ()))
+
+
+def _concurrent_feedback(compiled: CompiledProcess) -> bool:
+    """Whether two branches of a ``join: all`` fork reach feedback edges (no race anywhere:
+    what a withdrawn branch did depends on timing)."""
+    forks = compiled.forks.forks
+    if any(fork.kind == "first" for fork in forks):
+        return False
+    sources = {edge.source for edge in compiled.edges if edge.feedback}
+    return any(sum(1 for path in fork.paths if sources.intersection(path)) > 1 for fork in forks)
 
 
 def rework_probability(chain: Chain) -> float:

@@ -273,7 +273,8 @@ def notes(analysis: Analysis) -> list[str]:
         )
     if analysis.routing.shared:
         shared = "; ".join(str(b) for b in analysis.routing.shared)
-        lines.append(f"approximate routing: {analysis.routing.note}: {shared}")
+        kind = "routing" if analysis.routing.exact else "approximate routing"
+        lines.append(f"{kind}: {analysis.routing.note}: {shared}")
     for owner in analysis.owners.values():
         if not owner.stable:
             comfortable = ""
@@ -303,6 +304,8 @@ def print_analysis(analysis: Analysis, console: Console, source: str | None = No
     routing = f"{analysis.routing.states} routing states"
     if analysis.routing.bounds:
         routing += ", loop bounds unrolled exactly" if analysis.routing.exact else ", approximated"
+        if analysis.routing.per_case:
+            routing += " (tokens in sequence, one set of counters per case)"
     header.append(f"\n{arrivals} · {routing}", style="dim")
     parts: list[Table | Text] = [header, Text(), owners_table(analysis), Text()]
     parts += [steps_table(analysis), Text(), cycle_lines(analysis)]

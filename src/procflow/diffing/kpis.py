@@ -57,6 +57,8 @@ def figures(process: Process) -> tuple[dict[str, tuple[str, Unit, Any, bool | No
     try:
         analysis = analyze(process)
         found: dict[str, tuple[str, Unit, Any, bool | None]] = {}
+        # visits counted approximately (docs/parallel-work.md#bounds-the-tokens-share)
+        rough = "" if analysis.routing.exact else " (approximate routing)"
         values = {
             "cycle_time.expected": analysis.cycle_time.expected,
             "wait_time": analysis.wait_time,
@@ -66,16 +68,21 @@ def figures(process: Process) -> tuple[dict[str, tuple[str, Unit, Any, bool | No
             "cost_per_case": analysis.cost_per_case,
         }
         for kpi, label, unit in _HEADLINE:
-            found[kpi] = (label, unit, values[kpi], None)
+            found[kpi] = (
+                label + rough if kpi != "throughput_per_hour" else label,
+                unit,
+                values[kpi],
+                None,
+            )
         for owner_id, load in analysis.loads.items():
             if not load.external:
-                label = f"utilization of {owner_id}"
+                label = f"utilization of {owner_id}{rough}"
                 found[f"utilization:{owner_id}"] = (label, "fraction", load.utilization, None)
         found["bottleneck"] = ("bottleneck", "text", analysis.bottleneck, None)
         for goal in analysis.goals:
             unit = _METRIC_UNITS.get((goal.metric or "").partition(":")[0], "number")
             shown = " ".join(x for x in (goal.stat, goal.metric, goal.target) if x)
-            label = f"goal {goal.id}" + (f" ({shown})" if shown else "")
+            label = f"goal {goal.id}" + (f" ({shown})" if shown else "") + rough
             found[f"goal:{goal.id}"] = (label, unit, goal.estimate, goal.met)
     except ProcflowError as exc:
         return {}, error_text(exc)

@@ -131,6 +131,10 @@ def analysis(data: ProcessData) -> str:
         ("rework rate", percent(a["rework_rate"])),
         ("stable", "yes" if a["stable"] else "no: some owner is at or above 100%"),
     ]
+    routing = a.get("routing", {})
+    if routing.get("shared_bounds") or routing.get("dropped_bounds"):  # else: exact, unrolled
+        kind = "exact" if routing.get("exact") else "approximate"
+        facts.append(("visits", f"{kind} ({routing.get('method')}): {routing.get('note') or ''}"))
     owners = [
         (
             owner_id,
