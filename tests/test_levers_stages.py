@@ -212,3 +212,18 @@ def test_the_progress_covers_both_stages() -> None:
 def test_bad_confirm_is_refused() -> None:
     with pytest.raises(procflow.ConfigError, match="confirm must be a whole number"):
         procflow.levers(BOTTLENECK, confirm=0)
+
+
+def test_only_the_baselines_overload_notes_are_made_for_levers() -> None:
+    from procflow.sim import compare
+
+    p = procflow.load(BOTTLENECK).with_changes({"owners": {"clerk": {"capacity": 1}}})
+    slower = p.with_changes({"owners": {"reviewer": {"capacity": 2}}})  # clerks still overloaded
+    options = {"cases": 200, "runs": 2, "seed": 0, "jobs": 1, "estimates": False}
+    both = compare(p, slower, **options)  # type: ignore[arg-type]
+    one = compare(p, slower, notes=False, **options)  # type: ignore[arg-type]
+    assert any("clerk is overloaded" in note for note in both.baseline.notes)
+    assert one.baseline.notes == both.baseline.notes
+    assert both.changes["change-1"].notes
+    assert one.changes["change-1"].notes == ()
+    assert one.differences == both.differences  # the KPIs do not change

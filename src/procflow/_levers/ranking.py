@@ -385,7 +385,8 @@ def _simulate(
         runs=runs,
         seed=seed,
         warmup=warmup,
-        estimates=False,  # the ranking reads the goal's KPI only, never the bias notes
+        estimates=False,  # the ranking reads the goal's KPI only, never the bias notes,
+        notes=False,  # and the baseline's overload notes only
         **options,
     )
 
