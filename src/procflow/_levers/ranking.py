@@ -30,10 +30,11 @@ from procflow._levers.screen import screen
 from procflow._levers.stages import (
     DEFAULT_CONFIRM,
     INDIFFERENCE,
+    RoundResult,
     Screened,
     Screening,
+    screen_in_rounds,
     screening_design,
-    select,
     worth_screening,
 )
 from procflow.analysis import Analysis, analyze
@@ -41,7 +42,7 @@ from procflow.analysis.routing import share_chain
 from procflow.errors import ConfigError, SimulationError
 from procflow.loader import load
 from procflow.model import Process
-from procflow.sim import Comparison, Difference, compare
+from procflow.sim import Comparison, Difference, SimulationResult, compare
 from procflow.sim.simulation import Options
 from procflow.sim.workingtime import start_of
 
@@ -134,6 +135,7 @@ def _screening(found: Screened | None) -> dict[str, Any] | None:
         return None
     return {
         "rank": found.rank,
+        "runs": len(found.runs),
         "value": _number(found.value),
         "difference": _number(found.difference),
         "ci95": _interval(found.ci95),
@@ -316,138 +318,117 @@ def levers(
         share_chain(process, scenario)
     keep = None if confirm is None else max(confirm, top or 0)
     design = None if keep is None else screening_design(cases, checked.seed, warmup)
+    run = _Levers(
+        process, spec, chosen, scenarios, cases, runs, checked.seed, warmup,
+        {"jobs": jobs, "scheduler": scheduler, "start": start_of(process, start)},
+    )  # fmt: skip
     if (
-        design is not None
-        and keep is not None
-        and worth_screening(len(chosen), keep, design, cases, runs)
+        design is None
+        or keep is None
+        or not worth_screening(len(chosen), keep, design, cases, runs)
     ):
-        stages = _Stages(progress, (len(chosen) + 1) * design.runs * design.cases)
-        stages.expect((keep + 1) * runs * cases)
-        options = {"jobs": jobs, "scheduler": scheduler, "start": start_of(process, start)}
-        first = _simulate(
-            process,
-            chosen,
-            scenarios,
-            design.cases,
-            design.runs,
-            design.seed,
-            design.warmup,
-            progress=stages.screening,
-            **options,
-        )
-        found = _screen(first, spec, chosen, keep)
-        kept = [lever for lever in chosen if found[lever.id].confirmed]
-        stages.expect((len(kept) + 1) * runs * cases)
-        comparison = _simulate(
-            process,
-            kept,
-            scenarios,
-            cases,
-            runs,
-            checked.seed,
-            warmup,
-            progress=stages.confirmation,
-            **options,
-        )
-        return _rank(process, spec, comparison, candidates, found, screened, top, keep, design)
-    comparison = _simulate(
-        process,
-        chosen,
-        scenarios,
-        cases,
-        runs,
-        checked.seed,
-        warmup,
-        jobs=jobs,
-        scheduler=scheduler,
-        start=start_of(process, start),
-        progress=progress,
-    )
-    return _rank(process, spec, comparison, candidates, {}, screened, top, keep, None)
+        comparison = run.simulate(chosen, cases, runs, checked.seed, warmup, progress)
+        return _rank(process, spec, comparison, candidates, {}, screened, top, keep, None)
+    comparison, found, design = run.two_stages(keep, design, _Stages(progress, 0))
+    return _rank(process, spec, comparison, candidates, found, screened, top, keep, design)
 
 
-def _simulate(
-    process: Process,
-    levers: Sequence[Lever],
-    scenarios: dict[str, Process],
-    cases: int,
-    runs: int,
-    seed: int,
-    warmup: int | None,
-    **options: Any,
-) -> Comparison:
-    """The baseline and ``levers`` in one :func:`procflow.compare` call (common random numbers)."""
-    return compare(
-        process,
-        *(scenarios[lever.id] for lever in levers),
-        names=[lever.id for lever in levers],
-        cases=cases,
-        runs=runs,
-        seed=seed,
-        warmup=warmup,
-        estimates=False,  # the ranking reads the goal's KPI only, never the bias notes,
-        notes=False,  # and the baseline's overload notes only
-        **options,
-    )
+@dataclass(frozen=True)
+class _Levers:
+    """The simulations of one ranking: the baseline and its levers' scenarios, the full run
+    length and the options every stage shares (jobs, scheduler, start)."""
+
+    process: Process
+    spec: GoalSpec
+    chosen: Sequence[Lever]
+    scenarios: dict[str, Process]
+    cases: int
+    runs: int
+    seed: int
+    warmup: int | None
+    options: dict[str, Any]
+
+    def simulate(
+        self,
+        levers: Sequence[Lever],
+        cases: int,
+        runs: int,
+        seed: int,
+        warmup: int | None,
+        progress: Progress | None,
+    ) -> Comparison:
+        """The baseline and ``levers`` in one :func:`procflow.compare` call (common random
+        numbers)."""
+        return compare(
+            self.process,
+            *(self.scenarios[lever.id] for lever in levers),
+            names=[lever.id for lever in levers],
+            cases=cases,
+            runs=runs,
+            seed=seed,
+            warmup=warmup,
+            estimates=False,  # the ranking reads the goal's KPI only, never the bias notes,
+            notes=False,  # and the baseline's overload notes only
+            progress=progress,
+            **self.options,
+        )
+
+    def two_stages(
+        self, keep: int, design: Screening, stages: _Stages
+    ) -> tuple[Comparison, dict[str, Screened], Screening]:
+        """Screen every lever in rounds, then confirm the ones screening keeps in full."""
+        by_id = {lever.id: lever for lever in self.chosen}
+        full = self.runs * self.cases
+
+        def screening_round(ids: Sequence[str], round_seed: int) -> RoundResult:
+            stages.rest = (keep + 1) * full
+            levers = [by_id[i] for i in ids]
+            found = self.simulate(
+                levers, design.cases, design.runs, round_seed, design.warmup, stages
+            )
+            stages.finished((len(ids) + 1) * design.runs * design.cases)
+            kpis = {i: _kpi_runs(found.changes[i], self.spec) for i in ids}
+            return _kpi_runs(found.baseline, self.spec), kpis
+
+        found, rounds = screen_in_rounds(
+            list(by_id),
+            keep,
+            design,
+            {lever.id: lever.title for lever in self.chosen},
+            screening_round,
+            self.spec.improvement,
+            full,
+        )
+        kept = [lever for lever in self.chosen if found[lever.id].confirmed]
+        stages.rest = 0
+        comparison = self.simulate(kept, self.cases, self.runs, self.seed, self.warmup, stages)
+        return comparison, found, replace(design, rounds=rounds)
 
 
 class _Stages:
-    """One progress bar over both stages: the screening's cases, then the confirmation's.
+    """One progress bar over every stage: the screening rounds, then the confirmation.
 
-    The confirmation's size is known only once screening has chosen; until then
-    the bar counts the fewest it can have (``expect``).
+    A stage reports its own cases; the bar adds the stages finished before it
+    and ``rest``, the fewest cases the stages after it will have.
     """
 
-    def __init__(self, progress: Progress | None, screening: int) -> None:
+    def __init__(self, progress: Progress | None, rest: int) -> None:
         self.progress = progress
-        self.first = screening
-        self.second = 0
+        self.before = 0
+        self.rest = rest
 
-    def expect(self, confirmation: int) -> None:
-        self.second = confirmation
-
-    def screening(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int) -> None:
         if self.progress is not None:
-            self.progress(done, total + self.second)
+            self.progress(self.before + done, self.before + total + self.rest)
 
-    def confirmation(self, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(self.first + done, self.first + total)
-
-
-def _improvements(comparison: Comparison, spec: GoalSpec, lever_id: str) -> list[float | None]:
-    """A lever's improvement over the baseline, run by run (``None`` where a run has no value)."""
-    base = comparison.baseline.kpis.get(spec.kpi)
-    found = comparison.changes[lever_id].kpis.get(spec.kpi)
-    runs = comparison.baseline.runs
-    if base is None or found is None:
-        return [None] * runs
-    return [
-        None if b is None or v is None else spec.improvement(v - b, b)
-        for b, v in zip(base.runs, found.runs, strict=True)
-    ]
+    def finished(self, cases: int) -> None:
+        self.before += cases
 
 
-def _screen(
-    comparison: Comparison, spec: GoalSpec, chosen: Sequence[Lever], keep: int
-) -> dict[str, Screened]:
-    """What the screening stage decided for each lever, with its screening figures."""
-    base = comparison.baseline.kpis.get(spec.kpi)
-    level = abs(base.mean) if base is not None and base.mean is not None else 0.0
-    found = select(
-        {lever.id: _improvements(comparison, spec, lever.id) for lever in chosen},
-        [lever.id for lever in chosen],
-        keep,
-        INDIFFERENCE * level,
-        {lever.id: lever.title for lever in chosen},
-    )
-    for lever in chosen:
-        diff = comparison.differences[lever.id].get(spec.kpi)
-        if diff is not None:
-            found[lever.id] = replace(
-                found[lever.id], value=diff.value, difference=diff.difference, ci95=diff.ci95
-            )
-    return found
+def _kpi_runs(result: SimulationResult, spec: GoalSpec) -> list[float | None]:
+    """The goal's KPI in each run of ``result`` (``None`` in every run without the KPI)."""
+    found = result.kpis.get(spec.kpi)
+    return [None] * result.runs if found is None else list(found.runs)
 
 
 def _effect(

@@ -13,7 +13,9 @@ only the survivors.
 * **Screening** -- the baseline and every lever, :data:`SCREEN_RUNS` runs
   of a fifth of the cases (:func:`screening_design`), on common random
   numbers from a seed of its own (``seed + 1``), so the confirmation's runs
-  are independent of the data that chose them.
+  are independent of the data that chose them. The levers a round leaves
+  undecided are screened again, pooled with the runs before, on the next
+  seed (:func:`screen_in_rounds`), up to :data:`SCREEN_ROUNDS` rounds.
 * **Selection** (:func:`select`) -- the ``K`` levers that improved the goal
   most in screening are confirmed, and so is every lever that may beat the
   ``K``-th by more than the indifference zone ``δ`` (:data:`INDIFFERENCE`: 1%
@@ -37,8 +39,8 @@ the least confirmation would cost as many cases as simulating everything
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from procflow.sim.stats import estimate
@@ -54,21 +56,31 @@ MIN_SCREEN_CASES = 50
 INDIFFERENCE = 0.01
 """The indifference zone, as a share of the baseline's value: a lever that cannot beat the
 ``K``-th best by more than this is not confirmed."""
+SCREEN_ROUNDS = 3
+"""Screening rounds at most: the levers still undecided after a round are screened again."""
 SCREEN_SEED_OFFSET = 1
 """The screening seed is the seed plus this: its runs are independent of the confirmation's."""
 
 
 @dataclass(frozen=True)
 class Screening:
-    """The run length of the screening stage (``warmup`` ``None``: the default for its cases)."""
+    """The run length of a screening round (``warmup`` ``None``: the default for its cases);
+    round ``i`` runs on ``seed + i - 1``, and ``rounds`` were run."""
 
     runs: int
     cases: int
     warmup: int | None
     seed: int
+    rounds: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"runs": self.runs, "cases": self.cases, "warmup": self.warmup, "seed": self.seed}
+        return {
+            "runs": self.runs,
+            "cases": self.cases,
+            "warmup": self.warmup,
+            "seed": self.seed,
+            "rounds": self.rounds,
+        }
 
 
 def screening_design(cases: int, seed: int, warmup: int | None) -> Screening:
@@ -159,6 +171,91 @@ def select(
     return found
 
 
+Runs = list[float | None]
+RoundResult = tuple[Runs, dict[str, Runs]]
+"""One screening round: the goal's KPI run by run for the baseline and for each lever."""
+
+
+def screen_in_rounds(
+    levers: Sequence[str],
+    confirm: int,
+    design: Screening,
+    titles: Mapping[str, str],
+    simulate: Callable[[Sequence[str], int], RoundResult],
+    improvement: Callable[[float, float], float],
+    confirmation_cost: int,
+) -> tuple[dict[str, Screened], int]:
+    """Screen ``levers`` in up to :data:`SCREEN_ROUNDS` rounds; their figures and the rounds run.
+
+    ``simulate(levers, seed)`` runs one round (the baseline and ``levers``,
+    ``design.runs`` runs of ``design.cases`` cases on ``seed``) and returns the
+    goal's KPI run by run; ``improvement(difference, baseline)`` signs a
+    difference so that positive is better. After each round :func:`select` runs
+    on every run so far; the levers it drops are final. The levers it keeps
+    beyond the best ``confirm`` (the undecided ones) are screened again, with
+    the best ``confirm``, on the next seed -- while there are any, and while
+    another round costs fewer cases than confirming them
+    (``confirmation_cost`` cases per lever).
+    """
+    base: Runs = []
+    values: dict[str, Runs] = {lever: [] for lever in levers}
+    alive = list(levers)
+    final: dict[str, Screened] = {}
+    found: dict[str, Screened] = {}
+    rounds = 0
+    while True:
+        rounds += 1
+        round_base, round_values = simulate(alive, design.seed + rounds - 1)
+        base.extend(round_base)
+        for lever in alive:
+            values[lever].extend(round_values[lever])
+        level = estimate(base).mean
+        zone = INDIFFERENCE * abs(level) if level is not None else 0.0
+        gains = {lever: _gains(values[lever], base, improvement) for lever in alive}
+        found = select(gains, alive, confirm, zone, titles)
+        for lever in alive:
+            if not found[lever].confirmed:
+                final[lever] = _figures(found[lever], values[lever], base)
+        alive = [lever for lever in alive if found[lever].confirmed]
+        undecided = [lever for lever in alive if (found[lever].rank or 0) > confirm]
+        again = (len(alive) + 1) * design.runs * design.cases
+        if rounds >= SCREEN_ROUNDS or not undecided:
+            break
+        if again >= len(undecided) * confirmation_cost:
+            break
+    for lever in alive:
+        final[lever] = _figures(found[lever], values[lever], base)
+    return _ranked(final, levers), rounds
+
+
+def _gains(
+    values: Runs, base: Runs, improvement: Callable[[float, float], float]
+) -> list[float | None]:
+    """A lever's improvement over the baseline, run by run (``None`` where a run has no value)."""
+    return [
+        None if v is None or b is None else improvement(v - b, b)
+        for v, b in zip(values, base, strict=True)
+    ]
+
+
+def _figures(found: Screened, values: Runs, base: Runs) -> Screened:
+    """``found`` with the lever's KPI, lever − baseline and its paired interval over its runs."""
+    value = estimate(values).mean
+    if None in values or None in base:
+        return replace(found, value=value)
+    diff = estimate([v - b for v, b in zip(values, base, strict=True)])  # type: ignore[operator]
+    return replace(found, value=value, difference=diff.mean, ci95=diff.ci95)
+
+
+def _ranked(found: dict[str, Screened], order: Sequence[str]) -> dict[str, Screened]:
+    """Every lever's place by its last screening improvement, best first (built order on ties)."""
+    position = {lever: index for index, lever in enumerate(order)}
+    measured = [lever for lever in order if found[lever].improvement is not None]
+    measured.sort(key=lambda lever: (-(found[lever].improvement or 0.0), position[lever]))
+    ranks = {lever: rank for rank, lever in enumerate(measured, start=1)}
+    return {lever: replace(found[lever], rank=ranks.get(lever)) for lever in order}
+
+
 def _may_beat(
     lever: Sequence[float | None], cut: Sequence[float | None], indifference: float
 ) -> bool:
@@ -184,10 +281,12 @@ __all__ = [
     "DEFAULT_CONFIRM",
     "INDIFFERENCE",
     "MIN_SCREEN_CASES",
+    "SCREEN_ROUNDS",
     "SCREEN_RUNS",
     "SCREEN_SHARE",
     "Screened",
     "Screening",
+    "screen_in_rounds",
     "screening_design",
     "select",
     "worth_screening",

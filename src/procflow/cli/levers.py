@@ -157,6 +157,10 @@ def _design(ranking: LeverRanking) -> str:
     if design is None:
         return f"\n{full} · {simulated} simulated on common random numbers, {analytic}"
     short = f"{design.runs} runs × {design.cases:,} cases, seed {design.seed}"
+    if design.rounds > 1:
+        last = design.seed + design.rounds - 1
+        seeds = f"seed {last}" if design.rounds == 2 else f"seeds {design.seed + 1}-{last}"
+        short += f"; the undecided ones again on {seeds}"
     return (
         f"\nscreening: {simulated} on common random numbers ({short}), "
         f"{ranking.screened_out} screened out, {analytic}"
