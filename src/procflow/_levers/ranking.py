@@ -306,7 +306,7 @@ def levers(
     process = _process_of(process)
     _check_top(top)
     _check_top(confirm, "confirm")
-    checked = Options.check(cases, runs, seed, None if warmup is None else warmup, jobs)
+    checked = Options.check(cases, runs, seed, warmup, jobs)  # bad options fail before any run
     _require_arrivals(process)
     analysis = analyze(process)  # also the gate: a broken process is refused here, positioned
     spec = resolve_goal(process, goal)
@@ -318,10 +318,8 @@ def levers(
         share_chain(process, scenario)
     keep = None if confirm is None else max(confirm, top or 0)
     design = None if keep is None else screening_design(cases, checked.seed, warmup)
-    run = _Levers(
-        process, spec, chosen, scenarios, cases, runs, checked.seed, warmup,
-        {"jobs": jobs, "scheduler": scheduler, "start": start_of(process, start)},
-    )  # fmt: skip
+    shared = {"jobs": jobs, "scheduler": scheduler, "start": start_of(process, start)}
+    run = _Levers(process, spec, chosen, scenarios, cases, runs, checked.seed, warmup, shared)
     if (
         design is None
         or keep is None
