@@ -48,13 +48,21 @@ def ranking() -> LeverRanking:
     return procflow.levers(BOTTLENECK, cases=2000, runs=5, seed=0, jobs=1)
 
 
+@pytest.fixture(scope="module")
+def full() -> LeverRanking:
+    """Every lever with the full replications (``--full``): no screening stage."""
+    return procflow.levers(BOTTLENECK, cases=2000, runs=5, seed=0, jobs=1, confirm=None)
+
+
 # --------------------------------------------------------------------------
 # the ranking
 
 
+@pytest.mark.parametrize("design", ["ranking", "full"])
 def test_the_bottleneck_owners_extra_unit_ranks_first_and_is_significant(
-    ranking: LeverRanking,
+    design: str, request: pytest.FixtureRequest
 ) -> None:
+    ranking: LeverRanking = request.getfixturevalue(design)
     first = ranking.ranked[0]
     assert first.lever.id == "capacity:clerk"
     assert first.rank == 1
@@ -79,14 +87,22 @@ def test_ranks_follow_the_improvement(ranking: LeverRanking) -> None:
         assert effect.improvement == -effect.difference  # type: ignore[operator]
 
 
-def test_a_lever_that_cannot_matter_is_not_significant(ranking: LeverRanking) -> None:
+def test_a_lever_that_cannot_matter_is_not_significant(
+    full: LeverRanking, ranking: LeverRanking
+) -> None:
     # eight archivists for 0.19 busy servers: with common random numbers a ninth
     # changes no case's times at all, so every paired difference is exactly 0
-    idle = ranking["capacity:archivist"]
+    idle = full["capacity:archivist"]
     assert idle.screened is None  # P(wait) is tiny but not 0: it is simulated
     assert idle.difference == 0.0
     assert idle.ci95 == (0.0, 0.0)
     assert idle.significant is False
+    # in two stages the screening sees the same exact 0 and drops it
+    dropped = ranking["capacity:archivist"]
+    assert dropped.stage == "screening"
+    assert dropped.screening is not None
+    assert (dropped.screening.difference, dropped.screening.ci95) == (0.0, (0.0, 0.0))
+    assert (dropped.rank, dropped.difference, dropped.significant) == (None, None, None)
 
 
 def test_provably_useless_levers_are_listed_but_not_simulated(ranking: LeverRanking) -> None:

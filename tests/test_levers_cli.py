@@ -21,19 +21,43 @@ def test_the_text_table_ranks_the_bottleneck_first(capsys: pytest.CaptureFixture
     lines = out.splitlines()
     assert lines[0].startswith("bottleneck")
     assert "levers ranked by mean cycle time: baseline " in lines[1]
-    assert "5 runs × 2,000 cases" in lines[2]
-    assert "17 levers simulated on common random numbers, 2 with no effect (analytic)" in lines[2]
+    assert lines[2].startswith(
+        "screening: 17 levers on common random numbers (3 runs × 400 cases, seed 1; "
+        "the undecided ones again on seeds 2-3), "
+    )
+    assert lines[2].endswith(" screened out, 2 with no effect (analytic)")
+    assert lines[3].startswith("confirmation: ")
+    assert lines[3].endswith(
+        "levers and the baseline, 5 runs × 2,000 cases (200 warm-up, 1,800 counted) · seed 0"
+    )
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["rank", "lever"])
     first = lines[header + 1].split()
     assert first[:5] == ["1", "+1", "clerk", "2", "→"]
     assert "yes" in first
     assert first[-1].startswith("-")  # per cost/h: a shorter cycle time per 1/h of staff
     archivist = next(line for line in lines if "+1 archivist" in line)
-    assert " no " in archivist
+    assert "0s (screening)" in archivist
+    assert "screened out" in archivist
     assert "no cost_per_hour" in archivist
+    assert "cannot beat the 3rd best" in archivist
     never = next(line for line in lines if "confirm --disputed-->" in line)
     assert "no effect (analytic)" in never
     assert "never taken" in never
+
+
+def test_full_simulates_every_lever_with_the_full_replications(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "levers", BOTTLENECK, "--full", *QUICK)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[2] == (
+        "3 runs × 400 cases (98 warm-up, 302 counted) · seed 0 · 17 levers simulated on "
+        "common random numbers, 2 with no effect (analytic)"
+    )
+    assert "screened out" not in out
+    archivist = next(line for line in lines if "+1 archivist" in line)
+    assert " no " in archivist  # measured in full: a difference of exactly 0, not significant
 
 
 def test_top_limits_the_ranked_rows(capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,6 +80,10 @@ def test_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert document["goal"]["kpi"] == "cycle_time.mean"
     assert [lever["rank"] for lever in document["levers"][:3]] == [1, 2, 3]
     assert document["levers"][0]["lever"] == "capacity:clerk"
+    assert document["design"]["method"] == "two-stage"
+    screening = document["design"]["screening"]
+    assert (screening["runs"], screening["cases"], screening["seed"]) == (3, 80, 4)
+    assert 1 <= screening["rounds"] <= 3
 
 
 def test_a_goal_by_id(capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,6 +123,7 @@ def test_a_process_without_arrivals_says_why(
     [
         (("--goal", "nope"), "has no goal 'nope' (it has no goals)"),
         (("--top", "0"), "Invalid value for '--top'"),
+        (("--confirm", "0"), "Invalid value for '--confirm'"),
         (("--runs", "0"), "Invalid value for '--runs'"),
         (("--format", "xml"), "Invalid value for '--format'"),
     ],

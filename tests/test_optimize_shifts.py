@@ -126,7 +126,9 @@ def test_json_names_each_shift(capsys: pytest.CaptureFixture[str], hotline: Path
 
 
 def test_levers_add_one_unit_per_shift(hotline: Path) -> None:
-    ranking = procflow.levers(str(hotline), "short-wait", cases=3_000, runs=5, jobs=1, start=START)
+    ranking = procflow.levers(
+        str(hotline), "short-wait", cases=3_000, runs=5, jobs=1, start=START, confirm=None
+    )
     day, night = ranking["capacity:agent@day"], ranking["capacity:agent@night"]
     assert (day.lever.before, day.lever.after) == ("3", "4")
     assert (night.lever.before, night.lever.after) == ("3", "4")

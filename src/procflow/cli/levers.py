@@ -2,10 +2,12 @@
 
 One more unit of each staff owner, each step 10% shorter on average, each
 feedback edge half as likely, each step automated (no waiting): screened
-analytically, then simulated once each on common random numbers against the
-baseline, and ranked by the paired effect on the goal (default: mean cycle
-time) with its 95% interval, whether it is significant, and the effect per
-unit of staffing cost where there is one. How the levers are made is on
+analytically, then simulated on common random numbers against the baseline
+in two stages (a short screening of every lever, then the best ones with the
+full replications; ``--full`` simulates every lever in full), and ranked by
+the paired effect on the goal (default: mean cycle time) with its 95%
+interval, whether it is significant, and the effect per unit of staffing
+cost where there is one. How the levers are made and measured is on
 docs/levers.md.
 
 Every value that comes from the file (ids, titles, distributions) is printed
@@ -27,6 +29,7 @@ from rich.text import Text
 
 from procflow._levers import DEFAULT_CASES, DEFAULT_RUNS, DEFAULT_SEED, LeverRanking, levers
 from procflow._levers.ranking import LeverEffect
+from procflow._levers.stages import DEFAULT_CONFIRM
 from procflow.cli.console import DASH, make_console, print_trimmed, titled_table, write_json
 from procflow.cli.params import format_option, process_argument, replication_options
 from procflow.cli.progress import progress
@@ -51,6 +54,21 @@ from procflow.units import format_percent
     default=None,
     help="Show only the K best levers (those with no effect are still listed) [default: all].",
 )
+@click.option(
+    "--confirm",
+    metavar="K",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CONFIRM,
+    show_default=True,
+    help="Confirm at least the K best levers of the screening stage (and any that may beat "
+    "the K-th) with the full replications.",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    default=False,
+    help="No screening stage: simulate every lever with the full replications (slower).",
+)
 @replication_options(
     cases=DEFAULT_CASES,
     runs=DEFAULT_RUNS,
@@ -64,6 +82,8 @@ def levers_command(
     path: str,
     goal_id: str | None,
     top: int | None,
+    confirm: int,
+    full: bool,
     run: dict[str, Any],
     output_format: str,
 ) -> int:
@@ -71,11 +91,15 @@ def levers_command(
 
     Tries one more unit of each staff owner, each step 10% shorter, each
     feedback edge half as likely and each step automated (no waiting), all
-    on common random numbers against the baseline in one simulation, and
-    ranks them by the paired difference of the goal's KPI (default: mean
-    cycle time), with its 95% interval, its significance and the effect per
-    unit of staffing cost. Levers the queueing model shows cannot matter are
-    listed as "no effect (analytic)" and not simulated.
+    on common random numbers against the baseline, and ranks them by the
+    paired difference of the goal's KPI (default: mean cycle time), with its
+    95% interval, its significance and the effect per unit of staffing cost.
+    A short screening stage simulates every lever; the best --confirm K (and
+    any that may beat the K-th) are simulated again with the full --cases
+    and --runs, and only they get intervals and a rank; the others are
+    listed as "screened out" with their screening estimate (--full: every
+    lever in full). Levers the queueing model shows cannot matter are listed
+    as "no effect (analytic)" and not simulated.
 
     PATH is a process file, or '-' to read one from standard input.
 
@@ -84,10 +108,12 @@ def levers_command(
       procflow levers processes/customer-service.yaml
       procflow levers processes/incident-management.yaml --goal restore-within-a-day --top 5
       procflow levers processes/order-fulfilment.yaml --runs 20 --format json
+      procflow levers processes/receipt.yaml --full
     """
     process = load(path)
     with progress(output_format, f"levers of {process.id}") as bar:
-        ranking = levers(process, goal_id, top, **run, progress=bar)
+        chosen = None if full else confirm
+        ranking = levers(process, goal_id, top, **run, progress=bar, confirm=chosen)
     if output_format == "json":
         document = ranking.to_dict()
         document["file"] = display_name(path)
@@ -110,19 +136,37 @@ def levers_report(ranking: LeverRanking, source: str | None = None) -> Renderabl
     if ranking.baseline_ci95 is not None:
         baseline += f" ({interval(kpi, ranking.baseline_ci95)})"
     head.append(f"\nlevers ranked by {named}: baseline {baseline}")
-    screened = sum(1 for e in ranking.effects if e.screened is not None)
-    counted = ranking.cases - ranking.warmup
-    head.append(
-        f"\n{ranking.runs} run{'s' if ranking.runs != 1 else ''} × {ranking.cases:,} cases "
-        f"({ranking.warmup:,} warm-up, {counted:,} counted) · seed {ranking.seed} · "
-        f"{ranking.simulated} lever{'s' if ranking.simulated != 1 else ''} simulated on "
-        f"common random numbers, {screened} with no effect (analytic)",
-        style="dim",
-    )
+    head.append(_design(ranking), style="dim")
     parts: list[RenderableType] = [head, Text(), levers_table(ranking)]
     for note in ranking.notes:
         parts.append(Text.assemble(("note: ", "warning"), note))
     return Group(*parts)
+
+
+def _design(ranking: LeverRanking) -> str:
+    """How the levers were simulated: the run length, and the two stages when there were."""
+    screened = sum(1 for e in ranking.effects if e.screened is not None)
+    counted = ranking.cases - ranking.warmup
+    full = (
+        f"{ranking.runs} run{'s' if ranking.runs != 1 else ''} × {ranking.cases:,} cases "
+        f"({ranking.warmup:,} warm-up, {counted:,} counted) · seed {ranking.seed}"
+    )
+    simulated = f"{ranking.simulated} lever{'s' if ranking.simulated != 1 else ''}"
+    analytic = f"{screened} with no effect (analytic)"
+    design = ranking.screening
+    if design is None:
+        return f"\n{full} · {simulated} simulated on common random numbers, {analytic}"
+    short = f"{design.runs} runs × {design.cases:,} cases, seed {design.seed}"
+    if design.rounds > 1:
+        last = design.seed + design.rounds - 1
+        seeds = f"seed {last}" if design.rounds == 2 else f"seeds {design.seed + 1}-{last}"
+        short += f"; the undecided ones again on {seeds}"
+    return (
+        f"\nscreening: {simulated} on common random numbers ({short}), "
+        f"{ranking.screened_out} screened out, {analytic}"
+        f"\nconfirmation: {ranking.confirmed} lever{'s' if ranking.confirmed != 1 else ''} "
+        f"and the baseline, {full}"
+    )
 
 
 def levers_table(ranking: LeverRanking) -> Table:
@@ -153,6 +197,9 @@ def levers_table(ranking: LeverRanking) -> Table:
                 Text(effect.screened, style="dim"),
             )
             continue
+        if effect.stage == "screening":
+            table.add_row(DASH, lever, change, *_screened_out(ranking, effect))
+            continue
         style = _style(effect)
         shown = show_delta(kpi, effect.difference, ranking.baseline)
         if effect.relative is not None and effect.difference:
@@ -168,6 +215,21 @@ def levers_table(ranking: LeverRanking) -> Table:
             "",
         )
     return table
+
+
+def _screened_out(ranking: LeverRanking, effect: LeverEffect) -> tuple[Text, ...]:
+    """The cells of a lever the screening stage dropped: its screening estimate and why."""
+    kpi = ranking.goal.kpi
+    found = effect.screening
+    difference = found.difference if found is not None else None
+    estimate = DASH if difference is None else f"{show_delta(kpi, difference, ranking.baseline)}"
+    return (
+        Text(f"{estimate} (screening)", style="dim"),
+        Text("screened out", style="dim"),
+        Text(DASH, style="dim"),
+        _per_cost(kpi, effect),
+        Text(effect.screened_out or "", style="dim"),
+    )
 
 
 def _yes_no(significant: bool | None) -> str:

@@ -155,6 +155,7 @@ def simulate_scenarios(
     progress: ProgressCallback | None = None,
     start: datetime | None = None,
     estimates: bool = True,
+    notes: bool = True,
 ) -> list[SimulationResult]:
     """Simulate ``processes`` (a baseline first, then its variants) on common random numbers.
 
@@ -171,7 +172,9 @@ def simulate_scenarios(
     ``warmup_estimate``. ``estimates=False`` skips it there, for callers that
     read neither (levers, optimize and diff read only KPIs and goal verdicts); the
     KPIs are the same either way. With ``cases="auto"`` the estimates set the
-    warm-up, so they are always made.
+    warm-up, so they are always made. ``notes=False`` gives only the baseline its
+    overload notes (each variant's would cost an analysis of it), for callers that
+    read the baseline's alone (levers).
     """
     origin = start if start is not None else default_start(processes[0])
     plans = [prepare(process, origin) for process in processes]
@@ -187,8 +190,10 @@ def simulate_scenarios(
     )
     stats = options.replicate(plans, scheduler=scheduler, log=log, progress=progress)
     return [
-        aggregate(process, plan, runs_stats, options, estimate)
-        for process, plan, runs_stats, estimate in zip(processes, plans, stats, found, strict=True)
+        aggregate(process, plan, runs_stats, options, estimate, notes=notes or index == 0)
+        for index, (process, plan, runs_stats, estimate) in enumerate(
+            zip(processes, plans, stats, found, strict=True)
+        )
     ]
 
 
@@ -206,6 +211,7 @@ def compare(
     progress: ProgressCallback | None = None,
     start: datetime | None = None,
     estimates: bool = True,
+    notes: bool = True,
 ) -> Comparison:
     """Simulate ``baseline`` and every change with common random numbers and compare KPIs.
 
@@ -223,7 +229,8 @@ def compare(
     default: the next Monday 00:00 in the baseline's time zone) is when simulation time 0
     falls for every scenario with calendars: one clock, so the scenarios stay paired.
     ``estimates=False`` skips what only the results' bias notes and ``warmup_estimate``
-    need (see :func:`simulate_scenarios`): for callers that read neither.
+    need (see :func:`simulate_scenarios`): for callers that read neither; ``notes=False``
+    the changes' overload notes (the baseline keeps its own).
     """
     if not isinstance(baseline, Process):
         raise TypeError(
@@ -251,6 +258,7 @@ def compare(
         progress=progress,
         start=start,
         estimates=estimates,
+        notes=notes,
     )
     results = dict(zip(labels, others, strict=True))
     keys = compared_keys(baseline, [base, *results.values()])

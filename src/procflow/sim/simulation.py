@@ -218,16 +218,20 @@ def aggregate(
     runs: Sequence[RunStats],
     options: Options,
     warmup: WarmupEstimate | None = None,
+    *,
+    notes: bool = True,
 ) -> SimulationResult:
     """The result of the runs of one process, with notes on its overloaded owners
-    and on bias from too short a warm-up or too few counted cases."""
+    and on bias from too short a warm-up or too few counted cases; ``notes=False``
+    leaves out the overload notes (an analysis of the process) for a caller that
+    reads none."""
     result = build_result(process, plan, runs, seed=options.seed)
     bias = (
         bias_notes(warmup, cases=options.cases, warmup=options.warmup) if warmup is not None else ()
     )
     return replace(
         result,
-        notes=overload_notes(process),
+        notes=overload_notes(process) if notes else (),
         bias=bias,
         warmup_estimate=warmup.cases if warmup is not None and warmup.known else None,
     )
