@@ -30,11 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from procflow.discovery.paces import split
 from procflow.discovery.table import EventTable
 
 ATTRIBUTE = "pace"
 PROMPT = "prompt"
 DELAYED = "delayed"
+SLOW = "slow"
 PROMPT_WAIT = 300.0
 """A wait this long (seconds) counts as one (the delay-step threshold); a prompt case has none."""
 MIN_CLASS_SHARE = 0.05
@@ -50,21 +52,34 @@ ROUNDS = 200
 
 @dataclass(frozen=True)
 class Regimes:
-    """The prompt/delayed mixture: per-case membership and the prompt share."""
+    """The mixture: per-case membership of each class (prompt first) and the class shares."""
 
-    prompt: np.ndarray
-    """Per case code: the probability that the case is prompt (0 for a case that waited)."""
-    share: float
-    """The mixture weight of the prompt class (maximum likelihood)."""
+    member: np.ndarray
+    """Per case code and class: the probability that the case is in the class."""
+    shares: tuple[float, ...]
+    """The mixture weight of each class (maximum likelihood), in :attr:`names` order."""
+    names: tuple[str, ...]
+    """``prompt``, ``delayed`` and, when delayed cases are of two kinds, ``slow``."""
     cases: int
+
+    @property
+    def share(self) -> float:
+        """The mixture weight of the prompt class."""
+        return self.shares[0]
 
     @property
     def prompt_cases(self) -> int:
         return round(self.share * self.cases)
 
-    def weights(self, case: np.ndarray, prompt: bool) -> np.ndarray:
-        """Per event (``case`` codes): the weight of its case in the class."""
-        weight: np.ndarray = self.prompt[case] if prompt else 1.0 - self.prompt[case]
+    def class_cases(self) -> list[int]:
+        """Cases per class (rounded so that they add up to :attr:`cases`)."""
+        counts = [round(s * self.cases) for s in self.shares]
+        counts[-1] = self.cases - sum(counts[:-1])
+        return counts
+
+    def weights(self, case: np.ndarray, k: int) -> np.ndarray:
+        """Per event (``case`` codes): the weight of its case in class ``k``."""
+        weight: np.ndarray = self.member[case, k]
         return weight
 
 
@@ -96,7 +111,13 @@ def delay_regimes(case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray
     gain = model.loglik(share, prompt, calm, present) - model.loglik(0.0, None, calm, present)
     if gain < EVIDENCE * math.log(total) or not _separable(round(share * total), total):
         return None
-    return Regimes(prompt, share, total)
+    member = split(case, activity, extraneous, prompt, PROMPT_WAIT, EVIDENCE)
+    if member is not None:
+        shares = member[present].mean(axis=0)
+        if all(_separable(round(float(s) * total), total) for s in shares):
+            return Regimes(member, tuple(float(s) for s in shares), (PROMPT, DELAYED, SLOW), total)
+    two = np.stack([prompt, np.where(present, 1.0 - prompt, 0.0)], axis=1)
+    return Regimes(two, (share, 1.0 - share), (PROMPT, DELAYED), total)
 
 
 class _Model:
@@ -178,11 +199,11 @@ def weighted_sample(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return sample
 
 
-def class_counts(table: EventTable, regimes: Regimes) -> dict[tuple[int, int], tuple[float, float]]:
+def class_counts(table: EventTable, regimes: Regimes) -> dict[tuple[int, int], tuple[float, ...]]:
     """Directly-follows departures ``(a, b)`` (``b`` -1: the end) weighed by class.
 
-    Each pair counts its case's probability of being prompt towards the
-    first figure and the rest towards the second.
+    Each pair counts its case's probability of being in each class towards
+    that class's figure (in :attr:`Regimes.names` order).
     """
     same = table.case[1:] == table.case[:-1]
     source = np.concatenate([table.activity[:-1][same], table.activity[table.case_last()]])
@@ -191,9 +212,11 @@ def class_counts(table: EventTable, regimes: Regimes) -> dict[tuple[int, int], t
     width = len(table.activities) + 1
     key = source.astype(np.int64) * width + (target + 1)
     keys, inverse = np.unique(key, return_inverse=True)
-    prompt = np.bincount(inverse, weights=regimes.weights(case, True), minlength=keys.size)
-    delayed = np.bincount(inverse, weights=regimes.weights(case, False), minlength=keys.size)
+    per_class = [
+        np.bincount(inverse, weights=regimes.weights(case, k), minlength=keys.size)
+        for k in range(len(regimes.names))
+    ]
     return {
-        (int(k) // width, int(k) % width - 1): (float(p), float(d))
-        for k, p, d in zip(keys, prompt, delayed, strict=True)
+        (int(key) // width, int(key) % width - 1): tuple(float(c[i]) for c in per_class)
+        for i, key in enumerate(keys)
     }
