@@ -257,3 +257,22 @@ def test_fidelity_observes_the_simulation_as_the_real_log_records_it() -> None:
         sink.write_simulated(1, "b", "x", 600.0, 900.0)
     assert both.profile.finish().cycle_times.tolist() == [900.0]
     assert ends.profile.finish().cycle_times.tolist() == [300.0]
+
+
+def test_an_edge_that_is_a_main_way_into_a_rare_activity_is_kept() -> None:
+    # 100 cases a -> b -> c; 3 of them go a -> r -> c, and 1 goes a -> n -> c (noise)
+    events: list[Event] = []
+    for i in range(100):
+        t = MONDAY + 9 * H + i * 600.0
+        middle = "r" if i < 3 else "n" if i == 3 else "b"
+        events += trace(f"c{i}", ("a", t, "ann"), (middle, t + 60, "bob"), ("c", t + 120, "bob"))
+    table = read_table(events)
+    names = table.activities
+    flow = discover_flow(table, min_share=0.05)
+    a, r, n = (names.index(x) for x in "arn")
+    kept = {(e.source, e.target) for es in flow.edges.values() for e in es}
+    # a -> r is 3% of a's departures but every way into r; a -> n was seen once
+    assert (a, r) in kept
+    assert r in flow.activities
+    assert n not in flow.activities
+    assert (a, n) not in kept

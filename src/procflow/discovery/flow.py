@@ -4,7 +4,9 @@ Every pair of consecutive events in a case is a *directly-follows* edge
 ``a -> b``; a case's first and last events connect it to the start and
 the end. An edge is kept when it carries at least ``min_share`` of the
 departures from ``a`` (frequency filtering as in the Heuristics and Split
-Miners), and then the graph is repaired rather than left broken:
+Miners) or, seen at least :data:`MIN_ENTRIES` times, of the arrivals at
+``b`` (a main way into a rare activity: :func:`_enters`), and then the
+graph is repaired rather than left broken:
 
 * every kept activity keeps at least its most frequent exit;
 * activities no kept edge reaches from a start are dropped (their events
@@ -43,7 +45,7 @@ class Edge:
 
 END = -1
 """The target of a transition to the end of the case."""
-MIN_ENTRIES = 5
+MIN_ENTRIES = 2
 """The fewest times an edge must occur to be kept as a way into its target (:func:`_enters`)."""
 
 
