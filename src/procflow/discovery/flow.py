@@ -103,7 +103,7 @@ def discover_flow(table: EventTable, min_share: float) -> Flow:
         chosen = [
             (b, c)
             for b, c in options
-            if total and c / total >= min_share or _enters(b, c, arrivals, min_share)
+            if (total and c / total >= min_share) or _enters(b, c, arrivals, min_share)
         ]
         kept[a] = chosen or options[:1]
     starts = {a: int(c) for a, c in enumerate(start_counts) if c and c / max(cases, 1) >= min_share}
@@ -137,11 +137,7 @@ def _enters(target: int, count: int, arrivals: np.ndarray, min_share: float) -> 
     and filtering on departures alone dropped those cases' weeks of waiting.
     An edge seen fewer than :data:`MIN_ENTRIES` times is noise either way.
     """
-    return (
-        target != END
-        and count >= MIN_ENTRIES
-        and count >= min_share * float(arrivals[target])
-    )
+    return target != END and count >= MIN_ENTRIES and count >= min_share * float(arrivals[target])
 
 
 def _reachable(starts: dict[int, int], kept: dict[int, list[tuple[int, int]]]) -> list[int]:

@@ -16,11 +16,12 @@ The model: under delayed class ``c`` each visit of activity ``a`` passes
 without a wait with probability ``z_c[a]``; a wait's length, as its
 normal score among its activity's waits (:func:`_normal_scores`: so
 activities with long waits do not make a class of their own, nor do waits
-of an odd shape), is normal with mean ``u_c`` and deviation ``s_c``. The prompt class never waits. Fitted by EM
-(maximum likelihood) and kept only when it beats the one-delayed-class
-model by the Bayesian information criterion for its extra parameters plus
+of an odd shape), is normal with mean ``u_c`` and deviation ``s_c``.
+The prompt class never waits. Fitted by EM (maximum likelihood) and kept
+only when it beats the one-delayed-class model by the Bayesian
+information criterion for its extra parameters plus
 :data:`~procflow.discovery.regimes.EVIDENCE` x ln(cases), and every class
-holds enough cases (:func:`~procflow.discovery.regimes.separable`).
+holds enough cases (at least 30 and 5% of them, as in :mod:`.regimes`).
 """
 
 from __future__ import annotations
@@ -127,8 +128,12 @@ def _normal_scores(
 
 
 def split(
-    case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray, prompt: np.ndarray,
-    threshold: float, evidence: float,
+    case: np.ndarray,
+    activity: np.ndarray,
+    extraneous: np.ndarray,
+    prompt: np.ndarray,
+    threshold: float,
+    evidence: float,
 ) -> np.ndarray | None:
     """Memberships (cases x 3: prompt and two delayed classes, shorter waits first), or ``None``.
 
@@ -147,9 +152,10 @@ def split(
         return None
     cut = float(np.median(mean_y[waiting]))
     longer = np.where(data.calm, 0.5, (mean_y > cut).astype(float))
-    start = np.stack(
-        [prompt, (1.0 - prompt) * (1.0 - longer), (1.0 - prompt) * longer], axis=1
-    ) * data.present[:, None]
+    start = (
+        np.stack([prompt, (1.0 - prompt) * (1.0 - longer), (1.0 - prompt) * longer], axis=1)
+        * data.present[:, None]
+    )
     member, total = data.fit(start)
     cases = int(data.present.sum())
     extra = data.acts + 3  # a mixture weight, the z of each activity, a mean and a deviation

@@ -128,7 +128,8 @@ def _attributes(found: Found) -> list[str]:
         (DELAYED, found.cases - found.prompt_cases),
     ]
     shares = round_shares([c for _n, c in classes], _digits(found.cases))
-    values = ", ".join(f"{name}: {share}" for (name, _c), share in zip(classes, shares, strict=True))
+    named = zip(classes, shares, strict=True)
+    values = ", ".join(f"{name}: {share}" for (name, _c), share in named)
     return [
         "",
         "attributes:",
