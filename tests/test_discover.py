@@ -139,11 +139,33 @@ def test_waiting_with_an_idle_resource_is_extraneous() -> None:
         table, masks, np.zeros(len(table.activities), dtype=np.int64), calendars=True
     )
     second = int(np.flatnonzero((table.case == table.cases.index("u")) & (table.activity == 1))[0])
-    # dated from bob's previous completion, 60 s; but after a 3-day wait nothing dates the
-    # start (bob may have done anything since), so those 60 s join the wait, not the fit
-    assert np.isnan(timing.processing[second])
+    assert timing.processing[second] == pytest.approx(60.0)  # after bob's previous completion
     assert timing.contention[second] == pytest.approx(0.0)  # t's close had no known duration
-    assert timing.extraneous[second] == pytest.approx(72 * H + 60.0)
+    assert timing.extraneous[second] == pytest.approx(72 * H)
+
+
+def test_processing_after_a_wait_joins_the_wait_where_cases_date_enough_visits() -> None:
+    # 40 cases "close" 2 minutes after "resolve": the case dates the start. 10 more close
+    # 3 days later, bob having completed other work 30 minutes before: only bob dates those
+    # starts, and the 30 minutes join the wait
+    events: list[Event] = []
+    for i in range(40):
+        t = MONDAY + 9 * H + i * 600.0
+        events += trace(f"a{i}", ("resolve", t, "ann"), ("close", t + 120, "bob"))
+    for i in range(10):
+        t = MONDAY + 30 * H + i * H  # the next day: bob is idle when the wait begins
+        events += trace(f"x{i}", ("other", t + 72 * H - 1800, "bob"))
+        events += trace(f"w{i}", ("resolve", t, "ann"), ("close", t + 72 * H, "bob"))
+    table = read_table(events)
+    masks = np.ones((1, 168), dtype=bool)
+    timing = estimate_timing(
+        table, masks, np.zeros(len(table.activities), dtype=np.int64), calendars=True
+    )
+    close = table.activity == table.activities.index("close")
+    waited = close & np.isin(table.case, [table.cases.index(f"w{i}") for i in range(10)])
+    assert np.all(np.isnan(timing.processing[waited]))
+    assert timing.processing[close & ~waited] == pytest.approx(120.0)
+    assert timing.extraneous[waited] == pytest.approx(72 * H)
 
 
 def test_working_seconds_skip_closed_hours() -> None:

@@ -133,13 +133,14 @@ def split(
     extraneous: np.ndarray,
     prompt: np.ndarray,
     threshold: float,
-    evidence: float,
+    evidence: float | None,
 ) -> np.ndarray | None:
     """Memberships (cases x 3: prompt and two delayed classes, shorter waits first), or ``None``.
 
     ``prompt``: each case's probability of being prompt in the two-class
     fit (:func:`~procflow.discovery.regimes.delay_regimes`), the start and
-    the model to beat.
+    the model to beat. ``evidence`` ``None``: split whatever the gain (a
+    written regime refitted).
     """
     data = Waits(case, activity, extraneous, threshold)
     one = np.stack([prompt, np.where(data.present, 1.0 - prompt, 0.0)], axis=1)
@@ -159,7 +160,7 @@ def split(
     member, total = data.fit(start)
     cases = int(data.present.sum())
     extra = data.acts + 3  # a mixture weight, the z of each activity, a mean and a deviation
-    if total - base < (0.5 * extra + evidence) * math.log(cases):
+    if evidence is not None and total - base < (0.5 * extra + evidence) * math.log(cases):
         return None
     waited_total = np.bincount(
         case, weights=np.nan_to_num(extraneous, nan=0.0) * data.waited, minlength=data.cases

@@ -83,8 +83,14 @@ class Regimes:
         return weight
 
 
-def delay_regimes(case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray) -> Regimes | None:
+def delay_regimes(
+    case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray, *, classes: int | None = None
+) -> Regimes | None:
     """The prompt/delayed mixture of the cases, or ``None`` when one regime describes them.
+
+    ``classes`` (2 or 3): fit that many classes whatever the evidence (as
+    ``calibrate`` refits a written regime); ``None`` for as many as the log
+    shows (1 -- no regime --, 2, or 3 with the slow class of :mod:`.paces`).
 
     ``case``, ``activity``: codes per event; ``extraneous``: each event's
     extraneous wait in seconds (NaN: unknown, as for a case's first event:
@@ -104,17 +110,25 @@ def delay_regimes(case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray
     waiting_case = np.bincount(case, weights=waited, minlength=cases) > 0
     calm = present & ~waiting_case
     total = int(present.sum())
-    if not _separable(int(calm.sum()), total):
+    forced = classes is not None
+    if not forced and not _separable(int(calm.sum()), total):
         return None
     model = _Model(case, activity, waited & np.isfinite(extraneous), np.isfinite(extraneous))
     share, prompt = model.fit(calm, present)
     gain = model.loglik(share, prompt, calm, present) - model.loglik(0.0, None, calm, present)
-    if gain < EVIDENCE * math.log(total) or not _separable(round(share * total), total):
+    if not forced and (
+        gain < EVIDENCE * math.log(total) or not _separable(round(share * total), total)
+    ):
         return None
-    member = split(case, activity, extraneous, prompt, PROMPT_WAIT, EVIDENCE)
-    if member is not None:
-        shares = member[present].mean(axis=0)
-        if all(_separable(round(float(s) * total), total) for s in shares):
+    if classes is None or classes > 2:
+        evidence = None if forced else EVIDENCE
+        member = split(case, activity, extraneous, prompt, PROMPT_WAIT, evidence)
+        shares = None if member is None else member[present].mean(axis=0)
+        if (
+            member is not None
+            and shares is not None
+            and (forced or all(_separable(round(float(s) * total), total) for s in shares))
+        ):
             return Regimes(member, tuple(float(s) for s in shares), (PROMPT, DELAYED, SLOW), total)
     two = np.stack([prompt, np.where(present, 1.0 - prompt, 0.0)], axis=1)
     return Regimes(two, (share, 1.0 - share), (PROMPT, DELAYED), total)
