@@ -256,6 +256,8 @@ def _source_map(process: Process) -> SourceMap:
 
 
 PROCESSING_BASIS = "processing times estimated from resource availability (no start times)"
+WAITS_NOTE = "as discover measures them"
+"""The end of the note of a refitted delay step (:func:`_calibrate_waits`)."""
 
 
 def _duration_sample(
@@ -454,7 +456,7 @@ def _calibrate_waits(
                 f"{k}: {format_duration(v, 3)}" for k, v in zip(fit.keys, means, strict=True)
             )
             new, note = f"means {new}", "waits, per pace class, before"
-        note = f"extraneous {note} {fit.activity_step} as discover measures them"
+        note = f"extraneous {note} {fit.activity_step} {WAITS_NOTE}"
         changes.append(CalibrationChange("duration", fit.step, old, new, fit.n, note))
     return frozenset(f.step for f in fits)
 
