@@ -23,14 +23,13 @@ from procflow.analysis.analyzer import analyze_or_none
 from procflow.discovery.fit import DurationFit, fit_duration
 from procflow.discovery.flow import END, Edge, Flow, discover_flow
 from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, possible_mask, slot_counts
+from procflow.discovery.measure import measure
 from procflow.discovery.model import BlockFound, Found, RoleFound, StepFound, slug
 from procflow.discovery.parallel import Block, Parallel, find_blocks
-from procflow.discovery.processing import possible_masks, role_masks
 from procflow.discovery.regimes import Regimes, class_counts, delay_regimes, weighted_sample
 from procflow.discovery.report import found_dict
-from procflow.discovery.roles import Role, discover_roles
 from procflow.discovery.table import EventTable, read_table
-from procflow.discovery.timing import Timing, estimate_timing
+from procflow.discovery.timing import Timing
 from procflow.discovery.writer import END_STEP, WAITING, process_text
 from procflow.errors import ConfigError
 from procflow.eventlog.events import Event
@@ -125,42 +124,6 @@ def _carry_the_load(found: Found, process: Process) -> bool:
         role.capacity = needed if needed > role.capacity else 2 * role.capacity
         raised = True
     return raised
-
-
-@dataclass
-class Measured:
-    """Roles, their hours and every event's timing (:func:`measure`)."""
-
-    roles: list[Role]
-    masks: np.ndarray
-    """Per role: its regular hours of the week."""
-    role_of: np.ndarray
-    """Per activity: its role (an index into :attr:`masks`)."""
-    possible: np.ndarray
-    """Per role: its regular hours and the rare ones it also worked."""
-    keeps: np.ndarray
-    """Per role: whether it keeps its hours (its waits are then in working time)."""
-    timing: Timing
-
-
-def measure(table: EventTable, order: list[int], calendars: bool) -> Measured:
-    """Roles, hours and timing of ``table``'s events, ``order`` the activities the model keeps.
-
-    ``calibrate`` measures a process's waits with this too, so that they are
-    what ``discover`` would have written (docs/discover.md#processing-time-and-waiting).
-    """
-    roles = discover_roles(table, order)
-    masks, role_of = role_masks(table, roles)
-    kept = np.isin(table.activity, np.asarray(order, dtype=table.activity.dtype))
-    possible, keeps = possible_masks(table, roles, masks)
-    if not calendars:
-        possible, keeps = masks, np.zeros_like(keeps)
-    # waits in working time only for roles that keep their hours; elsewhere elapsed
-    wait_masks = np.where(keeps[:, None], masks, True)
-    timing = estimate_timing(
-        table, possible, role_of, calendars=calendars, kept=kept, wait_masks=wait_masks
-    )
-    return Measured(roles, masks, role_of, possible, keeps, timing)
 
 
 def infer(

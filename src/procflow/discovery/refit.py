@@ -7,7 +7,7 @@ categorical ``pace`` attribute whose classes each have their own delays
 (docs/discover.md). A log never records such a step, so ``calibrate``'s
 replay has nothing to fit them with; this module measures them as
 ``discover`` does -- roles, hours and each event's extraneous wait
-(:func:`~procflow.discovery.discover.measure`) -- for the structure the
+(:func:`~procflow.discovery.measure.measure`) -- for the structure the
 process has: the classes it declares (refitted by EM whatever the
 evidence, :func:`~procflow.discovery.regimes.delay_regimes`) and the
 steps it has.
@@ -23,6 +23,7 @@ import numpy as np
 
 from procflow.casedata import ByDuration, Categorical
 from procflow.discovery.fit import DurationFit, fit_duration
+from procflow.discovery.measure import measure
 from procflow.discovery.regimes import (
     ATTRIBUTE,
     DELAYED,
@@ -106,8 +107,6 @@ def refit_waits(
     matcher = StepMatcher(process)
     step_of = [matcher(name) for name in table.activities]
     order = [a for a, step in enumerate(step_of) if step is not None]
-    from procflow.discovery.discover import measure
-
     calendars = bool(getattr(process, "uses_calendars", False))
     timing = measure(table, order, calendars).timing
     classes = declared_classes(process)
