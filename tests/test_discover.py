@@ -144,6 +144,30 @@ def test_waiting_with_an_idle_resource_is_extraneous() -> None:
     assert timing.extraneous[second] == pytest.approx(72 * H)
 
 
+def test_processing_after_a_wait_joins_the_wait_where_cases_date_enough_visits() -> None:
+    # 40 cases "close" 2 minutes after "resolve": the case dates the start. 10 more close
+    # 3 days later, bob having completed other work 30 minutes before: only bob dates those
+    # starts, and the 30 minutes join the wait
+    events: list[Event] = []
+    for i in range(40):
+        t = MONDAY + 9 * H + i * 600.0
+        events += trace(f"a{i}", ("resolve", t, "ann"), ("close", t + 120, "bob"))
+    for i in range(10):
+        t = MONDAY + 30 * H + i * H  # the next day: bob is idle when the wait begins
+        events += trace(f"x{i}", ("other", t + 72 * H - 1800, "bob"))
+        events += trace(f"w{i}", ("resolve", t, "ann"), ("close", t + 72 * H, "bob"))
+    table = read_table(events)
+    masks = np.ones((1, 168), dtype=bool)
+    timing = estimate_timing(
+        table, masks, np.zeros(len(table.activities), dtype=np.int64), calendars=True
+    )
+    close = table.activity == table.activities.index("close")
+    waited = close & np.isin(table.case, [table.cases.index(f"w{i}") for i in range(10)])
+    assert np.all(np.isnan(timing.processing[waited]))
+    assert timing.processing[close & ~waited] == pytest.approx(120.0)
+    assert timing.extraneous[waited] == pytest.approx(72 * H)
+
+
 def test_working_seconds_skip_closed_hours() -> None:
     office = np.zeros(168, dtype=bool)
     for day in range(5):
@@ -255,3 +279,22 @@ def test_fidelity_observes_the_simulation_as_the_real_log_records_it() -> None:
         sink.write_simulated(1, "b", "x", 600.0, 900.0)
     assert both.profile.finish().cycle_times.tolist() == [900.0]
     assert ends.profile.finish().cycle_times.tolist() == [300.0]
+
+
+def test_an_edge_that_is_a_main_way_into_a_rare_activity_is_kept() -> None:
+    # 100 cases a -> b -> c; 3 of them go a -> r -> c, and 1 goes a -> n -> c (noise)
+    events: list[Event] = []
+    for i in range(100):
+        t = MONDAY + 9 * H + i * 600.0
+        middle = "r" if i < 3 else "n" if i == 3 else "b"
+        events += trace(f"c{i}", ("a", t, "ann"), (middle, t + 60, "bob"), ("c", t + 120, "bob"))
+    table = read_table(events)
+    names = table.activities
+    flow = discover_flow(table, min_share=0.05)
+    a, r, n = (names.index(x) for x in "arn")
+    kept = {(e.source, e.target) for es in flow.edges.values() for e in es}
+    # a -> r is 3% of a's departures but every way into r; a -> n was seen once
+    assert (a, r) in kept
+    assert r in flow.activities
+    assert n not in flow.activities
+    assert (a, n) not in kept

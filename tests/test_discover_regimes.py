@@ -88,6 +88,9 @@ def test_the_mixture_weight_of_prompt_cases_is_recovered(tmp_path: Path) -> None
     assert share == pytest.approx(TRUE_SHARE, abs=0.05)  # calm cases are 0.55
     assert "pace" in found.process.attributes
     assert found.to_dict()["regime"]["prompt_share"] == share
+    classes = found.to_dict()["regime"]["classes"]
+    assert [c["value"] for c in classes] == ["prompt", "delayed"]  # one kind of delayed case
+    assert sum(c["cases"] for c in classes) == found.found.cases
     for step in ("wait-check", "wait-send"):
         duration = found.process.steps[step].duration
         assert duration is not None

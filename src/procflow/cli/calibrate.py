@@ -49,6 +49,7 @@ from procflow.errors import ConfigError
 from procflow.eventlog.calibrate import (
     MIN_OBSERVATIONS,
     PROCESSING_BASIS,
+    WAITS_NOTE,
     Calibration,
     calibrate,
 )
@@ -87,10 +88,15 @@ def print_changes(result: Calibration, console: Console, output: str) -> None:
         style="dim",
     )
     if any(c.note.startswith(PROCESSING_BASIS) for c in result.changes):
+        refitted = any(c.note.endswith(WAITS_NOTE) for c in result.changes)
         head.append(
             "\ndurations are processing times estimated from resource availability (the log "
-            "has no start times); waiting no resource explains is left out "
-            "(procflow discover models it as delay steps)",
+            "has no start times); waiting no resource explains is "
+            + (
+                "in the delay steps, refitted"
+                if refitted
+                else "left out (procflow discover models it as delay steps)"
+            ),
             style="dim",
         )
     elif report.timing == "complete-only":

@@ -23,14 +23,13 @@ from procflow.analysis.analyzer import analyze_or_none
 from procflow.discovery.fit import DurationFit, fit_duration
 from procflow.discovery.flow import END, Edge, Flow, discover_flow
 from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, possible_mask, slot_counts
+from procflow.discovery.measure import measure
 from procflow.discovery.model import BlockFound, Found, RoleFound, StepFound, slug
 from procflow.discovery.parallel import Block, Parallel, find_blocks
-from procflow.discovery.processing import possible_masks, role_masks
 from procflow.discovery.regimes import Regimes, class_counts, delay_regimes, weighted_sample
 from procflow.discovery.report import found_dict
-from procflow.discovery.roles import discover_roles
 from procflow.discovery.table import EventTable, read_table
-from procflow.discovery.timing import Timing, estimate_timing
+from procflow.discovery.timing import Timing
 from procflow.discovery.writer import END_STEP, WAITING, process_text
 from procflow.errors import ConfigError
 from procflow.eventlog.events import Event
@@ -144,17 +143,9 @@ def infer(
     flow = discover_flow(par.table, min_share)
     blocks = {b.code: b for b in par.blocks if b.code in flow.activities}
     order, edges, end_of = _layout(flow, blocks)
-    roles = discover_roles(table, order)
-    masks, role_of = role_masks(table, roles)
-    kept = np.isin(table.activity, np.asarray(order, dtype=table.activity.dtype))
-    possible, keeps = possible_masks(table, roles, masks)
-    if not calendars:
-        possible, keeps = masks, np.zeros_like(keeps)
-    # waits in working time only for roles that keep their hours; elsewhere elapsed
-    wait_masks = np.where(keeps[:, None], masks, True)
-    timing = estimate_timing(
-        table, possible, role_of, calendars=calendars, kept=kept, wait_masks=wait_masks
-    )
+    measured = measure(table, order, calendars)
+    roles, masks, role_of = measured.roles, measured.masks, measured.role_of
+    possible, keeps, timing = measured.possible, measured.keeps, measured.timing
     taken: set[str] = {END_STEP, "begin", "waiting"}
     gateways = {code: (f"fork-{i + 1}", f"join-{i + 1}") for i, code in enumerate(blocks)}
     taken |= {g for pair in gateways.values() for g in pair}
@@ -233,6 +224,9 @@ def infer(
         parallel_notes=par.notes,
         prompt_share=None if regimes is None else regimes.share,
         prompt_cases=0 if regimes is None else regimes.prompt_cases,
+        regime_classes=[]
+        if regimes is None
+        else list(zip(regimes.names, regimes.class_cases(), strict=True)),
     )
 
 
@@ -325,13 +319,13 @@ def _steps(
         duration = fit_duration(processing, seed=a)
         extraneous = timing.extraneous[later]
         delay: DurationFit | None = None
-        delay_by: tuple[DurationFit | None, DurationFit | None] | None = None
+        delay_by: tuple[DurationFit | None, ...] | None = None
         known = extraneous[np.isfinite(extraneous)]
         mean_processing = duration.mean if duration is not None else 0.0
         if known.size >= MIN_DELAY_OBSERVATIONS and float(known.mean()) >= max(
             MIN_DELAY, DELAY_RATIO * mean_processing
         ):
-            delay = fit_duration(known, seed=a + 7919)
+            delay = fit_duration(known, seed=a + 7919, wait=True)
             delay_by = None if regimes is None else _delay_by(table.case, timing, later, regimes, a)
         exits = [
             (
@@ -366,9 +360,9 @@ def _steps(
 def _route_by_class(
     made: dict[int, StepFound],
     edges: dict[int, list[Edge]],
-    counts: dict[tuple[int, int], tuple[float, float]],
+    counts: dict[tuple[int, int], tuple[float, ...]],
 ) -> None:
-    """Give each choice its departures per class (prompt, delayed), where the log shows them.
+    """Give each choice its departures per class (prompt, delayed, …), where the log shows them.
 
     Prompt and delayed cases take different paths (a case sent back for
     rework waits for it), so a choice's shares are written per class.
@@ -378,20 +372,20 @@ def _route_by_class(
         if len(exits) < 2 or any((a, e.target) not in counts for e in exits):
             continue
         by = [counts[a, e.target] for e in exits]
-        if all(sum(c[k] for c in by) > 0 for k in (0, 1)):
+        if all(sum(c[k] for c in by) > 0 for k in range(len(by[0]))):
             step.exits_by = by
 
 
 def _delay_by(
     table_case: np.ndarray, timing: Timing, later: np.ndarray, regimes: Regimes, seed: int
-) -> tuple[DurationFit | None, DurationFit | None]:
-    """The delay fitted separately on prompt and on delayed cases (:mod:`.regimes`)."""
+) -> tuple[DurationFit | None, ...]:
+    """The delay fitted separately on each class's cases (:mod:`.regimes`), prompt first."""
     fits = []
-    for prompt in (True, False):
-        rows = later & np.isfinite(timing.extraneous)
-        values = weighted_sample(timing.extraneous[rows], regimes.weights(table_case, prompt)[rows])
-        fits.append(fit_duration(values, seed=seed + 7919 + int(prompt)))
-    return fits[0], fits[1]
+    rows = later & np.isfinite(timing.extraneous)
+    for k in range(len(regimes.names)):
+        values = weighted_sample(timing.extraneous[rows], regimes.weights(table_case, k)[rows])
+        fits.append(fit_duration(values, seed=seed + 7919 + int(k == 0) + 2 * k, wait=True))
+    return tuple(fits)
 
 
 def _arrivals(arrival: np.ndarray, on_duty: np.ndarray) -> tuple[float, np.ndarray]:

@@ -4,7 +4,9 @@ Every pair of consecutive events in a case is a *directly-follows* edge
 ``a -> b``; a case's first and last events connect it to the start and
 the end. An edge is kept when it carries at least ``min_share`` of the
 departures from ``a`` (frequency filtering as in the Heuristics and Split
-Miners), and then the graph is repaired rather than left broken:
+Miners) or, seen at least :data:`MIN_ENTRIES` times, of the arrivals at
+``b`` (a main way into a rare activity: :func:`_enters`), and then the
+graph is repaired rather than left broken:
 
 * every kept activity keeps at least its most frequent exit;
 * activities no kept edge reaches from a start are dropped (their events
@@ -43,6 +45,8 @@ class Edge:
 
 END = -1
 """The target of a transition to the end of the case."""
+MIN_ENTRIES = 2
+"""The fewest times an edge must occur to be kept as a way into its target (:func:`_enters`)."""
 
 
 @dataclass
@@ -92,10 +96,15 @@ def discover_flow(table: EventTable, min_share: float) -> Flow:
         if end_counts[a]:
             exits[a].append((END, int(end_counts[a])))
         exits[a].sort(key=lambda bc: (-bc[1], bc[0]))
+    arrivals = frequency - start_counts
     kept: dict[int, list[tuple[int, int]]] = {}
     for a, options in exits.items():
         total = sum(c for _b, c in options)
-        chosen = [(b, c) for b, c in options if total and c / total >= min_share]
+        chosen = [
+            (b, c)
+            for b, c in options
+            if (total and c / total >= min_share) or _enters(b, c, arrivals, min_share)
+        ]
         kept[a] = chosen or options[:1]
     starts = {a: int(c) for a, c in enumerate(start_counts) if c and c / max(cases, 1) >= min_share}
     if not starts:
@@ -117,6 +126,18 @@ def discover_flow(table: EventTable, min_share: float) -> Flow:
         dropped_activities=[a for a in range(n_act) if a not in live and frequency[a]],
         interleaving=_interleaving(count, live),
     )
+
+
+def _enters(target: int, count: int, arrivals: np.ndarray, min_share: float) -> bool:
+    """Whether an edge is one of the main ways into ``target`` (kept, however rare from its source).
+
+    Rare activities sit on rare paths, and rare paths are often the long
+    ones: the permit log's document requests (3% of the cases) are entered
+    from ``T05`` 10 times in 1,300, an edge below 1% of ``T05``'s departures,
+    and filtering on departures alone dropped those cases' weeks of waiting.
+    An edge seen fewer than :data:`MIN_ENTRIES` times is noise either way.
+    """
+    return target != END and count >= MIN_ENTRIES and count >= min_share * float(arrivals[target])
 
 
 def _reachable(starts: dict[int, int], kept: dict[int, list[tuple[int, int]]]) -> list[int]:

@@ -26,14 +26,14 @@ class StepFound:
     duration: DurationFit | None
     exits: list[tuple[str, str, int, bool, int | None]]
     """(trigger, target step, count, feedback, max), most frequent first."""
-    exits_by: list[tuple[float, float]] | None = None
-    """Per exit: its departures by prompt and by delayed cases (:mod:`.regimes`)."""
+    exits_by: list[tuple[float, ...]] | None = None
+    """Per exit: its departures by the cases of each class, prompt first (:mod:`.regimes`)."""
     delay: DurationFit | None = None
     """The extraneous delay in front of the step, when there is one."""
     delay_owner: str = "waiting"
     """The external owner of the delay step (one per role with calendars: its regular hours)."""
-    delay_by: tuple[DurationFit | None, DurationFit | None] | None = None
-    """The delay fitted on prompt and on delayed cases (:mod:`.regimes`), when they differ."""
+    delay_by: tuple[DurationFit | None, ...] | None = None
+    """The delay fitted on each class's cases, prompt first (:mod:`.regimes`)."""
     wait_mean: float = 0.0
     contention_mean: float = 0.0
     parallel: list[str] | None = None
@@ -91,6 +91,8 @@ class Found:
     prompt_share: float | None = None
     """The share of cases without extraneous waits, when delays are fitted per class."""
     prompt_cases: int = 0
+    regime_classes: list[tuple[str, int]] = field(default_factory=list)
+    """Each class of the regime (prompt first) and its cases."""
 
 
 @dataclass

@@ -30,11 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from procflow.discovery.paces import split
 from procflow.discovery.table import EventTable
 
 ATTRIBUTE = "pace"
 PROMPT = "prompt"
 DELAYED = "delayed"
+SLOW = "slow"
 PROMPT_WAIT = 300.0
 """A wait this long (seconds) counts as one (the delay-step threshold); a prompt case has none."""
 MIN_CLASS_SHARE = 0.05
@@ -50,26 +52,45 @@ ROUNDS = 200
 
 @dataclass(frozen=True)
 class Regimes:
-    """The prompt/delayed mixture: per-case membership and the prompt share."""
+    """The mixture: per-case membership of each class (prompt first) and the class shares."""
 
-    prompt: np.ndarray
-    """Per case code: the probability that the case is prompt (0 for a case that waited)."""
-    share: float
-    """The mixture weight of the prompt class (maximum likelihood)."""
+    member: np.ndarray
+    """Per case code and class: the probability that the case is in the class."""
+    shares: tuple[float, ...]
+    """The mixture weight of each class (maximum likelihood), in :attr:`names` order."""
+    names: tuple[str, ...]
+    """``prompt``, ``delayed`` and, when delayed cases are of two kinds, ``slow``."""
     cases: int
+
+    @property
+    def share(self) -> float:
+        """The mixture weight of the prompt class."""
+        return self.shares[0]
 
     @property
     def prompt_cases(self) -> int:
         return round(self.share * self.cases)
 
-    def weights(self, case: np.ndarray, prompt: bool) -> np.ndarray:
-        """Per event (``case`` codes): the weight of its case in the class."""
-        weight: np.ndarray = self.prompt[case] if prompt else 1.0 - self.prompt[case]
+    def class_cases(self) -> list[int]:
+        """Cases per class (rounded so that they add up to :attr:`cases`)."""
+        counts = [round(s * self.cases) for s in self.shares]
+        counts[-1] = self.cases - sum(counts[:-1])
+        return counts
+
+    def weights(self, case: np.ndarray, k: int) -> np.ndarray:
+        """Per event (``case`` codes): the weight of its case in class ``k``."""
+        weight: np.ndarray = self.member[case, k]
         return weight
 
 
-def delay_regimes(case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray) -> Regimes | None:
+def delay_regimes(
+    case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray, *, classes: int | None = None
+) -> Regimes | None:
     """The prompt/delayed mixture of the cases, or ``None`` when one regime describes them.
+
+    ``classes`` (2 or 3): fit that many classes whatever the evidence (as
+    ``calibrate`` refits a written regime); ``None`` for as many as the log
+    shows (1 -- no regime --, 2, or 3 with the slow class of :mod:`.paces`).
 
     ``case``, ``activity``: codes per event; ``extraneous``: each event's
     extraneous wait in seconds (NaN: unknown, as for a case's first event:
@@ -89,14 +110,28 @@ def delay_regimes(case: np.ndarray, activity: np.ndarray, extraneous: np.ndarray
     waiting_case = np.bincount(case, weights=waited, minlength=cases) > 0
     calm = present & ~waiting_case
     total = int(present.sum())
-    if not _separable(int(calm.sum()), total):
+    forced = classes is not None
+    if not forced and not _separable(int(calm.sum()), total):
         return None
     model = _Model(case, activity, waited & np.isfinite(extraneous), np.isfinite(extraneous))
     share, prompt = model.fit(calm, present)
     gain = model.loglik(share, prompt, calm, present) - model.loglik(0.0, None, calm, present)
-    if gain < EVIDENCE * math.log(total) or not _separable(round(share * total), total):
+    if not forced and (
+        gain < EVIDENCE * math.log(total) or not _separable(round(share * total), total)
+    ):
         return None
-    return Regimes(prompt, share, total)
+    if classes is None or classes > 2:
+        evidence = None if forced else EVIDENCE
+        member = split(case, activity, extraneous, prompt, PROMPT_WAIT, evidence)
+        shares = None if member is None else member[present].mean(axis=0)
+        if (
+            member is not None
+            and shares is not None
+            and (forced or all(_separable(round(float(s) * total), total) for s in shares))
+        ):
+            return Regimes(member, tuple(float(s) for s in shares), (PROMPT, DELAYED, SLOW), total)
+    two = np.stack([prompt, np.where(present, 1.0 - prompt, 0.0)], axis=1)
+    return Regimes(two, (share, 1.0 - share), (PROMPT, DELAYED), total)
 
 
 class _Model:
@@ -178,11 +213,11 @@ def weighted_sample(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return sample
 
 
-def class_counts(table: EventTable, regimes: Regimes) -> dict[tuple[int, int], tuple[float, float]]:
+def class_counts(table: EventTable, regimes: Regimes) -> dict[tuple[int, int], tuple[float, ...]]:
     """Directly-follows departures ``(a, b)`` (``b`` -1: the end) weighed by class.
 
-    Each pair counts its case's probability of being prompt towards the
-    first figure and the rest towards the second.
+    Each pair counts its case's probability of being in each class towards
+    that class's figure (in :attr:`Regimes.names` order).
     """
     same = table.case[1:] == table.case[:-1]
     source = np.concatenate([table.activity[:-1][same], table.activity[table.case_last()]])
@@ -191,9 +226,11 @@ def class_counts(table: EventTable, regimes: Regimes) -> dict[tuple[int, int], t
     width = len(table.activities) + 1
     key = source.astype(np.int64) * width + (target + 1)
     keys, inverse = np.unique(key, return_inverse=True)
-    prompt = np.bincount(inverse, weights=regimes.weights(case, True), minlength=keys.size)
-    delayed = np.bincount(inverse, weights=regimes.weights(case, False), minlength=keys.size)
+    per_class = [
+        np.bincount(inverse, weights=regimes.weights(case, k), minlength=keys.size)
+        for k in range(len(regimes.names))
+    ]
     return {
-        (int(k) // width, int(k) % width - 1): (float(p), float(d))
-        for k, p, d in zip(keys, prompt, delayed, strict=True)
+        (int(key) // width, int(key) % width - 1): tuple(float(c[i]) for c in per_class)
+        for i, key in enumerate(keys)
     }

@@ -125,6 +125,10 @@ def found_dict(found: Found) -> dict[str, Any]:
             "attribute": ATTRIBUTE,
             "prompt_share": found.prompt_share,
             "prompt_cases": found.prompt_cases,
+            "classes": [
+                {"value": name, "cases": cases, "share": cases / max(found.cases, 1)}
+                for name, cases in found.regime_classes
+            ],
             "confidence": confidence(min(found.prompt_cases, found.cases - found.prompt_cases)),
         },
         "arrivals": {

@@ -41,6 +41,10 @@ from procflow.discovery.table import NO_RESOURCE, EventTable
 
 MAX_SESSION = 2 * 3600.0
 """Working time beyond which a completion-only estimate is taken for idleness, not work."""
+AFTER_WAIT = 300.0
+"""An extraneous wait this long (the delay-step threshold) leaves the next start undated."""
+MIN_DATED = 30
+"""Visits dated by their case an activity needs before its waited visits' estimates are dropped."""
 FIRST_GAP = 4 * 3600.0
 """The longest gap from a resource's previous completion that dates a case's first event."""
 
@@ -121,8 +125,39 @@ def estimate_timing(
         extraneous = np.where(np.isnan(extraneous), np.nan, working)
     else:
         extraneous = extraneous + np.nan_to_num(elapsed - processing, nan=0.0).clip(min=0.0)
+    if not table.has_starts and table.has_resources:
+        processing, extraneous = _after_waits(table, processing, extraneous)
     arrival = np.where(np.isnan(start), table.end, start)[arrived]
     return Timing(processing, waiting, contention, extraneous, arrival, basis)
+
+
+def _after_waits(
+    table: EventTable, processing: np.ndarray, extraneous: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """An estimated processing time right after an extraneous wait counts as waiting.
+
+    Without start times a task after a long wait is dated from its
+    resource's previous completion: whatever the resource did since (other
+    work, idleness) looks like this task's processing. In the permit log
+    such visits "took" 15 minutes on average where visits of cases that had
+    just become ready took 3.6. So where an activity has at least
+    :data:`MIN_DATED` visits whose start the case itself dated (no wait),
+    its processing time is fitted on those, and a waited visit's estimate
+    joins its wait. An activity that is always waited for (a ticket closed
+    weeks after it was resolved) keeps its estimates: they are all it has.
+    """
+    after = np.isnan(table.start) & np.isfinite(processing)
+    waited = np.nan_to_num(extraneous, nan=0.0) >= AFTER_WAIT
+    dated = np.bincount(
+        table.activity,
+        weights=after & ~waited & np.isfinite(extraneous),
+        minlength=len(table.activities),
+    )
+    after &= waited & (dated[table.activity] >= MIN_DATED)
+    return (
+        np.where(after, np.nan, processing),
+        np.where(after, extraneous + np.nan_to_num(processing, nan=0.0), extraneous),
+    )
 
 
 def _enabled(table: EventTable, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

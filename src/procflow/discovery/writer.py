@@ -15,7 +15,7 @@ import numpy as np
 
 from procflow.discovery.hours import DAYS, hours_text
 from procflow.discovery.model import Found, RoleFound, StepFound
-from procflow.discovery.regimes import ATTRIBUTE, DELAYED, PROMPT, PROMPT_WAIT
+from procflow.discovery.regimes import ATTRIBUTE, DELAYED, PROMPT, PROMPT_WAIT, SLOW
 from procflow.eventlog.calibrate import distribution_text, round_shares
 from procflow.units import format_duration
 from procflow.wording import plural
@@ -123,15 +123,26 @@ def _attributes(found: Found) -> list[str]:
     """The per-case delay regime (discovery/regimes.py) as a categorical attribute."""
     if found.prompt_share is None:
         return []
-    counts = [found.prompt_cases, found.cases - found.prompt_cases]
-    prompt, delayed = round_shares(counts, _digits(found.cases))
+    classes = found.regime_classes or [
+        (PROMPT, found.prompt_cases),
+        (DELAYED, found.cases - found.prompt_cases),
+    ]
+    shares = round_shares([c for _n, c in classes], _digits(found.cases))
+    named = zip(classes, shares, strict=True)
+    values = ", ".join(f"{name}: {share}" for (name, _c), share in named)
     return [
         "",
         "attributes:",
-        f"  {ATTRIBUTE}: {{{PROMPT}: {prompt}, {DELAYED}: {delayed}}}"
+        f"  {ATTRIBUTE}: {{{values}}}"
         f"  # {PROMPT}: {found.prompt_cases:,} cases without an extraneous wait"
         f" of {format_duration(PROMPT_WAIT)}",
     ]
+
+
+def _class_keys(found_classes: int) -> list[str]:
+    """The ``by:`` keys of the regime's classes: each name, the last one ``else``."""
+    names = [PROMPT, DELAYED, SLOW][: max(found_classes, 2)]
+    return [*names[:-1], "else"]
 
 
 def _delay_duration(step: StepFound) -> list[str]:
@@ -141,7 +152,7 @@ def _delay_duration(step: StepFound) -> list[str]:
     if step.delay_by is None:
         return [f"    duration: {distribution_text(step.delay.distribution)}{mean}"]
     lines = [f"    duration:{mean}", f"      by: {ATTRIBUTE}"]
-    for key, fit in zip((PROMPT, "else"), step.delay_by, strict=True):
+    for key, fit in zip(_class_keys(len(step.delay_by)), step.delay_by, strict=True):
         if fit is None:
             lines.append(f"      {key}: 0s  # no wait observed")
         else:
@@ -252,13 +263,16 @@ def _exits(step: StepFound) -> list[str]:
     shares = round_shares([c for _t, _to, c, _f, _m in step.exits], _digits(total))
     texts = [str(share) for share in shares]
     if step.exits_by is not None:
+        keys = _class_keys(len(step.exits_by[0]))
         classes = [
             round_shares([round(by[k] * 1000) for by in step.exits_by], _digits(total))
-            for k in (0, 1)
+            for k in range(len(keys))
         ]
         texts = [
-            f"{{by: {ATTRIBUTE}, {PROMPT}: {prompt}, else: {delayed}}}"
-            for prompt, delayed in zip(*classes, strict=True)
+            "{"
+            + ", ".join([f"by: {ATTRIBUTE}", *(f"{k}: {v}" for k, v in zip(keys, p, strict=True))])
+            + "}"
+            for p in zip(*classes, strict=True)
         ]
     lines.append('    "on":')
     for (trigger, target, count, feedback, most), share in zip(step.exits, texts, strict=True):

@@ -256,6 +256,8 @@ def _source_map(process: Process) -> SourceMap:
 
 
 PROCESSING_BASIS = "processing times estimated from resource availability (no start times)"
+WAITS_NOTE = "as discover measures them"
+"""The end of the note of a refitted delay step (:func:`_calibrate_waits`)."""
 
 
 def _duration_sample(
@@ -310,8 +312,9 @@ def calibrate(
         working = working_service(process, log) if process.calendars else {}
         estimate = processing_time and report.timing == "complete-only"
         processing = _processing(process, log) if estimate else {}
+        waits = _calibrate_waits(process, log, edits, changes, kept, min_observations)
         _calibrate_durations(
-            process, m, edits, changes, kept, fits, min_observations, processing, working
+            process, m, edits, changes, kept, fits, min_observations, processing, working, waits
         )
     if probabilities:
         _calibrate_probabilities(process, m, edits, changes, kept, min_observations)
@@ -371,9 +374,10 @@ def _calibrate_durations(
     minimum: int,
     processing: dict[str, Sample],
     working: dict[str, Sample] | None = None,
+    waits: frozenset[str] = frozenset(),
 ) -> None:
     for step_id, step in process.steps.items():
-        if step.end:
+        if step.end or step_id in waits:
             continue
         old = _written(edits, ("steps", step_id, "duration")) or "(none)"
         sample, basis = _duration_sample(m, step_id, minimum, processing)
@@ -410,6 +414,79 @@ def _calibrate_durations(
         else:
             edits.insert(("steps", step_id), "duration", new, after="owner")
         changes.append(CalibrationChange("duration", step_id, old, new, sample.n, note))
+
+
+def _calibrate_waits(
+    process: Process,
+    log: EventLog | list[Event],
+    edits: TextEdits,
+    changes: list[CalibrationChange],
+    kept: list[CalibrationChange],
+    minimum: int,
+) -> frozenset[str]:
+    """Discover's ``wait-<step>`` delay steps and ``pace`` regime, measured as discover does.
+
+    A log never records a delay step, so the replay has nothing to fit it
+    with; :mod:`procflow.discovery.refit` measures each event's extraneous
+    wait and refits the declared classes. Returns the steps it handled.
+    """
+    from procflow.discovery.refit import refit_waits, wait_steps
+
+    if not wait_steps(process):
+        return frozenset()
+    fits, regime = refit_waits(process, log, getattr(log, "path", ""))
+    if regime is not None:
+        _write_regime(process, regime.values, regime.shares, regime.cases, edits, changes, kept)
+    for fit in fits:
+        old_mean = process.steps[fit.step].duration
+        old = "-" if old_mean is None else f"mean {format_duration(old_mean.mean, 3)}"
+        if fit.n < minimum:
+            why = f"{fit.n} waits < {minimum}"
+            kept.append(CalibrationChange("duration", fit.step, old, old, fit.n, why))
+            continue
+        texts = ["0s" if f is None else distribution_text(f.distribution) for f in fit.fits]
+        means = [0.0 if f is None else f.mean for f in fit.fits]
+        if not fit.keys:
+            edits.replace(("steps", fit.step, "duration"), texts[0])
+            new, note = f"mean {format_duration(means[0], 3)}", "waits before"
+        else:
+            for key, text in zip(fit.keys, texts, strict=True):
+                edits.replace(("steps", fit.step, "duration", key), text)
+            new = ", ".join(
+                f"{k}: {format_duration(v, 3)}" for k, v in zip(fit.keys, means, strict=True)
+            )
+            new, note = f"means {new}", "waits, per pace class, before"
+        note = f"extraneous {note} {fit.activity_step} {WAITS_NOTE}"
+        changes.append(CalibrationChange("duration", fit.step, old, new, fit.n, note))
+    return frozenset(f.step for f in fits)
+
+
+def _write_regime(
+    process: Process,
+    values: tuple[str, ...],
+    shares: tuple[float, ...],
+    cases: int,
+    edits: TextEdits,
+    changes: list[CalibrationChange],
+    kept: list[CalibrationChange],
+) -> None:
+    """The pace attribute's shares, refitted (EM over the log's cases)."""
+    from procflow.discovery.regimes import ATTRIBUTE
+
+    old = str(process.attributes[ATTRIBUTE])
+    written = round_shares([round(s * cases) for s in shares], _digits(cases))
+    new = "{" + ", ".join(f"{v}: {s}" for v, s in zip(values, written, strict=True)) + "}"
+    declared = process.attributes[ATTRIBUTE]
+    assert isinstance(declared, Categorical)
+    if all(
+        math.isclose(float(s), share, abs_tol=1e-12)
+        for s, share in zip(written, declared.shares, strict=True)
+    ):
+        kept.append(CalibrationChange("attribute", ATTRIBUTE, old, new, cases, "unchanged"))
+        return
+    edits.replace(("attributes", ATTRIBUTE), new, raw=True)
+    note = f"{cases} cases; per-case regime of the extraneous waits (EM)"
+    changes.append(CalibrationChange("attribute", ATTRIBUTE, old, new, cases, note))
 
 
 def _zero_aware(sample: Sample, basis: str) -> tuple[str, str]:
