@@ -392,10 +392,15 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
             found = case_chain(compiled, edges, max_states)
         except DeadEnd as stuck:
             step = compiled.steps[stuck.step]
+            bounds = ", ".join(
+                f"{edge.trigger!r} max: {edge.max}"
+                for edge in compiled.edges
+                if edge.source == stuck.step and edge.max is not None
+            )
             message = (
                 f"step {step!r} is a dead end once the tokens of a fork have used up its "
-                "bounded edges together (the counters are per case): add a transition "
-                "without 'max'"
+                f"bounded edges ({bounds}) together (the counters are per case): add a "
+                "transition without 'max'"
             )
             raise ProcessError([_problem(process, "PF104", message, ("steps", step))]) from None
         if not isinstance(found, str):
@@ -413,6 +418,31 @@ def build_chain(process: Process, *, max_states: int = MAX_STATES) -> Chain:
     _check_finite(process, chain)
     compiled.remember(key, chain)
     return chain
+
+
+def refuse_dead_ends(process: Process) -> None:
+    """Raise the PF104 of :func:`build_chain` before a simulation starts.
+
+    Inside a fork the tokens of one case share the counters of ``max:``
+    (docs/parallel-work.md); together they can use up every edge out of a
+    step, which no structural check sees but the case chain does. The
+    simulators would bring a token to that step with no edge left to take:
+    refusing up front gives analyze's positioned message instead. Only
+    PF104 is raised here: the chain's other problems are the simulators' own
+    checks, which say them in their words. Costs nothing extra: the budget
+    of every simulate asks for the same chain, which :func:`build_chain`
+    remembers.
+    """
+    compiled = runnable(process)
+    if not (compiled.has_forks and compiled.bounded):
+        return  # one token per case: the gate's PF104 already covers used-up edges
+    try:
+        build_chain(process)
+    except ProcessError as error:
+        if any(problem.code == "PF104" for problem in error.problems):
+            raise
+    except SimulationError:
+        return  # visits beyond floating point: the run's budget says so (sim/budget.py)
 
 
 def _per_case(

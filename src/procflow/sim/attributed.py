@@ -48,7 +48,7 @@ from procflow.sim.budget import MAX_VISITS
 from procflow.sim.caseplan import ATTRIBUTES, CasePlan
 from procflow.sim.engine import EventSink, Progress, RunStats, run_replication
 from procflow.sim.groups import CaseTable
-from procflow.sim.plan import OwnerPlan, Plan
+from procflow.sim.plan import OwnerPlan, Plan, used_up
 from procflow.sim.pools import Pool, Staff
 from procflow.sim.queues import Queue, fifo
 from procflow.sim.sampling import (
@@ -220,7 +220,7 @@ class _AttributedEngine(TokenEngine):
         counters = case.counters
         open_ = [i for i, e in enumerate(edges) if e.bound < 0 or counters[e.bound] < e.max]
         if not open_:
-            open_ = list(range(len(edges)))
+            raise used_up(self.plan, index, case.number + 1)
         if rules is not None:
             chosen = edges[open_[first_true([rules[i] for i in open_], case.values)]]
         else:

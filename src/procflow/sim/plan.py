@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from procflow.analysis.routing import refuse_dead_ends
 from procflow.casedata import ByDuration
 from procflow.compiled import CompiledProcess, StepKind
 from procflow.distributions import AnyDistribution
@@ -312,6 +313,25 @@ def _check_durations(process: Process, reachable: list[str]) -> None:
             )
 
 
+def used_up(plan: Plan, index: int, case: int) -> SimulationError:
+    """The error of case number ``case`` (1-based) reaching step ``index`` with every edge
+    used up by its tokens together (the counters of ``max:`` are per case).
+
+    :func:`compile_process` refuses such a process up front (PF104) when the case chain
+    decides it; a process past the chain's state limit can still get here, and then the
+    simulators say so instead of failing on an empty list of edges.
+    """
+    step = plan.steps[index]
+    bounds = ", ".join(
+        f"to {plan.steps[e.target].id!r} max: {e.max}" for e in step.edges if e.bound >= 0
+    )
+    return SimulationError(
+        f"process {plan.process!r}: case {case} reached step {step.id!r} with every edge "
+        f"used up by its tokens together ({bounds}; the counters are per case): add a "
+        "transition without 'max'"
+    )
+
+
 def compile_process(process: Process) -> Plan:
     """Check ``process`` for simulation and compile it into a :class:`Plan`.
 
@@ -320,12 +340,15 @@ def compile_process(process: Process) -> Plan:
     structure (targets, start, dead ends), declared step owners and the
     probabilities (all given or none, summing to 1) are the gate's guarantees
     and are not checked again. Raises :class:`~procflow.errors.ProcessError`
-    for those, and :class:`~procflow.errors.SimulationError` for what a
-    simulation needs beyond them: arrivals, a duration on every step a case
-    can reach (one it can time), a start that is not an end, and a guarantee
-    that every case eventually ends.
+    for those and for a step the tokens of a fork use up together (PF104, as
+    analyze: :func:`~procflow.analysis.routing.refuse_dead_ends`), and
+    :class:`~procflow.errors.SimulationError` for what a simulation needs
+    beyond them: arrivals, a duration on every step a case can reach (one it
+    can time), a start that is not an end, and a guarantee that every case
+    eventually ends.
     """
     compiled = runnable(process)
+    refuse_dead_ends(process)
     interarrival = _interarrival(process)
     reachable = list(compiled.reach_order)
     if compiled.end[compiled.start]:
@@ -439,4 +462,5 @@ __all__ = [
     "StepKind",
     "StepPlan",
     "compile_process",
+    "used_up",
 ]

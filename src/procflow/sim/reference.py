@@ -61,7 +61,7 @@ from procflow.sim.caseplan import ATTRIBUTES, CasePlan
 from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.groups import CaseTable
 from procflow.sim.histogram import Histogram
-from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, SINGLE, STAFF, Plan
+from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, SINGLE, STAFF, Plan, used_up
 from procflow.sim.reference_time import Clock, Crew, OpenHours, Unit
 from procflow.sim.sampling import (
     DURATIONS,
@@ -354,9 +354,9 @@ class _Reference:
         cases = self.cases_plan
         assert cases is not None
         edges = self.steps[index].edges
-        open_ = [
-            i for i, e in enumerate(edges) if e.bound < 0 or case.counters[e.bound] < e.max
-        ] or list(range(len(edges)))
+        open_ = [i for i, e in enumerate(edges) if e.bound < 0 or case.counters[e.bound] < e.max]
+        if not open_:
+            raise used_up(self.plan, index, case.number + 1)
         conditions = self.conditions[index]
         if conditions is not None:
             holding = [i for i in open_ if _holds(conditions[i], case.values)]
@@ -401,6 +401,8 @@ class _Reference:
             return int(_take(self.routes[index]))
         u = _take(self.routes[index])
         available = [e for e in step.edges if e.bound < 0 or case.counters[e.bound] < e.max]
+        if not available:
+            raise used_up(self.plan, index, case.number + 1)
         total = math.fsum(e.p for e in available)
         if total <= 0:
             chosen = available[min(int(u * len(available)), len(available) - 1)]

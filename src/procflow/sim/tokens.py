@@ -80,7 +80,7 @@ from procflow.sim.engine import (
     run_replication,
 )
 from procflow.sim.histogram import Histogram
-from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, STAFF, OwnerPlan, Plan
+from procflow.sim.plan import CHOICE, DELAY, END, GENERAL, STAFF, OwnerPlan, Plan, used_up
 from procflow.sim.pools import Pool, Staff
 from procflow.sim.queues import Queue, fifo
 from procflow.sim.sampling import (
@@ -353,8 +353,10 @@ class TokenEngine:
         open_ = [e for e in step.edges if e.bound < 0 or counters[e.bound] < e.max]
         if len(open_) == len(step.edges):
             chosen = step.edges[bisect_right(self.cumulative[index], u)]
-        else:
+        elif open_:
             chosen = _renormalized(open_, u)
+        else:
+            raise used_up(self.plan, index, case.number + 1)
         return self._took(case, chosen)
 
     def _took(self, case: Case, edge: Any) -> int:
