@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from shared_data import SHARED_DATA
 
 import procflow
 from procflow.discovery.discover import discover
 from procflow.discovery.hours import date_resolution, local_offset
 from procflow.eventlog.events import Event
+from shared_data import SHARED_DATA
 
 DAY = 86400.0
 MIDNIGHT_PLUS_ONE = 1_136_070_000.0  # 2006-01-01T00:00:00+01:00 (23:00 UTC the day before)

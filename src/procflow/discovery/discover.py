@@ -244,12 +244,13 @@ def _resolution(share: float, midnight: float) -> str:
     """The report's line on a date-only log (docs/discover.md#date-only-timestamps)."""
     offset = local_offset(midnight)
     sign = "+" if offset >= 0 else "-"
-    minutes = int(round(abs(offset) / 60.0))
+    minutes = round(abs(offset) / 60.0)
     return (
         f"timestamps carry dates only ({share:.0%} at 00:00 local, offset"
         f" {sign}{minutes // 60:02d}:{minutes % 60:02d}): no working hours or arrival profile"
         " inferred (roles work around the clock); processing times and waits are whole days"
-        " (below a day they cannot be measured: day resolution, low confidence for anything shorter)"
+        " (below a day they cannot be measured: day resolution, low confidence for anything"
+        " shorter)"
     )
 
 
