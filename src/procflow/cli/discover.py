@@ -94,6 +94,8 @@ def render_report(result: Discovery, console: Console, output: str) -> None:
         f"{dropped} {plural(dropped, 'edge')} ({filtered['pairs']:,} of the log's "
         f"directly-follows pairs), {gone} {plural(gone, 'activity', 'activities')}",
     ]
+    if report.get("resolution"):
+        lines.insert(0, str(report["resolution"]))
     if report["on_duty_total"]:
         lines.append(f"most resources on duty in one hour: {report['on_duty_total']}")
     for block in report["parallel"]:

@@ -126,6 +126,7 @@ def render_text(result: Fidelity, path: str, stream: Any) -> None:
         style="dim",
     )
     parts: list[Any] = [head, Text(), summary_table(result), Text(), measures_table(result)]
+    parts += [Text(f"note: {note}", style="yellow") for note in result.notes]
     if result.activities:
         parts += [Text(), activity_table(result)]
         hidden = len(result.activities) - TOP_ACTIVITIES

@@ -22,7 +22,13 @@ import numpy as np
 from procflow.analysis.analyzer import analyze_or_none
 from procflow.discovery.fit import DurationFit, fit_duration
 from procflow.discovery.flow import END, Edge, Flow, discover_flow
-from procflow.discovery.hours import HOURS_A_WEEK, hour_of_week, possible_mask, slot_counts
+from procflow.discovery.hours import (
+    HOURS_A_WEEK,
+    hour_of_week,
+    local_offset,
+    possible_mask,
+    slot_counts,
+)
 from procflow.discovery.measure import measure
 from procflow.discovery.model import BlockFound, Found, RoleFound, StepFound, slug
 from procflow.discovery.parallel import Block, Parallel, find_blocks
@@ -144,6 +150,7 @@ def infer(
     blocks = {b.code: b for b in par.blocks if b.code in flow.activities}
     order, edges, end_of = _layout(flow, blocks)
     measured = measure(table, order, calendars)
+    calendars = calendars and not measured.dates_only
     roles, masks, role_of = measured.roles, measured.masks, measured.role_of
     possible, keeps, timing = measured.possible, measured.keeps, measured.timing
     taken: set[str] = {END_STEP, "begin", "waiting"}
@@ -227,6 +234,23 @@ def infer(
         regime_classes=[]
         if regimes is None
         else list(zip(regimes.names, regimes.class_cases(), strict=True)),
+        resolution=_resolution(measured.date_share, measured.midnight)
+        if measured.dates_only
+        else None,
+    )
+
+
+def _resolution(share: float, midnight: float) -> str:
+    """The report's line on a date-only log (docs/discover.md#date-only-timestamps)."""
+    offset = local_offset(midnight)
+    sign = "+" if offset >= 0 else "-"
+    minutes = round(abs(offset) / 60.0)
+    return (
+        f"timestamps carry dates only ({share:.0%} at 00:00 local, offset"
+        f" {sign}{minutes // 60:02d}:{minutes % 60:02d}): no working hours or arrival profile"
+        " inferred (roles work around the clock); processing times and waits are whole days"
+        " (below a day they cannot be measured: day resolution, low confidence for anything"
+        " shorter)"
     )
 
 

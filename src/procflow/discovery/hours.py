@@ -28,6 +28,37 @@ SPARSE_SUPPORT = 0.01
 GAP_HOURS = 2
 """Breaks in a day's hours up to this long are closed (sparse logs leave holes)."""
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DATE_SHARE = 0.95
+"""A log whose events share one time of day this often carries dates only."""
+
+
+def date_resolution(moments: np.ndarray) -> tuple[float, float]:
+    """The share of events at the commonest time of day, and that time (seconds into the UTC day).
+
+    Many real logs (BPI challenge exports, logs kept by day) stamp every
+    event at local midnight, or at one export hour: their time of day says
+    nothing about working hours, and durations below a day cannot be
+    measured. At least :data:`DATE_SHARE` of the events at one time of day
+    is taken as date resolution (docs/discover.md#date-only-timestamps).
+    """
+    finite = moments[np.isfinite(moments)]
+    if finite.size == 0:
+        return 0.0, 0.0
+    seconds = np.round(np.mod(finite, 86400.0)).astype(np.int64) % 86400
+    times, counts = np.unique(seconds, return_counts=True)
+    top = int(np.argmax(counts))
+    return float(counts[top]) / float(finite.size), float(times[top])
+
+
+def local_offset(time_of_day: float) -> float:
+    """The UTC offset (seconds) at which ``time_of_day`` (UTC) is local midnight.
+
+    A date-only log written with an offset (``2006-01-01T00:00:00+01:00``)
+    reads as 23:00 UTC: local midnight there is offset +01:00. A time from
+    10:00 UTC on is read as a positive offset (+14:00 down to +00:00), an
+    earlier one as a negative offset (offsets run from -12:00 to +14:00).
+    """
+    return 86400.0 - time_of_day if time_of_day >= 36000.0 else -time_of_day
 
 
 def hour_of_week(moments: np.ndarray) -> np.ndarray:

@@ -93,6 +93,8 @@ class Found:
     prompt_cases: int = 0
     regime_classes: list[tuple[str, int]] = field(default_factory=list)
     """Each class of the regime (prompt first) and its cases."""
+    resolution: str | None = None
+    """What the timestamps' resolution allows, when it is coarser than the clock (dates only)."""
 
 
 @dataclass

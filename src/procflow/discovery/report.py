@@ -101,6 +101,7 @@ def found_dict(found: Found) -> dict[str, Any]:
         "timing": found.timing,
         "min_share": found.min_share,
         "calendars_written": found.calendars,
+        "resolution": found.resolution,
         "start": found.start,
         "starts": [{"step": s, "cases": c} for s, c in found.starts],
         "steps": steps,

@@ -71,6 +71,7 @@ def estimate_timing(
     calendars: bool,
     kept: np.ndarray | None = None,
     wait_masks: np.ndarray | None = None,
+    daily: bool = False,
 ) -> Timing:
     """Estimates for every event; ``masks[role_of[activity]]`` is its role's week mask.
 
@@ -82,6 +83,11 @@ def estimate_timing(
     A kept event is enabled by the previous *kept* event of its case, so the
     time a case spent in activities left out of the model (a rare detour)
     is waiting before the next step that is in it, not lost.
+
+    ``daily``: the log carries dates only. Work that ends on the date the
+    resource's next work starts does not show the resource busy in between
+    (every event of a day shares one moment), so only intervals that
+    really overlap make a busy block (:func:`_busy_until`).
     """
     arrived = table.case_first()
     first, enabled = _enabled(table, np.ones(len(table), dtype=bool) if kept is None else kept)
@@ -112,7 +118,8 @@ def estimate_timing(
         processing[unknown] = np.nan
         start = np.where(unknown, table.end, start)
     waiting = np.maximum(start - enabled, 0.0)
-    busy_to = _busy_until(table, np.where(np.isnan(table.start), start, table.start), enabled)
+    begin = np.where(np.isnan(table.start), start, table.start)
+    busy_to = _busy_until(table, begin, enabled, touching=not daily)
     contention = np.minimum(busy_to - enabled, waiting).clip(min=0.0)
     contention = np.where(np.isnan(contention), 0.0, contention)
     extraneous = waiting - contention
@@ -193,7 +200,9 @@ def _working(
     return result
 
 
-def _busy_until(table: EventTable, begin: np.ndarray, enabled: np.ndarray) -> np.ndarray:
+def _busy_until(
+    table: EventTable, begin: np.ndarray, enabled: np.ndarray, *, touching: bool = True
+) -> np.ndarray:
     """When each event's resource was next idle at or after ``enabled``.
 
     ``begin`` is each event's start: recorded, or estimated.
@@ -201,7 +210,8 @@ def _busy_until(table: EventTable, begin: np.ndarray, enabled: np.ndarray) -> np
     A resource's recorded intervals are merged into busy blocks (overlapping
     or back to back); inside a block the resource was busy throughout, so a
     wait until the block's end is contention. ``enabled`` itself where the
-    resource was idle, NaN where there is nothing to go by.
+    resource was idle, NaN where there is nothing to go by. ``touching``
+    False: back-to-back intervals are separate blocks (date-only logs).
     """
     result = np.full(len(table), np.nan)
     has = (table.resource != NO_RESOURCE) & ~np.isnan(begin)
@@ -217,7 +227,7 @@ def _busy_until(table: EventTable, begin: np.ndarray, enabled: np.ndarray) -> np
     finish = table.end[rows] - origin + offset
     reach = np.maximum.accumulate(finish)
     new = np.ones(rows.size, dtype=bool)
-    new[1:] = opened[1:] > reach[:-1]
+    new[1:] = opened[1:] > reach[:-1] if touching else opened[1:] >= reach[:-1]
     firsts = np.flatnonzero(new)
     block_begin = opened[firsts]
     block_end = np.maximum.reduceat(finish, firsts)

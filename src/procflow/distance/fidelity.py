@@ -212,6 +212,31 @@ def _assemble(
         wip_origin=timeline.origin,
         wip_real=_daily(wip_curve(whole, timeline)),
         wip_simulated=_daily(wip_curve(simulated[0], timeline)),
+        notes=_notes(whole),
+    )
+
+
+DATE_SHARE = 0.95
+"""Events in one hour of the day this often: dates only (discover uses the same share)."""
+
+
+def _notes(real: Profile) -> tuple[str, ...]:
+    """A log whose events all fall in one hour of the day has dates only: say what that means.
+
+    Its circadian distribution is one spike (so its noise floor is 0 by
+    construction) and its hours are no working hours: the circadian measure
+    and anything below a day are not meaningful (docs/fidelity.md#date-only-logs).
+    """
+    by_hour = real.circadian.sum(axis=0)
+    total = int(by_hour.sum())
+    if total == 0 or by_hour.max() < DATE_SHARE * total:
+        return ()
+    share = float(by_hour.max()) / total
+    return (
+        f"the log's timestamps carry dates only ({share:.0%} of its events in one hour of the"
+        " day): the circadian measure compares against one spike (noise floor 0 by"
+        " construction) and is not meaningful; read the day-scale measures (cycle time,"
+        " event distribution, work in progress) instead",
     )
 
 

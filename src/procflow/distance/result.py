@@ -108,6 +108,8 @@ class Fidelity:
     """Mean open cases per day of the real log, from :attr:`wip_origin`."""
     wip_simulated: tuple[float, ...]
     """The same for the first simulated run."""
+    notes: tuple[str, ...] = ()
+    """What the reader must know to read the measures (a date-only log's hour measures)."""
 
     def __getitem__(self, key: str) -> Measure:
         for measure in self.measures:
@@ -129,6 +131,7 @@ class Fidelity:
                 "cases": list(self.halves),
             },
             "measures": [m.to_dict() for m in self.measures],
+            "notes": list(self.notes),
             "real": _summary(self.real),
             "simulated": _summary(self.simulated),
             "activities": [
