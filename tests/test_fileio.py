@@ -156,7 +156,7 @@ def test_sigterm_with_workers_ends_them_and_leaves_no_temporary_file(tmp_path: P
         "import sys; from procflow.cli import main; sys.exit(main())",
         "simulate",
         str(CUSTOMER_SERVICE),
-        *("--cases", "3000000", "--runs", "4", "--jobs", "2", "--log", str(log)),
+        *("--cases", "3000000", "--runs", "4", "--jobs", "3", "--log", str(log)),  # 2 workers
     ]
     child = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

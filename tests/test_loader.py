@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import math
+import weakref
 from pathlib import Path
 
 import pytest
 
 from helpers import CLEAN
+from procflow.cli import collector
 from procflow.cli.collector import paused as gc_paused
 from procflow.errors import FileAccessError, ProcessError
 from procflow.loader import iter_yaml_files, load_text, parse_yaml, resolve_plain
@@ -103,6 +105,39 @@ def test_the_command_pauses_gc_inside_and_restores_it_after() -> None:
     with pytest.raises(RuntimeError), gc_paused():
         raise RuntimeError
     assert gc.isenabled()
+
+
+def test_a_command_line_that_ends_with_the_command_freezes_what_it_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``paused(last=True)`` collects nothing at the end of ``procflow CMD`` (the process
+    ends), and behaves as a plain pause for a caller of ``main(args)`` that goes on."""
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    alive: weakref.WeakSet[Cycle] = weakref.WeakSet()
+
+    def command() -> None:
+        with gc_paused(last=True):
+            for _ in range(1_000):
+                alive.add(Cycle())  # garbage in reference cycles, as a simulation leaves
+
+    monkeypatch.setattr(collector, "_ENDING", False)
+    command()  # main(args): the cycles are left to the collector
+    gc.collect()
+    assert len(alive) == 0
+    collector.ending()  # main() of the real command line says so
+    try:
+        command()
+        assert gc.isenabled()
+        gc.collect()
+        assert len(alive) == 1_000  # frozen, not walked: the process ends now
+    finally:
+        gc.unfreeze()
+    gc.collect()
+    assert len(alive) == 0
 
 
 def make_tree(root: Path) -> None:

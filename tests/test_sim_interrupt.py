@@ -48,7 +48,7 @@ def test_sigint_with_jobs_ends_the_workers_and_exits_130(tmp_path: Path) -> None
         "import sys; from procflow.cli import main; sys.exit(main())",
         "simulate",
         str(CUSTOMER_SERVICE),
-        *("--cases", "3000000", "--runs", "4", "--jobs", "2"),
+        *("--cases", "3000000", "--runs", "4", "--jobs", "3"),  # two workers and this process
     ]
     out_path, err_path = tmp_path / "out", tmp_path / "err"
     workers: list[int] = []

@@ -9,7 +9,8 @@ of a 5,000-step process are half a million visits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, ClassVar
 
@@ -48,12 +49,16 @@ class InProcess:
 
 
 @pytest.fixture
-def pool(monkeypatch: pytest.MonkeyPatch) -> type[InProcess]:
+def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[InProcess]]:
     InProcess.made = []
     monkeypatch.setattr(runner, "ProcessPoolExecutor", InProcess)
     monkeypatch.setattr(runner, "default_jobs", lambda: 2)
     monkeypatch.setattr(runner, "_PLANS", ())
-    return InProcess
+    # the stand-in runs the workers' initializer here, which ignores Ctrl-C: restore it,
+    # or every later subprocess of this test session inherits SIGINT ignored
+    handler = signal.getsignal(signal.SIGINT)
+    yield InProcess
+    signal.signal(signal.SIGINT, handler)
 
 
 def _plan() -> Plan:
@@ -65,7 +70,9 @@ def test_workers_get_the_plans_once_and_tasks_name_them(pool: type[InProcess]) -
     found = runner.run_replications([base, other], runs=3, seed=4, cases=200, warmup=20, jobs=2)
     (executor,) = pool.made
     assert executor.initargs == ((base, other),)
-    assert sorted(executor.sent) == sorted((p, r, 4, 200, 20) for p in range(2) for r in range(3))
+    assert executor.max_workers == 1  # two at once: this process and one worker
+    # the worker's half, each task naming its plan by index; this process ran the other half
+    assert sorted(executor.sent) == [(0, 0, 4, 200, 20), (0, 1, 4, 200, 20), (0, 2, 4, 200, 20)]
     here = runner.run_replications([base, other], runs=3, seed=4, cases=200, warmup=20, jobs=1)
     for mine, theirs in zip(found, here, strict=True):
         for a, b in zip(mine, theirs, strict=True):

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from procflow import __version__
+from procflow.cli import collector
 from procflow.cli.console import error_text, make_console, safe, safe_message, set_quiet
 from procflow.errors import FileAccessError, ProcessError, ProcflowError
 from procflow.fileio import guarding_inputs
@@ -180,6 +181,8 @@ def report_error(error: ProcflowError) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # the command line itself: the process ends with the command
+        collector.ending()
     set_quiet(False)  # -q sets it again; main may run many times in one process (tests)
     try:
         with guarding_inputs():  # no output may replace a file the command read

@@ -22,6 +22,7 @@ from procflow import metrics
 from procflow.analysis import Analysis, OwnerFigures, analyze
 from procflow.cli.console import (
     DASH,
+    PlainTable,
     make_console,
     percent,
     print_trimmed,
@@ -307,8 +308,8 @@ def print_analysis(analysis: Analysis, console: Console, source: str | None = No
         if analysis.routing.per_case:
             routing += " (tokens in sequence, one set of counters per case)"
     header.append(f"\n{arrivals} · {routing}", style="dim")
-    parts: list[Table | Text] = [header, Text(), owners_table(analysis), Text()]
-    parts += [steps_table(analysis), Text(), cycle_lines(analysis)]
+    parts: list[Table | Text | PlainTable] = [header, Text(), owners_table(analysis), Text()]
+    parts += [PlainTable(steps_table(analysis)), Text(), cycle_lines(analysis)]
     classes = classes_table(analysis)
     if classes is not None:
         parts += [Text(), classes]

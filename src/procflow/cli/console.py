@@ -20,7 +20,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from rich.console import Console, ConsoleOptions, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markup import escape
 from rich.segment import Segment
 from rich.style import StyleType
@@ -259,3 +260,85 @@ def write_json(document: Any, stream: TextIO | None = None, *, ensure_ascii: boo
     text = json_text(finite(document), ensure_ascii=ensure_ascii)
     target.write(text + "\n")
     target.flush()
+
+
+class PlainTable:
+    """A borderless table of one-line cells, rendered without Rich's layout when it can be.
+
+    Rich lays a table out cell by cell (measure, wrap, pad, crop): about a
+    millisecond a row, seconds for the Steps table of a 5,000-step process.
+    When the console writes no styles and every cell is one line that fits
+    (the table is no wider than the console), that layout is only padding:
+    each column as wide as its widest cell, one space either side, cells
+    justified as their column says -- the same characters Rich writes, made
+    here directly. Otherwise (colour, a wrapped cell, a table too wide) Rich
+    renders ``table`` itself.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = None if console.color_system is not None else _plain_lines(self.table, options)
+        if lines is None:
+            yield self.table
+            return
+        for line in lines:
+            yield Segment(line)
+            yield Segment.line()
+
+
+def _plain_lines(table: Table, options: ConsoleOptions) -> list[str] | None:
+    """The lines of ``table`` as Rich writes them unstyled; ``None`` when Rich must lay it out."""
+    if (
+        table.box is not None
+        or table.padding != (0, 1, 0, 1)
+        or not table.pad_edge
+        or table.collapse_padding
+        or table.expand
+        or table.width is not None
+        or table.min_width is not None
+        or table.leading
+        or table.show_footer
+        or not table.show_header
+        or table.caption is not None
+        or any(row.style is not None for row in table.rows)
+        or table.row_styles
+    ):
+        return None
+    columns: list[list[str]] = []
+    for column in table.columns:
+        if column.justify not in ("left", "right") or column.width is not None:
+            return None
+        if column.min_width is not None or column.max_width is not None or column.ratio:
+            return None
+        texts = [_one_line(cell) for cell in (column.header, *column._cells)]
+        if None in texts:
+            return None
+        columns.append([text or "" for text in texts])
+    widths = [max(cell_len(text) for text in texts) for texts in columns]
+    total = sum(widths) + 2 * len(widths)
+    title = table.title
+    if not isinstance(title, Text) or "\n" in title.plain or table.title_justify != "left":
+        return None
+    if total > options.max_width or cell_len(title.plain) > total:
+        return None
+    right = [column.justify == "right" for column in table.columns]
+    # Rich pads the title line to the table's width unless soft-wrapping (a piped console)
+    lines = [title.plain + ("" if options.no_wrap else " " * (total - cell_len(title.plain)))]
+    for row in zip(*columns, strict=True):
+        parts = []
+        for text, width, flush in zip(row, widths, right, strict=True):
+            pad = " " * (width - cell_len(text))
+            parts.append(f" {pad}{text} " if flush else f" {text}{pad} ")
+        lines.append("".join(parts))
+    return lines
+
+
+def _one_line(cell: object) -> str | None:
+    """The text of a one-line cell (``""`` fills a short row), ``None`` for anything else."""
+    if cell == "":
+        return ""
+    if isinstance(cell, Text) and "\n" not in cell.plain and "\t" not in cell.plain:
+        return cell.plain
+    return None

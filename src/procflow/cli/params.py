@@ -160,7 +160,9 @@ def parse_share(value: str, option: str) -> float:
     return share
 
 
-JOBS_HELP = "Worker processes for the runs [default: the machine's cores]."
+JOBS_HELP = (
+    "Runs simulated at once: this process and J-1 worker processes [default: the machine's cores]."
+)
 SCHEDULER_HELP = (
     "Send the runs to a Dask scheduler, e.g. tcp://10.0.0.5:8786 (pip install 'procflow[dask]')."
 )

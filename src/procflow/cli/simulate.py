@@ -307,7 +307,7 @@ _common = stack(
     help="Column names of a CSV --log: procflow (case, step, owner, start, end) or pm4py "
     "(case:concept:name, concept:name, org:resource, start_timestamp, time:timestamp).",
 )
-@paused()  # the command owns its process; a run makes no garbage cycles (cli/collector.py)
+@paused(last=True)  # the command owns its process (cli/collector.py)
 def simulate_command(
     path: str,
     change_paths: tuple[str, ...],

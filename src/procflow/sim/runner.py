@@ -10,8 +10,13 @@ By default (``jobs=None``) replications use every core, except for small
 simulations, where starting worker processes would cost more than it saves:
 below :data:`SMALL_VISITS` expected step visits in all (from the analytic
 model, when the caller knows them), else below :data:`SMALL` cases in all.
-Each worker process receives the plans once, when it starts (a 5,000-step
-plan takes a tenth of a second to pickle); a task names its plan by index.
+``jobs`` replications run at once: this process takes its share of the runs
+and ``jobs - 1`` worker processes the rest, and when its share is done it
+takes back the runs no worker has started yet (an idle parent waiting for two
+workers on two cores would only add a fork, its copy-on-write faults and the
+pickling of half the results). Each worker process receives the plans once,
+when it starts (a 5,000-step plan takes a tenth of a second to pickle); a
+task names its plan by index.
 ``scheduler`` sends them to a Dask scheduler instead (``pip install
 'procflow[dask]'``); it is imported only then. **Every Dask worker needs the
 same procflow and numpy as the machine that submits** (the runs are pickled
@@ -35,14 +40,15 @@ import importlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from itertools import chain
 from typing import Any
 
 from procflow._version import __version__
 from procflow.errors import ConfigError
 from procflow.sim.attributed import replication
-from procflow.sim.engine import EventSink, RunStats
+from procflow.sim.engine import EventSink, RunStats, tables_of
 from procflow.sim.plan import Plan
 
 SMALL = 100_000
@@ -100,6 +106,19 @@ def _abandon(executor: ProcessPoolExecutor) -> None:
             process.terminate()
     for process in processes:
         process.join(timeout=2.0)
+
+
+def _unstarted(pending: dict[Future[RunStats], int]) -> Iterator[int]:
+    """The tasks no worker has started, latest first, taken back from the pool to run here
+    (this process runs replications too, once its own share is done).
+
+    A pool hands tasks to its workers in the order they were submitted, so once the latest
+    one cannot be cancelled, none can: the workers have the rest.
+    """
+    for future in reversed(list(pending)):
+        if not future.cancel():
+            return
+        yield pending.pop(future)
 
 
 def _run_task(task: Task) -> RunStats:
@@ -168,9 +187,9 @@ def run_replications(
         if jobs is None and small:
             workers = 1
         workers = min(workers, len(remote))
-        if workers <= 1:
-            local.extend(remote)
-            remote = []
+        share = len(remote) if workers <= 1 else max(0, len(remote) // workers - len(local))
+        local.extend(remote[len(remote) - share :])  # this process's share of the runs
+        remote = remote[: len(remote) - share]
 
     pending: dict[Future[RunStats], int] = {}
     dask_pending: dict[Any, int] = {}
@@ -182,12 +201,14 @@ def run_replications(
             client, futures = _submit_dask(scheduler, [tasks[i] for i in remote])
             dask_pending = dict(zip(futures, remote, strict=True))
         elif remote:
+            for plan in plans:
+                tables_of(plan)  # once, here: forked workers inherit them
             executor = ProcessPoolExecutor(
-                max_workers=workers, initializer=_worker_init, initargs=(tuple(plans),)
+                max_workers=workers - 1, initializer=_worker_init, initargs=(tuple(plans),)
             )
             # submit everything before anything else starts a thread (see fork safety)
             pending = {executor.submit(_run_indexed, (i // runs, *tasks[i][1:])): i for i in remote}
-        for index in sorted(local):
+        for index in chain(sorted(local), _unstarted(pending)):  # lazily: steal when idle
             plan, run, task_seed, task_cases, task_warmup = tasks[index]
             results[index] = replication(plan)(
                 plan,
