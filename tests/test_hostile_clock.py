@@ -9,6 +9,7 @@ something untrue.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,33 @@ def test_a_clock_past_the_last_date_is_refused(
     assert "--start" in err
     assert not log or not (tmp_path / log).exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize(
+    ("command", "cases"), [("simulate", "auto"), ("simulate", "100"), ("levers", "100")]
+)
+def test_calendared_arrivals_centuries_apart_are_refused_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, cases: str
+) -> None:
+    """One arrival a century on calendars: the clock passed the year 9999 only after laying
+    out every week up to it (12 s here, minutes with more cases); now the expected span of
+    the arrivals is checked first. 2026-12-14 + 79 × 99.9 years is before 9999, 80 is not."""
+    path = write(tmp_path, "rare.yaml", CALENDAR.replace("rate: 4/h", "rate: 0.0000274/d"))
+    started = time.perf_counter()
+    err = _fails(capsys, command, path, "--cases", cases, "--runs", "2", "--start", "2026-12-14")
+    assert time.perf_counter() - started < 5.0
+    assert "rare.yaml:6:1: " in err
+    assert "one every 99.9 years), past the year 9999 where dates end" in err
+    assert "choose an earlier --start or simulate --cases 79 or fewer" in err
+
+
+def test_calendared_arrivals_within_the_dates_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rare but reachable arrival rate (one a year, 100 cases) is not refused."""
+    path = write(tmp_path, "yearly.yaml", CALENDAR.replace("rate: 4/h", "rate: 0.00274/d"))
+    code, _out, err = run(capsys, "simulate", path, "--cases", "100", "--runs", "1")
+    assert code == 0, err
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ EMPTY_YEARS = 50
 """A pattern with no open time this far ahead is never open again (a query gives ``inf``)."""
 
 
-_LAST_DAY = date.max - timedelta(days=2)
+LAST_DAY = date.max - timedelta(days=2)
 """The last day laid out: past it, local times of some zones have no date."""
 
 
@@ -92,7 +92,7 @@ class Timeline:
         """Weighted time before interval ``i`` (one more entry than intervals)."""
         self._day = origin.astimezone(zone).date() - timedelta(days=1)
         self._empty = not any(week)
-        self._room = (datetime.combine(_LAST_DAY, time(), UTC) - self._origin).total_seconds()
+        self._room = (datetime.combine(LAST_DAY, time(), UTC) - self._origin).total_seconds()
         """Seconds from the origin to the last day laid out: a time past it has no date."""
 
     # -- building -------------------------------------------------------------------------
@@ -110,7 +110,7 @@ class Timeline:
         starts, ends, weights, cum = self.starts, self.ends, self.weights, self._cum
         for _ in range(CHUNK_DAYS):
             day = self._day
-            if day >= _LAST_DAY:  # 9999-12-31 is the last date; working time ends with it
+            if day >= LAST_DAY:  # 9999-12-31 is the last date; working time ends with it
                 raise _beyond_dates(self._origin)
             self._day = day + timedelta(days=1)
             if self._closed(day):

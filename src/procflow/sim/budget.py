@@ -34,7 +34,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 
+from procflow.calendars.timeline import LAST_DAY
 from procflow.errors import ProcessError, SimulationError
 from procflow.model import Process
 from procflow.units import format_number
@@ -49,6 +51,9 @@ minute of CPU): what :func:`check_budget` allows by default."""
 
 VISITS_PER_SECOND = 1_500_000
 """Step visits the event loop makes per second on one core (``benchmarks/sim_bench.py``)."""
+
+YEAR = 365.2425 * 86400.0
+"""Seconds in a mean Gregorian year."""
 
 LOOP_VISITS = 10.0
 """A step visited more often than this per case is in a loop worth naming."""
@@ -189,12 +194,46 @@ def check_budget(
     raise SimulationError(f"{worst.process.position(('steps', step))}: {message}")
 
 
+def check_dates(
+    processes: Sequence[Process], origins: Sequence[datetime | None], *, cases: int
+) -> None:
+    """Refuse (``SimulationError``, exit 2) a run whose ``cases`` arrive, on average, later
+    than the last date a calendar can reach (docs/security.md#simulated-time).
+
+    A process with calendars runs on dates from its start (``origins``, one per process;
+    ``None`` without calendars, whose clock is seconds and never ends). Its arrivals
+    of ``cases`` cases take ``cases / rate`` on average; past the year 9999 there are no
+    dates. The event loop would find out only after laying out every week up to then --
+    minutes for arrivals centuries apart -- so the expected span is checked first.
+    """
+    from procflow.analysis.workweek import weekly_rate
+
+    for process, origin in zip(processes, origins, strict=True):
+        if origin is None or process.arrivals is None:
+            continue
+        rate = weekly_rate(process)
+        room = (datetime.combine(LAST_DAY, time(), UTC) - origin).total_seconds()
+        if not rate > 0.0 or cases / rate <= room:
+            continue
+        fits = int(room * rate)
+        fewer = f" or simulate --cases {fits:,} or fewer" if fits >= 1 else ""
+        earlier = "choose an earlier --start" if fits >= 1 else "or choose an earlier --start"
+        raise SimulationError(
+            f"{process.position(('arrivals',))}: {cases:,} cases arrive over about "
+            f"{count(cases / rate / YEAR)} years on average (one every "
+            f"{count(1.0 / rate / YEAR)} years), past the year 9999 where dates end for a "
+            f"clock starting {origin.date().isoformat()}: make arrivals more frequent, "
+            f"{earlier}{fewer}"
+        )
+
+
 __all__ = [
     "BUDGET",
     "MAX_VISITS",
     "VISITS_PER_SECOND",
     "Cost",
     "check_budget",
+    "check_dates",
     "count",
     "estimate",
     "expected_visits",

@@ -11,7 +11,7 @@ from typing import Any
 
 from procflow.errors import ConfigError
 from procflow.model import Process
-from procflow.sim.budget import check_budget
+from procflow.sim.budget import check_budget, check_dates
 from procflow.sim.budget import estimate as estimate_cost
 from procflow.sim.engine import EventSink, RunStats
 from procflow.sim.plan import Plan, compile_process
@@ -187,15 +187,16 @@ def run_length(
     chosen = check_cases(cases)
     if isinstance(chosen, str):
         first = Options.check(COUNTED + (warmup or 0), runs, seed, warmup or 0, jobs)
+        check_dates(processes, _origins(plans), cases=first.cases)  # before the pilot runs
         found = [
             estimate_warmup(process, plan, first.seed, AUTO)
             for process, plan in zip(processes, plans, strict=True)
         ]
         skip = warmup if warmup is not None else auto_warmup(found)
         options = Options.check(skip + COUNTED, runs, first.seed, skip, jobs)
-        return _costed(processes, options), list(found)
+        return _costed(processes, plans, options), list(found)
     options = _costed(
-        processes, Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
+        processes, plans, Options.check(chosen, runs, seed, warmup, jobs, process=processes[0])
     )
     if not estimates:
         return options, [None] * len(processes)
@@ -205,11 +206,18 @@ def run_length(
     ]
 
 
-def _costed(processes: Sequence[Process], options: Options) -> Options:
-    """``options`` with the expected visits of the run, once it is within the budget."""
+def _costed(processes: Sequence[Process], plans: Sequence[Plan], options: Options) -> Options:
+    """``options`` with the expected visits of the run, once it is within the budget and
+    its arrivals within the dates there are."""
+    check_dates(processes, _origins(plans), cases=options.cases)
     check_budget(processes, cases=options.cases, runs=options.runs)
     cost = estimate_cost(processes, cases=options.cases, runs=options.runs)
     return options if cost is None else replace(options, visits=cost.visits)
+
+
+def _origins(plans: Sequence[Plan]) -> list[datetime | None]:
+    """Where each plan's clock starts on dates (``None`` without calendars)."""
+    return [None if plan.working is None else plan.working.origin for plan in plans]
 
 
 def aggregate(
