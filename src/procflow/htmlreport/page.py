@@ -42,6 +42,7 @@ figure svg { max-width: 100%; height: auto; display: block; }
 figure.plot svg { width: 100%; max-width: 60rem; }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
 .diagram { overflow-x: auto; }
+.diagram svg { max-width: none; width: var(--drawing-width, 100%); }
 .verdict-met::before { content: "✔ "; }
 .verdict-missed::before { content: "✘ "; }
 .verdict-unknown::before { content: "? "; }
@@ -54,6 +55,7 @@ nav ul { columns: 2; }
   section.process { break-before: page; }
   section.process:first-of-type { break-before: auto; }
   figure, table { break-inside: avoid; }
+  .diagram svg { max-width: 100%; }
   details > summary { display: none; }
   a { color: inherit; text-decoration: none; }
 }

@@ -23,7 +23,7 @@ from procflow.htmlreport.plots import (
     series_plot,
     time_unit,
 )
-from procflow.htmlreport.svg import prefix_ids, sanitize_svg
+from procflow.htmlreport.svg import drawing_width, prefix_ids, sanitize_svg
 from procflow.htmlreport.wip import WipSeries
 from procflow.sim import Difference
 from procflow.sim.groups import group_rows
@@ -75,8 +75,13 @@ def diagram(data: ProcessData, anchor: str) -> str:
     steps = ", ".join(data.process.steps)
     svg = sanitize_svg(data.diagram, label=label, description=f"Steps: {steps}")
     svg = prefix_ids(svg, f"{anchor}-diagram-")
+    # one drawing unit to a pixel (docs/report.md): a wide process scrolls rather than
+    # shrinking its labels out of reading; printed, it fits the page
+    width = drawing_width(svg)
+    size = f' style="--drawing-width: {width:.0f}px"' if width is not None else ""
+    figure = f'<figure class="diagram" id="{elements.esc(anchor)}-diagram" tabindex="0"{size}>'
     return (
-        f'{head}<figure class="diagram" id="{elements.esc(anchor)}-diagram">{svg}'
+        f"{head}{figure}{svg}"
         f'<figcaption class="meta">Lanes are owners; highlighted steps are the ones lint '
         f"or the analysis flag.</figcaption></figure>"
     )

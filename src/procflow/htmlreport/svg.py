@@ -20,6 +20,7 @@ accessible name given by the caller.
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -99,6 +100,21 @@ def prefix_ids(svg: str, prefix: str) -> str:
             elif "url(" in value:
                 element.set(name, _LOCAL_REF.sub(local, value))
     return ET.tostring(root, encoding="unicode")
+
+
+def drawing_width(svg: str) -> float | None:
+    """The width of ``svg`` in its own units (its ``viewBox``), ``None`` without one.
+
+    Graphviz draws in points with 14-point labels: shown one unit to a CSS
+    pixel, a diagram's labels are 14 px, legible, however wide it is.
+    """
+    root = ET.fromstring(svg)
+    box = (root.get("viewBox") or "").replace(",", " ").split()
+    try:
+        width = float(box[2])
+    except (IndexError, ValueError):
+        return None
+    return width if width > 0 and math.isfinite(width) else None
 
 
 def sanitize_svg(text: str, *, label: str, description: str = "") -> str:
