@@ -117,3 +117,41 @@ def test_other_outputs_are_written_and_the_api_does_not_guard(
     fileio.note_input(tmp_path / "p.yaml")
     fileio.write_atomic(tmp_path / "p.yaml", PROCESS.replace("4/h", "5/h"))
     assert "5/h" in (tmp_path / "p.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "target", "work"),
+    [
+        (("optimize", "p.yaml", "-o", "p.yaml"), "p.yaml", "procflow.cli.optimize.optimize"),
+        (("discover", "log.csv", "-o", "hard.csv"), "log.csv", "procflow._discover.discover"),
+        (("report", "p.yaml", "-o", "p.yaml"), "p.yaml", "procflow.htmlreport.html_report"),
+        (
+            ("report", "p.yaml", "--log", "log.csv", "-o", "log.csv"),
+            "log.csv",
+            "procflow.htmlreport.html_report",
+        ),
+    ],
+)
+def test_long_commands_refuse_an_input_as_output_before_working(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    target: str,
+    work: str,
+) -> None:
+    """optimize -o P searched for minutes and was refused only when it wrote: now the
+    command refuses before its work starts (the work here fails the test if it runs)."""
+
+    def never(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the work ran before the output was checked")
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "p.yaml", PROCESS)
+    write(tmp_path, "log.csv", LOG)
+    os.link(tmp_path / "log.csv", tmp_path / "hard.csv")
+    monkeypatch.setattr(work, never)
+    code, _out, err = run(capsys, *args)
+    assert code == 2, err
+    assert REFUSED in err
+    assert (tmp_path / target).read_text() in (PROCESS, LOG)

@@ -45,7 +45,7 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -107,6 +107,36 @@ def _refuse_input(shown: str, target: Path) -> None:
         raise FileAccessError(
             shown, "is an input of this command: refusing to overwrite it (choose another output)"
         )
+
+
+def refuse_input_as_output(
+    output: str | os.PathLike[str] | None, inputs: Iterable[str | os.PathLike[str]]
+) -> None:
+    """Refuse, before any work, an ``output`` that is one of ``inputs`` by any name.
+
+    The write itself refuses it too (:func:`_refuse_input`), but a command that
+    computes for minutes (``optimize``, ``report``, ``discover`` of a large log)
+    should not find out only then: it asks this first. ``None`` and ``-``
+    (standard output) are never inputs.
+    """
+    if output is None or os.fspath(output) == "-":
+        return
+    try:
+        info = os.stat(resolve_target(output))
+    except OSError:  # nothing there yet
+        return
+    for path in inputs:
+        if os.fspath(path) == "-":
+            continue
+        try:
+            seen = os.stat(path)
+        except OSError:  # the reader reports what is wrong with it
+            continue
+        if (seen.st_dev, seen.st_ino) == (info.st_dev, info.st_ino):
+            raise FileAccessError(
+                os.fspath(output),
+                "is an input of this command: refusing to overwrite it (choose another output)",
+            )
 
 
 def write_atomic(

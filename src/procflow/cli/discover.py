@@ -35,7 +35,7 @@ from procflow.cli.console import (
 from procflow.cli.params import format_option, log_argument, log_options, open_log, parse_share
 from procflow.discovery import Discovery
 from procflow.discovery.discover import DEFAULT_MIN_SHARE
-from procflow.fileio import write_atomic
+from procflow.fileio import refuse_input_as_output, write_atomic
 from procflow.units import format_duration
 from procflow.wording import plural
 
@@ -169,6 +169,7 @@ def discover_command(
     from procflow._discover import discover
 
     share = parse_share(min_share, "--min-share")
+    refuse_input_as_output(output, [log_path])
     log = open_log(log_path, options)
     result = discover(log, min_share=min(share, 0.999), process_id=process_id, forks=forks)
     if output == STDOUT:

@@ -93,12 +93,14 @@ def report_command(
           --change changes/hire-support-agent.yaml -o hire.html
       procflow report processes/receipt.yaml --log receipt.csv -o receipt.html
     """
+    from procflow.fileio import refuse_input_as_output
     from procflow.htmlreport import html_report
 
     files = [path for pattern in paths for path in expand(pattern)]
     changes = [path for pattern in change_paths for path in expand(pattern)]
-    log = open_log(log_path, log_settings) if log_path is not None else None
     target = None if output == "-" else output
+    refuse_input_as_output(target, [*files, *changes, *([log_path] if log_path else [])])
+    log = open_log(log_path, log_settings) if log_path is not None else None
     text = html_report(
         files,
         target,

@@ -38,7 +38,7 @@ from procflow.cli.console import DASH, make_console, print_trimmed, titled_table
 from procflow.cli.params import format_option, process_argument, replication_options
 from procflow.cli.progress import ProgressBar, progress
 from procflow.cli.simreport import interval, show
-from procflow.fileio import write_atomic
+from procflow.fileio import refuse_input_as_output, write_atomic
 from procflow.loader import display_name, load
 from procflow.metrics import kpi_key
 from procflow.units import format_number
@@ -111,6 +111,7 @@ def optimize_command(
       procflow optimize processes/customer-service.yaml --owners support-agent -o staff.yaml
       procflow compare processes/customer-service.yaml --change staff.yaml
     """
+    refuse_input_as_output(output, [path])
     process = load(path)
     with progress(output_format, f"optimizing {process.id}") as bar:
         found = optimize(
