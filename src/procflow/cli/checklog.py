@@ -380,6 +380,11 @@ def notes(report: LogReport) -> list[str]:
         lines.append(f"{report.unpaired_starts:,} lifecycle 'start' events never completed")
     if report.skipped:
         lines.append(f"{report.skipped:,} lifecycle events other than start/complete were skipped")
+    if report.renamed_traces:
+        lines.append(
+            f"{report.renamed_traces:,} trace{'s' if report.renamed_traces != 1 else ''} had "
+            "the name of an earlier trace: read as cases of their own, named NAME#2, NAME#3, ..."
+        )
     if report.working is not None:
         for hours in report.working.owners.values():
             if hours.events and hours.outside_share > OUTSIDE_NOTE:

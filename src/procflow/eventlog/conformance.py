@@ -255,6 +255,8 @@ class LogReport:
     owners: list[OwnerLoad]
     skipped: int = 0
     unpaired_starts: int = 0
+    renamed_traces: int = 0
+    """XES traces that shared an earlier trace's name, read as cases of their own."""
     _expected_rework: float | None = field(default=None, repr=False)
     working: WorkingHours | None = None
     """Events by weekday and hour against the owners' calendars (processes with
@@ -379,6 +381,7 @@ class LogReport:
                 "timing": self.timing,
                 "skipped_lifecycle_events": self.skipped,
                 "unpaired_starts": self.unpaired_starts,
+                "renamed_traces": self.renamed_traces,
                 "overlapping_events": m.overlaps,
             },
             "conformance": {
@@ -595,6 +598,7 @@ def check_log(
         getattr(log, "skipped", 0),
         getattr(log, "unpaired_starts", 0),
     )
+    report.renamed_traces = int(getattr(log, "renamed_traces", 0))
     if process.calendars:  # a second pass, only when there are hours to hold it to
         report.working = working_hours(process, log)
         report.working_service = {

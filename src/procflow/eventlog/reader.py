@@ -111,6 +111,10 @@ class SortedLog:
         return self.log.unpaired_starts
 
     @property
+    def renamed_traces(self) -> int:
+        return int(getattr(self.log, "renamed_traces", 0))
+
+    @property
     def index(self) -> object:
         return getattr(self.log, "index", None)
 

@@ -7,7 +7,8 @@ so memory holds one trace's events at a time, never the document, and
 nothing of what is nested inside attributes (lists, containers).
 
 What is read, per the XES standard extensions: the trace's ``concept:name``
-is the case id (``trace-<n>`` when missing); an event's ``concept:name`` is
+is the case id (``trace-<n>`` when missing, ``<name>#2`` for a second trace
+of the same name: a trace is a case); an event's ``concept:name`` is
 the activity, ``time:timestamp`` its time, ``org:resource`` who did it and
 ``lifecycle:transition`` the stage -- ``start`` is paired with the next
 ``complete`` of the same activity in the trace, other stages are skipped,
@@ -110,6 +111,8 @@ class _Handler(ContentHandler):
         self.wanted = log.attributes
         self.values: dict[str, tuple[str, str]] = {}
         """The current trace's kept attributes: key -> (type, text)."""
+        self.named: dict[str, int] = {}
+        """Traces handed on so far per case name (:meth:`distinct`)."""
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
@@ -181,6 +184,26 @@ class _Handler(ContentHandler):
             if value is not None:
                 self.values[key] = (kind, value)
 
+    def distinct(self, case: str) -> str:
+        """``case``, or ``case#2``, ``case#3``... when an earlier trace had that name.
+
+        A trace is a case: two traces that share a ``concept:name`` (a defect of
+        the exporting tool) stay two cases rather than merging their events into
+        one; the log counts them (:attr:`XesLog.renamed_traces`).
+        """
+        named = self.named
+        times = named.get(case, 0)
+        named[case] = times + 1
+        if not times:
+            return case
+        self.log.renamed_traces += 1
+        number = times + 1
+        while f"{case}#{number}" in named:
+            number += 1
+        renamed = f"{case}#{number}"
+        named[renamed] = 1
+        return renamed
+
     def endElement(self, name: str) -> None:
         depth = self.depth
         self.depth = depth - 1
@@ -189,6 +212,7 @@ class _Handler(ContentHandler):
             self.event = None
         elif depth == 2 and self.in_trace:
             case = self.case or f"trace-{self.log.traces}"  # its number now, not at hand-on
+            case = self.distinct(case)
             self.ready.append((case, self.events))
             if self.values:
                 self.log.case_attributes[case] = self.values
@@ -217,6 +241,9 @@ class XesLog:
         self.skipped = 0
         self.unpaired_starts = 0
         self.traces = 0
+        self.renamed_traces = 0
+        """Traces read under a new name on the last pass: their ``concept:name`` was an
+        earlier trace's (``case#2``, ...)."""
 
     def __iter__(self) -> Iterator[Event]:
         with open_binary(self.path) as handle:
@@ -254,6 +281,7 @@ class XesLog:
         self.skipped = 0
         self.unpaired_starts = 0
         self.traces = 0
+        self.renamed_traces = 0
         self.case_attributes = {}
         emitted = 0
         try:
