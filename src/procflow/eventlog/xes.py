@@ -9,7 +9,8 @@ nothing of what is nested inside attributes (lists, containers).
 What is read, per the XES standard extensions: the trace's ``concept:name``
 is the case id (``trace-<n>`` when missing, ``<name>#2`` for a second trace
 of the same name: a trace is a case); an event's ``concept:name`` is
-the activity, ``time:timestamp`` its time, ``org:resource`` who did it and
+the activity, ``time:timestamp`` its time, ``org:resource`` who did it
+(``__INVALID__``, OpenXES's "no value", is no resource) and
 ``lifecycle:transition`` the stage -- ``start`` is paired with the next
 ``complete`` of the same activity in the trace, other stages are skipped,
 no lifecycle means ``complete``. An event with a ``start_timestamp``
@@ -59,6 +60,10 @@ from procflow.eventlog.logfile import open_binary
 from procflow.eventlog.timestamps import FIRST_SECONDS, LAST_SECONDS, OUTSIDE, make_parser
 
 CHUNK = 1 << 20
+NO_VALUE = "__INVALID__"
+"""What ProM and the XES tools built on OpenXES write for an attribute an event does
+not have (the default of a global declaration): an ``org:resource`` of this value
+is no resource -- a time-out or a system step -- not a person called that."""
 TYPES = frozenset({"string", "int", "float", "boolean", "date", "id"})
 """The XES attribute types whose value a trace attribute is read as (not lists, containers)."""
 MAX_DEPTH = 64
@@ -342,7 +347,8 @@ class XesLog:
                     raise XesError(
                         self.path, f"{where} ({activity!r}): start_timestamp: {exc}", *item.begun_at
                     ) from None
-            events.append(Event(case, activity, moment, start, item.resource or None, number))
+            resource = item.resource if item.resource != NO_VALUE else None
+            events.append(Event(case, activity, moment, start, resource or None, number))
         self.unpaired_starts += pairing.open_count
         return events
 

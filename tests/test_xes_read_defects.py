@@ -1,8 +1,14 @@
-"""Two XES traces with the same ``concept:name`` are two cases, not one (audit of 2026-12-07).
+"""What real XES files get wrong, read as what they mean.
 
-A trace is a case. Tools that export XES sometimes repeat a trace name; the
-reader merged the two traces' events into one case, silently, so check-log
-saw one case doing everything twice and discover learnt false loops.
+Two traces with the same ``concept:name`` are two cases, not one (audit of
+2026-12-07): a trace is a case. Tools that export XES sometimes repeat a
+trace name; the reader merged the two traces' events into one case,
+silently, so check-log saw one case doing everything twice and discover
+learnt false loops.
+
+``org:resource="__INVALID__"`` is OpenXES's "no value" (reviewing.xes has
+425 of them, on its time-outs): no resource, not a person of that name whom
+discover would give a role and a capacity.
 """
 
 from __future__ import annotations
@@ -71,3 +77,19 @@ def test_check_log_counts_the_renamed_traces(
         assert document["log"]["cases"] == 3
     else:
         assert "1 trace had the name of an earlier trace: read as cases of their own" in out
+
+
+def test_the_openxes_no_value_is_no_resource(tmp_path: Path) -> None:
+    text = _log("c1", "c2").replace(
+        '<string key="concept:name" value="check"/>',
+        '<string key="concept:name" value="check"/>'
+        '<string key="org:resource" value="__INVALID__"/>',
+        1,
+    )
+    text = text.replace(
+        '<string key="concept:name" value="check"/><date key="time:timestamp" value="2027-01-04T09',
+        '<string key="concept:name" value="check"/><string key="org:resource" value="ann"/>'
+        '<date key="time:timestamp" value="2027-01-04T09',
+    )
+    log = XesLog(write(tmp_path, "res.xes", text))
+    assert [(event.case, event.resource) for event in log] == [("c1", None), ("c2", "ann")]
