@@ -49,6 +49,8 @@ def test_hour_ranges_and_their_errors() -> None:
         with pytest.raises(HoursError) as info:
             parse_ranges(bad)
         assert info.value.offset == offset, bad
+    with pytest.raises(HoursError, match="empty text: a closed day is left out of hours"):
+        parse_ranges("  ")  # sat: "" -- meant as closed
 
 
 def test_a_range_over_midnight_belongs_to_two_days() -> None:

@@ -91,7 +91,12 @@ def parse_ranges(text: str) -> tuple[tuple[int, int], ...]:
     >>> parse_ranges("09:00-12:30, 22:00-06:00")
     ((540, 750), (1320, 360))
     """
-    if not isinstance(text, str) or not text.strip():
+    if isinstance(text, str) and not text.strip():
+        raise HoursError(
+            "expected hour ranges such as '09:00-17:00', got an empty text: "
+            "a closed day is left out of hours"
+        )
+    if not isinstance(text, str):
         raise HoursError("expected hour ranges such as '09:00-17:00'")
     ranges: list[tuple[int, int]] = []
     for part in text.split(","):
