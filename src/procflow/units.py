@@ -160,6 +160,23 @@ def format_percent(fraction: float, decimals: int = 1) -> str:
     return f"{shown}%"
 
 
-def format_rate(per_second: float, digits: int = 4) -> str:
-    """A rate per second as cases per hour: ``12/h``."""
-    return f"{format_number(per_second * 3600.0, digits)}/h"
+def format_rate(per_second: float, digits: int = 4, *, like: str | None = None) -> str:
+    """A rate per second as cases per hour: ``12/h``; ``like`` a target such as
+    ``">= 100/week"``: per that target's unit (``115.8/week``), so a goal's value reads
+    in the unit its target was written in."""
+    unit = rate_unit(like) if like is not None else None
+    if unit is None:
+        return f"{format_number(per_second * 3600.0, digits)}/h"
+    return f"{format_number(per_second * RATE_UNIT_SECONDS[unit], digits)}/{unit}"
+
+
+def rate_unit(text: str) -> str | None:
+    """The unit of the rate in ``text`` (``">= 100/week"`` -> ``"week"``), ``None`` when
+    ``text`` holds no rate with a known unit.
+
+    >>> rate_unit(">= 100/week"), rate_unit("<= 2h")
+    ('week', None)
+    """
+    _, slash, unit = text.rpartition("/")
+    unit = unit.strip()
+    return unit if slash and unit in RATE_UNIT_SECONDS else None

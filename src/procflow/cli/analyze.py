@@ -35,7 +35,7 @@ from procflow.cli.params import format_option, process_argument
 from procflow.config import check_threshold, discover_config
 from procflow.loader import display_name, load
 from procflow.safetext import printable
-from procflow.units import format_duration, format_number
+from procflow.units import format_duration, format_number, format_rate
 
 
 def _duration(value: float | None) -> str:
@@ -202,7 +202,7 @@ def goals_table(analysis: Analysis) -> Table:
             elif kind == "percent":
                 estimate = percent(goal.estimate)
             elif kind == "rate":
-                estimate = f"{format_number(goal.estimate, 4)}/h"
+                estimate = format_rate(goal.estimate / 3600.0, like=goal.target)
             else:
                 estimate = format_number(goal.estimate, 4)
             if not goal.exact:

@@ -251,8 +251,8 @@ def _goals(found: Optimization) -> Table:
             Text(goal.id),
             Text(metric),
             Text(goal.target),
-            show(key, goal.value),
-            interval(key, goal.ci95),
+            show(key, goal.value, like=goal.target),
+            interval(key, goal.ci95, like=goal.target),
             Text(goal.verdict or "cannot be measured", style=style),
         )
     return table

@@ -25,7 +25,7 @@ from procflow.sim.comparison import Comparison
 from procflow.sim.groups import group_rows
 from procflow.sim.results import MET, NOT_MET, UNCERTAIN, GoalResult, SimulationResult
 from procflow.sim.stats import Difference, Estimate
-from procflow.units import format_duration, format_number
+from procflow.units import format_duration, format_number, format_rate
 
 
 def kind_of(key: str) -> str:
@@ -50,8 +50,8 @@ LONG = 1000 * 86400.0
 """From here on a duration is shown as a whole number of days with separators."""
 
 
-def show(key: str, value: float | None) -> str:
-    """A KPI value as a person reads it."""
+def show(key: str, value: float | None, *, like: str | None = None) -> str:
+    """A KPI value as a person reads it; ``like`` a goal's target: a rate in its unit."""
     if value is None:
         return DASH
     kind = kind_of(key)
@@ -60,7 +60,7 @@ def show(key: str, value: float | None) -> str:
             return f"{value / 86400.0:,.0f}d"
         return format_duration(value, 3)
     if kind == "rate":
-        return f"{format_number(value, 3)}/h"
+        return format_rate(value / 3600.0, 3, like=like)
     if kind == "percent":
         return percent(value)
     if abs(value) >= 1000:
@@ -88,14 +88,19 @@ def show_delta(key: str, value: float | None, scale: float | None = None) -> str
 
 
 def interval(
-    key: str, ci: tuple[float, float] | None, *, delta: bool = False, scale: float | None = None
+    key: str,
+    ci: tuple[float, float] | None,
+    *,
+    delta: bool = False,
+    scale: float | None = None,
+    like: str | None = None,
 ) -> str:
     if ci is None:
         return DASH
     if delta:
         return f"{show_delta(key, ci[0], scale)} … {show_delta(key, ci[1], scale)}"
     # every KPI is a non-negative quantity: a t interval reaching below 0 shows 0
-    return f"{show(key, max(ci[0], 0.0))} … {show(key, ci[1])}"
+    return f"{show(key, max(ci[0], 0.0), like=like)} … {show(key, ci[1], like=like)}"
 
 
 def header(result: SimulationResult, source: str | None, extra: str = "") -> Text:
@@ -231,8 +236,8 @@ def goals_table(result: SimulationResult) -> Table:
             goal.id,
             metric,
             goal.target,
-            show(key, goal.value),
-            interval(key, goal.ci95),
+            show(key, goal.value, like=goal.target),
+            interval(key, goal.ci95, like=goal.target),
             _verdict(goal.verdict),
         )
     return table
@@ -392,9 +397,9 @@ def comparison_goals(comparison: Comparison) -> Table | None:
             if found is None:
                 row.append(Text(DASH, style="dim"))
                 continue
-            shown = show(key, found.value)
+            shown = show(key, found.value, like=goal.target)
             if found.ci95 is not None:
-                shown += f" ({interval(key, found.ci95)})"
+                shown += f" ({interval(key, found.ci95, like=goal.target)})"
             cell = Text(shown + " ")
             cell.append_text(_verdict(found.verdict))
             row.append(cell)

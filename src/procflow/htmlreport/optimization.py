@@ -48,7 +48,7 @@ def _goals(found: Optimization) -> str:
     for goal in found.goals:
         name, _, argument = goal.metric.partition(":")
         key = kpi_key(name, argument or None, goal.stat) or goal.metric
-        show = shower(key)
+        show = shower(key, goal.target)
         rows.append(
             (
                 goal.id,

@@ -25,6 +25,7 @@ from procflow.htmlreport.plots import (
 )
 from procflow.htmlreport.svg import drawing_width, prefix_ids, sanitize_svg
 from procflow.htmlreport.wip import WipSeries
+from procflow.metrics import kpi_key
 from procflow.sim import Difference
 from procflow.sim.groups import group_rows
 from procflow.units import format_duration, format_number, format_percent, format_rate
@@ -51,8 +52,9 @@ def interval(ci: Any, show: Any) -> str:
     return DASH if ci is None or None in ci else f"{show(ci[0])} – {show(ci[1])}"
 
 
-def show_kpi(key: str, value: float | None) -> str:
-    """A KPI value formatted by its kind (duration, rate, percent, number)."""
+def show_kpi(key: str, value: float | None, like: str | None = None) -> str:
+    """A KPI value formatted by its kind (duration, rate, percent, number); ``like`` a
+    goal's target: a rate in the unit the target was written in."""
     if value is None:
         return DASH
     base = key.partition(".")[0].partition(":")[0]
@@ -61,7 +63,7 @@ def show_kpi(key: str, value: float | None) -> str:
     ):
         return format_duration(value)
     if base == "throughput_per_hour":
-        return format_rate(value / 3600.0)
+        return format_rate(value / 3600.0, like=like)
     if base in ("utilization", "rework_rate"):
         return format_percent(value)
     return format_number(value)
@@ -432,7 +434,8 @@ def goals(data: ProcessData) -> str:
     rows = []
     for goal in result.goals:
         key = goal.metric if goal.stat is None else f"{goal.metric}.{goal.stat}"
-        show = shower(key)
+        name, _, argument = goal.metric.partition(":")
+        show = shower(kpi_key(name, argument or None, goal.stat) or key, goal.target)
         reason = f" ({goal.reason})" if goal.reason else ""
         rows.append(
             "<tr>"
@@ -450,9 +453,9 @@ def goals(data: ProcessData) -> str:
     return f"{head}<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def shower(key: str) -> Callable[[float | None], str]:
-    """The formatter of KPI ``key``'s values."""
-    return partial(show_kpi, key)
+def shower(key: str, like: str | None = None) -> Callable[[float | None], str]:
+    """The formatter of KPI ``key``'s values (of a goal's, ``like`` its target)."""
+    return partial(show_kpi, key, like=like)
 
 
 def _points(value: float | None) -> str:
