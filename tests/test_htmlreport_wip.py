@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import procflow
+from helpers import CUSTOMER_SERVICE
 from procflow.distance.wip import open_cases
 from procflow.htmlreport.wip import MOST_BINS, OpenCases, bin_width, wip_series
 
@@ -92,3 +93,11 @@ def test_the_page_plots_it_with_its_references() -> None:
     assert "time-average WIP over runs: " in page
     assert "queueing model (Little's law): " in page
     assert "open cases: mean" in page  # the data table, the plot's text alternative
+
+
+def test_a_calendared_model_s_wip_line_says_it_is_working_time() -> None:
+    """customer-service's model WIP (10) is Little's law on a working-time cycle time; the
+    run's elapsed WIP is 16: the line said 'queueing model' as if they were comparable."""
+    page = procflow.html_report(CUSTOMER_SERVICE, cases=300, runs=2, seed=1, jobs=1)
+    assert "queueing model (Little's law, working time, approximate): " in page
+    assert "queueing model (Little's law): " not in page

@@ -340,7 +340,10 @@ def _wip_plot(data: ProcessData) -> Any:
         lines.append((simulated, f"time-average WIP over runs: {format_number(simulated)}"))
     analytic = (data.analysis or {}).get("wip")
     if analytic is not None:
-        lines.append((analytic, f"queueing model (Little's law): {format_number(analytic)}"))
+        # with calendars the model's cycle time is working time: its WIP is not the
+        # elapsed one the run plots, and says so (as the analysis table does)
+        model = f"Little's law, {WORKING_TIME}" if data.working_time else "Little's law"
+        lines.append((analytic, f"queueing model ({model}): {format_number(analytic)}"))
     return series_plot(
         [Series("open cases", series.values)],
         series.width,
