@@ -42,7 +42,8 @@ figure svg { max-width: 100%; height: auto; display: block; }
 figure.plot svg { width: 100%; max-width: 60rem; }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
 .diagram { overflow-x: auto; }
-.diagram svg { max-width: none; width: var(--drawing-width, 100%); }
+.diagram svg { width: 100%; max-width: var(--drawing-width, 100%);
+  min-width: calc(var(--drawing-width, 0px) * 0.75); }
 .verdict-met::before { content: "✔ "; }
 .verdict-missed::before { content: "✘ "; }
 .verdict-unknown::before { content: "? "; }

@@ -77,8 +77,8 @@ def diagram(data: ProcessData, anchor: str) -> str:
     steps = ", ".join(data.process.steps)
     svg = sanitize_svg(data.diagram, label=label, description=f"Steps: {steps}")
     svg = prefix_ids(svg, f"{anchor}-diagram-")
-    # one drawing unit to a pixel (docs/report.md): a wide process scrolls rather than
-    # shrinking its labels out of reading; printed, it fits the page
+    # fitted to the page down to 3/4 of a pixel per drawing unit (docs/report.md): a wider
+    # process scrolls rather than shrinking its labels out of reading; printed, it fits
     width = drawing_width(svg)
     size = f' style="--drawing-width: {width:.0f}px"' if width is not None else ""
     figure = f'<figure class="diagram" id="{elements.esc(anchor)}-diagram" tabindex="0"{size}>'
