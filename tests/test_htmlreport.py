@@ -329,7 +329,10 @@ def test_a_log_adds_the_fidelity_of_every_process(real_log: Path) -> None:
         assert f'<td class="num">{_number(measure.value, measure.unit)}</td>' in page
         assert f"<td>{measure.verdict}</td>" in page
     assert "Work in progress per day of customer-service, real and simulated" in page
-    assert page.count("<details>") == 5  # cycle time, utilization, waiting, WIP; WIP per day
+    assert "Cycle-time distribution of customer-service, real and simulated" in page
+    assert "Events by weekday and hour of customer-service, real and simulated" in page
+    # cycle time, utilization, waiting, WIP; the fidelity's cycle times, week and WIP per day
+    assert page.count("<details>") == 7
 
 
 def test_fidelity_of_a_process_that_cannot_be_simulated_is_a_note(

@@ -213,7 +213,25 @@ def _assemble(
         wip_real=_daily(wip_curve(whole, timeline)),
         wip_simulated=_daily(wip_curve(simulated[0], timeline)),
         notes=_notes(whole),
+        cycle_real=_percentiles([whole]),
+        cycle_simulated=_percentiles(simulated),
+        circadian_real=_week(whole.circadian),
+        circadian_simulated=_week(sum((p.circadian for p in simulated), np.zeros((7, 24)))),
     )
+
+
+def _percentiles(profiles: list[Profile]) -> tuple[float, ...]:
+    """Cycle times at the percentiles 0 ... 100 over the cases of ``profiles`` together."""
+    cycles = [p.cycle_times for p in profiles if p.cases]
+    if not cycles:
+        return ()
+    found = np.percentile(np.concatenate(cycles), np.arange(101))
+    return tuple(float(v) for v in found)
+
+
+def _week(counts: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    """A weekday x hour count table as plain tuples (7 rows of 24)."""
+    return tuple(tuple(int(v) for v in row) for row in counts)
 
 
 DATE_SHARE = 0.95

@@ -110,6 +110,15 @@ class Fidelity:
     """The same for the first simulated run."""
     notes: tuple[str, ...] = ()
     """What the reader must know to read the measures (a date-only log's hour measures)."""
+    cycle_real: tuple[float, ...] = ()
+    """The real log's cycle times at the percentiles 0, 1, ..., 100 (seconds): the report's
+    distribution plot (docs/fidelity.md#plots)."""
+    cycle_simulated: tuple[float, ...] = ()
+    """The same for every simulated run's cases together."""
+    circadian_real: tuple[tuple[int, ...], ...] = ()
+    """Timestamps of the real log per weekday (7 rows, Monday first) and UTC hour (24)."""
+    circadian_simulated: tuple[tuple[int, ...], ...] = ()
+    """The same for every simulated run together."""
 
     def __getitem__(self, key: str) -> Measure:
         for measure in self.measures:

@@ -3,8 +3,9 @@
 With ``procflow report --log LOG`` every process is measured against the
 log as ``procflow fidelity`` does (docs/fidelity.md): the two logs side by
 side, every distance beside its noise floor (two random halves of the real
-log) with a verdict in words, and the open cases per day of the real log
-and of simulated run 1 on one time axis.
+log) with a verdict in words, the cycle-time distributions and the events
+by weekday and hour, real beside simulated (:mod:`.distplots`), and the open
+cases per day of the real log and of simulated run 1 on one time axis.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from procflow.distance.result import Fidelity, Measure, Summary
 from procflow.htmlreport import elements
 from procflow.htmlreport.collect import ProcessData
+from procflow.htmlreport.distplots import cycle_time_plot, week_plot
 from procflow.htmlreport.plots import Plot, Series, series_plot
 from procflow.units import format_duration, format_percent
 
@@ -106,6 +108,12 @@ def fidelity(data: ProcessData, anchor: str) -> str:
             numeric=(1, 2, 3),
         ),
     ]
+    if result.cycle_real and result.cycle_simulated:
+        plot = cycle_time_plot(result.cycle_real, result.cycle_simulated, process=result.process)
+        parts.append(elements.figure(plot, f"{anchor}-fidelity-cycle"))
+    if result.circadian_real and result.circadian_simulated:
+        plot = week_plot(result.circadian_real, result.circadian_simulated, process=result.process)
+        parts.append(elements.figure(plot, f"{anchor}-fidelity-week"))
     if result.wip_real or result.wip_simulated:
         parts.append(elements.figure(wip_plot(result), f"{anchor}-fidelity-wip"))
     return "\n".join(parts)

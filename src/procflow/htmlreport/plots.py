@@ -31,7 +31,7 @@ INSTALL_HINT = (
     "pip install 'procflow[report]'"
 )
 
-_RC: Any = {  # Any: matplotlib types rcParams keys as a Literal
+RC: Any = {  # Any: matplotlib types rcParams keys as a Literal
     "svg.fonttype": "none",
     "svg.hashsalt": "procflow-report",
     "font.family": "sans-serif",
@@ -79,20 +79,20 @@ def _figure(height_rows: int) -> Any:
     return Figure(figsize=(7.2, height), layout="constrained")
 
 
-def _to_svg(figure: Any, label: str, description: str) -> str:
+def figure_svg(figure: Any, label: str, description: str) -> str:
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return sanitize_svg(buffer.getvalue(), label=label, description=description)
 
 
-def _draw(figure_rows: int, paint: Any) -> Any:
+def draw_figure(figure_rows: int, paint: Any) -> Any:
     """A figure with one axes painted by ``paint`` and its legend below, outside the data."""
     import matplotlib
 
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         figure = _figure(figure_rows)
         ax = figure.add_subplot()
         paint(ax)
@@ -202,7 +202,7 @@ def bar_plot(
         largest = max([*values, *highs, *limits, *(m[1] for m in marks), 0.0])
         ax.set_xlim(0, max(largest * 1.15, 1.0))  # tiny values stay near 0, not at 1e-11
 
-    figure = _draw(len(rows) + 1, paint)
+    figure = draw_figure(len(rows) + 1, paint)
     headers = ("name", value_name, "95% interval", reference_name)
     table = Table(
         headers,
@@ -216,7 +216,7 @@ def bar_plot(
             for bar in bars
         ),
     )
-    return Plot(label, description, _to_svg(figure, label, description), table)
+    return Plot(label, description, figure_svg(figure, label, description), table)
 
 
 def quantile_plot(
@@ -292,7 +292,7 @@ def quantile_plot(
         ax.set_xlabel(f"cycle time ({unit})")
         ax.set_xlim(left=0)
 
-    figure = _draw(len(rows) + 1, paint)
+    figure = draw_figure(len(rows) + 1, paint)
     table = Table(
         ("statistic", "mean over runs", "95% interval", "per run"),
         tuple(
@@ -305,7 +305,7 @@ def quantile_plot(
             for point, values in zip(points, runs, strict=True)
         ),
     )
-    return Plot(label, description, _to_svg(figure, label, description), table)
+    return Plot(label, description, figure_svg(figure, label, description), table)
 
 
 @dataclass(frozen=True)
@@ -382,9 +382,9 @@ def series_plot(
         ax.set_xlabel(f"time since {origin} ({unit})")
         ax.set_ylabel(axis)
 
-    figure = _draw(9, paint)
+    figure = draw_figure(9, paint)
     table = _stretches(series, width, rows, origin)
-    return Plot(label, description, _to_svg(figure, label, description), table)
+    return Plot(label, description, figure_svg(figure, label, description), table)
 
 
 def _stretches(series: Sequence[Series], width: float, rows: int, origin: str) -> Table:
