@@ -161,9 +161,11 @@ def _design(ranking: LeverRanking) -> str:
         last = design.seed + design.rounds - 1
         seeds = f"seed {last}" if design.rounds == 2 else f"seeds {design.seed + 1}-{last}"
         short += f"; the undecided ones again on {seeds}"
+    reason = common_reason(ranking)
+    out = f"{ranking.screened_out} screened out" + (f" ({reason})" if reason else "")
     return (
         f"\nscreening: {simulated} on common random numbers ({short}), "
-        f"{ranking.screened_out} screened out, {analytic}"
+        f"{out}, {analytic}"
         f"\nconfirmation: {ranking.confirmed} lever{'s' if ranking.confirmed != 1 else ''} "
         f"and the baseline, {full}"
     )
@@ -217,8 +219,16 @@ def levers_table(ranking: LeverRanking) -> Table:
     return table
 
 
+def common_reason(ranking: LeverRanking) -> str | None:
+    """Why the screening dropped levers, when it is one reason for all of them (the usual
+    case: the K-th best cannot be beaten): said once above the table, not on every row."""
+    reasons = {e.screened_out for e in ranking.effects if e.stage == "screening"}
+    return reasons.pop() if len(reasons) == 1 else None
+
+
 def _screened_out(ranking: LeverRanking, effect: LeverEffect) -> tuple[Text, ...]:
-    """The cells of a lever the screening stage dropped: its screening estimate and why."""
+    """The cells of a lever the screening stage dropped: its screening estimate and why
+    (unless every dropped lever has the same reason, given above the table)."""
     kpi = ranking.goal.kpi
     found = effect.screening
     difference = found.difference if found is not None else None
@@ -228,7 +238,7 @@ def _screened_out(ranking: LeverRanking, effect: LeverEffect) -> tuple[Text, ...
         Text("screened out", style="dim"),
         Text(DASH, style="dim"),
         _per_cost(kpi, effect),
-        Text(effect.screened_out or "", style="dim"),
+        Text("" if common_reason(ranking) else effect.screened_out or "", style="dim"),
     )
 
 
