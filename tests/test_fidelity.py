@@ -97,6 +97,12 @@ def test_cli_json_and_text(logged: tuple[Path, Path], capsys: pytest.CaptureFixt
     assert ngram["ci95"][0] <= ngram["value"] <= ngram["ci95"][1]
     assert sum(document["noise_floor"]["cases"]) == document["real"]["cases"] == 2_000
     assert len(document["wip_daily"]["real"]) >= 20
+    percentiles = document["cycle_time_percentiles_s"]
+    assert len(percentiles["real"]) == len(percentiles["simulated"]) == 101
+    assert percentiles["real"] == sorted(percentiles["real"])
+    week = document["week_utc"]["real"]
+    assert [len(row) for row in week] == [24] * 7
+    assert sum(map(sum, week)) > 2 * document["real"]["cases"]  # a start and an end per event
     code, out, _ = run(capsys, "fidelity", model, log, "--runs", "1")
     assert code == 0
     assert "control flow (3-gram distance)" in out

@@ -157,6 +157,14 @@ class Fidelity:
                 "real": list(self.wip_real),
                 "simulated": list(self.wip_simulated),
             },
+            "cycle_time_percentiles_s": {
+                "real": list(self.cycle_real),
+                "simulated": list(self.cycle_simulated),
+            },
+            "week_utc": {
+                "real": [list(row) for row in self.circadian_real],
+                "simulated": [list(row) for row in self.circadian_simulated],
+            },
         }
 
 
