@@ -734,7 +734,7 @@ def test_the_column_decoder_reads_year_first_slashed_dates() -> None:
     ("text", "expected"),
     [
         ("02-10-2010 07:20", ["%d-%m-%Y %H:%M", "%m-%d-%Y %H:%M"]),
-        ("21.10.2010 07:20:37", ["%d.%m.%Y %H:%M:%S"]),
+        ("21-10-2010 07:20:37", ["%d-%m-%Y %H:%M:%S"]),
         ("10/21/2010 7:20:37.250 PM", ["%m/%d/%Y %I:%M:%S.%f %p"]),
         ("2010-10-21", []),
     ],
@@ -750,3 +750,30 @@ def test_an_unreadable_day_month_timestamp_suggests_the_format(
     if expected:
         with pytest.raises(ValueError, match=re.escape(repr(expected[0]))):
             parse_timestamp(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("07.12.2026 13:45", "2026-12-07T13:45:00+00:00"),
+        ("7.1.2027", "2027-01-07T00:00:00+00:00"),
+        ("02.10.2010 7:20:37.25", "2010-10-02T07:20:37.250000+00:00"),
+        ("31.12.2026T23:59:59", "2026-12-31T23:59:59+00:00"),
+    ],
+)
+def test_dotted_dates_are_read_day_first(text: str, iso: str) -> None:
+    """Dots write the day first wherever they are used (DIN 5008 and neighbours): a German
+    export's 07.12.2026 is read, not refused as ambiguous."""
+    from datetime import UTC, datetime
+
+    from procflow.eventlog.timestamps import parse_timestamp
+
+    assert datetime.fromtimestamp(parse_timestamp(text), UTC).isoformat() == iso
+
+
+@pytest.mark.parametrize("text", ["13.13.2026", "31.02.2026 09:00", "07.12.2026 24:30"])
+def test_a_dotted_text_that_is_no_date_names_itself(text: str) -> None:
+    from procflow.eventlog.timestamps import parse_timestamp
+
+    with pytest.raises(ValueError, match=re.escape(f"{text!r}: not a date and time as day.month")):
+        parse_timestamp(text)

@@ -8,7 +8,12 @@ The rules, in the order they are tried:
    ``2011-10-11 13:45:40.276000+02:00`` (pm4py's CSV export),
    ``2027-01-04T08:30:00.000+00:00`` (procflow's own logs), and the same
    with slashes in a year-first date (``2010/10/02 07:20:37.000``, as Disco
-   exports it). A date alone is midnight. **Without an offset, a time is
+   exports it). A date alone is midnight.
+   **Dotted dates are day first**: ``07.12.2026 13:45`` is 7 December, as
+   in every country that writes dates with dots (DIN 5008 and its
+   neighbours); no convention writes the month first between dots. Dates
+   with dashes or slashes and the day or month first stay ambiguous
+   (``02/10/2010``): the error names both ``--time-format`` readings. **Without an offset, a time is
    taken as UTC**: only differences between timestamps matter to
    procflow, so this is right as long as a log does not mix local times
    across a daylight-saving change.
@@ -61,6 +66,24 @@ def first_outside(seconds: np.ndarray) -> int | None:
 OUTSIDE = "is too close to the year 1 or 9999: times from 0001-01-03 to 9999-12-29 (UTC) are read"
 """What :func:`first_outside` found, said after the timestamp."""
 _SLASHED = re.compile(r"\d{4}/\d{2}/\d{2}")
+_DOTTED = re.compile(
+    r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2})(:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
+)
+"""A dotted day-month-year date, with an optional time of day (``9:05``, ``09:05:30.5``)."""
+
+
+def _day_first(text: str, day: str, month: str, year: str, hour: str | None, rest: str) -> float:
+    """Seconds for a dotted date read day first; ``ValueError`` naming ``text`` when it is
+    no date (``31.02.2026``, ``07.13.2026``)."""
+    clock = f"T{int(hour):02d}{rest}" if hour is not None else ""
+    try:
+        moment = _fromiso(f"{year}-{int(month):02d}-{int(day):02d}{clock}")
+    except ValueError:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise ValueError(
+            f"cannot read timestamp {shown!r}: not a date and time as day.month.year"
+        ) from None
+    return moment.replace(tzinfo=UTC).timestamp()
 
 
 def parse_timestamp(text: str) -> float:
@@ -81,6 +104,9 @@ def parse_timestamp(text: str) -> float:
             return parse_timestamp(stripped)
         if _SLASHED.match(stripped):  # 2010/10/02 07:20:37.000: year first, so unambiguous
             return parse_timestamp(stripped.replace("/", "-", 2))
+        dotted = _DOTTED.fullmatch(stripped)
+        if dotted is not None:  # 07.12.2026 13:45: dots write the day first (rule 1 above)
+            return _day_first(text, *dotted.groups())
         try:
             value = float(stripped)
         except ValueError:
