@@ -777,3 +777,24 @@ def test_a_dotted_text_that_is_no_date_names_itself(text: str) -> None:
 
     with pytest.raises(ValueError, match=re.escape(f"{text!r}: not a date and time as day.month")):
         parse_timestamp(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("2026-12-07 9:05", "2026-12-07T09:05:00+00:00"),
+        ("2026-12-07T9:05:30.5", "2026-12-07T09:05:30.500000+00:00"),
+        ("2026-12-07 09:05:00 UTC", "2026-12-07T09:05:00+00:00"),
+        ("2026-12-07 GMT", "2026-12-07T00:00:00+00:00"),
+    ],
+)
+def test_spreadsheet_and_warehouse_exports_are_read(text: str, iso: str) -> None:
+    """A one-digit hour (spreadsheets) and a trailing UTC (BigQuery) are ISO 8601 in all but
+    form; an offset and a zone together stay an error."""
+    from datetime import UTC, datetime
+
+    from procflow.eventlog.timestamps import parse_timestamp
+
+    assert datetime.fromtimestamp(parse_timestamp(text), UTC).isoformat() == iso
+    with pytest.raises(ValueError, match="cannot read timestamp '2026-12-07 09:05:00"):
+        parse_timestamp("2026-12-07 09:05:00+01:00 UTC")

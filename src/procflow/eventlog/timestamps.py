@@ -8,7 +8,8 @@ The rules, in the order they are tried:
    ``2011-10-11 13:45:40.276000+02:00`` (pm4py's CSV export),
    ``2027-01-04T08:30:00.000+00:00`` (procflow's own logs), and the same
    with slashes in a year-first date (``2010/10/02 07:20:37.000``, as Disco
-   exports it). A date alone is midnight.
+   exports it), a one-digit hour (``2026-12-07 9:05``) and a trailing
+   `` UTC`` or `` GMT`` (BigQuery's exports). A date alone is midnight.
    **Dotted dates are day first**: ``07.12.2026 13:45`` is 7 December, as
    in every country that writes dates with dots (DIN 5008 and its
    neighbours); no convention writes the month first between dots. Dates
@@ -66,6 +67,17 @@ def first_outside(seconds: np.ndarray) -> int | None:
 OUTSIDE = "is too close to the year 1 or 9999: times from 0001-01-03 to 9999-12-29 (UTC) are read"
 """What :func:`first_outside` found, said after the timestamp."""
 _SLASHED = re.compile(r"\d{4}/\d{2}/\d{2}")
+_ONE_DIGIT_HOUR = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d:\d{2}(?::\d{2}(?:\.\d+)?)?)")
+"""A year-first date and a time whose hour has one digit (some spreadsheet exports)."""
+
+
+def _fromiso_or_none(text: str) -> datetime | None:
+    try:
+        return _fromiso(text)
+    except ValueError:
+        return None
+
+
 _DOTTED = re.compile(
     r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2})(:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
 )
@@ -104,6 +116,13 @@ def parse_timestamp(text: str) -> float:
             return parse_timestamp(stripped)
         if _SLASHED.match(stripped):  # 2010/10/02 07:20:37.000: year first, so unambiguous
             return parse_timestamp(stripped.replace("/", "-", 2))
+        for zone in (" UTC", " GMT"):  # BigQuery and log exports: 2026-12-07 09:05:00 UTC
+            local = _fromiso_or_none(stripped.removesuffix(zone))
+            if stripped.endswith(zone) and local is not None and local.tzinfo is None:
+                return local.replace(tzinfo=UTC).timestamp()
+        short = _ONE_DIGIT_HOUR.fullmatch(stripped)
+        if short is not None:  # 2026-12-07 9:05: the hour without its leading zero
+            return parse_timestamp(f"{short[1]}T0{short[2]}")
         dotted = _DOTTED.fullmatch(stripped)
         if dotted is not None:  # 07.12.2026 13:45: dots write the day first (rule 1 above)
             return _day_first(text, *dotted.groups())
