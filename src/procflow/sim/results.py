@@ -36,7 +36,7 @@ from procflow.model import Goal, Process, Target
 from procflow.sim.engine import RunStats
 from procflow.sim.groups import GROUP_STATS, group_kpis, group_prefixes
 from procflow.sim.plan import END, STAFF, Plan
-from procflow.sim.stats import Estimate, estimate
+from procflow.sim.stats import Estimate, estimates
 
 JSON_VERSION = 1
 STATS: tuple[str, ...] = metrics.STATS
@@ -544,10 +544,13 @@ def build_result(
     """Aggregate the replications of one process into a :class:`SimulationResult`."""
     per_run = [run_kpis(plan, stats) | group_kpis(plan, stats.groups) for stats in runs]
     keys = _first_seen(per_run)
-    kpis = {
-        key: estimate(column, nonnegative=True, most=_most(key))
-        for key, column in zip(keys, _columns(keys, per_run), strict=True)
-    }
+    kpis = dict(
+        zip(
+            keys,
+            estimates(_columns(keys, per_run), map(_most, keys), nonnegative=True),
+            strict=True,
+        )
+    )
     missing = Estimate(None, None, ())
     owned: dict[int, list[str]] = {}
     for step in plan.steps:
