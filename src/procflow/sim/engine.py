@@ -513,16 +513,19 @@ def _rows(
     rows: list[tuple[Any, ...]] = []
     add = rows.append
     routes = streams.route_values
-    for index, values in enumerate(streams.duration_values):
+    # one hook for every step unless goals track some step's time (hooks of their own)
+    same = warm or not hooks.tracked
+    shared = hooks.hook(-1, warm) if same else None
+    steps = zip(
+        streams.duration_values, tables.owner, tables.routing, tables.single, routes, strict=True
+    )
+    for index, (values, owner, routing, next_step, route) in enumerate(steps):
+        hook = shared if same else hooks.hook(index, warm)
         if values is None:
-            hook = hooks.hook(index, warm) if end_hooks else None
-            add((end, None, None, single, index, hook))
+            add((end, None, None, single, index, hook if end_hooks else None))
             continue
-        owner = tables.owner[index]
         kind, unit = owner_rows[owner] if owner >= 0 else delay
-        routing = tables.routing[index]
-        route = tables.single[index] if routing == single else routes[index]
-        add((kind, unit, values, routing, route, hooks.hook(index, warm)))
+        add((kind, unit, values, routing, next_step if routing == single else route, hook))
     return rows
 
 
