@@ -172,12 +172,18 @@ def estimates(
             table = None
         if table is not None:
             (rows,) = np.nonzero(np.isfinite(table).all(axis=1))
-            with suppress(OverflowError):  # the whole lot again, one by one
-                _bulk(table[rows], rows.tolist(), runs_of, most_of, nonnegative, found)
+            for start in range(0, len(rows), _BLOCK):  # bounded temporaries
+                part = rows[start : start + _BLOCK]
+                with suppress(OverflowError):  # this block again, one by one
+                    _bulk(table[part], part.tolist(), runs_of, most_of, nonnegative, found)
     return [
         done if done is not None else estimate(runs, nonnegative=nonnegative, most=most)
         for done, runs, most in zip(found, runs_of, most_of, strict=True)
     ]
+
+
+_BLOCK = 2048
+"""Columns estimated together at a time (their squares are Python floats for a moment)."""
 
 
 def _bulk(
