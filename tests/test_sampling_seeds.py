@@ -18,6 +18,7 @@ from procflow.sim.sampling import (
     generator,
     seed_words,
     seeded,
+    seeder,
     stream_key,
 )
 
@@ -63,6 +64,19 @@ def test_seeded_generators_draw_the_streams_of_generator() -> None:
         assert np.array_equal(fast.gamma(2.0, 3.0, 40), reference.gamma(2.0, 3.0, 40))
         assert np.array_equal(fast.integers(0, 3, 40), reference.integers(0, 3, 40))
         assert fast.bit_generator.state == reference.bit_generator.state
+
+
+def test_a_seeder_makes_the_generators_of_its_rows() -> None:
+    """``seeder(words)(i)`` is ``seeded(words[i])``: the rows made contiguous once, also
+    from words that are not (a column slice)."""
+    keys = [stream_key(f"s{i}") for i in range(30)]
+    words = seed_words(4, 1, ROUTING, keys)
+    for given in (words, np.asfortranarray(words), words.astype(np.int64)):
+        make = seeder(given)
+        for index in range(len(keys)):
+            fast, reference = make(index), generator(4, 1, ROUTING, keys[index])
+            assert np.array_equal(fast.random(20), reference.random(20))
+            assert fast.bit_generator.state == reference.bit_generator.state
 
 
 def test_no_keys_and_wrong_requests() -> None:

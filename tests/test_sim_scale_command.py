@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from procflow.analysis import analyzer, routing
 from procflow.cli import main
-from procflow.cli.console import titled_table
-from procflow.cli.simreport import PlainTable
+from procflow.cli.console import PlainRows, PlainTable, titled_table
 from procflow.loader import load_text
 from procflow.sim import attributed, engine, results
 from procflow.sim.engine import run_replication
@@ -171,3 +171,61 @@ def test_plain_table_leaves_wrapping_and_colour_to_rich() -> None:
         _table(20, "x" * 30), width=30
     )
     assert _render(PlainTable(_table(20)), colour=True) == _render(_table(20), colour=True)
+
+
+def _rows(count: int, odd: str = "") -> list[tuple[str | Text, ...]]:
+    """Rows of Steps-like cells: data (``str``), dim ``Text``, a short end row, ``""`` cells."""
+    found: list[tuple[str | Text, ...]] = []
+    for i in range(count):
+        if i % 4 == 0:
+            found.append((f"s{i}{odd}", Text("end", style="dim"), "0 (never)"))
+        elif i % 4 == 1:
+            found.append((f"s{i}", Text(f"(none: delay){odd}", style="dim"), "1", "", "2m"))
+        else:
+            found.append((f"s{i}", f"role-{i % 7}{odd}", f"{i / 7:.4g}", f"{i}m", "1m … 2m", "3m"))
+    return found
+
+
+def _data_table(rows: list[tuple[str | Text, ...]]) -> Table:
+    table = titled_table("Steps")
+    for column in ("step", "owner", "visits", "wait", "95% CI", "service"):
+        table.add_column(column, justify="left" if column in ("step", "owner") else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+@pytest.mark.parametrize("soft", [True, False])
+@pytest.mark.parametrize("odd", ["", "工程", "é", "\x1b[2J\u202e", "\x07\r"])
+def test_plain_rows_are_the_data_tables_bytes(odd: str, soft: bool) -> None:
+    """The Steps table laid out from its rows, never made, is the DataTable's bytes: data
+    escaped as literal() does, dim cells' text as Rich keeps it, short rows filled."""
+    rows = _rows(40, odd)
+    made = [0]
+
+    def table() -> Table:
+        made[0] += 1
+        return _data_table(rows)
+
+    right = [False, False, True, True, True, True]
+    headers = ["step", "owner", "visits", "wait", "95% CI", "service"]
+    plain = PlainRows("Steps", headers, right, rows, table)
+    for width, colour in ((200, False), (200, True), (30, False)):  # plain, colour, too wide
+        expected = _render(_data_table(rows), width=width, colour=colour, soft=soft)
+        assert _render(plain, width=width, colour=colour, soft=soft) == expected
+    assert made[0] == 2  # only for colour and for the table too wide to lay out plainly
+
+
+def test_plain_rows_leave_a_cell_of_several_lines_to_rich() -> None:
+    """A dim cell with a line break (an owner id from data): Rich lays the table out."""
+    rows = [*_rows(6), ("s9", Text("two\nlines", style="dim"), "1")]
+    made = [0]
+
+    def table() -> Table:
+        made[0] += 1
+        return _data_table(rows)
+
+    headers = ["step", "owner", "visits", "wait", "95% CI", "service"]
+    plain = PlainRows("Steps", headers, [False, False, True, True, True, True], rows, table)
+    assert _render(plain) == _render(_data_table(rows))
+    assert made[0] == 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TextIO
 
 from rich.cells import cell_len
@@ -288,6 +288,55 @@ class PlainTable:
             yield Segment.line()
 
 
+class PlainRows:
+    """A table given as rows of cells, laid out like :class:`PlainTable` without making it.
+
+    The Steps table of a 5,000-step process has 30,000 cells: as rich ``Text``
+    in a :class:`DataTable` they cost more than laying the text out. On a console
+    that writes no styles the rows' text is laid out directly (:func:`plain_layout`:
+    the same characters); otherwise, or when a cell is not one line or the table
+    does not fit, the table is made (``table()``) and rendered as :class:`PlainTable`.
+    A ``str`` cell is data (shown as :func:`literal` shows it), a ``Text`` cell shown
+    as it is.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        headers: list[str],
+        right: list[bool],
+        rows: list[tuple[str | Text, ...]],
+        table: Callable[[], Table],
+    ) -> None:
+        self.title = title
+        self.headers = headers
+        self.right = right
+        self.rows = rows
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = None if console.color_system is not None else self._lines(options)
+        if lines is None:
+            yield PlainTable(self.table())
+            return
+        for line in lines:
+            yield Segment(line)
+            yield Segment.line()
+
+    def _lines(self, options: ConsoleOptions) -> list[str] | None:
+        width = len(self.headers)
+        columns: list[list[str]] = [[printable(header)] for header in self.headers]
+        for row in self.rows:
+            for column, cell in zip(columns, (*row, *("",) * (width - len(row))), strict=True):
+                if isinstance(cell, str):
+                    column.append(printable(cell))  # what literal() shows
+                elif "\n" in cell.plain or "\t" in cell.plain:
+                    return None  # a cell of several lines: Rich lays the table out
+                else:
+                    column.append(cell.plain)
+        return plain_layout(printable(self.title), columns, self.right, options)
+
+
 def _plain_lines(table: Table, options: ConsoleOptions) -> list[str] | None:
     """The lines of ``table`` as Rich writes them unstyled; ``None`` when Rich must lay it out."""
     if (
@@ -316,20 +365,30 @@ def _plain_lines(table: Table, options: ConsoleOptions) -> list[str] | None:
         if None in texts:
             return None
         columns.append([text or "" for text in texts])
-    widths = [max(cell_len(text) for text in texts) for texts in columns]
-    total = sum(widths) + 2 * len(widths)
     title = table.title
     if not isinstance(title, Text) or "\n" in title.plain or table.title_justify != "left":
         return None
-    if total > options.max_width or cell_len(title.plain) > total:
-        return None
     right = [column.justify == "right" for column in table.columns]
+    return plain_layout(title.plain, columns, right, options)
+
+
+def plain_layout(
+    title: str, columns: list[list[str]], right: list[bool], options: ConsoleOptions
+) -> list[str] | None:
+    """The lines of a borderless table with a one-line ``title``, as Rich writes it
+    unstyled (see :class:`PlainTable`): ``columns`` of one-line texts (the header first),
+    flush right where ``right`` says; ``None`` when it does not fit the console."""
+    lengths = [list(map(cell_len, texts)) for texts in columns]  # measured once each
+    widths = [max(found) for found in lengths]
+    total = sum(widths) + 2 * len(widths)
+    if total > options.max_width or cell_len(title) > total:
+        return None
     # Rich pads the title line to the table's width unless soft-wrapping (a piped console)
-    lines = [title.plain + ("" if options.no_wrap else " " * (total - cell_len(title.plain)))]
-    for row in zip(*columns, strict=True):
+    lines = [title + ("" if options.no_wrap else " " * (total - cell_len(title)))]
+    for row, sizes in zip(zip(*columns, strict=True), zip(*lengths, strict=True), strict=True):
         parts = []
-        for text, width, flush in zip(row, widths, right, strict=True):
-            pad = " " * (width - cell_len(text))
+        for text, size, width, flush in zip(row, sizes, widths, right, strict=True):
+            pad = " " * (width - size)
             parts.append(f" {pad}{text} " if flush else f" {text}{pad} ")
         lines.append("".join(parts))
     return lines

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from procflow import metrics
-from procflow.cli.console import DASH, PlainTable, percent, titled_table, utilization_bar
+from procflow.cli.console import DASH, PlainRows, PlainTable, percent, titled_table, utilization_bar
 from procflow.safetext import printable
 from procflow.sim.comparison import Comparison
 from procflow.sim.groups import group_rows
@@ -192,11 +192,36 @@ def owners_table(result: SimulationResult) -> Table:
     return table
 
 
+STEP_COLUMNS = ("step", "owner", "visits", "wait", "95% CI", "service")
+
+
 def steps_table(result: SimulationResult, owners: dict[str, str | None]) -> Table:
     """Steps in file order: visits per case, mean wait and service per visit."""
     table = titled_table("Steps")
-    for column in ("step", "owner", "visits", "wait", "95% CI", "service"):
+    for column in STEP_COLUMNS:
         table.add_column(column, justify="left" if column in ("step", "owner") else "right")
+    for row in _step_rows(result, owners):
+        table.add_row(*row)
+    return table
+
+
+def steps_rows(result: SimulationResult, owners: dict[str, str | None]) -> PlainRows:
+    """:func:`steps_table` as :class:`~procflow.cli.console.PlainRows`: thousands of steps
+    laid out as plain text without making the table, when the console is plain."""
+    return PlainRows(
+        "Steps",
+        list(STEP_COLUMNS),
+        [column not in ("step", "owner") for column in STEP_COLUMNS],
+        _step_rows(result, owners),
+        lambda: steps_table(result, owners),
+    )
+
+
+def _step_rows(
+    result: SimulationResult, owners: dict[str, str | None]
+) -> list[tuple[str | Text, ...]]:
+    """The cells of the Steps table, row by row (an end step's row is three cells)."""
+    rows: list[tuple[str | Text, ...]] = []
     for step_id, step in result.steps.items():
         owner = owners.get(step_id)
         visits = step.visits.mean
@@ -204,19 +229,23 @@ def steps_table(result: SimulationResult, owners: dict[str, str | None]) -> Tabl
             shown_visits = DASH if visits is None else format_number(visits, 4)
             if visits == 0:
                 shown_visits = "0 (never)"
-            table.add_row(
-                step_id, Text("end" if owner is None else owner, style="dim"), shown_visits
+            rows.append(
+                (step_id, Text("end" if owner is None else owner, style="dim"), shown_visits)
             )
             continue
-        table.add_row(
-            step_id,
-            owner or Text("(none: delay)", style="dim"),
-            DASH if visits is None else format_number(visits, 4),
-            show("wait_time", step.wait_mean.mean),
-            "" if step.wait_mean.ci95 == (0.0, 0.0) else interval("wait_time", step.wait_mean.ci95),
-            show("wait_time", step.service_mean.mean),
+        rows.append(
+            (
+                step_id,
+                owner or Text("(none: delay)", style="dim"),
+                DASH if visits is None else format_number(visits, 4),
+                show("wait_time", step.wait_mean.mean),
+                ""
+                if step.wait_mean.ci95 == (0.0, 0.0)
+                else interval("wait_time", step.wait_mean.ci95),
+                show("wait_time", step.service_mean.mean),
+            )
         )
-    return table
+    return rows
 
 
 def _goal_key(goal: GoalResult) -> str:
@@ -262,8 +291,9 @@ def simulation_report(
 ) -> RenderableType:
     """The whole text report of ``procflow simulate``."""
     extra = f" · with {', '.join(changes)}" if changes else ""
-    parts: list[RenderableType] = [header(result, source, extra), Text(), kpi_table(result)]
-    parts += [Text(), owners_table(result), Text(), PlainTable(steps_table(result, owners or {}))]
+    parts: list[RenderableType] = [header(result, source, extra), Text()]
+    parts += [PlainTable(kpi_table(result)), Text(), PlainTable(owners_table(result)), Text()]
+    parts += [steps_rows(result, owners or {})]
     if result.groups is not None:
         classes, outcomes = result.groups
         if classes:

@@ -94,7 +94,7 @@ from procflow.sim.sampling import (
     choices,
     sampler,
     seed_words,
-    seeded,
+    seeder,
     total_handed_out,
     uniforms,
 )
@@ -290,8 +290,9 @@ class Tables(NamedTuple):
     (:func:`~procflow.sim.sampling.sampler`)."""
     random: list[bool]
     """Per step, whether its durations are random (a fixed duration needs no generator)."""
-    choice: list[tuple[tuple[float, ...], tuple[int, ...]] | None]
-    """Per CHOICE step, its cumulative probabilities and targets."""
+    choice: list[tuple[NDArray[np.float64], NDArray[np.int64]] | None]
+    """Per CHOICE step, its cumulative probabilities and targets (as :func:`choices` reads
+    them: made once per plan, not once per run)."""
     general: list[tuple[Any, ...] | None]
     """Each GENERAL step's :class:`General` table, as plain tuples (the loop unpacks them)."""
     names: list[str]
@@ -317,7 +318,7 @@ def tables_of(plan: Plan) -> Tables:
         int(step.routing) if d else int(Routing.SINGLE)
         for step, d in zip(steps, drawn, strict=True)
     ]
-    choice: list[tuple[tuple[float, ...], tuple[int, ...]] | None] = [None] * len(steps)
+    choice: list[tuple[NDArray[np.float64], NDArray[np.int64]] | None] = [None] * len(steps)
     general: list[tuple[Any, ...] | None] = [None] * len(steps)
     for index, step in enumerate(steps):
         if not drawn[index]:
@@ -328,7 +329,10 @@ def tables_of(plan: Plan) -> Tables:
             for edge in step.edges:
                 running += edge.p
                 cumulative.append(running)
-            choice[index] = (tuple(cumulative), tuple(e.target for e in step.edges))
+            choice[index] = (
+                np.array(cumulative, dtype=np.float64),
+                np.array([e.target for e in step.edges], dtype=np.int64),
+            )
         elif step.routing == Routing.GENERAL:
             table = general_table(plan, index)  # plain tuples again, for the fast unpack
             general[index] = (table.bounds, table.cumulative, tuple(map(tuple, table.edges)))
@@ -394,27 +398,25 @@ class Streams:
             [] if routing != Routing.SINGLE else None for routing in tables.routing
         ]
         self.general = tables.general
-        self._words: dict[int, NDArray[np.uint64]] = {}
+        self._seeders: dict[int, Callable[[int], np.random.Generator]] = {}
 
     def _generator(self, purpose: int, index: int) -> np.random.Generator:
         """Step ``index``'s generator for ``purpose`` (the words of every step made at once)."""
-        words = self._words.get(purpose)
-        if words is None:
-            words = self._words[purpose] = seed_words(
-                self.seed, self.run, purpose, self.tables.keys
-            )
-        return seeded(words[index])
+        make = self._seeders.get(purpose)
+        if make is None:
+            words = seed_words(self.seed, self.run, purpose, self.tables.keys)
+            make = self._seeders[purpose] = seeder(words)
+        return make(index)
 
     def refill_duration(self, index: int) -> None:
         """Refill step ``index``'s durations; stop a run past its visit budget."""
         buffer = self.durations[index]
-        if buffer is None:
-            make = self.tables.samplers[index]
-            assert make is not None
+        if buffer is None:  # the step's first draw in this run
             tables = self.tables
+            make = tables.samplers[index]
+            assert make is not None
             rng = self._generator(DURATIONS, index) if tables.random[index] else _NO_GENERATOR
-            buffer = Buffer(make(rng), values=self.duration_values[index])
-            self.durations[index] = buffer
+            buffer = self.durations[index] = Buffer(make(rng), values=self.duration_values[index])
             self.touched.append(index)
         before = buffer.drawn
         buffer.refill()
@@ -434,8 +436,9 @@ class Streams:
             rng = self._generator(ROUTING, index)
             choice = self.tables.choice[index]
             source = uniforms(rng) if choice is None else choices(rng, *choice)
-            route = Buffer(source, summed=False, values=self.route_values[index])
-            self.routes[index] = route
+            route = self.routes[index] = Buffer(
+                source, summed=False, values=self.route_values[index]
+            )
         route.refill()
 
 
@@ -510,16 +513,19 @@ def _rows(
     rows: list[tuple[Any, ...]] = []
     add = rows.append
     routes = streams.route_values
-    for index, values in enumerate(streams.duration_values):
+    # one hook for every step unless goals track some step's time (hooks of their own)
+    same = warm or not hooks.tracked
+    shared = hooks.hook(-1, warm) if same else None
+    steps = zip(
+        streams.duration_values, tables.owner, tables.routing, tables.single, routes, strict=True
+    )
+    for index, (values, owner, routing, next_step, route) in enumerate(steps):
+        hook = shared if same else hooks.hook(index, warm)
         if values is None:
-            hook = hooks.hook(index, warm) if end_hooks else None
-            add((end, None, None, single, index, hook))
+            add((end, None, None, single, index, hook if end_hooks else None))
             continue
-        owner = tables.owner[index]
         kind, unit = owner_rows[owner] if owner >= 0 else delay
-        routing = tables.routing[index]
-        route = tables.single[index] if routing == single else routes[index]
-        add((kind, unit, values, routing, route, hooks.hook(index, warm)))
+        add((kind, unit, values, routing, next_step if routing == single else route, hook))
     return rows
 
 

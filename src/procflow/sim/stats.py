@@ -17,9 +17,11 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import repeat
+from typing import Any
 
 CONFIDENCE = 0.95
 
@@ -136,6 +138,83 @@ def estimate(
     return Estimate(mean, (low, high), runs)
 
 
+def estimates(
+    columns: Iterable[Sequence[float | None]],
+    mosts: Iterable[float | None],
+    *,
+    nonnegative: bool = False,
+) -> list[Estimate]:
+    """:func:`estimate` of each column (with its ``most``): the same figures, to the last bit.
+
+    A 5,000-step process has ~20,000 KPIs. Their columns of finite values are
+    estimated together: the sums are :func:`math.fsum` of each column as
+    before and each square is Python's ``pow(deviation, 2)`` (the C library's
+    ``pow``, which rounds a few squares differently from ``x * x``), but the
+    arithmetic around them runs over arrays. IEEE subtraction, division and
+    square root round the same in numpy as in Python, and the cuts at 0 and
+    ``most`` are written as ``max`` and ``min`` decide them. Anything else (a
+    missing or non-finite value, one run, squares that overflow) goes through
+    :func:`estimate`.
+    """
+    import numpy as np
+
+    runs_of = [values if values.__class__ is tuple else tuple(values) for values in columns]
+    most_of = list(mosts)
+    if len(most_of) != len(runs_of):
+        raise ValueError("one most per column")
+    counts = {len(runs) for runs in runs_of}
+    found: list[Estimate | None] = [None] * len(runs_of)
+    count = counts.pop() if len(counts) == 1 else 0
+    if count >= 2:
+        try:
+            table = np.array(runs_of, dtype=np.float64)
+        except (OverflowError, TypeError, ValueError):  # not plain numbers: one by one
+            table = None
+        if table is not None:
+            (rows,) = np.nonzero(np.isfinite(table).all(axis=1))
+            for start in range(0, len(rows), _BLOCK):  # bounded temporaries
+                part = rows[start : start + _BLOCK]
+                with suppress(OverflowError):  # this block again, one by one
+                    _bulk(table[part], part.tolist(), runs_of, most_of, nonnegative, found)
+    return [
+        done if done is not None else estimate(runs, nonnegative=nonnegative, most=most)
+        for done, runs, most in zip(found, runs_of, most_of, strict=True)
+    ]
+
+
+_BLOCK = 2048
+"""Columns estimated together at a time (their squares are Python floats for a moment)."""
+
+
+def _bulk(
+    table: Any,
+    rows: list[int],
+    runs_of: list[tuple[float | None, ...]],
+    most_of: list[float | None],
+    nonnegative: bool,
+    found: list[Estimate | None],
+) -> None:
+    """:func:`estimates` of ``rows``, whose ``table`` rows (two or more runs) are all finite."""
+    import numpy as np
+
+    if not rows:
+        return
+    count = table.shape[1]
+    fsum = math.fsum
+    means = np.array(list(map(fsum, table.tolist()))) / count
+    squares = list(map(pow, (table - means[:, None]).ravel().tolist(), repeat(2)))
+    spread = np.array([fsum(squares[i : i + count]) for i in range(0, len(squares), count)])
+    half = t_quantile(0.5 + CONFIDENCE / 2.0, count - 1) * np.sqrt(spread / (count - 1) / count)
+    low, high = means - half, means + half
+    if nonnegative:
+        low = np.where(low < 0.0, 0.0, low)  # max(low, 0.0)
+    most = np.array([most_of[row] for row in rows], dtype=np.float64)  # None: nan, no cut
+    high = np.where(most < high, most, high)  # min(high, most)
+    figures = zip(rows, means.tolist(), low.tolist(), high.tolist(), strict=True)
+    for row, mean, lower, upper in figures:
+        found[row] = Estimate(mean, (lower, upper), runs_of[row])
+
+
 def _standard_error(numbers: list[float], mean: float) -> float:
     """The standard error of the mean; scaled when squares overflow (durations of 1e300h)."""
     try:
@@ -187,6 +266,7 @@ __all__ = [
     "Difference",
     "Estimate",
     "estimate",
+    "estimates",
     "incomplete_beta",
     "paired",
     "t_cdf",
