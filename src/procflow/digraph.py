@@ -63,11 +63,12 @@ def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list
     """Strongly connected components of ``0..n-1`` (Tarjan), in *reverse* topological order.
 
     Iterative, so deep processes do not hit Python's recursion limit. The
-    step graph's checks and the analytic model's blocks both use it.
+    step graph's checks and the analytic model's blocks both use it (lint runs
+    it on every file: lean). A step put in a component gets index ``n``, above
+    every ``low``, which tells "done" from "on the stack" without a flag per step.
     """
     index = [-1] * n
     low = [0] * n
-    on_stack = [False] * n
     stack: list[int] = []
     components: list[list[int]] = []
     counter = 0
@@ -77,20 +78,19 @@ def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
-        on_stack[root] = True
         work: list[tuple[int, Iterator[int]]] = [(root, iter(successors[root]))]
         while work:
             node, children = work[-1]
             for child in children:
-                if index[child] == -1:
+                seen = index[child]
+                if seen == -1:
                     index[child] = low[child] = counter
                     counter += 1
                     stack.append(child)
-                    on_stack[child] = True
                     work.append((child, iter(successors[child])))
                     break
-                if on_stack[child] and index[child] < low[node]:
-                    low[node] = index[child]
+                if seen < low[node]:  # on the stack (a finished step has index n)
+                    low[node] = seen
             else:
                 work.pop()
                 if work:
@@ -101,7 +101,7 @@ def strongly_connected(n: int, successors: Sequence[Sequence[int]]) -> list[list
                     component: list[int] = []
                     while True:
                         member = stack.pop()
-                        on_stack[member] = False
+                        index[member] = n
                         component.append(member)
                         if member == node:
                             break

@@ -493,9 +493,12 @@ class StepGraph:
         # there): the longest run of alternating handoffs between p and owner(v) ending at v.
         runs: list[dict[Any, tuple[int, int, Any]] | None] = [None] * len(successors)
         found: dict[frozenset[Any], tuple[int, Any]] = {}
+        # a run starts only at a handoff of a two-way pair and carries over only within one
+        # owner's turn, so a step of an owner in no such pair never ends a run: skipped
+        involved = {owner for pair in two_way for owner in pair}
         for v in topological:
             b = owner_of[v]
-            if b is None:
+            if b is None or b not in involved:
                 continue
             here: dict[Any, tuple[int, int, Any]] = {}
             for u in predecessors[v]:

@@ -97,7 +97,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
 
 from procflow.analysis.linear import safe_sum, solve_loop
-from procflow.compiled import CompiledProcess
+from procflow.compiled import CompiledProcess, Edge
 from procflow.digraph import strongly_connected
 from procflow.errors import Problem, ProcessError, SimulationError
 from procflow.gate import runnable
@@ -230,21 +230,28 @@ class _Graph:
     @classmethod
     def of(cls, compiled: CompiledProcess) -> _Graph:
         edges = compiled.edges
+        # an Edge is a tuple: its columns in one C-level transpose, not a pass per column
+        columns = list(zip(*edges, strict=True)) if edges else [()] * len(Edge._fields)
         return cls(
             steps=compiled.steps,
             end=compiled.end,
             first=compiled.first,
-            target=[e.target for e in edges],
-            weight=[e.p for e in edges],
-            bound=[e.max for e in edges],
-            feedback=[e.feedback for e in edges],
-            trigger=[e.trigger for e in edges],
+            target=list(columns[_TARGET]),
+            weight=list(columns[_P]),
+            bound=list(columns[_MAX]),
+            feedback=list(columns[_FEEDBACK]),
+            trigger=list(columns[_TRIGGER]),
             successors=compiled.successors,
             start=compiled.start,
             bounded=[(edges[e].source, e) for e in compiled.bounded],
             fork=compiled.fork,
             share=_join_shares(compiled),
         )
+
+
+_TARGET, _TRIGGER, _P, _FEEDBACK, _MAX = (
+    Edge._fields.index(name) for name in ("target", "trigger", "p", "feedback", "max")
+)
 
 
 def _join_shares(compiled: CompiledProcess) -> list[float]:

@@ -113,11 +113,14 @@ class LintContext:
     def analysis(self) -> Analysis | None:
         """The analytic model, or ``None`` when arrivals or durations are missing.
 
-        Imported here, on first use: most rules never need the model.
+        Imported here, on first use: most rules never need the model. Held
+        by the context, not kept with the process: lint drops each process
+        after its rules, and a kept analysis would make it cyclic garbage
+        (:func:`~procflow.analysis.analyze_or_none`).
         """
         from procflow.analysis import analyze_or_none
 
-        return analyze_or_none(self.process)
+        return analyze_or_none(self.process, keep=False)
 
 
 def path_of_step(step: str) -> tuple[str, ...]:
