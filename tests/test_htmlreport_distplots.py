@@ -96,3 +96,11 @@ def test_the_week_is_drawn_in_vectors_with_its_shares_as_text() -> None:
     assert rows["Fri 12–16"] == ("25%", "2.4%")
     assert rows["Sun 20–24"] == ("0%", "2.4%")
     assert re.search("cividis|lightness|darker", plot.description)
+
+
+def test_cases_of_no_time_at_all_draw_from_zero() -> None:
+    """A log of one-event cases: every cycle time 0; the axis starts at 0, not at -0.04."""
+    plot = cycle_time_plot((0.0,) * 101, (0.0,) * 101, process="p")
+    texts = [t.text or "" for t in ET.fromstring(plot.svg).iter(f"{SVG}text")]
+    assert not [t for t in texts if t.startswith(("−", "-"))], texts
+    assert plot.table.rows[2] == ("p50", "0s", "0s")

@@ -87,7 +87,8 @@ def cycle_time_plot(real: Sequence[float], simulated: Sequence[float], *, proces
             ax.set_xticks(marks, [format_duration(t) for t in marks])
             ax.minorticks_off()
             ax.set_xlabel("cycle time (log scale)")
-        else:
+        else:  # times start at 0 (all 0: a unit wide, not a symmetric range around it)
+            ax.set_xlim(0, largest / scale if largest > 0 else 1.0)
             ax.set_xlabel(f"cycle time ({unit})")
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("share of cases finished")
