@@ -85,25 +85,29 @@ def guarding_inputs() -> Iterator[None]:
         _inputs = saved
 
 
+def _identity(path: str | os.PathLike[str] | int) -> tuple[int, int] | None:
+    """The (device, inode) of ``path`` (or an open file descriptor); ``None`` when there
+    is nothing there (the reader or the writer says what is wrong with it)."""
+    try:
+        info = os.fstat(path) if isinstance(path, int) else os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def note_input(path: str | os.PathLike[str] | int) -> None:
     """Remember that ``path`` (or an open file descriptor) is an input of the running command."""
     if _inputs is None:
         return
-    try:
-        info = os.fstat(path) if isinstance(path, int) else os.stat(path)
-    except OSError:  # the reader reports what is wrong with it
-        return
-    _inputs.add((info.st_dev, info.st_ino))
+    found = _identity(path)
+    if found is not None:
+        _inputs.add(found)
 
 
-def _refuse_input(shown: str, target: Path) -> None:
-    if not _inputs:
-        return
-    try:
-        info = os.stat(target)
-    except OSError:  # nothing there yet
-        return
-    if (info.st_dev, info.st_ino) in _inputs:
+def _refuse_input(shown: str, target: Path, inputs: set[tuple[int, int]] | None = None) -> None:
+    """Refuse writing ``target`` when it is one of ``inputs`` (default: the files noted)."""
+    inputs = _inputs if inputs is None else inputs
+    if inputs and _identity(target) in inputs:
         raise FileAccessError(
             shown, "is an input of this command: refusing to overwrite it (choose another output)"
         )
@@ -121,22 +125,12 @@ def refuse_input_as_output(
     """
     if output is None or os.fspath(output) == "-":
         return
-    try:
-        info = os.stat(resolve_target(output))
-    except OSError:  # nothing there yet
-        return
-    for path in inputs:
-        if os.fspath(path) == "-":
-            continue
-        try:
-            seen = os.stat(path)
-        except OSError:  # the reader reports what is wrong with it
-            continue
-        if (seen.st_dev, seen.st_ino) == (info.st_dev, info.st_ino):
-            raise FileAccessError(
-                os.fspath(output),
-                "is an input of this command: refusing to overwrite it (choose another output)",
-            )
+    named = {
+        found
+        for path in inputs
+        if os.fspath(path) != "-" and (found := _identity(path)) is not None
+    }
+    _refuse_input(os.fspath(output), resolve_target(output), named)
 
 
 def write_atomic(
