@@ -184,6 +184,7 @@ def levers_table(ranking: LeverRanking) -> Table:
     table.add_column("significant")
     table.add_column("per cost/h", justify="right", no_wrap=True)
     table.add_column("note")
+    shared = common_reason(ranking)
     for effect in ranking.effects:
         lever = Text(effect.lever.title)
         change = Text(effect.lever.change, style="dim")
@@ -200,7 +201,7 @@ def levers_table(ranking: LeverRanking) -> Table:
             )
             continue
         if effect.stage == "screening":
-            table.add_row(DASH, lever, change, *_screened_out(ranking, effect))
+            table.add_row(DASH, lever, change, *_screened_out(ranking, effect, shared))
             continue
         style = _style(effect)
         shown = show_delta(kpi, effect.difference, ranking.baseline)
@@ -226,7 +227,9 @@ def common_reason(ranking: LeverRanking) -> str | None:
     return reasons.pop() if len(reasons) == 1 else None
 
 
-def _screened_out(ranking: LeverRanking, effect: LeverEffect) -> tuple[Text, ...]:
+def _screened_out(
+    ranking: LeverRanking, effect: LeverEffect, shared: str | None
+) -> tuple[Text, ...]:
     """The cells of a lever the screening stage dropped: its screening estimate and why
     (unless every dropped lever has the same reason, given above the table)."""
     kpi = ranking.goal.kpi
@@ -238,7 +241,7 @@ def _screened_out(ranking: LeverRanking, effect: LeverEffect) -> tuple[Text, ...
         Text("screened out", style="dim"),
         Text(DASH, style="dim"),
         _per_cost(kpi, effect),
-        Text("" if common_reason(ranking) else effect.screened_out or "", style="dim"),
+        Text("" if shared else effect.screened_out or "", style="dim"),
     )
 
 

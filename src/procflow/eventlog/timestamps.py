@@ -84,17 +84,20 @@ _DOTTED = re.compile(
 """A dotted day-month-year date, with an optional time of day (``9:05``, ``09:05:30.5``)."""
 
 
+def _shown(text: str) -> str:
+    """A timestamp text as a message repeats it: cut to 40 characters."""
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _day_first(text: str, day: str, month: str, year: str, hour: str | None, rest: str) -> float:
     """Seconds for a dotted date read day first; ``ValueError`` naming ``text`` when it is
     no date (``31.02.2026``, ``07.13.2026``)."""
     clock = f"T{int(hour):02d}{rest}" if hour is not None else ""
-    try:
-        moment = _fromiso(f"{year}-{int(month):02d}-{int(day):02d}{clock}")
-    except ValueError:
-        shown = text if len(text) <= 40 else text[:37] + "..."
+    moment = _fromiso_or_none(f"{year}-{int(month):02d}-{int(day):02d}{clock}")
+    if moment is None:
         raise ValueError(
-            f"cannot read timestamp {shown!r}: not a date and time as day.month.year"
-        ) from None
+            f"cannot read timestamp {_shown(text)!r}: not a date and time as day.month.year"
+        )
     return moment.replace(tzinfo=UTC).timestamp()
 
 
@@ -133,7 +136,7 @@ def parse_timestamp(text: str) -> float:
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(_unreadable(text)) from None
         if not MIN_SECONDS <= value <= MAX_SECONDS:
-            shown = stripped if len(stripped) <= 40 else stripped[:37] + "..."
+            shown = _shown(stripped)
             raise ValueError(
                 f"timestamp {shown!r} is out of range: a number is read as seconds since "
                 f"1970 and must lie between {MIN_SECONDS:.0f} (year 1) and "
@@ -177,7 +180,7 @@ def suggested_formats(text: str) -> list[str]:
 
 
 def _unreadable(text: str) -> str:
-    shown = text if len(text) <= 40 else text[:37] + "..."
+    shown = _shown(text)
     formats = suggested_formats(text)
     if formats:
         alternative = f" (or {formats[1]!r})" if len(formats) > 1 else ""
@@ -198,7 +201,7 @@ def make_parser(time_format: str | None = None) -> Callable[[str], float]:
         try:
             moment = datetime.strptime(text.strip(), time_format)
         except ValueError:
-            shown = text if len(text) <= 40 else text[:37] + "..."
+            shown = _shown(text)
             raise ValueError(
                 f"cannot read timestamp {shown!r} with the time format {time_format!r}"
             ) from None
