@@ -20,6 +20,7 @@ accessible name given by the caller.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -106,9 +107,10 @@ def drawing_width(svg: str) -> float | None:
     """The width of ``svg`` in its own units (its ``viewBox``), ``None`` without one.
 
     Graphviz draws in points with 14-point labels: shown one unit to a CSS
-    pixel, a diagram's labels are 14 px, legible, however wide it is.
+    pixel, a diagram's labels are 14 px, legible, however wide it is. Only the
+    root's start tag is read (the picture was parsed once, by :func:`sanitize_svg`).
     """
-    root = ET.fromstring(svg)
+    _event, root = next(ET.iterparse(io.StringIO(svg), events=("start",)))
     box = (root.get("viewBox") or "").replace(",", " ").split()
     try:
         width = float(box[2])
