@@ -10,6 +10,8 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from helpers import CLEAN, write
 from procflow._lint import lint_file, lint_paths
 from procflow.cli import main
 from procflow.errors import ProcessError
-from procflow.loader import MAX_BYTES, MAX_DEPTH, load, load_text, parse_yaml
+from procflow.loader import MAX_BYTES, MAX_DEPTH, load, load_text, parse_yaml, read_text
 
 
 @contextlib.contextmanager
@@ -122,6 +124,33 @@ def test_a_20_mb_file_is_refused_without_parsing(tmp_path: Path) -> None:
     code, output = lint_cli(path)
     assert code == 1
     assert "big.yaml:1:1: PF001" in output
+
+
+def test_a_file_larger_than_stat_said_is_read_to_the_limit_and_no_further() -> None:
+    """A file that grew since ``stat``, or a pipe or ``/proc`` file that ``stat`` calls
+    empty, is read on past the size ``stat`` gave -- but never past the limit."""
+    from procflow.loader import _read_within
+
+    body = b"process: p\n" * 50
+    assert _read_within(io.BytesIO(body), len(body)) == body  # the size stat gave
+    assert _read_within(io.BytesIO(body), 10) == body  # grew since stat
+    assert _read_within(io.BytesIO(body), 0) == body  # a pipe: stat says 0
+    endless = io.BytesIO(b"x" * (MAX_BYTES + 4096))
+    assert len(_read_within(endless, 0)) == MAX_BYTES + 1  # one more: "too big"
+
+
+def test_a_named_pipe_is_read_whole(tmp_path: Path) -> None:
+    """``stat`` gives a pipe's size as 0: the loader reads on until the writer closes it."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    fifo = tmp_path / "piped.yaml"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(CLEAN.encode(),))
+    writer.start()
+    try:
+        assert read_text(fifo) == CLEAN
+    finally:
+        writer.join(timeout=10)
 
 
 def test_a_binary_file(tmp_path: Path) -> None:
