@@ -71,7 +71,7 @@ from procflow.distributions import (
 )
 from procflow.errors import Problem, ProcessError, ProcflowError, SimulationError
 from procflow.gate import runnable
-from procflow.model import Process
+from procflow.model import Process, Step
 
 if TYPE_CHECKING:
     from procflow.analysis.forks import BlockTimes
@@ -113,6 +113,23 @@ def duration_figures(distribution: AnyDistribution) -> tuple[float, float]:
     except (ArithmeticError, ValueError):
         pass
     return _scaled_figures(distribution)
+
+
+def step_figures(step: Step) -> tuple[float | None, float | None, float | None]:
+    """``(mean, scv, shortest)`` of a step's duration: 0 for an end step, ``None`` without one.
+
+    One definition for the model and for lint's clearance
+    (:mod:`procflow.analysis.clearance`), which must read the same figures.
+    """
+    if step.end:
+        return 0.0, 0.0, 0.0
+    duration = step.duration
+    if duration is None:  # unreachable (the model refuses a reachable one, PF402)
+        return None, None, None
+    if isinstance(duration, ByDuration):  # a mixture over the attribute's shares
+        return duration.mean, duration.scv, duration.lower
+    mean, scv = duration_figures(duration)
+    return mean, scv, lower_bound(duration)
 
 
 def _scaled_figures(distribution: AnyDistribution) -> tuple[float, float]:
@@ -224,19 +241,8 @@ class _Model:
         self.scv: dict[str, float | None] = {}
         self.shortest: dict[str, float | None] = {}
         for step_id, step in process.steps.items():
-            if step.end:
-                self.mean[step_id] = self.scv[step_id] = self.shortest[step_id] = 0.0
-                continue
-            duration = step.duration
-            if duration is None:  # unreachable (checked above)
-                self.mean[step_id] = self.scv[step_id] = self.shortest[step_id] = None
-            elif isinstance(duration, ByDuration):  # a mixture over the attribute's shares
-                self.mean[step_id], self.scv[step_id] = duration.mean, duration.scv
-                self.shortest[step_id] = duration.lower
-            else:
-                self.mean[step_id], self.scv[step_id] = duration_figures(duration)
-                self.shortest[step_id] = lower_bound(duration)
-            if step.owner is not None:  # declared: the gate checked it (PF202)
+            self.mean[step_id], self.scv[step_id], self.shortest[step_id] = step_figures(step)
+            if step.owner is not None and not step.end:  # declared: the gate checked it (PF202)
                 self.owned[step.owner].append(step_id)
         compiled = CompiledProcess.of(process)
         if compiled.has_forks:  # the work a race withdraws is not done (approximate)

@@ -110,6 +110,22 @@ class LintContext:
         return StepGraph.of(self.process)
 
     @cached_property
+    def analytically_clear(self) -> bool:
+        """Whether PF501-PF503 provably have nothing to report, without the model.
+
+        A cheap proof from upper bounds of the visits
+        (:mod:`procflow.analysis.clearance`); ``False`` only means "compute
+        :attr:`analysis` and see". Lint then skips the model on the many
+        processes that are nowhere near a finding.
+        """
+        from procflow.analysis.clearance import clear
+
+        try:
+            return clear(self.process, self.settings.bottleneck_threshold)
+        except Exception:  # only a shortcut: whatever it cannot read, the model decides
+            return False
+
+    @cached_property
     def analysis(self) -> Analysis | None:
         """The analytic model, or ``None`` when arrivals or durations are missing.
 

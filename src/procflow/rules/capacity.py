@@ -66,6 +66,10 @@ def _comfortable(owner: OwnerLoad, threshold: float) -> str:
 
 
 def _analysis(ctx: LintContext) -> Analysis | None:
+    """The model, or ``None`` when there is none -- or none is needed: when the process is
+    analytically clear, these rules provably find nothing (docs/analysis-method.md)."""
+    if ctx.analytically_clear:
+        return None
     analysis = ctx.analysis
     return analysis if isinstance(analysis, Analysis) else None
 

@@ -211,12 +211,12 @@ def peak_overload(ctx: LintContext) -> Iterable[Violation]:
     arrivals: {rate: 3/h, calendar: office}
     ```
     """
-    analysis = ctx.analysis
-    if not isinstance(analysis, Analysis):
-        return
     process = ctx.process
     hourly = hourly_arrivals(process)
     if hourly is None and not any(keeps_hours(process, o) for o in process.owners.values()):
+        return  # around the clock: no hour is busier than the week (and no model needed)
+    analysis = ctx.analysis
+    if not isinstance(analysis, Analysis):
         return
     rate = weekly_rate(process)
     if not rate > 0.0:
