@@ -80,10 +80,11 @@ def random_process(rng: random.Random) -> str:
     owners = rng.randint(1, 3)
     lines = ["process: rnd", "owners:"]
     for k in range(owners):
-        lines.append(
-            f"  o{k}: {{capacity: {rng.choice((1, 2, 3, 5, 20, 80, 300))}, cost_per_hour: 30}}"
-        )
-    lines += ["  ext: {external: true}"]
+        cost = rng.choice(("cost_per_hour: 30", "cost_per_step: 4", "cost_per_hour: 5"))
+        lines.append(f"  o{k}: {{capacity: {rng.choice((1, 2, 3, 5, 20, 80, 300))}, {cost}}}")
+    lines.append(
+        rng.choice(("  ext: {external: true}", "  ext: {external: true, cost_per_hour: 9}"))
+    )
     rate = rng.choice((0.002, 0.01, 0.05, 0.3, 1, 3, 8))
     every = rng.choice(("", ', every: "uniform(1m, 9m)"', ", every: 2m"))
     lines += [f"arrivals: {{rate: {rate}/h{every}}}" if not every else f"arrivals: {{{every[2:]}}}"]

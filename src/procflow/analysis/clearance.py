@@ -266,11 +266,19 @@ class _Bounds:
 
     def _cost_per_case(self) -> float | None:
         """At least the model's cost per case: the staffing cost per hour over the arrival
-        rate (every case ends), plus external owners' busy cost; ``None`` without costs."""
+        rate (every case ends), plus external owners' busy cost and every ``cost_per_step``;
+        ``None`` without costs."""
         owners = self.process.owners.values()
-        if all(owner.cost_per_hour is None for owner in owners):
+        if all(owner.cost_per_hour is None and owner.cost_per_step is None for owner in owners):
             return None
         per_hour = self.rate * 3600.0
+        per_step = sum(  # cost_per_step: a fixed amount for each step an owner does
+            (self.process.owners[step_owner].cost_per_step or 0.0) * self.visits[u]
+            for u, (step_owner, end) in enumerate(
+                zip(self.compiled.owner, self.compiled.end, strict=True)
+            )
+            if step_owner is not None and not end
+        )
         external = sum(
             load * (self.process.owners[o].cost_per_hour or 0.0) / per_hour
             for o, load in self.external.items()
@@ -280,7 +288,7 @@ class _Bounds:
             for owner in owners
             if not owner.external and owner.cost_per_hour is not None
         )
-        return (external + staffing / per_hour) * (1.0 + SLACK)
+        return (external + per_step + staffing / per_hour) * (1.0 + SLACK)
 
     def _mean_upper(self, name: str, argument: str | None) -> float | None:
         """At least ``mean_upper_bound(name, argument, refined=False)`` of the model."""
