@@ -233,14 +233,11 @@ class _Bounds:
 
     def _possible(self, target: Target, *, shortest: bool, wip: bool = False) -> bool:
         """``goals._possible`` with the model's own path bound (it needs no visits)."""
-        bound = self._paths.get(shortest, 0.0)
-        if bound == 0.0 and shortest not in self._paths:
-            if any(edge.p == 0.0 for edge in self.compiled.edges):
-                bound = None  # no cheap bound: the model searches the fastest path
-            else:
-                column = 2 if shortest else 0
-                bound = safe_sum(f[column] for f in self.figures)
-            self._paths[shortest] = bound
+        if shortest not in self._paths:
+            zero = any(edge.p == 0.0 for edge in self.compiled.edges)
+            column = 2 if shortest else 0  # no cheap bound with p: 0 (the model searches)
+            self._paths[shortest] = None if zero else safe_sum(f[column] for f in self.figures)
+        bound = self._paths[shortest]
         if bound is None:
             return False
         if wip:
