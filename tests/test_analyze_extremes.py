@@ -399,6 +399,35 @@ def test_random_wild_processes(text: str) -> None:
         assert 0.0 <= analysis.rework_rate <= 1.0
 
 
+def test_an_owner_needing_more_units_than_a_float_holds_is_reported_not_crashed() -> None:
+    """A load near the largest float over the 85% threshold needs ~2e308 units: an int no
+    float holds. PF501 said "internal error (OverflowError)"; it now writes the number."""
+    text = """process: wild
+owners:
+  o0: {capacity: 1}
+arrivals: {every: "uniform(1e-300s, 20s)"}
+start: s0
+steps:
+  s0: {duration: "1e-300s", owner: o0, next: s1}
+  s1: {duration: "1e-300s", owner: o0, next: s2}
+  s2: {duration: "1e-300s", owner: o0, next: s3}
+  s3:
+    duration: "normal(1e-300s, 1e+300s)"
+    owner: o0
+    on: {on: {to: s4, p: 1e-9}, back: {to: s0, p: 0.999999999, feedback: true}}
+  s4: {duration: "1e-300s", owner: o0, next: s5}
+  s5:
+    duration: "1e-300s"
+    owner: o0
+    on: {on: {to: done, p: 0.5}, back: {to: s0, p: 0.5, feedback: true}}
+  done: {end: true}
+"""
+    findings = lint(load_text(text, "wild.yaml"))
+    assert not [f for f in findings if "internal error" in f.message], findings
+    (overloaded,) = [f for f in findings if f.code == "PF501"]
+    assert "(1.88e+308 to stay below 85%)" in overloaded.message, overloaded
+
+
 @pytest.mark.parametrize("most", [10**6, 10**400])
 def test_a_max_beyond_any_state_space_is_thinned_without_overflow(most: int) -> None:
     """A bound too large to unroll is dropped and thinned; a 400-digit max is not a float."""

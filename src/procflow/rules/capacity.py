@@ -10,6 +10,7 @@ what is missing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from procflow.analysis import Analysis, OwnerLoad
 from procflow.analysis.goals import infeasibility
@@ -27,10 +28,16 @@ def _percent(value: float) -> str:
 
 
 def _count(value: int | None) -> str:
-    """A capacity: exact up to a billion billions, then ``1.2e+303``."""
+    """A capacity: exact up to a billion billions, then ``1.2e+303`` -- also past the largest
+    float (a load near 1.8e308 over a threshold below 1 needs more units than a float holds)."""
     if value is None:
         return "-"
-    return str(value) if value < 10**18 else format_number(float(value), 3)
+    if value < 10**18:
+        return str(value)
+    mantissa, _, exponent = f"{Decimal(value):.3g}".partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{exponent}"
 
 
 def _top_steps(owner: OwnerLoad, most: int = 3) -> str:
