@@ -25,10 +25,11 @@ and imported as an exclusive choice with equal shares (a split) or a merge
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from procflow.bpmn.graph import Flow, FlowNode, Model
+from procflow.bpmn.graph import Flow, FlowNode, Lane, Model
 from procflow.bpmn.names import (
     BPMN,
     GATEWAYS_CHOICE,
@@ -49,7 +50,7 @@ from procflow.bpmn.steps import (
     unique,
 )
 from procflow.bpmn.timers import timer_duration
-from procflow.bpmn.xmltree import BpmnError
+from procflow.bpmn.xmltree import BpmnError, Node
 from procflow.expressions import ExpressionError, parse
 from procflow.units import format_number
 
@@ -146,17 +147,52 @@ class Importer:
             owner.pop("capacity", None)
             owner["shifts"] = [{"calendar": c, "capacity": n} for c, n in groups]
 
-    def _owner_numbers(self, get: Any, owner: dict[str, Any], lane: Any) -> None:
+    def _owner_numbers(self, get: Any, owner: dict[str, Any], lane: Lane) -> None:
         if get("external", PF) == "true":
             owner["external"] = True
             return
-        capacity, cost = get("capacity", PF), get("cost_per_hour", PF)
-        if capacity is None and lane is not None:
+        capacity: int | None = self.whole(lane.node, "capacity")
+        cost: float | None = self.number(lane.node, "cost_per_hour")
+        if capacity is None:
             capacity, cost = self._pool_from_params(lane)
         if capacity is not None:
-            owner["capacity"] = int(capacity)
-        if cost is not None and float(cost) > 0:
-            owner["cost_per_hour"] = float(cost)
+            owner["capacity"] = capacity
+        if cost is not None and cost > 0:
+            owner["cost_per_hour"] = cost
+
+    def number(self, node: Node, name: str) -> float | None:
+        """A ``procflow:`` number attribute of ``node``, or a positioned :class:`BpmnError`."""
+        text = node.get(name, PF)
+        if text is None:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            raise BpmnError(
+                self.m.path,
+                f"procflow:{name}={text!r} of {node.tag} {node.get('id') or '?'!r} is not a "
+                "number of 0 or more",
+                node.line,
+                node.column,
+            )
+        return value
+
+    def whole(self, node: Node, name: str) -> int | None:
+        """A ``procflow:`` whole-number attribute of ``node``, or a positioned error."""
+        value = self.number(node, name)
+        if value is None:
+            return None
+        if not value.is_integer():
+            raise BpmnError(
+                self.m.path,
+                f"procflow:{name}={node.get(name, PF)!r} of {node.tag} "
+                f"{node.get('id') or '?'!r} is not a whole number",
+                node.line,
+                node.column,
+            )
+        return int(value)
 
     def _pool_from_params(self, lane: Any) -> tuple[int | None, float | None]:
         p = self.params
@@ -411,9 +447,9 @@ class Importer:
             return [1.0] * len(flows)
         given = self.params.branching.get(node.id)
         if given is None:
-            attrs = [self.m.flows[f].node.get("p", PF) for f in flows]
+            attrs = [self.number(self.m.flows[f].node, "p") for f in flows]
             if all(a is not None for a in attrs):
-                given = {f: float(a) for f, a in zip(flows, attrs, strict=True) if a is not None}
+                given = {f: a for f, a in zip(flows, attrs, strict=True) if a is not None}
         if given is not None and all(f in given for f in flows):
             total = sum(given[f] for f in flows)
             if total > 0:
@@ -448,7 +484,7 @@ class Importer:
         target = self.m.nodes[flow.target]
         names = [*names, flow.name] if flow.name else names
         feedback = flow.node.get("feedback", PF) == "true"
-        bound = flow.node.get("max", PF)
+        bound = self.whole(flow.node, "max")
         trigger = flow.node.get("trigger", PF)
         if self.is_step(target):
             self.ways += 1
@@ -466,7 +502,7 @@ class Importer:
                     p,
                     names,
                     feedback,
-                    int(bound) if bound else None,
+                    bound or None,
                     trigger,
                     when,
                     chance,
@@ -505,7 +541,7 @@ class Importer:
                 next_flow, p * share, names, (*seen, target.id), condition, when, chance or split
             ):
                 path.feedback = path.feedback or feedback
-                path.max = path.max or (int(bound) if bound else None)
+                path.max = path.max or bound or None
                 out.append(path)
         return out
 
