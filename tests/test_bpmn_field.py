@@ -77,3 +77,21 @@ def test_lane_capacity_that_is_not_a_number_is_a_positioned_error(
     code, _out, err = imported(capsys, path)
     assert code == 2
     assert "lane.bpmn:4:1: procflow:capacity='two' of lane 'L'" in err
+
+
+SIMPLE = (
+    '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:task id="t" name="A"/>'
+    '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>\n'
+    '<bpmn:sequenceFlow id="{second}" sourceRef="t" targetRef="e"/></bpmn:process>'
+)
+
+
+@pytest.mark.parametrize("second", ["f1", "t"])
+def test_a_sequence_flow_id_used_twice_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, second: str
+) -> None:
+    """Not "the start event has no outgoing flow": the second flow silently replaced the first."""
+    path = bpmn(tmp_path, "twice.bpmn", SIMPLE.format(second=second))
+    code, _out, err = imported(capsys, path)
+    assert code == 2
+    assert f"twice.bpmn:4:1: id '{second}' is used twice" in err

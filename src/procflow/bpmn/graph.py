@@ -144,6 +144,8 @@ def _read_elements(process: Node, model: Model) -> None:
                     child.line,
                     child.column,
                 )
+            if ident in model.flows or ident in model.nodes:
+                raise BpmnError(model.path, f"id {ident!r} is used twice", child.line, child.column)
             model.flows[ident] = Flow(
                 ident, source, target, (child.get("name") or "").strip(), child
             )
@@ -161,7 +163,7 @@ def _read_elements(process: Node, model: Model) -> None:
             continue
         if not ident:
             raise BpmnError(model.path, f"a <{tag}> without an id", child.line, child.column)
-        if ident in model.nodes:
+        if ident in model.nodes or ident in model.flows:
             raise BpmnError(model.path, f"id {ident!r} is used twice", child.line, child.column)
         known = (
             tag in TASKS
