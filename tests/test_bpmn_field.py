@@ -95,3 +95,34 @@ def test_a_sequence_flow_id_used_twice_is_named(
     code, _out, err = imported(capsys, path)
     assert code == 2
     assert f"twice.bpmn:4:1: id '{second}' is used twice" in err
+
+
+LOOPED = (
+    '<bpmn:process id="p"><bpmn:startEvent id="s"/>\n'
+    '<bpmn:userTask id="t" name="Review">\n'
+    "<bpmn:{marker}/></bpmn:userTask>"
+    '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+    '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>'
+)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        'standardLoopCharacteristics testBefore="false"',
+        'multiInstanceLoopCharacteristics isSequential="true"',
+    ],
+)
+def test_loop_markers_are_named_not_dropped_silently(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, marker: str
+) -> None:
+    path = bpmn(tmp_path, "loop.bpmn", LOOPED.format(marker=marker))
+    tag = marker.split()[0]
+    code, out, err = imported(capsys, path)
+    assert code == 0
+    assert "loop.bpmn:5:1: warning: userTask 't': " in err
+    assert f"(<{tag}>) is not represented" in err
+    assert "# note: userTask t (line 5): " in out
+    code, out, err = imported(capsys, path, "--strict")
+    assert code == 2
+    assert out == ""

@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from procflow.bpmn.graph import Flow, FlowNode, Lane, Model
+from procflow.bpmn.graph import Flow, FlowNode, Lane, Model, Notice
 from procflow.bpmn.names import (
     BPMN,
     GATEWAYS_CHOICE,
@@ -55,6 +55,11 @@ from procflow.expressions import ExpressionError, parse
 from procflow.units import format_number
 
 WAIT_OWNER = "wait"
+LOOPS = {
+    "standardLoopCharacteristics": "a loop",
+    "multiInstanceLoopCharacteristics": "a multi-instance",
+}
+"""Markers that make an activity repeat: procflow's step is done once per visit."""
 MAX_WAYS = 10_000
 """Most ways through gateways unfolded into transitions (gateway chains multiply them)."""
 
@@ -245,6 +250,18 @@ class Importer:
             return self.delay_body(node, body)
         if node.kind == "subProcess" and node.node.children:
             self.notify(node, "the inside of a sub-process is not imported: it is one step")
+        for child in node.node.children:
+            if child.ns == BPMN and child.tag in LOOPS:
+                self.m.notices.append(
+                    Notice(
+                        node.kind,
+                        node.id,
+                        child.line,
+                        child.column,
+                        f"{LOOPS[child.tag]} (<{child.tag}>) is not represented: imported as "
+                        "a step done once per visit",
+                    )
+                )
         owner = get("owner", PF)
         if owner is None:
             if node.lane is not None:
