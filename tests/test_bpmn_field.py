@@ -126,3 +126,43 @@ def test_loop_markers_are_named_not_dropped_silently(
     code, out, err = imported(capsys, path, "--strict")
     assert code == 2
     assert out == ""
+
+
+def test_a_collapsed_sub_process_as_bpmn_io_writes_it_is_one_step_without_a_notice(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """bpmn.io writes ``incoming``/``outgoing`` (and data) inside every activity."""
+    path = bpmn(
+        tmp_path,
+        "collapsed.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing>'
+        '</bpmn:startEvent><bpmn:subProcess id="sp" name="Assess">'
+        "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>"
+        '<bpmn:property id="prop" name="__targetRef_placeholder"/>'
+        '<bpmn:dataInputAssociation id="dia"><bpmn:targetRef>prop</bpmn:targetRef>'
+        "</bpmn:dataInputAssociation></bpmn:subProcess>"
+        '<bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sp"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="sp" targetRef="e"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path, "--strict")
+    assert code == 0, err
+    assert "sub-process" not in err + out
+    assert "start: assess" in out
+
+
+def test_an_expanded_sub_process_is_still_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = bpmn(
+        tmp_path,
+        "expanded.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/>\n<bpmn:subProcess id="sp" name="Assess">'
+        '<bpmn:startEvent id="in"/><bpmn:task id="it"/>'
+        '<bpmn:sequenceFlow id="i1" sourceRef="in" targetRef="it"/></bpmn:subProcess>'
+        '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sp"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="sp" targetRef="e"/></bpmn:process>',
+    )
+    code, _out, err = imported(capsys, path)
+    assert code == 0
+    assert "expanded.bpmn:4:1: warning: subProcess 'sp': the inside of a sub-process" in err

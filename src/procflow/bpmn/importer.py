@@ -60,6 +60,10 @@ LOOPS = {
     "multiInstanceLoopCharacteristics": "a multi-instance",
 }
 """Markers that make an activity repeat: procflow's step is done once per visit."""
+FLOW_INSIDE = frozenset(
+    {"sequenceFlow", "exclusiveGateway", "parallelGateway", *GATEWAYS_NOT_REPRESENTED}
+)
+"""Elements that make a sub-process expanded (``incoming``, ``outgoing``, data do not)."""
 MAX_WAYS = 10_000
 """Most ways through gateways unfolded into transitions (gateway chains multiply them)."""
 
@@ -248,7 +252,10 @@ class Importer:
             return body
         if node.kind == "intermediateCatchEvent":
             return self.delay_body(node, body)
-        if node.kind == "subProcess" and node.node.children:
+        if node.kind in ("subProcess", "transaction", "adHocSubProcess") and any(
+            c.ns == BPMN and (c.tag in FLOW_INSIDE or c.tag in TASKS or c.tag.endswith("Event"))
+            for c in node.node.children
+        ):
             self.notify(node, "the inside of a sub-process is not imported: it is one step")
         for child in node.node.children:
             if child.ns == BPMN and child.tag in LOOPS:
