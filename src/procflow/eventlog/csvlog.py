@@ -51,7 +51,7 @@ import numpy as np
 from procflow.errors import EventLogError
 from procflow.eventlog.batch import Batch, Labels, distinct
 from procflow.eventlog.columns import ColumnIndex, Columns, resolve
-from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
+from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing, no_completed
 from procflow.eventlog.logfile import open_binary, open_text
 from procflow.eventlog.plaincsv import PlainChunk
 from procflow.eventlog.timestamps import (
@@ -225,16 +225,19 @@ class CsvLog:
         used = [i for i in (index.case, index.activity, index.start, index.end,
                             index.resource, index.lifecycle) if i is not None]  # fmt: skip
         needed = max(used) + 1
-        total = 0
+        total = rows = 0
         for chunk in self._chunks(handle, delimiter):
             table, lines = self._split(chunk, delimiter, width, needed)
             if not lines.size:
                 continue
+            rows += int(lines.size)
             batch = self._columns(table, lines, index, pairing)
             if len(batch):
                 total += len(batch)
                 yield batch
         self.unpaired_starts = pairing.open_count
+        if total == 0 and rows:
+            raise self._fail(no_completed(rows, pairing.open_count, self.skipped), 2)
         if total == 0:
             raise self._fail("the log has no events (only a header row)", 2)
 

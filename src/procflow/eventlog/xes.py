@@ -55,7 +55,7 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
 from procflow.errors import EventLogError
-from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
+from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing, no_completed
 from procflow.eventlog.logfile import open_binary
 from procflow.eventlog.timestamps import FIRST_SECONDS, LAST_SECONDS, OUTSIDE, make_parser
 
@@ -288,11 +288,12 @@ class XesLog:
         self.traces = 0
         self.renamed_traces = 0
         self.case_attributes = {}
-        emitted = 0
+        emitted = read = 0
         try:
             for chunk in self._chunks(handle):
                 parser.feed(chunk)
                 for case, raw in handler.ready:
+                    read += len(raw)
                     events = self._trace_events(case, raw, parse)
                     emitted += len(events)
                     yield from events
@@ -305,6 +306,8 @@ class XesLog:
             raise XesError(self.path, _refusal(exc), *handler.here()) from None
         if not handler.saw_log:
             raise self._fail("no <log> element: not an XES log")
+        if emitted == 0 and read:
+            raise self._fail(no_completed(read, self.unpaired_starts, self.skipped, "events"))
         if emitted == 0:
             raise self._fail("the log has no events")
 
