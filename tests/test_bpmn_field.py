@@ -166,3 +166,37 @@ def test_an_expanded_sub_process_is_still_named(
     code, _out, err = imported(capsys, path)
     assert code == 0
     assert "expanded.bpmn:4:1: warning: subProcess 'sp': the inside of a sub-process" in err
+
+
+def lints_clean(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str) -> None:
+    code, _out, err = run(capsys, "lint", write(tmp_path, "imported.yaml", text), "--quiet")
+    assert code == 0, err
+
+
+def test_steps_after_a_gateway_after_a_boundary_event_are_left_out_with_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Not kept as steps nothing reaches (PF103): the boundary event's flows are left out."""
+    path = bpmn(
+        tmp_path,
+        "boundary.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:task id="t" name="Work"/>'
+        '<bpmn:boundaryEvent id="b" attachedToRef="t"/><bpmn:exclusiveGateway id="g"/>\n'
+        '<bpmn:task id="x" name="Escalate"/><bpmn:task id="y" name="Notify"/>'
+        '<bpmn:endEvent id="e"/><bpmn:endEvent id="e2"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="g" targetRef="x"/>'
+        '<bpmn:sequenceFlow id="f5" sourceRef="g" targetRef="y"/>'
+        '<bpmn:sequenceFlow id="f6" sourceRef="x" targetRef="e2"/>'
+        '<bpmn:sequenceFlow id="f7" sourceRef="y" targetRef="e2"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path)
+    assert code == 0, err
+    assert (
+        "boundary.bpmn:4:1: warning: task 'x': only reached from an element that is left out" in err
+    )
+    assert "escalate" not in out
+    assert "notify" not in out
+    lints_clean(capsys, tmp_path, out)

@@ -708,6 +708,17 @@ class Importer:
         """Leave out (and name) the steps only reached from elements that were left out."""
         node_of = {step: self.m.nodes[n] for n, step in self.step_of.items() if n in self.m.nodes}
         severed = {step for step, node in node_of.items() if node.cut_off}
+        # a gateway (or a second start event) cut off passes it on to the steps after it
+        todo = [n for n in self.m.nodes.values() if n.cut_off and not self.is_step(n)]
+        seen = {n.id for n in todo}
+        while todo:
+            for flow in todo.pop().outgoing:
+                target = self.m.nodes[self.m.flows[flow].target]
+                if self.is_step(target):
+                    severed.add(self.step_of[target.id])
+                elif target.id not in seen:
+                    seen.add(target.id)
+                    todo.append(target)
         for step in cut_off(steps, start, severed):
             del steps[step]
             self.notify(
