@@ -200,3 +200,27 @@ def test_steps_after_a_gateway_after_a_boundary_event_are_left_out_with_it(
     assert "escalate" not in out
     assert "notify" not in out
     lints_clean(capsys, tmp_path, out)
+
+
+def test_steps_only_a_second_start_event_leads_to_are_left_out_with_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = bpmn(
+        tmp_path,
+        "starts.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:startEvent id="s2"/>'
+        '<bpmn:task id="t" name="Online"/><bpmn:exclusiveGateway id="g"/>\n'
+        '<bpmn:task id="t2" name="By post"/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f1b" sourceRef="s2" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f1c" sourceRef="g" targetRef="t2"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="e"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path)
+    assert code == 0, err
+    assert (
+        "starts.bpmn:4:1: warning: task 't2': only reached from an element that is left out" in err
+    )
+    assert "by-post" not in out
+    lints_clean(capsys, tmp_path, out)

@@ -628,6 +628,7 @@ class Importer:
         starts = [n for n in self.m.nodes.values() if n.kind == "startEvent"]
         for extra in starts[1:]:
             self.notify(extra, "only one start event is imported: this one is left out")
+            extra.cut_off = True  # and with it the steps only it leads to
         if not starts:
             first = next(
                 (n for n in self.m.nodes.values() if self.is_step(n) and not n.incoming), None
