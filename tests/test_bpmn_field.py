@@ -224,3 +224,20 @@ def test_steps_only_a_second_start_event_leads_to_are_left_out_with_it(
     )
     assert "by-post" not in out
     lints_clean(capsys, tmp_path, out)
+
+
+def test_the_process_description_survives_export_and_import(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """It was dropped silently: the round trip is exact for the rest of the process."""
+    source = write(
+        tmp_path,
+        "p.yaml",
+        'process: p\ndescription: "Two\\nlines, \\"quoted\\" & <tagged>"\nowners: {team: {}}\n'
+        "start: a\nsteps:\n  a: {owner: team, duration: 1m, next: done}\n  done: {end: true}\n",
+    )
+    code, _out, err = run(capsys, "export", source, "--to", "bpmn", "-o", tmp_path / "p.bpmn")
+    assert code == 0, err
+    code, out, err = imported(capsys, tmp_path / "p.bpmn")
+    assert code == 0, err
+    assert 'description: "Two\\nlines, \\"quoted\\" & <tagged>"\n' in out

@@ -255,6 +255,7 @@ def _definitions(process: Process, graph: _Flows, layout: Layout) -> ET.Element:
         bpmn_process,
         process=process.id,
         title=process.title,
+        description=process.description,
         owner=process.owner,
         arrivals=arrival_text,
     )

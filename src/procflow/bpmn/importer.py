@@ -80,6 +80,7 @@ class Draft:
     arrivals: dict[str, str] | None
     warnings: list[str] = field(default_factory=list)
     owner: str | None = None
+    description: str | None = None
     calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
 
@@ -701,6 +702,7 @@ class Importer:
             arrivals=self.arrivals(),
             warnings=self.warnings,
             owner=process.get("owner", PF),
+            description=process.get("description", PF),
             calendars=dict(self.params.calendars),
             attributes=dict(self.params.attributes),
         )

@@ -81,6 +81,8 @@ def render(draft: Draft, source: str, notes: list[str]) -> str:
     lines.append(f"process: {draft.process}")
     if draft.title:
         lines.append(f"title: {quote(draft.title)}")
+    if draft.description:
+        lines.append(f"description: {quote(draft.description)}")
     if draft.owner:
         lines.append(f"owner: {draft.owner}")
     lines.append("")
