@@ -241,3 +241,20 @@ def test_the_process_description_survives_export_and_import(
     code, out, err = imported(capsys, tmp_path / "p.bpmn")
     assert code == 0, err
     assert 'description: "Two\\nlines, \\"quoted\\" & <tagged>"\n' in out
+
+
+def test_export_names_the_goals_and_raci_it_cannot_carry(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """They were lost silently: export promises to name everything it drops."""
+    source = write(
+        tmp_path,
+        "p.yaml",
+        "process: p\nowners: {team: {}, boss: {}}\nstart: a\nsteps:\n"
+        "  a: {owner: team, duration: 1m, next: done, consulted: [boss]}\n  done: {end: true}\n"
+        "goals:\n  - {id: fast, metric: cycle_time, stat: p90, target: <= 2d}\n",
+    )
+    code, _out, err = run(capsys, "export", source, "--to", "bpmn", "-o", tmp_path / "p.bpmn")
+    assert code == 0, err
+    assert "p.yaml: note: goals (fast) are not exported" in err
+    assert "p.yaml: note: consulted/informed of 1 step (a) are not exported" in err
