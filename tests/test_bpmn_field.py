@@ -258,3 +258,25 @@ def test_export_names_the_goals_and_raci_it_cannot_carry(
     assert code == 0, err
     assert "p.yaml: note: goals (fast) are not exported" in err
     assert "p.yaml: note: consulted/informed of 1 step (a) are not exported" in err
+
+
+def test_sequence_flows_without_an_id_are_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The BPMN schema makes ``id`` optional; generators (Activiti-style) leave it out."""
+    path = write(
+        tmp_path,
+        "generated.bpmn",
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">\n'
+        '<process id="471ff134" name="471ff134"><startEvent id="start"></startEvent>'
+        '<serviceTask id="task" name="A Task"></serviceTask>'
+        '<serviceTask id="task2" name="Another Task"></serviceTask><endEvent id="end"/>'
+        '<sequenceFlow sourceRef="start" targetRef="task"></sequenceFlow>'
+        '<sequenceFlow sourceRef="task" targetRef="task2"></sequenceFlow>'
+        '<sequenceFlow sourceRef="task2" targetRef="end"></sequenceFlow></process></definitions>',
+    )
+    code, out, err = imported(capsys, path, "--strict")
+    assert code == 0, err
+    assert "next: another-task" in out
+    lints_clean(capsys, tmp_path, out)

@@ -137,13 +137,15 @@ def _read_elements(process: Node, model: Model) -> None:
         ident = child.get("id")
         if tag == "sequenceFlow":
             source, target = child.get("sourceRef"), child.get("targetRef")
-            if not ident or not source or not target:
+            if not source or not target:
                 raise BpmnError(
                     model.path,
-                    "a <sequenceFlow> needs id, sourceRef and targetRef",
+                    "a <sequenceFlow> needs sourceRef and targetRef",
                     child.line,
                     child.column,
                 )
+            if not ident:  # the schema allows it: nothing can refer to such a flow
+                ident = f"sequenceFlow@{child.line}:{child.column}"
             if ident in model.flows or ident in model.nodes:
                 raise BpmnError(model.path, f"id {ident!r} is used twice", child.line, child.column)
             model.flows[ident] = Flow(
