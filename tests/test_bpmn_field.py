@@ -280,3 +280,24 @@ def test_sequence_flows_without_an_id_are_read(
     assert code == 0, err
     assert "next: another-task" in out
     lints_clean(capsys, tmp_path, out)
+
+
+def test_a_compensation_activity_is_left_out_and_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No sequence flow reaches it (an association does): kept, it was unreachable (PF103)."""
+    path = bpmn(
+        tmp_path,
+        "compensate.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:task id="t" name="Book hotel"/>'
+        '<bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:compensateEventDefinition/>'
+        '</bpmn:boundaryEvent>\n<bpmn:task id="c" name="Cancel hotel" isForCompensation="true"/>'
+        '<bpmn:association id="a" associationDirection="One" sourceRef="b" targetRef="c"/>'
+        '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path)
+    assert code == 0, err
+    assert "compensate.bpmn:4:1: warning: task 'c': a compensation activity is not" in err
+    assert "cancel-hotel" not in out
+    lints_clean(capsys, tmp_path, out)

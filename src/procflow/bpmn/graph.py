@@ -157,6 +157,9 @@ def _read_elements(process: Node, model: Model) -> None:
         if tag == "subProcess" and child.get("triggeredByEvent") == "true":
             model.notice(child, "an event sub-process is not represented: left out")
             continue
+        if tag in TASKS and child.get("isForCompensation") == "true":
+            model.notice(child, "a compensation activity is not represented: left out")
+            continue
         if tag == "boundaryEvent":
             model.notice(
                 child,
