@@ -301,3 +301,27 @@ def test_a_compensation_activity_is_left_out_and_named(
     assert "compensate.bpmn:4:1: warning: task 'c': a compensation activity is not" in err
     assert "cancel-hotel" not in out
     lints_clean(capsys, tmp_path, out)
+
+
+def test_link_events_join_the_flow_they_cut(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A link throw event goes on at the catch event of its name (an off-page connector)."""
+    path = bpmn(
+        tmp_path,
+        "link.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:task id="t" name="Part one"/>'
+        '<bpmn:intermediateThrowEvent id="lt" name="to B"><bpmn:linkEventDefinition id="d1" '
+        'name="B"/></bpmn:intermediateThrowEvent><bpmn:intermediateCatchEvent id="lc" name="B">'
+        '<bpmn:linkEventDefinition id="d2" name="B"/></bpmn:intermediateCatchEvent>'
+        '<bpmn:task id="t2" name="Part two"/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="lt"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="lc" targetRef="t2"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="t2" targetRef="e"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path, "--strict")
+    assert code == 0, err
+    assert "next: part-two" in out
+    assert "owner: wait" not in out  # the catch event is no delay step
+    lints_clean(capsys, tmp_path, out)

@@ -16,6 +16,7 @@ from procflow.bpmn.names import (
     GATEWAYS_NOT_REPRESENTED,
     GATEWAYS_PARALLEL,
     IGNORED,
+    LINK_CATCH,
     PASS_THROUGH,
     TASKS,
 )
@@ -108,8 +109,40 @@ def read_model(root: Node, path: str) -> Model:
     _read_collaborations(root, model)
     _read_elements(chosen, model)
     _read_lanes(chosen, model)
+    _link(model)
     _check_flows(model)
     return model
+
+
+def _link_name(node: Node) -> str | None:
+    """The link name of a link event (its ``linkEventDefinition``'s, else the event's name)."""
+    for child in node.children:
+        if child.ns == BPMN and child.tag == "linkEventDefinition":
+            return (child.get("name") or node.get("name") or "").strip()
+    return None
+
+
+def _link(model: Model) -> None:
+    """Join each link throw event to the link catch event of its name: a case goes on there.
+
+    A link catch event is a connector, not a wait: it is passed through
+    (kind :data:`LINK_CATCH`) like a throw event.
+    """
+    catches: dict[str, FlowNode] = {}
+    for node in model.nodes.values():
+        name = _link_name(node.node)
+        if node.kind == "intermediateCatchEvent" and name is not None:
+            node.kind = LINK_CATCH
+            catches.setdefault(name, node)
+    for node in list(model.nodes.values()):
+        name = _link_name(node.node)
+        if node.kind != "intermediateThrowEvent" or name is None:
+            continue
+        catch = catches.get(name)
+        if catch is None:  # the importer names it: an event without outgoing flow
+            continue
+        ident = f"link@{node.id}"
+        model.flows[ident] = Flow(ident, node.id, catch.id, "", node.node)
 
 
 def _participants(root: Node) -> dict[str, str]:
