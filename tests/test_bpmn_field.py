@@ -325,3 +325,27 @@ def test_link_events_join_the_flow_they_cut(
     assert "next: part-two" in out
     assert "owner: wait" not in out  # the catch event is no delay step
     lints_clean(capsys, tmp_path, out)
+
+
+def test_an_inclusive_gateway_with_conditions_says_it_is_imported_by_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The notice said "equal shares" while the file got the conditions (`when:`)."""
+    path = bpmn(
+        tmp_path,
+        "inclusive.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:task id="t" name="Check"/>\n'
+        '<bpmn:inclusiveGateway id="g" default="f3"/><bpmn:endEvent id="e"/>'
+        '<bpmn:endEvent id="e2"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="t" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"><bpmn:conditionExpression '
+        'xsi:type="bpmn:tFormalExpression">${amount &gt; 100}</bpmn:conditionExpression>'
+        '</bpmn:sequenceFlow><bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="e2"/>'
+        "</bpmn:process>",
+    )
+    code, out, err = imported(capsys, path)
+    assert 'when: "amount > 100"' in out
+    assert "inclusive.bpmn:4:1: warning: inclusiveGateway 'g': inclusiveGateway (split)" in err
+    assert "equal shares" not in err
+    assert "imported as an exclusive choice: the first flow whose condition holds" in err
+    assert code == 1  # PF801: the attribute `amount` is not declared (no --params)

@@ -404,10 +404,7 @@ class Importer:
                 if conditional
                 else ("several outgoing flows (a parallel split in BPMN)")
             )
-            self.notify(
-                node,
-                f"{kind} cannot be represented: imported as an exclusive choice with equal shares",
-            )
+            self.notify(node, f"{kind} cannot be represented: imported as {self.exclusive(flows)}")
         out: list[Path] = []
         chance = len(flows) > 1 and not self.conditional(flows)
         for flow_id, share, when in self.choice(node, flows):
@@ -419,6 +416,12 @@ class Importer:
                 "imported with shares, the conditions left out",
             )
         return out
+
+    def exclusive(self, flows: list[str]) -> str:
+        """How a split procflow cannot represent is imported: by its conditions, else shares."""
+        if self.conditional(flows):
+            return "an exclusive choice: the first flow whose condition holds, else the default"
+        return "an exclusive choice with equal shares"
 
     def conditional(self, flows: list[str]) -> bool:
         """Whether a choice over ``flows`` is made by conditions (all of them readable)."""
@@ -554,7 +557,7 @@ class Importer:
             self.notify(
                 target,
                 f"{target.kind} ({what}) cannot be represented yet: imported as "
-                + ("an exclusive choice with equal shares" if what == "split" else "a merge"),
+                + (self.exclusive(target.outgoing) if what == "split" else "a merge"),
             )
         if not target.outgoing:
             self.notify(target, "a gateway or event without outgoing flow: the case ends here")
