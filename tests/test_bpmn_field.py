@@ -349,3 +349,24 @@ def test_an_inclusive_gateway_with_conditions_says_it_is_imported_by_them(
     assert "equal shares" not in err
     assert "imported as an exclusive choice: the first flow whose condition holds" in err
     assert code == 1  # PF801: the attribute `amount` is not declared (no --params)
+
+
+def test_an_id_with_a_line_break_in_a_note_does_not_break_the_yaml(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """XML allows ``&#10;`` (and U+0085, U+2028) in an id; the ``# note:`` ended there."""
+    path = bpmn(
+        tmp_path,
+        "breaks.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:task id="t" name="Check"/>'
+        '<bpmn:inclusiveGateway id="g&#10;x&#x85;y&#x2028;z"/><bpmn:endEvent id="e"/>'
+        '<bpmn:endEvent id="e2"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="t" targetRef="g&#10;x&#x85;y&#x2028;z"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="g&#10;x&#x85;y&#x2028;z" targetRef="e"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="g&#10;x&#x85;y&#x2028;z" targetRef="e2"/>'
+        "</bpmn:process>",
+    )
+    code, out, err = imported(capsys, path)
+    assert code == 0, err
+    assert "# note: inclusiveGateway g\\nx\\u0085y\\u2028z (line 3): " in out
+    lints_clean(capsys, tmp_path, out)
