@@ -65,3 +65,19 @@ def test_an_xes_log_of_only_start_events_says_so(
     code, _out, err = run(capsys, "discover", log)
     assert code == 2
     assert "open.xes: the log has no completed activity in its 1 event (1 start without" in err
+
+
+def test_discover_from_a_log_whose_name_holds_a_line_break_writes_valid_yaml(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The name went raw into the header comment: its second line became a YAML key."""
+    rows = "".join(
+        f"c{i},{activity},2024-03-0{1 + i % 5} {8 + k:02d}:00\n"
+        for i in range(10)
+        for k, activity in enumerate("AB")
+    )
+    log = write(tmp_path, 'odd\nname".csv', "case,activity,timestamp\n" + rows)
+    code, _out, err = run(capsys, "discover", log, "-o", tmp_path / "found.yaml")
+    assert code == 0, err
+    text = (tmp_path / "found.yaml").read_text(encoding="utf-8")
+    assert text.startswith('# Discovered by `procflow discover` from odd\\nname".csv:\n')
