@@ -370,3 +370,20 @@ def test_an_id_with_a_line_break_in_a_note_does_not_break_the_yaml(
     assert code == 0, err
     assert "# note: inclusiveGateway g\\nx\\u0085y\\u2028z (line 3): " in out
     lints_clean(capsys, tmp_path, out)
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bpmn"
+
+
+def test_parameters_saved_with_a_byte_order_mark_are_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Windows editors (Notepad) save JSON with a UTF-8 BOM: it was "not JSON"."""
+    data = (FIXTURES / "invoice-approval.json").read_bytes()
+    params = write(tmp_path, "bom.json", b"\xef\xbb\xbf" + data)
+    code, out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
+    assert code == 0, err
+    plain = imported(
+        capsys, FIXTURES / "invoice-approval.bpmn", "--params", FIXTURES / "invoice-approval.json"
+    )[1]
+    assert out == plain

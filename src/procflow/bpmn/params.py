@@ -174,7 +174,7 @@ def read_params(path: str | os.PathLike[str]) -> Params:
             raise ParamsError(f"{name}: more than {MAX_BYTES:,} bytes")
         with open(name, "rb") as handle:
             note_input(handle.fileno())
-            data = json.loads(handle.read().decode("utf-8"))
+            data = json.loads(handle.read().decode("utf-8-sig"))  # Notepad writes a BOM
     except OSError as exc:
         raise ParamsError(f"{name}: cannot be read: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
