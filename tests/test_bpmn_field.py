@@ -6,6 +6,7 @@ files shaped like Camunda Modeler, bpmn.io, Signavio and hand-edited exports.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -387,3 +388,44 @@ def test_parameters_saved_with_a_byte_order_mark_are_read(
         capsys, FIXTURES / "invoice-approval.bpmn", "--params", FIXTURES / "invoice-approval.json"
     )[1]
     assert out == plain
+
+
+@pytest.mark.parametrize(
+    ("entry", "shown"),
+    [
+        (
+            ("task_resource_distribution", "expon", [0, 0, 1]),
+            "task_resource_distribution[0].resources[0]: exponential: the mean must be greater",
+        ),
+        (
+            ("task_resource_distribution", "uniform", [1200, 600]),
+            "task_resource_distribution[0].resources[0]: uniform: min (20m) is greater than max",
+        ),
+        (
+            ("arrival_time_distribution", "fix", [0, 0, 1]),
+            "arrival_time_distribution: the mean time between arrivals must be positive",
+        ),
+    ],
+)
+def test_a_distribution_procflow_refuses_is_named_in_the_parameters(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    entry: tuple[str, str, list[float]],
+    shown: str,
+) -> None:
+    """Not an error at a line of the process file that import did not write."""
+    data = json.loads((FIXTURES / "invoice-approval.json").read_text(encoding="utf-8"))
+    key, name, values = entry
+    dist = {"distribution_name": name, "distribution_params": [{"value": v} for v in values]}
+    if key == "arrival_time_distribution":
+        data[key] = dist
+    else:
+        data[key][0]["resources"][0].update(dist)
+    params = write(tmp_path, "sim.json", json.dumps(data))
+    code, _out, err = imported(
+        capsys, FIXTURES / "invoice-approval.bpmn", "--params", params, "-o", tmp_path / "p.yaml"
+    )
+    assert code == 2
+    assert f"error: {params}: {shown}" in err
+    assert "p.yaml" not in err
+    assert not (tmp_path / "p.yaml").exists()

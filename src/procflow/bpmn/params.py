@@ -32,9 +32,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from procflow.bpmn.calendars import arrival_interval, read_calendars, write_calendars
 from procflow.casedata import ByDuration, ByValue, Categorical, Numeric
-from procflow.distributions import Distribution
+from procflow.distributions import Distribution, parse_distribution
 from procflow.errors import ProcflowError
 from procflow.fileio import note_input
 from procflow.model import Process, Transition
@@ -76,10 +78,12 @@ def to_prosimos(dist: Distribution) -> dict[str, Any]:
     return {"distribution_name": kind, "distribution_params": [{"value": v} for v in values]}
 
 
-def from_prosimos(entry: Any, where: str, *, numbers: bool = False) -> str:
+def from_prosimos(entry: Any, where: str, *, numbers: bool = False, arrival: bool = False) -> str:
     """Prosimos's distribution entry as procflow distribution text (``exponential(6m)``).
 
     With ``numbers``, parameters are plain numbers (a numeric case attribute's).
+    A distribution procflow refuses (a zero mean, ``min`` above ``max``; with
+    ``arrival``, a zero mean between arrivals) is a :class:`ParamsError` naming the entry.
     """
     if not isinstance(entry, dict):
         raise ParamsError(f"{where}: a distribution must be an object")
@@ -97,6 +101,20 @@ def from_prosimos(entry: Any, where: str, *, numbers: bool = False) -> str:
         ):
             raise ParamsError(f"{where}: every distribution parameter needs a finite 'value'")
         values.append(float(value))
+
+    text = _text(kind, values, where, numbers)
+    if not numbers:
+        try:
+            mean = parse_distribution(text).mean
+        except PydanticCustomError as exc:
+            raise ParamsError(f"{where}: {exc.message()}") from None
+        if arrival and mean <= 0:
+            raise ParamsError(f"{where}: the mean time between arrivals must be positive")
+    return text
+
+
+def _text(kind: Any, values: list[float], where: str, numbers: bool) -> str:
+    """The distribution text of Prosimos's ``kind`` with parameters ``values``."""
 
     def need(count: int) -> None:
         if len(values) < count:
@@ -196,7 +214,7 @@ def read_params(path: str | os.PathLike[str]) -> Params:
     _attributes(data, name, params)
     arrival = data.get("arrival_time_distribution")
     if arrival is not None:
-        params.arrivals = from_prosimos(arrival, f"{name}: arrival_time_distribution")
+        params.arrivals = from_prosimos(arrival, f"{name}: arrival_time_distribution", arrival=True)
         if arrival.get("distribution_name") == "expon":
             params.arrival_mean = float(arrival["distribution_params"][0]["value"])
     for index, event in enumerate(_list(data, "event_distribution", name)):
