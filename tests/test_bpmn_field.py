@@ -429,3 +429,21 @@ def test_a_distribution_procflow_refuses_is_named_in_the_parameters(
     assert f"error: {params}: {shown}" in err
     assert "p.yaml" not in err
     assert not (tmp_path / "p.yaml").exists()
+
+
+def with_calendar(tmp_path: Path, periods: list[dict[str, str]]) -> Path:
+    data = json.loads((FIXTURES / "invoice-approval.json").read_text(encoding="utf-8"))
+    data["resource_calendars"][0]["time_periods"] = periods
+    return write(tmp_path, "sim.json", json.dumps(data))
+
+
+def test_a_calendar_period_from_friday_to_monday_runs_over_the_weekend(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """It gave no day at all (``hours:`` empty): an import that failed on its own output."""
+    period = {"from": "FRIDAY", "to": "MONDAY", "beginTime": "09:00:00", "endTime": "17:00:00"}
+    params = with_calendar(tmp_path, [period])
+    code, out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
+    assert code == 0, err
+    assert '"mon,fri,sat,sun": "09:00-17:00"' in out
+

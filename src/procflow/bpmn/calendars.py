@@ -94,7 +94,9 @@ def hours_of(time_periods: Any, where: str) -> dict[str, str]:
             raise ProcflowError(f"{here}: 'from' and 'to' must be days such as MONDAY")
         start = _minutes(period.get("beginTime"), here)
         end = _minutes(period.get("endTime"), here)
-        for number in range(WEEKDAYS.index(first), WEEKDAYS.index(last) + 1):
+        begin = WEEKDAYS.index(first)
+        span = (WEEKDAYS.index(last) - begin) % 7 + 1  # FRIDAY to MONDAY: over the weekend
+        for number in (day % 7 for day in range(begin, begin + span)):
             if end > start:
                 days[number].append((start, end))
             elif end < start:  # crosses midnight into the next day
