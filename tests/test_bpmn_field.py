@@ -447,3 +447,11 @@ def test_a_calendar_period_from_friday_to_monday_runs_over_the_weekend(
     assert code == 0, err
     assert '"mon,fri,sat,sun": "09:00-17:00"' in out
 
+
+def test_a_calendar_without_open_periods_is_named_in_the_parameters(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    params = with_calendar(tmp_path, [])
+    code, _out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
+    assert code == 2
+    assert f"error: {params}: resource_calendars[0]: no time period is open" in err

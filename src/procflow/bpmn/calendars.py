@@ -129,6 +129,8 @@ def read_calendars(data: dict[str, Any], name: str, params: Any) -> None:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             raise ProcflowError(f"{where}: needs an 'id'")
         hours = hours_of(entry.get("time_periods"), where)
+        if not hours:
+            raise ProcflowError(f"{where}: no time period is open: a calendar that never opens")
         if hours == always and "timezone" not in entry:
             continue  # open around the clock: procflow's default, no calendar needed
         spec: dict[str, Any] = {k: entry[k] for k in _EXTRAS if isinstance(entry.get(k), str)}
