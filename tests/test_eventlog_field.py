@@ -7,6 +7,7 @@ like BPI-challenge, Disco, pm4py and spreadsheet exports.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,86 @@ def test_discover_from_a_log_whose_name_holds_a_line_break_writes_valid_yaml(
     assert code == 0, err
     text = (tmp_path / "found.yaml").read_text(encoding="utf-8")
     assert text.startswith('# Discovered by `procflow discover` from odd\\nname".csv:\n')
+
+
+TRIAGE = """\
+process: triage
+owners:
+  desk: {capacity: 2}
+arrivals: {rate: 1/h}
+attributes:
+  severity: {high: 50%, low: 50%}
+start: a
+steps:
+  a:
+    owner: desk
+    activity: A
+    duration: 5m
+    on:
+      urgent: {to: b, when: "severity == 'high'"}
+      normal: {to: c}
+  b: {owner: desk, activity: B, duration: 5m, next: done}
+  c: {owner: desk, activity: C, duration: 5m, next: done}
+  done: {end: true}
+"""
+
+
+def triage_log(tmp_path: Path) -> Path:
+    """A log whose case column is not first and has no recognised name, ';'-separated."""
+    rows = ["logged_at;activity;ticket;severity"]
+    for i in range(40):
+        severity = "high" if i % 2 else "low"
+        rows.append(f"2024-03-{1 + i % 28:02d} 08:00;A;T{i};{severity}")
+        rows.append(f"2024-03-{1 + i % 28:02d} 09:00;{'B' if i % 2 else 'C'};T{i};{severity}")
+    return write(tmp_path, "log.csv", "\n".join(rows) + "\n")
+
+
+def test_check_log_reads_attribute_columns_by_the_case_column_it_was_given(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The attribute columns were keyed by the first column (the timestamps): 0 cases."""
+    process = write(tmp_path, "p.yaml", TRIAGE)
+    code, out, err = run(
+        capsys,
+        "check-log",
+        process,
+        triage_log(tmp_path),
+        "--case-column",
+        "ticket",
+        "--timestamp-column",
+        "logged_at",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    rules = json.loads(out)["rules"]
+    assert rules["cases_with_attributes"] == 40
+    assert (rules["checked"], rules["followed"]) == (40, 40)
+
+
+def test_calibrate_reads_attribute_columns_by_the_case_column_it_was_given(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The shares of ``severity`` were counted over 56 "cases": the log's timestamps."""
+    process = write(
+        tmp_path, "p.yaml", TRIAGE.replace("{high: 50%, low: 50%}", "{high: 90%, low: 10%}")
+    )
+    code, out, err = run(
+        capsys,
+        "calibrate",
+        process,
+        triage_log(tmp_path),
+        "--case-column",
+        "ticket",
+        "--timestamp-column",
+        "logged_at",
+        "--min-observations",
+        "5",
+        "-o",
+        tmp_path / "fitted.yaml",
+        "--format",
+        "json",
+    )
+    assert code in (0, 1), err
+    (change,) = [c for c in json.loads(out)["changes"] if c["kind"] == "attribute"]
+    assert (change["subject"], change["observations"]) == ("severity", 40)
