@@ -165,3 +165,21 @@ def test_calibrate_reads_attribute_columns_by_the_case_column_it_was_given(
     assert code in (0, 1), err
     (change,) = [c for c in json.loads(out)["changes"] if c["kind"] == "attribute"]
     assert (change["subject"], change["observations"]) == ("severity", 40)
+
+
+def test_excel_sep_line_before_the_header_names_the_delimiter(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Excel writes (and reads) ``sep=;`` as a first line: it was taken for the header."""
+    log = triage_log(tmp_path)
+    log.write_text("sep=;\r\n" + log.read_text(encoding="utf-8"), encoding="utf-8")
+    process = write(tmp_path, "p.yaml", TRIAGE)
+    args = ["--case-column", "ticket", "--timestamp-column", "logged_at", "--format", "json"]
+    code, out, err = run(capsys, "check-log", process, log, *args)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["rules"]["cases_with_attributes"] == 40
+    bad = write(tmp_path, "bad.csv", "sep=,\ncase,activity,timestamp\n1,A,yesterday\n")
+    code, _out, err = run(capsys, "discover", bad)
+    assert code == 2
+    assert "bad.csv:3: column 'timestamp': cannot read timestamp 'yesterday'" in err

@@ -26,7 +26,8 @@ Layout (see :mod:`procflow.eventlog.columns` for how columns are found):
   are skipped. An empty lifecycle means ``complete``.
 
 The delimiter is the most frequent of ``,`` ``;`` tab and ``|`` in the header
-line unless given. Files ending in ``.gz`` are decompressed on the fly.
+line unless given, or the one a first line ``sep=;`` names (Excel's hint).
+Files ending in ``.gz`` are decompressed on the fly.
 Case ids, activities and resources that a writer protected from
 spreadsheets (``'=SUM(A1)``: a ``'`` before ``=`` ``+`` ``-`` ``@``, tab or
 carriage return, see :func:`~procflow.eventlog.writer.protect_cell`) are read
@@ -41,6 +42,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -68,6 +70,10 @@ CHUNK_CHARS = 1 << 19
 """Characters read at a time (whole lines are kept together: about 6,000 rows)."""
 CARRY_LIMIT = 1 << 22
 """Characters held at most while looking for the end of a row by counting quotes."""
+
+
+SEP_HINT = re.compile(r"sep=(.)\r?\n?$")
+"""Excel's first line naming the delimiter (``sep=;``), before the header."""
 
 
 def sniff_delimiter(line: str) -> str:
@@ -165,6 +171,8 @@ class CsvLog:
         self.time_format = time_format
         self.chunk_chars = chunk_chars
         self.index: ColumnIndex | None = None
+        self.header_line = 1
+        """The header's line: 2 after Excel's ``sep=`` line."""
         self.skipped = 0
         """Rows skipped on the last pass (lifecycle transitions other than start/complete)."""
         self.unpaired_starts = 0
@@ -199,24 +207,31 @@ class CsvLog:
     # -- reading ---------------------------------------------------------------
 
     def _header(self, handle: IO[str]) -> tuple[str, list[str]]:
+        """The delimiter and the header row; :attr:`header_line` says which line it is."""
+        self.header_line = 1
         try:
             first = handle.readline()
+            hint = SEP_HINT.match(first)
+            if hint is not None:  # Excel's `sep=;` line: the delimiter, then the header
+                self.header_line = 2
+                first = handle.readline()
         except UnicodeDecodeError:
             raise self._not_utf8() from None
         except (OSError, EOFError) as exc:
             raise self._fail(f"cannot be read: {exc}", 1) from None
+        line = self.header_line
         if not first.strip():
-            raise self._fail("empty file: an event log needs a header row naming its columns", 1)
-        delimiter = self.delimiter or sniff_delimiter(first)
+            raise self._fail("empty file: an event log needs a header row naming its columns", line)
+        delimiter = self.delimiter or (hint.group(1) if hint else sniff_delimiter(first))
         try:
             header = next(csv.reader([first], delimiter=delimiter, strict=True), [])
         except csv.Error as exc:
-            raise self._fail(f"not valid CSV: {exc}", 1) from None
+            raise self._fail(f"not valid CSV: {exc}", line) from None
         return delimiter, header
 
     def _batches(self, handle: IO[str]) -> Iterator[Batch]:
         delimiter, header = self._header(handle)
-        index = resolve(header, self.columns, self.path, 1)
+        index = resolve(header, self.columns, self.path, self.header_line)
         self.index = index
         pairing = LifecyclePairing()
         self.skipped = 0
@@ -237,9 +252,11 @@ class CsvLog:
                 yield batch
         self.unpaired_starts = pairing.open_count
         if total == 0 and rows:
-            raise self._fail(no_completed(rows, pairing.open_count, self.skipped), 2)
+            raise self._fail(
+                no_completed(rows, pairing.open_count, self.skipped), self.header_line + 1
+            )
         if total == 0:
-            raise self._fail("the log has no events (only a header row)", 2)
+            raise self._fail("the log has no events (only a header row)", self.header_line + 1)
 
     def _chunks(self, handle: IO[str], delimiter: str) -> Iterator[Chunk]:
         """Text of whole lines (and whole quoted fields), with the line number it starts on.
@@ -252,7 +269,7 @@ class CsvLog:
         exactly (:meth:`_row_end`), so memory stays bounded.
         """
         carry = ""
-        line = 2  # the header was line 1
+        line = self.header_line + 1
         limit = max(CARRY_LIMIT, 2 * self.chunk_chars)
         while True:
             try:

@@ -37,7 +37,7 @@ from procflow.casedata import Categorical
 from procflow.casestats import first_true
 from procflow.errors import EventLogError
 from procflow.eventlog.columns import Columns, resolve
-from procflow.eventlog.csvlog import sniff_delimiter
+from procflow.eventlog.csvlog import SEP_HINT, sniff_delimiter
 from procflow.eventlog.events import Event
 from procflow.eventlog.logfile import open_text
 from procflow.eventlog.matching import StepMatcher
@@ -81,6 +81,10 @@ def read_attributes(
     try:
         with open_text(path) as handle:
             first = handle.readline()
+            hint = SEP_HINT.match(first)
+            if hint is not None:  # Excel's `sep=;` line before the header
+                first = handle.readline()
+                delimiter = delimiter or hint.group(1)
             delimiter = delimiter or sniff_delimiter(first)
             header = next(csv.reader([first], delimiter=delimiter), [])
             try:
