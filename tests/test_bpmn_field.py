@@ -455,3 +455,39 @@ def test_a_calendar_without_open_periods_is_named_in_the_parameters(
     code, _out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
     assert code == 2
     assert f"error: {params}: resource_calendars[0]: no time period is open" in err
+
+
+def test_camunda_8_feel_conditions_are_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Camunda 8 marks a FEEL condition with ``=`` and compares with ``=``: they fell to shares."""
+    path = write(
+        tmp_path,
+        "c8.bpmn",
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
+        'xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="d" '
+        'exporter="Camunda Modeler" exporterVersion="5.20.0" '
+        'modeler:executionPlatform="Camunda Cloud" modeler:executionPlatformVersion="8.4.0">\n'
+        '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
+        '<bpmn:serviceTask id="t" name="Score"><bpmn:extensionElements>'
+        '<zeebe:taskDefinition type="score"/></bpmn:extensionElements></bpmn:serviceTask>'
+        '<bpmn:exclusiveGateway id="g" default="f4"/><bpmn:endEvent id="e1"/>'
+        '<bpmn:endEvent id="e2"/><bpmn:endEvent id="e3"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="t" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e1"><bpmn:conditionExpression '
+        'xsi:type="bpmn:tFormalExpression">=risk = "high"</bpmn:conditionExpression>'
+        '</bpmn:sequenceFlow><bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="e2">'
+        '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">=amount &gt;= 1000'
+        "</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        '<bpmn:sequenceFlow id="f4" sourceRef="g" targetRef="e3"/></bpmn:process>'
+        "</bpmn:definitions>",
+    )
+    code, out, err = imported(capsys, path)
+    assert "is not one procflow reads" not in err
+    assert 'when: "risk == \\"high\\""' in out
+    assert 'when: "amount >= 1000"' in out
+    assert code == 1  # PF801: the attributes are not declared (no --params)

@@ -85,6 +85,35 @@ class Draft:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+def feel(text: str) -> str:
+    """A FEEL comparison in procflow's condition language: its ``=`` (equality) as ``==``.
+
+    Camunda 8 writes conditions as FEEL expressions marked by a leading
+    ``=`` (``=amount > 1000``, ``=risk = "high"``); FEEL's ``=`` compares,
+    outside string literals. What else FEEL says that procflow's language
+    does not is left as written, and refused by the parser with its reason.
+
+    >>> feel('risk = "a=b" and amount >= 10 or x != 2')
+    'risk == "a=b" and amount >= 10 or x != 2'
+    """
+    out: list[str] = []
+    quote = ""
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif (
+            char == "="
+            and text[i - 1 : i] not in ("<", ">", "!", "=")
+            and text[i + 1 : i + 2] != "="
+        ):
+            out.append("==")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
 class Importer:
     """Builds a :class:`Draft` from a :class:`Model` and optional parameters."""
 
@@ -456,6 +485,8 @@ class Importer:
         text = found[0].text.strip()
         if len(text) > 3 and text[0] in "$#" and text[1] == "{" and text.endswith("}"):
             text = text[2:-1].strip()  # a JUEL/SpEL wrapper: ${amount > 1000}
+        elif text.startswith("="):
+            text = feel(text[1:].strip())  # Camunda 8's FEEL: =risk = "high"
         try:
             parse(text)
         except ExpressionError as exc:
