@@ -491,3 +491,28 @@ def test_camunda_8_feel_conditions_are_read(
     assert 'when: "risk == \\"high\\""' in out
     assert 'when: "amount >= 1000"' in out
     assert code == 1  # PF801: the attributes are not declared (no --params)
+
+
+def test_names_yaml_reads_as_null_or_booleans_make_ids_it_reads_as_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A task named "Null" became the step id ``null``: YAML read it as nothing (exit 2)."""
+    path = bpmn(
+        tmp_path,
+        "words.bpmn",
+        '<bpmn:process id="p" name="true"><bpmn:laneSet id="ls"><bpmn:lane id="L" name="False">'
+        "<bpmn:flowNodeRef>t</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>"
+        '<bpmn:startEvent id="s"/><bpmn:task id="t" name="Null"/><bpmn:exclusiveGateway id="g"/>'
+        '<bpmn:endEvent id="e" name="false"/><bpmn:endEvent id="e2" name="TRUE"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f3" name="null" sourceRef="g" targetRef="e"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="g" targetRef="e2"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path)
+    assert code == 0, err
+    assert "process: process-true\n" in out
+    assert "start: step-null\n" in out
+    assert "owner: owner-false\n" in out
+    assert "to-null: {to: end-false, p: 0.5}" in out
+    lints_clean(capsys, tmp_path, out)

@@ -14,6 +14,9 @@ from typing import Any
 
 Steps = dict[str, dict[str, Any]]
 
+YAML_WORDS = frozenset({"null", "true", "false"})
+"""Ids YAML reads as a null or a boolean where the process file writes them plain."""
+
 
 @dataclass
 class Path:
@@ -39,15 +42,15 @@ def mixed(paths: list[Path]) -> bool:
 def slug(text: str, fallback: str = "x") -> str:
     """An id in the project's id pattern from any text: ``Check Invoice`` -> ``check-invoice``.
 
-    >>> slug("Prüfen & Freigeben!"), slug("42"), slug("")
-    ('prufen-freigeben', 'x-42', 'x')
+    >>> slug("Prüfen & Freigeben!"), slug("42"), slug(""), slug("Null", "step")
+    ('prufen-freigeben', 'x-42', 'x', 'step-null')
     """
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     plain = re.sub(r"[^a-z0-9_-]+", "-", plain).strip("-_")
     plain = re.sub(r"-{2,}", "-", plain)[:60].strip("-_")
     if not plain:
         plain = fallback
-    if not plain[0].isalpha():
+    if not plain[0].isalpha() or plain in YAML_WORDS:
         plain = f"{fallback}-{plain}"
     return plain
 
