@@ -183,3 +183,24 @@ def test_excel_sep_line_before_the_header_names_the_delimiter(
     code, _out, err = run(capsys, "discover", bad)
     assert code == 2
     assert "bad.csv:3: column 'timestamp': cannot read timestamp 'yesterday'" in err
+
+
+def test_discover_activities_named_null_or_true_get_ids_yaml_reads_as_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An activity "null" became the step id ``null``: the written file did not load (exit 2)."""
+    rows = "".join(
+        f"c{i},{activity},2024-03-{1 + i % 28:02d} {8 + k:02d}:00\n"
+        for i in range(30)
+        for k, activity in enumerate(["Null", "true", "False", "check"])
+    )
+    log = write(tmp_path, "null.csv", "case,activity,timestamp\n" + rows)
+    code, _out, err = run(capsys, "discover", log, "-o", tmp_path / "found.yaml")
+    assert code == 0, err
+    text = (tmp_path / "found.yaml").read_text(encoding="utf-8")
+    assert "process: a-null\n" in text
+    assert "  a-null:\n" in text
+    assert "  a-true:\n" in text
+    code, out, err = run(capsys, "check-log", tmp_path / "found.yaml", log, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["conformance"]["share"] == 1.0
