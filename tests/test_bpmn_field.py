@@ -516,3 +516,23 @@ def test_names_yaml_reads_as_null_or_booleans_make_ids_it_reads_as_text(
     assert "owner: owner-false\n" in out
     assert "to-null: {to: end-false, p: 0.5}" in out
     lints_clean(capsys, tmp_path, out)
+
+
+def test_an_import_that_does_not_load_names_its_source_not_the_unwritten_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A hand-edited procflow:duration: the errors named ``out.yaml``, which is never written."""
+    path = bpmn(
+        tmp_path,
+        "edited.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/>'
+        '<bpmn:task id="t" name="A" procflow:duration="banana"/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
+    )
+    code, _out, err = imported(capsys, path, "-o", tmp_path / "out.yaml")
+    assert code == 2
+    assert "out.yaml" not in err
+    assert "<imported from " in err
+    assert "'banana' is not a duration" in err
+    assert not (tmp_path / "out.yaml").exists()
