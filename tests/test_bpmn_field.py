@@ -536,3 +536,37 @@ def test_an_import_that_does_not_load_names_its_source_not_the_unwritten_output(
     assert "<imported from " in err
     assert "'banana' is not a duration" in err
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_process_level_elements_without_an_id_are_not_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``auditing``, ``monitoring`` and performers carry no flow and need no id: exit 2 before."""
+    path = bpmn(
+        tmp_path,
+        "roles.bpmn",
+        '<bpmn:process id="p"><bpmn:auditing/><bpmn:monitoring/><bpmn:performer>'
+        "<bpmn:resourceRef>clerk</bpmn:resourceRef></bpmn:performer>"
+        '<bpmn:startEvent id="s"/><bpmn:task id="t" name="A"/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path, "--strict")
+    assert code == 0, err
+    assert "start: a\n" in out
+
+
+def test_an_unknown_element_without_an_id_is_left_out_and_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = bpmn(
+        tmp_path,
+        "unknown.bpmn",
+        '<bpmn:process id="p">\n<bpmn:callChoreography/><bpmn:startEvent id="s"/>'
+        '<bpmn:task id="t" name="A"/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
+    )
+    code, _out, err = imported(capsys, path)
+    assert code == 0, err
+    assert "unknown.bpmn:4:1: warning: callChoreography '?': <callChoreography> is not" in err

@@ -199,10 +199,6 @@ def _read_elements(process: Node, model: Model) -> None:
                 "boundary events are not represented: left out, with the flows that leave them",
             )
             continue
-        if not ident:
-            raise BpmnError(model.path, f"a <{tag}> without an id", child.line, child.column)
-        if ident in model.nodes or ident in model.flows:
-            raise BpmnError(model.path, f"id {ident!r} is used twice", child.line, child.column)
         known = (
             tag in TASKS
             or tag in ("startEvent", "endEvent", "intermediateCatchEvent", "exclusiveGateway")
@@ -210,9 +206,13 @@ def _read_elements(process: Node, model: Model) -> None:
             or tag in GATEWAYS_NOT_REPRESENTED
             or tag in GATEWAYS_PARALLEL
         )
-        if not known:
+        if not known:  # with or without an id: nothing refers to it
             model.notice(child, f"<{tag}> is not represented: left out")
             continue
+        if not ident:
+            raise BpmnError(model.path, f"a <{tag}> without an id", child.line, child.column)
+        if ident in model.nodes or ident in model.flows:
+            raise BpmnError(model.path, f"id {ident!r} is used twice", child.line, child.column)
         model.nodes[ident] = FlowNode(
             ident, tag, " ".join((child.get("name") or "").split()), child
         )

@@ -73,5 +73,13 @@ IGNORED = frozenset(
         "category",
         "incoming",
         "outgoing",
+        "auditing",
+        "monitoring",
+        "performer",
+        "humanPerformer",
+        "potentialOwner",
+        "resourceRole",
+        "correlationSubscription",
+        "supports",
     }
 )
