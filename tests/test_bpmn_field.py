@@ -521,12 +521,12 @@ def test_names_yaml_reads_as_null_or_booleans_make_ids_it_reads_as_text(
 def test_an_import_that_does_not_load_names_its_source_not_the_unwritten_output(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """A hand-edited procflow:duration: the errors named ``out.yaml``, which is never written."""
+    """A hand-edited procflow:arrivals: the errors named ``out.yaml``, which is never written."""
     path = bpmn(
         tmp_path,
         "edited.bpmn",
-        '<bpmn:process id="p"><bpmn:startEvent id="s"/>'
-        '<bpmn:task id="t" name="A" procflow:duration="banana"/><bpmn:endEvent id="e"/>'
+        '<bpmn:process id="p" procflow:arrivals="rate: banana"><bpmn:startEvent id="s"/>'
+        '<bpmn:task id="t" name="A"/><bpmn:endEvent id="e"/>'
         '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
         '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
     )
@@ -534,7 +534,7 @@ def test_an_import_that_does_not_load_names_its_source_not_the_unwritten_output(
     assert code == 2
     assert "out.yaml" not in err
     assert "<imported from " in err
-    assert "'banana' is not a duration" in err
+    assert "'banana' is not a rate" in err
     assert not (tmp_path / "out.yaml").exists()
 
 
@@ -570,3 +570,29 @@ def test_an_unknown_element_without_an_id_is_left_out_and_named(
     code, _out, err = imported(capsys, path)
     assert code == 0, err
     assert "unknown.bpmn:4:1: warning: callChoreography '?': <callChoreography> is not" in err
+
+
+@pytest.mark.parametrize(
+    ("attribute", "shown"),
+    [
+        ('procflow:step="Bad Id!"', "procflow:step='Bad Id!' of task 't' is not an id"),
+        ('procflow:owner="x y"', "procflow:owner='x y' of task 't' is not an id"),
+        ('procflow:duration="banana"', "procflow:duration='banana' of task 't': 'banana' is not"),
+    ],
+)
+def test_procflow_attributes_that_are_not_ids_or_durations_are_positioned_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, attribute: str, shown: str
+) -> None:
+    """They surfaced as errors at lines of a process file the user never sees."""
+    path = bpmn(
+        tmp_path,
+        "edited.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/>\n'
+        f'<bpmn:task id="t" name="A" {attribute}/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
+    )
+    code, _out, err = imported(capsys, path)
+    assert code == 2
+    assert f"edited.bpmn:4:1: {shown}" in err
+    assert "<imported from" not in err

@@ -26,8 +26,11 @@ and imported as an exclusive choice with equal shares (a split) or a merge
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic_core import PydanticCustomError
 
 from procflow.bpmn.graph import Flow, FlowNode, Lane, Model, Notice
 from procflow.bpmn.names import (
@@ -51,7 +54,9 @@ from procflow.bpmn.steps import (
 )
 from procflow.bpmn.timers import timer_duration
 from procflow.bpmn.xmltree import BpmnError, Node
+from procflow.distributions import parse_distribution
 from procflow.expressions import ExpressionError, parse
+from procflow.model import ID_PATTERN
 from procflow.units import format_number
 
 WAIT_OWNER = "wait"
@@ -149,7 +154,9 @@ class Importer:
             if lane.node.get("unassigned", PF) == "true":
                 self.owner_of_lane[lane.id] = None
                 continue
-            ident = lane.node.get("owner", PF) or unique(slug(lane.name or lane.id, "owner"), taken)
+            ident = self.ident(lane.node, "owner") or unique(
+                slug(lane.name or lane.id, "owner"), taken
+            )
             taken.add(ident)
             self.owner_of_lane[lane.id] = ident
             owner: dict[str, Any] = {}
@@ -218,6 +225,35 @@ class Importer:
             )
         return value
 
+    def ident(self, node: Node, name: str) -> str | None:
+        """A ``procflow:`` id attribute of ``node`` (step, owner...), or a positioned error."""
+        text = node.get(name, PF)
+        if text is not None and re.fullmatch(ID_PATTERN, text) is None:
+            raise BpmnError(
+                self.m.path,
+                f"procflow:{name}={text!r} of {node.tag} {node.get('id') or '?'!r} is not an id "
+                "(lower-case letters, digits, '-' and '_', starting with a letter)",
+                node.line,
+                node.column,
+            )
+        return text
+
+    def distribution(self, node: Node) -> str | None:
+        """The ``procflow:duration`` of ``node``, or a positioned error when it is none."""
+        text = node.get("duration", PF)
+        if text is not None:
+            try:
+                parse_distribution(text)
+            except PydanticCustomError as exc:
+                raise BpmnError(
+                    self.m.path,
+                    f"procflow:duration={text!r} of {node.tag} {node.get('id') or '?'!r}: "
+                    f"{exc.message()}",
+                    node.line,
+                    node.column,
+                ) from None
+        return text
+
     def whole(self, node: Node, name: str) -> int | None:
         """A ``procflow:`` whole-number attribute of ``node``, or a positioned error."""
         value = self.number(node, name)
@@ -260,7 +296,7 @@ class Importer:
         for node in self.m.nodes.values():
             if not self.is_step(node):
                 continue
-            base = node.node.get("step", PF) or slug(
+            base = self.ident(node.node, "step") or slug(
                 node.name or node.id, "end" if node.kind == "endEvent" else "step"
             )
             ident = unique(base, taken)
@@ -299,7 +335,7 @@ class Importer:
                         "a step done once per visit",
                     )
                 )
-        owner = get("owner", PF)
+        owner = self.ident(node.node, "owner")
         if owner is None:
             if node.lane is not None:
                 owner = self.owner_of_lane.get(node.lane)  # None: a lane of unowned steps
@@ -307,7 +343,7 @@ class Importer:
                 owner = self.owner_from_params(node.id) or self.default_owner()
         if owner:
             body["owner"] = owner
-        duration = get("duration", PF) or self.params.durations.get(node.id)
+        duration = self.distribution(node.node) or self.params.durations.get(node.id)
         if duration is not None:
             body["duration"] = duration
         ours = get("step", PF) is not None
@@ -544,7 +580,7 @@ class Importer:
         names = [*names, flow.name] if flow.name else names
         feedback = flow.node.get("feedback", PF) == "true"
         bound = self.whole(flow.node, "max")
-        trigger = flow.node.get("trigger", PF)
+        trigger = self.ident(flow.node, "trigger")
         if self.is_step(target):
             self.ways += 1
             if self.ways > MAX_WAYS:
@@ -724,7 +760,7 @@ class Importer:
         mark_loops(steps, start)
         process = self.m.process
         name = process.get("name") or self.m.pool_name
-        ident = process.get("process", PF) or slug(
+        ident = self.ident(process, "process") or slug(
             name or process.get("id") or "process", "process"
         )
         return Draft(
@@ -735,7 +771,7 @@ class Importer:
             steps=steps,
             arrivals=self.arrivals(),
             warnings=self.warnings,
-            owner=process.get("owner", PF),
+            owner=self.ident(process, "owner"),
             description=process.get("description", PF),
             calendars=dict(self.params.calendars),
             attributes=dict(self.params.attributes),
