@@ -577,6 +577,7 @@ def test_an_unknown_element_without_an_id_is_left_out_and_named(
     [
         ('procflow:step="Bad Id!"', "procflow:step='Bad Id!' of task 't' is not an id"),
         ('procflow:owner="x y"', "procflow:owner='x y' of task 't' is not an id"),
+        ('procflow:step="null"', "procflow:step='null' of task 't' is not an id"),
         ('procflow:duration="banana"', "procflow:duration='banana' of task 't': 'banana' is not"),
     ],
 )

@@ -43,6 +43,7 @@ from procflow.bpmn.names import (
 )
 from procflow.bpmn.params import Params
 from procflow.bpmn.steps import (
+    YAML_WORDS,
     Path,
     Steps,
     cut_off,
@@ -228,11 +229,12 @@ class Importer:
     def ident(self, node: Node, name: str) -> str | None:
         """A ``procflow:`` id attribute of ``node`` (step, owner...), or a positioned error."""
         text = node.get(name, PF)
-        if text is not None and re.fullmatch(ID_PATTERN, text) is None:
+        if text is not None and (re.fullmatch(ID_PATTERN, text) is None or text in YAML_WORDS):
             raise BpmnError(
                 self.m.path,
                 f"procflow:{name}={text!r} of {node.tag} {node.get('id') or '?'!r} is not an id "
-                "(lower-case letters, digits, '-' and '_', starting with a letter)",
+                "(lower-case letters, digits, '-' and '_', starting with a letter; not null, "
+                "true or false)",
                 node.line,
                 node.column,
             )
