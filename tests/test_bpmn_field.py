@@ -521,12 +521,13 @@ def test_names_yaml_reads_as_null_or_booleans_make_ids_it_reads_as_text(
 def test_an_import_that_does_not_load_names_its_source_not_the_unwritten_output(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """A hand-edited procflow:arrivals: the errors named ``out.yaml``, which is never written."""
+    """A hand-edited procflow:capacity: the errors named ``out.yaml``, which is never written."""
     path = bpmn(
         tmp_path,
         "edited.bpmn",
-        '<bpmn:process id="p" procflow:arrivals="rate: banana"><bpmn:startEvent id="s"/>'
-        '<bpmn:task id="t" name="A"/><bpmn:endEvent id="e"/>'
+        '<bpmn:process id="p"><bpmn:laneSet id="ls"><bpmn:lane id="L" name="Team" '
+        'procflow:capacity="0"><bpmn:flowNodeRef>t</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>'
+        '<bpmn:startEvent id="s"/><bpmn:task id="t" name="A"/><bpmn:endEvent id="e"/>'
         '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
         '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
     )
@@ -534,7 +535,7 @@ def test_an_import_that_does_not_load_names_its_source_not_the_unwritten_output(
     assert code == 2
     assert "out.yaml" not in err
     assert "<imported from " in err
-    assert "'banana' is not a rate" in err
+    assert "owner 'team': 0 must be at least 1" in err
     assert not (tmp_path / "out.yaml").exists()
 
 
@@ -597,3 +598,27 @@ def test_procflow_attributes_that_are_not_ids_or_durations_are_positioned_errors
     assert code == 2
     assert f"edited.bpmn:4:1: {shown}" in err
     assert "<imported from" not in err
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "shown"),
+    [
+        ("bogus", "expected 'rate: 12/h' or 'every: exponential(5m)'"),
+        ("rate: banana", "'banana' is not a rate"),
+        ("every: banana", "'banana' is not a duration"),
+    ],
+)
+def test_procflow_arrivals_that_do_not_read_are_positioned_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, arrivals: str, shown: str
+) -> None:
+    path = bpmn(
+        tmp_path,
+        "edited.bpmn",
+        f'<bpmn:process id="p" procflow:arrivals="{arrivals}"><bpmn:startEvent id="s"/>'
+        '<bpmn:task id="t" name="A"/><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
+    )
+    code, _out, err = imported(capsys, path)
+    assert code == 2
+    assert f"edited.bpmn:3:1: procflow:arrivals='{arrivals}' of process 'p': {shown}" in err

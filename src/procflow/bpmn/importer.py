@@ -58,7 +58,7 @@ from procflow.bpmn.xmltree import BpmnError, Node
 from procflow.distributions import parse_distribution
 from procflow.expressions import ExpressionError, parse
 from procflow.model import ID_PATTERN
-from procflow.units import format_number
+from procflow.units import UnitError, format_number, parse_rate
 
 WAIT_OWNER = "wait"
 LOOPS = {
@@ -809,8 +809,24 @@ class Importer:
     def _arrival_rate(self) -> dict[str, str] | None:
         own = self.m.process.get("arrivals", PF)
         if own is not None:
-            key, _, value = own.partition(":")
-            return {key.strip(): value.strip()}
+            key, _, value = (part.strip() for part in own.partition(":"))
+            try:
+                if key == "rate":
+                    parse_rate(value)
+                elif key == "every":
+                    parse_distribution(value)
+                else:
+                    raise UnitError("expected 'rate: 12/h' or 'every: exponential(5m)'")
+            except (UnitError, PydanticCustomError) as exc:
+                node = self.m.process
+                why = exc.message() if isinstance(exc, PydanticCustomError) else str(exc)
+                raise BpmnError(
+                    self.m.path,
+                    f"procflow:arrivals={own!r} of process {node.get('id') or '?'!r}: {why}",
+                    node.line,
+                    node.column,
+                ) from None
+            return {key: value}
         if self.params.arrival_mean is not None and self.params.arrival_mean > 0:
             return {"rate": f"{format_number(3600.0 / self.params.arrival_mean, 9)}/h"}
         if self.params.arrivals is not None:
