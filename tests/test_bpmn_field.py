@@ -622,3 +622,54 @@ def test_procflow_arrivals_that_do_not_read_are_positioned_errors(
     code, _out, err = imported(capsys, path)
     assert code == 2
     assert f"edited.bpmn:3:1: procflow:arrivals='{arrivals}' of process 'p': {shown}" in err
+
+
+APART = (
+    '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:task id="t" name="Order"/>'
+    '<bpmn:parallelGateway id="g"/><bpmn:task id="a" name="Ship"/>'
+    '<bpmn:endEvent id="e1" name="Shipped"/><bpmn:endEvent id="e2" name="Billed"/>{more}'
+    '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+    '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="g"/>'
+    '<bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="a"/>'
+    '<bpmn:sequenceFlow id="f4" sourceRef="g" targetRef="e2"/>'
+    '<bpmn:sequenceFlow id="f5" sourceRef="a" targetRef="e1"/>{flows}</bpmn:process>'
+)
+
+
+def test_parallel_branches_that_end_apart_join_before_the_end(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Sound BPMN (the case ends when every branch has): it imported as a fork never joined."""
+    path = bpmn(tmp_path, "apart.bpmn", APART.format(more="", flows=""))
+    code, out, err = imported(capsys, path)
+    assert code == 0, err
+    assert "parallel: [ship, order-branch-2]" in out
+    assert "  order-all-ended:\n    owner: wait\n    duration: 0s\n    join: all\n" in out
+    assert "the branches of fork order end apart" in err
+    assert "end steps billed are left out" in err
+    lints_clean(capsys, tmp_path, out)
+
+
+def test_parallel_branches_reached_from_outside_are_left_as_they_are(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A way into the branches from outside the fork: no join can be placed safely."""
+    path = bpmn(
+        tmp_path,
+        "outside.bpmn",
+        '<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="x"/>'
+        '<bpmn:task id="t" name="Order"/><bpmn:task id="late" name="Late"/>'
+        '<bpmn:parallelGateway id="g"/><bpmn:task id="a" name="Ship"/>'
+        '<bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="x"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="x" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f1b" sourceRef="x" targetRef="late"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="g"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="a"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="g" targetRef="e2"/>'
+        '<bpmn:sequenceFlow id="f5" sourceRef="a" targetRef="e1"/>'
+        '<bpmn:sequenceFlow id="f6" sourceRef="late" targetRef="a"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path)
+    assert "all-ended" not in out + err
+    assert code == 1  # PF701: the fork's branches still never join

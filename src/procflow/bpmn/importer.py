@@ -47,6 +47,7 @@ from procflow.bpmn.steps import (
     Path,
     Steps,
     cut_off,
+    join_ends,
     mark_loops,
     mixed,
     slug,
@@ -759,6 +760,7 @@ class Importer:
         if "__end__" in self.step_of:
             steps[self.step_of["__end__"]] = {"end": True}
         self.drop_cut_off(steps, start)
+        self.join_apart(steps)
         mark_loops(steps, start)
         process = self.m.process
         name = process.get("name") or self.m.pool_name
@@ -778,6 +780,21 @@ class Importer:
             calendars=dict(self.params.calendars),
             attributes=dict(self.params.attributes),
         )
+
+    def join_apart(self, steps: Steps) -> None:
+        """Forks whose branches end apart (each at an end event) join before the end."""
+        for fork in [s for s, body in steps.items() if body.get("parallel")]:
+            taken = set(steps) | self.taken
+            joined = join_ends(steps, fork, WAIT_OWNER, taken)
+            if joined is None:
+                continue
+            self.wait_owner()
+            join, dropped = joined
+            self.warnings.append(
+                f"{self.m.path}: the branches of fork {fork} end apart (BPMN ends the case when "
+                f"all of them have ended): they join at a step {join}"
+                + (f"; end steps {', '.join(dropped)} are left out" if dropped else "")
+            )
 
     def drop_cut_off(self, steps: Steps, start: str) -> None:
         """Leave out (and name) the steps only reached from elements that were left out."""

@@ -167,3 +167,54 @@ def cut_off(steps: Steps, start: str, severed: set[str]) -> list[str]:
                 removed.append(step)
                 changed = True
     return removed
+
+
+def join_ends(steps: Steps, fork: str, owner: str, taken: set[str]) -> tuple[str, list[str]] | None:
+    """Join the branches of ``fork`` that end apart: BPMN ends the case when all have ended.
+
+    When no step of the branches joins and none is reached from outside
+    them, every transition of the branches into an end step goes to a new
+    step ``<fork>-all-ended`` instead (``join: all``, no work, owned by
+    ``owner``), which leads to the first of those end steps; a branch that
+    is an end step itself starts at a step of its own that leads there.
+    Returns the new step and the end steps dropped, or ``None`` (left as it was).
+    """
+    branches = steps[fork].get("parallel") or []
+    region: set[str] = set()
+    todo = list(branches)
+    while todo:
+        step = todo.pop()
+        if step not in region and step in steps:
+            region.add(step)
+            todo.extend(_targets(steps[step]))
+    inside = [step for step in steps if step in region]  # file order
+    if any("join" in steps[s] or "parallel" in steps[s] for s in inside) or fork in region:
+        return None
+    for step, body in steps.items():
+        if step not in region and step != fork and any(t in region for t in _targets(body)):
+            return None  # the branches are reached from outside: not theirs alone
+    ends = [s for s in inside if steps[s].get("end")]
+    if not ends:
+        return None
+    join = unique(f"{fork}-all-ended", taken)
+
+    def to_join(target: str) -> str:
+        return join if target in ends else target
+
+    for step in inside:
+        body = steps[step]
+        if "next" in body:
+            body["next"] = to_join(body["next"])
+        for edge in body.get("on", {}).values():
+            edge["to"] = to_join(edge["to"])
+    starts = []
+    for number, branch in enumerate(branches, 1):
+        if branch in ends:
+            branch = unique(f"{fork}-branch-{number}", taken)
+            steps[branch] = {"owner": owner, "duration": "0s", "next": join}
+        starts.append(branch)
+    steps[fork]["parallel"] = starts
+    steps[join] = {"owner": owner, "duration": "0s", "join": "all", "next": ends[0]}
+    for end in ends[1:]:
+        del steps[end]
+    return join, ends[1:]
