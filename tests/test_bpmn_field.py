@@ -673,3 +673,29 @@ def test_parallel_branches_reached_from_outside_are_left_as_they_are(
     code, out, err = imported(capsys, path)
     assert "all-ended" not in out + err
     assert code == 1  # PF701: the fork's branches still never join
+
+
+def test_of_two_pools_the_one_with_the_most_activities_is_imported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A collaboration with the customer's small pool drawn first imported the customer."""
+    path = bpmn(
+        tmp_path,
+        "collab.bpmn",
+        '<bpmn:collaboration id="c"><bpmn:participant id="pc" name="Customer" processRef="pc_p"/>'
+        '<bpmn:participant id="ps" name="Shop" processRef="ps_p"/>'
+        '<bpmn:messageFlow id="m" sourceRef="order" targetRef="s2"/></bpmn:collaboration>\n'
+        '<bpmn:process id="pc_p"><bpmn:startEvent id="s1"/><bpmn:task id="order" name="Order"/>'
+        '<bpmn:endEvent id="e1"/><bpmn:sequenceFlow id="a1" sourceRef="s1" targetRef="order"/>'
+        '<bpmn:sequenceFlow id="a2" sourceRef="order" targetRef="e1"/></bpmn:process>'
+        '<bpmn:process id="ps_p"><bpmn:startEvent id="s2"/><bpmn:task id="pick" name="Pick"/>'
+        '<bpmn:task id="ship" name="Ship"/><bpmn:endEvent id="e2"/>'
+        '<bpmn:sequenceFlow id="b1" sourceRef="s2" targetRef="pick"/>'
+        '<bpmn:sequenceFlow id="b2" sourceRef="pick" targetRef="ship"/>'
+        '<bpmn:sequenceFlow id="b3" sourceRef="ship" targetRef="e2"/></bpmn:process>',
+    )
+    code, out, err = imported(capsys, path)
+    assert code == 0, err
+    assert "process: shop\n" in out
+    assert "start: pick\n" in out
+    assert "collab.bpmn:4:1: warning: process 'pc_p': another pool's process is not imported" in err

@@ -1,9 +1,10 @@
 """A BPMN file read into a flow graph: nodes, sequence flows, lanes, and what was left out.
 
-:func:`read_model` picks the one process to import (the first with flow
-elements; other pools are named as not imported), collects its flow nodes
-with their lane, its sequence flows, and a :class:`Notice` with the id and
-``file:line:col`` of every element procflow cannot represent. Nothing is
+:func:`read_model` picks the one process to import (of those with flow
+elements, the one with the most activities; other pools are named as not
+imported), collects its flow nodes with their lane, its sequence flows, and
+a :class:`Notice` with the id and ``file:line:col`` of every element
+procflow cannot represent. Nothing is
 decided about steps here: :mod:`procflow.bpmn.importer` does that.
 """
 
@@ -85,6 +86,10 @@ def _has_flow(process: Node) -> bool:
     )
 
 
+def _activities(process: Node) -> int:
+    return sum(1 for c in process.children if c.ns == BPMN and c.tag in TASKS)
+
+
 def read_model(root: Node, path: str) -> Model:
     """The importable process of a parsed BPMN document, or a positioned :class:`BpmnError`."""
     if root.ns != BPMN or root.tag != "definitions":
@@ -100,12 +105,19 @@ def read_model(root: Node, path: str) -> Model:
     with_flow = [p for p in processes if _has_flow(p)]
     if not with_flow:
         raise BpmnError(path, "no <process> with a start event or a task", root.line, root.column)
-    chosen = with_flow[0]
+    # the pool with the most activities: in a collaboration the customer's pool (a few
+    # events and a task, often drawn first) is not the process being modelled
+    chosen = max(with_flow, key=_activities)
     model = Model(path, chosen)
     names = _participants(root)
     model.pool_name = names.get(chosen.get("id") or "", "") or chosen.get("name") or ""
-    for other in with_flow[1:]:
-        model.notice(other, "a second pool's process is not imported (one process per file)")
+    for other in with_flow:
+        if other is not chosen:
+            model.notice(
+                other,
+                "another pool's process is not imported (one process per file: the one with "
+                "the most activities)",
+            )
     _read_collaborations(root, model)
     _read_elements(chosen, model)
     _read_lanes(chosen, model)
