@@ -204,3 +204,45 @@ def test_discover_activities_named_null_or_true_get_ids_yaml_reads_as_text(
     code, out, err = run(capsys, "check-log", tmp_path / "found.yaml", log, "--format", "json")
     assert code == 0, err
     assert json.loads(out)["conformance"]["share"] == 1.0
+
+
+ABC = """\
+process: abc
+owners:
+  team: {capacity: 2}
+arrivals: {rate: 2/h}
+start: a
+steps:
+  a: {owner: team, activity: "A", duration: exponential(10m), next: b}
+  b: {owner: team, activity: "B", duration: exponential(10m), next: done}
+  done: {end: true}
+"""
+
+
+@pytest.mark.parametrize("quote", ["", '"'])
+def test_a_row_with_a_start_and_no_end_is_an_activity_still_running(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, quote: str
+) -> None:
+    """Logs extracted from a live system end with running work: the whole log was refused."""
+    rows = [
+        f"{quote}c{i}{quote},A,2024-03-{1 + i:02d} 08:00,2024-03-{1 + i:02d} 08:20\n"
+        f"{quote}c{i}{quote},B,2024-03-{1 + i:02d} 09:00,2024-03-{1 + i:02d} 09:10\n"
+        for i in range(20)
+    ]
+    text = "case,activity,start,end\n" + "".join(rows) + f"{quote}c99{quote},A,2024-03-25 08:00,\n"
+    log = write(tmp_path, "live.csv", text)
+    process = write(tmp_path, "p.yaml", ABC)
+    code, out, err = run(capsys, "check-log", process, log, "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)["log"]
+    assert (report["events"], report["cases"], report["unpaired_starts"]) == (40, 20, 1)
+    code, _out, err = run(capsys, "discover", log, "-o", tmp_path / "found.yaml")
+    assert code == 0, err
+    both = write(tmp_path, "both.csv", text + "c98,A,,\n")
+    code, _out, err = run(capsys, "check-log", process, both)
+    assert code == 2
+    assert "both.csv:43: empty timestamp in column 'end'" in err
+    running = write(tmp_path, "running.csv", "case,activity,start,end\n1,A,2024-01-01 08:00,\n")
+    code, _out, err = run(capsys, "discover", running)
+    assert code == 2
+    assert "running.csv:2: the log has no completed activity in its 1 row (1 start without" in err

@@ -378,7 +378,10 @@ def notes(report: LogReport) -> list[str]:
             "(parallel work); their waiting time counts as 0"
         )
     if report.unpaired_starts:
-        lines.append(f"{report.unpaired_starts:,} lifecycle 'start' events never completed")
+        lines.append(
+            f"{report.unpaired_starts:,} activities started and never completed (a lifecycle "
+            "'start' without its 'complete', or a start time without an end)"
+        )
     if report.skipped:
         lines.append(f"{report.skipped:,} lifecycle events other than start/complete were skipped")
     if report.renamed_traces:

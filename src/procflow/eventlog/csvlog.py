@@ -133,6 +133,19 @@ class RowTable:
         return None
 
 
+def _take(column: Sequence[str], rows: np.ndarray) -> Sequence[str]:
+    """The texts of ``column`` at ``rows`` (a :class:`Labels` stays one)."""
+    if isinstance(column, Labels):  # only the names still used, in order of first appearance
+        codes = column.codes[rows]
+        used, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        names = [column.names[int(code)] for code in used[order]]
+        return Labels(names, rank[inverse].astype(np.int64))
+    return [column[i] for i in rows.tolist()]
+
+
 def unprotected(column: Sequence[str]) -> Sequence[str]:
     """``column`` with :func:`~procflow.eventlog.writer.unprotect_cell` applied to each text.
 
@@ -176,7 +189,9 @@ class CsvLog:
         self.skipped = 0
         """Rows skipped on the last pass (lifecycle transitions other than start/complete)."""
         self.unpaired_starts = 0
-        """``start`` rows never completed on the last pass."""
+        """``start`` rows never completed on the last pass (and rows with a start time
+        but no end: activities still running when the log was extracted)."""
+        self.running = 0
 
     def __iter__(self) -> Iterator[Event]:
         for batch in self.batches():
@@ -236,6 +251,7 @@ class CsvLog:
         pairing = LifecyclePairing()
         self.skipped = 0
         self.unpaired_starts = 0
+        self.running = 0
         width = len(header)
         used = [i for i in (index.case, index.activity, index.start, index.end,
                             index.resource, index.lifecycle) if i is not None]  # fmt: skip
@@ -250,10 +266,11 @@ class CsvLog:
             if len(batch):
                 total += len(batch)
                 yield batch
-        self.unpaired_starts = pairing.open_count
+        self.unpaired_starts = pairing.open_count + self.running
         if total == 0 and rows:
             raise self._fail(
-                no_completed(rows, pairing.open_count, self.skipped), self.header_line + 1
+                no_completed(rows, pairing.open_count + self.running, self.skipped),
+                self.header_line + 1,
             )
         if total == 0:
             raise self._fail("the log has no events (only a header row)", self.header_line + 1)
@@ -412,15 +429,33 @@ class CsvLog:
         if si is not None:
             start = self._times(table, si, lines, index, empty_ok=ei is not None)
         if ei is not None:
-            end = self._times(table, ei, lines, index, empty_ok=False)
+            end = self._times(table, ei, lines, index, empty_ok=start is not None)
         else:
             assert start is not None
             end, start = start, None
+        kept: np.ndarray | None = None
+        if start is not None and ei is not None:
+            running = np.isnan(end)
+            if running.any():  # a start without an end: still running when the log was cut
+                missing = np.flatnonzero(running & np.isnan(start))
+                if missing.size:
+                    raise self._fail(
+                        f"empty timestamp in column {index.names[ei]!r}", int(lines[missing[0]])
+                    )
+                self.running += int(running.sum())
+                keep = np.flatnonzero(~running)
+                cases, activities = _take(cases, keep), _take(activities, keep)
+                end, start, lines = end[keep], start[keep], lines[keep]
+                kept = keep
         resources = (
             unprotected(table.labels(index.resource)) if index.resource is not None else None
         )
+        if kept is not None and resources is not None:
+            resources = _take(resources, kept)
         if index.lifecycle is not None:
             stages = table.labels(index.lifecycle)
+            if kept is not None:
+                stages = _take(stages, kept)
             if pairing or not {s.strip().lower() for s in distinct(stages)} <= COMPLETES | {""}:
                 return self._pair(cases, activities, end, start, resources, lines, stages, pairing)
         if start is not None:
