@@ -49,6 +49,11 @@ CHOICE = (
         ('procflow:p="0.5"', 'procflow:p="inf"', "procflow:p='inf' of sequenceFlow 'f3'"),
         ('procflow:max="x"', "", "procflow:max='x' of sequenceFlow 'f2'"),
         ('procflow:max="2.5"', "", "procflow:max='2.5' of sequenceFlow 'f2' is not a whole"),
+        (
+            'procflow:max="0"',
+            "",
+            "procflow:max='0' of sequenceFlow 'f2' is not a whole number of 1",
+        ),
     ],
 )
 def test_procflow_number_attributes_that_are_not_numbers_are_positioned_errors(
@@ -519,23 +524,20 @@ def test_names_yaml_reads_as_null_or_booleans_make_ids_it_reads_as_text(
 
 
 def test_an_import_that_does_not_load_names_its_source_not_the_unwritten_output(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A hand-edited procflow:capacity: the errors named ``out.yaml``, which is never written."""
-    path = bpmn(
-        tmp_path,
-        "edited.bpmn",
-        '<bpmn:process id="p"><bpmn:laneSet id="ls"><bpmn:lane id="L" name="Team" '
-        'procflow:capacity="0"><bpmn:flowNodeRef>t</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>'
-        '<bpmn:startEvent id="s"/><bpmn:task id="t" name="A"/><bpmn:endEvent id="e"/>'
-        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
-        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>',
-    )
+    """The errors named ``out.yaml``, which is never written (an import that goes wrong)."""
+    import procflow.bpmn
+
+    def broken(path: object, params: object = None) -> procflow.bpmn.BpmnImport:
+        return procflow.bpmn.BpmnImport("process: p\nsteps: nope\n", "p", (), ())
+
+    monkeypatch.setattr(procflow.bpmn, "import_bpmn", broken)
+    path = bpmn(tmp_path, "any.bpmn", SIMPLE.format(second="f2"))
     code, _out, err = imported(capsys, path, "-o", tmp_path / "out.yaml")
     assert code == 2
     assert "out.yaml" not in err
-    assert "<imported from " in err
-    assert "owner 'team': 0 must be at least 1" in err
+    assert f"<imported from {path}>:" in err
     assert not (tmp_path / "out.yaml").exists()
 
 

@@ -258,15 +258,15 @@ class Importer:
         return text
 
     def whole(self, node: Node, name: str) -> int | None:
-        """A ``procflow:`` whole-number attribute of ``node``, or a positioned error."""
+        """A ``procflow:`` count (``capacity``, ``max``) of ``node``, or a positioned error."""
         value = self.number(node, name)
         if value is None:
             return None
-        if not value.is_integer():
+        if not value.is_integer() or value < 1:
             raise BpmnError(
                 self.m.path,
                 f"procflow:{name}={node.get(name, PF)!r} of {node.tag} "
-                f"{node.get('id') or '?'!r} is not a whole number",
+                f"{node.get('id') or '?'!r} is not a whole number of 1 or more",
                 node.line,
                 node.column,
             )
