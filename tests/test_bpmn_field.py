@@ -701,3 +701,18 @@ def test_of_two_pools_the_one_with_the_most_activities_is_imported(
     assert "process: shop\n" in out
     assert "start: pick\n" in out
     assert "collab.bpmn:4:1: warning: process 'pc_p': another pool's process is not imported" in err
+
+
+def test_huge_procflow_p_values_are_scaled_to_shares_not_to_zero(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Their sum overflowed to infinity: every way got p 0 (and the import said "scaled to 1")."""
+    path = bpmn(
+        tmp_path,
+        "huge.bpmn",
+        CHOICE.format(a='procflow:p="1e308"', b='procflow:p="1e308"'),
+    )
+    code, out, err = imported(capsys, path)
+    assert code == 0, err
+    assert "to-e: {to: e, p: 0.5}" in out
+    assert "to-e2: {to: e2, p: 0.5}" in out

@@ -557,7 +557,9 @@ class Importer:
                         f"{self.where(node)}: branching probabilities of {node.id} sum to "
                         f"{format_number(total)}: scaled to 1",
                     )
-                return [given[f] / total for f in flows]
+                top = max(given[f] for f in flows)  # scaled first: a sum of huge ones is inf
+                scaled = [given[f] / top for f in flows]
+                return [share / sum(scaled) for share in scaled]
         self.warn_once(
             node.id,
             f"{self.where(node)}: no branching probabilities for {node.id}"
