@@ -716,3 +716,14 @@ def test_huge_procflow_p_values_are_scaled_to_shares_not_to_zero(
     assert code == 0, err
     assert "to-e: {to: e, p: 0.5}" in out
     assert "to-e2: {to: e2, p: 0.5}" in out
+
+
+def test_a_resource_amount_beyond_any_capacity_is_named_in_the_parameters(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = json.loads((FIXTURES / "invoice-approval.json").read_text(encoding="utf-8"))
+    data["resource_profiles"][0]["resource_list"][0]["amount"] = 10**30
+    params = write(tmp_path, "sim.json", json.dumps(data))
+    code, _out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
+    assert code == 2
+    assert f"error: {params}: resource_profiles[0]: resource 'clerk-1': 'amount' must be" in err

@@ -39,7 +39,7 @@ from procflow.casedata import ByDuration, ByValue, Categorical, Numeric
 from procflow.distributions import Distribution, parse_distribution
 from procflow.errors import ProcflowError
 from procflow.fileio import note_input
-from procflow.model import Process, Transition
+from procflow.model import MAX_CAPACITY, Process, Transition
 from procflow.units import format_duration, format_number
 
 MAX_BYTES = 16 << 20
@@ -283,9 +283,14 @@ def _resources(data: dict[str, Any], name: str, params: Params) -> None:
                 raise ParamsError(f"{where}: every resource needs an 'id'")
             amount = resource.get("amount", 1)
             cost = resource.get("cost_per_hour", 0)
-            if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+            if (
+                isinstance(amount, bool)
+                or not isinstance(amount, int)
+                or not 1 <= amount <= MAX_CAPACITY
+            ):
                 raise ParamsError(
-                    f"{where}: resource {resource['id']!r}: 'amount' must be a whole number >= 1"
+                    f"{where}: resource {resource['id']!r}: 'amount' must be a whole number "
+                    f"from 1 to {MAX_CAPACITY:,}"
                 )
             if isinstance(cost, bool) or not isinstance(cost, int | float) or not cost >= 0:
                 raise ParamsError(f"{where}: resource {resource['id']!r}: bad 'cost_per_hour'")
