@@ -727,3 +727,22 @@ def test_a_resource_amount_beyond_any_capacity_is_named_in_the_parameters(
     code, _out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
     assert code == 2
     assert f"error: {params}: resource_profiles[0]: resource 'clerk-1': 'amount' must be" in err
+
+
+@pytest.mark.parametrize(
+    ("where", "shown"),
+    [
+        (("gateway_branching_probabilities", 0, "probabilities"), "'probabilities' must be a list"),
+        (("resource_profiles", 1, "resource_list"), "'resource_list' must be a list"),
+    ],
+)
+def test_parameters_whose_lists_are_numbers_are_named_not_a_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: tuple[str, int, str], shown: str
+) -> None:
+    data = json.loads((FIXTURES / "invoice-approval.json").read_text(encoding="utf-8"))
+    key, index, field = where
+    data[key][index][field] = 1.5
+    params = write(tmp_path, "sim.json", json.dumps(data))
+    code, _out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
+    assert code == 2
+    assert f"error: {params}: {key}[{index}]: {shown}" in err

@@ -237,7 +237,10 @@ def _gateways(data: dict[str, Any], name: str, params: Params) -> None:
         if not isinstance(gateway, dict) or not isinstance(gateway.get("gateway_id"), str):
             raise ParamsError(f"{where}: needs a 'gateway_id'")
         shares: dict[str, float] = {}
-        for item in gateway.get("probabilities") or []:
+        items = gateway.get("probabilities") or []
+        if not isinstance(items, list):
+            raise ParamsError(f"{where}: 'probabilities' must be a list")
+        for item in items:
             value = item.get("value") if isinstance(item, dict) else None
             path = item.get("path_id") if isinstance(item, dict) else None
             if isinstance(value, str):
@@ -278,7 +281,10 @@ def _resources(data: dict[str, Any], name: str, params: Params) -> None:
         if not isinstance(profile, dict):
             raise ParamsError(f"{where}: must be an object")
         members: list[str] = []
-        for resource in profile.get("resource_list") or []:
+        listed = profile.get("resource_list") or []
+        if not isinstance(listed, list):
+            raise ParamsError(f"{where}: 'resource_list' must be a list")
+        for resource in listed:
             if not isinstance(resource, dict) or not isinstance(resource.get("id"), str):
                 raise ParamsError(f"{where}: every resource needs an 'id'")
             amount = resource.get("amount", 1)
