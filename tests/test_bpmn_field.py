@@ -746,3 +746,25 @@ def test_parameters_whose_lists_are_numbers_are_named_not_a_crash(
     code, _out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
     assert code == 2
     assert f"error: {params}: {key}[{index}]: {shown}" in err
+
+
+def test_case_attributes_named_as_simod_names_them_are_renamed_not_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``LoanGoal: Home improvement`` (a BPIC 2017 attribute): the import failed on its output."""
+    data = json.loads((FIXTURES / "invoice-approval.json").read_text(encoding="utf-8"))
+    amount = {"distribution_name": "expon", "distribution_params": [{"value": 1000}]}
+    data["case_attributes"] = [
+        {
+            "name": "LoanGoal",
+            "type": "discrete",
+            "values": [{"key": "Car", "value": 0.3}, {"key": "Home improvement", "value": 0.7}],
+        },
+        {"name": "RequestedAmount", "type": "continuous", "values": amount},
+    ]
+    params = write(tmp_path, "sim.json", json.dumps(data))
+    code, out, err = imported(capsys, FIXTURES / "invoice-approval.bpmn", "--params", params)
+    assert code == 0, err
+    assert "  loan_goal: {Car: 0.3, Home_improvement: 0.7}\n" in out
+    assert "  requested_amount: exponential(1000)\n" in out
+    assert f"{params}: case_attributes[0]: attribute 'LoanGoal' is imported as 'loan_goal'" in err

@@ -127,7 +127,7 @@ class Importer:
     def __init__(self, model: Model, params: Params | None) -> None:
         self.m = model
         self.params = params or Params()
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(self.params.notes)
         self.exported = model.process.get("process", PF) is not None
         self.step_of: dict[str, str] = {}
         self.owner_of_lane: dict[str, str | None] = {}

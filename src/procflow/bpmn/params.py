@@ -29,6 +29,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,6 +173,8 @@ class Params:
     arrival_calendar: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     """Case attribute name -> ``{value: share}`` or a distribution of numbers (text)."""
+    notes: list[str] = field(default_factory=list)
+    """What was renamed to fit procflow's names (attributes, their values)."""
 
 
 def representative(process: Process, duration: ByDuration) -> Distribution:
@@ -326,12 +330,46 @@ def average_p(process: Process, edge: Transition) -> float | None:
     return total
 
 
+def attribute_name(text: str, taken: Collection[str]) -> str:
+    """A procflow attribute name for a Prosimos one: ``LoanGoal`` -> ``loan_goal``.
+
+    >>> attribute_name("LoanGoal", ()), attribute_name("Requested Amount (EUR)", ())
+    ('loan_goal', 'requested_amount_eur')
+    """
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    plain = re.sub(r"[^a-z0-9]+", "_", snake.lower()).strip("_") or "attribute"
+    if not plain[0].isalpha():
+        plain = f"a_{plain}"
+    name, number = plain, 2
+    while name in taken:
+        name, number = f"{plain}_{number}", number + 1
+    return name
+
+
+def value_name(text: str, taken: Collection[str]) -> str:
+    """A procflow category for a Prosimos value: ``Home improvement`` -> ``Home_improvement``."""
+    plain = re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).strip("_.+-") or "value"
+    name, number = plain, 2
+    while name in taken:
+        name, number = f"{plain}_{number}", number + 1
+    return name
+
+
 def _attributes(data: dict[str, Any], name: str, params: Params) -> None:
-    """Prosimos's ``case_attributes``: discrete ones with shares, continuous ones."""
+    """Prosimos's ``case_attributes``: discrete ones with shares, continuous ones.
+
+    Names and values procflow cannot write as they are (``LoanGoal``,
+    ``Home improvement``) are renamed (``loan_goal``, ``Home_improvement``),
+    each named in :attr:`Params.notes`.
+    """
     for index, entry in enumerate(_list(data, "case_attributes", name)):
         where = f"{name}: case_attributes[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ParamsError(f"{where}: needs a 'name'")
+        given = entry["name"]
+        ident = attribute_name(given, params.attributes)
+        if ident != given:
+            params.notes.append(f"{where}: attribute {given!r} is imported as {ident!r}")
         values = entry.get("values")
         if entry.get("type") == "discrete" and isinstance(values, list):
             shares: dict[str, float] = {}
@@ -341,12 +379,18 @@ def _attributes(data: dict[str, Any], name: str, params: Params) -> None:
                 if not isinstance(key, str) or isinstance(share, bool):
                     raise ParamsError(f"{where}: each value needs a 'key' and a 'value'")
                 try:
-                    shares[key] = float(share)  # type: ignore[arg-type]
+                    number = float(share)  # type: ignore[arg-type]
                 except (TypeError, ValueError):
                     raise ParamsError(f"{where}: the share of {key!r} is not a number") from None
-            params.attributes[entry["name"]] = shares
+                category = value_name(key, shares)
+                if category != key:
+                    params.notes.append(
+                        f"{where}: value {key!r} of {given!r} is imported as {category!r}"
+                    )
+                shares[category] = number
+            params.attributes[ident] = shares
         elif entry.get("type") == "continuous":
-            params.attributes[entry["name"]] = from_prosimos(values, where, numbers=True)
+            params.attributes[ident] = from_prosimos(values, where, numbers=True)
         else:
             raise ParamsError(f"{where}: 'type' must be 'discrete' (with a list) or 'continuous'")
 
