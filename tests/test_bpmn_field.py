@@ -768,3 +768,14 @@ def test_case_attributes_named_as_simod_names_them_are_renamed_not_refused(
     assert "  loan_goal: {Car: 0.3, Home_improvement: 0.7}\n" in out
     assert "  requested_amount: exponential(1000)\n" in out
     assert f"{params}: case_attributes[0]: attribute 'LoanGoal' is imported as 'loan_goal'" in err
+
+
+def test_a_bpmn_file_declaring_an_unknown_encoding_is_refused_with_its_position(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """It crashed (LookupError) instead of naming the file."""
+    text = (HEAD + SIMPLE.format(second="f2") + TAIL).replace("UTF-8", "x-mac-nothing")
+    path = write(tmp_path, "odd.bpmn", text)
+    code, _out, err = imported(capsys, path)
+    assert code == 2
+    assert "odd.bpmn:1:1: the XML declaration names an encoding Python does not know" in err

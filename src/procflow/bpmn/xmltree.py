@@ -172,6 +172,12 @@ def parse(path: str | os.PathLike[str]) -> Node:
         ) from None
     except OSError as exc:
         raise BpmnError(name, f"cannot be read: {exc.strerror or exc}") from None
+    except LookupError as exc:
+        if type(exc) is not LookupError:  # a KeyError or IndexError is a bug: not ours to word
+            raise
+        raise BpmnError(
+            name, f"the XML declaration names an encoding Python does not know ({exc})"
+        ) from None
     if builder.root is None:  # pragma: no cover - expat reports a missing root itself
         raise BpmnError(name, "no root element")
     return builder.root
