@@ -304,6 +304,15 @@ class XesLog:
             raise XesError(self.path, f"not valid XML: {exc.getMessage()}", line, column) from None
         except DefusedXmlException as exc:
             raise XesError(self.path, _refusal(exc), *handler.here()) from None
+        except LookupError as exc:
+            if type(exc) is not LookupError:  # a KeyError or IndexError is a bug: not ours to word
+                raise
+            raise XesError(
+                self.path,
+                f"the XML declaration names an encoding Python does not know ({exc})",
+                1,
+                1,
+            ) from None
         if not handler.saw_log:
             raise self._fail("no <log> element: not an XES log")
         if emitted == 0 and read:
