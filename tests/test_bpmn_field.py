@@ -770,12 +770,13 @@ def test_case_attributes_named_as_simod_names_them_are_renamed_not_refused(
     assert f"{params}: case_attributes[0]: attribute 'LoanGoal' is imported as 'loan_goal'" in err
 
 
+@pytest.mark.parametrize("encoding", ["x-mac-nothing", "utf-32", "utf-7", "idna"])
 def test_a_bpmn_file_declaring_an_unknown_encoding_is_refused_with_its_position(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, encoding: str
 ) -> None:
-    """It crashed (LookupError) instead of naming the file."""
-    text = (HEAD + SIMPLE.format(second="f2") + TAIL).replace("UTF-8", "x-mac-nothing")
+    """It crashed (LookupError, ValueError, UnicodeError) instead of naming the file."""
+    text = (HEAD + SIMPLE.format(second="f2") + TAIL).replace("UTF-8", encoding)
     path = write(tmp_path, "odd.bpmn", text)
     code, _out, err = imported(capsys, path)
     assert code == 2
-    assert "odd.bpmn:1:1: the XML declaration names an encoding Python does not know" in err
+    assert "odd.bpmn:1:1: the XML declaration names an encoding procflow cannot read" in err
