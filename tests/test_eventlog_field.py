@@ -248,17 +248,18 @@ def test_a_row_with_a_start_and_no_end_is_an_activity_still_running(
     assert "running.csv:2: the log has no completed activity in its 1 row (1 start without" in err
 
 
+@pytest.mark.parametrize("encoding", ["x-mac-nothing", "utf-32", "utf-7", "idna"])
 def test_an_xes_log_declaring_an_unknown_encoding_is_refused_with_its_position(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, encoding: str
 ) -> None:
-    """It crashed (LookupError) instead of naming the file."""
+    """It crashed (LookupError, ValueError, UnicodeError) instead of naming the file."""
     log = write(
         tmp_path,
         "odd.xes",
-        '<?xml version="1.0" encoding="x-mac-nothing"?>\n<log xmlns="http://www.xes-standard.org/">'
-        "</log>\n",
+        f'<?xml version="1.0" encoding="{encoding}"?>\n'
+        '<log xmlns="http://www.xes-standard.org/"></log>\n',
     )
     code, _out, err = run(capsys, "discover", log)
     assert code == 2
     assert "crashed" not in err
-    assert "odd.xes:1:1: the XML declaration names an encoding Python does not know" in err
+    assert "odd.xes:1:1: the XML declaration names an encoding procflow cannot read" in err
