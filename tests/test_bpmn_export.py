@@ -197,7 +197,7 @@ def test_rules_export_as_conditions_and_a_default_flow(tmp_path: Path) -> None:
 def test_what_neither_file_carries_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     process = procflow.load(PRIORITIES)
     notes = export_notes(process, params=True)
-    assert len(notes) == 6
+    assert len(notes) == 7  # with its goals
     assert notes[0].startswith("priority (severity) is not exported")
     assert any(
         "'log-incident': the duration by severity is exported as lognormal(6m, 3m)" in n
@@ -206,9 +206,11 @@ def test_what_neither_file_carries_is_named(capsys: pytest.CaptureFixture[str]) 
     assert any("confirm-with-user.confirmed: p by severity" in n and "0.905" in n for n in notes)
     without = export_notes(process)
     assert "attributes (severity, parts_cost) go only into --params" in without[-1]
-    assert export_notes(procflow.load(CUSTOMER_SERVICE_247)) == []
+    goals = "goals (resolve-within-a-day) are not exported: BPMN and the parameters have no place"
+    assert export_notes(procflow.load(CUSTOMER_SERVICE_247)) == [f"{goals} for them"]
     assert export_notes(procflow.load(CUSTOMER_SERVICE), params=True) == [
-        "the arrival profile is not exported: the arrivals keep only their mean rate"
+        "the arrival profile is not exported: the arrivals keep only their mean rate",
+        f"{goals} for them",
     ]
     code, out, err = run(capsys, "export", PRIORITIES, "--to", "bpmn")
     assert code == 0

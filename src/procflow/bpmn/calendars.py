@@ -94,7 +94,9 @@ def hours_of(time_periods: Any, where: str) -> dict[str, str]:
             raise ProcflowError(f"{here}: 'from' and 'to' must be days such as MONDAY")
         start = _minutes(period.get("beginTime"), here)
         end = _minutes(period.get("endTime"), here)
-        for number in range(WEEKDAYS.index(first), WEEKDAYS.index(last) + 1):
+        begin = WEEKDAYS.index(first)
+        span = (WEEKDAYS.index(last) - begin) % 7 + 1  # FRIDAY to MONDAY: over the weekend
+        for number in (day % 7 for day in range(begin, begin + span)):
             if end > start:
                 days[number].append((start, end))
             elif end < start:  # crosses midnight into the next day
@@ -127,6 +129,8 @@ def read_calendars(data: dict[str, Any], name: str, params: Any) -> None:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             raise ProcflowError(f"{where}: needs an 'id'")
         hours = hours_of(entry.get("time_periods"), where)
+        if not hours:
+            raise ProcflowError(f"{where}: no time period is open: a calendar that never opens")
         if hours == always and "timezone" not in entry:
             continue  # open around the clock: procflow's default, no calendar needed
         spec: dict[str, Any] = {k: entry[k] for k in _EXTRAS if isinstance(entry.get(k), str)}

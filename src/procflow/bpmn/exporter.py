@@ -169,6 +169,17 @@ def export_notes(process: Process, *, params: bool = False) -> list[str]:
             )
     if process.arrivals is not None and process.arrivals.profile is not None:
         notes.append("the arrival profile is not exported: the arrivals keep only their mean rate")
+    if process.goals:
+        notes.append(
+            f"goals ({', '.join(goal.id for goal in process.goals)}) are not exported: "
+            "BPMN and the parameters have no place for them"
+        )
+    raci = [s for s, step in process.steps.items() if step.consulted or step.informed]
+    if raci:
+        notes.append(
+            f"consulted/informed of {len(raci)} step{'s' if len(raci) != 1 else ''} "
+            f"({', '.join(raci)}) are not exported: BPMN lanes say only who does a step"
+        )
     if not params:
         if process.attributes:
             notes.append(
@@ -255,6 +266,7 @@ def _definitions(process: Process, graph: _Flows, layout: Layout) -> ET.Element:
         bpmn_process,
         process=process.id,
         title=process.title,
+        description=process.description,
         owner=process.owner,
         arrivals=arrival_text,
     )

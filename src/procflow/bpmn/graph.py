@@ -1,9 +1,10 @@
 """A BPMN file read into a flow graph: nodes, sequence flows, lanes, and what was left out.
 
-:func:`read_model` picks the one process to import (the first with flow
-elements; other pools are named as not imported), collects its flow nodes
-with their lane, its sequence flows, and a :class:`Notice` with the id and
-``file:line:col`` of every element procflow cannot represent. Nothing is
+:func:`read_model` picks the one process to import (of those with flow
+elements, the one with the most activities; other pools are named as not
+imported), collects its flow nodes with their lane, its sequence flows, and
+a :class:`Notice` with the id and ``file:line:col`` of every element
+procflow cannot represent. Nothing is
 decided about steps here: :mod:`procflow.bpmn.importer` does that.
 """
 
@@ -16,6 +17,7 @@ from procflow.bpmn.names import (
     GATEWAYS_NOT_REPRESENTED,
     GATEWAYS_PARALLEL,
     IGNORED,
+    LINK_CATCH,
     PASS_THROUGH,
     TASKS,
 )
@@ -84,6 +86,10 @@ def _has_flow(process: Node) -> bool:
     )
 
 
+def _activities(process: Node) -> int:
+    return sum(1 for c in process.children if c.ns == BPMN and c.tag in TASKS)
+
+
 def read_model(root: Node, path: str) -> Model:
     """The importable process of a parsed BPMN document, or a positioned :class:`BpmnError`."""
     if root.ns != BPMN or root.tag != "definitions":
@@ -99,17 +105,56 @@ def read_model(root: Node, path: str) -> Model:
     with_flow = [p for p in processes if _has_flow(p)]
     if not with_flow:
         raise BpmnError(path, "no <process> with a start event or a task", root.line, root.column)
-    chosen = with_flow[0]
+    # the pool with the most activities: in a collaboration the customer's pool (a few
+    # events and a task, often drawn first) is not the process being modelled
+    chosen = max(with_flow, key=_activities)
     model = Model(path, chosen)
     names = _participants(root)
     model.pool_name = names.get(chosen.get("id") or "", "") or chosen.get("name") or ""
-    for other in with_flow[1:]:
-        model.notice(other, "a second pool's process is not imported (one process per file)")
+    for other in with_flow:
+        if other is not chosen:
+            model.notice(
+                other,
+                "another pool's process is not imported (one process per file: the one with "
+                "the most activities)",
+            )
     _read_collaborations(root, model)
     _read_elements(chosen, model)
     _read_lanes(chosen, model)
+    _link(model)
     _check_flows(model)
     return model
+
+
+def _link_name(node: Node) -> str | None:
+    """The link name of a link event (its ``linkEventDefinition``'s, else the event's name)."""
+    for child in node.children:
+        if child.ns == BPMN and child.tag == "linkEventDefinition":
+            return (child.get("name") or node.get("name") or "").strip()
+    return None
+
+
+def _link(model: Model) -> None:
+    """Join each link throw event to the link catch event of its name: a case goes on there.
+
+    A link catch event is a connector, not a wait: it is passed through
+    (kind :data:`LINK_CATCH`) like a throw event.
+    """
+    catches: dict[str, FlowNode] = {}
+    for node in model.nodes.values():
+        name = _link_name(node.node)
+        if node.kind == "intermediateCatchEvent" and name is not None:
+            node.kind = LINK_CATCH
+            catches.setdefault(name, node)
+    for node in list(model.nodes.values()):
+        name = _link_name(node.node)
+        if node.kind != "intermediateThrowEvent" or name is None:
+            continue
+        catch = catches.get(name)
+        if catch is None:  # the importer names it: an event without outgoing flow
+            continue
+        ident = f"link@{node.id}"
+        model.flows[ident] = Flow(ident, node.id, catch.id, "", node.node)
 
 
 def _participants(root: Node) -> dict[str, str]:
@@ -137,13 +182,17 @@ def _read_elements(process: Node, model: Model) -> None:
         ident = child.get("id")
         if tag == "sequenceFlow":
             source, target = child.get("sourceRef"), child.get("targetRef")
-            if not ident or not source or not target:
+            if not source or not target:
                 raise BpmnError(
                     model.path,
-                    "a <sequenceFlow> needs id, sourceRef and targetRef",
+                    "a <sequenceFlow> needs sourceRef and targetRef",
                     child.line,
                     child.column,
                 )
+            if not ident:  # the schema allows it: nothing can refer to such a flow
+                ident = f"sequenceFlow@{child.line}:{child.column}"
+            if ident in model.flows or ident in model.nodes:
+                raise BpmnError(model.path, f"id {ident!r} is used twice", child.line, child.column)
             model.flows[ident] = Flow(
                 ident, source, target, (child.get("name") or "").strip(), child
             )
@@ -153,16 +202,15 @@ def _read_elements(process: Node, model: Model) -> None:
         if tag == "subProcess" and child.get("triggeredByEvent") == "true":
             model.notice(child, "an event sub-process is not represented: left out")
             continue
+        if tag in TASKS and child.get("isForCompensation") == "true":
+            model.notice(child, "a compensation activity is not represented: left out")
+            continue
         if tag == "boundaryEvent":
             model.notice(
                 child,
                 "boundary events are not represented: left out, with the flows that leave them",
             )
             continue
-        if not ident:
-            raise BpmnError(model.path, f"a <{tag}> without an id", child.line, child.column)
-        if ident in model.nodes:
-            raise BpmnError(model.path, f"id {ident!r} is used twice", child.line, child.column)
         known = (
             tag in TASKS
             or tag in ("startEvent", "endEvent", "intermediateCatchEvent", "exclusiveGateway")
@@ -170,9 +218,13 @@ def _read_elements(process: Node, model: Model) -> None:
             or tag in GATEWAYS_NOT_REPRESENTED
             or tag in GATEWAYS_PARALLEL
         )
-        if not known:
+        if not known:  # with or without an id: nothing refers to it
             model.notice(child, f"<{tag}> is not represented: left out")
             continue
+        if not ident:
+            raise BpmnError(model.path, f"a <{tag}> without an id", child.line, child.column)
+        if ident in model.nodes or ident in model.flows:
+            raise BpmnError(model.path, f"id {ident!r} is used twice", child.line, child.column)
         model.nodes[ident] = FlowNode(
             ident, tag, " ".join((child.get("name") or "").split()), child
         )

@@ -25,10 +25,14 @@ and imported as an exclusive choice with equal shares (a split) or a merge
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from procflow.bpmn.graph import Flow, FlowNode, Model
+from pydantic_core import PydanticCustomError
+
+from procflow.bpmn.graph import Flow, FlowNode, Lane, Model, Notice
 from procflow.bpmn.names import (
     BPMN,
     GATEWAYS_CHOICE,
@@ -39,9 +43,11 @@ from procflow.bpmn.names import (
 )
 from procflow.bpmn.params import Params
 from procflow.bpmn.steps import (
+    YAML_WORDS,
     Path,
     Steps,
     cut_off,
+    join_ends,
     mark_loops,
     mixed,
     slug,
@@ -49,11 +55,22 @@ from procflow.bpmn.steps import (
     unique,
 )
 from procflow.bpmn.timers import timer_duration
-from procflow.bpmn.xmltree import BpmnError
+from procflow.bpmn.xmltree import BpmnError, Node
+from procflow.distributions import parse_distribution
 from procflow.expressions import ExpressionError, parse
-from procflow.units import format_number
+from procflow.model import ID_PATTERN
+from procflow.units import UnitError, format_number, parse_rate
 
 WAIT_OWNER = "wait"
+LOOPS = {
+    "standardLoopCharacteristics": "a loop",
+    "multiInstanceLoopCharacteristics": "a multi-instance",
+}
+"""Markers that make an activity repeat: procflow's step is done once per visit."""
+FLOW_INSIDE = frozenset(
+    {"sequenceFlow", "exclusiveGateway", "parallelGateway", *GATEWAYS_NOT_REPRESENTED}
+)
+"""Elements that make a sub-process expanded (``incoming``, ``outgoing``, data do not)."""
 MAX_WAYS = 10_000
 """Most ways through gateways unfolded into transitions (gateway chains multiply them)."""
 
@@ -70,8 +87,38 @@ class Draft:
     arrivals: dict[str, str] | None
     warnings: list[str] = field(default_factory=list)
     owner: str | None = None
+    description: str | None = None
     calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def feel(text: str) -> str:
+    """A FEEL comparison in procflow's condition language: its ``=`` (equality) as ``==``.
+
+    Camunda 8 writes conditions as FEEL expressions marked by a leading
+    ``=`` (``=amount > 1000``, ``=risk = "high"``); FEEL's ``=`` compares,
+    outside string literals. What else FEEL says that procflow's language
+    does not is left as written, and refused by the parser with its reason.
+
+    >>> feel('risk = "a=b" and amount >= 10 or x != 2')
+    'risk == "a=b" and amount >= 10 or x != 2'
+    """
+    out: list[str] = []
+    quote = ""
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif (
+            char == "="
+            and text[i - 1 : i] not in ("<", ">", "!", "=")
+            and text[i + 1 : i + 2] != "="
+        ):
+            out.append("==")
+            continue
+        out.append(char)
+    return "".join(out)
 
 
 class Importer:
@@ -80,7 +127,7 @@ class Importer:
     def __init__(self, model: Model, params: Params | None) -> None:
         self.m = model
         self.params = params or Params()
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(self.params.notes)
         self.exported = model.process.get("process", PF) is not None
         self.step_of: dict[str, str] = {}
         self.owner_of_lane: dict[str, str | None] = {}
@@ -109,7 +156,9 @@ class Importer:
             if lane.node.get("unassigned", PF) == "true":
                 self.owner_of_lane[lane.id] = None
                 continue
-            ident = lane.node.get("owner", PF) or unique(slug(lane.name or lane.id, "owner"), taken)
+            ident = self.ident(lane.node, "owner") or unique(
+                slug(lane.name or lane.id, "owner"), taken
+            )
             taken.add(ident)
             self.owner_of_lane[lane.id] = ident
             owner: dict[str, Any] = {}
@@ -146,17 +195,82 @@ class Importer:
             owner.pop("capacity", None)
             owner["shifts"] = [{"calendar": c, "capacity": n} for c, n in groups]
 
-    def _owner_numbers(self, get: Any, owner: dict[str, Any], lane: Any) -> None:
+    def _owner_numbers(self, get: Any, owner: dict[str, Any], lane: Lane) -> None:
         if get("external", PF) == "true":
             owner["external"] = True
             return
-        capacity, cost = get("capacity", PF), get("cost_per_hour", PF)
-        if capacity is None and lane is not None:
+        capacity: int | None = self.whole(lane.node, "capacity")
+        cost: float | None = self.number(lane.node, "cost_per_hour")
+        if capacity is None:
             capacity, cost = self._pool_from_params(lane)
         if capacity is not None:
-            owner["capacity"] = int(capacity)
-        if cost is not None and float(cost) > 0:
-            owner["cost_per_hour"] = float(cost)
+            owner["capacity"] = capacity
+        if cost is not None and cost > 0:
+            owner["cost_per_hour"] = cost
+
+    def number(self, node: Node, name: str) -> float | None:
+        """A ``procflow:`` number attribute of ``node``, or a positioned :class:`BpmnError`."""
+        text = node.get(name, PF)
+        if text is None:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            raise BpmnError(
+                self.m.path,
+                f"procflow:{name}={text!r} of {node.tag} {node.get('id') or '?'!r} is not a "
+                "number of 0 or more",
+                node.line,
+                node.column,
+            )
+        return value
+
+    def ident(self, node: Node, name: str) -> str | None:
+        """A ``procflow:`` id attribute of ``node`` (step, owner...), or a positioned error."""
+        text = node.get(name, PF)
+        if text is not None and (re.fullmatch(ID_PATTERN, text) is None or text in YAML_WORDS):
+            raise BpmnError(
+                self.m.path,
+                f"procflow:{name}={text!r} of {node.tag} {node.get('id') or '?'!r} is not an id "
+                "(lower-case letters, digits, '-' and '_', starting with a letter; not null, "
+                "true or false)",
+                node.line,
+                node.column,
+            )
+        return text
+
+    def distribution(self, node: Node) -> str | None:
+        """The ``procflow:duration`` of ``node``, or a positioned error when it is none."""
+        text = node.get("duration", PF)
+        if text is not None:
+            try:
+                parse_distribution(text)
+            except PydanticCustomError as exc:
+                raise BpmnError(
+                    self.m.path,
+                    f"procflow:duration={text!r} of {node.tag} {node.get('id') or '?'!r}: "
+                    f"{exc.message()}",
+                    node.line,
+                    node.column,
+                ) from None
+        return text
+
+    def whole(self, node: Node, name: str) -> int | None:
+        """A ``procflow:`` count (``capacity``, ``max``) of ``node``, or a positioned error."""
+        value = self.number(node, name)
+        if value is None:
+            return None
+        if not value.is_integer() or value < 1:
+            raise BpmnError(
+                self.m.path,
+                f"procflow:{name}={node.get(name, PF)!r} of {node.tag} "
+                f"{node.get('id') or '?'!r} is not a whole number of 1 or more",
+                node.line,
+                node.column,
+            )
+        return int(value)
 
     def _pool_from_params(self, lane: Any) -> tuple[int | None, float | None]:
         p = self.params
@@ -185,7 +299,7 @@ class Importer:
         for node in self.m.nodes.values():
             if not self.is_step(node):
                 continue
-            base = node.node.get("step", PF) or slug(
+            base = self.ident(node.node, "step") or slug(
                 node.name or node.id, "end" if node.kind == "endEvent" else "step"
             )
             ident = unique(base, taken)
@@ -207,9 +321,24 @@ class Importer:
             return body
         if node.kind == "intermediateCatchEvent":
             return self.delay_body(node, body)
-        if node.kind == "subProcess" and node.node.children:
+        if node.kind in ("subProcess", "transaction", "adHocSubProcess") and any(
+            c.ns == BPMN and (c.tag in FLOW_INSIDE or c.tag in TASKS or c.tag.endswith("Event"))
+            for c in node.node.children
+        ):
             self.notify(node, "the inside of a sub-process is not imported: it is one step")
-        owner = get("owner", PF)
+        for child in node.node.children:
+            if child.ns == BPMN and child.tag in LOOPS:
+                self.m.notices.append(
+                    Notice(
+                        node.kind,
+                        node.id,
+                        child.line,
+                        child.column,
+                        f"{LOOPS[child.tag]} (<{child.tag}>) is not represented: imported as "
+                        "a step done once per visit",
+                    )
+                )
+        owner = self.ident(node.node, "owner")
         if owner is None:
             if node.lane is not None:
                 owner = self.owner_of_lane.get(node.lane)  # None: a lane of unowned steps
@@ -217,7 +346,7 @@ class Importer:
                 owner = self.owner_from_params(node.id) or self.default_owner()
         if owner:
             body["owner"] = owner
-        duration = get("duration", PF) or self.params.durations.get(node.id)
+        duration = self.distribution(node.node) or self.params.durations.get(node.id)
         if duration is not None:
             body["duration"] = duration
         ours = get("step", PF) is not None
@@ -343,10 +472,7 @@ class Importer:
                 if conditional
                 else ("several outgoing flows (a parallel split in BPMN)")
             )
-            self.notify(
-                node,
-                f"{kind} cannot be represented: imported as an exclusive choice with equal shares",
-            )
+            self.notify(node, f"{kind} cannot be represented: imported as {self.exclusive(flows)}")
         out: list[Path] = []
         chance = len(flows) > 1 and not self.conditional(flows)
         for flow_id, share, when in self.choice(node, flows):
@@ -358,6 +484,12 @@ class Importer:
                 "imported with shares, the conditions left out",
             )
         return out
+
+    def exclusive(self, flows: list[str]) -> str:
+        """How a split procflow cannot represent is imported: by its conditions, else shares."""
+        if self.conditional(flows):
+            return "an exclusive choice: the first flow whose condition holds, else the default"
+        return "an exclusive choice with equal shares"
 
     def conditional(self, flows: list[str]) -> bool:
         """Whether a choice over ``flows`` is made by conditions (all of them readable)."""
@@ -392,6 +524,8 @@ class Importer:
         text = found[0].text.strip()
         if len(text) > 3 and text[0] in "$#" and text[1] == "{" and text.endswith("}"):
             text = text[2:-1].strip()  # a JUEL/SpEL wrapper: ${amount > 1000}
+        elif text.startswith("="):
+            text = feel(text[1:].strip())  # Camunda 8's FEEL: =risk = "high"
         try:
             parse(text)
         except ExpressionError as exc:
@@ -411,9 +545,9 @@ class Importer:
             return [1.0] * len(flows)
         given = self.params.branching.get(node.id)
         if given is None:
-            attrs = [self.m.flows[f].node.get("p", PF) for f in flows]
+            attrs = [self.number(self.m.flows[f].node, "p") for f in flows]
             if all(a is not None for a in attrs):
-                given = {f: float(a) for f, a in zip(flows, attrs, strict=True) if a is not None}
+                given = {f: a for f, a in zip(flows, attrs, strict=True) if a is not None}
         if given is not None and all(f in given for f in flows):
             total = sum(given[f] for f in flows)
             if total > 0:
@@ -423,7 +557,9 @@ class Importer:
                         f"{self.where(node)}: branching probabilities of {node.id} sum to "
                         f"{format_number(total)}: scaled to 1",
                     )
-                return [given[f] / total for f in flows]
+                top = max(given[f] for f in flows)  # scaled first: a sum of huge ones is inf
+                scaled = [given[f] / top for f in flows]
+                return [share / sum(scaled) for share in scaled]
         self.warn_once(
             node.id,
             f"{self.where(node)}: no branching probabilities for {node.id}"
@@ -448,8 +584,8 @@ class Importer:
         target = self.m.nodes[flow.target]
         names = [*names, flow.name] if flow.name else names
         feedback = flow.node.get("feedback", PF) == "true"
-        bound = flow.node.get("max", PF)
-        trigger = flow.node.get("trigger", PF)
+        bound = self.whole(flow.node, "max")
+        trigger = self.ident(flow.node, "trigger")
         if self.is_step(target):
             self.ways += 1
             if self.ways > MAX_WAYS:
@@ -466,7 +602,7 @@ class Importer:
                     p,
                     names,
                     feedback,
-                    int(bound) if bound else None,
+                    bound or None,
                     trigger,
                     when,
                     chance,
@@ -493,7 +629,7 @@ class Importer:
             self.notify(
                 target,
                 f"{target.kind} ({what}) cannot be represented yet: imported as "
-                + ("an exclusive choice with equal shares" if what == "split" else "a merge"),
+                + (self.exclusive(target.outgoing) if what == "split" else "a merge"),
             )
         if not target.outgoing:
             self.notify(target, "a gateway or event without outgoing flow: the case ends here")
@@ -505,7 +641,7 @@ class Importer:
                 next_flow, p * share, names, (*seen, target.id), condition, when, chance or split
             ):
                 path.feedback = path.feedback or feedback
-                path.max = path.max or (int(bound) if bound else None)
+                path.max = path.max or bound or None
                 out.append(path)
         return out
 
@@ -568,6 +704,7 @@ class Importer:
         starts = [n for n in self.m.nodes.values() if n.kind == "startEvent"]
         for extra in starts[1:]:
             self.notify(extra, "only one start event is imported: this one is left out")
+            extra.cut_off = True  # and with it the steps only it leads to
         if not starts:
             first = next(
                 (n for n in self.m.nodes.values() if self.is_step(n) and not n.incoming), None
@@ -625,10 +762,11 @@ class Importer:
         if "__end__" in self.step_of:
             steps[self.step_of["__end__"]] = {"end": True}
         self.drop_cut_off(steps, start)
+        self.join_apart(steps)
         mark_loops(steps, start)
         process = self.m.process
         name = process.get("name") or self.m.pool_name
-        ident = process.get("process", PF) or slug(
+        ident = self.ident(process, "process") or slug(
             name or process.get("id") or "process", "process"
         )
         return Draft(
@@ -639,15 +777,42 @@ class Importer:
             steps=steps,
             arrivals=self.arrivals(),
             warnings=self.warnings,
-            owner=process.get("owner", PF),
+            owner=self.ident(process, "owner"),
+            description=process.get("description", PF),
             calendars=dict(self.params.calendars),
             attributes=dict(self.params.attributes),
         )
+
+    def join_apart(self, steps: Steps) -> None:
+        """Forks whose branches end apart (each at an end event) join before the end."""
+        for fork in [s for s, body in steps.items() if body.get("parallel")]:
+            taken = set(steps) | self.taken
+            joined = join_ends(steps, fork, WAIT_OWNER, taken)
+            if joined is None:
+                continue
+            self.wait_owner()
+            join, dropped = joined
+            self.warnings.append(
+                f"{self.m.path}: the branches of fork {fork} end apart (BPMN ends the case when "
+                f"all of them have ended): they join at a step {join}"
+                + (f"; end steps {', '.join(dropped)} are left out" if dropped else "")
+            )
 
     def drop_cut_off(self, steps: Steps, start: str) -> None:
         """Leave out (and name) the steps only reached from elements that were left out."""
         node_of = {step: self.m.nodes[n] for n, step in self.step_of.items() if n in self.m.nodes}
         severed = {step for step, node in node_of.items() if node.cut_off}
+        # a gateway (or a second start event) cut off passes it on to the steps after it
+        todo = [n for n in self.m.nodes.values() if n.cut_off and not self.is_step(n)]
+        seen = {n.id for n in todo}
+        while todo:
+            for flow in todo.pop().outgoing:
+                target = self.m.nodes[self.m.flows[flow].target]
+                if self.is_step(target):
+                    severed.add(self.step_of[target.id])
+                elif target.id not in seen:
+                    seen.add(target.id)
+                    todo.append(target)
         for step in cut_off(steps, start, severed):
             del steps[step]
             self.notify(
@@ -663,8 +828,24 @@ class Importer:
     def _arrival_rate(self) -> dict[str, str] | None:
         own = self.m.process.get("arrivals", PF)
         if own is not None:
-            key, _, value = own.partition(":")
-            return {key.strip(): value.strip()}
+            key, _, value = (part.strip() for part in own.partition(":"))
+            try:
+                if key == "rate":
+                    parse_rate(value)
+                elif key == "every":
+                    parse_distribution(value)
+                else:
+                    raise UnitError("expected 'rate: 12/h' or 'every: exponential(5m)'")
+            except (UnitError, PydanticCustomError) as exc:
+                node = self.m.process
+                why = exc.message() if isinstance(exc, PydanticCustomError) else str(exc)
+                raise BpmnError(
+                    self.m.path,
+                    f"procflow:arrivals={own!r} of process {node.get('id') or '?'!r}: {why}",
+                    node.line,
+                    node.column,
+                ) from None
+            return {key: value}
         if self.params.arrival_mean is not None and self.params.arrival_mean > 0:
             return {"rate": f"{format_number(3600.0 / self.params.arrival_mean, 9)}/h"}
         if self.params.arrivals is not None:

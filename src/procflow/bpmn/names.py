@@ -47,6 +47,10 @@ GATEWAYS_NOT_REPRESENTED = frozenset({"inclusiveGateway", "complexGateway", "eve
 #: Flow elements that carry no work and no choice: a case passes straight on.
 PASS_THROUGH = frozenset({"intermediateThrowEvent"})
 
+#: The kind given to an intermediate catch event with a ``linkEventDefinition``: the
+#: other end of a link throw event (an off-page connector), passed through.
+LINK_CATCH = "linkCatchEvent"
+
 #: Elements that are not part of the flow and are read for nothing (artifacts,
 #: data, definitions a flow element refers to).
 IGNORED = frozenset(
@@ -69,5 +73,13 @@ IGNORED = frozenset(
         "category",
         "incoming",
         "outgoing",
+        "auditing",
+        "monitoring",
+        "performer",
+        "humanPerformer",
+        "potentialOwner",
+        "resourceRole",
+        "correlationSubscription",
+        "supports",
     }
 )

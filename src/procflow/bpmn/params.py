@@ -29,15 +29,19 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from procflow.bpmn.calendars import arrival_interval, read_calendars, write_calendars
 from procflow.casedata import ByDuration, ByValue, Categorical, Numeric
-from procflow.distributions import Distribution
+from procflow.distributions import Distribution, parse_distribution
 from procflow.errors import ProcflowError
 from procflow.fileio import note_input
-from procflow.model import Process, Transition
+from procflow.model import MAX_CAPACITY, Process, Transition
 from procflow.units import format_duration, format_number
 
 MAX_BYTES = 16 << 20
@@ -76,10 +80,12 @@ def to_prosimos(dist: Distribution) -> dict[str, Any]:
     return {"distribution_name": kind, "distribution_params": [{"value": v} for v in values]}
 
 
-def from_prosimos(entry: Any, where: str, *, numbers: bool = False) -> str:
+def from_prosimos(entry: Any, where: str, *, numbers: bool = False, arrival: bool = False) -> str:
     """Prosimos's distribution entry as procflow distribution text (``exponential(6m)``).
 
     With ``numbers``, parameters are plain numbers (a numeric case attribute's).
+    A distribution procflow refuses (a zero mean, ``min`` above ``max``; with
+    ``arrival``, a zero mean between arrivals) is a :class:`ParamsError` naming the entry.
     """
     if not isinstance(entry, dict):
         raise ParamsError(f"{where}: a distribution must be an object")
@@ -97,6 +103,20 @@ def from_prosimos(entry: Any, where: str, *, numbers: bool = False) -> str:
         ):
             raise ParamsError(f"{where}: every distribution parameter needs a finite 'value'")
         values.append(float(value))
+
+    text = _text(kind, values, where, numbers)
+    if not numbers:
+        try:
+            mean = parse_distribution(text).mean
+        except PydanticCustomError as exc:
+            raise ParamsError(f"{where}: {exc.message()}") from None
+        if arrival and mean <= 0:
+            raise ParamsError(f"{where}: the mean time between arrivals must be positive")
+    return text
+
+
+def _text(kind: Any, values: list[float], where: str, numbers: bool) -> str:
+    """The distribution text of Prosimos's ``kind`` with parameters ``values``."""
 
     def need(count: int) -> None:
         if len(values) < count:
@@ -153,6 +173,8 @@ class Params:
     arrival_calendar: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     """Case attribute name -> ``{value: share}`` or a distribution of numbers (text)."""
+    notes: list[str] = field(default_factory=list)
+    """What was renamed to fit procflow's names (attributes, their values)."""
 
 
 def representative(process: Process, duration: ByDuration) -> Distribution:
@@ -174,7 +196,7 @@ def read_params(path: str | os.PathLike[str]) -> Params:
             raise ParamsError(f"{name}: more than {MAX_BYTES:,} bytes")
         with open(name, "rb") as handle:
             note_input(handle.fileno())
-            data = json.loads(handle.read().decode("utf-8"))
+            data = json.loads(handle.read().decode("utf-8-sig"))  # Notepad writes a BOM
     except OSError as exc:
         raise ParamsError(f"{name}: cannot be read: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -196,7 +218,7 @@ def read_params(path: str | os.PathLike[str]) -> Params:
     _attributes(data, name, params)
     arrival = data.get("arrival_time_distribution")
     if arrival is not None:
-        params.arrivals = from_prosimos(arrival, f"{name}: arrival_time_distribution")
+        params.arrivals = from_prosimos(arrival, f"{name}: arrival_time_distribution", arrival=True)
         if arrival.get("distribution_name") == "expon":
             params.arrival_mean = float(arrival["distribution_params"][0]["value"])
     for index, event in enumerate(_list(data, "event_distribution", name)):
@@ -219,7 +241,10 @@ def _gateways(data: dict[str, Any], name: str, params: Params) -> None:
         if not isinstance(gateway, dict) or not isinstance(gateway.get("gateway_id"), str):
             raise ParamsError(f"{where}: needs a 'gateway_id'")
         shares: dict[str, float] = {}
-        for item in gateway.get("probabilities") or []:
+        items = gateway.get("probabilities") or []
+        if not isinstance(items, list):
+            raise ParamsError(f"{where}: 'probabilities' must be a list")
+        for item in items:
             value = item.get("value") if isinstance(item, dict) else None
             path = item.get("path_id") if isinstance(item, dict) else None
             if isinstance(value, str):
@@ -260,14 +285,22 @@ def _resources(data: dict[str, Any], name: str, params: Params) -> None:
         if not isinstance(profile, dict):
             raise ParamsError(f"{where}: must be an object")
         members: list[str] = []
-        for resource in profile.get("resource_list") or []:
+        listed = profile.get("resource_list") or []
+        if not isinstance(listed, list):
+            raise ParamsError(f"{where}: 'resource_list' must be a list")
+        for resource in listed:
             if not isinstance(resource, dict) or not isinstance(resource.get("id"), str):
                 raise ParamsError(f"{where}: every resource needs an 'id'")
             amount = resource.get("amount", 1)
             cost = resource.get("cost_per_hour", 0)
-            if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+            if (
+                isinstance(amount, bool)
+                or not isinstance(amount, int)
+                or not 1 <= amount <= MAX_CAPACITY
+            ):
                 raise ParamsError(
-                    f"{where}: resource {resource['id']!r}: 'amount' must be a whole number >= 1"
+                    f"{where}: resource {resource['id']!r}: 'amount' must be a whole number "
+                    f"from 1 to {MAX_CAPACITY:,}"
                 )
             if isinstance(cost, bool) or not isinstance(cost, int | float) or not cost >= 0:
                 raise ParamsError(f"{where}: resource {resource['id']!r}: bad 'cost_per_hour'")
@@ -297,12 +330,46 @@ def average_p(process: Process, edge: Transition) -> float | None:
     return total
 
 
+def attribute_name(text: str, taken: Collection[str]) -> str:
+    """A procflow attribute name for a Prosimos one: ``LoanGoal`` -> ``loan_goal``.
+
+    >>> attribute_name("LoanGoal", ()), attribute_name("Requested Amount (EUR)", ())
+    ('loan_goal', 'requested_amount_eur')
+    """
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    plain = re.sub(r"[^a-z0-9]+", "_", snake.lower()).strip("_") or "attribute"
+    if not plain[0].isalpha():
+        plain = f"a_{plain}"
+    name, number = plain, 2
+    while name in taken:
+        name, number = f"{plain}_{number}", number + 1
+    return name
+
+
+def value_name(text: str, taken: Collection[str]) -> str:
+    """A procflow category for a Prosimos value: ``Home improvement`` -> ``Home_improvement``."""
+    plain = re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).strip("_.+-") or "value"
+    name, number = plain, 2
+    while name in taken:
+        name, number = f"{plain}_{number}", number + 1
+    return name
+
+
 def _attributes(data: dict[str, Any], name: str, params: Params) -> None:
-    """Prosimos's ``case_attributes``: discrete ones with shares, continuous ones."""
+    """Prosimos's ``case_attributes``: discrete ones with shares, continuous ones.
+
+    Names and values procflow cannot write as they are (``LoanGoal``,
+    ``Home improvement``) are renamed (``loan_goal``, ``Home_improvement``),
+    each named in :attr:`Params.notes`.
+    """
     for index, entry in enumerate(_list(data, "case_attributes", name)):
         where = f"{name}: case_attributes[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ParamsError(f"{where}: needs a 'name'")
+        given = entry["name"]
+        ident = attribute_name(given, params.attributes)
+        if ident != given:
+            params.notes.append(f"{where}: attribute {given!r} is imported as {ident!r}")
         values = entry.get("values")
         if entry.get("type") == "discrete" and isinstance(values, list):
             shares: dict[str, float] = {}
@@ -312,12 +379,18 @@ def _attributes(data: dict[str, Any], name: str, params: Params) -> None:
                 if not isinstance(key, str) or isinstance(share, bool):
                     raise ParamsError(f"{where}: each value needs a 'key' and a 'value'")
                 try:
-                    shares[key] = float(share)  # type: ignore[arg-type]
+                    number = float(share)  # type: ignore[arg-type]
                 except (TypeError, ValueError):
                     raise ParamsError(f"{where}: the share of {key!r} is not a number") from None
-            params.attributes[entry["name"]] = shares
+                category = value_name(key, shares)
+                if category != key:
+                    params.notes.append(
+                        f"{where}: value {key!r} of {given!r} is imported as {category!r}"
+                    )
+                shares[category] = number
+            params.attributes[ident] = shares
         elif entry.get("type") == "continuous":
-            params.attributes[entry["name"]] = from_prosimos(values, where, numbers=True)
+            params.attributes[ident] = from_prosimos(values, where, numbers=True)
         else:
             raise ParamsError(f"{where}: 'type' must be 'discrete' (with a list) or 'continuous'")
 

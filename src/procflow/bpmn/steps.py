@@ -14,6 +14,9 @@ from typing import Any
 
 Steps = dict[str, dict[str, Any]]
 
+YAML_WORDS = frozenset({"null", "true", "false"})
+"""Ids YAML reads as a null or a boolean where the process file writes them plain."""
+
 
 @dataclass
 class Path:
@@ -39,15 +42,15 @@ def mixed(paths: list[Path]) -> bool:
 def slug(text: str, fallback: str = "x") -> str:
     """An id in the project's id pattern from any text: ``Check Invoice`` -> ``check-invoice``.
 
-    >>> slug("Prüfen & Freigeben!"), slug("42"), slug("")
-    ('prufen-freigeben', 'x-42', 'x')
+    >>> slug("Prüfen & Freigeben!"), slug("42"), slug(""), slug("Null", "step")
+    ('prufen-freigeben', 'x-42', 'x', 'step-null')
     """
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     plain = re.sub(r"[^a-z0-9_-]+", "-", plain).strip("-_")
     plain = re.sub(r"-{2,}", "-", plain)[:60].strip("-_")
     if not plain:
         plain = fallback
-    if not plain[0].isalpha():
+    if not plain[0].isalpha() or plain in YAML_WORDS:
         plain = f"{fallback}-{plain}"
     return plain
 
@@ -164,3 +167,54 @@ def cut_off(steps: Steps, start: str, severed: set[str]) -> list[str]:
                 removed.append(step)
                 changed = True
     return removed
+
+
+def join_ends(steps: Steps, fork: str, owner: str, taken: set[str]) -> tuple[str, list[str]] | None:
+    """Join the branches of ``fork`` that end apart: BPMN ends the case when all have ended.
+
+    When no step of the branches joins and none is reached from outside
+    them, every transition of the branches into an end step goes to a new
+    step ``<fork>-all-ended`` instead (``join: all``, no work, owned by
+    ``owner``), which leads to the first of those end steps; a branch that
+    is an end step itself starts at a step of its own that leads there.
+    Returns the new step and the end steps dropped, or ``None`` (left as it was).
+    """
+    branches = steps[fork].get("parallel") or []
+    region: set[str] = set()
+    todo = list(branches)
+    while todo:
+        step = todo.pop()
+        if step not in region and step in steps:
+            region.add(step)
+            todo.extend(_targets(steps[step]))
+    inside = [step for step in steps if step in region]  # file order
+    if any("join" in steps[s] or "parallel" in steps[s] for s in inside) or fork in region:
+        return None
+    for step, body in steps.items():
+        if step not in region and step != fork and any(t in region for t in _targets(body)):
+            return None  # the branches are reached from outside: not theirs alone
+    ends = [s for s in inside if steps[s].get("end")]
+    if not ends:
+        return None
+    join = unique(f"{fork}-all-ended", taken)
+
+    def to_join(target: str) -> str:
+        return join if target in ends else target
+
+    for step in inside:
+        body = steps[step]
+        if "next" in body:
+            body["next"] = to_join(body["next"])
+        for edge in body.get("on", {}).values():
+            edge["to"] = to_join(edge["to"])
+    starts = []
+    for number, branch in enumerate(branches, 1):
+        if branch in ends:
+            branch = unique(f"{fork}-branch-{number}", taken)
+            steps[branch] = {"owner": owner, "duration": "0s", "next": join}
+        starts.append(branch)
+    steps[fork]["parallel"] = starts
+    steps[join] = {"owner": owner, "duration": "0s", "join": "all", "next": ends[0]}
+    for end in ends[1:]:
+        del steps[end]
+    return join, ends[1:]

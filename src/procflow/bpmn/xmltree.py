@@ -172,6 +172,14 @@ def parse(path: str | os.PathLike[str]) -> Node:
         ) from None
     except OSError as exc:
         raise BpmnError(name, f"cannot be read: {exc.strerror or exc}") from None
+    except (LookupError, ValueError) as exc:  # the codec the XML declaration names
+        if isinstance(exc, KeyError | IndexError):  # a bug: not ours to word
+            raise
+        raise BpmnError(
+            name,
+            f"the XML declaration names an encoding procflow cannot read ({exc}): "
+            "save the model as UTF-8",
+        ) from None
     if builder.root is None:  # pragma: no cover - expat reports a missing root itself
         raise BpmnError(name, "no root element")
     return builder.root

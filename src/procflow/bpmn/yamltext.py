@@ -33,6 +33,15 @@ def quote(text: str) -> str:
     )
 
 
+def comment(text: str) -> str:
+    """``text`` for a ``#`` comment: a line break or control character in it escaped.
+
+    A note names BPMN ids and names, which may hold any character XML allows:
+    a line break would end the comment and put the rest into the YAML.
+    """
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, list):  # a fork's branches
         return (
@@ -77,10 +86,12 @@ def _calendars(draft: Draft) -> list[str]:
 def render(draft: Draft, source: str, notes: list[str]) -> str:
     """The process file text, with a header saying where it came from and what was left out."""
     lines = [f"# Imported from {quote(source)} by `procflow import`."]
-    lines += [f"# note: {note}" for note in notes]
+    lines += [f"# note: {comment(note)}" for note in notes]
     lines.append(f"process: {draft.process}")
     if draft.title:
         lines.append(f"title: {quote(draft.title)}")
+    if draft.description:
+        lines.append(f"description: {quote(draft.description)}")
     if draft.owner:
         lines.append(f"owner: {draft.owner}")
     lines.append("")

@@ -83,8 +83,9 @@ def import_command(file: str, params_path: str | None, output: str, strict: bool
         return 2
     for warning in result.warnings:
         err.print(f"[warning]warning:[/warning] {safe(warning)}", soft_wrap=True)
+    # nothing is written when the text does not load: its errors name what it came from
+    process = load_text(result.text, f"<imported from {file}>")
     name = output if output != "-" else f"<imported from {file}>"
-    process = load_text(result.text, name)
     findings = [f for f in lint(process) if str(f.severity) == "error"]
     _emit(result.text.encode("utf-8"), output)
     if output != "-":

@@ -41,6 +41,7 @@ from procflow.cli.console import (
 from procflow.cli.params import (
     format_option,
     log_argument,
+    log_layout,
     log_options,
     open_log,
     process_argument,
@@ -210,6 +211,7 @@ def calibrate_command(
         )
     process = load(path)
     log = open_log(log_path, options)
+    columns, delimiter = log_layout(options)
     result = calibrate(
         process,
         log,
@@ -218,7 +220,7 @@ def calibrate_command(
         probabilities=not no_probabilities,
         arrivals=not no_arrivals,
         processing_time=processing_time,
-        attributes=read_attributes(log_path, process)[0],
+        attributes=read_attributes(log_path, process, columns=columns, delimiter=delimiter)[0],
     )
     if target == STDOUT:
         sys.stdout.write(result.text)

@@ -38,6 +38,7 @@ from procflow.cli.console import (
 from procflow.cli.params import (
     format_option,
     log_argument,
+    log_layout,
     log_options,
     open_log,
     parse_share,
@@ -377,7 +378,10 @@ def notes(report: LogReport) -> list[str]:
             "(parallel work); their waiting time counts as 0"
         )
     if report.unpaired_starts:
-        lines.append(f"{report.unpaired_starts:,} lifecycle 'start' events never completed")
+        lines.append(
+            f"{report.unpaired_starts:,} activities started and never completed (a lifecycle "
+            "'start' without its 'complete', or a start time without an end)"
+        )
     if report.skipped:
         lines.append(f"{report.skipped:,} lifecycle events other than start/complete were skipped")
     if report.renamed_traces:
@@ -468,7 +472,8 @@ def check_log_command(
     process = load(path)
     log = open_log(log_path, options)
     report = check_log(process, log)
-    values, unreadable = read_attributes(log_path, process)
+    columns, delimiter = log_layout(options)
+    values, unreadable = read_attributes(log_path, process, columns=columns, delimiter=delimiter)
     rules = check_rules(process, log, values, unreadable) if values else None
     if output_format == "json":
         document = {**report.to_dict(), "file": display_name(path)}

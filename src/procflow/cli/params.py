@@ -20,6 +20,7 @@ import click
 from procflow.errors import ConfigError
 
 if TYPE_CHECKING:
+    from procflow.eventlog.columns import Columns
     from procflow.eventlog.reader import EventLog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,10 +121,9 @@ log_options = stack(
 """The options that say how to read an event log (``check-log``, ``calibrate``)."""
 
 
-def open_log(log_path: str, options: dict[str, Any]) -> EventLog:
-    """Open LOG as the :data:`log_options` say."""
+def log_layout(options: dict[str, Any]) -> tuple[Columns, str | None]:
+    """The columns and the delimiter the :data:`log_options` name (``None``: detected)."""
     from procflow.eventlog.columns import Columns
-    from procflow.eventlog.reader import read_log
 
     delimiter = options.get("delimiter")
     if delimiter is not None:
@@ -138,6 +138,14 @@ def open_log(log_path: str, options: dict[str, Any]) -> EventLog:
         resource=options.get("resource_column"),
         lifecycle=options.get("lifecycle_column"),
     )
+    return columns, delimiter
+
+
+def open_log(log_path: str, options: dict[str, Any]) -> EventLog:
+    """Open LOG as the :data:`log_options` say."""
+    from procflow.eventlog.reader import read_log
+
+    columns, delimiter = log_layout(options)
     return read_log(
         log_path,
         columns=columns,

@@ -118,9 +118,11 @@ def slug(text: str, taken: set[str], limit: int = 40) -> str:
     't02-check-confirmation-of-receipt'
     >>> slug("1st call", {"a-1st-call"})
     'a-1st-call-2'
+    >>> slug("NULL", set())
+    'a-null'
     """
     base = _NOT_ID.sub("-", text.lower()).strip("-")[:limit].strip("-") or "step"
-    if not base[0].isalpha():
+    if not base[0].isalpha() or base in ("null", "true", "false"):  # YAML would not read text
         base = f"a-{base}"
     name, number = base, 1
     while name in taken:

@@ -30,6 +30,11 @@ def quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _comment(text: str) -> str:
+    """``text`` (a file name) in a ``#`` comment: a line break in it would end the comment."""
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
 def _digits(total: int) -> int:
     return 4 if total >= 40_000 else 3 if total >= 400 else 2
 
@@ -37,7 +42,7 @@ def _digits(total: int) -> int:
 def process_text(found: Found) -> str:
     """The process file (YAML) for ``found``."""
     lines = [
-        f"# Discovered by `procflow discover` from {found.log}:",
+        f"# Discovered by `procflow discover` from {_comment(found.log)}:",
         f"# {found.cases:,} cases, {found.events:,} events; durations from {found.timing};",
         f"# directly-follows edges below {found.min_share:.0%} of a step's departures left out.",
         f"process: {found.process}",

@@ -26,7 +26,8 @@ Layout (see :mod:`procflow.eventlog.columns` for how columns are found):
   are skipped. An empty lifecycle means ``complete``.
 
 The delimiter is the most frequent of ``,`` ``;`` tab and ``|`` in the header
-line unless given. Files ending in ``.gz`` are decompressed on the fly.
+line unless given, or the one a first line ``sep=;`` names (Excel's hint).
+Files ending in ``.gz`` are decompressed on the fly.
 Case ids, activities and resources that a writer protected from
 spreadsheets (``'=SUM(A1)``: a ``'`` before ``=`` ``+`` ``-`` ``@``, tab or
 carriage return, see :func:`~procflow.eventlog.writer.protect_cell`) are read
@@ -41,6 +42,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -51,7 +53,7 @@ import numpy as np
 from procflow.errors import EventLogError
 from procflow.eventlog.batch import Batch, Labels, distinct
 from procflow.eventlog.columns import ColumnIndex, Columns, resolve
-from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
+from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing, no_completed
 from procflow.eventlog.logfile import open_binary, open_text
 from procflow.eventlog.plaincsv import PlainChunk
 from procflow.eventlog.timestamps import (
@@ -68,6 +70,10 @@ CHUNK_CHARS = 1 << 19
 """Characters read at a time (whole lines are kept together: about 6,000 rows)."""
 CARRY_LIMIT = 1 << 22
 """Characters held at most while looking for the end of a row by counting quotes."""
+
+
+SEP_HINT = re.compile(r"sep=(.)\r?\n?$")
+"""Excel's first line naming the delimiter (``sep=;``), before the header."""
 
 
 def sniff_delimiter(line: str) -> str:
@@ -127,6 +133,19 @@ class RowTable:
         return None
 
 
+def _take(column: Sequence[str], rows: np.ndarray) -> Sequence[str]:
+    """The texts of ``column`` at ``rows`` (a :class:`Labels` stays one)."""
+    if isinstance(column, Labels):  # only the names still used, in order of first appearance
+        codes = column.codes[rows]
+        used, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        names = [column.names[int(code)] for code in used[order]]
+        return Labels(names, rank[inverse].astype(np.int64))
+    return [column[i] for i in rows.tolist()]
+
+
 def unprotected(column: Sequence[str]) -> Sequence[str]:
     """``column`` with :func:`~procflow.eventlog.writer.unprotect_cell` applied to each text.
 
@@ -165,10 +184,14 @@ class CsvLog:
         self.time_format = time_format
         self.chunk_chars = chunk_chars
         self.index: ColumnIndex | None = None
+        self.header_line = 1
+        """The header's line: 2 after Excel's ``sep=`` line."""
         self.skipped = 0
         """Rows skipped on the last pass (lifecycle transitions other than start/complete)."""
         self.unpaired_starts = 0
-        """``start`` rows never completed on the last pass."""
+        """``start`` rows never completed on the last pass (and rows with a start time
+        but no end: activities still running when the log was extracted)."""
+        self.running = 0
 
     def __iter__(self) -> Iterator[Event]:
         for batch in self.batches():
@@ -199,44 +222,58 @@ class CsvLog:
     # -- reading ---------------------------------------------------------------
 
     def _header(self, handle: IO[str]) -> tuple[str, list[str]]:
+        """The delimiter and the header row; :attr:`header_line` says which line it is."""
+        self.header_line = 1
         try:
             first = handle.readline()
+            hint = SEP_HINT.match(first)
+            if hint is not None:  # Excel's `sep=;` line: the delimiter, then the header
+                self.header_line = 2
+                first = handle.readline()
         except UnicodeDecodeError:
             raise self._not_utf8() from None
         except (OSError, EOFError) as exc:
             raise self._fail(f"cannot be read: {exc}", 1) from None
+        line = self.header_line
         if not first.strip():
-            raise self._fail("empty file: an event log needs a header row naming its columns", 1)
-        delimiter = self.delimiter or sniff_delimiter(first)
+            raise self._fail("empty file: an event log needs a header row naming its columns", line)
+        delimiter = self.delimiter or (hint.group(1) if hint else sniff_delimiter(first))
         try:
             header = next(csv.reader([first], delimiter=delimiter, strict=True), [])
         except csv.Error as exc:
-            raise self._fail(f"not valid CSV: {exc}", 1) from None
+            raise self._fail(f"not valid CSV: {exc}", line) from None
         return delimiter, header
 
     def _batches(self, handle: IO[str]) -> Iterator[Batch]:
         delimiter, header = self._header(handle)
-        index = resolve(header, self.columns, self.path, 1)
+        index = resolve(header, self.columns, self.path, self.header_line)
         self.index = index
         pairing = LifecyclePairing()
         self.skipped = 0
         self.unpaired_starts = 0
+        self.running = 0
         width = len(header)
         used = [i for i in (index.case, index.activity, index.start, index.end,
                             index.resource, index.lifecycle) if i is not None]  # fmt: skip
         needed = max(used) + 1
-        total = 0
+        total = rows = 0
         for chunk in self._chunks(handle, delimiter):
             table, lines = self._split(chunk, delimiter, width, needed)
             if not lines.size:
                 continue
+            rows += int(lines.size)
             batch = self._columns(table, lines, index, pairing)
             if len(batch):
                 total += len(batch)
                 yield batch
-        self.unpaired_starts = pairing.open_count
+        self.unpaired_starts = pairing.open_count + self.running
+        if total == 0 and rows:
+            raise self._fail(
+                no_completed(rows, pairing.open_count + self.running, self.skipped),
+                self.header_line + 1,
+            )
         if total == 0:
-            raise self._fail("the log has no events (only a header row)", 2)
+            raise self._fail("the log has no events (only a header row)", self.header_line + 1)
 
     def _chunks(self, handle: IO[str], delimiter: str) -> Iterator[Chunk]:
         """Text of whole lines (and whole quoted fields), with the line number it starts on.
@@ -249,7 +286,7 @@ class CsvLog:
         exactly (:meth:`_row_end`), so memory stays bounded.
         """
         carry = ""
-        line = 2  # the header was line 1
+        line = self.header_line + 1
         limit = max(CARRY_LIMIT, 2 * self.chunk_chars)
         while True:
             try:
@@ -392,15 +429,33 @@ class CsvLog:
         if si is not None:
             start = self._times(table, si, lines, index, empty_ok=ei is not None)
         if ei is not None:
-            end = self._times(table, ei, lines, index, empty_ok=False)
+            end = self._times(table, ei, lines, index, empty_ok=start is not None)
         else:
             assert start is not None
             end, start = start, None
+        kept: np.ndarray | None = None
+        if start is not None and ei is not None:
+            running = np.isnan(end)
+            if running.any():  # a start without an end: still running when the log was cut
+                missing = np.flatnonzero(running & np.isnan(start))
+                if missing.size:
+                    raise self._fail(
+                        f"empty timestamp in column {index.names[ei]!r}", int(lines[missing[0]])
+                    )
+                self.running += int(running.sum())
+                keep = np.flatnonzero(~running)
+                cases, activities = _take(cases, keep), _take(activities, keep)
+                end, start, lines = end[keep], start[keep], lines[keep]
+                kept = keep
         resources = (
             unprotected(table.labels(index.resource)) if index.resource is not None else None
         )
+        if kept is not None and resources is not None:
+            resources = _take(resources, kept)
         if index.lifecycle is not None:
             stages = table.labels(index.lifecycle)
+            if kept is not None:
+                stages = _take(stages, kept)
             if pairing or not {s.strip().lower() for s in distinct(stages)} <= COMPLETES | {""}:
                 return self._pair(cases, activities, end, start, resources, lines, stages, pairing)
         if start is not None:

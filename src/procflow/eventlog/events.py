@@ -114,3 +114,16 @@ class LifecyclePairing:
     def open_count(self) -> int:
         """Starts not yet completed (reported as incomplete activities)."""
         return sum(len(q) for by in self._open.values() for q in by.values())
+
+
+def no_completed(rows: int, starts: int, skipped: int, unit: str = "rows") -> str:
+    """Why a log whose ``rows`` rows (XES: ``unit="events"``) gave no completed activity."""
+    parts = []
+    if starts:
+        parts.append(f"{starts:,} start{'s' if starts != 1 else ''} without a complete")
+    if skipped:
+        parts.append(f"{skipped:,} other lifecycle transition{'s' if skipped != 1 else ''}")
+    why = f" ({', '.join(parts)})" if parts else ""
+    return (
+        f"the log has no completed activity in its {rows:,} {unit if rows != 1 else unit[:-1]}{why}"
+    )

@@ -36,7 +36,8 @@ from typing import Any
 from procflow.casedata import Categorical
 from procflow.casestats import first_true
 from procflow.errors import EventLogError
-from procflow.eventlog.csvlog import sniff_delimiter
+from procflow.eventlog.columns import Columns, resolve
+from procflow.eventlog.csvlog import SEP_HINT, sniff_delimiter
 from procflow.eventlog.events import Event
 from procflow.eventlog.logfile import open_text
 from procflow.eventlog.matching import StepMatcher
@@ -59,11 +60,19 @@ MAX_EXAMPLES = 5
 """Deviating cases named per step."""
 
 
-def read_attributes(path: str, process: Process) -> tuple[dict[str, dict[str, Value]], int]:
+def read_attributes(
+    path: str,
+    process: Process,
+    *,
+    columns: Columns | None = None,
+    delimiter: str | None = None,
+) -> tuple[dict[str, dict[str, Value]], int]:
     """``({case: {attribute: value}}, unreadable cells)`` from a CSV log's attribute columns.
 
     Returns no cases when the log has no column (or XES trace attribute) named
-    like an attribute.
+    like an attribute. The case column is found as the log's reader finds it
+    (``columns``, as ``--case-column`` names it, else the recognised names),
+    and the delimiter is ``delimiter`` or the one detected.
     """
     if not process.attributes:
         return {}, 0
@@ -72,10 +81,17 @@ def read_attributes(path: str, process: Process) -> tuple[dict[str, dict[str, Va
     try:
         with open_text(path) as handle:
             first = handle.readline()
-            delimiter = sniff_delimiter(first)
+            hint = SEP_HINT.match(first)
+            if hint is not None:  # Excel's `sep=;` line before the header
+                first = handle.readline()
+                delimiter = delimiter or hint.group(1)
+            delimiter = delimiter or sniff_delimiter(first)
             header = next(csv.reader([first], delimiter=delimiter), [])
-            lowered = [h.strip().lower() for h in header]
-            case_column = next((i for i, h in enumerate(lowered) if h in CASE_COLUMNS), 0)
+            try:
+                case_column = resolve(header, columns or Columns(), path).case
+            except EventLogError:  # not a log the reader reads: the usual names, else the first
+                lowered = [h.strip().lower() for h in header]
+                case_column = next((i for i, h in enumerate(lowered) if h in CASE_COLUMNS), 0)
             wanted = {i: h.strip() for i, h in enumerate(header) if h.strip() in process.attributes}
             if not wanted:
                 return {}, 0

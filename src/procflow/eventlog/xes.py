@@ -55,7 +55,7 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
 from procflow.errors import EventLogError
-from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing
+from procflow.eventlog.events import COMPLETES, STARTS, Event, LifecyclePairing, no_completed
 from procflow.eventlog.logfile import open_binary
 from procflow.eventlog.timestamps import FIRST_SECONDS, LAST_SECONDS, OUTSIDE, make_parser
 
@@ -288,16 +288,17 @@ class XesLog:
         self.traces = 0
         self.renamed_traces = 0
         self.case_attributes = {}
-        emitted = 0
+        emitted = read = 0
         try:
             for chunk in self._chunks(handle):
-                parser.feed(chunk)
+                self._feed(parser, chunk)
                 for case, raw in handler.ready:
+                    read += len(raw)
                     events = self._trace_events(case, raw, parse)
                     emitted += len(events)
                     yield from events
                 handler.ready.clear()
-            parser.close()
+            self._feed(parser, None)
         except SAXParseException as exc:
             line, column = exc.getLineNumber() or 1, (exc.getColumnNumber() or 0) + 1
             raise XesError(self.path, f"not valid XML: {exc.getMessage()}", line, column) from None
@@ -305,8 +306,29 @@ class XesLog:
             raise XesError(self.path, _refusal(exc), *handler.here()) from None
         if not handler.saw_log:
             raise self._fail("no <log> element: not an XES log")
+        if emitted == 0 and read:
+            raise self._fail(no_completed(read, self.unpaired_starts, self.skipped, "events"))
         if emitted == 0:
             raise self._fail("the log has no events")
+
+    def _feed(self, parser: DefusedExpatParser, chunk: bytes | None) -> None:
+        """Feed ``chunk`` to ``parser`` (``None``: close it); an encoding it cannot decode,
+        as the XML declaration names it (``utf-32``, ``x-unknown``), is an :class:`XesError`."""
+        try:
+            if chunk is None:
+                parser.close()
+            else:
+                parser.feed(chunk)
+        except (DefusedXmlException, SAXParseException):
+            raise
+        except (LookupError, ValueError) as exc:  # the codec expat was told to use
+            raise XesError(
+                self.path,
+                f"the XML declaration names an encoding procflow cannot read ({exc}): "
+                "save the log as UTF-8",
+                1,
+                1,
+            ) from None
 
     def _trace_events(
         self, case: str | None, raw: list[_RawEvent], parse: Callable[[str], float]
