@@ -13,6 +13,7 @@ import pytest
 
 from helpers import run, write
 from procflow.analysis.forks import extreme_moments, fit
+from procflow.loader import load_text
 
 RACE_WIDE = """\
 process: wide
@@ -42,3 +43,47 @@ def test_a_race_with_a_huge_spread_branch_is_analyzed(
     code, _out, err = run(capsys, "analyze", write(tmp_path, "wide.yaml", RACE_WIDE))
     assert code == 0, err
     assert "bug in procflow" not in err
+
+
+TINY_MEAN = """\
+process: tiny-mean
+owners:
+  a: {capacity: 3}
+arrivals: {rate: 10/h}
+start: s
+steps:
+  s:
+    owner: a
+    duration: "DIST"
+    next: e
+  e: {end: true}
+"""
+
+
+@pytest.mark.parametrize("dist", ["lognormal(1e-300s, 1s)", "gamma(1e-300s, 1s)"])
+def test_an_sd_beyond_floating_point_next_to_the_mean_is_a_schema_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dist: str
+) -> None:
+    """(sd/mean)^2 overflowed: lint passed, analyze blamed the load, simulate crashed."""
+    path = write(tmp_path, "tiny.yaml", TINY_MEAN.replace("DIST", dist))
+    code, out, _err = run(capsys, "lint", path)
+    assert code == 1
+    column = 16 + dist.index(",") + 2  # the sd argument inside the text
+    assert f"tiny.yaml:9:{column}: PF002" in out
+    assert "the sd is too large next to the mean" in out
+    for args in (("analyze",), ("simulate", "--cases", "50", "--runs", "2")):
+        code, _out, err = run(capsys, args[0], path, *args[1:])
+        assert code == 2
+        assert f"tiny.yaml:9:{column}:" in err
+        assert "bug in procflow" not in err
+
+
+def test_a_tiny_mean_with_a_small_sd_is_analyzed() -> None:
+    """mean * mean underflowed to 0 in the squared coefficient of variation."""
+    from procflow.analysis import analyze
+
+    process = load_text(TINY_MEAN.replace("DIST", "lognormal(1e-200s, 1e-60s)"), "t.yaml")
+    duration = process.steps["s"].duration
+    assert duration is not None
+    assert math.isfinite(duration.scv)
+    assert analyze(process).cycle_time.expected >= 0.0
