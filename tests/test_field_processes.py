@@ -87,3 +87,46 @@ def test_a_tiny_mean_with_a_small_sd_is_analyzed() -> None:
     assert duration is not None
     assert math.isfinite(duration.scv)
     assert analyze(process).cycle_time.expected >= 0.0
+
+
+OFFICE_OVERLOAD = """\
+process: needs
+calendars:
+  office: {hours: {mon-fri: "09:00-17:00"}}
+owners:
+  a: {capacity: 3, calendar: office}
+arrivals: {rate: RATE, calendar: office}
+start: s
+steps:
+  s: {owner: a, duration: 5m, next: e}
+  e: {end: true}
+goals:
+  - {id: u, metric: "utilization:a", target: "<= 50%", deadline: 2030-01-01}
+"""
+
+
+def test_the_capacity_an_owner_with_a_calendar_needs_counts_its_hours_on_duty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """analyze said "OVERLOADED: needs 3" for 3 people at 397%: the weekly load, not on duty."""
+    from procflow.analysis import analyze
+
+    path = write(tmp_path, "needs.yaml", OFFICE_OVERLOAD.replace("RATE", "143/h"))
+    owner = analyze(load_text(path.read_text(), str(path))).owners["a"]
+    assert owner.utilization is not None
+    assert owner.utilization > 3.9  # 143/h x 5m = 11.9 people while the office is open
+    assert owner.required_capacity == 12
+    code, out, _err = run(capsys, "analyze", path)
+    assert code == 0
+    assert "OVERLOADED: needs 12" in out
+    code, out, _err = run(capsys, "lint", path)
+    assert "it needs a capacity of at least 12" in out
+
+
+def test_a_utilization_goal_of_an_owner_with_a_calendar_names_the_capacity_it_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """30/h x 5m = 2.5 people while open: 5 keep it at 50%, not the 2 the weekly load gave."""
+    path = write(tmp_path, "needs.yaml", OFFICE_OVERLOAD.replace("RATE", "30/h"))
+    _code, out, _err = run(capsys, "analyze", path)
+    assert "5 would be needed for <= 50%" in out

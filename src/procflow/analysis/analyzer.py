@@ -181,8 +181,14 @@ def _service(steps: list[str], data: _StepData) -> tuple[float | None, float | N
     return mean, second - 1.0
 
 
-def _owner_details(steps: list[str], load: float, data: _StepData, external: bool) -> OwnerDetails:
-    """The steps that bring an owner's load, its service mix, the capacity that would do."""
+def _owner_details(
+    steps: list[str], load: float, data: _StepData, external: bool, duty_load: float
+) -> OwnerDetails:
+    """The steps that bring an owner's load, its service mix, the capacity that would do.
+
+    ``duty_load`` is the load the capacity must carry: ``load`` for an owner that works
+    around the clock, the load while on duty for one with a calendar (the weekly load
+    would size it by the hours it is off as if it worked them)."""
     step_load = data.load
     shares = sorted(((s, step_load[s]) for s in steps if step_load[s] > 0.0), key=_second)
     top = tuple(StepShare(s, x, x / load) for s, x in shares)
@@ -191,8 +197,8 @@ def _owner_details(steps: list[str], load: float, data: _StepData, external: boo
     if external:
         return OwnerDetails(top, per_hour, mean, scv, None, None)
     return OwnerDetails(
-        top, per_hour, mean, scv, queueing.required_servers(load, 1.0),
-        queueing.required_servers(load, data.threshold),
+        top, per_hour, mean, scv, queueing.required_servers(duty_load, 1.0),
+        queueing.required_servers(duty_load, data.threshold),
     )  # fmt: skip
 
 
@@ -298,10 +304,9 @@ class _Model:
             load = self.load[owner_id]
             # the details read the model's figures, not the model: no reference cycle, so
             # lint's models are freed as soon as a file is done, without the collector
-            details = partial(
-                _owner_details, self.owned[owner_id], load, self.figures, owner.external
-            )
+            steps = self.owned[owner_id]
             if owner.external:
+                details = partial(_owner_details, steps, load, self.figures, True, load)
                 figures[owner_id] = OwnerLoad(
                     owner_id, True, None, load, None, True, owner.cost_per_hour, details
                 )
@@ -312,6 +317,8 @@ class _Model:
                 utilization = load / on_duty
             else:
                 utilization = load / capacity
+            duty_load = load if on_duty is None else utilization * capacity
+            details = partial(_owner_details, steps, load, self.figures, False, duty_load)
             figures[owner_id] = OwnerLoad(
                 owner_id, False, capacity, load, utilization, utilization < 1.0,
                 owner.cost_per_hour, details, on_duty,
