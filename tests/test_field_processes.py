@@ -130,3 +130,40 @@ def test_a_utilization_goal_of_an_owner_with_a_calendar_names_the_capacity_it_ne
     path = write(tmp_path, "needs.yaml", OFFICE_OVERLOAD.replace("RATE", "30/h"))
     _code, out, _err = run(capsys, "analyze", path)
     assert "5 would be needed for <= 50%" in out
+
+
+REWORK_AFTER_A_BRANCH = """\
+process: fj-loop
+owners: {a: {capacity: 2}, b: {capacity: 1}}
+arrivals: {rate: 2/h}
+start: s
+steps:
+  s: {owner: a, duration: 5m, parallel: [x, y]}
+  x: {owner: a, duration: 5m, next: j}
+  y:
+    owner: b
+    duration: 5m
+    on:
+      ok: {to: j, p: 0.5}
+      again: {to: y, p: 0.5, feedback: true}
+  j:
+    join: all
+    owner: a
+    duration: 1m
+    on:
+      done: {to: e, p: 0.7}
+      redo: {to: s, p: 0.3, feedback: true, max: 3}
+  e: {end: true}
+"""
+
+
+def test_rework_in_one_branch_and_after_the_join_is_counted_once_per_case() -> None:
+    """A case is clean when y passes first time (0.5) and j lets it go (0.7): 65% rework.
+
+    The per-token chain counted the x token's clean arrival at the join as a clean case and
+    gave 72.5%; simulation gives 64.9%.
+    """
+    from procflow.analysis import analyze
+
+    rate = analyze(load_text(REWORK_AFTER_A_BRANCH, "fj.yaml")).rework_rate
+    assert rate == pytest.approx(1 - 0.5 * 0.7)
