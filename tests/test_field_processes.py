@@ -167,3 +167,40 @@ def test_rework_in_one_branch_and_after_the_join_is_counted_once_per_case() -> N
 
     rate = analyze(load_text(REWORK_AFTER_A_BRANCH, "fj.yaml")).rework_rate
     assert rate == pytest.approx(1 - 0.5 * 0.7)
+
+
+STEP_COSTS = """\
+process: cps
+owners:
+  a: {capacity: 2, cost_per_step: 5}
+  ext: {external: true, cost_per_step: 2}
+arrivals: {rate: 3/h}
+start: s
+steps:
+  s:
+    owner: a
+    duration: 10m
+    on:
+      ok: {to: t, p: 0.8}
+      back: {to: s, p: 0.2, feedback: true}
+  t: {owner: ext, duration: 1h, next: e}
+  e: {end: true}
+goals:
+  - {id: c, metric: cost_per_case, target: "<= 5", deadline: 2030-01-01}
+"""
+
+
+def test_analyze_counts_cost_per_step_as_simulate_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """5 for each of 1.25 visits of s, 2 for t: 8.25 a case. analyze said '-' (no cost at all),
+    and 0 beside a cost_per_hour of 0, while simulate measured 8.2."""
+    from procflow.analysis import analyze
+
+    analysis = analyze(load_text(STEP_COSTS, "cps.yaml"))
+    assert analysis.busy_cost_per_case == pytest.approx(8.25)
+    assert analysis.cost_per_case == pytest.approx(8.25)
+    hourly = STEP_COSTS.replace("cost_per_step: 5}", "cost_per_step: 5, cost_per_hour: 0}")
+    assert analyze(load_text(hourly, "cps.yaml")).cost_per_case == pytest.approx(8.25)
+    _code, out, _err = run(capsys, "lint", write(tmp_path, "cps.yaml", STEP_COSTS))
+    assert "give 8.25 per case" in out

@@ -338,13 +338,25 @@ class _Model:
         return self.loads
 
     def cost_per_case(self) -> float | None:
-        costly = [o for o in self.process.owners.values() if o.cost_per_hour is not None]
-        if not costly:
+        owners = self.process.owners.values()
+        if not any(o.cost_per_hour is not None or o.cost_per_step is not None for o in owners):
             return None
+        return (
+            _total(
+                self.load[o_id] / self.rate * (owner.cost_per_hour or 0.0) / 3600.0
+                for o_id, owner in self.process.owners.items()
+                if owner.cost_per_hour is not None
+            )
+            + self.step_cost_per_case()
+        )
+
+    def step_cost_per_case(self) -> float:
+        """``cost_per_step`` times the visits of the owner's steps, summed over owners: the
+        fixed amounts a case costs (the simulator adds them to both costs per case)."""
         return _total(
-            self.load[o_id] / self.rate * (owner.cost_per_hour or 0.0) / 3600.0
+            (owner.cost_per_step or 0.0) * _total(self.visits[s] for s in self.owned[o_id])
             for o_id, owner in self.process.owners.items()
-            if owner.cost_per_hour is not None
+            if owner.cost_per_step is not None
         )
 
     def rework_rate(self) -> float:
