@@ -204,3 +204,32 @@ def test_analyze_counts_cost_per_step_as_simulate_does(
     assert analyze(load_text(hourly, "cps.yaml")).cost_per_case == pytest.approx(8.25)
     _code, out, _err = run(capsys, "lint", write(tmp_path, "cps.yaml", STEP_COSTS))
     assert "give 8.25 per case" in out
+
+
+SCOPED_GOALS = """\
+process: where
+owners:
+  a: {capacity: 2}
+arrivals: {rate: 3/h}
+attributes:
+  kind: {x: 0.5, y: 50%}
+start: s
+steps:
+  s: {owner: a, duration: 10m, next: e}
+  e: {end: true}
+goals:
+  - {id: c99, metric: cycle_time, stat: p99, target: "< 1d", where: "kind == 'x'"}
+  - {id: w50, metric: wait_time, stat: p50, target: "<= 1h", where: "kind != 'y'"}
+  - {id: w95, metric: wait_time, stat: p95, target: "<= 1h", where: "kind != 'y'"}
+  - {id: w99, metric: wait_time, stat: p99, target: "<= 1h", where: "kind != 'y'"}
+"""
+
+
+def test_a_scoped_goal_is_measured_at_every_stat_a_goal_takes() -> None:
+    """p99 of cycle time and p50/p95/p99 of waiting on a `where:` scope were 'cannot measure'."""
+    from procflow.sim import simulate
+
+    result = simulate(load_text(SCOPED_GOALS, "where.yaml"), cases=400, runs=2, seed=1)
+    for goal in result.goals:
+        assert goal.value is not None, goal
+        assert goal.met is True, goal
