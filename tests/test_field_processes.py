@@ -233,3 +233,32 @@ def test_a_scoped_goal_is_measured_at_every_stat_a_goal_takes() -> None:
     for goal in result.goals:
         assert goal.value is not None, goal
         assert goal.met is True, goal
+
+
+def test_diff_does_not_report_a_by_duration_whose_attribute_shares_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the attribute's shares changed: the `by:` duration was listed as changed, with the
+    same text on both sides."""
+    old = """\
+process: shares
+owners: {a: {capacity: 2}}
+arrivals: {rate: 1/h}
+attributes:
+  kind: {x: 10%, y: 90%}
+start: s
+steps:
+  s:
+    owner: a
+    duration: {by: kind, x: exponential(2m), else: 5m}
+    next: e
+  e: {end: true}
+"""
+    new = old.replace("{x: 10%, y: 90%}", "{x: 50%, y: 50%}")
+    code, out, _err = run(
+        capsys, "diff", write(tmp_path, "old.yaml", old), write(tmp_path, "new.yaml", new)
+    )
+    assert code == 0
+    assert "1 structural change" in out
+    assert "attribute 'kind'" in out
+    assert "duration of step" not in out
