@@ -262,3 +262,21 @@ steps:
     assert "1 structural change" in out
     assert "attribute 'kind'" in out
     assert "duration of step" not in out
+
+
+def test_where_on_a_metric_it_cannot_scope_is_a_schema_error_at_the_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """lint passed `where:` on wip and step_time; simulate then said 'cannot measure'."""
+    text = SCOPED_GOALS.replace(
+        "goals:\n",
+        'goals:\n  - {id: few, metric: wip, target: "<= 3", where: "kind == \'x\'"}\n',
+    )
+    path = write(tmp_path, "where.yaml", text)
+    code, out, _err = run(capsys, "lint", path)
+    assert code == 1
+    assert "where.yaml:12:51: PF002" in out
+    assert "'where' scopes the per-case metrics" in out
+    code, _out, err = run(capsys, "simulate", path, "--cases", "50", "--runs", "2")
+    assert code == 2
+    assert "where.yaml:12:51:" in err

@@ -724,6 +724,16 @@ class Goal(BaseModel):
 
     @model_validator(mode="after")
     def _target_fits_metric(self) -> Goal:
+        if self.where is not None and self.metric is not None:
+            scoped = parse_metric(self.metric)[0]
+            if metrics.metric(scoped) is not None and scoped not in metrics.SCOPED:
+                # the simulator could only say "cannot measure" of it, which lint did not
+                raise PydanticCustomError(
+                    "procflow",
+                    f"'where' scopes the per-case metrics {', '.join(metrics.SCOPED)} only, "
+                    f"not {self.metric!r}: remove 'where' or measure a per-case metric",
+                    {"key": "where"},
+                )
         if self.metric is None or self.target is None:
             return self
         name, _argument = parse_metric(self.metric)
