@@ -280,3 +280,31 @@ def test_where_on_a_metric_it_cannot_scope_is_a_schema_error_at_the_where(
     code, _out, err = run(capsys, "simulate", path, "--cases", "50", "--runs", "2")
     assert code == 2
     assert "where.yaml:12:51:" in err
+
+
+@pytest.mark.parametrize(
+    ("country", "message"),
+    [
+        ("DE-XX", "country 'DE' has no subdivision 'XX': use one of BB, BE, BW, BY"),
+        ("gb", "no public holidays known for country 'gb': did you mean 'GB'?"),
+        ("XX", "no public holidays known for country 'XX': use an ISO 3166 code"),
+    ],
+)
+def test_an_unknown_holiday_country_names_what_is_wrong_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], country: str, message: str
+) -> None:
+    """`country: DE-XX` said "no public holidays known for country 'DE'", a country it knows."""
+    text = f"""\
+process: cal
+calendars:
+  c: {{hours: {{mon: "09:00-17:00"}}, country: {country}}}
+owners:
+  a: {{capacity: 2, calendar: c}}
+start: s
+steps:
+  s: {{owner: a, duration: 30m, next: e}}
+  e: {{end: true}}
+"""
+    code, out, _err = run(capsys, "lint", write(tmp_path, "cal.yaml", text))
+    assert code == 1
+    assert f"cal.yaml:3:45: PF002 schema: {message}" in out
