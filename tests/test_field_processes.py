@@ -308,3 +308,16 @@ steps:
     code, out, _err = run(capsys, "lint", write(tmp_path, "cal.yaml", text))
     assert code == 1
     assert f"cal.yaml:3:45: PF002 schema: {message}" in out
+
+
+@pytest.mark.parametrize("name", ["null", "true", "false"])
+def test_new_writes_a_starter_that_lints_clean_for_a_name_yaml_reads_as_a_keyword(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """`procflow new null` wrote `process: null` (and `title: Null`): PF002 at once."""
+    target = tmp_path / f"{name}.yaml"
+    code, _out, _err = run(capsys, "new", name, "-o", str(target))
+    assert code == 0
+    code, out, _err = run(capsys, "lint", target)
+    assert code == 0, out
+    assert load_text(target.read_text(), str(target)).process == name

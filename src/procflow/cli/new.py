@@ -40,11 +40,17 @@ def starter(process_id: str, path: str = "", today: date | None = None) -> str:
     )
     title = process_id.replace("-", " ").replace("_", " ")
     return template.substitute(
-        process_id=process_id,
-        title=title[:1].upper() + title[1:],
+        process_id=_text(process_id),
+        title=_text(title[:1].upper() + title[1:]),
         deadline=deadline.isoformat(),
         path=path or f"processes/{process_id}.yaml",
     )
+
+
+def _text(value: str) -> str:
+    """``value`` as a YAML text: quoted where YAML 1.2 would read null or a boolean
+    (``procflow new null`` wrote ``process: null``, which does not lint)."""
+    return f'"{value}"' if value.lower() in ("null", "true", "false") else value
 
 
 @click.command("new")
