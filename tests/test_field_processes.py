@@ -321,3 +321,16 @@ def test_new_writes_a_starter_that_lints_clean_for_a_name_yaml_reads_as_a_keywor
     code, out, _err = run(capsys, "lint", target)
     assert code == 0, out
     assert load_text(target.read_text(), str(target)).process == name
+
+
+def test_new_with_a_name_too_long_for_the_file_system_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 300-letter id is valid, its file name is not: an OSError crashed `procflow new`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "processes").mkdir()  # with no folder, the lookup fails on it (ENOENT) first
+    code, out, err = run(capsys, "new", "a" * 300)
+    assert code == 2
+    assert out == ""
+    assert "cannot write" in err
+    assert "bug in procflow" not in err

@@ -68,10 +68,14 @@ def new_command(name: str, output: str | None, force: bool) -> int:
         sys.stdout.write(starter(name))
         return 0
     target = Path(output) if output else Path("processes") / f"{name}.yaml"
-    if target.is_dir():
-        target = target / f"{name}.yaml"
+    try:
+        if target.is_dir():
+            target = target / f"{name}.yaml"
+        exists = target.exists()
+    except OSError as exc:  # a name too long for the file system: it cannot be looked up
+        raise FileAccessError(str(target), f"cannot write: {exc.strerror or exc}") from None
     text = starter(name, target.as_posix())
-    if target.exists() and not force:
+    if exists and not force:
         raise FileAccessError(str(target), "already exists; use --force to overwrite it")
     write_atomic(target, text)
     console = make_console(chatter=True)
