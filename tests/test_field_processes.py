@@ -334,3 +334,23 @@ def test_new_with_a_name_too_long_for_the_file_system_is_refused(
     assert out == ""
     assert "cannot write" in err
     assert "bug in procflow" not in err
+
+
+def test_a_diagram_named_after_an_id_too_long_for_a_file_name_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 300-letter process id is valid; `diagram` names its file after it and crashed."""
+    text = f"""\
+process: {"p" * 300}
+owners: {{a: {{capacity: 2}}}}
+start: s
+steps:
+  s: {{owner: a, duration: 5m, next: e}}
+  e: {{end: true}}
+"""
+    path = write(tmp_path, "long.yaml", text)
+    for fmt in ("dot", "mermaid"):
+        code, _out, err = run(capsys, "diagram", path, "-f", fmt, "-o", tmp_path / "out")
+        assert code == 2
+        assert f".{fmt if fmt == 'dot' else 'mmd'}: cannot write: File name too long" in err
+        assert "bug in procflow" not in err
