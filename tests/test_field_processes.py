@@ -354,3 +354,43 @@ steps:
         assert code == 2
         assert f".{fmt if fmt == 'dot' else 'mmd'}: cannot write: File name too long" in err
         assert "bug in procflow" not in err
+
+
+EMPTY_BRANCH = """\
+process: empty-branch
+owners: {a: {capacity: 2}}
+start: s
+steps:
+  s: {owner: a, duration: 5m, parallel: BRANCHES}
+  x: {owner: a, duration: 5m, next: j}
+  j: {join: KIND, owner: a, duration: 1m, next: e}
+  e: {end: true}
+"""
+
+
+def test_a_live_case_waits_at_a_join_for_the_branches_besides_an_empty_one() -> None:
+    """`parallel: [x, j]`: the empty branch put a token *at* the join, which a trigger moved
+    on to the end while x was still being worked."""
+    from procflow.runtime import Case
+
+    text = EMPTY_BRANCH.replace("BRANCHES", "[x, j]").replace("KIND", "all")
+    case = Case(load_text(text, "e.yaml"))
+    case.trigger("next")
+    assert case.states == ("x",)
+    assert case.trigger("next") == "j"
+    assert case.states == ("j",)
+    case.trigger("next")
+    assert case.done
+
+
+def test_a_live_race_of_two_empty_branches_is_decided_at_once() -> None:
+    """`parallel: [j, j, x]` with `join: first`: two tokens sat at the join (and x went on),
+    neither could move."""
+    from procflow.runtime import Case
+
+    text = EMPTY_BRANCH.replace("BRANCHES", "[j, j, x]").replace("KIND", "first")
+    case = Case(load_text(text, "e.yaml"))
+    case.trigger("next")
+    assert case.states == ("j",)
+    case.trigger("next")
+    assert case.done

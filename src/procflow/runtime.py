@@ -551,11 +551,22 @@ class Case:
         self._machine.remove_model(place.token)
         self._places.remove(place)
         self._forks += 1
+        empty: list[_Place] = []
         for branch in branches:
             token = _Token()
             self._machine.add_model(token, initial=branch)
             inner = (*place.branches, (self._forks, at, branch))
+            if self.process.steps[branch].join:  # an empty branch: at the join at once
+                empty.append(_Place(token, inner, place.record))
+                continue
             self._places.append(_Place(token, inner, self._enter(branch, now, branch)))
+        for k, arrived in enumerate(empty):  # after every branch has its token (a race)
+            join = str(arrived.branch)
+            if k and self.process.steps[join].join == "first":
+                self._machine.remove_model(arrived.token)  # the race is already decided
+                continue
+            self._places.append(arrived)
+            self._arrive(arrived, join, now)
         return branches[0]
 
     def _arrive(self, place: _Place, join: str, now: datetime) -> str:
