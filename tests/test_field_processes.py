@@ -394,3 +394,19 @@ def test_a_live_race_of_two_empty_branches_is_decided_at_once() -> None:
     assert case.states == ("j",)
     case.trigger("next")
     assert case.done
+
+
+def test_a_live_case_with_a_branch_listed_twice_can_move_its_tokens() -> None:
+    """`parallel: [x, x, j]`: two tokens at x, 'allowed at several steps ('x', 'x')', and
+    trigger(step='x') could not tell them apart either: the case was stuck."""
+    from procflow.runtime import Case
+
+    text = EMPTY_BRANCH.replace("BRANCHES", "[x, x, j]").replace("KIND", "all")
+    case = Case(load_text(text, "e.yaml"))
+    case.trigger("next")
+    assert case.states == ("x", "x")
+    case.trigger("next", step="x")
+    assert case.states == ("x",)
+    assert case.trigger("next") == "j"
+    case.trigger("next")
+    assert case.done

@@ -118,6 +118,12 @@ FORK_TRIGGER = "next"
 """The trigger that finishes a fork step's work and starts its branches."""
 
 
+def _alike(places: list[_Place], step_of: Callable[[_Place], str]) -> bool:
+    """Whether ``places`` are tokens at one step of one branch (``parallel: [x, x]``)."""
+    first = places[0]
+    return all(step_of(p) == step_of(first) and p.branches == first.branches for p in places)
+
+
 @dataclass(eq=False)
 class _Place:
     """Where one token of the case is: its model, its branches and its current visit.
@@ -502,8 +508,8 @@ class Case:
                 shown = ", ".join(repr(s) for s in self.states) or "none"
                 raise CaseError(f"case {self.id!r} is not at step {step!r}; it is at {shown}")
         able = [p for p in places if name in self._triggers_at(p)]
-        if len(able) == 1:
-            return able[0]
+        if len(able) == 1 or (able and _alike(able, self._step_of)):
+            return able[0]  # tokens of a branch listed twice are interchangeable
         if len(able) > 1:
             shown = ", ".join(repr(self._step_of(p)) for p in able)
             raise CaseError(
