@@ -410,3 +410,20 @@ def test_a_live_case_with_a_branch_listed_twice_can_move_its_tokens() -> None:
     assert case.trigger("next") == "j"
     case.trigger("next")
     assert case.done
+
+
+@pytest.mark.parametrize(("branches", "kind"), [("[x, x, j]", "all"), ("[x, j]", "all")])
+def test_check_log_follows_a_fork_with_an_empty_branch_in_the_simulators_own_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], branches: str, kind: str
+) -> None:
+    """The simulator's own log of `parallel: [x, x, j]` was '0 of N cases follow the process':
+    the empty branch's token took the join's event as its first and x was left open."""
+    text = EMPTY_BRANCH.replace("BRANCHES", branches).replace("KIND", kind)
+    text = text.replace("start: s", "arrivals: {rate: 1/h}\nstart: s")
+    path = write(tmp_path, "e.yaml", text)
+    log = tmp_path / "events.csv"
+    code, _out, err = run(capsys, "simulate", path, "--cases", "40", "--runs", "1", "--log", log)
+    assert code == 0, err
+    code, out, err = run(capsys, "check-log", path, log)
+    assert code == 0, err
+    assert "40 of 40 cases (100%) follow the process" in out
