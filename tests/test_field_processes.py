@@ -427,3 +427,17 @@ def test_check_log_follows_a_fork_with_an_empty_branch_in_the_simulators_own_log
     code, out, err = run(capsys, "check-log", path, log)
     assert code == 0, err
     assert "40 of 40 cases (100%) follow the process" in out
+
+
+def test_a_race_won_by_an_empty_branch_ends_each_case_once() -> None:
+    """`parallel: [j, x]` with `join: first`: the empty branch arrived before x had a token,
+    the race was decided twice, and each case went through the join and the end twice
+    (throughput 1.83/h at 1/h arriving)."""
+    from procflow.sim import simulate
+
+    text = EMPTY_BRANCH.replace("BRANCHES", "[j, x]").replace("KIND", "first")
+    text = text.replace("start: s", "arrivals: {rate: 1/h}\nstart: s")
+    result = simulate(load_text(text, "e.yaml"), cases=200, runs=2, seed=1)
+    assert result.steps["j"].visits.mean == pytest.approx(1.0)
+    assert result.steps["e"].visits.mean == pytest.approx(1.0)
+    assert result.steps["x"].visits.mean == pytest.approx(0.0)
