@@ -412,7 +412,9 @@ def test_a_live_case_with_a_branch_listed_twice_can_move_its_tokens() -> None:
     assert case.done
 
 
-@pytest.mark.parametrize(("branches", "kind"), [("[x, x, j]", "all"), ("[x, j]", "all")])
+@pytest.mark.parametrize(
+    ("branches", "kind"), [("[x, x, j]", "all"), ("[x, j]", "all"), ("[j, x]", "first")]
+)
 def test_check_log_follows_a_fork_with_an_empty_branch_in_the_simulators_own_log(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], branches: str, kind: str
 ) -> None:

@@ -301,6 +301,7 @@ class Tokens:
         instance = len(case.opened) - 1
         case.tokens.remove(token)
         since = token.since
+        joined: _Token | None = None
         for edge in self.c.outgoing[fork]:
             edges.append(self._take(case, edge))
             onward = self._past_silent(edge.target, step) if step >= 0 else None
@@ -310,9 +311,14 @@ class Tokens:
             entered = edge.target == step or onward is not None
             place = _Token(step if entered else -1, edge.target, end if entered else since, ())
             place.forks = (*token.forks, instance)
+            if entered and edge.target == self.join_of_fork.get(fork):
+                place.step, place.since, joined = -1, since, place  # an empty branch: the join
             if entered:
                 step = -2  # the event enters one branch only (parallel: [a, a] is PF704)
             case.tokens.append(place)
+        if joined is not None:  # the join's event, right after the fork's
+            met = self._join(case, joined, None, joined.entry, end)
+            return Move((*edges, *met.edges), passed, since, met.kind, met.source, met.target)
         return Move(tuple(edges), passed, since, None, -1, -1)
 
     def _through_gateway_join(self, case: CaseTokens, step: int, end: float) -> Move | None:
