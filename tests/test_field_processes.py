@@ -443,3 +443,14 @@ def test_a_race_won_by_an_empty_branch_ends_each_case_once() -> None:
     assert result.steps["j"].visits.mean == pytest.approx(1.0)
     assert result.steps["e"].visits.mean == pytest.approx(1.0)
     assert result.steps["x"].visits.mean == pytest.approx(0.0)
+
+
+def test_a_huge_figure_is_shown_in_scientific_notation_not_with_26_digits() -> None:
+    """capacity: 1e15 at 32/h and 1/month arriving: cost per case 29,057,570,742,864,388,096."""
+    from procflow.cli.simreport import show, show_delta
+
+    assert show("cost_per_case", 2.9057570742864388e19) == "2.91e+19"
+    assert show_delta("cost_per_case", 2.9057570742864388e19) == "+2.91e+19"
+    assert show("cost_per_case", 1234.5) == "1,234"  # thousands keep their separators
+    assert show("cycle_time.mean", 1e25) == "1.16e+20d"
+    assert show("cycle_time.mean", 1e9) == "11,574d"
