@@ -454,3 +454,28 @@ def test_a_huge_figure_is_shown_in_scientific_notation_not_with_26_digits() -> N
     assert show("cost_per_case", 1234.5) == "1,234"  # thousands keep their separators
     assert show("cycle_time.mean", 1e25) == "1.16e+20d"
     assert show("cycle_time.mean", 1e9) == "11,574d"
+
+
+def test_shifts_on_an_external_owner_are_a_schema_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An external owner's shifts were ignored by every command: it worked around the clock."""
+    text = """\
+process: ext-shifts
+calendars:
+  day: {hours: {mon-fri: "08:00-16:00"}}
+owners:
+  a: {external: true, shifts: [{calendar: day, capacity: 1}]}
+arrivals: {rate: 1/h}
+start: s
+steps:
+  s: {owner: a, duration: 20m, next: e}
+  e: {end: true}
+"""
+    path = write(tmp_path, "ext.yaml", text)
+    code, out, _err = run(capsys, "lint", path)
+    assert code == 1
+    assert "ext.yaml:5:23: PF002 schema: owner 'a': an external owner has no capacity" in out
+    code, _out, err = run(capsys, "simulate", path, "--cases", "50", "--runs", "2")
+    assert code == 2
+    assert "ext.yaml:5:23:" in err

@@ -251,6 +251,13 @@ class Owner(BaseModel):
                 "an owner with 'shifts' takes its capacity from them: drop 'capacity'",
                 {"key": "capacity", "part": "key"},
             )
+        if self.shifts is not None and self.external:  # every command ignored them
+            raise PydanticCustomError(
+                "procflow",
+                "an external owner has no capacity to split into shifts: give it a "
+                "'calendar' for its working hours, or drop 'external'",
+                {"key": "shifts", "part": "key"},
+            )
         return self
 
     @property
