@@ -97,7 +97,8 @@ class _Dist(BaseModel):
     def scv(self) -> float:
         """Squared coefficient of variation, variance / mean² (1 for exponential)."""
         mean = self.mean
-        return self.variance / (mean * mean) if mean > 0 else 0.0
+        # divided twice: mean * mean underflows to 0 for a mean below 1e-154 seconds
+        return self.variance / mean / mean if mean > 0 else 0.0
 
     def args(self) -> tuple[float, ...]:
         """The parameters in call order, in seconds."""
@@ -303,6 +304,10 @@ class _MeanSd(_Dist):
     def check(cls, values: dict[str, float], fail: Fail) -> None:
         if values["mean"] <= 0:
             raise fail("mean", "the mean must be greater than 0")
+        ratio = values["sd"] / values["mean"]
+        if not math.isfinite(ratio * ratio):
+            # the shape (sd/mean)^2 is beyond floating point: no figure can be computed
+            raise fail("sd", "the sd is too large next to the mean (sd/mean must be below 1e154)")
 
     @property
     def mean(self) -> float:
@@ -330,7 +335,8 @@ class Lognormal(_MeanSd):
     @property
     def log_params(self) -> tuple[float, float]:
         """``(mu, sigma)`` of the underlying normal, as numpy's ``lognormal`` wants them."""
-        sigma2 = math.log1p((self.sd_ / self.mean_) ** 2)
+        ratio = self.sd_ / self.mean_
+        sigma2 = math.log1p(ratio * ratio)
         return math.log(self.mean_) - sigma2 / 2.0, math.sqrt(sigma2)
 
 

@@ -152,6 +152,13 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
     on the way) that points to a folder which does not exist.
     """
     given = Path(path)
+    try:  # a name too long for the file system fails the very lookup (ENAMETOOLONG)
+        given.lstat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if exc.errno in (errno.ENAMETOOLONG, errno.EACCES):
+            raise _cannot_write(os.fspath(path), exc) from None
     target = given
     if given.is_symlink():
         target = Path(os.path.realpath(given))

@@ -204,6 +204,9 @@ REPORTED: tuple[str, ...] = (
 )
 """The order ``simulate`` and ``compare`` report their headline metrics in."""
 
+SCOPED: tuple[str, ...] = ("cycle_time", "wait_time", "rework_rate")
+"""The per-case metrics a goal's ``where:`` can scope (docs/attributes.md)."""
+
 NAMES: tuple[str, ...] = tuple(metric.name for metric in REGISTRY)
 DISTRIBUTIONS: frozenset[str] = frozenset(m.name for m in REGISTRY if m.distribution)
 
@@ -247,6 +250,7 @@ __all__ = [
     "NAMES",
     "REGISTRY",
     "REPORTED",
+    "SCOPED",
     "STATS",
     "Argument",
     "Kind",

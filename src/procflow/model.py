@@ -251,6 +251,13 @@ class Owner(BaseModel):
                 "an owner with 'shifts' takes its capacity from them: drop 'capacity'",
                 {"key": "capacity", "part": "key"},
             )
+        if self.shifts is not None and self.external:  # every command ignored them
+            raise PydanticCustomError(
+                "procflow",
+                "an external owner has no capacity to split into shifts: give it a "
+                "'calendar' for its working hours, or drop 'external'",
+                {"key": "shifts", "part": "key"},
+            )
         return self
 
     @property
@@ -724,6 +731,16 @@ class Goal(BaseModel):
 
     @model_validator(mode="after")
     def _target_fits_metric(self) -> Goal:
+        if self.where is not None and self.metric is not None:
+            scoped = parse_metric(self.metric)[0]
+            if metrics.metric(scoped) is not None and scoped not in metrics.SCOPED:
+                # the simulator could only say "cannot measure" of it, which lint did not
+                raise PydanticCustomError(
+                    "procflow",
+                    f"'where' scopes the per-case metrics {', '.join(metrics.SCOPED)} only, "
+                    f"not {self.metric!r}: remove 'where' or measure a per-case metric",
+                    {"key": "where"},
+                )
         if self.metric is None or self.target is None:
             return self
         name, _argument = parse_metric(self.metric)

@@ -118,6 +118,12 @@ FORK_TRIGGER = "next"
 """The trigger that finishes a fork step's work and starts its branches."""
 
 
+def _alike(places: list[_Place], step_of: Callable[[_Place], str]) -> bool:
+    """Whether ``places`` are tokens at one step of one branch (``parallel: [x, x]``)."""
+    first = places[0]
+    return all(step_of(p) == step_of(first) and p.branches == first.branches for p in places)
+
+
 @dataclass(eq=False)
 class _Place:
     """Where one token of the case is: its model, its branches and its current visit.
@@ -502,8 +508,8 @@ class Case:
                 shown = ", ".join(repr(s) for s in self.states) or "none"
                 raise CaseError(f"case {self.id!r} is not at step {step!r}; it is at {shown}")
         able = [p for p in places if name in self._triggers_at(p)]
-        if len(able) == 1:
-            return able[0]
+        if len(able) == 1 or (able and _alike(able, self._step_of)):
+            return able[0]  # tokens of a branch listed twice are interchangeable
         if len(able) > 1:
             shown = ", ".join(repr(self._step_of(p)) for p in able)
             raise CaseError(
@@ -551,11 +557,22 @@ class Case:
         self._machine.remove_model(place.token)
         self._places.remove(place)
         self._forks += 1
+        empty: list[_Place] = []
         for branch in branches:
             token = _Token()
             self._machine.add_model(token, initial=branch)
             inner = (*place.branches, (self._forks, at, branch))
+            if self.process.steps[branch].join:  # an empty branch: at the join at once
+                empty.append(_Place(token, inner, place.record))
+                continue
             self._places.append(_Place(token, inner, self._enter(branch, now, branch)))
+        for k, arrived in enumerate(empty):  # after every branch has its token (a race)
+            join = str(arrived.branch)
+            if k and self.process.steps[join].join == "first":
+                self._machine.remove_model(arrived.token)  # the race is already decided
+                continue
+            self._places.append(arrived)
+            self._arrive(arrived, join, now)
         return branches[0]
 
     def _arrive(self, place: _Place, join: str, now: datetime) -> str:

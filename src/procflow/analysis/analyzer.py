@@ -198,8 +198,14 @@ def _service(steps: list[str], data: _StepData) -> tuple[float | None, float | N
     return mean, second - 1.0
 
 
-def _owner_details(steps: list[str], load: float, data: _StepData, external: bool) -> OwnerDetails:
-    """The steps that bring an owner's load, its service mix, the capacity that would do."""
+def _owner_details(
+    steps: list[str], load: float, data: _StepData, external: bool, duty_load: float
+) -> OwnerDetails:
+    """The steps that bring an owner's load, its service mix, the capacity that would do.
+
+    ``duty_load`` is the load the capacity must carry: ``load`` for an owner that works
+    around the clock, the load while on duty for one with a calendar (the weekly load
+    would size it by the hours it is off as if it worked them)."""
     step_load = data.load
     shares = sorted(((s, step_load[s]) for s in steps if step_load[s] > 0.0), key=_second)
     top = tuple(StepShare(s, x, x / load) for s, x in shares)
@@ -208,8 +214,8 @@ def _owner_details(steps: list[str], load: float, data: _StepData, external: boo
     if external:
         return OwnerDetails(top, per_hour, mean, scv, None, None)
     return OwnerDetails(
-        top, per_hour, mean, scv, queueing.required_servers(load, 1.0),
-        queueing.required_servers(load, data.threshold),
+        top, per_hour, mean, scv, queueing.required_servers(duty_load, 1.0),
+        queueing.required_servers(duty_load, data.threshold),
     )  # fmt: skip
 
 
@@ -304,10 +310,9 @@ class _Model:
             load = self.load[owner_id]
             # the details read the model's figures, not the model: no reference cycle, so
             # lint's models are freed as soon as a file is done, without the collector
-            details = partial(
-                _owner_details, self.owned[owner_id], load, self.figures, owner.external
-            )
+            steps = self.owned[owner_id]
             if owner.external:
+                details = partial(_owner_details, steps, load, self.figures, True, load)
                 figures[owner_id] = OwnerLoad(
                     owner_id, True, None, load, None, True, owner.cost_per_hour, details
                 )
@@ -318,6 +323,8 @@ class _Model:
                 utilization = load / on_duty
             else:
                 utilization = load / capacity
+            duty_load = load if on_duty is None else utilization * capacity
+            details = partial(_owner_details, steps, load, self.figures, False, duty_load)
             figures[owner_id] = OwnerLoad(
                 owner_id, False, capacity, load, utilization, utilization < 1.0,
                 owner.cost_per_hour, details, on_duty,
@@ -337,13 +344,25 @@ class _Model:
         return self.loads
 
     def cost_per_case(self) -> float | None:
-        costly = [o for o in self.process.owners.values() if o.cost_per_hour is not None]
-        if not costly:
+        owners = self.process.owners.values()
+        if not any(o.cost_per_hour is not None or o.cost_per_step is not None for o in owners):
             return None
+        return (
+            _total(
+                self.load[o_id] / self.rate * (owner.cost_per_hour or 0.0) / 3600.0
+                for o_id, owner in self.process.owners.items()
+                if owner.cost_per_hour is not None
+            )
+            + self.step_cost_per_case()
+        )
+
+    def step_cost_per_case(self) -> float:
+        """``cost_per_step`` times the visits of the owner's steps, summed over owners: the
+        fixed amounts a case costs (the simulator adds them to both costs per case)."""
         return _total(
-            self.load[o_id] / self.rate * (owner.cost_per_hour or 0.0) / 3600.0
+            (owner.cost_per_step or 0.0) * _total(self.visits[s] for s in self.owned[o_id])
             for o_id, owner in self.process.owners.items()
-            if owner.cost_per_hour is not None
+            if owner.cost_per_step is not None
         )
 
     def rework_rate(self) -> float:

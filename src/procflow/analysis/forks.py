@@ -83,13 +83,17 @@ def fit(
             return np.where(t < shift, 0.0, -np.expm1(-(np.maximum(t, shift) - shift) / scale))
 
         return shifted, [shift, scale]
-    p = 0.5 * (1.0 + math.sqrt((scv - 1.0) / (scv + 1.0)))
-    rate1, rate2 = 2.0 * p / mean, 2.0 * (1.0 - p) / mean
+    root = math.sqrt((scv - 1.0) / (scv + 1.0))
+    # 1 - p without cancellation: at a huge scv (lognormal(1s, 1e6h)) p rounds to 1 and the
+    # slow phase's rate to 0, whose 1/rate was a ZeroDivisionError
+    q = 1.0 / ((scv + 1.0) * (1.0 + root))
+    p = 1.0 - q
+    rate1, rate2 = 2.0 * p / mean, 2.0 * q / mean
 
     def hyper(t: NDArray[np.float64]) -> NDArray[np.float64]:
-        return 1.0 - p * np.exp(-rate1 * t) - (1.0 - p) * np.exp(-rate2 * t)
+        return 1.0 - p * np.exp(-rate1 * t) - q * np.exp(-rate2 * t)
 
-    return hyper, [0.0, 1.0 / rate1, 1.0 / rate2]
+    return hyper, [0.0, 1.0 / rate1] + ([1.0 / rate2] if rate2 > 0.0 else [])
 
 
 def extreme_moments(branches: Sequence[Moments], largest: bool) -> Moments:

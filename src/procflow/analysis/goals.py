@@ -337,7 +337,10 @@ def _fixed_miss(
         )
         if target.op in ("<=", "<") and target.value > 0:
             wanted = target.value if target.op == "<" else target.value + 1e-12
-            needed = required_servers(owner.load, wanted)
+            duty_load = owner.load  # with a calendar, the load while on duty
+            if owner.on_duty is not None:
+                duty_load = (owner.utilization or 0.0) * (owner.capacity or 0)
+            needed = required_servers(duty_load, wanted)
             return f"{text}; {needed} would be needed for {target.text}"
         return text
     if name == "throughput":

@@ -416,6 +416,8 @@ class Figures(Protocol):
 
     def cost_per_case(self) -> float | None: ...
 
+    def step_cost_per_case(self) -> float: ...
+
     def goals(self, analysis: Analysis) -> tuple[GoalEstimate, ...]: ...
 
 
@@ -539,7 +541,8 @@ class Analysis:
 
     @cached_property
     def busy_cost_per_case(self) -> float | None:
-        """Busy owner time per case at ``cost_per_hour`` (``None`` when no owner has a cost)."""
+        """Busy owner time per case at ``cost_per_hour``, plus ``cost_per_step`` for each step
+        done (``None`` when no owner has a cost)."""
         return self._source.cost_per_case()
 
     @property
@@ -568,6 +571,7 @@ class Analysis:
             for o in self.loads.values()
             if o.external and o.cost_per_hour is not None and self.arrival_rate_per_hour > 0
         )
+        external += self._source.step_cost_per_case()  # cost_per_step: per step done
         staffing = self.staffing_cost_per_hour
         if staffing == 0.0:
             return external

@@ -98,7 +98,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from procflow.analysis.linear import safe_sum, solve_loop
 from procflow.compiled import CompiledProcess, Edge
-from procflow.digraph import strongly_connected
+from procflow.digraph import reached, strongly_connected
 from procflow.errors import Problem, ProcessError, SimulationError
 from procflow.gate import runnable
 from procflow.model import Process
@@ -1337,7 +1337,7 @@ def case_rework(process: Process) -> float | None:
     (``p: 0.1`` each) that is 0.2 where a case reworks with probability
     ``1 - 0.9^2 = 0.19``. The case chain (:mod:`procflow.analysis.casechain`)
     follows one path per case, so its rework rate is exact. ``None`` when the
-    per-token figure is right (no two tokens can take feedback edges) or the
+    per-token figure is right (no two tokens of one case can take feedback edges) or the
     case chain cannot be had (a race, too many states: the per-token figure stands).
     """
     compiled = runnable(process)
@@ -1355,13 +1355,24 @@ def case_rework(process: Process) -> float | None:
 
 
 def _concurrent_feedback(compiled: CompiledProcess) -> bool:
-    """Whether two branches of a ``join: all`` fork reach feedback edges (no race anywhere:
-    what a withdrawn branch did depends on timing)."""
+    """Whether two branches of a ``join: all`` fork reach feedback edges, or one does and
+    a feedback edge can follow its join (no race anywhere: what a withdrawn branch did
+    depends on timing)."""
     forks = compiled.forks.forks
     if any(fork.kind == "first" for fork in forks):
         return False
     sources = {edge.source for edge in compiled.edges if edge.feedback}
-    return any(sum(1 for path in fork.paths if sources.intersection(path)) > 1 for fork in forks)
+    for fork in forks:
+        inside = sum(1 for path in fork.paths if sources.intersection(path))
+        if inside > 1:
+            return True
+        if inside and fork.join >= 0:
+            # a feedback edge after the join: the token chain's join flow counts the branches
+            # that reworked as clean ones, and adds the case's second feedback to its first
+            after = reached(compiled.successors, fork.join)
+            if any(after[s] for s in sources):
+                return True
+    return False
 
 
 def rework_probability(chain: Chain) -> float:

@@ -63,9 +63,16 @@ def check_country(country: str) -> None:
     try:
         holidays.country_holidays(code, subdiv=subdivision or None, years=2000)
     except NotImplementedError:
-        raise ValueError(
-            f"no public holidays known for country {code!r}: use an ISO 3166 code such as 'NL'"
-        ) from None
+        known = holidays.list_supported_countries()
+        if subdivision and code in known:  # the country is fine, its subdivision is not
+            raise ValueError(
+                f"country {code!r} has no subdivision {subdivision!r}: use one of "
+                f"{', '.join(known[code])}"
+            ) from None
+        hint = "use an ISO 3166 code such as 'NL'"
+        if code.upper() in known:
+            hint = f"did you mean {country.upper()!r}? (codes are upper case)"
+        raise ValueError(f"no public holidays known for country {code!r}: {hint}") from None
     except ValueError as exc:
         raise ValueError(f"country {country!r}: {exc}") from None
 

@@ -40,11 +40,17 @@ def starter(process_id: str, path: str = "", today: date | None = None) -> str:
     )
     title = process_id.replace("-", " ").replace("_", " ")
     return template.substitute(
-        process_id=process_id,
-        title=title[:1].upper() + title[1:],
+        process_id=_text(process_id),
+        title=_text(title[:1].upper() + title[1:]),
         deadline=deadline.isoformat(),
         path=path or f"processes/{process_id}.yaml",
     )
+
+
+def _text(value: str) -> str:
+    """``value`` as a YAML text: quoted where YAML 1.2 would read null or a boolean
+    (``procflow new null`` wrote ``process: null``, which does not lint)."""
+    return f'"{value}"' if value.lower() in ("null", "true", "false") else value
 
 
 @click.command("new")
@@ -62,10 +68,14 @@ def new_command(name: str, output: str | None, force: bool) -> int:
         sys.stdout.write(starter(name))
         return 0
     target = Path(output) if output else Path("processes") / f"{name}.yaml"
-    if target.is_dir():
-        target = target / f"{name}.yaml"
+    try:
+        if target.is_dir():
+            target = target / f"{name}.yaml"
+        exists = target.exists()
+    except OSError as exc:  # a name too long for the file system: it cannot be looked up
+        raise FileAccessError(str(target), f"cannot write: {exc.strerror or exc}") from None
     text = starter(name, target.as_posix())
-    if target.exists() and not force:
+    if exists and not force:
         raise FileAccessError(str(target), "already exists; use --force to overwrite it")
     write_atomic(target, text)
     console = make_console(chatter=True)

@@ -49,6 +49,9 @@ def label_of(key: str) -> str:
 LONG = 1000 * 86400.0
 """From here on a duration is shown as a whole number of days with separators."""
 
+HUGE = 1e15
+"""From here on a figure is shown in scientific notation: 2.91e+19, not 26 digits."""
+
 
 def show(key: str, value: float | None, *, like: str | None = None) -> str:
     """A KPI value as a person reads it; ``like`` a goal's target: a rate in its unit."""
@@ -56,14 +59,14 @@ def show(key: str, value: float | None, *, like: str | None = None) -> str:
         return DASH
     kind = kind_of(key)
     if kind == "duration":
-        if abs(value) >= LONG:  # 1,150d, not 1.15e+03d
+        if LONG <= abs(value) < HUGE * 86400.0:  # 1,150d, not 1.15e+03d
             return f"{value / 86400.0:,.0f}d"
         return format_duration(value, 3)
     if kind == "rate":
         return format_rate(value / 3600.0, 3, like=like)
     if kind == "percent":
         return percent(value)
-    if abs(value) >= 1000:
+    if 1000 <= abs(value) < HUGE:
         return f"{value:,.0f}"
     return format_number(value, 3)
 

@@ -28,6 +28,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from procflow.casedata import ByValue
 from procflow.diffing.notation import MISSING, lookup, show_model, show_raw
 from procflow.diffing.result import Kind, StructuralChange
 from procflow.errors import Position
@@ -230,4 +231,8 @@ def _missing(value: Any) -> SourcePath:
 def _same(old: Any, new: Any) -> bool:
     if isinstance(old, Target) and isinstance(new, Target):
         return (old.op, old.value, old.kind) == (new.op, new.value, new.kind)
+    if isinstance(old, ByValue) and isinstance(new, ByValue):
+        # as written: a `by:` duration's weights follow the attribute's shares, a change
+        # the diff reports on the attribute (here it showed the same text on both sides)
+        return (old.by, old.cases, old.fallback) == (new.by, new.cases, new.fallback)
     return bool(old == new)

@@ -152,6 +152,8 @@ class Tokens:
             kind = None if step == self.c.start else "wrong-start"
             return Move((), (), math.nan, kind, -1, step)
         for token in case.tokens:  # 1. the first event of a branch
+            if token.step < 0 and token.entry == step and self._at_own_join(case, token, step):
+                return self._join(case, token, None, step, end)  # an empty branch: the join
             if token.step < 0 and token.entry == step:
                 token.step, since, token.since = step, token.since, end
                 return Move((), (), since, None, -1, -1)
@@ -182,26 +184,42 @@ class Tokens:
             return found
         return self._deviate(case, step, end, spent)
 
+    def _at_own_join(self, case: CaseTokens, token: _Token, step: int) -> bool:
+        """Whether ``step`` is the join of ``token``'s innermost fork."""
+        fork = self.fork_of_join.get(step)
+        return fork is not None and bool(token.forks) and case.opened[token.forks[-1]] == fork.step
+
     def _arrive(self, case: CaseTokens, token: _Token, edge: Edge, step: int, end: float) -> Move:
         taken = self._take(case, edge)
-        fork = self.fork_of_join.get(step)
-        if fork is not None and token.forks and case.opened[token.forks[-1]] == fork.step:
+        if self._at_own_join(case, token, step):
             return self._join(case, token, taken, step, end)
         token.step, since, token.since = step, token.since, end
         return Move((taken,), (), since, None, -1, -1)
 
     def _join(
-        self, case: CaseTokens, token: _Token, taken: tuple[int, bool], join: int, end: float
+        self,
+        case: CaseTokens,
+        token: _Token,
+        taken: tuple[int, bool] | None,
+        join: int,
+        end: float,
     ) -> Move:
-        """``token`` reaches the join of its innermost fork; the branches become one token."""
+        """``token`` reaches the join of its innermost fork; the branches become one token.
+
+        ``taken`` is ``None`` for a branch that is the join itself (``parallel: [x, j]``):
+        it is there from the fork on, with no event and no transition of its own.
+        """
         instance = token.forks[-1]
         others = [t for t in case.tokens if t is not token and instance in t.forks]
-        edges = [taken]
+        edges = [taken] if taken is not None else []
         since = token.since
         kind: str | None = None
         source = target = -1
         if self.c.join[join] == "all":
             for other in others:
+                if other.step < 0 and other.entry == join and other.forks[-1] == instance:
+                    since = max(since, other.since)  # an empty branch: at the join already
+                    continue
                 if other.step < 0 or other.forks[-1] != instance:
                     if kind is None:  # a branch with no event, or inside a nested fork
                         skipped = other.step < 0 and other.forks[-1] == instance
@@ -283,6 +301,7 @@ class Tokens:
         instance = len(case.opened) - 1
         case.tokens.remove(token)
         since = token.since
+        joined: _Token | None = None
         for edge in self.c.outgoing[fork]:
             edges.append(self._take(case, edge))
             onward = self._past_silent(edge.target, step) if step >= 0 else None
@@ -292,9 +311,14 @@ class Tokens:
             entered = edge.target == step or onward is not None
             place = _Token(step if entered else -1, edge.target, end if entered else since, ())
             place.forks = (*token.forks, instance)
+            if entered and edge.target == self.join_of_fork.get(fork):
+                place.step, place.since, joined = -1, since, place  # an empty branch: the join
             if entered:
                 step = -2  # the event enters one branch only (parallel: [a, a] is PF704)
             case.tokens.append(place)
+        if joined is not None:  # the join's event, right after the fork's
+            met = self._join(case, joined, None, joined.entry, end)
+            return Move((*edges, *met.edges), passed, since, met.kind, met.source, met.target)
         return Move(tuple(edges), passed, since, None, -1, -1)
 
     def _through_gateway_join(self, case: CaseTokens, step: int, end: float) -> Move | None:

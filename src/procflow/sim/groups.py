@@ -45,25 +45,32 @@ class CaseTable:
     reworked: NDArray[np.int64]
 
 
-def _figures(prefix: str, rows: NDArray[np.bool_], table: CaseTable) -> dict[str, float | None]:
+SCOPE_STATS = ("mean", "p50", "p90", "p95", "p99")
+"""The statistics of cycle and waiting time of a goal's scope: every ``stat`` a goal takes."""
+
+
+def _figures(
+    prefix: str,
+    rows: NDArray[np.bool_],
+    table: CaseTable,
+    cycle_stats: tuple[str, ...] = GROUP_STATS,
+    wait_stats: tuple[str, ...] = ("mean", "p90"),
+) -> dict[str, float | None]:
     n = int(rows.sum())
     total = len(table.cycle)
     out: dict[str, float | None] = {f"{prefix}.share": n / total if total else None}
-    if n == 0:
-        for stat in GROUP_STATS:
-            out[f"{prefix}.cycle_time.{stat}"] = None
-        out[f"{prefix}.wait_time.mean"] = None
-        out[f"{prefix}.wait_time.p90"] = None
-        out[f"{prefix}.rework_rate"] = None
-        return out
-    cycle = table.cycle[rows]
-    wait = table.wait[rows]
-    out[f"{prefix}.cycle_time.mean"] = float(cycle.mean())
-    for stat in GROUP_STATS[1:]:
-        out[f"{prefix}.cycle_time.{stat}"] = float(np.quantile(cycle, int(stat[1:]) / 100.0))
-    out[f"{prefix}.wait_time.mean"] = float(wait.mean())
-    out[f"{prefix}.wait_time.p90"] = float(np.quantile(wait, 0.9))
-    out[f"{prefix}.rework_rate"] = float(table.reworked[rows].mean())
+    columns = (("cycle_time", table.cycle, cycle_stats), ("wait_time", table.wait, wait_stats))
+    for name, column, stats in columns:
+        values = column[rows]
+        for stat in stats:
+            key = f"{prefix}.{name}.{stat}"
+            if n == 0:
+                out[key] = None
+            elif stat == "mean":
+                out[key] = float(values.mean())
+            else:
+                out[key] = float(np.quantile(values, int(stat[1:]) / 100.0))
+    out[f"{prefix}.rework_rate"] = float(table.reworked[rows].mean()) if n else None
     return out
 
 
@@ -90,7 +97,7 @@ def group_kpis(plan: Plan, table: CaseTable | None) -> dict[str, float | None]:
         out.update(_figures(prefix, table.outcome == end, table))
     for bit, (goal, _text) in enumerate(plan.cases.wheres):
         rows = (table.mask >> bit) & 1 == 1
-        scoped = _figures(f"where:{goal}:", rows, table)
+        scoped = _figures(f"where:{goal}:", rows, table, SCOPE_STATS, SCOPE_STATS)
         out.update({key.replace(":.", ":"): value for key, value in scoped.items()})
     return out
 

@@ -287,10 +287,6 @@ def _per_owner(plan: Plan, values: Sequence[float], *, staff: bool) -> list[floa
     return sums
 
 
-SCOPED = ("cycle_time", "wait_time", "rework_rate")
-"""The per-case metrics a goal's ``where:`` can scope (docs/attributes.md)."""
-
-
 def goal_key(goal: Goal) -> str | None:
     """The KPI key a goal is measured by (``cycle_time.p90``), or None if it has no metric."""
     return metrics.kpi_key(goal.metric_name, goal.metric_argument, goal.stat)
@@ -402,8 +398,9 @@ def unmeasured_reason(process: Process, goal: Goal) -> str:
             return f"owner {argument!r} is external: a pure delay without capacity"
     if goal_key(goal) is None:
         return f"the simulator does not measure {goal.metric!r}"
-    if goal.where is not None and (goal_key(goal) or "").split(".")[0] not in SCOPED:
-        return f"'where' scopes per-case metrics only ({', '.join(SCOPED)}), not {goal.metric!r}"
+    if goal.where is not None and (goal_key(goal) or "").split(".")[0] not in metrics.SCOPED:
+        scoped = ", ".join(metrics.SCOPED)
+        return f"'where' scopes per-case metrics only ({scoped}), not {goal.metric!r}"
     return "no run measured it (no counted case reached what it measures)"
 
 
@@ -414,7 +411,7 @@ def _goals(process: Process, kpis: Mapping[str, Estimate]) -> list[GoalResult]:
             continue
         key = goal_key(goal)
         if goal.where is not None and key is not None:  # measured on the goal's scope
-            key = f"where:{goal.id}:{key}" if key.split(".")[0] in SCOPED else None
+            key = f"where:{goal.id}:{key}" if key.split(".")[0] in metrics.SCOPED else None
         found = kpis.get(key) if key is not None else None
         value = found.mean if found is not None else None
         ci95 = found.ci95 if found is not None else None

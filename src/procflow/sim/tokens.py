@@ -537,8 +537,16 @@ class TokenEngine:
         if parent is not None:
             del parent.members[token]
             parent.children[frame] = None
+        join = self.plan.forks[fork].join
+        empty: list[Token] = []
         for branch in self.plan.forks[fork].branches:
+            if branch == join:  # a branch that is the join itself arrives once all exist:
+                empty.append(Token(token.case, frame))  # it won a race before they did
+                continue
             self._enter(Token(token.case, frame), branch, now)
+        for arrived in empty:
+            if arrived.alive:  # not withdrawn by an earlier empty branch's race
+                self._enter(arrived, join, now)
 
     def _join(self, token: Token, index: int, now: float) -> None:
         frame = token.frame
