@@ -346,3 +346,31 @@ def test_goal_ids_are_unique() -> None:
     (problem,) = caught.value.problems
     assert "goal id 'fast' is already used by goal 1" in problem.message
     assert (problem.position.line, problem.position.column) == (CLEAN.count("\n") + 3, 10)
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [("1e3", "got 1e3"), ("true", "got true"), ("0x1F", "got 0x1F"), ("12_000", "got '12_000'")],
+)
+def test_a_wrong_value_is_quoted_as_written_not_as_parsed(written: str, shown: str) -> None:
+    """``deadline: 1e3`` said "got 1000.0", ``deadline: true`` "got True": Python's reading,
+    not the file's text. A number or true/false is quoted as written (a string, as before,
+    in quotes)."""
+    text = CLEAN + 'goals:\n  - id: g\n    metric: cycle_time\n    target: "<= 1h"\n'
+    text += f"    deadline: {written}\n"
+    with pytest.raises(ProcessError) as caught:
+        load_text(text, "p.yaml")
+    (problem,) = caught.value.problems
+    assert problem.message.endswith(f"expected a date (YYYY-MM-DD), {shown}"), problem.message
+
+
+def test_a_change_file_value_is_quoted_as_the_change_file_wrote_it(tmp_path: Path) -> None:
+    """A patched value is found in the change file, and quoted from there."""
+    base = load_text(CLEAN, "p.yaml")
+    change = tmp_path / "c.yaml"
+    change.write_text("change: c\npatch:\n  owners:\n    clerk:\n      capacity: 1.5e0\n")
+    with pytest.raises(ProcessError) as caught:
+        base.apply(load_change(change))
+    (problem,) = caught.value.problems
+    assert problem.position.file.endswith("c.yaml")
+    assert "got 1.5e0" in problem.message, problem.message

@@ -34,6 +34,11 @@ class Locator(Protocol):
         """Position of the key (or value) at ``path``; nearest ancestor when it does not exist."""
         ...
 
+    def written(self, path: Sequence[str | int]) -> str | None:
+        """The text of the plain scalar at ``path`` as the file has it (``1e3``, ``yes``);
+        ``None`` for anything else. Messages quote data as written, not as parsed."""
+        ...
+
 
 class NullSource:
     """A locator for processes built in Python: everything is at line 1 of a pseudo file."""
@@ -47,6 +52,9 @@ class NullSource:
 
     def locate(self, path: Sequence[str | int], part: Part = "value", offset: int = 0) -> Position:
         return Position(self._file, 1, 1)
+
+    def written(self, path: Sequence[str | int]) -> str | None:
+        return None
 
 
 def _is_mapping(node: Any) -> bool:
@@ -147,6 +155,12 @@ class SourceMap:
         _key, node, depth = self.nodes(path)
         return getattr(node, "style", None) if depth == len(path) else None
 
+    def written(self, path: Sequence[str | int]) -> str | None:
+        _key, node, depth = self.nodes(path)
+        if depth != len(path) or getattr(node, "id", None) != "scalar" or node.style:
+            return None
+        return str(node.value)
+
 
 class ProcessSource:
     """A process file plus the roster file its owners may come from."""
@@ -165,15 +179,22 @@ class ProcessSource:
     def file(self) -> str:
         return self.main.file
 
-    def locate(self, path: Sequence[str | int], part: Part = "value", offset: int = 0) -> Position:
+    def _file_of(self, path: Sequence[str | int]) -> Locator:
+        """The roster for an owner it declared, else the process file."""
         if (
             self.roster is not None
             and len(path) >= 2
             and path[0] == "owners"
             and path[1] in self.roster_owners
         ):
-            return self.roster.locate(path, part, offset)
-        return self.main.locate(path, part, offset)
+            return self.roster
+        return self.main
+
+    def locate(self, path: Sequence[str | int], part: Part = "value", offset: int = 0) -> Position:
+        return self._file_of(path).locate(path, part, offset)
+
+    def written(self, path: Sequence[str | int]) -> str | None:
+        return self._file_of(path).written(path)
 
 
 class PatchedSource:
@@ -208,6 +229,11 @@ class PatchedSource:
         if path and self._in_patch(path):
             return self.change.locate((*self.patch_path, *path), part, offset)
         return self.base.locate(path, part, offset)
+
+    def written(self, path: Sequence[str | int]) -> str | None:
+        if path and self._in_patch(path):
+            return self.change.written((*self.patch_path, *path))
+        return self.base.written(path)
 
 
 # --------------------------------------------------------------------------
@@ -297,7 +323,8 @@ def problems_from_errors(
             part = "key"
             message = _plain(kind, raw_message, error.get("input"), context)
         else:
-            message = _plain(kind, raw_message, error.get("input"), context)
+            value = _as_written(error.get("input"), locator, path)
+            message = _plain(kind, raw_message, value, context)
         if not where and len(path) == 1 and kind not in ("missing", "extra_forbidden"):
             where = str(path[0])  # a top-level key: name it ("process: expected text, ...")
         if where:
@@ -319,7 +346,24 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
     return hint
 
 
+class _Written(str):
+    """A scalar as the file wrote it: shown bare (``1e3``), not as Python reads it."""
+
+
+def _as_written(value: Any, locator: Locator, path: Sequence[str | int]) -> Any:
+    """A number or true/false from the file, as written there (``1e3``, not ``1000.0``)."""
+    if isinstance(value, bool | int | float):
+        written = getattr(locator, "written", None)
+        text = written(path) if written is not None else None
+        if text is not None:
+            return _Written(text)
+    return value
+
+
 def _shown(value: Any) -> str:
+    if isinstance(value, _Written):
+        text = str(value)
+        return text if len(text) <= 60 else text[:57] + "..."
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, list):
