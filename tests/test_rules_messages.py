@@ -220,3 +220,11 @@ def test_random_processes_never_crash_a_rule(data: dict[str, Any]) -> None:
             assert violation.message
             position = process.position(violation.path, violation.part)
             assert position.line >= 1
+
+
+def test_pf602_names_a_goal_nothing_can_measure() -> None:
+    external, end = findings(FIXTURES / "PF602" / "fire-unmeasurable-references.yaml", "PF602")
+    assert "external owner 'customer', which has no capacity and so no utilization" in (
+        external.message
+    )
+    assert "end step 'closed', where a case spends no time" in end.message

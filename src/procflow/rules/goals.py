@@ -125,6 +125,16 @@ def _reference_problem(process: Process, goal: Goal) -> str | None:
             f"metric {metric!r} names {kind} {argument!r}, which {missing}"
             f"{did_you_mean(argument, known)}"
         )
+    if kind == "step" and process.steps[argument].end:
+        return (
+            f"metric {metric!r} names end step {argument!r}, where a case spends no time: "
+            "name the step before it"
+        )
+    if kind == "owner" and process.owners[argument].external:
+        return (
+            f"metric {metric!r} names external owner {argument!r}, which has no capacity and "
+            "so no utilization: name a staffed owner"
+        )
     return None
 
 
@@ -136,7 +146,8 @@ def goal_unknown_ref(ctx: LintContext) -> Iterator[Violation]:
     Checks that a goal's `metric` is one of `cycle_time`, `wait_time`,
     `step_time:<step>`, `throughput`, `utilization:<owner>`,
     `rework_rate`, `cost_per_case` and `wip`, that `step_time` names a
-    step and `utilization` a declared owner, and that the other metrics
+    step that is not an end step and `utilization` a declared staffed
+    owner (an external one has no capacity), and that the other metrics
     carry no argument. (An unknown goal `owner:` is PF202.)
 
     ## Why is this bad?
