@@ -55,3 +55,14 @@ def test_an_interval_of_huge_values_does_not_overflow() -> None:
     low, high = result.ci95
     assert low == 0.0  # cut at 0
     assert high == pytest.approx(2e300 + 4.302652729911275 * 1e300 / 3**0.5, rel=1e-9)
+
+
+def test_a_refused_duration_is_quoted_as_written() -> None:
+    """``exponential(1e15s)`` was quoted as ``exponential(1.15741e+10d)``: procflow's reading,
+    not the user's text; and ``every: 1e20d`` as ``1.15741e+15d``... each as written now."""
+    text = HUGE.replace("1e300h", "exponential(1e15s)")
+    with pytest.raises(SimulationError, match=r"a duration of exponential\(1e15s\) is too long"):
+        simulate(load_text(text, "huge.yaml"), cases=20, runs=2)
+    far = HUGE.replace("arrivals: {rate: 1/h}", "arrivals: {every: 1e20d}").replace("1e300h", "1h")
+    with pytest.raises(SimulationError, match=r"arrivals every 1e20d are too far apart"):
+        simulate(load_text(far, "far.yaml"), cases=20, runs=2)

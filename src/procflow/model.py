@@ -872,6 +872,24 @@ class Process(BaseModel):
         """A copy of the data this process was validated from (roster owners merged in)."""
         return copy.deepcopy(self._document)
 
+    def written(self, path: Sequence[str | int]) -> str | None:
+        """A text or number of the process as its file wrote it (``exponential(1e15s)``, not
+        the ``exponential(1.15741e+10d)`` procflow reads it as); ``None`` for anything else.
+
+        Messages quote data literally: a value the user wrote is shown as written.
+        """
+        value: Any = self._document
+        for key in path:
+            if isinstance(value, dict) and key in value:
+                value = value[key]
+            elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+                value = value[key]
+            else:
+                return None
+        if isinstance(value, str):
+            return value
+        return self._source.written(path) if isinstance(value, int | float) else None
+
     def edges(self) -> Iterator[tuple[str, Transition]]:
         """Every transition as ``(from_step, transition)``, in file order."""
         for step_id, step in self.steps.items():

@@ -284,7 +284,8 @@ def _check_durations(process: Process, reachable: list[str]) -> None:
         raise _fail(
             process,
             ("arrivals", "every"),
-            f"arrivals every {every} are too far apart to simulate: the simulator times "
+            f"arrivals every {process.written(('arrivals', 'every')) or every} are too far "
+            "apart to simulate: the simulator times "
             f"means up to {limit}",
         )
     arrivals = process.arrivals
@@ -305,10 +306,11 @@ def _check_durations(process: Process, reachable: list[str]) -> None:
         if isinstance(duration, ByDuration):  # every class's distribution must be timeable
             duration = max(duration.options(), key=_mean_or_inf)
         if duration is not None and _too_long(duration):
+            shown = process.written(("steps", step_id, "duration")) or duration
             raise _fail(
                 process,
                 ("steps", step_id, "duration"),
-                f"step {step_id!r}: a duration of {duration} is too long to simulate: the "
+                f"step {step_id!r}: a duration of {shown} is too long to simulate: the "
                 f"simulator times mean durations up to {limit}",
             )
 
