@@ -79,6 +79,27 @@ def test_mmc_within_too_few_units_is_infeasible() -> None:
     assert found.goals[0].verdict != "met"
 
 
+@pytest.mark.parametrize(
+    ("goal", "reason"),
+    [
+        ('{id: more, metric: throughput, target: ">= 1000/h"}', "throughput cannot exceed"),
+        ('{id: never, metric: rework_rate, target: "< 0%"}', "give a rework rate of 0%"),
+        ('{id: faster, metric: cycle_time, target: "<= 10s"}', "with no waiting the mean cycle"),
+    ],
+)
+def test_a_goal_no_staffing_can_meet_is_named_without_a_search(goal: str, reason: str) -> None:
+    """A throughput above the arrival rate, a rework rate the probabilities fix or a floor
+    of the durations: no staffing moves them, so optimize says which goal and why at once
+    (it used to add units up to --max-capacity, simulating each, then say only that no
+    more staff brought the goals closer)."""
+    text = MMC + f"  - {goal}\n"
+    found = optimize(load_text(text), max_capacity=40, cases=500, runs=2, seed=3, jobs=1)
+    assert not found.feasible
+    assert "cannot be met by any staffing" in (found.reason or ""), found.reason
+    assert reason in (found.reason or ""), found.reason
+    assert found.evaluations <= 1  # the screened staffing, simulated once to show the goals
+
+
 def test_customer_service_staffing_holds_with_another_seed() -> None:
     process = load(CUSTOMER_SERVICE)
     found = optimize(process, cases=2000, runs=5, seed=0, jobs=1)

@@ -41,7 +41,8 @@ from datetime import datetime
 from typing import Any
 
 from procflow._optimize.result import GoalOutcome, Optimization, Staffing
-from procflow.analysis import analyze
+from procflow.analysis import analyze, analyze_or_none
+from procflow.analysis.goals import infeasibility
 from procflow.analysis.routing import share_chain
 from procflow.analysis.workweek import arrivals_on_duty, on_duty_share, shift_names
 from procflow.errors import ConfigError, SimulationError
@@ -135,6 +136,23 @@ def _check(process: Process, max_capacity: int, cases: int, runs: int) -> None:
             "metric and a target, so no staffing can be said to meet them: add e.g. "
             "'goals: [{id: fast, metric: wait_time, target: \"<= 30m\"}]'"
         )
+
+
+def beyond_staffing(process: Process) -> str | None:
+    """Why no staffing can meet a goal (a floor of the durations, a rework rate, a
+    throughput above the arrival rate), or ``None``: the search would add staff in vain,
+    up to ``--max-capacity``, simulating every step of the way."""
+    analysis = analyze_or_none(process)
+    if analysis is None:
+        return None
+    for goal in process.goals:
+        reason = infeasibility(goal, analysis, any_staffing=True)
+        if reason is not None:
+            target = goal.target.text if goal.target is not None else ""
+            return (
+                f"goal {goal.id!r} ({goal.metric} {target}) cannot be met by any staffing: {reason}"
+            )
+    return None
 
 
 def shortfall(target: Target, value: float | None, ci95: tuple[float, float] | None) -> float:
@@ -416,7 +434,8 @@ def optimize(
         scheduler=scheduler,
         start=start_of(loaded, start),
     )
-    reached, reason = search.climb(screened, max_capacity)
+    fixed = beyond_staffing(loaded)
+    reached, reason = (screened, fixed) if fixed else search.climb(screened, max_capacity)
     least = tuple(
         1 if post.shift is not None else f for post, f in zip(searched, floor, strict=True)
     )

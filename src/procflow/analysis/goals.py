@@ -117,12 +117,14 @@ def estimate_goal(goal: Goal, analysis: Analysis) -> GoalEstimate:
     )
 
 
-def infeasibility(goal: Goal, analysis: Analysis) -> str | None:
+def infeasibility(goal: Goal, analysis: Analysis, *, any_staffing: bool = False) -> str | None:
     """Why ``goal`` cannot be met even in theory (PF503), or ``None``.
 
     The same judgement as :func:`estimate_goal`'s ``infeasible``, estimating
     only what the judgement needs: a cycle-time target below the fastest
-    path never solves the queueing network.
+    path never solves the queueing network. ``any_staffing`` keeps only the
+    reasons no capacity changes -- durations, routing, the arrival rate --
+    for ``procflow optimize``, which would otherwise add staff in vain.
     """
     target = goal.target
     name, argument = goal.metric_name, goal.metric_argument
@@ -136,7 +138,34 @@ def infeasibility(goal: Goal, analysis: Analysis) -> str | None:
         value, _exact, note = _estimate(name, argument, stat, analysis)
         return value, _met(name, target, value, note, analysis)
 
+    if any_staffing:
+        return _beyond_staffing(name, argument, stat, target, estimate, analysis)
     return _infeasible(name, argument, stat, target, estimate, analysis)
+
+
+def _beyond_staffing(
+    name: str,
+    argument: str | None,
+    stat: str | None,
+    target: Target,
+    estimate: Callable[[], tuple[float | None, bool | None]],
+    analysis: Analysis,
+) -> str | None:
+    """The reasons of :func:`_infeasible` that no capacity changes: a floor of the
+    durations, a rework rate the probabilities fix, a throughput above the arrival rate."""
+    if name == "throughput":
+        if target.met_by(analysis.arrival_rate_per_hour):
+            return None
+        return (
+            f"cases arrive at {format_number(analysis.arrival_rate_per_hour)}/h: "
+            "throughput cannot exceed the arrival rate"
+        )
+    if name in _EXACT_METRICS and name != "rework_rate":
+        return None  # utilization and cost: staffing changes them
+    if name in _QUEUED_METRICS or name == "rework_rate":
+        # the floors of the durations, and the rework rate; never the queueing bound
+        return _infeasible(name, argument, stat, target, estimate, analysis, queued=False)
+    return None
 
 
 def _scoped(goal: Goal, analysis: Analysis) -> GoalEstimate:
@@ -241,11 +270,14 @@ def _infeasible(
     target: Target,
     estimate: Callable[[], tuple[float | None, bool | None]],
     analysis: Analysis,
+    *,
+    queued: bool = True,
 ) -> str | None:
     """Why the goal cannot be met even in theory, or ``None``.
 
     ``estimate()`` gives the goal's ``(estimate, met)``; it is only called
-    for the checks that need it.
+    for the checks that need it. ``queued=False`` leaves out the one check
+    that depends on queueing (an expected value :data:`FAR` times the target).
     """
     cycle = analysis.cycle_time
     at_most = target.op in ("<=", "<")
@@ -288,7 +320,7 @@ def _infeasible(
         value, met = estimate()
         if met is False and value is not None:
             return _fixed_miss(name, argument, target, value, analysis)
-    if name in _QUEUED_METRICS and at_most and target.value > 0:
+    if queued and name in _QUEUED_METRICS and at_most and target.value > 0:
         # the mean, also for upper percentiles: a p90 lies above the mean for any
         # realistic cycle-time distribution, so a mean twice the target rules it out
         limit = FAR * target.value
