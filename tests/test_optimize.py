@@ -89,9 +89,9 @@ def test_mmc_within_too_few_units_is_infeasible() -> None:
 )
 def test_a_goal_no_staffing_can_meet_is_named_without_a_search(goal: str, reason: str) -> None:
     """A throughput above the arrival rate, a rework rate the probabilities fix or a floor
-    of the durations: no staffing moves them, so optimize says which goal and why at once
-    (it used to add units up to --max-capacity, simulating each, then say only that no
-    more staff brought the goals closer)."""
+    of the durations: no staffing moves them, so optimize says which goal and why at once.
+    It used to search on -- simulating every unit that noise made look useful, ~80 s in the
+    field sweep -- and then say only that no more staff brought the goals closer."""
     text = MMC + f"  - {goal}\n"
     found = optimize(load_text(text), max_capacity=40, cases=500, runs=2, seed=3, jobs=1)
     assert not found.feasible
