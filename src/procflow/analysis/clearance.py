@@ -37,6 +37,7 @@ from procflow.analysis.goals import _UPPER_PERCENTILES as UPPER_PERCENTILES
 from procflow.analysis.linear import safe_sum
 from procflow.analysis.routing import MAX_STATES
 from procflow.compiled import CompiledProcess
+from procflow.digraph import topological
 from procflow.gate import blocking_problems
 from procflow.model import DISTRIBUTION_METRICS, Goal, Process, Target
 
@@ -101,24 +102,16 @@ def visit_bounds(compiled: CompiledProcess) -> list[float] | None:
 def _cycles_without_max(compiled: CompiledProcess, members: Sequence[int], c: int) -> bool:
     """Whether the component still has a cycle once its edges with ``max`` are left out."""
     component_of = compiled.component_of
-    inside: dict[int, list[int]] = {u: [] for u in members}
-    incoming = dict.fromkeys(members, 0)
-    for u in members:
-        for edge in compiled.outgoing[u]:
-            v = edge.target
-            if edge.max is None and component_of[v] == c:
-                inside[u].append(v)
-                incoming[v] += 1
-    ready = [u for u in members if not incoming[u]]
-    done = 0
-    while ready:  # Kahn: every step taken off means no cycle through it
-        u = ready.pop()
-        done += 1
-        for v in inside[u]:
-            incoming[v] -= 1
-            if not incoming[v]:
-                ready.append(v)
-    return done < len(members)
+    local = {u: i for i, u in enumerate(members)}
+    inside = [
+        [
+            local[edge.target]
+            for edge in compiled.outgoing[u]
+            if edge.max is None and component_of[edge.target] == c
+        ]
+        for u in members
+    ]
+    return topological(inside) is None
 
 
 class _Bounds:

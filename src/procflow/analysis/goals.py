@@ -156,16 +156,21 @@ def _beyond_staffing(
     if name == "throughput":
         if target.met_by(analysis.arrival_rate_per_hour):
             return None
-        return (
-            f"cases arrive at {format_number(analysis.arrival_rate_per_hour)}/h: "
-            "throughput cannot exceed the arrival rate"
-        )
+        return _above_arrivals(analysis)
     if name in _EXACT_METRICS and name != "rework_rate":
         return None  # utilization and cost: staffing changes them
     if name in _QUEUED_METRICS or name == "rework_rate":
         # the floors of the durations, and the rework rate; never the queueing bound
         return _infeasible(name, argument, stat, target, estimate, analysis, queued=False)
     return None
+
+
+def _above_arrivals(analysis: Analysis) -> str:
+    """Why a throughput above the arrival rate is out of reach (PF503, optimize)."""
+    return (
+        f"cases arrive at {format_number(analysis.arrival_rate_per_hour)}/h: "
+        "throughput cannot exceed the arrival rate"
+    )
 
 
 def _scoped(goal: Goal, analysis: Analysis) -> GoalEstimate:
@@ -377,10 +382,7 @@ def _fixed_miss(
         return text
     if name == "throughput":
         if analysis.stable:
-            return (
-                f"cases arrive at {format_number(analysis.arrival_rate_per_hour)}/h: "
-                "throughput cannot exceed the arrival rate"
-            )
+            return _above_arrivals(analysis)
         return f"the overloaded owners cap throughput at {format_number(estimate)}/h"
     if name == "rework_rate":
         return f"the declared probabilities give a rework rate of {_percent(estimate)}"
